@@ -1,0 +1,233 @@
+//! Errors of request and response parsing.
+
+use crate::id::IdError;
+use crate::message::MessageKind;
+use crate::routing::ServerRole;
+
+/// Why an incoming request is not a valid IRSP message.
+///
+/// Every variant answers with status 400 and the standard `<error>` body of
+/// clause 8 ([`RequestError::response`]), except [`RequestError::UnknownPath`]
+/// and [`RequestError::Method`], which are not IRSP messages at all and map
+/// to HTTP 404 and 405 ([`RequestError::http_status`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RequestError {
+    /// The HTTP method is not `GET`.
+    #[error("method `{method}` is not allowed: IRSP requests use GET")]
+    Method {
+        /// The method received.
+        method: String,
+    },
+    /// The URL is not `https://{server address}/{path}?{query}`.
+    #[error("malformed URL: {reason}")]
+    Url {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// No message of the receiving server has this path.
+    #[error("no IRSP message has the path `{path}`")]
+    UnknownPath {
+        /// The path received.
+        path: String,
+    },
+    /// The message is not one that this server role receives (clause 8).
+    #[error("message {message} is not sent to the {role}")]
+    WrongReceiver {
+        /// The message the path names.
+        message: MessageKind,
+        /// The role of the server that received it.
+        role: ServerRole,
+    },
+    /// The query string is longer than the configured limit.
+    #[error("query string of {len} bytes exceeds the limit of {max}")]
+    QueryTooLong {
+        /// Its length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The query string has more parameters than the configured limit.
+    #[error("query string has more than {max} parameters")]
+    TooManyParameters {
+        /// The limit.
+        max: usize,
+    },
+    /// A byte that RFC 3986 does not allow unencoded in a query.
+    #[error("byte 0x{byte:02x} at offset {offset} must be percent-encoded")]
+    InvalidCharacter {
+        /// Offset in the query string.
+        offset: usize,
+        /// The byte.
+        byte: u8,
+    },
+    /// A `%` not followed by two hexadecimal digits.
+    #[error("bad percent-encoding at offset {offset}")]
+    BadPercentEncoding {
+        /// Offset of the `%` in the query string.
+        offset: usize,
+    },
+    /// A parameter with no `=`, or an empty `&&` segment.
+    #[error("malformed parameter at offset {offset}: expected `name=value`")]
+    MalformedParameter {
+        /// Offset of the segment in the query string.
+        offset: usize,
+    },
+    /// A parameter name or value that does not decode to UTF-8.
+    #[error("parameter `{name}` is not UTF-8 after percent-decoding")]
+    NotUtf8 {
+        /// The parameter (as much of its name as decodes).
+        name: String,
+    },
+    /// A parameter value longer than the configured limit.
+    #[error("parameter `{name}` is {len} bytes long, over the limit of {max}")]
+    ValueTooLong {
+        /// The parameter.
+        name: String,
+        /// Its decoded length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A parameter given twice.
+    #[error("parameter `{name}` appears more than once")]
+    DuplicateParameter {
+        /// The parameter.
+        name: String,
+    },
+    /// A parameter that the message does not define.
+    #[error("message {message} has no parameter `{name}`")]
+    UnknownParameter {
+        /// The message.
+        message: MessageKind,
+        /// The parameter.
+        name: String,
+    },
+    /// A mandatory parameter is absent.
+    #[error("message {message} lacks its mandatory parameter `{name}`")]
+    MissingParameter {
+        /// The message.
+        message: MessageKind,
+        /// The parameter.
+        name: &'static str,
+    },
+    /// A mandatory parameter is present but empty.
+    #[error("message {message} has an empty `{name}`")]
+    EmptyParameter {
+        /// The message.
+        message: MessageKind,
+        /// The parameter.
+        name: &'static str,
+    },
+    /// `version` is not `1`.
+    #[error("unsupported version `{found}`: this standard defines version 1")]
+    Version {
+        /// The version received.
+        found: String,
+    },
+    /// An identifier parameter is not a valid local part.
+    #[error("parameter `{name}` {reason}")]
+    InvalidId {
+        /// The parameter.
+        name: &'static str,
+        /// The rule it breaks.
+        reason: IdError,
+    },
+    /// A notification whose `type` is neither `online` nor `offline`
+    /// (Messages 10 and 11).
+    #[error("notification type `{found}` is neither `online` nor `offline`")]
+    NotificationType {
+        /// The type received.
+        found: String,
+    },
+    /// A push or exchange request names both a user and a device, or
+    /// neither (Messages 12 to 15 carry exactly one).
+    #[error("message at `{path}` must carry exactly one of `userid` and `deviceid`")]
+    Addressee {
+        /// The service path.
+        path: String,
+    },
+    /// The account server's `appid` and `token` were not accepted (8.2.1).
+    #[error("the account server's appid and token were not accepted")]
+    Unauthenticated,
+}
+
+impl RequestError {
+    /// The HTTP status this error answers with: 405 for a method other than
+    /// GET, 404 for a path that names no message, 400 for everything else.
+    #[must_use]
+    pub fn http_status(&self) -> u16 {
+        match self {
+            Self::Method { .. } => 405,
+            Self::UnknownPath { .. } => 404,
+            _ => 400,
+        }
+    }
+
+    /// The IRSP response for a malformed request, when there is one: the 400
+    /// row of the message's table (`None` for 404 and 405, which carry no
+    /// IRSP body).
+    #[must_use]
+    pub fn response(&self) -> Option<crate::Status> {
+        (self.http_status() == 400).then_some(crate::Status::BadRequest)
+    }
+}
+
+/// Why a response does not answer a message as clause 8 says.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ResponseError {
+    /// A status code that no table of clause 8 lists.
+    #[error("status code {code} is not an IRSP status code")]
+    UnknownStatus {
+        /// The code.
+        code: u16,
+    },
+    /// A status code that the message's table does not list.
+    #[error("status code {code} is not a legal answer to message {message}")]
+    StatusNotAllowed {
+        /// The message answered.
+        message: MessageKind,
+        /// The code.
+        code: u16,
+    },
+    /// A 200 response whose body is not empty.
+    #[error("a 200 response must have an empty body")]
+    BodyOnSuccess,
+    /// An error response whose body is longer than the configured limit.
+    #[error("body of {len} bytes exceeds the limit of {max}")]
+    BodyTooLong {
+        /// Its length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The body is not well-formed XML or not the `<error>` document.
+    #[error("malformed <error> body: {reason}")]
+    MalformedBody {
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// An element of the `<error>` document is missing.
+    #[error("<error> body lacks <{element}>")]
+    MissingElement {
+        /// The element.
+        element: &'static str,
+    },
+    /// The `<code>` of the body differs from the HTTP status code.
+    #[error("body code `{body}` differs from status code {status}")]
+    CodeMismatch {
+        /// The HTTP status code.
+        status: u16,
+        /// The text of `<code>`.
+        body: String,
+    },
+    /// The `<detail>` is not the text the table gives for the code.
+    #[error("detail `{detail}` is not the text defined for status {code}")]
+    Detail {
+        /// The status code.
+        code: u16,
+        /// The detail received.
+        detail: String,
+    },
+}
