@@ -15,8 +15,9 @@
 //! * **Flows** pair a sent request with its response and dispatch incoming
 //!   requests on a server; they do no I/O, so any HTTP stack can carry them.
 //!
-//! Choices the standard leaves open are recorded in the crate's
-//! `PROFILE.md`.
+//! Choices the standard leaves open (transport, encoding, limits, the
+//! printed paths kept as printed, the missing 8.8.3 and clause 9) are
+//! recorded in the crate's `PROFILE.md`, shown here as [`profile`].
 //!
 //! # Example
 //!
@@ -70,6 +71,9 @@
 //! * [`Dispatcher`] and [`ClientExchange`], the server and client flows;
 //! * [`ThirdPartyGateway`], the extension point for 8.8.
 #![forbid(unsafe_code)]
+
+#[doc = include_str!("../PROFILE.md")]
+pub mod profile {}
 
 mod error;
 mod flow;

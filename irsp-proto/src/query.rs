@@ -31,7 +31,6 @@ pub(crate) fn echo(text: &str) -> String {
 /// messages of a few kilobytes; every bound is checked before the value is
 /// copied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct Limits {
     /// The longest query string accepted, in bytes (default 65,536).
     pub max_query_len: usize,

@@ -70,6 +70,19 @@ impl Status {
         }
     }
 
+    /// The "Result" column of the tables, which is not sent in the body
+    /// but suits an HTTP reason phrase.
+    #[must_use]
+    pub fn result(self) -> &'static str {
+        match self {
+            Self::Ok => "Successful",
+            Self::BadRequest => "Wrong parameter",
+            Self::IdExisted => "ID existed",
+            Self::IdNotExisted => "ID does not exist",
+            Self::InternalError => "Server internal error",
+        }
+    }
+
     /// Appends the response body to `out`: nothing for 200, else
     /// `<error><code>N</code><detail>text</detail></error>`.
     pub fn write_body(self, out: &mut String) {
