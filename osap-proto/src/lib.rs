@@ -18,13 +18,72 @@
 //! The crate is built in two layers, each usable alone:
 //!
 //! * **Codecs** parse and build frames and messages. They borrow from the
-//!   input where it allows, never panic, and bound every length they accept.
-//! * **Sans-IO state machines** (device side and platform side) are driven
-//!   by the caller: bytes in, bytes and events out, time passed in as a
-//!   parameter, randomness from a caller-supplied RNG. They perform no I/O
-//!   and read no clock, so any runtime (tokio, blocking `std`, embedded
-//!   firmware) can drive them.
+//!   input ([`RawFrame`], [`ControlFrame`], [`Packet`]), never panic, bound
+//!   every length they accept, and write into any [`bytes::BufMut`] (a
+//!   caller's `BytesMut` or `Vec<u8>`) without intermediate buffers.
+//!   [`FrameDecoder`] cuts a byte stream into frames.
+//! * **Sans-IO state machines** ([`DeviceNegotiation`], [`LbsNegotiation`])
+//!   are driven by the caller: frames in, bytes and events out, time passed
+//!   in as a parameter. They perform no I/O and read no clock, so any
+//!   runtime (tokio, blocking `std`, embedded firmware) can drive them.
 //!
-//! The codec and negotiation layers are meant to build without `std`.
-//! Choices the draft leaves open are recorded in the crate's `PROFILE.md`.
+//! Both layers build without `std` (disable the default features; `alloc`
+//! is required).
+//!
+//! # One frame layer, two channels
+//!
+//! The LBS connection carries OSAP control frames ([`ControlFrame`]); the
+//! DAS connection carries MQTT 3.1.1 packets ([`Packet`]). Both are read
+//! from the same [`RawFrame`] (fixed header and body), so a runtime decodes
+//! the stream once with [`FrameDecoder`] and interprets the body by the
+//! channel it came from.
+//!
+//! ```
+//! use osap_proto::{ControlFrame, FrameDecoder, Packet};
+//!
+//! let mut decoder = FrameDecoder::default();
+//! // A PINGREQ on the DAS channel.
+//! let (_, frame) = decoder.decode(&[0xc0, 0x00])?;
+//! assert_eq!(Packet::from_raw(frame.unwrap())?, Packet::PingReq);
+//! # Ok::<(), osap_proto::Error>(())
+//! ```
+//!
+//! Choices the draft leaves open (byte layouts, flags, the meaning of the
+//! protocol group bits) are recorded in the crate's `PROFILE.md`, shown here
+//! as [`profile`].
 #![cfg_attr(not(feature = "std"), no_std)]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+
+#[doc = include_str!("../PROFILE.md")]
+pub mod profile {}
+
+mod control;
+mod decoder;
+mod error;
+mod frame;
+#[cfg(feature = "serde")]
+mod hex;
+mod mqtt;
+mod negotiation;
+mod wire;
+
+pub use control::{
+    ControlFlags, ControlFrame, Negotiation, ProtocolGroup, ProtocolVersion, Suite,
+    negotiation_kind,
+};
+pub use decoder::{DEFAULT_MAX_FRAME_LEN, FrameDecoder};
+pub use error::{Error, Reason};
+pub use frame::{
+    FixedHeader, HeaderStatus, MAX_HEADER_LEN, MAX_REMAINING_LENGTH, RawFrame, put_header,
+    put_remaining_length, read_header, remaining_length_len,
+};
+pub use mqtt::{
+    ConnAck, Connect, ConnectReturnCode, Delivery, Packet, PacketId, Password, Publish, QoS,
+    ReturnCodes, SubAck, Subscribe, SubscribeReturnCode, TopicFilters, Unsubscribe, Will,
+};
+pub use negotiation::{
+    DeviceConfig, DeviceEvent, DeviceNegotiation, GiveUpReason, LbsConfig, LbsEvent,
+    LbsNegotiation, NegotiationError, Offer, SecurityRanking,
+};

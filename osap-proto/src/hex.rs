@@ -1,0 +1,47 @@
+//! Byte fields as hexadecimal text in serde formats.
+
+use alloc::borrow::Cow;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt::Write;
+
+use serde::{Deserialize, Deserializer, Serializer};
+
+/// Lowercase hexadecimal text of `bytes`.
+pub(crate) fn encode(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
+/// The bytes of hexadecimal text (either case), or `None`.
+pub(crate) fn decode(text: &str) -> Option<Vec<u8>> {
+    let digits = text.as_bytes();
+    if digits.len() % 2 != 0 {
+        return None;
+    }
+    digits
+        .chunks_exact(2)
+        .map(|pair| {
+            let s = core::str::from_utf8(pair).ok()?;
+            u8::from_str_radix(s, 16).ok()
+        })
+        .collect()
+}
+
+/// Serializes bytes as hexadecimal text.
+pub(crate) fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&encode(bytes))
+}
+
+/// Deserializes hexadecimal text into owned bytes.
+pub(crate) fn deserialize<'de, 'a, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Cow<'a, [u8]>, D::Error> {
+    let text = <Cow<'de, str>>::deserialize(deserializer)?;
+    decode(&text)
+        .map(Cow::Owned)
+        .ok_or_else(|| serde::de::Error::custom("expected an even number of hexadecimal digits"))
+}

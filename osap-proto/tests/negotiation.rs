@@ -1,0 +1,463 @@
+//! The negotiation state machines end to end, device against LBS, in
+//! memory: Figures 1 and 2, and the faults (unsupported offers, timeouts,
+//! disconnects, tampered, truncated, duplicated and reordered frames).
+
+#![allow(clippy::unwrap_used)]
+
+use std::time::Duration;
+
+use osap_proto::{
+    ControlFlags, ControlFrame, DeviceConfig, DeviceEvent, DeviceNegotiation, GiveUpReason,
+    LbsConfig, LbsEvent, LbsNegotiation, Negotiation, NegotiationError, Offer, ProtocolGroup,
+    ProtocolVersion, SecurityRanking, Suite, negotiation_kind,
+};
+
+type Device = DeviceNegotiation<Duration>;
+type Lbs = LbsNegotiation<Duration>;
+
+const T0: Duration = Duration::ZERO;
+
+fn offer(protocol_type: u8, suites: &[Suite]) -> Offer {
+    Offer {
+        protocol_type,
+        group: ProtocolGroup::of(suites),
+    }
+}
+
+fn device(offers: Vec<Offer>) -> Device {
+    let mut config = DeviceConfig::new(offers);
+    config.transaction = b"txn-42".to_vec();
+    Device::new(config)
+}
+
+fn lbs(supported: Vec<Offer>) -> Lbs {
+    Lbs::new(LbsConfig::new(supported), T0)
+}
+
+/// Moves every queued frame from the device to the LBS and back.
+fn pump(device: &mut Device, lbs: &mut Lbs) {
+    while let Some(bytes) = device.poll_transmit() {
+        lbs.handle_input(&bytes, T0);
+    }
+    while let Some(bytes) = lbs.poll_transmit() {
+        device.handle_input(&bytes, T0);
+    }
+}
+
+#[test]
+fn figure_1_consistent() {
+    let mut d = device(vec![Offer {
+        protocol_type: 1,
+        group: ProtocolGroup::ALL,
+    }]);
+    let mut l = lbs(vec![offer(
+        1,
+        &[Suite::Aes128Ecb, Suite::Aes128Cbc, Suite::Aes128Gcm],
+    )]);
+    d.start(T0);
+    let request = d.poll_transmit().unwrap();
+    // Control message type 0x1, flags 0x3 (bit 0, and ECDH mode by default),
+    // protocol type 1, group (1,2,4,8).
+    let parsed = ControlFrame::parse(&request).unwrap();
+    assert_eq!(
+        (parsed.kind, parsed.flags, parsed.protocol_type),
+        (1, ControlFlags::ECDH, 1)
+    );
+    assert_eq!(parsed.protocol_group, ProtocolGroup::ALL);
+    l.handle_input(&request, T0);
+    let response = l.poll_transmit().unwrap();
+    let parsed = ControlFrame::parse(&response).unwrap();
+    assert_eq!(
+        (parsed.kind, parsed.flags, parsed.protocol_type),
+        (2, ControlFlags::ECDH, 1)
+    );
+    // The most secure suite both support: bit 4 (8 is not supported by the LBS).
+    assert_eq!(
+        parsed.protocol_group,
+        ProtocolGroup::single(Suite::Aes128Gcm)
+    );
+    assert_eq!(parsed.content.as_ref(), b"txn-42");
+    d.handle_input(&response, T0);
+    assert_eq!(
+        d.poll_event(),
+        Some(DeviceEvent::Negotiated {
+            protocol_type: 1,
+            suite: Suite::Aes128Gcm,
+            ecdh: true,
+            version: ProtocolVersion::DEFAULT
+        })
+    );
+    assert_eq!(
+        l.poll_event(),
+        Some(LbsEvent::Negotiated {
+            protocol_type: 1,
+            suite: Suite::Aes128Gcm,
+            ecdh: true,
+            version: ProtocolVersion::DEFAULT
+        })
+    );
+    assert_eq!(d.poll_timeout(), None);
+    assert_eq!(l.poll_timeout(), None);
+}
+
+#[test]
+fn figure_2_inconsistent_then_retry_on_a_new_connection() {
+    let mut d = device(vec![
+        Offer {
+            protocol_type: 1,
+            group: ProtocolGroup::ALL,
+        },
+        Offer {
+            protocol_type: 2,
+            group: ProtocolGroup::ALL,
+        },
+    ]);
+    let lbs_offer = offer(2, &[Suite::Aes128Cbc, Suite::Aes128Gcm, Suite::Reserved8]);
+    let mut l = lbs(vec![lbs_offer]);
+    d.start(T0);
+    pump(&mut d, &mut l);
+    // The LBS answers with its own type and group (2,4,8) and closes.
+    assert_eq!(
+        l.poll_event(),
+        Some(LbsEvent::Close {
+            requested: Offer {
+                protocol_type: 1,
+                group: ProtocolGroup::ALL
+            },
+            answered: lbs_offer
+        })
+    );
+    let retry = Offer {
+        protocol_type: 2,
+        group: ProtocolGroup::ALL,
+    };
+    assert_eq!(
+        d.poll_event(),
+        Some(DeviceEvent::Reconnect { offer: retry })
+    );
+    // New connection, new LBS machine: request 2 with type 2 and (1,2,4,8).
+    let mut l = lbs(vec![lbs_offer]);
+    d.reconnected(T0);
+    let request = d.poll_transmit().unwrap();
+    let parsed = ControlFrame::parse(&request).unwrap();
+    assert_eq!(
+        (parsed.protocol_type, parsed.protocol_group),
+        (2, ProtocolGroup::ALL)
+    );
+    l.handle_input(&request, T0);
+    pump(&mut d, &mut l);
+    // With the default ranking, bit 8 is the most secure of (2,4,8).
+    assert!(matches!(
+        d.poll_event(),
+        Some(DeviceEvent::Negotiated {
+            protocol_type: 2,
+            suite: Suite::Reserved8,
+            ..
+        })
+    ));
+    assert!(matches!(
+        l.poll_event(),
+        Some(LbsEvent::Negotiated {
+            protocol_type: 2,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn the_ranking_is_configuration() {
+    let mut d = device(vec![Offer {
+        protocol_type: 1,
+        group: ProtocolGroup::ALL,
+    }]);
+    let mut config = LbsConfig::new(vec![Offer {
+        protocol_type: 1,
+        group: ProtocolGroup::ALL,
+    }]);
+    config.ranking = SecurityRanking::new(&[Suite::Aes128Cbc, Suite::Aes128Gcm]);
+    let mut l = Lbs::new(config, T0);
+    d.start(T0);
+    pump(&mut d, &mut l);
+    assert!(matches!(
+        d.poll_event(),
+        Some(DeviceEvent::Negotiated {
+            suite: Suite::Aes128Cbc,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn device_gives_up_when_it_does_not_support_the_answer() {
+    let mut d = device(vec![offer(1, &[Suite::Aes128Ecb])]);
+    let mut l = lbs(vec![offer(3, &[Suite::Aes128Gcm])]);
+    d.start(T0);
+    pump(&mut d, &mut l);
+    assert_eq!(
+        d.poll_event(),
+        Some(DeviceEvent::GaveUp(GiveUpReason::Unsupported {
+            server: offer(3, &[Suite::Aes128Gcm])
+        }))
+    );
+    // Same type, no common suite: the LBS answers its group for that type.
+    let mut d = device(vec![offer(1, &[Suite::Aes128Ecb])]);
+    let mut l = lbs(vec![offer(1, &[Suite::Aes128Gcm])]);
+    d.start(T0);
+    pump(&mut d, &mut l);
+    assert!(matches!(l.poll_event(), Some(LbsEvent::Close { .. })));
+    assert!(matches!(
+        d.poll_event(),
+        Some(DeviceEvent::GaveUp(GiveUpReason::Unsupported { .. }))
+    ));
+}
+
+#[test]
+fn a_second_inconsistent_answer_ends_the_retry() {
+    let mut d = device(vec![
+        offer(1, &[Suite::Aes128Gcm]),
+        offer(2, &[Suite::Aes128Gcm]),
+    ]);
+    d.start(T0);
+    let mut l = lbs(vec![offer(2, &[Suite::Aes128Gcm])]);
+    pump(&mut d, &mut l);
+    assert!(matches!(
+        d.poll_event(),
+        Some(DeviceEvent::Reconnect { .. })
+    ));
+    // The LBS behind the new connection changed its mind.
+    let mut l = lbs(vec![offer(1, &[Suite::Aes128Gcm])]);
+    d.reconnected(T0);
+    pump(&mut d, &mut l);
+    assert!(matches!(
+        d.poll_event(),
+        Some(DeviceEvent::GaveUp(GiveUpReason::RetryRefused { .. }))
+    ));
+}
+
+#[test]
+fn timeouts_on_both_sides() {
+    let mut d = device(vec![offer(1, &[Suite::Aes128Gcm])]);
+    d.start(T0);
+    let deadline = d.poll_timeout().unwrap();
+    assert_eq!(deadline, Duration::from_secs(10));
+    d.handle_timeout(deadline - Duration::from_millis(1));
+    assert_eq!(d.poll_event(), None);
+    d.handle_timeout(deadline);
+    assert_eq!(
+        d.poll_event(),
+        Some(DeviceEvent::GaveUp(GiveUpReason::Timeout))
+    );
+
+    let mut l = lbs(vec![offer(1, &[Suite::Aes128Gcm])]);
+    assert_eq!(l.poll_timeout(), Some(Duration::from_secs(10)));
+    l.handle_timeout(Duration::from_secs(11));
+    assert_eq!(l.poll_event(), Some(LbsEvent::TimedOut));
+    assert_eq!(l.poll_timeout(), None);
+}
+
+#[test]
+fn peer_disconnect_before_the_answer() {
+    let mut d = device(vec![offer(1, &[Suite::Aes128Gcm])]);
+    d.start(T0);
+    d.handle_disconnect();
+    assert_eq!(
+        d.poll_event(),
+        Some(DeviceEvent::GaveUp(GiveUpReason::PeerClosed))
+    );
+}
+
+fn response_for(d: &mut Device, l: &mut Lbs) -> Vec<u8> {
+    d.start(T0);
+    l.handle_input(&d.poll_transmit().unwrap(), T0);
+    l.poll_transmit().unwrap()
+}
+
+#[test]
+fn truncated_response_split_over_reads() {
+    let mut d = device(vec![offer(1, &[Suite::Aes128Gcm])]);
+    let mut l = lbs(vec![offer(1, &[Suite::Aes128Gcm])]);
+    let response = response_for(&mut d, &mut l);
+    for byte in &response[..response.len() - 1] {
+        d.handle_input(std::slice::from_ref(byte), T0);
+        assert_eq!(d.poll_event(), None);
+    }
+    // The LBS closes with one byte missing.
+    d.handle_disconnect();
+    assert_eq!(
+        d.poll_event(),
+        Some(DeviceEvent::GaveUp(GiveUpReason::PeerClosed))
+    );
+}
+
+#[test]
+fn tampered_responses_are_refused() {
+    type Tamper = fn(&mut ControlFrame<'static>);
+    let cases: [(Tamper, NegotiationError); 4] = [
+        (
+            |f| f.flags = ControlFlags::ORIGINAL,
+            NegotiationError::FlagsMismatch { sent: 3, got: 1 },
+        ),
+        (
+            |f| f.content = b"txn-99".to_vec().into(),
+            NegotiationError::TransactionMismatch,
+        ),
+        (
+            |f| f.flags = ControlFlags::from_bits(0x7).unwrap(),
+            NegotiationError::ReservedFlags(0x4),
+        ),
+        (
+            |f| f.kind = negotiation_kind::REQUEST,
+            NegotiationError::UnexpectedMessage {
+                expected: 2,
+                got: 1,
+            },
+        ),
+    ];
+    for (tamper, expected) in cases {
+        let mut d = device(vec![offer(1, &[Suite::Aes128Gcm])]);
+        let mut l = lbs(vec![offer(1, &[Suite::Aes128Gcm])]);
+        let response = response_for(&mut d, &mut l);
+        let mut frame = ControlFrame::parse(&response).unwrap().into_owned();
+        tamper(&mut frame);
+        let mut bytes = Vec::new();
+        frame.encode(&mut bytes).unwrap();
+        d.handle_input(&bytes, T0);
+        assert_eq!(
+            d.poll_event(),
+            Some(DeviceEvent::GaveUp(GiveUpReason::Protocol(expected)))
+        );
+    }
+}
+
+#[test]
+fn a_garbled_frame_fails_the_negotiation() {
+    let mut d = device(vec![offer(1, &[Suite::Aes128Gcm])]);
+    d.start(T0);
+    // A control frame with bit 0 of the flags clear.
+    d.handle_input(&[0x20, 0x07, 1, 4, 0, 3, 1, 1, 0], T0);
+    assert!(matches!(
+        d.poll_event(),
+        Some(DeviceEvent::GaveUp(GiveUpReason::Protocol(
+            NegotiationError::Frame(_)
+        )))
+    ));
+    let mut l = lbs(vec![offer(1, &[Suite::Aes128Gcm])]);
+    l.handle_input(&[0x11, 0xff, 0xff, 0xff, 0xff, 0x01], T0);
+    assert!(matches!(
+        l.poll_event(),
+        Some(LbsEvent::Failed(NegotiationError::Frame(_)))
+    ));
+}
+
+#[test]
+fn duplicated_response_is_ignored_after_the_outcome() {
+    let mut d = device(vec![offer(1, &[Suite::Aes128Gcm])]);
+    let mut l = lbs(vec![offer(1, &[Suite::Aes128Gcm])]);
+    let response = response_for(&mut d, &mut l);
+    let mut twice = response.clone();
+    twice.extend_from_slice(&response);
+    d.handle_input(&twice, T0);
+    assert!(matches!(
+        d.poll_event(),
+        Some(DeviceEvent::Negotiated { .. })
+    ));
+    assert_eq!(d.poll_event(), None);
+    let frame = ControlFrame::parse(&response).unwrap();
+    assert_eq!(d.handle_frame(&frame, T0), Err(NegotiationError::Finished));
+}
+
+#[test]
+fn lbs_refuses_reordered_empty_and_reserved_requests() {
+    // A response where a request is expected.
+    let mut l = lbs(vec![offer(1, &[Suite::Aes128Gcm])]);
+    let response = Negotiation {
+        flags: ControlFlags::ORIGINAL,
+        protocol_type: 1,
+        protocol_group: ProtocolGroup::ALL,
+        version: ProtocolVersion::DEFAULT,
+        transaction: b"".as_slice().into(),
+    };
+    let mut bytes = Vec::new();
+    response
+        .to_frame(negotiation_kind::RESPONSE)
+        .encode(&mut bytes)
+        .unwrap();
+    l.handle_input(&bytes, T0);
+    assert_eq!(
+        l.poll_event(),
+        Some(LbsEvent::Failed(NegotiationError::UnexpectedMessage {
+            expected: 1,
+            got: 2
+        }))
+    );
+    assert_eq!(l.poll_transmit(), None);
+
+    let mut request = response.clone();
+    request.protocol_group = ProtocolGroup::EMPTY;
+    let mut bytes = Vec::new();
+    request
+        .to_frame(negotiation_kind::REQUEST)
+        .encode(&mut bytes)
+        .unwrap();
+    let mut l = lbs(vec![offer(1, &[Suite::Aes128Gcm])]);
+    l.handle_input(&bytes, T0);
+    assert_eq!(
+        l.poll_event(),
+        Some(LbsEvent::Failed(NegotiationError::EmptyGroup))
+    );
+
+    request.protocol_group = ProtocolGroup::ALL;
+    request.flags = ControlFlags::from_bits(0x9).unwrap();
+    let mut bytes = Vec::new();
+    request
+        .to_frame(negotiation_kind::REQUEST)
+        .encode(&mut bytes)
+        .unwrap();
+    let mut l = lbs(vec![offer(1, &[Suite::Aes128Gcm])]);
+    l.handle_input(&bytes, T0);
+    assert_eq!(
+        l.poll_event(),
+        Some(LbsEvent::Failed(NegotiationError::ReservedFlags(0x8)))
+    );
+    // A second request after the answer is not taken.
+    let mut l = lbs(vec![offer(1, &[Suite::Aes128Gcm])]);
+    request.flags = ControlFlags::ORIGINAL;
+    let mut bytes = Vec::new();
+    request
+        .to_frame(negotiation_kind::REQUEST)
+        .encode(&mut bytes)
+        .unwrap();
+    l.handle_input(&bytes, T0);
+    assert!(matches!(l.poll_event(), Some(LbsEvent::Negotiated { .. })));
+    let frame = ControlFrame::parse(&bytes).unwrap();
+    assert_eq!(l.handle_frame(&frame, T0), Err(NegotiationError::Finished));
+}
+
+#[test]
+fn ecdh_mode_round_trips_in_both_settings() {
+    for ecdh in [false, true] {
+        let mut config = DeviceConfig::new(vec![offer(1, &[Suite::Aes128Gcm])]);
+        config.ecdh = ecdh;
+        let mut d = Device::new(config);
+        let mut l = lbs(vec![offer(1, &[Suite::Aes128Gcm])]);
+        d.start(T0);
+        pump(&mut d, &mut l);
+        assert!(
+            matches!(d.poll_event(), Some(DeviceEvent::Negotiated { ecdh: e, .. }) if e == ecdh)
+        );
+        assert!(matches!(l.poll_event(), Some(LbsEvent::Negotiated { ecdh: e, .. }) if e == ecdh));
+    }
+}
+
+#[test]
+fn an_empty_offer_fails_at_start() {
+    let mut d = device(vec![]);
+    d.start(T0);
+    assert_eq!(
+        d.poll_event(),
+        Some(DeviceEvent::GaveUp(GiveUpReason::Protocol(
+            NegotiationError::EmptyGroup
+        )))
+    );
+    assert_eq!(d.poll_transmit(), None);
+}

@@ -1,0 +1,599 @@
+//! Test vectors in both directions: the MQTT 3.1.1 byte examples, every
+//! packet kind, the OSAP control frame layout and the exact field values of
+//! the negotiation in Figures 1 and 2 of the draft.
+
+// Test fixtures fail loudly: a fixture that does not build is a bug.
+#![allow(clippy::unwrap_used, clippy::needless_pass_by_value)]
+
+use std::num::NonZeroU16;
+
+use osap_proto::{
+    ConnAck, Connect, ConnectReturnCode, ControlFlags, ControlFrame, Delivery, Error, Negotiation,
+    Packet, Password, ProtocolGroup, ProtocolVersion, Publish, QoS, Reason, ReturnCodes, SubAck,
+    Subscribe, SubscribeReturnCode, Suite, TopicFilters, Unsubscribe, Will, negotiation_kind,
+};
+
+fn id(n: u16) -> NonZeroU16 {
+    NonZeroU16::new(n).unwrap()
+}
+
+/// Encodes `packet`, compares with `wire`, parses `wire` back.
+fn packet_vector(packet: Packet<'_>, wire: &[u8]) {
+    let mut out = Vec::new();
+    packet.encode(&mut out).unwrap();
+    assert_eq!(out, wire, "encoding {packet:?}");
+    assert_eq!(packet.encoded_len().unwrap(), wire.len());
+    assert_eq!(Packet::parse(wire).unwrap(), packet, "parsing {wire:02x?}");
+}
+
+fn control_vector(frame: ControlFrame<'_>, wire: &[u8]) {
+    let mut out = bytes::BytesMut::new();
+    frame.encode(&mut out).unwrap();
+    assert_eq!(&out[..], wire, "encoding {frame:?}");
+    assert_eq!(frame.encoded_len(), wire.len());
+    assert_eq!(
+        ControlFrame::parse(wire).unwrap(),
+        frame,
+        "parsing {wire:02x?}"
+    );
+}
+
+/// MQTT 3.1.1 section 3.1.2.10, Figure 3.6: the variable header of a
+/// CONNECT with protocol name "MQTT", level 4, connect flags 0xCE (user
+/// name, password, will QoS 1, will flag, clean session) and keep alive 10.
+#[test]
+fn connect_variable_header_of_mqtt_figure_3_6() {
+    let packet = Packet::Connect(Connect {
+        client_id: "c".into(),
+        keep_alive: 10,
+        clean_session: true,
+        will: Some(Will {
+            topic: "w".into(),
+            message: b"bye".as_slice().into(),
+            qos: QoS::AtLeastOnce,
+            retain: false,
+        }),
+        username: Some("u".into()),
+        password: Some(Password(b"p".as_slice().into())),
+    });
+    let wire = [
+        0x10, 0x1b, // fixed header, remaining length 27
+        0x00, 0x04, b'M', b'Q', b'T', b'T', 0x04, 0xce, 0x00, 0x0a, // Figure 3.6
+        0x00, 0x01, b'c', // client identifier
+        0x00, 0x01, b'w', // will topic
+        0x00, 0x03, b'b', b'y', b'e', // will message
+        0x00, 0x01, b'u', // user name
+        0x00, 0x01, b'p', // password
+    ];
+    packet_vector(packet, &wire);
+}
+
+#[test]
+fn connect_minimal() {
+    let packet = Packet::Connect(Connect {
+        client_id: "dev1".into(),
+        keep_alive: 30,
+        clean_session: true,
+        will: None,
+        username: None,
+        password: None,
+    });
+    packet_vector(
+        packet,
+        &[
+            0x10, 0x10, 0, 4, b'M', b'Q', b'T', b'T', 4, 0x02, 0, 30, 0, 4, b'd', b'e', b'v', b'1',
+        ],
+    );
+}
+
+#[test]
+fn connack_every_return_code() {
+    packet_vector(
+        Packet::ConnAck(ConnAck {
+            session_present: true,
+            code: ConnectReturnCode::Accepted,
+        }),
+        &[0x20, 0x02, 0x01, 0x00],
+    );
+    for code in 1..=5u8 {
+        packet_vector(
+            Packet::ConnAck(ConnAck {
+                session_present: false,
+                code: ConnectReturnCode::try_from(code).unwrap(),
+            }),
+            &[0x20, 0x02, 0x00, code],
+        );
+    }
+}
+
+/// MQTT 3.1.1 section 3.3.2.3, Figure 3.11: topic "a/b", packet
+/// identifier 10.
+#[test]
+fn publish_variable_header_of_mqtt_figure_3_11() {
+    packet_vector(
+        Packet::Publish(Publish {
+            delivery: Delivery::AtLeastOnce {
+                packet_id: id(10),
+                dup: false,
+            },
+            retain: false,
+            topic: "a/b".into(),
+            payload: b"".as_slice().into(),
+        }),
+        &[0x32, 0x07, 0x00, 0x03, b'a', b'/', b'b', 0x00, 0x0a],
+    );
+    packet_vector(
+        Packet::Publish(Publish {
+            delivery: Delivery::AtLeastOnce {
+                packet_id: id(10),
+                dup: true,
+            },
+            retain: true,
+            topic: "a/b".into(),
+            payload: b"x".as_slice().into(),
+        }),
+        &[0x3b, 0x08, 0x00, 0x03, b'a', b'/', b'b', 0x00, 0x0a, b'x'],
+    );
+}
+
+#[test]
+fn puback_unsuback_ping_disconnect() {
+    packet_vector(Packet::PubAck(id(10)), &[0x40, 0x02, 0x00, 0x0a]);
+    packet_vector(Packet::UnsubAck(id(0x1234)), &[0xb0, 0x02, 0x12, 0x34]);
+    packet_vector(Packet::PingReq, &[0xc0, 0x00]);
+    packet_vector(Packet::PingResp, &[0xd0, 0x00]);
+    packet_vector(Packet::Disconnect, &[0xe0, 0x00]);
+}
+
+/// MQTT 3.1.1 section 3.8.3.1, Figure 3.22: filters "a/b" at QoS 1 and
+/// "c/d" at QoS 2; section 3.9.3.1, Figure 3.26: return codes 0, 1, 2 and
+/// 0x80 in a SUBACK.
+#[test]
+fn subscribe_and_suback_of_mqtt_figures_3_22_and_3_26() {
+    let filters =
+        TopicFilters::subscriptions(&[("a/b", QoS::AtLeastOnce), ("c/d", QoS::ExactlyOnce)])
+            .unwrap();
+    assert_eq!(
+        filters.iter().collect::<Vec<_>>(),
+        [
+            ("a/b", Some(QoS::AtLeastOnce)),
+            ("c/d", Some(QoS::ExactlyOnce))
+        ]
+    );
+    packet_vector(
+        Packet::Subscribe(Subscribe {
+            packet_id: id(10),
+            filters,
+        }),
+        &[
+            0x82, 0x0e, 0x00, 0x0a, 0x00, 0x03, b'a', b'/', b'b', 0x01, 0x00, 0x03, b'c', b'/',
+            b'd', 0x02,
+        ],
+    );
+    let codes = [
+        SubscribeReturnCode::Granted(QoS::AtMostOnce),
+        SubscribeReturnCode::Granted(QoS::AtLeastOnce),
+        SubscribeReturnCode::Granted(QoS::ExactlyOnce),
+        SubscribeReturnCode::Failure,
+    ];
+    packet_vector(
+        Packet::SubAck(SubAck {
+            packet_id: id(10),
+            codes: ReturnCodes::new(&codes).unwrap(),
+        }),
+        &[0x90, 0x06, 0x00, 0x0a, 0x00, 0x01, 0x02, 0x80],
+    );
+}
+
+/// MQTT 3.1.1 section 3.10.3.1, Figure 3.30: filters "a/b" and "c/d".
+#[test]
+fn unsubscribe_of_mqtt_figure_3_30() {
+    packet_vector(
+        Packet::Unsubscribe(Unsubscribe {
+            packet_id: id(10),
+            filters: TopicFilters::filters(&["a/b", "c/d"]).unwrap(),
+        }),
+        &[
+            0xa2, 0x0c, 0x00, 0x0a, 0x00, 0x03, b'a', b'/', b'b', 0x00, 0x03, b'c', b'/', b'd',
+        ],
+    );
+}
+
+#[test]
+fn publish_at_remaining_length_boundaries() {
+    // A topic of one byte: body = 2 + 1 + payload.
+    for (body, header) in [
+        (127usize, vec![0x30, 0x7f]),
+        (128, vec![0x30, 0x80, 0x01]),
+        (16_383, vec![0x30, 0xff, 0x7f]),
+        (16_384, vec![0x30, 0x80, 0x80, 0x01]),
+        (2_097_151, vec![0x30, 0xff, 0xff, 0x7f]),
+        (2_097_152, vec![0x30, 0x80, 0x80, 0x80, 0x01]),
+    ] {
+        let payload = vec![0xa5; body - 3];
+        let packet = Packet::Publish(Publish {
+            delivery: Delivery::AtMostOnce,
+            retain: false,
+            topic: "t".into(),
+            payload: payload.as_slice().into(),
+        });
+        let mut wire = header.clone();
+        wire.extend_from_slice(&[0x00, 0x01, b't']);
+        wire.extend_from_slice(&payload);
+        packet_vector(packet, &wire);
+    }
+}
+
+fn negotiation(
+    kind: u8,
+    protocol_type: u8,
+    group: ProtocolGroup,
+    transaction: &[u8],
+) -> ControlFrame<'_> {
+    Negotiation {
+        flags: ControlFlags::ORIGINAL,
+        protocol_type,
+        protocol_group: group,
+        version: ProtocolVersion::DEFAULT,
+        transaction: transaction.into(),
+    }
+    .to_frame(kind)
+    .into_owned()
+}
+
+/// Figure 1: request with control message type 0x1, control flag 0x1,
+/// protocol type 1, protocol group (1,2,4,8); response with type 0x2, flag
+/// 0x1, protocol type 1 and (this crate's reading) the one suite chosen.
+#[test]
+fn figure_1_consistent_negotiation() {
+    let request = negotiation(negotiation_kind::REQUEST, 1, ProtocolGroup::ALL, b"xxxxxx");
+    control_vector(
+        request,
+        &[
+            0x11, 0x0d, 0x01, 0x0f, 0x00, 0x09, 0x01, 0x01, 0x00, b'x', b'x', b'x', b'x', b'x',
+            b'x',
+        ],
+    );
+    let response = negotiation(
+        negotiation_kind::RESPONSE,
+        1,
+        ProtocolGroup::single(Suite::Aes128Gcm),
+        b"xxxxxx",
+    );
+    control_vector(
+        response,
+        &[
+            0x21, 0x0d, 0x01, 0x04, 0x00, 0x09, 0x01, 0x01, 0x00, b'x', b'x', b'x', b'x', b'x',
+            b'x',
+        ],
+    );
+}
+
+/// Figure 2: the LBS answers protocol type 2 with group (2,4,8); the device
+/// reconnects and offers type 2 with its group (1,2,4,8); the LBS answers
+/// type 2 with the suite chosen.
+#[test]
+fn figure_2_inconsistent_negotiation() {
+    let group_248 = ProtocolGroup::of(&[Suite::Aes128Cbc, Suite::Aes128Gcm, Suite::Reserved8]);
+    assert_eq!(group_248.bits(), 0x0e);
+    control_vector(
+        negotiation(negotiation_kind::RESPONSE, 2, group_248, b"xxxx"),
+        &[
+            0x21, 0x0b, 0x02, 0x0e, 0x00, 0x07, 0x01, 0x01, 0x00, b'x', b'x', b'x', b'x',
+        ],
+    );
+    control_vector(
+        negotiation(negotiation_kind::REQUEST, 2, ProtocolGroup::ALL, b"xxxx"),
+        &[
+            0x11, 0x0b, 0x02, 0x0f, 0x00, 0x07, 0x01, 0x01, 0x00, b'x', b'x', b'x', b'x',
+        ],
+    );
+}
+
+#[test]
+fn ecdh_flag_round_trips() {
+    let mut frame = negotiation(negotiation_kind::REQUEST, 1, ProtocolGroup::ALL, b"");
+    frame.flags = ControlFlags::ECDH;
+    let mut wire = Vec::new();
+    frame.encode(&mut wire).unwrap();
+    assert_eq!(wire[0], 0x13);
+    let parsed = ControlFrame::parse(&wire).unwrap();
+    assert!(parsed.flags.ecdh());
+    assert_eq!(parsed, frame);
+}
+
+#[test]
+fn control_frame_with_application_payload() {
+    let frame = ControlFrame {
+        kind: 0x7,
+        flags: ControlFlags::ECDH,
+        protocol_type: 1,
+        protocol_group: ProtocolGroup::single(Suite::Aes128Gcm),
+        version: ProtocolVersion {
+            form: 2,
+            high: 3,
+            low: 4,
+        },
+        content: b"ab".as_slice().into(),
+        application: b"cde".as_slice().into(),
+    };
+    control_vector(
+        frame,
+        &[
+            0x73, 0x0c, 0x01, 0x04, 0x00, 0x05, 0x02, 0x03, 0x04, b'a', b'b', b'c', b'd', b'e',
+        ],
+    );
+}
+
+#[test]
+fn control_frame_errors() {
+    fn f(wire: &[u8]) -> Result<ControlFrame<'_>, Error> {
+        ControlFrame::parse(wire)
+    }
+    assert_eq!(f(&[0x01, 0x00]), Err(Error::UnknownType(0)));
+    assert_eq!(
+        f(&[0x10, 0x07, 1, 1, 0, 3, 1, 1, 0]),
+        Err(Error::Malformed {
+            field: "control flags",
+            reason: Reason::Invalid("bit 0 must be set")
+        })
+    );
+    assert_eq!(
+        f(&[0x11, 0x07, 1, 0x1f, 0, 3, 1, 1, 0]),
+        Err(Error::Malformed {
+            field: "protocol group",
+            reason: Reason::ReservedBits(0x10)
+        })
+    );
+    assert!(matches!(
+        f(&[0x11, 0x06, 1, 1, 0, 2, 1, 1]),
+        Err(Error::Malformed {
+            field: "general payload length",
+            ..
+        })
+    ));
+    assert_eq!(
+        f(&[0x11, 0x07, 1, 1, 0, 9, 1, 1, 0]),
+        Err(Error::Malformed {
+            field: "general payload",
+            reason: Reason::Truncated
+        })
+    );
+    assert_eq!(
+        f(&[0x11, 0x01, 1]),
+        Err(Error::Malformed {
+            field: "protocol group",
+            reason: Reason::Truncated
+        })
+    );
+    // Reserved flag bits are kept, for the state machines to refuse.
+    let parsed = f(&[0x1d, 0x07, 1, 1, 0, 3, 1, 1, 0]).unwrap();
+    assert_eq!(parsed.flags.reserved_bits(), 0xc);
+    assert!(!parsed.flags.ecdh());
+}
+
+#[test]
+fn packet_errors() {
+    fn p(wire: &[u8]) -> Result<Packet<'_>, Error> {
+        Packet::parse(wire)
+    }
+    let malformed = |field: &'static str, reason: Reason| Err(Error::Malformed { field, reason });
+    assert_eq!(p(&[0x00, 0x00]), Err(Error::UnknownType(0)));
+    assert_eq!(p(&[0xf0, 0x00]), Err(Error::UnknownType(15)));
+    assert!(matches!(p(&[0x50, 0x02, 0, 1]), Err(Error::Unsupported(_))));
+    assert!(matches!(
+        p(&[0x34, 0x05, 0, 1, b't', 0, 1]),
+        Err(Error::Unsupported(_))
+    ));
+    assert_eq!(
+        p(&[0x36, 0x03, 0, 1, b't']),
+        malformed("fixed header flags", Reason::OutOfRange(3))
+    );
+    assert!(matches!(
+        p(&[0x38, 0x03, 0, 1, b't']),
+        Err(Error::Malformed {
+            field: "fixed header flags",
+            ..
+        })
+    ));
+    assert_eq!(
+        p(&[0xc1, 0x00]),
+        malformed("fixed header flags", Reason::ReservedBits(1))
+    );
+    assert_eq!(
+        p(&[0x80, 0x06, 0, 1, 0, 1, b'a', 0]),
+        malformed("fixed header flags", Reason::ReservedBits(2))
+    );
+    assert_eq!(
+        p(&[0xc0, 0x01, 0]),
+        malformed("body", Reason::TrailingBytes)
+    );
+    assert_eq!(
+        p(&[0x40, 0x02, 0, 0]),
+        malformed("packet identifier", Reason::Invalid("must not be 0"))
+    );
+    assert_eq!(
+        p(&[0x40, 0x01, 0]),
+        malformed("packet identifier", Reason::Truncated)
+    );
+    assert_eq!(
+        p(&[0x20, 0x02, 0x02, 0]),
+        malformed("connect acknowledge flags", Reason::ReservedBits(2))
+    );
+    assert_eq!(
+        p(&[0x20, 0x02, 0x00, 6]),
+        malformed("connect return code", Reason::OutOfRange(6))
+    );
+    assert!(matches!(
+        p(&[0x20, 0x02, 0x01, 1]),
+        Err(Error::Malformed {
+            field: "connect acknowledge flags",
+            ..
+        })
+    ));
+    // Topic names: UTF-8, no U+0000, no wildcards, not empty.
+    assert_eq!(
+        p(&[0x30, 0x03, 0, 1, 0xff]),
+        malformed("topic name", Reason::InvalidUtf8)
+    );
+    assert_eq!(
+        p(&[0x30, 0x03, 0, 1, 0x00]),
+        malformed("topic name", Reason::NullCharacter)
+    );
+    assert!(matches!(
+        p(&[0x30, 0x03, 0, 1, b'#']),
+        Err(Error::Malformed {
+            field: "topic name",
+            ..
+        })
+    ));
+    assert!(matches!(
+        p(&[0x30, 0x02, 0, 0]),
+        Err(Error::Malformed {
+            field: "topic name",
+            ..
+        })
+    ));
+    // Subscriptions.
+    assert!(matches!(
+        p(&[0x82, 0x02, 0, 1]),
+        Err(Error::Malformed {
+            field: "topic filters",
+            ..
+        })
+    ));
+    assert_eq!(
+        p(&[0x82, 0x06, 0, 1, 0, 1, b'a', 0x04]),
+        malformed("requested qos", Reason::ReservedBits(4))
+    );
+    assert_eq!(
+        p(&[0x82, 0x06, 0, 1, 0, 1, b'a', 0x03]),
+        malformed("requested qos", Reason::OutOfRange(3))
+    );
+    assert!(matches!(
+        p(&[0x82, 0x07, 0, 1, 0, 2, b'#', b'a', 0]),
+        Err(Error::Malformed {
+            field: "topic filter",
+            ..
+        })
+    ));
+    assert!(matches!(
+        p(&[0x82, 0x07, 0, 1, 0, 2, b'a', b'+', 0]),
+        Err(Error::Malformed {
+            field: "topic filter",
+            ..
+        })
+    ));
+    assert!(matches!(
+        p(&[0x90, 0x02, 0, 1]),
+        Err(Error::Malformed {
+            field: "return codes",
+            ..
+        })
+    ));
+    assert_eq!(
+        p(&[0x90, 0x03, 0, 1, 3]),
+        malformed("subscribe return code", Reason::OutOfRange(3))
+    );
+    // CONNECT.
+    let connect = |flags: u8, rest: &[u8]| {
+        let mut v = vec![0x10, 0];
+        v.extend_from_slice(&[0, 4, b'M', b'Q', b'T', b'T', 4, flags, 0, 30]);
+        v.extend_from_slice(rest);
+        v[1] = u8::try_from(v.len() - 2).unwrap();
+        Packet::parse(&v).map(Packet::into_owned)
+    };
+    assert_eq!(
+        connect(0x03, &[0, 0]),
+        malformed("connect flags", Reason::ReservedBits(1))
+    );
+    assert!(matches!(
+        connect(0x20, &[0, 0]),
+        Err(Error::Malformed {
+            field: "connect flags",
+            ..
+        })
+    ));
+    assert!(matches!(
+        connect(0x40, &[0, 0]),
+        Err(Error::Malformed {
+            field: "connect flags",
+            ..
+        })
+    ));
+    assert_eq!(
+        connect(0x1c, &[0, 0]),
+        malformed("will qos", Reason::OutOfRange(3))
+    );
+    assert_eq!(
+        connect(0x80, &[0, 0]),
+        malformed("user name", Reason::Truncated)
+    );
+    assert_eq!(
+        connect(0x02, &[0, 0, 9]),
+        malformed("connect payload", Reason::TrailingBytes)
+    );
+    let mut v = vec![0x10, 12, 0, 4, b'M', b'Q', b'T', b'X', 4, 2, 0, 30, 0, 0];
+    assert!(matches!(
+        Packet::parse(&v),
+        Err(Error::Malformed {
+            field: "protocol name",
+            ..
+        })
+    ));
+    v[7] = b'T';
+    v[8] = 3;
+    assert_eq!(
+        Packet::parse(&v),
+        malformed("protocol level", Reason::OutOfRange(3))
+    );
+}
+
+#[test]
+fn encoding_errors() {
+    let mut out = Vec::new();
+    let no_user = Packet::Connect(Connect {
+        client_id: "c".into(),
+        keep_alive: 0,
+        clean_session: true,
+        will: None,
+        username: None,
+        password: Some(Password(b"p".as_slice().into())),
+    });
+    assert!(no_user.encode(&mut out).is_err());
+    let wildcard = Packet::Publish(Publish {
+        delivery: Delivery::AtMostOnce,
+        retain: false,
+        topic: "a/#".into(),
+        payload: b"".as_slice().into(),
+    });
+    assert!(wildcard.encode(&mut out).is_err());
+    let long = "x".repeat(70_000);
+    let too_long = Packet::Publish(Publish {
+        delivery: Delivery::AtMostOnce,
+        retain: false,
+        topic: long.as_str().into(),
+        payload: b"".as_slice().into(),
+    });
+    assert_eq!(
+        too_long.encode(&mut out),
+        Err(Error::Malformed {
+            field: "topic name",
+            reason: Reason::TooLong(70_000)
+        })
+    );
+    assert!(out.is_empty(), "nothing is written when encoding fails");
+    assert!(TopicFilters::filters(&[]).is_err());
+    assert!(ReturnCodes::new(&[]).is_err());
+    let mut frame = negotiation(negotiation_kind::REQUEST, 1, ProtocolGroup::ALL, b"");
+    frame.kind = 16;
+    assert_eq!(frame.encode(&mut out), Err(Error::UnknownType(16)));
+}
+
+#[test]
+fn password_is_redacted_and_compared_whole() {
+    let p = Password(b"secret".as_slice().into());
+    assert_eq!(format!("{p:?}"), "Password(<redacted>)");
+    assert_ne!(p, Password(b"secreT".as_slice().into()));
+    assert_eq!(p, Password(b"secret".to_vec().into()));
+}
