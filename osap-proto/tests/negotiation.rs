@@ -71,7 +71,7 @@ fn figure_1_consistent() {
         (parsed.kind, parsed.flags, parsed.protocol_type),
         (2, ControlFlags::ECDH, 1)
     );
-    // The most secure suite both support: bit 4 (8 is not supported by the LBS).
+    // The most secure suite both support: bit 4.
     assert_eq!(
         parsed.protocol_group,
         ProtocolGroup::single(Suite::Aes128Gcm)
@@ -146,12 +146,13 @@ fn figure_2_inconsistent_then_retry_on_a_new_connection() {
     );
     l.handle_input(&request, T0);
     pump(&mut d, &mut l);
-    // With the default ranking, bit 8 is the most secure of (2,4,8).
+    // With the default ranking, bit 4 is the most secure of (2,4,8): bit 8
+    // names no suite yet and is never chosen by default.
     assert!(matches!(
         d.poll_event(),
         Some(DeviceEvent::Negotiated {
             protocol_type: 2,
-            suite: Suite::Reserved8,
+            suite: Suite::Aes128Gcm,
             ..
         })
     ));
@@ -182,6 +183,26 @@ fn the_ranking_is_configuration() {
         d.poll_event(),
         Some(DeviceEvent::Negotiated {
             suite: Suite::Aes128Cbc,
+            ..
+        })
+    ));
+    // A ranking that names bit 8 chooses it.
+    let mut d = device(vec![Offer {
+        protocol_type: 1,
+        group: ProtocolGroup::ALL,
+    }]);
+    let mut config = LbsConfig::new(vec![Offer {
+        protocol_type: 1,
+        group: ProtocolGroup::ALL,
+    }]);
+    config.ranking = SecurityRanking::new(&[Suite::Reserved8, Suite::Aes128Gcm]);
+    let mut l = Lbs::new(config, T0);
+    d.start(T0);
+    pump(&mut d, &mut l);
+    assert!(matches!(
+        d.poll_event(),
+        Some(DeviceEvent::Negotiated {
+            suite: Suite::Reserved8,
             ..
         })
     ));

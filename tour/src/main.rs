@@ -4,6 +4,8 @@
 //! Run it with `cargo run -q -p tour`.
 #![allow(clippy::print_stdout)]
 
+mod osap;
+
 use std::collections::HashSet;
 use std::error::Error;
 
@@ -13,6 +15,8 @@ use irsp_proto::{
 };
 
 fn main() -> Result<(), Box<dyn Error>> {
+    osap::negotiation()?;
+    println!();
     irsp()?;
     Ok(())
 }

@@ -1,0 +1,114 @@
+//! OSAP: decoding and encoding a 64-byte and a 4 KiB PUBLISH and a
+//! negotiation frame, beside the `mqttbytes` crate decoding and encoding
+//! the same PUBLISH bytes.
+
+// Benchmark setup fails loudly on purpose: a broken fixture is a bug.
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use std::hint::black_box;
+use std::num::NonZeroU16;
+
+use bytes::BytesMut;
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use osap_proto::{
+    ControlFlags, ControlFrame, Delivery, FrameDecoder, Negotiation, Packet, ProtocolGroup,
+    ProtocolVersion, Publish, negotiation_kind,
+};
+
+fn publish(payload: &[u8]) -> Packet<'_> {
+    Packet::Publish(Publish {
+        delivery: Delivery::AtLeastOnce {
+            packet_id: NonZeroU16::new(7).unwrap(),
+            dup: false,
+        },
+        retain: false,
+        topic: "dev/1234/attr/report".into(),
+        payload: payload.into(),
+    })
+}
+
+fn bench_publish(c: &mut Criterion, name: &str, payload_len: usize) {
+    let payload = vec![0xa5u8; payload_len];
+    let packet = publish(&payload);
+    let mut wire = Vec::new();
+    packet.encode(&mut wire).unwrap();
+    let theirs = {
+        let mut p = mqttbytes::v4::Publish::new(
+            "dev/1234/attr/report",
+            mqttbytes::QoS::AtLeastOnce,
+            payload.clone(),
+        );
+        p.pkid = 7;
+        p
+    };
+    let mut check = BytesMut::new();
+    theirs.write(&mut check).unwrap();
+    assert_eq!(&check[..], &wire[..], "both crates encode the same bytes");
+
+    let mut g = c.benchmark_group(format!("osap/publish-{name}/decode"));
+    g.throughput(Throughput::Bytes(wire.len() as u64));
+    g.bench_function("osap-proto", |b| {
+        let mut decoder = FrameDecoder::new(1 << 20);
+        b.iter(|| {
+            let (_, raw) = decoder.decode(black_box(&wire)).unwrap();
+            black_box(Packet::from_raw(raw.unwrap()).unwrap());
+        });
+    });
+    g.bench_function("mqttbytes", |b| {
+        b.iter_batched(
+            || BytesMut::from(&wire[..]),
+            |mut stream| mqttbytes::v4::read(&mut stream, 1 << 20).unwrap(),
+            BatchSize::SmallInput,
+        );
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group(format!("osap/publish-{name}/encode"));
+    g.throughput(Throughput::Bytes(wire.len() as u64));
+    g.bench_function("osap-proto", |b| {
+        let mut out = BytesMut::with_capacity(wire.len());
+        b.iter(|| {
+            out.clear();
+            black_box(&packet).encode(&mut out).unwrap();
+        });
+    });
+    g.bench_function("mqttbytes", |b| {
+        let mut out = BytesMut::with_capacity(wire.len());
+        b.iter(|| {
+            out.clear();
+            black_box(&theirs).write(&mut out).unwrap();
+        });
+    });
+    g.finish();
+}
+
+fn bench(c: &mut Criterion) {
+    bench_publish(c, "64B", 64);
+    bench_publish(c, "4KiB", 4096);
+
+    let negotiation = Negotiation {
+        flags: ControlFlags::ECDH,
+        protocol_type: 1,
+        protocol_group: ProtocolGroup::ALL,
+        version: ProtocolVersion::DEFAULT,
+        transaction: b"txn-0001".as_slice().into(),
+    };
+    let frame = negotiation.to_frame(negotiation_kind::REQUEST);
+    let mut wire = Vec::new();
+    frame.encode(&mut wire).unwrap();
+    let mut g = c.benchmark_group("osap/negotiation");
+    g.bench_function("decode", |b| {
+        b.iter(|| ControlFrame::parse(black_box(&wire)).unwrap());
+    });
+    g.bench_function("encode", |b| {
+        let mut out = BytesMut::with_capacity(wire.len());
+        b.iter(|| {
+            out.clear();
+            black_box(&frame).encode(&mut out).unwrap();
+        });
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
