@@ -45,3 +45,40 @@ pub(crate) fn deserialize<'de, 'a, D: Deserializer<'de>>(
         .map(Cow::Owned)
         .ok_or_else(|| serde::de::Error::custom("expected an even number of hexadecimal digits"))
 }
+
+/// `Vec<u8>` fields as hexadecimal text.
+pub(crate) mod vec {
+    use alloc::vec::Vec;
+
+    use serde::{Deserializer, Serializer};
+
+    pub(crate) fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+        super::serialize(bytes, serializer)
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Vec<u8>, D::Error> {
+        super::deserialize(deserializer).map(alloc::borrow::Cow::into_owned)
+    }
+}
+
+/// `[u8; 16]` fields as hexadecimal text.
+pub(crate) mod array16 {
+    use serde::{Deserializer, Serializer};
+
+    pub(crate) fn serialize<S: Serializer>(
+        bytes: &[u8; 16],
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        super::serialize(bytes, serializer)
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<[u8; 16], D::Error> {
+        let bytes = super::deserialize(deserializer)?;
+        <[u8; 16]>::try_from(bytes.as_ref())
+            .map_err(|_| serde::de::Error::custom("expected 16 bytes"))
+    }
+}

@@ -59,7 +59,9 @@ extern crate alloc;
 #[doc = include_str!("../PROFILE.md")]
 pub mod profile {}
 
+pub mod auth;
 mod control;
+pub mod crypto;
 mod decoder;
 mod error;
 mod frame;

@@ -1,0 +1,498 @@
+//! The authentication state machines end to end, device against LBS, in
+//! memory: Figures 3 and 4 and section 6, with every suite, and the faults.
+
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use osap_proto::auth::{
+    AuthError, AuthFrame, AuthMessage, AuthParams, DeviceAuth, DeviceAuthEvent, DeviceDirectory,
+    LbsAuth, LbsAuthEvent, RefusalReason, auth_kind,
+};
+use osap_proto::crypto::{CryptoError, MasterKey, SessionKey, VerificationCode};
+use osap_proto::{ControlFrame, Error, Suite};
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
+
+const T0: Duration = Duration::ZERO;
+
+#[derive(Default)]
+struct Directory {
+    codes: HashMap<String, String>,
+    keys: HashMap<String, MasterKey>,
+}
+
+impl Directory {
+    fn with_device(serial: &str, code: &str) -> Self {
+        let mut d = Self::default();
+        d.codes.insert(serial.into(), code.into());
+        d
+    }
+}
+
+impl DeviceDirectory for Directory {
+    fn verification_code(&self, serial: &str) -> Option<VerificationCode> {
+        self.codes.get(serial).map(VerificationCode::new)
+    }
+    fn master_key(&self, devid: &str) -> Option<MasterKey> {
+        self.keys.get(devid).cloned()
+    }
+    fn assign_devid(&mut self, serial: &str, master_key: &MasterKey) -> String {
+        let devid = format!("devid-{serial}");
+        self.keys.insert(devid.clone(), master_key.clone());
+        devid
+    }
+    fn das_address(&self, _devid: &str) -> String {
+        "das-3.example.net:8883".into()
+    }
+}
+
+struct Run {
+    device: DeviceAuth<Duration>,
+    lbs: LbsAuth<Duration>,
+    rng: ChaCha20Rng,
+    directory: Directory,
+}
+
+impl Run {
+    fn first(suite: Suite, code: &str, directory: Directory, seed: u64) -> Self {
+        let params = AuthParams::new(1, suite);
+        Self {
+            device: DeviceAuth::first(params.clone(), "SN-0001", VerificationCode::new(code)),
+            lbs: LbsAuth::new(params, T0),
+            rng: ChaCha20Rng::seed_from_u64(seed),
+            directory,
+        }
+    }
+
+    /// Moves frames both ways until nothing moves; returns every frame
+    /// the LBS sent.
+    fn pump(&mut self) -> Vec<Vec<u8>> {
+        let mut from_lbs = Vec::new();
+        loop {
+            let mut moved = false;
+            while let Some(bytes) = self.device.poll_transmit() {
+                self.lbs
+                    .handle_input(&bytes, T0, &mut self.rng, &mut self.directory);
+                moved = true;
+            }
+            while let Some(bytes) = self.lbs.poll_transmit() {
+                self.device.handle_input(&bytes, T0, &mut self.rng);
+                from_lbs.push(bytes);
+                moved = true;
+            }
+            if !moved {
+                return from_lbs;
+            }
+        }
+    }
+
+    fn device_events(&mut self) -> Vec<DeviceAuthEvent> {
+        std::iter::from_fn(|| self.device.poll_event()).collect()
+    }
+
+    fn lbs_events(&mut self) -> Vec<LbsAuthEvent> {
+        std::iter::from_fn(|| self.lbs.poll_event()).collect()
+    }
+}
+
+/// Runs a first authentication to the end; returns devid, masterkey and
+/// sessionkey as the device saw them.
+fn first_authentication(suite: Suite) -> (Run, String, MasterKey, SessionKey) {
+    let mut run = Run::first(suite, "4711", Directory::with_device("SN-0001", "4711"), 1);
+    run.device.start(T0, &mut run.rng);
+    run.pump();
+    let events = run.device_events();
+    let [
+        DeviceAuthEvent::Registered { devid, master_key },
+        DeviceAuthEvent::SessionKey(session),
+        DeviceAuthEvent::DasAddress(address),
+    ] = events.as_slice()
+    else {
+        panic!("{suite:?}: {events:?}");
+    };
+    assert_eq!(address, "das-3.example.net:8883");
+    let lbs = run.lbs_events();
+    assert_eq!(lbs.len(), 3, "{lbs:?}");
+    assert_eq!(
+        lbs[0],
+        LbsAuthEvent::Registered {
+            devid: devid.clone()
+        }
+    );
+    // Both sides hold the same keys.
+    assert_eq!(
+        lbs[1],
+        LbsAuthEvent::SessionIssued {
+            devid: devid.clone(),
+            session_key: session.clone()
+        }
+    );
+    assert_eq!(run.directory.keys.get(devid), Some(master_key));
+    assert!(
+        matches!(&lbs[2], LbsAuthEvent::Redirected { address, .. } if address == "das-3.example.net:8883")
+    );
+    assert_eq!(run.device.poll_timeout(), None);
+    assert_eq!(run.lbs.poll_timeout(), None);
+    (run, devid.clone(), master_key.clone(), session.clone())
+}
+
+#[test]
+fn figure_3_first_authentication_with_every_suite() {
+    for suite in [Suite::Aes128Gcm, Suite::Aes128Cbc, Suite::Aes128Ecb] {
+        first_authentication(suite);
+    }
+}
+
+#[test]
+fn figure_4_refresh_after_disconnect() {
+    let (run, devid, master, first_session) = first_authentication(Suite::Aes128Gcm);
+    // The connection drops; the device comes back on a new one.
+    let params = AuthParams::new(1, Suite::Aes128Gcm);
+    let mut again = Run {
+        device: DeviceAuth::reauthenticate(params.clone(), devid.clone(), master),
+        lbs: LbsAuth::new(params, T0),
+        rng: ChaCha20Rng::seed_from_u64(2),
+        directory: run.directory,
+    };
+    again.device.start(T0, &mut again.rng);
+    again.pump();
+    let events = again.device_events();
+    let [
+        DeviceAuthEvent::SessionKey(session),
+        DeviceAuthEvent::DasAddress(_),
+    ] = events.as_slice()
+    else {
+        panic!("{events:?}");
+    };
+    assert_ne!(*session, first_session, "the sessionkey is refreshed");
+    assert_eq!(
+        again.lbs_events()[0],
+        LbsAuthEvent::SessionIssued {
+            devid,
+            session_key: session.clone()
+        }
+    );
+}
+
+#[test]
+fn refresh_with_an_unknown_devid_or_wrong_masterkey_is_refused() {
+    let (run, devid, _, _) = first_authentication(Suite::Aes128Gcm);
+    let params = AuthParams::new(1, Suite::Aes128Gcm);
+    for (id, key) in [
+        (devid, MasterKey::from_bytes([9; 16])),
+        ("devid-nobody".to_owned(), MasterKey::from_bytes([9; 16])),
+    ] {
+        let mut again = Run {
+            device: DeviceAuth::reauthenticate(params.clone(), id, key),
+            lbs: LbsAuth::new(params.clone(), T0),
+            rng: ChaCha20Rng::seed_from_u64(3),
+            directory: Directory {
+                codes: HashMap::new(),
+                keys: run.directory.keys.clone(),
+            },
+        };
+        again.device.start(T0, &mut again.rng);
+        again.pump();
+        assert_eq!(
+            again.device_events(),
+            [DeviceAuthEvent::Failed(AuthError::Refused)]
+        );
+        assert_eq!(
+            again.lbs_events(),
+            [LbsAuthEvent::Refused(RefusalReason::BadProof)]
+        );
+    }
+}
+
+#[test]
+fn wrong_code_and_unknown_serial_look_the_same_to_the_device() {
+    let mut wrong = Run::first(
+        Suite::Aes128Gcm,
+        "0000",
+        Directory::with_device("SN-0001", "4711"),
+        5,
+    );
+    wrong.device.start(T0, &mut wrong.rng);
+    let wrong_bytes = wrong.pump();
+    let mut unknown = Run::first(
+        Suite::Aes128Gcm,
+        "4711",
+        Directory::with_device("SN-9999", "4711"),
+        5,
+    );
+    unknown.device.start(T0, &mut unknown.rng);
+    let unknown_bytes = unknown.pump();
+    assert_eq!(
+        wrong_bytes, unknown_bytes,
+        "the refusals are byte for byte the same"
+    );
+    assert_eq!(
+        wrong.device_events(),
+        [DeviceAuthEvent::Failed(AuthError::Refused)]
+    );
+    assert_eq!(
+        unknown.device_events(),
+        [DeviceAuthEvent::Failed(AuthError::Refused)]
+    );
+    // Only the operator's log tells them apart.
+    assert_eq!(
+        wrong.lbs_events(),
+        [LbsAuthEvent::Refused(RefusalReason::WrongVerificationCode)]
+    );
+    assert_eq!(
+        unknown.lbs_events(),
+        [LbsAuthEvent::Refused(RefusalReason::UnknownDevice)]
+    );
+}
+
+/// Starts a first authentication and returns the LBS's ECDH response.
+fn ecdh_response(run: &mut Run) -> Vec<u8> {
+    run.device.start(T0, &mut run.rng);
+    let request = run.device.poll_transmit().unwrap();
+    run.lbs
+        .handle_input(&request, T0, &mut run.rng, &mut run.directory);
+    run.lbs.poll_transmit().unwrap()
+}
+
+fn rewrite(bytes: &[u8], edit: impl FnOnce(&mut AuthFrame)) -> Vec<u8> {
+    let mut frame = AuthFrame::from_control(&ControlFrame::parse(bytes).unwrap()).unwrap();
+    edit(&mut frame);
+    let mut out = Vec::new();
+    frame.encode(&mut out).unwrap();
+    out
+}
+
+#[test]
+fn tampered_ciphertext_is_refused() {
+    for suite in [Suite::Aes128Gcm, Suite::Aes128Cbc, Suite::Aes128Ecb] {
+        let mut run = Run::first(suite, "4711", Directory::with_device("SN-0001", "4711"), 6);
+        let response = ecdh_response(&mut run);
+        let tampered = rewrite(&response, |f| {
+            if let AuthMessage::EcdhResponse {
+                sealed_public_key, ..
+            } = &mut f.message
+            {
+                sealed_public_key[20] ^= 0x40;
+            }
+        });
+        run.device.handle_input(&tampered, T0, &mut run.rng);
+        assert_eq!(
+            run.device_events(),
+            [DeviceAuthEvent::Failed(AuthError::Crypto {
+                field: "LBS public key",
+                error: CryptoError::Authentication
+            })],
+            "{suite:?}"
+        );
+    }
+}
+
+#[test]
+fn replayed_response_is_refused() {
+    // A DAS response from one connection ...
+    let (mut old, _, _, _) = first_authentication(Suite::Aes128Gcm);
+    let _ = old.pump();
+    let mut record = Run::first(
+        Suite::Aes128Gcm,
+        "4711",
+        Directory::with_device("SN-0001", "4711"),
+        1,
+    );
+    record.device.start(T0, &mut record.rng);
+    let captured = record.pump();
+    let old_ecdh_response = captured[0].clone();
+    // ... replayed to a device in another exchange.
+    let mut run = Run::first(
+        Suite::Aes128Gcm,
+        "4711",
+        Directory::with_device("SN-0001", "4711"),
+        7,
+    );
+    let _fresh = ecdh_response(&mut run);
+    run.device
+        .handle_input(&old_ecdh_response, T0, &mut run.rng);
+    assert_eq!(
+        run.device_events(),
+        [DeviceAuthEvent::Failed(AuthError::NonceMismatch)]
+    );
+    // With the nonce rewritten to the current one, the sealed key no longer
+    // opens: the nonce is bound into it.
+    let mut run = Run::first(
+        Suite::Aes128Gcm,
+        "4711",
+        Directory::with_device("SN-0001", "4711"),
+        7,
+    );
+    let fresh = ecdh_response(&mut run);
+    let current = AuthFrame::from_control(&ControlFrame::parse(&fresh).unwrap())
+        .unwrap()
+        .nonce;
+    let forged = rewrite(&old_ecdh_response, |f| f.nonce = current);
+    run.device.handle_input(&forged, T0, &mut run.rng);
+    assert!(matches!(
+        run.device_events().as_slice(),
+        [DeviceAuthEvent::Failed(AuthError::Crypto {
+            error: CryptoError::Authentication,
+            ..
+        })]
+    ));
+}
+
+#[test]
+fn reordered_and_duplicated_frames_are_refused() {
+    // The device gets a DAS response when it waits for the ECDH response.
+    let mut run = Run::first(
+        Suite::Aes128Gcm,
+        "4711",
+        Directory::with_device("SN-0001", "4711"),
+        8,
+    );
+    let response = ecdh_response(&mut run);
+    let reordered = rewrite(&response, |f| {
+        f.message = AuthMessage::DasResponse {
+            result: osap_proto::auth::AuthResult::Accepted,
+            sealed_address: vec![0; 40],
+        }
+    });
+    run.device.handle_input(&reordered, T0, &mut run.rng);
+    assert_eq!(
+        run.device_events(),
+        [DeviceAuthEvent::Failed(AuthError::UnexpectedMessage {
+            expected: auth_kind::ECDH_RSP,
+            got: auth_kind::DAS_RSP
+        })]
+    );
+    // The LBS gets the ECDH request twice.
+    let mut run = Run::first(
+        Suite::Aes128Gcm,
+        "4711",
+        Directory::with_device("SN-0001", "4711"),
+        9,
+    );
+    run.device.start(T0, &mut run.rng);
+    let request = run.device.poll_transmit().unwrap();
+    let mut twice = request.clone();
+    twice.extend_from_slice(&request);
+    run.lbs
+        .handle_input(&twice, T0, &mut run.rng, &mut run.directory);
+    assert_eq!(
+        run.lbs_events(),
+        [LbsAuthEvent::Failed(AuthError::UnexpectedMessage {
+            expected: auth_kind::APPLY_DEVID_REQ,
+            got: auth_kind::ECDH_REQ
+        })]
+    );
+    // After the outcome, more input changes nothing.
+    let (mut done, _, _, _) = first_authentication(Suite::Aes128Gcm);
+    done.device.handle_input(&response, T0, &mut done.rng);
+    assert_eq!(done.device_events(), []);
+}
+
+#[test]
+fn silence_until_timeout_and_disconnect() {
+    let mut run = Run::first(
+        Suite::Aes128Gcm,
+        "4711",
+        Directory::with_device("SN-0001", "4711"),
+        10,
+    );
+    run.device.start(T0, &mut run.rng);
+    let deadline = run.device.poll_timeout().unwrap();
+    run.device
+        .handle_timeout(deadline - Duration::from_millis(1));
+    assert_eq!(run.device_events(), []);
+    run.device.handle_timeout(deadline);
+    assert_eq!(
+        run.device_events(),
+        [DeviceAuthEvent::Failed(AuthError::Timeout)]
+    );
+    assert_eq!(run.lbs.poll_timeout(), Some(Duration::from_secs(10)));
+    run.lbs.handle_timeout(Duration::from_secs(10));
+    assert_eq!(run.lbs_events(), [LbsAuthEvent::TimedOut]);
+
+    let mut run = Run::first(
+        Suite::Aes128Gcm,
+        "4711",
+        Directory::with_device("SN-0001", "4711"),
+        11,
+    );
+    let _ = ecdh_response(&mut run);
+    run.device.handle_disconnect();
+    assert_eq!(
+        run.device_events(),
+        [DeviceAuthEvent::Failed(AuthError::PeerClosed)]
+    );
+}
+
+#[test]
+fn reserved_and_mismatched_messages() {
+    let mut run = Run::first(
+        Suite::Aes128Gcm,
+        "4711",
+        Directory::with_device("SN-0001", "4711"),
+        12,
+    );
+    let response = ecdh_response(&mut run);
+    for reserved in [auth_kind::RESERVED_3, auth_kind::RESERVED_5] {
+        let mut frame = ControlFrame::parse(&response).unwrap().into_owned();
+        frame.kind = reserved;
+        assert!(matches!(
+            AuthFrame::from_control(&frame),
+            Err(Error::Malformed {
+                field: "control message type",
+                ..
+            })
+        ));
+    }
+    let other_suite = rewrite(&response, |f| f.suite = Suite::Aes128Cbc);
+    run.device.handle_input(&other_suite, T0, &mut run.rng);
+    assert_eq!(
+        run.device_events(),
+        [DeviceAuthEvent::Failed(AuthError::ProtocolMismatch)]
+    );
+    // Original mode (flags 0x1) is not authentication.
+    let mut frame = ControlFrame::parse(&response).unwrap().into_owned();
+    frame.flags = osap_proto::ControlFlags::ORIGINAL;
+    assert!(AuthFrame::from_control(&frame).is_err());
+}
+
+#[test]
+fn auth_frames_round_trip() {
+    let mut run = Run::first(
+        Suite::Aes128Cbc,
+        "4711",
+        Directory::with_device("SN-0001", "4711"),
+        13,
+    );
+    run.device.start(T0, &mut run.rng);
+    let mut frames = Vec::new();
+    loop {
+        let mut moved = false;
+        while let Some(b) = run.device.poll_transmit() {
+            run.lbs
+                .handle_input(&b, T0, &mut run.rng, &mut run.directory);
+            frames.push(b);
+            moved = true;
+        }
+        while let Some(b) = run.lbs.poll_transmit() {
+            run.device.handle_input(&b, T0, &mut run.rng);
+            frames.push(b);
+            moved = true;
+        }
+        if !moved {
+            break;
+        }
+    }
+    let kinds: Vec<u8> = frames.iter().map(|b| b[0] >> 4).collect();
+    assert_eq!(kinds, [0x1, 0x2, 0x7, 0x8, 0x9, 0xa, 0xb]);
+    for bytes in frames {
+        let frame = AuthFrame::from_control(&ControlFrame::parse(&bytes).unwrap()).unwrap();
+        let mut again = Vec::new();
+        frame.encode(&mut again).unwrap();
+        assert_eq!(again, bytes);
+        let json = serde_json::to_string(&frame).unwrap();
+        assert_eq!(serde_json::from_str::<AuthFrame>(&json).unwrap(), frame);
+    }
+}
