@@ -9,19 +9,31 @@
 //!
 //! `--channel das` reads MQTT packets only, `--channel lbs` OSAP control
 //! frames only; by default a line is read as an MQTT packet if it is one,
-//! else as a control frame.
+//! else as a control frame. A control frame in ECDH key mode that holds an
+//! authentication message (Table 3, section 6) is shown as one, its sealed
+//! fields as the encrypted bytes on the wire; `--key HEX` (a sharekey,
+//! masterkey or sessionkey, 32 hexadecimal digits) also shows every sealed
+//! field that opens under that key, in an `opened` object.
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
-use osap_proto::{ControlFrame, Packet, RawFrame};
+use osap_proto::auth::{AuthFrame, AuthMessage};
+use osap_proto::crypto;
+use osap_proto::{ControlFlags, ControlFrame, Packet, RawFrame};
 
-/// One decoded frame, tagged by its channel.
+/// One decoded frame, tagged by its kind.
 #[derive(serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 enum Frame<'a> {
     Mqtt(Packet<'a>),
     Control(ControlFrame<'a>),
+    Auth {
+        frame: AuthFrame,
+        #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+        opened: BTreeMap<&'static str, String>,
+    },
 }
 
 fn hex(text: &str) -> Result<Vec<u8>, String> {
@@ -38,32 +50,103 @@ fn hex(text: &str) -> Result<Vec<u8>, String> {
         .collect()
 }
 
-fn decode_line(line: &str, channel: &str) -> Result<String, String> {
+/// The sealed fields of a message, by name.
+fn sealed_fields(message: &AuthMessage) -> Vec<(&'static str, &[u8])> {
+    match message {
+        AuthMessage::EcdhRequest {
+            sealed_public_key, ..
+        } => vec![("device public key", sealed_public_key)],
+        AuthMessage::EcdhResponse {
+            sealed_public_key, ..
+        } => vec![("LBS public key", sealed_public_key)],
+        AuthMessage::RefreshRequest { proof, .. }
+        | AuthMessage::ApplyDevidRequest { proof, .. }
+        | AuthMessage::ApplyDevidConfirm { proof, .. }
+        | AuthMessage::DasRequest { proof, .. } => vec![("proof", proof)],
+        AuthMessage::RefreshResponse {
+            sealed_session_key, ..
+        } => vec![("session key", sealed_session_key)],
+        AuthMessage::ApplyDevidResponse {
+            sealed_devid,
+            sealed_session_key,
+            ..
+        } => vec![("devid", sealed_devid), ("session key", sealed_session_key)],
+        AuthMessage::DasResponse { sealed_address, .. } => vec![("DAS address", sealed_address)],
+    }
+}
+
+/// Text fields open to text, keys and public keys to hexadecimal.
+fn show(name: &str, plain: &[u8]) -> String {
+    let binary = matches!(name, "session key" | "LBS public key" | "device public key");
+    match std::str::from_utf8(plain) {
+        Ok(text) if !binary => text.to_owned(),
+        _ => plain.iter().map(|b| format!("{b:02x}")).collect(),
+    }
+}
+
+/// An authentication frame, with the sealed fields that open under `key`.
+fn auth(control: &ControlFrame<'_>, key: Option<&[u8; 16]>) -> Option<Frame<'static>> {
+    if control.flags != ControlFlags::ECDH {
+        return None;
+    }
+    let frame = AuthFrame::from_control(control).ok()?;
+    let mut opened = BTreeMap::new();
+    if let Some(key) = key {
+        let aad = AuthFrame::aad(frame.message.kind(), &frame.nonce);
+        for (name, sealed) in sealed_fields(&frame.message) {
+            if let Ok(plain) = crypto::open(frame.suite, key, &aad, sealed) {
+                opened.insert(name, show(name, &plain));
+            }
+        }
+    }
+    Some(Frame::Auth { frame, opened })
+}
+
+fn control<'a>(raw: RawFrame<'a>, key: Option<&[u8; 16]>) -> Result<Frame<'a>, osap_proto::Error> {
+    let frame = ControlFrame::from_raw(raw)?;
+    Ok(auth(&frame, key).unwrap_or(Frame::Control(frame)))
+}
+
+fn decode_line(line: &str, channel: &str, key: Option<&[u8; 16]>) -> Result<String, String> {
     let bytes = hex(line)?;
     let raw = RawFrame::parse(&bytes).map_err(|e| e.to_string())?;
     let frame = match channel {
         "das" => Frame::Mqtt(Packet::from_raw(raw).map_err(|e| e.to_string())?),
-        "lbs" => Frame::Control(ControlFrame::from_raw(raw).map_err(|e| e.to_string())?),
+        "lbs" => control(raw, key).map_err(|e| e.to_string())?,
         _ => match Packet::from_raw(raw) {
             Ok(packet) => Frame::Mqtt(packet),
-            Err(mqtt) => Frame::Control(ControlFrame::from_raw(raw).map_err(|control| {
+            Err(mqtt) => control(raw, key).map_err(|control| {
                 format!("not an MQTT packet ({mqtt}) nor a control frame ({control})")
-            })?),
+            })?,
         },
     };
     serde_json::to_string(&frame).map_err(|e| e.to_string())
 }
 
-fn main() -> ExitCode {
+fn options() -> Result<(String, Option<[u8; 16]>), String> {
+    let mut channel = "auto".to_owned();
+    let mut key = None;
     let mut args = std::env::args().skip(1);
-    let channel = match (args.next().as_deref(), args.next()) {
-        (None, _) => "auto".to_owned(),
-        (Some("--channel"), Some(c)) if c == "das" || c == "lbs" => c,
-        _ => {
-            let _ = writeln!(
-                std::io::stderr(),
-                "error: usage: decode [--channel das|lbs]"
-            );
+    while let Some(arg) = args.next() {
+        match (arg.as_str(), args.next()) {
+            ("--channel", Some(c)) if c == "das" || c == "lbs" => channel = c,
+            ("--key", Some(k)) => {
+                key = Some(
+                    <[u8; 16]>::try_from(hex(&k)?)
+                        .map_err(|_| "--key takes 32 hexadecimal digits")?,
+                );
+            }
+            _ => return Err("usage: decode [--channel das|lbs] [--key HEX]".into()),
+        }
+    }
+    Ok((channel, key))
+}
+
+fn main() -> ExitCode {
+    let (channel, key) = match options() {
+        Ok(o) => o,
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "error: {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -73,7 +156,7 @@ fn main() -> ExitCode {
             if l.trim().is_empty() {
                 Ok(None)
             } else {
-                decode_line(&l, &channel).map(Some)
+                decode_line(&l, &channel, key.as_ref()).map(Some)
             }
         });
         match result {

@@ -19,6 +19,13 @@ enum Frame<'a> {
     Mqtt(Packet<'a>),
     #[serde(borrow)]
     Control(ControlFrame<'a>),
+    Auth {
+        frame: osap_proto::auth::AuthFrame,
+        /// What `decode --key` opened; not part of the frame.
+        #[serde(default)]
+        #[allow(dead_code)]
+        opened: serde_json::Value,
+    },
 }
 
 fn encode_line(line: &str) -> Result<String, String> {
@@ -27,6 +34,7 @@ fn encode_line(line: &str) -> Result<String, String> {
     match frame {
         Frame::Mqtt(p) => p.encode(&mut out),
         Frame::Control(c) => c.encode(&mut out),
+        Frame::Auth { frame, .. } => frame.encode(&mut out),
     }
     .map_err(|e| e.to_string())?;
     Ok(out.iter().map(|b| format!("{b:02x}")).collect())

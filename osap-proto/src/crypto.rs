@@ -567,6 +567,57 @@ pub fn open(
     }
 }
 
+/// The protection of business messages (section 6: "Business message:
+/// AES128(message)" under the sessionkey) with the negotiated suite.
+///
+/// ```
+/// use osap_proto::Suite;
+/// use osap_proto::crypto::{PayloadCipher, SessionKey};
+/// use rand_core::OsRng;
+///
+/// let cipher = PayloadCipher::new(Suite::Aes128Gcm, SessionKey::from_bytes([7; 16]));
+/// let sealed = cipher.seal(b"dev/1/attr", br#"{"power":"on"}"#, &mut OsRng)?;
+/// assert_eq!(cipher.open(b"dev/1/attr", &sealed)?, br#"{"power":"on"}"#);
+/// assert!(cipher.open(b"dev/2/attr", &sealed).is_err());
+/// # Ok::<(), osap_proto::crypto::CryptoError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct PayloadCipher {
+    suite: Suite,
+    key: SessionKey,
+}
+
+impl PayloadCipher {
+    /// A cipher for the negotiated suite and the issued sessionkey.
+    #[must_use]
+    pub fn new(suite: Suite, key: SessionKey) -> Self {
+        Self { suite, key }
+    }
+
+    /// Seals a business payload, bound to `aad` (for example its topic).
+    ///
+    /// # Errors
+    ///
+    /// As [`seal`].
+    pub fn seal(
+        &self,
+        aad: &[u8],
+        plaintext: &[u8],
+        rng: &mut impl CryptoRngCore,
+    ) -> Result<Vec<u8>, CryptoError> {
+        seal(self.suite, self.key.expose(), aad, plaintext, rng)
+    }
+
+    /// Opens a business payload sealed with the same `aad`.
+    ///
+    /// # Errors
+    ///
+    /// As [`open`].
+    pub fn open(&self, aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        open(self.suite, self.key.expose(), aad, sealed)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

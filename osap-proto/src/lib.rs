@@ -22,10 +22,15 @@
 //!   every length they accept, and write into any [`bytes::BufMut`] (a
 //!   caller's `BytesMut` or `Vec<u8>`) without intermediate buffers.
 //!   [`FrameDecoder`] cuts a byte stream into frames.
-//! * **Sans-IO state machines** ([`DeviceNegotiation`], [`LbsNegotiation`])
-//!   are driven by the caller: frames in, bytes and events out, time passed
-//!   in as a parameter. They perform no I/O and read no clock, so any
-//!   runtime (tokio, blocking `std`, embedded firmware) can drive them.
+//! * **Sans-IO state machines** ([`DeviceNegotiation`], [`LbsNegotiation`],
+//!   and in [`auth`] the device and LBS sides of the ECDH authentication and
+//!   DAS redirect) are driven by the caller: frames in, bytes and events
+//!   out, time passed in as a parameter, randomness from a caller-supplied
+//!   `rand_core` RNG. They perform no I/O and read no clock, so any runtime
+//!   (tokio, blocking `std`, embedded firmware) can drive them.
+//!
+//! The keys and ciphers of section 5 (sharekey, masterkey, sessionkey,
+//! AES-128 suites) are in [`crypto`].
 //!
 //! Both layers build without `std` (disable the default features; `alloc`
 //! is required).

@@ -496,3 +496,36 @@ fn auth_frames_round_trip() {
         assert_eq!(serde_json::from_str::<AuthFrame>(&json).unwrap(), frame);
     }
 }
+
+/// The worked example of `PROFILE.md`, section 8.
+#[test]
+fn profile_worked_example() {
+    let frame = AuthFrame {
+        protocol_type: 1,
+        suite: Suite::Aes128Gcm,
+        version: osap_proto::ProtocolVersion::DEFAULT,
+        nonce: [0xab; 16],
+        message: AuthMessage::EcdhRequest {
+            serial: "SN-1".into(),
+            sealed_public_key: vec![0xcd; 125],
+        },
+    };
+    let mut wire = Vec::new();
+    frame.encode(&mut wire).unwrap();
+    assert_eq!(wire.len(), 161);
+    assert_eq!(
+        wire[..10],
+        [0x13, 0x9e, 0x01, 0x01, 0x04, 0x00, 0x13, 0x01, 0x01, 0x00]
+    );
+    assert_eq!(wire[10..26], [0xab; 16]);
+    assert_eq!(
+        wire[26..37],
+        [
+            0x01, 0x00, 0x04, b'S', b'N', b'-', b'1', 0x02, 0x00, 0x7d, 0xcd
+        ]
+    );
+    assert_eq!(
+        AuthFrame::from_control(&ControlFrame::parse(&wire).unwrap()).unwrap(),
+        frame
+    );
+}

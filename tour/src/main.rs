@@ -17,6 +17,8 @@ use irsp_proto::{
 fn main() -> Result<(), Box<dyn Error>> {
     osap::negotiation()?;
     println!();
+    osap::authentication()?;
+    println!();
     irsp()?;
     Ok(())
 }

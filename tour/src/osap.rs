@@ -102,3 +102,166 @@ pub(crate) fn negotiation() -> Result<(), Box<dyn Error>> {
     }
     Ok(())
 }
+
+/// The device's store of what the LBS knows, for the tour.
+#[derive(Default)]
+struct Directory {
+    keys: std::collections::HashMap<String, osap_proto::crypto::MasterKey>,
+}
+
+impl osap_proto::auth::DeviceDirectory for Directory {
+    fn verification_code(&self, serial: &str) -> Option<osap_proto::crypto::VerificationCode> {
+        (serial == "SN-2024-0001").then(|| osap_proto::crypto::VerificationCode::new("739105"))
+    }
+    fn master_key(&self, devid: &str) -> Option<osap_proto::crypto::MasterKey> {
+        self.keys.get(devid).cloned()
+    }
+    fn assign_devid(&mut self, serial: &str, master_key: &osap_proto::crypto::MasterKey) -> String {
+        let devid = format!("D-{}", serial.trim_start_matches("SN-"));
+        self.keys.insert(devid.clone(), master_key.clone());
+        devid
+    }
+    fn das_address(&self, _devid: &str) -> String {
+        "das-07.iot.example.com:8883".into()
+    }
+}
+
+/// Prints one authentication frame: direction, message and sizes.
+fn show_auth(from: &str, to: &str, bytes: &[u8]) {
+    use osap_proto::auth::AuthFrame;
+    let described = ControlFrame::parse(bytes)
+        .map_err(|e| e.to_string())
+        .and_then(|c| AuthFrame::from_control(&c).map_err(|e| e.to_string()));
+    match described {
+        Ok(frame) => {
+            let nonce: String = frame
+                .nonce
+                .iter()
+                .take(4)
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            let name = format!("{:?}", frame.message);
+            let name = name.split([' ', '{']).next().unwrap_or_default().to_owned();
+            println!(
+                "  {from} -> {to}: type 0x{:x} {name}, {} bytes, suite {:?}, nonce {nonce}...",
+                frame.message.kind(),
+                bytes.len(),
+                frame.suite
+            );
+        }
+        Err(e) => println!("  {from} -> {to}: {} bytes ({e})", bytes.len()),
+    }
+}
+
+/// Moves frames between a device and an LBS machine until both are quiet.
+fn pump_auth(
+    device: &mut osap_proto::auth::DeviceAuth<Instant>,
+    lbs: &mut osap_proto::auth::LbsAuth<Instant>,
+    directory: &mut Directory,
+    now: Instant,
+) {
+    let mut rng = rand_core::OsRng;
+    loop {
+        let mut moved = false;
+        while let Some(bytes) = device.poll_transmit() {
+            show_auth("device", "LBS", &bytes);
+            lbs.handle_input(&bytes, now, &mut rng, directory);
+            moved = true;
+        }
+        while let Some(bytes) = lbs.poll_transmit() {
+            show_auth("LBS", "device", &bytes);
+            device.handle_input(&bytes, now, &mut rng);
+            moved = true;
+        }
+        if !moved {
+            return;
+        }
+    }
+}
+
+/// Negotiation, first authentication with the DAS redirect (Figure 3,
+/// section 6), then reauthentication on a new connection (Figure 4).
+pub(crate) fn authentication() -> Result<(), Box<dyn Error>> {
+    use osap_proto::auth::{AuthParams, DeviceAuth, DeviceAuthEvent, LbsAuth};
+    use osap_proto::crypto::{PayloadCipher, VerificationCode};
+
+    println!("== OSAP: ECDH authentication and DAS redirect (draft sections 5 and 6)");
+    let now = Instant::now();
+    let mut rng = rand_core::OsRng;
+    let mut directory = Directory::default();
+
+    println!("-- negotiation");
+    let offer = Offer {
+        protocol_type: 1,
+        group: ProtocolGroup::ALL,
+    };
+    let mut negotiation = DeviceNegotiation::new(DeviceConfig::new(vec![offer]));
+    negotiation.start(now);
+    let lbs_config = LbsConfig::new(vec![offer]);
+    connection(&mut negotiation, &lbs_config, now)?;
+    let Some(DeviceEvent::Negotiated {
+        protocol_type,
+        suite,
+        ..
+    }) = negotiation.poll_event()
+    else {
+        return Err("negotiation failed".into());
+    };
+
+    println!("-- Figure 3: first authentication, then the DAS address (same connection)");
+    let params = AuthParams::new(protocol_type, suite);
+    let mut device = DeviceAuth::first(
+        params.clone(),
+        "SN-2024-0001",
+        VerificationCode::new("739105"),
+    );
+    let mut lbs = LbsAuth::new(params.clone(), now);
+    device.start(now, &mut rng);
+    pump_auth(&mut device, &mut lbs, &mut directory, now);
+    let mut stored = None;
+    let mut session = None;
+    while let Some(event) = device.poll_event() {
+        match event {
+            DeviceAuthEvent::Registered { devid, master_key } => {
+                println!("  device: registered as {devid} (masterkey kept for reauthentication)");
+                stored = Some((devid, master_key));
+            }
+            DeviceAuthEvent::SessionKey(key) => {
+                println!("  device: sessionkey issued");
+                session = Some(key);
+            }
+            DeviceAuthEvent::DasAddress(address) => {
+                println!("  device: connect to the DAS at {address}");
+            }
+            DeviceAuthEvent::Failed(e) => return Err(e.into()),
+        }
+    }
+    while let Some(event) = lbs.poll_event() {
+        println!("  LBS: {event:?}");
+    }
+    if let Some(key) = session {
+        let cipher = PayloadCipher::new(suite, key);
+        let sealed = cipher.seal(b"D-2024-0001/attribute", br#"{"power":"on"}"#, &mut rng)?;
+        println!(
+            "  business payload {{\"power\":\"on\"}} sealed under the sessionkey: {} bytes",
+            sealed.len()
+        );
+    }
+
+    println!("-- Figure 4: the connection drops; the device reauthenticates on a new one");
+    let (devid, master_key) = stored.ok_or("no devid was assigned")?;
+    let mut device = DeviceAuth::reauthenticate(params.clone(), devid, master_key);
+    let mut lbs = LbsAuth::new(params, now);
+    device.start(now, &mut rng);
+    pump_auth(&mut device, &mut lbs, &mut directory, now);
+    while let Some(event) = device.poll_event() {
+        match event {
+            DeviceAuthEvent::SessionKey(_) => println!("  device: sessionkey refreshed"),
+            DeviceAuthEvent::DasAddress(address) => {
+                println!("  device: connect to the DAS at {address}");
+            }
+            other => println!("  device: {other:?}"),
+        }
+    }
+    Ok(())
+}
