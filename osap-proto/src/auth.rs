@@ -818,25 +818,19 @@ impl<I: Copy + Ord + Add<Duration, Output = I>> DeviceAuth<I> {
     }
 
     /// Takes bytes received from the LBS.
-    pub fn handle_input(&mut self, mut data: &[u8], now: I, rng: &mut impl CryptoRngCore) {
-        while !data.is_empty() && !matches!(self.step, DeviceStep::Done) {
-            let frame = match self.decoder.decode(data) {
-                Ok((used, Some(raw))) => {
-                    data = data.get(used..).unwrap_or_default();
-                    ControlFrame::from_raw(raw).and_then(|c| AuthFrame::from_control(&c))
-                }
-                Ok((_, None)) => return,
-                Err(e) => Err(e),
-            };
-            let result = frame
-                .map_err(AuthError::from)
-                .and_then(|f| self.handle_frame(&f, now, rng));
-            if let Err(e) = result {
-                if e != AuthError::Finished {
-                    self.fail(e);
-                }
-                return;
-            }
+    pub fn handle_input(&mut self, data: &[u8], now: I, rng: &mut impl CryptoRngCore) {
+        if matches!(self.step, DeviceStep::Done) {
+            return;
+        }
+        let mut decoder = core::mem::take(&mut self.decoder);
+        let result = decoder.feed_control(data, |frame| {
+            self.handle_frame(&AuthFrame::from_control(frame)?, now, rng)?;
+            Ok::<_, AuthError>(!matches!(self.step, DeviceStep::Done))
+        });
+        self.decoder = decoder;
+        match result {
+            Err(AuthError::Finished) | Ok(()) => {}
+            Err(e) => self.fail(e),
         }
     }
 
@@ -1197,30 +1191,26 @@ impl<I: Copy + Ord + Add<Duration, Output = I>> LbsAuth<I> {
     /// Takes bytes received from the device.
     pub fn handle_input(
         &mut self,
-        mut data: &[u8],
+        data: &[u8],
         now: I,
         rng: &mut impl CryptoRngCore,
         directory: &mut impl DeviceDirectory,
     ) {
-        while !data.is_empty() && !matches!(self.step, LbsStep::Done) {
-            let frame = match self.decoder.decode(data) {
-                Ok((used, Some(raw))) => {
-                    data = data.get(used..).unwrap_or_default();
-                    ControlFrame::from_raw(raw).and_then(|c| AuthFrame::from_control(&c))
-                }
-                Ok((_, None)) => return,
-                Err(e) => Err(e),
-            };
-            let result = frame
-                .map_err(AuthError::from)
-                .and_then(|f| self.handle_frame(&f, now, rng, directory));
-            if let Err(e) = result {
-                if e != AuthError::Finished {
-                    self.step = LbsStep::Done;
-                    self.deadline = None;
-                    self.events.push_back(LbsAuthEvent::Failed(e));
-                }
-                return;
+        if matches!(self.step, LbsStep::Done) {
+            return;
+        }
+        let mut decoder = core::mem::take(&mut self.decoder);
+        let result = decoder.feed_control(data, |frame| {
+            self.handle_frame(&AuthFrame::from_control(frame)?, now, rng, directory)?;
+            Ok::<_, AuthError>(!matches!(self.step, LbsStep::Done))
+        });
+        self.decoder = decoder;
+        match result {
+            Err(AuthError::Finished) | Ok(()) => {}
+            Err(e) => {
+                self.step = LbsStep::Done;
+                self.deadline = None;
+                self.events.push_back(LbsAuthEvent::Failed(e));
             }
         }
     }

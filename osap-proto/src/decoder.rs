@@ -2,6 +2,7 @@
 
 use alloc::vec::Vec;
 
+use crate::control::ControlFrame;
 use crate::error::Error;
 use crate::frame::{HeaderStatus, MAX_HEADER_LEN, RawFrame, read_header};
 
@@ -177,6 +178,30 @@ impl FrameDecoder {
         self.consumed = true;
         let (frame, _) = RawFrame::parse_prefix(&self.buf)?;
         Ok((used, Some(frame)))
+    }
+}
+
+impl FrameDecoder {
+    /// Feeds `data` and hands each complete control frame to `handle`,
+    /// which says whether to go on (`Ok(true)`) or stop (`Ok(false)`, the
+    /// rest of `data` is left unread). Stops at the first decoding, parsing
+    /// or handling error and returns it.
+    pub(crate) fn feed_control<E: From<Error>>(
+        &mut self,
+        mut data: &[u8],
+        mut handle: impl FnMut(&ControlFrame<'_>) -> Result<bool, E>,
+    ) -> Result<(), E> {
+        while !data.is_empty() {
+            let (used, raw) = self.decode(data)?;
+            let Some(raw) = raw else {
+                return Ok(());
+            };
+            data = data.get(used..).unwrap_or_default();
+            if !handle(&ControlFrame::from_raw(raw)?)? {
+                return Ok(());
+            }
+        }
+        Ok(())
     }
 }
 

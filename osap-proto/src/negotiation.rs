@@ -284,25 +284,19 @@ impl<I: Copy + Ord + Add<Duration, Output = I>> DeviceNegotiation<I> {
     }
 
     /// Takes bytes received from the LBS.
-    pub fn handle_input(&mut self, mut data: &[u8], now: I) {
-        while !data.is_empty() && !matches!(self.state, DeviceState::Done) {
-            let frame = match self.decoder.decode(data) {
-                Ok((used, Some(raw))) => {
-                    data = data.get(used..).unwrap_or_default();
-                    ControlFrame::from_raw(raw).map(ControlFrame::into_owned)
-                }
-                Ok((_, None)) => return,
-                Err(e) => Err(e),
-            };
-            let result = frame
-                .map_err(NegotiationError::from)
-                .and_then(|f| self.handle_frame(&f, now));
-            if let Err(e) = result {
-                if e != NegotiationError::Finished {
-                    self.give_up(GiveUpReason::Protocol(e));
-                }
-                return;
-            }
+    pub fn handle_input(&mut self, data: &[u8], now: I) {
+        if self.state == DeviceState::Done {
+            return;
+        }
+        let mut decoder = core::mem::take(&mut self.decoder);
+        let result = decoder.feed_control(data, |frame| {
+            self.handle_frame(frame, now)?;
+            Ok::<_, NegotiationError>(self.state != DeviceState::Done)
+        });
+        self.decoder = decoder;
+        match result {
+            Err(NegotiationError::Finished) | Ok(()) => {}
+            Err(e) => self.give_up(GiveUpReason::Protocol(e)),
         }
     }
 
@@ -510,25 +504,19 @@ impl<I: Copy + Ord + Add<Duration, Output = I>> LbsNegotiation<I> {
     }
 
     /// Takes bytes received from the device.
-    pub fn handle_input(&mut self, mut data: &[u8], now: I) {
-        while !data.is_empty() && self.state != LbsState::Done {
-            let frame = match self.decoder.decode(data) {
-                Ok((used, Some(raw))) => {
-                    data = data.get(used..).unwrap_or_default();
-                    ControlFrame::from_raw(raw).map(ControlFrame::into_owned)
-                }
-                Ok((_, None)) => return,
-                Err(e) => Err(e),
-            };
-            let result = frame
-                .map_err(NegotiationError::from)
-                .and_then(|f| self.handle_frame(&f, now));
-            if let Err(e) = result {
-                if e != NegotiationError::Finished {
-                    self.fail(e);
-                }
-                return;
-            }
+    pub fn handle_input(&mut self, data: &[u8], now: I) {
+        if self.state == LbsState::Done {
+            return;
+        }
+        let mut decoder = core::mem::take(&mut self.decoder);
+        let result = decoder.feed_control(data, |frame| {
+            self.handle_frame(frame, now)?;
+            Ok::<_, NegotiationError>(self.state != LbsState::Done)
+        });
+        self.decoder = decoder;
+        match result {
+            Err(NegotiationError::Finished) | Ok(()) => {}
+            Err(e) => self.fail(e),
         }
     }
 
