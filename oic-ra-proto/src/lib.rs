@@ -20,3 +20,14 @@
 //!
 //! Choices the specification leaves open are recorded in the crate's
 //! `PROFILE.md`.
+//!
+//! # What is implemented so far
+//!
+//! * [`rest`]: the CRUDN payload of section 7.3.1, parsed and built, with
+//!   base64 around the whole document.
+//!
+//! Identities, the remote-access resources, In-Band Bytestreams, presence
+//! and the keepalive are still to come.
+#![forbid(unsafe_code)]
+
+pub mod rest;

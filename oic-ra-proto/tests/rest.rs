@@ -1,0 +1,317 @@
+//! The `<rest>` payload of section 7.3.1: both printed examples as test
+//! vectors, error paths, and property round trips.
+
+#![allow(clippy::unwrap_used)]
+
+use oic_ra_proto::rest::{Header, Method, RestError, RestLimits, RestMessage};
+use proptest::prelude::*;
+
+/// The Get request example of 7.3.1, as printed (indentation kept, line
+/// numbers of the PDF extraction removed).
+const PRINTED_REQUEST: &str = r#"<rest xmlns="rest.oic.org">
+  <url method="Get">coap://mydevice/mybinaryswitch</url>
+  <headers>
+        <header name="Accept">application/json</header>
+        <header name="Accept-Charset">UTF-8</header>
+        <header name="Date">Fri, 14 Aug 2015 08:49:37 GMT</header>
+  </headers>
+
+</rest>"#;
+
+/// The Response example of 7.3.1, as printed.
+const PRINTED_RESPONSE: &str = r#"<rest xmlns="rest.oic.org">
+  <url method="Response">200 OK</url>
+  <headers>
+        <header name="Content-Encoding">Application/JSON</header>
+        <header name="Accept-Charset">UTF-8</header>
+        <header name="Date"> Fri, 14 Aug 2015 08:49:38 GMT</header>
+  </headers>
+  <body>
+     <json xmlns="urn:xmpp:json:0">
+          {
+              "rt":      "oic.r.switch.binary",
+              "id":     "unique_example_id",
+              "value":     false
+          }
+     </json>
+  </body>
+</rest>"#;
+
+fn header(name: &str, value: &str) -> Header {
+    Header {
+        name: name.into(),
+        value: value.into(),
+    }
+}
+
+fn parse(xml: &str) -> Result<RestMessage, RestError> {
+    RestMessage::parse(xml, &RestLimits::default())
+}
+
+#[test]
+fn printed_get_request() {
+    let expected = RestMessage {
+        method: Method::Get,
+        url: "coap://mydevice/mybinaryswitch".into(),
+        headers: vec![
+            header("Accept", "application/json"),
+            header("Accept-Charset", "UTF-8"),
+            header("Date", "Fri, 14 Aug 2015 08:49:37 GMT"),
+        ],
+        body: None,
+    };
+    assert_eq!(parse(PRINTED_REQUEST).unwrap(), expected);
+    let built = expected.to_xml();
+    assert_eq!(
+        built,
+        "<rest xmlns=\"rest.oic.org\"><url method=\"Get\">coap://mydevice/mybinaryswitch</url><headers>\
+         <header name=\"Accept\">application/json</header><header name=\"Accept-Charset\">UTF-8</header>\
+         <header name=\"Date\">Fri, 14 Aug 2015 08:49:37 GMT</header></headers></rest>"
+    );
+    assert_eq!(parse(&built).unwrap(), expected);
+    let wire = expected.to_base64();
+    assert_eq!(
+        RestMessage::from_base64(&wire, &RestLimits::default()).unwrap(),
+        expected
+    );
+}
+
+#[test]
+fn printed_response() {
+    let message = parse(PRINTED_RESPONSE).unwrap();
+    assert_eq!(message.method, Method::Response);
+    assert_eq!(message.url, "200 OK");
+    assert_eq!(message.status(), Some(200));
+    assert_eq!(
+        message.headers,
+        [
+            header("Content-Encoding", "Application/JSON"),
+            header("Accept-Charset", "UTF-8"),
+            // The printed value has a leading space; header values are
+            // trimmed, as HTTP reads them.
+            header("Date", "Fri, 14 Aug 2015 08:49:38 GMT"),
+        ]
+    );
+    assert_eq!(message.header("accept-charset"), Some("UTF-8"));
+    let json = message.json().unwrap().unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({"rt": "oic.r.switch.binary", "id": "unique_example_id", "value": false})
+    );
+    let built = message.to_xml();
+    assert!(built.contains("<body><json xmlns=\"urn:xmpp:json:0\">{"));
+    assert_eq!(parse(&built).unwrap(), message);
+    // The same message built from its parts.
+    let from_parts = RestMessage::response(200, "OK")
+        .with_header("Content-Encoding", "Application/JSON")
+        .with_header("Accept-Charset", "UTF-8")
+        .with_header("Date", "Fri, 14 Aug 2015 08:49:38 GMT")
+        .with_json(&json);
+    assert_eq!(
+        parse(&from_parts.to_xml())
+            .unwrap()
+            .json()
+            .unwrap()
+            .unwrap(),
+        json
+    );
+}
+
+#[test]
+fn methods_are_read_without_case() {
+    for (text, method) in [
+        ("GET", Method::Get),
+        ("post", Method::Post),
+        ("Put", Method::Put),
+        ("DELETE", Method::Delete),
+        ("RESPONSE", Method::Response),
+    ] {
+        assert_eq!(Method::parse(text), Some(method));
+    }
+    assert_eq!(Method::parse("PATCH"), None);
+}
+
+#[test]
+fn error_paths() {
+    let rest = |inner: &str| format!("<rest xmlns=\"rest.oic.org\">{inner}</rest>");
+    assert_eq!(
+        parse("<rest><url method=\"Get\">x</url></rest>"),
+        Err(RestError::Namespace {
+            element: "rest",
+            namespace: "rest.oic.org"
+        })
+    );
+    assert_eq!(
+        parse("<rest xmlns=\"other\"><url method=\"Get\">x</url></rest>"),
+        Err(RestError::Namespace {
+            element: "rest",
+            namespace: "rest.oic.org"
+        })
+    );
+    assert!(matches!(
+        parse("<other/>"),
+        Err(RestError::UnexpectedElement { .. })
+    ));
+    assert_eq!(parse(&rest("")), Err(RestError::MissingUrl));
+    assert_eq!(
+        parse(&rest("<url>x</url>")),
+        Err(RestError::MissingAttribute {
+            element: "url",
+            attribute: "method"
+        })
+    );
+    assert_eq!(
+        parse(&rest("<url method=\"PATCH\">x</url>")),
+        Err(RestError::Method("PATCH".into()))
+    );
+    assert_eq!(
+        parse(&rest("<url method=\"Get\"> </url>")),
+        Err(RestError::EmptyUrl)
+    );
+    assert_eq!(
+        parse(&rest("<url method=\"Response\">OK</url>")),
+        Err(RestError::StatusLine("OK".into()))
+    );
+    assert_eq!(
+        parse(&rest("<url method=\"Response\">2000 OK</url>")),
+        Err(RestError::StatusLine("2000 OK".into()))
+    );
+    assert!(matches!(
+        parse(&rest("<url method=\"Get\" x=\"1\">u</url>")),
+        Err(RestError::UnknownAttribute { element: "url", .. })
+    ));
+    assert!(matches!(
+        parse(&rest("<url method=\"Get\">u</url><headers><h/></headers>")),
+        Err(RestError::UnexpectedElement { .. })
+    ));
+    assert_eq!(
+        parse(&rest(
+            "<url method=\"Get\">u</url><headers><header>v</header></headers>"
+        )),
+        Err(RestError::MissingAttribute {
+            element: "header",
+            attribute: "name"
+        })
+    );
+    assert!(matches!(
+        parse(&rest(
+            "<url method=\"Get\">u</url><body><json xmlns=\"urn:xmpp:json:0\">{nope</json></body>"
+        )),
+        Err(RestError::Json(_))
+    ));
+    assert_eq!(
+        parse(&rest(
+            "<url method=\"Get\">u</url><body><json>{}</json></body>"
+        )),
+        Err(RestError::Namespace {
+            element: "json",
+            namespace: "urn:xmpp:json:0"
+        })
+    );
+    assert!(matches!(
+        parse(&rest("<url method=\"Get\">u</url><extra/>")),
+        Err(RestError::UnexpectedElement { .. })
+    ));
+    assert!(matches!(
+        parse(&format!("{}<x/>", rest("<url method=\"Get\">u</url>"))),
+        Err(RestError::UnexpectedElement { .. })
+    ));
+    assert!(matches!(
+        parse(&rest("<url method=\"Get\">&nope;</url>")),
+        Err(RestError::Xml(_))
+    ));
+    assert!(matches!(
+        parse("<!DOCTYPE rest><rest/>"),
+        Err(RestError::Xml(_))
+    ));
+    assert!(matches!(
+        parse(&rest("<url method=\"Get\">u")),
+        Err(RestError::Xml(_))
+    ));
+    let small = RestLimits {
+        max_document_len: 10,
+        max_headers: 1,
+    };
+    assert!(matches!(
+        RestMessage::parse(&rest("<url method=\"Get\">u</url>"), &small),
+        Err(RestError::TooLong { .. })
+    ));
+    assert!(matches!(
+        RestMessage::from_base64(&"QUFB".repeat(10), &small),
+        Err(RestError::TooLong { .. })
+    ));
+    let two = RestLimits {
+        max_document_len: 1 << 20,
+        max_headers: 1,
+    };
+    let doc = rest(
+        "<url method=\"Get\">u</url><headers><header name=\"a\">1</header><header name=\"b\">2</header></headers>",
+    );
+    assert_eq!(
+        RestMessage::parse(&doc, &two),
+        Err(RestError::TooManyHeaders { max: 1 })
+    );
+    assert_eq!(
+        RestMessage::from_base64("not base64!", &RestLimits::default()),
+        Err(RestError::Base64)
+    );
+    assert_eq!(
+        RestMessage::from_base64("/w==", &RestLimits::default()),
+        Err(RestError::Utf8)
+    );
+}
+
+fn text() -> impl Strategy<Value = String> {
+    // Anything XML 1.0 can carry, including what must be escaped.
+    proptest::collection::vec(
+        prop_oneof![
+            Just('<'),
+            Just('>'),
+            Just('&'),
+            Just('"'),
+            Just('\''),
+            proptest::char::range('a', 'z'),
+            proptest::char::range('\u{a0}', '\u{d7ff}'),
+        ],
+        1..24,
+    )
+    .prop_map(|v| v.into_iter().collect::<String>())
+}
+
+fn message() -> impl Strategy<Value = RestMessage> {
+    let method = proptest::sample::select(Method::ALL.to_vec());
+    (
+        method,
+        text(),
+        proptest::collection::vec((text(), text()), 0..4),
+        any::<Option<(String, i64, bool)>>(),
+    )
+        .prop_map(|(method, url, headers, body)| RestMessage {
+            method,
+            url: if method == Method::Response {
+                format!("404 {url}")
+            } else {
+                url
+            },
+            headers: headers
+                .into_iter()
+                .map(|(name, value)| Header { name, value })
+                .collect(),
+            body: body.map(|(s, n, b)| serde_json::json!({"s": s, "n": n, "b": b}).to_string()),
+        })
+}
+
+proptest! {
+    #[test]
+    fn round_trip(message in message()) {
+        let parsed = parse(&message.to_xml()).unwrap();
+        prop_assert_eq!(&parsed, &message);
+        prop_assert_eq!(RestMessage::from_base64(&message.to_base64(), &RestLimits::default()).unwrap(), message);
+    }
+
+    #[test]
+    fn parsing_never_panics(input in any::<String>()) {
+        let _ = parse(&input);
+        let _ = RestMessage::from_base64(&input, &RestLimits::default());
+    }
+}
