@@ -572,6 +572,34 @@ impl AuthParams {
         crypto::open(self.suite, key, &AuthFrame::aad(k, nonce), sealed).map_err(crypto_err(field))
     }
 
+    /// Opens a sealed UTF-8 text field.
+    fn open_text(
+        &self,
+        key: &[u8; KEY_LEN],
+        k: u8,
+        nonce: &[u8; NONCE_LEN],
+        sealed: &[u8],
+        field: &'static str,
+    ) -> Result<String, AuthError> {
+        String::from_utf8(self.open(key, k, nonce, sealed, field)?)
+            .map_err(|_| AuthError::InvalidValue(field))
+    }
+
+    /// Opens a sealed sessionkey (sealed under the masterkey).
+    fn open_session_key(
+        &self,
+        master: &MasterKey,
+        k: u8,
+        nonce: &[u8; NONCE_LEN],
+        sealed: &[u8],
+    ) -> Result<SessionKey, AuthError> {
+        let bytes =
+            zeroize::Zeroizing::new(self.open(master.expose(), k, nonce, sealed, "session key")?);
+        let key = <[u8; KEY_LEN]>::try_from(bytes.as_slice())
+            .map_err(|_| AuthError::InvalidValue("session key"))?;
+        Ok(SessionKey::from_bytes(key))
+    }
+
     fn frame(&self, nonce: [u8; NONCE_LEN], message: AuthMessage) -> Result<Vec<u8>, AuthError> {
         let frame = AuthFrame {
             protocol_type: self.protocol_type,
@@ -593,14 +621,12 @@ impl AuthParams {
     }
 }
 
-fn session_key_from(bytes: &[u8]) -> Result<SessionKey, AuthError> {
-    let key =
-        <[u8; KEY_LEN]>::try_from(bytes).map_err(|_| AuthError::InvalidValue("session key"))?;
-    Ok(SessionKey::from_bytes(key))
-}
-
-fn text_from(bytes: Vec<u8>, what: &'static str) -> Result<String, AuthError> {
-    String::from_utf8(bytes).map_err(|_| AuthError::InvalidValue(what))
+/// Turns a refusal into [`AuthError::Refused`].
+fn accepted(result: AuthResult) -> Result<(), AuthError> {
+    match result {
+        AuthResult::Accepted => Ok(()),
+        AuthResult::Refused => Err(AuthError::Refused),
+    }
 }
 
 /// What the device side reports.
@@ -871,9 +897,7 @@ impl<I: Copy + Ord + Add<Duration, Output = I>> DeviceAuth<I> {
                     sealed_public_key,
                 },
             ) => {
-                if *result == AuthResult::Refused {
-                    return Err(AuthError::Refused);
-                }
+                accepted(*result)?;
                 let lbs_public = self.params.open(
                     share.expose(),
                     k,
@@ -909,21 +933,13 @@ impl<I: Copy + Ord + Add<Duration, Output = I>> DeviceAuth<I> {
                     sealed_session_key,
                 },
             ) => {
-                if *result == AuthResult::Refused {
-                    return Err(AuthError::Refused);
-                }
-                let devid = text_from(
+                accepted(*result)?;
+                let devid =
                     self.params
-                        .open(master.expose(), k, &nonce, sealed_devid, "devid")?,
-                    "devid",
-                )?;
-                let session = session_key_from(&zeroize::Zeroizing::new(self.params.open(
-                    master.expose(),
-                    k,
-                    &nonce,
-                    sealed_session_key,
-                    "session key",
-                )?))?;
+                        .open_text(master.expose(), k, &nonce, sealed_devid, "devid")?;
+                let session =
+                    self.params
+                        .open_session_key(&master, k, &nonce, sealed_session_key)?;
                 self.events.push_back(DeviceAuthEvent::Registered {
                     devid: devid.clone(),
                     master_key: master,
@@ -958,16 +974,10 @@ impl<I: Copy + Ord + Add<Duration, Output = I>> DeviceAuth<I> {
                     sealed_session_key,
                 },
             ) => {
-                if *result == AuthResult::Refused {
-                    return Err(AuthError::Refused);
-                }
-                let session = session_key_from(&zeroize::Zeroizing::new(self.params.open(
-                    master.expose(),
-                    k,
-                    &nonce,
-                    sealed_session_key,
-                    "session key",
-                )?))?;
+                accepted(*result)?;
+                let session =
+                    self.params
+                        .open_session_key(&master, k, &nonce, sealed_session_key)?;
                 self.events
                     .push_back(DeviceAuthEvent::SessionKey(session.clone()));
                 self.request_das(&devid, session, now, rng)?;
@@ -979,12 +989,12 @@ impl<I: Copy + Ord + Add<Duration, Output = I>> DeviceAuth<I> {
                     sealed_address,
                 },
             ) => {
-                if *result == AuthResult::Refused {
-                    return Err(AuthError::Refused);
-                }
-                let address = text_from(
-                    self.params
-                        .open(session.expose(), k, &nonce, sealed_address, "DAS address")?,
+                accepted(*result)?;
+                let address = self.params.open_text(
+                    session.expose(),
+                    k,
+                    &nonce,
+                    sealed_address,
                     "DAS address",
                 )?;
                 self.deadline = None;
