@@ -24,12 +24,14 @@
 //! # What is implemented so far
 //!
 //! * [`identity`]: bare and full JIDs and the RAE full-JID scheme of 7.1.1;
+//! * [`presence`]: presence and priority of 7.3 (Table 4);
 //! * [`rest`]: the CRUDN payload of section 7.3.1, parsed and built, with
 //!   base64 around the whole document.
 //!
-//! The remote-access resources, In-Band Bytestreams, presence and the
-//! keepalive are still to come.
+//! The remote-access resources, In-Band Bytestreams and the keepalive are
+//! still to come.
 #![forbid(unsafe_code)]
 
 pub mod identity;
+pub mod presence;
 pub mod rest;
