@@ -30,7 +30,13 @@
 //!
 //! The remote-access resources, In-Band Bytestreams and the keepalive are
 //! still to come.
+//!
+//! Choices the specification leaves open are recorded in the crate's
+//! `PROFILE.md`, shown here as [`profile`].
 #![forbid(unsafe_code)]
+
+#[doc = include_str!("../PROFILE.md")]
+pub mod profile {}
 
 pub mod identity;
 pub mod presence;
