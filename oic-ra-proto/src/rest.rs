@@ -360,7 +360,7 @@ impl RestMessage {
         };
         let method_text = attribute(&url_start, "url", "method")?;
         let method = Method::parse(&method_text).ok_or(RestError::Method(method_text))?;
-        let url = text_until_end(&mut r)?.trim().to_owned();
+        let url = xml_trim(&text_until_end(&mut r)?).to_owned();
         match method {
             Method::Response if status_code(&url).is_none() => {
                 return Err(RestError::StatusLine(url));
@@ -389,7 +389,7 @@ impl RestMessage {
                             });
                         }
                         let name = attribute(&h, "header", "name")?;
-                        let value = text_until_end(&mut r)?.trim().to_owned();
+                        let value = xml_trim(&text_until_end(&mut r)?).to_owned();
                         message.headers.push(Header { name, value });
                     }
                     Event::Empty(h) if h.name().as_ref() == b"header" => {
@@ -417,7 +417,7 @@ impl RestMessage {
             match next(&mut r)? {
                 Event::Start(j) if j.name().as_ref() == b"json" => {
                     only_xmlns(&j, "json", JSON_NS)?;
-                    let body = text_until_end(&mut r)?.trim().to_owned();
+                    let body = xml_trim(&text_until_end(&mut r)?).to_owned();
                     serde_json::from_str::<serde_json::Value>(&body)
                         .map_err(|e| RestError::Json(e.to_string()))?;
                     message.body = Some(body);
@@ -439,6 +439,12 @@ impl RestMessage {
             other => Err(unexpected(&other, "the end of the document")),
         }
     }
+}
+
+/// Trims XML white space (space, tab, carriage return, line feed: the `S`
+/// production of XML 1.0), and only that: a no-break space is content.
+fn xml_trim(text: &str) -> &str {
+    text.trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n'))
 }
 
 /// The status code of a status line `NNN reason`.

@@ -118,6 +118,14 @@ fn printed_response() {
 }
 
 #[test]
+fn only_xml_white_space_is_trimmed() {
+    let doc = "<rest xmlns=\"rest.oic.org\"><url method=\"Get\">\t u \r\n</url><headers><header name=\"a\">\u{a0}v\u{a0}</header></headers></rest>";
+    let m = parse(doc).unwrap();
+    assert_eq!(m.url, "u");
+    assert_eq!(m.headers[0].value, "\u{a0}v\u{a0}");
+}
+
+#[test]
 fn methods_are_read_without_case() {
     for (text, method) in [
         ("GET", Method::Get),
