@@ -572,6 +572,20 @@ impl AuthParams {
         crypto::open(self.suite, key, &AuthFrame::aad(k, nonce), sealed).map_err(crypto_err(field))
     }
 
+    /// Whether `proof` opens under `key` to `expected`: the proofs of
+    /// apply devid, confirm, refresh and DAS request.
+    fn proves(
+        &self,
+        key: &[u8; KEY_LEN],
+        k: u8,
+        nonce: &[u8; NONCE_LEN],
+        proof: &[u8],
+        expected: &[u8],
+    ) -> bool {
+        self.open(key, k, nonce, proof, "proof")
+            .is_ok_and(|p| p == expected)
+    }
+
     /// Opens a sealed UTF-8 text field.
     fn open_text(
         &self,
@@ -1170,6 +1184,13 @@ impl<I: Copy + Ord + Add<Duration, Output = I>> LbsAuth<I> {
         }
     }
 
+    /// Frames a message for the exchange `nonce` and queues it.
+    fn reply(&mut self, nonce: [u8; NONCE_LEN], message: AuthMessage) -> Result<(), AuthError> {
+        let bytes = self.params.frame(nonce, message)?;
+        self.transmit.push_back(bytes);
+        Ok(())
+    }
+
     fn refuse(&mut self, frame: &AuthFrame, reason: RefusalReason) -> Result<(), AuthError> {
         let message = match frame.message.kind() {
             kind::ECDH_REQ => AuthMessage::EcdhResponse {
@@ -1190,8 +1211,7 @@ impl<I: Copy + Ord + Add<Duration, Output = I>> LbsAuth<I> {
                 sealed_address: Vec::new(),
             },
         };
-        let bytes = self.params.frame(frame.nonce, message)?;
-        self.transmit.push_back(bytes);
+        self.reply(frame.nonce, message)?;
         self.step = LbsStep::Done;
         self.deadline = None;
         self.events.push_back(LbsAuthEvent::Refused(reason));
@@ -1284,14 +1304,13 @@ impl<I: Copy + Ord + Add<Duration, Output = I>> LbsAuth<I> {
                     rng,
                     "LBS public key",
                 )?;
-                let bytes = self.params.frame(
+                self.reply(
                     nonce,
                     AuthMessage::EcdhResponse {
                         result: AuthResult::Accepted,
                         sealed_public_key,
                     },
                 )?;
-                self.transmit.push_back(bytes);
                 self.step = LbsStep::AwaitApplyDevid {
                     serial: serial.clone(),
                     master,
@@ -1304,8 +1323,11 @@ impl<I: Copy + Ord + Add<Duration, Output = I>> LbsAuth<I> {
                     proof,
                 },
             ) => {
-                let proven = self.params.open(master.expose(), k, &nonce, proof, "proof");
-                if *claimed != serial || proven.as_deref() != Ok(serial.as_bytes()) {
+                if *claimed != serial
+                    || !self
+                        .params
+                        .proves(master.expose(), k, &nonce, proof, serial.as_bytes())
+                {
                     return self.refuse(frame, RefusalReason::BadProof);
                 }
                 let devid = directory.assign_devid(&serial, &master);
@@ -1326,7 +1348,7 @@ impl<I: Copy + Ord + Add<Duration, Output = I>> LbsAuth<I> {
                     rng,
                     "session key",
                 )?;
-                let bytes = self.params.frame(
+                self.reply(
                     nonce,
                     AuthMessage::ApplyDevidResponse {
                         result: AuthResult::Accepted,
@@ -1334,7 +1356,6 @@ impl<I: Copy + Ord + Add<Duration, Output = I>> LbsAuth<I> {
                         sealed_session_key,
                     },
                 )?;
-                self.transmit.push_back(bytes);
                 self.events.push_back(LbsAuthEvent::Registered {
                     devid: devid.clone(),
                 });
@@ -1351,24 +1372,22 @@ impl<I: Copy + Ord + Add<Duration, Output = I>> LbsAuth<I> {
                     proof,
                 },
             ) => {
-                let proven = self
-                    .params
-                    .open(session.expose(), k, &nonce, proof, "proof");
-                if *claimed != devid || proven.as_deref() != Ok(devid.as_bytes()) {
+                if *claimed != devid
+                    || !self
+                        .params
+                        .proves(session.expose(), k, &nonce, proof, devid.as_bytes())
+                {
                     return self.refuse(frame, RefusalReason::BadProof);
                 }
                 self.step = LbsStep::AwaitDas { devid, session };
             }
             (LbsStep::AwaitFirst, AuthMessage::RefreshRequest { devid, proof }) => {
-                let proven = directory.master_key(devid).and_then(|m| {
+                let proven = directory.master_key(devid).filter(|m| {
                     self.params
-                        .open(m.expose(), k, &nonce, proof, "proof")
-                        .ok()
-                        .map(|p| (m, p))
+                        .proves(m.expose(), k, &nonce, proof, devid.as_bytes())
                 });
-                let master = match proven {
-                    Some((m, p)) if p == devid.as_bytes() => m,
-                    _ => return self.refuse(frame, RefusalReason::BadProof),
+                let Some(master) = proven else {
+                    return self.refuse(frame, RefusalReason::BadProof);
                 };
                 let session = SessionKey::generate(rng);
                 let sealed_session_key = self.params.seal(
@@ -1379,14 +1398,13 @@ impl<I: Copy + Ord + Add<Duration, Output = I>> LbsAuth<I> {
                     rng,
                     "session key",
                 )?;
-                let bytes = self.params.frame(
+                self.reply(
                     nonce,
                     AuthMessage::RefreshResponse {
                         result: AuthResult::Accepted,
                         sealed_session_key,
                     },
                 )?;
-                self.transmit.push_back(bytes);
                 self.events.push_back(LbsAuthEvent::SessionIssued {
                     devid: devid.clone(),
                     session_key: session.clone(),
@@ -1403,10 +1421,11 @@ impl<I: Copy + Ord + Add<Duration, Output = I>> LbsAuth<I> {
                     proof,
                 },
             ) => {
-                let proven = self
-                    .params
-                    .open(session.expose(), k, &nonce, proof, "proof");
-                if *claimed != devid || proven.as_deref() != Ok(devid.as_bytes()) {
+                if *claimed != devid
+                    || !self
+                        .params
+                        .proves(session.expose(), k, &nonce, proof, devid.as_bytes())
+                {
                     return self.refuse(frame, RefusalReason::BadProof);
                 }
                 let address = directory.das_address(&devid);
@@ -1418,14 +1437,13 @@ impl<I: Copy + Ord + Add<Duration, Output = I>> LbsAuth<I> {
                     rng,
                     "DAS address",
                 )?;
-                let bytes = self.params.frame(
+                self.reply(
                     nonce,
                     AuthMessage::DasResponse {
                         result: AuthResult::Accepted,
                         sealed_address,
                     },
                 )?;
-                self.transmit.push_back(bytes);
                 self.deadline = None;
                 self.events
                     .push_back(LbsAuthEvent::Redirected { devid, address });
