@@ -15,8 +15,10 @@
 //! masterkey or sessionkey, 32 hexadecimal digits) also shows every sealed
 //! field that opens under that key, in an `opened` object.
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::process::ExitCode;
 
 use osap_proto::auth::{AuthFrame, AuthMessage};
@@ -150,25 +152,5 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let stdin = std::io::stdin();
-    for (n, line) in stdin.lock().lines().enumerate() {
-        let result = line.map_err(|e| e.to_string()).and_then(|l| {
-            if l.trim().is_empty() {
-                Ok(None)
-            } else {
-                decode_line(&l, &channel, key.as_ref()).map(Some)
-            }
-        });
-        match result {
-            Ok(Some(json)) => {
-                let _ = writeln!(std::io::stdout(), "{json}");
-            }
-            Ok(None) => {}
-            Err(e) => {
-                let _ = writeln!(std::io::stderr(), "error: line {}: {e}", n + 1);
-                return ExitCode::FAILURE;
-            }
-        }
-    }
-    ExitCode::SUCCESS
+    common::each_line(|l| decode_line(l, &channel, key.as_ref()))
 }

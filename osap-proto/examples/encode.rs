@@ -6,7 +6,8 @@
 //! echo '{"mqtt":{"type":"PINGREQ"}}' | cargo run -q -p osap-proto --example encode
 //! ```
 
-use std::io::{BufRead, Write};
+mod common;
+
 use std::process::ExitCode;
 
 use osap_proto::{ControlFrame, Packet};
@@ -41,25 +42,5 @@ fn encode_line(line: &str) -> Result<String, String> {
 }
 
 fn main() -> ExitCode {
-    let stdin = std::io::stdin();
-    for (n, line) in stdin.lock().lines().enumerate() {
-        let result = line.map_err(|e| e.to_string()).and_then(|l| {
-            if l.trim().is_empty() {
-                Ok(None)
-            } else {
-                encode_line(&l).map(Some)
-            }
-        });
-        match result {
-            Ok(Some(hex)) => {
-                let _ = writeln!(std::io::stdout(), "{hex}");
-            }
-            Ok(None) => {}
-            Err(e) => {
-                let _ = writeln!(std::io::stderr(), "error: line {}: {e}", n + 1);
-                return ExitCode::FAILURE;
-            }
-        }
-    }
-    ExitCode::SUCCESS
+    common::each_line(encode_line)
 }
