@@ -10,7 +10,7 @@
 use core::fmt;
 use core::str::FromStr;
 
-pub use jid::{BareJid, FullJid};
+pub use jid::{BareJid, FullJid, Jid};
 
 /// The protocol version of the resource scheme this crate speaks (7.1.1).
 pub const OIC_VERSION: &str = "1.0";

@@ -38,6 +38,10 @@
 #[doc = include_str!("../PROFILE.md")]
 pub mod profile {}
 
+pub mod endpoint;
+pub mod ibb;
 pub mod identity;
+pub mod ping;
 pub mod presence;
 pub mod rest;
+pub mod stanza;

@@ -7,7 +7,9 @@ use core::fmt;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use quick_xml::Reader;
-use quick_xml::escape::{escape, resolve_predefined_entity};
+use quick_xml::escape::escape;
+
+use crate::stanza::push_reference;
 use quick_xml::events::{BytesStart, Event};
 
 /// The namespace of the `<rest>` element.
@@ -492,16 +494,7 @@ fn text_until_end(r: &mut Reader<&[u8]>) -> Result<String, RestError> {
         match r.read_event().map_err(xml_err)? {
             Event::Text(t) => text.push_str(&t.decode().map_err(xml_err)?),
             Event::CData(t) => text.push_str(&t.decode().map_err(xml_err)?),
-            Event::GeneralRef(g) => {
-                if let Some(c) = g.resolve_char_ref().map_err(xml_err)? {
-                    text.push(c);
-                } else {
-                    let name = g.decode().map_err(xml_err)?;
-                    let resolved = resolve_predefined_entity(&name)
-                        .ok_or_else(|| RestError::Xml(format!("unknown entity &{name};")))?;
-                    text.push_str(resolved);
-                }
-            }
+            Event::GeneralRef(g) => push_reference(&mut text, &g).map_err(RestError::Xml)?,
             Event::Comment(_) => {}
             Event::End(_) => return Ok(text),
             other => return Err(unexpected(&other, "text")),
