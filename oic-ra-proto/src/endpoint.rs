@@ -364,8 +364,7 @@ where
             block_size: self.config.block_size,
             stanza: DataStanza::Message,
         };
-        self.transmit
-            .push_back(open.to_stanza(to, &iq_id).to_xml());
+        self.transmit.push_back(open.to_stanza(to, &iq_id).to_xml());
         self.pending_iqs.insert(iq_id, PendingIq::Open(key.clone()));
         self.sessions.insert(
             key.clone(),
@@ -435,7 +434,11 @@ where
         let key = self
             .by_id
             .get(&id)
-            .filter(|k| self.sessions.get(*k).is_some_and(|s| s.side == Side::Client))
+            .filter(|k| {
+                self.sessions
+                    .get(*k)
+                    .is_some_and(|s| s.side == Side::Client)
+            })
             .cloned()
             .ok_or(EndpointError::UnknownRequest(id))?;
         self.close(&key);
@@ -521,7 +524,10 @@ where
     fn handle_iq(&mut self, stanza: &Stanza) -> bool {
         match stanza.type_str() {
             "result" | "error" => {
-                let Some(pending) = stanza.id.as_ref().and_then(|id| self.pending_iqs.remove(id))
+                let Some(pending) = stanza
+                    .id
+                    .as_ref()
+                    .and_then(|id| self.pending_iqs.remove(id))
                 else {
                     return false;
                 };
@@ -596,7 +602,8 @@ where
             self.reply_error(stanza, "cancel", "not-acceptable", key.1);
             return;
         }
-        if block_size > self.config.max_block_size || self.sessions.len() >= self.config.max_sessions
+        if block_size > self.config.max_block_size
+            || self.sessions.len() >= self.config.max_sessions
         {
             self.reply_error(stanza, "modify", "resource-constraint", key.1);
             return;
@@ -748,13 +755,13 @@ where
                     }
                 };
                 if session.answered {
-                    self.events
-                        .push_back(Event::Notification { id, message });
+                    self.events.push_back(Event::Notification { id, message });
                     return;
                 }
                 session.answered = true;
                 session.deadline = None;
-                let keep = session.observe && message.status().is_some_and(|c| (200..300).contains(&c));
+                let keep =
+                    session.observe && message.status().is_some_and(|c| (200..300).contains(&c));
                 session.observe = keep;
                 self.events.push_back(Event::Response { id, message });
                 if !keep {
@@ -837,7 +844,13 @@ where
     }
 
     /// Answers a stanza with an error and reports it.
-    fn reply_error(&mut self, stanza: &Stanza, error_type: &str, condition: &'static str, sid: String) {
+    fn reply_error(
+        &mut self,
+        stanza: &Stanza,
+        error_type: &str,
+        condition: &'static str,
+        sid: String,
+    ) {
         self.transmit
             .push_back(stanza.error_reply(error_type, condition).to_xml());
         self.events.push_back(Event::ProtocolError {
@@ -875,10 +888,9 @@ where
             PendingIq::Close => true,
         });
         match s.side {
-            Side::Client if !s.answered || s.observe => self.events.push_back(Event::Failed {
-                id: s.id,
-                reason,
-            }),
+            Side::Client if !s.answered || s.observe => {
+                self.events.push_back(Event::Failed { id: s.id, reason });
+            }
             Side::Server if s.requested && (!s.answered || s.observe) => {
                 self.events.push_back(Event::Ended { id: s.id });
             }

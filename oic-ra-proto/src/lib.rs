@@ -43,5 +43,6 @@ pub mod ibb;
 pub mod identity;
 pub mod ping;
 pub mod presence;
+pub mod resource;
 pub mod rest;
 pub mod stanza;
