@@ -816,8 +816,19 @@ where
     /// A received stanza broke the rules of a session: answer it with the
     /// condition, report, and close the session.
     fn protocol_error(&mut self, stanza: &Stanza, key: &Key, condition: &'static str) {
+        // Echo the IBB element without its data, so the peer knows which
+        // session broke.
+        let echo = stanza
+            .payloads
+            .iter()
+            .find(|p| p.ns == crate::ibb::IBB_NS)
+            .map(|p| crate::stanza::Element {
+                text: String::new(),
+                children: Vec::new(),
+                ..p.clone()
+            });
         self.transmit
-            .push_back(stanza.error_reply("cancel", condition).to_xml());
+            .push_back(stanza.error_reply_with(echo, "cancel", condition).to_xml());
         self.events.push_back(Event::ProtocolError {
             peer: Some(Jid::from(key.0.clone())),
             sid: key.1.clone(),

@@ -351,9 +351,23 @@ impl Stanza {
     /// the sender, same id, the original payload left out.
     #[must_use]
     pub fn error_reply(&self, error_type: &str, condition: &str) -> Self {
+        self.error_reply_with(None, error_type, condition)
+    }
+
+    /// As [`Stanza::error_reply`], echoing one element of the original
+    /// (RFC 6120 8.3.1 allows the original payload) so that the sender can
+    /// tell what the error is about.
+    #[must_use]
+    pub fn error_reply_with(
+        &self,
+        echo: Option<Element>,
+        error_type: &str,
+        condition: &str,
+    ) -> Self {
         let mut reply = Self::new(self.kind).with_type("error");
         reply.to.clone_from(&self.from);
         reply.id.clone_from(&self.id);
+        reply.payloads.extend(echo);
         reply.with_payload(
             Element::new("error", CLIENT_NS)
                 .attr("type", error_type)

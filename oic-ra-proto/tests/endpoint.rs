@@ -1,0 +1,816 @@
+//! End-to-end tests of the IBB endpoint (section 7.3.1 over XEP-0047): an
+//! RAE client against an RAE server through an in-memory XMPP server.
+
+// Tests fail by panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::Pair;
+use oic_ra_proto::endpoint::{EndpointConfig, EndpointError, Event, Failure, RequestId};
+use oic_ra_proto::ibb::IbbPayload;
+use oic_ra_proto::resource::{Access, RaResources, ResourceEvent};
+use oic_ra_proto::rest::{Method, RestMessage};
+use oic_ra_proto::stanza::{Stanza, StanzaKind};
+use serde_json::json;
+
+fn printed_get() -> RestMessage {
+    RestMessage::request(Method::Get, "coap://mydevice/mybinaryswitch")
+        .with_header("Accept", "application/json")
+        .with_header("Accept-Charset", "UTF-8")
+        .with_header("Date", "Fri, 14 Aug 2015 08:49:37 GMT")
+}
+
+fn printed_response() -> RestMessage {
+    RestMessage::response(200, "OK")
+        .with_header("Content-Encoding", "Application/JSON")
+        .with_header("Accept-Charset", "UTF-8")
+        .with_header("Date", "Fri, 14 Aug 2015 08:49:38 GMT")
+        .with_json(&json!({"rt": "oic.r.switch.binary", "id": "unique_example_id", "value": false}))
+}
+
+/// Runs the server's side: answers every request with `answer`.
+fn serve(p: &mut Pair, answer: &RestMessage) -> Vec<(RequestId, RestMessage)> {
+    let mut seen = Vec::new();
+    for e in p.server_events() {
+        if let Event::Request { id, message, .. } = e {
+            p.server.respond(id, answer).unwrap();
+            seen.push((id, message));
+        }
+    }
+    seen
+}
+
+fn parse(xml: &str) -> Stanza {
+    Stanza::parse(xml, &Default::default()).unwrap()
+}
+
+fn data_blocks(stanzas: &[String]) -> Vec<(String, u16, Vec<u8>)> {
+    stanzas
+        .iter()
+        .filter_map(|x| match IbbPayload::from_stanza(&parse(x)) {
+            Ok(IbbPayload::Data { sid, seq, data }) => Some((sid, seq, data)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn get_and_printed_response() {
+    let mut p = Pair::default_pair();
+    let id = p
+        .client
+        .request(p.server_jid.clone(), printed_get(), p.now, &mut p.rng)
+        .unwrap();
+    // The open comes first, as an iq set asking for message stanzas.
+    let open = p.drain_client();
+    assert_eq!(open.len(), 1);
+    let s = parse(&open[0]);
+    assert_eq!((s.kind, s.type_str()), (StanzaKind::Iq, "set"));
+    let IbbPayload::Open {
+        block_size, stanza, ..
+    } = IbbPayload::from_stanza(&s).unwrap()
+    else {
+        panic!("not an open")
+    };
+    assert_eq!(block_size, 16384);
+    assert_eq!(stanza, oic_ra_proto::ibb::DataStanza::Message);
+    p.deliver_to_server(&open[0]);
+    p.run();
+    let served = serve(&mut p, &printed_response());
+    assert_eq!(served.len(), 1);
+    assert_eq!(served[0].1, printed_get());
+    p.run();
+    assert_eq!(
+        p.client_events(),
+        vec![Event::Response {
+            id,
+            message: printed_response()
+        }]
+    );
+    // Both messages were one data stanza each, of type message, and the
+    // client closed the session, which the server acknowledged.
+    let blocks_up = data_blocks(&p.to_server);
+    assert_eq!(blocks_up.len(), 1);
+    assert_eq!(blocks_up[0].2, printed_get().to_xml().into_bytes());
+    assert!(p.to_server.iter().any(|x| x.contains("<close")));
+    assert_eq!((p.client.session_count(), p.server.session_count()), (0, 0));
+    assert!(p.server_events().is_empty());
+    assert!(p.client.poll_timeout().is_none());
+}
+
+#[test]
+fn post_updates_oic_ra_xmpp_and_refuses_a_status_write() {
+    let mut p = Pair::default_pair();
+    let mut resources = RaResources::new();
+    let mut exchange = |p: &mut Pair, req: RestMessage, res: &mut RaResources| {
+        let id = p
+            .client
+            .request(p.server_jid.clone(), req, p.now, &mut p.rng)
+            .unwrap();
+        p.run();
+        let mut events = Vec::new();
+        for e in p.server_events() {
+            if let Event::Request { id, message, .. } = e {
+                let (reply, event) = res.handle(&message, Access::Onboarding);
+                events.extend(event);
+                p.server.respond(id, &reply).unwrap();
+            }
+        }
+        p.run();
+        match p.client_events().as_slice() {
+            [Event::Response { id: got, message }] if *got == id => (message.clone(), events),
+            other => panic!("{other:?}"),
+        }
+    };
+    let user = RestMessage::request(Method::Post, "coap://light/XMPPUserResURI").with_json(
+        &json!({"rt": "oic.ra.user", "jid": "newuser@mydomain.com", "credential": "NNAADRRRDSDSSDFERVVDESDFSDFSF5SFDSSDF"}),
+    );
+    let (reply, events) = exchange(&mut p, user, &mut resources);
+    assert_eq!(reply.status(), Some(200));
+    assert!(events.is_empty(), "no server address yet");
+    let update = RestMessage::request(Method::Post, "coap://light/XMPPResURI").with_json(
+        &json!({"rt": "oic.ra.xmpp", "address": "www.new.cisco.oic.xmpp.com", "port": 8081}),
+    );
+    let (reply, events) = exchange(&mut p, update, &mut resources);
+    assert_eq!(reply.status(), Some(200));
+    let body = reply.json().unwrap().unwrap();
+    assert_eq!(body["address"], "www.new.cisco.oic.xmpp.com");
+    assert_eq!(body["port"], 8081);
+    assert_eq!(body["status"], "NotInitialized");
+    assert!(matches!(
+        events.as_slice(),
+        [ResourceEvent::Connect { address, port: 8081, .. }] if address == "www.new.cisco.oic.xmpp.com"
+    ));
+    resources.connected().unwrap();
+    let get = RestMessage::request(Method::Get, "coap://light/XMPPResURI");
+    let (reply, _) = exchange(&mut p, get, &mut resources);
+    assert_eq!(reply.json().unwrap().unwrap()["status"], "Connected");
+    let write_status = RestMessage::request(Method::Post, "coap://light/XMPPResURI")
+        .with_json(&json!({"address": "x.org", "port": 5222, "status": "NotInitialized"}));
+    let (reply, events) = exchange(&mut p, write_status, &mut resources);
+    assert_eq!(reply.status(), Some(403));
+    assert!(events.is_empty());
+    assert_eq!(resources.xmpp().address, "www.new.cisco.oic.xmpp.com");
+}
+
+#[test]
+fn observe_with_two_notifications_then_deregister() {
+    let mut p = Pair::default_pair();
+    let observe =
+        RestMessage::request(Method::Get, "coap://light/a/switch").with_header("Observe", "0");
+    let id = p
+        .client
+        .request(p.server_jid.clone(), observe, p.now, &mut p.rng)
+        .unwrap();
+    p.run();
+    let events = p.server_events();
+    let [
+        Event::Request {
+            id: sid,
+            observe: true,
+            ..
+        },
+    ] = events.as_slice()
+    else {
+        panic!("{events:?}")
+    };
+    let state = |v: bool, n: u32| {
+        RestMessage::response(200, "OK")
+            .with_header("Observe", n.to_string())
+            .with_json(&json!({"rt": "oic.r.switch.binary", "value": v}))
+    };
+    p.server.respond(*sid, &state(false, 1)).unwrap();
+    p.run();
+    p.server.respond(*sid, &state(true, 2)).unwrap();
+    p.run();
+    p.server.respond(*sid, &state(false, 3)).unwrap();
+    p.run();
+    assert_eq!(
+        p.client_events(),
+        vec![
+            Event::Response {
+                id,
+                message: state(false, 1)
+            },
+            Event::Notification {
+                id,
+                message: state(true, 2)
+            },
+            Event::Notification {
+                id,
+                message: state(false, 3)
+            },
+        ]
+    );
+    assert_eq!(p.client.session_count(), 1, "the session stays open");
+    p.client.cancel(id).unwrap();
+    p.run();
+    assert_eq!(p.server_events(), vec![Event::Ended { id: *sid }]);
+    assert_eq!(
+        p.server.respond(*sid, &state(true, 4)),
+        Err(EndpointError::UnknownRequest(*sid))
+    );
+    assert_eq!((p.client.session_count(), p.server.session_count()), (0, 0));
+}
+
+#[test]
+fn failed_observe_registration_is_a_plain_response() {
+    let mut p = Pair::default_pair();
+    let observe =
+        RestMessage::request(Method::Get, "coap://light/nothing").with_header("Observe", "0");
+    let id = p
+        .client
+        .request(p.server_jid.clone(), observe, p.now, &mut p.rng)
+        .unwrap();
+    p.run();
+    let served = serve(&mut p, &RestMessage::response(404, "Not Found"));
+    p.run();
+    assert!(
+        matches!(p.client_events().as_slice(), [Event::Response { id: got, .. }] if *got == id)
+    );
+    assert_eq!(
+        p.server
+            .respond(served[0].0, &RestMessage::response(200, "OK")),
+        Err(EndpointError::UnknownRequest(served[0].0)),
+        "the client closed the session"
+    );
+}
+
+#[test]
+fn a_200_kib_body_is_split_and_reassembled() {
+    let mut p = Pair::default_pair();
+    let big = "x".repeat(200 * 1024);
+    let response = RestMessage::response(200, "OK").with_json(&json!({ "blob": big }));
+    let id = p
+        .client
+        .request(p.server_jid.clone(), printed_get(), p.now, &mut p.rng)
+        .unwrap();
+    p.run();
+    serve(&mut p, &response);
+    p.run();
+    assert_eq!(
+        p.client_events(),
+        vec![Event::Response {
+            id,
+            message: response.clone()
+        }]
+    );
+    let blocks = data_blocks(&p.to_client);
+    let len = response.to_xml().len();
+    assert_eq!(blocks.len(), len / 16384 + 1);
+    for (i, (_, seq, data)) in blocks.iter().enumerate() {
+        assert_eq!(usize::from(*seq), i);
+        if i + 1 < blocks.len() {
+            assert_eq!(data.len(), 16384);
+        } else {
+            assert!(data.len() < 16384);
+        }
+    }
+}
+
+#[test]
+fn a_message_of_whole_blocks_ends_with_an_empty_block() {
+    let mut p = Pair::default_pair();
+    // Pad the request to exactly two blocks of 16384 bytes.
+    let base = RestMessage::request(Method::Post, "coap://light/a").with_json(&json!({"v": ""}));
+    let pad = 2 * 16384 - base.to_xml().len();
+    let exact = RestMessage::request(Method::Post, "coap://light/a")
+        .with_json(&json!({ "v": "p".repeat(pad) }));
+    assert_eq!(exact.to_xml().len(), 2 * 16384);
+    p.client
+        .request(p.server_jid.clone(), exact.clone(), p.now, &mut p.rng)
+        .unwrap();
+    p.run();
+    let blocks = data_blocks(&p.to_server);
+    assert_eq!(
+        blocks.iter().map(|b| b.2.len()).collect::<Vec<_>>(),
+        vec![16384, 16384, 0]
+    );
+    assert!(
+        matches!(p.server_events().as_slice(), [Event::Request { message, .. }] if *message == exact)
+    );
+}
+
+#[test]
+fn sequence_numbers_wrap_from_65535_to_0() {
+    let config = EndpointConfig {
+        block_size: 1,
+        rest_limits: oic_ra_proto::rest::RestLimits {
+            max_document_len: 1 << 20,
+            max_headers: 64,
+        },
+        ..EndpointConfig::default()
+    };
+    let mut p = Pair::new(config, EndpointConfig::default());
+    let body = RestMessage::request(Method::Post, "coap://light/a")
+        .with_json(&json!({ "v": "w".repeat(65_600) }));
+    p.client
+        .request(p.server_jid.clone(), body.clone(), p.now, &mut p.rng)
+        .unwrap();
+    let open = p.drain_client();
+    p.deliver_to_server(&open[0]);
+    let accept = p.drain_server();
+    p.deliver_to_client(&accept[0]);
+    let stanzas = p.drain_client();
+    let n = body.to_xml().len();
+    // Every block of size 1 is full, so an empty block ends the message.
+    assert_eq!(stanzas.len(), n + 1);
+    let seqs: Vec<u16> = stanzas
+        .iter()
+        .map(|x| match IbbPayload::from_stanza(&parse(x)).unwrap() {
+            IbbPayload::Data { seq, .. } => seq,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(seqs[65_535], 65_535);
+    assert_eq!(seqs[65_536], 0);
+    assert_eq!(seqs[65_537], 1);
+    for x in &stanzas {
+        p.deliver_to_server(x);
+    }
+    assert!(
+        matches!(p.server_events().as_slice(), [Event::Request { message, .. }] if *message == body)
+    );
+}
+
+fn open_and_take_blocks(p: &mut Pair, message: RestMessage) -> (RequestId, Vec<String>) {
+    let id = p
+        .client
+        .request(p.server_jid.clone(), message, p.now, &mut p.rng)
+        .unwrap();
+    let open = p.drain_client();
+    p.deliver_to_server(&open[0]);
+    let accept = p.drain_server();
+    p.deliver_to_client(&accept[0]);
+    (id, p.drain_client())
+}
+
+fn three_block_message() -> RestMessage {
+    RestMessage::request(Method::Post, "coap://light/a")
+        .with_json(&json!({ "v": "z".repeat(40_000) }))
+}
+
+/// The server must answer `unexpected-request`, close the session, and the
+/// client must learn that its request failed.
+fn assert_broken_session(p: &mut Pair, id: RequestId, condition: &'static str) {
+    let events = p.server_events();
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::ProtocolError { condition: c, .. } if *c == condition)),
+        "{events:?}"
+    );
+    assert!(!events.iter().any(|e| matches!(e, Event::Request { .. })));
+    let replies = p.drain_server();
+    let error = replies
+        .iter()
+        .map(|x| parse(x))
+        .find(|s| s.kind == StanzaKind::Message && s.type_str() == "error")
+        .expect("an error message");
+    assert_eq!(error.error().unwrap().condition, condition);
+    assert!(replies.iter().any(|x| x.contains("<close")));
+    for r in &replies {
+        p.deliver_to_client(r);
+    }
+    p.run();
+    let events = p.client_events();
+    assert!(
+        events.iter().any(|e| matches!(e, Event::Failed { id: got, reason: Failure::Session(c) } if *got == id && c == condition)),
+        "{events:?}"
+    );
+    assert_eq!((p.client.session_count(), p.server.session_count()), (0, 0));
+}
+
+#[test]
+fn a_lost_block_is_detected() {
+    let mut p = Pair::default_pair();
+    let (id, blocks) = open_and_take_blocks(&mut p, three_block_message());
+    assert_eq!(blocks.len(), 3);
+    p.deliver_to_server(&blocks[0]);
+    p.deliver_to_server(&blocks[2]);
+    assert_broken_session(&mut p, id, "unexpected-request");
+}
+
+#[test]
+fn a_duplicated_block_is_detected() {
+    let mut p = Pair::default_pair();
+    let (id, blocks) = open_and_take_blocks(&mut p, three_block_message());
+    p.deliver_to_server(&blocks[0]);
+    p.deliver_to_server(&blocks[0]);
+    assert_broken_session(&mut p, id, "unexpected-request");
+}
+
+#[test]
+fn reordered_blocks_are_detected() {
+    let mut p = Pair::default_pair();
+    let (id, blocks) = open_and_take_blocks(&mut p, three_block_message());
+    p.deliver_to_server(&blocks[1]);
+    assert_broken_session(&mut p, id, "unexpected-request");
+}
+
+#[test]
+fn a_block_larger_than_negotiated_is_refused() {
+    let mut p = Pair::default_pair();
+    let (id, blocks) = open_and_take_blocks(&mut p, three_block_message());
+    // Tamper: put two blocks' bytes into the first.
+    let mut s = parse(&blocks[0]);
+    let Ok(IbbPayload::Data { sid, .. }) = IbbPayload::from_stanza(&s) else {
+        panic!()
+    };
+    s.payloads[0] = IbbPayload::Data {
+        sid,
+        seq: 0,
+        data: vec![b'a'; 16385],
+    }
+    .to_element();
+    p.deliver_to_server(&s.to_xml());
+    assert_broken_session(&mut p, id, "not-acceptable");
+}
+
+#[test]
+fn tampered_data_that_is_not_base64_breaks_the_session() {
+    let mut p = Pair::default_pair();
+    let (id, blocks) = open_and_take_blocks(&mut p, printed_get());
+    let tampered = blocks[0].replacen("</data>", "!!</data>", 1);
+    assert_ne!(tampered, blocks[0]);
+    p.deliver_to_server(&tampered);
+    assert_broken_session(&mut p, id, "bad-request");
+}
+
+#[test]
+fn a_truncated_stanza_is_an_error_and_changes_nothing() {
+    let mut p = Pair::default_pair();
+    let (_, blocks) = open_and_take_blocks(&mut p, printed_get());
+    let s = common::stamp(&blocks[0], &p.client_jid);
+    let cut = &s[..s.len() / 2];
+    assert!(matches!(
+        p.server.handle_stanza(cut, p.now),
+        Err(EndpointError::Stanza(_))
+    ));
+    // The whole stanza still works afterwards.
+    p.deliver_to_server(&blocks[0]);
+    assert!(matches!(
+        p.server_events().as_slice(),
+        [Event::Request { .. }]
+    ));
+}
+
+#[test]
+fn a_request_times_out() {
+    let mut p = Pair::default_pair();
+    let id = p
+        .client
+        .request(p.server_jid.clone(), printed_get(), p.now, &mut p.rng)
+        .unwrap();
+    p.run();
+    assert_eq!(
+        p.server_events().len(),
+        1,
+        "the server got it and stays silent"
+    );
+    let deadline = p.client.poll_timeout().unwrap();
+    assert_eq!(deadline, p.now + Duration::from_secs(30));
+    p.client.handle_timeout(deadline - Duration::from_millis(1));
+    assert!(p.client_events().is_empty());
+    p.client.handle_timeout(deadline);
+    assert_eq!(
+        p.client_events(),
+        vec![Event::Failed {
+            id,
+            reason: Failure::Timeout
+        }]
+    );
+    // The client closed the session; a late answer finds nothing.
+    p.run();
+    assert_eq!(p.server.session_count(), 0);
+    assert!(p.client.poll_timeout().is_none());
+}
+
+#[test]
+fn an_open_that_gets_no_answer_times_out() {
+    let mut p = Pair::default_pair();
+    let id = p
+        .client
+        .request(p.server_jid.clone(), printed_get(), p.now, &mut p.rng)
+        .unwrap();
+    let _lost = p.drain_client();
+    p.client.handle_timeout(p.now + Duration::from_secs(30));
+    assert_eq!(
+        p.client_events(),
+        vec![Event::Failed {
+            id,
+            reason: Failure::Timeout
+        }]
+    );
+}
+
+#[test]
+fn a_full_server_refuses_the_session() {
+    let server = EndpointConfig {
+        max_sessions: 0,
+        ..EndpointConfig::default()
+    };
+    let mut p = Pair::new(EndpointConfig::default(), server);
+    let id = p
+        .client
+        .request(p.server_jid.clone(), printed_get(), p.now, &mut p.rng)
+        .unwrap();
+    p.run();
+    assert_eq!(
+        p.client_events(),
+        vec![Event::Failed {
+            id,
+            reason: Failure::Refused("resource-constraint".into())
+        }]
+    );
+}
+
+#[test]
+fn a_block_size_above_the_maximum_is_refused() {
+    let server = EndpointConfig {
+        max_block_size: 4096,
+        ..EndpointConfig::default()
+    };
+    let mut p = Pair::new(EndpointConfig::default(), server);
+    let id = p
+        .client
+        .request(p.server_jid.clone(), printed_get(), p.now, &mut p.rng)
+        .unwrap();
+    p.run();
+    assert_eq!(
+        p.client_events(),
+        vec![Event::Failed {
+            id,
+            reason: Failure::Refused("resource-constraint".into())
+        }]
+    );
+}
+
+#[test]
+fn an_open_for_iq_data_is_refused() {
+    // IoTivity's adapter opened with stanza='iq' (and block-size 4096).
+    let mut p = Pair::default_pair();
+    let open = IbbPayload::Open {
+        sid: "a1b2".into(),
+        block_size: 4096,
+        stanza: oic_ra_proto::ibb::DataStanza::Iq,
+    };
+    p.deliver_to_server(&open.to_stanza(p.server_jid.clone(), "o1").to_xml());
+    let reply = parse(&p.drain_server()[0]);
+    assert_eq!(reply.error().unwrap().condition, "not-acceptable");
+    assert_eq!(p.server.session_count(), 0);
+}
+
+#[test]
+fn unsolicited_data_gets_item_not_found() {
+    let mut p = Pair::default_pair();
+    let data = IbbPayload::Data {
+        sid: "nosuch".into(),
+        seq: 0,
+        data: b"<rest/>".to_vec(),
+    };
+    p.deliver_to_server(&data.to_stanza(p.server_jid.clone(), "d1").to_xml());
+    let reply = parse(&p.drain_server()[0]);
+    assert_eq!(reply.kind, StanzaKind::Message);
+    assert_eq!(reply.error().unwrap().condition, "item-not-found");
+    assert!(
+        p.server_events()
+            .iter()
+            .all(|e| !matches!(e, Event::Request { .. }))
+    );
+}
+
+#[test]
+fn sessions_match_the_whole_sid_and_the_peer() {
+    // IoTivity matched sessions by a prefix of the sid.
+    let mut p = Pair::default_pair();
+    let (_, blocks) = open_and_take_blocks(&mut p, printed_get());
+    let s = parse(&blocks[0]);
+    let Ok(IbbPayload::Data { sid, data, .. }) = IbbPayload::from_stanza(&s) else {
+        panic!()
+    };
+    let prefix = IbbPayload::Data {
+        sid: sid[..sid.len() - 1].to_owned(),
+        seq: 0,
+        data: data.clone(),
+    };
+    p.deliver_to_server(&prefix.to_stanza(p.server_jid.clone(), "x").to_xml());
+    assert!(parse(&p.drain_server()[0]).error().unwrap().condition == "item-not-found");
+    // The same sid from another full JID is another session.
+    let mallory = oic_ra_proto::identity::FullJid::new(
+        "mallory@example.org/OIC/1.0/Client/6f0aac23-44c6-4b1c-9ad5-1a3b6f0d2e11",
+    )
+    .unwrap();
+    let other = common::stamp(&blocks[0], &mallory);
+    p.server.handle_stanza(&other, p.now).unwrap();
+    assert!(parse(&p.drain_server()[0]).error().unwrap().condition == "item-not-found");
+    // The real one still works.
+    p.deliver_to_server(&blocks[0]);
+    assert!(
+        p.server_events()
+            .iter()
+            .any(|e| matches!(e, Event::Request { .. }))
+    );
+}
+
+#[test]
+fn an_open_result_from_another_jid_is_ignored() {
+    let mut p = Pair::default_pair();
+    p.client
+        .request(p.server_jid.clone(), printed_get(), p.now, &mut p.rng)
+        .unwrap();
+    let open = parse(&p.drain_client()[0]);
+    let forged = open.result_reply();
+    let mallory = oic_ra_proto::identity::FullJid::new("mallory@example.org/x").unwrap();
+    let handled = p
+        .client
+        .handle_stanza(&common::stamp(&forged.to_xml(), &mallory), p.now)
+        .unwrap();
+    assert!(!handled);
+    assert!(
+        p.drain_client().is_empty(),
+        "no data sent to an unaccepted session"
+    );
+}
+
+#[test]
+fn the_peer_going_unavailable_fails_its_requests() {
+    let mut p = Pair::default_pair();
+    let id = p
+        .client
+        .request(p.server_jid.clone(), printed_get(), p.now, &mut p.rng)
+        .unwrap();
+    p.run();
+    let server_jid = p.server_jid.clone();
+    p.client.peer_unavailable(&server_jid);
+    assert_eq!(
+        p.client_events(),
+        vec![Event::Failed {
+            id,
+            reason: Failure::PeerUnavailable
+        }]
+    );
+    let client_jid = p.client_jid.clone();
+    p.server.peer_unavailable(&client_jid);
+    assert!(matches!(
+        p.server_events().as_slice(),
+        [Event::Request { .. }, Event::Ended { .. }]
+    ));
+    assert_eq!((p.client.session_count(), p.server.session_count()), (0, 0));
+}
+
+#[test]
+fn the_server_closing_before_answering_fails_the_request() {
+    let mut p = Pair::default_pair();
+    let id = p
+        .client
+        .request(p.server_jid.clone(), printed_get(), p.now, &mut p.rng)
+        .unwrap();
+    p.run();
+    let s = parse(&p.to_server[0]);
+    let IbbPayload::Open { sid, .. } = IbbPayload::from_stanza(&s).unwrap() else {
+        panic!()
+    };
+    let close = IbbPayload::Close { sid }.to_stanza(p.client_jid.clone(), "c1");
+    p.deliver_to_client(&close.to_xml());
+    assert_eq!(
+        p.client_events(),
+        vec![Event::Failed {
+            id,
+            reason: Failure::Closed
+        }]
+    );
+    let ack = parse(&p.drain_client()[0]);
+    assert_eq!(ack.type_str(), "result");
+}
+
+#[test]
+fn a_double_base64_message_is_read() {
+    // Peers that base64 the document before IBB encodes it again.
+    let mut p = Pair::default_pair();
+    let open = IbbPayload::Open {
+        sid: "s1".into(),
+        block_size: 4096,
+        stanza: oic_ra_proto::ibb::DataStanza::Message,
+    };
+    p.deliver_to_server(&open.to_stanza(p.server_jid.clone(), "o1").to_xml());
+    let data = IbbPayload::Data {
+        sid: "s1".into(),
+        seq: 0,
+        data: printed_get().to_base64().into_bytes(),
+    };
+    p.deliver_to_server(&data.to_stanza(p.server_jid.clone(), "d1").to_xml());
+    let events = p.server_events();
+    assert!(
+        matches!(events.as_slice(), [Event::Request { message, .. }] if *message == printed_get()),
+        "{events:?}"
+    );
+}
+
+#[test]
+fn a_malformed_request_gets_400() {
+    let mut p = Pair::default_pair();
+    let open = IbbPayload::Open {
+        sid: "s1".into(),
+        block_size: 4096,
+        stanza: oic_ra_proto::ibb::DataStanza::Message,
+    };
+    p.deliver_to_server(&open.to_stanza(p.server_jid.clone(), "o1").to_xml());
+    let data = IbbPayload::Data {
+        sid: "s1".into(),
+        seq: 0,
+        data: b"<rest xmlns='rest.oic.org'/>".to_vec(),
+    };
+    p.deliver_to_server(&data.to_stanza(p.server_jid.clone(), "d1").to_xml());
+    let out = p.drain_server();
+    let blocks = data_blocks(&out);
+    let reply = RestMessage::parse(
+        std::str::from_utf8(&blocks[0].2).unwrap(),
+        &Default::default(),
+    )
+    .unwrap();
+    assert_eq!(reply.status(), Some(400));
+    assert!(
+        p.server_events()
+            .iter()
+            .all(|e| !matches!(e, Event::Request { .. }))
+    );
+}
+
+#[test]
+fn misuse_is_refused() {
+    let mut p = Pair::default_pair();
+    assert_eq!(
+        p.client.request(
+            p.server_jid.clone(),
+            RestMessage::response(200, "OK"),
+            p.now,
+            &mut p.rng
+        ),
+        Err(EndpointError::NotARequest)
+    );
+    assert_eq!(
+        p.server.respond(RequestId(99), &printed_get()),
+        Err(EndpointError::NotAResponse)
+    );
+    assert_eq!(
+        p.server.respond(RequestId(99), &printed_response()),
+        Err(EndpointError::UnknownRequest(RequestId(99)))
+    );
+    assert_eq!(
+        p.client.cancel(RequestId(99)),
+        Err(EndpointError::UnknownRequest(RequestId(99)))
+    );
+    p.client
+        .request(p.server_jid.clone(), printed_get(), p.now, &mut p.rng)
+        .unwrap();
+    p.run();
+    let served = serve(&mut p, &printed_response());
+    assert_eq!(
+        p.server.respond(served[0].0, &printed_response()),
+        Err(EndpointError::AlreadyAnswered(served[0].0))
+    );
+    let small = EndpointConfig {
+        rest_limits: oic_ra_proto::rest::RestLimits {
+            max_document_len: 64,
+            max_headers: 4,
+        },
+        ..EndpointConfig::default()
+    };
+    let mut q = Pair::new(small, EndpointConfig::default());
+    assert!(matches!(
+        q.client
+            .request(q.server_jid.clone(), printed_get(), q.now, &mut q.rng),
+        Err(EndpointError::Rest(_))
+    ));
+    let one = EndpointConfig {
+        max_sessions: 1,
+        ..EndpointConfig::default()
+    };
+    let mut r = Pair::new(one, EndpointConfig::default());
+    r.client
+        .request(r.server_jid.clone(), printed_get(), r.now, &mut r.rng)
+        .unwrap();
+    assert_eq!(
+        r.client
+            .request(r.server_jid.clone(), printed_get(), r.now, &mut r.rng),
+        Err(EndpointError::TooManySessions(1))
+    );
+}
+
+#[test]
+fn stanzas_of_other_protocols_are_left_to_the_runtime() {
+    let mut p = Pair::default_pair();
+    for x in [
+        "<message xmlns='jabber:client' from='a@b/c' type='chat'><body>hi</body></message>",
+        "<iq xmlns='jabber:client' from='a@b/c' id='1' type='get'><ping xmlns='urn:xmpp:ping'/></iq>",
+        "<presence xmlns='jabber:client' from='a@b/c'/>",
+        "<iq xmlns='jabber:client' from='a@b/c' id='zz' type='result'/>",
+    ] {
+        assert!(!p.server.handle_stanza(x, p.now).unwrap(), "{x}");
+    }
+    assert!(p.drain_server().is_empty());
+}
