@@ -218,9 +218,10 @@ impl XmppUpdate {
 /// drop, redacted in `Debug`, compared in constant time.
 ///
 /// The text must use the base64 alphabet (`=` padding optional). It is
-/// not required to decode: the printed example of A.2.4's POST has 37
-/// characters, which no base64 decoder accepts, and the resource only
-/// stores and returns the text.
+/// not required to decode, because neither printed example of A.2.4 does
+/// (the GET one's last character leaves non-zero bits over, the POST one
+/// has 37 characters) and the resource only stores and returns the text;
+/// [`Credential::decode`] is strict.
 #[derive(Clone, Zeroize, ZeroizeOnDrop)]
 pub struct Credential(String);
 

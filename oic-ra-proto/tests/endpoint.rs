@@ -105,7 +105,7 @@ fn get_and_printed_response() {
 fn post_updates_oic_ra_xmpp_and_refuses_a_status_write() {
     let mut p = Pair::default_pair();
     let mut resources = RaResources::new();
-    let mut exchange = |p: &mut Pair, req: RestMessage, res: &mut RaResources| {
+    let exchange = |p: &mut Pair, req: RestMessage, res: &mut RaResources| {
         let id = p
             .client
             .request(p.server_jid.clone(), req, p.now, &mut p.rng)
@@ -595,7 +595,7 @@ fn sessions_match_the_whole_sid_and_the_peer() {
     let prefix = IbbPayload::Data {
         sid: sid[..sid.len() - 1].to_owned(),
         seq: 0,
-        data: data.clone(),
+        data,
     };
     p.deliver_to_server(&prefix.to_stanza(p.server_jid.clone(), "x").to_xml());
     assert!(parse(&p.drain_server()[0]).error().unwrap().condition == "item-not-found");

@@ -11,32 +11,33 @@ use oic_ra_proto::stanza::Stanza;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 
-pub const CLIENT: &str = "alice@example.org/OIC/1.0/Client/6f0aac23-44c6-4b1c-9ad5-1a3b6f0d2e11";
-pub const SERVER: &str =
+pub(crate) const CLIENT: &str =
+    "alice@example.org/OIC/1.0/Client/6f0aac23-44c6-4b1c-9ad5-1a3b6f0d2e11";
+pub(crate) const SERVER: &str =
     "alice@example.org/OIC/1.0/oic.d.light/0685b960-736f-46f7-bead-0bd3b6d8d1d6";
 
 /// Sets `from` on a stanza, as the XMPP server does on delivery.
-pub fn stamp(xml: &str, from: &FullJid) -> String {
+pub(crate) fn stamp(xml: &str, from: &FullJid) -> String {
     let mut s = Stanza::parse(xml, &Default::default()).unwrap();
     s.from = Some(from.clone().into());
     s.to_xml()
 }
 
-pub struct Pair {
-    pub client: Endpoint<Instant>,
-    pub server: Endpoint<Instant>,
-    pub client_jid: FullJid,
-    pub server_jid: FullJid,
-    pub now: Instant,
-    pub rng: ChaCha20Rng,
+pub(crate) struct Pair {
+    pub(crate) client: Endpoint<Instant>,
+    pub(crate) server: Endpoint<Instant>,
+    pub(crate) client_jid: FullJid,
+    pub(crate) server_jid: FullJid,
+    pub(crate) now: Instant,
+    pub(crate) rng: ChaCha20Rng,
     /// Every stanza carried, client to server.
-    pub to_server: Vec<String>,
+    pub(crate) to_server: Vec<String>,
     /// Every stanza carried, server to client.
-    pub to_client: Vec<String>,
+    pub(crate) to_client: Vec<String>,
 }
 
 impl Pair {
-    pub fn new(client: EndpointConfig, server: EndpointConfig) -> Self {
+    pub(crate) fn new(client: EndpointConfig, server: EndpointConfig) -> Self {
         Self {
             client: Endpoint::new(client),
             server: Endpoint::new(server),
@@ -49,34 +50,34 @@ impl Pair {
         }
     }
 
-    pub fn default_pair() -> Self {
+    pub(crate) fn default_pair() -> Self {
         Self::new(EndpointConfig::default(), EndpointConfig::default())
     }
 
     /// Takes the client's pending stanzas (not delivered).
-    pub fn drain_client(&mut self) -> Vec<String> {
+    pub(crate) fn drain_client(&mut self) -> Vec<String> {
         std::iter::from_fn(|| self.client.poll_transmit()).collect()
     }
 
     /// Takes the server's pending stanzas (not delivered).
-    pub fn drain_server(&mut self) -> Vec<String> {
+    pub(crate) fn drain_server(&mut self) -> Vec<String> {
         std::iter::from_fn(|| self.server.poll_transmit()).collect()
     }
 
-    pub fn deliver_to_server(&mut self, xml: &str) {
+    pub(crate) fn deliver_to_server(&mut self, xml: &str) {
         let s = stamp(xml, &self.client_jid);
         self.to_server.push(s.clone());
         self.server.handle_stanza(&s, self.now).unwrap();
     }
 
-    pub fn deliver_to_client(&mut self, xml: &str) {
+    pub(crate) fn deliver_to_client(&mut self, xml: &str) {
         let s = stamp(xml, &self.server_jid);
         self.to_client.push(s.clone());
         self.client.handle_stanza(&s, self.now).unwrap();
     }
 
     /// Carries stanzas both ways until both are quiet.
-    pub fn run(&mut self) {
+    pub(crate) fn run(&mut self) {
         loop {
             let c = self.drain_client();
             let s = self.drain_server();
@@ -92,11 +93,11 @@ impl Pair {
         }
     }
 
-    pub fn client_events(&mut self) -> Vec<Event> {
+    pub(crate) fn client_events(&mut self) -> Vec<Event> {
         std::iter::from_fn(|| self.client.poll_event()).collect()
     }
 
-    pub fn server_events(&mut self) -> Vec<Event> {
+    pub(crate) fn server_events(&mut self) -> Vec<Event> {
         std::iter::from_fn(|| self.server.poll_event()).collect()
     }
 }
