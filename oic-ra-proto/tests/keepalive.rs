@@ -46,7 +46,7 @@ fn a_peer_that_answers_stays_alive_and_one_that_stops_is_dead() {
         None,
         t0,
     );
-    let mut now = t0;
+    let mut now;
     for round in 0..3 {
         now = a.poll_timeout().unwrap();
         assert_eq!(

@@ -1,0 +1,157 @@
+//! Drives an RAE client endpoint and an RAE server endpoint with arbitrary
+//! operations: requests, answers, timeouts, honest delivery, and stanzas
+//! made of fuzz input (raw text, or IBB data blocks aimed at live
+//! sessions). Checks that nothing panics and the session bounds hold.
+#![no_main]
+
+use std::time::{Duration, Instant};
+
+use libfuzzer_sys::fuzz_target;
+use oic_ra_proto::endpoint::{Endpoint, EndpointConfig, Event};
+use oic_ra_proto::ibb::IbbPayload;
+use oic_ra_proto::identity::FullJid;
+use oic_ra_proto::rest::{Method, RestMessage};
+use oic_ra_proto::stanza::Stanza;
+use rand_chacha::ChaCha8Rng;
+use rand_core::SeedableRng;
+
+fn stamp(xml: &str, from: &FullJid) -> Option<String> {
+    let mut s = Stanza::parse(xml, &Default::default()).ok()?;
+    s.from = Some(from.clone().into());
+    Some(s.to_xml())
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(cj) = FullJid::new("a@example.org/OIC/1.0/Client/6f0aac23-44c6-4b1c-9ad5-1a3b6f0d2e11") else {
+        return;
+    };
+    let Ok(sj) = FullJid::new("a@example.org/OIC/1.0/oic.d.light/0685b960-736f-46f7-bead-0bd3b6d8d1d6") else {
+        return;
+    };
+    let config = EndpointConfig {
+        block_size: 64,
+        max_sessions: 4,
+        ..EndpointConfig::default()
+    };
+    let mut client: Endpoint<Instant> = Endpoint::new(config.clone());
+    let mut server: Endpoint<Instant> = Endpoint::new(config);
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let mut now = Instant::now();
+    let mut sids: Vec<String> = Vec::new();
+    let mut requests = Vec::new();
+    let mut input = data;
+    while let Some((&op, rest)) = input.split_first() {
+        input = rest;
+        let take = |input: &mut &[u8]| -> Vec<u8> {
+            let n = input.first().map_or(0, |b| usize::from(*b));
+            let end = (1 + n).min(input.len());
+            let out = input.get(1..end).unwrap_or_default().to_vec();
+            *input = &input[end..];
+            out
+        };
+        match op % 9 {
+            0 => {
+                let body = take(&mut input);
+                let mut m = RestMessage::request(Method::Get, "coap://light/a");
+                if body.first().is_some_and(|b| b & 1 == 1) {
+                    m = m.with_header("Observe", "0");
+                }
+                m.body = Some(format!("{}", body.len()));
+                let _ = client.request(sj.clone(), m, now, &mut rng);
+            }
+            1 => {
+                let text = take(&mut input);
+                if let Ok(t) = std::str::from_utf8(&text)
+                    && let Some(s) = stamp(t, &cj)
+                {
+                    let _ = server.handle_stanza(&s, now);
+                }
+            }
+            2 => {
+                let text = take(&mut input);
+                if let Ok(t) = std::str::from_utf8(&text)
+                    && let Some(s) = stamp(t, &sj)
+                {
+                    let _ = client.handle_stanza(&s, now);
+                }
+            }
+            3 => {
+                let step = take(&mut input).first().copied().unwrap_or(0);
+                now += Duration::from_secs(u64::from(step));
+                client.handle_timeout(now);
+                server.handle_timeout(now);
+            }
+            4 => {
+                let body = take(&mut input);
+                for id in &requests {
+                    let mut r = RestMessage::response(200, "OK");
+                    r.body = Some(format!("{}", body.len()));
+                    let _ = server.respond(*id, &r);
+                }
+            }
+            5 => {
+                // Honest delivery, both ways, remembering the sids.
+                for _ in 0..8 {
+                    let mut moved = false;
+                    while let Some(x) = client.poll_transmit() {
+                        if let Ok(s) = Stanza::parse(&x, &Default::default())
+                            && let Ok(IbbPayload::Open { sid, .. }) = IbbPayload::from_stanza(&s)
+                        {
+                            sids.push(sid);
+                        }
+                        if let Some(s) = stamp(&x, &cj) {
+                            let _ = server.handle_stanza(&s, now);
+                        }
+                        moved = true;
+                    }
+                    while let Some(x) = server.poll_transmit() {
+                        if let Some(s) = stamp(&x, &sj) {
+                            let _ = client.handle_stanza(&s, now);
+                        }
+                        moved = true;
+                    }
+                    if !moved {
+                        break;
+                    }
+                }
+            }
+            6 => {
+                // A data block on a live session, seq and bytes from the input.
+                let bytes = take(&mut input);
+                if let Some(sid) = sids.get(bytes.first().map_or(0, |b| usize::from(*b)) % sids.len().max(1)) {
+                    let seq = u16::from_le_bytes([
+                        bytes.get(1).copied().unwrap_or(0),
+                        bytes.get(2).copied().unwrap_or(0),
+                    ]) % 4;
+                    let block = IbbPayload::Data {
+                        sid: sid.clone(),
+                        seq,
+                        data: bytes.get(3..).unwrap_or_default().to_vec(),
+                    };
+                    if let Some(s) = stamp(&block.to_stanza(sj.clone(), "f").to_xml(), &cj) {
+                        let _ = server.handle_stanza(&s, now);
+                    }
+                }
+            }
+            7 => {
+                if input.first().is_some_and(|b| b & 1 == 0) {
+                    client.peer_unavailable(&sj);
+                } else {
+                    server.peer_unavailable(&cj);
+                }
+            }
+            _ => {
+                for id in &requests {
+                    let _ = client.cancel(*id);
+                }
+            }
+        }
+        while let Some(e) = server.poll_event() {
+            if let Event::Request { id, .. } = e {
+                requests.push(id);
+            }
+        }
+        while client.poll_event().is_some() {}
+        assert!(client.session_count() <= 4 && server.session_count() <= 4);
+    }
+});

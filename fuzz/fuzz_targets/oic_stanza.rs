@@ -1,0 +1,34 @@
+//! Feeds arbitrary text to the stanza reader and to the IBB, ping and
+//! `<rest>` readers behind it; whatever parses must build back to text that
+//! parses to the same value.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use oic_ra_proto::ibb::IbbPayload;
+use oic_ra_proto::ping::pong;
+use oic_ra_proto::rest::{RestLimits, RestMessage};
+use oic_ra_proto::stanza::{Stanza, StanzaLimits};
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let limits = StanzaLimits::default();
+    let Ok(stanza) = Stanza::parse(text, &limits) else {
+        return;
+    };
+    let again = Stanza::parse(&stanza.to_xml(), &limits);
+    assert_eq!(again.as_ref(), Ok(&stanza));
+    if let Some(reply) = pong(&stanza) {
+        assert!(Stanza::parse(&reply.to_xml(), &limits).is_ok());
+    }
+    let _ = stanza.error();
+    if let Ok(ibb) = IbbPayload::from_stanza(&stanza) {
+        assert_eq!(IbbPayload::from_element(&ibb.to_element()), Ok(ibb.clone()));
+        if let IbbPayload::Data { data, .. } = ibb
+            && let Ok(doc) = std::str::from_utf8(&data)
+        {
+            let _ = RestMessage::parse(doc, &RestLimits::default());
+        }
+    }
+});
