@@ -22,10 +22,13 @@ fn stamp(xml: &str, from: &FullJid) -> Option<String> {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(cj) = FullJid::new("a@example.org/OIC/1.0/Client/6f0aac23-44c6-4b1c-9ad5-1a3b6f0d2e11") else {
+    let Ok(cj) = FullJid::new("a@example.org/OIC/1.0/Client/6f0aac23-44c6-4b1c-9ad5-1a3b6f0d2e11")
+    else {
         return;
     };
-    let Ok(sj) = FullJid::new("a@example.org/OIC/1.0/oic.d.light/0685b960-736f-46f7-bead-0bd3b6d8d1d6") else {
+    let Ok(sj) =
+        FullJid::new("a@example.org/OIC/1.0/oic.d.light/0685b960-736f-46f7-bead-0bd3b6d8d1d6")
+    else {
         return;
     };
     let config = EndpointConfig {
@@ -118,7 +121,9 @@ fuzz_target!(|data: &[u8]| {
             6 => {
                 // A data block on a live session, seq and bytes from the input.
                 let bytes = take(&mut input);
-                if let Some(sid) = sids.get(bytes.first().map_or(0, |b| usize::from(*b)) % sids.len().max(1)) {
+                if let Some(sid) =
+                    sids.get(bytes.first().map_or(0, |b| usize::from(*b)) % sids.len().max(1))
+                {
                     let seq = u16::from_le_bytes([
                         bytes.get(1).copied().unwrap_or(0),
                         bytes.get(2).copied().unwrap_or(0),

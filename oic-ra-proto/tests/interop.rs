@@ -102,7 +102,7 @@ fn our_ping_and_pong_are_xmpp_parsers_iqs() {
         panic!()
     };
     xmpp_parsers::ping::Ping::try_from(payload).unwrap();
-    let mut received = p.clone();
+    let mut received = p;
     received.from = Some(peer());
     let pong = ping::pong(&received).unwrap();
     let iq = Iq::try_from(dom(&pong.to_xml())).unwrap();
