@@ -5,10 +5,10 @@ use core::fmt;
 use core::ops::RangeInclusive;
 
 use quick_xml::Reader;
-use quick_xml::escape::escape;
 use quick_xml::events::Event;
 
 use crate::identity::FullJid;
+use crate::stanza::escape_attr;
 
 /// What a presence says about an OIC device (Table 4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,7 +138,7 @@ impl Presence {
         let mut out = String::from("<presence");
         if let Some(from) = &self.from {
             out.push_str(" from=\"");
-            out.push_str(&escape(from.as_str()));
+            out.push_str(&escape_attr(from.as_str()));
             out.push('"');
         }
         if self.reachability == Reachability::Unreachable {

@@ -7,9 +7,8 @@ use core::fmt;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use quick_xml::Reader;
-use quick_xml::escape::escape;
 
-use crate::stanza::push_reference;
+use crate::stanza::{escape_attr, escape_text, push_reference};
 use quick_xml::events::{BytesStart, Event};
 
 /// The namespace of the `<rest>` element.
@@ -270,7 +269,8 @@ impl RestMessage {
             .map(|b| serde_json::from_str(b).map_err(|e| RestError::Json(e.to_string())))
     }
 
-    /// The `<rest>` document, every value XML-escaped.
+    /// The `<rest>` document, every value XML-escaped (`<`, `>` and `&` in
+    /// text; quotes as well in attributes).
     #[must_use]
     pub fn to_xml(&self) -> String {
         let mut out =
@@ -278,22 +278,22 @@ impl RestMessage {
         out.push_str("<rest xmlns=\"rest.oic.org\"><url method=\"");
         out.push_str(self.method.as_str());
         out.push_str("\">");
-        out.push_str(&escape(self.url.as_str()));
+        out.push_str(&escape_text(&self.url));
         out.push_str("</url>");
         if !self.headers.is_empty() {
             out.push_str("<headers>");
             for h in &self.headers {
                 out.push_str("<header name=\"");
-                out.push_str(&escape(h.name.as_str()));
+                out.push_str(&escape_attr(&h.name));
                 out.push_str("\">");
-                out.push_str(&escape(h.value.as_str()));
+                out.push_str(&escape_text(&h.value));
                 out.push_str("</header>");
             }
             out.push_str("</headers>");
         }
         if let Some(body) = &self.body {
             out.push_str("<body><json xmlns=\"urn:xmpp:json:0\">");
-            out.push_str(&escape(body.as_str()));
+            out.push_str(&escape_text(body));
             out.push_str("</json></body>");
         }
         out.push_str("</rest>");

@@ -12,7 +12,9 @@
 use core::fmt;
 
 use quick_xml::Reader;
-use quick_xml::escape::{escape, resolve_predefined_entity};
+use std::borrow::Cow;
+
+use quick_xml::escape::{escape, partial_escape, resolve_predefined_entity};
 use quick_xml::events::{BytesStart, Event};
 
 use crate::identity::Jid;
@@ -200,14 +202,14 @@ impl Element {
         out.push_str(&self.name);
         if self.ns != parent_ns {
             out.push_str(" xmlns=\"");
-            out.push_str(&escape(self.ns.as_str()));
+            out.push_str(&escape_attr(&self.ns));
             out.push('"');
         }
         for (name, value) in &self.attrs {
             out.push(' ');
             out.push_str(name);
             out.push_str("=\"");
-            out.push_str(&escape(value.as_str()));
+            out.push_str(&escape_attr(value));
             out.push('"');
         }
         if self.text.is_empty() && self.children.is_empty() {
@@ -215,7 +217,7 @@ impl Element {
             return;
         }
         out.push('>');
-        out.push_str(&escape(self.text.as_str()));
+        out.push_str(&escape_text(&self.text));
         for c in &self.children {
             c.write(&self.ns, out);
         }
@@ -402,7 +404,7 @@ impl Stanza {
                 out.push(' ');
                 out.push_str(name);
                 out.push_str("=\"");
-                out.push_str(&escape(v));
+                out.push_str(&escape_attr(v));
                 out.push('"');
             }
         }
@@ -591,4 +593,33 @@ pub(crate) fn push_reference(
         resolve_predefined_entity(&name).ok_or_else(|| format!("unknown entity &{name};"))?;
     text.push_str(resolved);
     Ok(())
+}
+
+/// Escapes character data: `<`, `>` and `&`, and a carriage return as a
+/// character reference (a conforming reader would turn a literal one into
+/// a line feed, XML 1.0 section 2.11).
+pub(crate) fn escape_text(text: &str) -> Cow<'_, str> {
+    let escaped = partial_escape(text);
+    if escaped.contains('\r') {
+        Cow::Owned(escaped.replace('\r', "&#13;"))
+    } else {
+        escaped
+    }
+}
+
+/// Escapes an attribute value: markup characters and both quotes, and tab,
+/// line feed and carriage return as character references (a conforming
+/// reader would turn literal ones into spaces, XML 1.0 section 3.3.3).
+pub(crate) fn escape_attr(value: &str) -> Cow<'_, str> {
+    let escaped = escape(value);
+    if escaped.contains(['\t', '\n', '\r']) {
+        Cow::Owned(
+            escaped
+                .replace('\t', "&#9;")
+                .replace('\n', "&#10;")
+                .replace('\r', "&#13;"),
+        )
+    } else {
+        escaped
+    }
 }

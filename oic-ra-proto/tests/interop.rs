@@ -196,3 +196,26 @@ fn xmpp_parsers_stanzas_parse_with_ours() {
     let s = ours(&String::from(&Dom::from(result)));
     assert_eq!((s.type_str(), s.id.as_deref()), ("result", Some("p1")));
 }
+
+proptest::proptest! {
+    /// A conforming XML reader (minidom's) reads the text and attribute
+    /// values we write exactly as we meant them, line breaks, tabs and
+    /// markup characters included.
+    #[test]
+    fn a_conforming_reader_sees_our_values(
+        text in "[\t\n\r -~\u{a0}-\u{17f}]{0,40}",
+        value in "[\t\n\r -~\u{a0}-\u{17f}]{0,40}",
+    ) {
+        use oic_ra_proto::stanza::Element;
+        let s = Stanza::new(StanzaKind::Message)
+            .with_id(value.clone())
+            .with_payload(Element::new("x", "urn:t").attr("v", value.clone()).with_text(text.clone()));
+        let d = dom(&s.to_xml());
+        proptest::prop_assert_eq!(d.attr("id"), Some(value.as_str()));
+        let x = d.get_child("x", "urn:t").unwrap();
+        proptest::prop_assert_eq!(x.attr("v"), Some(value.as_str()));
+        proptest::prop_assert_eq!(x.text(), text.clone());
+        // And ours reads it back the same.
+        proptest::prop_assert_eq!(ours(&s.to_xml()), s);
+    }
+}
