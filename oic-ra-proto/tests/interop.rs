@@ -214,7 +214,7 @@ proptest::proptest! {
         proptest::prop_assert_eq!(d.attr("id"), Some(value.as_str()));
         let x = d.get_child("x", "urn:t").unwrap();
         proptest::prop_assert_eq!(x.attr("v"), Some(value.as_str()));
-        proptest::prop_assert_eq!(x.text(), text.clone());
+        proptest::prop_assert_eq!(x.text(), text);
         // And ours reads it back the same.
         proptest::prop_assert_eq!(ours(&s.to_xml()), s);
     }
