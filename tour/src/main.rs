@@ -4,6 +4,7 @@
 //! Run it with `cargo run -q -p tour`.
 #![allow(clippy::print_stdout)]
 
+mod oic;
 mod osap;
 
 use std::collections::HashSet;
@@ -20,6 +21,8 @@ fn main() -> Result<(), Box<dyn Error>> {
     osap::authentication()?;
     println!();
     irsp()?;
+    println!();
+    oic::remote_access()?;
     Ok(())
 }
 
