@@ -18,18 +18,71 @@
 //!   correlation, keepalive) take received stanzas and give stanzas to
 //!   send; time comes in as a parameter. They work with any XMPP client.
 //!
-//! Choices the specification leaves open are recorded in the crate's
-//! `PROFILE.md`.
-//!
-//! # What is implemented so far
+//! # Modules
 //!
 //! * [`identity`]: bare and full JIDs and the RAE full-JID scheme of 7.1.1;
 //! * [`presence`]: presence and priority of 7.3 (Table 4);
-//! * [`rest`]: the CRUDN payload of section 7.3.1, parsed and built, with
-//!   base64 around the whole document.
+//! * [`rest`]: the CRUDN payload of 7.3.1, parsed and built, with base64
+//!   around the whole document;
+//! * [`resource`]: `oic.ra.xmpp` and `oic.ra.user` (6.2.2, Annex A) and an
+//!   RAE server's handler for them;
+//! * [`stanza`]: `<iq/>`, `<message/>` and `<presence/>` as XML text;
+//! * [`ibb`]: the XEP-0047 elements;
+//! * [`endpoint`]: the sans-IO RAE endpoint: IBB sessions, CRUDN
+//!   request/response correlation, observe and timeouts;
+//! * [`ping`]: XEP-0199 ping and a keepalive (7.4).
 //!
-//! The remote-access resources, In-Band Bytestreams and the keepalive are
-//! still to come.
+//! SASL SCRAM-SHA-1 (7.2) belongs to the XMPP connection, which the
+//! runtime's XMPP client provides.
+//!
+//! # Example
+//!
+//! An RAE client asks an RAE server for its resources; the runtime would
+//! send each stanza through its XMPP connection, which sets `from`:
+//!
+//! ```
+//! use std::time::Instant;
+//! use oic_ra_proto::endpoint::{Endpoint, Event};
+//! use oic_ra_proto::identity::FullJid;
+//! use oic_ra_proto::rest::{Method, RestMessage};
+//! use oic_ra_proto::stanza::Stanza;
+//! # use rand_core::{RngCore, CryptoRng, impls};
+//! # struct Rng(u64);
+//! # impl RngCore for Rng {
+//! #     fn next_u32(&mut self) -> u32 { self.next_u64() as u32 }
+//! #     fn next_u64(&mut self) -> u64 { self.0 += 1; self.0 }
+//! #     fn fill_bytes(&mut self, d: &mut [u8]) { impls::fill_bytes_via_next(self, d) }
+//! #     fn try_fill_bytes(&mut self, d: &mut [u8]) -> Result<(), rand_core::Error> { self.fill_bytes(d); Ok(()) }
+//! # }
+//! # impl CryptoRng for Rng {}
+//!
+//! let client_jid = FullJid::new("alice@example.org/OIC/1.0/Client/6f0aac23-44c6-4b1c-9ad5-1a3b6f0d2e11")?;
+//! let light_jid = FullJid::new("alice@example.org/OIC/1.0/oic.d.light/0685b960-736f-46f7-bead-0bd3b6d8d1d6")?;
+//! let (mut client, mut light) = (Endpoint::new(Default::default()), Endpoint::new(Default::default()));
+//! let now = Instant::now();
+//! let id = client.request(light_jid.clone(), RestMessage::request(Method::Get, "coap://light/oic/res"), now, &mut Rng(0))?;
+//!
+//! // What the XMPP server does: deliver with `from` set.
+//! let deliver = |xml: &str, from: &FullJid| -> Result<String, Box<dyn std::error::Error>> {
+//!     let mut s = Stanza::parse(xml, &Default::default())?;
+//!     s.from = Some(from.clone().into());
+//!     Ok(s.to_xml())
+//! };
+//! let mut answered = None;
+//! while answered.is_none() {
+//!     while let Some(x) = client.poll_transmit() { light.handle_stanza(&deliver(&x, &client_jid)?, now)?; }
+//!     while let Some(e) = light.poll_event() {
+//!         if let Event::Request { id, .. } = e {
+//!             let links = serde_json::json!([{"href": "/a/switch", "rt": ["oic.r.switch.binary"]}]);
+//!             light.respond(id, &RestMessage::response(200, "OK").with_json(&links))?;
+//!         }
+//!     }
+//!     while let Some(x) = light.poll_transmit() { client.handle_stanza(&deliver(&x, &light_jid)?, now)?; }
+//!     answered = client.poll_event();
+//! }
+//! assert!(matches!(answered, Some(Event::Response { id: got, .. }) if got == id));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 //!
 //! Choices the specification leaves open are recorded in the crate's
 //! `PROFILE.md`, shown here as [`profile`].
