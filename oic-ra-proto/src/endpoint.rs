@@ -219,11 +219,8 @@ struct Session<I> {
 
 type Key = (FullJid, String);
 
-#[derive(Debug, Clone)]
-enum PendingIq {
-    Open(Key),
-    Close,
-}
+/// How many unanswered `<close/>`s are remembered.
+const MAX_PENDING_CLOSES: usize = 256;
 
 /// One Remote Access Endpoint's side of every IBB session (see the module
 /// documentation for the rules).
@@ -287,7 +284,11 @@ pub struct Endpoint<I> {
     config: EndpointConfig,
     sessions: HashMap<Key, Session<I>>,
     by_id: HashMap<RequestId, Key>,
-    pending_iqs: HashMap<String, PendingIq>,
+    /// Our `<open/>`s waiting for an answer, by iq id.
+    pending_opens: HashMap<String, Key>,
+    /// Our recent `<close/>`s, by iq id, so their answers are recognised;
+    /// the oldest are forgotten beyond [`MAX_PENDING_CLOSES`].
+    pending_closes: VecDeque<String>,
     next_id: u64,
     transmit: VecDeque<String>,
     events: VecDeque<Event>,
@@ -304,7 +305,8 @@ where
             config,
             sessions: HashMap::new(),
             by_id: HashMap::new(),
-            pending_iqs: HashMap::new(),
+            pending_opens: HashMap::new(),
+            pending_closes: VecDeque::new(),
             next_id: 0,
             transmit: VecDeque::new(),
             events: VecDeque::new(),
@@ -365,7 +367,7 @@ where
             stanza: DataStanza::Message,
         };
         self.transmit.push_back(open.to_stanza(to, &iq_id).to_xml());
-        self.pending_iqs.insert(iq_id, PendingIq::Open(key.clone()));
+        self.pending_opens.insert(iq_id, key.clone());
         self.sessions.insert(
             key.clone(),
             Session {
@@ -524,28 +526,30 @@ where
     fn handle_iq(&mut self, stanza: &Stanza) -> bool {
         match stanza.type_str() {
             "result" | "error" => {
-                let Some(pending) = stanza
-                    .id
-                    .as_ref()
-                    .and_then(|id| self.pending_iqs.remove(id))
+                let Some(id) = stanza.id.as_deref() else {
+                    return false;
+                };
+                if let Some(i) = self.pending_closes.iter().position(|c| c == id) {
+                    self.pending_closes.remove(i);
+                    return true;
+                }
+                // Only the peer the open went to may answer it.
+                let Some(key) = self
+                    .pending_opens
+                    .get(id)
+                    .filter(|k| stanza.from.as_ref().is_none_or(|f| *f == k.0))
+                    .cloned()
                 else {
                     return false;
                 };
-                if let PendingIq::Open(key) = pending {
-                    // Only the peer the open went to may answer it.
-                    if stanza.from.as_ref().is_some_and(|f| *f != key.0) {
-                        self.pending_iqs
-                            .insert(stanza.id.clone().unwrap_or_default(), PendingIq::Open(key));
-                        return false;
-                    }
-                    if stanza.type_str() == "result" {
-                        self.opened(&key);
-                    } else {
-                        let condition = stanza
-                            .error()
-                            .map_or_else(|| "undefined-condition".to_owned(), |e| e.condition);
-                        self.drop_session(&key, Failure::Refused(condition));
-                    }
+                self.pending_opens.remove(id);
+                if stanza.type_str() == "result" {
+                    self.opened(&key);
+                } else {
+                    let condition = stanza
+                        .error()
+                        .map_or_else(|| "undefined-condition".to_owned(), |e| e.condition);
+                    self.drop_session(&key, Failure::Refused(condition));
                 }
                 true
             }
@@ -874,30 +878,31 @@ where
     /// Sends `<close/>` and forgets the session (its exchange ends without
     /// another event).
     fn close(&mut self, key: &Key) {
-        if let Some(s) = self.sessions.remove(key) {
-            self.by_id.remove(&s.id);
+        if self.forget(key).is_some() {
             let iq_id = self.iq_id();
             let close = IbbPayload::Close { sid: key.1.clone() };
             self.transmit
                 .push_back(close.to_stanza(key.0.clone(), &iq_id).to_xml());
-            self.pending_iqs.insert(iq_id, PendingIq::Close);
-            self.pending_iqs.retain(|_, p| match p {
-                PendingIq::Open(k) => k != key,
-                PendingIq::Close => true,
-            });
+            if self.pending_closes.len() == MAX_PENDING_CLOSES {
+                self.pending_closes.pop_front();
+            }
+            self.pending_closes.push_back(iq_id);
         }
+    }
+
+    /// Removes a session and everything that refers to it.
+    fn forget(&mut self, key: &Key) -> Option<Session<I>> {
+        let s = self.sessions.remove(key)?;
+        self.by_id.remove(&s.id);
+        self.pending_opens.retain(|_, k| k != key);
+        Some(s)
     }
 
     /// Forgets a session the peer ended, reporting what it ends.
     fn drop_session(&mut self, key: &Key, reason: Failure) {
-        let Some(s) = self.sessions.remove(key) else {
+        let Some(s) = self.forget(key) else {
             return;
         };
-        self.by_id.remove(&s.id);
-        self.pending_iqs.retain(|_, p| match p {
-            PendingIq::Open(k) => k != key,
-            PendingIq::Close => true,
-        });
         match s.side {
             Side::Client if !s.answered || s.observe => {
                 self.events.push_back(Event::Failed { id: s.id, reason });
