@@ -98,4 +98,6 @@ pub mod ping;
 pub mod presence;
 pub mod resource;
 pub mod rest;
-pub mod stanza;
+
+/// XMPP stanzas as XML text (the workspace's `iot-xmpp` crate).
+pub use iot_xmpp as stanza;

@@ -1,13 +1,17 @@
-//! XMPP stanzas (RFC 6120 section 8) as this crate reads and writes them:
-//! `<iq/>`, `<message/>` and `<presence/>` with their routing attributes and
-//! their child elements, within explicit size limits.
+//! XMPP stanzas (RFC 6120 section 8) as the protocol crates of this
+//! workspace read and write them: `<iq/>`, `<message/>` and `<presence/>`
+//! with their routing attributes and their child elements, within explicit
+//! size limits.
 //!
 //! The runtime's XMPP client hands in each received stanza as XML text and
-//! sends the text this crate builds. Built stanzas carry
-//! `xmlns="jabber:client"` so that they stand alone (a stream-level parser
+//! sends the text these crates build. Built stanzas carry
+//! `xmlns="jabber:client"` so that they stand alone (a stream-level writer
 //! may drop the redundant declaration); received stanzas may carry
 //! `jabber:client`, `jabber:server` or no namespace (inherited from the
 //! stream).
+//!
+//! Every parser is total: any text gives a [`Stanza`] or a [`StanzaError`].
+#![forbid(unsafe_code)]
 
 use core::fmt;
 
@@ -17,7 +21,7 @@ use std::borrow::Cow;
 use quick_xml::escape::{escape, partial_escape, resolve_predefined_entity};
 use quick_xml::events::{BytesStart, Event};
 
-use crate::identity::Jid;
+pub use jid::{BareJid, FullJid, Jid};
 
 /// The namespace of client stanzas.
 pub const CLIENT_NS: &str = "jabber:client";
@@ -239,7 +243,7 @@ pub struct StanzaErrorPayload {
 /// One stanza.
 ///
 /// ```
-/// use oic_ra_proto::stanza::{Element, Stanza, StanzaKind};
+/// use iot_xmpp::{Element, Stanza, StanzaKind};
 ///
 /// let ping = Stanza::new(StanzaKind::Iq)
 ///     .with_type("get")
@@ -251,7 +255,7 @@ pub struct StanzaErrorPayload {
 ///     r#"<iq xmlns="jabber:client" type="get" id="p1"><ping xmlns="urn:xmpp:ping"/></iq>"#
 /// );
 /// assert_eq!(Stanza::parse(&xml, &Default::default())?, ping);
-/// # Ok::<(), oic_ra_proto::stanza::StanzaError>(())
+/// # Ok::<(), iot_xmpp::StanzaError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stanza {
@@ -579,8 +583,14 @@ fn open_element(
 }
 
 /// Appends the text of a character reference or one of the five
-/// predefined entities; any other entity is an error.
-pub(crate) fn push_reference(
+/// predefined entities to `text`, for readers of element text built on
+/// quick-xml.
+///
+/// # Errors
+///
+/// The reason, for a malformed reference or any other entity (a stanza
+/// cannot declare entities).
+pub fn push_reference(
     text: &mut String,
     g: &quick_xml::events::BytesRef<'_>,
 ) -> Result<(), String> {
@@ -598,7 +608,7 @@ pub(crate) fn push_reference(
 /// Escapes character data: `<`, `>` and `&`, and a carriage return as a
 /// character reference (a conforming reader would turn a literal one into
 /// a line feed, XML 1.0 section 2.11).
-pub(crate) fn escape_text(text: &str) -> Cow<'_, str> {
+pub fn escape_text(text: &str) -> Cow<'_, str> {
     let escaped = partial_escape(text);
     if escaped.contains('\r') {
         Cow::Owned(escaped.replace('\r', "&#13;"))
@@ -610,7 +620,7 @@ pub(crate) fn escape_text(text: &str) -> Cow<'_, str> {
 /// Escapes an attribute value: markup characters and both quotes, and tab,
 /// line feed and carriage return as character references (a conforming
 /// reader would turn literal ones into spaces, XML 1.0 section 3.3.3).
-pub(crate) fn escape_attr(value: &str) -> Cow<'_, str> {
+pub fn escape_attr(value: &str) -> Cow<'_, str> {
     let escaped = escape(value);
     if escaped.contains(['\t', '\n', '\r']) {
         Cow::Owned(

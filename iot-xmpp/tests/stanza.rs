@@ -1,0 +1,204 @@
+//! The stanza reader and writer: error paths, namespaces, errors and
+//! property round trips.
+
+// Tests fail by panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use iot_xmpp::{Element, Jid, Stanza, StanzaError, StanzaKind, StanzaLimits};
+use proptest::prelude::*;
+
+fn parse(xml: &str) -> Result<Stanza, StanzaError> {
+    Stanza::parse(xml, &StanzaLimits::default())
+}
+
+#[test]
+fn stanza_error_paths() {
+    let small = StanzaLimits {
+        max_len: 20,
+        max_depth: 3,
+        max_elements: 3,
+    };
+    assert_eq!(
+        Stanza::parse("<message><body>hello</body></message>", &small),
+        Err(StanzaError::TooLong { len: 37, max: 20 })
+    );
+    let limits = StanzaLimits {
+        max_len: 1000,
+        ..small
+    };
+    assert_eq!(
+        Stanza::parse("<message><a><b><c/></b></a></message>", &limits),
+        Err(StanzaError::TooDeep { max: 3 })
+    );
+    assert_eq!(
+        Stanza::parse("<message><a/><b/><c/></message>", &limits),
+        Err(StanzaError::TooManyElements { max: 3 })
+    );
+    assert_eq!(
+        parse("<body/>"),
+        Err(StanzaError::NotAStanza("body".into()))
+    );
+    assert_eq!(
+        parse("<iq xmlns='jabber:component:accept'/>"),
+        Err(StanzaError::Namespace("jabber:component:accept".into()))
+    );
+    assert!(matches!(
+        parse("<iq from='@@'/>"),
+        Err(StanzaError::Jid {
+            attribute: "from",
+            ..
+        })
+    ));
+    assert!(matches!(
+        parse("<iq to='a@/'/>"),
+        Err(StanzaError::Jid {
+            attribute: "to",
+            ..
+        })
+    ));
+    assert_eq!(parse("<iq/><iq/>"), Err(StanzaError::TrailingContent));
+    for bad in [
+        "",
+        "<iq>",
+        "<iq><a></b></iq>",
+        "<!DOCTYPE iq><iq/>",
+        "<?pi x?><iq/>",
+        "<iq><a>&bogus;</a></iq>",
+        "text<iq/>",
+        "<iq a='1' a='2'/>",
+    ] {
+        assert!(matches!(parse(bad), Err(StanzaError::Xml(_))), "{bad}");
+    }
+    // Accepted: the three namespaces, declaration, comments, references.
+    for good in [
+        "<iq/>",
+        "<iq xmlns='jabber:server'/>",
+        "<?xml version='1.0'?><!-- c --><iq/> ",
+    ] {
+        assert!(parse(good).is_ok(), "{good}");
+    }
+    let s = parse("<message><body>a &amp; &#x62;<![CDATA[<c>]]></body></message>").unwrap();
+    assert_eq!(s.payloads[0].text, "a & b<c>");
+}
+
+#[test]
+fn namespaces_are_inherited_and_redeclared() {
+    let s = parse("<message><x xmlns='urn:a'><y/><z xmlns='urn:b'/></x><body/></message>").unwrap();
+    let x = &s.payloads[0];
+    assert_eq!(
+        (
+            x.ns.as_str(),
+            x.children[0].ns.as_str(),
+            x.children[1].ns.as_str()
+        ),
+        ("urn:a", "urn:a", "urn:b")
+    );
+    assert_eq!(s.payloads[1].ns, "jabber:client");
+    assert_eq!(
+        s.to_xml(),
+        "<message xmlns=\"jabber:client\"><x xmlns=\"urn:a\"><y/><z xmlns=\"urn:b\"/></x><body/></message>"
+    );
+}
+
+#[test]
+fn error_stanzas() {
+    let req = parse("<iq from='a@b/c' id='7' type='set'><open xmlns='http://jabber.org/protocol/ibb' sid='s' block-size='9'/></iq>").unwrap();
+    let reply = req.error_reply("cancel", "not-acceptable");
+    assert_eq!(
+        reply.to_xml(),
+        "<iq xmlns=\"jabber:client\" to=\"a@b/c\" type=\"error\" id=\"7\"><error type=\"cancel\">\
+         <not-acceptable xmlns=\"urn:ietf:params:xml:ns:xmpp-stanzas\"/></error></iq>"
+    );
+    let back = parse(&reply.to_xml()).unwrap();
+    let e = back.error().unwrap();
+    assert_eq!(
+        (e.error_type.as_str(), e.condition.as_str()),
+        ("cancel", "not-acceptable")
+    );
+    assert!(req.error().is_none(), "not of type error");
+    let no_condition = parse("<iq type='error'><error type='wait'/></iq>").unwrap();
+    assert_eq!(
+        no_condition.error().unwrap().condition,
+        "undefined-condition"
+    );
+    assert_eq!(
+        req.result_reply().to_xml(),
+        "<iq xmlns=\"jabber:client\" to=\"a@b/c\" type=\"result\" id=\"7\"/>"
+    );
+}
+
+fn token() -> impl Strategy<Value = String> {
+    "[A-Za-z0-9._:-]{1,24}"
+}
+
+fn text() -> impl Strategy<Value = String> {
+    // Characters XML must escape, and non-ASCII; no control characters.
+    "[ -~\u{a0}-\u{2ff}<>&'\"]{0,40}"
+}
+
+fn element(depth: u32) -> BoxedStrategy<Element> {
+    let leaf = (
+        token(),
+        prop::sample::select(vec!["urn:a", "urn:b", "jabber:client"]),
+        prop::collection::vec((token(), text()), 0..3),
+        text(),
+    )
+        .prop_map(|(name, ns, attrs, text)| {
+            let mut e = Element::new(&name.replace([':', '.', '-'], "x"), ns);
+            let mut seen = std::collections::HashSet::new();
+            for (k, v) in attrs {
+                let k = k.replace([':', '.', '-'], "k");
+                if k != "xmlns" && seen.insert(k.clone()) {
+                    e = e.attr(&k, v);
+                }
+            }
+            e.with_text(text)
+        })
+        .boxed();
+    if depth == 0 {
+        return leaf;
+    }
+    (leaf, prop::collection::vec(element(depth - 1), 0..3))
+        .prop_map(|(mut e, children)| {
+            // Text is kept as one string: put it before the children only
+            // when there are none, so the round trip is exact.
+            if !children.is_empty() {
+                e.text.clear();
+            }
+            e.children = children;
+            e
+        })
+        .boxed()
+}
+
+fn jid() -> impl Strategy<Value = Option<Jid>> {
+    prop::option::of(
+        ("[a-z]{1,8}", "[a-z]{1,8}", "[A-Za-z0-9/._-]{0,12}").prop_map(|(n, d, r)| {
+            let text = if r.is_empty() {
+                format!("{n}@{d}.org")
+            } else {
+                format!("{n}@{d}.org/{r}")
+            };
+            Jid::new(&text).unwrap()
+        }),
+    )
+}
+
+proptest! {
+    #[test]
+    fn stanzas_round_trip(
+        kind in prop::sample::select(vec![StanzaKind::Iq, StanzaKind::Message, StanzaKind::Presence]),
+        from in jid(), to in jid(),
+        id in prop::option::of(text()),
+        t in prop::option::of(token()),
+        payloads in prop::collection::vec(element(2), 0..3),
+    ) {
+        let s = Stanza { kind, from, to, id, stanza_type: t, payloads };
+        prop_assert_eq!(parse(&s.to_xml()).unwrap(), s);
+    }
+
+    #[test]
+    fn stanza_parser_is_total(input in "\\PC{0,200}") {
+        let _ = parse(&input);
+    }
+}
