@@ -18,3 +18,14 @@
 //!
 //! Choices the specification leaves open, and how the parser treats the
 //! typos of the printed examples, are recorded in the crate's `PROFILE.md`.
+#![forbid(unsafe_code)]
+
+pub mod key;
+pub mod owner;
+pub mod payload;
+pub mod provisioning;
+pub mod roster;
+pub mod thing;
+
+/// XMPP stanzas as XML text (the workspace's `iot-xmpp` crate).
+pub use iot_xmpp as stanza;

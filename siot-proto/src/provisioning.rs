@@ -1,0 +1,441 @@
+//! The provisioning service's state machine (sections 4-9): a registry of
+//! things by name and key, claims, one owner per thing, is-friend answers,
+//! pending requests per owner with notifications, friend state updates from
+//! owners, and friendship-state notifications to things.
+//!
+//! Neither the pending-requests query nor the friend state update names a
+//! thing (sections 7 and 8), so pending requests are kept per owner and an
+//! owner's decision applies to every thing the owner has.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use iot_xmpp::{BareJid, Jid, Stanza, StanzaError, StanzaKind, StanzaLimits};
+
+use crate::key::Key;
+use crate::payload::{FriendItem, Friendship, Name, SiotPayload};
+use crate::roster::{Outbox, SubscriptionRequest};
+
+/// Compared with a claim's key when no thing has the claimed name.
+const DECOY_KEY: &str = "1111-1111-1111-1111-1111-1111";
+
+/// Settings of a [`ProvisioningService`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProvisioningConfig {
+    /// The most requests waiting for one owner's decision (default 1024);
+    /// beyond it, new requestors are answered `no`.
+    pub max_pending_per_owner: usize,
+    /// Limits on received stanzas.
+    pub limits: StanzaLimits,
+}
+
+impl Default for ProvisioningConfig {
+    fn default() -> Self {
+        Self {
+            max_pending_per_owner: 1024,
+            limits: StanzaLimits::default(),
+        }
+    }
+}
+
+/// What the provisioning service reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProvisioningEvent {
+    /// A thing registered (or registered again with a new key, which
+    /// clears its owner and friends: a factory reset).
+    Registered(BareJid),
+    /// A thing approved the service's presence subscription.
+    Subscribed(BareJid),
+    /// An owner claimed a thing.
+    Claimed {
+        /// The thing.
+        thing: BareJid,
+        /// The owner.
+        owner: BareJid,
+    },
+    /// A claim was refused: the stanza error condition sent.
+    ClaimRefused {
+        /// Who claimed.
+        by: BareJid,
+        /// `item-not-found` (unknown thing or wrong key, which look the
+        /// same) or `conflict` (owned by someone else).
+        condition: &'static str,
+    },
+    /// An owner changed friendships.
+    FriendsUpdated {
+        /// The owner.
+        owner: BareJid,
+        /// The changes.
+        items: Vec<FriendItem>,
+    },
+    /// A request that only a registered thing or an owner may make came
+    /// from someone else; it was refused with `forbidden`.
+    Refused {
+        /// Who sent it.
+        from: Option<Jid>,
+        /// The element.
+        what: &'static str,
+    },
+}
+
+#[derive(Debug)]
+struct ThingRecord {
+    /// Where the thing registered from (its full JID).
+    address: Jid,
+    names: Vec<Name>,
+    key: Key,
+    owner: Option<BareJid>,
+    friends: HashSet<BareJid>,
+    refused: HashSet<BareJid>,
+    subscribed: bool,
+}
+
+#[derive(Debug, Default)]
+struct OwnerRecord {
+    things: BTreeSet<BareJid>,
+    pending: BTreeSet<BareJid>,
+}
+
+/// The provisioning service (section 2.4).
+///
+/// ```
+/// use siot_proto::provisioning::{ProvisioningService, ProvisioningEvent};
+///
+/// let mut ps = ProvisioningService::new(Default::default());
+/// let register = "<iq type='set' from='thing@example.org/f65dece8' to='provisioning.example.org' id='register-1'>\
+///     <register xmlns='urn:xmpp:siot:1' key='TWNK-KD5Y-MT3T-E1GS-DRDB-KVTW'><name>Bulb</name></register></iq>";
+/// ps.handle_stanza(register)?;
+/// assert_eq!(ps.poll_event(), Some(ProvisioningEvent::Registered("thing@example.org".parse()?)));
+/// let result = ps.poll_transmit().unwrap();
+/// assert!(result.contains("type=\"result\"") && result.contains("id=\"register-1\""));
+/// let subscribe = ps.poll_transmit().unwrap();
+/// assert!(subscribe.contains("type=\"subscribe\""));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct ProvisioningService {
+    config: ProvisioningConfig,
+    things: HashMap<BareJid, ThingRecord>,
+    by_name: HashMap<String, Vec<BareJid>>,
+    owners: HashMap<BareJid, OwnerRecord>,
+    out: Outbox<ProvisioningEvent>,
+}
+
+impl ProvisioningService {
+    /// A service with no things.
+    #[must_use]
+    pub fn new(config: ProvisioningConfig) -> Self {
+        Self {
+            config,
+            things: HashMap::new(),
+            by_name: HashMap::new(),
+            owners: HashMap::new(),
+            out: Outbox::new("ps"),
+        }
+    }
+
+    /// How many things are registered.
+    #[must_use]
+    pub fn thing_count(&self) -> usize {
+        self.things.len()
+    }
+
+    /// A thing's owner.
+    #[must_use]
+    pub fn owner_of(&self, thing: &BareJid) -> Option<&BareJid> {
+        self.things.get(thing)?.owner.as_ref()
+    }
+
+    /// The answer to an is-friend query, without side effects other than
+    /// none: `Pending` means the owner has not decided.
+    #[must_use]
+    pub fn friendship(&self, thing: &BareJid, requestor: &BareJid) -> Friendship {
+        let Some(t) = self.things.get(thing) else {
+            return Friendship::No;
+        };
+        match &t.owner {
+            None => Friendship::No,
+            Some(o) if o == requestor => Friendship::Yes,
+            Some(_) if t.friends.contains(requestor) => Friendship::Yes,
+            Some(_) if t.refused.contains(requestor) => Friendship::No,
+            Some(_) => Friendship::Pending,
+        }
+    }
+
+    /// The requests waiting for an owner's decision.
+    #[must_use]
+    pub fn pending(&self, owner: &BareJid) -> Vec<BareJid> {
+        self.owners
+            .get(owner)
+            .map(|o| o.pending.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// The next stanza to send.
+    pub fn poll_transmit(&mut self) -> Option<String> {
+        self.out.transmit.pop_front()
+    }
+
+    /// The next event.
+    pub fn poll_event(&mut self) -> Option<ProvisioningEvent> {
+        self.out.events.pop_front()
+    }
+
+    /// Reads a received stanza; `Ok(false)` when it is not for this
+    /// machine.
+    ///
+    /// # Errors
+    ///
+    /// [`StanzaError`] when the text is not a stanza.
+    pub fn handle_stanza(&mut self, xml: &str) -> Result<bool, StanzaError> {
+        let stanza = Stanza::parse(xml, &self.config.limits)?;
+        Ok(self.handle(&stanza))
+    }
+
+    /// As [`ProvisioningService::handle_stanza`], for a parsed stanza.
+    pub fn handle(&mut self, stanza: &Stanza) -> bool {
+        if SubscriptionRequest::of(stanza) == Some(SubscriptionRequest::Subscribed) {
+            if let Some(t) = stanza
+                .from
+                .as_ref()
+                .map(Jid::to_bare)
+                .and_then(|b| self.things.get_mut(&b).map(|t| (b, t)))
+            {
+                t.1.subscribed = true;
+                self.out.event(ProvisioningEvent::Subscribed(t.0));
+            }
+            return true;
+        }
+        if stanza.kind != StanzaKind::Iq || !matches!(stanza.type_str(), "get" | "set") {
+            return false;
+        }
+        let payload = match SiotPayload::from_stanza(stanza) {
+            Ok(Some(p)) => p,
+            Ok(None) => return false,
+            Err(_) => {
+                self.out.send(&stanza.error_reply("modify", "bad-request"));
+                return true;
+            }
+        };
+        let Some(from) = stanza.from.clone() else {
+            self.refuse(stanza, payload.name());
+            return true;
+        };
+        match payload {
+            SiotPayload::Register { key, names } => self.register(stanza, from, key, names),
+            SiotPayload::Claim { name, key } => self.claim(stanza, &from.to_bare(), &name, &key),
+            SiotPayload::IsFriendQuery { jid } => self.is_friend(stanza, &from.to_bare(), jid),
+            SiotPayload::PendingFriendQuery => {
+                let owner = from.to_bare();
+                if self.owners.get(&owner).is_none_or(|o| o.things.is_empty()) {
+                    self.refuse(stanza, "pending-friend-query");
+                    return true;
+                }
+                let jids = self.pending(&owner);
+                self.out
+                    .send(&SiotPayload::PendingFriendRequests { jids }.reply_to(stanza));
+            }
+            SiotPayload::FriendStateUpdate { items } => self.update(stanza, from.to_bare(), items),
+            _ => {
+                self.out
+                    .send(&stanza.error_reply("cancel", "feature-not-implemented"));
+            }
+        }
+        true
+    }
+
+    fn refuse(&mut self, stanza: &Stanza, what: &'static str) {
+        self.out.send(&stanza.error_reply("auth", "forbidden"));
+        self.out.event(ProvisioningEvent::Refused {
+            from: stanza.from.clone(),
+            what,
+        });
+    }
+
+    fn register(&mut self, stanza: &Stanza, from: Jid, key: Key, names: Vec<Name>) {
+        let thing = from.to_bare();
+        if let Some(old) = self.things.remove(&thing) {
+            for n in &old.names {
+                if let Some(v) = self.by_name.get_mut(&n.text) {
+                    v.retain(|j| *j != thing);
+                }
+            }
+            if old.key == key {
+                // The same setup registering again: keep what it had.
+                self.insert(thing.clone(), from, key, names, old);
+            } else {
+                // A new key is a new setup (factory reset): no owner, no
+                // friends.
+                if let Some(o) = old.owner.and_then(|o| self.owners.get_mut(&o)) {
+                    o.things.remove(&thing);
+                }
+                self.insert_new(thing.clone(), from, key, names);
+            }
+        } else {
+            self.insert_new(thing.clone(), from, key, names);
+        }
+        self.out.send(&stanza.result_reply());
+        // Section 4: subscribe to the thing's presence after the result.
+        let id = self.out.id();
+        self.out
+            .send(&SubscriptionRequest::Subscribe.to(&thing, &id));
+        self.out.event(ProvisioningEvent::Registered(thing));
+    }
+
+    fn insert_new(&mut self, thing: BareJid, address: Jid, key: Key, names: Vec<Name>) {
+        let record = ThingRecord {
+            address: address.clone(),
+            names: Vec::new(),
+            key: key.clone(),
+            owner: None,
+            friends: HashSet::new(),
+            refused: HashSet::new(),
+            subscribed: false,
+        };
+        self.insert(thing, address, key, names, record);
+    }
+
+    fn insert(
+        &mut self,
+        thing: BareJid,
+        address: Jid,
+        key: Key,
+        names: Vec<Name>,
+        mut record: ThingRecord,
+    ) {
+        for n in &names {
+            self.by_name
+                .entry(n.text.clone())
+                .or_default()
+                .push(thing.clone());
+        }
+        record.address = address;
+        record.key = key;
+        record.names = names;
+        self.things.insert(thing, record);
+    }
+
+    fn claim(&mut self, stanza: &Stanza, owner: &BareJid, name: &str, key: &Key) {
+        // Every candidate's key is compared, in constant time, so a wrong
+        // key and an unknown name cost the same and answer the same.
+        let candidates = self
+            .by_name
+            .get(name)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let mut found = None;
+        for jid in candidates {
+            if self.things.get(jid).is_some_and(|t| t.key == *key) {
+                found = Some(jid.clone());
+            }
+        }
+        if candidates.is_empty() {
+            // The same comparison work for an unknown name.
+            let _ = subtle::ConstantTimeEq::ct_eq(key.expose().as_bytes(), DECOY_KEY.as_bytes());
+        }
+        let Some(thing) = found else {
+            self.claim_refused(stanza, owner, "item-not-found");
+            return;
+        };
+        let Some(record) = self.things.get_mut(&thing) else {
+            return;
+        };
+        match &record.owner {
+            Some(o) if o != owner => {
+                self.claim_refused(stanza, owner, "conflict");
+                return;
+            }
+            _ => {}
+        }
+        record.owner = Some(owner.clone());
+        record.friends.remove(owner);
+        record.refused.remove(owner);
+        let address = record.address.clone();
+        self.owners
+            .entry(owner.clone())
+            .or_default()
+            .things
+            .insert(thing.clone());
+        self.out
+            .send(&SiotPayload::Claimed { jid: thing.clone() }.reply_to(stanza));
+        let id = self.out.id();
+        self.out
+            .send(&SiotPayload::Owner { jid: owner.clone() }.to_stanza(address, &id));
+        self.out.event(ProvisioningEvent::Claimed {
+            thing,
+            owner: owner.clone(),
+        });
+    }
+
+    fn claim_refused(&mut self, stanza: &Stanza, by: &BareJid, condition: &'static str) {
+        self.out.send(&stanza.error_reply("cancel", condition));
+        self.out.event(ProvisioningEvent::ClaimRefused {
+            by: by.clone(),
+            condition,
+        });
+    }
+
+    fn is_friend(&mut self, stanza: &Stanza, thing: &BareJid, requestor: BareJid) {
+        if !self.things.contains_key(thing) {
+            self.refuse(stanza, "is-friend-query");
+            return;
+        }
+        let mut answer = self.friendship(thing, &requestor);
+        if answer == Friendship::Pending
+            && let Some(owner) = self.things.get(thing).and_then(|t| t.owner.clone())
+        {
+            let record = self.owners.entry(owner.clone()).or_default();
+            if record.pending.contains(&requestor) {
+                // Already waiting; the owner has been told.
+            } else if record.pending.len() >= self.config.max_pending_per_owner {
+                answer = Friendship::No;
+            } else {
+                record.pending.insert(requestor);
+                let id = self.out.id();
+                self.out
+                    .send(&SiotPayload::PendingFriendNotification.to_stanza(owner, &id));
+            }
+        }
+        self.out
+            .send(&SiotPayload::IsFriendResult { friend: answer }.reply_to(stanza));
+    }
+
+    fn update(&mut self, stanza: &Stanza, owner: BareJid, items: Vec<FriendItem>) {
+        let Some(record) = self.owners.get_mut(&owner).filter(|o| !o.things.is_empty()) else {
+            self.refuse(stanza, "friend-state-update");
+            return;
+        };
+        // The owner is always a friend (section 2.5).
+        if items.iter().any(|i| i.jid == owner && !i.friend) {
+            self.out
+                .send(&stanza.error_reply("modify", "not-acceptable"));
+            return;
+        }
+        for i in &items {
+            record.pending.remove(&i.jid);
+        }
+        let things: Vec<BareJid> = record.things.iter().cloned().collect();
+        for thing in things {
+            let Some(t) = self.things.get_mut(&thing) else {
+                continue;
+            };
+            for i in &items {
+                if i.friend {
+                    t.friends.insert(i.jid.clone());
+                    t.refused.remove(&i.jid);
+                } else {
+                    t.friends.remove(&i.jid);
+                    t.refused.insert(i.jid.clone());
+                }
+            }
+            let id = self.out.id();
+            let notice = SiotPayload::FriendshipStates {
+                items: items.clone(),
+            };
+            self.out.send(&notice.to_stanza(t.address.clone(), &id));
+        }
+        self.out.send(&stanza.result_reply());
+        self.out
+            .event(ProvisioningEvent::FriendsUpdated { owner, items });
+    }
+}

@@ -1,0 +1,162 @@
+//! Presence subscriptions (RFC 6121 section 3) as the protocol uses them:
+//! friendship is a roster item of subscription `from` or `both` (section
+//! 2.3), and what the state machines share to build and check stanzas.
+
+use std::collections::VecDeque;
+
+use iot_xmpp::{BareJid, Jid, Stanza, StanzaKind};
+
+/// A roster item's subscription state, seen from the roster's owner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Subscription {
+    /// No subscription either way.
+    #[default]
+    None,
+    /// The owner of the roster sees the contact's presence.
+    To,
+    /// The contact sees the owner's presence: the contact is a friend.
+    From,
+    /// Both ways: the contact is a friend.
+    Both,
+}
+
+impl Subscription {
+    /// Section 2.3: a friend has `from` or `both`.
+    #[must_use]
+    pub fn is_friend(self) -> bool {
+        matches!(self, Self::From | Self::Both)
+    }
+
+    /// With the `from` half added (an approved subscription).
+    #[must_use]
+    pub fn with_from(self) -> Self {
+        match self {
+            Self::None | Self::From => Self::From,
+            Self::To | Self::Both => Self::Both,
+        }
+    }
+
+    /// With the `from` half removed (a revoked subscription).
+    #[must_use]
+    pub fn without_from(self) -> Self {
+        match self {
+            Self::None | Self::From => Self::None,
+            Self::To | Self::Both => Self::To,
+        }
+    }
+
+    /// The `subscription` attribute value of RFC 6121 2.1.2.5.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::To => "to",
+            Self::From => "from",
+            Self::Both => "both",
+        }
+    }
+
+    /// Reads a `subscription` attribute value.
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::None, Self::To, Self::From, Self::Both]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+}
+
+/// The presence stanzas of subscription management (RFC 6121 3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubscriptionRequest {
+    /// `subscribe`: asks to see the addressee's presence.
+    Subscribe,
+    /// `subscribed`: approves (or pre-approves) such a request.
+    Subscribed,
+    /// `unsubscribe`: stops seeing the addressee's presence.
+    Unsubscribe,
+    /// `unsubscribed`: refuses a request or revokes an approval.
+    Unsubscribed,
+}
+
+impl SubscriptionRequest {
+    /// The presence `type`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Subscribe => "subscribe",
+            Self::Subscribed => "subscribed",
+            Self::Unsubscribe => "unsubscribe",
+            Self::Unsubscribed => "unsubscribed",
+        }
+    }
+
+    /// The subscription request a stanza is, if it is one.
+    #[must_use]
+    pub fn of(stanza: &Stanza) -> Option<Self> {
+        if stanza.kind != StanzaKind::Presence {
+            return None;
+        }
+        match stanza.type_str() {
+            "subscribe" => Some(Self::Subscribe),
+            "subscribed" => Some(Self::Subscribed),
+            "unsubscribe" => Some(Self::Unsubscribe),
+            "unsubscribed" => Some(Self::Unsubscribed),
+            _ => None,
+        }
+    }
+
+    /// The presence stanza, to a bare JID (RFC 6121 3.1.1).
+    #[must_use]
+    pub fn to(self, to: &BareJid, id: &str) -> Stanza {
+        Stanza::new(StanzaKind::Presence)
+            .with_to(to.clone())
+            .with_id(id)
+            .with_type(self.as_str())
+    }
+}
+
+/// Whether a stanza's `from` is the configured peer: the same full JID
+/// when the configuration names one, any resource of the bare JID (or the
+/// domain itself, for a component) when it names a bare JID. A stanza
+/// without `from` is not from the peer (section 10).
+#[must_use]
+pub fn is_from(configured: &Jid, stanza: &Stanza) -> bool {
+    match (&stanza.from, configured.is_full()) {
+        (None, _) => false,
+        (Some(from), true) => from == configured,
+        (Some(from), false) => from.to_bare() == configured.to_bare(),
+    }
+}
+
+/// The transmit queue, event queue and id counter each machine has.
+#[derive(Debug)]
+pub(crate) struct Outbox<E> {
+    prefix: &'static str,
+    next: u64,
+    pub(crate) transmit: VecDeque<String>,
+    pub(crate) events: VecDeque<E>,
+}
+
+impl<E> Outbox<E> {
+    pub(crate) fn new(prefix: &'static str) -> Self {
+        Self {
+            prefix,
+            next: 0,
+            transmit: VecDeque::new(),
+            events: VecDeque::new(),
+        }
+    }
+
+    pub(crate) fn id(&mut self) -> String {
+        self.next += 1;
+        format!("{}-{}", self.prefix, self.next)
+    }
+
+    pub(crate) fn send(&mut self, stanza: &Stanza) {
+        self.transmit.push_back(stanza.to_xml());
+    }
+
+    pub(crate) fn event(&mut self, e: E) {
+        self.events.push_back(e);
+    }
+}
