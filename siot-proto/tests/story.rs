@@ -1,0 +1,493 @@
+//! End to end, in memory: a bulb, its provisioning service, an owner and a
+//! requestor, through an XMPP server that routes by JID and stamps `from`.
+
+// Tests fail by panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
+use siot_proto::key::Key;
+use siot_proto::owner::{Owner, OwnerEvent};
+use siot_proto::payload::{FriendItem, Name, SiotPayload};
+use siot_proto::provisioning::{ProvisioningEvent, ProvisioningService};
+use siot_proto::roster::{Subscription, SubscriptionRequest};
+use siot_proto::stanza::{BareJid, Jid, Stanza};
+use siot_proto::thing::{Thing, ThingConfig, ThingEvent};
+
+const BULB: &str = "bulb@example.org/f65dece8";
+const PS: &str = "provisioning.example.org";
+const OWNER: &str = "owner@example.com/76a60ed0";
+const OWNER2: &str = "buyer@example.com/1";
+const REQUESTOR: &str = "requestor@example.net/10b798d6";
+const NAME: &str = "Futuretec Light Bulb 10X";
+
+fn jid(s: &str) -> Jid {
+    Jid::new(s).unwrap()
+}
+
+fn bare(s: &str) -> BareJid {
+    jid(s).to_bare()
+}
+
+struct World {
+    bulb: Thing,
+    ps: ProvisioningService,
+    owner: Owner,
+    owner2: Owner,
+    /// What reached the requestor.
+    requestor_inbox: Vec<Stanza>,
+    rng: ChaCha20Rng,
+}
+
+impl World {
+    fn new() -> Self {
+        Self {
+            bulb: Thing::new(ThingConfig {
+                provisioning: jid(PS),
+                names: vec![Name {
+                    lang: None,
+                    text: NAME.into(),
+                }],
+                limits: Default::default(),
+            }),
+            ps: ProvisioningService::new(Default::default()),
+            owner: Owner::new(jid(PS), Default::default()),
+            owner2: Owner::new(jid(PS), Default::default()),
+            requestor_inbox: Vec::new(),
+            rng: ChaCha20Rng::seed_from_u64(11),
+        }
+    }
+
+    /// The server: stamps `from` (the bare JID for subscription presence,
+    /// RFC 6121 3.1.2) and delivers by the addressee's bare JID.
+    fn route(&mut self, from: &str, xml: &str) {
+        let mut s = Stanza::parse(xml, &Default::default()).unwrap();
+        s.from = Some(if SubscriptionRequest::of(&s).is_some() {
+            bare(from).into()
+        } else {
+            jid(from)
+        });
+        let to = s.to.clone().unwrap().to_bare();
+        let handled = if to == bare(BULB) {
+            self.bulb.handle(&s)
+        } else if to == bare(PS) {
+            self.ps.handle(&s)
+        } else if to == bare(OWNER) {
+            self.owner.handle(&s)
+        } else if to == bare(OWNER2) {
+            self.owner2.handle(&s)
+        } else if to == bare(REQUESTOR) {
+            self.requestor_inbox.push(s);
+            true
+        } else {
+            panic!("no route to {to}")
+        };
+        let _ = handled;
+    }
+
+    fn run(&mut self) {
+        loop {
+            let mut moved = false;
+            while let Some(x) = self.bulb.poll_transmit() {
+                self.route(BULB, &x);
+                moved = true;
+            }
+            while let Some(x) = self.ps.poll_transmit() {
+                self.route(PS, &x);
+                moved = true;
+            }
+            while let Some(x) = self.owner.poll_transmit() {
+                self.route(OWNER, &x);
+                moved = true;
+            }
+            while let Some(x) = self.owner2.poll_transmit() {
+                self.route(OWNER2, &x);
+                moved = true;
+            }
+            if !moved {
+                return;
+            }
+        }
+    }
+
+    fn bulb_events(&mut self) -> Vec<ThingEvent> {
+        std::iter::from_fn(|| self.bulb.poll_event()).collect()
+    }
+
+    fn owner_events(&mut self) -> Vec<OwnerEvent> {
+        std::iter::from_fn(|| self.owner.poll_event()).collect()
+    }
+
+    fn owner2_events(&mut self) -> Vec<OwnerEvent> {
+        std::iter::from_fn(|| self.owner2.poll_event()).collect()
+    }
+
+    fn ps_events(&mut self) -> Vec<ProvisioningEvent> {
+        std::iter::from_fn(|| self.ps.poll_event()).collect()
+    }
+
+    /// Setup and registration; returns the key shown to the customer.
+    fn set_up(&mut self) -> Key {
+        let key = self.bulb.setup(&mut self.rng).clone();
+        self.run();
+        key
+    }
+
+    fn claim(&mut self, key: &Key) -> Vec<OwnerEvent> {
+        self.owner.claim(NAME, key);
+        self.run();
+        self.owner_events()
+    }
+
+    fn requestor_subscribes(&mut self) {
+        let s = SubscriptionRequest::Subscribe.to(&bare(BULB), "subscribe-1");
+        self.route(REQUESTOR, &s.to_xml());
+        self.run();
+    }
+
+    fn requestor_got(&mut self) -> Vec<SubscriptionRequest> {
+        self.requestor_inbox
+            .drain(..)
+            .filter_map(|s| SubscriptionRequest::of(&s))
+            .collect()
+    }
+}
+
+/// Registration, claim, and the requestor made a friend by the owner.
+fn story() -> (World, Key) {
+    let mut w = World::new();
+    let key = w.set_up();
+    assert!(w.bulb.is_registered());
+    assert_eq!(w.bulb_events(), vec![ThingEvent::Registered]);
+    // Section 4: the service subscribed and the bulb approved.
+    assert_eq!(w.bulb.subscription(&bare(PS)), Subscription::From);
+    assert_eq!(
+        w.ps_events(),
+        vec![
+            ProvisioningEvent::Registered(bare(BULB)),
+            ProvisioningEvent::Subscribed(bare(BULB))
+        ]
+    );
+
+    assert_eq!(w.claim(&key), vec![OwnerEvent::Claimed(bare(BULB))]);
+    assert_eq!(w.bulb.owner(), Some(&bare(OWNER)));
+    assert!(
+        w.bulb.is_friend(&bare(OWNER)),
+        "the owner is always a friend"
+    );
+    assert_eq!(
+        w.bulb_events(),
+        vec![
+            ThingEvent::FriendAdded(bare(OWNER)),
+            ThingEvent::OwnerChanged(bare(OWNER))
+        ]
+    );
+
+    w.requestor_subscribes();
+    assert_eq!(
+        w.bulb_events(),
+        vec![ThingEvent::RequestPending(bare(REQUESTOR))]
+    );
+    assert!(w.requestor_got().is_empty(), "held");
+    assert_eq!(w.owner_events(), vec![OwnerEvent::PendingNotified]);
+    w.owner.query_pending();
+    w.run();
+    assert_eq!(
+        w.owner_events(),
+        vec![OwnerEvent::Pending(vec![bare(REQUESTOR)])]
+    );
+
+    w.owner.update(vec![FriendItem {
+        jid: bare(REQUESTOR),
+        friend: true,
+    }]);
+    w.run();
+    assert_eq!(w.owner_events(), vec![OwnerEvent::Updated]);
+    assert_eq!(w.requestor_got(), vec![SubscriptionRequest::Subscribed]);
+    assert!(w.bulb.is_friend(&bare(REQUESTOR)));
+    assert_eq!(
+        w.bulb_events(),
+        vec![ThingEvent::FriendAdded(bare(REQUESTOR))]
+    );
+    assert!(w.ps.pending(&bare(OWNER)).is_empty());
+    (w, key)
+}
+
+#[test]
+fn the_full_story() {
+    let (mut w, _) = story();
+    // A friend asking again is approved without a query.
+    w.requestor_subscribes();
+    assert_eq!(w.requestor_got(), vec![SubscriptionRequest::Subscribed]);
+}
+
+#[test]
+fn a_wrong_key_and_an_unknown_thing_get_the_same_answer() {
+    let mut w = World::new();
+    let key = w.set_up();
+    let wrong = Key::generate(&mut w.rng);
+    assert_ne!(wrong, key);
+    w.owner.claim(NAME, &wrong);
+    let a = Stanza::parse(&w.owner.poll_transmit().unwrap(), &Default::default()).unwrap();
+    w.owner.claim("No Such Bulb", &key);
+    let b = Stanza::parse(&w.owner.poll_transmit().unwrap(), &Default::default()).unwrap();
+    let answer = |w: &mut World, s: &Stanza| {
+        let mut s = s.clone();
+        s.from = Some(jid(OWNER));
+        w.ps.handle(&s);
+        let mut r = Stanza::parse(&w.ps.poll_transmit().unwrap(), &Default::default()).unwrap();
+        r.id = None;
+        w.owner.handle(&{
+            let mut r2 = r.clone();
+            r2.id.clone_from(&s.id);
+            r2.from = Some(jid(PS));
+            r2
+        });
+        r
+    };
+    let ra = answer(&mut w, &a);
+    let rb = answer(&mut w, &b);
+    assert_eq!(ra, rb, "identical refusals");
+    assert_eq!(ra.error().unwrap().condition, "item-not-found");
+    assert_eq!(
+        w.owner_events(),
+        vec![
+            OwnerEvent::ClaimFailed("item-not-found".into()),
+            OwnerEvent::ClaimFailed("item-not-found".into())
+        ]
+    );
+    assert_eq!(w.bulb.owner(), None);
+}
+
+#[test]
+fn a_second_claim_is_refused_and_the_owner_may_claim_again() {
+    let (mut w, key) = story();
+    w.owner2.claim(NAME, &key);
+    w.run();
+    assert_eq!(
+        w.owner2_events(),
+        vec![OwnerEvent::ClaimFailed("conflict".into())]
+    );
+    assert_eq!(w.ps.owner_of(&bare(BULB)), Some(&bare(OWNER)));
+    assert_eq!(w.claim(&key), vec![OwnerEvent::Claimed(bare(BULB))]);
+}
+
+#[test]
+fn spoofed_provisioning_stanzas_are_refused() {
+    let (mut w, _) = story();
+    let mallory = "mallory@example.net/x";
+    let owner = SiotPayload::Owner { jid: bare(mallory) }.to_stanza(jid(BULB), "o1");
+    w.route(mallory, &owner.to_xml());
+    let revoke = SiotPayload::FriendshipStates {
+        items: vec![FriendItem {
+            jid: bare(REQUESTOR),
+            friend: false,
+        }],
+    }
+    .to_stanza(jid(BULB), "f1");
+    w.route(mallory, &revoke.to_xml());
+    // A claim sent to the thing itself is not served by anyone.
+    let claim = SiotPayload::Claim {
+        name: NAME.into(),
+        key: Key::generate(&mut w.rng),
+    }
+    .to_stanza(jid(BULB), "c1");
+    w.route(mallory, &claim.to_xml());
+    let events = w.bulb_events();
+    assert_eq!(events.len(), 3, "{events:?}");
+    assert!(
+        events
+            .iter()
+            .all(|e| matches!(e, ThingEvent::Spoofed { from: Some(f), .. } if *f == jid(mallory)))
+    );
+    assert_eq!(w.bulb.owner(), Some(&bare(OWNER)));
+    assert!(w.bulb.is_friend(&bare(REQUESTOR)));
+    let refusal = Stanza::parse(&w.bulb.poll_transmit().unwrap(), &Default::default()).unwrap();
+    assert_eq!(refusal.error().unwrap().condition, "service-unavailable");
+
+    // A notification to the owner from someone else, and an answer to the
+    // owner's query from someone else, are ignored too.
+    let fake = SiotPayload::PendingFriendNotification.to_stanza(jid(OWNER), "n1");
+    w.route(mallory, &fake.to_xml());
+    w.owner.query_pending();
+    let q = Stanza::parse(&w.owner.poll_transmit().unwrap(), &Default::default()).unwrap();
+    let forged = SiotPayload::PendingFriendRequests {
+        jids: vec![bare(mallory)],
+    }
+    .reply_to(&{
+        let mut q = q.clone();
+        q.from = Some(jid(OWNER));
+        q
+    });
+    w.route(mallory, &forged.to_xml());
+    let events = w.owner_events();
+    assert_eq!(events.len(), 2);
+    assert!(
+        events
+            .iter()
+            .all(|e| matches!(e, OwnerEvent::Spoofed { .. }))
+    );
+}
+
+#[test]
+fn spoofed_answers_to_the_thing_are_refused() {
+    let mut w = World::new();
+    w.set_up();
+    w.bulb_events();
+    w.requestor_subscribes();
+    // Nobody claimed the bulb: the service answers no.
+    assert_eq!(w.requestor_got(), vec![SubscriptionRequest::Unsubscribed]);
+    // Now a forged `yes` from someone else for a fresh query.
+    let s = SubscriptionRequest::Subscribe.to(&bare(BULB), "s2");
+    w.route(REQUESTOR, &s.to_xml());
+    let query = Stanza::parse(&w.bulb.poll_transmit().unwrap(), &Default::default()).unwrap();
+    let mut q = query.clone();
+    q.from = Some(jid(BULB));
+    let yes = SiotPayload::IsFriendResult {
+        friend: siot_proto::payload::Friendship::Yes,
+    }
+    .reply_to(&q);
+    w.route(REQUESTOR, &yes.to_xml());
+    assert!(!w.bulb.is_friend(&bare(REQUESTOR)));
+    assert!(
+        w.bulb_events()
+            .iter()
+            .any(|e| matches!(e, ThingEvent::Spoofed { .. }))
+    );
+}
+
+#[test]
+fn a_friendship_revoked() {
+    let (mut w, _) = story();
+    w.owner.update(vec![FriendItem {
+        jid: bare(REQUESTOR),
+        friend: false,
+    }]);
+    w.run();
+    assert_eq!(w.owner_events(), vec![OwnerEvent::Updated]);
+    assert_eq!(w.requestor_got(), vec![SubscriptionRequest::Unsubscribed]);
+    assert!(!w.bulb.is_friend(&bare(REQUESTOR)));
+    assert_eq!(
+        w.bulb_events(),
+        vec![ThingEvent::FriendRemoved(bare(REQUESTOR))]
+    );
+    // Asking again: the service now says no.
+    w.requestor_subscribes();
+    assert_eq!(w.requestor_got(), vec![SubscriptionRequest::Unsubscribed]);
+    // The owner cannot unfriend itself.
+    w.owner.update(vec![FriendItem {
+        jid: bare(OWNER),
+        friend: false,
+    }]);
+    w.run();
+    assert_eq!(
+        w.owner_events(),
+        vec![OwnerEvent::Failed("not-acceptable".into())]
+    );
+    assert!(w.bulb.is_friend(&bare(OWNER)));
+}
+
+#[test]
+fn only_owners_update_and_only_things_ask() {
+    let (mut w, _) = story();
+    w.owner2.update(vec![FriendItem {
+        jid: bare(OWNER2),
+        friend: true,
+    }]);
+    w.owner2.query_pending();
+    w.run();
+    assert_eq!(
+        w.owner2_events(),
+        vec![
+            OwnerEvent::Failed("forbidden".into()),
+            OwnerEvent::Failed("forbidden".into())
+        ]
+    );
+    let query = SiotPayload::IsFriendQuery { jid: bare(OWNER2) }.to_stanza(jid(PS), "q1");
+    w.route(OWNER2, &query.to_xml());
+    let refused = w.ps_events();
+    assert!(
+        refused
+            .iter()
+            .filter(|e| matches!(e, ProvisioningEvent::Refused { .. }))
+            .count()
+            == 3,
+        "{refused:?}"
+    );
+}
+
+#[test]
+fn factory_reset_and_reclaim_by_a_new_owner() {
+    let (mut w, old_key) = story();
+    w.bulb.factory_reset();
+    assert!(w.bulb.key().is_none() && w.bulb.owner().is_none());
+    w.run();
+    // Friends other than the service were revoked.
+    assert_eq!(w.requestor_got(), vec![SubscriptionRequest::Unsubscribed]);
+    assert!(!w.bulb.is_friend(&bare(REQUESTOR)) && !w.bulb.is_friend(&bare(OWNER)));
+    assert!(w.bulb.is_friend(&bare(PS)));
+    w.bulb_events();
+    let new_key = w.set_up();
+    assert_ne!(new_key, old_key);
+    assert_eq!(w.ps.owner_of(&bare(BULB)), None, "a new key is a new setup");
+    // The old key no longer claims it; the buyer's new key does.
+    assert_eq!(
+        w.claim(&old_key),
+        vec![OwnerEvent::ClaimFailed("item-not-found".into())]
+    );
+    w.owner2.claim(NAME, &new_key);
+    w.run();
+    assert_eq!(w.owner2_events(), vec![OwnerEvent::Claimed(bare(BULB))]);
+    assert_eq!(w.bulb.owner(), Some(&bare(OWNER2)));
+    // The old owner's friends are not the new owner's.
+    w.requestor_subscribes();
+    assert!(w.requestor_got().is_empty(), "pending for the new owner");
+    assert_eq!(w.ps.pending(&bare(OWNER2)), vec![bare(REQUESTOR)]);
+}
+
+#[test]
+fn the_printed_friend_state_update_answer_is_not_a_result() {
+    let (mut w, _) = story();
+    w.owner.update(vec![]);
+    let sent = Stanza::parse(&w.owner.poll_transmit().unwrap(), &Default::default()).unwrap();
+    // Example 17 as printed: type 'set', same id, no payload.
+    let printed = format!(
+        "<iq from='{PS}' to='{OWNER}' type='set' id='{}'/>",
+        sent.id.as_deref().unwrap()
+    );
+    let s = Stanza::parse(&printed, &Default::default()).unwrap();
+    assert!(!w.owner.handle(&s));
+    assert!(w.owner_events().is_empty());
+}
+
+#[test]
+fn roster_items_from_the_server_decide_friendship() {
+    let mut w = World::new();
+    w.bulb
+        .apply_roster_item(bare(REQUESTOR), Subscription::Both);
+    assert!(w.bulb.is_friend(&bare(REQUESTOR)));
+    w.bulb.apply_roster_item(bare(REQUESTOR), Subscription::To);
+    assert!(
+        !w.bulb.is_friend(&bare(REQUESTOR)),
+        "2.3: to is not a friend"
+    );
+    w.bulb
+        .apply_roster_item(bare(REQUESTOR), Subscription::From);
+    w.requestor_subscribes();
+    assert_eq!(w.requestor_got(), vec![SubscriptionRequest::Subscribed]);
+}
+
+#[test]
+fn truncated_and_garbage_input_is_an_error() {
+    let mut w = World::new();
+    assert!(w.bulb.handle_stanza("<iq type='set'><register").is_err());
+    assert!(w.ps.handle_stanza("").is_err());
+    assert!(w.owner.handle_stanza("<message><x></message>").is_err());
+    // A malformed protocol element gets bad-request from the service.
+    w.ps.handle_stanza(
+        "<iq from='a@b/c' type='set' id='1'><claim xmlns='urn:xmpp:siot:1' name='x'/></iq>",
+    )
+    .unwrap();
+    let r = Stanza::parse(&w.ps.poll_transmit().unwrap(), &Default::default()).unwrap();
+    assert_eq!(r.error().unwrap().condition, "bad-request");
+}
