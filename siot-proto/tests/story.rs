@@ -315,7 +315,7 @@ fn spoofed_provisioning_stanzas_are_refused() {
         jids: vec![bare(mallory)],
     }
     .reply_to(&{
-        let mut q = q.clone();
+        let mut q = q;
         q.from = Some(jid(OWNER));
         q
     });
@@ -341,7 +341,7 @@ fn spoofed_answers_to_the_thing_are_refused() {
     let s = SubscriptionRequest::Subscribe.to(&bare(BULB), "s2");
     w.route(REQUESTOR, &s.to_xml());
     let query = Stanza::parse(&w.bulb.poll_transmit().unwrap(), &Default::default()).unwrap();
-    let mut q = query.clone();
+    let mut q = query;
     q.from = Some(jid(BULB));
     let yes = SiotPayload::IsFriendResult {
         friend: siot_proto::payload::Friendship::Yes,

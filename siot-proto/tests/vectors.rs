@@ -29,7 +29,7 @@ fn vector(xml: &str, kind: StanzaKind, type_: &str, id: &str, expected: Option<S
     );
     let payload = SiotPayload::from_stanza(&s).unwrap();
     assert_eq!(payload, expected);
-    if let Some(p) = payload {
+    if let Some(p) = expected {
         let mut built = p.to_stanza(s.to.clone().unwrap(), id);
         built.from.clone_from(&s.from);
         let again = parse(&built.to_xml());
@@ -105,7 +105,7 @@ fn examples_3_and_4_subscription_and_approval() {
         SubscriptionRequest::Subscribe.to(&bare("thing@example.org"), "subscription-request-1");
     assert_eq!(
         (built.to.clone(), built.type_str()),
-        (ex3.to.clone(), "subscribe")
+        (ex3.to, "subscribe")
     );
     let ex4 = parse(
         "<presence from='thing@example.org'
