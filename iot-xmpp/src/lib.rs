@@ -13,6 +13,9 @@
 //! Every parser is total: any text gives a [`Stanza`] or a [`StanzaError`].
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "json")]
+pub mod json;
+
 use core::fmt;
 
 use quick_xml::Reader;

@@ -103,10 +103,7 @@ fn examples_3_and_4_subscription_and_approval() {
     );
     let built =
         SubscriptionRequest::Subscribe.to(&bare("thing@example.org"), "subscription-request-1");
-    assert_eq!(
-        (built.to.clone(), built.type_str()),
-        (ex3.to, "subscribe")
-    );
+    assert_eq!((built.to.clone(), built.type_str()), (ex3.to, "subscribe"));
     let ex4 = parse(
         "<presence from='thing@example.org'
           to='provisioning.example.org'  
