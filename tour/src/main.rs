@@ -6,6 +6,7 @@
 
 mod oic;
 mod osap;
+mod siot;
 
 use std::collections::HashSet;
 use std::error::Error;
@@ -23,6 +24,8 @@ fn main() -> Result<(), Box<dyn Error>> {
     irsp()?;
     println!();
     oic::remote_access()?;
+    println!();
+    siot::story()?;
     Ok(())
 }
 
