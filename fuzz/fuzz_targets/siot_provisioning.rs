@@ -1,0 +1,84 @@
+//! Drives a provisioning service with a registered, claimed thing and then
+//! arbitrary stanzas, some from the thing or the owner (so that they pass
+//! the sender checks), some from strangers; checks that nothing panics
+//! and that the owner stays the owner unless the thing re-registers.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use siot_proto::key::Key;
+use siot_proto::payload::{Name, SiotPayload};
+use siot_proto::provisioning::ProvisioningService;
+use siot_proto::stanza::{Jid, Stanza};
+
+const THING: &str = "bulb@example.org/f65dece8";
+const OWNER: &str = "owner@example.com/76a60ed0";
+
+fuzz_target!(|data: &[u8]| {
+    let (Ok(ps_jid), Ok(thing), Ok(owner), Ok(key)) = (
+        Jid::new("provisioning.example.org"),
+        Jid::new(THING),
+        Jid::new(OWNER),
+        Key::parse("TWNK-KD5Y-MT3T-E1GS-DRDB-KVTW"),
+    ) else {
+        return;
+    };
+    let mut ps = ProvisioningService::new(Default::default());
+    let setup = [
+        (
+            &thing,
+            SiotPayload::Register {
+                key: key.clone(),
+                names: vec![Name {
+                    lang: None,
+                    text: "Bulb".into(),
+                }],
+            },
+        ),
+        (
+            &owner,
+            SiotPayload::Claim {
+                name: "Bulb".into(),
+                key,
+            },
+        ),
+    ];
+    for (from, p) in setup {
+        let mut s = p.to_stanza(ps_jid.clone(), "s");
+        s.from = Some(from.clone());
+        ps.handle(&s);
+    }
+    while ps.poll_transmit().is_some() {}
+    let senders = [
+        thing.clone(),
+        owner.clone(),
+        Jid::new("mallory@example.net/x").unwrap_or_else(|_| unreachable!()),
+    ];
+    let mut reregistered = false;
+    for chunk in data.split(|b| *b == 0) {
+        let Some((&who, text)) = chunk.split_first() else {
+            continue;
+        };
+        let Ok(text) = std::str::from_utf8(text) else {
+            continue;
+        };
+        let Ok(mut s) = Stanza::parse(text, &Default::default()) else {
+            continue;
+        };
+        let from = &senders[usize::from(who) % senders.len()];
+        s.from = Some(from.clone());
+        if from == &thing
+            && matches!(
+                SiotPayload::from_stanza(&s),
+                Ok(Some(SiotPayload::Register { .. }))
+            )
+        {
+            reregistered = true;
+        }
+        ps.handle(&s);
+        while ps.poll_transmit().is_some() {}
+        while ps.poll_event().is_some() {}
+        if !reregistered {
+            assert_eq!(ps.owner_of(&thing.to_bare()), Some(&owner.to_bare()));
+        }
+    }
+});
