@@ -243,7 +243,9 @@ impl Thing {
             return;
         };
         match request {
-            SubscriptionRequest::Subscribe if self.is_from_provisioning(stanza) => {
+            // Servers stamp subscription presence with the bare JID (RFC
+            // 6121 3.1.2), so here the bare JIDs are compared.
+            SubscriptionRequest::Subscribe if from == self.config.provisioning.to_bare() => {
                 // Section 4: always approve the provisioning service.
                 self.approve(&from);
             }
