@@ -508,45 +508,31 @@ fn an_open_that_gets_no_answer_times_out() {
 }
 
 #[test]
-fn a_full_server_refuses_the_session() {
-    let server = EndpointConfig {
+fn a_server_that_cannot_take_the_session_refuses_it() {
+    // Full, or asked for a larger block than it accepts.
+    let full = EndpointConfig {
         max_sessions: 0,
         ..EndpointConfig::default()
     };
-    let mut p = Pair::new(EndpointConfig::default(), server);
-    let id = p
-        .client
-        .request(p.server_jid.clone(), printed_get(), p.now, &mut p.rng)
-        .unwrap();
-    p.run();
-    assert_eq!(
-        p.client_events(),
-        vec![Event::Failed {
-            id,
-            reason: Failure::Refused("resource-constraint".into())
-        }]
-    );
-}
-
-#[test]
-fn a_block_size_above_the_maximum_is_refused() {
-    let server = EndpointConfig {
+    let small_blocks = EndpointConfig {
         max_block_size: 4096,
         ..EndpointConfig::default()
     };
-    let mut p = Pair::new(EndpointConfig::default(), server);
-    let id = p
-        .client
-        .request(p.server_jid.clone(), printed_get(), p.now, &mut p.rng)
-        .unwrap();
-    p.run();
-    assert_eq!(
-        p.client_events(),
-        vec![Event::Failed {
-            id,
-            reason: Failure::Refused("resource-constraint".into())
-        }]
-    );
+    for server in [full, small_blocks] {
+        let mut p = Pair::new(EndpointConfig::default(), server);
+        let id = p
+            .client
+            .request(p.server_jid.clone(), printed_get(), p.now, &mut p.rng)
+            .unwrap();
+        p.run();
+        assert_eq!(
+            p.client_events(),
+            vec![Event::Failed {
+                id,
+                reason: Failure::Refused("resource-constraint".into())
+            }]
+        );
+    }
 }
 
 #[test]

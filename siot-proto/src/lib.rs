@@ -82,7 +82,6 @@
 #[doc = include_str!("../PROFILE.md")]
 pub mod profile {}
 
-
 pub mod key;
 pub mod owner;
 pub mod payload;
