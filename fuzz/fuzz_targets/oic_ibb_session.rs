@@ -67,7 +67,7 @@ fuzz_target!(|data: &[u8]| {
                 if let Ok(t) = std::str::from_utf8(&text)
                     && let Some(s) = stamp(t, &cj)
                 {
-                    let _ = server.handle_stanza(&s, now);
+                    let _ = server.handle_stanza(&s);
                 }
             }
             2 => {
@@ -75,7 +75,7 @@ fuzz_target!(|data: &[u8]| {
                 if let Ok(t) = std::str::from_utf8(&text)
                     && let Some(s) = stamp(t, &sj)
                 {
-                    let _ = client.handle_stanza(&s, now);
+                    let _ = client.handle_stanza(&s);
                 }
             }
             3 => {
@@ -103,13 +103,13 @@ fuzz_target!(|data: &[u8]| {
                             sids.push(sid);
                         }
                         if let Some(s) = stamp(&x, &cj) {
-                            let _ = server.handle_stanza(&s, now);
+                            let _ = server.handle_stanza(&s);
                         }
                         moved = true;
                     }
                     while let Some(x) = server.poll_transmit() {
                         if let Some(s) = stamp(&x, &sj) {
-                            let _ = client.handle_stanza(&s, now);
+                            let _ = client.handle_stanza(&s);
                         }
                         moved = true;
                     }
@@ -134,7 +134,7 @@ fuzz_target!(|data: &[u8]| {
                         data: bytes.get(3..).unwrap_or_default().to_vec(),
                     };
                     if let Some(s) = stamp(&block.to_stanza(sj.clone(), "f").to_xml(), &cj) {
-                        let _ = server.handle_stanza(&s, now);
+                        let _ = server.handle_stanza(&s);
                     }
                 }
             }

@@ -246,7 +246,7 @@ const MAX_PENDING_CLOSES: usize = 256;
 /// let client_jid = FullJid::new("alice@example.org/OIC/1.0/Client/6f0aac23-44c6-4b1c-9ad5-1a3b6f0d2e11")?;
 /// let server_jid = FullJid::new("alice@example.org/OIC/1.0/oic.d.light/0685b960-736f-46f7-bead-0bd3b6d8d1d6")?;
 /// let mut client = Endpoint::new(Default::default());
-/// let mut server = Endpoint::new(Default::default());
+/// let mut server: Endpoint<Instant> = Endpoint::new(Default::default());
 /// let now = Instant::now();
 /// let mut rng = Rng(0);
 ///
@@ -257,11 +257,11 @@ const MAX_PENDING_CLOSES: usize = 256;
 /// loop {
 ///     let mut moved = false;
 ///     while let Some(s) = client.poll_transmit() {
-///         server.handle_stanza(&with_from(&s, &client_jid), now)?;
+///         server.handle_stanza(&with_from(&s, &client_jid))?;
 ///         moved = true;
 ///     }
 ///     while let Some(s) = server.poll_transmit() {
-///         client.handle_stanza(&with_from(&s, &server_jid), now)?;
+///         client.handle_stanza(&with_from(&s, &server_jid))?;
 ///         moved = true;
 ///     }
 ///     while let Some(e) = server.poll_event() {
@@ -508,14 +508,13 @@ where
     /// # Errors
     ///
     /// [`EndpointError::Stanza`] when the text is not a stanza.
-    pub fn handle_stanza(&mut self, xml: &str, now: I) -> Result<bool, EndpointError> {
+    pub fn handle_stanza(&mut self, xml: &str) -> Result<bool, EndpointError> {
         let stanza = Stanza::parse(xml, &self.config.stanza_limits)?;
-        Ok(self.handle(&stanza, now))
+        Ok(self.handle(&stanza))
     }
 
     /// As [`Endpoint::handle_stanza`], for a stanza already parsed.
-    pub fn handle(&mut self, stanza: &Stanza, now: I) -> bool {
-        let _ = now;
+    pub fn handle(&mut self, stanza: &Stanza) -> bool {
         match stanza.kind {
             StanzaKind::Iq => self.handle_iq(stanza),
             StanzaKind::Message => self.handle_message(stanza),

@@ -58,7 +58,8 @@
 //!
 //! let client_jid = FullJid::new("alice@example.org/OIC/1.0/Client/6f0aac23-44c6-4b1c-9ad5-1a3b6f0d2e11")?;
 //! let light_jid = FullJid::new("alice@example.org/OIC/1.0/oic.d.light/0685b960-736f-46f7-bead-0bd3b6d8d1d6")?;
-//! let (mut client, mut light) = (Endpoint::new(Default::default()), Endpoint::new(Default::default()));
+//! let mut client = Endpoint::new(Default::default());
+//! let mut light: Endpoint<Instant> = Endpoint::new(Default::default());
 //! let now = Instant::now();
 //! let id = client.request(light_jid.clone(), RestMessage::request(Method::Get, "coap://light/oic/res"), now, &mut Rng(0))?;
 //!
@@ -70,14 +71,14 @@
 //! };
 //! let mut answered = None;
 //! while answered.is_none() {
-//!     while let Some(x) = client.poll_transmit() { light.handle_stanza(&deliver(&x, &client_jid)?, now)?; }
+//!     while let Some(x) = client.poll_transmit() { light.handle_stanza(&deliver(&x, &client_jid)?)?; }
 //!     while let Some(e) = light.poll_event() {
 //!         if let Event::Request { id, .. } = e {
 //!             let links = serde_json::json!([{"href": "/a/switch", "rt": ["oic.r.switch.binary"]}]);
 //!             light.respond(id, &RestMessage::response(200, "OK").with_json(&links))?;
 //!         }
 //!     }
-//!     while let Some(x) = light.poll_transmit() { client.handle_stanza(&deliver(&x, &light_jid)?, now)?; }
+//!     while let Some(x) = light.poll_transmit() { client.handle_stanza(&deliver(&x, &light_jid)?)?; }
 //!     answered = client.poll_event();
 //! }
 //! assert!(matches!(answered, Some(Event::Response { id: got, .. }) if got == id));

@@ -110,14 +110,12 @@ impl World {
             let mut moved = false;
             while let Some(x) = self.client.poll_transmit() {
                 show("client", "light", &x)?;
-                self.server
-                    .handle_stanza(&deliver(&x, &self.client_jid)?, self.now)?;
+                self.server.handle_stanza(&deliver(&x, &self.client_jid)?)?;
                 moved = true;
             }
             while let Some(x) = self.server.poll_transmit() {
                 show("light", "client", &x)?;
-                self.client
-                    .handle_stanza(&deliver(&x, &self.server_jid)?, self.now)?;
+                self.client.handle_stanza(&deliver(&x, &self.server_jid)?)?;
                 moved = true;
             }
             while let Some(e) = self.server.poll_event() {

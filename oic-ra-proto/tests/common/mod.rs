@@ -67,13 +67,13 @@ impl Pair {
     pub(crate) fn deliver_to_server(&mut self, xml: &str) {
         let s = stamp(xml, &self.client_jid);
         self.to_server.push(s.clone());
-        self.server.handle_stanza(&s, self.now).unwrap();
+        self.server.handle_stanza(&s).unwrap();
     }
 
     pub(crate) fn deliver_to_client(&mut self, xml: &str) {
         let s = stamp(xml, &self.server_jid);
         self.to_client.push(s.clone());
-        self.client.handle_stanza(&s, self.now).unwrap();
+        self.client.handle_stanza(&s).unwrap();
     }
 
     /// Carries stanzas both ways until both are quiet.
