@@ -140,14 +140,21 @@ impl ProvisioningService {
         self.things.len()
     }
 
+    /// Whether a thing approved the service's presence subscription
+    /// (section 4).
+    #[must_use]
+    pub fn is_subscribed(&self, thing: &BareJid) -> bool {
+        self.things.get(thing).is_some_and(|t| t.subscribed)
+    }
+
     /// A thing's owner.
     #[must_use]
     pub fn owner_of(&self, thing: &BareJid) -> Option<&BareJid> {
         self.things.get(thing)?.owner.as_ref()
     }
 
-    /// The answer to an is-friend query, without side effects other than
-    /// none: `Pending` means the owner has not decided.
+    /// The answer an is-friend query would get, without recording
+    /// anything: `Pending` means the owner has not decided.
     #[must_use]
     pub fn friendship(&self, thing: &BareJid, requestor: &BareJid) -> Friendship {
         let Some(t) = self.things.get(thing) else {

@@ -161,6 +161,7 @@ fn story() -> (World, Key) {
     assert_eq!(w.bulb_events(), vec![ThingEvent::Registered]);
     // Section 4: the service subscribed and the bulb approved.
     assert_eq!(w.bulb.subscription(&bare(PS)), Subscription::From);
+    assert!(w.ps.is_subscribed(&bare(BULB)));
     assert_eq!(
         w.ps_events(),
         vec![
@@ -430,6 +431,7 @@ fn factory_reset_and_reclaim_by_a_new_owner() {
     let new_key = w.set_up();
     assert_ne!(new_key, old_key);
     assert_eq!(w.ps.owner_of(&bare(BULB)), None, "a new key is a new setup");
+    assert!(w.ps.is_subscribed(&bare(BULB)), "approved again");
     // The old key no longer claims it; the buyer's new key does.
     assert_eq!(
         w.claim(&old_key),
