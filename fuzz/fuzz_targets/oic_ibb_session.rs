@@ -60,7 +60,7 @@ fuzz_target!(|data: &[u8]| {
                     m = m.with_header("Observe", "0");
                 }
                 m.body = Some(format!("{}", body.len()));
-                let _ = client.request(sj.clone(), m, now, &mut rng);
+                let _ = client.request(sj.clone(), &m, now, &mut rng);
             }
             1 => {
                 let text = take(&mut input);

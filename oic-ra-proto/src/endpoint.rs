@@ -205,8 +205,8 @@ struct Session<I> {
     send_seq: u16,
     recv_seq: u16,
     rx: Vec<u8>,
-    /// Blocks waiting for the session to open.
-    queued: Vec<RestMessage>,
+    /// Encoded messages waiting for the session to open.
+    queued: Vec<Vec<u8>>,
     /// Client: when the request gives up waiting for its response.
     deadline: Option<I>,
     /// A response (client: received; server: sent) has been exchanged.
@@ -215,6 +215,26 @@ struct Session<I> {
     observe: bool,
     /// A request has arrived (server side).
     requested: bool,
+}
+
+impl<I> Session<I> {
+    /// A session with nothing sent or received yet.
+    fn new(side: Side, id: RequestId, block_size: u16) -> Self {
+        Self {
+            side,
+            id,
+            block_size,
+            open: side == Side::Server,
+            send_seq: 0,
+            recv_seq: 0,
+            rx: Vec::new(),
+            queued: Vec::new(),
+            deadline: None,
+            answered: false,
+            observe: false,
+            requested: false,
+        }
+    }
 }
 
 type Key = (FullJid, String);
@@ -251,7 +271,7 @@ const MAX_PENDING_CLOSES: usize = 256;
 /// let mut rng = Rng(0);
 ///
 /// let get = RestMessage::request(Method::Get, "coap://light/a/switch");
-/// let id = client.request(server_jid.clone(), get, now, &mut rng)?;
+/// let id = client.request(server_jid.clone(), &get, now, &mut rng)?;
 ///
 /// // Carry stanzas both ways, setting `from` as an XMPP server would.
 /// loop {
@@ -338,18 +358,18 @@ where
     pub fn request<R: RngCore + CryptoRng>(
         &mut self,
         to: FullJid,
-        message: RestMessage,
+        message: &RestMessage,
         now: I,
         rng: &mut R,
     ) -> Result<RequestId, EndpointError> {
         if message.method == Method::Response {
             return Err(EndpointError::NotARequest);
         }
-        self.check_len(&message)?;
+        let bytes = self.encode(message)?;
         if self.sessions.len() >= self.config.max_sessions {
             return Err(EndpointError::TooManySessions(self.sessions.len()));
         }
-        let observe = is_observe(&message);
+        let observe = is_observe(message);
         let sid = loop {
             let mut raw = [0u8; 12];
             rng.fill_bytes(&mut raw);
@@ -368,23 +388,12 @@ where
         };
         self.transmit.push_back(open.to_stanza(to, &iq_id).to_xml());
         self.pending_opens.insert(iq_id, key.clone());
-        self.sessions.insert(
-            key.clone(),
-            Session {
-                side: Side::Client,
-                id,
-                block_size: self.config.block_size,
-                open: false,
-                send_seq: 0,
-                recv_seq: 0,
-                rx: Vec::new(),
-                queued: vec![message],
-                deadline: Some(now + self.config.request_timeout),
-                answered: false,
-                observe,
-                requested: true,
-            },
-        );
+        let mut session = Session::new(Side::Client, id, self.config.block_size);
+        session.queued.push(bytes);
+        session.deadline = Some(now + self.config.request_timeout);
+        session.observe = observe;
+        session.requested = true;
+        self.sessions.insert(key.clone(), session);
         self.by_id.insert(id, key);
         Ok(id)
     }
@@ -403,7 +412,7 @@ where
         if message.method != Method::Response {
             return Err(EndpointError::NotAResponse);
         }
-        self.check_len(message)?;
+        let bytes = self.encode(message)?;
         let key = self
             .by_id
             .get(&id)
@@ -419,9 +428,9 @@ where
         }
         if !session.answered {
             session.answered = true;
-            session.observe &= message.status().is_some_and(|c| (200..300).contains(&c));
+            session.observe &= is_success(message);
         }
-        self.send_message(&key, message);
+        self.send_bytes(&key, bytes);
         Ok(())
     }
 
@@ -613,23 +622,8 @@ where
         }
         let id = self.new_id();
         self.transmit.push_back(stanza.result_reply().to_xml());
-        self.sessions.insert(
-            key.clone(),
-            Session {
-                side: Side::Server,
-                id,
-                block_size,
-                open: true,
-                send_seq: 0,
-                recv_seq: 0,
-                rx: Vec::new(),
-                queued: Vec::new(),
-                deadline: None,
-                answered: false,
-                observe: false,
-                requested: false,
-            },
-        );
+        self.sessions
+            .insert(key.clone(), Session::new(Side::Server, id, block_size));
         self.by_id.insert(id, key);
     }
 
@@ -724,7 +718,7 @@ where
                         session.requested = true;
                         session.answered = true;
                         let reply = RestMessage::response(400, "Bad Request");
-                        self.send_message(key, &reply);
+                        self.send_bytes(key, reply.to_xml().into_bytes());
                         return;
                     }
                 };
@@ -763,8 +757,7 @@ where
                 }
                 session.answered = true;
                 session.deadline = None;
-                let keep =
-                    session.observe && message.status().is_some_and(|c| (200..300).contains(&c));
+                let keep = session.observe && is_success(&message);
                 session.observe = keep;
                 self.events.push_back(Event::Response { id, message });
                 if !keep {
@@ -781,22 +774,21 @@ where
         };
         session.open = true;
         let queued = core::mem::take(&mut session.queued);
-        for m in &queued {
-            self.send_message(key, m);
+        for bytes in queued {
+            self.send_bytes(key, bytes);
         }
     }
 
-    /// Splits a message into blocks (see the module documentation) and
-    /// queues them, or keeps it until the session opens.
-    fn send_message(&mut self, key: &Key, message: &RestMessage) {
+    /// Splits an encoded message into blocks (see the module
+    /// documentation) and queues them, or keeps it until the session opens.
+    fn send_bytes(&mut self, key: &Key, bytes: Vec<u8>) {
         let Some(session) = self.sessions.get_mut(key) else {
             return;
         };
         if !session.open {
-            session.queued.push(message.clone());
+            session.queued.push(bytes);
             return;
         }
-        let bytes = message.to_xml().into_bytes();
         let block = usize::from(session.block_size);
         let mut chunks: Vec<&[u8]> = bytes.chunks(block).collect();
         if bytes.len() % block == 0 {
@@ -913,16 +905,19 @@ where
         }
     }
 
-    fn check_len(&self, message: &RestMessage) -> Result<(), EndpointError> {
-        let len = message.to_xml().len();
-        if len > self.config.rest_limits.max_document_len {
+    /// The message as it travels: its `<rest>` document, within the
+    /// document limit.
+    fn encode(&self, message: &RestMessage) -> Result<Vec<u8>, EndpointError> {
+        let bytes = message.to_xml().into_bytes();
+        let max = self.config.rest_limits.max_document_len;
+        if bytes.len() > max {
             return Err(RestError::TooLong {
-                len,
-                max: self.config.rest_limits.max_document_len,
+                len: bytes.len(),
+                max,
             }
             .into());
         }
-        Ok(())
+        Ok(bytes)
     }
 
     fn new_id(&mut self) -> RequestId {
@@ -934,6 +929,11 @@ where
         self.next_id += 1;
         format!("ibb{}", self.next_id)
     }
+}
+
+/// Whether a response is a success (2xx), which keeps an observe alive.
+fn is_success(message: &RestMessage) -> bool {
+    message.status().is_some_and(|c| (200..300).contains(&c))
 }
 
 /// Whether a request registers an observe: `GET` with `Observe: 0`.

@@ -61,7 +61,7 @@
 //! let mut client = Endpoint::new(Default::default());
 //! let mut light: Endpoint<Instant> = Endpoint::new(Default::default());
 //! let now = Instant::now();
-//! let id = client.request(light_jid.clone(), RestMessage::request(Method::Get, "coap://light/oic/res"), now, &mut Rng(0))?;
+//! let id = client.request(light_jid.clone(), &RestMessage::request(Method::Get, "coap://light/oic/res"), now, &mut Rng(0))?;
 //!
 //! // What the XMPP server does: deliver with `from` set.
 //! let deliver = |xml: &str, from: &FullJid| -> Result<String, Box<dyn std::error::Error>> {

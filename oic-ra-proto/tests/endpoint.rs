@@ -62,7 +62,7 @@ fn get_and_printed_response() {
     let mut p = Pair::default_pair();
     let id = p
         .client
-        .request(p.server_jid.clone(), printed_get(), p.now, &mut p.rng)
+        .request(p.server_jid.clone(), &printed_get(), p.now, &mut p.rng)
         .unwrap();
     // The open comes first, as an iq set asking for message stanzas.
     let open = p.drain_client();
@@ -108,7 +108,7 @@ fn post_updates_oic_ra_xmpp_and_refuses_a_status_write() {
     let exchange = |p: &mut Pair, req: RestMessage, res: &mut RaResources| {
         let id = p
             .client
-            .request(p.server_jid.clone(), req, p.now, &mut p.rng)
+            .request(p.server_jid.clone(), &req, p.now, &mut p.rng)
             .unwrap();
         p.run();
         let mut events = Vec::new();
@@ -163,7 +163,7 @@ fn observe_with_two_notifications_then_deregister() {
         RestMessage::request(Method::Get, "coap://light/a/switch").with_header("Observe", "0");
     let id = p
         .client
-        .request(p.server_jid.clone(), observe, p.now, &mut p.rng)
+        .request(p.server_jid.clone(), &observe, p.now, &mut p.rng)
         .unwrap();
     p.run();
     let events = p.server_events();
@@ -223,7 +223,7 @@ fn failed_observe_registration_is_a_plain_response() {
         RestMessage::request(Method::Get, "coap://light/nothing").with_header("Observe", "0");
     let id = p
         .client
-        .request(p.server_jid.clone(), observe, p.now, &mut p.rng)
+        .request(p.server_jid.clone(), &observe, p.now, &mut p.rng)
         .unwrap();
     p.run();
     let served = serve(&mut p, &RestMessage::response(404, "Not Found"));
@@ -246,7 +246,7 @@ fn a_200_kib_body_is_split_and_reassembled() {
     let response = RestMessage::response(200, "OK").with_json(&json!({ "blob": big }));
     let id = p
         .client
-        .request(p.server_jid.clone(), printed_get(), p.now, &mut p.rng)
+        .request(p.server_jid.clone(), &printed_get(), p.now, &mut p.rng)
         .unwrap();
     p.run();
     serve(&mut p, &response);
@@ -281,7 +281,7 @@ fn a_message_of_whole_blocks_ends_with_an_empty_block() {
         .with_json(&json!({ "v": "p".repeat(pad) }));
     assert_eq!(exact.to_xml().len(), 2 * 16384);
     p.client
-        .request(p.server_jid.clone(), exact.clone(), p.now, &mut p.rng)
+        .request(p.server_jid.clone(), &exact, p.now, &mut p.rng)
         .unwrap();
     p.run();
     let blocks = data_blocks(&p.to_server);
@@ -308,7 +308,7 @@ fn sequence_numbers_wrap_from_65535_to_0() {
     let body = RestMessage::request(Method::Post, "coap://light/a")
         .with_json(&json!({ "v": "w".repeat(65_600) }));
     p.client
-        .request(p.server_jid.clone(), body.clone(), p.now, &mut p.rng)
+        .request(p.server_jid.clone(), &body, p.now, &mut p.rng)
         .unwrap();
     let open = p.drain_client();
     p.deliver_to_server(&open[0]);
@@ -336,7 +336,7 @@ fn sequence_numbers_wrap_from_65535_to_0() {
     );
 }
 
-fn open_and_take_blocks(p: &mut Pair, message: RestMessage) -> (RequestId, Vec<String>) {
+fn open_and_take_blocks(p: &mut Pair, message: &RestMessage) -> (RequestId, Vec<String>) {
     let id = p
         .client
         .request(p.server_jid.clone(), message, p.now, &mut p.rng)
@@ -387,7 +387,7 @@ fn assert_broken_session(p: &mut Pair, id: RequestId, condition: &'static str) {
 #[test]
 fn a_lost_block_is_detected() {
     let mut p = Pair::default_pair();
-    let (id, blocks) = open_and_take_blocks(&mut p, three_block_message());
+    let (id, blocks) = open_and_take_blocks(&mut p, &three_block_message());
     assert_eq!(blocks.len(), 3);
     p.deliver_to_server(&blocks[0]);
     p.deliver_to_server(&blocks[2]);
@@ -397,7 +397,7 @@ fn a_lost_block_is_detected() {
 #[test]
 fn a_duplicated_block_is_detected() {
     let mut p = Pair::default_pair();
-    let (id, blocks) = open_and_take_blocks(&mut p, three_block_message());
+    let (id, blocks) = open_and_take_blocks(&mut p, &three_block_message());
     p.deliver_to_server(&blocks[0]);
     p.deliver_to_server(&blocks[0]);
     assert_broken_session(&mut p, id, "unexpected-request");
@@ -406,7 +406,7 @@ fn a_duplicated_block_is_detected() {
 #[test]
 fn reordered_blocks_are_detected() {
     let mut p = Pair::default_pair();
-    let (id, blocks) = open_and_take_blocks(&mut p, three_block_message());
+    let (id, blocks) = open_and_take_blocks(&mut p, &three_block_message());
     p.deliver_to_server(&blocks[1]);
     assert_broken_session(&mut p, id, "unexpected-request");
 }
@@ -414,7 +414,7 @@ fn reordered_blocks_are_detected() {
 #[test]
 fn a_block_larger_than_negotiated_is_refused() {
     let mut p = Pair::default_pair();
-    let (id, blocks) = open_and_take_blocks(&mut p, three_block_message());
+    let (id, blocks) = open_and_take_blocks(&mut p, &three_block_message());
     // Tamper: put two blocks' bytes into the first.
     let mut s = parse(&blocks[0]);
     let Ok(IbbPayload::Data { sid, .. }) = IbbPayload::from_stanza(&s) else {
@@ -433,7 +433,7 @@ fn a_block_larger_than_negotiated_is_refused() {
 #[test]
 fn tampered_data_that_is_not_base64_breaks_the_session() {
     let mut p = Pair::default_pair();
-    let (id, blocks) = open_and_take_blocks(&mut p, printed_get());
+    let (id, blocks) = open_and_take_blocks(&mut p, &printed_get());
     let tampered = blocks[0].replacen("</data>", "!!</data>", 1);
     assert_ne!(tampered, blocks[0]);
     p.deliver_to_server(&tampered);
@@ -443,7 +443,7 @@ fn tampered_data_that_is_not_base64_breaks_the_session() {
 #[test]
 fn a_truncated_stanza_is_an_error_and_changes_nothing() {
     let mut p = Pair::default_pair();
-    let (_, blocks) = open_and_take_blocks(&mut p, printed_get());
+    let (_, blocks) = open_and_take_blocks(&mut p, &printed_get());
     let s = common::stamp(&blocks[0], &p.client_jid);
     let cut = &s[..s.len() / 2];
     assert!(matches!(
@@ -463,7 +463,7 @@ fn a_request_times_out() {
     let mut p = Pair::default_pair();
     let id = p
         .client
-        .request(p.server_jid.clone(), printed_get(), p.now, &mut p.rng)
+        .request(p.server_jid.clone(), &printed_get(), p.now, &mut p.rng)
         .unwrap();
     p.run();
     assert_eq!(
@@ -494,7 +494,7 @@ fn an_open_that_gets_no_answer_times_out() {
     let mut p = Pair::default_pair();
     let id = p
         .client
-        .request(p.server_jid.clone(), printed_get(), p.now, &mut p.rng)
+        .request(p.server_jid.clone(), &printed_get(), p.now, &mut p.rng)
         .unwrap();
     let _lost = p.drain_client();
     p.client.handle_timeout(p.now + Duration::from_secs(30));
@@ -522,7 +522,7 @@ fn a_server_that_cannot_take_the_session_refuses_it() {
         let mut p = Pair::new(EndpointConfig::default(), server);
         let id = p
             .client
-            .request(p.server_jid.clone(), printed_get(), p.now, &mut p.rng)
+            .request(p.server_jid.clone(), &printed_get(), p.now, &mut p.rng)
             .unwrap();
         p.run();
         assert_eq!(
@@ -573,7 +573,7 @@ fn unsolicited_data_gets_item_not_found() {
 fn sessions_match_the_whole_sid_and_the_peer() {
     // IoTivity matched sessions by a prefix of the sid.
     let mut p = Pair::default_pair();
-    let (_, blocks) = open_and_take_blocks(&mut p, printed_get());
+    let (_, blocks) = open_and_take_blocks(&mut p, &printed_get());
     let s = parse(&blocks[0]);
     let Ok(IbbPayload::Data { sid, data, .. }) = IbbPayload::from_stanza(&s) else {
         panic!()
@@ -606,7 +606,7 @@ fn sessions_match_the_whole_sid_and_the_peer() {
 fn an_open_result_from_another_jid_is_ignored() {
     let mut p = Pair::default_pair();
     p.client
-        .request(p.server_jid.clone(), printed_get(), p.now, &mut p.rng)
+        .request(p.server_jid.clone(), &printed_get(), p.now, &mut p.rng)
         .unwrap();
     let open = parse(&p.drain_client()[0]);
     let forged = open.result_reply();
@@ -627,7 +627,7 @@ fn the_peer_going_unavailable_fails_its_requests() {
     let mut p = Pair::default_pair();
     let id = p
         .client
-        .request(p.server_jid.clone(), printed_get(), p.now, &mut p.rng)
+        .request(p.server_jid.clone(), &printed_get(), p.now, &mut p.rng)
         .unwrap();
     p.run();
     let server_jid = p.server_jid.clone();
@@ -653,7 +653,7 @@ fn the_server_closing_before_answering_fails_the_request() {
     let mut p = Pair::default_pair();
     let id = p
         .client
-        .request(p.server_jid.clone(), printed_get(), p.now, &mut p.rng)
+        .request(p.server_jid.clone(), &printed_get(), p.now, &mut p.rng)
         .unwrap();
     p.run();
     let s = parse(&p.to_server[0]);
@@ -732,7 +732,7 @@ fn misuse_is_refused() {
     assert_eq!(
         p.client.request(
             p.server_jid.clone(),
-            RestMessage::response(200, "OK"),
+            &RestMessage::response(200, "OK"),
             p.now,
             &mut p.rng
         ),
@@ -751,7 +751,7 @@ fn misuse_is_refused() {
         Err(EndpointError::UnknownRequest(RequestId(99)))
     );
     p.client
-        .request(p.server_jid.clone(), printed_get(), p.now, &mut p.rng)
+        .request(p.server_jid.clone(), &printed_get(), p.now, &mut p.rng)
         .unwrap();
     p.run();
     let served = serve(&mut p, &printed_response());
@@ -769,7 +769,7 @@ fn misuse_is_refused() {
     let mut q = Pair::new(small, EndpointConfig::default());
     assert!(matches!(
         q.client
-            .request(q.server_jid.clone(), printed_get(), q.now, &mut q.rng),
+            .request(q.server_jid.clone(), &printed_get(), q.now, &mut q.rng),
         Err(EndpointError::Rest(_))
     ));
     let one = EndpointConfig {
@@ -778,11 +778,11 @@ fn misuse_is_refused() {
     };
     let mut r = Pair::new(one, EndpointConfig::default());
     r.client
-        .request(r.server_jid.clone(), printed_get(), r.now, &mut r.rng)
+        .request(r.server_jid.clone(), &printed_get(), r.now, &mut r.rng)
         .unwrap();
     assert_eq!(
         r.client
-            .request(r.server_jid.clone(), printed_get(), r.now, &mut r.rng),
+            .request(r.server_jid.clone(), &printed_get(), r.now, &mut r.rng),
         Err(EndpointError::TooManySessions(1))
     );
 }

@@ -143,7 +143,7 @@ impl World {
         }
     }
 
-    fn request(&mut self, m: RestMessage) -> Result<Vec<Event>, Box<dyn Error>> {
+    fn request(&mut self, m: &RestMessage) -> Result<Vec<Event>, Box<dyn Error>> {
         println!("  client asks: {} {}", m.method, m.url);
         self.client
             .request(self.server_jid.clone(), m, self.now, &mut OsRng)?;
@@ -212,20 +212,20 @@ pub(crate) fn remote_access() -> Result<(), Box<dyn Error>> {
 
     println!();
     world.request(
-        RestMessage::request(Method::Get, "coap://light/oic/res")
+        &RestMessage::request(Method::Get, "coap://light/oic/res")
             .with_header("Accept", "application/json"),
     )?;
     println!();
-    world.request(RestMessage::request(Method::Get, "coap://light/a/switch"))?;
+    world.request(&RestMessage::request(Method::Get, "coap://light/a/switch"))?;
     println!();
     world.request(
-        RestMessage::request(Method::Post, "coap://light/a/switch")
+        &RestMessage::request(Method::Post, "coap://light/a/switch")
             .with_json(&json!({"value": true})),
     )?;
 
     println!();
     let events = world.request(
-        RestMessage::request(Method::Get, "coap://light/a/switch").with_header("Observe", "0"),
+        &RestMessage::request(Method::Get, "coap://light/a/switch").with_header("Observe", "0"),
     )?;
     let Some(Event::Response { id: observe, .. }) = events.first() else {
         return Err("the observe was not accepted".into());
