@@ -261,65 +261,55 @@ impl ProvisioningService {
 
     fn register(&mut self, stanza: &Stanza, from: Jid, key: Key, names: Vec<Name>) {
         let thing = from.to_bare();
-        if let Some(old) = self.things.remove(&thing) {
+        let kept = self.things.remove(&thing).and_then(|old| {
             for n in &old.names {
                 if let Some(v) = self.by_name.get_mut(&n.text) {
                     v.retain(|j| *j != thing);
+                    if v.is_empty() {
+                        self.by_name.remove(&n.text);
+                    }
                 }
             }
             if old.key == key {
                 // The same setup registering again: keep what it had.
-                self.insert(thing.clone(), from, key, names, old);
-            } else {
-                // A new key is a new setup (factory reset): no owner, no
-                // friends.
-                if let Some(o) = old.owner.and_then(|o| self.owners.get_mut(&o)) {
-                    o.things.remove(&thing);
-                }
-                self.insert_new(thing.clone(), from, key, names);
+                return Some(old);
             }
-        } else {
-            self.insert_new(thing.clone(), from, key, names);
-        }
-        self.out.send(&stanza.result_reply());
-        // Section 4: subscribe to the thing's presence after the result.
-        let id = self.out.id();
-        self.out
-            .send(&SubscriptionRequest::Subscribe.to(&thing, &id));
-        self.out.event(ProvisioningEvent::Registered(thing));
-    }
-
-    fn insert_new(&mut self, thing: BareJid, address: Jid, key: Key, names: Vec<Name>) {
-        let record = ThingRecord {
-            address: address.clone(),
-            names: Vec::new(),
-            key: key.clone(),
-            owner: None,
-            friends: HashSet::new(),
-            refused: HashSet::new(),
-            subscribed: false,
-        };
-        self.insert(thing, address, key, names, record);
-    }
-
-    fn insert(
-        &mut self,
-        thing: BareJid,
-        address: Jid,
-        key: Key,
-        names: Vec<Name>,
-        mut record: ThingRecord,
-    ) {
+            // A new key is a new setup (factory reset): no owner, no
+            // friends.
+            if let Some(o) = old.owner.and_then(|o| self.owners.get_mut(&o)) {
+                o.things.remove(&thing);
+            }
+            None
+        });
         for n in &names {
             self.by_name
                 .entry(n.text.clone())
                 .or_default()
                 .push(thing.clone());
         }
-        record.address = address;
-        record.key = key;
-        record.names = names;
-        self.things.insert(thing, record);
+        let record = match kept {
+            Some(old) => ThingRecord {
+                address: from,
+                names,
+                ..old
+            },
+            None => ThingRecord {
+                address: from,
+                names,
+                key,
+                owner: None,
+                friends: HashSet::new(),
+                refused: HashSet::new(),
+                subscribed: false,
+            },
+        };
+        self.things.insert(thing.clone(), record);
+        self.out.send(&stanza.result_reply());
+        // Section 4: subscribe to the thing's presence after the result.
+        let id = self.out.id();
+        self.out
+            .send(&SubscriptionRequest::Subscribe.to(&thing, &id));
+        self.out.event(ProvisioningEvent::Registered(thing));
     }
 
     fn claim(&mut self, stanza: &Stanza, owner: &BareJid, name: &str, key: &Key) {

@@ -493,3 +493,35 @@ fn truncated_and_garbage_input_is_an_error() {
     let r = Stanza::parse(&w.ps.poll_transmit().unwrap(), &Default::default()).unwrap();
     assert_eq!(r.error().unwrap().condition, "bad-request");
 }
+
+#[test]
+fn registering_again_with_the_same_key_keeps_owner_and_friends() {
+    let (mut w, key) = story();
+    let again = SiotPayload::Register {
+        key: key.clone(),
+        names: vec![Name {
+            lang: None,
+            text: "Renamed Bulb".into(),
+        }],
+    }
+    .to_stanza(jid(PS), "register-2");
+    w.route(BULB, &again.to_xml());
+    w.run();
+    assert_eq!(w.ps.owner_of(&bare(BULB)), Some(&bare(OWNER)));
+    assert_eq!(
+        w.ps.friendship(&bare(BULB), &bare(REQUESTOR)),
+        siot_proto::payload::Friendship::Yes
+    );
+    // Found by its new name only: the old one is unknown, the new one is
+    // owned by someone else.
+    w.owner2.claim(NAME, &key);
+    w.owner2.claim("Renamed Bulb", &key);
+    w.run();
+    assert_eq!(
+        w.owner2_events(),
+        vec![
+            OwnerEvent::ClaimFailed("item-not-found".into()),
+            OwnerEvent::ClaimFailed("conflict".into())
+        ]
+    );
+}
