@@ -45,6 +45,24 @@ impl Subscription {
         }
     }
 
+    /// With the `to` half added (the contact approved our request).
+    #[must_use]
+    pub fn with_to(self) -> Self {
+        match self {
+            Self::None | Self::To => Self::To,
+            Self::From | Self::Both => Self::Both,
+        }
+    }
+
+    /// With the `to` half removed (the contact refused or revoked).
+    #[must_use]
+    pub fn without_to(self) -> Self {
+        match self {
+            Self::None | Self::To => Self::None,
+            Self::From | Self::Both => Self::From,
+        }
+    }
+
     /// The `subscription` attribute value of RFC 6121 2.1.2.5.
     #[must_use]
     pub fn as_str(self) -> &'static str {

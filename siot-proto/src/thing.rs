@@ -270,17 +270,11 @@ impl Thing {
                 self.apply_roster_item(from, s);
             }
             SubscriptionRequest::Subscribed => {
-                let s = match self.subscription(&from) {
-                    Subscription::None | Subscription::To => Subscription::To,
-                    Subscription::From | Subscription::Both => Subscription::Both,
-                };
+                let s = self.subscription(&from).with_to();
                 self.apply_roster_item(from, s);
             }
             SubscriptionRequest::Unsubscribed => {
-                let s = match self.subscription(&from) {
-                    Subscription::None | Subscription::To => Subscription::None,
-                    Subscription::From | Subscription::Both => Subscription::From,
-                };
+                let s = self.subscription(&from).without_to();
                 self.apply_roster_item(from, s);
             }
         }

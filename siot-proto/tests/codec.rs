@@ -259,3 +259,22 @@ proptest! {
         let _ = SiotPayload::from_element(&e);
     }
 }
+
+#[test]
+fn subscription_halves() {
+    use siot_proto::roster::Subscription::{Both, From, None, To};
+    for (s, with_from, without_from, with_to, without_to) in [
+        (None, From, None, To, None),
+        (To, Both, To, To, None),
+        (From, From, None, Both, From),
+        (Both, Both, To, Both, From),
+    ] {
+        assert_eq!(
+            (s.with_from(), s.without_from(), s.with_to(), s.without_to()),
+            (with_from, without_from, with_to, without_to),
+            "{s:?}"
+        );
+        assert_eq!(s.is_friend(), matches!(s, From | Both));
+        assert_eq!(siot_proto::roster::Subscription::parse(s.as_str()), Some(s));
+    }
+}
