@@ -1,0 +1,187 @@
+//! A deterministic driver for machines of the family, for tests, examples,
+//! fuzz targets and the tour: a virtual clock and a network that delivers
+//! every transmit to the node a routing function names.
+//!
+//! The routing function sees each transmit on its way (so it can print it,
+//! drop it, rewrite it, or stamp it as an XMPP server stamps `from`) and
+//! returns the index of the node it goes to. [`pair`] routes between two
+//! nodes.
+//!
+//! ```
+//! use core::time::Duration;
+//! use iot_sansio::testing::{Driver, Node, pair};
+//! # use iot_sansio::{End, Input, Machine, Outbox};
+//! # struct Ping { left: u8, out: Outbox<Vec<u8>, End<()>> }
+//! # impl Machine for Ping {
+//! #     type Instant = Duration; type Input = [u8]; type Transmit = Vec<u8>; type Event = End<()>;
+//! #     fn handle_input(&mut self, _: Duration, input: Input<'_, [u8]>) {
+//! #         if let Input::Data(_) = input { if self.left > 0 { self.left -= 1; self.out.send(vec![self.left]) } }
+//! #     }
+//! #     fn handle_timeout(&mut self, _: Duration) {}
+//! #     fn poll_timeout(&self) -> Option<Duration> { None }
+//! #     fn poll_transmit(&mut self) -> Option<Vec<u8>> { self.out.pop_transmit() }
+//! #     fn poll_event(&mut self) -> Option<End<()>> { self.out.pop_event() }
+//! # }
+//! let mut a = Ping { left: 3, out: Outbox::new() };
+//! let mut b = Ping { left: 3, out: Outbox::new() };
+//! a.out.send(vec![9]);
+//! let mut driver = Driver::new(Duration::ZERO);
+//! let mut seen = Vec::new();
+//! let delivered = driver.run(&mut [&mut a as &mut dyn Node<_, _, _>, &mut b], pair(|from, bytes: &Vec<u8>| {
+//!     seen.push((from, bytes.clone()));
+//! }));
+//! assert_eq!(delivered, 7);
+//! assert_eq!(seen[0], (0, vec![9]));
+//! ```
+
+use core::borrow::Borrow;
+use core::time::Duration;
+
+use crate::{Input, Instant, Machine};
+
+/// The most deliveries one [`Driver::run`] makes before it stops, so that
+/// two machines that answer each other forever do not hang a test.
+pub const MAX_DELIVERIES: usize = 1_000_000;
+
+/// The most timers one [`Driver::advance_to`] fires, so that a node whose
+/// timer stays due does not hang a test.
+pub const MAX_FIRINGS: usize = 10_000;
+
+/// An object-safe view of a [`Machine`] whose events the caller polls from
+/// the machine itself: what a network of machines of different types needs.
+/// Every [`Machine`] is a `Node`.
+pub trait Node<I, In: ?Sized, Out> {
+    /// [`Machine::handle_input`].
+    fn input(&mut self, now: I, input: Input<'_, In>);
+    /// [`Machine::handle_timeout`].
+    fn timeout(&mut self, now: I);
+    /// [`Machine::poll_timeout`].
+    fn next_timeout(&self) -> Option<I>;
+    /// [`Machine::poll_transmit`].
+    fn transmit(&mut self) -> Option<Out>;
+}
+
+impl<M: Machine> Node<M::Instant, M::Input, M::Transmit> for M {
+    fn input(&mut self, now: M::Instant, input: Input<'_, M::Input>) {
+        self.handle_input(now, input);
+    }
+    fn timeout(&mut self, now: M::Instant) {
+        self.handle_timeout(now);
+    }
+    fn next_timeout(&self) -> Option<M::Instant> {
+        self.poll_timeout()
+    }
+    fn transmit(&mut self) -> Option<M::Transmit> {
+        self.poll_transmit()
+    }
+}
+
+/// A routing function for two nodes: every transmit goes to the other one,
+/// after `observe` has seen it with the index of its sender.
+pub fn pair<Out>(
+    mut observe: impl FnMut(usize, &Out),
+) -> impl FnMut(usize, Out) -> Option<(usize, Out)> {
+    move |from, out| {
+        observe(from, &out);
+        Some((1 - from.min(1), out))
+    }
+}
+
+/// A virtual clock and the loop that delivers transmits between nodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Driver<I> {
+    now: I,
+}
+
+impl<I: Instant> Driver<I> {
+    /// A driver whose clock reads `start`.
+    pub const fn new(start: I) -> Self {
+        Self { now: start }
+    }
+
+    /// The current instant.
+    pub const fn now(&self) -> I {
+        self.now
+    }
+
+    /// Delivers transmits until no node has anything to send: each node in
+    /// turn gives up what it has, `route` decides where each goes (or drops
+    /// it with `None`), and the receiving node handles it at once. Returns
+    /// how many were delivered (at most [`MAX_DELIVERIES`]).
+    pub fn run<In: ?Sized, Out: Borrow<In>>(
+        &mut self,
+        nodes: &mut [&mut dyn Node<I, In, Out>],
+        mut route: impl FnMut(usize, Out) -> Option<(usize, Out)>,
+    ) -> usize {
+        let mut delivered = 0;
+        loop {
+            let mut moved = false;
+            for from in 0..nodes.len() {
+                while let Some(out) = nodes[from].transmit() {
+                    moved = true;
+                    if let Some((to, out)) = route(from, out)
+                        && let Some(node) = nodes.get_mut(to)
+                    {
+                        node.input(self.now, Input::Data(out.borrow()));
+                        delivered += 1;
+                        if delivered >= MAX_DELIVERIES {
+                            return delivered;
+                        }
+                    }
+                }
+            }
+            if !moved {
+                return delivered;
+            }
+        }
+    }
+
+    /// The earliest timer of any node.
+    pub fn next_timer<In: ?Sized, Out>(&self, nodes: &[&mut dyn Node<I, In, Out>]) -> Option<I> {
+        nodes.iter().filter_map(|n| n.next_timeout()).min()
+    }
+
+    /// Moves the clock to `to` (never backwards) and fires every timer due
+    /// by then, in the order of their instants.
+    pub fn advance_to<In: ?Sized, Out>(&mut self, to: I, nodes: &mut [&mut dyn Node<I, In, Out>]) {
+        if to > self.now {
+            self.now = to;
+        }
+        // Each firing may set a later timer; only timers due by `now` fire.
+        for _ in 0..MAX_FIRINGS {
+            let due = nodes
+                .iter()
+                .enumerate()
+                .filter_map(|(i, n)| n.next_timeout().map(|t| (t, i)))
+                .filter(|(t, _)| *t <= self.now)
+                .min();
+            let Some((_, i)) = due else { return };
+            nodes[i].timeout(self.now);
+        }
+    }
+
+    /// Moves the clock forward by `by` and fires the timers due.
+    pub fn advance<In: ?Sized, Out>(&mut self, by: Duration, nodes: &mut [&mut dyn Node<I, In, Out>]) {
+        let to = self.now + by;
+        self.advance_to(to, nodes);
+    }
+
+    /// Moves the clock to the earliest timer of any node and fires it (and
+    /// any other due then); returns the new instant, or `None` when no node
+    /// has a timer.
+    pub fn advance_to_next_timer<In: ?Sized, Out>(
+        &mut self,
+        nodes: &mut [&mut dyn Node<I, In, Out>],
+    ) -> Option<I> {
+        let next = self.next_timer(nodes)?;
+        self.advance_to(next, nodes);
+        Some(self.now)
+    }
+}
+
+/// A seeded ChaCha20 RNG, the deterministic randomness of the family's
+/// tests and documentation examples.
+#[must_use]
+pub fn rng(seed: u64) -> rand_chacha::ChaCha20Rng {
+    rand_core::SeedableRng::seed_from_u64(seed)
+}
