@@ -11,8 +11,8 @@ use std::num::NonZeroU16;
 use bytes::BytesMut;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use osap_proto::{
-    ControlFlags, ControlFrame, Delivery, FrameDecoder, Negotiation, Packet, ProtocolGroup,
-    ProtocolVersion, Publish, negotiation_kind,
+    ControlFlags, ControlFrame, Delivery, FrameDecoder, NegotiationKind, NegotiationMessage,
+    Packet, ProtocolGroup, ProtocolVersion, Publish,
 };
 
 fn publish(payload: &[u8]) -> Packet<'_> {
@@ -86,14 +86,14 @@ fn bench(c: &mut Criterion) {
     bench_publish(c, "64B", 64);
     bench_publish(c, "4KiB", 4096);
 
-    let negotiation = Negotiation {
+    let negotiation = NegotiationMessage {
         flags: ControlFlags::ECDH,
         protocol_type: 1,
         protocol_group: ProtocolGroup::ALL,
         version: ProtocolVersion::DEFAULT,
         transaction: b"txn-0001".as_slice().into(),
     };
-    let frame = negotiation.to_frame(negotiation_kind::REQUEST);
+    let frame = negotiation.to_frame(NegotiationKind::Request);
     let mut wire = Vec::new();
     frame.encode(&mut wire).unwrap();
     let mut g = c.benchmark_group("osap/negotiation");

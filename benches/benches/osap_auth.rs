@@ -12,8 +12,10 @@ use std::time::Duration;
 use aes_gcm::aead::AeadInPlace;
 use aes_gcm::{Aes128Gcm, KeyInit, Nonce};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use iot_sansio::testing::{Driver, pair};
+use osap_proto::Machine;
 use osap_proto::Suite;
-use osap_proto::auth::{AuthParams, DeviceAuth, DeviceAuthEvent, DeviceDirectory, LbsAuth};
+use osap_proto::auth::{AuthConfig, DeviceAuth, DeviceAuthEvent, DeviceDirectory, LbsAuth};
 use osap_proto::crypto::{MasterKey, PayloadCipher, SessionKey, VerificationCode};
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
@@ -36,26 +38,21 @@ impl DeviceDirectory for Directory {
 }
 
 fn handshake(rng: &mut ChaCha20Rng) -> String {
-    let params = AuthParams::new(1, Suite::Aes128Gcm);
-    let mut device =
-        DeviceAuth::<Duration>::first(params.clone(), "SN-1", VerificationCode::new("4711"));
-    let mut lbs = LbsAuth::new(params, Duration::ZERO);
-    let mut directory = Directory;
-    device.start(Duration::ZERO, rng);
-    loop {
-        let mut moved = false;
-        while let Some(b) = device.poll_transmit() {
-            lbs.handle_input(&b, Duration::ZERO, rng, &mut directory);
-            moved = true;
-        }
-        while let Some(b) = lbs.poll_transmit() {
-            device.handle_input(&b, Duration::ZERO, rng);
-            moved = true;
-        }
-        if !moved {
-            break;
-        }
-    }
+    let params = AuthConfig::new(1, Suite::Aes128Gcm);
+    let mut device = DeviceAuth::<Duration, _>::first(
+        params.clone(),
+        &mut *rng,
+        "SN-1",
+        VerificationCode::new("4711"),
+    );
+    let mut lbs = LbsAuth::new(
+        Duration::ZERO,
+        params,
+        ChaCha20Rng::seed_from_u64(2),
+        Directory,
+    );
+    device.start(Duration::ZERO);
+    Driver::new(Duration::ZERO).run(&mut [&mut device, &mut lbs], pair(|_, _| {}));
     while let Some(event) = device.poll_event() {
         if let DeviceAuthEvent::DasAddress(address) = event {
             return address;

@@ -6,12 +6,11 @@
 
 use core::time::Duration;
 
+use iot_sansio::testing::{Driver, rng};
 use libfuzzer_sys::fuzz_target;
-use osap_proto::Suite;
-use osap_proto::auth::{AuthParams, DeviceAuth, DeviceDirectory, LbsAuth, LbsAuthEvent};
+use osap_proto::auth::{AuthConfig, DeviceAuth, DeviceDirectory, LbsAuth, LbsAuthEvent};
 use osap_proto::crypto::{MasterKey, VerificationCode};
-use rand_chacha::ChaCha20Rng;
-use rand_core::SeedableRng;
+use osap_proto::{Input, Machine, Suite};
 
 struct Directory(Option<MasterKey>);
 
@@ -40,17 +39,21 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let suite = [Suite::Aes128Gcm, Suite::Aes128Cbc, Suite::Aes128Ecb][usize::from(mode % 3)];
-    let params = AuthParams::new(1, suite);
-    let mut rng = ChaCha20Rng::seed_from_u64(u64::from(mode));
-    let mut directory = Directory(None);
-    let mut lbs = LbsAuth::new(params.clone(), Duration::ZERO);
+    let params = AuthConfig::new(1, suite);
+    let seed = u64::from(mode);
+    let mut lbs = LbsAuth::new(Duration::ZERO, params.clone(), rng(seed), Directory(None));
     if mode & 0x80 != 0 {
-        let mut device =
-            DeviceAuth::<Duration>::first(params, "SN-1", VerificationCode::new("4711"));
-        device.start(Duration::ZERO, &mut rng);
-        while let Some(bytes) = device.poll_transmit() {
-            lbs.handle_input(&bytes, Duration::ZERO, &mut rng, &mut directory);
-        }
+        // The device's first message only: the LBS answers, and waits.
+        let mut device = DeviceAuth::<Duration, _>::first(
+            params,
+            rng(seed + 1),
+            "SN-1",
+            VerificationCode::new("4711"),
+        );
+        device.start(Duration::ZERO);
+        Driver::new(Duration::ZERO).run(&mut [&mut device, &mut lbs], |from, bytes: Vec<u8>| {
+            (from == 0).then_some((1, bytes))
+        });
     }
     let mut now = Duration::ZERO;
     let mut outcomes = 0;
@@ -58,20 +61,19 @@ fuzz_target!(|data: &[u8]| {
         let len = usize::from(*op).min(rest.len());
         let (chunk, next) = rest.split_at(len);
         input = next;
-        if op % 17 == 0 {
-            now += Duration::from_secs(3);
-            lbs.handle_timeout(now);
-        } else {
-            lbs.handle_input(chunk, now, &mut rng, &mut directory);
+        match op % 17 {
+            0 => {
+                now += Duration::from_secs(3);
+                lbs.handle_timeout(now);
+            }
+            1 => lbs.handle_input(now, Input::PeerClosed),
+            _ => lbs.handle_input(now, Input::Data(chunk)),
         }
         while lbs.poll_transmit().is_some() {}
         while let Some(event) = lbs.poll_event() {
             if matches!(
                 event,
-                LbsAuthEvent::Refused(_)
-                    | LbsAuthEvent::Failed(_)
-                    | LbsAuthEvent::TimedOut
-                    | LbsAuthEvent::Redirected { .. }
+                LbsAuthEvent::Ended(_) | LbsAuthEvent::Redirected { .. }
             ) {
                 outcomes += 1;
             }

@@ -1,14 +1,16 @@
 //! Drives the device and LBS negotiation state machines with a sequence of
 //! arbitrary inputs: bytes from the peer, clock ticks, disconnects and
-//! reconnects, checking that neither panics and that outcomes are final.
+//! reconnects, checking that neither panics, that outcomes are final and
+//! that an ended machine sets no timer.
 #![no_main]
 
 use core::time::Duration;
 
+use iot_sansio::testing::{Driver, pair};
 use libfuzzer_sys::fuzz_target;
 use osap_proto::{
-    DeviceConfig, DeviceEvent, DeviceNegotiation, LbsConfig, LbsEvent, LbsNegotiation, Offer,
-    ProtocolGroup,
+    DeviceNegotiation, DeviceNegotiationConfig, DeviceNegotiationEvent, Input, LbsNegotiation,
+    LbsNegotiationConfig, LbsNegotiationEvent, Machine, Offer, ProtocolGroup,
 };
 
 fuzz_target!(|data: &[u8]| {
@@ -29,8 +31,9 @@ fuzz_target!(|data: &[u8]| {
         protocol_type: *c,
         group: ProtocolGroup::from_bits(d & 0x0f).unwrap_or(ProtocolGroup::ALL),
     }];
-    let mut device = DeviceNegotiation::<Duration>::new(DeviceConfig::new(offers));
-    let mut lbs = LbsNegotiation::<Duration>::new(LbsConfig::new(supported), Duration::ZERO);
+    let mut device = DeviceNegotiation::<Duration>::new(DeviceNegotiationConfig::new(offers));
+    let mut lbs =
+        LbsNegotiation::<Duration>::new(Duration::ZERO, LbsNegotiationConfig::new(supported));
     let mut now = Duration::ZERO;
     device.start(now);
     let mut device_done = false;
@@ -41,34 +44,36 @@ fuzz_target!(|data: &[u8]| {
         let (chunk, next) = tail.split_at(len);
         input = next;
         match op & 0x7 {
-            0 => device.handle_input(chunk, now),
-            1 => lbs.handle_input(chunk, now),
+            0 => device.handle_input(now, Input::Data(chunk)),
+            1 => lbs.handle_input(now, Input::Data(chunk)),
             2 => {
                 now += Duration::from_millis(u64::from(*op) * 100);
                 device.handle_timeout(now);
                 lbs.handle_timeout(now);
             }
-            3 => device.handle_disconnect(),
+            3 => device.handle_input(now, Input::PeerClosed),
             4 => device.reconnected(now),
+            5 => lbs.handle_input(now, Input::PeerClosed),
             _ => {
                 // Let the real peers talk.
-                while let Some(bytes) = device.poll_transmit() {
-                    lbs.handle_input(&bytes, now);
-                }
-                while let Some(bytes) = lbs.poll_transmit() {
-                    device.handle_input(&bytes, now);
-                }
+                Driver::new(now).run(&mut [&mut device, &mut lbs], pair(|_, _| {}));
             }
         }
         while let Some(event) = device.poll_event() {
-            let final_event = !matches!(event, DeviceEvent::Reconnect { .. });
+            let final_event = !matches!(event, DeviceNegotiationEvent::Reconnect { .. });
+            // A machine that has ended sets no timer.
+            if matches!(event, DeviceNegotiationEvent::Ended(_)) {
+                assert_eq!(device.poll_timeout(), None);
+            }
             assert!(!(device_done && final_event), "a second outcome: {event:?}");
             device_done |= final_event;
         }
         while let Some(event) = lbs.poll_event() {
             assert!(!lbs_done, "a second outcome: {event:?}");
             lbs_done = true;
-            let _: &LbsEvent = &event;
+            if matches!(event, LbsNegotiationEvent::Ended(_)) {
+                assert_eq!(lbs.poll_timeout(), None);
+            }
         }
     }
 });

@@ -205,10 +205,7 @@ impl<F: fmt::Display, R: fmt::Display> fmt::Display for End<F, R> {
     }
 }
 
-impl<F: fmt::Debug + fmt::Display, R: fmt::Debug + fmt::Display> core::error::Error
-    for End<F, R>
-{
-}
+impl<F: fmt::Debug + fmt::Display, R: fmt::Debug + fmt::Display> core::error::Error for End<F, R> {}
 
 /// The transmit queue and the event queue of a machine. The end of the
 /// session goes out once: after [`Outbox::end`], later ends are dropped.

@@ -161,7 +161,11 @@ impl<I: Instant> Driver<I> {
     }
 
     /// Moves the clock forward by `by` and fires the timers due.
-    pub fn advance<In: ?Sized, Out>(&mut self, by: Duration, nodes: &mut [&mut dyn Node<I, In, Out>]) {
+    pub fn advance<In: ?Sized, Out>(
+        &mut self,
+        by: Duration,
+        nodes: &mut [&mut dyn Node<I, In, Out>],
+    ) {
         let to = self.now + by;
         self.advance_to(to, nodes);
     }
@@ -179,7 +183,7 @@ impl<I: Instant> Driver<I> {
     }
 }
 
-/// A seeded ChaCha20 RNG, the deterministic randomness of the family's
+/// A seeded `ChaCha20` RNG, the deterministic randomness of the family's
 /// tests and documentation examples.
 #[must_use]
 pub fn rng(seed: u64) -> rand_chacha::ChaCha20Rng {

@@ -104,7 +104,10 @@ fn auth(control: &ControlFrame<'_>, key: Option<&[u8; 16]>) -> Option<Frame<'sta
     Some(Frame::Auth { frame, opened })
 }
 
-fn control<'a>(raw: RawFrame<'a>, key: Option<&[u8; 16]>) -> Result<Frame<'a>, osap_proto::Error> {
+fn control<'a>(
+    raw: RawFrame<'a>,
+    key: Option<&[u8; 16]>,
+) -> Result<Frame<'a>, osap_proto::FrameError> {
     let frame = ControlFrame::from_raw(raw)?;
     Ok(auth(&frame, key).unwrap_or(Frame::Control(frame)))
 }

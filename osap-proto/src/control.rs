@@ -17,7 +17,7 @@ use core::fmt;
 
 use bytes::BufMut;
 
-use crate::error::{Error, Reason};
+use crate::error::{FieldError, FrameError};
 use crate::frame::{FixedHeader, RawFrame, put_header, remaining_length_len};
 use crate::wire::{bytes_field, u8_field, u16_field};
 
@@ -99,9 +99,12 @@ impl From<Suite> for u8 {
 }
 
 impl TryFrom<u8> for Suite {
-    type Error = Error;
-    fn try_from(bit: u8) -> Result<Self, Error> {
-        Self::from_bit(bit).ok_or(Error::field("suite", Reason::OutOfRange(u32::from(bit))))
+    type Error = FrameError;
+    fn try_from(bit: u8) -> Result<Self, FrameError> {
+        Self::from_bit(bit).ok_or(FrameError::field(
+            "suite",
+            FieldError::OutOfRange(u32::from(bit)),
+        ))
     }
 }
 
@@ -122,12 +125,12 @@ impl ProtocolGroup {
     ///
     /// # Errors
     ///
-    /// [`Reason::ReservedBits`] for bits above the low four.
-    pub fn from_bits(bits: u8) -> Result<Self, Error> {
+    /// [`FieldError::ReservedBits`] for bits above the low four.
+    pub fn from_bits(bits: u8) -> Result<Self, FrameError> {
         if bits & 0xf0 != 0 {
-            return Err(Error::field(
+            return Err(FrameError::field(
                 "protocol group",
-                Reason::ReservedBits(bits & 0xf0),
+                FieldError::ReservedBits(bits & 0xf0),
             ));
         }
         Ok(Self(bits))
@@ -201,8 +204,8 @@ impl From<ProtocolGroup> for u8 {
 }
 
 impl TryFrom<u8> for ProtocolGroup {
-    type Error = Error;
-    fn try_from(bits: u8) -> Result<Self, Error> {
+    type Error = FrameError;
+    fn try_from(bits: u8) -> Result<Self, FrameError> {
         Self::from_bits(bits)
     }
 }
@@ -235,17 +238,17 @@ impl ControlFlags {
     /// # Errors
     ///
     /// When bit 0 is clear or a bit above the low four is set.
-    pub fn from_bits(bits: u8) -> Result<Self, Error> {
+    pub fn from_bits(bits: u8) -> Result<Self, FrameError> {
         if bits & 0xf0 != 0 {
-            return Err(Error::field(
+            return Err(FrameError::field(
                 "control flags",
-                Reason::OutOfRange(u32::from(bits)),
+                FieldError::OutOfRange(u32::from(bits)),
             ));
         }
         if bits & 0x1 == 0 {
-            return Err(Error::field(
+            return Err(FrameError::field(
                 "control flags",
-                Reason::Invalid("bit 0 must be set"),
+                FieldError::Invalid("bit 0 must be set"),
             ));
         }
         Ok(Self(bits))
@@ -277,8 +280,8 @@ impl From<ControlFlags> for u8 {
 }
 
 impl TryFrom<u8> for ControlFlags {
-    type Error = Error;
-    fn try_from(bits: u8) -> Result<Self, Error> {
+    type Error = FrameError;
+    fn try_from(bits: u8) -> Result<Self, FrameError> {
         Self::from_bits(bits)
     }
 }
@@ -301,7 +304,7 @@ impl TryFrom<u8> for ControlFlags {
 /// frame.encode(&mut wire)?;
 /// assert_eq!(wire, [0x11, 0x0b, 0x01, 0x0f, 0x00, 0x07, 0x01, 0x01, 0x00, b't', b'x', b'-', b'1']);
 /// assert_eq!(ControlFrame::parse(&wire)?, frame);
-/// # Ok::<(), osap_proto::Error>(())
+/// # Ok::<(), osap_proto::FrameError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -331,7 +334,7 @@ impl<'a> ControlFrame<'a> {
     ///
     /// The framing errors of [`RawFrame::parse`] and those of
     /// [`ControlFrame::from_raw`].
-    pub fn parse(input: &'a [u8]) -> Result<Self, Error> {
+    pub fn parse(input: &'a [u8]) -> Result<Self, FrameError> {
         Self::from_raw(RawFrame::parse(input)?)
     }
 
@@ -339,11 +342,11 @@ impl<'a> ControlFrame<'a> {
     ///
     /// # Errors
     ///
-    /// [`Error::UnknownType`] for type 0; a malformed control flags, protocol
+    /// [`FrameError::UnknownType`] for type 0; a malformed control flags, protocol
     /// group, LEN (below 3, or past the frame) or truncated field.
-    pub fn from_raw(raw: RawFrame<'a>) -> Result<Self, Error> {
+    pub fn from_raw(raw: RawFrame<'a>) -> Result<Self, FrameError> {
         if raw.header.kind == 0 {
-            return Err(Error::UnknownType(0));
+            return Err(FrameError::UnknownType(0));
         }
         let flags = ControlFlags::from_bits(raw.header.flags)?;
         let (rest, protocol_type) = u8_field(raw.body, "protocol type")?;
@@ -351,9 +354,9 @@ impl<'a> ControlFrame<'a> {
         let protocol_group = ProtocolGroup::from_bits(group)?;
         let (rest, len) = u16_field(rest, "general payload length")?;
         if len < 3 {
-            return Err(Error::field(
+            return Err(FrameError::field(
                 "general payload length",
-                Reason::Invalid("must cover the 3-byte PROTOCOL-VERSION"),
+                FieldError::Invalid("must cover the 3-byte PROTOCOL-VERSION"),
             ));
         }
         let (application, general) = bytes_field(rest, usize::from(len), "general payload")?;
@@ -364,7 +367,7 @@ impl<'a> ControlFrame<'a> {
                 high: *high,
                 low: *low,
             },
-            _ => return Err(Error::field("protocol version", Reason::Truncated)),
+            _ => return Err(FrameError::field("protocol version", FieldError::Truncated)),
         };
         Ok(Self {
             kind: raw.header.kind,
@@ -394,12 +397,15 @@ impl<'a> ControlFrame<'a> {
     ///
     /// A kind outside 1 to 15, a general payload over 65,535 bytes, or a
     /// frame over the MQTT maximum.
-    pub fn encode(&self, out: &mut impl BufMut) -> Result<(), Error> {
+    pub fn encode(&self, out: &mut impl BufMut) -> Result<(), FrameError> {
         if !(1..=15).contains(&self.kind) {
-            return Err(Error::UnknownType(self.kind));
+            return Err(FrameError::UnknownType(self.kind));
         }
         let general = u16::try_from(3 + self.content.len()).map_err(|_| {
-            Error::field("general payload", Reason::TooLong(3 + self.content.len()))
+            FrameError::field(
+                "general payload",
+                FieldError::TooLong(3 + self.content.len()),
+            )
         })?;
         let header = FixedHeader {
             kind: self.kind,
@@ -428,18 +434,42 @@ impl<'a> ControlFrame<'a> {
 
 /// The control message types of the negotiation (section 5, Figures 1
 /// and 2).
-pub mod negotiation_kind {
-    /// Negotiation request, device to LBS.
-    pub const REQUEST: u8 = 0x1;
-    /// Negotiation response, LBS to device.
-    pub const RESPONSE: u8 = 0x2;
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum NegotiationKind {
+    /// 0x1: negotiation request, device to LBS.
+    Request,
+    /// 0x2: negotiation response, LBS to device.
+    Response,
+}
+
+impl NegotiationKind {
+    /// The control message type on the wire.
+    #[must_use]
+    pub const fn code(self) -> u8 {
+        match self {
+            Self::Request => 0x1,
+            Self::Response => 0x2,
+        }
+    }
+
+    /// The kind with this control message type, if any.
+    #[must_use]
+    pub const fn from_code(code: u8) -> Option<Self> {
+        match code {
+            0x1 => Some(Self::Request),
+            0x2 => Some(Self::Response),
+            _ => None,
+        }
+    }
 }
 
 /// A negotiation request or response (section 5): a control frame of type
 /// 0x1 or 0x2 with an empty application payload.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct Negotiation<'a> {
+pub struct NegotiationMessage<'a> {
     /// The control flags; bit 1 asks for (request) or grants (response) the
     /// ECDH key mode for the authentication that follows.
     pub flags: ControlFlags,
@@ -456,12 +486,12 @@ pub struct Negotiation<'a> {
     pub transaction: Cow<'a, [u8]>,
 }
 
-impl<'a> Negotiation<'a> {
+impl<'a> NegotiationMessage<'a> {
     /// The control frame of type `kind` carrying this negotiation.
     #[must_use]
-    pub fn to_frame(&self, kind: u8) -> ControlFrame<'_> {
+    pub fn to_frame(&self, kind: NegotiationKind) -> ControlFrame<'_> {
         ControlFrame {
-            kind,
+            kind: kind.code(),
             flags: self.flags,
             protocol_type: self.protocol_type,
             protocol_group: self.protocol_group,
@@ -475,14 +505,17 @@ impl<'a> Negotiation<'a> {
     ///
     /// # Errors
     ///
-    /// [`Error::UnknownType`] for another type, or an application payload
+    /// [`FrameError::UnknownType`] for another type, or an application payload
     /// that is not empty.
-    pub fn from_frame(frame: ControlFrame<'a>, kind: u8) -> Result<Self, Error> {
-        if frame.kind != kind {
-            return Err(Error::UnknownType(frame.kind));
+    pub fn from_frame(frame: ControlFrame<'a>, kind: NegotiationKind) -> Result<Self, FrameError> {
+        if frame.kind != kind.code() {
+            return Err(FrameError::UnknownType(frame.kind));
         }
         if !frame.application.is_empty() {
-            return Err(Error::field("application payload", Reason::TrailingBytes));
+            return Err(FrameError::field(
+                "application payload",
+                FieldError::TrailingBytes,
+            ));
         }
         Ok(Self {
             flags: frame.flags,

@@ -3,7 +3,7 @@
 use alloc::vec::Vec;
 
 use crate::control::ControlFrame;
-use crate::error::Error;
+use crate::error::FrameError;
 use crate::frame::{HeaderStatus, MAX_HEADER_LEN, RawFrame, read_header};
 
 /// The default maximum frame size: 64 KiB, fixed header included.
@@ -93,10 +93,10 @@ impl FrameDecoder {
         !self.consumed && !self.buf.is_empty()
     }
 
-    fn check(&self, header_len: usize, body_len: usize) -> Result<usize, Error> {
+    fn check(&self, header_len: usize, body_len: usize) -> Result<usize, FrameError> {
         let len = header_len + body_len;
         if len > self.max_frame_len {
-            return Err(Error::FrameTooLarge {
+            return Err(FrameError::FrameTooLarge {
                 len,
                 max: self.max_frame_len,
             });
@@ -110,13 +110,13 @@ impl FrameDecoder {
     ///
     /// # Errors
     ///
-    /// [`Error::FrameTooLarge`], [`Error::RemainingLengthOverflow`] and
-    /// [`Error::NonMinimalLength`]. After an error the stream cannot be
+    /// [`FrameError::FrameTooLarge`], [`FrameError::RemainingLengthOverflow`] and
+    /// [`FrameError::NonMinimalLength`]. After an error the stream cannot be
     /// resynchronized: close the connection.
     pub fn decode<'a>(
         &'a mut self,
         input: &'a [u8],
-    ) -> Result<(usize, Option<RawFrame<'a>>), Error> {
+    ) -> Result<(usize, Option<RawFrame<'a>>), FrameError> {
         if self.consumed {
             self.buf.clear();
             self.frame_len = None;
@@ -186,7 +186,7 @@ impl FrameDecoder {
     /// which says whether to go on (`Ok(true)`) or stop (`Ok(false)`, the
     /// rest of `data` is left unread). Stops at the first decoding, parsing
     /// or handling error and returns it.
-    pub(crate) fn feed_control<E: From<Error>>(
+    pub(crate) fn feed_control<E: From<FrameError>>(
         &mut self,
         mut data: &[u8],
         mut handle: impl FnMut(&ControlFrame<'_>) -> Result<bool, E>,
@@ -221,7 +221,7 @@ mod tests {
         // 0x30 with remaining length 268,435,455.
         assert_eq!(
             d.decode(&[0x30, 0xff, 0xff, 0xff, 0x7f]),
-            Err(Error::FrameTooLarge {
+            Err(FrameError::FrameTooLarge {
                 len: 268_435_460,
                 max: 1024
             })
@@ -234,7 +234,7 @@ mod tests {
         }
         assert!(matches!(
             d.decode(&[0x7f]),
-            Err(Error::FrameTooLarge { .. })
+            Err(FrameError::FrameTooLarge { .. })
         ));
         assert!(d.buf.capacity() < 64);
     }
@@ -260,11 +260,14 @@ mod tests {
     fn header_errors_stop_the_stream() {
         let mut d = FrameDecoder::new(1024);
         assert_eq!(d.decode(&[0x30, 0x80]).unwrap(), (2, None));
-        assert_eq!(d.decode(&[0x00]), Err(Error::NonMinimalLength { value: 0 }));
+        assert_eq!(
+            d.decode(&[0x00]),
+            Err(FrameError::NonMinimalLength { value: 0 })
+        );
         let mut d = FrameDecoder::new(1024);
         assert_eq!(
             d.decode(&[0x30, 0x80, 0x80, 0x80, 0x80]),
-            Err(Error::RemainingLengthOverflow)
+            Err(FrameError::RemainingLengthOverflow)
         );
     }
 }

@@ -5,7 +5,7 @@ use core::fmt;
 /// What is wrong with one field of a frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum Reason {
+pub enum FieldError {
     /// The frame ends before the field does.
     Truncated,
     /// Bytes remain after the last field of a frame that has no payload
@@ -25,7 +25,7 @@ pub enum Reason {
     TooLong(usize),
 }
 
-impl fmt::Display for Reason {
+impl fmt::Display for FieldError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Truncated => f.write_str("truncated"),
@@ -43,7 +43,7 @@ impl fmt::Display for Reason {
 /// Why bytes are not a valid frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum Error {
+pub enum FrameError {
     /// The remaining length continues past its fourth byte (section 4:
     /// the fixed header is 2 to 5 bytes).
     #[error("remaining length continues past four bytes")]
@@ -86,21 +86,21 @@ pub enum Error {
         /// The field.
         field: &'static str,
         /// What is wrong with it.
-        reason: Reason,
+        reason: FieldError,
     },
 }
 
-impl Error {
-    pub(crate) fn field(field: &'static str, reason: Reason) -> Self {
+impl FrameError {
+    pub(crate) fn field(field: &'static str, reason: FieldError) -> Self {
         Self::Malformed { field, reason }
     }
 }
 
 /// Nom reports where it stopped; the codec only needs to know that a field
 /// ran out, and names the field itself.
-impl<I> nom::error::ParseError<I> for Error {
+impl<I> nom::error::ParseError<I> for FrameError {
     fn from_error_kind(_input: I, _kind: nom::error::ErrorKind) -> Self {
-        Self::field("frame", Reason::Truncated)
+        Self::field("frame", FieldError::Truncated)
     }
 
     fn append(_input: I, _kind: nom::error::ErrorKind, other: Self) -> Self {

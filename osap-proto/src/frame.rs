@@ -4,7 +4,7 @@
 
 use bytes::BufMut;
 
-use crate::error::Error;
+use crate::error::FrameError;
 
 /// The largest remaining length four bytes can encode (MQTT 3.1.1 section
 /// 2.2.3): 268,435,455.
@@ -56,12 +56,12 @@ pub fn remaining_length_len(len: u32) -> usize {
 ///
 /// # Errors
 ///
-/// [`Error::FrameTooLarge`] when `len` exceeds [`MAX_REMAINING_LENGTH`].
-pub fn put_remaining_length(out: &mut impl BufMut, len: usize) -> Result<(), Error> {
+/// [`FrameError::FrameTooLarge`] when `len` exceeds [`MAX_REMAINING_LENGTH`].
+pub fn put_remaining_length(out: &mut impl BufMut, len: usize) -> Result<(), FrameError> {
     let mut value = u32::try_from(len)
         .ok()
         .filter(|&v| v <= MAX_REMAINING_LENGTH)
-        .ok_or(Error::FrameTooLarge {
+        .ok_or(FrameError::FrameTooLarge {
             len,
             max: MAX_REMAINING_LENGTH as usize,
         })?;
@@ -98,8 +98,8 @@ pub enum HeaderStatus {
 ///
 /// # Errors
 ///
-/// [`Error::RemainingLengthOverflow`] and [`Error::NonMinimalLength`].
-pub fn read_header(input: &[u8]) -> Result<HeaderStatus, Error> {
+/// [`FrameError::RemainingLengthOverflow`] and [`FrameError::NonMinimalLength`].
+pub fn read_header(input: &[u8]) -> Result<HeaderStatus, FrameError> {
     let Some((&first, rest)) = input.split_first() else {
         return Ok(HeaderStatus::Partial(2));
     };
@@ -112,7 +112,7 @@ pub fn read_header(input: &[u8]) -> Result<HeaderStatus, Error> {
         if byte & 0x80 == 0 {
             let used = i + 1;
             if used > 1 && byte == 0 {
-                return Err(Error::NonMinimalLength { value });
+                return Err(FrameError::NonMinimalLength { value });
             }
             return Ok(HeaderStatus::Complete {
                 header: FixedHeader::from_byte(first),
@@ -121,7 +121,7 @@ pub fn read_header(input: &[u8]) -> Result<HeaderStatus, Error> {
             });
         }
     }
-    Err(Error::RemainingLengthOverflow)
+    Err(FrameError::RemainingLengthOverflow)
 }
 
 /// One frame: its fixed header and its body, borrowed from the input.
@@ -141,13 +141,13 @@ impl<'a> RawFrame<'a> {
     ///
     /// # Errors
     ///
-    /// [`Error::Incomplete`] when the input ends early, [`Error::TrailingData`]
+    /// [`FrameError::Incomplete`] when the input ends early, [`FrameError::TrailingData`]
     /// when bytes follow the frame, and the errors of [`read_header`].
-    pub fn parse(input: &'a [u8]) -> Result<Self, Error> {
+    pub fn parse(input: &'a [u8]) -> Result<Self, FrameError> {
         let (frame, len) = Self::parse_prefix(input)?;
         match input.len() - len {
             0 => Ok(frame),
-            extra => Err(Error::TrailingData { extra }),
+            extra => Err(FrameError::TrailingData { extra }),
         }
     }
 
@@ -156,10 +156,10 @@ impl<'a> RawFrame<'a> {
     ///
     /// # Errors
     ///
-    /// As [`RawFrame::parse`], without [`Error::TrailingData`].
-    pub fn parse_prefix(input: &'a [u8]) -> Result<(Self, usize), Error> {
+    /// As [`RawFrame::parse`], without [`FrameError::TrailingData`].
+    pub fn parse_prefix(input: &'a [u8]) -> Result<(Self, usize), FrameError> {
         match read_header(input)? {
-            HeaderStatus::Partial(needed) => Err(Error::Incomplete { needed }),
+            HeaderStatus::Partial(needed) => Err(FrameError::Incomplete { needed }),
             HeaderStatus::Complete {
                 header,
                 header_len,
@@ -168,7 +168,7 @@ impl<'a> RawFrame<'a> {
                 let total = header_len + body_len;
                 match input.get(header_len..total) {
                     Some(body) => Ok((Self { header, body }, total)),
-                    None => Err(Error::Incomplete {
+                    None => Err(FrameError::Incomplete {
                         needed: total - input.len(),
                     }),
                 }
@@ -187,9 +187,9 @@ impl<'a> RawFrame<'a> {
     ///
     /// # Errors
     ///
-    /// [`Error::FrameTooLarge`] when the body exceeds
+    /// [`FrameError::FrameTooLarge`] when the body exceeds
     /// [`MAX_REMAINING_LENGTH`].
-    pub fn encode(&self, out: &mut impl BufMut) -> Result<(), Error> {
+    pub fn encode(&self, out: &mut impl BufMut) -> Result<(), FrameError> {
         put_header(out, self.header, self.body.len())?;
         out.put_slice(self.body);
         Ok(())
@@ -200,14 +200,14 @@ impl<'a> RawFrame<'a> {
 ///
 /// # Errors
 ///
-/// [`Error::FrameTooLarge`] when `body_len` exceeds [`MAX_REMAINING_LENGTH`].
+/// [`FrameError::FrameTooLarge`] when `body_len` exceeds [`MAX_REMAINING_LENGTH`].
 pub fn put_header(
     out: &mut impl BufMut,
     header: FixedHeader,
     body_len: usize,
-) -> Result<(), Error> {
+) -> Result<(), FrameError> {
     if body_len > MAX_REMAINING_LENGTH as usize {
-        return Err(Error::FrameTooLarge {
+        return Err(FrameError::FrameTooLarge {
             len: body_len,
             max: MAX_REMAINING_LENGTH as usize,
         });
@@ -260,7 +260,7 @@ mod tests {
         let mut out = Vec::new();
         assert_eq!(
             put_remaining_length(&mut out, 268_435_456),
-            Err(Error::FrameTooLarge {
+            Err(FrameError::FrameTooLarge {
                 len: 268_435_456,
                 max: 268_435_455
             })
@@ -271,15 +271,15 @@ mod tests {
     fn header_errors() {
         assert_eq!(
             read_header(&[0x30, 0xff, 0xff, 0xff, 0xff]),
-            Err(Error::RemainingLengthOverflow)
+            Err(FrameError::RemainingLengthOverflow)
         );
         assert_eq!(
             read_header(&[0x30, 0x80, 0x00]),
-            Err(Error::NonMinimalLength { value: 0 })
+            Err(FrameError::NonMinimalLength { value: 0 })
         );
         assert_eq!(
             read_header(&[0x30, 0xff, 0x80, 0x00]),
-            Err(Error::NonMinimalLength { value: 127 })
+            Err(FrameError::NonMinimalLength { value: 127 })
         );
         assert_eq!(read_header(&[]), Ok(HeaderStatus::Partial(2)));
         assert_eq!(read_header(&[0x30]), Ok(HeaderStatus::Partial(1)));
@@ -290,11 +290,11 @@ mod tests {
     fn raw_frame_errors() {
         assert_eq!(
             RawFrame::parse(&[0xc0, 0x02, 0x00]),
-            Err(Error::Incomplete { needed: 1 })
+            Err(FrameError::Incomplete { needed: 1 })
         );
         assert_eq!(
             RawFrame::parse(&[0xc0, 0x00, 0x00]),
-            Err(Error::TrailingData { extra: 1 })
+            Err(FrameError::TrailingData { extra: 1 })
         );
         let frame = RawFrame::parse(&[0xc0, 0x00]).unwrap();
         assert_eq!(frame.header, FixedHeader { kind: 12, flags: 0 });

@@ -50,7 +50,7 @@
 //! // A PINGREQ on the DAS channel.
 //! let (_, frame) = decoder.decode(&[0xc0, 0x00])?;
 //! assert_eq!(Packet::from_raw(frame.unwrap())?, Packet::PingReq);
-//! # Ok::<(), osap_proto::Error>(())
+//! # Ok::<(), osap_proto::FrameError>(())
 //! ```
 //!
 //! Choices the draft leaves open (byte layouts, flags, the meaning of the
@@ -76,21 +76,27 @@ mod mqtt;
 mod negotiation;
 mod wire;
 
+pub use auth::{
+    AuthConfig, AuthEnd, AuthError, AuthRefusal, DeviceAuth, DeviceAuthEvent, DeviceDirectory,
+    LbsAuth, LbsAuthEvent,
+};
 pub use control::{
-    ControlFlags, ControlFrame, Negotiation, ProtocolGroup, ProtocolVersion, Suite,
-    negotiation_kind,
+    ControlFlags, ControlFrame, NegotiationKind, NegotiationMessage, ProtocolGroup,
+    ProtocolVersion, Suite,
 };
 pub use decoder::{DEFAULT_MAX_FRAME_LEN, FrameDecoder};
-pub use error::{Error, Reason};
+pub use error::{FieldError, FrameError};
 pub use frame::{
     FixedHeader, HeaderStatus, MAX_HEADER_LEN, MAX_REMAINING_LENGTH, RawFrame, put_header,
     put_remaining_length, read_header, remaining_length_len,
 };
+pub use iot_sansio::{End, Input, Instant, Machine};
 pub use mqtt::{
-    ConnAck, Connect, ConnectReturnCode, Delivery, Packet, PacketId, Password, Publish, QoS,
-    ReturnCodes, SubAck, Subscribe, SubscribeReturnCode, TopicFilters, Unsubscribe, Will,
+    ConnAck, Connect, ConnectReturnCode, Delivery, Packet, PacketId, PacketType, Password, Publish,
+    QoS, ReturnCodes, SubAck, Subscribe, SubscribeReturnCode, TopicFilters, Unsubscribe, Will,
 };
 pub use negotiation::{
-    DeviceConfig, DeviceEvent, DeviceNegotiation, GiveUpReason, LbsConfig, LbsEvent,
-    LbsNegotiation, NegotiationError, Offer, SecurityRanking,
+    DeviceNegotiation, DeviceNegotiationConfig, DeviceNegotiationEvent, LbsNegotiation,
+    LbsNegotiationConfig, LbsNegotiationEvent, NegotiationEnd, NegotiationError,
+    NegotiationRefusal, Offer, SecurityRanking,
 };

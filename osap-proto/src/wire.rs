@@ -6,37 +6,40 @@ use nom::IResult;
 use nom::bytes::complete::take;
 use nom::number::complete::{be_u8, be_u16};
 
-use crate::error::{Error, Reason};
+use crate::error::{FieldError, FrameError};
 
 /// The input of every field parser: the rest of a frame's body.
 pub(crate) type In<'a> = &'a [u8];
 
 /// The result of every field parser.
-pub(crate) type Res<'a, T> = IResult<In<'a>, T, Error>;
+pub(crate) type Res<'a, T> = IResult<In<'a>, T, FrameError>;
 
 /// Turns a nom error into the named field's error.
-fn named<'a, T>(field: &'static str, res: Res<'a, T>) -> Result<(In<'a>, T), Error> {
+fn named<'a, T>(field: &'static str, res: Res<'a, T>) -> Result<(In<'a>, T), FrameError> {
     res.map_err(|e| match e {
-        nom::Err::Error(Error::Malformed {
+        nom::Err::Error(FrameError::Malformed {
             field: "frame",
             reason,
         })
-        | nom::Err::Failure(Error::Malformed {
+        | nom::Err::Failure(FrameError::Malformed {
             field: "frame",
             reason,
-        }) => Error::field(field, reason),
+        }) => FrameError::field(field, reason),
         nom::Err::Error(e) | nom::Err::Failure(e) => e,
-        nom::Err::Incomplete(_) => Error::field(field, Reason::Truncated),
+        nom::Err::Incomplete(_) => FrameError::field(field, FieldError::Truncated),
     })
 }
 
 /// Reads one byte.
-pub(crate) fn u8_field<'a>(input: In<'a>, field: &'static str) -> Result<(In<'a>, u8), Error> {
+pub(crate) fn u8_field<'a>(input: In<'a>, field: &'static str) -> Result<(In<'a>, u8), FrameError> {
     named(field, be_u8(input))
 }
 
 /// Reads a big-endian `u16`.
-pub(crate) fn u16_field<'a>(input: In<'a>, field: &'static str) -> Result<(In<'a>, u16), Error> {
+pub(crate) fn u16_field<'a>(
+    input: In<'a>,
+    field: &'static str,
+) -> Result<(In<'a>, u16), FrameError> {
     named(field, be_u16(input))
 }
 
@@ -45,7 +48,7 @@ pub(crate) fn bytes_field<'a>(
     input: In<'a>,
     len: usize,
     field: &'static str,
-) -> Result<(In<'a>, &'a [u8]), Error> {
+) -> Result<(In<'a>, &'a [u8]), FrameError> {
     named(field, take(len)(input))
 }
 
@@ -54,39 +57,43 @@ pub(crate) fn bytes_field<'a>(
 pub(crate) fn prefixed<'a>(
     input: In<'a>,
     field: &'static str,
-) -> Result<(In<'a>, &'a [u8]), Error> {
+) -> Result<(In<'a>, &'a [u8]), FrameError> {
     let (input, len) = u16_field(input, field)?;
     bytes_field(input, usize::from(len), field)
 }
 
 /// Checks that text is a valid MQTT string: UTF-8 without U+0000.
-pub(crate) fn check_str<'a>(bytes: &'a [u8], field: &'static str) -> Result<&'a str, Error> {
-    let text = core::str::from_utf8(bytes).map_err(|_| Error::field(field, Reason::InvalidUtf8))?;
+pub(crate) fn check_str<'a>(bytes: &'a [u8], field: &'static str) -> Result<&'a str, FrameError> {
+    let text = core::str::from_utf8(bytes)
+        .map_err(|_| FrameError::field(field, FieldError::InvalidUtf8))?;
     if text.contains('\0') {
-        return Err(Error::field(field, Reason::NullCharacter));
+        return Err(FrameError::field(field, FieldError::NullCharacter));
     }
     Ok(text)
 }
 
 /// Reads a length-prefixed UTF-8 string.
-pub(crate) fn string<'a>(input: In<'a>, field: &'static str) -> Result<(In<'a>, &'a str), Error> {
+pub(crate) fn string<'a>(
+    input: In<'a>,
+    field: &'static str,
+) -> Result<(In<'a>, &'a str), FrameError> {
     let (input, bytes) = prefixed(input, field)?;
     Ok((input, check_str(bytes, field)?))
 }
 
 /// Refuses bytes left over after the last field.
-pub(crate) fn end(input: In<'_>, field: &'static str) -> Result<(), Error> {
+pub(crate) fn end(input: In<'_>, field: &'static str) -> Result<(), FrameError> {
     if input.is_empty() {
         Ok(())
     } else {
-        Err(Error::field(field, Reason::TrailingBytes))
+        Err(FrameError::field(field, FieldError::TrailingBytes))
     }
 }
 
 /// The length of a field with a `u16` length prefix, checked.
-pub(crate) fn prefixed_len(len: usize, field: &'static str) -> Result<usize, Error> {
+pub(crate) fn prefixed_len(len: usize, field: &'static str) -> Result<usize, FrameError> {
     if len > usize::from(u16::MAX) {
-        return Err(Error::field(field, Reason::TooLong(len)));
+        return Err(FrameError::field(field, FieldError::TooLong(len)));
     }
     Ok(2 + len)
 }

@@ -6,14 +6,14 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use iot_sansio::testing::{Driver, pair, rng};
 use osap_proto::auth::{
-    AuthError, AuthFrame, AuthMessage, AuthParams, DeviceAuth, DeviceAuthEvent, DeviceDirectory,
-    LbsAuth, LbsAuthEvent, RefusalReason, auth_kind,
+    AuthConfig, AuthError, AuthFrame, AuthKind, AuthMessage, AuthRefusal, DeviceAuth,
+    DeviceAuthEvent, DeviceDirectory, LbsAuth, LbsAuthEvent,
 };
 use osap_proto::crypto::{CryptoError, MasterKey, SessionKey, VerificationCode};
-use osap_proto::{ControlFrame, Error, Suite};
+use osap_proto::{ControlFrame, End, FrameError, Input, Machine, Suite};
 use rand_chacha::ChaCha20Rng;
-use rand_core::SeedableRng;
 
 const T0: Duration = Duration::ZERO;
 
@@ -48,44 +48,56 @@ impl DeviceDirectory for Directory {
     }
 }
 
+type Device = DeviceAuth<Duration, ChaCha20Rng>;
+type Lbs = LbsAuth<Duration, ChaCha20Rng, Directory>;
+
 struct Run {
-    device: DeviceAuth<Duration>,
-    lbs: LbsAuth<Duration>,
-    rng: ChaCha20Rng,
-    directory: Directory,
+    device: Device,
+    lbs: Lbs,
 }
 
 impl Run {
     fn first(suite: Suite, code: &str, directory: Directory, seed: u64) -> Self {
-        let params = AuthParams::new(1, suite);
+        let params = AuthConfig::new(1, suite);
         Self {
-            device: DeviceAuth::first(params.clone(), "SN-0001", VerificationCode::new(code)),
-            lbs: LbsAuth::new(params, T0),
-            rng: ChaCha20Rng::seed_from_u64(seed),
-            directory,
+            device: DeviceAuth::first(
+                params.clone(),
+                rng(seed),
+                "SN-0001",
+                VerificationCode::new(code),
+            ),
+            lbs: LbsAuth::new(T0, params, rng(seed + 1000), directory),
         }
+    }
+
+    /// A reauthentication on a new connection to an LBS with `directory`.
+    fn again(devid: String, master: MasterKey, directory: Directory, seed: u64) -> Self {
+        let params = AuthConfig::new(1, Suite::Aes128Gcm);
+        Self {
+            device: DeviceAuth::reauthenticate(params.clone(), rng(seed), devid, master),
+            lbs: LbsAuth::new(T0, params, rng(seed + 1000), directory),
+        }
+    }
+
+    /// Moves frames both ways until nothing moves; returns every frame
+    /// with its sender (0 the device, 1 the LBS).
+    fn pump_all(&mut self) -> Vec<(usize, Vec<u8>)> {
+        let mut frames = Vec::new();
+        Driver::new(T0).run(
+            &mut [&mut self.device, &mut self.lbs],
+            pair(|from, bytes: &Vec<u8>| frames.push((from, bytes.clone()))),
+        );
+        frames
     }
 
     /// Moves frames both ways until nothing moves; returns every frame
     /// the LBS sent.
     fn pump(&mut self) -> Vec<Vec<u8>> {
-        let mut from_lbs = Vec::new();
-        loop {
-            let mut moved = false;
-            while let Some(bytes) = self.device.poll_transmit() {
-                self.lbs
-                    .handle_input(&bytes, T0, &mut self.rng, &mut self.directory);
-                moved = true;
-            }
-            while let Some(bytes) = self.lbs.poll_transmit() {
-                self.device.handle_input(&bytes, T0, &mut self.rng);
-                from_lbs.push(bytes);
-                moved = true;
-            }
-            if !moved {
-                return from_lbs;
-            }
-        }
+        self.pump_all()
+            .into_iter()
+            .filter(|(from, _)| *from == 1)
+            .map(|(_, b)| b)
+            .collect()
     }
 
     fn device_events(&mut self) -> Vec<DeviceAuthEvent> {
@@ -101,7 +113,7 @@ impl Run {
 /// sessionkey as the device saw them.
 fn first_authentication(suite: Suite) -> (Run, String, MasterKey, SessionKey) {
     let mut run = Run::first(suite, "4711", Directory::with_device("SN-0001", "4711"), 1);
-    run.device.start(T0, &mut run.rng);
+    run.device.start(T0);
     run.pump();
     let events = run.device_events();
     let [
@@ -129,7 +141,7 @@ fn first_authentication(suite: Suite) -> (Run, String, MasterKey, SessionKey) {
             session_key: session.clone()
         }
     );
-    assert_eq!(run.directory.keys.get(devid), Some(master_key));
+    assert_eq!(run.lbs.directory().keys.get(devid), Some(master_key));
     assert!(
         matches!(&lbs[2], LbsAuthEvent::Redirected { address, .. } if address == "das-3.example.net:8883")
     );
@@ -149,14 +161,12 @@ fn figure_3_first_authentication_with_every_suite() {
 fn figure_4_refresh_after_disconnect() {
     let (run, devid, master, first_session) = first_authentication(Suite::Aes128Gcm);
     // The connection drops; the device comes back on a new one.
-    let params = AuthParams::new(1, Suite::Aes128Gcm);
-    let mut again = Run {
-        device: DeviceAuth::reauthenticate(params.clone(), devid.clone(), master),
-        lbs: LbsAuth::new(params, T0),
-        rng: ChaCha20Rng::seed_from_u64(2),
-        directory: run.directory,
+    let directory = Directory {
+        codes: HashMap::new(),
+        keys: run.lbs.directory().keys.clone(),
     };
-    again.device.start(T0, &mut again.rng);
+    let mut again = Run::again(devid.clone(), master, directory, 2);
+    again.device.start(T0);
     again.pump();
     let events = again.device_events();
     let [
@@ -179,29 +189,24 @@ fn figure_4_refresh_after_disconnect() {
 #[test]
 fn refresh_with_an_unknown_devid_or_wrong_masterkey_is_refused() {
     let (run, devid, _, _) = first_authentication(Suite::Aes128Gcm);
-    let params = AuthParams::new(1, Suite::Aes128Gcm);
     for (id, key) in [
         (devid, MasterKey::from_bytes([9; 16])),
         ("devid-nobody".to_owned(), MasterKey::from_bytes([9; 16])),
     ] {
-        let mut again = Run {
-            device: DeviceAuth::reauthenticate(params.clone(), id, key),
-            lbs: LbsAuth::new(params.clone(), T0),
-            rng: ChaCha20Rng::seed_from_u64(3),
-            directory: Directory {
-                codes: HashMap::new(),
-                keys: run.directory.keys.clone(),
-            },
+        let directory = Directory {
+            codes: HashMap::new(),
+            keys: run.lbs.directory().keys.clone(),
         };
-        again.device.start(T0, &mut again.rng);
+        let mut again = Run::again(id, key, directory, 3);
+        again.device.start(T0);
         again.pump();
         assert_eq!(
             again.device_events(),
-            [DeviceAuthEvent::Failed(AuthError::Refused)]
+            [DeviceAuthEvent::Ended(End::Refused(AuthRefusal::ByLbs))]
         );
         assert_eq!(
             again.lbs_events(),
-            [LbsAuthEvent::Refused(RefusalReason::BadProof)]
+            [LbsAuthEvent::Ended(End::Refused(AuthRefusal::BadProof))]
         );
     }
 }
@@ -214,7 +219,7 @@ fn wrong_code_and_unknown_serial_look_the_same_to_the_device() {
         Directory::with_device("SN-0001", "4711"),
         5,
     );
-    wrong.device.start(T0, &mut wrong.rng);
+    wrong.device.start(T0);
     let wrong_bytes = wrong.pump();
     let mut unknown = Run::first(
         Suite::Aes128Gcm,
@@ -222,7 +227,7 @@ fn wrong_code_and_unknown_serial_look_the_same_to_the_device() {
         Directory::with_device("SN-9999", "4711"),
         5,
     );
-    unknown.device.start(T0, &mut unknown.rng);
+    unknown.device.start(T0);
     let unknown_bytes = unknown.pump();
     assert_eq!(
         wrong_bytes, unknown_bytes,
@@ -230,29 +235,32 @@ fn wrong_code_and_unknown_serial_look_the_same_to_the_device() {
     );
     assert_eq!(
         wrong.device_events(),
-        [DeviceAuthEvent::Failed(AuthError::Refused)]
+        [DeviceAuthEvent::Ended(End::Refused(AuthRefusal::ByLbs))]
     );
     assert_eq!(
         unknown.device_events(),
-        [DeviceAuthEvent::Failed(AuthError::Refused)]
+        [DeviceAuthEvent::Ended(End::Refused(AuthRefusal::ByLbs))]
     );
     // Only the operator's log tells them apart.
     assert_eq!(
         wrong.lbs_events(),
-        [LbsAuthEvent::Refused(RefusalReason::WrongVerificationCode)]
+        [LbsAuthEvent::Ended(End::Refused(
+            AuthRefusal::WrongVerificationCode
+        ))]
     );
     assert_eq!(
         unknown.lbs_events(),
-        [LbsAuthEvent::Refused(RefusalReason::UnknownDevice)]
+        [LbsAuthEvent::Ended(End::Refused(
+            AuthRefusal::UnknownDevice
+        ))]
     );
 }
 
 /// Starts a first authentication and returns the LBS's ECDH response.
 fn ecdh_response(run: &mut Run) -> Vec<u8> {
-    run.device.start(T0, &mut run.rng);
+    run.device.start(T0);
     let request = run.device.poll_transmit().unwrap();
-    run.lbs
-        .handle_input(&request, T0, &mut run.rng, &mut run.directory);
+    run.lbs.handle_input(T0, Input::Data(&request));
     run.lbs.poll_transmit().unwrap()
 }
 
@@ -277,13 +285,13 @@ fn tampered_ciphertext_is_refused() {
                 sealed_public_key[20] ^= 0x40;
             }
         });
-        run.device.handle_input(&tampered, T0, &mut run.rng);
+        run.device.handle_input(T0, Input::Data(&tampered));
         assert_eq!(
             run.device_events(),
-            [DeviceAuthEvent::Failed(AuthError::Crypto {
+            [DeviceAuthEvent::Ended(End::PeerFault(AuthError::Crypto {
                 field: "LBS public key",
                 error: CryptoError::Authentication
-            })],
+            }))],
             "{suite:?}"
         );
     }
@@ -300,7 +308,7 @@ fn replayed_response_is_refused() {
         Directory::with_device("SN-0001", "4711"),
         1,
     );
-    record.device.start(T0, &mut record.rng);
+    record.device.start(T0);
     let captured = record.pump();
     let old_ecdh_response = captured[0].clone();
     // ... replayed to a device in another exchange.
@@ -311,11 +319,12 @@ fn replayed_response_is_refused() {
         7,
     );
     let _fresh = ecdh_response(&mut run);
-    run.device
-        .handle_input(&old_ecdh_response, T0, &mut run.rng);
+    run.device.handle_input(T0, Input::Data(&old_ecdh_response));
     assert_eq!(
         run.device_events(),
-        [DeviceAuthEvent::Failed(AuthError::NonceMismatch)]
+        [DeviceAuthEvent::Ended(End::PeerFault(
+            AuthError::NonceMismatch
+        ))]
     );
     // With the nonce rewritten to the current one, the sealed key no longer
     // opens: the nonce is bound into it.
@@ -330,13 +339,13 @@ fn replayed_response_is_refused() {
         .unwrap()
         .nonce;
     let forged = rewrite(&old_ecdh_response, |f| f.nonce = current);
-    run.device.handle_input(&forged, T0, &mut run.rng);
+    run.device.handle_input(T0, Input::Data(&forged));
     assert!(matches!(
         run.device_events().as_slice(),
-        [DeviceAuthEvent::Failed(AuthError::Crypto {
+        [DeviceAuthEvent::Ended(End::PeerFault(AuthError::Crypto {
             error: CryptoError::Authentication,
             ..
-        })]
+        }))]
     ));
 }
 
@@ -356,13 +365,15 @@ fn reordered_and_duplicated_frames_are_refused() {
             sealed_address: vec![0; 40],
         }
     });
-    run.device.handle_input(&reordered, T0, &mut run.rng);
+    run.device.handle_input(T0, Input::Data(&reordered));
     assert_eq!(
         run.device_events(),
-        [DeviceAuthEvent::Failed(AuthError::UnexpectedMessage {
-            expected: auth_kind::ECDH_RSP,
-            got: auth_kind::DAS_RSP
-        })]
+        [DeviceAuthEvent::Ended(End::PeerFault(
+            AuthError::UnexpectedMessage {
+                expected: AuthKind::EcdhResponse,
+                got: AuthKind::DasResponse
+            }
+        ))]
     );
     // The LBS gets the ECDH request twice.
     let mut run = Run::first(
@@ -371,22 +382,23 @@ fn reordered_and_duplicated_frames_are_refused() {
         Directory::with_device("SN-0001", "4711"),
         9,
     );
-    run.device.start(T0, &mut run.rng);
+    run.device.start(T0);
     let request = run.device.poll_transmit().unwrap();
     let mut twice = request.clone();
     twice.extend_from_slice(&request);
-    run.lbs
-        .handle_input(&twice, T0, &mut run.rng, &mut run.directory);
+    run.lbs.handle_input(T0, Input::Data(&twice));
     assert_eq!(
         run.lbs_events(),
-        [LbsAuthEvent::Failed(AuthError::UnexpectedMessage {
-            expected: auth_kind::APPLY_DEVID_REQ,
-            got: auth_kind::ECDH_REQ
-        })]
+        [LbsAuthEvent::Ended(End::PeerFault(
+            AuthError::UnexpectedMessage {
+                expected: AuthKind::ApplyDevidRequest,
+                got: AuthKind::EcdhRequest
+            }
+        ))]
     );
     // After the outcome, more input changes nothing.
     let (mut done, _, _, _) = first_authentication(Suite::Aes128Gcm);
-    done.device.handle_input(&response, T0, &mut done.rng);
+    done.device.handle_input(T0, Input::Data(&response));
     assert_eq!(done.device_events(), []);
 }
 
@@ -398,19 +410,16 @@ fn silence_until_timeout_and_disconnect() {
         Directory::with_device("SN-0001", "4711"),
         10,
     );
-    run.device.start(T0, &mut run.rng);
+    run.device.start(T0);
     let deadline = run.device.poll_timeout().unwrap();
     run.device
         .handle_timeout(deadline - Duration::from_millis(1));
     assert_eq!(run.device_events(), []);
     run.device.handle_timeout(deadline);
-    assert_eq!(
-        run.device_events(),
-        [DeviceAuthEvent::Failed(AuthError::Timeout)]
-    );
+    assert_eq!(run.device_events(), [DeviceAuthEvent::Ended(End::TimedOut)]);
     assert_eq!(run.lbs.poll_timeout(), Some(Duration::from_secs(10)));
     run.lbs.handle_timeout(Duration::from_secs(10));
-    assert_eq!(run.lbs_events(), [LbsAuthEvent::TimedOut]);
+    assert_eq!(run.lbs_events(), [LbsAuthEvent::Ended(End::TimedOut)]);
 
     let mut run = Run::first(
         Suite::Aes128Gcm,
@@ -419,10 +428,10 @@ fn silence_until_timeout_and_disconnect() {
         11,
     );
     let _ = ecdh_response(&mut run);
-    run.device.handle_disconnect();
+    run.device.handle_input(T0, Input::PeerClosed);
     assert_eq!(
         run.device_events(),
-        [DeviceAuthEvent::Failed(AuthError::PeerClosed)]
+        [DeviceAuthEvent::Ended(End::PeerClosed)]
     );
 }
 
@@ -435,22 +444,24 @@ fn reserved_and_mismatched_messages() {
         12,
     );
     let response = ecdh_response(&mut run);
-    for reserved in [auth_kind::RESERVED_3, auth_kind::RESERVED_5] {
+    for reserved in [0x3, 0x5] {
         let mut frame = ControlFrame::parse(&response).unwrap().into_owned();
         frame.kind = reserved;
         assert!(matches!(
             AuthFrame::from_control(&frame),
-            Err(Error::Malformed {
+            Err(FrameError::Malformed {
                 field: "control message type",
                 ..
             })
         ));
     }
     let other_suite = rewrite(&response, |f| f.suite = Suite::Aes128Cbc);
-    run.device.handle_input(&other_suite, T0, &mut run.rng);
+    run.device.handle_input(T0, Input::Data(&other_suite));
     assert_eq!(
         run.device_events(),
-        [DeviceAuthEvent::Failed(AuthError::ProtocolMismatch)]
+        [DeviceAuthEvent::Ended(End::PeerFault(
+            AuthError::ProtocolMismatch
+        ))]
     );
     // Original mode (flags 0x1) is not authentication.
     let mut frame = ControlFrame::parse(&response).unwrap().into_owned();
@@ -466,25 +477,8 @@ fn auth_frames_round_trip() {
         Directory::with_device("SN-0001", "4711"),
         13,
     );
-    run.device.start(T0, &mut run.rng);
-    let mut frames = Vec::new();
-    loop {
-        let mut moved = false;
-        while let Some(b) = run.device.poll_transmit() {
-            run.lbs
-                .handle_input(&b, T0, &mut run.rng, &mut run.directory);
-            frames.push(b);
-            moved = true;
-        }
-        while let Some(b) = run.lbs.poll_transmit() {
-            run.device.handle_input(&b, T0, &mut run.rng);
-            frames.push(b);
-            moved = true;
-        }
-        if !moved {
-            break;
-        }
-    }
+    run.device.start(T0);
+    let frames: Vec<Vec<u8>> = run.pump_all().into_iter().map(|(_, b)| b).collect();
     let kinds: Vec<u8> = frames.iter().map(|b| b[0] >> 4).collect();
     assert_eq!(kinds, [0x1, 0x2, 0x7, 0x8, 0x9, 0xa, 0xb]);
     for bytes in frames {

@@ -7,9 +7,10 @@
 use std::time::Duration;
 
 use osap_proto::{
-    ControlFlags, ControlFrame, DeviceConfig, DeviceEvent, DeviceNegotiation, GiveUpReason,
-    LbsConfig, LbsEvent, LbsNegotiation, Negotiation, NegotiationError, Offer, ProtocolGroup,
-    ProtocolVersion, SecurityRanking, Suite, negotiation_kind,
+    ControlFlags, ControlFrame, DeviceNegotiation, DeviceNegotiationConfig, DeviceNegotiationEvent,
+    End, Input, LbsNegotiation, LbsNegotiationConfig, LbsNegotiationEvent, Machine,
+    NegotiationError, NegotiationKind, NegotiationMessage, NegotiationRefusal, Offer,
+    ProtocolGroup, ProtocolVersion, SecurityRanking, Suite,
 };
 
 type Device = DeviceNegotiation<Duration>;
@@ -25,22 +26,22 @@ fn offer(protocol_type: u8, suites: &[Suite]) -> Offer {
 }
 
 fn device(offers: Vec<Offer>) -> Device {
-    let mut config = DeviceConfig::new(offers);
+    let mut config = DeviceNegotiationConfig::new(offers);
     config.transaction = b"txn-42".to_vec();
     Device::new(config)
 }
 
 fn lbs(supported: Vec<Offer>) -> Lbs {
-    Lbs::new(LbsConfig::new(supported), T0)
+    Lbs::new(T0, LbsNegotiationConfig::new(supported))
 }
 
 /// Moves every queued frame from the device to the LBS and back.
 fn pump(device: &mut Device, lbs: &mut Lbs) {
     while let Some(bytes) = device.poll_transmit() {
-        lbs.handle_input(&bytes, T0);
+        lbs.handle_input(T0, Input::Data(&bytes));
     }
     while let Some(bytes) = lbs.poll_transmit() {
-        device.handle_input(&bytes, T0);
+        device.handle_input(T0, Input::Data(&bytes));
     }
 }
 
@@ -64,7 +65,7 @@ fn figure_1_consistent() {
         (1, ControlFlags::ECDH, 1)
     );
     assert_eq!(parsed.protocol_group, ProtocolGroup::ALL);
-    l.handle_input(&request, T0);
+    l.handle_input(T0, Input::Data(&request));
     let response = l.poll_transmit().unwrap();
     let parsed = ControlFrame::parse(&response).unwrap();
     assert_eq!(
@@ -77,10 +78,10 @@ fn figure_1_consistent() {
         ProtocolGroup::single(Suite::Aes128Gcm)
     );
     assert_eq!(parsed.content.as_ref(), b"txn-42");
-    d.handle_input(&response, T0);
+    d.handle_input(T0, Input::Data(&response));
     assert_eq!(
         d.poll_event(),
-        Some(DeviceEvent::Negotiated {
+        Some(DeviceNegotiationEvent::Negotiated {
             protocol_type: 1,
             suite: Suite::Aes128Gcm,
             ecdh: true,
@@ -89,7 +90,7 @@ fn figure_1_consistent() {
     );
     assert_eq!(
         l.poll_event(),
-        Some(LbsEvent::Negotiated {
+        Some(LbsNegotiationEvent::Negotiated {
             protocol_type: 1,
             suite: Suite::Aes128Gcm,
             ecdh: true,
@@ -119,13 +120,15 @@ fn figure_2_inconsistent_then_retry_on_a_new_connection() {
     // The LBS answers with its own type and group (2,4,8) and closes.
     assert_eq!(
         l.poll_event(),
-        Some(LbsEvent::Close {
-            requested: Offer {
-                protocol_type: 1,
-                group: ProtocolGroup::ALL
-            },
-            answered: lbs_offer
-        })
+        Some(LbsNegotiationEvent::Ended(End::Refused(
+            NegotiationRefusal::Answered {
+                requested: Offer {
+                    protocol_type: 1,
+                    group: ProtocolGroup::ALL
+                },
+                answered: lbs_offer
+            }
+        )))
     );
     let retry = Offer {
         protocol_type: 2,
@@ -133,7 +136,7 @@ fn figure_2_inconsistent_then_retry_on_a_new_connection() {
     };
     assert_eq!(
         d.poll_event(),
-        Some(DeviceEvent::Reconnect { offer: retry })
+        Some(DeviceNegotiationEvent::Reconnect { offer: retry })
     );
     // New connection, new LBS machine: request 2 with type 2 and (1,2,4,8).
     let mut l = lbs(vec![lbs_offer]);
@@ -144,13 +147,13 @@ fn figure_2_inconsistent_then_retry_on_a_new_connection() {
         (parsed.protocol_type, parsed.protocol_group),
         (2, ProtocolGroup::ALL)
     );
-    l.handle_input(&request, T0);
+    l.handle_input(T0, Input::Data(&request));
     pump(&mut d, &mut l);
     // With the default ranking, bit 4 is the most secure of (2,4,8): bit 8
     // names no suite yet and is never chosen by default.
     assert!(matches!(
         d.poll_event(),
-        Some(DeviceEvent::Negotiated {
+        Some(DeviceNegotiationEvent::Negotiated {
             protocol_type: 2,
             suite: Suite::Aes128Gcm,
             ..
@@ -158,7 +161,7 @@ fn figure_2_inconsistent_then_retry_on_a_new_connection() {
     ));
     assert!(matches!(
         l.poll_event(),
-        Some(LbsEvent::Negotiated {
+        Some(LbsNegotiationEvent::Negotiated {
             protocol_type: 2,
             ..
         })
@@ -171,17 +174,17 @@ fn the_ranking_is_configuration() {
         protocol_type: 1,
         group: ProtocolGroup::ALL,
     }]);
-    let mut config = LbsConfig::new(vec![Offer {
+    let mut config = LbsNegotiationConfig::new(vec![Offer {
         protocol_type: 1,
         group: ProtocolGroup::ALL,
     }]);
     config.ranking = SecurityRanking::new(&[Suite::Aes128Cbc, Suite::Aes128Gcm]);
-    let mut l = Lbs::new(config, T0);
+    let mut l = Lbs::new(T0, config);
     d.start(T0);
     pump(&mut d, &mut l);
     assert!(matches!(
         d.poll_event(),
-        Some(DeviceEvent::Negotiated {
+        Some(DeviceNegotiationEvent::Negotiated {
             suite: Suite::Aes128Cbc,
             ..
         })
@@ -191,17 +194,17 @@ fn the_ranking_is_configuration() {
         protocol_type: 1,
         group: ProtocolGroup::ALL,
     }]);
-    let mut config = LbsConfig::new(vec![Offer {
+    let mut config = LbsNegotiationConfig::new(vec![Offer {
         protocol_type: 1,
         group: ProtocolGroup::ALL,
     }]);
     config.ranking = SecurityRanking::new(&[Suite::Reserved8, Suite::Aes128Gcm]);
-    let mut l = Lbs::new(config, T0);
+    let mut l = Lbs::new(T0, config);
     d.start(T0);
     pump(&mut d, &mut l);
     assert!(matches!(
         d.poll_event(),
-        Some(DeviceEvent::Negotiated {
+        Some(DeviceNegotiationEvent::Negotiated {
             suite: Suite::Reserved8,
             ..
         })
@@ -216,19 +219,28 @@ fn device_gives_up_when_it_does_not_support_the_answer() {
     pump(&mut d, &mut l);
     assert_eq!(
         d.poll_event(),
-        Some(DeviceEvent::GaveUp(GiveUpReason::Unsupported {
-            server: offer(3, &[Suite::Aes128Gcm])
-        }))
+        Some(DeviceNegotiationEvent::Ended(End::Refused(
+            NegotiationRefusal::Unsupported {
+                server: offer(3, &[Suite::Aes128Gcm])
+            }
+        )))
     );
     // Same type, no common suite: the LBS answers its group for that type.
     let mut d = device(vec![offer(1, &[Suite::Aes128Ecb])]);
     let mut l = lbs(vec![offer(1, &[Suite::Aes128Gcm])]);
     d.start(T0);
     pump(&mut d, &mut l);
-    assert!(matches!(l.poll_event(), Some(LbsEvent::Close { .. })));
+    assert!(matches!(
+        l.poll_event(),
+        Some(LbsNegotiationEvent::Ended(End::Refused(
+            NegotiationRefusal::Answered { .. }
+        )))
+    ));
     assert!(matches!(
         d.poll_event(),
-        Some(DeviceEvent::GaveUp(GiveUpReason::Unsupported { .. }))
+        Some(DeviceNegotiationEvent::Ended(End::Refused(
+            NegotiationRefusal::Unsupported { .. }
+        )))
     ));
 }
 
@@ -243,7 +255,7 @@ fn a_second_inconsistent_answer_ends_the_retry() {
     pump(&mut d, &mut l);
     assert!(matches!(
         d.poll_event(),
-        Some(DeviceEvent::Reconnect { .. })
+        Some(DeviceNegotiationEvent::Reconnect { .. })
     ));
     // The LBS behind the new connection changed its mind.
     let mut l = lbs(vec![offer(1, &[Suite::Aes128Gcm])]);
@@ -251,7 +263,9 @@ fn a_second_inconsistent_answer_ends_the_retry() {
     pump(&mut d, &mut l);
     assert!(matches!(
         d.poll_event(),
-        Some(DeviceEvent::GaveUp(GiveUpReason::RetryRefused { .. }))
+        Some(DeviceNegotiationEvent::Ended(End::Refused(
+            NegotiationRefusal::RetryRefused { .. }
+        )))
     ));
 }
 
@@ -266,13 +280,16 @@ fn timeouts_on_both_sides() {
     d.handle_timeout(deadline);
     assert_eq!(
         d.poll_event(),
-        Some(DeviceEvent::GaveUp(GiveUpReason::Timeout))
+        Some(DeviceNegotiationEvent::Ended(End::TimedOut))
     );
 
     let mut l = lbs(vec![offer(1, &[Suite::Aes128Gcm])]);
     assert_eq!(l.poll_timeout(), Some(Duration::from_secs(10)));
     l.handle_timeout(Duration::from_secs(11));
-    assert_eq!(l.poll_event(), Some(LbsEvent::TimedOut));
+    assert_eq!(
+        l.poll_event(),
+        Some(LbsNegotiationEvent::Ended(End::TimedOut))
+    );
     assert_eq!(l.poll_timeout(), None);
 }
 
@@ -280,16 +297,16 @@ fn timeouts_on_both_sides() {
 fn peer_disconnect_before_the_answer() {
     let mut d = device(vec![offer(1, &[Suite::Aes128Gcm])]);
     d.start(T0);
-    d.handle_disconnect();
+    d.handle_input(T0, Input::PeerClosed);
     assert_eq!(
         d.poll_event(),
-        Some(DeviceEvent::GaveUp(GiveUpReason::PeerClosed))
+        Some(DeviceNegotiationEvent::Ended(End::PeerClosed))
     );
 }
 
 fn response_for(d: &mut Device, l: &mut Lbs) -> Vec<u8> {
     d.start(T0);
-    l.handle_input(&d.poll_transmit().unwrap(), T0);
+    l.handle_input(T0, Input::Data(&d.poll_transmit().unwrap()));
     l.poll_transmit().unwrap()
 }
 
@@ -299,14 +316,14 @@ fn truncated_response_split_over_reads() {
     let mut l = lbs(vec![offer(1, &[Suite::Aes128Gcm])]);
     let response = response_for(&mut d, &mut l);
     for byte in &response[..response.len() - 1] {
-        d.handle_input(std::slice::from_ref(byte), T0);
+        d.handle_input(T0, Input::Data(std::slice::from_ref(byte)));
         assert_eq!(d.poll_event(), None);
     }
     // The LBS closes with one byte missing.
-    d.handle_disconnect();
+    d.handle_input(T0, Input::PeerClosed);
     assert_eq!(
         d.poll_event(),
-        Some(DeviceEvent::GaveUp(GiveUpReason::PeerClosed))
+        Some(DeviceNegotiationEvent::Ended(End::PeerClosed))
     );
 }
 
@@ -327,9 +344,9 @@ fn tampered_responses_are_refused() {
             NegotiationError::ReservedFlags(0x4),
         ),
         (
-            |f| f.kind = negotiation_kind::REQUEST,
+            |f| f.kind = NegotiationKind::Request.code(),
             NegotiationError::UnexpectedMessage {
-                expected: 2,
+                expected: NegotiationKind::Response,
                 got: 1,
             },
         ),
@@ -342,10 +359,10 @@ fn tampered_responses_are_refused() {
         tamper(&mut frame);
         let mut bytes = Vec::new();
         frame.encode(&mut bytes).unwrap();
-        d.handle_input(&bytes, T0);
+        d.handle_input(T0, Input::Data(&bytes));
         assert_eq!(
             d.poll_event(),
-            Some(DeviceEvent::GaveUp(GiveUpReason::Protocol(expected)))
+            Some(DeviceNegotiationEvent::Ended(End::PeerFault(expected)))
         );
     }
 }
@@ -355,18 +372,20 @@ fn a_garbled_frame_fails_the_negotiation() {
     let mut d = device(vec![offer(1, &[Suite::Aes128Gcm])]);
     d.start(T0);
     // A control frame with bit 0 of the flags clear.
-    d.handle_input(&[0x20, 0x07, 1, 4, 0, 3, 1, 1, 0], T0);
+    d.handle_input(T0, Input::Data(&[0x20, 0x07, 1, 4, 0, 3, 1, 1, 0]));
     assert!(matches!(
         d.poll_event(),
-        Some(DeviceEvent::GaveUp(GiveUpReason::Protocol(
+        Some(DeviceNegotiationEvent::Ended(End::PeerFault(
             NegotiationError::Frame(_)
         )))
     ));
     let mut l = lbs(vec![offer(1, &[Suite::Aes128Gcm])]);
-    l.handle_input(&[0x11, 0xff, 0xff, 0xff, 0xff, 0x01], T0);
+    l.handle_input(T0, Input::Data(&[0x11, 0xff, 0xff, 0xff, 0xff, 0x01]));
     assert!(matches!(
         l.poll_event(),
-        Some(LbsEvent::Failed(NegotiationError::Frame(_)))
+        Some(LbsNegotiationEvent::Ended(End::PeerFault(
+            NegotiationError::Frame(_)
+        )))
     ));
 }
 
@@ -377,21 +396,23 @@ fn duplicated_response_is_ignored_after_the_outcome() {
     let response = response_for(&mut d, &mut l);
     let mut twice = response.clone();
     twice.extend_from_slice(&response);
-    d.handle_input(&twice, T0);
+    d.handle_input(T0, Input::Data(&twice));
     assert!(matches!(
         d.poll_event(),
-        Some(DeviceEvent::Negotiated { .. })
+        Some(DeviceNegotiationEvent::Negotiated { .. })
     ));
     assert_eq!(d.poll_event(), None);
-    let frame = ControlFrame::parse(&response).unwrap();
-    assert_eq!(d.handle_frame(&frame, T0), Err(NegotiationError::Finished));
+    // A third copy, alone, changes nothing either.
+    d.handle_input(T0, Input::Data(&response));
+    assert_eq!(d.poll_event(), None);
+    assert_eq!(d.poll_transmit(), None);
 }
 
 #[test]
 fn lbs_refuses_reordered_empty_and_reserved_requests() {
     // A response where a request is expected.
     let mut l = lbs(vec![offer(1, &[Suite::Aes128Gcm])]);
-    let response = Negotiation {
+    let response = NegotiationMessage {
         flags: ControlFlags::ORIGINAL,
         protocol_type: 1,
         protocol_group: ProtocolGroup::ALL,
@@ -400,16 +421,18 @@ fn lbs_refuses_reordered_empty_and_reserved_requests() {
     };
     let mut bytes = Vec::new();
     response
-        .to_frame(negotiation_kind::RESPONSE)
+        .to_frame(NegotiationKind::Response)
         .encode(&mut bytes)
         .unwrap();
-    l.handle_input(&bytes, T0);
+    l.handle_input(T0, Input::Data(&bytes));
     assert_eq!(
         l.poll_event(),
-        Some(LbsEvent::Failed(NegotiationError::UnexpectedMessage {
-            expected: 1,
-            got: 2
-        }))
+        Some(LbsNegotiationEvent::Ended(End::PeerFault(
+            NegotiationError::UnexpectedMessage {
+                expected: NegotiationKind::Request,
+                got: 2
+            }
+        )))
     );
     assert_eq!(l.poll_transmit(), None);
 
@@ -417,56 +440,67 @@ fn lbs_refuses_reordered_empty_and_reserved_requests() {
     request.protocol_group = ProtocolGroup::EMPTY;
     let mut bytes = Vec::new();
     request
-        .to_frame(negotiation_kind::REQUEST)
+        .to_frame(NegotiationKind::Request)
         .encode(&mut bytes)
         .unwrap();
     let mut l = lbs(vec![offer(1, &[Suite::Aes128Gcm])]);
-    l.handle_input(&bytes, T0);
+    l.handle_input(T0, Input::Data(&bytes));
     assert_eq!(
         l.poll_event(),
-        Some(LbsEvent::Failed(NegotiationError::EmptyGroup))
+        Some(LbsNegotiationEvent::Ended(End::PeerFault(
+            NegotiationError::EmptyGroup
+        )))
     );
 
     request.protocol_group = ProtocolGroup::ALL;
     request.flags = ControlFlags::from_bits(0x9).unwrap();
     let mut bytes = Vec::new();
     request
-        .to_frame(negotiation_kind::REQUEST)
+        .to_frame(NegotiationKind::Request)
         .encode(&mut bytes)
         .unwrap();
     let mut l = lbs(vec![offer(1, &[Suite::Aes128Gcm])]);
-    l.handle_input(&bytes, T0);
+    l.handle_input(T0, Input::Data(&bytes));
     assert_eq!(
         l.poll_event(),
-        Some(LbsEvent::Failed(NegotiationError::ReservedFlags(0x8)))
+        Some(LbsNegotiationEvent::Ended(End::PeerFault(
+            NegotiationError::ReservedFlags(0x8)
+        )))
     );
     // A second request after the answer is not taken.
     let mut l = lbs(vec![offer(1, &[Suite::Aes128Gcm])]);
     request.flags = ControlFlags::ORIGINAL;
     let mut bytes = Vec::new();
     request
-        .to_frame(negotiation_kind::REQUEST)
+        .to_frame(NegotiationKind::Request)
         .encode(&mut bytes)
         .unwrap();
-    l.handle_input(&bytes, T0);
-    assert!(matches!(l.poll_event(), Some(LbsEvent::Negotiated { .. })));
-    let frame = ControlFrame::parse(&bytes).unwrap();
-    assert_eq!(l.handle_frame(&frame, T0), Err(NegotiationError::Finished));
+    l.handle_input(T0, Input::Data(&bytes));
+    assert!(matches!(
+        l.poll_event(),
+        Some(LbsNegotiationEvent::Negotiated { .. })
+    ));
+    assert!(l.poll_transmit().is_some());
+    l.handle_input(T0, Input::Data(&bytes));
+    assert_eq!(l.poll_event(), None);
+    assert_eq!(l.poll_transmit(), None);
 }
 
 #[test]
 fn ecdh_mode_round_trips_in_both_settings() {
     for ecdh in [false, true] {
-        let mut config = DeviceConfig::new(vec![offer(1, &[Suite::Aes128Gcm])]);
+        let mut config = DeviceNegotiationConfig::new(vec![offer(1, &[Suite::Aes128Gcm])]);
         config.ecdh = ecdh;
         let mut d = Device::new(config);
         let mut l = lbs(vec![offer(1, &[Suite::Aes128Gcm])]);
         d.start(T0);
         pump(&mut d, &mut l);
         assert!(
-            matches!(d.poll_event(), Some(DeviceEvent::Negotiated { ecdh: e, .. }) if e == ecdh)
+            matches!(d.poll_event(), Some(DeviceNegotiationEvent::Negotiated { ecdh: e, .. }) if e == ecdh)
         );
-        assert!(matches!(l.poll_event(), Some(LbsEvent::Negotiated { ecdh: e, .. }) if e == ecdh));
+        assert!(
+            matches!(l.poll_event(), Some(LbsNegotiationEvent::Negotiated { ecdh: e, .. }) if e == ecdh)
+        );
     }
 }
 
@@ -476,7 +510,7 @@ fn an_empty_offer_fails_at_start() {
     d.start(T0);
     assert_eq!(
         d.poll_event(),
-        Some(DeviceEvent::GaveUp(GiveUpReason::Protocol(
+        Some(DeviceNegotiationEvent::Ended(End::PeerFault(
             NegotiationError::EmptyGroup
         )))
     );

@@ -8,9 +8,10 @@
 use std::num::NonZeroU16;
 
 use osap_proto::{
-    ConnAck, Connect, ConnectReturnCode, ControlFlags, ControlFrame, Delivery, Error, Negotiation,
-    Packet, Password, ProtocolGroup, ProtocolVersion, Publish, QoS, Reason, ReturnCodes, SubAck,
-    Subscribe, SubscribeReturnCode, Suite, TopicFilters, Unsubscribe, Will, negotiation_kind,
+    ConnAck, Connect, ConnectReturnCode, ControlFlags, ControlFrame, Delivery, FieldError,
+    FrameError, NegotiationKind, NegotiationMessage, Packet, Password, ProtocolGroup,
+    ProtocolVersion, Publish, QoS, ReturnCodes, SubAck, Subscribe, SubscribeReturnCode, Suite,
+    TopicFilters, Unsubscribe, Will,
 };
 
 fn id(n: u16) -> NonZeroU16 {
@@ -225,12 +226,12 @@ fn publish_at_remaining_length_boundaries() {
 }
 
 fn negotiation(
-    kind: u8,
+    kind: NegotiationKind,
     protocol_type: u8,
     group: ProtocolGroup,
     transaction: &[u8],
 ) -> ControlFrame<'_> {
-    Negotiation {
+    NegotiationMessage {
         flags: ControlFlags::ORIGINAL,
         protocol_type,
         protocol_group: group,
@@ -246,7 +247,7 @@ fn negotiation(
 /// 0x1, protocol type 1 and (this crate's reading) the one suite chosen.
 #[test]
 fn figure_1_consistent_negotiation() {
-    let request = negotiation(negotiation_kind::REQUEST, 1, ProtocolGroup::ALL, b"xxxxxx");
+    let request = negotiation(NegotiationKind::Request, 1, ProtocolGroup::ALL, b"xxxxxx");
     control_vector(
         request,
         &[
@@ -255,7 +256,7 @@ fn figure_1_consistent_negotiation() {
         ],
     );
     let response = negotiation(
-        negotiation_kind::RESPONSE,
+        NegotiationKind::Response,
         1,
         ProtocolGroup::single(Suite::Aes128Gcm),
         b"xxxxxx",
@@ -277,13 +278,13 @@ fn figure_2_inconsistent_negotiation() {
     let group_248 = ProtocolGroup::of(&[Suite::Aes128Cbc, Suite::Aes128Gcm, Suite::Reserved8]);
     assert_eq!(group_248.bits(), 0x0e);
     control_vector(
-        negotiation(negotiation_kind::RESPONSE, 2, group_248, b"xxxx"),
+        negotiation(NegotiationKind::Response, 2, group_248, b"xxxx"),
         &[
             0x21, 0x0b, 0x02, 0x0e, 0x00, 0x07, 0x01, 0x01, 0x00, b'x', b'x', b'x', b'x',
         ],
     );
     control_vector(
-        negotiation(negotiation_kind::REQUEST, 2, ProtocolGroup::ALL, b"xxxx"),
+        negotiation(NegotiationKind::Request, 2, ProtocolGroup::ALL, b"xxxx"),
         &[
             0x11, 0x0b, 0x02, 0x0f, 0x00, 0x07, 0x01, 0x01, 0x00, b'x', b'x', b'x', b'x',
         ],
@@ -292,7 +293,7 @@ fn figure_2_inconsistent_negotiation() {
 
 #[test]
 fn ecdh_flag_round_trips() {
-    let mut frame = negotiation(negotiation_kind::REQUEST, 1, ProtocolGroup::ALL, b"");
+    let mut frame = negotiation(NegotiationKind::Request, 1, ProtocolGroup::ALL, b"");
     frame.flags = ControlFlags::ECDH;
     let mut wire = Vec::new();
     frame.encode(&mut wire).unwrap();
@@ -327,43 +328,43 @@ fn control_frame_with_application_payload() {
 
 #[test]
 fn control_frame_errors() {
-    fn f(wire: &[u8]) -> Result<ControlFrame<'_>, Error> {
+    fn f(wire: &[u8]) -> Result<ControlFrame<'_>, FrameError> {
         ControlFrame::parse(wire)
     }
-    assert_eq!(f(&[0x01, 0x00]), Err(Error::UnknownType(0)));
+    assert_eq!(f(&[0x01, 0x00]), Err(FrameError::UnknownType(0)));
     assert_eq!(
         f(&[0x10, 0x07, 1, 1, 0, 3, 1, 1, 0]),
-        Err(Error::Malformed {
+        Err(FrameError::Malformed {
             field: "control flags",
-            reason: Reason::Invalid("bit 0 must be set")
+            reason: FieldError::Invalid("bit 0 must be set")
         })
     );
     assert_eq!(
         f(&[0x11, 0x07, 1, 0x1f, 0, 3, 1, 1, 0]),
-        Err(Error::Malformed {
+        Err(FrameError::Malformed {
             field: "protocol group",
-            reason: Reason::ReservedBits(0x10)
+            reason: FieldError::ReservedBits(0x10)
         })
     );
     assert!(matches!(
         f(&[0x11, 0x06, 1, 1, 0, 2, 1, 1]),
-        Err(Error::Malformed {
+        Err(FrameError::Malformed {
             field: "general payload length",
             ..
         })
     ));
     assert_eq!(
         f(&[0x11, 0x07, 1, 1, 0, 9, 1, 1, 0]),
-        Err(Error::Malformed {
+        Err(FrameError::Malformed {
             field: "general payload",
-            reason: Reason::Truncated
+            reason: FieldError::Truncated
         })
     );
     assert_eq!(
         f(&[0x11, 0x01, 1]),
-        Err(Error::Malformed {
+        Err(FrameError::Malformed {
             field: "protocol group",
-            reason: Reason::Truncated
+            reason: FieldError::Truncated
         })
     );
     // Reserved flag bits are kept, for the state machines to refuse.
@@ -374,59 +375,63 @@ fn control_frame_errors() {
 
 #[test]
 fn packet_errors() {
-    fn p(wire: &[u8]) -> Result<Packet<'_>, Error> {
+    fn p(wire: &[u8]) -> Result<Packet<'_>, FrameError> {
         Packet::parse(wire)
     }
-    let malformed = |field: &'static str, reason: Reason| Err(Error::Malformed { field, reason });
-    assert_eq!(p(&[0x00, 0x00]), Err(Error::UnknownType(0)));
-    assert_eq!(p(&[0xf0, 0x00]), Err(Error::UnknownType(15)));
-    assert!(matches!(p(&[0x50, 0x02, 0, 1]), Err(Error::Unsupported(_))));
+    let malformed =
+        |field: &'static str, reason: FieldError| Err(FrameError::Malformed { field, reason });
+    assert_eq!(p(&[0x00, 0x00]), Err(FrameError::UnknownType(0)));
+    assert_eq!(p(&[0xf0, 0x00]), Err(FrameError::UnknownType(15)));
+    assert!(matches!(
+        p(&[0x50, 0x02, 0, 1]),
+        Err(FrameError::Unsupported(_))
+    ));
     assert!(matches!(
         p(&[0x34, 0x05, 0, 1, b't', 0, 1]),
-        Err(Error::Unsupported(_))
+        Err(FrameError::Unsupported(_))
     ));
     assert_eq!(
         p(&[0x36, 0x03, 0, 1, b't']),
-        malformed("fixed header flags", Reason::OutOfRange(3))
+        malformed("fixed header flags", FieldError::OutOfRange(3))
     );
     assert!(matches!(
         p(&[0x38, 0x03, 0, 1, b't']),
-        Err(Error::Malformed {
+        Err(FrameError::Malformed {
             field: "fixed header flags",
             ..
         })
     ));
     assert_eq!(
         p(&[0xc1, 0x00]),
-        malformed("fixed header flags", Reason::ReservedBits(1))
+        malformed("fixed header flags", FieldError::ReservedBits(1))
     );
     assert_eq!(
         p(&[0x80, 0x06, 0, 1, 0, 1, b'a', 0]),
-        malformed("fixed header flags", Reason::ReservedBits(2))
+        malformed("fixed header flags", FieldError::ReservedBits(2))
     );
     assert_eq!(
         p(&[0xc0, 0x01, 0]),
-        malformed("body", Reason::TrailingBytes)
+        malformed("body", FieldError::TrailingBytes)
     );
     assert_eq!(
         p(&[0x40, 0x02, 0, 0]),
-        malformed("packet identifier", Reason::Invalid("must not be 0"))
+        malformed("packet identifier", FieldError::Invalid("must not be 0"))
     );
     assert_eq!(
         p(&[0x40, 0x01, 0]),
-        malformed("packet identifier", Reason::Truncated)
+        malformed("packet identifier", FieldError::Truncated)
     );
     assert_eq!(
         p(&[0x20, 0x02, 0x02, 0]),
-        malformed("connect acknowledge flags", Reason::ReservedBits(2))
+        malformed("connect acknowledge flags", FieldError::ReservedBits(2))
     );
     assert_eq!(
         p(&[0x20, 0x02, 0x00, 6]),
-        malformed("connect return code", Reason::OutOfRange(6))
+        malformed("connect return code", FieldError::OutOfRange(6))
     );
     assert!(matches!(
         p(&[0x20, 0x02, 0x01, 1]),
-        Err(Error::Malformed {
+        Err(FrameError::Malformed {
             field: "connect acknowledge flags",
             ..
         })
@@ -434,22 +439,22 @@ fn packet_errors() {
     // Topic names: UTF-8, no U+0000, no wildcards, not empty.
     assert_eq!(
         p(&[0x30, 0x03, 0, 1, 0xff]),
-        malformed("topic name", Reason::InvalidUtf8)
+        malformed("topic name", FieldError::InvalidUtf8)
     );
     assert_eq!(
         p(&[0x30, 0x03, 0, 1, 0x00]),
-        malformed("topic name", Reason::NullCharacter)
+        malformed("topic name", FieldError::NullCharacter)
     );
     assert!(matches!(
         p(&[0x30, 0x03, 0, 1, b'#']),
-        Err(Error::Malformed {
+        Err(FrameError::Malformed {
             field: "topic name",
             ..
         })
     ));
     assert!(matches!(
         p(&[0x30, 0x02, 0, 0]),
-        Err(Error::Malformed {
+        Err(FrameError::Malformed {
             field: "topic name",
             ..
         })
@@ -457,43 +462,43 @@ fn packet_errors() {
     // Subscriptions.
     assert!(matches!(
         p(&[0x82, 0x02, 0, 1]),
-        Err(Error::Malformed {
+        Err(FrameError::Malformed {
             field: "topic filters",
             ..
         })
     ));
     assert_eq!(
         p(&[0x82, 0x06, 0, 1, 0, 1, b'a', 0x04]),
-        malformed("requested qos", Reason::ReservedBits(4))
+        malformed("requested qos", FieldError::ReservedBits(4))
     );
     assert_eq!(
         p(&[0x82, 0x06, 0, 1, 0, 1, b'a', 0x03]),
-        malformed("requested qos", Reason::OutOfRange(3))
+        malformed("requested qos", FieldError::OutOfRange(3))
     );
     assert!(matches!(
         p(&[0x82, 0x07, 0, 1, 0, 2, b'#', b'a', 0]),
-        Err(Error::Malformed {
+        Err(FrameError::Malformed {
             field: "topic filter",
             ..
         })
     ));
     assert!(matches!(
         p(&[0x82, 0x07, 0, 1, 0, 2, b'a', b'+', 0]),
-        Err(Error::Malformed {
+        Err(FrameError::Malformed {
             field: "topic filter",
             ..
         })
     ));
     assert!(matches!(
         p(&[0x90, 0x02, 0, 1]),
-        Err(Error::Malformed {
+        Err(FrameError::Malformed {
             field: "return codes",
             ..
         })
     ));
     assert_eq!(
         p(&[0x90, 0x03, 0, 1, 3]),
-        malformed("subscribe return code", Reason::OutOfRange(3))
+        malformed("subscribe return code", FieldError::OutOfRange(3))
     );
     // CONNECT.
     let connect = |flags: u8, rest: &[u8]| {
@@ -505,38 +510,38 @@ fn packet_errors() {
     };
     assert_eq!(
         connect(0x03, &[0, 0]),
-        malformed("connect flags", Reason::ReservedBits(1))
+        malformed("connect flags", FieldError::ReservedBits(1))
     );
     assert!(matches!(
         connect(0x20, &[0, 0]),
-        Err(Error::Malformed {
+        Err(FrameError::Malformed {
             field: "connect flags",
             ..
         })
     ));
     assert!(matches!(
         connect(0x40, &[0, 0]),
-        Err(Error::Malformed {
+        Err(FrameError::Malformed {
             field: "connect flags",
             ..
         })
     ));
     assert_eq!(
         connect(0x1c, &[0, 0]),
-        malformed("will qos", Reason::OutOfRange(3))
+        malformed("will qos", FieldError::OutOfRange(3))
     );
     assert_eq!(
         connect(0x80, &[0, 0]),
-        malformed("user name", Reason::Truncated)
+        malformed("user name", FieldError::Truncated)
     );
     assert_eq!(
         connect(0x02, &[0, 0, 9]),
-        malformed("connect payload", Reason::TrailingBytes)
+        malformed("connect payload", FieldError::TrailingBytes)
     );
     let mut v = vec![0x10, 12, 0, 4, b'M', b'Q', b'T', b'X', 4, 2, 0, 30, 0, 0];
     assert!(matches!(
         Packet::parse(&v),
-        Err(Error::Malformed {
+        Err(FrameError::Malformed {
             field: "protocol name",
             ..
         })
@@ -545,7 +550,7 @@ fn packet_errors() {
     v[8] = 3;
     assert_eq!(
         Packet::parse(&v),
-        malformed("protocol level", Reason::OutOfRange(3))
+        malformed("protocol level", FieldError::OutOfRange(3))
     );
 }
 
@@ -577,17 +582,17 @@ fn encoding_errors() {
     });
     assert_eq!(
         too_long.encode(&mut out),
-        Err(Error::Malformed {
+        Err(FrameError::Malformed {
             field: "topic name",
-            reason: Reason::TooLong(70_000)
+            reason: FieldError::TooLong(70_000)
         })
     );
     assert!(out.is_empty(), "nothing is written when encoding fails");
     assert!(TopicFilters::filters(&[]).is_err());
     assert!(ReturnCodes::new(&[]).is_err());
-    let mut frame = negotiation(negotiation_kind::REQUEST, 1, ProtocolGroup::ALL, b"");
+    let mut frame = negotiation(NegotiationKind::Request, 1, ProtocolGroup::ALL, b"");
     frame.kind = 16;
-    assert_eq!(frame.encode(&mut out), Err(Error::UnknownType(16)));
+    assert_eq!(frame.encode(&mut out), Err(FrameError::UnknownType(16)));
 }
 
 #[test]

@@ -4,9 +4,11 @@
 use std::error::Error;
 use std::time::Instant;
 
+use iot_sansio::testing::{Driver, pair};
 use osap_proto::{
-    ControlFrame, DeviceConfig, DeviceEvent, DeviceNegotiation, LbsConfig, LbsEvent,
-    LbsNegotiation, Offer, ProtocolGroup, Suite,
+    ControlFrame, DeviceNegotiation, DeviceNegotiationConfig, DeviceNegotiationEvent,
+    LbsNegotiation, LbsNegotiationConfig, LbsNegotiationEvent, Machine, Offer, ProtocolGroup,
+    Suite,
 };
 
 /// Prints one control frame: direction, hex and its fields.
@@ -33,20 +35,29 @@ fn show(from: &str, to: &str, bytes: &[u8]) {
 /// Runs one connection: the device's request, the LBS's answer.
 fn connection(
     device: &mut DeviceNegotiation<Instant>,
-    lbs_config: &LbsConfig,
+    lbs_config: &LbsNegotiationConfig,
     now: Instant,
-) -> Result<LbsEvent, Box<dyn Error>> {
-    let mut lbs = LbsNegotiation::new(lbs_config.clone(), now);
-    while let Some(bytes) = device.poll_transmit() {
-        show("device", "LBS", &bytes);
-        lbs.handle_input(&bytes, now);
-    }
-    while let Some(bytes) = lbs.poll_transmit() {
-        show("LBS", "device", &bytes);
-        device.handle_input(&bytes, now);
-    }
+) -> Result<LbsNegotiationEvent, Box<dyn Error>> {
+    let mut lbs = LbsNegotiation::new(now, lbs_config.clone());
+    pump(device, &mut lbs, now, show);
     lbs.poll_event()
         .ok_or_else(|| "the LBS reported nothing".into())
+}
+
+/// A machine on an OSAP connection, as the driver sees it.
+trait Node: iot_sansio::testing::Node<Instant, [u8], Vec<u8>> {}
+impl<T: iot_sansio::testing::Node<Instant, [u8], Vec<u8>>> Node for T {}
+
+/// Moves frames between a device and an LBS machine until both are quiet,
+/// printing each with `print`.
+fn pump(device: &mut dyn Node, lbs: &mut dyn Node, now: Instant, print: fn(&str, &str, &[u8])) {
+    Driver::new(now).run(
+        &mut [device, lbs],
+        pair(|from, bytes: &Vec<u8>| match from {
+            0 => print("device", "LBS", bytes),
+            _ => print("LBS", "device", bytes),
+        }),
+    );
 }
 
 /// Figure 1, then Figure 2.
@@ -56,13 +67,13 @@ pub(crate) fn negotiation() -> Result<(), Box<dyn Error>> {
     let all = ProtocolGroup::ALL;
 
     println!("-- Figure 1: the LBS supports protocol type 1");
-    let mut config = DeviceConfig::new(vec![Offer {
+    let mut config = DeviceNegotiationConfig::new(vec![Offer {
         protocol_type: 1,
         group: all,
     }]);
     config.transaction = b"txn-1".to_vec();
     let mut device = DeviceNegotiation::new(config);
-    let lbs_config = LbsConfig::new(vec![Offer {
+    let lbs_config = LbsNegotiationConfig::new(vec![Offer {
         protocol_type: 1,
         group: ProtocolGroup::of(&[Suite::Aes128Ecb, Suite::Aes128Cbc, Suite::Aes128Gcm]),
     }]);
@@ -72,7 +83,7 @@ pub(crate) fn negotiation() -> Result<(), Box<dyn Error>> {
     println!("  device: {:?}", device.poll_event());
 
     println!("-- Figure 2: the LBS supports protocol type 2 only, with group (2,4,8)");
-    let mut config = DeviceConfig::new(vec![
+    let mut config = DeviceNegotiationConfig::new(vec![
         Offer {
             protocol_type: 1,
             group: all,
@@ -84,7 +95,7 @@ pub(crate) fn negotiation() -> Result<(), Box<dyn Error>> {
     ]);
     config.transaction = b"txn-2".to_vec();
     let mut device = DeviceNegotiation::new(config);
-    let lbs_config = LbsConfig::new(vec![Offer {
+    let lbs_config = LbsNegotiationConfig::new(vec![Offer {
         protocol_type: 2,
         group: ProtocolGroup::of(&[Suite::Aes128Cbc, Suite::Aes128Gcm, Suite::Reserved8]),
     }]);
@@ -93,7 +104,7 @@ pub(crate) fn negotiation() -> Result<(), Box<dyn Error>> {
     println!("  LBS: {lbs_event:?}");
     let event = device.poll_event();
     println!("  device: {event:?}");
-    if let Some(DeviceEvent::Reconnect { .. }) = event {
+    if let Some(DeviceNegotiationEvent::Reconnect { .. }) = event {
         println!("  (the connection is closed; the device connects again)");
         device.reconnected(now);
         let lbs_event = connection(&mut device, &lbs_config, now)?;
@@ -144,7 +155,7 @@ fn show_auth(from: &str, to: &str, bytes: &[u8]) {
             let name = name.split([' ', '{']).next().unwrap_or_default().to_owned();
             println!(
                 "  {from} -> {to}: type 0x{:x} {name}, {} bytes, suite {:?}, nonce {nonce}...",
-                frame.message.kind(),
+                frame.message.kind().code(),
                 bytes.len(),
                 frame.suite
             );
@@ -153,41 +164,16 @@ fn show_auth(from: &str, to: &str, bytes: &[u8]) {
     }
 }
 
-/// Moves frames between a device and an LBS machine until both are quiet.
-fn pump_auth(
-    device: &mut osap_proto::auth::DeviceAuth<Instant>,
-    lbs: &mut osap_proto::auth::LbsAuth<Instant>,
-    directory: &mut Directory,
-    now: Instant,
-) {
-    let mut rng = rand_core::OsRng;
-    loop {
-        let mut moved = false;
-        while let Some(bytes) = device.poll_transmit() {
-            show_auth("device", "LBS", &bytes);
-            lbs.handle_input(&bytes, now, &mut rng, directory);
-            moved = true;
-        }
-        while let Some(bytes) = lbs.poll_transmit() {
-            show_auth("LBS", "device", &bytes);
-            device.handle_input(&bytes, now, &mut rng);
-            moved = true;
-        }
-        if !moved {
-            return;
-        }
-    }
-}
-
 /// Negotiation, first authentication with the DAS redirect (Figure 3,
 /// section 6), then reauthentication on a new connection (Figure 4).
 pub(crate) fn authentication() -> Result<(), Box<dyn Error>> {
-    use osap_proto::auth::{AuthParams, DeviceAuth, DeviceAuthEvent, LbsAuth};
+    use osap_proto::auth::{AuthConfig, DeviceAuth, DeviceAuthEvent, LbsAuth};
     use osap_proto::crypto::{PayloadCipher, VerificationCode};
+    use rand_core::OsRng;
 
     println!("== OSAP: ECDH authentication and DAS redirect (draft sections 5 and 6)");
     let now = Instant::now();
-    let mut rng = rand_core::OsRng;
+    let mut rng = OsRng;
     let mut directory = Directory::default();
 
     println!("-- negotiation");
@@ -195,11 +181,11 @@ pub(crate) fn authentication() -> Result<(), Box<dyn Error>> {
         protocol_type: 1,
         group: ProtocolGroup::ALL,
     };
-    let mut negotiation = DeviceNegotiation::new(DeviceConfig::new(vec![offer]));
+    let mut negotiation = DeviceNegotiation::new(DeviceNegotiationConfig::new(vec![offer]));
     negotiation.start(now);
-    let lbs_config = LbsConfig::new(vec![offer]);
+    let lbs_config = LbsNegotiationConfig::new(vec![offer]);
     connection(&mut negotiation, &lbs_config, now)?;
-    let Some(DeviceEvent::Negotiated {
+    let Some(DeviceNegotiationEvent::Negotiated {
         protocol_type,
         suite,
         ..
@@ -209,15 +195,16 @@ pub(crate) fn authentication() -> Result<(), Box<dyn Error>> {
     };
 
     println!("-- Figure 3: first authentication, then the DAS address (same connection)");
-    let params = AuthParams::new(protocol_type, suite);
+    let params = AuthConfig::new(protocol_type, suite);
     let mut device = DeviceAuth::first(
         params.clone(),
+        OsRng,
         "SN-2024-0001",
         VerificationCode::new("739105"),
     );
-    let mut lbs = LbsAuth::new(params.clone(), now);
-    device.start(now, &mut rng);
-    pump_auth(&mut device, &mut lbs, &mut directory, now);
+    let mut lbs = LbsAuth::new(now, params.clone(), OsRng, &mut directory);
+    device.start(now);
+    pump(&mut device, &mut lbs, now, show_auth);
     let mut stored = None;
     let mut session = None;
     while let Some(event) = device.poll_event() {
@@ -233,7 +220,7 @@ pub(crate) fn authentication() -> Result<(), Box<dyn Error>> {
             DeviceAuthEvent::DasAddress(address) => {
                 println!("  device: connect to the DAS at {address}");
             }
-            DeviceAuthEvent::Failed(e) => return Err(e.into()),
+            DeviceAuthEvent::Ended(end) => return Err(end.into()),
         }
     }
     while let Some(event) = lbs.poll_event() {
@@ -250,10 +237,10 @@ pub(crate) fn authentication() -> Result<(), Box<dyn Error>> {
 
     println!("-- Figure 4: the connection drops; the device reauthenticates on a new one");
     let (devid, master_key) = stored.ok_or("no devid was assigned")?;
-    let mut device = DeviceAuth::reauthenticate(params.clone(), devid, master_key);
-    let mut lbs = LbsAuth::new(params, now);
-    device.start(now, &mut rng);
-    pump_auth(&mut device, &mut lbs, &mut directory, now);
+    let mut device = DeviceAuth::reauthenticate(params.clone(), OsRng, devid, master_key);
+    let mut lbs = LbsAuth::new(now, params, OsRng, &mut directory);
+    device.start(now);
+    pump(&mut device, &mut lbs, now, show_auth);
     while let Some(event) = device.poll_event() {
         match event {
             DeviceAuthEvent::SessionKey(_) => println!("  device: sessionkey refreshed"),

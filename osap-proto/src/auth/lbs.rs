@@ -1,0 +1,441 @@
+//! The LBS side of the authentication and DAS redirect (section 5,
+//! Figures 3 and 4; section 6), and the directory of devices it asks.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use iot_sansio::{End, Input, Instant, Machine, Outbox};
+use rand_core::CryptoRngCore;
+
+use super::{
+    AuthConfig, AuthEnd, AuthError, AuthFrame, AuthKind, AuthMessage, AuthRefusal, AuthResult,
+    NONCE_LEN,
+};
+use crate::crypto::{EcdhKeyPair, MasterKey, SessionKey, ShareKey, VerificationCode};
+use crate::decoder::FrameDecoder;
+
+/// What the LBS knows about devices, supplied by the caller.
+pub trait DeviceDirectory {
+    /// The verification code of the device with this serial number, if it
+    /// is known.
+    fn verification_code(&self, serial: &str) -> Option<VerificationCode>;
+    /// The masterkey kept for this devid, if any (reauthentication).
+    fn master_key(&self, devid: &str) -> Option<MasterKey>;
+    /// Assigns a devid to an authenticated device and keeps its masterkey.
+    fn assign_devid(&mut self, serial: &str, master_key: &MasterKey) -> String;
+    /// The DAS address (`host:port`) this device should use.
+    fn das_address(&self, devid: &str) -> String;
+}
+
+impl<D: DeviceDirectory + ?Sized> DeviceDirectory for &mut D {
+    fn verification_code(&self, serial: &str) -> Option<VerificationCode> {
+        (**self).verification_code(serial)
+    }
+    fn master_key(&self, devid: &str) -> Option<MasterKey> {
+        (**self).master_key(devid)
+    }
+    fn assign_devid(&mut self, serial: &str, master_key: &MasterKey) -> String {
+        (**self).assign_devid(serial, master_key)
+    }
+    fn das_address(&self, devid: &str) -> String {
+        (**self).das_address(devid)
+    }
+}
+
+/// What the LBS side reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LbsAuthEvent {
+    /// A device completed first authentication and was given a devid.
+    Registered {
+        /// The devid.
+        devid: String,
+    },
+    /// A sessionkey was issued to the device: hand it to the DAS, which
+    /// protects the device's business messages with it.
+    SessionIssued {
+        /// The devid.
+        devid: String,
+        /// The sessionkey.
+        session_key: SessionKey,
+    },
+    /// The device was sent its DAS address; the connection is done.
+    Redirected {
+        /// The devid.
+        devid: String,
+        /// The address sent.
+        address: String,
+    },
+    /// The authentication ended without a redirect: the device was
+    /// refused (it is told only that; the [`AuthRefusal`] is for the
+    /// operator's log), sent something the authentication refuses, or was
+    /// silent past the deadline. Close the connection.
+    Ended(AuthEnd),
+}
+
+impl From<AuthEnd> for LbsAuthEvent {
+    fn from(end: AuthEnd) -> Self {
+        Self::Ended(end)
+    }
+}
+
+enum LbsStep {
+    AwaitFirst,
+    AwaitApplyDevid { serial: String, master: MasterKey },
+    AwaitConfirm { devid: String, session: SessionKey },
+    AwaitDas { devid: String, session: SessionKey },
+    Done,
+}
+
+/// The LBS side of the authentication and DAS redirect. It owns the RNG
+/// its keys come from and the [`DeviceDirectory`] it asks (a `&mut D`
+/// serves when the directory is shared).
+pub struct LbsAuth<I, R, D> {
+    decoder: FrameDecoder,
+    core: Core<I, R, D>,
+}
+
+struct Core<I, R, D> {
+    params: AuthConfig,
+    rng: R,
+    directory: D,
+    step: LbsStep,
+    deadline: Option<I>,
+    out: Outbox<Vec<u8>, LbsAuthEvent>,
+}
+
+impl<I, R, D> core::fmt::Debug for LbsAuth<I, R, D> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("LbsAuth")
+            .field("params", &self.core.params)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The verification code used for an unknown serial number, so that
+/// refusing it costs the same work as refusing a wrong code.
+const DECOY_CODE: &str = "unknown-device";
+
+impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> LbsAuth<I, R, D> {
+    /// An LBS side waiting, from `now`, for the device's first message.
+    #[must_use]
+    pub fn new(now: I, params: AuthConfig, rng: R, directory: D) -> Self {
+        let deadline = Some(now + params.timeout);
+        Self {
+            decoder: FrameDecoder::default(),
+            core: Core {
+                params,
+                rng,
+                directory,
+                step: LbsStep::AwaitFirst,
+                deadline,
+                out: Outbox::new(),
+            },
+        }
+    }
+
+    /// The self.directory.
+    pub fn directory(&self) -> &D {
+        &self.core.directory
+    }
+
+    /// The directory, to change.
+    pub fn directory_mut(&mut self) -> &mut D {
+        &mut self.core.directory
+    }
+}
+
+impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Core<I, R, D> {
+    fn end(&mut self, end: AuthEnd) {
+        self.step = LbsStep::Done;
+        self.deadline = None;
+        self.out.end(end);
+    }
+
+    /// Frames a message for the exchange `nonce` and queues it.
+    fn reply(&mut self, nonce: [u8; NONCE_LEN], message: AuthMessage) -> Result<(), AuthError> {
+        let bytes = self.params.frame(nonce, message)?;
+        self.out.send(bytes);
+        Ok(())
+    }
+
+    fn refuse(&mut self, frame: &AuthFrame, reason: AuthRefusal) -> Result<(), AuthEnd> {
+        let message = match frame.message.kind() {
+            AuthKind::EcdhRequest => AuthMessage::EcdhResponse {
+                result: AuthResult::Refused,
+                sealed_public_key: Vec::new(),
+            },
+            AuthKind::RefreshRequest => AuthMessage::RefreshResponse {
+                result: AuthResult::Refused,
+                sealed_session_key: Vec::new(),
+            },
+            AuthKind::ApplyDevidRequest => AuthMessage::ApplyDevidResponse {
+                result: AuthResult::Refused,
+                sealed_devid: Vec::new(),
+                sealed_session_key: Vec::new(),
+            },
+            _ => AuthMessage::DasResponse {
+                result: AuthResult::Refused,
+                sealed_address: Vec::new(),
+            },
+        };
+        self.reply(frame.nonce, message)?;
+        self.end(End::Refused(reason));
+        Ok(())
+    }
+
+    /// Takes one authentication message from the device; an error ends
+    /// the authentication.
+    fn handle_frame(&mut self, now: I, frame: &AuthFrame) -> Result<(), AuthEnd> {
+        if matches!(self.step, LbsStep::Done) {
+            return Ok(());
+        }
+        self.params.check(frame)?;
+        let k = frame.message.kind();
+        let nonce = frame.nonce;
+        let step = core::mem::replace(&mut self.step, LbsStep::Done);
+        match (step, &frame.message) {
+            (
+                LbsStep::AwaitFirst,
+                AuthMessage::EcdhRequest {
+                    serial,
+                    sealed_public_key,
+                },
+            ) => {
+                let known = self.directory.verification_code(serial);
+                let code = known
+                    .clone()
+                    .unwrap_or_else(|| VerificationCode::new(DECOY_CODE));
+                let share = ShareKey::derive(&code, serial, &self.params.share_key);
+                let opened = self.params.open(
+                    share.expose(),
+                    k,
+                    &nonce,
+                    sealed_public_key,
+                    "device public key",
+                );
+                let device_public = match (known, opened) {
+                    (None, _) => return self.refuse(frame, AuthRefusal::UnknownDevice),
+                    (Some(_), Err(_)) => {
+                        return self.refuse(frame, AuthRefusal::WrongVerificationCode);
+                    }
+                    (Some(_), Ok(public)) => public,
+                };
+                let pair = EcdhKeyPair::generate(&mut self.rng);
+                let Ok(master) = pair.master_key(&device_public, self.params.master_key) else {
+                    return self.refuse(frame, AuthRefusal::WrongVerificationCode);
+                };
+                let sealed_public_key = self.params.seal(
+                    share.expose(),
+                    AuthKind::EcdhResponse,
+                    &nonce,
+                    &pair.public_key(),
+                    &mut self.rng,
+                    "LBS public key",
+                )?;
+                self.reply(
+                    nonce,
+                    AuthMessage::EcdhResponse {
+                        result: AuthResult::Accepted,
+                        sealed_public_key,
+                    },
+                )?;
+                self.step = LbsStep::AwaitApplyDevid {
+                    serial: serial.clone(),
+                    master,
+                };
+            }
+            (
+                LbsStep::AwaitApplyDevid { serial, master },
+                AuthMessage::ApplyDevidRequest {
+                    serial: claimed,
+                    proof,
+                },
+            ) => {
+                if *claimed != serial
+                    || !self
+                        .params
+                        .proves(master.expose(), k, &nonce, proof, serial.as_bytes())
+                {
+                    return self.refuse(frame, AuthRefusal::BadProof);
+                }
+                let devid = self.directory.assign_devid(&serial, &master);
+                let session = SessionKey::generate(&mut self.rng);
+                let sealed_devid = self.params.seal(
+                    master.expose(),
+                    AuthKind::ApplyDevidResponse,
+                    &nonce,
+                    devid.as_bytes(),
+                    &mut self.rng,
+                    "devid",
+                )?;
+                let sealed_session_key = self.params.seal(
+                    master.expose(),
+                    AuthKind::ApplyDevidResponse,
+                    &nonce,
+                    session.expose(),
+                    &mut self.rng,
+                    "session key",
+                )?;
+                self.reply(
+                    nonce,
+                    AuthMessage::ApplyDevidResponse {
+                        result: AuthResult::Accepted,
+                        sealed_devid,
+                        sealed_session_key,
+                    },
+                )?;
+                self.out.event(LbsAuthEvent::Registered {
+                    devid: devid.clone(),
+                });
+                self.out.event(LbsAuthEvent::SessionIssued {
+                    devid: devid.clone(),
+                    session_key: session.clone(),
+                });
+                self.step = LbsStep::AwaitConfirm { devid, session };
+            }
+            (
+                LbsStep::AwaitConfirm { devid, session },
+                AuthMessage::ApplyDevidConfirm {
+                    devid: claimed,
+                    proof,
+                },
+            ) => {
+                if *claimed != devid
+                    || !self
+                        .params
+                        .proves(session.expose(), k, &nonce, proof, devid.as_bytes())
+                {
+                    return self.refuse(frame, AuthRefusal::BadProof);
+                }
+                self.step = LbsStep::AwaitDas { devid, session };
+            }
+            (LbsStep::AwaitFirst, AuthMessage::RefreshRequest { devid, proof }) => {
+                let proven = self.directory.master_key(devid).filter(|m| {
+                    self.params
+                        .proves(m.expose(), k, &nonce, proof, devid.as_bytes())
+                });
+                let Some(master) = proven else {
+                    return self.refuse(frame, AuthRefusal::BadProof);
+                };
+                let session = SessionKey::generate(&mut self.rng);
+                let sealed_session_key = self.params.seal(
+                    master.expose(),
+                    AuthKind::RefreshResponse,
+                    &nonce,
+                    session.expose(),
+                    &mut self.rng,
+                    "session key",
+                )?;
+                self.reply(
+                    nonce,
+                    AuthMessage::RefreshResponse {
+                        result: AuthResult::Accepted,
+                        sealed_session_key,
+                    },
+                )?;
+                self.out.event(LbsAuthEvent::SessionIssued {
+                    devid: devid.clone(),
+                    session_key: session.clone(),
+                });
+                self.step = LbsStep::AwaitDas {
+                    devid: devid.clone(),
+                    session,
+                };
+            }
+            (
+                LbsStep::AwaitDas { devid, session },
+                AuthMessage::DasRequest {
+                    devid: claimed,
+                    proof,
+                },
+            ) => {
+                if *claimed != devid
+                    || !self
+                        .params
+                        .proves(session.expose(), k, &nonce, proof, devid.as_bytes())
+                {
+                    return self.refuse(frame, AuthRefusal::BadProof);
+                }
+                let address = self.directory.das_address(&devid);
+                let sealed_address = self.params.seal(
+                    session.expose(),
+                    AuthKind::DasResponse,
+                    &nonce,
+                    address.as_bytes(),
+                    &mut self.rng,
+                    "DAS address",
+                )?;
+                self.reply(
+                    nonce,
+                    AuthMessage::DasResponse {
+                        result: AuthResult::Accepted,
+                        sealed_address,
+                    },
+                )?;
+                self.deadline = None;
+                self.out.event(LbsAuthEvent::Redirected { devid, address });
+                return Ok(());
+            }
+            (step, message) => {
+                let expected = match step {
+                    LbsStep::AwaitFirst => AuthKind::EcdhRequest,
+                    LbsStep::AwaitApplyDevid { .. } => AuthKind::ApplyDevidRequest,
+                    LbsStep::AwaitConfirm { .. } => AuthKind::ApplyDevidConfirm,
+                    LbsStep::AwaitDas { .. } | LbsStep::Done => AuthKind::DasRequest,
+                };
+                return Err(End::PeerFault(AuthError::UnexpectedMessage {
+                    expected,
+                    got: message.kind(),
+                }));
+            }
+        }
+        self.deadline = Some(now + self.params.timeout);
+        Ok(())
+    }
+}
+
+impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Machine for LbsAuth<I, R, D> {
+    type Instant = I;
+    type Input = [u8];
+    type Transmit = Vec<u8>;
+    type Event = LbsAuthEvent;
+
+    /// Takes bytes from the device, or the news that it closed the
+    /// connection.
+    fn handle_input(&mut self, now: I, input: Input<'_, [u8]>) {
+        let core = &mut self.core;
+        if matches!(core.step, LbsStep::Done) {
+            return;
+        }
+        let Input::Data(data) = input else {
+            core.end(End::PeerClosed);
+            return;
+        };
+        let result = self.decoder.feed_control(data, |frame| {
+            core.handle_frame(now, &AuthFrame::from_control(frame)?)?;
+            Ok::<_, AuthEnd>(!matches!(core.step, LbsStep::Done))
+        });
+        if let Err(end) = result {
+            core.end(end);
+        }
+    }
+
+    /// Past the deadline the authentication ends with [`End::TimedOut`].
+    fn handle_timeout(&mut self, now: I) {
+        if self.core.deadline.is_some_and(|d| now >= d) {
+            self.core.end(End::TimedOut);
+        }
+    }
+
+    fn poll_timeout(&self) -> Option<I> {
+        self.core.deadline
+    }
+
+    fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        self.core.out.pop_transmit()
+    }
+
+    fn poll_event(&mut self) -> Option<LbsAuthEvent> {
+        self.core.out.pop_event()
+    }
+}

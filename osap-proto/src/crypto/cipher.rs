@@ -1,0 +1,299 @@
+//! AES-128 protection of payloads with the suites of the protocol group
+//! (draft section 5; the layouts are in `PROFILE.md`).
+
+use alloc::vec::Vec;
+
+use aes::Aes128;
+use aes::cipher::{BlockDecrypt, BlockEncrypt, KeyInit};
+use aes_gcm::aead::AeadInPlace;
+use aes_gcm::{Aes128Gcm, Nonce, Tag};
+use hmac::{Hmac, Mac};
+use rand_core::CryptoRngCore;
+use sha2::Sha256;
+use zeroize::Zeroizing;
+
+use super::{CryptoError, KEY_LEN, SessionKey};
+use crate::control::Suite;
+
+/// The length of an authentication tag.
+pub const TAG_LEN: usize = 16;
+pub(super) const GCM_NONCE_LEN: usize = 12;
+pub(super) const BLOCK: usize = 16;
+
+/// The bytes a sealed payload adds to its plaintext, at most.
+#[must_use]
+pub fn overhead(suite: Suite) -> usize {
+    match suite {
+        Suite::Aes128Gcm => GCM_NONCE_LEN + TAG_LEN,
+        Suite::Aes128Cbc => BLOCK + BLOCK + TAG_LEN,
+        Suite::Aes128Ecb | Suite::Reserved8 => BLOCK + TAG_LEN,
+    }
+}
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// HMAC-SHA256 keyed with `key` (at most 64 bytes): the key is zero-padded
+/// to the block size, which is what HMAC does with a shorter key, so this
+/// construction cannot fail.
+pub(super) fn hmac(key: &[u8]) -> HmacSha256 {
+    let mut block = Zeroizing::new([0u8; 64]);
+    for (dst, src) in block.iter_mut().zip(key) {
+        *dst = *src;
+    }
+    <HmacSha256 as KeyInit>::new(&(*block).into())
+}
+
+/// The MAC key of the encrypt-then-MAC suites: HMAC-SHA256 of a label
+/// under the encryption key.
+pub(super) fn mac_key(key: &[u8; KEY_LEN]) -> Zeroizing<[u8; 32]> {
+    let mut mac = hmac(key);
+    mac.update(b"osap-proto encrypt-then-mac");
+    Zeroizing::new(mac.finalize().into_bytes().into())
+}
+
+pub(super) fn mac_tag(key: &[u8; KEY_LEN], aad: &[u8], body: &[u8]) -> HmacSha256 {
+    let mk = mac_key(key);
+    let mut mac = hmac(mk.as_slice());
+    let aad_len = u64::try_from(aad.len()).unwrap_or(u64::MAX);
+    mac.update(&aad_len.to_be_bytes());
+    mac.update(aad);
+    mac.update(body);
+    mac
+}
+
+/// AES-128-ECB encryption of whole blocks in place (SP 800-38A 6.1).
+pub(super) fn ecb_encrypt(cipher: &Aes128, data: &mut [u8]) {
+    for block in data.chunks_exact_mut(BLOCK) {
+        cipher.encrypt_block(block.into());
+    }
+}
+
+pub(super) fn ecb_decrypt(cipher: &Aes128, data: &mut [u8]) {
+    for block in data.chunks_exact_mut(BLOCK) {
+        cipher.decrypt_block(block.into());
+    }
+}
+
+/// AES-128-CBC encryption of whole blocks in place (SP 800-38A 6.2).
+pub(super) fn cbc_encrypt(cipher: &Aes128, iv: &[u8; BLOCK], data: &mut [u8]) {
+    let mut prev = *iv;
+    for block in data.chunks_exact_mut(BLOCK) {
+        for (b, p) in block.iter_mut().zip(prev) {
+            *b ^= p;
+        }
+        cipher.encrypt_block(block.into());
+        prev.copy_from_slice(block);
+    }
+}
+
+pub(super) fn cbc_decrypt(cipher: &Aes128, iv: &[u8; BLOCK], data: &mut [u8]) {
+    let mut prev = *iv;
+    for block in data.chunks_exact_mut(BLOCK) {
+        let mut this = [0u8; BLOCK];
+        this.copy_from_slice(block);
+        cipher.decrypt_block(block.into());
+        for (b, p) in block.iter_mut().zip(prev) {
+            *b ^= p;
+        }
+        prev = this;
+    }
+}
+
+/// Appends PKCS#7 padding.
+pub(super) fn pad(data: &mut Vec<u8>) {
+    let n = BLOCK - data.len() % BLOCK;
+    let byte = u8::try_from(n).unwrap_or(16);
+    data.extend(core::iter::repeat_n(byte, n));
+}
+
+/// Removes PKCS#7 padding (only after the tag has been checked).
+pub(super) fn unpad(data: &mut Vec<u8>) -> Result<(), CryptoError> {
+    let n = usize::from(*data.last().ok_or(CryptoError::Authentication)?);
+    if n == 0 || n > BLOCK || n > data.len() {
+        return Err(CryptoError::Authentication);
+    }
+    data.truncate(data.len() - n);
+    Ok(())
+}
+
+/// Seals `plaintext` under `key` with `suite`, binding `aad` (data sent in
+/// clear that the payload belongs to). Nonces and IVs come from `rng`.
+///
+/// Layouts (see `PROFILE.md`):
+///
+/// * AES-128-GCM: `nonce (12) || ciphertext || tag (16)`;
+/// * AES-128-CBC: `IV (16) || ciphertext (PKCS#7) || tag (16)`;
+/// * AES-128-ECB: `ciphertext (PKCS#7) || tag (16)`;
+///
+/// where the CBC and ECB tag is HMAC-SHA256 (truncated to 16 bytes), under a
+/// key derived from `key`, over the length of `aad`, `aad`, and everything
+/// before the tag (encrypt-then-MAC), so that every suite detects tampering.
+///
+/// # Errors
+///
+/// [`CryptoError::UnsupportedSuite`] for bit 8.
+pub fn seal(
+    suite: Suite,
+    key: &[u8; KEY_LEN],
+    aad: &[u8],
+    plaintext: &[u8],
+    rng: &mut impl CryptoRngCore,
+) -> Result<Vec<u8>, CryptoError> {
+    let mut out = Vec::with_capacity(plaintext.len() + overhead(suite));
+    match suite {
+        Suite::Aes128Gcm => {
+            let mut nonce = [0u8; GCM_NONCE_LEN];
+            rng.fill_bytes(&mut nonce);
+            out.extend_from_slice(&nonce);
+            out.extend_from_slice(plaintext);
+            let cipher = Aes128Gcm::new(key.into());
+            let body = out.get_mut(GCM_NONCE_LEN..).unwrap_or_default();
+            let tag = cipher
+                .encrypt_in_place_detached(&Nonce::from(nonce), aad, body)
+                .map_err(|_| CryptoError::Authentication)?;
+            out.extend_from_slice(&tag);
+        }
+        Suite::Aes128Cbc | Suite::Aes128Ecb => {
+            let cipher = Aes128::new(key.into());
+            let start = if suite == Suite::Aes128Cbc {
+                let mut iv = [0u8; BLOCK];
+                rng.fill_bytes(&mut iv);
+                out.extend_from_slice(&iv);
+                BLOCK
+            } else {
+                0
+            };
+            out.extend_from_slice(plaintext);
+            // Padding applies to the plaintext part only.
+            let mut body = out.split_off(start);
+            pad(&mut body);
+            match out
+                .get(..BLOCK)
+                .and_then(|iv| <[u8; BLOCK]>::try_from(iv).ok())
+            {
+                Some(iv) => cbc_encrypt(&cipher, &iv, &mut body),
+                None => ecb_encrypt(&cipher, &mut body),
+            }
+            out.extend_from_slice(&body);
+            let tag = mac_tag(key, aad, &out).finalize().into_bytes();
+            out.extend_from_slice(tag.get(..TAG_LEN).unwrap_or_default());
+        }
+        Suite::Reserved8 => return Err(CryptoError::UnsupportedSuite(suite)),
+    }
+    Ok(out)
+}
+
+/// Opens a payload sealed by [`seal`] with the same suite, key and `aad`.
+///
+/// # Errors
+///
+/// [`CryptoError::Truncated`] when it is shorter than the suite's overhead,
+/// [`CryptoError::Authentication`] when the tag does not match (tampered,
+/// truncated, wrong key, wrong `aad`), [`CryptoError::UnsupportedSuite`] for
+/// bit 8. No plaintext is returned unless the tag matches.
+pub fn open(
+    suite: Suite,
+    key: &[u8; KEY_LEN],
+    aad: &[u8],
+    sealed: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
+    let min = match suite {
+        Suite::Aes128Gcm => GCM_NONCE_LEN + TAG_LEN,
+        Suite::Aes128Cbc => BLOCK + BLOCK + TAG_LEN,
+        Suite::Aes128Ecb => BLOCK + TAG_LEN,
+        Suite::Reserved8 => return Err(CryptoError::UnsupportedSuite(suite)),
+    };
+    if sealed.len() < min {
+        return Err(CryptoError::Truncated {
+            len: sealed.len(),
+            min,
+        });
+    }
+    let (head, tag) = sealed.split_at(sealed.len() - TAG_LEN);
+    match suite {
+        Suite::Aes128Gcm => {
+            let (nonce, body) = head.split_at(GCM_NONCE_LEN);
+            let nonce =
+                <[u8; GCM_NONCE_LEN]>::try_from(nonce).map_err(|_| CryptoError::Authentication)?;
+            let tag = <[u8; TAG_LEN]>::try_from(tag).map_err(|_| CryptoError::Authentication)?;
+            let mut plain = body.to_vec();
+            Aes128Gcm::new(key.into())
+                .decrypt_in_place_detached(&Nonce::from(nonce), aad, &mut plain, &Tag::from(tag))
+                .map_err(|_| CryptoError::Authentication)?;
+            Ok(plain)
+        }
+        _ => {
+            mac_tag(key, aad, head)
+                .verify_truncated_left(tag)
+                .map_err(|_| CryptoError::Authentication)?;
+            let cipher = Aes128::new(key.into());
+            let (iv, body) = if suite == Suite::Aes128Cbc {
+                let (iv, body) = head.split_at(BLOCK);
+                (<[u8; BLOCK]>::try_from(iv).ok(), body)
+            } else {
+                (None, head)
+            };
+            if body.len() % BLOCK != 0 {
+                return Err(CryptoError::Authentication);
+            }
+            let mut plain = body.to_vec();
+            match iv {
+                Some(iv) => cbc_decrypt(&cipher, &iv, &mut plain),
+                None => ecb_decrypt(&cipher, &mut plain),
+            }
+            unpad(&mut plain)?;
+            Ok(plain)
+        }
+    }
+}
+
+/// The protection of business messages (section 6: "Business message:
+/// AES128(message)" under the sessionkey) with the negotiated suite.
+///
+/// ```
+/// use osap_proto::Suite;
+/// use osap_proto::crypto::{PayloadCipher, SessionKey};
+/// use rand_core::OsRng;
+///
+/// let cipher = PayloadCipher::new(Suite::Aes128Gcm, SessionKey::from_bytes([7; 16]));
+/// let sealed = cipher.seal(b"dev/1/attr", br#"{"power":"on"}"#, &mut OsRng)?;
+/// assert_eq!(cipher.open(b"dev/1/attr", &sealed)?, br#"{"power":"on"}"#);
+/// assert!(cipher.open(b"dev/2/attr", &sealed).is_err());
+/// # Ok::<(), osap_proto::crypto::CryptoError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct PayloadCipher {
+    suite: Suite,
+    key: SessionKey,
+}
+
+impl PayloadCipher {
+    /// A cipher for the negotiated suite and the issued sessionkey.
+    #[must_use]
+    pub fn new(suite: Suite, key: SessionKey) -> Self {
+        Self { suite, key }
+    }
+
+    /// Seals a business payload, bound to `aad` (for example its topic).
+    ///
+    /// # Errors
+    ///
+    /// As [`seal`].
+    pub fn seal(
+        &self,
+        aad: &[u8],
+        plaintext: &[u8],
+        rng: &mut impl CryptoRngCore,
+    ) -> Result<Vec<u8>, CryptoError> {
+        seal(self.suite, self.key.expose(), aad, plaintext, rng)
+    }
+
+    /// Opens a business payload sealed with the same `aad`.
+    ///
+    /// # Errors
+    ///
+    /// As [`open`].
+    pub fn open(&self, aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        open(self.suite, self.key.expose(), aad, sealed)
+    }
+}

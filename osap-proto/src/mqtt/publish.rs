@@ -1,0 +1,90 @@
+//! PUBLISH (MQTT 3.1.1 section 3.3): the business messages of OSAP draft
+//! section 7, and the topic-name rules of section 4.7.
+
+use alloc::borrow::Cow;
+
+use super::*;
+use crate::error::{FieldError, FrameError};
+use crate::frame::FixedHeader;
+use crate::wire::string;
+
+/// How a PUBLISH is delivered: QoS 0, or QoS 1 with its packet identifier
+/// and DUP flag (section 3.3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum Delivery {
+    /// QoS 0.
+    AtMostOnce,
+    /// QoS 1.
+    AtLeastOnce {
+        /// The packet identifier.
+        packet_id: PacketId,
+        /// Whether this is a redelivery.
+        dup: bool,
+    },
+}
+
+/// PUBLISH (section 3.3) at QoS 0 or 1.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Publish<'a> {
+    /// QoS and, for QoS 1, packet identifier and DUP.
+    pub delivery: Delivery,
+    /// The retain flag.
+    pub retain: bool,
+    /// The topic name (no wildcards).
+    pub topic: Cow<'a, str>,
+    /// The application message.
+    #[cfg_attr(feature = "serde", serde(with = "crate::hex"))]
+    pub payload: Cow<'a, [u8]>,
+}
+
+/// Checks a topic name (section 4.7): not empty, no wildcards.
+pub(super) fn check_topic_name(topic: &str) -> Result<(), FrameError> {
+    if topic.is_empty() {
+        return Err(FrameError::field(
+            "topic name",
+            FieldError::Invalid("must not be empty"),
+        ));
+    }
+    if topic.contains(['+', '#']) {
+        return Err(FrameError::field(
+            "topic name",
+            FieldError::Invalid("must not contain wildcards"),
+        ));
+    }
+    Ok(())
+}
+
+pub(super) fn parse_publish(header: FixedHeader, body: &[u8]) -> Result<Publish<'_>, FrameError> {
+    let dup = header.flags & 0x8 != 0;
+    let retain = header.flags & 0x1 != 0;
+    let (rest, topic) = string(body, "topic name")?;
+    check_topic_name(topic)?;
+    let (payload, delivery) = match (header.flags >> 1) & 0x3 {
+        0 if dup => {
+            return Err(FrameError::field(
+                "fixed header flags",
+                FieldError::Invalid("DUP must be 0 at QoS 0"),
+            ));
+        }
+        0 => (rest, Delivery::AtMostOnce),
+        1 => {
+            let (rest, id) = packet_id(rest)?;
+            (rest, Delivery::AtLeastOnce { packet_id: id, dup })
+        }
+        2 => return Err(FrameError::Unsupported("PUBLISH at QoS 2")),
+        _ => {
+            return Err(FrameError::field(
+                "fixed header flags",
+                FieldError::OutOfRange(3),
+            ));
+        }
+    };
+    Ok(Publish {
+        delivery,
+        retain,
+        topic: Cow::Borrowed(topic),
+        payload: Cow::Borrowed(payload),
+    })
+}

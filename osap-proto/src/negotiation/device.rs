@@ -1,0 +1,313 @@
+//! The device side of the negotiation (section 5, Figures 1 and 2).
+
+use alloc::vec::Vec;
+use core::time::Duration;
+
+use iot_sansio::{End, Input, Instant, Machine, Outbox};
+
+use super::{NegotiationEnd, NegotiationError, NegotiationRefusal, Offer, expected};
+use crate::control::{
+    ControlFlags, ControlFrame, NegotiationKind, NegotiationMessage, ProtocolVersion, Suite,
+};
+use crate::decoder::FrameDecoder;
+
+/// What the device side reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeviceNegotiationEvent {
+    /// The LBS chose a protocol (Figure 1): authentication follows on this
+    /// connection.
+    Negotiated {
+        /// The protocol type.
+        protocol_type: u8,
+        /// The suite the LBS chose from the device's group.
+        suite: Suite,
+        /// Whether the ECDH key mode is in use.
+        ecdh: bool,
+        /// The PROTOCOL-VERSION of the response.
+        version: ProtocolVersion,
+    },
+    /// The LBS does not support the offer but the device supports what it
+    /// answered (Figure 2): close this connection, open a new one and call
+    /// [`DeviceNegotiation::reconnected`].
+    Reconnect {
+        /// What the device will offer on the new connection.
+        offer: Offer,
+    },
+    /// The negotiation failed; close the connection.
+    Ended(NegotiationEnd),
+}
+
+impl From<NegotiationEnd> for DeviceNegotiationEvent {
+    fn from(end: NegotiationEnd) -> Self {
+        Self::Ended(end)
+    }
+}
+
+/// How the device side negotiates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceNegotiationConfig {
+    /// Protocol types the device supports, each with its group; the first
+    /// is offered first.
+    pub offers: Vec<Offer>,
+    /// Whether to ask for the ECDH key mode (control flag bit 1).
+    pub ecdh: bool,
+    /// The PROTOCOL-VERSION to send.
+    pub version: ProtocolVersion,
+    /// The transaction content to send; the response must echo it.
+    pub transaction: Vec<u8>,
+    /// How long to wait for a response (default 10 s).
+    pub response_timeout: Duration,
+}
+
+impl DeviceNegotiationConfig {
+    /// A configuration offering `offers` in order, in ECDH key mode, with
+    /// the default version, an empty transaction content and a 10 s
+    /// response timeout.
+    #[must_use]
+    pub fn new(offers: Vec<Offer>) -> Self {
+        Self {
+            offers,
+            ecdh: true,
+            version: ProtocolVersion::DEFAULT,
+            transaction: Vec::new(),
+            response_timeout: Duration::from_secs(10),
+        }
+    }
+
+    fn flags(&self) -> ControlFlags {
+        ControlFlags::new(self.ecdh)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum State<I> {
+    Idle,
+    Waiting {
+        offer: Offer,
+        deadline: I,
+        retry: bool,
+    },
+    AwaitingReconnect {
+        offer: Offer,
+    },
+    Done,
+}
+
+/// The device side of the negotiation (section 5, Figures 1 and 2).
+///
+/// ```
+/// use core::time::Duration;
+/// use iot_sansio::testing::{Driver, pair};
+/// use osap_proto::{DeviceNegotiation, DeviceNegotiationConfig, DeviceNegotiationEvent,
+///     LbsNegotiation, LbsNegotiationConfig, LbsNegotiationEvent, Offer, ProtocolGroup, Suite};
+/// use osap_proto::Machine as _;
+///
+/// let now = Duration::ZERO; // any Copy + Ord instant type works
+/// let offer = Offer { protocol_type: 1, group: ProtocolGroup::ALL };
+/// let mut device = DeviceNegotiation::new(DeviceNegotiationConfig::new(vec![offer]));
+/// let lbs_offer = Offer { protocol_type: 1, group: ProtocolGroup::of(&[Suite::Aes128Cbc, Suite::Aes128Gcm]) };
+/// let mut lbs = LbsNegotiation::new(now, LbsNegotiationConfig::new(vec![lbs_offer]));
+///
+/// device.start(now);
+/// Driver::new(now).run(&mut [&mut device, &mut lbs], pair(|_, _| {}));
+///
+/// assert!(matches!(device.poll_event(), Some(DeviceNegotiationEvent::Negotiated { suite: Suite::Aes128Gcm, .. })));
+/// assert!(matches!(lbs.poll_event(), Some(LbsNegotiationEvent::Negotiated { suite: Suite::Aes128Gcm, .. })));
+/// ```
+#[derive(Debug, Clone)]
+pub struct DeviceNegotiation<I> {
+    decoder: FrameDecoder,
+    core: Core<I>,
+}
+
+#[derive(Debug, Clone)]
+struct Core<I> {
+    config: DeviceNegotiationConfig,
+    state: State<I>,
+    out: Outbox<Vec<u8>, DeviceNegotiationEvent>,
+}
+
+impl<I: Instant> DeviceNegotiation<I> {
+    /// A device side that has not sent anything yet.
+    #[must_use]
+    pub fn new(config: DeviceNegotiationConfig) -> Self {
+        Self {
+            decoder: FrameDecoder::default(),
+            core: Core {
+                config,
+                state: State::Idle,
+                out: Outbox::new(),
+            },
+        }
+    }
+
+    /// Sends the negotiation request with the first offer.
+    pub fn start(&mut self, now: I) {
+        if self.core.state != State::Idle {
+            return;
+        }
+        match self.core.config.offers.first().copied() {
+            Some(offer) if !offer.group.is_empty() => self.core.send_request(now, offer, false),
+            _ => self.core.end(End::PeerFault(NegotiationError::EmptyGroup)),
+        }
+    }
+
+    /// Sends the retry request on the new connection that
+    /// [`DeviceNegotiationEvent::Reconnect`] asked for.
+    pub fn reconnected(&mut self, now: I) {
+        if let State::AwaitingReconnect { offer } = self.core.state {
+            self.decoder = FrameDecoder::default();
+            self.core.send_request(now, offer, true);
+        }
+    }
+}
+
+impl<I: Instant> Core<I> {
+    fn end(&mut self, end: NegotiationEnd) {
+        self.state = State::Done;
+        self.out.end(end);
+    }
+
+    fn send_request(&mut self, now: I, offer: Offer, retry: bool) {
+        let message = NegotiationMessage {
+            flags: self.config.flags(),
+            protocol_type: offer.protocol_type,
+            protocol_group: offer.group,
+            version: self.config.version,
+            transaction: self.config.transaction.as_slice().into(),
+        };
+        let mut out = Vec::new();
+        match message.to_frame(NegotiationKind::Request).encode(&mut out) {
+            Ok(()) => {
+                self.out.send(out);
+                self.state = State::Waiting {
+                    offer,
+                    deadline: now + self.config.response_timeout,
+                    retry,
+                };
+            }
+            Err(e) => self.end(End::PeerFault(e.into())),
+        }
+    }
+
+    /// Reads the LBS's response; an error ends the negotiation.
+    fn handle_frame(&mut self, frame: &ControlFrame<'_>) -> Result<(), NegotiationError> {
+        let State::Waiting { offer, retry, .. } = self.state else {
+            // Anything after the outcome is not ours to read.
+            return Ok(());
+        };
+        if frame.kind != NegotiationKind::Response.code() {
+            return Err(expected(NegotiationKind::Response, frame.kind));
+        }
+        let response = NegotiationMessage::from_frame(frame.clone(), NegotiationKind::Response)?;
+        if response.flags.reserved_bits() != 0 {
+            return Err(NegotiationError::ReservedFlags(
+                response.flags.reserved_bits(),
+            ));
+        }
+        let flags = self.config.flags();
+        if response.flags != flags {
+            return Err(NegotiationError::FlagsMismatch {
+                sent: flags.bits(),
+                got: response.flags.bits(),
+            });
+        }
+        if response.transaction.as_ref() != self.config.transaction.as_slice() {
+            return Err(NegotiationError::TransactionMismatch);
+        }
+        let chosen = response
+            .protocol_group
+            .as_single()
+            .filter(|s| offer.group.contains(*s));
+        if response.protocol_type == offer.protocol_type
+            && let Some(suite) = chosen
+        {
+            self.state = State::Done;
+            self.out.event(DeviceNegotiationEvent::Negotiated {
+                protocol_type: response.protocol_type,
+                suite,
+                ecdh: response.flags.ecdh(),
+                version: response.version,
+            });
+            return Ok(());
+        }
+        let server = Offer {
+            protocol_type: response.protocol_type,
+            group: response.protocol_group,
+        };
+        if retry {
+            self.end(End::Refused(NegotiationRefusal::RetryRefused { server }));
+            return Ok(());
+        }
+        // Condition 2: retry with the LBS's protocol type if the device
+        // supports it with a suite the LBS also supports.
+        let ours = self.config.offers.iter().find(|o| {
+            o.protocol_type == server.protocol_type
+                && !o.group.intersection(server.group).is_empty()
+        });
+        match ours {
+            Some(&offer) => {
+                self.state = State::AwaitingReconnect { offer };
+                self.out.event(DeviceNegotiationEvent::Reconnect { offer });
+            }
+            None => self.end(End::Refused(NegotiationRefusal::Unsupported { server })),
+        }
+        Ok(())
+    }
+}
+
+impl<I: Instant> Machine for DeviceNegotiation<I> {
+    type Instant = I;
+    type Input = [u8];
+    type Transmit = Vec<u8>;
+    type Event = DeviceNegotiationEvent;
+
+    /// Takes bytes from the LBS, or the news that it closed the connection.
+    fn handle_input(&mut self, _now: I, input: Input<'_, [u8]>) {
+        let core = &mut self.core;
+        let data = match input {
+            Input::Data(data) => data,
+            Input::PeerClosed => {
+                if matches!(core.state, State::Waiting { .. }) {
+                    core.end(End::PeerClosed);
+                }
+                return;
+            }
+        };
+        if !matches!(core.state, State::Waiting { .. }) {
+            return;
+        }
+        let result = self.decoder.feed_control(data, |frame| {
+            core.handle_frame(frame)?;
+            Ok::<_, NegotiationError>(matches!(core.state, State::Waiting { .. }))
+        });
+        if let Err(e) = result {
+            core.end(End::PeerFault(e));
+        }
+    }
+
+    /// Past the response deadline the negotiation ends with
+    /// [`End::TimedOut`].
+    fn handle_timeout(&mut self, now: I) {
+        if let State::Waiting { deadline, .. } = self.core.state
+            && now >= deadline
+        {
+            self.core.end(End::TimedOut);
+        }
+    }
+
+    fn poll_timeout(&self) -> Option<I> {
+        match self.core.state {
+            State::Waiting { deadline, .. } => Some(deadline),
+            _ => None,
+        }
+    }
+
+    fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        self.core.out.pop_transmit()
+    }
+
+    fn poll_event(&mut self) -> Option<DeviceNegotiationEvent> {
+        self.core.out.pop_event()
+    }
+}
