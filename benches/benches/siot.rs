@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::hint::black_box;
+use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use rand_chacha::ChaCha20Rng;
@@ -14,6 +15,9 @@ use siot_proto::key::Key;
 use siot_proto::payload::{Name, SiotPayload};
 use siot_proto::provisioning::ProvisioningService;
 use siot_proto::stanza::{Jid, Stanza};
+use siot_proto::{Input, Machine, StanzaMachine};
+
+const T0: Duration = Duration::ZERO;
 
 fn from(p: &SiotPayload, sender: &str) -> Stanza {
     let mut s = p.to_stanza(Jid::new("provisioning.example.org").unwrap(), "q");
@@ -22,7 +26,7 @@ fn from(p: &SiotPayload, sender: &str) -> Stanza {
 }
 
 /// `n` things, thing i owned by owner i.
-fn service(n: usize) -> ProvisioningService {
+fn service(n: usize) -> ProvisioningService<Duration> {
     let mut rng = ChaCha20Rng::seed_from_u64(5);
     let mut ps = ProvisioningService::new(Default::default());
     for i in 0..n {
@@ -35,11 +39,13 @@ fn service(n: usize) -> ProvisioningService {
                 text: name.clone(),
             }],
         };
-        ps.handle(&from(&register, &format!("thing{i}@example.org/r")));
-        ps.handle(&from(
+        let register = from(&register, &format!("thing{i}@example.org/r"));
+        ps.handle_input(T0, Input::Data(&register));
+        let claim = from(
             &SiotPayload::Claim { name, key },
             &format!("owner{i}@example.com/o"),
-        ));
+        );
+        ps.handle_input(T0, Input::Data(&claim));
         while ps.poll_transmit().is_some() {}
         while ps.poll_event().is_some() {}
     }
@@ -61,14 +67,14 @@ fn bench(c: &mut Criterion) {
         let text = query.to_xml();
         g.bench_with_input(BenchmarkId::new("parsed", n), &query, |b, q| {
             b.iter(|| {
-                ps.handle(black_box(q));
-                ps.poll_transmit().unwrap()
+                ps.handle_input(T0, Input::Data(black_box(q)));
+                ps.poll_transmit().unwrap().to_xml()
             });
         });
         g.bench_with_input(BenchmarkId::new("from_text", n), &text, |b, t| {
             b.iter(|| {
-                ps.handle_stanza(black_box(t)).unwrap();
-                ps.poll_transmit().unwrap()
+                ps.handle_stanza(T0, black_box(t)).unwrap();
+                ps.poll_transmit().unwrap().to_xml()
             });
         });
     }

@@ -1,19 +1,22 @@
 //! Drives an RAE client endpoint and an RAE server endpoint with arbitrary
 //! operations: requests, answers, timeouts, honest delivery, and stanzas
 //! made of fuzz input (raw text, or IBB data blocks aimed at live
-//! sessions). Checks that nothing panics and the session bounds hold.
+//! sessions), unavailable presence and closed connections. Checks that
+//! nothing panics, the session bounds hold, and each endpoint ends at most
+//! once, with nothing left open.
 #![no_main]
 
 use std::time::{Duration, Instant};
 
+use iot_sansio::testing::{Driver, rng};
+use iot_xmpp::testing::Server;
 use libfuzzer_sys::fuzz_target;
 use oic_ra_proto::endpoint::{Endpoint, EndpointConfig, Event};
 use oic_ra_proto::ibb::IbbPayload;
 use oic_ra_proto::identity::FullJid;
 use oic_ra_proto::rest::{Method, RestMessage};
 use oic_ra_proto::stanza::Stanza;
-use rand_chacha::ChaCha8Rng;
-use rand_core::SeedableRng;
+use oic_ra_proto::{End, Input, Machine, StanzaMachine};
 
 fn stamp(xml: &str, from: &FullJid) -> Option<String> {
     let mut s = Stanza::parse(xml, &Default::default()).ok()?;
@@ -36,10 +39,11 @@ fuzz_target!(|data: &[u8]| {
         max_sessions: 4,
         ..EndpointConfig::default()
     };
-    let mut client: Endpoint<Instant> = Endpoint::new(config.clone());
-    let mut server: Endpoint<Instant> = Endpoint::new(config);
-    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let mut client = Endpoint::new(config.clone(), rng(1));
+    let mut server = Endpoint::new(config, rng(2));
+    let mut xmpp = Server::new([cj.clone().into(), sj.clone().into()]);
     let mut now = Instant::now();
+    let mut ended = [false, false];
     let mut sids: Vec<String> = Vec::new();
     let mut requests = Vec::new();
     let mut input = data;
@@ -60,14 +64,14 @@ fuzz_target!(|data: &[u8]| {
                     m = m.with_header("Observe", "0");
                 }
                 m.body = Some(format!("{}", body.len()));
-                let _ = client.request(sj.clone(), &m, now, &mut rng);
+                let _ = client.request(now, &sj, &m);
             }
             1 => {
                 let text = take(&mut input);
                 if let Ok(t) = std::str::from_utf8(&text)
                     && let Some(s) = stamp(t, &cj)
                 {
-                    let _ = server.handle_stanza(&s);
+                    let _ = server.handle_stanza(now, &s);
                 }
             }
             2 => {
@@ -75,7 +79,7 @@ fuzz_target!(|data: &[u8]| {
                 if let Ok(t) = std::str::from_utf8(&text)
                     && let Some(s) = stamp(t, &sj)
                 {
-                    let _ = client.handle_stanza(&s);
+                    let _ = client.handle_stanza(now, &s);
                 }
             }
             3 => {
@@ -93,30 +97,14 @@ fuzz_target!(|data: &[u8]| {
                 }
             }
             5 => {
-                // Honest delivery, both ways, remembering the sids.
-                for _ in 0..8 {
-                    let mut moved = false;
-                    while let Some(x) = client.poll_transmit() {
-                        if let Ok(s) = Stanza::parse(&x, &Default::default())
-                            && let Ok(IbbPayload::Open { sid, .. }) = IbbPayload::from_stanza(&s)
-                        {
-                            sids.push(sid);
-                        }
-                        if let Some(s) = stamp(&x, &cj) {
-                            let _ = server.handle_stanza(&s);
-                        }
-                        moved = true;
+                // Honest delivery through the server, remembering the sids.
+                Driver::new(now).run(&mut [&mut client, &mut server], |from, st: Stanza| {
+                    if let Ok(IbbPayload::Open { sid, .. }) = IbbPayload::from_stanza(&st) {
+                        sids.push(sid);
                     }
-                    while let Some(x) = server.poll_transmit() {
-                        if let Some(s) = stamp(&x, &sj) {
-                            let _ = client.handle_stanza(&s);
-                        }
-                        moved = true;
-                    }
-                    if !moved {
-                        break;
-                    }
-                }
+                    xmpp.route(from, st)
+                });
+                xmpp.clear_log();
             }
             6 => {
                 // A data block on a live session, seq and bytes from the input.
@@ -134,15 +122,22 @@ fuzz_target!(|data: &[u8]| {
                         data: bytes.get(3..).unwrap_or_default().to_vec(),
                     };
                     if let Some(s) = stamp(&block.to_stanza(sj.clone(), "f").to_xml(), &cj) {
-                        let _ = server.handle_stanza(&s);
+                        let _ = server.handle_stanza(now, &s);
                     }
                 }
             }
             7 => {
-                if input.first().is_some_and(|b| b & 1 == 0) {
-                    client.peer_unavailable(&sj);
+                let (node, peer): (&mut dyn StanzaMachine<Instant = Instant>, _) =
+                    if input.first().is_some_and(|b| b & 1 == 0) {
+                        (&mut client, &sj)
+                    } else {
+                        (&mut server, &cj)
+                    };
+                if input.get(1).is_some_and(|b| b & 1 == 0) {
+                    let gone = format!("<presence from='{peer}' type='unavailable'/>");
+                    let _ = node.handle_stanza(now, &gone);
                 } else {
-                    server.peer_unavailable(&cj);
+                    node.handle_input(now, Input::PeerClosed);
                 }
             }
             _ => {
@@ -151,12 +146,21 @@ fuzz_target!(|data: &[u8]| {
                 }
             }
         }
-        while let Some(e) = server.poll_event() {
-            if let Event::Request { id, .. } = e {
-                requests.push(id);
+        for (i, node) in [&mut server, &mut client].into_iter().enumerate() {
+            while let Some(e) = node.poll_event() {
+                match e {
+                    Event::Request { id, .. } => requests.push(id),
+                    Event::Ended(end) => {
+                        assert_eq!(end, End::PeerClosed);
+                        assert!(!ended[i], "a second end");
+                        ended[i] = true;
+                        assert_eq!(node.session_count(), 0);
+                        assert_eq!(node.poll_timeout(), None);
+                    }
+                    _ => {}
+                }
             }
         }
-        while client.poll_event().is_some() {}
         assert!(client.session_count() <= 4 && server.session_count() <= 4);
     }
 });

@@ -4,11 +4,14 @@
 //! and that the owner stays the owner unless the thing re-registers.
 #![no_main]
 
+use std::time::Duration;
+
 use libfuzzer_sys::fuzz_target;
 use siot_proto::key::Key;
 use siot_proto::payload::{Name, SiotPayload};
 use siot_proto::provisioning::ProvisioningService;
 use siot_proto::stanza::{Jid, Stanza};
+use siot_proto::{Input, Machine};
 
 const THING: &str = "bulb@example.org/f65dece8";
 const OWNER: &str = "owner@example.com/76a60ed0";
@@ -22,7 +25,8 @@ fuzz_target!(|data: &[u8]| {
     ) else {
         return;
     };
-    let mut ps = ProvisioningService::new(Default::default());
+    let mut ps = ProvisioningService::<Duration>::new(Default::default());
+    let now = Duration::ZERO;
     let setup = [
         (
             &thing,
@@ -45,7 +49,7 @@ fuzz_target!(|data: &[u8]| {
     for (from, p) in setup {
         let mut s = p.to_stanza(ps_jid.clone(), "s");
         s.from = Some(from.clone());
-        ps.handle(&s);
+        ps.handle_input(now, Input::Data(&s));
     }
     while ps.poll_transmit().is_some() {}
     let senders = [
@@ -74,7 +78,7 @@ fuzz_target!(|data: &[u8]| {
         {
             reregistered = true;
         }
-        ps.handle(&s);
+        ps.handle_input(now, Input::Data(&s));
         while ps.poll_transmit().is_some() {}
         while ps.poll_event().is_some() {}
         if !reregistered {

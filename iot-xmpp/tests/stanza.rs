@@ -4,7 +4,10 @@
 // Tests fail by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use iot_xmpp::{Element, Jid, Stanza, StanzaError, StanzaKind, StanzaLimits};
+use iot_xmpp::{
+    DefinedCondition, Element, ErrorType, IqType, Jid, Stanza, StanzaError, StanzaKind,
+    StanzaLimits,
+};
 use proptest::prelude::*;
 
 fn parse(xml: &str) -> Result<Stanza, StanzaError> {
@@ -101,9 +104,27 @@ fn namespaces_are_inherited_and_redeclared() {
 }
 
 #[test]
+fn vocabulary_round_trips() {
+    for c in DefinedCondition::ALL {
+        assert_eq!(c.as_str().parse::<DefinedCondition>(), Ok(*c));
+    }
+    assert_eq!(DefinedCondition::ALL.len(), 22, "RFC 6120 8.3.3 lists 22");
+    for t in ErrorType::ALL {
+        assert_eq!(t.as_str().parse::<ErrorType>(), Ok(*t));
+    }
+    for t in IqType::ALL {
+        assert_eq!(t.as_str().parse::<IqType>(), Ok(*t));
+    }
+    assert!(
+        "Cancel".parse::<ErrorType>().is_err(),
+        "names are case-sensitive"
+    );
+}
+
+#[test]
 fn error_stanzas() {
     let req = parse("<iq from='a@b/c' id='7' type='set'><open xmlns='http://jabber.org/protocol/ibb' sid='s' block-size='9'/></iq>").unwrap();
-    let reply = req.error_reply("cancel", "not-acceptable");
+    let reply = req.error_reply(ErrorType::Cancel, DefinedCondition::NotAcceptable);
     assert_eq!(
         reply.to_xml(),
         "<iq xmlns=\"jabber:client\" to=\"a@b/c\" type=\"error\" id=\"7\"><error type=\"cancel\">\
@@ -112,15 +133,20 @@ fn error_stanzas() {
     let back = parse(&reply.to_xml()).unwrap();
     let e = back.error().unwrap();
     assert_eq!(
-        (e.error_type.as_str(), e.condition.as_str()),
-        ("cancel", "not-acceptable")
+        (e.error_type.map(ErrorType::as_str), e.condition.as_str()),
+        (Some("cancel"), "not-acceptable")
     );
     assert!(req.error().is_none(), "not of type error");
     let no_condition = parse("<iq type='error'><error type='wait'/></iq>").unwrap();
     assert_eq!(
         no_condition.error().unwrap().condition,
-        "undefined-condition"
+        DefinedCondition::UndefinedCondition
     );
+    // An unknown condition and an unknown type read as undefined and none.
+    let odd = parse("<iq type='error'><error type='later'><oops xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>").unwrap();
+    let e = odd.error().unwrap();
+    assert_eq!(e.condition, DefinedCondition::UndefinedCondition);
+    assert_eq!(e.error_type, None);
     assert_eq!(
         req.result_reply().to_xml(),
         "<iq xmlns=\"jabber:client\" to=\"a@b/c\" type=\"result\" id=\"7\"/>"

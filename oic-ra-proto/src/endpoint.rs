@@ -2,11 +2,18 @@
 //! carried over XEP-0047 In-Band Bytestream sessions, with request/response
 //! correlation, Observe and per-request timeouts.
 //!
-//! The runtime's XMPP client hands every received stanza to
-//! [`Endpoint::handle_stanza`], sends what [`Endpoint::poll_transmit`]
-//! gives, reads [`Endpoint::poll_event`], and calls
-//! [`Endpoint::handle_timeout`] when [`Endpoint::poll_timeout`] is due. The
-//! same endpoint can be an RAE client and an RAE server at once.
+//! The endpoint is a [`Machine`] of the family: the runtime's XMPP client
+//! hands every received stanza to [`Machine::handle_input`] (or the text to
+//! [`StanzaMachine::handle_stanza`]), and [`Input::PeerClosed`] when the
+//! connection ends; it sends what [`Machine::poll_transmit`] gives, reads
+//! [`Machine::poll_event`], and calls [`Machine::handle_timeout`] when
+//! [`Machine::poll_timeout`] is due. The same endpoint can be an RAE client
+//! and an RAE server at once. An unavailable presence from a peer ends its
+//! exchanges (section 7.3, Table 4).
+//!
+//! The endpoint is the CRUDN exchange (requests, correlation, observe,
+//! deadlines) over the In-Band Bytestream transport of
+//! [`crate::transport`].
 //!
 //! # The rules of this crate (recorded in `PROFILE.md`)
 //!
@@ -37,16 +44,15 @@
 //!   closed; an `<open/>` that asks for `iq` data stanzas, a block size
 //!   above the configured maximum or a `sid` in use is refused.
 
-use core::ops::Add;
 use core::time::Duration;
 use std::collections::{HashMap, VecDeque};
 
-use rand_core::{CryptoRng, RngCore};
+use iot_sansio::{CryptoRngCore, End, Input, Instant, Machine, Never};
+use iot_xmpp::{DefinedCondition, PresenceType, Stanza, StanzaLimits, StanzaMachine};
 
-use crate::ibb::{DataStanza, IbbPayload};
 use crate::identity::{FullJid, Jid};
 use crate::rest::{Method, RestError, RestLimits, RestMessage};
-use crate::stanza::{Stanza, StanzaError, StanzaKind, StanzaLimits};
+use crate::transport::{IbbConfig, IbbEvent, IbbTransport, SessionKey};
 
 /// Settings of an [`Endpoint`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,6 +88,16 @@ impl Default for EndpointConfig {
     }
 }
 
+impl EndpointConfig {
+    fn transport(&self) -> IbbConfig {
+        IbbConfig {
+            max_block_size: self.max_block_size,
+            max_sessions: self.max_sessions,
+            max_message_len: self.rest_limits.max_document_len,
+        }
+    }
+}
+
 /// Identifies one exchange: a request this endpoint sent, or one it
 /// received.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -94,18 +110,23 @@ pub enum Failure {
     /// No response within [`EndpointConfig::request_timeout`].
     Timeout,
     /// The peer refused the session: the stanza error condition.
-    Refused(String),
+    Refused(DefinedCondition),
     /// The peer closed the session before responding (or, for an observe,
     /// ended the notifications).
     Closed,
     /// The peer's presence became unavailable (section 7.3, Table 4).
     PeerUnavailable,
+    /// The XMPP connection of this endpoint ended.
+    Disconnected,
     /// The session broke: a stanza error condition this endpoint sent or
     /// received (`unexpected-request` for a lost block, for instance).
-    Session(String),
+    Session(DefinedCondition),
     /// The response was not a valid `<rest>` RESPONSE.
     Malformed(String),
 }
+
+/// How an endpoint's life ends: only with its connection.
+pub type EndpointEnd = End<Never>;
 
 /// What the endpoint reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,7 +166,7 @@ pub enum Event {
     },
     /// A peer ended an exchange it had opened (for an observe: it
     /// deregistered); [`Endpoint::respond`] now refuses that id.
-    Ended {
+    PeerEnded {
         /// The exchange.
         id: RequestId,
     },
@@ -157,11 +178,14 @@ pub enum Event {
         /// The session id, when known.
         sid: String,
         /// The stanza error condition sent back.
-        condition: &'static str,
+        condition: DefinedCondition,
     },
+    /// The connection ended ([`Input::PeerClosed`]); every exchange failed
+    /// or ended before this, and the endpoint takes no more requests.
+    Ended(EndpointEnd),
 }
 
-/// Why a call on the endpoint was refused.
+/// Why a call on the endpoint was refused: misuse of the API.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum EndpointError {
@@ -180,12 +204,12 @@ pub enum EndpointError {
     /// As many sessions as [`EndpointConfig::max_sessions`] are open.
     #[error("{0} sessions are open already")]
     TooManySessions(usize),
+    /// The connection has ended.
+    #[error("the connection has ended")]
+    Closed,
     /// The message does not fit the document limit.
     #[error(transparent)]
     Rest(#[from] RestError),
-    /// A received stanza could not be read.
-    #[error(transparent)]
-    Stanza(#[from] StanzaError),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -196,17 +220,11 @@ enum Side {
     Server,
 }
 
+/// The exchange carried by one IBB session.
 #[derive(Debug)]
-struct Session<I> {
+struct Exchange<I> {
     side: Side,
     id: RequestId,
-    block_size: u16,
-    open: bool,
-    send_seq: u16,
-    recv_seq: u16,
-    rx: Vec<u8>,
-    /// Encoded messages waiting for the session to open.
-    queued: Vec<Vec<u8>>,
     /// Client: when the request gives up waiting for its response.
     deadline: Option<I>,
     /// A response (client: received; server: sent) has been exchanged.
@@ -217,18 +235,11 @@ struct Session<I> {
     requested: bool,
 }
 
-impl<I> Session<I> {
-    /// A session with nothing sent or received yet.
-    fn new(side: Side, id: RequestId, block_size: u16) -> Self {
+impl<I> Exchange<I> {
+    fn new(side: Side, id: RequestId) -> Self {
         Self {
             side,
             id,
-            block_size,
-            open: side == Side::Server,
-            send_seq: 0,
-            recv_seq: 0,
-            rx: Vec::new(),
-            queued: Vec::new(),
             deadline: None,
             answered: false,
             observe: false,
@@ -237,99 +248,62 @@ impl<I> Session<I> {
     }
 }
 
-type Key = (FullJid, String);
-
-/// How many unanswered `<close/>`s are remembered.
-const MAX_PENDING_CLOSES: usize = 256;
-
-/// One Remote Access Endpoint's side of every IBB session (see the module
-/// documentation for the rules).
-///
-/// `I` is the runtime's instant type (`std::time::Instant`, a tick
-/// counter): any `Copy + Ord` type to which a [`Duration`] adds.
+/// One Remote Access Endpoint's side of every exchange (see the module
+/// documentation for the rules). It owns the RNG its session ids come from.
 ///
 /// ```
-/// use std::time::{Duration, Instant};
+/// use std::time::Duration;
+/// use iot_sansio::testing::{Driver, rng};
+/// use iot_xmpp::testing::Server;
+/// use oic_ra_proto::Machine;
 /// use oic_ra_proto::endpoint::{Endpoint, Event};
 /// use oic_ra_proto::identity::FullJid;
 /// use oic_ra_proto::rest::{Method, RestMessage};
-/// # use rand_core::{RngCore, CryptoRng, impls};
-/// # struct Rng(u64);
-/// # impl RngCore for Rng {
-/// #     fn next_u32(&mut self) -> u32 { self.next_u64() as u32 }
-/// #     fn next_u64(&mut self) -> u64 { self.0 += 1; self.0 }
-/// #     fn fill_bytes(&mut self, d: &mut [u8]) { impls::fill_bytes_via_next(self, d) }
-/// #     fn try_fill_bytes(&mut self, d: &mut [u8]) -> Result<(), rand_core::Error> { self.fill_bytes(d); Ok(()) }
-/// # }
-/// # impl CryptoRng for Rng {}
 ///
 /// let client_jid = FullJid::new("alice@example.org/OIC/1.0/Client/6f0aac23-44c6-4b1c-9ad5-1a3b6f0d2e11")?;
 /// let server_jid = FullJid::new("alice@example.org/OIC/1.0/oic.d.light/0685b960-736f-46f7-bead-0bd3b6d8d1d6")?;
-/// let mut client = Endpoint::new(Default::default());
-/// let mut server: Endpoint<Instant> = Endpoint::new(Default::default());
-/// let now = Instant::now();
-/// let mut rng = Rng(0);
+/// let mut client = Endpoint::new(Default::default(), rng(1));
+/// let mut server = Endpoint::new(Default::default(), rng(2));
+/// let mut xmpp = Server::new([client_jid.into(), server_jid.clone().into()]);
+/// let mut driver = Driver::new(Duration::ZERO);
 ///
 /// let get = RestMessage::request(Method::Get, "coap://light/a/switch");
-/// let id = client.request(server_jid.clone(), &get, now, &mut rng)?;
+/// let id = client.request(driver.now(), &server_jid, &get)?;
+/// driver.run(&mut [&mut client, &mut server], |from, s| xmpp.route(from, s));
+/// let Some(Event::Request { id: asked, .. }) = server.poll_event() else { panic!() };
+/// let body = serde_json::json!({"rt": "oic.r.switch.binary", "value": true});
+/// server.respond(asked, &RestMessage::response(200, "OK").with_json(&body))?;
+/// driver.run(&mut [&mut client, &mut server], |from, s| xmpp.route(from, s));
 ///
-/// // Carry stanzas both ways, setting `from` as an XMPP server would.
-/// loop {
-///     let mut moved = false;
-///     while let Some(s) = client.poll_transmit() {
-///         server.handle_stanza(&with_from(&s, &client_jid))?;
-///         moved = true;
-///     }
-///     while let Some(s) = server.poll_transmit() {
-///         client.handle_stanza(&with_from(&s, &server_jid))?;
-///         moved = true;
-///     }
-///     while let Some(e) = server.poll_event() {
-///         if let Event::Request { id, .. } = e {
-///             let body = serde_json::json!({"rt": "oic.r.switch.binary", "value": true});
-///             server.respond(id, &RestMessage::response(200, "OK").with_json(&body))?;
-///         }
-///     }
-///     if !moved { break; }
-/// }
 /// let Some(Event::Response { id: got, message }) = client.poll_event() else { panic!() };
 /// assert_eq!((got, message.status()), (id, Some(200)));
-/// # fn with_from(s: &str, from: &FullJid) -> String {
-/// #     s.replacen(" xmlns=\"jabber:client\"", &format!(" xmlns=\"jabber:client\" from=\"{from}\""), 1)
-/// # }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug)]
-pub struct Endpoint<I> {
+pub struct Endpoint<I, R> {
     config: EndpointConfig,
-    sessions: HashMap<Key, Session<I>>,
-    by_id: HashMap<RequestId, Key>,
-    /// Our `<open/>`s waiting for an answer, by iq id.
-    pending_opens: HashMap<String, Key>,
-    /// Our recent `<close/>`s, by iq id, so their answers are recognised;
-    /// the oldest are forgotten beyond [`MAX_PENDING_CLOSES`].
-    pending_closes: VecDeque<String>,
+    rng: R,
+    transport: IbbTransport,
+    exchanges: HashMap<SessionKey, Exchange<I>>,
+    by_id: HashMap<RequestId, SessionKey>,
     next_id: u64,
-    transmit: VecDeque<String>,
     events: VecDeque<Event>,
+    ended: bool,
 }
 
-impl<I> Endpoint<I>
-where
-    I: Copy + Ord + Add<Duration, Output = I>,
-{
-    /// An endpoint with no sessions.
+impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
+    /// An endpoint with no sessions, whose session ids come from `rng`.
     #[must_use]
-    pub fn new(config: EndpointConfig) -> Self {
+    pub fn new(config: EndpointConfig, rng: R) -> Self {
         Self {
+            transport: IbbTransport::new(config.transport()),
             config,
-            sessions: HashMap::new(),
+            rng,
+            exchanges: HashMap::new(),
             by_id: HashMap::new(),
-            pending_opens: HashMap::new(),
-            pending_closes: VecDeque::new(),
             next_id: 0,
-            transmit: VecDeque::new(),
             events: VecDeque::new(),
+            ended: false,
         }
     }
 
@@ -342,7 +316,7 @@ where
     /// How many sessions are open or opening.
     #[must_use]
     pub fn session_count(&self) -> usize {
-        self.sessions.len()
+        self.transport.len()
     }
 
     /// Sends a request to an RAE server: opens a session with a fresh
@@ -354,46 +328,40 @@ where
     ///
     /// [`EndpointError::NotARequest`] for a RESPONSE,
     /// [`EndpointError::Rest`] for a message over the document limit,
-    /// [`EndpointError::TooManySessions`].
-    pub fn request<R: RngCore + CryptoRng>(
+    /// [`EndpointError::TooManySessions`], [`EndpointError::Closed`] after
+    /// the connection ended.
+    pub fn request(
         &mut self,
-        to: FullJid,
-        message: &RestMessage,
         now: I,
-        rng: &mut R,
+        to: &FullJid,
+        message: &RestMessage,
     ) -> Result<RequestId, EndpointError> {
+        if self.ended {
+            return Err(EndpointError::Closed);
+        }
         if message.method == Method::Response {
             return Err(EndpointError::NotARequest);
         }
         let bytes = self.encode(message)?;
-        if self.sessions.len() >= self.config.max_sessions {
-            return Err(EndpointError::TooManySessions(self.sessions.len()));
+        if self.transport.len() >= self.config.max_sessions {
+            return Err(EndpointError::TooManySessions(self.transport.len()));
         }
-        let observe = is_observe(message);
-        let sid = loop {
+        let key = loop {
             let mut raw = [0u8; 12];
-            rng.fill_bytes(&mut raw);
-            let sid: String = raw.iter().map(|b| format!("{b:02x}")).collect();
-            if !self.sessions.contains_key(&(to.clone(), sid.clone())) {
-                break sid;
+            self.rng.fill_bytes(&mut raw);
+            let key = (to.clone(), raw.iter().map(|b| format!("{b:02x}")).collect());
+            if !self.transport.contains(&key) {
+                break key;
             }
         };
         let id = self.new_id();
-        let key = (to.clone(), sid.clone());
-        let iq_id = self.iq_id();
-        let open = IbbPayload::Open {
-            sid,
-            block_size: self.config.block_size,
-            stanza: DataStanza::Message,
-        };
-        self.transmit.push_back(open.to_stanza(to, &iq_id).to_xml());
-        self.pending_opens.insert(iq_id, key.clone());
-        let mut session = Session::new(Side::Client, id, self.config.block_size);
-        session.queued.push(bytes);
-        session.deadline = Some(now + self.config.request_timeout);
-        session.observe = observe;
-        session.requested = true;
-        self.sessions.insert(key.clone(), session);
+        self.transport.open(key.clone(), self.config.block_size);
+        self.transport.send(&key, bytes);
+        let mut exchange = Exchange::new(Side::Client, id);
+        exchange.deadline = Some(now + self.config.request_timeout);
+        exchange.observe = is_observe(message);
+        exchange.requested = true;
+        self.exchanges.insert(key.clone(), exchange);
         self.by_id.insert(id, key);
         Ok(id)
     }
@@ -416,21 +384,20 @@ where
         let key = self
             .by_id
             .get(&id)
-            .cloned()
             .ok_or(EndpointError::UnknownRequest(id))?;
-        let session = self
-            .sessions
-            .get_mut(&key)
-            .filter(|s| s.side == Side::Server)
+        let exchange = self
+            .exchanges
+            .get_mut(key)
+            .filter(|x| x.side == Side::Server)
             .ok_or(EndpointError::UnknownRequest(id))?;
-        if session.answered && !session.observe {
+        if exchange.answered && !exchange.observe {
             return Err(EndpointError::AlreadyAnswered(id));
         }
-        if !session.answered {
-            session.answered = true;
-            session.observe &= is_success(message);
+        if !exchange.answered {
+            exchange.answered = true;
+            exchange.observe &= is_success(message);
         }
-        self.send_bytes(&key, bytes);
+        self.transport.send(key, bytes);
         Ok(())
     }
 
@@ -446,9 +413,9 @@ where
             .by_id
             .get(&id)
             .filter(|k| {
-                self.sessions
+                self.exchanges
                     .get(*k)
-                    .is_some_and(|s| s.side == Side::Client)
+                    .is_some_and(|x| x.side == Side::Client)
             })
             .cloned()
             .ok_or(EndpointError::UnknownRequest(id))?;
@@ -456,309 +423,129 @@ where
         Ok(())
     }
 
-    /// Ends every session with a peer whose presence became unavailable
-    /// (Table 4): its pending requests fail with
-    /// [`Failure::PeerUnavailable`], its exchanges end.
-    pub fn peer_unavailable(&mut self, peer: &FullJid) {
-        let keys: Vec<Key> = self
-            .sessions
+    /// Reads a presence: an unavailable full JID ends its exchanges, a
+    /// bare JID all of the account's (Table 4).
+    fn handle_presence(&mut self, stanza: &Stanza) {
+        if stanza.presence_type() != Some(PresenceType::Unavailable) {
+            return;
+        }
+        let Some(from) = &stanza.from else { return };
+        let gone: Vec<SessionKey> = self
+            .transport
             .keys()
-            .filter(|(p, _)| p == peer)
+            .filter(|(peer, _)| match from.clone().try_into_full() {
+                Ok(full) => *peer == full,
+                Err(bare) => peer.to_bare() == bare,
+            })
             .cloned()
             .collect();
-        for key in keys {
-            self.drop_session(&key, Failure::PeerUnavailable);
+        for key in gone {
+            self.transport.forget(&key);
+            self.drop_exchange(&key, Failure::PeerUnavailable);
         }
     }
 
-    /// The next stanza to send, as XML text.
-    pub fn poll_transmit(&mut self) -> Option<String> {
-        self.transmit.pop_front()
-    }
-
-    /// The next event.
-    pub fn poll_event(&mut self) -> Option<Event> {
-        self.events.pop_front()
-    }
-
-    /// When [`Endpoint::handle_timeout`] should next be called.
-    #[must_use]
-    pub fn poll_timeout(&self) -> Option<I> {
-        self.sessions.values().filter_map(|s| s.deadline).min()
-    }
-
-    /// Fails every request whose response is overdue and closes its
-    /// session.
-    pub fn handle_timeout(&mut self, now: I) {
-        let due: Vec<Key> = self
-            .sessions
-            .iter()
-            .filter(|(_, s)| s.deadline.is_some_and(|d| d <= now))
-            .map(|(k, _)| k.clone())
-            .collect();
-        for key in due {
-            if let Some(s) = self.sessions.get(&key) {
-                self.events.push_back(Event::Failed {
-                    id: s.id,
-                    reason: Failure::Timeout,
-                });
-            }
-            self.close(&key);
-        }
-    }
-
-    /// Reads a received stanza.
-    ///
-    /// Returns `Ok(false)` for a stanza that is not about In-Band
-    /// Bytestreams (the runtime handles it elsewhere: presence, roster,
-    /// ping), `Ok(true)` when it was handled (including protocol errors,
-    /// which are answered and reported as [`Event::ProtocolError`]).
-    ///
-    /// # Errors
-    ///
-    /// [`EndpointError::Stanza`] when the text is not a stanza.
-    pub fn handle_stanza(&mut self, xml: &str) -> Result<bool, EndpointError> {
-        let stanza = Stanza::parse(xml, &self.config.stanza_limits)?;
-        Ok(self.handle(&stanza))
-    }
-
-    /// As [`Endpoint::handle_stanza`], for a stanza already parsed.
-    pub fn handle(&mut self, stanza: &Stanza) -> bool {
-        match stanza.kind {
-            StanzaKind::Iq => self.handle_iq(stanza),
-            StanzaKind::Message => self.handle_message(stanza),
-            StanzaKind::Presence => false,
-        }
-    }
-
-    fn handle_iq(&mut self, stanza: &Stanza) -> bool {
-        match stanza.type_str() {
-            "result" | "error" => {
-                let Some(id) = stanza.id.as_deref() else {
-                    return false;
-                };
-                if let Some(i) = self.pending_closes.iter().position(|c| c == id) {
-                    self.pending_closes.remove(i);
-                    return true;
+    /// Takes what the transport reported.
+    fn drain_transport(&mut self) {
+        while let Some(event) = self.transport.poll_event() {
+            match event {
+                IbbEvent::Opened(_) => {}
+                IbbEvent::Accepted(key) => {
+                    let id = self.new_id();
+                    self.exchanges
+                        .insert(key.clone(), Exchange::new(Side::Server, id));
+                    self.by_id.insert(id, key);
                 }
-                // Only the peer the open went to may answer it.
-                let Some(key) = self
-                    .pending_opens
-                    .get(id)
-                    .filter(|k| stanza.from.as_ref().is_none_or(|f| *f == k.0))
-                    .cloned()
-                else {
-                    return false;
-                };
-                self.pending_opens.remove(id);
-                if stanza.type_str() == "result" {
-                    self.opened(&key);
-                } else {
-                    let condition = stanza
-                        .error()
-                        .map_or_else(|| "undefined-condition".to_owned(), |e| e.condition);
-                    self.drop_session(&key, Failure::Refused(condition));
-                }
-                true
-            }
-            "set" => {
-                let payload = match IbbPayload::from_stanza(stanza) {
-                    Err(crate::ibb::IbbError::NotIbb) => return false,
-                    Err(_) => {
-                        self.reply_error(stanza, "modify", "bad-request", String::new());
-                        return true;
-                    }
-                    Ok(p) => p,
-                };
-                let Some(peer) = full_from(stanza) else {
-                    self.reply_error(stanza, "modify", "bad-request", payload.sid().to_owned());
-                    return true;
-                };
-                match payload {
-                    IbbPayload::Open {
-                        sid,
-                        block_size,
-                        stanza: kind,
-                    } => self.peer_opens(stanza, peer, sid, block_size, kind),
-                    IbbPayload::Close { sid } => {
-                        let key = (peer, sid);
-                        if self.sessions.contains_key(&key) {
-                            self.transmit.push_back(stanza.result_reply().to_xml());
-                            self.drop_session(&key, Failure::Closed);
-                        } else {
-                            self.reply_error(stanza, "cancel", "item-not-found", key.1);
-                        }
-                    }
-                    IbbPayload::Data { sid, .. } => {
-                        // 7.3.1: data travels in message stanzas only.
-                        self.reply_error(stanza, "cancel", "not-acceptable", sid.clone());
-                        self.close(&(peer, sid));
+                IbbEvent::Message(key, bytes) => self.message_complete(&key, &bytes),
+                IbbEvent::Refused(key, c) => self.drop_exchange(&key, Failure::Refused(c)),
+                IbbEvent::Closed(key) => self.drop_exchange(&key, Failure::Closed),
+                IbbEvent::Failed(key, c) => self.drop_exchange(&key, Failure::Session(c)),
+                IbbEvent::Broken(key, c) => {
+                    // Only the client learns: a server's exchange just ends.
+                    if let Some(x) = self.forget(&key)
+                        && x.side == Side::Client
+                    {
+                        self.events.push_back(Event::Failed {
+                            id: x.id,
+                            reason: Failure::Session(c),
+                        });
                     }
                 }
-                true
+                IbbEvent::ProtocolError {
+                    peer,
+                    sid,
+                    condition,
+                } => self.events.push_back(Event::ProtocolError {
+                    peer,
+                    sid,
+                    condition,
+                }),
             }
-            _ => false,
         }
     }
 
-    fn peer_opens(
-        &mut self,
-        stanza: &Stanza,
-        peer: FullJid,
-        sid: String,
-        block_size: u16,
-        kind: DataStanza,
-    ) {
-        let key = (peer, sid);
-        if kind != DataStanza::Message || self.sessions.contains_key(&key) {
-            self.reply_error(stanza, "cancel", "not-acceptable", key.1);
-            return;
-        }
-        if block_size > self.config.max_block_size
-            || self.sessions.len() >= self.config.max_sessions
-        {
-            self.reply_error(stanza, "modify", "resource-constraint", key.1);
-            return;
-        }
-        let id = self.new_id();
-        self.transmit.push_back(stanza.result_reply().to_xml());
-        self.sessions
-            .insert(key.clone(), Session::new(Side::Server, id, block_size));
-        self.by_id.insert(id, key);
-    }
-
-    fn handle_message(&mut self, stanza: &Stanza) -> bool {
-        let payload = match IbbPayload::from_stanza(stanza) {
-            Err(crate::ibb::IbbError::NotIbb) => return false,
-            Err(_) if stanza.type_str() == "error" => return true,
-            Err(_) => {
-                if let (Some(peer), Some(sid)) = (
-                    full_from(stanza),
-                    stanza
-                        .payloads
-                        .iter()
-                        .find(|p| p.ns == crate::ibb::IBB_NS)
-                        .and_then(|p| p.get_attr("sid")),
-                ) {
-                    let key = (peer, sid.to_owned());
-                    if self.sessions.contains_key(&key) {
-                        self.protocol_error(stanza, &key, "bad-request");
-                        return true;
-                    }
-                }
-                self.reply_error(stanza, "modify", "bad-request", String::new());
-                return true;
-            }
-            Ok(p) => p,
-        };
-        let IbbPayload::Data { sid, seq, data } = payload else {
-            // Open and close travel in iq stanzas.
-            if stanza.type_str() != "error" {
-                self.reply_error(stanza, "modify", "bad-request", String::new());
-            }
-            return true;
-        };
-        let Some(peer) = full_from(stanza) else {
-            self.reply_error(stanza, "modify", "bad-request", sid);
-            return true;
-        };
-        let key = (peer, sid);
-        if stanza.type_str() == "error" {
-            // The peer refused one of our blocks: the session is over.
-            let condition = stanza
-                .error()
-                .map_or_else(|| "undefined-condition".to_owned(), |e| e.condition);
-            if self.sessions.contains_key(&key) {
-                self.drop_session(&key, Failure::Session(condition));
-            }
-            return true;
-        }
-        let Some(session) = self.sessions.get_mut(&key).filter(|s| s.open) else {
-            self.reply_error(stanza, "cancel", "item-not-found", key.1);
-            return true;
-        };
-        if seq != session.recv_seq {
-            self.protocol_error(stanza, &key, "unexpected-request");
-            return true;
-        }
-        if data.len() > usize::from(session.block_size) {
-            self.protocol_error(stanza, &key, "not-acceptable");
-            return true;
-        }
-        session.recv_seq = seq.wrapping_add(1);
-        if session.rx.len() + data.len() > self.config.rest_limits.max_document_len {
-            self.protocol_error(stanza, &key, "not-acceptable");
-            return true;
-        }
-        session.rx.extend_from_slice(&data);
-        if data.len() < usize::from(session.block_size) {
-            let bytes = core::mem::take(&mut session.rx);
-            self.message_complete(&key, &bytes);
-        }
-        true
-    }
-
-    fn message_complete(&mut self, key: &Key, bytes: &[u8]) {
+    fn message_complete(&mut self, key: &SessionKey, bytes: &[u8]) {
         let parsed = decode_message(bytes, &self.config.rest_limits);
-        let Some(session) = self.sessions.get_mut(key) else {
+        let Some(exchange) = self.exchanges.get_mut(key) else {
             return;
         };
-        let id = session.id;
-        match session.side {
+        let id = exchange.id;
+        match exchange.side {
             Side::Server => {
                 let message = match parsed {
-                    Ok(m) if m.method != Method::Response && !session.requested => m,
+                    Ok(m) if m.method != Method::Response && !exchange.requested => m,
                     Ok(_) => {
                         // A response, or a second request: one exchange per
                         // session.
-                        self.send_close_with(key, "unexpected-request");
+                        self.events.push_back(Event::ProtocolError {
+                            peer: Some(Jid::from(key.0.clone())),
+                            sid: key.1.clone(),
+                            condition: DefinedCondition::UnexpectedRequest,
+                        });
+                        self.close(key);
                         return;
                     }
                     Err(_) => {
-                        session.requested = true;
-                        session.answered = true;
+                        exchange.requested = true;
+                        exchange.answered = true;
                         let reply = RestMessage::response(400, "Bad Request");
-                        self.send_bytes(key, reply.to_xml().into_bytes());
+                        self.transport.send(key, reply.to_xml().into_bytes());
                         return;
                     }
                 };
-                session.requested = true;
-                session.observe = is_observe(&message);
+                exchange.requested = true;
+                exchange.observe = is_observe(&message);
                 self.events.push_back(Event::Request {
                     id,
                     from: key.0.clone(),
-                    observe: session.observe,
+                    observe: exchange.observe,
                     message,
                 });
             }
             Side::Client => {
                 let message = match parsed {
                     Ok(m) if m.method == Method::Response => m,
-                    Ok(_) => {
+                    other => {
+                        let why = match other {
+                            Err(e) => e.to_string(),
+                            Ok(_) => "a request where a response was due".into(),
+                        };
                         self.events.push_back(Event::Failed {
                             id,
-                            reason: Failure::Malformed("a request where a response was due".into()),
-                        });
-                        self.close(key);
-                        return;
-                    }
-                    Err(e) => {
-                        self.events.push_back(Event::Failed {
-                            id,
-                            reason: Failure::Malformed(e.to_string()),
+                            reason: Failure::Malformed(why),
                         });
                         self.close(key);
                         return;
                     }
                 };
-                if session.answered {
+                if exchange.answered {
                     self.events.push_back(Event::Notification { id, message });
                     return;
                 }
-                session.answered = true;
-                session.deadline = None;
-                let keep = session.observe && is_success(&message);
-                session.observe = keep;
+                exchange.answered = true;
+                exchange.deadline = None;
+                let keep = exchange.observe && is_success(&message);
+                exchange.observe = keep;
                 self.events.push_back(Event::Response { id, message });
                 if !keep {
                     self.close(key);
@@ -767,139 +554,30 @@ where
         }
     }
 
-    /// The peer accepted our open: send what waited.
-    fn opened(&mut self, key: &Key) {
-        let Some(session) = self.sessions.get_mut(key) else {
+    /// Closes a session and forgets its exchange, without an event.
+    fn close(&mut self, key: &SessionKey) {
+        self.transport.close(key);
+        self.forget(key);
+    }
+
+    fn forget(&mut self, key: &SessionKey) -> Option<Exchange<I>> {
+        let x = self.exchanges.remove(key)?;
+        self.by_id.remove(&x.id);
+        Some(x)
+    }
+
+    /// Forgets an exchange whose session the peer ended, reporting what
+    /// it ends.
+    fn drop_exchange(&mut self, key: &SessionKey, reason: Failure) {
+        let Some(x) = self.forget(key) else {
             return;
         };
-        session.open = true;
-        let queued = core::mem::take(&mut session.queued);
-        for bytes in queued {
-            self.send_bytes(key, bytes);
-        }
-    }
-
-    /// Splits an encoded message into blocks (see the module
-    /// documentation) and queues them, or keeps it until the session opens.
-    fn send_bytes(&mut self, key: &Key, bytes: Vec<u8>) {
-        let Some(session) = self.sessions.get_mut(key) else {
-            return;
-        };
-        if !session.open {
-            session.queued.push(bytes);
-            return;
-        }
-        let block = usize::from(session.block_size);
-        let mut chunks: Vec<&[u8]> = bytes.chunks(block).collect();
-        if bytes.len() % block == 0 {
-            chunks.push(&[]);
-        }
-        for chunk in chunks {
-            let seq = session.send_seq;
-            session.send_seq = seq.wrapping_add(1);
-            let data = IbbPayload::Data {
-                sid: key.1.clone(),
-                seq,
-                data: chunk.to_vec(),
-            };
-            let id = format!("d{}-{}", key.1, seq);
-            self.transmit
-                .push_back(data.to_stanza(key.0.clone(), &id).to_xml());
-        }
-    }
-
-    /// A received stanza broke the rules of a session: answer it with the
-    /// condition, report, and close the session.
-    fn protocol_error(&mut self, stanza: &Stanza, key: &Key, condition: &'static str) {
-        // Echo the IBB element without its data, so the peer knows which
-        // session broke.
-        let echo = stanza
-            .payloads
-            .iter()
-            .find(|p| p.ns == crate::ibb::IBB_NS)
-            .map(|p| crate::stanza::Element {
-                text: String::new(),
-                children: Vec::new(),
-                ..p.clone()
-            });
-        self.transmit
-            .push_back(stanza.error_reply_with(echo, "cancel", condition).to_xml());
-        self.events.push_back(Event::ProtocolError {
-            peer: Some(Jid::from(key.0.clone())),
-            sid: key.1.clone(),
-            condition,
-        });
-        if let Some(s) = self.sessions.get(key)
-            && s.side == Side::Client
-        {
-            self.events.push_back(Event::Failed {
-                id: s.id,
-                reason: Failure::Session(condition.to_owned()),
-            });
-        }
-        self.close(key);
-    }
-
-    fn send_close_with(&mut self, key: &Key, condition: &'static str) {
-        self.events.push_back(Event::ProtocolError {
-            peer: Some(Jid::from(key.0.clone())),
-            sid: key.1.clone(),
-            condition,
-        });
-        self.close(key);
-    }
-
-    /// Answers a stanza with an error and reports it.
-    fn reply_error(
-        &mut self,
-        stanza: &Stanza,
-        error_type: &str,
-        condition: &'static str,
-        sid: String,
-    ) {
-        self.transmit
-            .push_back(stanza.error_reply(error_type, condition).to_xml());
-        self.events.push_back(Event::ProtocolError {
-            peer: stanza.from.clone(),
-            sid,
-            condition,
-        });
-    }
-
-    /// Sends `<close/>` and forgets the session (its exchange ends without
-    /// another event).
-    fn close(&mut self, key: &Key) {
-        if self.forget(key).is_some() {
-            let iq_id = self.iq_id();
-            let close = IbbPayload::Close { sid: key.1.clone() };
-            self.transmit
-                .push_back(close.to_stanza(key.0.clone(), &iq_id).to_xml());
-            if self.pending_closes.len() == MAX_PENDING_CLOSES {
-                self.pending_closes.pop_front();
+        match x.side {
+            Side::Client if !x.answered || x.observe => {
+                self.events.push_back(Event::Failed { id: x.id, reason });
             }
-            self.pending_closes.push_back(iq_id);
-        }
-    }
-
-    /// Removes a session and everything that refers to it.
-    fn forget(&mut self, key: &Key) -> Option<Session<I>> {
-        let s = self.sessions.remove(key)?;
-        self.by_id.remove(&s.id);
-        self.pending_opens.retain(|_, k| k != key);
-        Some(s)
-    }
-
-    /// Forgets a session the peer ended, reporting what it ends.
-    fn drop_session(&mut self, key: &Key, reason: Failure) {
-        let Some(s) = self.forget(key) else {
-            return;
-        };
-        match s.side {
-            Side::Client if !s.answered || s.observe => {
-                self.events.push_back(Event::Failed { id: s.id, reason });
-            }
-            Side::Server if s.requested && (!s.answered || s.observe) => {
-                self.events.push_back(Event::Ended { id: s.id });
+            Side::Server if x.requested && (!x.answered || x.observe) => {
+                self.events.push_back(Event::PeerEnded { id: x.id });
             }
             _ => {}
         }
@@ -924,10 +602,73 @@ where
         self.next_id += 1;
         RequestId(self.next_id)
     }
+}
 
-    fn iq_id(&mut self) -> String {
-        self.next_id += 1;
-        format!("ibb{}", self.next_id)
+impl<I: Instant, R: CryptoRngCore> Machine for Endpoint<I, R> {
+    type Instant = I;
+    type Input = Stanza;
+    type Transmit = Stanza;
+    type Event = Event;
+
+    /// Reads a received stanza (In-Band Bytestream stanzas and unavailable
+    /// presence; others are ignored), or ends every exchange when the
+    /// connection closed.
+    fn handle_input(&mut self, _now: I, input: Input<'_, Stanza>) {
+        if self.ended {
+            return;
+        }
+        match input {
+            Input::Data(stanza) => {
+                if !self.transport.handle(stanza) {
+                    self.handle_presence(stanza);
+                }
+                self.drain_transport();
+            }
+            Input::PeerClosed => {
+                for key in self.transport.clear() {
+                    self.drop_exchange(&key, Failure::Disconnected);
+                }
+                self.ended = true;
+                self.events.push_back(Event::Ended(End::PeerClosed));
+            }
+        }
+    }
+
+    /// Fails every request whose response is overdue and closes its
+    /// session.
+    fn handle_timeout(&mut self, now: I) {
+        let mut due: Vec<(RequestId, SessionKey)> = self
+            .exchanges
+            .iter()
+            .filter(|(_, x)| x.deadline.is_some_and(|d| d <= now))
+            .map(|(k, x)| (x.id, k.clone()))
+            .collect();
+        due.sort_by_key(|(id, _)| *id);
+        for (id, key) in due {
+            self.events.push_back(Event::Failed {
+                id,
+                reason: Failure::Timeout,
+            });
+            self.close(&key);
+        }
+    }
+
+    fn poll_timeout(&self) -> Option<I> {
+        self.exchanges.values().filter_map(|x| x.deadline).min()
+    }
+
+    fn poll_transmit(&mut self) -> Option<Stanza> {
+        self.transport.poll_transmit()
+    }
+
+    fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+}
+
+impl<I: Instant, R: CryptoRngCore> StanzaMachine for Endpoint<I, R> {
+    fn stanza_limits(&self) -> &StanzaLimits {
+        &self.config.stanza_limits
     }
 }
 
@@ -950,8 +691,4 @@ fn decode_message(bytes: &[u8], limits: &RestLimits) -> Result<RestMessage, Rest
     } else {
         RestMessage::from_base64(text, limits)
     }
-}
-
-fn full_from(stanza: &Stanza) -> Option<FullJid> {
-    stanza.from.clone()?.try_into_full().ok()
 }

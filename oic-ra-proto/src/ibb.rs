@@ -9,10 +9,10 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::stanza::{Element, Stanza, StanzaKind};
+use crate::stanza::{Element, IqType, Stanza, StanzaKind};
 
 /// The IBB namespace.
-pub const IBB_NS: &str = "http://jabber.org/protocol/ibb";
+pub use iot_xmpp::vocab::IBB_NS;
 
 /// The longest session id this crate accepts (XEP-0047 sets none; a bound
 /// keeps a hostile peer from filling memory with keys).
@@ -207,17 +207,11 @@ impl IbbPayload {
     /// `<message>` for data (section 7.3.1).
     #[must_use]
     pub fn to_stanza(&self, to: impl Into<crate::identity::Jid>, id: &str) -> Stanza {
-        let kind = match self {
-            Self::Data { .. } => StanzaKind::Message,
-            _ => StanzaKind::Iq,
+        let s = match self {
+            Self::Data { .. } => Stanza::new(StanzaKind::Message),
+            _ => Stanza::iq(IqType::Set),
         };
-        let s = Stanza::new(kind).with_to(to).with_id(id);
-        let s = if kind == StanzaKind::Iq {
-            s.with_type("set")
-        } else {
-            s
-        };
-        s.with_payload(self.to_element())
+        s.with_to(to).with_id(id).with_payload(self.to_element())
     }
 }
 

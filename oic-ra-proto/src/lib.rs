@@ -13,10 +13,24 @@
 //! # Layers
 //!
 //! * **Codecs** parse and build identities, resource representations,
-//!   `<rest>` payloads and the XMPP stanzas that carry them, as XML text.
-//! * **Sans-IO state machines** (In-Band Bytestream sessions, request
-//!   correlation, keepalive) take received stanzas and give stanzas to
-//!   send; time comes in as a parameter. They work with any XMPP client.
+//!   `<rest>` payloads and the XMPP stanzas that carry them.
+//! * **Sans-IO state machines** under the family's contract
+//!   ([`Machine`]): [`Endpoint`] (the CRUDN exchange: request correlation,
+//!   observe, deadlines) over [`transport::IbbTransport`] (XEP-0047
+//!   sessions, blocks, reassembly), and [`Keepalive`] (XEP-0199). They
+//!   take received stanzas and give stanzas to send; time comes in as a
+//!   parameter. They work with any XMPP client.
+//!
+//! # How to drive this crate
+//!
+//! Feed every received stanza to [`Machine::handle_input`] of each machine
+//! (`Input::Data(&stanza)`, or the text through
+//! [`StanzaMachine::handle_stanza`]) and [`Input::PeerClosed`] when the
+//! XMPP connection ends; after each call send everything
+//! [`Machine::poll_transmit`] gives and handle everything
+//! [`Machine::poll_event`] gives; call [`Machine::handle_timeout`] when
+//! [`Machine::poll_timeout`] is due. A machine reports the end of its life
+//! once, as an `Ended` event carrying an [`End`].
 //!
 //! # Modules
 //!
@@ -26,10 +40,12 @@
 //!   around the whole document;
 //! * [`resource`]: `oic.ra.xmpp` and `oic.ra.user` (6.2.2, Annex A) and an
 //!   RAE server's handler for them;
-//! * [`stanza`]: `<iq/>`, `<message/>` and `<presence/>` as XML text;
+//! * [`stanza`]: `<iq/>`, `<message/>` and `<presence/>` and the XMPP
+//!   vocabulary (the `iot-xmpp` crate);
 //! * [`ibb`]: the XEP-0047 elements;
-//! * [`endpoint`]: the sans-IO RAE endpoint: IBB sessions, CRUDN
-//!   request/response correlation, observe and timeouts;
+//! * [`transport`]: the XEP-0047 sessions;
+//! * [`endpoint`]: the sans-IO RAE endpoint: CRUDN request/response
+//!   correlation, observe and timeouts;
 //! * [`ping`]: XEP-0199 ping and a keepalive (7.4).
 //!
 //! SASL SCRAM-SHA-1 (7.2) belongs to the XMPP connection, which the
@@ -37,48 +53,35 @@
 //!
 //! # Example
 //!
-//! An RAE client asks an RAE server for its resources; the runtime would
-//! send each stanza through its XMPP connection, which sets `from`:
+//! An RAE client asks an RAE server for its resources, through an
+//! in-memory XMPP server that sets `from` as a real one does:
 //!
 //! ```
-//! use std::time::Instant;
-//! use oic_ra_proto::endpoint::{Endpoint, Event};
+//! use std::time::Duration;
+//! use iot_sansio::testing::{Driver, rng};
+//! use iot_xmpp::testing::Server;
+//! use oic_ra_proto::{Endpoint, Event, Machine};
 //! use oic_ra_proto::identity::FullJid;
 //! use oic_ra_proto::rest::{Method, RestMessage};
-//! use oic_ra_proto::stanza::Stanza;
-//! # use rand_core::{RngCore, CryptoRng, impls};
-//! # struct Rng(u64);
-//! # impl RngCore for Rng {
-//! #     fn next_u32(&mut self) -> u32 { self.next_u64() as u32 }
-//! #     fn next_u64(&mut self) -> u64 { self.0 += 1; self.0 }
-//! #     fn fill_bytes(&mut self, d: &mut [u8]) { impls::fill_bytes_via_next(self, d) }
-//! #     fn try_fill_bytes(&mut self, d: &mut [u8]) -> Result<(), rand_core::Error> { self.fill_bytes(d); Ok(()) }
-//! # }
-//! # impl CryptoRng for Rng {}
 //!
 //! let client_jid = FullJid::new("alice@example.org/OIC/1.0/Client/6f0aac23-44c6-4b1c-9ad5-1a3b6f0d2e11")?;
 //! let light_jid = FullJid::new("alice@example.org/OIC/1.0/oic.d.light/0685b960-736f-46f7-bead-0bd3b6d8d1d6")?;
-//! let mut client = Endpoint::new(Default::default());
-//! let mut light: Endpoint<Instant> = Endpoint::new(Default::default());
-//! let now = Instant::now();
-//! let id = client.request(light_jid.clone(), &RestMessage::request(Method::Get, "coap://light/oic/res"), now, &mut Rng(0))?;
+//! let mut client = Endpoint::new(Default::default(), rng(1));
+//! let mut light = Endpoint::new(Default::default(), rng(2));
+//! let mut xmpp = Server::new([client_jid.into(), light_jid.clone().into()]);
+//! let mut driver = Driver::new(Duration::ZERO);
+//! let get = RestMessage::request(Method::Get, "coap://light/oic/res");
+//! let id = client.request(driver.now(), &light_jid, &get)?;
 //!
-//! // What the XMPP server does: deliver with `from` set.
-//! let deliver = |xml: &str, from: &FullJid| -> Result<String, Box<dyn std::error::Error>> {
-//!     let mut s = Stanza::parse(xml, &Default::default())?;
-//!     s.from = Some(from.clone().into());
-//!     Ok(s.to_xml())
-//! };
 //! let mut answered = None;
 //! while answered.is_none() {
-//!     while let Some(x) = client.poll_transmit() { light.handle_stanza(&deliver(&x, &client_jid)?)?; }
+//!     driver.run(&mut [&mut client, &mut light], |from, s| xmpp.route(from, s));
 //!     while let Some(e) = light.poll_event() {
 //!         if let Event::Request { id, .. } = e {
 //!             let links = serde_json::json!([{"href": "/a/switch", "rt": ["oic.r.switch.binary"]}]);
 //!             light.respond(id, &RestMessage::response(200, "OK").with_json(&links))?;
 //!         }
 //!     }
-//!     while let Some(x) = light.poll_transmit() { client.handle_stanza(&deliver(&x, &light_jid)?)?; }
 //!     answered = client.poll_event();
 //! }
 //! assert!(matches!(answered, Some(Event::Response { id: got, .. }) if got == id));
@@ -99,6 +102,14 @@ pub mod ping;
 pub mod presence;
 pub mod resource;
 pub mod rest;
+pub mod transport;
 
 /// XMPP stanzas as XML text (the workspace's `iot-xmpp` crate).
 pub use iot_xmpp as stanza;
+
+pub use endpoint::{
+    Endpoint, EndpointConfig, EndpointEnd, EndpointError, Event, Failure, RequestId,
+};
+pub use iot_sansio::{End, Input, Instant, Machine, Never};
+pub use iot_xmpp::StanzaMachine;
+pub use ping::{Keepalive, KeepaliveConfig, KeepaliveEnd, KeepaliveEvent};

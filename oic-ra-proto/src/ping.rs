@@ -6,21 +6,20 @@
 //! usual case of 7.4: no target, any received stanza proves the connection
 //! alive) or one peer RAE (a full JID: only its stanzas count).
 
-use core::ops::Add;
 use core::time::Duration;
-use std::collections::VecDeque;
+
+use iot_sansio::{End, Input, Instant, Machine, Never, Outbox};
+pub use iot_xmpp::vocab::PING_NS;
+use iot_xmpp::{DefinedCondition, IqType, StanzaLimits, StanzaMachine};
 
 use crate::identity::Jid;
-use crate::stanza::{Element, Stanza, StanzaKind};
-
-/// The ping namespace.
-pub const PING_NS: &str = "urn:xmpp:ping";
+use crate::stanza::{Element, Stanza};
 
 /// A ping request to `to` (the server's domain, or a peer), or to the
 /// server of the connection when `to` is `None`.
 #[must_use]
 pub fn ping(to: Option<Jid>, id: &str) -> Stanza {
-    let s = Stanza::new(StanzaKind::Iq).with_type("get").with_id(id);
+    let s = Stanza::iq(IqType::Get).with_id(id);
     let s = match to {
         Some(to) => s.with_to(to),
         None => s,
@@ -31,8 +30,7 @@ pub fn ping(to: Option<Jid>, id: &str) -> Stanza {
 /// Whether a stanza is a ping request.
 #[must_use]
 pub fn is_ping(stanza: &Stanza) -> bool {
-    stanza.kind == StanzaKind::Iq
-        && stanza.type_str() == "get"
+    stanza.iq_type() == Some(IqType::Get)
         && stanza.payloads.len() == 1
         && stanza.payload("ping", PING_NS).is_some()
 }
@@ -63,13 +61,23 @@ impl Default for KeepaliveConfig {
     }
 }
 
+/// How a keepalive ends: [`End::TimedOut`] when no answer to a ping came
+/// within the timeout (treat the connection, or the peer, as gone), or
+/// [`End::PeerClosed`] when the connection closed.
+pub type KeepaliveEnd = End<Never>;
+
 /// What a [`Keepalive`] reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum KeepaliveEvent {
-    /// No answer to a ping within the timeout: treat the connection (or
-    /// the peer) as gone.
-    Dead,
+    /// The watch is over.
+    Ended(KeepaliveEnd),
+}
+
+impl From<KeepaliveEnd> for KeepaliveEvent {
+    fn from(end: KeepaliveEnd) -> Self {
+        Self::Ended(end)
+    }
 }
 
 /// Pings after silence, reports a dead peer after a timeout.
@@ -81,16 +89,17 @@ pub enum KeepaliveEvent {
 ///
 /// ```
 /// use std::time::{Duration, Instant};
-/// use oic_ra_proto::ping::{Keepalive, KeepaliveConfig, KeepaliveEvent};
+/// use oic_ra_proto::{End, Machine};
+/// use oic_ra_proto::ping::{Keepalive, KeepaliveConfig, KeepaliveEvent, PING_NS};
 ///
 /// let t0 = Instant::now();
 /// let config = KeepaliveConfig { interval: Duration::from_secs(60), timeout: Duration::from_secs(10) };
-/// let mut k = Keepalive::new(config, None, t0);
+/// let mut k = Keepalive::new(t0, config, None);
 /// assert_eq!(k.poll_timeout(), Some(t0 + Duration::from_secs(60)));
 /// k.handle_timeout(t0 + Duration::from_secs(60));
-/// assert!(k.poll_transmit().unwrap().contains("urn:xmpp:ping"));
+/// assert!(k.poll_transmit().unwrap().payload("ping", PING_NS).is_some());
 /// k.handle_timeout(t0 + Duration::from_secs(70));
-/// assert_eq!(k.poll_event(), Some(KeepaliveEvent::Dead));
+/// assert_eq!(k.poll_event(), Some(KeepaliveEvent::Ended(End::TimedOut)));
 /// ```
 #[derive(Debug)]
 pub struct Keepalive<I> {
@@ -98,49 +107,42 @@ pub struct Keepalive<I> {
     target: Option<Jid>,
     last_activity: I,
     outstanding: Option<(String, I)>,
-    dead: bool,
     sent: u64,
-    transmit: VecDeque<String>,
-    events: VecDeque<KeepaliveEvent>,
+    limits: StanzaLimits,
+    out: Outbox<Stanza, KeepaliveEvent>,
 }
 
-impl<I> Keepalive<I>
-where
-    I: Copy + Ord + Add<Duration, Output = I>,
-{
+impl<I: Instant> Keepalive<I> {
     /// A keepalive that last heard from the target at `now`.
     #[must_use]
-    pub fn new(config: KeepaliveConfig, target: Option<Jid>, now: I) -> Self {
+    pub fn new(now: I, config: KeepaliveConfig, target: Option<Jid>) -> Self {
         Self {
             config,
             target,
             last_activity: now,
             outstanding: None,
-            dead: false,
             sent: 0,
-            transmit: VecDeque::new(),
-            events: VecDeque::new(),
+            limits: StanzaLimits::default(),
+            out: Outbox::new(),
         }
     }
 
-    /// Whether the target has been reported dead.
+    /// Whether the watch is over (the target was reported dead, or the
+    /// connection closed).
     #[must_use]
     pub fn is_dead(&self) -> bool {
-        self.dead
+        self.out.is_ended()
     }
 
     /// Reads a received stanza: any stanza from the target is activity,
     /// a ping request is answered, the answer to our ping is taken.
-    /// Returns `true` when the stanza was a ping or the answer to ours
-    /// (the runtime need not handle it further).
-    pub fn handle(&mut self, stanza: &Stanza, now: I) -> bool {
+    fn handle(&mut self, now: I, stanza: &Stanza) {
         if let Some(reply) = pong(stanza) {
-            self.transmit.push_back(reply.to_xml());
+            self.out.send(reply);
             self.activity(stanza, now);
-            return true;
+            return;
         }
-        let answers_ours = stanza.kind == StanzaKind::Iq
-            && matches!(stanza.type_str(), "result" | "error")
+        let answers_ours = matches!(stanza.iq_type(), Some(IqType::Result | IqType::Error))
             && self
                 .outstanding
                 .as_ref()
@@ -149,17 +151,16 @@ where
         if answers_ours {
             let alive = match stanza.error() {
                 None => true,
-                Some(e) => e.condition == "feature-not-implemented",
+                Some(e) => e.condition == DefinedCondition::FeatureNotImplemented,
             };
             if alive {
                 self.outstanding = None;
                 self.last_activity = now;
             }
             // Another error leaves the ping outstanding: the timeout decides.
-            return true;
+            return;
         }
         self.activity(stanza, now);
-        false
     }
 
     fn is_from_target(&self, stanza: &Stanza) -> bool {
@@ -175,12 +176,54 @@ where
             self.last_activity = now;
         }
     }
+}
 
-    /// When [`Keepalive::handle_timeout`] should next be called (`None`
-    /// once dead).
-    #[must_use]
-    pub fn poll_timeout(&self) -> Option<I> {
-        if self.dead {
+impl<I: Instant> Machine for Keepalive<I> {
+    type Instant = I;
+    type Input = Stanza;
+    type Transmit = Stanza;
+    type Event = KeepaliveEvent;
+
+    /// Reads a received stanza (see [`Keepalive`]), or ends the watch when
+    /// the connection closed.
+    fn handle_input(&mut self, now: I, input: Input<'_, Stanza>) {
+        if self.out.is_ended() {
+            return;
+        }
+        match input {
+            Input::Data(stanza) => self.handle(now, stanza),
+            Input::PeerClosed => {
+                self.outstanding = None;
+                self.out.end(End::PeerClosed);
+            }
+        }
+    }
+
+    /// Sends a ping after the idle interval; ends with [`End::TimedOut`]
+    /// when the answer is overdue.
+    fn handle_timeout(&mut self, now: I) {
+        if self.out.is_ended() {
+            return;
+        }
+        match &self.outstanding {
+            Some((_, deadline)) if *deadline <= now => {
+                self.outstanding = None;
+                self.out.end(End::TimedOut);
+            }
+            Some(_) => {}
+            None if self.last_activity + self.config.interval <= now => {
+                self.sent += 1;
+                let id = format!("ping{}", self.sent);
+                self.out.send(ping(self.target.clone(), &id));
+                self.outstanding = Some((id, now + self.config.timeout));
+            }
+            None => {}
+        }
+    }
+
+    /// `None` once the watch is over.
+    fn poll_timeout(&self) -> Option<I> {
+        if self.out.is_ended() {
             return None;
         }
         Some(match &self.outstanding {
@@ -189,37 +232,17 @@ where
         })
     }
 
-    /// Sends a ping after the idle interval; reports [`KeepaliveEvent::Dead`]
-    /// when the answer is overdue.
-    pub fn handle_timeout(&mut self, now: I) {
-        if self.dead {
-            return;
-        }
-        match &self.outstanding {
-            Some((_, deadline)) if *deadline <= now => {
-                self.dead = true;
-                self.outstanding = None;
-                self.events.push_back(KeepaliveEvent::Dead);
-            }
-            Some(_) => {}
-            None if self.last_activity + self.config.interval <= now => {
-                self.sent += 1;
-                let id = format!("ping{}", self.sent);
-                self.transmit
-                    .push_back(ping(self.target.clone(), &id).to_xml());
-                self.outstanding = Some((id, now + self.config.timeout));
-            }
-            None => {}
-        }
+    fn poll_transmit(&mut self) -> Option<Stanza> {
+        self.out.pop_transmit()
     }
 
-    /// The next stanza to send.
-    pub fn poll_transmit(&mut self) -> Option<String> {
-        self.transmit.pop_front()
+    fn poll_event(&mut self) -> Option<KeepaliveEvent> {
+        self.out.pop_event()
     }
+}
 
-    /// The next event.
-    pub fn poll_event(&mut self) -> Option<KeepaliveEvent> {
-        self.events.pop_front()
+impl<I: Instant> StanzaMachine for Keepalive<I> {
+    fn stanza_limits(&self) -> &StanzaLimits {
+        &self.limits
     }
 }

@@ -8,7 +8,7 @@ use quick_xml::Reader;
 use quick_xml::events::Event;
 
 use crate::identity::FullJid;
-use crate::stanza::escape_attr;
+use crate::stanza::{PresenceType, escape_attr};
 
 /// What a presence says about an OIC device (Table 4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -184,7 +184,7 @@ impl Presence {
             let a = a.map_err(|e| xml_err(&e))?;
             let value = a.unescape_value().map_err(|e| xml_err(&e))?;
             match a.key.as_ref() {
-                b"type" if value == "unavailable" => {
+                b"type" if value == PresenceType::Unavailable.as_str() => {
                     presence.reachability = Reachability::Unreachable;
                 }
                 b"type" => return Err(PresenceError::OtherType(value.into_owned())),

@@ -13,7 +13,8 @@ use oic_ra_proto::endpoint::{EndpointConfig, EndpointError, Event, Failure, Requ
 use oic_ra_proto::ibb::IbbPayload;
 use oic_ra_proto::resource::{Access, RaResources, ResourceEvent};
 use oic_ra_proto::rest::{Method, RestMessage};
-use oic_ra_proto::stanza::{Stanza, StanzaKind};
+use oic_ra_proto::stanza::{DefinedCondition, Stanza, StanzaKind};
+use oic_ra_proto::{Machine, StanzaMachine};
 use serde_json::json;
 
 fn printed_get() -> RestMessage {
@@ -62,7 +63,7 @@ fn get_and_printed_response() {
     let mut p = Pair::default_pair();
     let id = p
         .client
-        .request(p.server_jid.clone(), &printed_get(), p.now, &mut p.rng)
+        .request(p.now, &p.server_jid, &printed_get())
         .unwrap();
     // The open comes first, as an iq set asking for message stanzas.
     let open = p.drain_client();
@@ -106,10 +107,7 @@ fn post_updates_oic_ra_xmpp_and_refuses_a_status_write() {
     let mut p = Pair::default_pair();
     let mut resources = RaResources::new();
     let exchange = |p: &mut Pair, req: RestMessage, res: &mut RaResources| {
-        let id = p
-            .client
-            .request(p.server_jid.clone(), &req, p.now, &mut p.rng)
-            .unwrap();
+        let id = p.client.request(p.now, &p.server_jid, &req).unwrap();
         p.run();
         let mut events = Vec::new();
         for e in p.server_events() {
@@ -161,10 +159,7 @@ fn observe_with_two_notifications_then_deregister() {
     let mut p = Pair::default_pair();
     let observe =
         RestMessage::request(Method::Get, "coap://light/a/switch").with_header("Observe", "0");
-    let id = p
-        .client
-        .request(p.server_jid.clone(), &observe, p.now, &mut p.rng)
-        .unwrap();
+    let id = p.client.request(p.now, &p.server_jid, &observe).unwrap();
     p.run();
     let events = p.server_events();
     let [
@@ -208,7 +203,7 @@ fn observe_with_two_notifications_then_deregister() {
     assert_eq!(p.client.session_count(), 1, "the session stays open");
     p.client.cancel(id).unwrap();
     p.run();
-    assert_eq!(p.server_events(), vec![Event::Ended { id: *sid }]);
+    assert_eq!(p.server_events(), vec![Event::PeerEnded { id: *sid }]);
     assert_eq!(
         p.server.respond(*sid, &state(true, 4)),
         Err(EndpointError::UnknownRequest(*sid))
@@ -221,10 +216,7 @@ fn failed_observe_registration_is_a_plain_response() {
     let mut p = Pair::default_pair();
     let observe =
         RestMessage::request(Method::Get, "coap://light/nothing").with_header("Observe", "0");
-    let id = p
-        .client
-        .request(p.server_jid.clone(), &observe, p.now, &mut p.rng)
-        .unwrap();
+    let id = p.client.request(p.now, &p.server_jid, &observe).unwrap();
     p.run();
     let served = serve(&mut p, &RestMessage::response(404, "Not Found"));
     p.run();
@@ -246,7 +238,7 @@ fn a_200_kib_body_is_split_and_reassembled() {
     let response = RestMessage::response(200, "OK").with_json(&json!({ "blob": big }));
     let id = p
         .client
-        .request(p.server_jid.clone(), &printed_get(), p.now, &mut p.rng)
+        .request(p.now, &p.server_jid, &printed_get())
         .unwrap();
     p.run();
     serve(&mut p, &response);
@@ -280,9 +272,7 @@ fn a_message_of_whole_blocks_ends_with_an_empty_block() {
     let exact = RestMessage::request(Method::Post, "coap://light/a")
         .with_json(&json!({ "v": "p".repeat(pad) }));
     assert_eq!(exact.to_xml().len(), 2 * 16384);
-    p.client
-        .request(p.server_jid.clone(), &exact, p.now, &mut p.rng)
-        .unwrap();
+    p.client.request(p.now, &p.server_jid, &exact).unwrap();
     p.run();
     let blocks = data_blocks(&p.to_server);
     assert_eq!(
@@ -307,9 +297,7 @@ fn sequence_numbers_wrap_from_65535_to_0() {
     let mut p = Pair::new(config, EndpointConfig::default());
     let body = RestMessage::request(Method::Post, "coap://light/a")
         .with_json(&json!({ "v": "w".repeat(65_600) }));
-    p.client
-        .request(p.server_jid.clone(), &body, p.now, &mut p.rng)
-        .unwrap();
+    p.client.request(p.now, &p.server_jid, &body).unwrap();
     let open = p.drain_client();
     p.deliver_to_server(&open[0]);
     let accept = p.drain_server();
@@ -337,10 +325,7 @@ fn sequence_numbers_wrap_from_65535_to_0() {
 }
 
 fn open_and_take_blocks(p: &mut Pair, message: &RestMessage) -> (RequestId, Vec<String>) {
-    let id = p
-        .client
-        .request(p.server_jid.clone(), message, p.now, &mut p.rng)
-        .unwrap();
+    let id = p.client.request(p.now, &p.server_jid, message).unwrap();
     let open = p.drain_client();
     p.deliver_to_server(&open[0]);
     let accept = p.drain_server();
@@ -355,7 +340,7 @@ fn three_block_message() -> RestMessage {
 
 /// The server must answer `unexpected-request`, close the session, and the
 /// client must learn that its request failed.
-fn assert_broken_session(p: &mut Pair, id: RequestId, condition: &'static str) {
+fn assert_broken_session(p: &mut Pair, id: RequestId, condition: DefinedCondition) {
     let events = p.server_events();
     assert!(
         events
@@ -378,7 +363,7 @@ fn assert_broken_session(p: &mut Pair, id: RequestId, condition: &'static str) {
     p.run();
     let events = p.client_events();
     assert!(
-        events.iter().any(|e| matches!(e, Event::Failed { id: got, reason: Failure::Session(c) } if *got == id && c == condition)),
+        events.iter().any(|e| matches!(e, Event::Failed { id: got, reason: Failure::Session(c) } if *got == id && *c == condition)),
         "{events:?}"
     );
     assert_eq!((p.client.session_count(), p.server.session_count()), (0, 0));
@@ -391,7 +376,7 @@ fn a_lost_block_is_detected() {
     assert_eq!(blocks.len(), 3);
     p.deliver_to_server(&blocks[0]);
     p.deliver_to_server(&blocks[2]);
-    assert_broken_session(&mut p, id, "unexpected-request");
+    assert_broken_session(&mut p, id, DefinedCondition::UnexpectedRequest);
 }
 
 #[test]
@@ -400,7 +385,7 @@ fn a_duplicated_block_is_detected() {
     let (id, blocks) = open_and_take_blocks(&mut p, &three_block_message());
     p.deliver_to_server(&blocks[0]);
     p.deliver_to_server(&blocks[0]);
-    assert_broken_session(&mut p, id, "unexpected-request");
+    assert_broken_session(&mut p, id, DefinedCondition::UnexpectedRequest);
 }
 
 #[test]
@@ -408,7 +393,7 @@ fn reordered_blocks_are_detected() {
     let mut p = Pair::default_pair();
     let (id, blocks) = open_and_take_blocks(&mut p, &three_block_message());
     p.deliver_to_server(&blocks[1]);
-    assert_broken_session(&mut p, id, "unexpected-request");
+    assert_broken_session(&mut p, id, DefinedCondition::UnexpectedRequest);
 }
 
 #[test]
@@ -427,7 +412,7 @@ fn a_block_larger_than_negotiated_is_refused() {
     }
     .to_element();
     p.deliver_to_server(&s.to_xml());
-    assert_broken_session(&mut p, id, "not-acceptable");
+    assert_broken_session(&mut p, id, DefinedCondition::NotAcceptable);
 }
 
 #[test]
@@ -437,7 +422,7 @@ fn tampered_data_that_is_not_base64_breaks_the_session() {
     let tampered = blocks[0].replacen("</data>", "!!</data>", 1);
     assert_ne!(tampered, blocks[0]);
     p.deliver_to_server(&tampered);
-    assert_broken_session(&mut p, id, "bad-request");
+    assert_broken_session(&mut p, id, DefinedCondition::BadRequest);
 }
 
 #[test]
@@ -446,10 +431,9 @@ fn a_truncated_stanza_is_an_error_and_changes_nothing() {
     let (_, blocks) = open_and_take_blocks(&mut p, &printed_get());
     let s = common::stamp(&blocks[0], &p.client_jid);
     let cut = &s[..s.len() / 2];
-    assert!(matches!(
-        p.server.handle_stanza(cut),
-        Err(EndpointError::Stanza(_))
-    ));
+    assert!(p.server.handle_stanza(p.now, cut).is_err());
+    assert!(p.server_events().is_empty());
+    assert!(p.drain_server().is_empty());
     // The whole stanza still works afterwards.
     p.deliver_to_server(&blocks[0]);
     assert!(matches!(
@@ -463,7 +447,7 @@ fn a_request_times_out() {
     let mut p = Pair::default_pair();
     let id = p
         .client
-        .request(p.server_jid.clone(), &printed_get(), p.now, &mut p.rng)
+        .request(p.now, &p.server_jid, &printed_get())
         .unwrap();
     p.run();
     assert_eq!(
@@ -494,7 +478,7 @@ fn an_open_that_gets_no_answer_times_out() {
     let mut p = Pair::default_pair();
     let id = p
         .client
-        .request(p.server_jid.clone(), &printed_get(), p.now, &mut p.rng)
+        .request(p.now, &p.server_jid, &printed_get())
         .unwrap();
     let _lost = p.drain_client();
     p.client.handle_timeout(p.now + Duration::from_secs(30));
@@ -522,14 +506,14 @@ fn a_server_that_cannot_take_the_session_refuses_it() {
         let mut p = Pair::new(EndpointConfig::default(), server);
         let id = p
             .client
-            .request(p.server_jid.clone(), &printed_get(), p.now, &mut p.rng)
+            .request(p.now, &p.server_jid, &printed_get())
             .unwrap();
         p.run();
         assert_eq!(
             p.client_events(),
             vec![Event::Failed {
                 id,
-                reason: Failure::Refused("resource-constraint".into())
+                reason: Failure::Refused(DefinedCondition::ResourceConstraint)
             }]
         );
     }
@@ -546,7 +530,10 @@ fn an_open_for_iq_data_is_refused() {
     };
     p.deliver_to_server(&open.to_stanza(p.server_jid.clone(), "o1").to_xml());
     let reply = parse(&p.drain_server()[0]);
-    assert_eq!(reply.error().unwrap().condition, "not-acceptable");
+    assert_eq!(
+        reply.error().unwrap().condition,
+        DefinedCondition::NotAcceptable
+    );
     assert_eq!(p.server.session_count(), 0);
 }
 
@@ -561,7 +548,10 @@ fn unsolicited_data_gets_item_not_found() {
     p.deliver_to_server(&data.to_stanza(p.server_jid.clone(), "d1").to_xml());
     let reply = parse(&p.drain_server()[0]);
     assert_eq!(reply.kind, StanzaKind::Message);
-    assert_eq!(reply.error().unwrap().condition, "item-not-found");
+    assert_eq!(
+        reply.error().unwrap().condition,
+        DefinedCondition::ItemNotFound
+    );
     assert!(
         p.server_events()
             .iter()
@@ -584,15 +574,19 @@ fn sessions_match_the_whole_sid_and_the_peer() {
         data,
     };
     p.deliver_to_server(&prefix.to_stanza(p.server_jid.clone(), "x").to_xml());
-    assert!(parse(&p.drain_server()[0]).error().unwrap().condition == "item-not-found");
+    assert!(
+        parse(&p.drain_server()[0]).error().unwrap().condition == DefinedCondition::ItemNotFound
+    );
     // The same sid from another full JID is another session.
     let mallory = oic_ra_proto::identity::FullJid::new(
         "mallory@example.org/OIC/1.0/Client/6f0aac23-44c6-4b1c-9ad5-1a3b6f0d2e11",
     )
     .unwrap();
     let other = common::stamp(&blocks[0], &mallory);
-    p.server.handle_stanza(&other).unwrap();
-    assert!(parse(&p.drain_server()[0]).error().unwrap().condition == "item-not-found");
+    p.server.handle_stanza(p.now, &other).unwrap();
+    assert!(
+        parse(&p.drain_server()[0]).error().unwrap().condition == DefinedCondition::ItemNotFound
+    );
     // The real one still works.
     p.deliver_to_server(&blocks[0]);
     assert!(
@@ -606,16 +600,15 @@ fn sessions_match_the_whole_sid_and_the_peer() {
 fn an_open_result_from_another_jid_is_ignored() {
     let mut p = Pair::default_pair();
     p.client
-        .request(p.server_jid.clone(), &printed_get(), p.now, &mut p.rng)
+        .request(p.now, &p.server_jid, &printed_get())
         .unwrap();
     let open = parse(&p.drain_client()[0]);
     let forged = open.result_reply();
     let mallory = oic_ra_proto::identity::FullJid::new("mallory@example.org/x").unwrap();
-    let handled = p
-        .client
-        .handle_stanza(&common::stamp(&forged.to_xml(), &mallory))
+    p.client
+        .handle_stanza(p.now, &common::stamp(&forged.to_xml(), &mallory))
         .unwrap();
-    assert!(!handled);
+    assert!(p.client_events().is_empty());
     assert!(
         p.drain_client().is_empty(),
         "no data sent to an unaccepted session"
@@ -627,11 +620,10 @@ fn the_peer_going_unavailable_fails_its_requests() {
     let mut p = Pair::default_pair();
     let id = p
         .client
-        .request(p.server_jid.clone(), &printed_get(), p.now, &mut p.rng)
+        .request(p.now, &p.server_jid, &printed_get())
         .unwrap();
     p.run();
-    let server_jid = p.server_jid.clone();
-    p.client.peer_unavailable(&server_jid);
+    p.server_goes_offline();
     assert_eq!(
         p.client_events(),
         vec![Event::Failed {
@@ -639,11 +631,11 @@ fn the_peer_going_unavailable_fails_its_requests() {
             reason: Failure::PeerUnavailable
         }]
     );
-    let client_jid = p.client_jid.clone();
-    p.server.peer_unavailable(&client_jid);
+    let gone = format!("<presence from='{}' type='unavailable'/>", p.client_jid);
+    p.server.handle_stanza(p.now, &gone).unwrap();
     assert!(matches!(
         p.server_events().as_slice(),
-        [Event::Request { .. }, Event::Ended { .. }]
+        [Event::Request { .. }, Event::PeerEnded { .. }]
     ));
     assert_eq!((p.client.session_count(), p.server.session_count()), (0, 0));
 }
@@ -653,7 +645,7 @@ fn the_server_closing_before_answering_fails_the_request() {
     let mut p = Pair::default_pair();
     let id = p
         .client
-        .request(p.server_jid.clone(), &printed_get(), p.now, &mut p.rng)
+        .request(p.now, &p.server_jid, &printed_get())
         .unwrap();
     p.run();
     let s = parse(&p.to_server[0]);
@@ -730,12 +722,8 @@ fn a_malformed_request_gets_400() {
 fn misuse_is_refused() {
     let mut p = Pair::default_pair();
     assert_eq!(
-        p.client.request(
-            p.server_jid.clone(),
-            &RestMessage::response(200, "OK"),
-            p.now,
-            &mut p.rng
-        ),
+        p.client
+            .request(p.now, &p.server_jid, &RestMessage::response(200, "OK")),
         Err(EndpointError::NotARequest)
     );
     assert_eq!(
@@ -751,7 +739,7 @@ fn misuse_is_refused() {
         Err(EndpointError::UnknownRequest(RequestId(99)))
     );
     p.client
-        .request(p.server_jid.clone(), &printed_get(), p.now, &mut p.rng)
+        .request(p.now, &p.server_jid, &printed_get())
         .unwrap();
     p.run();
     let served = serve(&mut p, &printed_response());
@@ -768,8 +756,7 @@ fn misuse_is_refused() {
     };
     let mut q = Pair::new(small, EndpointConfig::default());
     assert!(matches!(
-        q.client
-            .request(q.server_jid.clone(), &printed_get(), q.now, &mut q.rng),
+        q.client.request(q.now, &q.server_jid, &printed_get()),
         Err(EndpointError::Rest(_))
     ));
     let one = EndpointConfig {
@@ -778,11 +765,10 @@ fn misuse_is_refused() {
     };
     let mut r = Pair::new(one, EndpointConfig::default());
     r.client
-        .request(r.server_jid.clone(), &printed_get(), r.now, &mut r.rng)
+        .request(r.now, &r.server_jid, &printed_get())
         .unwrap();
     assert_eq!(
-        r.client
-            .request(r.server_jid.clone(), &printed_get(), r.now, &mut r.rng),
+        r.client.request(r.now, &r.server_jid, &printed_get()),
         Err(EndpointError::TooManySessions(1))
     );
 }
@@ -796,7 +782,8 @@ fn stanzas_of_other_protocols_are_left_to_the_runtime() {
         "<presence xmlns='jabber:client' from='a@b/c'/>",
         "<iq xmlns='jabber:client' from='a@b/c' id='zz' type='result'/>",
     ] {
-        assert!(!p.server.handle_stanza(x).unwrap(), "{x}");
+        p.server.handle_stanza(p.now, x).unwrap();
+        assert!(p.server_events().is_empty(), "{x}");
     }
     assert!(p.drain_server().is_empty());
 }

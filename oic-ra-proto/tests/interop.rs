@@ -10,7 +10,7 @@ use oic_ra_proto::ibb::{DataStanza, IbbPayload};
 use oic_ra_proto::identity::Jid;
 use oic_ra_proto::ping;
 use oic_ra_proto::rest::{Method, RestMessage};
-use oic_ra_proto::stanza::{Stanza, StanzaKind};
+use oic_ra_proto::stanza::{DefinedCondition, ErrorType, Stanza, StanzaKind};
 use xmpp_parsers::ibb;
 use xmpp_parsers::iq::Iq;
 use xmpp_parsers::message::Message;
@@ -118,7 +118,7 @@ fn our_error_replies_are_xmpp_parsers_errors() {
     };
     let mut received = open.to_stanza(peer(), "o9");
     received.from = Some(peer());
-    let reply = received.error_reply("cancel", "not-acceptable");
+    let reply = received.error_reply(ErrorType::Cancel, DefinedCondition::NotAcceptable);
     let iq = Iq::try_from(dom(&reply.to_xml())).unwrap();
     let Iq::Error { error, .. } = iq else {
         panic!()

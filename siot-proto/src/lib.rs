@@ -10,11 +10,23 @@
 //!
 //! # Layers
 //!
-//! * **Codecs** parse and build every element and stanza of the protocol as
-//!   XML text.
-//! * **Sans-IO state machines** for the thing, the owner and the
-//!   provisioning service take received stanzas and give stanzas to send, so
-//!   they can be driven by any XMPP client.
+//! * **Codecs** parse and build every element and stanza of the protocol.
+//! * **Sans-IO state machines** for the thing ([`Thing`]), the owner
+//!   ([`Owner`]) and the provisioning service ([`ProvisioningService`]),
+//!   under the family's contract ([`Machine`]): they take received stanzas
+//!   and give stanzas to send, so any XMPP client can drive them. Every
+//!   `iq` request they send is answered or times out.
+//!
+//! # How to drive this crate
+//!
+//! Feed every received stanza to [`Machine::handle_input`]
+//! (`Input::Data(&stanza)`, or the text through
+//! [`StanzaMachine::handle_stanza`]) and [`Input::PeerClosed`] when the
+//! XMPP connection ends; after each call send everything
+//! [`Machine::poll_transmit`] gives and handle everything
+//! [`Machine::poll_event`] gives; call [`Machine::handle_timeout`] when
+//! [`Machine::poll_timeout`] is due. Each machine reports the end of its
+//! session once, as an `Ended` event.
 //!
 //! # Modules
 //!
@@ -24,51 +36,36 @@
 //!   in;
 //! * [`roster`]: presence subscriptions and the friendship rule of 2.3;
 //! * [`thing`], [`provisioning`], [`owner`]: the three state machines;
-//! * [`stanza`]: XMPP stanzas as XML text (the `iot-xmpp` crate).
+//! * [`stanza`]: XMPP stanzas and their vocabulary (the `iot-xmpp` crate).
 //!
 //! # Example
 //!
-//! A thing registers and its owner claims it, with the stanzas carried by
-//! hand (an XMPP server would set `from`):
+//! A thing registers and its owner claims it, through an in-memory XMPP
+//! server that sets `from` as a real one does:
 //!
 //! ```
-//! use siot_proto::owner::{Owner, OwnerEvent};
+//! use std::time::Duration;
+//! use iot_sansio::testing::{Driver, rng};
+//! use iot_xmpp::testing::Server;
 //! use siot_proto::payload::Name;
-//! use siot_proto::provisioning::ProvisioningService;
-//! use siot_proto::stanza::{Jid, Stanza};
-//! use siot_proto::thing::{Thing, ThingConfig};
-//! # use rand_core::{RngCore, CryptoRng, impls};
-//! # struct Rng(u64);
-//! # impl RngCore for Rng {
-//! #     fn next_u32(&mut self) -> u32 { self.next_u64() as u32 }
-//! #     fn next_u64(&mut self) -> u64 { self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1); self.0 >> 11 }
-//! #     fn fill_bytes(&mut self, d: &mut [u8]) { impls::fill_bytes_via_next(self, d) }
-//! #     fn try_fill_bytes(&mut self, d: &mut [u8]) -> Result<(), rand_core::Error> { self.fill_bytes(d); Ok(()) }
-//! # }
-//! # impl CryptoRng for Rng {}
+//! use siot_proto::stanza::Jid;
+//! use siot_proto::{Machine, Owner, OwnerConfig, OwnerEvent, ProvisioningService, Thing, ThingConfig};
 //!
 //! let ps_jid: Jid = "provisioning.example.org".parse()?;
-//! let mut bulb = Thing::new(ThingConfig {
-//!     provisioning: ps_jid.clone(),
-//!     names: vec![Name { lang: None, text: "Bulb".into() }],
-//!     limits: Default::default(),
-//! });
+//! let names = vec![Name { lang: None, text: "Bulb".into() }];
+//! let mut bulb = Thing::new(ThingConfig::new(ps_jid.clone(), names), rng(7));
 //! let mut ps = ProvisioningService::new(Default::default());
-//! let mut owner = Owner::new(ps_jid.clone(), Default::default());
+//! let mut owner = Owner::new(OwnerConfig::new(ps_jid.clone()));
+//! let mut xmpp = Server::new([
+//!     "bulb@example.org/1".parse()?,
+//!     ps_jid,
+//!     "owner@example.com/1".parse()?,
+//! ]);
+//! let mut driver = Driver::new(Duration::ZERO);
 //!
-//! let deliver = |xml: &str, from: &str| -> Result<Stanza, Box<dyn std::error::Error>> {
-//!     let mut s = Stanza::parse(xml, &Default::default())?;
-//!     s.from = Some(from.parse()?);
-//!     Ok(s)
-//! };
-//! let key = bulb.setup(&mut Rng(7)).clone();
-//! while let Some(x) = bulb.poll_transmit() { ps.handle(&deliver(&x, "bulb@example.org/1")?); }
-//! owner.claim("Bulb", &key);
-//! while let Some(x) = owner.poll_transmit() { ps.handle(&deliver(&x, "owner@example.com/1")?); }
-//! while let Some(x) = ps.poll_transmit() {
-//!     let s = deliver(&x, "provisioning.example.org")?;
-//!     if s.to.as_ref().is_some_and(|t| t.as_str().starts_with("owner")) { owner.handle(&s); } else { bulb.handle(&s); }
-//! }
+//! let key = bulb.setup(driver.now()).clone();
+//! owner.claim(driver.now(), "Bulb", &key);
+//! driver.run(&mut [&mut bulb, &mut ps, &mut owner], |from, s| xmpp.route(from, s));
 //! assert_eq!(owner.poll_event(), Some(OwnerEvent::Claimed("bulb@example.org".parse()?)));
 //! assert_eq!(bulb.owner().map(|o| o.as_str()), Some("owner@example.com"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -82,6 +79,7 @@
 #[doc = include_str!("../PROFILE.md")]
 pub mod profile {}
 
+mod asked;
 pub mod key;
 pub mod owner;
 pub mod payload;
@@ -91,3 +89,12 @@ pub mod thing;
 
 /// XMPP stanzas as XML text (the workspace's `iot-xmpp` crate).
 pub use iot_xmpp as stanza;
+
+pub use asked::IqFailure;
+pub use iot_sansio::{End, Input, Instant, Machine, Never};
+pub use iot_xmpp::StanzaMachine;
+pub use owner::{Owner, OwnerConfig, OwnerEnd, OwnerEvent};
+pub use provisioning::{
+    ProvisioningConfig, ProvisioningEnd, ProvisioningEvent, ProvisioningService,
+};
+pub use thing::{Thing, ThingConfig, ThingEnd, ThingEvent};

@@ -1,13 +1,43 @@
 //! The owner's side (sections 5, 7 and 8): claiming a thing, listing the
-//! friend requests that wait, and deciding them.
+//! friend requests that wait, and deciding them. Every request waits for
+//! its answer until a deadline.
 
-use std::collections::HashMap;
+use core::time::Duration;
 
-use iot_xmpp::{BareJid, Jid, Stanza, StanzaError, StanzaKind, StanzaLimits};
+use iot_sansio::{End, Input, Instant, Machine, Never, Outbox};
+use iot_xmpp::{BareJid, IqType, Jid, Stanza, StanzaKind, StanzaLimits, StanzaMachine};
 
+use crate::asked::{IqFailure, Requests};
 use crate::key::Key;
 use crate::payload::{FriendItem, SiotPayload};
-use crate::roster::{Outbox, is_from};
+use crate::roster::is_from;
+
+/// An owner's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnerConfig {
+    /// The provisioning service's JID: every stanza that claims to come
+    /// from it is checked against this (section 10).
+    pub provisioning: Jid,
+    /// Limits on received stanzas.
+    pub limits: StanzaLimits,
+    /// How long a request waits for its answer (default 30 s).
+    pub iq_timeout: Duration,
+}
+
+impl OwnerConfig {
+    /// A configuration with the default limits and timeout.
+    #[must_use]
+    pub fn new(provisioning: Jid) -> Self {
+        Self {
+            provisioning,
+            limits: StanzaLimits::default(),
+            iq_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// How an owner's session ends: only with its connection.
+pub type OwnerEnd = End<Never>;
 
 /// What an owner reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,26 +45,35 @@ use crate::roster::{Outbox, is_from};
 pub enum OwnerEvent {
     /// The claim succeeded: the thing's bare JID.
     Claimed(BareJid),
-    /// The claim failed: the stanza error condition (`item-not-found` for
-    /// an unknown thing or a wrong key, `conflict` for a thing owned by
-    /// someone else).
-    ClaimFailed(String),
+    /// The claim failed: `item-not-found` for an unknown thing or a wrong
+    /// key, `conflict` for a thing owned by someone else, or no answer in
+    /// time.
+    ClaimFailed(IqFailure),
     /// The provisioning service says requests are waiting (section 7).
     PendingNotified,
     /// The requests that wait.
     Pending(Vec<BareJid>),
     /// A friend state update was applied.
     Updated,
-    /// A request was refused: the stanza error condition.
-    Failed(String),
+    /// A pending query or an update failed.
+    Failed(IqFailure),
     /// A stanza claimed to come from the provisioning service and did not
     /// (section 10); it was ignored.
     Spoofed {
         /// Who sent it.
         from: Option<Jid>,
         /// The element or stanza it carried.
-        what: String,
+        what: &'static str,
     },
+    /// The connection ended ([`Input::PeerClosed`]); requests waiting for
+    /// an answer were dropped.
+    Ended(OwnerEnd),
+}
+
+impl From<OwnerEnd> for OwnerEvent {
+    fn from(end: OwnerEnd) -> Self {
+        Self::Ended(end)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,96 +86,91 @@ enum Asked {
 /// An owner's client for one provisioning service.
 ///
 /// ```
+/// use std::time::Duration;
+/// use siot_proto::Machine;
 /// use siot_proto::key::Key;
-/// use siot_proto::owner::Owner;
+/// use siot_proto::owner::{Owner, OwnerConfig};
+/// use siot_proto::payload::SIOT_NS;
 ///
-/// let mut owner = Owner::new("provisioning.example.org".parse()?, Default::default());
-/// owner.claim("Futuretec Light Bulb 10X", &Key::parse("TWNK-KD5Y-MT3T-E1GS-DRDB-KVTW")?);
-/// assert!(owner.poll_transmit().unwrap().contains("<claim xmlns=\"urn:xmpp:siot:1\""));
+/// let mut owner = Owner::new(OwnerConfig::new("provisioning.example.org".parse()?));
+/// owner.claim(Duration::ZERO, "Futuretec Light Bulb 10X", &Key::parse("TWNK-KD5Y-MT3T-E1GS-DRDB-KVTW")?);
+/// assert!(owner.poll_transmit().unwrap().payload("claim", SIOT_NS).is_some());
+/// // Unanswered, the claim times out.
+/// owner.handle_timeout(Duration::from_secs(30));
+/// assert!(matches!(owner.poll_event(), Some(siot_proto::owner::OwnerEvent::ClaimFailed(_))));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug)]
-pub struct Owner {
-    provisioning: Jid,
-    limits: StanzaLimits,
-    asked: HashMap<String, Asked>,
-    out: Outbox<OwnerEvent>,
+pub struct Owner<I> {
+    config: OwnerConfig,
+    asked: Requests<I, Asked>,
+    out: Outbox<Stanza, OwnerEvent>,
 }
 
-impl Owner {
-    /// An owner that talks to this provisioning service.
+impl<I: Instant> Owner<I> {
+    /// An owner that talks to the configured provisioning service.
     #[must_use]
-    pub fn new(provisioning: Jid, limits: StanzaLimits) -> Self {
+    pub fn new(config: OwnerConfig) -> Self {
         Self {
-            provisioning,
-            limits,
-            asked: HashMap::new(),
-            out: Outbox::new("owner"),
+            config,
+            asked: Requests::new("owner"),
+            out: Outbox::new(),
         }
     }
 
-    fn ask(&mut self, payload: &SiotPayload, asked: Asked) {
-        let id = self.out.id();
+    fn ask(&mut self, now: I, payload: &SiotPayload, asked: Asked) {
+        let id = self.asked.id();
         self.out
-            .send(&payload.to_stanza(self.provisioning.clone(), &id));
-        self.asked.insert(id, asked);
+            .send(payload.to_stanza(self.config.provisioning.clone(), &id));
+        self.asked.wait(id, asked, now + self.config.iq_timeout);
     }
 
     /// Claims a thing by its name and the key it shows (section 5).
-    pub fn claim(&mut self, name: &str, key: &Key) {
+    pub fn claim(&mut self, now: I, name: &str, key: &Key) {
         let claim = SiotPayload::Claim {
             name: name.to_owned(),
             key: key.clone(),
         };
-        self.ask(&claim, Asked::Claim);
+        self.ask(now, &claim, Asked::Claim);
     }
 
     /// Asks which friend requests wait (section 7).
-    pub fn query_pending(&mut self) {
-        self.ask(&SiotPayload::PendingFriendQuery, Asked::Pending);
+    pub fn query_pending(&mut self, now: I) {
+        self.ask(now, &SiotPayload::PendingFriendQuery, Asked::Pending);
     }
 
     /// Decides friendships (section 8).
-    pub fn update(&mut self, items: Vec<FriendItem>) {
-        self.ask(&SiotPayload::FriendStateUpdate { items }, Asked::Update);
+    pub fn update(&mut self, now: I, items: Vec<FriendItem>) {
+        self.ask(
+            now,
+            &SiotPayload::FriendStateUpdate { items },
+            Asked::Update,
+        );
     }
 
-    /// The next stanza to send.
-    pub fn poll_transmit(&mut self) -> Option<String> {
-        self.out.transmit.pop_front()
+    fn failed(asked: Asked, failure: IqFailure) -> OwnerEvent {
+        match asked {
+            Asked::Claim => OwnerEvent::ClaimFailed(failure),
+            Asked::Pending | Asked::Update => OwnerEvent::Failed(failure),
+        }
     }
 
-    /// The next event.
-    pub fn poll_event(&mut self) -> Option<OwnerEvent> {
-        self.out.events.pop_front()
-    }
-
-    /// Reads a received stanza; `Ok(false)` when it is not for this
-    /// machine.
-    ///
-    /// # Errors
-    ///
-    /// [`StanzaError`] when the text is not a stanza.
-    pub fn handle_stanza(&mut self, xml: &str) -> Result<bool, StanzaError> {
-        let stanza = Stanza::parse(xml, &self.limits)?;
-        Ok(self.handle(&stanza))
-    }
-
-    /// As [`Owner::handle_stanza`], for a parsed stanza.
-    pub fn handle(&mut self, stanza: &Stanza) -> bool {
-        match (stanza.kind, stanza.type_str()) {
-            (StanzaKind::Iq, "result" | "error") => {
-                let Some(&asked) = stanza.id.as_ref().and_then(|id| self.asked.get(id)) else {
-                    return false;
-                };
-                if !is_from(&self.provisioning, stanza) {
-                    self.spoofed(stanza, "iq answer");
-                    return true;
+    fn handle(&mut self, stanza: &Stanza) {
+        match stanza.kind {
+            StanzaKind::Iq if matches!(stanza.iq_type(), Some(IqType::Result | IqType::Error)) => {
+                let id = stanza.id.as_deref().unwrap_or_default();
+                if self.asked.get(id).is_none() {
+                    return;
                 }
-                self.asked.remove(stanza.id.as_deref().unwrap_or_default());
+                if !is_from(&self.config.provisioning, stanza) {
+                    self.spoofed(stanza, "iq answer");
+                    return;
+                }
+                let Some(asked) = self.asked.take(id) else {
+                    return;
+                };
                 let event = match (stanza.error(), asked, SiotPayload::from_stanza(stanza)) {
-                    (Some(e), Asked::Claim, _) => OwnerEvent::ClaimFailed(e.condition),
-                    (Some(e), _, _) => OwnerEvent::Failed(e.condition),
+                    (Some(e), _, _) => Self::failed(asked, IqFailure::Error(e.condition)),
                     (None, Asked::Claim, Ok(Some(SiotPayload::Claimed { jid }))) => {
                         OwnerEvent::Claimed(jid)
                     }
@@ -146,31 +180,77 @@ impl Owner {
                         Ok(Some(SiotPayload::PendingFriendRequests { jids })),
                     ) => OwnerEvent::Pending(jids),
                     (None, Asked::Update, Ok(None)) => OwnerEvent::Updated,
-                    (None, _, _) => OwnerEvent::Failed("malformed answer".into()),
+                    (None, _, _) => Self::failed(asked, IqFailure::Malformed),
                 };
                 self.out.event(event);
-                true
             }
-            (StanzaKind::Message, _) => match SiotPayload::from_stanza(stanza) {
-                Ok(Some(SiotPayload::PendingFriendNotification)) => {
-                    if is_from(&self.provisioning, stanza) {
+            StanzaKind::Message => {
+                if let Ok(Some(SiotPayload::PendingFriendNotification)) =
+                    SiotPayload::from_stanza(stanza)
+                {
+                    if is_from(&self.config.provisioning, stanza) {
                         self.out.event(OwnerEvent::PendingNotified);
                     } else {
                         self.spoofed(stanza, "pending-friend-notification");
                     }
-                    true
                 }
-                Ok(None) => false,
-                Ok(Some(_)) | Err(_) => true,
-            },
-            _ => false,
+            }
+            _ => {}
         }
     }
 
-    fn spoofed(&mut self, stanza: &Stanza, what: &str) {
+    fn spoofed(&mut self, stanza: &Stanza, what: &'static str) {
         self.out.event(OwnerEvent::Spoofed {
             from: stanza.from.clone(),
-            what: what.to_owned(),
+            what,
         });
+    }
+}
+
+impl<I: Instant> Machine for Owner<I> {
+    type Instant = I;
+    type Input = Stanza;
+    type Transmit = Stanza;
+    type Event = OwnerEvent;
+
+    /// Reads a received stanza (others than this protocol's are ignored),
+    /// or ends the session when the connection closed.
+    fn handle_input(&mut self, _now: I, input: Input<'_, Stanza>) {
+        if self.out.is_ended() {
+            return;
+        }
+        match input {
+            Input::Data(stanza) => self.handle(stanza),
+            Input::PeerClosed => {
+                self.asked.clear();
+                self.out.end(End::PeerClosed);
+            }
+        }
+    }
+
+    /// Every request not answered by its deadline fails with
+    /// [`IqFailure::TimedOut`].
+    fn handle_timeout(&mut self, now: I) {
+        for asked in self.asked.expire(now) {
+            self.out.event(Self::failed(asked, IqFailure::TimedOut));
+        }
+    }
+
+    fn poll_timeout(&self) -> Option<I> {
+        self.asked.next_deadline()
+    }
+
+    fn poll_transmit(&mut self) -> Option<Stanza> {
+        self.out.pop_transmit()
+    }
+
+    fn poll_event(&mut self) -> Option<OwnerEvent> {
+        self.out.pop_event()
+    }
+}
+
+impl<I: Instant> StanzaMachine for Owner<I> {
+    fn stanza_limits(&self) -> &StanzaLimits {
+        &self.config.limits
     }
 }

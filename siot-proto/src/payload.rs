@@ -1,7 +1,7 @@
 //! Every element of `urn:xmpp:siot:1` (sections 4-9), read from and written
 //! to [`Element`]s, and the stanza each travels in.
 
-use iot_xmpp::{BareJid, CLIENT_NS, Element, SERVER_NS, Stanza, StanzaKind};
+use iot_xmpp::{BareJid, CLIENT_NS, Element, IqType, MessageType, SERVER_NS, Stanza, StanzaKind};
 
 use crate::key::{Key, KeyError};
 
@@ -197,12 +197,21 @@ impl Carrier {
     /// The carrier of a stanza, if it can carry protocol elements.
     #[must_use]
     pub fn of(stanza: &Stanza) -> Option<Self> {
-        match (stanza.kind, stanza.type_str()) {
-            (StanzaKind::Iq, "set") => Some(Self::IqSet),
-            (StanzaKind::Iq, "get") => Some(Self::IqGet),
-            (StanzaKind::Iq, "result") => Some(Self::IqResult),
-            (StanzaKind::Message, "" | "normal" | "chat" | "headline") => Some(Self::Message),
-            _ => None,
+        match stanza.kind {
+            StanzaKind::Iq => match stanza.iq_type()? {
+                IqType::Set => Some(Self::IqSet),
+                IqType::Get => Some(Self::IqGet),
+                IqType::Result => Some(Self::IqResult),
+                IqType::Error => None,
+            },
+            StanzaKind::Message if stanza.type_str().is_empty() => Some(Self::Message),
+            StanzaKind::Message => match stanza.type_str().parse().ok()? {
+                MessageType::Normal | MessageType::Chat | MessageType::Headline => {
+                    Some(Self::Message)
+                }
+                MessageType::Error | MessageType::Groupchat => None,
+            },
+            StanzaKind::Presence => None,
         }
     }
 }
@@ -286,9 +295,9 @@ impl SiotPayload {
     #[must_use]
     pub fn to_stanza(&self, to: impl Into<iot_xmpp::Jid>, id: &str) -> Stanza {
         let s = match self.carrier() {
-            Carrier::IqSet => Stanza::new(StanzaKind::Iq).with_type("set"),
-            Carrier::IqGet => Stanza::new(StanzaKind::Iq).with_type("get"),
-            Carrier::IqResult => Stanza::new(StanzaKind::Iq).with_type("result"),
+            Carrier::IqSet => Stanza::iq(IqType::Set),
+            Carrier::IqGet => Stanza::iq(IqType::Get),
+            Carrier::IqResult => Stanza::iq(IqType::Result),
             Carrier::Message => Stanza::new(StanzaKind::Message),
         };
         s.with_to(to).with_id(id).with_payload(self.to_element())

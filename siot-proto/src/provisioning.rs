@@ -7,13 +7,17 @@
 //! thing (sections 7 and 8), so pending requests are kept per owner and an
 //! owner's decision applies to every thing the owner has.
 
+use core::marker::PhantomData;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use iot_xmpp::{BareJid, Jid, Stanza, StanzaError, StanzaKind, StanzaLimits};
+use iot_sansio::{End, Input, Instant, Machine, Never, Outbox};
+use iot_xmpp::{
+    BareJid, DefinedCondition, ErrorType, IqType, Jid, Stanza, StanzaLimits, StanzaMachine,
+};
 
 use crate::key::Key;
 use crate::payload::{FriendItem, Friendship, Name, SiotPayload};
-use crate::roster::{Outbox, SubscriptionRequest};
+use crate::roster::SubscriptionRequest;
 
 /// Compared with a claim's key when no thing has the claimed name.
 const DECOY_KEY: &str = "1111-1111-1111-1111-1111-1111";
@@ -59,7 +63,7 @@ pub enum ProvisioningEvent {
         by: BareJid,
         /// `item-not-found` (unknown thing or wrong key, which look the
         /// same) or `conflict` (owned by someone else).
-        condition: &'static str,
+        condition: DefinedCondition,
     },
     /// An owner changed friendships.
     FriendsUpdated {
@@ -76,6 +80,17 @@ pub enum ProvisioningEvent {
         /// The element.
         what: &'static str,
     },
+    /// The connection ended ([`Input::PeerClosed`]). The registry stays.
+    Ended(ProvisioningEnd),
+}
+
+/// How a provisioning service's session ends: only with its connection.
+pub type ProvisioningEnd = End<Never>;
+
+impl From<ProvisioningEnd> for ProvisioningEvent {
+    fn from(end: ProvisioningEnd) -> Self {
+        Self::Ended(end)
+    }
 }
 
 #[derive(Debug)]
@@ -98,30 +113,38 @@ struct OwnerRecord {
 
 /// The provisioning service (section 2.4).
 ///
-/// ```
-/// use siot_proto::provisioning::{ProvisioningService, ProvisioningEvent};
+/// The service sends no `iq` request (only answers, messages and presence
+/// subscriptions), so it sets no timer.
 ///
-/// let mut ps = ProvisioningService::new(Default::default());
+/// ```
+/// use std::time::Duration;
+/// use siot_proto::{Machine, StanzaMachine};
+/// use siot_proto::provisioning::{ProvisioningService, ProvisioningEvent};
+/// use siot_proto::stanza::{IqType, PresenceType};
+///
+/// let mut ps = ProvisioningService::<Duration>::new(Default::default());
 /// let register = "<iq type='set' from='thing@example.org/f65dece8' to='provisioning.example.org' id='register-1'>\
 ///     <register xmlns='urn:xmpp:siot:1' key='TWNK-KD5Y-MT3T-E1GS-DRDB-KVTW'><name>Bulb</name></register></iq>";
-/// ps.handle_stanza(register)?;
+/// ps.handle_stanza(Duration::ZERO, register)?;
 /// assert_eq!(ps.poll_event(), Some(ProvisioningEvent::Registered("thing@example.org".parse()?)));
 /// let result = ps.poll_transmit().unwrap();
-/// assert!(result.contains("type=\"result\"") && result.contains("id=\"register-1\""));
+/// assert_eq!((result.iq_type(), result.id.as_deref()), (Some(IqType::Result), Some("register-1")));
 /// let subscribe = ps.poll_transmit().unwrap();
-/// assert!(subscribe.contains("type=\"subscribe\""));
+/// assert_eq!(subscribe.presence_type(), Some(PresenceType::Subscribe));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug)]
-pub struct ProvisioningService {
+pub struct ProvisioningService<I> {
     config: ProvisioningConfig,
     things: HashMap<BareJid, ThingRecord>,
     by_name: HashMap<String, Vec<BareJid>>,
     owners: HashMap<BareJid, OwnerRecord>,
-    out: Outbox<ProvisioningEvent>,
+    next_id: u64,
+    out: Outbox<Stanza, ProvisioningEvent>,
+    instant: PhantomData<fn() -> I>,
 }
 
-impl ProvisioningService {
+impl<I: Instant> ProvisioningService<I> {
     /// A service with no things.
     #[must_use]
     pub fn new(config: ProvisioningConfig) -> Self {
@@ -130,8 +153,16 @@ impl ProvisioningService {
             things: HashMap::new(),
             by_name: HashMap::new(),
             owners: HashMap::new(),
-            out: Outbox::new("ps"),
+            next_id: 0,
+            out: Outbox::new(),
+            instant: PhantomData,
         }
+    }
+
+    /// A fresh id for a stanza the service sends.
+    fn id(&mut self) -> String {
+        self.next_id += 1;
+        format!("ps-{}", self.next_id)
     }
 
     /// How many things are registered.
@@ -178,29 +209,8 @@ impl ProvisioningService {
             .unwrap_or_default()
     }
 
-    /// The next stanza to send.
-    pub fn poll_transmit(&mut self) -> Option<String> {
-        self.out.transmit.pop_front()
-    }
-
-    /// The next event.
-    pub fn poll_event(&mut self) -> Option<ProvisioningEvent> {
-        self.out.events.pop_front()
-    }
-
-    /// Reads a received stanza; `Ok(false)` when it is not for this
-    /// machine.
-    ///
-    /// # Errors
-    ///
-    /// [`StanzaError`] when the text is not a stanza.
-    pub fn handle_stanza(&mut self, xml: &str) -> Result<bool, StanzaError> {
-        let stanza = Stanza::parse(xml, &self.config.limits)?;
-        Ok(self.handle(&stanza))
-    }
-
-    /// As [`ProvisioningService::handle_stanza`], for a parsed stanza.
-    pub fn handle(&mut self, stanza: &Stanza) -> bool {
+    /// Reads a received stanza; whether it was one for this machine.
+    fn handle(&mut self, stanza: &Stanza) -> bool {
         if SubscriptionRequest::of(stanza) == Some(SubscriptionRequest::Subscribed) {
             if let Some(t) = stanza
                 .from
@@ -213,14 +223,15 @@ impl ProvisioningService {
             }
             return true;
         }
-        if stanza.kind != StanzaKind::Iq || !matches!(stanza.type_str(), "get" | "set") {
+        if !matches!(stanza.iq_type(), Some(IqType::Get | IqType::Set)) {
             return false;
         }
         let payload = match SiotPayload::from_stanza(stanza) {
             Ok(Some(p)) => p,
             Ok(None) => return false,
             Err(_) => {
-                self.out.send(&stanza.error_reply("modify", "bad-request"));
+                self.out
+                    .send(stanza.error_reply(ErrorType::Modify, DefinedCondition::BadRequest));
                 return true;
             }
         };
@@ -240,19 +251,21 @@ impl ProvisioningService {
                 }
                 let jids = self.pending(&owner);
                 self.out
-                    .send(&SiotPayload::PendingFriendRequests { jids }.reply_to(stanza));
+                    .send(SiotPayload::PendingFriendRequests { jids }.reply_to(stanza));
             }
             SiotPayload::FriendStateUpdate { items } => self.update(stanza, from.to_bare(), items),
             _ => {
-                self.out
-                    .send(&stanza.error_reply("cancel", "feature-not-implemented"));
+                self.out.send(
+                    stanza.error_reply(ErrorType::Cancel, DefinedCondition::FeatureNotImplemented),
+                );
             }
         }
         true
     }
 
     fn refuse(&mut self, stanza: &Stanza, what: &'static str) {
-        self.out.send(&stanza.error_reply("auth", "forbidden"));
+        self.out
+            .send(stanza.error_reply(ErrorType::Auth, DefinedCondition::Forbidden));
         self.out.event(ProvisioningEvent::Refused {
             from: stanza.from.clone(),
             what,
@@ -304,11 +317,11 @@ impl ProvisioningService {
             },
         };
         self.things.insert(thing.clone(), record);
-        self.out.send(&stanza.result_reply());
+        self.out.send(stanza.result_reply());
         // Section 4: subscribe to the thing's presence after the result.
-        let id = self.out.id();
+        let id = self.id();
         self.out
-            .send(&SubscriptionRequest::Subscribe.to(&thing, &id));
+            .send(SubscriptionRequest::Subscribe.to(&thing, &id));
         self.out.event(ProvisioningEvent::Registered(thing));
     }
 
@@ -331,7 +344,7 @@ impl ProvisioningService {
             let _ = subtle::ConstantTimeEq::ct_eq(key.expose().as_bytes(), DECOY_KEY.as_bytes());
         }
         let Some(thing) = found else {
-            self.claim_refused(stanza, owner, "item-not-found");
+            self.claim_refused(stanza, owner, DefinedCondition::ItemNotFound);
             return;
         };
         let Some(record) = self.things.get_mut(&thing) else {
@@ -339,7 +352,7 @@ impl ProvisioningService {
         };
         match &record.owner {
             Some(o) if o != owner => {
-                self.claim_refused(stanza, owner, "conflict");
+                self.claim_refused(stanza, owner, DefinedCondition::Conflict);
                 return;
             }
             _ => {}
@@ -354,18 +367,19 @@ impl ProvisioningService {
             .things
             .insert(thing.clone());
         self.out
-            .send(&SiotPayload::Claimed { jid: thing.clone() }.reply_to(stanza));
-        let id = self.out.id();
+            .send(SiotPayload::Claimed { jid: thing.clone() }.reply_to(stanza));
+        let id = self.id();
         self.out
-            .send(&SiotPayload::Owner { jid: owner.clone() }.to_stanza(address, &id));
+            .send(SiotPayload::Owner { jid: owner.clone() }.to_stanza(address, &id));
         self.out.event(ProvisioningEvent::Claimed {
             thing,
             owner: owner.clone(),
         });
     }
 
-    fn claim_refused(&mut self, stanza: &Stanza, by: &BareJid, condition: &'static str) {
-        self.out.send(&stanza.error_reply("cancel", condition));
+    fn claim_refused(&mut self, stanza: &Stanza, by: &BareJid, condition: DefinedCondition) {
+        self.out
+            .send(stanza.error_reply(ErrorType::Cancel, condition));
         self.out.event(ProvisioningEvent::ClaimRefused {
             by: by.clone(),
             condition,
@@ -388,13 +402,13 @@ impl ProvisioningService {
                 answer = Friendship::No;
             } else {
                 record.pending.insert(requestor);
-                let id = self.out.id();
+                let id = self.id();
                 self.out
-                    .send(&SiotPayload::PendingFriendNotification.to_stanza(owner, &id));
+                    .send(SiotPayload::PendingFriendNotification.to_stanza(owner, &id));
             }
         }
         self.out
-            .send(&SiotPayload::IsFriendResult { friend: answer }.reply_to(stanza));
+            .send(SiotPayload::IsFriendResult { friend: answer }.reply_to(stanza));
     }
 
     fn update(&mut self, stanza: &Stanza, owner: BareJid, items: Vec<FriendItem>) {
@@ -405,7 +419,7 @@ impl ProvisioningService {
         // The owner is always a friend (section 2.5).
         if items.iter().any(|i| i.jid == owner && !i.friend) {
             self.out
-                .send(&stanza.error_reply("modify", "not-acceptable"));
+                .send(stanza.error_reply(ErrorType::Modify, DefinedCondition::NotAcceptable));
             return;
         }
         for i in &items {
@@ -425,14 +439,57 @@ impl ProvisioningService {
                     t.refused.insert(i.jid.clone());
                 }
             }
-            let id = self.out.id();
+            let address = t.address.clone();
+            let id = self.id();
             let notice = SiotPayload::FriendshipStates {
                 items: items.clone(),
             };
-            self.out.send(&notice.to_stanza(t.address.clone(), &id));
+            self.out.send(notice.to_stanza(address, &id));
         }
-        self.out.send(&stanza.result_reply());
+        self.out.send(stanza.result_reply());
         self.out
             .event(ProvisioningEvent::FriendsUpdated { owner, items });
+    }
+}
+
+impl<I: Instant> Machine for ProvisioningService<I> {
+    type Instant = I;
+    type Input = Stanza;
+    type Transmit = Stanza;
+    type Event = ProvisioningEvent;
+
+    /// Reads a received stanza (others than this protocol's are ignored),
+    /// or ends the session when the connection closed.
+    fn handle_input(&mut self, _now: I, input: Input<'_, Stanza>) {
+        if self.out.is_ended() {
+            return;
+        }
+        match input {
+            Input::Data(stanza) => {
+                self.handle(stanza);
+            }
+            Input::PeerClosed => self.out.end(End::PeerClosed),
+        }
+    }
+
+    /// The service has no timer.
+    fn handle_timeout(&mut self, _now: I) {}
+
+    fn poll_timeout(&self) -> Option<I> {
+        None
+    }
+
+    fn poll_transmit(&mut self) -> Option<Stanza> {
+        self.out.pop_transmit()
+    }
+
+    fn poll_event(&mut self) -> Option<ProvisioningEvent> {
+        self.out.pop_event()
+    }
+}
+
+impl<I: Instant> StanzaMachine for ProvisioningService<I> {
+    fn stanza_limits(&self) -> &StanzaLimits {
+        &self.config.limits
     }
 }

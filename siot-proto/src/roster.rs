@@ -2,9 +2,7 @@
 //! friendship is a roster item of subscription `from` or `both` (section
 //! 2.3), and what the state machines share to build and check stanzas.
 
-use std::collections::VecDeque;
-
-use iot_xmpp::{BareJid, Jid, Stanza, StanzaKind};
+use iot_xmpp::{BareJid, Jid, PresenceType, Stanza, StanzaKind};
 
 /// A roster item's subscription state, seen from the roster's owner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -100,25 +98,28 @@ impl SubscriptionRequest {
     /// The presence `type`.
     #[must_use]
     pub fn as_str(self) -> &'static str {
+        self.presence_type().as_str()
+    }
+
+    /// The presence type of the vocabulary.
+    #[must_use]
+    pub fn presence_type(self) -> PresenceType {
         match self {
-            Self::Subscribe => "subscribe",
-            Self::Subscribed => "subscribed",
-            Self::Unsubscribe => "unsubscribe",
-            Self::Unsubscribed => "unsubscribed",
+            Self::Subscribe => PresenceType::Subscribe,
+            Self::Subscribed => PresenceType::Subscribed,
+            Self::Unsubscribe => PresenceType::Unsubscribe,
+            Self::Unsubscribed => PresenceType::Unsubscribed,
         }
     }
 
     /// The subscription request a stanza is, if it is one.
     #[must_use]
     pub fn of(stanza: &Stanza) -> Option<Self> {
-        if stanza.kind != StanzaKind::Presence {
-            return None;
-        }
-        match stanza.type_str() {
-            "subscribe" => Some(Self::Subscribe),
-            "subscribed" => Some(Self::Subscribed),
-            "unsubscribe" => Some(Self::Unsubscribe),
-            "unsubscribed" => Some(Self::Unsubscribed),
+        match stanza.presence_type()? {
+            PresenceType::Subscribe => Some(Self::Subscribe),
+            PresenceType::Subscribed => Some(Self::Subscribed),
+            PresenceType::Unsubscribe => Some(Self::Unsubscribe),
+            PresenceType::Unsubscribed => Some(Self::Unsubscribed),
             _ => None,
         }
     }
@@ -143,38 +144,5 @@ pub fn is_from(configured: &Jid, stanza: &Stanza) -> bool {
         (None, _) => false,
         (Some(from), true) => from == configured,
         (Some(from), false) => from.to_bare() == configured.to_bare(),
-    }
-}
-
-/// The transmit queue, event queue and id counter each machine has.
-#[derive(Debug)]
-pub(crate) struct Outbox<E> {
-    prefix: &'static str,
-    next: u64,
-    pub(crate) transmit: VecDeque<String>,
-    pub(crate) events: VecDeque<E>,
-}
-
-impl<E> Outbox<E> {
-    pub(crate) fn new(prefix: &'static str) -> Self {
-        Self {
-            prefix,
-            next: 0,
-            transmit: VecDeque::new(),
-            events: VecDeque::new(),
-        }
-    }
-
-    pub(crate) fn id(&mut self) -> String {
-        self.next += 1;
-        format!("{}-{}", self.prefix, self.next)
-    }
-
-    pub(crate) fn send(&mut self, stanza: &Stanza) {
-        self.transmit.push_back(stanza.to_xml());
-    }
-
-    pub(crate) fn event(&mut self, e: E) {
-        self.events.push_back(e);
     }
 }

@@ -3,14 +3,19 @@
 //! friendship requests decided through is-friend queries, friendship-state
 //! notifications applied to its roster subscriptions, and factory reset.
 
+use core::time::Duration;
 use std::collections::{HashMap, HashSet};
 
-use iot_xmpp::{BareJid, Jid, Stanza, StanzaError, StanzaKind, StanzaLimits};
-use rand_core::{CryptoRng, RngCore};
+use iot_sansio::{CryptoRngCore, End, Input, Instant, Machine, Never, Outbox};
+use iot_xmpp::{
+    BareJid, DefinedCondition, ErrorType, IqType, Jid, Stanza, StanzaKind, StanzaLimits,
+    StanzaMachine,
+};
 
+use crate::asked::{IqFailure, Requests};
 use crate::key::Key;
 use crate::payload::{Friendship, Name, SiotPayload};
-use crate::roster::{Outbox, Subscription, SubscriptionRequest, is_from};
+use crate::roster::{Subscription, SubscriptionRequest, is_from};
 
 /// A thing's settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +27,37 @@ pub struct ThingConfig {
     pub names: Vec<Name>,
     /// Limits on received stanzas.
     pub limits: StanzaLimits,
+    /// How long an `iq` it sends waits for the answer (default 30 s).
+    pub iq_timeout: Duration,
+}
+
+impl ThingConfig {
+    /// A configuration with the default limits and `iq` timeout.
+    #[must_use]
+    pub fn new(provisioning: Jid, names: Vec<Name>) -> Self {
+        Self {
+            provisioning,
+            names,
+            limits: StanzaLimits::default(),
+            iq_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// How a thing's session ends: only with its connection.
+pub type ThingEnd = End<Never>;
+
+impl From<ThingEnd> for ThingEvent {
+    fn from(end: ThingEnd) -> Self {
+        Self::Ended(end)
+    }
+}
+
+/// What a thing is waiting to hear from the provisioning service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Ask {
+    Register,
+    IsFriend(BareJid),
 }
 
 /// What a thing reports.
@@ -30,8 +66,8 @@ pub struct ThingConfig {
 pub enum ThingEvent {
     /// The provisioning service accepted the registration.
     Registered,
-    /// It refused it: the stanza error condition.
-    RegistrationFailed(String),
+    /// It refused it, or did not answer in time.
+    RegistrationFailed(IqFailure),
     /// The provisioning service named a new owner (section 5).
     OwnerChanged(BareJid),
     /// A requestor became a friend (its subscription was approved).
@@ -49,82 +85,76 @@ pub enum ThingEvent {
         /// Who sent it.
         from: Option<Jid>,
         /// The element or stanza it carried.
-        what: String,
+        what: &'static str,
     },
+    /// The connection ended ([`Input::PeerClosed`]); requests waiting for
+    /// an answer were dropped.
+    Ended(ThingEnd),
 }
 
 /// A thing (section 2.1): a bare JID, a key while set up, an owner once
-/// claimed, and friends in its roster.
+/// claimed, and friends in its roster. It owns the RNG its key comes from.
 ///
 /// ```
-/// use siot_proto::thing::{Thing, ThingConfig};
+/// use std::time::Duration;
+/// use iot_sansio::testing::rng;
+/// use siot_proto::Machine;
 /// use siot_proto::payload::Name;
-/// # use rand_core::{RngCore, CryptoRng, impls};
-/// # struct Rng(u64);
-/// # impl RngCore for Rng {
-/// #     fn next_u32(&mut self) -> u32 { self.next_u64() as u32 }
-/// #     fn next_u64(&mut self) -> u64 { self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1); self.0 >> 11 }
-/// #     fn fill_bytes(&mut self, d: &mut [u8]) { impls::fill_bytes_via_next(self, d) }
-/// #     fn try_fill_bytes(&mut self, d: &mut [u8]) -> Result<(), rand_core::Error> { self.fill_bytes(d); Ok(()) }
-/// # }
-/// # impl CryptoRng for Rng {}
+/// use siot_proto::thing::{Thing, ThingConfig};
 ///
-/// let config = ThingConfig {
-///     provisioning: "provisioning.example.org".parse()?,
-///     names: vec![Name { lang: None, text: "Futuretec Light Bulb 10X".into() }],
-///     limits: Default::default(),
-/// };
-/// let mut bulb = Thing::new(config);
-/// let key = bulb.setup(&mut Rng(1)).expose().to_owned(); // shown to the customer
+/// let names = vec![Name { lang: None, text: "Futuretec Light Bulb 10X".into() }];
+/// let mut bulb = Thing::new(ThingConfig::new("provisioning.example.org".parse()?, names), rng(1));
+/// let key = bulb.setup(Duration::ZERO).expose().to_owned(); // shown to the customer
 /// assert_eq!(key.len(), 29);
 /// let register = bulb.poll_transmit().unwrap();
-/// assert!(register.contains("<register xmlns=\"urn:xmpp:siot:1\""));
+/// assert!(register.payload("register", siot_proto::payload::SIOT_NS).is_some());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug)]
-pub struct Thing {
+pub struct Thing<I, R> {
     config: ThingConfig,
+    rng: R,
     key: Option<Key>,
     registered: bool,
-    register_id: Option<String>,
     owner: Option<BareJid>,
     roster: HashMap<BareJid, Subscription>,
-    /// Is-friend queries waiting for an answer: iq id to requestor.
-    queries: HashMap<String, BareJid>,
+    /// Requests waiting for an answer: registration and is-friend queries.
+    asked: Requests<I, Ask>,
     /// Requests the owner has not decided.
     held: HashSet<BareJid>,
-    out: Outbox<ThingEvent>,
+    out: Outbox<Stanza, ThingEvent>,
 }
 
-impl Thing {
-    /// A thing that has not been set up.
+impl<I: Instant, R: CryptoRngCore> Thing<I, R> {
+    /// A thing that has not been set up; its key will come from `rng`.
     #[must_use]
-    pub fn new(config: ThingConfig) -> Self {
+    pub fn new(config: ThingConfig, rng: R) -> Self {
         Self {
             config,
+            rng,
             key: None,
             registered: false,
-            register_id: None,
             owner: None,
             roster: HashMap::new(),
-            queries: HashMap::new(),
+            asked: Requests::new("thing"),
             held: HashSet::new(),
-            out: Outbox::new("thing"),
+            out: Outbox::new(),
         }
     }
 
     /// Initial setup (section 3): a new random key, then registration with
     /// the provisioning service. Returns the key, to show to the customer.
-    pub fn setup<R: RngCore + CryptoRng>(&mut self, rng: &mut R) -> &Key {
-        let key = Key::generate(rng);
-        let id = self.out.id();
+    pub fn setup(&mut self, now: I) -> &Key {
+        let key = Key::generate(&mut self.rng);
+        let id = self.asked.id();
         let register = SiotPayload::Register {
             key: key.clone(),
             names: self.config.names.clone(),
         };
         self.out
-            .send(&register.to_stanza(self.config.provisioning.clone(), &id));
-        self.register_id = Some(id);
+            .send(register.to_stanza(self.config.provisioning.clone(), &id));
+        self.asked
+            .wait(id, Ask::Register, now + self.config.iq_timeout);
         self.registered = false;
         self.key.insert(key)
     }
@@ -136,9 +166,8 @@ impl Thing {
     pub fn factory_reset(&mut self) {
         self.key = None;
         self.registered = false;
-        self.register_id = None;
         self.owner = None;
-        self.queries.clear();
+        self.asked.clear();
         self.held.clear();
         let provisioning = self.config.provisioning.to_bare();
         let friends: Vec<BareJid> = self
@@ -193,31 +222,10 @@ impl Thing {
         }
     }
 
-    /// The next stanza to send.
-    pub fn poll_transmit(&mut self) -> Option<String> {
-        self.out.transmit.pop_front()
-    }
-
-    /// The next event.
-    pub fn poll_event(&mut self) -> Option<ThingEvent> {
-        self.out.events.pop_front()
-    }
-
-    /// Reads a received stanza; `Ok(false)` when it is not for this
-    /// machine.
-    ///
-    /// # Errors
-    ///
-    /// [`StanzaError`] when the text is not a stanza.
-    pub fn handle_stanza(&mut self, xml: &str) -> Result<bool, StanzaError> {
-        let stanza = Stanza::parse(xml, &self.config.limits)?;
-        Ok(self.handle(&stanza))
-    }
-
-    /// As [`Thing::handle_stanza`], for a parsed stanza.
-    pub fn handle(&mut self, stanza: &Stanza) -> bool {
+    /// Reads a received stanza; whether it was one for this machine.
+    fn handle(&mut self, now: I, stanza: &Stanza) -> bool {
         if let Some(request) = SubscriptionRequest::of(stanza) {
-            self.subscription_request(stanza, request);
+            self.subscription_request(now, stanza, request);
             return true;
         }
         match stanza.kind {
@@ -231,14 +239,14 @@ impl Thing {
         is_from(&self.config.provisioning, stanza)
     }
 
-    fn spoofed(&mut self, stanza: &Stanza, what: &str) {
+    fn spoofed(&mut self, stanza: &Stanza, what: &'static str) {
         self.out.event(ThingEvent::Spoofed {
             from: stanza.from.clone(),
-            what: what.to_owned(),
+            what,
         });
     }
 
-    fn subscription_request(&mut self, stanza: &Stanza, request: SubscriptionRequest) {
+    fn subscription_request(&mut self, now: I, stanza: &Stanza, request: SubscriptionRequest) {
         let Some(from) = stanza.from.as_ref().map(Jid::to_bare) else {
             return;
         };
@@ -255,11 +263,12 @@ impl Thing {
                 self.approve(&from);
             }
             SubscriptionRequest::Subscribe if self.registered => {
-                let id = self.out.id();
+                let id = self.asked.id();
                 let query = SiotPayload::IsFriendQuery { jid: from.clone() };
                 self.out
-                    .send(&query.to_stanza(self.config.provisioning.clone(), &id));
-                self.queries.insert(id, from);
+                    .send(query.to_stanza(self.config.provisioning.clone(), &id));
+                let deadline = now + self.config.iq_timeout;
+                self.asked.wait(id, Ask::IsFriend(from), deadline);
             }
             SubscriptionRequest::Subscribe => {
                 // Nobody can decide for an unregistered thing.
@@ -281,8 +290,8 @@ impl Thing {
     }
 
     fn approve(&mut self, jid: &BareJid) {
-        let id = self.out.id();
-        self.out.send(&SubscriptionRequest::Subscribed.to(jid, &id));
+        let id = self.asked.id();
+        self.out.send(SubscriptionRequest::Subscribed.to(jid, &id));
         let was = self.is_friend(jid);
         let s = self.subscription(jid).with_from();
         self.apply_roster_item(jid.clone(), s);
@@ -293,17 +302,17 @@ impl Thing {
     }
 
     fn refuse(&mut self, jid: &BareJid) {
-        let id = self.out.id();
+        let id = self.asked.id();
         self.out
-            .send(&SubscriptionRequest::Unsubscribed.to(jid, &id));
+            .send(SubscriptionRequest::Unsubscribed.to(jid, &id));
         self.held.remove(jid);
         self.out.event(ThingEvent::FriendRemoved(jid.clone()));
     }
 
     fn revoke(&mut self, jid: &BareJid) {
-        let id = self.out.id();
+        let id = self.asked.id();
         self.out
-            .send(&SubscriptionRequest::Unsubscribed.to(jid, &id));
+            .send(SubscriptionRequest::Unsubscribed.to(jid, &id));
         let s = self.subscription(jid).without_from();
         self.apply_roster_item(jid.clone(), s);
         self.held.remove(jid);
@@ -312,48 +321,42 @@ impl Thing {
 
     fn iq(&mut self, stanza: &Stanza) -> bool {
         let id = stanza.id.clone().unwrap_or_default();
-        match stanza.type_str() {
-            "result" | "error" => {
-                let ours = self.register_id.as_deref() == Some(id.as_str())
-                    || self.queries.contains_key(&id);
-                if !ours {
+        match stanza.iq_type() {
+            Some(IqType::Result | IqType::Error) => {
+                if self.asked.get(&id).is_none() {
                     return false;
                 }
                 if !self.is_from_provisioning(stanza) {
                     self.spoofed(stanza, "iq answer");
                     return true;
                 }
-                if self.register_id.as_deref() == Some(id.as_str()) {
-                    self.register_id = None;
-                    match stanza.error() {
+                match self.asked.take(&id) {
+                    Some(Ask::Register) => match stanza.error() {
                         None => {
                             self.registered = true;
                             self.out.event(ThingEvent::Registered);
                         }
-                        Some(e) => self.out.event(ThingEvent::RegistrationFailed(e.condition)),
+                        Some(e) => {
+                            self.out
+                                .event(ThingEvent::RegistrationFailed(IqFailure::Error(
+                                    e.condition,
+                                )))
+                        }
+                    },
+                    Some(Ask::IsFriend(requestor)) => {
+                        let answer = match SiotPayload::from_stanza(stanza) {
+                            Ok(Some(SiotPayload::IsFriendResult { friend })) => friend,
+                            // An error or a malformed answer decides nothing
+                            // in the requestor's favour.
+                            _ => Friendship::No,
+                        };
+                        self.decide(requestor, answer);
                     }
-                    return true;
-                }
-                let Some(requestor) = self.queries.remove(&id) else {
-                    return true;
-                };
-                let answer = match SiotPayload::from_stanza(stanza) {
-                    Ok(Some(SiotPayload::IsFriendResult { friend })) => friend,
-                    // An error or a malformed answer decides nothing in the
-                    // requestor's favour.
-                    _ => Friendship::No,
-                };
-                match answer {
-                    Friendship::Yes => self.approve(&requestor),
-                    Friendship::No => self.refuse(&requestor),
-                    Friendship::Pending => {
-                        self.held.insert(requestor.clone());
-                        self.out.event(ThingEvent::RequestPending(requestor));
-                    }
+                    None => {}
                 }
                 true
             }
-            "get" | "set" => match SiotPayload::from_stanza(stanza) {
+            Some(IqType::Get | IqType::Set) => match SiotPayload::from_stanza(stanza) {
                 Ok(None) => false,
                 Ok(Some(p)) => {
                     // A thing answers no protocol request; claims and
@@ -361,16 +364,30 @@ impl Thing {
                     if !self.is_from_provisioning(stanza) {
                         self.spoofed(stanza, p.name());
                     }
-                    self.out
-                        .send(&stanza.error_reply("cancel", "service-unavailable"));
+                    self.out.send(
+                        stanza.error_reply(ErrorType::Cancel, DefinedCondition::ServiceUnavailable),
+                    );
                     true
                 }
                 Err(_) => {
-                    self.out.send(&stanza.error_reply("modify", "bad-request"));
+                    self.out
+                        .send(stanza.error_reply(ErrorType::Modify, DefinedCondition::BadRequest));
                     true
                 }
             },
-            _ => false,
+            None => false,
+        }
+    }
+
+    /// Acts on the provisioning service's answer about a requestor.
+    fn decide(&mut self, requestor: BareJid, answer: Friendship) {
+        match answer {
+            Friendship::Yes => self.approve(&requestor),
+            Friendship::No => self.refuse(&requestor),
+            Friendship::Pending => {
+                self.held.insert(requestor.clone());
+                self.out.event(ThingEvent::RequestPending(requestor));
+            }
         }
     }
 
@@ -410,5 +427,61 @@ impl Thing {
             _ => {}
         }
         true
+    }
+}
+
+impl<I: Instant, R: CryptoRngCore> Machine for Thing<I, R> {
+    type Instant = I;
+    type Input = Stanza;
+    type Transmit = Stanza;
+    type Event = ThingEvent;
+
+    /// Reads a received stanza (others than this protocol's are ignored),
+    /// or ends the session when the connection closed.
+    fn handle_input(&mut self, now: I, input: Input<'_, Stanza>) {
+        if self.out.is_ended() {
+            return;
+        }
+        match input {
+            Input::Data(stanza) => {
+                self.handle(now, stanza);
+            }
+            Input::PeerClosed => {
+                self.asked.clear();
+                self.out.end(End::PeerClosed);
+            }
+        }
+    }
+
+    /// A registration not answered in time fails with
+    /// [`IqFailure::TimedOut`]; an is-friend query not answered in time is
+    /// taken as `no`, as an error answer is.
+    fn handle_timeout(&mut self, now: I) {
+        for ask in self.asked.expire(now) {
+            match ask {
+                Ask::Register => self
+                    .out
+                    .event(ThingEvent::RegistrationFailed(IqFailure::TimedOut)),
+                Ask::IsFriend(requestor) => self.decide(requestor, Friendship::No),
+            }
+        }
+    }
+
+    fn poll_timeout(&self) -> Option<I> {
+        self.asked.next_deadline()
+    }
+
+    fn poll_transmit(&mut self) -> Option<Stanza> {
+        self.out.pop_transmit()
+    }
+
+    fn poll_event(&mut self) -> Option<ThingEvent> {
+        self.out.pop_event()
+    }
+}
+
+impl<I: Instant, R: CryptoRngCore> StanzaMachine for Thing<I, R> {
+    fn stanza_limits(&self) -> &StanzaLimits {
+        &self.config.limits
     }
 }

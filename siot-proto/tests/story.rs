@@ -4,15 +4,19 @@
 // Tests fail by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::time::Duration;
+
+use iot_sansio::testing::{Driver, Node, rng};
+use iot_xmpp::testing::Server;
 use rand_chacha::ChaCha20Rng;
-use rand_core::SeedableRng;
 use siot_proto::key::Key;
-use siot_proto::owner::{Owner, OwnerEvent};
+use siot_proto::owner::{Owner, OwnerConfig, OwnerEvent};
 use siot_proto::payload::{FriendItem, Name, SiotPayload};
 use siot_proto::provisioning::{ProvisioningEvent, ProvisioningService};
 use siot_proto::roster::{Subscription, SubscriptionRequest};
-use siot_proto::stanza::{BareJid, Jid, Stanza};
+use siot_proto::stanza::{BareJid, DefinedCondition, Jid, Stanza};
 use siot_proto::thing::{Thing, ThingConfig, ThingEvent};
+use siot_proto::{End, Input, IqFailure, Machine, StanzaMachine};
 
 const BULB: &str = "bulb@example.org/f65dece8";
 const PS: &str = "provisioning.example.org";
@@ -20,6 +24,7 @@ const OWNER: &str = "owner@example.com/76a60ed0";
 const OWNER2: &str = "buyer@example.com/1";
 const REQUESTOR: &str = "requestor@example.net/10b798d6";
 const NAME: &str = "Futuretec Light Bulb 10X";
+const T0: Duration = Duration::ZERO;
 
 fn jid(s: &str) -> Jid {
     Jid::new(s).unwrap()
@@ -29,85 +34,84 @@ fn bare(s: &str) -> BareJid {
     jid(s).to_bare()
 }
 
+fn refused(c: DefinedCondition) -> IqFailure {
+    IqFailure::Error(c)
+}
+
 struct World {
-    bulb: Thing,
-    ps: ProvisioningService,
-    owner: Owner,
-    owner2: Owner,
-    /// What reached the requestor.
-    requestor_inbox: Vec<Stanza>,
+    bulb: Thing<Duration, ChaCha20Rng>,
+    ps: ProvisioningService<Duration>,
+    owner: Owner<Duration>,
+    owner2: Owner<Duration>,
+    /// The XMPP server: nodes 0-3 are the machines above, 4 the requestor
+    /// (a client without a machine: what reaches it stays in the log).
+    xmpp: Server,
+    driver: Driver<Duration>,
+    /// How much of the log the requestor has read.
+    requestor_read: usize,
     rng: ChaCha20Rng,
 }
 
 impl World {
     fn new() -> Self {
+        let names = vec![Name {
+            lang: None,
+            text: NAME.into(),
+        }];
         Self {
-            bulb: Thing::new(ThingConfig {
-                provisioning: jid(PS),
-                names: vec![Name {
-                    lang: None,
-                    text: NAME.into(),
-                }],
-                limits: Default::default(),
-            }),
+            bulb: Thing::new(ThingConfig::new(jid(PS), names), rng(10)),
             ps: ProvisioningService::new(Default::default()),
-            owner: Owner::new(jid(PS), Default::default()),
-            owner2: Owner::new(jid(PS), Default::default()),
-            requestor_inbox: Vec::new(),
-            rng: ChaCha20Rng::seed_from_u64(11),
+            owner: Owner::new(OwnerConfig::new(jid(PS))),
+            owner2: Owner::new(OwnerConfig::new(jid(PS))),
+            xmpp: Server::new([jid(BULB), jid(PS), jid(OWNER), jid(OWNER2), jid(REQUESTOR)]),
+            driver: Driver::new(T0),
+            requestor_read: 0,
+            rng: rng(11),
         }
     }
 
-    /// The server: stamps `from` (the bare JID for subscription presence,
-    /// RFC 6121 3.1.2) and delivers by the addressee's bare JID.
+    fn nodes(&mut self) -> [&mut dyn Node<Duration, Stanza, Stanza>; 4] {
+        [
+            &mut self.bulb,
+            &mut self.ps,
+            &mut self.owner,
+            &mut self.owner2,
+        ]
+    }
+
+    /// The server takes a stanza from `from` (any entity): stamps `from`
+    /// and delivers it by the addressee's JID.
     fn route(&mut self, from: &str, xml: &str) {
-        let mut s = Stanza::parse(xml, &Default::default()).unwrap();
-        s.from = Some(if SubscriptionRequest::of(&s).is_some() {
-            bare(from).into()
-        } else {
-            jid(from)
-        });
-        let to = s.to.clone().unwrap().to_bare();
-        let handled = if to == bare(BULB) {
-            self.bulb.handle(&s)
-        } else if to == bare(PS) {
-            self.ps.handle(&s)
-        } else if to == bare(OWNER) {
-            self.owner.handle(&s)
-        } else if to == bare(OWNER2) {
-            self.owner2.handle(&s)
-        } else if to == bare(REQUESTOR) {
-            self.requestor_inbox.push(s);
-            true
-        } else {
-            panic!("no route to {to}")
-        };
-        let _ = handled;
+        let s = Stanza::parse(xml, &Default::default()).unwrap();
+        let now = self.driver.now();
+        if let Some((to, s)) = self.xmpp.inject(&jid(from), s)
+            && let Some(node) = self.nodes().into_iter().nth(to)
+        {
+            node.input(now, Input::Data(&s));
+        }
     }
 
     fn run(&mut self) {
-        loop {
-            let mut moved = false;
-            while let Some(x) = self.bulb.poll_transmit() {
-                self.route(BULB, &x);
-                moved = true;
-            }
-            while let Some(x) = self.ps.poll_transmit() {
-                self.route(PS, &x);
-                moved = true;
-            }
-            while let Some(x) = self.owner.poll_transmit() {
-                self.route(OWNER, &x);
-                moved = true;
-            }
-            while let Some(x) = self.owner2.poll_transmit() {
-                self.route(OWNER2, &x);
-                moved = true;
-            }
-            if !moved {
-                return;
-            }
-        }
+        let xmpp = &mut self.xmpp;
+        self.driver.run(
+            &mut [
+                &mut self.bulb,
+                &mut self.ps,
+                &mut self.owner,
+                &mut self.owner2,
+            ],
+            |from, s| xmpp.route(from, s),
+        );
+    }
+
+    /// Moves the clock to the machines' earliest timer and fires it.
+    fn advance_to_next_timer(&mut self) -> Option<Duration> {
+        self.driver.advance_to_next_timer(&mut [
+            &mut self.bulb,
+            &mut self.ps,
+            &mut self.owner,
+            &mut self.owner2,
+        ])
     }
 
     fn bulb_events(&mut self) -> Vec<ThingEvent> {
@@ -128,13 +132,13 @@ impl World {
 
     /// Setup and registration; returns the key shown to the customer.
     fn set_up(&mut self) -> Key {
-        let key = self.bulb.setup(&mut self.rng).clone();
+        let key = self.bulb.setup(self.driver.now()).clone();
         self.run();
         key
     }
 
     fn claim(&mut self, key: &Key) -> Vec<OwnerEvent> {
-        self.owner.claim(NAME, key);
+        self.owner.claim(T0, NAME, key);
         self.run();
         self.owner_events()
     }
@@ -146,9 +150,11 @@ impl World {
     }
 
     fn requestor_got(&mut self) -> Vec<SubscriptionRequest> {
-        self.requestor_inbox
-            .drain(..)
-            .filter_map(|s| SubscriptionRequest::of(&s))
+        let log = &self.xmpp.log()[self.requestor_read..];
+        self.requestor_read = self.xmpp.log().len();
+        log.iter()
+            .filter(|c| c.to == Some(4))
+            .filter_map(|c| SubscriptionRequest::of(&c.stanza))
             .collect()
     }
 }
@@ -191,17 +197,20 @@ fn story() -> (World, Key) {
     );
     assert!(w.requestor_got().is_empty(), "held");
     assert_eq!(w.owner_events(), vec![OwnerEvent::PendingNotified]);
-    w.owner.query_pending();
+    w.owner.query_pending(T0);
     w.run();
     assert_eq!(
         w.owner_events(),
         vec![OwnerEvent::Pending(vec![bare(REQUESTOR)])]
     );
 
-    w.owner.update(vec![FriendItem {
-        jid: bare(REQUESTOR),
-        friend: true,
-    }]);
+    w.owner.update(
+        T0,
+        vec![FriendItem {
+            jid: bare(REQUESTOR),
+            friend: true,
+        }],
+    );
     w.run();
     assert_eq!(w.owner_events(), vec![OwnerEvent::Updated]);
     assert_eq!(w.requestor_got(), vec![SubscriptionRequest::Subscribed]);
@@ -228,33 +237,39 @@ fn a_wrong_key_and_an_unknown_thing_get_the_same_answer() {
     let key = w.set_up();
     let wrong = Key::generate(&mut w.rng);
     assert_ne!(wrong, key);
-    w.owner.claim(NAME, &wrong);
-    let a = Stanza::parse(&w.owner.poll_transmit().unwrap(), &Default::default()).unwrap();
-    w.owner.claim("No Such Bulb", &key);
-    let b = Stanza::parse(&w.owner.poll_transmit().unwrap(), &Default::default()).unwrap();
+    w.owner.claim(T0, NAME, &wrong);
+    let a = w.owner.poll_transmit().unwrap();
+    w.owner.claim(T0, "No Such Bulb", &key);
+    let b = w.owner.poll_transmit().unwrap();
     let answer = |w: &mut World, s: &Stanza| {
         let mut s = s.clone();
         s.from = Some(jid(OWNER));
-        w.ps.handle(&s);
-        let mut r = Stanza::parse(&w.ps.poll_transmit().unwrap(), &Default::default()).unwrap();
+        w.ps.handle_input(T0, Input::Data(&s));
+        let mut r = w.ps.poll_transmit().unwrap();
         r.id = None;
-        w.owner.handle(&{
-            let mut r2 = r.clone();
-            r2.id.clone_from(&s.id);
-            r2.from = Some(jid(PS));
-            r2
-        });
+        w.owner.handle_input(
+            T0,
+            Input::Data(&{
+                let mut r2 = r.clone();
+                r2.id.clone_from(&s.id);
+                r2.from = Some(jid(PS));
+                r2
+            }),
+        );
         r
     };
     let ra = answer(&mut w, &a);
     let rb = answer(&mut w, &b);
     assert_eq!(ra, rb, "identical refusals");
-    assert_eq!(ra.error().unwrap().condition, "item-not-found");
+    assert_eq!(
+        ra.error().unwrap().condition,
+        DefinedCondition::ItemNotFound
+    );
     assert_eq!(
         w.owner_events(),
         vec![
-            OwnerEvent::ClaimFailed("item-not-found".into()),
-            OwnerEvent::ClaimFailed("item-not-found".into())
+            OwnerEvent::ClaimFailed(refused(DefinedCondition::ItemNotFound)),
+            OwnerEvent::ClaimFailed(refused(DefinedCondition::ItemNotFound))
         ]
     );
     assert_eq!(w.bulb.owner(), None);
@@ -263,11 +278,11 @@ fn a_wrong_key_and_an_unknown_thing_get_the_same_answer() {
 #[test]
 fn a_second_claim_is_refused_and_the_owner_may_claim_again() {
     let (mut w, key) = story();
-    w.owner2.claim(NAME, &key);
+    w.owner2.claim(T0, NAME, &key);
     w.run();
     assert_eq!(
         w.owner2_events(),
-        vec![OwnerEvent::ClaimFailed("conflict".into())]
+        vec![OwnerEvent::ClaimFailed(refused(DefinedCondition::Conflict))]
     );
     assert_eq!(w.ps.owner_of(&bare(BULB)), Some(&bare(OWNER)));
     assert_eq!(w.claim(&key), vec![OwnerEvent::Claimed(bare(BULB))]);
@@ -303,15 +318,18 @@ fn spoofed_provisioning_stanzas_are_refused() {
     );
     assert_eq!(w.bulb.owner(), Some(&bare(OWNER)));
     assert!(w.bulb.is_friend(&bare(REQUESTOR)));
-    let refusal = Stanza::parse(&w.bulb.poll_transmit().unwrap(), &Default::default()).unwrap();
-    assert_eq!(refusal.error().unwrap().condition, "service-unavailable");
+    let refusal = w.bulb.poll_transmit().unwrap();
+    assert_eq!(
+        refusal.error().unwrap().condition,
+        DefinedCondition::ServiceUnavailable
+    );
 
     // A notification to the owner from someone else, and an answer to the
     // owner's query from someone else, are ignored too.
     let fake = SiotPayload::PendingFriendNotification.to_stanza(jid(OWNER), "n1");
     w.route(mallory, &fake.to_xml());
-    w.owner.query_pending();
-    let q = Stanza::parse(&w.owner.poll_transmit().unwrap(), &Default::default()).unwrap();
+    w.owner.query_pending(T0);
+    let q = w.owner.poll_transmit().unwrap();
     let forged = SiotPayload::PendingFriendRequests {
         jids: vec![bare(mallory)],
     }
@@ -341,7 +359,7 @@ fn spoofed_answers_to_the_thing_are_refused() {
     // Now a forged `yes` from someone else for a fresh query.
     let s = SubscriptionRequest::Subscribe.to(&bare(BULB), "s2");
     w.route(REQUESTOR, &s.to_xml());
-    let query = Stanza::parse(&w.bulb.poll_transmit().unwrap(), &Default::default()).unwrap();
+    let query = w.bulb.poll_transmit().unwrap();
     let mut q = query;
     q.from = Some(jid(BULB));
     let yes = SiotPayload::IsFriendResult {
@@ -360,10 +378,13 @@ fn spoofed_answers_to_the_thing_are_refused() {
 #[test]
 fn a_friendship_revoked() {
     let (mut w, _) = story();
-    w.owner.update(vec![FriendItem {
-        jid: bare(REQUESTOR),
-        friend: false,
-    }]);
+    w.owner.update(
+        T0,
+        vec![FriendItem {
+            jid: bare(REQUESTOR),
+            friend: false,
+        }],
+    );
     w.run();
     assert_eq!(w.owner_events(), vec![OwnerEvent::Updated]);
     assert_eq!(w.requestor_got(), vec![SubscriptionRequest::Unsubscribed]);
@@ -376,14 +397,17 @@ fn a_friendship_revoked() {
     w.requestor_subscribes();
     assert_eq!(w.requestor_got(), vec![SubscriptionRequest::Unsubscribed]);
     // The owner cannot unfriend itself.
-    w.owner.update(vec![FriendItem {
-        jid: bare(OWNER),
-        friend: false,
-    }]);
+    w.owner.update(
+        T0,
+        vec![FriendItem {
+            jid: bare(OWNER),
+            friend: false,
+        }],
+    );
     w.run();
     assert_eq!(
         w.owner_events(),
-        vec![OwnerEvent::Failed("not-acceptable".into())]
+        vec![OwnerEvent::Failed(refused(DefinedCondition::NotAcceptable))]
     );
     assert!(w.bulb.is_friend(&bare(OWNER)));
 }
@@ -391,17 +415,20 @@ fn a_friendship_revoked() {
 #[test]
 fn only_owners_update_and_only_things_ask() {
     let (mut w, _) = story();
-    w.owner2.update(vec![FriendItem {
-        jid: bare(OWNER2),
-        friend: true,
-    }]);
-    w.owner2.query_pending();
+    w.owner2.update(
+        T0,
+        vec![FriendItem {
+            jid: bare(OWNER2),
+            friend: true,
+        }],
+    );
+    w.owner2.query_pending(T0);
     w.run();
     assert_eq!(
         w.owner2_events(),
         vec![
-            OwnerEvent::Failed("forbidden".into()),
-            OwnerEvent::Failed("forbidden".into())
+            OwnerEvent::Failed(refused(DefinedCondition::Forbidden)),
+            OwnerEvent::Failed(refused(DefinedCondition::Forbidden))
         ]
     );
     let query = SiotPayload::IsFriendQuery { jid: bare(OWNER2) }.to_stanza(jid(PS), "q1");
@@ -435,9 +462,11 @@ fn factory_reset_and_reclaim_by_a_new_owner() {
     // The old key no longer claims it; the buyer's new key does.
     assert_eq!(
         w.claim(&old_key),
-        vec![OwnerEvent::ClaimFailed("item-not-found".into())]
+        vec![OwnerEvent::ClaimFailed(refused(
+            DefinedCondition::ItemNotFound
+        ))]
     );
-    w.owner2.claim(NAME, &new_key);
+    w.owner2.claim(T0, NAME, &new_key);
     w.run();
     assert_eq!(w.owner2_events(), vec![OwnerEvent::Claimed(bare(BULB))]);
     assert_eq!(w.bulb.owner(), Some(&bare(OWNER2)));
@@ -450,16 +479,23 @@ fn factory_reset_and_reclaim_by_a_new_owner() {
 #[test]
 fn the_printed_friend_state_update_answer_is_not_a_result() {
     let (mut w, _) = story();
-    w.owner.update(vec![]);
-    let sent = Stanza::parse(&w.owner.poll_transmit().unwrap(), &Default::default()).unwrap();
+    w.owner.update(T0, vec![]);
+    let sent = w.owner.poll_transmit().unwrap();
     // Example 17 as printed: type 'set', same id, no payload.
     let printed = format!(
         "<iq from='{PS}' to='{OWNER}' type='set' id='{}'/>",
         sent.id.as_deref().unwrap()
     );
     let s = Stanza::parse(&printed, &Default::default()).unwrap();
-    assert!(!w.owner.handle(&s));
+    w.owner.handle_input(T0, Input::Data(&s));
     assert!(w.owner_events().is_empty());
+    // Unanswered, the update times out.
+    let deadline = w.owner.poll_timeout().unwrap();
+    w.owner.handle_timeout(deadline);
+    assert_eq!(
+        w.owner_events(),
+        vec![OwnerEvent::Failed(IqFailure::TimedOut)]
+    );
 }
 
 #[test]
@@ -482,16 +518,21 @@ fn roster_items_from_the_server_decide_friendship() {
 #[test]
 fn truncated_and_garbage_input_is_an_error() {
     let mut w = World::new();
-    assert!(w.bulb.handle_stanza("<iq type='set'><register").is_err());
-    assert!(w.ps.handle_stanza("").is_err());
-    assert!(w.owner.handle_stanza("<message><x></message>").is_err());
+    assert!(
+        w.bulb
+            .handle_stanza(T0, "<iq type='set'><register")
+            .is_err()
+    );
+    assert!(w.ps.handle_stanza(T0, "").is_err());
+    assert!(w.owner.handle_stanza(T0, "<message><x></message>").is_err());
     // A malformed protocol element gets bad-request from the service.
     w.ps.handle_stanza(
+        T0,
         "<iq from='a@b/c' type='set' id='1'><claim xmlns='urn:xmpp:siot:1' name='x'/></iq>",
     )
     .unwrap();
-    let r = Stanza::parse(&w.ps.poll_transmit().unwrap(), &Default::default()).unwrap();
-    assert_eq!(r.error().unwrap().condition, "bad-request");
+    let r = w.ps.poll_transmit().unwrap();
+    assert_eq!(r.error().unwrap().condition, DefinedCondition::BadRequest);
 }
 
 #[test]
@@ -514,14 +555,118 @@ fn registering_again_with_the_same_key_keeps_owner_and_friends() {
     );
     // Found by its new name only: the old one is unknown, the new one is
     // owned by someone else.
-    w.owner2.claim(NAME, &key);
-    w.owner2.claim("Renamed Bulb", &key);
+    w.owner2.claim(T0, NAME, &key);
+    w.owner2.claim(T0, "Renamed Bulb", &key);
     w.run();
     assert_eq!(
         w.owner2_events(),
         vec![
-            OwnerEvent::ClaimFailed("item-not-found".into()),
-            OwnerEvent::ClaimFailed("conflict".into())
+            OwnerEvent::ClaimFailed(refused(DefinedCondition::ItemNotFound)),
+            OwnerEvent::ClaimFailed(refused(DefinedCondition::Conflict))
         ]
     );
+}
+
+#[test]
+fn an_unanswered_claim_times_out() {
+    let mut w = World::new();
+    w.owner.claim(T0, NAME, &Key::generate(&mut w.rng));
+    // The claim is lost on its way: nobody answers.
+    let claim = w.owner.poll_transmit().unwrap();
+    assert!(
+        claim
+            .payload("claim", siot_proto::payload::SIOT_NS)
+            .is_some()
+    );
+    let deadline = w
+        .owner
+        .poll_timeout()
+        .expect("the claim waits with a deadline");
+    assert_eq!(deadline, T0 + Duration::from_secs(30));
+    w.owner.handle_timeout(deadline - Duration::from_millis(1));
+    assert!(w.owner_events().is_empty());
+    w.owner.handle_timeout(deadline);
+    assert_eq!(
+        w.owner_events(),
+        vec![OwnerEvent::ClaimFailed(IqFailure::TimedOut)]
+    );
+    assert_eq!(w.owner.poll_timeout(), None);
+    // A late answer is not taken.
+    let late = SiotPayload::Claimed { jid: bare(BULB) }.reply_to(&{
+        let mut c = claim;
+        c.from = Some(jid(OWNER));
+        c
+    });
+    w.route(PS, &late.to_xml());
+    assert!(w.owner_events().is_empty());
+}
+
+#[test]
+fn unanswered_registration_and_is_friend_query_time_out() {
+    let mut w = World::new();
+    w.bulb.setup(T0);
+    let _lost = w.bulb.poll_transmit().unwrap();
+    assert_eq!(
+        w.advance_to_next_timer(),
+        Some(T0 + Duration::from_secs(30))
+    );
+    assert_eq!(
+        w.bulb_events(),
+        vec![ThingEvent::RegistrationFailed(IqFailure::TimedOut)]
+    );
+    assert!(!w.bulb.is_registered());
+
+    // Registered, then the service goes silent on an is-friend query: the
+    // requestor is refused, as for an error answer.
+    let mut w = World::new();
+    w.set_up();
+    w.bulb_events();
+    w.route(
+        REQUESTOR,
+        &SubscriptionRequest::Subscribe
+            .to(&bare(BULB), "s1")
+            .to_xml(),
+    );
+    let query = w.bulb.poll_transmit().unwrap();
+    assert!(
+        query
+            .payload("is-friend-query", siot_proto::payload::SIOT_NS)
+            .is_some()
+    );
+    let at = w.advance_to_next_timer().unwrap();
+    assert_eq!(at, T0 + Duration::from_secs(30));
+    assert_eq!(
+        w.bulb_events(),
+        vec![ThingEvent::FriendRemoved(bare(REQUESTOR))]
+    );
+    w.run();
+    assert_eq!(w.requestor_got(), vec![SubscriptionRequest::Unsubscribed]);
+}
+
+#[test]
+fn a_closed_connection_ends_each_machine_once() {
+    let (mut w, _) = story();
+    w.ps_events();
+    w.owner.query_pending(T0);
+    for node in w.nodes() {
+        node.input(T0, Input::PeerClosed);
+        node.input(T0, Input::PeerClosed);
+    }
+    assert_eq!(w.bulb_events(), vec![ThingEvent::Ended(End::PeerClosed)]);
+    assert_eq!(w.owner_events(), vec![OwnerEvent::Ended(End::PeerClosed)]);
+    assert_eq!(w.owner2_events(), vec![OwnerEvent::Ended(End::PeerClosed)]);
+    assert_eq!(
+        w.ps_events(),
+        vec![ProvisioningEvent::Ended(End::PeerClosed)]
+    );
+    // The owner's pending query was dropped with the connection: no timer.
+    assert_eq!(w.owner.poll_timeout(), None);
+    // Nothing more is read after the end.
+    w.route(
+        REQUESTOR,
+        &SubscriptionRequest::Subscribe
+            .to(&bare(BULB), "s9")
+            .to_xml(),
+    );
+    assert!(w.bulb_events().is_empty() && w.bulb.poll_transmit().is_none());
 }

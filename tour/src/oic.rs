@@ -7,6 +7,8 @@
 use std::error::Error;
 use std::time::{Duration, Instant};
 
+use iot_sansio::testing::Driver;
+use iot_xmpp::testing::Server;
 use oic_ra_proto::endpoint::{Endpoint, EndpointConfig, Event, RequestId};
 use oic_ra_proto::ibb::IbbPayload;
 use oic_ra_proto::identity::{BareJid, FullJid, RaeJid, Uuid, discover};
@@ -15,6 +17,7 @@ use oic_ra_proto::presence::{Presence, PriorityClass};
 use oic_ra_proto::resource::{Access, RaResources, url_path};
 use oic_ra_proto::rest::{Method, RestMessage};
 use oic_ra_proto::stanza::Stanza;
+use oic_ra_proto::{End, Machine};
 use rand_core::OsRng;
 use serde_json::{Value, json};
 
@@ -55,18 +58,10 @@ impl Light {
     }
 }
 
-/// The XMPP server: sets `from` on delivery.
-fn deliver(xml: &str, from: &FullJid) -> Result<String, Box<dyn Error>> {
-    let mut s = Stanza::parse(xml, &Default::default())?;
-    s.from = Some(from.clone().into());
-    Ok(s.to_xml())
-}
-
 /// Prints one stanza in a line, and the `<rest>` document a data block
 /// carries.
-fn show(from: &str, to: &str, xml: &str) -> Result<(), Box<dyn Error>> {
-    let s = Stanza::parse(xml, &Default::default())?;
-    let what = match IbbPayload::from_stanza(&s) {
+fn show(from: &str, to: &str, s: &Stanza) {
+    let what = match IbbPayload::from_stanza(s) {
         Ok(IbbPayload::Open {
             sid,
             block_size,
@@ -90,16 +85,15 @@ fn show(from: &str, to: &str, xml: &str) -> Result<(), Box<dyn Error>> {
         ),
     };
     println!("  {from} -> {to}: {what}");
-    Ok(())
 }
 
 struct World {
-    client: Endpoint<Instant>,
-    server: Endpoint<Instant>,
-    client_jid: FullJid,
+    client: Endpoint<Instant, OsRng>,
+    server: Endpoint<Instant, OsRng>,
     server_jid: FullJid,
+    xmpp: Server,
     light: Light,
-    now: Instant,
+    driver: Driver<Instant>,
 }
 
 impl World {
@@ -107,17 +101,19 @@ impl World {
     /// requests; returns what the client saw.
     fn run(&mut self) -> Result<Vec<Event>, Box<dyn Error>> {
         loop {
-            let mut moved = false;
-            while let Some(x) = self.client.poll_transmit() {
-                show("client", "light", &x)?;
-                self.server.handle_stanza(&deliver(&x, &self.client_jid)?)?;
-                moved = true;
-            }
-            while let Some(x) = self.server.poll_transmit() {
-                show("light", "client", &x)?;
-                self.client.handle_stanza(&deliver(&x, &self.server_jid)?)?;
-                moved = true;
-            }
+            let xmpp = &mut self.xmpp;
+            let moved = self
+                .driver
+                .run(&mut [&mut self.client, &mut self.server], |from, s| {
+                    let (who, other) = if from == 0 {
+                        ("client", "light")
+                    } else {
+                        ("light", "client")
+                    };
+                    show(who, other, &s);
+                    xmpp.route(from, s)
+                });
+            let mut answered = false;
             while let Some(e) = self.server.poll_event() {
                 match e {
                     Event::Request {
@@ -131,13 +127,13 @@ impl World {
                             self.light.observers.push(id);
                         }
                         self.server.respond(id, &reply)?;
-                        moved = true;
+                        answered = true;
                     }
-                    Event::Ended { id } => self.light.observers.retain(|o| *o != id),
+                    Event::PeerEnded { id } => self.light.observers.retain(|o| *o != id),
                     _ => {}
                 }
             }
-            if !moved {
+            if moved == 0 && !answered {
                 return Ok(std::iter::from_fn(|| self.client.poll_event()).collect());
             }
         }
@@ -146,7 +142,7 @@ impl World {
     fn request(&mut self, m: &RestMessage) -> Result<Vec<Event>, Box<dyn Error>> {
         println!("  client asks: {} {}", m.method, m.url);
         self.client
-            .request(self.server_jid.clone(), m, self.now, &mut OsRng)?;
+            .request(self.driver.now(), &self.server_jid, m)?;
         let events = self.run()?;
         print_events(&events);
         Ok(events)
@@ -198,16 +194,16 @@ pub(crate) fn remote_access() -> Result<(), Box<dyn Error>> {
     }
 
     let mut world = World {
-        client: Endpoint::new(EndpointConfig::default()),
-        server: Endpoint::new(EndpointConfig::default()),
-        client_jid: client.jid().clone(),
+        client: Endpoint::new(EndpointConfig::default(), OsRng),
+        server: Endpoint::new(EndpointConfig::default(), OsRng),
         server_jid: light.jid().clone(),
+        xmpp: Server::new([client.jid().clone().into(), light.jid().clone().into()]),
         light: Light {
             on: false,
             remote_access: RaResources::new(),
             observers: Vec::new(),
         },
-        now: Instant::now(),
+        driver: Driver::new(Instant::now()),
     };
 
     println!();
@@ -254,14 +250,20 @@ pub(crate) fn remote_access() -> Result<(), Box<dyn Error>> {
         interval: Duration::from_secs(60),
         timeout: Duration::from_secs(10),
     };
-    let mut keepalive = Keepalive::new(config, None, world.now);
-    let due = keepalive.poll_timeout().ok_or("no keepalive deadline")?;
-    keepalive.handle_timeout(due);
+    let mut keepalive = Keepalive::new(world.driver.now(), config, None);
+    let mut driver = world.driver;
+    driver.advance_to_next_timer(&mut [&mut keepalive]);
     if let Some(ping) = keepalive.poll_transmit() {
-        println!("  client -> XMPP server after 60 s of silence: {ping}");
+        println!(
+            "  client -> XMPP server after 60 s of silence: {}",
+            ping.to_xml()
+        );
     }
-    let due = keepalive.poll_timeout().ok_or("no keepalive deadline")?;
-    keepalive.handle_timeout(due);
-    println!("  10 s without an answer: {:?}", keepalive.poll_event());
+    driver.advance_to_next_timer(&mut [&mut keepalive]);
+    let end = keepalive.poll_event();
+    println!("  10 s without an answer: {end:?}");
+    if end != Some(oic_ra_proto::KeepaliveEvent::Ended(End::TimedOut)) {
+        return Err("the keepalive did not time out".into());
+    }
     Ok(())
 }

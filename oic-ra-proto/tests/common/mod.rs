@@ -1,20 +1,26 @@
-//! An in-memory XMPP server for the end-to-end tests: it carries stanzas
-//! between two endpoints and sets `from` as a real server does.
+//! An RAE client and an RAE server endpoint joined by the in-memory XMPP
+//! server of `iot_xmpp::testing`, which sets `from` as a real server does;
+//! the family's driver carries the stanzas. Tests that inject faults take
+//! and deliver stanzas by hand, as text.
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::Instant;
 
+use iot_sansio::testing::{Driver, rng};
+use iot_xmpp::testing::Server;
 use oic_ra_proto::endpoint::{Endpoint, EndpointConfig, Event};
 use oic_ra_proto::identity::FullJid;
 use oic_ra_proto::stanza::Stanza;
+use oic_ra_proto::{Machine, StanzaMachine};
 use rand_chacha::ChaCha20Rng;
-use rand_core::SeedableRng;
 
 pub(crate) const CLIENT: &str =
     "alice@example.org/OIC/1.0/Client/6f0aac23-44c6-4b1c-9ad5-1a3b6f0d2e11";
 pub(crate) const SERVER: &str =
     "alice@example.org/OIC/1.0/oic.d.light/0685b960-736f-46f7-bead-0bd3b6d8d1d6";
+
+pub(crate) type Rae = Endpoint<Instant, ChaCha20Rng>;
 
 /// Sets `from` on a stanza, as the XMPP server does on delivery.
 pub(crate) fn stamp(xml: &str, from: &FullJid) -> String {
@@ -24,12 +30,14 @@ pub(crate) fn stamp(xml: &str, from: &FullJid) -> String {
 }
 
 pub(crate) struct Pair {
-    pub(crate) client: Endpoint<Instant>,
-    pub(crate) server: Endpoint<Instant>,
+    pub(crate) client: Rae,
+    pub(crate) server: Rae,
     pub(crate) client_jid: FullJid,
     pub(crate) server_jid: FullJid,
     pub(crate) now: Instant,
-    pub(crate) rng: ChaCha20Rng,
+    /// The XMPP server between them; its log holds every stanza carried by
+    /// [`Pair::run`].
+    pub(crate) xmpp: Server,
     /// Every stanza carried, client to server.
     pub(crate) to_server: Vec<String>,
     /// Every stanza carried, server to client.
@@ -38,13 +46,15 @@ pub(crate) struct Pair {
 
 impl Pair {
     pub(crate) fn new(client: EndpointConfig, server: EndpointConfig) -> Self {
+        let client_jid = FullJid::new(CLIENT).unwrap();
+        let server_jid = FullJid::new(SERVER).unwrap();
         Self {
-            client: Endpoint::new(client),
-            server: Endpoint::new(server),
-            client_jid: FullJid::new(CLIENT).unwrap(),
-            server_jid: FullJid::new(SERVER).unwrap(),
+            client: Endpoint::new(client, rng(7)),
+            server: Endpoint::new(server, rng(8)),
+            xmpp: Server::new([client_jid.clone().into(), server_jid.clone().into()]),
+            client_jid,
+            server_jid,
             now: Instant::now(),
-            rng: ChaCha20Rng::seed_from_u64(7),
             to_server: Vec::new(),
             to_client: Vec::new(),
         }
@@ -56,41 +66,45 @@ impl Pair {
 
     /// Takes the client's pending stanzas (not delivered).
     pub(crate) fn drain_client(&mut self) -> Vec<String> {
-        std::iter::from_fn(|| self.client.poll_transmit()).collect()
+        std::iter::from_fn(|| self.client.poll_transmit().map(|s| s.to_xml())).collect()
     }
 
     /// Takes the server's pending stanzas (not delivered).
     pub(crate) fn drain_server(&mut self) -> Vec<String> {
-        std::iter::from_fn(|| self.server.poll_transmit()).collect()
+        std::iter::from_fn(|| self.server.poll_transmit().map(|s| s.to_xml())).collect()
     }
 
     pub(crate) fn deliver_to_server(&mut self, xml: &str) {
         let s = stamp(xml, &self.client_jid);
         self.to_server.push(s.clone());
-        self.server.handle_stanza(&s).unwrap();
+        self.server.handle_stanza(self.now, &s).unwrap();
     }
 
     pub(crate) fn deliver_to_client(&mut self, xml: &str) {
         let s = stamp(xml, &self.server_jid);
         self.to_client.push(s.clone());
-        self.client.handle_stanza(&s).unwrap();
+        self.client.handle_stanza(self.now, &s).unwrap();
     }
 
     /// Carries stanzas both ways until both are quiet.
     pub(crate) fn run(&mut self) {
-        loop {
-            let c = self.drain_client();
-            let s = self.drain_server();
-            if c.is_empty() && s.is_empty() {
-                return;
+        let (to_server, to_client) = (&mut self.to_server, &mut self.to_client);
+        let xmpp = &mut self.xmpp;
+        Driver::new(self.now).run(&mut [&mut self.client, &mut self.server], |from, s| {
+            let routed = xmpp.route(from, s)?;
+            match from {
+                0 => to_server.push(routed.1.to_xml()),
+                _ => to_client.push(routed.1.to_xml()),
             }
-            for x in c {
-                self.deliver_to_server(&x);
-            }
-            for x in s {
-                self.deliver_to_client(&x);
-            }
-        }
+            Some(routed)
+        });
+    }
+
+    /// The server's presence goes unavailable, as the XMPP server tells the
+    /// client (section 7.3, Table 4).
+    pub(crate) fn server_goes_offline(&mut self) {
+        let gone = format!("<presence from='{}' type='unavailable'/>", self.server_jid);
+        self.client.handle_stanza(self.now, &gone).unwrap();
     }
 
     pub(crate) fn client_events(&mut self) -> Vec<Event> {

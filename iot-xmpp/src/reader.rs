@@ -1,0 +1,211 @@
+//! The stanza reader: one stanza's text to a [`Stanza`], within
+//! [`StanzaLimits`], on quick-xml. No DTD, no entity other than the five
+//! predefined ones and character references.
+
+use quick_xml::Reader;
+use quick_xml::escape::resolve_predefined_entity;
+use quick_xml::events::{BytesStart, Event};
+
+use crate::error::xml_err;
+use crate::vocab::{CLIENT_NS, SERVER_NS};
+use crate::{Element, Jid, Stanza, StanzaError, StanzaKind};
+
+/// Limits on a received stanza.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StanzaLimits {
+    /// The longest stanza text, in bytes (default 256 KiB, the default
+    /// client stanza limit of common servers; an In-Band Bytestream block
+    /// of 65535 bytes is about 87 KiB of base64).
+    pub max_len: usize,
+    /// The deepest nesting of elements, the stanza itself at depth 1
+    /// (default 16).
+    pub max_depth: usize,
+    /// The most elements in the stanza, itself included (default 256).
+    pub max_elements: usize,
+}
+
+impl Default for StanzaLimits {
+    fn default() -> Self {
+        Self {
+            max_len: 256 * 1024,
+            max_depth: 16,
+            max_elements: 256,
+        }
+    }
+}
+
+impl Stanza {
+    /// Reads one stanza. White space around it, an XML declaration and
+    /// comments are ignored; child elements are kept in full (within the
+    /// limits) so that extension payloads can be inspected.
+    ///
+    /// # Errors
+    ///
+    /// A [`StanzaError`] for each way the text can be wrong.
+    pub fn parse(xml: &str, limits: &StanzaLimits) -> Result<Self, StanzaError> {
+        if xml.len() > limits.max_len {
+            return Err(StanzaError::TooLong {
+                len: xml.len(),
+                max: limits.max_len,
+            });
+        }
+        let mut r = Reader::from_str(xml);
+        let (start, empty) = loop {
+            match r.read_event().map_err(xml_err)? {
+                Event::Start(e) => break (e, false),
+                Event::Empty(e) => break (e, true),
+                Event::Text(t) if t.iter().all(u8::is_ascii_whitespace) => {}
+                Event::Decl(_) | Event::Comment(_) => {}
+                Event::Eof => return Err(StanzaError::Xml("no element".into())),
+                other => return Err(markup_err(&other)),
+            }
+        };
+        let name = start.name();
+        let kind = core::str::from_utf8(name.as_ref())
+            .ok()
+            .and_then(|n| n.parse::<StanzaKind>().ok())
+            .ok_or_else(|| {
+                StanzaError::NotAStanza(String::from_utf8_lossy(name.as_ref()).into_owned())
+            })?;
+        let mut stanza = Self::new(kind);
+        let mut ns = CLIENT_NS.to_owned();
+        for a in start.attributes() {
+            let a = a.map_err(xml_err)?;
+            let value = a.unescape_value().map_err(xml_err)?;
+            match a.key.as_ref() {
+                b"xmlns" => {
+                    if value != CLIENT_NS && value != SERVER_NS {
+                        return Err(StanzaError::Namespace(value.into_owned()));
+                    }
+                    ns = value.into_owned();
+                }
+                b"from" => stanza.from = Some(jid_attr("from", &value)?),
+                b"to" => stanza.to = Some(jid_attr("to", &value)?),
+                b"id" => stanza.id = Some(value.into_owned()),
+                b"type" => stanza.stanza_type = Some(value.into_owned()),
+                // xml:lang and extension attributes (RFC 6120 8.1) are
+                // allowed and not needed here.
+                _ => {}
+            }
+        }
+        if !empty {
+            let mut count = 1;
+            let children = read_children(&mut r, &ns, 1, limits, &mut count, &mut String::new())?;
+            stanza.payloads = children;
+        }
+        loop {
+            match r.read_event().map_err(xml_err)? {
+                Event::Eof => return Ok(stanza),
+                Event::Text(t) if t.iter().all(u8::is_ascii_whitespace) => {}
+                Event::Comment(_) => {}
+                _ => return Err(StanzaError::TrailingContent),
+            }
+        }
+    }
+}
+
+fn jid_attr(attribute: &'static str, value: &str) -> Result<Jid, StanzaError> {
+    Jid::new(value).map_err(|e| StanzaError::Jid {
+        attribute,
+        reason: e.to_string(),
+    })
+}
+
+fn markup_err(event: &Event<'_>) -> StanzaError {
+    match event {
+        Event::DocType(_) => StanzaError::Xml("a DOCTYPE is not allowed".into()),
+        Event::PI(_) => StanzaError::Xml("a processing instruction is not allowed".into()),
+        _ => StanzaError::Xml("text outside the stanza".into()),
+    }
+}
+
+/// Reads the content of the element just opened at `depth`, up to its end
+/// tag: its child elements are returned, its text appended to `text`.
+fn read_children(
+    r: &mut Reader<&[u8]>,
+    ns: &str,
+    depth: usize,
+    limits: &StanzaLimits,
+    count: &mut usize,
+    text: &mut String,
+) -> Result<Vec<Element>, StanzaError> {
+    let mut children = Vec::new();
+    loop {
+        match r.read_event().map_err(xml_err)? {
+            Event::Start(e) => {
+                let mut child = open_element(&e, ns, depth, limits, count)?;
+                let mut child_text = String::new();
+                child.children =
+                    read_children(r, &child.ns, depth + 1, limits, count, &mut child_text)?;
+                child.text = child_text;
+                children.push(child);
+            }
+            Event::Empty(e) => children.push(open_element(&e, ns, depth, limits, count)?),
+            Event::Text(t) => text.push_str(&t.decode().map_err(xml_err)?),
+            Event::CData(t) => text.push_str(&t.decode().map_err(xml_err)?),
+            Event::GeneralRef(g) => push_reference(text, &g).map_err(StanzaError::Xml)?,
+            Event::Comment(_) => {}
+            Event::End(_) => return Ok(children),
+            Event::Eof => return Err(StanzaError::Xml("unclosed element".into())),
+            other => return Err(markup_err(&other)),
+        }
+    }
+}
+
+fn open_element(
+    e: &BytesStart<'_>,
+    parent_ns: &str,
+    depth: usize,
+    limits: &StanzaLimits,
+    count: &mut usize,
+) -> Result<Element, StanzaError> {
+    if depth + 1 > limits.max_depth {
+        return Err(StanzaError::TooDeep {
+            max: limits.max_depth,
+        });
+    }
+    *count += 1;
+    if *count > limits.max_elements {
+        return Err(StanzaError::TooManyElements {
+            max: limits.max_elements,
+        });
+    }
+    let name = core::str::from_utf8(e.name().as_ref())
+        .map_err(xml_err)?
+        .to_owned();
+    let mut element = Element::new(&name, parent_ns);
+    for a in e.attributes() {
+        let a = a.map_err(xml_err)?;
+        let value = a.unescape_value().map_err(xml_err)?.into_owned();
+        if a.key.as_ref() == b"xmlns" {
+            element.ns = value;
+        } else {
+            let key = core::str::from_utf8(a.key.as_ref()).map_err(xml_err)?;
+            element.attrs.push((key.to_owned(), value));
+        }
+    }
+    Ok(element)
+}
+
+/// Appends the text of a character reference or one of the five
+/// predefined entities to `text`, for readers of element text built on
+/// quick-xml.
+///
+/// # Errors
+///
+/// The reason, for a malformed reference or any other entity (a stanza
+/// cannot declare entities).
+pub fn push_reference(
+    text: &mut String,
+    g: &quick_xml::events::BytesRef<'_>,
+) -> Result<(), String> {
+    if let Some(c) = g.resolve_char_ref().map_err(|e| e.to_string())? {
+        text.push(c);
+        return Ok(());
+    }
+    let name = g.decode().map_err(|e| e.to_string())?;
+    let resolved =
+        resolve_predefined_entity(&name).ok_or_else(|| format!("unknown entity &{name};"))?;
+    text.push_str(resolved);
+    Ok(())
+}

@@ -1,0 +1,111 @@
+//! The stanza writer: every value escaped so that a conforming reader gets
+//! back exactly what was written.
+
+use std::borrow::Cow;
+
+use quick_xml::escape::{escape, partial_escape};
+
+use crate::vocab::CLIENT_NS;
+use crate::{Element, Jid, Stanza};
+
+impl Element {
+    /// Writes the element; `parent_ns` is the namespace in scope, so
+    /// `xmlns` is written only where it changes.
+    pub(crate) fn write(&self, parent_ns: &str, out: &mut String) {
+        out.push('<');
+        out.push_str(&self.name);
+        if self.ns != parent_ns {
+            out.push_str(" xmlns=\"");
+            out.push_str(&escape_attr(&self.ns));
+            out.push('"');
+        }
+        for (name, value) in &self.attrs {
+            out.push(' ');
+            out.push_str(name);
+            out.push_str("=\"");
+            out.push_str(&escape_attr(value));
+            out.push('"');
+        }
+        if self.text.is_empty() && self.children.is_empty() {
+            out.push_str("/>");
+            return;
+        }
+        out.push('>');
+        out.push_str(&escape_text(&self.text));
+        for c in &self.children {
+            c.write(&self.ns, out);
+        }
+        out.push_str("</");
+        out.push_str(&self.name);
+        out.push('>');
+    }
+}
+
+impl Stanza {
+    /// The stanza as XML text, every value escaped.
+    #[must_use]
+    pub fn to_xml(&self) -> String {
+        let mut out = String::with_capacity(128);
+        out.push('<');
+        out.push_str(self.kind.as_str());
+        out.push_str(" xmlns=\"");
+        out.push_str(CLIENT_NS);
+        out.push('"');
+        let attrs = [
+            ("from", self.from.as_ref().map(Jid::as_str)),
+            ("to", self.to.as_ref().map(Jid::as_str)),
+            ("type", self.stanza_type.as_deref()),
+            ("id", self.id.as_deref()),
+        ];
+        for (name, value) in attrs {
+            if let Some(v) = value {
+                out.push(' ');
+                out.push_str(name);
+                out.push_str("=\"");
+                out.push_str(&escape_attr(v));
+                out.push('"');
+            }
+        }
+        if self.payloads.is_empty() {
+            out.push_str("/>");
+            return out;
+        }
+        out.push('>');
+        for p in &self.payloads {
+            p.write(CLIENT_NS, &mut out);
+        }
+        out.push_str("</");
+        out.push_str(self.kind.as_str());
+        out.push('>');
+        out
+    }
+}
+
+/// Escapes character data: `<`, `>` and `&`, and a carriage return as a
+/// character reference (a conforming reader would turn a literal one into
+/// a line feed, XML 1.0 section 2.11).
+pub fn escape_text(text: &str) -> Cow<'_, str> {
+    let escaped = partial_escape(text);
+    if escaped.contains('\r') {
+        Cow::Owned(escaped.replace('\r', "&#13;"))
+    } else {
+        escaped
+    }
+}
+
+/// Escapes an attribute value: markup characters and both quotes, and tab,
+/// line feed and carriage return as character references (a conforming
+/// reader would turn literal ones into spaces, XML 1.0 section 3.3.3).
+pub fn escape_attr(value: &str) -> Cow<'_, str> {
+    let escaped = escape(value);
+    if escaped.contains(['\t', '\n', '\r']) {
+        Cow::Owned(
+            escaped
+                .replace('\t', "&#9;")
+                .replace('\n', "&#10;")
+                .replace('\r', "&#13;"),
+        )
+    } else {
+        escaped
+    }
+}

@@ -1,0 +1,520 @@
+//! The XEP-0047 In-Band Bytestream transport under the CRUDN exchange of
+//! [`crate::endpoint`]: sessions keyed by the peer's full JID and the
+//! whole `sid`, `<open/>`/`<close/>` in `iq` stanzas, data blocks in
+//! `message` stanzas (OIC RA 7.3.1), `seq` checked and wrapping at 65535,
+//! messages cut into blocks and reassembled (the boundary rule is in the
+//! [`crate::endpoint`] documentation and `PROFILE.md`), and the XEP-0047
+//! errors. It knows nothing of `<rest>`: a message is a byte string.
+//!
+//! The transport is driven by its owner (the endpoint): it reads stanzas
+//! with [`IbbTransport::handle`], queues the stanzas to send, and reports
+//! [`IbbEvent`]s.
+
+use std::collections::{HashMap, VecDeque};
+
+use iot_xmpp::vocab::IBB_NS;
+use iot_xmpp::{DefinedCondition, Element, ErrorType, IqType, Stanza, StanzaKind};
+
+use crate::ibb::{DataStanza, IbbError, IbbPayload};
+use crate::identity::{FullJid, Jid};
+
+/// One IBB session: the peer's full JID and the whole `sid` (XEP-0047
+/// sessions are per pair of entities; IoTivity matched prefixes of the
+/// `sid`, which let one session's blocks land in another).
+pub type SessionKey = (FullJid, String);
+
+/// Settings of an [`IbbTransport`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IbbConfig {
+    /// The largest block size accepted when a peer opens a session.
+    pub max_block_size: u16,
+    /// The most sessions open at once, both directions; a peer's `<open/>`
+    /// beyond it is refused with `resource-constraint`.
+    pub max_sessions: usize,
+    /// The longest message reassembled; a longer one breaks its session
+    /// with `not-acceptable`.
+    pub max_message_len: usize,
+}
+
+/// What the transport reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IbbEvent {
+    /// The peer accepted a session this side opened; queued messages have
+    /// been sent.
+    Opened(SessionKey),
+    /// The peer refused a session this side opened.
+    Refused(SessionKey, DefinedCondition),
+    /// A peer opened a session and it was accepted.
+    Accepted(SessionKey),
+    /// A whole message arrived on a session.
+    Message(SessionKey, Vec<u8>),
+    /// The peer closed a session.
+    Closed(SessionKey),
+    /// A received block broke the rules of a session: it was answered with
+    /// the condition ([`IbbEvent::ProtocolError`] came first) and the
+    /// session closed.
+    Broken(SessionKey, DefinedCondition),
+    /// The peer answered one of this side's blocks with an error: the
+    /// session is over.
+    Failed(SessionKey, DefinedCondition),
+    /// A received stanza broke the IBB rules; it was answered with this
+    /// condition.
+    ProtocolError {
+        /// The peer (absent when the stanza had no `from`).
+        peer: Option<Jid>,
+        /// The session id, when known.
+        sid: String,
+        /// The stanza error condition sent back.
+        condition: DefinedCondition,
+    },
+}
+
+#[derive(Debug)]
+struct Session {
+    block_size: u16,
+    open: bool,
+    send_seq: u16,
+    recv_seq: u16,
+    rx: Vec<u8>,
+    /// Messages waiting for the session to open.
+    queued: Vec<Vec<u8>>,
+}
+
+impl Session {
+    fn new(block_size: u16, open: bool) -> Self {
+        Self {
+            block_size,
+            open,
+            send_seq: 0,
+            recv_seq: 0,
+            rx: Vec::new(),
+            queued: Vec::new(),
+        }
+    }
+}
+
+/// How many unanswered `<close/>`s are remembered.
+const MAX_PENDING_CLOSES: usize = 256;
+
+/// Every IBB session of one XMPP entity.
+#[derive(Debug)]
+pub struct IbbTransport {
+    config: IbbConfig,
+    sessions: HashMap<SessionKey, Session>,
+    /// Our `<open/>`s waiting for an answer, by iq id.
+    pending_opens: HashMap<String, SessionKey>,
+    /// Our recent `<close/>`s, by iq id, so their answers are recognised;
+    /// the oldest are forgotten beyond [`MAX_PENDING_CLOSES`].
+    pending_closes: VecDeque<String>,
+    next_iq: u64,
+    transmit: VecDeque<Stanza>,
+    events: VecDeque<IbbEvent>,
+}
+
+impl IbbTransport {
+    /// A transport with no sessions.
+    #[must_use]
+    pub fn new(config: IbbConfig) -> Self {
+        Self {
+            config,
+            sessions: HashMap::new(),
+            pending_opens: HashMap::new(),
+            pending_closes: VecDeque::new(),
+            next_iq: 0,
+            transmit: VecDeque::new(),
+            events: VecDeque::new(),
+        }
+    }
+
+    /// How many sessions are open or opening.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.sessions.len()
+    }
+
+    /// Whether no session is open or opening.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.sessions.is_empty()
+    }
+
+    /// Whether a session is open or opening.
+    #[must_use]
+    pub fn contains(&self, key: &SessionKey) -> bool {
+        self.sessions.contains_key(key)
+    }
+
+    /// The sessions with a peer.
+    pub fn sessions_with<'a>(&'a self, peer: &'a FullJid) -> impl Iterator<Item = &'a SessionKey> {
+        self.sessions.keys().filter(move |(p, _)| p == peer)
+    }
+
+    /// Every session.
+    pub fn keys(&self) -> impl Iterator<Item = &SessionKey> {
+        self.sessions.keys()
+    }
+
+    /// Opens a session with `block_size`, `message` data stanzas (7.3.1);
+    /// messages sent before the peer accepts wait. The caller chooses a
+    /// `sid` not in use with that peer.
+    pub fn open(&mut self, key: SessionKey, block_size: u16) {
+        let iq_id = self.iq_id();
+        let open = IbbPayload::Open {
+            sid: key.1.clone(),
+            block_size,
+            stanza: DataStanza::Message,
+        };
+        self.transmit
+            .push_back(open.to_stanza(key.0.clone(), &iq_id));
+        self.pending_opens.insert(iq_id, key.clone());
+        self.sessions.insert(key, Session::new(block_size, false));
+    }
+
+    /// Sends a message on a session: cut into blocks, or kept until the
+    /// session opens. Nothing happens for an unknown session.
+    pub fn send(&mut self, key: &SessionKey, bytes: Vec<u8>) {
+        let Some(session) = self.sessions.get_mut(key) else {
+            return;
+        };
+        if !session.open {
+            session.queued.push(bytes);
+            return;
+        }
+        let block = usize::from(session.block_size);
+        let mut chunks: Vec<&[u8]> = bytes.chunks(block).collect();
+        if bytes.len() % block == 0 {
+            chunks.push(&[]);
+        }
+        for chunk in chunks {
+            let seq = session.send_seq;
+            session.send_seq = seq.wrapping_add(1);
+            let data = IbbPayload::Data {
+                sid: key.1.clone(),
+                seq,
+                data: chunk.to_vec(),
+            };
+            let id = format!("d{}-{}", key.1, seq);
+            self.transmit.push_back(data.to_stanza(key.0.clone(), &id));
+        }
+    }
+
+    /// Sends `<close/>` and forgets the session, without an event.
+    pub fn close(&mut self, key: &SessionKey) {
+        if self.forget(key) {
+            let iq_id = self.iq_id();
+            let close = IbbPayload::Close { sid: key.1.clone() };
+            self.transmit
+                .push_back(close.to_stanza(key.0.clone(), &iq_id));
+            if self.pending_closes.len() == MAX_PENDING_CLOSES {
+                self.pending_closes.pop_front();
+            }
+            self.pending_closes.push_back(iq_id);
+        }
+    }
+
+    /// Forgets every session without a word (the connection is gone);
+    /// returns their keys.
+    pub fn clear(&mut self) -> Vec<SessionKey> {
+        self.pending_opens.clear();
+        self.pending_closes.clear();
+        self.sessions.drain().map(|(k, _)| k).collect()
+    }
+
+    /// Forgets a session without a word (its peer is gone); whether it
+    /// was known.
+    pub fn forget(&mut self, key: &SessionKey) -> bool {
+        if self.sessions.remove(key).is_none() {
+            return false;
+        }
+        self.pending_opens.retain(|_, k| k != key);
+        true
+    }
+
+    /// The next stanza to send.
+    pub fn poll_transmit(&mut self) -> Option<Stanza> {
+        self.transmit.pop_front()
+    }
+
+    /// The next event.
+    pub fn poll_event(&mut self) -> Option<IbbEvent> {
+        self.events.pop_front()
+    }
+
+    /// Reads a received stanza; `false` when it is not about In-Band
+    /// Bytestreams.
+    pub fn handle(&mut self, stanza: &Stanza) -> bool {
+        match stanza.kind {
+            StanzaKind::Iq => self.handle_iq(stanza),
+            StanzaKind::Message => self.handle_message(stanza),
+            StanzaKind::Presence => false,
+        }
+    }
+
+    fn handle_iq(&mut self, stanza: &Stanza) -> bool {
+        match stanza.iq_type() {
+            Some(t @ (IqType::Result | IqType::Error)) => {
+                let Some(id) = stanza.id.as_deref() else {
+                    return false;
+                };
+                if let Some(i) = self.pending_closes.iter().position(|c| c == id) {
+                    self.pending_closes.remove(i);
+                    return true;
+                }
+                // Only the peer the open went to may answer it.
+                let Some(key) = self
+                    .pending_opens
+                    .get(id)
+                    .filter(|k| stanza.from.as_ref().is_none_or(|f| *f == k.0))
+                    .cloned()
+                else {
+                    return false;
+                };
+                self.pending_opens.remove(id);
+                if t == IqType::Result {
+                    self.opened(&key);
+                } else if self.forget(&key) {
+                    let condition = condition_of(stanza);
+                    self.events.push_back(IbbEvent::Refused(key, condition));
+                }
+                true
+            }
+            Some(IqType::Set) => {
+                let payload = match IbbPayload::from_stanza(stanza) {
+                    Err(IbbError::NotIbb) => return false,
+                    Err(_) => {
+                        self.reply_error(
+                            stanza,
+                            ErrorType::Modify,
+                            DefinedCondition::BadRequest,
+                            "",
+                        );
+                        return true;
+                    }
+                    Ok(p) => p,
+                };
+                let Some(peer) = full_from(stanza) else {
+                    let sid = payload.sid().to_owned();
+                    self.reply_error(
+                        stanza,
+                        ErrorType::Modify,
+                        DefinedCondition::BadRequest,
+                        &sid,
+                    );
+                    return true;
+                };
+                match payload {
+                    IbbPayload::Open {
+                        sid,
+                        block_size,
+                        stanza: kind,
+                    } => self.peer_opens(stanza, (peer, sid), block_size, kind),
+                    IbbPayload::Close { sid } => {
+                        let key = (peer, sid);
+                        if self.forget(&key) {
+                            self.transmit.push_back(stanza.result_reply());
+                            self.events.push_back(IbbEvent::Closed(key));
+                        } else {
+                            self.reply_error(
+                                stanza,
+                                ErrorType::Cancel,
+                                DefinedCondition::ItemNotFound,
+                                &key.1,
+                            );
+                        }
+                    }
+                    IbbPayload::Data { sid, .. } => {
+                        // 7.3.1: data travels in message stanzas only.
+                        self.reply_error(
+                            stanza,
+                            ErrorType::Cancel,
+                            DefinedCondition::NotAcceptable,
+                            &sid,
+                        );
+                        let key = (peer, sid);
+                        if self.sessions.contains_key(&key) {
+                            self.close(&key);
+                            self.events
+                                .push_back(IbbEvent::Broken(key, DefinedCondition::NotAcceptable));
+                        }
+                    }
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn peer_opens(&mut self, stanza: &Stanza, key: SessionKey, block_size: u16, kind: DataStanza) {
+        if kind != DataStanza::Message || self.sessions.contains_key(&key) {
+            self.reply_error(
+                stanza,
+                ErrorType::Cancel,
+                DefinedCondition::NotAcceptable,
+                &key.1,
+            );
+            return;
+        }
+        if block_size > self.config.max_block_size
+            || self.sessions.len() >= self.config.max_sessions
+        {
+            self.reply_error(
+                stanza,
+                ErrorType::Modify,
+                DefinedCondition::ResourceConstraint,
+                &key.1,
+            );
+            return;
+        }
+        self.transmit.push_back(stanza.result_reply());
+        self.sessions
+            .insert(key.clone(), Session::new(block_size, true));
+        self.events.push_back(IbbEvent::Accepted(key));
+    }
+
+    fn handle_message(&mut self, stanza: &Stanza) -> bool {
+        let payload = match IbbPayload::from_stanza(stanza) {
+            Err(IbbError::NotIbb) => return false,
+            Err(_) if stanza.is_error() => return true,
+            Err(_) => {
+                if let (Some(peer), Some(sid)) = (
+                    full_from(stanza),
+                    stanza
+                        .payloads
+                        .iter()
+                        .find(|p| p.ns == IBB_NS)
+                        .and_then(|p| p.get_attr("sid")),
+                ) {
+                    let key = (peer, sid.to_owned());
+                    if self.sessions.contains_key(&key) {
+                        self.break_session(stanza, key, DefinedCondition::BadRequest);
+                        return true;
+                    }
+                }
+                self.reply_error(stanza, ErrorType::Modify, DefinedCondition::BadRequest, "");
+                return true;
+            }
+            Ok(p) => p,
+        };
+        let IbbPayload::Data { sid, seq, data } = payload else {
+            // Open and close travel in iq stanzas.
+            if !stanza.is_error() {
+                self.reply_error(stanza, ErrorType::Modify, DefinedCondition::BadRequest, "");
+            }
+            return true;
+        };
+        let Some(peer) = full_from(stanza) else {
+            self.reply_error(
+                stanza,
+                ErrorType::Modify,
+                DefinedCondition::BadRequest,
+                &sid,
+            );
+            return true;
+        };
+        let key = (peer, sid);
+        if stanza.is_error() {
+            // The peer refused one of our blocks: the session is over.
+            if self.forget(&key) {
+                self.events
+                    .push_back(IbbEvent::Failed(key, condition_of(stanza)));
+            }
+            return true;
+        }
+        let max = self.config.max_message_len;
+        let Some(session) = self.sessions.get_mut(&key).filter(|s| s.open) else {
+            self.reply_error(
+                stanza,
+                ErrorType::Cancel,
+                DefinedCondition::ItemNotFound,
+                &key.1,
+            );
+            return true;
+        };
+        if seq != session.recv_seq {
+            self.break_session(stanza, key, DefinedCondition::UnexpectedRequest);
+            return true;
+        }
+        if data.len() > usize::from(session.block_size) || session.rx.len() + data.len() > max {
+            self.break_session(stanza, key, DefinedCondition::NotAcceptable);
+            return true;
+        }
+        session.recv_seq = seq.wrapping_add(1);
+        session.rx.extend_from_slice(&data);
+        if data.len() < usize::from(session.block_size) {
+            let bytes = core::mem::take(&mut session.rx);
+            self.events.push_back(IbbEvent::Message(key, bytes));
+        }
+        true
+    }
+
+    /// The peer accepted our open: send what waited.
+    fn opened(&mut self, key: &SessionKey) {
+        let Some(session) = self.sessions.get_mut(key) else {
+            return;
+        };
+        session.open = true;
+        let queued = core::mem::take(&mut session.queued);
+        self.events.push_back(IbbEvent::Opened(key.clone()));
+        for bytes in queued {
+            self.send(key, bytes);
+        }
+    }
+
+    /// A received stanza broke the rules of a session: answer it with the
+    /// condition, report, and close the session.
+    fn break_session(&mut self, stanza: &Stanza, key: SessionKey, condition: DefinedCondition) {
+        // Echo the IBB element without its data, so the peer knows which
+        // session broke.
+        let echo = stanza
+            .payloads
+            .iter()
+            .find(|p| p.ns == IBB_NS)
+            .map(|p| Element {
+                text: String::new(),
+                children: Vec::new(),
+                ..p.clone()
+            });
+        self.transmit
+            .push_back(stanza.error_reply_with(echo, ErrorType::Cancel, condition));
+        self.events.push_back(IbbEvent::ProtocolError {
+            peer: Some(Jid::from(key.0.clone())),
+            sid: key.1.clone(),
+            condition,
+        });
+        self.close(&key);
+        self.events.push_back(IbbEvent::Broken(key, condition));
+    }
+
+    /// Answers a stanza with an error and reports it.
+    fn reply_error(
+        &mut self,
+        stanza: &Stanza,
+        error_type: ErrorType,
+        condition: DefinedCondition,
+        sid: &str,
+    ) {
+        self.transmit
+            .push_back(stanza.error_reply(error_type, condition));
+        self.events.push_back(IbbEvent::ProtocolError {
+            peer: stanza.from.clone(),
+            sid: sid.to_owned(),
+            condition,
+        });
+    }
+
+    fn iq_id(&mut self) -> String {
+        self.next_iq += 1;
+        format!("ibb{}", self.next_iq)
+    }
+}
+
+/// The condition of an error stanza, undefined when it names none.
+fn condition_of(stanza: &Stanza) -> DefinedCondition {
+    stanza
+        .error()
+        .map_or(DefinedCondition::UndefinedCondition, |e| e.condition)
+}
+
+fn full_from(stanza: &Stanza) -> Option<FullJid> {
+    stanza.from.clone()?.try_into_full().ok()
+}
