@@ -127,7 +127,7 @@ fuzz_target!(|data: &[u8]| {
                 }
             }
             7 => {
-                let (node, peer): (&mut dyn StanzaMachine<Instant = Instant>, _) =
+                let (node, peer): (&mut dyn StanzaMachine<Instant = Instant, Event = Event>, _) =
                     if input.first().is_some_and(|b| b & 1 == 0) {
                         (&mut client, &sj)
                     } else {

@@ -7,7 +7,10 @@
 
 use serde_json::{Value, json};
 
-use crate::{Element, Jid, Stanza, StanzaKind};
+use crate::element::Element;
+use crate::stanza::Stanza;
+use crate::vocab::StanzaKind;
+use jid::Jid;
 
 /// An element as JSON.
 #[must_use]

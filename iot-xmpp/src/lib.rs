@@ -29,6 +29,8 @@ mod element;
 mod error;
 #[cfg(feature = "json")]
 pub mod json;
+mod limits;
+mod machine;
 mod reader;
 mod stanza;
 #[cfg(feature = "testing")]
@@ -39,8 +41,10 @@ mod writer;
 pub use element::Element;
 pub use error::StanzaError;
 pub use jid::{BareJid, FullJid, Jid};
-pub use reader::{StanzaLimits, push_reference};
-pub use stanza::{Stanza, StanzaErrorPayload, StanzaMachine};
+pub use limits::StanzaLimits;
+pub use machine::StanzaMachine;
+pub use reader::push_reference;
+pub use stanza::{Stanza, StanzaErrorPayload};
 pub use vocab::{
     CLIENT_NS, DefinedCondition, ErrorType, IqType, MessageType, PresenceType, SERVER_NS,
     STANZAS_NS, StanzaKind,

@@ -6,33 +6,14 @@ use quick_xml::Reader;
 use quick_xml::escape::resolve_predefined_entity;
 use quick_xml::events::{BytesStart, Event};
 
+use crate::element::Element;
+use crate::error::StanzaError;
 use crate::error::xml_err;
+use crate::limits::StanzaLimits;
+use crate::stanza::Stanza;
+use crate::vocab::StanzaKind;
 use crate::vocab::{CLIENT_NS, SERVER_NS};
-use crate::{Element, Jid, Stanza, StanzaError, StanzaKind};
-
-/// Limits on a received stanza.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StanzaLimits {
-    /// The longest stanza text, in bytes (default 256 KiB, the default
-    /// client stanza limit of common servers; an In-Band Bytestream block
-    /// of 65535 bytes is about 87 KiB of base64).
-    pub max_len: usize,
-    /// The deepest nesting of elements, the stanza itself at depth 1
-    /// (default 16).
-    pub max_depth: usize,
-    /// The most elements in the stanza, itself included (default 256).
-    pub max_elements: usize,
-}
-
-impl Default for StanzaLimits {
-    fn default() -> Self {
-        Self {
-            max_len: 256 * 1024,
-            max_depth: 16,
-            max_elements: 256,
-        }
-    }
-}
+use jid::Jid;
 
 impl Stanza {
     /// Reads one stanza. White space around it, an XML declaration and

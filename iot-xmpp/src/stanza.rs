@@ -1,8 +1,10 @@
 //! One stanza: its kind, routing attributes, type and child elements, and
 //! the replies RFC 6120 defines for it.
 
+use crate::element::Element;
 use crate::vocab::{self, CLIENT_NS, STANZAS_NS};
-use crate::{DefinedCondition, Element, ErrorType, IqType, Jid, PresenceType, StanzaKind};
+use crate::vocab::{DefinedCondition, ErrorType, IqType, PresenceType, StanzaKind};
+use jid::Jid;
 
 /// A stanza error (RFC 6120 8.3): its type and defined condition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -192,25 +194,5 @@ impl Stanza {
         reply.to.clone_from(&self.from);
         reply.id.clone_from(&self.id);
         reply
-    }
-}
-
-/// A machine of the family that reads stanzas: the `&str` convenience, the
-/// same on every XMPP machine.
-pub trait StanzaMachine: iot_sansio::Machine<Input = Stanza, Transmit = Stanza> {
-    /// The limits received stanzas are read within.
-    fn stanza_limits(&self) -> &crate::StanzaLimits;
-
-    /// Parses a received stanza's text within [`StanzaMachine::stanza_limits`]
-    /// and hands it to [`iot_sansio::Machine::handle_input`].
-    ///
-    /// # Errors
-    ///
-    /// [`crate::StanzaError`] when the text is not a stanza; the machine
-    /// has then seen nothing.
-    fn handle_stanza(&mut self, now: Self::Instant, xml: &str) -> Result<(), crate::StanzaError> {
-        let stanza = Stanza::parse(xml, self.stanza_limits())?;
-        self.handle_input(now, iot_sansio::Input::Data(&stanza));
-        Ok(())
     }
 }

@@ -38,7 +38,9 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use crate::{Jid, PresenceType, Stanza};
+use crate::stanza::Stanza;
+use crate::vocab::PresenceType;
+use jid::Jid;
 
 /// One stanza the server carried: its sender, its receiver (`None` when no
 /// node has the address), and the stanza as delivered.

@@ -5,8 +5,10 @@ use std::borrow::Cow;
 
 use quick_xml::escape::{escape, partial_escape};
 
+use crate::element::Element;
+use crate::stanza::Stanza;
 use crate::vocab::CLIENT_NS;
-use crate::{Element, Jid, Stanza};
+use jid::Jid;
 
 impl Element {
     /// Writes the element; `parent_ns` is the namespace in scope, so

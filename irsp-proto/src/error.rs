@@ -1,8 +1,7 @@
 //! Errors of request and response parsing.
 
 use crate::id::IdError;
-use crate::message::MessageKind;
-use crate::routing::ServerRole;
+use crate::kind::{MessageKind, ServerRole};
 
 /// Why an incoming request is not a valid IRSP message.
 ///
@@ -168,8 +167,8 @@ impl RequestError {
     /// row of the message's table (`None` for 404 and 405, which carry no
     /// IRSP body).
     #[must_use]
-    pub fn response(&self) -> Option<crate::Status> {
-        (self.http_status() == 400).then_some(crate::Status::BadRequest)
+    pub fn response(&self) -> Option<crate::kind::Status> {
+        (self.http_status() == 400).then_some(crate::kind::Status::BadRequest)
     }
 }
 

@@ -3,10 +3,11 @@
 
 use crate::error::{RequestError, ResponseError};
 use crate::id::ServerAddress;
-use crate::message::{AccountAuth, Request, ServiceRoutes};
+use crate::kind::{ServerRole, Status};
+use crate::message::{AccountAuth, Request};
 use crate::query::Limits;
-use crate::response::{Response, Status};
-use crate::routing::ServerRole;
+use crate::response::Response;
+use crate::routing::ServiceRoutes;
 
 /// The server side: turns an incoming HTTP request into a typed message, or
 /// into the error that says how to answer it.

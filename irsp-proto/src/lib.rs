@@ -78,6 +78,7 @@ pub mod profile {}
 mod error;
 mod flow;
 mod id;
+mod kind;
 mod message;
 mod query;
 mod response;
@@ -87,12 +88,15 @@ mod secret;
 pub use error::{RequestError, ResponseError};
 pub use flow::{ClientExchange, Dispatcher, Outcome, ThirdPartyGateway};
 pub use id::{DeviceId, DeviceName, Domain, IdError, ServerAddress, UserId, UserName};
+pub use kind::{MessageKind, ServerRole, Status};
 pub use message::{
     AccountAuth, AdditionalParamError, AdditionalParams, DeviceAccount, DeviceData, DeviceNotice,
-    DeviceRemoval, MessageKind, Request, RouteError, ServicePath, ServiceRoutes, UserAccount,
-    UserData, UserRemoval, VerifyCodeReset,
+    DeviceRemoval, Request, UserAccount, UserData, UserRemoval, VerifyCodeReset,
 };
 pub use query::Limits;
-pub use response::{Response, Status};
-pub use routing::{Endpoint, Route, RoutingError, ServerRole, check_route, route};
+pub use response::Response;
+pub use routing::{
+    ForbiddenRoute, Route, ServerLocation, ServicePath, ServicePathError, ServiceRoutes,
+    check_route, route,
+};
 pub use secret::{REDACTED, Secret};

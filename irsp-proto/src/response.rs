@@ -9,100 +9,10 @@ use quick_xml::events::Event;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ResponseError;
-use crate::message::MessageKind;
+use crate::kind::{MessageKind, Status, itoa_status};
 use crate::query::{Limits, echo};
 
-/// A response status of clause 8 (the "Status code" column of Tables 1 to
-/// 7), with the `<detail>` text each table gives it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "u16", into = "u16")]
-pub enum Status {
-    /// 200, successful; the body is empty.
-    Ok,
-    /// 400, wrong parameter: `bad request`.
-    BadRequest,
-    /// 421, the ID exists already: `id existed` (Table 1 only).
-    IdExisted,
-    /// 422, the ID does not exist: `id not existed` (Tables 2, 3, 4, 6).
-    IdNotExisted,
-    /// 500, server internal error: `server internal error`.
-    InternalError,
-}
-
 impl Status {
-    /// Every status, in code order.
-    pub const ALL: [Self; 5] = [
-        Self::Ok,
-        Self::BadRequest,
-        Self::IdExisted,
-        Self::IdNotExisted,
-        Self::InternalError,
-    ];
-
-    /// The HTTP status code.
-    #[must_use]
-    pub fn code(self) -> u16 {
-        match self {
-            Self::Ok => 200,
-            Self::BadRequest => 400,
-            Self::IdExisted => 421,
-            Self::IdNotExisted => 422,
-            Self::InternalError => 500,
-        }
-    }
-
-    /// The status with this code, if clause 8 defines one.
-    #[must_use]
-    pub fn from_code(code: u16) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.code() == code)
-    }
-
-    /// The `<detail>` text of the tables; `None` for 200, whose body is
-    /// empty.
-    #[must_use]
-    pub fn detail(self) -> Option<&'static str> {
-        match self {
-            Self::Ok => None,
-            Self::BadRequest => Some("bad request"),
-            Self::IdExisted => Some("id existed"),
-            Self::IdNotExisted => Some("id not existed"),
-            Self::InternalError => Some("server internal error"),
-        }
-    }
-
-    /// The "Result" column of the tables, which is not sent in the body
-    /// but suits an HTTP reason phrase.
-    #[must_use]
-    pub fn result(self) -> &'static str {
-        match self {
-            Self::Ok => "Successful",
-            Self::BadRequest => "Wrong parameter",
-            Self::IdExisted => "ID existed",
-            Self::IdNotExisted => "ID does not exist",
-            Self::InternalError => "Server internal error",
-        }
-    }
-
-    /// Appends the response body to `out`: nothing for 200, else
-    /// `<error><code>N</code><detail>text</detail></error>`.
-    pub fn write_body(self, out: &mut String) {
-        if let Some(detail) = self.detail() {
-            out.push_str("<error><code>");
-            out.push_str(itoa_status(self.code()));
-            out.push_str("</code><detail>");
-            out.push_str(detail);
-            out.push_str("</detail></error>");
-        }
-    }
-
-    /// The response body: empty for 200, else the `<error>` document.
-    #[must_use]
-    pub fn body(self) -> String {
-        let mut out = String::new();
-        self.write_body(&mut out);
-        out
-    }
-
     /// Parses a status code and body, whatever message they answer.
     ///
     /// The body of an error is the `<error>` document, with white space
@@ -147,33 +57,10 @@ impl Status {
     }
 }
 
-/// The decimal text of a status code of clause 8.
-fn itoa_status(code: u16) -> &'static str {
-    match code {
-        200 => "200",
-        400 => "400",
-        421 => "421",
-        422 => "422",
-        _ => "500",
-    }
-}
-
 impl TryFrom<u16> for Status {
     type Error = ResponseError;
     fn try_from(code: u16) -> Result<Self, ResponseError> {
         Self::from_code(code).ok_or(ResponseError::UnknownStatus { code })
-    }
-}
-
-impl From<Status> for u16 {
-    fn from(status: Status) -> u16 {
-        status.code()
-    }
-}
-
-impl fmt::Display for Status {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.code())
     }
 }
 

@@ -1,35 +1,8 @@
-//! Which servers may exchange messages directly (8.1, 8.7).
+//! Which servers may exchange messages directly (8.1, 8.7), and the
+//! service paths of Messages 8 to 15 that each deployment chooses.
 
-use core::fmt;
-
-use serde::{Deserialize, Serialize};
-
-use crate::message::MessageKind;
-
-/// The kinds of server of clause 7.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ServerRole {
-    /// The account server (7.1): one logical server for the whole IRSP.
-    Account,
-    /// A message server (7.2).
-    Message,
-    /// An IRSP internal application server (7.3).
-    Application,
-    /// An IRSP external application server, run by a third party (7.4).
-    ExternalApplication,
-}
-
-impl fmt::Display for ServerRole {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Account => "account server",
-            Self::Message => "message server",
-            Self::Application => "application server",
-            Self::ExternalApplication => "external application server",
-        })
-    }
-}
+use crate::kind::{MessageKind, MessageKind as K, ServerRole};
+use crate::query::echo;
 
 /// A server taking part in an exchange: its role and the AS it belongs to.
 ///
@@ -37,14 +10,14 @@ impl fmt::Display for ServerRole {
 /// not consulted. ASs are named by the caller (for example by the domain its
 /// users share, clause 6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Endpoint<'a> {
+pub struct ServerLocation<'a> {
     /// The server's role.
     pub role: ServerRole,
     /// The AS it belongs to.
     pub autonomous_system: &'a str,
 }
 
-impl<'a> Endpoint<'a> {
+impl<'a> ServerLocation<'a> {
     /// A server of `role` in the AS `autonomous_system`.
     #[must_use]
     pub fn new(role: ServerRole, autonomous_system: &'a str) -> Self {
@@ -76,15 +49,15 @@ pub enum Route<'a> {
 /// of another AS only through an application server of its own AS (8.7).
 ///
 /// ```
-/// use irsp_proto::{Endpoint, Route, ServerRole, route};
-/// let ms = Endpoint::new(ServerRole::Message, "as1");
-/// let app2 = Endpoint::new(ServerRole::Application, "as2");
+/// use irsp_proto::{ServerLocation, Route, ServerRole, route};
+/// let ms = ServerLocation::new(ServerRole::Message, "as1");
+/// let app2 = ServerLocation::new(ServerRole::Application, "as2");
 /// assert_eq!(route(ms, app2), Route::ViaApplicationServerOf("as1"));
-/// let account = Endpoint::new(ServerRole::Account, "as1");
-/// assert_eq!(route(account, Endpoint::new(ServerRole::Application, "as1")), Route::None);
+/// let account = ServerLocation::new(ServerRole::Account, "as1");
+/// assert_eq!(route(account, ServerLocation::new(ServerRole::Application, "as1")), Route::None);
 /// ```
 #[must_use]
-pub fn route<'a>(from: Endpoint<'a>, to: Endpoint<'_>) -> Route<'a> {
+pub fn route<'a>(from: ServerLocation<'a>, to: ServerLocation<'_>) -> Route<'a> {
     use ServerRole as R;
     let same_as = from.autonomous_system == to.autonomous_system;
     match (from.role, to.role) {
@@ -105,7 +78,7 @@ pub fn route<'a>(from: Endpoint<'a>, to: Endpoint<'_>) -> Route<'a> {
 /// Why a message may not go from one server to another.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum RoutingError {
+pub enum ForbiddenRoute {
     /// The sender's role is not the one that sends this message.
     #[error("message {message} is sent by the {expected}, not the {actual}")]
     WrongSender {
@@ -140,21 +113,21 @@ pub enum RoutingError {
 ///
 /// # Errors
 ///
-/// [`RoutingError`] naming the rule the exchange breaks.
+/// [`ForbiddenRoute`] naming the rule the exchange breaks.
 pub fn check_route(
     message: MessageKind,
-    from: Endpoint<'_>,
-    to: Endpoint<'_>,
-) -> Result<(), RoutingError> {
+    from: ServerLocation<'_>,
+    to: ServerLocation<'_>,
+) -> Result<(), ForbiddenRoute> {
     if from.role != message.sender() {
-        return Err(RoutingError::WrongSender {
+        return Err(ForbiddenRoute::WrongSender {
             message,
             expected: message.sender(),
             actual: from.role,
         });
     }
     if to.role != message.receiver() {
-        return Err(RoutingError::WrongReceiver {
+        return Err(ForbiddenRoute::WrongReceiver {
             message,
             expected: message.receiver(),
             actual: to.role,
@@ -162,9 +135,176 @@ pub fn check_route(
     }
     let within_as = message.number() >= 8;
     if within_as && from.autonomous_system != to.autonomous_system {
-        return Err(RoutingError::DifferentAs { message });
+        return Err(ForbiddenRoute::DifferentAs { message });
     }
     Ok(())
+}
+
+/// A service URI path that the standard leaves to configuration (8.3, 8.4):
+/// it starts with `/` and holds only characters RFC 3986 allows in a path
+/// (no `%`, `?` or `#`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ServicePath(String);
+
+impl ServicePath {
+    /// Validates and wraps a path.
+    ///
+    /// # Errors
+    ///
+    /// [`ServicePathError::Invalid`] when the path is empty, does not start with
+    /// `/`, or has a character outside the RFC 3986 path set.
+    pub fn new(path: impl Into<String>) -> Result<Self, ServicePathError> {
+        let path = path.into();
+        let ok = path.starts_with('/')
+            && path
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/".contains(&b));
+        if ok {
+            Ok(Self(path))
+        } else {
+            Err(ServicePathError::Invalid { path: echo(&path) })
+        }
+    }
+
+    /// The path.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Why a set of service paths cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServicePathError {
+    /// The path is not a valid absolute path.
+    #[error("`{path}` is not an absolute path of RFC 3986 path characters")]
+    Invalid {
+        /// The path.
+        path: String,
+    },
+    /// Two messages received by the same server would share a path.
+    #[error("messages {first} and {second} would share the path `{path}` on the {role}")]
+    Conflict {
+        /// The receiving server.
+        role: ServerRole,
+        /// The shared path.
+        path: String,
+        /// One message.
+        first: MessageKind,
+        /// The other message.
+        second: MessageKind,
+    },
+}
+
+/// The service URIs of Messages 8 to 15, which each deployment chooses
+/// (clause 8 names them "service URI" without fixing them).
+///
+/// Paths that one server receives must differ from each other and from the
+/// fixed paths it receives, so that a path names one service.
+///
+/// ```
+/// use irsp_proto::ServiceRoutes;
+/// let routes = ServiceRoutes::new("/upload/user", "/upload/device", "/notify", "/push", "/exchange")?;
+/// # Ok::<(), irsp_proto::ServicePathError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceRoutes {
+    user_upload: ServicePath,
+    device_upload: ServicePath,
+    notification: ServicePath,
+    push: ServicePath,
+    exchange: ServicePath,
+}
+
+impl ServiceRoutes {
+    /// Sets the five service URIs: user upload (Message 8), device upload
+    /// (Message 9), online/offline notification (Messages 10 and 11), push
+    /// (Messages 12 and 13) and exchange (Messages 14 and 15).
+    ///
+    /// # Errors
+    ///
+    /// [`ServicePathError`] when a path is invalid or two messages received by one
+    /// server would share a path.
+    pub fn new(
+        user_upload: impl Into<String>,
+        device_upload: impl Into<String>,
+        notification: impl Into<String>,
+        push: impl Into<String>,
+        exchange: impl Into<String>,
+    ) -> Result<Self, ServicePathError> {
+        let routes = Self {
+            user_upload: ServicePath::new(user_upload)?,
+            device_upload: ServicePath::new(device_upload)?,
+            notification: ServicePath::new(notification)?,
+            push: ServicePath::new(push)?,
+            exchange: ServicePath::new(exchange)?,
+        };
+        for role in [
+            ServerRole::Account,
+            ServerRole::Message,
+            ServerRole::Application,
+        ] {
+            let table = routes.table(role);
+            for (i, (path, first)) in table.iter().enumerate() {
+                if let Some((_, second)) = table.iter().skip(i + 1).find(|(p, _)| p == path) {
+                    return Err(ServicePathError::Conflict {
+                        role,
+                        path: (*path).to_owned(),
+                        first: *first,
+                        second: *second,
+                    });
+                }
+            }
+        }
+        Ok(routes)
+    }
+
+    /// The path a message is sent to.
+    #[must_use]
+    pub fn path(&self, kind: MessageKind) -> &str {
+        if let Some(fixed) = kind.fixed_path() {
+            return fixed;
+        }
+        match kind {
+            K::UserUpload => self.user_upload.as_str(),
+            K::DeviceUpload => self.device_upload.as_str(),
+            K::DeviceOnline | K::DeviceOffline => self.notification.as_str(),
+            K::PushToUser | K::PushToDevice => self.push.as_str(),
+            _ => self.exchange.as_str(),
+        }
+    }
+
+    /// The paths a server role receives, each with one message it names
+    /// (the first of a pair that shares a service URI).
+    fn table(&self, role: ServerRole) -> Vec<(&str, MessageKind)> {
+        [
+            K::RegisterUser,
+            K::RegisterDevice,
+            K::ModifyUser,
+            K::ModifyDevice,
+            K::RemoveUser,
+            K::RemoveDevice,
+            K::ResetVerifyCode,
+            K::UserUpload,
+            K::DeviceUpload,
+            K::DeviceOnline,
+            K::PushToUser,
+            K::ExchangeUser,
+        ]
+        .into_iter()
+        .filter(|k| k.receiver() == role)
+        .map(|k| (self.path(k), k))
+        .collect()
+    }
+
+    /// Which service a path names on a server of `role`, if any.
+    pub(crate) fn lookup(&self, role: ServerRole, path: &str) -> Option<MessageKind> {
+        self.table(role)
+            .into_iter()
+            .find(|(p, _)| *p == path)
+            .map(|(_, k)| k)
+    }
 }
 
 #[cfg(test)]
@@ -172,8 +312,8 @@ mod tests {
     use super::*;
     use ServerRole as R;
 
-    fn e(role: ServerRole, a: &str) -> Endpoint<'_> {
-        Endpoint::new(role, a)
+    fn e(role: ServerRole, a: &str) -> ServerLocation<'_> {
+        ServerLocation::new(role, a)
     }
 
     #[test]
@@ -258,11 +398,11 @@ mod tests {
         );
         assert!(matches!(
             check_route(k, e(R::Message, "a"), e(R::Message, "a")),
-            Err(RoutingError::WrongSender { .. })
+            Err(ForbiddenRoute::WrongSender { .. })
         ));
         assert!(matches!(
             check_route(k, e(R::Account, "a"), e(R::Application, "a")),
-            Err(RoutingError::WrongReceiver { .. })
+            Err(ForbiddenRoute::WrongReceiver { .. })
         ));
         let push = MessageKind::PushToDevice;
         assert_eq!(
@@ -271,7 +411,7 @@ mod tests {
         );
         assert_eq!(
             check_route(push, e(R::Application, "a"), e(R::Message, "b")),
-            Err(RoutingError::DifferentAs { message: push })
+            Err(ForbiddenRoute::DifferentAs { message: push })
         );
         let reset = MessageKind::ResetVerifyCode;
         assert_eq!(

@@ -5,7 +5,7 @@
 
 use irsp_proto::{
     AccountAuth, AdditionalParamError, AdditionalParams, Dispatcher, IdError, Limits, MessageKind,
-    Request, RequestError, RouteError, Secret, ServerRole, ServiceRoutes, Status,
+    Request, RequestError, Secret, ServerRole, ServicePathError, ServiceRoutes, Status,
 };
 
 fn routes() -> ServiceRoutes {
@@ -325,15 +325,15 @@ fn unauthenticated() {
 fn route_configuration() {
     assert!(matches!(
         ServiceRoutes::new("up", "/d", "/n", "/p", "/x"),
-        Err(RouteError::Invalid { .. })
+        Err(ServicePathError::Invalid { .. })
     ));
     assert!(matches!(
         ServiceRoutes::new("/u?x", "/d", "/n", "/p", "/x"),
-        Err(RouteError::Invalid { .. })
+        Err(ServicePathError::Invalid { .. })
     ));
     assert_eq!(
         ServiceRoutes::new("/same", "/d", "/n", "/p", "/same"),
-        Err(RouteError::Conflict {
+        Err(ServicePathError::Conflict {
             role: ServerRole::Application,
             path: "/same".into(),
             first: MessageKind::UserUpload,
@@ -342,7 +342,7 @@ fn route_configuration() {
     );
     assert_eq!(
         ServiceRoutes::new("/u", "/d", "/n", "/user/modify", "/x"),
-        Err(RouteError::Conflict {
+        Err(ServicePathError::Conflict {
             role: ServerRole::Message,
             path: "/user/modify".into(),
             first: MessageKind::ModifyUser,

@@ -9,7 +9,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::stanza::{Element, IqType, Stanza, StanzaKind};
+use iot_xmpp::{Element, IqType, Stanza, StanzaKind};
 
 /// The IBB namespace.
 pub use iot_xmpp::vocab::IBB_NS;

@@ -13,7 +13,7 @@ pub use iot_xmpp::vocab::PING_NS;
 use iot_xmpp::{DefinedCondition, IqType, StanzaLimits, StanzaMachine};
 
 use crate::identity::Jid;
-use crate::stanza::{Element, Stanza};
+use iot_xmpp::{Element, Stanza};
 
 /// A ping request to `to` (the server's domain, or a peer), or to the
 /// server of the connection when `to` is `None`.

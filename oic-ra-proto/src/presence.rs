@@ -8,7 +8,7 @@ use quick_xml::Reader;
 use quick_xml::events::Event;
 
 use crate::identity::FullJid;
-use crate::stanza::{PresenceType, escape_attr};
+use iot_xmpp::{PresenceType, escape_attr};
 
 /// What a presence says about an OIC device (Table 4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,7 +8,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use quick_xml::Reader;
 
-use crate::stanza::{escape_attr, escape_text, push_reference};
+use iot_xmpp::{escape_attr, escape_text, push_reference};
 use quick_xml::events::{BytesStart, Event};
 
 /// The namespace of the `<rest>` element.

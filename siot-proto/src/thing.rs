@@ -337,10 +337,8 @@ impl<I: Instant, R: CryptoRngCore> Thing<I, R> {
                             self.out.event(ThingEvent::Registered);
                         }
                         Some(e) => {
-                            self.out
-                                .event(ThingEvent::RegistrationFailed(IqFailure::Error(
-                                    e.condition,
-                                )))
+                            let failure = IqFailure::Error(e.condition);
+                            self.out.event(ThingEvent::RegistrationFailed(failure));
                         }
                     },
                     Some(Ask::IsFriend(requestor)) => {

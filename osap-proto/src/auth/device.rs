@@ -7,10 +7,9 @@ use alloc::vec::Vec;
 use iot_sansio::{End, Input, Instant, Machine, Outbox};
 use rand_core::CryptoRngCore;
 
-use super::{
-    AuthConfig, AuthEnd, AuthError, AuthFrame, AuthKind, AuthMessage, NONCE_LEN, accepted,
-    crypto_err,
-};
+use super::config::AuthConfig;
+use super::error::{AuthEnd, AuthError, accepted, crypto_err};
+use super::message::{AuthFrame, AuthKind, AuthMessage, NONCE_LEN};
 use crate::crypto::{EcdhKeyPair, MasterKey, SessionKey, ShareKey, VerificationCode};
 use crate::decoder::FrameDecoder;
 

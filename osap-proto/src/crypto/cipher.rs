@@ -12,7 +12,7 @@ use rand_core::CryptoRngCore;
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
-use super::{CryptoError, KEY_LEN, SessionKey};
+use super::keys::{CryptoError, KEY_LEN, SessionKey};
 use crate::control::Suite;
 
 /// The length of an authentication tag.

@@ -1,7 +1,9 @@
 use super::cipher::*;
-use super::*;
+use super::keys::*;
+use crate::control::Suite;
 use aes::Aes128;
 use aes::cipher::KeyInit;
+use sha2::{Digest, Sha256};
 
 fn hex(s: &str) -> Vec<u8> {
     (0..s.len())

@@ -6,7 +6,8 @@ use core::fmt;
 
 use subtle::ConstantTimeEq;
 
-use super::*;
+use super::publish::check_topic_name;
+use super::qos::QoS;
 use crate::error::{FieldError, FrameError};
 use crate::wire::{end, prefixed, string, u8_field, u16_field};
 

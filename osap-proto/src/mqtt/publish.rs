@@ -3,7 +3,7 @@
 
 use alloc::borrow::Cow;
 
-use super::*;
+use super::qos::{PacketId, packet_id};
 use crate::error::{FieldError, FrameError};
 use crate::frame::FixedHeader;
 use crate::wire::string;

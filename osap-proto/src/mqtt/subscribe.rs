@@ -5,9 +5,9 @@ use alloc::borrow::Cow;
 use alloc::vec::Vec;
 use core::fmt;
 
-use super::*;
+use super::qos::{PacketId, QoS};
 use crate::error::{FieldError, FrameError};
-use crate::wire::{prefixed, string};
+use crate::wire::{prefixed, prefixed_len, put_prefixed, string, u8_field};
 
 /// A SUBACK return code (section 3.9.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

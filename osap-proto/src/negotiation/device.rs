@@ -5,7 +5,7 @@ use core::time::Duration;
 
 use iot_sansio::{End, Input, Instant, Machine, Outbox};
 
-use super::{NegotiationEnd, NegotiationError, NegotiationRefusal, Offer, expected};
+use super::terms::{NegotiationEnd, NegotiationError, NegotiationRefusal, Offer, expected};
 use crate::control::{
     ControlFlags, ControlFrame, NegotiationKind, NegotiationMessage, ProtocolVersion, Suite,
 };

@@ -5,7 +5,7 @@ use core::time::Duration;
 
 use iot_sansio::{End, Input, Instant, Machine, Outbox};
 
-use super::{
+use super::terms::{
     NegotiationEnd, NegotiationError, NegotiationRefusal, Offer, SecurityRanking, expected,
 };
 use crate::control::{

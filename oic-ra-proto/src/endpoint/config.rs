@@ -1,0 +1,52 @@
+//! The settings of an endpoint.
+
+use core::time::Duration;
+
+use iot_xmpp::StanzaLimits;
+
+use crate::rest::RestLimits;
+use crate::transport::IbbConfig;
+
+/// Settings of an [`Endpoint`](super::Endpoint).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointConfig {
+    /// The block size this endpoint asks for when it opens a session
+    /// (default 16384; 7.3.1 allows up to 65535).
+    pub block_size: u16,
+    /// The largest block size it accepts when a peer opens a session
+    /// (default 65535, the most 7.3.1 allows).
+    pub max_block_size: u16,
+    /// How long a request waits for its response, counted from
+    /// [`Endpoint::request`](super::Endpoint::request) (default 30 s).
+    pub request_timeout: Duration,
+    /// The most sessions open at once, both directions (default 64); a
+    /// peer's `<open/>` beyond it is refused with `resource-constraint`.
+    pub max_sessions: usize,
+    /// Limits on each reassembled `<rest>` document.
+    pub rest_limits: RestLimits,
+    /// Limits on each received stanza.
+    pub stanza_limits: StanzaLimits,
+}
+
+impl Default for EndpointConfig {
+    fn default() -> Self {
+        Self {
+            block_size: 16384,
+            max_block_size: u16::MAX,
+            request_timeout: Duration::from_secs(30),
+            max_sessions: 64,
+            rest_limits: RestLimits::default(),
+            stanza_limits: StanzaLimits::default(),
+        }
+    }
+}
+
+impl EndpointConfig {
+    pub(super) fn transport(&self) -> IbbConfig {
+        IbbConfig {
+            max_block_size: self.max_block_size,
+            max_sessions: self.max_sessions,
+            max_message_len: self.rest_limits.max_document_len,
+        }
+    }
+}

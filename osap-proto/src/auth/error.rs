@@ -1,0 +1,98 @@
+//! How an authentication fails: the peer's faults ([`AuthError`]), the
+//! refusals of policy ([`AuthRefusal`]) and the one end reason both make.
+
+use iot_sansio::End;
+
+use super::message::{AuthKind, AuthResult};
+use crate::crypto::CryptoError;
+use crate::error::FrameError;
+
+/// Why the authentication failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuthError {
+    /// A malformed frame or message.
+    #[error("malformed message: {0}")]
+    Malformed(#[from] FrameError),
+    /// A sealed field did not open: tampered, wrong key, or replayed from
+    /// another exchange.
+    #[error("{field}: {error}")]
+    Crypto {
+        /// The field.
+        field: &'static str,
+        /// Why.
+        error: CryptoError,
+    },
+    /// A message that is not the one expected now (reordered, duplicated,
+    /// or from the wrong side).
+    #[error("expected {expected:?}, got {got:?}")]
+    UnexpectedMessage {
+        /// What was expected.
+        expected: AuthKind,
+        /// What came.
+        got: AuthKind,
+    },
+    /// A response whose nonce is not the request's: replayed or stale.
+    #[error("the response does not answer the current request")]
+    NonceMismatch,
+    /// A message with another protocol type or suite than negotiated.
+    #[error("the message does not use the negotiated protocol")]
+    ProtocolMismatch,
+    /// A decrypted value is not what it must be (a devid that is not
+    /// UTF-8, a session key of the wrong length).
+    #[error("invalid decrypted {0}")]
+    InvalidValue(&'static str),
+}
+
+pub(super) fn crypto_err(field: &'static str) -> impl Fn(CryptoError) -> AuthError {
+    move |error| AuthError::Crypto { field, error }
+}
+
+/// Turns the LBS's refusal into [`AuthRefusal::ByLbs`].
+pub(super) fn accepted(result: AuthResult) -> Result<(), AuthEnd> {
+    match result {
+        AuthResult::Accepted => Ok(()),
+        AuthResult::Refused => Err(End::Refused(AuthRefusal::ByLbs)),
+    }
+}
+
+/// Why an authentication was refused by policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthRefusal {
+    /// Device side: the LBS refused. It does not say why, so that an
+    /// unknown device and a wrong verification code look the same.
+    ByLbs,
+    /// LBS side: the serial number is not in the directory.
+    UnknownDevice,
+    /// LBS side: the device public key did not open under the sharekey:
+    /// wrong verification code (or tampering).
+    WrongVerificationCode,
+    /// LBS side: the devid is unknown or its proof did not open.
+    BadProof,
+}
+
+impl core::fmt::Display for AuthRefusal {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Self::ByLbs => "the LBS refused the authentication",
+            Self::UnknownDevice => "unknown serial number",
+            Self::WrongVerificationCode => "wrong verification code",
+            Self::BadProof => "unknown devid or bad proof",
+        })
+    }
+}
+
+/// How an authentication ended other than by success.
+pub type AuthEnd = End<AuthError, AuthRefusal>;
+
+impl From<AuthError> for AuthEnd {
+    fn from(error: AuthError) -> Self {
+        End::PeerFault(error)
+    }
+}
+
+impl From<FrameError> for AuthEnd {
+    fn from(error: FrameError) -> Self {
+        End::PeerFault(error.into())
+    }
+}

@@ -1,0 +1,467 @@
+//! One MQTT 3.1.1 control packet of any type, read strictly and written
+//! after every field is checked.
+
+use alloc::borrow::Cow;
+
+use bytes::BufMut;
+
+use super::connect::{
+    ConnAck, Connect, ConnectReturnCode, Password, Will, connect_flags, parse_connect,
+};
+use super::publish::{Delivery, Publish, check_topic_name, parse_publish};
+use super::qos::{PacketId, packet_id};
+use super::subscribe::{ReturnCodes, SubAck, Subscribe, TopicFilters, Unsubscribe};
+use crate::error::{FieldError, FrameError};
+use crate::frame::{FixedHeader, RawFrame, put_header, remaining_length_len};
+use crate::wire::{end, prefixed_len, put_prefixed, u8_field};
+
+/// An MQTT 3.1.1 control packet.
+///
+/// ```
+/// use osap_proto::{Delivery, Packet, Publish};
+///
+/// let packet = Packet::Publish(Publish {
+///     delivery: Delivery::AtMostOnce,
+///     retain: false,
+///     topic: "a/b".into(),
+///     payload: b"hi".as_slice().into(),
+/// });
+/// let mut wire = Vec::new();
+/// packet.encode(&mut wire)?;
+/// assert_eq!(wire, [0x30, 0x07, 0x00, 0x03, b'a', b'/', b'b', b'h', b'i']);
+/// assert_eq!(Packet::parse(&wire)?, packet);
+/// # Ok::<(), osap_proto::FrameError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    serde(tag = "type", content = "fields", rename_all = "UPPERCASE")
+)]
+#[allow(missing_docs)] // Each variant is the packet of its name.
+pub enum Packet<'a> {
+    Connect(Connect<'a>),
+    ConnAck(ConnAck),
+    Publish(Publish<'a>),
+    PubAck(PacketId),
+    Subscribe(Subscribe<'a>),
+    SubAck(SubAck<'a>),
+    Unsubscribe(Unsubscribe<'a>),
+    UnsubAck(PacketId),
+    PingReq,
+    PingResp,
+    Disconnect,
+}
+
+/// The MQTT control packet types this profile reads and writes (section
+/// 2.2.1); the QoS 2 flow (types 5-7) is not among them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PacketType {
+    /// 1: CONNECT.
+    Connect,
+    /// 2: CONNACK.
+    ConnAck,
+    /// 3: PUBLISH.
+    Publish,
+    /// 4: PUBACK.
+    PubAck,
+    /// 8: SUBSCRIBE.
+    Subscribe,
+    /// 9: SUBACK.
+    SubAck,
+    /// 10: UNSUBSCRIBE.
+    Unsubscribe,
+    /// 11: UNSUBACK.
+    UnsubAck,
+    /// 12: PINGREQ.
+    PingReq,
+    /// 13: PINGRESP.
+    PingResp,
+    /// 14: DISCONNECT.
+    Disconnect,
+}
+
+impl PacketType {
+    /// Every type, in order.
+    pub const ALL: [Self; 11] = [
+        Self::Connect,
+        Self::ConnAck,
+        Self::Publish,
+        Self::PubAck,
+        Self::Subscribe,
+        Self::SubAck,
+        Self::Unsubscribe,
+        Self::UnsubAck,
+        Self::PingReq,
+        Self::PingResp,
+        Self::Disconnect,
+    ];
+
+    /// The type's value in the fixed header.
+    #[must_use]
+    pub const fn code(self) -> u8 {
+        match self {
+            Self::Connect => 1,
+            Self::ConnAck => 2,
+            Self::Publish => 3,
+            Self::PubAck => 4,
+            Self::Subscribe => 8,
+            Self::SubAck => 9,
+            Self::Unsubscribe => 10,
+            Self::UnsubAck => 11,
+            Self::PingReq => 12,
+            Self::PingResp => 13,
+            Self::Disconnect => 14,
+        }
+    }
+
+    /// The type with this value, if the profile reads it.
+    #[must_use]
+    pub const fn from_code(code: u8) -> Option<Self> {
+        Some(match code {
+            1 => Self::Connect,
+            2 => Self::ConnAck,
+            3 => Self::Publish,
+            4 => Self::PubAck,
+            8 => Self::Subscribe,
+            9 => Self::SubAck,
+            10 => Self::Unsubscribe,
+            11 => Self::UnsubAck,
+            12 => Self::PingReq,
+            13 => Self::PingResp,
+            14 => Self::Disconnect,
+            _ => return None,
+        })
+    }
+}
+
+fn expect_flags(header: FixedHeader, flags: u8) -> Result<(), FrameError> {
+    if header.flags == flags {
+        Ok(())
+    } else {
+        Err(FrameError::field(
+            "fixed header flags",
+            FieldError::ReservedBits(header.flags ^ flags),
+        ))
+    }
+}
+
+fn only_packet_id(body: &[u8]) -> Result<PacketId, FrameError> {
+    let (rest, id) = packet_id(body)?;
+    end(rest, "packet identifier")?;
+    Ok(id)
+}
+
+impl<'a> Packet<'a> {
+    /// Parses exactly one packet.
+    ///
+    /// # Errors
+    ///
+    /// The framing errors of [`RawFrame::parse`] and those of
+    /// [`Packet::from_raw`].
+    pub fn parse(input: &'a [u8]) -> Result<Self, FrameError> {
+        Self::from_raw(RawFrame::parse(input)?)
+    }
+
+    /// Reads a packet from a frame, strictly: fixed header flags as section
+    /// 2.2.2 requires, strings as section 1.5.3 requires, no bytes after the
+    /// last field.
+    ///
+    /// # Errors
+    ///
+    /// [`FrameError::UnknownType`] for types 0 and 15, [`FrameError::Unsupported`] for
+    /// the QoS 2 flow (PUBREC, PUBREL, PUBCOMP, PUBLISH at QoS 2), and
+    /// [`FrameError::Malformed`] naming the field at fault.
+    pub fn from_raw(raw: RawFrame<'a>) -> Result<Self, FrameError> {
+        let RawFrame { header, body } = raw;
+        let Some(kind) = PacketType::from_code(header.kind) else {
+            return Err(if (5..=7).contains(&header.kind) {
+                FrameError::Unsupported("the QoS 2 flow (PUBREC, PUBREL, PUBCOMP)")
+            } else {
+                FrameError::UnknownType(header.kind)
+            });
+        };
+        Ok(match kind {
+            PacketType::Connect => {
+                expect_flags(header, 0)?;
+                Self::Connect(parse_connect(body)?)
+            }
+            PacketType::ConnAck => {
+                expect_flags(header, 0)?;
+                let (rest, ack) = u8_field(body, "connect acknowledge flags")?;
+                if ack & 0xfe != 0 {
+                    return Err(FrameError::field(
+                        "connect acknowledge flags",
+                        FieldError::ReservedBits(ack & 0xfe),
+                    ));
+                }
+                let (rest, code) = u8_field(rest, "connect return code")?;
+                end(rest, "connack")?;
+                let code = ConnectReturnCode::try_from(code)?;
+                let session_present = ack & 1 != 0;
+                if session_present && code != ConnectReturnCode::Accepted {
+                    return Err(FrameError::field(
+                        "connect acknowledge flags",
+                        FieldError::Invalid("session present needs return code 0"),
+                    ));
+                }
+                Self::ConnAck(ConnAck {
+                    session_present,
+                    code,
+                })
+            }
+            PacketType::Publish => Self::Publish(parse_publish(header, body)?),
+            PacketType::PubAck => {
+                expect_flags(header, 0)?;
+                Self::PubAck(only_packet_id(body)?)
+            }
+            PacketType::Subscribe => {
+                expect_flags(header, 0x2)?;
+                let (rest, id) = packet_id(body)?;
+                Self::Subscribe(Subscribe {
+                    packet_id: id,
+                    filters: TopicFilters::parse(rest, true)?,
+                })
+            }
+            PacketType::SubAck => {
+                expect_flags(header, 0)?;
+                let (rest, id) = packet_id(body)?;
+                Self::SubAck(SubAck {
+                    packet_id: id,
+                    codes: ReturnCodes::parse(rest)?,
+                })
+            }
+            PacketType::Unsubscribe => {
+                expect_flags(header, 0x2)?;
+                let (rest, id) = packet_id(body)?;
+                Self::Unsubscribe(Unsubscribe {
+                    packet_id: id,
+                    filters: TopicFilters::parse(rest, false)?,
+                })
+            }
+            PacketType::UnsubAck => {
+                expect_flags(header, 0)?;
+                Self::UnsubAck(only_packet_id(body)?)
+            }
+            PacketType::PingReq | PacketType::PingResp | PacketType::Disconnect => {
+                expect_flags(header, 0)?;
+                end(body, "body")?;
+                match kind {
+                    PacketType::PingReq => Self::PingReq,
+                    PacketType::PingResp => Self::PingResp,
+                    _ => Self::Disconnect,
+                }
+            }
+        })
+    }
+
+    fn header(&self) -> FixedHeader {
+        let (kind, flags) = match self {
+            Self::Connect(_) => (PacketType::Connect, 0),
+            Self::ConnAck(_) => (PacketType::ConnAck, 0),
+            Self::Publish(p) => {
+                let (qos, dup) = match p.delivery {
+                    Delivery::AtMostOnce => (0, false),
+                    Delivery::AtLeastOnce { dup, .. } => (1, dup),
+                };
+                (
+                    PacketType::Publish,
+                    u8::from(dup) << 3 | qos << 1 | u8::from(p.retain),
+                )
+            }
+            Self::PubAck(_) => (PacketType::PubAck, 0),
+            Self::Subscribe(_) => (PacketType::Subscribe, 0x2),
+            Self::SubAck(_) => (PacketType::SubAck, 0),
+            Self::Unsubscribe(_) => (PacketType::Unsubscribe, 0x2),
+            Self::UnsubAck(_) => (PacketType::UnsubAck, 0),
+            Self::PingReq => (PacketType::PingReq, 0),
+            Self::PingResp => (PacketType::PingResp, 0),
+            Self::Disconnect => (PacketType::Disconnect, 0),
+        };
+        FixedHeader {
+            kind: kind.code(),
+            flags,
+        }
+    }
+
+    /// The body length, with every field checked for encoding.
+    fn body_len(&self) -> Result<usize, FrameError> {
+        Ok(match self {
+            Self::Connect(c) => {
+                let mut len = 6 + 1 + 1 + 2 + prefixed_len(c.client_id.len(), "client identifier")?;
+                if let Some(w) = &c.will {
+                    check_topic_name(&w.topic)?;
+                    len += prefixed_len(w.topic.len(), "will topic")?
+                        + prefixed_len(w.message.len(), "will message")?;
+                }
+                if let Some(u) = &c.username {
+                    len += prefixed_len(u.len(), "user name")?;
+                }
+                match (&c.password, &c.username) {
+                    (Some(_), None) => {
+                        return Err(FrameError::field(
+                            "password",
+                            FieldError::Invalid("a password needs a user name"),
+                        ));
+                    }
+                    (Some(p), Some(_)) => len += prefixed_len(p.0.len(), "password")?,
+                    (None, _) => {}
+                }
+                len
+            }
+            Self::ConnAck(c) => {
+                if c.session_present && c.code != ConnectReturnCode::Accepted {
+                    return Err(FrameError::field(
+                        "connect acknowledge flags",
+                        FieldError::Invalid("session present needs return code 0"),
+                    ));
+                }
+                2
+            }
+            Self::Publish(p) => {
+                check_topic_name(&p.topic)?;
+                let id = match p.delivery {
+                    Delivery::AtMostOnce => 0,
+                    Delivery::AtLeastOnce { .. } => 2,
+                };
+                prefixed_len(p.topic.len(), "topic name")? + id + p.payload.len()
+            }
+            Self::PubAck(_) | Self::UnsubAck(_) => 2,
+            Self::Subscribe(Subscribe { filters, .. })
+            | Self::Unsubscribe(Unsubscribe { filters, .. }) => 2 + filters.wire().len(),
+            Self::SubAck(s) => 2 + s.codes.len(),
+            Self::PingReq | Self::PingResp | Self::Disconnect => 0,
+        })
+    }
+
+    /// The packet's encoded length.
+    ///
+    /// # Errors
+    ///
+    /// As [`Packet::encode`].
+    pub fn encoded_len(&self) -> Result<usize, FrameError> {
+        let body = self.body_len()?;
+        Ok(1 + remaining_length_len(u32::try_from(body).unwrap_or(u32::MAX)) + body)
+    }
+
+    /// Writes the packet. Nothing is written when it fails.
+    ///
+    /// # Errors
+    ///
+    /// A field too long for its length prefix, a topic name with wildcards,
+    /// a password without a user name, an empty SUBACK, or a packet over the
+    /// MQTT maximum.
+    pub fn encode(&self, out: &mut impl BufMut) -> Result<(), FrameError> {
+        use connect_flags as F;
+        let body_len = self.body_len()?;
+        put_header(out, self.header(), body_len)?;
+        match self {
+            Self::Connect(c) => {
+                put_prefixed(out, b"MQTT");
+                out.put_u8(4);
+                let mut flags = 0;
+                if c.clean_session {
+                    flags |= F::CLEAN_SESSION;
+                }
+                if let Some(w) = &c.will {
+                    flags |= F::WILL | u8::from(w.qos) << F::WILL_QOS_SHIFT;
+                    if w.retain {
+                        flags |= F::WILL_RETAIN;
+                    }
+                }
+                if c.username.is_some() {
+                    flags |= F::USERNAME;
+                }
+                if c.password.is_some() {
+                    flags |= F::PASSWORD;
+                }
+                out.put_u8(flags);
+                out.put_u16(c.keep_alive);
+                put_prefixed(out, c.client_id.as_bytes());
+                if let Some(w) = &c.will {
+                    put_prefixed(out, w.topic.as_bytes());
+                    put_prefixed(out, &w.message);
+                }
+                if let Some(u) = &c.username {
+                    put_prefixed(out, u.as_bytes());
+                }
+                if let Some(p) = &c.password {
+                    put_prefixed(out, &p.0);
+                }
+            }
+            Self::ConnAck(c) => {
+                out.put_u8(u8::from(c.session_present));
+                out.put_u8(c.code.into());
+            }
+            Self::Publish(p) => {
+                put_prefixed(out, p.topic.as_bytes());
+                if let Delivery::AtLeastOnce { packet_id, .. } = p.delivery {
+                    out.put_u16(packet_id.get());
+                }
+                out.put_slice(&p.payload);
+            }
+            Self::PubAck(id) | Self::UnsubAck(id) => out.put_u16(id.get()),
+            Self::Subscribe(Subscribe { packet_id, filters })
+            | Self::Unsubscribe(Unsubscribe { packet_id, filters }) => {
+                out.put_u16(packet_id.get());
+                out.put_slice(filters.wire());
+            }
+            Self::SubAck(s) => {
+                out.put_u16(s.packet_id.get());
+                out.put_slice(&s.codes.0);
+            }
+            Self::PingReq | Self::PingResp | Self::Disconnect => {}
+        }
+        Ok(())
+    }
+
+    /// Copies borrowed fields so the packet outlives its input.
+    #[must_use]
+    pub fn into_owned(self) -> Packet<'static> {
+        fn s(c: Cow<'_, str>) -> Cow<'static, str> {
+            Cow::Owned(c.into_owned())
+        }
+        fn b(c: Cow<'_, [u8]>) -> Cow<'static, [u8]> {
+            Cow::Owned(c.into_owned())
+        }
+        match self {
+            Self::Connect(c) => Packet::Connect(Connect {
+                client_id: s(c.client_id),
+                keep_alive: c.keep_alive,
+                clean_session: c.clean_session,
+                will: c.will.map(|w| Will {
+                    topic: s(w.topic),
+                    message: b(w.message),
+                    qos: w.qos,
+                    retain: w.retain,
+                }),
+                username: c.username.map(s),
+                password: c.password.map(|p| Password(b(p.0.clone()))),
+            }),
+            Self::ConnAck(c) => Packet::ConnAck(c),
+            Self::Publish(p) => Packet::Publish(Publish {
+                delivery: p.delivery,
+                retain: p.retain,
+                topic: s(p.topic),
+                payload: b(p.payload),
+            }),
+            Self::PubAck(id) => Packet::PubAck(id),
+            Self::Subscribe(x) => Packet::Subscribe(Subscribe {
+                packet_id: x.packet_id,
+                filters: x.filters.into_owned(),
+            }),
+            Self::SubAck(x) => Packet::SubAck(SubAck {
+                packet_id: x.packet_id,
+                codes: ReturnCodes(Cow::Owned(x.codes.0.into_owned())),
+            }),
+            Self::Unsubscribe(x) => Packet::Unsubscribe(Unsubscribe {
+                packet_id: x.packet_id,
+                filters: x.filters.into_owned(),
+            }),
+            Self::UnsubAck(id) => Packet::UnsubAck(id),
+            Self::PingReq => Packet::PingReq,
+            Self::PingResp => Packet::PingResp,
+            Self::Disconnect => Packet::Disconnect,
+        }
+    }
+}
