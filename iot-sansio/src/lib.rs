@@ -76,6 +76,10 @@
 //! assert_eq!(echo.poll_event(), None);
 //! ```
 //!
+//! Every secret of the family (keys, passwords, tokens, credentials,
+//! verification codes) is a [`Secret`]: zeroized on drop, redacted in
+//! `Debug` and serde, compared in constant time.
+//!
 //! The `testing` feature adds [`testing`]: a virtual clock and a network
 //! that delivers every transmit, used by the family's tests, examples, fuzz
 //! targets and the tour.
@@ -91,8 +95,11 @@ use core::time::Duration;
 
 pub use rand_core::{CryptoRng, CryptoRngCore, RngCore};
 
+mod secret;
 #[cfg(feature = "testing")]
 pub mod testing;
+
+pub use secret::{REDACTED, Secret};
 
 /// A point in time as a machine sees it: any `Copy + Ord` type to which a
 /// [`Duration`] can be added (`std::time::Instant`, a [`Duration`] since

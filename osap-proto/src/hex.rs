@@ -3,32 +3,17 @@
 use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::fmt::Write;
 
 use serde::{Deserialize, Deserializer, Serializer};
 
 /// Lowercase hexadecimal text of `bytes`.
 pub(crate) fn encode(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(out, "{b:02x}");
-    }
-    out
+    hex::encode(bytes)
 }
 
 /// The bytes of hexadecimal text (either case), or `None`.
 pub(crate) fn decode(text: &str) -> Option<Vec<u8>> {
-    let digits = text.as_bytes();
-    if digits.len() % 2 != 0 {
-        return None;
-    }
-    digits
-        .chunks_exact(2)
-        .map(|pair| {
-            let s = core::str::from_utf8(pair).ok()?;
-            u8::from_str_radix(s, 16).ok()
-        })
-        .collect()
+    hex::decode(text).ok()
 }
 
 /// Serializes bytes as hexadecimal text.
@@ -80,5 +65,37 @@ pub(crate) mod array16 {
         let bytes = super::deserialize(deserializer)?;
         <[u8; 16]>::try_from(bytes.as_ref())
             .map_err(|_| serde::de::Error::custom("expected 16 bytes"))
+    }
+}
+
+/// Secret byte fields: written as the redaction placeholder, read from
+/// hexadecimal text (the placeholder refused).
+pub(crate) mod secret {
+    use alloc::borrow::Cow;
+
+    use iot_sansio::{REDACTED, Secret};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub(crate) fn serialize<S: Serializer>(
+        secret: &Secret<[u8]>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        secret.serialize(serializer)
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Secret<[u8]>, D::Error> {
+        let text = <Cow<'de, str>>::deserialize(deserializer)?;
+        if text == REDACTED {
+            return Err(serde::de::Error::custom(
+                "the secret is redacted: supply the real value",
+            ));
+        }
+        super::decode(&text)
+            .map(|bytes| Secret::from_box(bytes.into_boxed_slice()))
+            .ok_or_else(|| {
+                serde::de::Error::custom("expected an even number of hexadecimal digits")
+            })
     }
 }

@@ -55,7 +55,7 @@ fn connect_variable_header_of_mqtt_figure_3_6() {
             retain: false,
         }),
         username: Some("u".into()),
-        password: Some(Password(b"p".as_slice().into())),
+        password: Some(Password::new(b"p".as_slice())),
     });
     let wire = [
         0x10, 0x1b, // fixed header, remaining length 27
@@ -563,7 +563,7 @@ fn encoding_errors() {
         clean_session: true,
         will: None,
         username: None,
-        password: Some(Password(b"p".as_slice().into())),
+        password: Some(Password::new(b"p".as_slice())),
     });
     assert!(no_user.encode(&mut out).is_err());
     let wildcard = Packet::Publish(Publish {
@@ -597,8 +597,21 @@ fn encoding_errors() {
 
 #[test]
 fn password_is_redacted_and_compared_whole() {
-    let p = Password(b"secret".as_slice().into());
-    assert_eq!(format!("{p:?}"), "Password(<redacted>)");
-    assert_ne!(p, Password(b"secreT".as_slice().into()));
-    assert_eq!(p, Password(b"secret".to_vec().into()));
+    let p = Password::new(b"secret".as_slice());
+    let shown = format!("{p:?}");
+    assert!(
+        shown.starts_with("Password(") && shown.contains("REDACTED"),
+        "{shown}"
+    );
+    assert!(!shown.contains("115"), "no byte of it");
+    // JSON shows the placeholder, and refuses it when read back.
+    let json = serde_json::to_string(&p).unwrap();
+    assert_eq!(json, "\"<redacted>\"");
+    assert!(serde_json::from_str::<Password>(&json).is_err());
+    assert_eq!(
+        serde_json::from_str::<Password>("\"736563726574\"").unwrap(),
+        p
+    );
+    assert_ne!(p, Password::new(b"secreT".as_slice()));
+    assert_eq!(p, Password::new(b"secret".to_vec()));
 }

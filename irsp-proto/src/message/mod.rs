@@ -101,7 +101,10 @@ impl Request {
                 push("name", m.name.as_str());
                 push("password", m.password.expose());
                 let optional = [
-                    ("verifycode", m.verifycode.as_ref().map(Secret::expose)),
+                    (
+                        "verifycode",
+                        m.verifycode.as_ref().map(|c| c.expose().as_str()),
+                    ),
                     ("type", m.device_type.as_deref()),
                     ("vendor", m.vendor.as_deref()),
                     ("model", m.model.as_deref()),

@@ -1,15 +1,12 @@
 //! The representations of `oic.ra.xmpp` and `oic.ra.user` (A.1.4, A.2.4)
 //! and the updates a POST carries, read from and written to JSON.
 
-use core::fmt;
-
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD_NO_PAD;
 use serde_json::{Map, Value, json};
-use subtle::ConstantTimeEq;
-use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::identity::BareJid;
+use iot_sansio::Secret;
 
 /// The resource type of the XMPP connection resource (A.1.3).
 pub const XMPP_RT: &str = "oic.ra.xmpp";
@@ -209,16 +206,17 @@ impl XmppUpdate {
     }
 }
 
-/// The account credential: base64 text (A.2.5), kept secret: wiped on
-/// drop, redacted in `Debug`, compared in constant time.
+/// The account credential: base64 text (A.2.5), kept secret as the
+/// family's [`Secret`]: wiped on drop, redacted in `Debug`, compared in
+/// constant time.
 ///
 /// The text must use the base64 alphabet (`=` padding optional). It is
 /// not required to decode, because neither printed example of A.2.4 does
 /// (the GET one's last character leaves non-zero bits over, the POST one
 /// has 37 characters) and the resource only stores and returns the text;
 /// [`Credential::decode`] is strict.
-#[derive(Clone, Zeroize, ZeroizeOnDrop)]
-pub struct Credential(String);
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credential(Secret<String>);
 
 impl Credential {
     /// Wraps a credential text.
@@ -236,7 +234,7 @@ impl Credential {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/');
         if ok {
-            Ok(Self(text))
+            Ok(Self(Secret::new(text)))
         } else {
             Err(ResourceError::Invalid {
                 property: "credential",
@@ -248,13 +246,15 @@ impl Credential {
     /// The base64 encoding of a credential (the password, say).
     #[must_use]
     pub fn encode(raw: &[u8]) -> Self {
-        Self(base64::engine::general_purpose::STANDARD.encode(raw))
+        Self(Secret::new(
+            base64::engine::general_purpose::STANDARD.encode(raw),
+        ))
     }
 
     /// The text, for the moment it must be used.
     #[must_use]
     pub fn expose(&self) -> &str {
-        &self.0
+        self.0.expose()
     }
 
     /// The decoded credential, padding optional.
@@ -265,7 +265,7 @@ impl Credential {
     /// has.
     pub fn decode(&self) -> Result<zeroize::Zeroizing<Vec<u8>>, ResourceError> {
         STANDARD_NO_PAD
-            .decode(self.0.trim_end_matches('='))
+            .decode(self.expose().trim_end_matches('='))
             .map(zeroize::Zeroizing::new)
             .map_err(|_| ResourceError::Invalid {
                 property: "credential",
@@ -273,20 +273,6 @@ impl Credential {
             })
     }
 }
-
-impl fmt::Debug for Credential {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Credential(<redacted>)")
-    }
-}
-
-impl PartialEq for Credential {
-    fn eq(&self, other: &Self) -> bool {
-        self.0.as_bytes().ct_eq(other.0.as_bytes()).into()
-    }
-}
-
-impl Eq for Credential {}
 
 /// The `oic.ra.user` representation (A.2.4), for GET and POST alike:
 /// `jid` (a bare JID) and `credential`, both required.

@@ -3,14 +3,13 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::fmt;
 
+use iot_sansio::Secret;
 use md5::{Digest, Md5};
 use p384::elliptic_curve::sec1::ToEncodedPoint;
 use rand_core::CryptoRngCore;
 use sha2::Sha256;
-use subtle::ConstantTimeEq;
-use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+use zeroize::Zeroizing;
 
 use crate::control::Suite;
 
@@ -51,36 +50,22 @@ pub enum CryptoError {
 macro_rules! key_type {
     ($(#[$meta:meta])* $name:ident) => {
         $(#[$meta])*
-        #[derive(Clone, Zeroize, ZeroizeOnDrop)]
-        pub struct $name([u8; KEY_LEN]);
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub struct $name(Secret<[u8; KEY_LEN]>);
 
         impl $name {
             /// Wraps key bytes.
             #[must_use]
             pub fn from_bytes(bytes: [u8; KEY_LEN]) -> Self {
-                Self(bytes)
+                Self(Secret::new(bytes))
             }
 
             /// The key bytes, for the moment they must be used.
             #[must_use]
             pub fn expose(&self) -> &[u8; KEY_LEN] {
-                &self.0
+                self.0.expose()
             }
         }
-
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(concat!(stringify!($name), "(<redacted>)"))
-            }
-        }
-
-        impl PartialEq for $name {
-            fn eq(&self, other: &Self) -> bool {
-                self.0.ct_eq(&other.0).into()
-            }
-        }
-
-        impl Eq for $name {}
     };
 }
 
@@ -103,43 +88,29 @@ key_type!(
 impl SessionKey {
     /// A fresh random session key.
     pub fn generate(rng: &mut impl CryptoRngCore) -> Self {
-        let mut bytes = [0u8; KEY_LEN];
-        rng.fill_bytes(&mut bytes);
-        Self(bytes)
+        Self(Secret::init_with(|key: &mut [u8; KEY_LEN]| {
+            rng.fill_bytes(key);
+        }))
     }
 }
 
 /// A device verification code: a secret.
-#[derive(Clone, Zeroize, ZeroizeOnDrop)]
-pub struct VerificationCode(String);
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerificationCode(Secret<String>);
 
 impl VerificationCode {
     /// Wraps a verification code.
     #[must_use]
     pub fn new(code: impl Into<String>) -> Self {
-        Self(code.into())
+        Self(Secret::new(code))
     }
 
     /// The code, for the moment it must be used.
     #[must_use]
     pub fn expose(&self) -> &str {
-        &self.0
+        self.0.expose()
     }
 }
-
-impl fmt::Debug for VerificationCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("VerificationCode(<redacted>)")
-    }
-}
-
-impl PartialEq for VerificationCode {
-    fn eq(&self, other: &Self) -> bool {
-        self.0.as_bytes().ct_eq(other.0.as_bytes()).into()
-    }
-}
-
-impl Eq for VerificationCode {}
 
 /// The PBKDF2 salt of the sharekey.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -230,9 +201,9 @@ impl ShareKey {
     /// [`share_key_material`], an AES-128 key.
     #[must_use]
     pub fn derive(code: &VerificationCode, serial: &str, params: &ShareKeyParams) -> Self {
-        let mut key = [0u8; KEY_LEN];
-        share_key_material(code, serial, params, &mut key);
-        Self(key)
+        Self(Secret::init_with(|key: &mut [u8; KEY_LEN]| {
+            share_key_material(code, serial, params, key);
+        }))
     }
 }
 
@@ -247,16 +218,12 @@ pub enum MasterKeyRule {
     Truncate,
 }
 
-/// An ECDH key pair on secp384r1 (`ecdh_NID_secp384r1`, section 5).
-#[derive(Clone)]
+/// An ECDH key pair on secp384r1 (`ecdh_NID_secp384r1`, section 5). The
+/// private scalar is p384's `SecretKey`: wiped on drop, and its `Debug`
+/// shows nothing of it.
+#[derive(Debug, Clone)]
 pub struct EcdhKeyPair {
     secret: p384::SecretKey,
-}
-
-impl fmt::Debug for EcdhKeyPair {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("EcdhKeyPair(<redacted>)")
-    }
 }
 
 impl EcdhKeyPair {
@@ -312,16 +279,16 @@ impl EcdhKeyPair {
     /// [`CryptoError::InvalidPublicKey`].
     pub fn master_key(&self, peer: &[u8], rule: MasterKeyRule) -> Result<MasterKey, CryptoError> {
         let shared = self.shared_secret(peer)?;
-        let mut key = [0u8; KEY_LEN];
-        match rule {
-            MasterKeyRule::Sha256 => {
-                let digest = Zeroizing::new(Sha256::digest(shared.as_slice()));
-                key.copy_from_slice(digest.get(..KEY_LEN).unwrap_or(&[0; KEY_LEN]));
-            }
-            MasterKeyRule::Truncate => {
-                key.copy_from_slice(shared.get(..KEY_LEN).unwrap_or(&[0; KEY_LEN]));
-            }
-        }
-        Ok(MasterKey(key))
+        Ok(MasterKey(Secret::init_with(
+            |key: &mut [u8; KEY_LEN]| match rule {
+                MasterKeyRule::Sha256 => {
+                    let digest = Zeroizing::new(Sha256::digest(shared.as_slice()));
+                    key.copy_from_slice(digest.get(..KEY_LEN).unwrap_or(&[0; KEY_LEN]));
+                }
+                MasterKeyRule::Truncate => {
+                    key.copy_from_slice(shared.get(..KEY_LEN).unwrap_or(&[0; KEY_LEN]));
+                }
+            },
+        )))
     }
 }

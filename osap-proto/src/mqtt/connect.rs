@@ -2,43 +2,35 @@
 //! with the DAS (OSAP draft section 6, Figure 5).
 
 use alloc::borrow::Cow;
-use core::fmt;
+use alloc::boxed::Box;
 
-use subtle::ConstantTimeEq;
+use iot_sansio::Secret;
 
 use super::publish::check_topic_name;
 use super::qos::QoS;
 use crate::error::{FieldError, FrameError};
 use crate::wire::{end, prefixed, string, u8_field, u16_field};
 
-/// A CONNECT password (section 3.1.3.5): binary data, a secret. Debug
-/// prints it redacted, equality takes constant time, and an owned copy is
-/// wiped on drop.
-#[derive(Clone)]
+/// A CONNECT password (section 3.1.3.5): binary data, a secret, kept as
+/// the family's [`Secret`]: wiped on drop, redacted in `Debug` and JSON,
+/// compared in constant time. Reading a CONNECT copies the password out of
+/// the frame into the secret's box.
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct Password<'a>(
-    #[cfg_attr(feature = "serde", serde(with = "crate::hex"))] pub Cow<'a, [u8]>,
+pub struct Password(
+    #[cfg_attr(feature = "serde", serde(with = "crate::hex::secret"))] Secret<[u8]>,
 );
 
-impl fmt::Debug for Password<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Password(<redacted>)")
+impl Password {
+    /// Wraps password bytes.
+    pub fn new(bytes: impl Into<Box<[u8]>>) -> Self {
+        Self(Secret::from_box(bytes.into()))
     }
-}
 
-impl PartialEq for Password<'_> {
-    fn eq(&self, other: &Self) -> bool {
-        self.0.as_ref().ct_eq(other.0.as_ref()).into()
-    }
-}
-
-impl Eq for Password<'_> {}
-
-impl Drop for Password<'_> {
-    fn drop(&mut self) {
-        if let Cow::Owned(bytes) = &mut self.0 {
-            zeroize::Zeroize::zeroize(bytes);
-        }
+    /// The bytes, for the moment they must be used.
+    #[must_use]
+    pub fn expose(&self) -> &[u8] {
+        self.0.expose()
     }
 }
 
@@ -73,7 +65,7 @@ pub struct Connect<'a> {
     /// The user name, if any.
     pub username: Option<Cow<'a, str>>,
     /// The password, if any (only with a user name, section 3.1.2.9).
-    pub password: Option<Password<'a>>,
+    pub password: Option<Password>,
 }
 
 /// A CONNACK return code (section 3.2.2.3).
@@ -208,7 +200,7 @@ pub(super) fn parse_connect(body: &[u8]) -> Result<Connect<'_>, FrameError> {
     let password = if flags & F::PASSWORD != 0 {
         let (r, pass) = prefixed(rest, "password")?;
         rest = r;
-        Some(Password(Cow::Borrowed(pass)))
+        Some(Password::new(pass))
     } else {
         None
     };

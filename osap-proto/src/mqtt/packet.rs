@@ -5,9 +5,7 @@ use alloc::borrow::Cow;
 
 use bytes::BufMut;
 
-use super::connect::{
-    ConnAck, Connect, ConnectReturnCode, Password, Will, connect_flags, parse_connect,
-};
+use super::connect::{ConnAck, Connect, ConnectReturnCode, Will, connect_flags, parse_connect};
 use super::publish::{Delivery, Publish, check_topic_name, parse_publish};
 use super::qos::{PacketId, packet_id};
 use super::subscribe::{ReturnCodes, SubAck, Subscribe, TopicFilters, Unsubscribe};
@@ -304,7 +302,7 @@ impl<'a> Packet<'a> {
                             FieldError::Invalid("a password needs a user name"),
                         ));
                     }
-                    (Some(p), Some(_)) => len += prefixed_len(p.0.len(), "password")?,
+                    (Some(p), Some(_)) => len += prefixed_len(p.expose().len(), "password")?,
                     (None, _) => {}
                 }
                 len
@@ -386,7 +384,7 @@ impl<'a> Packet<'a> {
                     put_prefixed(out, u.as_bytes());
                 }
                 if let Some(p) = &c.password {
-                    put_prefixed(out, &p.0);
+                    put_prefixed(out, p.expose());
                 }
             }
             Self::ConnAck(c) => {
@@ -436,7 +434,7 @@ impl<'a> Packet<'a> {
                     retain: w.retain,
                 }),
                 username: c.username.map(s),
-                password: c.password.map(|p| Password(b(p.0.clone()))),
+                password: c.password,
             }),
             Self::ConnAck(c) => Packet::ConnAck(c),
             Self::Publish(p) => Packet::Publish(Publish {

@@ -1,0 +1,45 @@
+//! The family's secret type: redacted in `Debug` and JSON, the placeholder
+//! refused when read, constant-time equality over the whole value.
+
+#![allow(clippy::unwrap_used)]
+
+use iot_sansio::{REDACTED, Secret};
+
+#[test]
+fn debug_and_json_never_show_the_value() {
+    let s: Secret<String> = Secret::new("hunter2");
+    assert!(!format!("{s:?}").contains("hunter2"));
+    assert!(format!("{s:?}").contains("REDACTED"));
+    assert_eq!(
+        serde_json::to_string(&s).unwrap(),
+        format!("\"{REDACTED}\"")
+    );
+    let key: Secret<[u8; 4]> = Secret::new(*b"k3y!");
+    assert!(!format!("{key:?}").contains("107"), "no byte of the key");
+    assert_eq!(
+        serde_json::to_string(&key).unwrap(),
+        format!("\"{REDACTED}\"")
+    );
+}
+
+#[test]
+fn deserialize_refuses_the_placeholder() {
+    assert!(serde_json::from_str::<Secret<String>>("\"<redacted>\"").is_err());
+    let s: Secret<String> = serde_json::from_str("\"abc\"").unwrap();
+    assert_eq!(s.expose(), "abc");
+}
+
+#[test]
+fn equality_compares_the_whole_value() {
+    let s = |v: &str| Secret::<String>::new(v);
+    assert_ne!(s("abc"), s("abd"));
+    assert_ne!(s("abc"), s("abcd"));
+    assert_ne!(s("abcd"), s("abc"));
+    assert_eq!(s(""), Secret::default());
+    let original = s("abc");
+    let copy = original.clone();
+    assert_eq!(copy, original);
+    let bytes: Secret<[u8]> = Secret::from_box(b"xyz".as_slice().into());
+    assert_eq!(bytes.clone(), bytes);
+    assert_ne!(bytes, Secret::from_box(b"xyZ".as_slice().into()));
+}
