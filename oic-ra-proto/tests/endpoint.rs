@@ -14,7 +14,7 @@ use oic_ra_proto::ibb::IbbPayload;
 use oic_ra_proto::resource::{Access, RaResources, ResourceEvent};
 use oic_ra_proto::rest::{Method, RestMessage};
 use oic_ra_proto::stanza::{DefinedCondition, Stanza, StanzaKind};
-use oic_ra_proto::{Machine, StanzaMachine};
+use oic_ra_proto::{End, Input, Machine, StanzaMachine};
 use serde_json::json;
 
 fn printed_get() -> RestMessage {
@@ -786,4 +786,49 @@ fn stanzas_of_other_protocols_are_left_to_the_runtime() {
         assert!(p.server_events().is_empty(), "{x}");
     }
     assert!(p.drain_server().is_empty());
+}
+
+#[test]
+fn peer_faults_do_not_end_the_endpoint_and_the_connection_closing_does_once() {
+    let mut p = Pair::default_pair();
+    let waiting = p
+        .client
+        .request(p.now, &p.server_jid, &printed_get())
+        .unwrap();
+    p.run();
+    let served = p.server_events();
+    assert!(matches!(served.as_slice(), [Event::Request { .. }]));
+    // A peer's faults are answered per stanza; the endpoint lives on.
+    p.deliver_to_client("<message xmlns='jabber:client'><data xmlns='http://jabber.org/protocol/ibb' sid='zz' seq='0'>!!</data></message>");
+    assert!(
+        p.client_events()
+            .iter()
+            .all(|e| matches!(e, Event::ProtocolError { .. }))
+    );
+    // The XMPP connection ends: the waiting request fails, then the
+    // endpoint ends, once.
+    p.client.handle_input(p.now, Input::PeerClosed);
+    p.client.handle_input(p.now, Input::PeerClosed);
+    assert_eq!(
+        p.client_events(),
+        vec![
+            Event::Failed {
+                id: waiting,
+                reason: Failure::Disconnected
+            },
+            Event::Ended(End::PeerClosed)
+        ]
+    );
+    assert_eq!(p.client.session_count(), 0);
+    assert_eq!(p.client.poll_timeout(), None);
+    assert_eq!(
+        p.client.request(p.now, &p.server_jid, &printed_get()),
+        Err(EndpointError::Closed)
+    );
+    // The server's exchange ends the same way.
+    p.server.handle_input(p.now, Input::PeerClosed);
+    assert!(matches!(
+        p.server_events().as_slice(),
+        [Event::PeerEnded { .. }, Event::Ended(End::PeerClosed)]
+    ));
 }

@@ -1,0 +1,194 @@
+//! The family's failure model, machine by machine: a peer fault fed through
+//! `handle_input` ends the session with exactly one `Ended` event carrying
+//! the right reason; whatever comes after (more garbage, the peer closing,
+//! the deadline passing) adds nothing, and an ended machine sets no timer.
+
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use std::time::Duration;
+
+use iot_sansio::testing::rng;
+use osap_proto::auth::{
+    AuthConfig, AuthError, AuthFrame, DeviceAuth, DeviceAuthEvent, DeviceDirectory, LbsAuth,
+    LbsAuthEvent,
+};
+use osap_proto::crypto::{MasterKey, VerificationCode};
+use osap_proto::{
+    ControlFrame, DeviceNegotiation, DeviceNegotiationConfig, DeviceNegotiationEvent, End,
+    FrameError, Input, LbsNegotiation, LbsNegotiationConfig, LbsNegotiationEvent, Machine,
+    NegotiationError, Offer, ProtocolGroup, Suite,
+};
+
+const T0: Duration = Duration::ZERO;
+/// Not a frame: a reserved control type with a five-byte length.
+const GARBAGE: [u8; 6] = [0xf3, 0xff, 0xff, 0xff, 0xff, 0x01];
+
+fn offer() -> Offer {
+    Offer {
+        protocol_type: 1,
+        group: ProtocolGroup::ALL,
+    }
+}
+
+/// Feeds the same fault again, closes, and passes every deadline: the
+/// machine must say nothing more.
+fn after_the_end<M: Machine<Instant = Duration, Input = [u8]>>(m: &mut M) {
+    assert_eq!(m.poll_timeout(), None, "an ended machine sets no timer");
+    m.handle_input(T0, Input::Data(&GARBAGE));
+    m.handle_input(T0, Input::PeerClosed);
+    m.handle_timeout(Duration::from_secs(3600));
+    assert!(m.poll_event().is_none(), "a second end");
+}
+
+fn events<M: Machine>(m: &mut M) -> Vec<M::Event> {
+    std::iter::from_fn(|| m.poll_event()).collect()
+}
+
+#[test]
+fn device_negotiation() {
+    let mut d = DeviceNegotiation::new(DeviceNegotiationConfig::new(vec![offer()]));
+    d.start(T0);
+    d.handle_input(T0, Input::Data(&GARBAGE));
+    let got = events(&mut d);
+    assert!(
+        matches!(
+            got.as_slice(),
+            [DeviceNegotiationEvent::Ended(End::PeerFault(
+                NegotiationError::Frame(FrameError::RemainingLengthOverflow)
+            ))]
+        ),
+        "{got:?}"
+    );
+    after_the_end(&mut d);
+}
+
+#[test]
+fn lbs_negotiation() {
+    let mut l = LbsNegotiation::new(T0, LbsNegotiationConfig::new(vec![offer()]));
+    l.handle_input(T0, Input::Data(&GARBAGE));
+    let got = events(&mut l);
+    assert!(
+        matches!(
+            got.as_slice(),
+            [LbsNegotiationEvent::Ended(End::PeerFault(
+                NegotiationError::Frame(_)
+            ))]
+        ),
+        "{got:?}"
+    );
+    after_the_end(&mut l);
+}
+
+struct Directory(Option<MasterKey>);
+
+impl DeviceDirectory for Directory {
+    fn verification_code(&self, serial: &str) -> Option<VerificationCode> {
+        (serial == "SN-1").then(|| VerificationCode::new("4711"))
+    }
+    fn master_key(&self, _devid: &str) -> Option<MasterKey> {
+        self.0.clone()
+    }
+    fn assign_devid(&mut self, _serial: &str, master_key: &MasterKey) -> String {
+        self.0 = Some(master_key.clone());
+        "dev-1".into()
+    }
+    fn das_address(&self, _devid: &str) -> String {
+        "das.example:8883".into()
+    }
+}
+
+#[test]
+fn device_auth() {
+    let params = AuthConfig::new(1, Suite::Aes128Gcm);
+    let mut device = DeviceAuth::first(
+        params.clone(),
+        rng(1),
+        "SN-1",
+        VerificationCode::new("4711"),
+    );
+    let mut lbs = LbsAuth::new(T0, params, rng(2), Directory(None));
+    device.start(T0);
+    let request = device.poll_transmit().unwrap();
+    lbs.handle_input(T0, Input::Data(&request));
+    // The LBS's answer with its sealed public key tampered.
+    let answer = lbs.poll_transmit().unwrap();
+    let mut frame = AuthFrame::from_control(&ControlFrame::parse(&answer).unwrap()).unwrap();
+    if let osap_proto::auth::AuthMessage::EcdhResponse {
+        sealed_public_key, ..
+    } = &mut frame.message
+    {
+        sealed_public_key[5] ^= 1;
+    }
+    let mut tampered = Vec::new();
+    frame.encode(&mut tampered).unwrap();
+    device.handle_input(T0, Input::Data(&tampered));
+    let got = events(&mut device);
+    assert!(
+        matches!(
+            got.as_slice(),
+            [DeviceAuthEvent::Ended(End::PeerFault(AuthError::Crypto {
+                field: "LBS public key",
+                ..
+            }))]
+        ),
+        "{got:?}"
+    );
+    after_the_end(&mut device);
+}
+
+#[test]
+fn lbs_auth() {
+    let params = AuthConfig::new(1, Suite::Aes128Gcm);
+    let mut lbs = LbsAuth::new(T0, params, rng(2), Directory(None));
+    lbs.handle_input(T0, Input::Data(&GARBAGE));
+    let got = events(&mut lbs);
+    assert!(
+        matches!(
+            got.as_slice(),
+            [LbsAuthEvent::Ended(End::PeerFault(AuthError::Malformed(_)))]
+        ),
+        "{got:?}"
+    );
+    after_the_end(&mut lbs);
+}
+
+#[test]
+fn a_silent_peer_ends_each_machine_once_with_timed_out() {
+    let params = AuthConfig::new(1, Suite::Aes128Gcm);
+    let mut device = DeviceAuth::first(
+        params.clone(),
+        rng(1),
+        "SN-1",
+        VerificationCode::new("4711"),
+    );
+    device.start(T0);
+    let mut lbs = LbsAuth::new(T0, params, rng(2), Directory(None));
+    let mut dn = DeviceNegotiation::new(DeviceNegotiationConfig::new(vec![offer()]));
+    dn.start(T0);
+    let mut ln = LbsNegotiation::new(T0, LbsNegotiationConfig::new(vec![offer()]));
+    let late = Duration::from_secs(10);
+    device.handle_timeout(late);
+    lbs.handle_timeout(late);
+    dn.handle_timeout(late);
+    ln.handle_timeout(late);
+    assert!(matches!(
+        events(&mut device).as_slice(),
+        [DeviceAuthEvent::Ended(End::TimedOut)]
+    ));
+    assert!(matches!(
+        events(&mut lbs).as_slice(),
+        [LbsAuthEvent::Ended(End::TimedOut)]
+    ));
+    assert!(matches!(
+        events(&mut dn).as_slice(),
+        [DeviceNegotiationEvent::Ended(End::TimedOut)]
+    ));
+    assert!(matches!(
+        events(&mut ln).as_slice(),
+        [LbsNegotiationEvent::Ended(End::TimedOut)]
+    ));
+    after_the_end(&mut device);
+    after_the_end(&mut lbs);
+    after_the_end(&mut dn);
+    after_the_end(&mut ln);
+}
