@@ -15,6 +15,18 @@
 //! * **Flows** pair a sent request with its response and dispatch incoming
 //!   requests on a server; they do no I/O, so any HTTP stack can carry them.
 //!
+//! # How to drive this crate
+//!
+//! IRSP has no long-lived session: every exchange is one HTTPS request and
+//! its response, carried by the runtime's HTTP stack, which also owns the
+//! connection's deadlines. So the crate has no state machine of the
+//! family's [`iot_sansio::Machine`] kind: a client builds the request with
+//! [`ClientExchange::new`] and [`ClientExchange::target`] and reads the
+//! answer with [`ClientExchange::handle_response`]; a server hands each
+//! request's method, path and query to [`Dispatcher::dispatch`] and answers
+//! with [`Dispatcher::respond`]. Neither does I/O, reads a clock or keeps
+//! state between exchanges.
+//!
 //! Choices the standard leaves open (transport, encoding, limits, the
 //! printed paths kept as printed, the missing 8.8.3 and clause 9) are
 //! recorded in the crate's `PROFILE.md`, shown here as [`profile`].
@@ -65,9 +77,13 @@
 //!
 //! * identifiers ([`UserId`], [`DeviceId`], [`UserName`], [`DeviceName`],
 //!   [`ServerAddress`]) of clause 3.1;
-//! * [`Request`], the fifteen messages, and [`MessageKind`];
-//! * [`Status`] and [`Response`], the answers of Tables 1 to 7;
-//! * [`route`] and [`check_route`], the routing rules of 8.1 and 8.7;
+//! * [`MessageKind`], [`ServerRole`] and [`Status`]: the vocabulary every
+//!   other module uses (a leaf module);
+//! * [`Request`], the fifteen messages, and their bodies;
+//! * [`Response`], the answers of Tables 1 to 7;
+//! * [`route`] and [`check_route`] ([`ServerLocation`], [`ForbiddenRoute`]),
+//!   the routing rules of 8.1 and 8.7, and [`ServiceRoutes`], the service
+//!   paths of Messages 8 to 15;
 //! * [`Dispatcher`] and [`ClientExchange`], the server and client flows;
 //! * [`ThirdPartyGateway`], the extension point for 8.8.
 #![forbid(unsafe_code)]

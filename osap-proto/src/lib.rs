@@ -23,11 +23,39 @@
 //!   caller's `BytesMut` or `Vec<u8>`) without intermediate buffers.
 //!   [`FrameDecoder`] cuts a byte stream into frames.
 //! * **Sans-IO state machines** ([`DeviceNegotiation`], [`LbsNegotiation`],
-//!   and in [`auth`] the device and LBS sides of the ECDH authentication and
-//!   DAS redirect) are driven by the caller: frames in, bytes and events
-//!   out, time passed in as a parameter, randomness from a caller-supplied
-//!   `rand_core` RNG. They perform no I/O and read no clock, so any runtime
-//!   (tokio, blocking `std`, embedded firmware) can drive them.
+//!   [`DeviceAuth`], [`LbsAuth`]) under the family's contract ([`Machine`]):
+//!   bytes in, frames and events out, time passed in, randomness from a
+//!   caller-supplied `rand_core` RNG the machine owns. They perform no I/O
+//!   and read no clock, so any runtime (tokio, blocking `std`, embedded
+//!   firmware) can drive them.
+//!
+//! # How to drive this crate
+//!
+//! Feed the bytes read from the connection to [`Machine::handle_input`]
+//! (`Input::Data(&bytes)`) and [`Input::PeerClosed`] when it closes; after
+//! each call write everything [`Machine::poll_transmit`] gives and handle
+//! everything [`Machine::poll_event`] gives; call
+//! [`Machine::handle_timeout`] when [`Machine::poll_timeout`] is due. A
+//! machine that fails reports it once, as an `Ended` event carrying an
+//! [`End`]: timed out, peer closed, peer fault (with the typed detail) or
+//! refused by policy.
+//!
+//! ```
+//! use core::time::Duration;
+//! use osap_proto::{DeviceNegotiation, DeviceNegotiationConfig, DeviceNegotiationEvent, End,
+//!     Input, Machine, Offer, ProtocolGroup};
+//!
+//! let now = Duration::ZERO;
+//! let offer = Offer { protocol_type: 1, group: ProtocolGroup::ALL };
+//! let mut device = DeviceNegotiation::new(DeviceNegotiationConfig::new(vec![offer]));
+//! device.start(now);
+//! let request = device.poll_transmit().unwrap(); // write it to the LBS
+//! # let _ = request;
+//! // The LBS closes the connection without answering.
+//! device.handle_input(now, Input::PeerClosed);
+//! assert_eq!(device.poll_event(), Some(DeviceNegotiationEvent::Ended(End::PeerClosed)));
+//! assert_eq!(device.poll_timeout(), None);
+//! ```
 //!
 //! The keys and ciphers of section 5 (sharekey, masterkey, sessionkey,
 //! AES-128 suites) are in [`crypto`].
