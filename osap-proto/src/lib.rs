@@ -102,6 +102,7 @@ mod frame;
 mod hex;
 mod mqtt;
 mod negotiation;
+mod session;
 mod wire;
 
 pub use auth::{

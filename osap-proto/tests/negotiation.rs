@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use iot_sansio::testing::{Driver, pair};
 use osap_proto::{
     ControlFlags, ControlFrame, DeviceNegotiation, DeviceNegotiationConfig, DeviceNegotiationEvent,
     End, Input, LbsNegotiation, LbsNegotiationConfig, LbsNegotiationEvent, Machine,
@@ -37,12 +38,7 @@ fn lbs(supported: Vec<Offer>) -> Lbs {
 
 /// Moves every queued frame from the device to the LBS and back.
 fn pump(device: &mut Device, lbs: &mut Lbs) {
-    while let Some(bytes) = device.poll_transmit() {
-        lbs.handle_input(T0, Input::Data(&bytes));
-    }
-    while let Some(bytes) = lbs.poll_transmit() {
-        device.handle_input(T0, Input::Data(&bytes));
-    }
+    Driver::new(T0).run(&mut [device, lbs], pair(|_, _| {}));
 }
 
 #[test]

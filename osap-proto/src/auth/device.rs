@@ -8,10 +8,12 @@ use iot_sansio::{End, Input, Instant, Machine, Outbox};
 use rand_core::CryptoRngCore;
 
 use super::config::AuthConfig;
-use super::error::{AuthEnd, AuthError, accepted, crypto_err};
+use super::error::{AuthEnd, AuthError, AuthRefusal, accepted, crypto_err};
 use super::message::{AuthFrame, AuthKind, AuthMessage, NONCE_LEN};
+use crate::control::ControlFrame;
 use crate::crypto::{EcdhKeyPair, MasterKey, SessionKey, ShareKey, VerificationCode};
 use crate::decoder::FrameDecoder;
+use crate::session::{self, Session};
 
 /// What the device side reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -185,12 +187,6 @@ impl<I: Instant, R: CryptoRngCore> Core<I, R> {
 
     fn fresh_nonce(&mut self) {
         self.rng.fill_bytes(&mut self.nonce);
-    }
-
-    fn end(&mut self, end: AuthEnd) {
-        self.step = DeviceStep::Done;
-        self.deadline = None;
-        self.out.end(end);
     }
 
     fn begin(&mut self, now: I) -> Result<(), AuthEnd> {
@@ -405,6 +401,31 @@ impl<I: Instant, R: CryptoRngCore> Core<I, R> {
     }
 }
 
+impl<I: Instant, R: CryptoRngCore> Session for Core<I, R> {
+    type Instant = I;
+    type Fault = AuthError;
+    type Refusal = AuthRefusal;
+    type Error = AuthEnd;
+
+    fn is_live(&self) -> bool {
+        self.is_waiting()
+    }
+
+    fn deadline(&self) -> Option<I> {
+        self.deadline
+    }
+
+    fn end(&mut self, end: AuthEnd) {
+        self.step = DeviceStep::Done;
+        self.deadline = None;
+        self.out.end(end);
+    }
+
+    fn frame(&mut self, now: I, frame: &ControlFrame<'_>) -> Result<(), AuthEnd> {
+        self.handle_frame(now, &AuthFrame::from_control(frame)?)
+    }
+}
+
 impl<I: Instant, R: CryptoRngCore> Machine for DeviceAuth<I, R> {
     type Instant = I;
     type Input = [u8];
@@ -413,28 +434,12 @@ impl<I: Instant, R: CryptoRngCore> Machine for DeviceAuth<I, R> {
 
     /// Takes bytes from the LBS, or the news that it closed the connection.
     fn handle_input(&mut self, now: I, input: Input<'_, [u8]>) {
-        let core = &mut self.core;
-        if !core.is_waiting() {
-            return;
-        }
-        let Input::Data(data) = input else {
-            core.end(End::PeerClosed);
-            return;
-        };
-        let result = self.decoder.feed_control(data, |frame| {
-            core.handle_frame(now, &AuthFrame::from_control(frame)?)?;
-            Ok::<_, AuthEnd>(core.is_waiting())
-        });
-        if let Err(end) = result {
-            core.end(end);
-        }
+        session::handle_input(&mut self.decoder, &mut self.core, now, input);
     }
 
     /// Past the deadline the authentication ends with [`End::TimedOut`].
     fn handle_timeout(&mut self, now: I) {
-        if self.core.deadline.is_some_and(|d| now >= d) {
-            self.core.end(End::TimedOut);
-        }
+        session::handle_timeout(&mut self.core, now);
     }
 
     fn poll_timeout(&self) -> Option<I> {

@@ -10,8 +10,10 @@ use rand_core::CryptoRngCore;
 use super::config::AuthConfig;
 use super::error::{AuthEnd, AuthError, AuthRefusal};
 use super::message::{AuthFrame, AuthKind, AuthMessage, AuthResult, NONCE_LEN};
+use crate::control::ControlFrame;
 use crate::crypto::{EcdhKeyPair, MasterKey, SessionKey, ShareKey, VerificationCode};
 use crate::decoder::FrameDecoder;
+use crate::session::{self, Session};
 
 /// What the LBS knows about devices, supplied by the caller.
 pub trait DeviceDirectory {
@@ -144,12 +146,6 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> LbsAuth<I, R, D> {
 }
 
 impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Core<I, R, D> {
-    fn end(&mut self, end: AuthEnd) {
-        self.step = LbsStep::Done;
-        self.deadline = None;
-        self.out.end(end);
-    }
-
     /// Frames a message for the exchange `nonce` and queues it.
     fn reply(&mut self, nonce: [u8; NONCE_LEN], message: AuthMessage) -> Result<(), AuthError> {
         let bytes = self.params.frame(nonce, message)?;
@@ -393,6 +389,31 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Core<I, R, D> {
     }
 }
 
+impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Session for Core<I, R, D> {
+    type Instant = I;
+    type Fault = AuthError;
+    type Refusal = AuthRefusal;
+    type Error = AuthEnd;
+
+    fn is_live(&self) -> bool {
+        !matches!(self.step, LbsStep::Done)
+    }
+
+    fn deadline(&self) -> Option<I> {
+        self.deadline
+    }
+
+    fn end(&mut self, end: AuthEnd) {
+        self.step = LbsStep::Done;
+        self.deadline = None;
+        self.out.end(end);
+    }
+
+    fn frame(&mut self, now: I, frame: &ControlFrame<'_>) -> Result<(), AuthEnd> {
+        self.handle_frame(now, &AuthFrame::from_control(frame)?)
+    }
+}
+
 impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Machine for LbsAuth<I, R, D> {
     type Instant = I;
     type Input = [u8];
@@ -402,28 +423,12 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Machine for LbsAuth<I, R,
     /// Takes bytes from the device, or the news that it closed the
     /// connection.
     fn handle_input(&mut self, now: I, input: Input<'_, [u8]>) {
-        let core = &mut self.core;
-        if matches!(core.step, LbsStep::Done) {
-            return;
-        }
-        let Input::Data(data) = input else {
-            core.end(End::PeerClosed);
-            return;
-        };
-        let result = self.decoder.feed_control(data, |frame| {
-            core.handle_frame(now, &AuthFrame::from_control(frame)?)?;
-            Ok::<_, AuthEnd>(!matches!(core.step, LbsStep::Done))
-        });
-        if let Err(end) = result {
-            core.end(end);
-        }
+        session::handle_input(&mut self.decoder, &mut self.core, now, input);
     }
 
     /// Past the deadline the authentication ends with [`End::TimedOut`].
     fn handle_timeout(&mut self, now: I) {
-        if self.core.deadline.is_some_and(|d| now >= d) {
-            self.core.end(End::TimedOut);
-        }
+        session::handle_timeout(&mut self.core, now);
     }
 
     fn poll_timeout(&self) -> Option<I> {

@@ -253,10 +253,10 @@ pub fn open(
 /// ```
 /// use osap_proto::Suite;
 /// use osap_proto::crypto::{PayloadCipher, SessionKey};
-/// use rand_core::OsRng;
+/// use iot_sansio::testing::rng;
 ///
 /// let cipher = PayloadCipher::new(Suite::Aes128Gcm, SessionKey::from_bytes([7; 16]));
-/// let sealed = cipher.seal(b"dev/1/attr", br#"{"power":"on"}"#, &mut OsRng)?;
+/// let sealed = cipher.seal(b"dev/1/attr", br#"{"power":"on"}"#, &mut rng(1))?;
 /// assert_eq!(cipher.open(b"dev/1/attr", &sealed)?, br#"{"power":"on"}"#);
 /// assert!(cipher.open(b"dev/2/attr", &sealed).is_err());
 /// # Ok::<(), osap_proto::crypto::CryptoError>(())

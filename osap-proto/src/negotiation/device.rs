@@ -10,6 +10,7 @@ use crate::control::{
     ControlFlags, ControlFrame, NegotiationKind, NegotiationMessage, ProtocolVersion, Suite,
 };
 use crate::decoder::FrameDecoder;
+use crate::session::{self, Session};
 
 /// What the device side reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,12 +163,34 @@ impl<I: Instant> DeviceNegotiation<I> {
     }
 }
 
-impl<I: Instant> Core<I> {
+impl<I: Instant> Session for Core<I> {
+    type Instant = I;
+    type Fault = NegotiationError;
+    type Refusal = NegotiationRefusal;
+    type Error = NegotiationError;
+
+    fn is_live(&self) -> bool {
+        matches!(self.state, State::Waiting { .. })
+    }
+
+    fn deadline(&self) -> Option<I> {
+        match self.state {
+            State::Waiting { deadline, .. } => Some(deadline),
+            _ => None,
+        }
+    }
+
     fn end(&mut self, end: NegotiationEnd) {
         self.state = State::Done;
         self.out.end(end);
     }
 
+    fn frame(&mut self, _now: I, frame: &ControlFrame<'_>) -> Result<(), NegotiationError> {
+        self.handle_frame(frame)
+    }
+}
+
+impl<I: Instant> Core<I> {
     fn send_request(&mut self, now: I, offer: Offer, retry: bool) {
         let message = NegotiationMessage {
             flags: self.config.flags(),
@@ -263,44 +286,18 @@ impl<I: Instant> Machine for DeviceNegotiation<I> {
     type Event = DeviceNegotiationEvent;
 
     /// Takes bytes from the LBS, or the news that it closed the connection.
-    fn handle_input(&mut self, _now: I, input: Input<'_, [u8]>) {
-        let core = &mut self.core;
-        let data = match input {
-            Input::Data(data) => data,
-            Input::PeerClosed => {
-                if matches!(core.state, State::Waiting { .. }) {
-                    core.end(End::PeerClosed);
-                }
-                return;
-            }
-        };
-        if !matches!(core.state, State::Waiting { .. }) {
-            return;
-        }
-        let result = self.decoder.feed_control(data, |frame| {
-            core.handle_frame(frame)?;
-            Ok::<_, NegotiationError>(matches!(core.state, State::Waiting { .. }))
-        });
-        if let Err(e) = result {
-            core.end(End::PeerFault(e));
-        }
+    fn handle_input(&mut self, now: I, input: Input<'_, [u8]>) {
+        session::handle_input(&mut self.decoder, &mut self.core, now, input);
     }
 
     /// Past the response deadline the negotiation ends with
     /// [`End::TimedOut`].
     fn handle_timeout(&mut self, now: I) {
-        if let State::Waiting { deadline, .. } = self.core.state
-            && now >= deadline
-        {
-            self.core.end(End::TimedOut);
-        }
+        session::handle_timeout(&mut self.core, now);
     }
 
     fn poll_timeout(&self) -> Option<I> {
-        match self.core.state {
-            State::Waiting { deadline, .. } => Some(deadline),
-            _ => None,
-        }
+        self.core.deadline()
     }
 
     fn poll_transmit(&mut self) -> Option<Vec<u8>> {

@@ -12,6 +12,7 @@ use crate::control::{
     ControlFrame, NegotiationKind, NegotiationMessage, ProtocolGroup, ProtocolVersion, Suite,
 };
 use crate::decoder::FrameDecoder;
+use crate::session::{self, Session};
 
 /// How the LBS side negotiates.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,12 +131,34 @@ impl<I: Instant> LbsNegotiation<I> {
     }
 }
 
-impl<I> Core<I> {
+impl<I: Instant> Session for Core<I> {
+    type Instant = I;
+    type Fault = NegotiationError;
+    type Refusal = NegotiationRefusal;
+    type Error = NegotiationError;
+
+    fn is_live(&self) -> bool {
+        self.state != State::Done
+    }
+
+    fn deadline(&self) -> Option<I> {
+        match self.state {
+            State::Waiting { deadline } => Some(deadline),
+            State::Done => None,
+        }
+    }
+
     fn end(&mut self, end: NegotiationEnd) {
         self.state = State::Done;
         self.out.end(end);
     }
 
+    fn frame(&mut self, _now: I, frame: &ControlFrame<'_>) -> Result<(), NegotiationError> {
+        self.handle_frame(frame)
+    }
+}
+
+impl<I> Core<I> {
     /// Reads the device's request and answers it.
     fn handle_frame(&mut self, frame: &ControlFrame<'_>) -> Result<(), NegotiationError> {
         if frame.kind != NegotiationKind::Request.code() {
@@ -192,39 +215,18 @@ impl<I: Instant> Machine for LbsNegotiation<I> {
 
     /// Takes bytes from the device, or the news that it closed the
     /// connection.
-    fn handle_input(&mut self, _now: I, input: Input<'_, [u8]>) {
-        let core = &mut self.core;
-        if core.state == State::Done {
-            return;
-        }
-        let Input::Data(data) = input else {
-            core.end(End::PeerClosed);
-            return;
-        };
-        let result = self.decoder.feed_control(data, |frame| {
-            core.handle_frame(frame)?;
-            Ok::<_, NegotiationError>(core.state != State::Done)
-        });
-        if let Err(e) = result {
-            core.end(End::PeerFault(e));
-        }
+    fn handle_input(&mut self, now: I, input: Input<'_, [u8]>) {
+        session::handle_input(&mut self.decoder, &mut self.core, now, input);
     }
 
     /// Past the request deadline the negotiation ends with
     /// [`End::TimedOut`].
     fn handle_timeout(&mut self, now: I) {
-        if let State::Waiting { deadline } = self.core.state
-            && now >= deadline
-        {
-            self.core.end(End::TimedOut);
-        }
+        session::handle_timeout(&mut self.core, now);
     }
 
     fn poll_timeout(&self) -> Option<I> {
-        match self.core.state {
-            State::Waiting { deadline } => Some(deadline),
-            State::Done => None,
-        }
+        self.core.deadline()
     }
 
     fn poll_transmit(&mut self) -> Option<Vec<u8>> {

@@ -128,6 +128,12 @@ impl core::fmt::Display for NegotiationRefusal {
 /// How a negotiation that did not agree on a protocol ended.
 pub type NegotiationEnd = End<NegotiationError, NegotiationRefusal>;
 
+impl From<NegotiationError> for NegotiationEnd {
+    fn from(error: NegotiationError) -> Self {
+        End::PeerFault(error)
+    }
+}
+
 /// The response expected for a request, as the error names it.
 pub(crate) const fn expected(kind: NegotiationKind, got: u8) -> NegotiationError {
     NegotiationError::UnexpectedMessage {
