@@ -18,10 +18,10 @@ use oic_ra_proto::rest::{Method, RestMessage};
 use oic_ra_proto::stanza::Stanza;
 use oic_ra_proto::{End, Input, Machine, StanzaMachine};
 
-fn stamp(xml: &str, from: &FullJid) -> Option<String> {
-    let mut s = Stanza::parse(xml, &Default::default()).ok()?;
-    s.from = Some(from.clone().into());
-    Some(s.to_xml())
+/// A stanza from the text, as the XMPP server delivers it from `from`.
+fn from_peer(xmpp: &mut Server, xml: &str, from: &FullJid) -> Option<Stanza> {
+    let s = Stanza::parse(xml, &Default::default()).ok()?;
+    xmpp.inject(&from.clone().into(), s).map(|(_, s)| s)
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -69,17 +69,17 @@ fuzz_target!(|data: &[u8]| {
             1 => {
                 let text = take(&mut input);
                 if let Ok(t) = std::str::from_utf8(&text)
-                    && let Some(s) = stamp(t, &cj)
+                    && let Some(s) = from_peer(&mut xmpp, t, &cj)
                 {
-                    let _ = server.handle_stanza(now, &s);
+                    server.handle_input(now, Input::Data(&s));
                 }
             }
             2 => {
                 let text = take(&mut input);
                 if let Ok(t) = std::str::from_utf8(&text)
-                    && let Some(s) = stamp(t, &sj)
+                    && let Some(s) = from_peer(&mut xmpp, t, &sj)
                 {
-                    let _ = client.handle_stanza(now, &s);
+                    client.handle_input(now, Input::Data(&s));
                 }
             }
             3 => {
@@ -121,8 +121,10 @@ fuzz_target!(|data: &[u8]| {
                         seq,
                         data: bytes.get(3..).unwrap_or_default().to_vec(),
                     };
-                    if let Some(s) = stamp(&block.to_stanza(sj.clone(), "f").to_xml(), &cj) {
-                        let _ = server.handle_stanza(now, &s);
+                    if let Some((_, s)) =
+                        xmpp.inject(&cj.clone().into(), block.to_stanza(sj.clone(), "f"))
+                    {
+                        server.handle_input(now, Input::Data(&s));
                     }
                 }
             }
@@ -162,5 +164,6 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         assert!(client.session_count() <= 4 && server.session_count() <= 4);
+        xmpp.clear_log();
     }
 });
