@@ -5,15 +5,12 @@
 //! echo "<message to='a@b.org'><body>hi</body></message>" | cargo run -q -p iot-xmpp --features json --example decode
 //! ```
 
-#[path = "common/run.rs"]
-mod common;
-
 use std::process::ExitCode;
 
 use iot_xmpp::{Stanza, StanzaLimits, json};
 
 fn main() -> ExitCode {
-    common::run(|input| {
+    example_io::run(|input| {
         let s = Stanza::parse(input.trim(), &StanzaLimits::default()).map_err(|e| e.to_string())?;
         Ok(json::stanza_to_json(&s).to_string())
     })

@@ -6,15 +6,12 @@
 //! echo '{"kind":"message","to":"a@b.org","payloads":[]}' | cargo run -q -p iot-xmpp --features json --example encode
 //! ```
 
-#[path = "common/run.rs"]
-mod common;
-
 use std::process::ExitCode;
 
 use iot_xmpp::json;
 
 fn main() -> ExitCode {
-    common::run(|input| {
+    example_io::run(|input| {
         let v = serde_json::from_str(input).map_err(|e| e.to_string())?;
         Ok(json::stanza_from_json(&v)?.to_xml())
     })

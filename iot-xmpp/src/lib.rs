@@ -47,6 +47,6 @@ pub use reader::push_reference;
 pub use stanza::{Stanza, StanzaErrorPayload};
 pub use vocab::{
     CLIENT_NS, DefinedCondition, ErrorType, IqType, MessageType, PresenceType, SERVER_NS,
-    STANZAS_NS, StanzaKind,
+    STANZAS_NS, StanzaKind, Subscription,
 };
 pub use writer::{escape_attr, escape_text};

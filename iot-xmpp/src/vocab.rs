@@ -196,6 +196,75 @@ vocabulary! {
     }
 }
 
+vocabulary! {
+    /// The subscription state of a roster item, seen from the roster's
+    /// owner (RFC 6121 2.1.2.5).
+    Subscription {
+        /// No subscription either way.
+        None = "none",
+        /// The owner sees the contact's presence.
+        To = "to",
+        /// The contact sees the owner's presence.
+        From = "from",
+        /// Both ways.
+        Both = "both",
+    }
+}
+
+// The vocabulary macro derives the same traits for every enum; only this
+// one has a default.
+#[allow(clippy::derivable_impls)]
+impl Default for Subscription {
+    fn default() -> Self {
+        Self::None
+    }
+}
+
+impl Subscription {
+    /// Whether the contact sees the owner's presence (`from` or `both`).
+    #[must_use]
+    pub const fn contact_sees_owner(self) -> bool {
+        matches!(self, Self::From | Self::Both)
+    }
+
+    /// With the `from` half added (the owner approved the contact's
+    /// subscription).
+    #[must_use]
+    pub const fn with_from(self) -> Self {
+        match self {
+            Self::None | Self::From => Self::From,
+            Self::To | Self::Both => Self::Both,
+        }
+    }
+
+    /// With the `from` half removed (the owner revoked it).
+    #[must_use]
+    pub const fn without_from(self) -> Self {
+        match self {
+            Self::None | Self::From => Self::None,
+            Self::To | Self::Both => Self::To,
+        }
+    }
+
+    /// With the `to` half added (the contact approved the owner's request).
+    #[must_use]
+    pub const fn with_to(self) -> Self {
+        match self {
+            Self::None | Self::To => Self::To,
+            Self::From | Self::Both => Self::Both,
+        }
+    }
+
+    /// With the `to` half removed (the contact refused or revoked).
+    #[must_use]
+    pub const fn without_to(self) -> Self {
+        match self {
+            Self::None | Self::To => Self::None,
+            Self::From | Self::Both => Self::From,
+        }
+    }
+}
+
 /// The element name of a stanza error (RFC 6120 8.3.2).
 pub(crate) const ERROR: &str = "error";
 /// The attribute that carries the error type.

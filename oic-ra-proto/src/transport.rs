@@ -21,7 +21,7 @@ use crate::identity::{FullJid, Jid};
 /// One IBB session: the peer's full JID and the whole `sid` (XEP-0047
 /// sessions are per pair of entities; IoTivity matched prefixes of the
 /// `sid`, which let one session's blocks land in another).
-pub type SessionKey = (FullJid, String);
+pub type SessionId = (FullJid, String);
 
 /// Settings of an [`IbbTransport`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,22 +41,22 @@ pub struct IbbConfig {
 pub enum IbbEvent {
     /// The peer accepted a session this side opened; queued messages have
     /// been sent.
-    Opened(SessionKey),
+    Opened(SessionId),
     /// The peer refused a session this side opened.
-    Refused(SessionKey, DefinedCondition),
+    Refused(SessionId, DefinedCondition),
     /// A peer opened a session and it was accepted.
-    Accepted(SessionKey),
+    Accepted(SessionId),
     /// A whole message arrived on a session.
-    Message(SessionKey, Vec<u8>),
+    Message(SessionId, Vec<u8>),
     /// The peer closed a session.
-    Closed(SessionKey),
+    Closed(SessionId),
     /// A received block broke the rules of a session: it was answered with
     /// the condition ([`IbbEvent::ProtocolError`] came first) and the
     /// session closed.
-    Broken(SessionKey, DefinedCondition),
+    Broken(SessionId, DefinedCondition),
     /// The peer answered one of this side's blocks with an error: the
     /// session is over.
-    Failed(SessionKey, DefinedCondition),
+    Failed(SessionId, DefinedCondition),
     /// A received stanza broke the IBB rules; it was answered with this
     /// condition.
     ProtocolError {
@@ -100,9 +100,9 @@ const MAX_PENDING_CLOSES: usize = 256;
 #[derive(Debug)]
 pub struct IbbTransport {
     config: IbbConfig,
-    sessions: HashMap<SessionKey, Session>,
+    sessions: HashMap<SessionId, Session>,
     /// Our `<open/>`s waiting for an answer, by iq id.
-    pending_opens: HashMap<String, SessionKey>,
+    pending_opens: HashMap<String, SessionId>,
     /// Our recent `<close/>`s, by iq id, so their answers are recognised;
     /// the oldest are forgotten beyond [`MAX_PENDING_CLOSES`].
     pending_closes: VecDeque<String>,
@@ -140,24 +140,24 @@ impl IbbTransport {
 
     /// Whether a session is open or opening.
     #[must_use]
-    pub fn contains(&self, key: &SessionKey) -> bool {
+    pub fn contains(&self, key: &SessionId) -> bool {
         self.sessions.contains_key(key)
     }
 
     /// The sessions with a peer.
-    pub fn sessions_with<'a>(&'a self, peer: &'a FullJid) -> impl Iterator<Item = &'a SessionKey> {
+    pub fn sessions_with<'a>(&'a self, peer: &'a FullJid) -> impl Iterator<Item = &'a SessionId> {
         self.sessions.keys().filter(move |(p, _)| p == peer)
     }
 
     /// Every session.
-    pub fn keys(&self) -> impl Iterator<Item = &SessionKey> {
+    pub fn keys(&self) -> impl Iterator<Item = &SessionId> {
         self.sessions.keys()
     }
 
     /// Opens a session with `block_size`, `message` data stanzas (7.3.1);
     /// messages sent before the peer accepts wait. The caller chooses a
     /// `sid` not in use with that peer.
-    pub fn open(&mut self, key: SessionKey, block_size: u16) {
+    pub fn open(&mut self, key: SessionId, block_size: u16) {
         let iq_id = self.iq_id();
         let open = IbbPayload::Open {
             sid: key.1.clone(),
@@ -172,7 +172,7 @@ impl IbbTransport {
 
     /// Sends a message on a session: cut into blocks, or kept until the
     /// session opens. Nothing happens for an unknown session.
-    pub fn send(&mut self, key: &SessionKey, bytes: Vec<u8>) {
+    pub fn send(&mut self, key: &SessionId, bytes: Vec<u8>) {
         let Some(session) = self.sessions.get_mut(key) else {
             return;
         };
@@ -199,7 +199,7 @@ impl IbbTransport {
     }
 
     /// Sends `<close/>` and forgets the session, without an event.
-    pub fn close(&mut self, key: &SessionKey) {
+    pub fn close(&mut self, key: &SessionId) {
         if self.forget(key) {
             let iq_id = self.iq_id();
             let close = IbbPayload::Close { sid: key.1.clone() };
@@ -214,7 +214,7 @@ impl IbbTransport {
 
     /// Forgets every session without a word (the connection is gone);
     /// returns their keys.
-    pub fn clear(&mut self) -> Vec<SessionKey> {
+    pub fn clear(&mut self) -> Vec<SessionId> {
         self.pending_opens.clear();
         self.pending_closes.clear();
         self.sessions.drain().map(|(k, _)| k).collect()
@@ -222,7 +222,7 @@ impl IbbTransport {
 
     /// Forgets a session without a word (its peer is gone); whether it
     /// was known.
-    pub fn forget(&mut self, key: &SessionKey) -> bool {
+    pub fn forget(&mut self, key: &SessionId) -> bool {
         if self.sessions.remove(key).is_none() {
             return false;
         }
@@ -344,7 +344,7 @@ impl IbbTransport {
         }
     }
 
-    fn peer_opens(&mut self, stanza: &Stanza, key: SessionKey, block_size: u16, kind: DataStanza) {
+    fn peer_opens(&mut self, stanza: &Stanza, key: SessionId, block_size: u16, kind: DataStanza) {
         if kind != DataStanza::Message || self.sessions.contains_key(&key) {
             self.reply_error(
                 stanza,
@@ -448,7 +448,7 @@ impl IbbTransport {
     }
 
     /// The peer accepted our open: send what waited.
-    fn opened(&mut self, key: &SessionKey) {
+    fn opened(&mut self, key: &SessionId) {
         let Some(session) = self.sessions.get_mut(key) else {
             return;
         };
@@ -462,7 +462,7 @@ impl IbbTransport {
 
     /// A received stanza broke the rules of a session: answer it with the
     /// condition, report, and close the session.
-    fn break_session(&mut self, stanza: &Stanza, key: SessionKey, condition: DefinedCondition) {
+    fn break_session(&mut self, stanza: &Stanza, key: SessionId, condition: DefinedCondition) {
         // Echo the IBB element without its data, so the peer knows which
         // session broke.
         let echo = stanza

@@ -8,7 +8,7 @@ use iot_xmpp::testing::Server;
 use oic_ra_proto::ibb::{DataStanza, IbbPayload};
 use oic_ra_proto::identity::FullJid;
 use oic_ra_proto::stanza::{DefinedCondition, Stanza};
-use oic_ra_proto::transport::{IbbConfig, IbbEvent, IbbTransport, SessionKey};
+use oic_ra_proto::transport::{IbbConfig, IbbEvent, IbbTransport, SessionId};
 
 const CONFIG: IbbConfig = IbbConfig {
     max_block_size: 64,
@@ -62,11 +62,11 @@ impl Two {
         }
     }
 
-    fn key_to_b(&self, sid: &str) -> SessionKey {
+    fn key_to_b(&self, sid: &str) -> SessionId {
         (self.b_jid.clone(), sid.to_owned())
     }
 
-    fn key_to_a(&self, sid: &str) -> SessionKey {
+    fn key_to_a(&self, sid: &str) -> SessionId {
         (self.a_jid.clone(), sid.to_owned())
     }
 }

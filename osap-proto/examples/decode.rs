@@ -15,8 +15,6 @@
 //! masterkey or sessionkey, 32 hexadecimal digits) also shows every sealed
 //! field that opens under that key, in an `opened` object.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::ExitCode;
@@ -155,5 +153,5 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    common::each_line(|l| decode_line(l, &channel, key.as_ref()))
+    example_io::each_line(|l| decode_line(l, &channel, key.as_ref()))
 }

@@ -6,8 +6,6 @@
 //! echo '{"mqtt":{"type":"PINGREQ"}}' | cargo run -q -p osap-proto --example encode
 //! ```
 
-mod common;
-
 use std::process::ExitCode;
 
 use osap_proto::{ControlFrame, Packet};
@@ -42,5 +40,5 @@ fn encode_line(line: &str) -> Result<String, String> {
 }
 
 fn main() -> ExitCode {
-    common::each_line(encode_line)
+    example_io::each_line(encode_line)
 }

@@ -8,9 +8,6 @@
 //!     | cargo run -q -p siot-proto --example decode
 //! ```
 
-#[path = "../../iot-xmpp/examples/common/run.rs"]
-mod common;
-
 use std::process::ExitCode;
 
 use serde_json::{Value, json};
@@ -62,5 +59,5 @@ fn decode(input: &str) -> Result<String, String> {
 }
 
 fn main() -> ExitCode {
-    common::run(decode)
+    example_io::run(decode)
 }

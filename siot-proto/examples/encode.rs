@@ -8,9 +8,6 @@
 //!     | cargo run -q -p siot-proto --example encode
 //! ```
 
-#[path = "../../iot-xmpp/examples/common/run.rs"]
-mod common;
-
 use std::process::ExitCode;
 
 use serde_json::Value;
@@ -25,5 +22,5 @@ fn encode(input: &str) -> Result<String, String> {
 }
 
 fn main() -> ExitCode {
-    common::run(encode)
+    example_io::run(encode)
 }

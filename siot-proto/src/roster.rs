@@ -4,81 +4,13 @@
 
 use iot_xmpp::{BareJid, Jid, PresenceType, Stanza, StanzaKind};
 
-/// A roster item's subscription state, seen from the roster's owner.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Subscription {
-    /// No subscription either way.
-    #[default]
-    None,
-    /// The owner of the roster sees the contact's presence.
-    To,
-    /// The contact sees the owner's presence: the contact is a friend.
-    From,
-    /// Both ways: the contact is a friend.
-    Both,
-}
+pub use iot_xmpp::Subscription;
 
-impl Subscription {
-    /// Section 2.3: a friend has `from` or `both`.
-    #[must_use]
-    pub fn is_friend(self) -> bool {
-        matches!(self, Self::From | Self::Both)
-    }
-
-    /// With the `from` half added (an approved subscription).
-    #[must_use]
-    pub fn with_from(self) -> Self {
-        match self {
-            Self::None | Self::From => Self::From,
-            Self::To | Self::Both => Self::Both,
-        }
-    }
-
-    /// With the `from` half removed (a revoked subscription).
-    #[must_use]
-    pub fn without_from(self) -> Self {
-        match self {
-            Self::None | Self::From => Self::None,
-            Self::To | Self::Both => Self::To,
-        }
-    }
-
-    /// With the `to` half added (the contact approved our request).
-    #[must_use]
-    pub fn with_to(self) -> Self {
-        match self {
-            Self::None | Self::To => Self::To,
-            Self::From | Self::Both => Self::Both,
-        }
-    }
-
-    /// With the `to` half removed (the contact refused or revoked).
-    #[must_use]
-    pub fn without_to(self) -> Self {
-        match self {
-            Self::None | Self::To => Self::None,
-            Self::From | Self::Both => Self::From,
-        }
-    }
-
-    /// The `subscription` attribute value of RFC 6121 2.1.2.5.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::None => "none",
-            Self::To => "to",
-            Self::From => "from",
-            Self::Both => "both",
-        }
-    }
-
-    /// Reads a `subscription` attribute value.
-    #[must_use]
-    pub fn parse(text: &str) -> Option<Self> {
-        [Self::None, Self::To, Self::From, Self::Both]
-            .into_iter()
-            .find(|s| s.as_str() == text)
-    }
+/// Section 2.3: a contact is a friend when its roster item's subscription
+/// is `from` or `both` (it sees the thing's presence).
+#[must_use]
+pub fn is_friend(subscription: Subscription) -> bool {
+    subscription.contact_sees_owner()
 }
 
 /// The presence stanzas of subscription management (RFC 6121 3).

@@ -15,7 +15,7 @@ use iot_xmpp::{
 use crate::asked::{IqFailure, Requests};
 use crate::key::Key;
 use crate::payload::{Friendship, Name, SiotPayload};
-use crate::roster::{Subscription, SubscriptionRequest, is_from};
+use crate::roster::{Subscription, SubscriptionRequest, is_friend, is_from};
 
 /// A thing's settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -173,7 +173,7 @@ impl<I: Instant, R: CryptoRngCore> Thing<I, R> {
         let friends: Vec<BareJid> = self
             .roster
             .iter()
-            .filter(|(j, s)| s.is_friend() && **j != provisioning)
+            .filter(|(j, s)| is_friend(**s) && **j != provisioning)
             .map(|(j, _)| j.clone())
             .collect();
         for jid in friends {
@@ -203,7 +203,7 @@ impl<I: Instant, R: CryptoRngCore> Thing<I, R> {
     /// `both` in the roster).
     #[must_use]
     pub fn is_friend(&self, jid: &BareJid) -> bool {
-        self.roster.get(jid).is_some_and(|s| s.is_friend())
+        self.roster.get(jid).is_some_and(|s| is_friend(*s))
     }
 
     /// The subscription state of a roster item.

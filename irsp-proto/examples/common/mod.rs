@@ -103,16 +103,7 @@ pub(crate) fn read_stdin() -> Result<String, String> {
 
 /// Runs `job`, printing its output, or its error on one line with exit
 /// status 1.
+/// Runs a job and reports its result.
 pub(crate) fn run(job: fn() -> Result<String, String>) -> std::process::ExitCode {
-    use std::io::Write;
-    match job() {
-        Ok(out) => {
-            let _ = writeln!(std::io::stdout(), "{out}");
-            std::process::ExitCode::SUCCESS
-        }
-        Err(e) => {
-            let _ = writeln!(std::io::stderr(), "error: {}", e.replace('\n', " "));
-            std::process::ExitCode::FAILURE
-        }
-    }
+    example_io::report(job())
 }

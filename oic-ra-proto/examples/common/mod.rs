@@ -4,9 +4,7 @@
 // Each example uses one direction of the conversion.
 #![allow(dead_code)]
 
-#[path = "../../../iot-xmpp/examples/common/run.rs"]
-mod run;
-pub(crate) use run::run;
+pub(crate) use example_io::run;
 
 use oic_ra_proto::ibb::IbbPayload;
 use oic_ra_proto::rest::{Header, Method, RestLimits, RestMessage};

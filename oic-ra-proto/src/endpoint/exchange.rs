@@ -9,7 +9,7 @@ use super::config::EndpointConfig;
 use super::event::{EndpointError, Event, Failure, RequestId};
 use crate::identity::{FullJid, Jid};
 use crate::rest::{Method, RestError, RestLimits, RestMessage};
-use crate::transport::{IbbEvent, IbbTransport, SessionKey};
+use crate::transport::{IbbEvent, IbbTransport, SessionId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Side {
@@ -83,8 +83,8 @@ pub struct Endpoint<I, R> {
     config: EndpointConfig,
     rng: R,
     transport: IbbTransport,
-    exchanges: HashMap<SessionKey, Exchange<I>>,
-    by_id: HashMap<RequestId, SessionKey>,
+    exchanges: HashMap<SessionId, Exchange<I>>,
+    by_id: HashMap<RequestId, SessionId>,
     next_id: u64,
     events: VecDeque<Event>,
     ended: bool,
@@ -229,7 +229,7 @@ impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
             return;
         }
         let Some(from) = &stanza.from else { return };
-        let gone: Vec<SessionKey> = self
+        let gone: Vec<SessionId> = self
             .transport
             .keys()
             .filter(|(peer, _)| match from.clone().try_into_full() {
@@ -283,7 +283,7 @@ impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
         }
     }
 
-    fn message_complete(&mut self, key: &SessionKey, bytes: &[u8]) {
+    fn message_complete(&mut self, key: &SessionId, bytes: &[u8]) {
         let parsed = decode_message(bytes, &self.config.rest_limits);
         let Some(exchange) = self.exchanges.get_mut(key) else {
             return;
@@ -354,12 +354,12 @@ impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
     }
 
     /// Closes a session and forgets its exchange, without an event.
-    fn close(&mut self, key: &SessionKey) {
+    fn close(&mut self, key: &SessionId) {
         self.transport.close(key);
         self.forget(key);
     }
 
-    fn forget(&mut self, key: &SessionKey) -> Option<Exchange<I>> {
+    fn forget(&mut self, key: &SessionId) -> Option<Exchange<I>> {
         let x = self.exchanges.remove(key)?;
         self.by_id.remove(&x.id);
         Some(x)
@@ -367,7 +367,7 @@ impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
 
     /// Forgets an exchange whose session the peer ended, reporting what
     /// it ends.
-    fn drop_exchange(&mut self, key: &SessionKey, reason: Failure) {
+    fn drop_exchange(&mut self, key: &SessionId, reason: Failure) {
         let Some(x) = self.forget(key) else {
             return;
         };
@@ -436,7 +436,7 @@ impl<I: Instant, R: CryptoRngCore> Machine for Endpoint<I, R> {
     /// Fails every request whose response is overdue and closes its
     /// session.
     fn handle_timeout(&mut self, now: I) {
-        let mut due: Vec<(RequestId, SessionKey)> = self
+        let mut due: Vec<(RequestId, SessionId)> = self
             .exchanges
             .iter()
             .filter(|(_, x)| x.deadline.is_some_and(|d| d <= now))
