@@ -141,22 +141,26 @@ impl<I: Instant> Driver<I> {
         nodes.iter().filter_map(|n| n.next_timeout()).min()
     }
 
-    /// Moves the clock to `to` (never backwards) and fires every timer due
-    /// by then, in the order of their instants.
+    /// Moves the clock to `to` (never backwards), stepping through every
+    /// timer due by then in the order of their instants: the clock stops at
+    /// each, the node fires, and a timer it sets for later is honoured if
+    /// still due by `to`.
     pub fn advance_to<In: ?Sized, Out>(&mut self, to: I, nodes: &mut [&mut dyn Node<I, In, Out>]) {
-        if to > self.now {
-            self.now = to;
-        }
-        // Each firing may set a later timer; only timers due by `now` fire.
         for _ in 0..MAX_FIRINGS {
             let due = nodes
                 .iter()
                 .enumerate()
                 .filter_map(|(i, n)| n.next_timeout().map(|t| (t, i)))
-                .filter(|(t, _)| *t <= self.now)
+                .filter(|(t, _)| *t <= to)
                 .min();
-            let Some((_, i)) = due else { return };
+            let Some((at, i)) = due else { break };
+            if at > self.now {
+                self.now = at;
+            }
             nodes[i].timeout(self.now);
+        }
+        if to > self.now {
+            self.now = to;
         }
     }
 
