@@ -151,10 +151,14 @@ fn open_element(
             max: limits.max_elements,
         });
     }
-    let name = core::str::from_utf8(e.name().as_ref())
-        .map_err(xml_err)?
-        .to_owned();
-    let mut element = Element::new(&name, parent_ns);
+    let qname = e.name();
+    let name = core::str::from_utf8(qname.as_ref()).map_err(xml_err)?;
+    if !is_ncname(name) {
+        // A prefixed name would need the prefix's declaration to mean
+        // anything; this reader keeps namespaces as `xmlns` only.
+        return Err(StanzaError::Xml(format!("`{name}` is not an element name")));
+    }
+    let mut element = Element::new(name, parent_ns);
     for a in e.attributes() {
         let a = a.map_err(xml_err)?;
         let value = a.unescape_value().map_err(xml_err)?.into_owned();
@@ -162,10 +166,34 @@ fn open_element(
             element.ns = value;
         } else {
             let key = core::str::from_utf8(a.key.as_ref()).map_err(xml_err)?;
+            if !is_qname(key) {
+                return Err(StanzaError::Xml(format!(
+                    "`{key}` is not an attribute name"
+                )));
+            }
             element.attrs.push((key.to_owned(), value));
         }
     }
     Ok(element)
+}
+
+/// Whether `name` is an XML name without a colon (Namespaces in XML 1.0,
+/// `NCName`): a letter or `_`, then letters, digits, `-`, `.` and `_`
+/// (non-ASCII letters and digits included; the rarer name characters of
+/// XML 1.0 section 2.3, such as combining marks, are refused).
+fn is_ncname(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && chars.all(|c| c.is_alphanumeric() || matches!(c, '-' | '.' | '_'))
+}
+
+/// Whether `name` is a qualified name: an `NCName`, or two joined by one
+/// colon (`xml:lang`).
+fn is_qname(name: &str) -> bool {
+    match name.split_once(':') {
+        Some((prefix, local)) => is_ncname(prefix) && is_ncname(local),
+        None => is_ncname(name),
+    }
 }
 
 /// Appends the text of a character reference or one of the five
