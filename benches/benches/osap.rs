@@ -6,26 +6,14 @@
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use std::hint::black_box;
-use std::num::NonZeroU16;
 
+use benches::fixtures::publish;
 use bytes::BytesMut;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use osap_proto::{
-    ControlFlags, ControlFrame, Delivery, FrameDecoder, NegotiationKind, NegotiationMessage,
-    Packet, ProtocolGroup, ProtocolVersion, Publish,
+    ControlFlags, ControlFrame, FrameDecoder, NegotiationKind, NegotiationMessage, Packet,
+    ProtocolGroup, ProtocolVersion,
 };
-
-fn publish(payload: &[u8]) -> Packet<'_> {
-    Packet::Publish(Publish {
-        delivery: Delivery::AtLeastOnce {
-            packet_id: NonZeroU16::new(7).unwrap(),
-            dup: false,
-        },
-        retain: false,
-        topic: "dev/1234/attr/report".into(),
-        payload: payload.into(),
-    })
-}
 
 fn bench_publish(c: &mut Criterion, name: &str, payload_len: usize) {
     let payload = vec![0xa5u8; payload_len];

@@ -1,6 +1,7 @@
 //! AES-128 protection of payloads with the suites of the protocol group
 //! (draft section 5; the layouts are in `PROFILE.md`).
 
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use aes::Aes128;
@@ -140,47 +141,88 @@ pub fn seal(
     rng: &mut impl CryptoRngCore,
 ) -> Result<Vec<u8>, CryptoError> {
     let mut out = Vec::with_capacity(plaintext.len() + overhead(suite));
-    match suite {
-        Suite::Aes128Gcm => {
+    seal_expanded(
+        &Expanded::new(suite, key)?,
+        key,
+        aad,
+        plaintext,
+        rng,
+        &mut out,
+    )?;
+    Ok(out)
+}
+
+/// The AES key schedule of one key, expanded once (and wiped on drop, with
+/// the `zeroize` features of `aes` and `aes-gcm`), for the suite it serves.
+#[derive(Clone)]
+enum Expanded {
+    Gcm(Box<Aes128Gcm>),
+    Cbc(Box<Aes128>),
+    Ecb(Box<Aes128>),
+}
+
+impl Expanded {
+    fn new(suite: Suite, key: &[u8; KEY_LEN]) -> Result<Self, CryptoError> {
+        let block = || Box::new(Aes128::new(key.into()));
+        match suite {
+            Suite::Aes128Gcm => Ok(Self::Gcm(Box::new(Aes128Gcm::new(key.into())))),
+            Suite::Aes128Cbc => Ok(Self::Cbc(block())),
+            Suite::Aes128Ecb => Ok(Self::Ecb(block())),
+            Suite::Reserved8 => Err(CryptoError::UnsupportedSuite(suite)),
+        }
+    }
+}
+
+/// [`seal`] with the key schedule already expanded, appending to `out`
+/// (which is left as it was on error).
+fn seal_expanded(
+    expanded: &Expanded,
+    key: &[u8; KEY_LEN],
+    aad: &[u8],
+    plaintext: &[u8],
+    rng: &mut impl CryptoRngCore,
+    out: &mut Vec<u8>,
+) -> Result<(), CryptoError> {
+    let start = out.len();
+    let (cipher, iv) = match expanded {
+        Expanded::Gcm(cipher) => {
+            out.reserve(GCM_NONCE_LEN + plaintext.len() + TAG_LEN);
             let mut nonce = [0u8; GCM_NONCE_LEN];
             rng.fill_bytes(&mut nonce);
             out.extend_from_slice(&nonce);
             out.extend_from_slice(plaintext);
-            let cipher = Aes128Gcm::new(key.into());
-            let body = out.get_mut(GCM_NONCE_LEN..).unwrap_or_default();
-            let tag = cipher
-                .encrypt_in_place_detached(&Nonce::from(nonce), aad, body)
-                .map_err(|_| CryptoError::Authentication)?;
-            out.extend_from_slice(&tag);
-        }
-        Suite::Aes128Cbc | Suite::Aes128Ecb => {
-            let cipher = Aes128::new(key.into());
-            let start = if suite == Suite::Aes128Cbc {
-                let mut iv = [0u8; BLOCK];
-                rng.fill_bytes(&mut iv);
-                out.extend_from_slice(&iv);
-                BLOCK
-            } else {
-                0
-            };
-            out.extend_from_slice(plaintext);
-            // Padding applies to the plaintext part only.
-            let mut body = out.split_off(start);
-            pad(&mut body);
-            match out
-                .get(..BLOCK)
-                .and_then(|iv| <[u8; BLOCK]>::try_from(iv).ok())
-            {
-                Some(iv) => cbc_encrypt(&cipher, &iv, &mut body),
-                None => ecb_encrypt(&cipher, &mut body),
+            let body = out.get_mut(start + GCM_NONCE_LEN..).unwrap_or_default();
+            match cipher.encrypt_in_place_detached(&Nonce::from(nonce), aad, body) {
+                Ok(tag) => out.extend_from_slice(&tag),
+                Err(_) => {
+                    out.truncate(start);
+                    return Err(CryptoError::Authentication);
+                }
             }
-            out.extend_from_slice(&body);
-            let tag = mac_tag(key, aad, &out).finalize().into_bytes();
-            out.extend_from_slice(tag.get(..TAG_LEN).unwrap_or_default());
+            return Ok(());
         }
-        Suite::Reserved8 => return Err(CryptoError::UnsupportedSuite(suite)),
+        Expanded::Cbc(cipher) => {
+            let mut iv = [0u8; BLOCK];
+            rng.fill_bytes(&mut iv);
+            (cipher, Some(iv))
+        }
+        Expanded::Ecb(cipher) => (cipher, None),
+    };
+    out.reserve(BLOCK + plaintext.len() + BLOCK + TAG_LEN);
+    out.extend_from_slice(iv.as_ref().map_or(&[][..], |iv| &iv[..]));
+    // Padding applies to the plaintext part only.
+    let mut body = plaintext.to_vec();
+    pad(&mut body);
+    match iv {
+        Some(iv) => cbc_encrypt(cipher, &iv, &mut body),
+        None => ecb_encrypt(cipher, &mut body),
     }
-    Ok(out)
+    out.extend_from_slice(&body);
+    let tag = mac_tag(key, aad, out.get(start..).unwrap_or_default())
+        .finalize()
+        .into_bytes();
+    out.extend_from_slice(tag.get(..TAG_LEN).unwrap_or_default());
+    Ok(())
 }
 
 /// Opens a payload sealed by [`seal`] with the same suite, key and `aad`.
@@ -197,11 +239,20 @@ pub fn open(
     aad: &[u8],
     sealed: &[u8],
 ) -> Result<Vec<u8>, CryptoError> {
-    let min = match suite {
-        Suite::Aes128Gcm => GCM_NONCE_LEN + TAG_LEN,
-        Suite::Aes128Cbc => BLOCK + BLOCK + TAG_LEN,
-        Suite::Aes128Ecb => BLOCK + TAG_LEN,
-        Suite::Reserved8 => return Err(CryptoError::UnsupportedSuite(suite)),
+    open_expanded(&Expanded::new(suite, key)?, key, aad, sealed)
+}
+
+/// [`open`] with the key schedule already expanded.
+fn open_expanded(
+    expanded: &Expanded,
+    key: &[u8; KEY_LEN],
+    aad: &[u8],
+    sealed: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
+    let min = match expanded {
+        Expanded::Gcm(_) => GCM_NONCE_LEN + TAG_LEN,
+        Expanded::Cbc(_) => BLOCK + BLOCK + TAG_LEN,
+        Expanded::Ecb(_) => BLOCK + TAG_LEN,
     };
     if sealed.len() < min {
         return Err(CryptoError::Truncated {
@@ -210,41 +261,40 @@ pub fn open(
         });
     }
     let (head, tag) = sealed.split_at(sealed.len() - TAG_LEN);
-    match suite {
-        Suite::Aes128Gcm => {
+    let (cipher, cbc) = match expanded {
+        Expanded::Gcm(cipher) => {
             let (nonce, body) = head.split_at(GCM_NONCE_LEN);
             let nonce =
                 <[u8; GCM_NONCE_LEN]>::try_from(nonce).map_err(|_| CryptoError::Authentication)?;
             let tag = <[u8; TAG_LEN]>::try_from(tag).map_err(|_| CryptoError::Authentication)?;
             let mut plain = body.to_vec();
-            Aes128Gcm::new(key.into())
+            cipher
                 .decrypt_in_place_detached(&Nonce::from(nonce), aad, &mut plain, &Tag::from(tag))
                 .map_err(|_| CryptoError::Authentication)?;
-            Ok(plain)
+            return Ok(plain);
         }
-        _ => {
-            mac_tag(key, aad, head)
-                .verify_truncated_left(tag)
-                .map_err(|_| CryptoError::Authentication)?;
-            let cipher = Aes128::new(key.into());
-            let (iv, body) = if suite == Suite::Aes128Cbc {
-                let (iv, body) = head.split_at(BLOCK);
-                (<[u8; BLOCK]>::try_from(iv).ok(), body)
-            } else {
-                (None, head)
-            };
-            if body.len() % BLOCK != 0 {
-                return Err(CryptoError::Authentication);
-            }
-            let mut plain = body.to_vec();
-            match iv {
-                Some(iv) => cbc_decrypt(&cipher, &iv, &mut plain),
-                None => ecb_decrypt(&cipher, &mut plain),
-            }
-            unpad(&mut plain)?;
-            Ok(plain)
-        }
+        Expanded::Cbc(cipher) => (cipher, true),
+        Expanded::Ecb(cipher) => (cipher, false),
+    };
+    mac_tag(key, aad, head)
+        .verify_truncated_left(tag)
+        .map_err(|_| CryptoError::Authentication)?;
+    let (iv, body) = if cbc {
+        let (iv, body) = head.split_at(BLOCK);
+        (<[u8; BLOCK]>::try_from(iv).ok(), body)
+    } else {
+        (None, head)
+    };
+    if body.len() % BLOCK != 0 {
+        return Err(CryptoError::Authentication);
     }
+    let mut plain = body.to_vec();
+    match iv {
+        Some(iv) => cbc_decrypt(cipher, &iv, &mut plain),
+        None => ecb_decrypt(cipher, &mut plain),
+    }
+    unpad(&mut plain)?;
+    Ok(plain)
 }
 
 /// The protection of business messages (section 6: "Business message:
@@ -261,17 +311,35 @@ pub fn open(
 /// assert!(cipher.open(b"dev/2/attr", &sealed).is_err());
 /// # Ok::<(), osap_proto::crypto::CryptoError>(())
 /// ```
-#[derive(Debug, Clone)]
+///
+/// The AES key schedule is expanded once, when the cipher is made, and
+/// wiped when it is dropped.
+#[derive(Clone)]
 pub struct PayloadCipher {
     suite: Suite,
     key: SessionKey,
+    expanded: Option<Expanded>,
+}
+
+impl core::fmt::Debug for PayloadCipher {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("PayloadCipher")
+            .field("suite", &self.suite)
+            .field("key", &self.key)
+            .finish_non_exhaustive()
+    }
 }
 
 impl PayloadCipher {
     /// A cipher for the negotiated suite and the issued sessionkey.
     #[must_use]
     pub fn new(suite: Suite, key: SessionKey) -> Self {
-        Self { suite, key }
+        let expanded = Expanded::new(suite, key.expose()).ok();
+        Self {
+            suite,
+            key,
+            expanded,
+        }
     }
 
     /// Seals a business payload, bound to `aad` (for example its topic).
@@ -285,7 +353,30 @@ impl PayloadCipher {
         plaintext: &[u8],
         rng: &mut impl CryptoRngCore,
     ) -> Result<Vec<u8>, CryptoError> {
-        seal(self.suite, self.key.expose(), aad, plaintext, rng)
+        let mut out = Vec::new();
+        self.seal_into(aad, plaintext, rng, &mut out)?;
+        Ok(out)
+    }
+
+    /// As [`PayloadCipher::seal`], appending the sealed payload to `out`
+    /// instead of allocating: a runtime that reuses its buffer seals
+    /// without allocating. `out` is left as it was on error.
+    ///
+    /// # Errors
+    ///
+    /// As [`seal`].
+    pub fn seal_into(
+        &self,
+        aad: &[u8],
+        plaintext: &[u8],
+        rng: &mut impl CryptoRngCore,
+        out: &mut Vec<u8>,
+    ) -> Result<(), CryptoError> {
+        let expanded = self
+            .expanded
+            .as_ref()
+            .ok_or(CryptoError::UnsupportedSuite(self.suite))?;
+        seal_expanded(expanded, self.key.expose(), aad, plaintext, rng, out)
     }
 
     /// Opens a business payload sealed with the same `aad`.
@@ -294,6 +385,10 @@ impl PayloadCipher {
     ///
     /// As [`open`].
     pub fn open(&self, aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        open(self.suite, self.key.expose(), aad, sealed)
+        let expanded = self
+            .expanded
+            .as_ref()
+            .ok_or(CryptoError::UnsupportedSuite(self.suite))?;
+        open_expanded(expanded, self.key.expose(), aad, sealed)
     }
 }

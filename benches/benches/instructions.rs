@@ -1,0 +1,238 @@
+//! Instruction counts (valgrind's callgrind, through gungraun) of the hot
+//! operations, each beside the peer crates doing the same work on the same
+//! bytes, so that ratios can be read off one run: identical from run to
+//! run, whatever else the machine does. Run with
+//! `cargo bench -p benches --bench instructions` (needs valgrind and the
+//! `gungraun-runner` of the same version as the `gungraun` crate).
+
+#![allow(clippy::unwrap_used, missing_docs)]
+// gungraun's macros write fully qualified paths.
+#![allow(unused_qualifications)]
+// gungraun hands each benchmark its input by value.
+#![allow(clippy::needless_pass_by_value)]
+
+use std::hint::black_box;
+
+use aes_gcm::aead::AeadInPlace;
+use aes_gcm::{Aes128Gcm, KeyInit, Nonce};
+use benches::fixtures::{
+    CONNECT_WIRE, TOPIC, irsp_peer_parse, irsp_peer_parse_query, message_2, oic_minidom, oic_ours,
+    oic_quick_xml, oic_response_stanza, publish, publish_wire,
+};
+use bytes::BytesMut;
+use gungraun::{library_benchmark, library_benchmark_group, main};
+use irsp_proto::{Limits, Request, ServerRole, ServiceRoutes};
+use osap_proto::crypto::{PayloadCipher, SessionKey};
+use osap_proto::{FrameDecoder, Packet, Suite};
+
+// MQTT: decode.
+
+#[library_benchmark]
+#[bench::publish_64(publish_wire(64))]
+#[bench::publish_4k(publish_wire(4096))]
+#[bench::connect(CONNECT_WIRE.to_vec())]
+fn mqtt_decode_osap(wire: Vec<u8>) -> usize {
+    let mut decoder = FrameDecoder::new(1 << 20);
+    let (used, raw) = decoder.decode(black_box(&wire)).unwrap();
+    black_box(Packet::from_raw(raw.unwrap()).unwrap());
+    used
+}
+
+#[library_benchmark]
+#[bench::publish_64(publish_wire(64))]
+#[bench::publish_4k(publish_wire(4096))]
+#[bench::connect(CONNECT_WIRE.to_vec())]
+fn mqtt_decode_mqttrs(wire: Vec<u8>) -> bool {
+    black_box(mqttrs::decode_slice(black_box(&wire)).unwrap()).is_some()
+}
+
+fn bytes_mut(wire: Vec<u8>) -> BytesMut {
+    BytesMut::from(&wire[..])
+}
+
+#[library_benchmark]
+#[bench::publish_64(args = (publish_wire(64)), setup = bytes_mut)]
+#[bench::publish_4k(args = (publish_wire(4096)), setup = bytes_mut)]
+#[bench::connect(args = (CONNECT_WIRE.to_vec()), setup = bytes_mut)]
+fn mqtt_decode_mqttbytes(mut stream: BytesMut) -> usize {
+    black_box(mqttbytes::v4::read(black_box(&mut stream), 1 << 20).unwrap());
+    stream.len()
+}
+
+// MQTT: encode a PUBLISH with a 64-byte payload, the packet built and the
+// output buffer reserved outside the measurement.
+
+static PAYLOAD_64: [u8; 64] = [0xa5; 64];
+
+fn osap_publish() -> (Packet<'static>, BytesMut) {
+    (publish(&PAYLOAD_64), BytesMut::with_capacity(128))
+}
+
+fn mqttbytes_publish() -> (mqttbytes::v4::Publish, BytesMut) {
+    let mut p =
+        mqttbytes::v4::Publish::new(TOPIC, mqttbytes::QoS::AtLeastOnce, PAYLOAD_64.to_vec());
+    p.pkid = 7;
+    (p, BytesMut::with_capacity(128))
+}
+
+fn mqttrs_publish() -> (mqttrs::Packet<'static>, [u8; 128]) {
+    let p = mqttrs::Packet::Publish(mqttrs::Publish {
+        dup: false,
+        qospid: mqttrs::QosPid::AtLeastOnce(mqttrs::Pid::try_from(7).unwrap()),
+        retain: false,
+        topic_name: TOPIC,
+        payload: &PAYLOAD_64,
+    });
+    (p, [0u8; 128])
+}
+
+#[library_benchmark]
+#[bench::publish_64(setup = osap_publish)]
+fn mqtt_encode_osap((packet, mut out): (Packet<'static>, BytesMut)) -> usize {
+    black_box(&packet).encode(&mut out).unwrap();
+    out.len()
+}
+
+#[library_benchmark]
+#[bench::publish_64(setup = mqttbytes_publish)]
+fn mqtt_encode_mqttbytes((packet, mut out): (mqttbytes::v4::Publish, BytesMut)) -> usize {
+    black_box(&packet).write(&mut out).unwrap();
+    out.len()
+}
+
+#[library_benchmark]
+#[bench::publish_64(setup = mqttrs_publish)]
+fn mqtt_encode_mqttrs((packet, mut out): (mqttrs::Packet<'static>, [u8; 128])) -> usize {
+    mqttrs::encode_slice(black_box(&packet), &mut out).unwrap()
+}
+
+library_benchmark_group!(
+    name = mqtt;
+    benchmarks = mqtt_decode_osap, mqtt_decode_mqttrs, mqtt_decode_mqttbytes,
+        mqtt_encode_osap, mqtt_encode_mqttbytes, mqtt_encode_mqttrs
+);
+
+// OIC RA: the printed Response example from an IBB data stanza to JSON.
+
+#[library_benchmark]
+#[bench::response(oic_response_stanza())]
+fn oic_response_ours(xml: String) -> bool {
+    black_box(oic_ours(black_box(&xml))).is_object()
+}
+
+#[library_benchmark]
+#[bench::response(oic_response_stanza())]
+fn oic_response_minidom(xml: String) -> bool {
+    black_box(oic_minidom(black_box(&xml))).is_object()
+}
+
+#[library_benchmark]
+#[bench::response(oic_response_stanza())]
+fn oic_response_quick_xml(xml: String) -> bool {
+    black_box(oic_quick_xml(black_box(&xml))).is_object()
+}
+
+library_benchmark_group!(
+    name = oic;
+    benchmarks = oic_response_ours, oic_response_minidom, oic_response_quick_xml
+);
+
+// IRSP: Message 2 from its URL to a typed message.
+
+fn routes() -> ServiceRoutes {
+    ServiceRoutes::new(
+        "/upload/user",
+        "/upload/device",
+        "/notify",
+        "/push",
+        "/exchange",
+    )
+    .unwrap()
+}
+
+fn message_2_url() -> String {
+    message_2().to_url(&"www.igrslab.com:8080".parse().unwrap(), &routes())
+}
+
+fn message_2_query() -> String {
+    message_2_url().split_once('?').unwrap().1.to_owned()
+}
+
+fn with_routes(url: String) -> (String, ServiceRoutes) {
+    (url, routes())
+}
+
+#[library_benchmark]
+#[bench::message_2(args = (message_2_url()), setup = with_routes)]
+fn irsp_parse_ours((url, routes): (String, ServiceRoutes)) -> bool {
+    let limits = Limits::default();
+    let m = Request::parse_url(black_box(&url), ServerRole::Message, &routes, &limits).unwrap();
+    matches!(black_box(m), Request::RegisterDevice(_))
+}
+
+#[library_benchmark]
+#[bench::message_2(message_2_url())]
+fn irsp_parse_url_serde_urlencoded(url: String) -> bool {
+    black_box(irsp_peer_parse(black_box(&url)));
+    true
+}
+
+#[library_benchmark]
+#[bench::message_2(message_2_query())]
+fn irsp_parse_serde_urlencoded(query: String) -> bool {
+    black_box(irsp_peer_parse_query(black_box(&query)));
+    true
+}
+
+library_benchmark_group!(
+    name = irsp;
+    benchmarks = irsp_parse_ours, irsp_parse_url_serde_urlencoded, irsp_parse_serde_urlencoded
+);
+
+// OSAP: sealing a business payload under the sessionkey, the cipher made
+// once per sessionkey (outside the measurement) on both sides.
+
+type Sealing = (PayloadCipher, Vec<u8>, rand_chacha::ChaCha20Rng, Vec<u8>);
+
+fn osap_cipher(len: usize) -> Sealing {
+    let cipher = PayloadCipher::new(Suite::Aes128Gcm, SessionKey::from_bytes([7; 16]));
+    // A running RNG: its block buffer is filled, as on a steady path (a
+    // ChaCha block serves about twenty nonces).
+    let mut rng = iot_sansio::testing::rng(1);
+    rand_core::RngCore::next_u32(&mut rng);
+    (cipher, vec![0x42; len], rng, Vec::with_capacity(len + 28))
+}
+
+fn raw_cipher(len: usize) -> (Aes128Gcm, Vec<u8>) {
+    let mut buffer = Vec::with_capacity(len + 16);
+    buffer.resize(len, 0x42);
+    (Aes128Gcm::new_from_slice(&[7; 16]).unwrap(), buffer)
+}
+
+#[library_benchmark]
+#[bench::seal_64(args = (64), setup = osap_cipher)]
+#[bench::seal_1k(args = (1024), setup = osap_cipher)]
+fn seal_osap((cipher, plain, mut rng, mut out): Sealing) -> usize {
+    cipher
+        .seal_into(b"dev/1/event", black_box(&plain), &mut rng, &mut out)
+        .unwrap();
+    out.len()
+}
+
+#[library_benchmark]
+#[bench::seal_64(args = (64), setup = raw_cipher)]
+#[bench::seal_1k(args = (1024), setup = raw_cipher)]
+fn seal_aes_gcm((cipher, mut buffer): (Aes128Gcm, Vec<u8>)) -> usize {
+    let nonce = [1u8; 12];
+    let tag = cipher
+        .encrypt_in_place_detached(&Nonce::from(nonce), b"dev/1/event", black_box(&mut buffer))
+        .unwrap();
+    buffer.len() + tag.len()
+}
+
+library_benchmark_group!(
+    name = osap_seal;
+    benchmarks = seal_osap, seal_aes_gcm
+);
+
+main!(library_benchmark_groups = mqtt, oic, irsp, osap_seal);

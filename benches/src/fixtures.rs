@@ -1,0 +1,217 @@
+//! The inputs of the benchmarks, and the peer crates' ways of doing the
+//! same work.
+
+use std::num::NonZeroU16;
+
+use irsp_proto::{AccountAuth, AdditionalParams, DeviceAccount, DeviceName, Request, Secret};
+use oic_ra_proto::ibb::IbbPayload;
+use oic_ra_proto::identity::Jid;
+use oic_ra_proto::rest::{RestLimits, RestMessage};
+use oic_ra_proto::stanza::{Stanza, StanzaLimits};
+use osap_proto::{Delivery, Packet, Publish};
+use serde::Deserialize;
+use serde_json::Value;
+
+/// The topic of the PUBLISH benchmarks.
+pub const TOPIC: &str = "dev/1234/attr/report";
+
+/// A PUBLISH at QoS 1 (packet identifier 7) with `payload`.
+#[must_use]
+pub fn publish(payload: &[u8]) -> Packet<'_> {
+    Packet::Publish(Publish {
+        delivery: Delivery::AtLeastOnce {
+            packet_id: NonZeroU16::new(7).unwrap(),
+            dup: false,
+        },
+        retain: false,
+        topic: TOPIC.into(),
+        payload: payload.into(),
+    })
+}
+
+/// The bytes of [`publish`] with a payload of `len` bytes of 0xa5.
+#[must_use]
+pub fn publish_wire(len: usize) -> Vec<u8> {
+    let payload = vec![0xa5u8; len];
+    let mut wire = Vec::new();
+    publish(&payload).encode(&mut wire).unwrap();
+    wire
+}
+
+/// The minimal MQTT 3.1.1 CONNECT: client identifier `c`, clean session,
+/// keep-alive 60 s.
+pub const CONNECT_WIRE: [u8; 15] = [
+    0x10, 0x0d, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x04, 0x02, 0x00, 0x3c, 0x00, 0x01, b'c',
+];
+
+/// Section 7.3.1 of OIC Remote Access, the Response example, as printed
+/// (indentation kept).
+pub const PRINTED_RESPONSE: &str = r#"<rest xmlns="rest.oic.org">
+  <url method="Response">200 OK</url>
+  <headers>
+        <header name="Content-Encoding">Application/JSON</header>
+        <header name="Accept-Charset">UTF-8</header>
+        <header name="Date"> Fri, 14 Aug 2015 08:49:38 GMT</header>
+  </headers>
+   <body>
+      <json xmlns="urn:xmpp:json:0">
+               {
+                   "rt":       "oic.r.switch.binary",
+                   "id":       "unique_example_id",
+                   "value":    false
+                 }
+      </json>
+   </body>
+</rest>"#;
+
+/// The printed Response in an IBB data stanza, as it arrives.
+#[must_use]
+pub fn oic_response_stanza() -> String {
+    let data = IbbPayload::Data {
+        sid: "7e9e01f39e2b7277bf7dbd87".into(),
+        seq: 0,
+        data: PRINTED_RESPONSE.as_bytes().to_vec(),
+    };
+    let mut s = data.to_stanza(
+        Jid::new("alice@example.org/OIC/1.0/Client/6f0aac23-44c6-4b1c-9ad5-1a3b6f0d2e11").unwrap(),
+        "d1",
+    );
+    s.from = Some(
+        Jid::new("alice@example.org/OIC/1.0/oic.d.light/0685b960-736f-46f7-bead-0bd3b6d8d1d6")
+            .unwrap(),
+    );
+    s.to_xml()
+}
+
+/// This project: stanza, IBB data, base64, `<rest>`, JSON.
+#[must_use]
+pub fn oic_ours(xml: &str) -> Value {
+    let s = Stanza::parse(xml, &StanzaLimits::default()).unwrap();
+    let IbbPayload::Data { data, .. } = IbbPayload::from_stanza(&s).unwrap() else {
+        panic!("not data")
+    };
+    let doc = std::str::from_utf8(&data).unwrap();
+    let m = RestMessage::parse(doc, &RestLimits::default()).unwrap();
+    m.json().unwrap().unwrap()
+}
+
+/// `minidom` + `xmpp-parsers` doing the same steps.
+#[must_use]
+pub fn oic_minidom(xml: &str) -> Value {
+    use minidom::Element;
+    use xmpp_parsers::ibb::Data;
+    use xmpp_parsers::message::Message;
+    let e: Element = xml.parse().unwrap();
+    let m = Message::try_from(e).unwrap();
+    let block = m
+        .payloads
+        .into_iter()
+        .find(|p| p.is("data", "http://jabber.org/protocol/ibb"))
+        .unwrap();
+    let data = Data::try_from(block).unwrap();
+    let doc: Element = std::str::from_utf8(&data.data).unwrap().parse().unwrap();
+    let json = doc
+        .get_child("body", "rest.oic.org")
+        .and_then(|b| b.get_child("json", "urn:xmpp:json:0"))
+        .unwrap();
+    serde_json::from_str(json.text().trim()).unwrap()
+}
+
+/// The text inside the first element named `name`, read with quick-xml
+/// events and no checks.
+fn text_of(xml: &str, name: &[u8]) -> String {
+    use quick_xml::Reader;
+    use quick_xml::events::Event;
+    let mut r = Reader::from_str(xml);
+    let mut inside = false;
+    loop {
+        match r.read_event().unwrap() {
+            Event::Start(e) if e.local_name().as_ref() == name => inside = true,
+            Event::Text(t) if inside => return t.decode().unwrap().into_owned(),
+            Event::Eof => panic!("no <{}>", String::from_utf8_lossy(name)),
+            _ => {}
+        }
+    }
+}
+
+/// A plain quick-xml pipeline: events, take the text, base64, events, take
+/// the text, `serde_json`.
+#[must_use]
+pub fn oic_quick_xml(xml: &str) -> Value {
+    use base64::Engine;
+    let data = base64::engine::general_purpose::STANDARD
+        .decode(text_of(xml, b"data"))
+        .unwrap();
+    let doc = std::str::from_utf8(&data).unwrap();
+    serde_json::from_str(text_of(doc, b"json").trim()).unwrap()
+}
+
+/// IRSP Message 2 (8.2.1) with every optional parameter and one
+/// additional one.
+#[must_use]
+pub fn message_2() -> Request {
+    let mut additional = AdditionalParams::new();
+    additional.push("location", "living room").unwrap();
+    Request::RegisterDevice(DeviceAccount {
+        auth: AccountAuth {
+            appid: "account-server-1".into(),
+            token: Secret::new("9f8e7d6c5b4a"),
+        },
+        name: DeviceName::new("#igrsdevice").unwrap(),
+        password: Secret::new("p&ss w=rd"),
+        verifycode: Some(Secret::new("482913")),
+        device_type: Some("television".into()),
+        vendor: Some("IGRS Lab".into()),
+        model: Some("TV-55".into()),
+        additional,
+    })
+}
+
+/// Message 2 as the peers read it: every parameter a string.
+#[derive(Debug, Deserialize)]
+#[allow(dead_code)] // The fields are read to be measured, not used.
+pub struct PeerMessage2 {
+    version: String,
+    appid: String,
+    token: String,
+    name: String,
+    password: String,
+    verifycode: Option<String>,
+    #[serde(rename = "type")]
+    device_type: Option<String>,
+    vendor: Option<String>,
+    model: Option<String>,
+    location: Option<String>,
+}
+
+/// `url` + `serde_urlencoded` building Message 2.
+#[must_use]
+pub fn irsp_peer_build() -> String {
+    let mut url = url::Url::parse("https://www.igrslab.com:8080/device/register").unwrap();
+    url.query_pairs_mut()
+        .append_pair("version", "1")
+        .append_pair("appid", "account-server-1")
+        .append_pair("token", "9f8e7d6c5b4a")
+        .append_pair("name", "#igrsdevice")
+        .append_pair("password", "p&ss w=rd")
+        .append_pair("verifycode", "482913")
+        .append_pair("type", "television")
+        .append_pair("vendor", "IGRS Lab")
+        .append_pair("model", "TV-55")
+        .append_pair("location", "living room");
+    url.into()
+}
+
+/// `url` + `serde_urlencoded` reading Message 2.
+#[must_use]
+pub fn irsp_peer_parse(text: &str) -> PeerMessage2 {
+    let url = url::Url::parse(text).unwrap();
+    assert_eq!(url.path(), "/device/register");
+    serde_urlencoded::from_str(url.query().unwrap_or_default()).unwrap()
+}
+
+/// `serde_urlencoded` reading the query of Message 2 alone.
+#[must_use]
+pub fn irsp_peer_parse_query(query: &str) -> PeerMessage2 {
+    serde_urlencoded::from_str(query).unwrap()
+}
