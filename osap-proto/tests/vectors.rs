@@ -615,3 +615,37 @@ fn password_is_redacted_and_compared_whole() {
     assert_ne!(p, Password::new(b"secreT".as_slice()));
     assert_eq!(p, Password::new(b"secret".to_vec()));
 }
+
+/// The topic name of a PUBLISH is checked in one pass; the errors keep
+/// their order: UTF-8 first, then U+0000, then empty, then wildcards.
+#[test]
+fn topic_name_errors_keep_their_order() {
+    let publish = |topic: &[u8]| {
+        let mut wire = vec![0x30, u8::try_from(2 + topic.len()).unwrap(), 0x00];
+        wire.push(u8::try_from(topic.len()).unwrap());
+        wire.extend_from_slice(topic);
+        Packet::parse(&wire).map(Packet::into_owned)
+    };
+    let field = |reason| {
+        Err(FrameError::Malformed {
+            field: "topic name",
+            reason,
+        })
+    };
+    assert_eq!(publish(b"a/\xff\x00#"), field(FieldError::InvalidUtf8));
+    assert_eq!(publish(b"a\x00/#"), field(FieldError::NullCharacter));
+    assert_eq!(
+        publish(b""),
+        field(FieldError::Invalid("must not be empty"))
+    );
+    assert_eq!(
+        publish("Gr\u{fc}n/+".as_bytes()),
+        field(FieldError::Invalid("must not contain wildcards"))
+    );
+    assert_eq!(
+        publish(b"a/#"),
+        field(FieldError::Invalid("must not contain wildcards"))
+    );
+    let ok = publish("Gr\u{fc}n/\u{1f4a1}".as_bytes()).unwrap();
+    assert!(matches!(ok, Packet::Publish(p) if p.topic == "Gr\u{fc}n/\u{1f4a1}"));
+}

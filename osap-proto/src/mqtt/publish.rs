@@ -6,7 +6,7 @@ use alloc::borrow::Cow;
 use super::qos::{PacketId, packet_id};
 use crate::error::{FieldError, FrameError};
 use crate::frame::FixedHeader;
-use crate::wire::string;
+use crate::wire::prefixed;
 
 /// How a PUBLISH is delivered: QoS 0, or QoS 1 with its packet identifier
 /// and DUP flag (section 3.3.1).
@@ -56,11 +56,49 @@ pub(super) fn check_topic_name(topic: &str) -> Result<(), FrameError> {
     Ok(())
 }
 
+/// Reads a topic name: a length-prefixed string (section 1.5.3: UTF-8
+/// without U+0000) that is a topic name (section 4.7: not empty, no
+/// wildcards), checked in one pass over the bytes for the common all-ASCII
+/// topic; UTF-8 is validated only when a byte is not ASCII. The errors are
+/// those of `wire::string` then [`check_topic_name`], in that order.
+fn topic_name(input: &[u8]) -> Result<(&[u8], &str), FrameError> {
+    const FIELD: &str = "topic name";
+    let (rest, bytes) = prefixed(input, FIELD)?;
+    let (mut nul, mut wildcard, mut ascii) = (false, false, true);
+    for &b in bytes {
+        nul |= b == 0;
+        wildcard |= b == b'+' || b == b'#';
+        ascii &= b < 0x80;
+    }
+    let topic = if ascii {
+        // All ASCII is UTF-8.
+        core::str::from_utf8(bytes).unwrap_or_default()
+    } else {
+        core::str::from_utf8(bytes)
+            .map_err(|_| FrameError::field(FIELD, FieldError::InvalidUtf8))?
+    };
+    if nul {
+        return Err(FrameError::field(FIELD, FieldError::NullCharacter));
+    }
+    if topic.is_empty() {
+        return Err(FrameError::field(
+            FIELD,
+            FieldError::Invalid("must not be empty"),
+        ));
+    }
+    if wildcard {
+        return Err(FrameError::field(
+            FIELD,
+            FieldError::Invalid("must not contain wildcards"),
+        ));
+    }
+    Ok((rest, topic))
+}
+
 pub(super) fn parse_publish(header: FixedHeader, body: &[u8]) -> Result<Publish<'_>, FrameError> {
     let dup = header.flags & 0x8 != 0;
     let retain = header.flags & 0x1 != 0;
-    let (rest, topic) = string(body, "topic name")?;
-    check_topic_name(topic)?;
+    let (rest, topic) = topic_name(body)?;
     let (payload, delivery) = match (header.flags >> 1) & 0x3 {
         0 if dup => {
             return Err(FrameError::field(
