@@ -1,8 +1,9 @@
 //! The endpoint: the CRUDN exchange over the IBB transport.
 
-use std::collections::{HashMap, VecDeque};
+use core::convert::Infallible;
+use std::collections::HashMap;
 
-use iot_sansio::{CryptoRngCore, End, Input, Instant, Machine};
+use iot_sansio::{CryptoRngCore, End, Input, Instant, Machine, Outbox};
 use iot_xmpp::{DefinedCondition, PresenceType, Stanza, StanzaLimits, StanzaMachine};
 
 use super::config::EndpointConfig;
@@ -86,8 +87,8 @@ pub struct Endpoint<I, R> {
     exchanges: HashMap<SessionId, Exchange<I>>,
     by_id: HashMap<RequestId, SessionId>,
     next_id: u64,
-    events: VecDeque<Event>,
-    ended: bool,
+    /// Events; transmits come from the transport.
+    out: Outbox<Infallible, Event>,
 }
 
 impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
@@ -101,8 +102,7 @@ impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
             exchanges: HashMap::new(),
             by_id: HashMap::new(),
             next_id: 0,
-            events: VecDeque::new(),
-            ended: false,
+            out: Outbox::new(),
         }
     }
 
@@ -135,7 +135,7 @@ impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
         to: &FullJid,
         message: &RestMessage,
     ) -> Result<RequestId, EndpointError> {
-        if self.ended {
+        if self.out.is_ended() {
             return Err(EndpointError::Closed);
         }
         if message.method == Method::Response {
@@ -264,7 +264,7 @@ impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
                     if let Some(x) = self.forget(&key)
                         && x.side == Side::Client
                     {
-                        self.events.push_back(Event::Failed {
+                        self.out.event(Event::Failed {
                             id: x.id,
                             reason: Failure::Session(c),
                         });
@@ -274,7 +274,7 @@ impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
                     peer,
                     sid,
                     condition,
-                } => self.events.push_back(Event::ProtocolError {
+                } => self.out.event(Event::ProtocolError {
                     peer,
                     sid,
                     condition,
@@ -296,7 +296,7 @@ impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
                     Ok(_) => {
                         // A response, or a second request: one exchange per
                         // session.
-                        self.events.push_back(Event::ProtocolError {
+                        self.out.event(Event::ProtocolError {
                             peer: Some(Jid::from(key.0.clone())),
                             sid: key.1.clone(),
                             condition: DefinedCondition::UnexpectedRequest,
@@ -314,7 +314,7 @@ impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
                 };
                 exchange.requested = true;
                 exchange.observe = is_observe(&message);
-                self.events.push_back(Event::Request {
+                self.out.event(Event::Request {
                     id,
                     from: key.0.clone(),
                     observe: exchange.observe,
@@ -329,7 +329,7 @@ impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
                             Err(e) => e.to_string(),
                             Ok(_) => "a request where a response was due".into(),
                         };
-                        self.events.push_back(Event::Failed {
+                        self.out.event(Event::Failed {
                             id,
                             reason: Failure::Malformed(why),
                         });
@@ -338,14 +338,14 @@ impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
                     }
                 };
                 if exchange.answered {
-                    self.events.push_back(Event::Notification { id, message });
+                    self.out.event(Event::Notification { id, message });
                     return;
                 }
                 exchange.answered = true;
                 exchange.deadline = None;
                 let keep = exchange.observe && is_success(&message);
                 exchange.observe = keep;
-                self.events.push_back(Event::Response { id, message });
+                self.out.event(Event::Response { id, message });
                 if !keep {
                     self.close(key);
                 }
@@ -373,10 +373,10 @@ impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
         };
         match x.side {
             Side::Client if !x.answered || x.observe => {
-                self.events.push_back(Event::Failed { id: x.id, reason });
+                self.out.event(Event::Failed { id: x.id, reason });
             }
             Side::Server if x.requested && (!x.answered || x.observe) => {
-                self.events.push_back(Event::PeerEnded { id: x.id });
+                self.out.event(Event::PeerEnded { id: x.id });
             }
             _ => {}
         }
@@ -413,7 +413,7 @@ impl<I: Instant, R: CryptoRngCore> Machine for Endpoint<I, R> {
     /// presence; others are ignored), or ends every exchange when the
     /// connection closed.
     fn handle_input(&mut self, _now: I, input: Input<'_, Stanza>) {
-        if self.ended {
+        if self.out.is_ended() {
             return;
         }
         match input {
@@ -427,8 +427,7 @@ impl<I: Instant, R: CryptoRngCore> Machine for Endpoint<I, R> {
                 for key in self.transport.clear() {
                     self.drop_exchange(&key, Failure::Disconnected);
                 }
-                self.ended = true;
-                self.events.push_back(Event::Ended(End::PeerClosed));
+                self.out.end(Event::Ended(End::PeerClosed));
             }
         }
     }
@@ -444,7 +443,7 @@ impl<I: Instant, R: CryptoRngCore> Machine for Endpoint<I, R> {
             .collect();
         due.sort_by_key(|(id, _)| *id);
         for (id, key) in due {
-            self.events.push_back(Event::Failed {
+            self.out.event(Event::Failed {
                 id,
                 reason: Failure::Timeout,
             });
@@ -461,7 +460,7 @@ impl<I: Instant, R: CryptoRngCore> Machine for Endpoint<I, R> {
     }
 
     fn poll_event(&mut self) -> Option<Event> {
-        self.events.pop_front()
+        self.out.pop_event()
     }
 }
 

@@ -58,25 +58,19 @@ pub(super) fn check_topic_name(topic: &str) -> Result<(), FrameError> {
 
 /// Reads a topic name: a length-prefixed string (section 1.5.3: UTF-8
 /// without U+0000) that is a topic name (section 4.7: not empty, no
-/// wildcards), checked in one pass over the bytes for the common all-ASCII
-/// topic; UTF-8 is validated only when a byte is not ASCII. The errors are
-/// those of `wire::string` then [`check_topic_name`], in that order.
+/// wildcards): one pass looks for U+0000 and wildcards together, then the
+/// UTF-8 validation. The errors are those of `wire::string` then
+/// [`check_topic_name`], in that order.
 fn topic_name(input: &[u8]) -> Result<(&[u8], &str), FrameError> {
     const FIELD: &str = "topic name";
     let (rest, bytes) = prefixed(input, FIELD)?;
-    let (mut nul, mut wildcard, mut ascii) = (false, false, true);
+    let (mut nul, mut wildcard) = (false, false);
     for &b in bytes {
         nul |= b == 0;
         wildcard |= b == b'+' || b == b'#';
-        ascii &= b < 0x80;
     }
-    let topic = if ascii {
-        // All ASCII is UTF-8.
-        core::str::from_utf8(bytes).unwrap_or_default()
-    } else {
-        core::str::from_utf8(bytes)
-            .map_err(|_| FrameError::field(FIELD, FieldError::InvalidUtf8))?
-    };
+    let topic = core::str::from_utf8(bytes)
+        .map_err(|_| FrameError::field(FIELD, FieldError::InvalidUtf8))?;
     if nul {
         return Err(FrameError::field(FIELD, FieldError::NullCharacter));
     }
