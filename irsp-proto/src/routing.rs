@@ -278,24 +278,16 @@ impl ServiceRoutes {
     /// The paths a server role receives, each with one message it names
     /// (the first of a pair that shares a service URI).
     fn table(&self, role: ServerRole) -> Vec<(&str, MessageKind)> {
-        [
-            K::RegisterUser,
-            K::RegisterDevice,
-            K::ModifyUser,
-            K::ModifyDevice,
-            K::RemoveUser,
-            K::RemoveDevice,
-            K::ResetVerifyCode,
-            K::UserUpload,
-            K::DeviceUpload,
-            K::DeviceOnline,
-            K::PushToUser,
-            K::ExchangeUser,
-        ]
-        .into_iter()
-        .filter(|k| k.receiver() == role)
-        .map(|k| (self.path(k), k))
-        .collect()
+        /// The second message of each pair that shares its service URI
+        /// with the message before it.
+        const SECOND_OF_PAIR: [MessageKind; 3] =
+            [K::DeviceOffline, K::PushToDevice, K::ExchangeDevice];
+        K::ALL
+            .into_iter()
+            .filter(|k| !SECOND_OF_PAIR.contains(k))
+            .filter(|k| k.receiver() == role)
+            .map(|k| (self.path(k), k))
+            .collect()
     }
 
     /// Which service a path names on a server of `role`, if any.
