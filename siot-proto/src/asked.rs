@@ -27,27 +27,44 @@ impl core::fmt::Display for IqFailure {
     }
 }
 
+/// Fresh ids for the stanzas a machine sends: the prefix, a dash and a
+/// count from 1.
+#[derive(Debug)]
+pub(crate) struct Ids {
+    prefix: &'static str,
+    next: u64,
+}
+
+impl Ids {
+    pub(crate) fn new(prefix: &'static str) -> Self {
+        Self { prefix, next: 0 }
+    }
+
+    /// A fresh stanza id.
+    pub(crate) fn next(&mut self) -> String {
+        self.next += 1;
+        format!("{}-{}", self.prefix, self.next)
+    }
+}
+
 /// Requests waiting for their answers, by `iq` id.
 #[derive(Debug)]
 pub(crate) struct Requests<I, T> {
-    prefix: &'static str,
-    next: u64,
+    ids: Ids,
     waiting: HashMap<String, (T, I)>,
 }
 
 impl<I: Instant, T> Requests<I, T> {
     pub(crate) fn new(prefix: &'static str) -> Self {
         Self {
-            prefix,
-            next: 0,
+            ids: Ids::new(prefix),
             waiting: HashMap::new(),
         }
     }
 
     /// A fresh stanza id.
     pub(crate) fn id(&mut self) -> String {
-        self.next += 1;
-        format!("{}-{}", self.prefix, self.next)
+        self.ids.next()
     }
 
     /// Waits for the answer to `id` until `deadline`.

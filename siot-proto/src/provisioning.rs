@@ -15,6 +15,7 @@ use iot_xmpp::{
     BareJid, DefinedCondition, ErrorType, IqType, Jid, Stanza, StanzaLimits, StanzaMachine,
 };
 
+use crate::asked::Ids;
 use crate::key::Key;
 use crate::payload::{FriendItem, Friendship, Name, SiotPayload};
 use crate::roster::SubscriptionRequest;
@@ -139,7 +140,7 @@ pub struct ProvisioningService<I> {
     things: HashMap<BareJid, ThingRecord>,
     by_name: HashMap<String, Vec<BareJid>>,
     owners: HashMap<BareJid, OwnerRecord>,
-    next_id: u64,
+    ids: Ids,
     out: Outbox<Stanza, ProvisioningEvent>,
     instant: PhantomData<fn() -> I>,
 }
@@ -153,16 +154,10 @@ impl<I: Instant> ProvisioningService<I> {
             things: HashMap::new(),
             by_name: HashMap::new(),
             owners: HashMap::new(),
-            next_id: 0,
+            ids: Ids::new("ps"),
             out: Outbox::new(),
             instant: PhantomData,
         }
-    }
-
-    /// A fresh id for a stanza the service sends.
-    fn id(&mut self) -> String {
-        self.next_id += 1;
-        format!("ps-{}", self.next_id)
     }
 
     /// How many things are registered.
@@ -319,7 +314,7 @@ impl<I: Instant> ProvisioningService<I> {
         self.things.insert(thing.clone(), record);
         self.out.send(stanza.result_reply());
         // Section 4: subscribe to the thing's presence after the result.
-        let id = self.id();
+        let id = self.ids.next();
         self.out
             .send(SubscriptionRequest::Subscribe.to(&thing, &id));
         self.out.event(ProvisioningEvent::Registered(thing));
@@ -368,7 +363,7 @@ impl<I: Instant> ProvisioningService<I> {
             .insert(thing.clone());
         self.out
             .send(SiotPayload::Claimed { jid: thing.clone() }.reply_to(stanza));
-        let id = self.id();
+        let id = self.ids.next();
         self.out
             .send(SiotPayload::Owner { jid: owner.clone() }.to_stanza(address, &id));
         self.out.event(ProvisioningEvent::Claimed {
@@ -402,7 +397,7 @@ impl<I: Instant> ProvisioningService<I> {
                 answer = Friendship::No;
             } else {
                 record.pending.insert(requestor);
-                let id = self.id();
+                let id = self.ids.next();
                 self.out
                     .send(SiotPayload::PendingFriendNotification.to_stanza(owner, &id));
             }
@@ -440,7 +435,7 @@ impl<I: Instant> ProvisioningService<I> {
                 }
             }
             let address = t.address.clone();
-            let id = self.id();
+            let id = self.ids.next();
             let notice = SiotPayload::FriendshipStates {
                 items: items.clone(),
             };
