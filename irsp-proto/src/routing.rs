@@ -245,7 +245,7 @@ impl ServiceRoutes {
             ServerRole::Message,
             ServerRole::Application,
         ] {
-            let table = routes.table(role);
+            let table: Vec<_> = routes.table(role).collect();
             for (i, (path, first)) in table.iter().enumerate() {
                 if let Some((_, second)) = table.iter().skip(i + 1).find(|(p, _)| p == path) {
                     return Err(ServicePathError::Conflict {
@@ -277,25 +277,21 @@ impl ServiceRoutes {
 
     /// The paths a server role receives, each with one message it names
     /// (the first of a pair that shares a service URI).
-    fn table(&self, role: ServerRole) -> Vec<(&str, MessageKind)> {
-        /// The second message of each pair that shares its service URI
-        /// with the message before it.
-        const SECOND_OF_PAIR: [MessageKind; 3] =
-            [K::DeviceOffline, K::PushToDevice, K::ExchangeDevice];
+    fn table(&self, role: ServerRole) -> impl Iterator<Item = (&str, MessageKind)> {
+        // Each pair that shares a service URI is named by its first
+        // message: the second is left out.
         K::ALL
             .into_iter()
-            .filter(|k| !SECOND_OF_PAIR.contains(k))
-            .filter(|k| k.receiver() == role)
+            .filter(move |k| {
+                k.receiver() == role
+                    && !matches!(k, K::DeviceOffline | K::PushToDevice | K::ExchangeDevice)
+            })
             .map(|k| (self.path(k), k))
-            .collect()
     }
 
     /// Which service a path names on a server of `role`, if any.
     pub(crate) fn lookup(&self, role: ServerRole, path: &str) -> Option<MessageKind> {
-        self.table(role)
-            .into_iter()
-            .find(|(p, _)| *p == path)
-            .map(|(_, k)| k)
+        self.table(role).find(|(p, _)| *p == path).map(|(_, k)| k)
     }
 }
 
