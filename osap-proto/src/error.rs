@@ -95,15 +95,3 @@ impl FrameError {
         Self::Malformed { field, reason }
     }
 }
-
-/// Nom reports where it stopped; the codec only needs to know that a field
-/// ran out, and names the field itself.
-impl<I> nom::error::ParseError<I> for FrameError {
-    fn from_error_kind(_input: I, _kind: nom::error::ErrorKind) -> Self {
-        Self::field("frame", FieldError::Truncated)
-    }
-
-    fn append(_input: I, _kind: nom::error::ErrorKind, other: Self) -> Self {
-        other
-    }
-}

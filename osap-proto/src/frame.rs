@@ -52,12 +52,12 @@ pub fn remaining_length_len(len: u32) -> usize {
     }
 }
 
-/// Writes `len` as an MQTT variable byte integer.
-///
-/// # Errors
-///
-/// [`FrameError::FrameTooLarge`] when `len` exceeds [`MAX_REMAINING_LENGTH`].
-pub fn put_remaining_length(out: &mut impl BufMut, len: usize) -> Result<(), FrameError> {
+/// `len` as an MQTT variable byte integer: the four bytes and how many of
+/// them it takes.
+fn remaining_length_bytes(len: usize) -> Result<([u8; 4], usize), FrameError> {
+    if let Ok(byte @ 0..=127) = u8::try_from(len) {
+        return Ok(([byte, 0, 0, 0], 1));
+    }
     let mut value = u32::try_from(len)
         .ok()
         .filter(|&v| v <= MAX_REMAINING_LENGTH)
@@ -65,15 +65,28 @@ pub fn put_remaining_length(out: &mut impl BufMut, len: usize) -> Result<(), Fra
             len,
             max: MAX_REMAINING_LENGTH as usize,
         })?;
-    loop {
+    let mut bytes = [0; 4];
+    for (used, slot) in bytes.iter_mut().enumerate() {
         let digit = (value % 128) as u8;
         value /= 128;
         if value == 0 {
-            out.put_u8(digit);
-            return Ok(());
+            *slot = digit;
+            return Ok((bytes, used + 1));
         }
-        out.put_u8(digit | 0x80);
+        *slot = digit | 0x80;
     }
+    Ok((bytes, 4))
+}
+
+/// Writes `len` as an MQTT variable byte integer.
+///
+/// # Errors
+///
+/// [`FrameError::FrameTooLarge`] when `len` exceeds [`MAX_REMAINING_LENGTH`].
+pub fn put_remaining_length(out: &mut impl BufMut, len: usize) -> Result<(), FrameError> {
+    let (bytes, used) = remaining_length_bytes(len)?;
+    out.put_slice(bytes.get(..used).unwrap_or_default());
+    Ok(())
 }
 
 /// What the start of an input says about the frame there.
@@ -100,6 +113,14 @@ pub enum HeaderStatus {
 ///
 /// [`FrameError::RemainingLengthOverflow`] and [`FrameError::NonMinimalLength`].
 pub fn read_header(input: &[u8]) -> Result<HeaderStatus, FrameError> {
+    // Most frames are shorter than 128 bytes: one length byte.
+    if let [first, len @ 0..=0x7f, ..] = *input {
+        return Ok(HeaderStatus::Complete {
+            header: FixedHeader::from_byte(first),
+            header_len: 2,
+            body_len: usize::from(len),
+        });
+    }
     let Some((&first, rest)) = input.split_first() else {
         return Ok(HeaderStatus::Partial(2));
     };
@@ -196,7 +217,21 @@ impl<'a> RawFrame<'a> {
     }
 }
 
-/// Writes a fixed header for a body of `body_len` bytes.
+/// The fixed header for a body of `body_len` bytes, and how many of the
+/// five bytes it takes.
+///
+/// # Errors
+///
+/// [`FrameError::FrameTooLarge`] when `body_len` exceeds [`MAX_REMAINING_LENGTH`].
+pub(crate) fn header_bytes(
+    header: FixedHeader,
+    body_len: usize,
+) -> Result<([u8; MAX_HEADER_LEN], usize), FrameError> {
+    let ([a, b, c, d], used) = remaining_length_bytes(body_len)?;
+    Ok(([header.byte(), a, b, c, d], 1 + used))
+}
+
+/// Writes a fixed header for a body of `body_len` bytes, in one write.
 ///
 /// # Errors
 ///
@@ -206,14 +241,9 @@ pub fn put_header(
     header: FixedHeader,
     body_len: usize,
 ) -> Result<(), FrameError> {
-    if body_len > MAX_REMAINING_LENGTH as usize {
-        return Err(FrameError::FrameTooLarge {
-            len: body_len,
-            max: MAX_REMAINING_LENGTH as usize,
-        });
-    }
-    out.put_u8(header.byte());
-    put_remaining_length(out, body_len)
+    let (bytes, len) = header_bytes(header, body_len)?;
+    out.put_slice(bytes.get(..len).unwrap_or_default());
+    Ok(())
 }
 
 #[cfg(test)]

@@ -135,10 +135,14 @@ pub(super) mod connect_flags {
     pub(in crate::mqtt) const USERNAME: u8 = 0x80;
 }
 
+#[inline]
 pub(super) fn parse_connect(body: &[u8]) -> Result<Connect<'_>, FrameError> {
     use connect_flags as F;
-    let (rest, name) = string(body, "protocol name")?;
-    if name != "MQTT" {
+    // The name is compared as bytes; a name that differs is read again as a
+    // string, so that a name that is not UTF-8 is reported as such.
+    let (rest, name) = prefixed(body, "protocol name")?;
+    if name != b"MQTT" {
+        string(body, "protocol name")?;
         return Err(FrameError::field(
             "protocol name",
             FieldError::Invalid("must be \"MQTT\""),

@@ -10,7 +10,7 @@ use super::publish::{Delivery, Publish, check_topic_name, parse_publish};
 use super::qos::{PacketId, packet_id};
 use super::subscribe::{ReturnCodes, SubAck, Subscribe, TopicFilters, Unsubscribe};
 use crate::error::{FieldError, FrameError};
-use crate::frame::{FixedHeader, RawFrame, put_header, remaining_length_len};
+use crate::frame::{FixedHeader, RawFrame, header_bytes, put_header, remaining_length_len};
 use crate::wire::{end, prefixed_len, put_prefixed, u8_field};
 
 /// An MQTT 3.1.1 control packet.
@@ -144,6 +144,42 @@ fn expect_flags(header: FixedHeader, flags: u8) -> Result<(), FrameError> {
     }
 }
 
+fn publish_flags(p: &Publish<'_>) -> u8 {
+    let (qos, dup) = match p.delivery {
+        Delivery::AtMostOnce => (0, false),
+        Delivery::AtLeastOnce { dup, .. } => (1, dup),
+    };
+    u8::from(dup) << 3 | qos << 1 | u8::from(p.retain)
+}
+
+/// The body length of a PUBLISH, its topic checked.
+fn publish_body_len(p: &Publish<'_>) -> Result<usize, FrameError> {
+    check_topic_name(&p.topic)?;
+    let id = match p.delivery {
+        Delivery::AtMostOnce => 0,
+        Delivery::AtLeastOnce { .. } => 2,
+    };
+    Ok(prefixed_len(p.topic.len(), "topic name")? + id + p.payload.len())
+}
+
+/// Writes a PUBLISH, the business messages' packet.
+fn encode_publish(p: &Publish<'_>, out: &mut impl BufMut) -> Result<(), FrameError> {
+    let (fixed, fixed_len) = header_bytes(
+        FixedHeader {
+            kind: PacketType::Publish.code(),
+            flags: publish_flags(p),
+        },
+        publish_body_len(p)?,
+    )?;
+    out.put_slice(fixed.get(..fixed_len).unwrap_or_default());
+    put_prefixed(out, p.topic.as_bytes());
+    if let Delivery::AtLeastOnce { packet_id, .. } = p.delivery {
+        out.put_u16(packet_id.get());
+    }
+    out.put_slice(&p.payload);
+    Ok(())
+}
+
 fn only_packet_id(body: &[u8]) -> Result<PacketId, FrameError> {
     let (rest, id) = packet_id(body)?;
     end(rest, "packet identifier")?;
@@ -172,6 +208,11 @@ impl<'a> Packet<'a> {
     /// [`FrameError::Malformed`] naming the field at fault.
     pub fn from_raw(raw: RawFrame<'a>) -> Result<Self, FrameError> {
         let RawFrame { header, body } = raw;
+        // The business messages of draft section 7 are PUBLISH: read them
+        // before looking the type up.
+        if header.kind == PacketType::Publish.code() {
+            return parse_publish(header, body).map(Self::Publish);
+        }
         let Some(kind) = PacketType::from_code(header.kind) else {
             return Err(if (5..=7).contains(&header.kind) {
                 FrameError::Unsupported("the QoS 2 flow (PUBREC, PUBREL, PUBCOMP)")
@@ -257,16 +298,7 @@ impl<'a> Packet<'a> {
         let (kind, flags) = match self {
             Self::Connect(_) => (PacketType::Connect, 0),
             Self::ConnAck(_) => (PacketType::ConnAck, 0),
-            Self::Publish(p) => {
-                let (qos, dup) = match p.delivery {
-                    Delivery::AtMostOnce => (0, false),
-                    Delivery::AtLeastOnce { dup, .. } => (1, dup),
-                };
-                (
-                    PacketType::Publish,
-                    u8::from(dup) << 3 | qos << 1 | u8::from(p.retain),
-                )
-            }
+            Self::Publish(p) => (PacketType::Publish, publish_flags(p)),
             Self::PubAck(_) => (PacketType::PubAck, 0),
             Self::Subscribe(_) => (PacketType::Subscribe, 0x2),
             Self::SubAck(_) => (PacketType::SubAck, 0),
@@ -316,14 +348,7 @@ impl<'a> Packet<'a> {
                 }
                 2
             }
-            Self::Publish(p) => {
-                check_topic_name(&p.topic)?;
-                let id = match p.delivery {
-                    Delivery::AtMostOnce => 0,
-                    Delivery::AtLeastOnce { .. } => 2,
-                };
-                prefixed_len(p.topic.len(), "topic name")? + id + p.payload.len()
-            }
+            Self::Publish(p) => publish_body_len(p)?,
             Self::PubAck(_) | Self::UnsubAck(_) => 2,
             Self::Subscribe(Subscribe { filters, .. })
             | Self::Unsubscribe(Unsubscribe { filters, .. }) => 2 + filters.wire().len(),
@@ -351,6 +376,9 @@ impl<'a> Packet<'a> {
     /// MQTT maximum.
     pub fn encode(&self, out: &mut impl BufMut) -> Result<(), FrameError> {
         use connect_flags as F;
+        if let Self::Publish(p) = self {
+            return encode_publish(p, out);
+        }
         let body_len = self.body_len()?;
         put_header(out, self.header(), body_len)?;
         match self {
@@ -391,13 +419,7 @@ impl<'a> Packet<'a> {
                 out.put_u8(u8::from(c.session_present));
                 out.put_u8(c.code.into());
             }
-            Self::Publish(p) => {
-                put_prefixed(out, p.topic.as_bytes());
-                if let Delivery::AtLeastOnce { packet_id, .. } = p.delivery {
-                    out.put_u16(packet_id.get());
-                }
-                out.put_slice(&p.payload);
-            }
+            Self::Publish(p) => return encode_publish(p, out),
             Self::PubAck(id) | Self::UnsubAck(id) => out.put_u16(id.get()),
             Self::Subscribe(Subscribe { packet_id, filters })
             | Self::Unsubscribe(Unsubscribe { packet_id, filters }) => {

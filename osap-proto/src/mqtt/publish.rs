@@ -6,7 +6,7 @@ use alloc::borrow::Cow;
 use super::qos::{PacketId, packet_id};
 use crate::error::{FieldError, FrameError};
 use crate::frame::FixedHeader;
-use crate::wire::prefixed;
+use crate::wire::{has_nul_or_wildcard, prefixed};
 
 /// How a PUBLISH is delivered: QoS 0, or QoS 1 with its packet identifier
 /// and DUP flag (section 3.3.1).
@@ -39,56 +39,47 @@ pub struct Publish<'a> {
     pub payload: Cow<'a, [u8]>,
 }
 
-/// Checks a topic name (section 4.7): not empty, no wildcards.
-pub(super) fn check_topic_name(topic: &str) -> Result<(), FrameError> {
+/// The first fault of a topic name already known to be UTF-8, in the order
+/// the reader reports them: U+0000 (section 1.5.3), empty, wildcards
+/// (section 4.7.1). One word-at-a-time pass clears the common case.
+fn topic_fault(topic: &str) -> Option<FieldError> {
     if topic.is_empty() {
-        return Err(FrameError::field(
-            "topic name",
-            FieldError::Invalid("must not be empty"),
-        ));
+        return Some(FieldError::Invalid("must not be empty"));
     }
-    if topic.contains(['+', '#']) {
-        return Err(FrameError::field(
-            "topic name",
-            FieldError::Invalid("must not contain wildcards"),
-        ));
+    if !has_nul_or_wildcard(topic.as_bytes()) {
+        return None;
     }
-    Ok(())
+    Some(if topic.as_bytes().contains(&0) {
+        FieldError::NullCharacter
+    } else {
+        FieldError::Invalid("must not contain wildcards")
+    })
+}
+
+/// Checks a topic name to be written (section 4.7): not empty, no
+/// wildcards, no U+0000 (section 1.5.3).
+pub(super) fn check_topic_name(topic: &str) -> Result<(), FrameError> {
+    match topic_fault(topic) {
+        None => Ok(()),
+        Some(reason) => Err(FrameError::field("topic name", reason)),
+    }
 }
 
 /// Reads a topic name: a length-prefixed string (section 1.5.3: UTF-8
 /// without U+0000) that is a topic name (section 4.7: not empty, no
-/// wildcards): one pass looks for U+0000 and wildcards together, then the
-/// UTF-8 validation. The errors are those of `wire::string` then
-/// [`check_topic_name`], in that order.
+/// wildcards). The UTF-8 check comes first, then [`topic_fault`].
 fn topic_name(input: &[u8]) -> Result<(&[u8], &str), FrameError> {
     const FIELD: &str = "topic name";
     let (rest, bytes) = prefixed(input, FIELD)?;
-    let (mut nul, mut wildcard) = (false, false);
-    for &b in bytes {
-        nul |= b == 0;
-        wildcard |= b == b'+' || b == b'#';
-    }
     let topic = core::str::from_utf8(bytes)
         .map_err(|_| FrameError::field(FIELD, FieldError::InvalidUtf8))?;
-    if nul {
-        return Err(FrameError::field(FIELD, FieldError::NullCharacter));
+    match topic_fault(topic) {
+        None => Ok((rest, topic)),
+        Some(reason) => Err(FrameError::field(FIELD, reason)),
     }
-    if topic.is_empty() {
-        return Err(FrameError::field(
-            FIELD,
-            FieldError::Invalid("must not be empty"),
-        ));
-    }
-    if wildcard {
-        return Err(FrameError::field(
-            FIELD,
-            FieldError::Invalid("must not contain wildcards"),
-        ));
-    }
-    Ok((rest, topic))
 }
 
+#[inline]
 pub(super) fn parse_publish(header: FixedHeader, body: &[u8]) -> Result<Publish<'_>, FrameError> {
     let dup = header.flags & 0x8 != 0;
     let retain = header.flags & 0x1 != 0;
