@@ -72,11 +72,45 @@ pub(crate) fn push_param(out: &mut String, start: usize, name: &str, value: &str
     out.extend(utf8_percent_encode(value, ENCODE));
 }
 
-/// Whether RFC 3986 allows `byte` unencoded in a query (unreserved,
-/// sub-delims, `:`, `@`, `/`, `?`; `%` is checked separately).
-fn allowed_raw(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/?".contains(&byte)
+/// What a byte of a query string is to the reader.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Class {
+    /// Allowed as itself and meaning itself.
+    Plain,
+    /// Not allowed unencoded in a query (RFC 3986 section 3.4).
+    Invalid,
+    /// `&`: ends a parameter.
+    Separator,
+    /// `=`: the first one ends the name.
+    Equals,
+    /// `%`: starts an escape.
+    Percent,
+    /// `+`: a space when [`Limits::plus_as_space`] says so.
+    Plus,
 }
+
+/// Every byte's class: RFC 3986 allows unreserved characters, sub-delims,
+/// `:`, `@`, `/` and `?` unencoded in a query, and `%` for escapes.
+const CLASSES: [Class; 256] = {
+    let mut table = [Class::Invalid; 256];
+    let mut b: u8 = 0;
+    loop {
+        table[b as usize] = match b {
+            b'&' => Class::Separator,
+            b'=' => Class::Equals,
+            b'%' => Class::Percent,
+            b'+' => Class::Plus,
+            b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z' => Class::Plain,
+            b'-' | b'.' | b'_' | b'~' | b'!' | b'$' | b'\'' | b'(' | b')' | b'*' | b',' | b';'
+            | b':' | b'@' | b'/' | b'?' => Class::Plain,
+            _ => Class::Invalid,
+        };
+        if b == u8::MAX {
+            break table;
+        }
+        b += 1;
+    }
+};
 
 fn hex(byte: u8) -> Option<u8> {
     match byte {
@@ -87,102 +121,175 @@ fn hex(byte: u8) -> Option<u8> {
     }
 }
 
-/// Percent-decodes one name or value; `base` is its offset in the query.
-fn decode<'a>(
-    raw: &'a str,
-    base: usize,
-    limits: &Limits,
-) -> Result<Result<Cow<'a, str>, ()>, RequestError> {
+/// Percent-decodes one name or value that holds an escape (or a `+` read
+/// as a space); `base` is its offset in the query. The runs between
+/// escapes are copied whole.
+fn decode(raw: &str, base: usize, limits: &Limits) -> Result<Result<String, ()>, RequestError> {
     let bytes = raw.as_bytes();
-    if !bytes
-        .iter()
-        .any(|&b| b == b'%' || (b == b'+' && limits.plus_as_space))
-    {
-        return Ok(Ok(Cow::Borrowed(raw)));
-    }
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        match b {
-            b'%' => {
-                let digits = bytes
-                    .get(i + 1)
-                    .and_then(|&h| hex(h))
-                    .zip(bytes.get(i + 2).and_then(|&l| hex(l)));
-                let (h, l) = digits.ok_or(RequestError::BadPercentEncoding { offset: base + i })?;
-                out.push(h << 4 | l);
-                i += 3;
-            }
-            b'+' if limits.plus_as_space => {
-                out.push(b' ');
-                i += 1;
-            }
-            _ => {
-                out.push(b);
-                i += 1;
-            }
+    while let Some(run) = bytes.get(i..) {
+        let Some(at) = run
+            .iter()
+            .position(|&b| b == b'%' || (b == b'+' && limits.plus_as_space))
+        else {
+            out.extend_from_slice(run);
+            break;
+        };
+        out.extend_from_slice(run.get(..at).unwrap_or_default());
+        i += at;
+        if run.get(at) == Some(&b'+') {
+            out.push(b' ');
+            i += 1;
+            continue;
         }
+        let digits = bytes
+            .get(i + 1)
+            .and_then(|&h| hex(h))
+            .zip(bytes.get(i + 2).and_then(|&l| hex(l)));
+        let (h, l) = digits.ok_or(RequestError::BadPercentEncoding { offset: base + i })?;
+        out.push(h << 4 | l);
+        i += 3;
     }
-    Ok(String::from_utf8(out).map(Cow::Owned).map_err(|_| ()))
+    Ok(String::from_utf8(out).map_err(|_| ()))
 }
 
 /// One decoded `name=value` pair.
 pub(crate) type Param<'a> = (Cow<'a, str>, Cow<'a, str>);
 
+/// One `name=value` segment of a query, as the scan found it.
+struct Segment {
+    /// Its offset in the query.
+    start: usize,
+    /// Where it ends (the `&` or the end of the query).
+    end: usize,
+    /// The offset of its first `=`.
+    equals: Option<usize>,
+    /// Whether the name, then the value, holds an escape.
+    escaped: [bool; 2],
+}
+
+/// Decodes one segment and appends it to `params`, enforcing the limits
+/// and unique names.
+fn push_segment<'a>(
+    query: &'a str,
+    segment: &Segment,
+    params: &mut Vec<Param<'a>>,
+    limits: &Limits,
+) -> Result<(), RequestError> {
+    let &Segment {
+        start,
+        end,
+        equals,
+        escaped,
+    } = segment;
+    if params.len() == limits.max_params {
+        return Err(RequestError::TooManyParameters {
+            max: limits.max_params,
+        });
+    }
+    let malformed = RequestError::MalformedParameter { offset: start };
+    let equals = equals.filter(|&e| e > start).ok_or(malformed)?;
+    let raw_name = query.get(start..equals).unwrap_or_default();
+    let raw_value = query.get(equals + 1..end).unwrap_or_default();
+    let name = if escaped[0] {
+        Cow::Owned(
+            decode(raw_name, start, limits)?.map_err(|()| RequestError::NotUtf8 {
+                name: echo(&String::from_utf8_lossy(raw_name.as_bytes())),
+            })?,
+        )
+    } else {
+        Cow::Borrowed(raw_name)
+    };
+    let value = if escaped[1] {
+        Cow::Owned(
+            decode(raw_value, equals + 1, limits)?
+                .map_err(|()| RequestError::NotUtf8 { name: echo(&name) })?,
+        )
+    } else {
+        Cow::Borrowed(raw_value)
+    };
+    if value.len() > limits.max_value_len {
+        return Err(RequestError::ValueTooLong {
+            name: echo(&name),
+            len: value.len(),
+            max: limits.max_value_len,
+        });
+    }
+    if params.iter().any(|(n, _)| *n == name) {
+        return Err(RequestError::DuplicateParameter { name: echo(&name) });
+    }
+    params.push((name, value));
+    Ok(())
+}
+
 /// Splits and decodes a query string (without the leading `?`), enforcing
 /// the limits, RFC 3986's character set and unique names.
 ///
-/// Values borrow from `query` unless they contain escapes.
+/// One pass over the bytes classifies each through a table, splits the
+/// segments and notes which names and values need decoding; those that do
+/// not are borrowed from `query`. A character RFC 3986 does not allow is
+/// reported before any other fault, wherever it is.
 pub(crate) fn parse_query<'a>(
     query: &'a str,
     limits: &Limits,
 ) -> Result<Vec<Param<'a>>, RequestError> {
+    /// Room for the longest message of clause 8 without growing.
+    const USUAL_PARAMS: usize = 16;
     if query.len() > limits.max_query_len {
         return Err(RequestError::QueryTooLong {
             len: query.len(),
             max: limits.max_query_len,
         });
     }
-    if let Some(offset) = query.bytes().position(|b| b != b'%' && !allowed_raw(b)) {
-        return Err(RequestError::InvalidCharacter {
-            offset,
-            byte: query.as_bytes().get(offset).copied().unwrap_or_default(),
-        });
-    }
     let mut params: Vec<Param<'a>> = Vec::new();
     if query.is_empty() {
         return Ok(params);
     }
-    let mut offset = 0;
-    for segment in query.split('&') {
-        if params.len() == limits.max_params {
-            return Err(RequestError::TooManyParameters {
-                max: limits.max_params,
-            });
+    params.reserve(USUAL_PARAMS.min(limits.max_params));
+    // The first fault after the character set, kept while the rest of the
+    // query is checked for characters.
+    let mut fault = None;
+    let mut segment = Segment {
+        start: 0,
+        end: 0,
+        equals: None,
+        escaped: [false; 2],
+    };
+    for (i, &byte) in query.as_bytes().iter().enumerate() {
+        match CLASSES[usize::from(byte)] {
+            Class::Plain => {}
+            Class::Invalid => return Err(RequestError::InvalidCharacter { offset: i, byte }),
+            Class::Separator => {
+                if fault.is_none() {
+                    segment.end = i;
+                    fault = push_segment(query, &segment, &mut params, limits).err();
+                }
+                segment = Segment {
+                    start: i + 1,
+                    end: 0,
+                    equals: None,
+                    escaped: [false; 2],
+                };
+            }
+            Class::Equals => {
+                if segment.equals.is_none() {
+                    segment.equals = Some(i);
+                }
+            }
+            Class::Percent => segment.escaped[usize::from(segment.equals.is_some())] = true,
+            Class::Plus => {
+                if limits.plus_as_space {
+                    segment.escaped[usize::from(segment.equals.is_some())] = true;
+                }
+            }
         }
-        let (raw_name, raw_value) = segment
-            .split_once('=')
-            .filter(|(n, _)| !n.is_empty())
-            .ok_or(RequestError::MalformedParameter { offset })?;
-        let name = decode(raw_name, offset, limits)?.map_err(|()| RequestError::NotUtf8 {
-            name: echo(&String::from_utf8_lossy(raw_name.as_bytes())),
-        })?;
-        let value_offset = offset + raw_name.len() + 1;
-        let value = decode(raw_value, value_offset, limits)?
-            .map_err(|()| RequestError::NotUtf8 { name: echo(&name) })?;
-        if value.len() > limits.max_value_len {
-            return Err(RequestError::ValueTooLong {
-                name: echo(&name),
-                len: value.len(),
-                max: limits.max_value_len,
-            });
-        }
-        if params.iter().any(|(n, _)| *n == name) {
-            return Err(RequestError::DuplicateParameter { name: echo(&name) });
-        }
-        params.push((name, value));
-        offset += segment.len() + 1;
     }
+    if let Some(fault) = fault {
+        return Err(fault);
+    }
+    segment.end = query.len();
+    push_segment(query, &segment, &mut params, limits)?;
     Ok(params)
 }
 
@@ -297,6 +404,74 @@ mod tests {
                 max: 3
             })
         );
+    }
+
+    /// The reader as RFC 3986 and the limits describe it, a step at a
+    /// time: the oracle for the one-pass reader.
+    fn reference(query: &str, limits: &Limits) -> Result<Vec<(String, String)>, RequestError> {
+        if query.len() > limits.max_query_len {
+            return Err(RequestError::QueryTooLong {
+                len: query.len(),
+                max: limits.max_query_len,
+            });
+        }
+        if let Some(offset) = query
+            .bytes()
+            .position(|b| CLASSES[usize::from(b)] == Class::Invalid)
+        {
+            let byte = query.as_bytes()[offset];
+            return Err(RequestError::InvalidCharacter { offset, byte });
+        }
+        let mut params: Vec<(String, String)> = Vec::new();
+        if query.is_empty() {
+            return Ok(params);
+        }
+        let mut offset = 0;
+        for segment in query.split('&') {
+            if params.len() == limits.max_params {
+                return Err(RequestError::TooManyParameters {
+                    max: limits.max_params,
+                });
+            }
+            let (n, v) = segment
+                .split_once('=')
+                .filter(|(n, _)| !n.is_empty())
+                .ok_or(RequestError::MalformedParameter { offset })?;
+            let name = decode(n, offset, limits)?.map_err(|()| RequestError::NotUtf8 {
+                name: echo(&String::from_utf8_lossy(n.as_bytes())),
+            })?;
+            let value = decode(v, offset + n.len() + 1, limits)?
+                .map_err(|()| RequestError::NotUtf8 { name: echo(&name) })?;
+            if value.len() > limits.max_value_len {
+                return Err(RequestError::ValueTooLong {
+                    name: echo(&name),
+                    len: value.len(),
+                    max: limits.max_value_len,
+                });
+            }
+            if params.iter().any(|(p, _)| *p == name) {
+                return Err(RequestError::DuplicateParameter { name: echo(&name) });
+            }
+            params.push((name, value));
+            offset += segment.len() + 1;
+        }
+        Ok(params)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn one_pass_reads_as_the_steps_do(
+            query in "[ab=&%2F+é ]{0,24}",
+            plus_as_space: bool,
+            max_params in 1usize..4,
+            max_value_len in 0usize..4,
+        ) {
+            let limits = Limits { plus_as_space, max_params, max_value_len, ..Limits::default() };
+            let fast = parse_query(&query, &limits).map(|v| {
+                v.into_iter().map(|(n, v)| (n.into_owned(), v.into_owned())).collect::<Vec<_>>()
+            });
+            proptest::prop_assert_eq!(fast, reference(&query, &limits));
+        }
     }
 
     #[test]

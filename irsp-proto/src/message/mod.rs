@@ -1,5 +1,7 @@
 //! The fifteen messages of clause 8, built to and parsed from request URLs.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 use crate::error::RequestError;
@@ -354,19 +356,28 @@ impl<'a> Fields<'a> {
         self.params.iter().flatten().any(|(n, _)| n == name)
     }
 
-    fn take(&mut self, name: &str) -> Option<String> {
+    /// Takes a parameter's value as the query holds it.
+    fn take_raw(&mut self, name: &str) -> Option<Cow<'a, str>> {
         self.params
             .iter_mut()
             .find(|p| p.as_ref().is_some_and(|(n, _)| n == name))
             .and_then(Option::take)
-            .map(|(_, v)| v.into_owned())
+            .map(|(_, v)| v)
     }
 
-    fn required(&mut self, name: &'static str) -> Result<String, RequestError> {
-        self.take(name).ok_or(RequestError::MissingParameter {
+    fn take(&mut self, name: &str) -> Option<String> {
+        self.take_raw(name).map(Cow::into_owned)
+    }
+
+    fn required_raw(&mut self, name: &'static str) -> Result<Cow<'a, str>, RequestError> {
+        self.take_raw(name).ok_or(RequestError::MissingParameter {
             message: self.kind,
             name,
         })
+    }
+
+    fn required(&mut self, name: &'static str) -> Result<String, RequestError> {
+        self.required_raw(name).map(Cow::into_owned)
     }
 
     fn non_empty(&mut self, name: &'static str) -> Result<String, RequestError> {
@@ -397,7 +408,7 @@ impl<'a> Fields<'a> {
     }
 
     fn auth(&mut self) -> Result<AccountAuth, RequestError> {
-        let version = self.required("version")?;
+        let version = self.required_raw("version")?;
         if version != "1" {
             return Err(RequestError::Version {
                 found: echo(&version),
