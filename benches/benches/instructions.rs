@@ -15,15 +15,21 @@ use std::hint::black_box;
 
 use aes_gcm::aead::AeadInPlace;
 use aes_gcm::{Aes128Gcm, KeyInit, Nonce};
+use std::time::Duration;
+
 use benches::fixtures::{
     CONNECT_WIRE, PeerMessage2, TOPIC, irsp_peer_parse, irsp_peer_parse_query, message_2,
     oic_minidom, oic_ours, oic_quick_xml, oic_response_stanza, publish, publish_wire,
 };
+use benches::fixtures::{SIOT_T0, siot_is_friend_query, siot_service};
 use bytes::BytesMut;
 use gungraun::{library_benchmark, library_benchmark_group, main};
 use irsp_proto::{Limits, Request, ServerRole, ServiceRoutes};
 use osap_proto::crypto::{PayloadCipher, SessionKey};
 use osap_proto::{FrameDecoder, Packet, Suite};
+use siot_proto::provisioning::ProvisioningService;
+use siot_proto::stanza::Stanza as SiotStanza;
+use siot_proto::{Input, Machine, StanzaMachine};
 
 // MQTT: decode. Inputs are given as leaked slices so that no free of the
 // input is measured; what a benchmark builds it hands back, so that its
@@ -38,8 +44,13 @@ fn with_decoder(wire: Vec<u8>) -> (&'static mut FrameDecoder, &'static [u8]) {
 }
 
 #[library_benchmark]
+#[bench::publish_16(args = (publish_wire(16)), setup = with_decoder)]
 #[bench::publish_64(args = (publish_wire(64)), setup = with_decoder)]
+#[bench::publish_256(args = (publish_wire(256)), setup = with_decoder)]
+#[bench::publish_1k(args = (publish_wire(1024)), setup = with_decoder)]
 #[bench::publish_4k(args = (publish_wire(4096)), setup = with_decoder)]
+#[bench::publish_16k(args = (publish_wire(16 * 1024)), setup = with_decoder)]
+#[bench::publish_64k(args = (publish_wire(64 * 1024)), setup = with_decoder)]
 #[bench::connect(args = (CONNECT_WIRE.to_vec()), setup = with_decoder)]
 fn mqtt_decode_osap(
     (decoder, wire): (&'static mut FrameDecoder, &'static [u8]),
@@ -49,8 +60,13 @@ fn mqtt_decode_osap(
 }
 
 #[library_benchmark]
+#[bench::publish_16(args = (publish_wire(16)), setup = leak)]
 #[bench::publish_64(args = (publish_wire(64)), setup = leak)]
+#[bench::publish_256(args = (publish_wire(256)), setup = leak)]
+#[bench::publish_1k(args = (publish_wire(1024)), setup = leak)]
 #[bench::publish_4k(args = (publish_wire(4096)), setup = leak)]
+#[bench::publish_16k(args = (publish_wire(16 * 1024)), setup = leak)]
+#[bench::publish_64k(args = (publish_wire(64 * 1024)), setup = leak)]
 #[bench::connect(args = (CONNECT_WIRE.to_vec()), setup = leak)]
 fn mqtt_decode_mqttrs(wire: &'static [u8]) -> Option<mqttrs::Packet<'static>> {
     mqttrs::decode_slice(black_box(wire)).unwrap()
@@ -61,8 +77,13 @@ fn bytes_mut(wire: Vec<u8>) -> BytesMut {
 }
 
 #[library_benchmark]
+#[bench::publish_16(args = (publish_wire(16)), setup = bytes_mut)]
 #[bench::publish_64(args = (publish_wire(64)), setup = bytes_mut)]
+#[bench::publish_256(args = (publish_wire(256)), setup = bytes_mut)]
+#[bench::publish_1k(args = (publish_wire(1024)), setup = bytes_mut)]
 #[bench::publish_4k(args = (publish_wire(4096)), setup = bytes_mut)]
+#[bench::publish_16k(args = (publish_wire(16 * 1024)), setup = bytes_mut)]
+#[bench::publish_64k(args = (publish_wire(64 * 1024)), setup = bytes_mut)]
 #[bench::connect(args = (CONNECT_WIRE.to_vec()), setup = bytes_mut)]
 fn mqtt_decode_mqttbytes(mut stream: BytesMut) -> (mqttbytes::v4::Packet, BytesMut) {
     let packet = mqttbytes::v4::read(black_box(&mut stream), 1 << 20).unwrap();
@@ -255,4 +276,44 @@ library_benchmark_group!(
     benchmarks = seal_osap, seal_aes_gcm
 );
 
-main!(library_benchmark_groups = mqtt, oic, irsp, osap_seal);
+// Simple IoT: the provisioning service answers an is-friend query, given
+// the parsed stanza or its text; the answer is handed back unserialised.
+
+type Service = &'static mut ProvisioningService<Duration>;
+
+fn siot_parsed(n: usize) -> (Service, &'static SiotStanza) {
+    (
+        Box::leak(Box::new(siot_service(n))),
+        Box::leak(Box::new(siot_is_friend_query(n))),
+    )
+}
+
+fn siot_text(n: usize) -> (Service, &'static str) {
+    (
+        Box::leak(Box::new(siot_service(n))),
+        leak_str(siot_is_friend_query(n).to_xml()),
+    )
+}
+
+#[library_benchmark]
+#[bench::things_1k(args = (1_000), setup = siot_parsed)]
+#[bench::things_100k(args = (100_000), setup = siot_parsed)]
+fn siot_is_friend_parsed((ps, query): (Service, &'static SiotStanza)) -> SiotStanza {
+    ps.handle_input(SIOT_T0, Input::Data(black_box(query)));
+    ps.poll_transmit().unwrap()
+}
+
+#[library_benchmark]
+#[bench::things_1k(args = (1_000), setup = siot_text)]
+#[bench::things_100k(args = (100_000), setup = siot_text)]
+fn siot_is_friend_text((ps, text): (Service, &'static str)) -> SiotStanza {
+    ps.handle_stanza(SIOT_T0, black_box(text)).unwrap();
+    ps.poll_transmit().unwrap()
+}
+
+library_benchmark_group!(
+    name = siot;
+    benchmarks = siot_is_friend_parsed, siot_is_friend_text
+);
+
+main!(library_benchmark_groups = mqtt, oic, irsp, osap_seal, siot);

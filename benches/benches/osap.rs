@@ -1,6 +1,6 @@
 //! OSAP: decoding and encoding a 64-byte and a 4 KiB PUBLISH and a
-//! negotiation frame, beside the `mqttbytes` crate decoding and encoding
-//! the same PUBLISH bytes.
+//! negotiation frame, beside the `mqttrs` and `mqttbytes` crates decoding
+//! and encoding the same PUBLISH bytes.
 
 // Benchmark setup fails loudly on purpose: a broken fixture is a bug.
 #![allow(clippy::unwrap_used, missing_docs)]
@@ -29,9 +29,19 @@ fn bench_publish(c: &mut Criterion, name: &str, payload_len: usize) {
         p.pkid = 7;
         p
     };
+    let theirs_rs = mqttrs::Packet::Publish(mqttrs::Publish {
+        dup: false,
+        qospid: mqttrs::QosPid::AtLeastOnce(mqttrs::Pid::try_from(7).unwrap()),
+        retain: false,
+        topic_name: "dev/1234/attr/report",
+        payload: &payload,
+    });
     let mut check = BytesMut::new();
     theirs.write(&mut check).unwrap();
-    assert_eq!(&check[..], &wire[..], "both crates encode the same bytes");
+    assert_eq!(&check[..], &wire[..], "mqttbytes encodes the same bytes");
+    let mut check = vec![0u8; wire.len()];
+    let len = mqttrs::encode_slice(&theirs_rs, &mut check).unwrap();
+    assert_eq!(&check[..len], &wire[..], "mqttrs encodes the same bytes");
 
     let mut g = c.benchmark_group(format!("osap/publish-{name}/decode"));
     g.throughput(Throughput::Bytes(wire.len() as u64));
@@ -41,6 +51,9 @@ fn bench_publish(c: &mut Criterion, name: &str, payload_len: usize) {
             let (_, raw) = decoder.decode(black_box(&wire)).unwrap();
             black_box(Packet::from_raw(raw.unwrap()).unwrap());
         });
+    });
+    g.bench_function("mqttrs", |b| {
+        b.iter(|| mqttrs::decode_slice(black_box(&wire)).unwrap());
     });
     g.bench_function("mqttbytes", |b| {
         b.iter_batched(
@@ -59,6 +72,10 @@ fn bench_publish(c: &mut Criterion, name: &str, payload_len: usize) {
             out.clear();
             black_box(&packet).encode(&mut out).unwrap();
         });
+    });
+    g.bench_function("mqttrs", |b| {
+        let mut out = vec![0u8; wire.len()];
+        b.iter(|| mqttrs::encode_slice(black_box(&theirs_rs), &mut out).unwrap());
     });
     g.bench_function("mqttbytes", |b| {
         let mut out = BytesMut::with_capacity(wire.len());

@@ -2,6 +2,7 @@
 //! same work.
 
 use std::num::NonZeroU16;
+use std::time::Duration;
 
 use irsp_proto::{AccountAuth, AdditionalParams, DeviceAccount, DeviceName, Request, Secret};
 use oic_ra_proto::ibb::IbbPayload;
@@ -9,8 +10,15 @@ use oic_ra_proto::identity::Jid;
 use oic_ra_proto::rest::{RestLimits, RestMessage};
 use oic_ra_proto::stanza::{Stanza, StanzaLimits};
 use osap_proto::{Delivery, Packet, Publish};
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
 use serde::Deserialize;
 use serde_json::Value;
+use siot_proto::key::Key;
+use siot_proto::payload::{Name, SiotPayload};
+use siot_proto::provisioning::ProvisioningService;
+use siot_proto::stanza::{BareJid, Jid as SiotJid, Stanza as SiotStanza};
+use siot_proto::{Input, Machine};
 
 /// The topic of the PUBLISH benchmarks.
 pub const TOPIC: &str = "dev/1234/attr/report";
@@ -214,4 +222,55 @@ pub fn irsp_peer_parse(text: &str) -> PeerMessage2 {
 #[must_use]
 pub fn irsp_peer_parse_query(query: &str) -> PeerMessage2 {
     serde_urlencoded::from_str(query).unwrap()
+}
+
+/// The instant the Simple IoT fixtures run at.
+pub const SIOT_T0: Duration = Duration::ZERO;
+
+fn siot_from(p: &SiotPayload, sender: &str) -> SiotStanza {
+    let mut s = p.to_stanza(SiotJid::new("provisioning.example.org").unwrap(), "q");
+    s.from = Some(SiotJid::new(sender).unwrap());
+    s
+}
+
+/// A provisioning service with `n` things, thing i owned by owner i.
+#[must_use]
+pub fn siot_service(n: usize) -> ProvisioningService<Duration> {
+    let mut rng = ChaCha20Rng::seed_from_u64(5);
+    let mut ps = ProvisioningService::new(Default::default());
+    for i in 0..n {
+        let key = Key::generate(&mut rng);
+        let name = format!("Thing {i}");
+        let register = SiotPayload::Register {
+            key: key.clone(),
+            names: vec![Name {
+                lang: None,
+                text: name.clone(),
+            }],
+        };
+        let register = siot_from(&register, &format!("thing{i}@example.org/r"));
+        ps.handle_input(SIOT_T0, Input::Data(&register));
+        let claim = siot_from(
+            &SiotPayload::Claim { name, key },
+            &format!("owner{i}@example.com/o"),
+        );
+        ps.handle_input(SIOT_T0, Input::Data(&claim));
+        while ps.poll_transmit().is_some() {}
+        while ps.poll_event().is_some() {}
+    }
+    assert_eq!(ps.thing_count(), n);
+    ps
+}
+
+/// The is-friend query that thing `n / 2` of [`siot_service`] asks about
+/// its owner.
+#[must_use]
+pub fn siot_is_friend_query(n: usize) -> SiotStanza {
+    let k = n / 2;
+    siot_from(
+        &SiotPayload::IsFriendQuery {
+            jid: BareJid::new(&format!("owner{k}@example.com")).unwrap(),
+        },
+        &format!("thing{k}@example.org/r"),
+    )
 }
