@@ -19,23 +19,7 @@ const PRINTED_REQUEST: &str = r#"<rest xmlns="rest.oic.org">
 </rest>"#;
 
 /// The Response example of 7.3.1, as printed.
-const PRINTED_RESPONSE: &str = r#"<rest xmlns="rest.oic.org">
-  <url method="Response">200 OK</url>
-  <headers>
-        <header name="Content-Encoding">Application/JSON</header>
-        <header name="Accept-Charset">UTF-8</header>
-        <header name="Date"> Fri, 14 Aug 2015 08:49:38 GMT</header>
-  </headers>
-  <body>
-     <json xmlns="urn:xmpp:json:0">
-          {
-              "rt":      "oic.r.switch.binary",
-              "id":     "unique_example_id",
-              "value":     false
-          }
-     </json>
-  </body>
-</rest>"#;
+const PRINTED_RESPONSE: &str = include_str!("vectors/response-7.3.1.xml");
 
 fn header(name: &str, value: &str) -> Header {
     Header {
