@@ -180,8 +180,16 @@ impl IbbPayload {
                     .ok()
                     .filter(|_| !s.starts_with('+'))
                     .ok_or_else(|| IbbError::Seq(s.to_owned()))?;
-                let text: String = e.text.split_ascii_whitespace().collect();
-                let data = STANDARD.decode(text).map_err(|_| IbbError::Base64)?;
+                // Most senders write the base64 on one line: it is decoded
+                // where it lies, and only text with line breaks or spaces
+                // in it is compacted first.
+                let data = STANDARD
+                    .decode(&e.text)
+                    .or_else(|_| {
+                        let text: String = e.text.split_ascii_whitespace().collect();
+                        STANDARD.decode(text)
+                    })
+                    .map_err(|_| IbbError::Base64)?;
                 Ok(Self::Data { sid, seq, data })
             }
             _ => Ok(Self::Close { sid }),
