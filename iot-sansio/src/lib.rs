@@ -13,8 +13,10 @@
 //!    [`Input::PeerClosed`] when the transport closes;
 //! 2. calls [`Machine::handle_timeout`]`(now)` when the instant returned by
 //!    [`Machine::poll_timeout`] has come;
-//! 3. after each call, sends everything [`Machine::poll_transmit`] returns,
-//!    then handles everything [`Machine::poll_event`] returns.
+//! 3. after each call, sends everything [`Machine::poll_transmit`] returns
+//!    (and may give each back with [`Machine::recycle`] once sent, so that
+//!    its buffer serves again), then handles everything
+//!    [`Machine::poll_event`] returns.
 //!
 //! `now` comes first in every method that takes it. Machines read no clock:
 //! the instant is any [`Instant`] type (`std::time::Instant`, a tick
@@ -89,6 +91,7 @@
 extern crate alloc;
 
 use alloc::collections::VecDeque;
+use alloc::vec::Vec;
 use core::fmt;
 use core::ops::Add;
 use core::time::Duration;
@@ -154,6 +157,14 @@ pub trait Machine {
 
     /// The next event.
     fn poll_event(&mut self) -> Option<Self::Event>;
+
+    /// Gives back something [`Machine::poll_transmit`] handed out, once it
+    /// is sent. A byte-stream machine writes its next frames into the
+    /// buffers it gets back, so that a runtime that recycles allocates
+    /// nothing per frame on the steady path; others drop it (the default).
+    fn recycle(&mut self, transmit: Self::Transmit) {
+        drop(transmit);
+    }
 }
 
 /// A type with no values: the refusal detail of machines that never refuse
@@ -216,12 +227,22 @@ impl<F: fmt::Debug + fmt::Display, R: fmt::Debug + fmt::Display> core::error::Er
 
 /// The transmit queue and the event queue of a machine. The end of the
 /// session goes out once: after [`Outbox::end`], later ends are dropped.
+///
+/// A byte-stream machine hands its frames out as `Vec<u8>` and takes them
+/// back through [`Machine::recycle`]: [`Outbox::send_with`] writes the next
+/// frame into a buffer given back earlier, so that a runtime that recycles
+/// what it has sent allocates nothing per frame on the steady path.
 #[derive(Debug, Clone)]
 pub struct Outbox<T, E> {
     transmit: VecDeque<T>,
     events: VecDeque<E>,
     ended: bool,
+    /// Buffers given back, to be written again (at most [`SPARE_BUFFERS`]).
+    spare: Vec<T>,
 }
+
+/// How many sent buffers an [`Outbox`] keeps for reuse.
+pub const SPARE_BUFFERS: usize = 4;
 
 impl<T, E> Default for Outbox<T, E> {
     fn default() -> Self {
@@ -237,6 +258,7 @@ impl<T, E> Outbox<T, E> {
             transmit: VecDeque::new(),
             events: VecDeque::new(),
             ended: false,
+            spare: Vec::new(),
         }
     }
 
@@ -279,5 +301,89 @@ impl<T, E> Outbox<T, E> {
     #[must_use]
     pub fn pending_transmits(&self) -> usize {
         self.transmit.len()
+    }
+}
+
+impl<E> Outbox<Vec<u8>, E> {
+    /// Queues a frame that `write` appends to an empty buffer: one given
+    /// back with [`Outbox::recycle`] when there is one. When `write` fails
+    /// nothing is queued and the buffer is kept for the next frame.
+    ///
+    /// # Errors
+    ///
+    /// What `write` returns.
+    pub fn send_with<X>(
+        &mut self,
+        write: impl FnOnce(&mut Vec<u8>) -> Result<(), X>,
+    ) -> Result<(), X> {
+        let mut buf = self.spare.pop().unwrap_or_default();
+        buf.clear();
+        match write(&mut buf) {
+            Ok(()) => {
+                self.transmit.push_back(buf);
+                Ok(())
+            }
+            Err(e) => {
+                self.recycle(buf);
+                Err(e)
+            }
+        }
+    }
+
+    /// Takes back a frame the runtime has sent, so that its buffer serves
+    /// again; beyond [`SPARE_BUFFERS`] kept, it is dropped.
+    pub fn recycle(&mut self, buf: Vec<u8>) {
+        if self.spare.len() < SPARE_BUFFERS && buf.capacity() > 0 {
+            self.spare.push(buf);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(bytes: &'static [u8]) -> impl FnOnce(&mut Vec<u8>) -> Result<(), ()> {
+        move |buf| {
+            buf.extend_from_slice(bytes);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_recycled_buffer_carries_the_next_frame() {
+        let mut out: Outbox<Vec<u8>, ()> = Outbox::new();
+        out.send_with(write(b"first frame")).unwrap();
+        let first = out.pop_transmit().unwrap();
+        let at = first.as_ptr();
+        out.recycle(first);
+        out.send_with(write(b"next")).unwrap();
+        let next = out.pop_transmit().unwrap();
+        assert_eq!(next, b"next");
+        assert_eq!(next.as_ptr(), at, "the same allocation, cleared");
+    }
+
+    #[test]
+    fn a_failed_write_queues_nothing_and_keeps_the_buffer() {
+        let mut out: Outbox<Vec<u8>, ()> = Outbox::new();
+        out.recycle(Vec::with_capacity(16));
+        let failed = out.send_with(|buf| {
+            buf.extend_from_slice(b"half");
+            Err("too long")
+        });
+        assert_eq!(failed, Err("too long"));
+        assert_eq!(out.pending_transmits(), 0);
+        out.send_with(write(b"whole")).unwrap();
+        assert_eq!(out.pop_transmit().unwrap(), b"whole");
+    }
+
+    #[test]
+    fn the_spare_buffers_are_bounded() {
+        let mut out: Outbox<Vec<u8>, ()> = Outbox::new();
+        for _ in 0..10 {
+            out.recycle(Vec::with_capacity(8));
+        }
+        out.recycle(Vec::new());
+        assert_eq!(out.spare.len(), SPARE_BUFFERS);
     }
 }

@@ -59,6 +59,8 @@ pub trait Node<I, In: ?Sized, Out> {
     fn next_timeout(&self) -> Option<I>;
     /// [`Machine::poll_transmit`].
     fn transmit(&mut self) -> Option<Out>;
+    /// [`Machine::recycle`].
+    fn recycle(&mut self, out: Out);
 }
 
 impl<M: Machine> Node<M::Instant, M::Input, M::Transmit> for M {
@@ -73,6 +75,9 @@ impl<M: Machine> Node<M::Instant, M::Input, M::Transmit> for M {
     }
     fn transmit(&mut self) -> Option<M::Transmit> {
         self.poll_transmit()
+    }
+    fn recycle(&mut self, out: M::Transmit) {
+        Machine::recycle(self, out);
     }
 }
 
@@ -106,8 +111,10 @@ impl<I: Instant> Driver<I> {
 
     /// Delivers transmits until no node has anything to send: each node in
     /// turn gives up what it has, `route` decides where each goes (or drops
-    /// it with `None`), and the receiving node handles it at once. Returns
-    /// how many were delivered (at most [`MAX_DELIVERIES`]).
+    /// it with `None`), the receiving node handles it at once, and the
+    /// sender gets it back ([`Machine::recycle`]), as a runtime that reuses
+    /// its buffers does. Returns how many were delivered (at most
+    /// [`MAX_DELIVERIES`]).
     pub fn run<In: ?Sized, Out: Borrow<In>>(
         &mut self,
         nodes: &mut [&mut dyn Node<I, In, Out>],
@@ -123,6 +130,7 @@ impl<I: Instant> Driver<I> {
                         && let Some(node) = nodes.get_mut(to)
                     {
                         node.input(self.now, Input::Data(out.borrow()));
+                        nodes[from].recycle(out);
                         delivered += 1;
                         if delivered >= MAX_DELIVERIES {
                             return delivered;

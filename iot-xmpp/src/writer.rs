@@ -48,6 +48,25 @@ impl Stanza {
     #[must_use]
     pub fn to_xml(&self) -> String {
         let mut out = String::with_capacity(128);
+        self.write_xml(&mut out);
+        out
+    }
+
+    /// Appends the stanza as XML text to `out`, every value escaped: a
+    /// runtime that keeps one buffer for its socket writes each stanza
+    /// into it without allocating a string per stanza.
+    ///
+    /// ```
+    /// use iot_xmpp::{IqType, Stanza};
+    ///
+    /// let mut buffer = String::new();
+    /// for id in ["a", "b"] {
+    ///     buffer.clear();
+    ///     Stanza::iq(IqType::Get).with_id(id).write_xml(&mut buffer);
+    ///     assert!(buffer.ends_with(&format!(r#"id="{id}"/>"#)));
+    /// }
+    /// ```
+    pub fn write_xml(&self, out: &mut String) {
         out.push('<');
         out.push_str(self.kind.as_str());
         out.push_str(" xmlns=\"");
@@ -70,16 +89,15 @@ impl Stanza {
         }
         if self.payloads.is_empty() {
             out.push_str("/>");
-            return out;
+            return;
         }
         out.push('>');
         for p in &self.payloads {
-            p.write(CLIENT_NS, &mut out);
+            p.write(CLIENT_NS, out);
         }
         out.push_str("</");
         out.push_str(self.kind.as_str());
         out.push('>');
-        out
     }
 }
 

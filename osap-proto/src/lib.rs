@@ -33,8 +33,10 @@
 //!
 //! Feed the bytes read from the connection to [`Machine::handle_input`]
 //! (`Input::Data(&bytes)`) and [`Input::PeerClosed`] when it closes; after
-//! each call write everything [`Machine::poll_transmit`] gives and handle
-//! everything [`Machine::poll_event`] gives; call
+//! each call write everything [`Machine::poll_transmit`] gives (and give
+//! each frame back with [`Machine::recycle`] once written: the machine
+//! writes its next frames into those buffers), and handle everything
+//! [`Machine::poll_event`] gives; call
 //! [`Machine::handle_timeout`] when [`Machine::poll_timeout`] is due. A
 //! machine that fails reports it once, as an `Ended` event carrying an
 //! [`End`]: timed out, peer closed, peer fault (with the typed detail) or
@@ -49,8 +51,8 @@
 //! let offer = Offer { protocol_type: 1, group: ProtocolGroup::ALL };
 //! let mut device = DeviceNegotiation::new(DeviceNegotiationConfig::new(vec![offer]));
 //! device.start(now);
-//! let request = device.poll_transmit().unwrap(); // write it to the LBS
-//! # let _ = request;
+//! let request = device.poll_transmit().unwrap(); // write it to the LBS,
+//! device.recycle(request); // then give the buffer back
 //! // The LBS closes the connection without answering.
 //! device.handle_input(now, Input::PeerClosed);
 //! assert_eq!(device.poll_event(), Some(DeviceNegotiationEvent::Ended(End::PeerClosed)));

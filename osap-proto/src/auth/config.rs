@@ -5,6 +5,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::time::Duration;
 
+use iot_sansio::Outbox;
 use rand_core::CryptoRngCore;
 
 use super::error::{AuthError, crypto_err};
@@ -110,11 +111,13 @@ impl AuthConfig {
         Ok(SessionKey::from_bytes(key))
     }
 
-    pub(super) fn frame(
+    /// Frames a message for the exchange `nonce` and queues it in `out`.
+    pub(super) fn send<E>(
         &self,
+        out: &mut Outbox<Vec<u8>, E>,
         nonce: [u8; NONCE_LEN],
         message: AuthMessage,
-    ) -> Result<Vec<u8>, AuthError> {
+    ) -> Result<(), AuthError> {
         let frame = AuthFrame {
             protocol_type: self.protocol_type,
             suite: self.suite,
@@ -122,9 +125,8 @@ impl AuthConfig {
             nonce,
             message,
         };
-        let mut out = Vec::new();
-        frame.encode(&mut out)?;
-        Ok(out)
+        out.send_with(|buf| frame.encode(buf))?;
+        Ok(())
     }
 
     pub(super) fn check(&self, frame: &AuthFrame) -> Result<(), AuthError> {

@@ -178,8 +178,7 @@ impl<I: Instant, R: CryptoRngCore> DeviceAuth<I, R> {
 impl<I: Instant, R: CryptoRngCore> Core<I, R> {
     /// Queues a request and waits, until the deadline, for `expect`.
     fn send(&mut self, message: AuthMessage, now: I, expect: AuthKind) -> Result<(), AuthError> {
-        let bytes = self.params.frame(self.nonce, message)?;
-        self.out.send(bytes);
+        self.params.send(&mut self.out, self.nonce, message)?;
         self.expect = expect;
         self.deadline = Some(now + self.params.timeout);
         Ok(())
@@ -322,14 +321,14 @@ impl<I: Instant, R: CryptoRngCore> Core<I, R> {
                     &mut self.rng,
                     "proof",
                 )?;
-                let bytes = self.params.frame(
+                self.params.send(
+                    &mut self.out,
                     self.nonce,
                     AuthMessage::ApplyDevidConfirm {
                         devid: devid.clone(),
                         proof,
                     },
                 )?;
-                self.out.send(bytes);
                 self.request_das(&devid, session, now)?;
             }
             (
@@ -448,6 +447,10 @@ impl<I: Instant, R: CryptoRngCore> Machine for DeviceAuth<I, R> {
 
     fn poll_transmit(&mut self) -> Option<Vec<u8>> {
         self.core.out.pop_transmit()
+    }
+
+    fn recycle(&mut self, frame: Vec<u8>) {
+        self.core.out.recycle(frame);
     }
 
     fn poll_event(&mut self) -> Option<DeviceAuthEvent> {

@@ -148,9 +148,7 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> LbsAuth<I, R, D> {
 impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Core<I, R, D> {
     /// Frames a message for the exchange `nonce` and queues it.
     fn reply(&mut self, nonce: [u8; NONCE_LEN], message: AuthMessage) -> Result<(), AuthError> {
-        let bytes = self.params.frame(nonce, message)?;
-        self.out.send(bytes);
-        Ok(())
+        self.params.send(&mut self.out, nonce, message)
     }
 
     fn refuse(&mut self, frame: &AuthFrame, reason: AuthRefusal) -> Result<(), AuthEnd> {
@@ -437,6 +435,10 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Machine for LbsAuth<I, R,
 
     fn poll_transmit(&mut self) -> Option<Vec<u8>> {
         self.core.out.pop_transmit()
+    }
+
+    fn recycle(&mut self, frame: Vec<u8>) {
+        self.core.out.recycle(frame);
     }
 
     fn poll_event(&mut self) -> Option<LbsAuthEvent> {

@@ -199,10 +199,9 @@ impl<I: Instant> Core<I> {
             version: self.config.version,
             transaction: self.config.transaction.as_slice().into(),
         };
-        let mut out = Vec::new();
-        match message.to_frame(NegotiationKind::Request).encode(&mut out) {
+        let frame = message.to_frame(NegotiationKind::Request);
+        match self.out.send_with(|buf| frame.encode(buf)) {
             Ok(()) => {
-                self.out.send(out);
                 self.state = State::Waiting {
                     offer,
                     deadline: now + self.config.response_timeout,
@@ -302,6 +301,10 @@ impl<I: Instant> Machine for DeviceNegotiation<I> {
 
     fn poll_transmit(&mut self) -> Option<Vec<u8>> {
         self.core.out.pop_transmit()
+    }
+
+    fn recycle(&mut self, frame: Vec<u8>) {
+        self.core.out.recycle(frame);
     }
 
     fn poll_event(&mut self) -> Option<DeviceNegotiationEvent> {

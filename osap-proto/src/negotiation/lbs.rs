@@ -185,11 +185,8 @@ impl<I> Core<I> {
             version: request.version,
             transaction: request.transaction,
         };
-        let mut out = Vec::new();
-        response
-            .to_frame(NegotiationKind::Response)
-            .encode(&mut out)?;
-        self.out.send(out);
+        let frame = response.to_frame(NegotiationKind::Response);
+        self.out.send_with(|buf| frame.encode(buf))?;
         self.state = State::Done;
         match chosen {
             Some(suite) => self.out.event(LbsNegotiationEvent::Negotiated {
@@ -231,6 +228,10 @@ impl<I: Instant> Machine for LbsNegotiation<I> {
 
     fn poll_transmit(&mut self) -> Option<Vec<u8>> {
         self.core.out.pop_transmit()
+    }
+
+    fn recycle(&mut self, frame: Vec<u8>) {
+        self.core.out.recycle(frame);
     }
 
     fn poll_event(&mut self) -> Option<LbsNegotiationEvent> {
