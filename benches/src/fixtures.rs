@@ -91,15 +91,16 @@ pub fn oic_response_stanza() -> String {
     s.to_xml()
 }
 
-/// This project: stanza, IBB data, base64, `<rest>`, JSON.
+/// This project: stanza, IBB data, base64, `<rest>`, JSON, each read in
+/// place where it can be.
 #[must_use]
 pub fn oic_ours(xml: &str) -> Value {
-    let s = Stanza::parse(xml, &StanzaLimits::default()).unwrap();
+    let s = Stanza::parse_ref(xml, &StanzaLimits::default()).unwrap();
     let IbbPayload::Data { data, .. } = IbbPayload::from_stanza(&s).unwrap() else {
         panic!("not data")
     };
     let doc = std::str::from_utf8(&data).unwrap();
-    let m = RestMessage::parse(doc, &RestLimits::default()).unwrap();
+    let m = RestMessage::parse_ref(doc, &RestLimits::default()).unwrap();
     m.json().unwrap().unwrap()
 }
 

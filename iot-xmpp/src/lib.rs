@@ -8,9 +8,13 @@
 //! * [`vocab`]: the namespaces, stanza kinds and types, error types and
 //!   defined conditions, as typed values;
 //! * [`Element`] and [`Stanza`]: the values;
-//! * the reader ([`Stanza::parse`], within [`StanzaLimits`]) and the writer
-//!   ([`Stanza::to_xml`], [`escape_text`], [`escape_attr`]);
-//! * [`StanzaError`]: why a text is not a stanza.
+//! * the reader ([`Stanza::parse`], within [`StanzaLimits`]; and
+//!   [`Stanza::parse_ref`], which reads in place: a [`StanzaRef`] whose
+//!   names, attribute values and text borrow from the text unless they
+//!   needed unescaping) and the writer ([`Stanza::to_xml`],
+//!   [`Stanza::write_xml`], [`escape_text`], [`escape_attr`]);
+//! * [`StanzaError`]: why a text is not a stanza;
+//! * [`text`]: reading XML text in place, for readers built on quick-xml.
 //!
 //! Built stanzas carry `xmlns="jabber:client"` so that they stand alone (a
 //! stream-level writer may drop the redundant declaration); received
@@ -35,16 +39,17 @@ mod reader;
 mod stanza;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod text;
 pub mod vocab;
 mod writer;
 
-pub use element::Element;
+pub use element::{Element, ElementRef};
 pub use error::StanzaError;
 pub use jid::{BareJid, FullJid, Jid};
 pub use limits::StanzaLimits;
 pub use machine::StanzaMachine;
-pub use reader::push_reference;
-pub use stanza::{Stanza, StanzaErrorPayload};
+pub use stanza::{Stanza, StanzaErrorPayload, StanzaRef};
+pub use text::push_reference;
 pub use vocab::{
     CLIENT_NS, DefinedCondition, ErrorType, IqType, MessageType, PresenceType, SERVER_NS,
     STANZAS_NS, StanzaKind, Subscription,

@@ -2,15 +2,17 @@
 //! [`StanzaLimits`], on quick-xml. No DTD, no entity other than the five
 //! predefined ones and character references.
 
+use std::borrow::Cow;
+
 use quick_xml::Reader;
-use quick_xml::escape::resolve_predefined_entity;
 use quick_xml::events::{BytesStart, Event};
 
 use crate::element::Element;
 use crate::error::StanzaError;
 use crate::error::xml_err;
 use crate::limits::StanzaLimits;
-use crate::stanza::Stanza;
+use crate::stanza::{Stanza, StanzaRef};
+use crate::text::{lend, push_reference, push_text, tag, text_of};
 use crate::vocab::StanzaKind;
 use crate::vocab::{CLIENT_NS, SERVER_NS};
 use jid::Jid;
@@ -24,63 +26,113 @@ impl Stanza {
     ///
     /// A [`StanzaError`] for each way the text can be wrong.
     pub fn parse(xml: &str, limits: &StanzaLimits) -> Result<Self, StanzaError> {
-        if xml.len() > limits.max_len {
-            return Err(StanzaError::TooLong {
-                len: xml.len(),
-                max: limits.max_len,
-            });
+        read(xml, limits)
+    }
+
+    /// Reads one stanza in place, as [`Stanza::parse`] does: its id, type,
+    /// names, attribute values and text borrow from `xml` unless they
+    /// needed unescaping, so a stanza without escapes allocates nothing
+    /// for its strings (only the lists of attributes and children, and the
+    /// JIDs, which are parsed into their own values).
+    ///
+    /// ```
+    /// use std::borrow::Cow;
+    /// use iot_xmpp::{Stanza, StanzaRef};
+    ///
+    /// let xml = r#"<message to="a@example.org" id="m1"><body>hi &amp; bye</body></message>"#;
+    /// let s: StanzaRef<'_> = Stanza::parse_ref(xml, &Default::default())?;
+    /// assert!(matches!(s.id, Some(Cow::Borrowed("m1"))));
+    /// assert!(matches!(s.payloads[0].name, Cow::Borrowed("body")));
+    /// // Unescaped text is the one string that had to be copied.
+    /// assert!(matches!(&s.payloads[0].text, Cow::Owned(t) if t == "hi & bye"));
+    /// assert_eq!(s.to_owned_stanza(), Stanza::parse(xml, &Default::default())?);
+    /// # Ok::<(), iot_xmpp::StanzaError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`Stanza::parse`].
+    pub fn parse_ref<'a>(
+        xml: &'a str,
+        limits: &StanzaLimits,
+    ) -> Result<StanzaRef<'a>, StanzaError> {
+        read(xml, limits)
+    }
+}
+
+fn duplicated(name: &str) -> StanzaError {
+    StanzaError::Xml(format!("attribute `{name}` is given twice"))
+}
+
+fn read<'a, S: From<Cow<'a, str>> + AsRef<str>>(
+    xml: &'a str,
+    limits: &StanzaLimits,
+) -> Result<Stanza<S>, StanzaError> {
+    if xml.len() > limits.max_len {
+        return Err(StanzaError::TooLong {
+            len: xml.len(),
+            max: limits.max_len,
+        });
+    }
+    let mut r = Reader::from_str(xml);
+    let (start, empty) = loop {
+        match r.read_event().map_err(xml_err)? {
+            Event::Start(e) => break (e, false),
+            Event::Empty(e) => break (e, true),
+            Event::Text(t) if t.iter().all(u8::is_ascii_whitespace) => {}
+            Event::Decl(_) | Event::Comment(_) => {}
+            Event::Eof => return Err(StanzaError::Xml("no element".into())),
+            other => return Err(markup_err(&other)),
         }
-        let mut r = Reader::from_str(xml);
-        let (start, empty) = loop {
-            match r.read_event().map_err(xml_err)? {
-                Event::Start(e) => break (e, false),
-                Event::Empty(e) => break (e, true),
-                Event::Text(t) if t.iter().all(u8::is_ascii_whitespace) => {}
-                Event::Decl(_) | Event::Comment(_) => {}
-                Event::Eof => return Err(StanzaError::Xml("no element".into())),
-                other => return Err(markup_err(&other)),
+    };
+    let (name, attributes) = tag(xml, &start).map_err(StanzaError::Xml)?;
+    let kind = name
+        .parse::<StanzaKind>()
+        .map_err(|_| StanzaError::NotAStanza(name.to_owned()))?;
+    let mut stanza = Stanza::empty(kind);
+    let mut ns = Cow::Borrowed(CLIENT_NS);
+    let mut seen_xmlns = false;
+    let mut others: Vec<&'a str> = Vec::new();
+    for a in attributes {
+        let a = a.map_err(xml_err)?;
+        let key =
+            lend(xml, a.key.as_ref()).ok_or_else(|| xml_err("an attribute outside the tag"))?;
+        let value = a.unescape_value().map_err(xml_err)?;
+        let twice = match key {
+            "xmlns" => {
+                if value != CLIENT_NS && value != SERVER_NS {
+                    return Err(StanzaError::Namespace(value.into_owned()));
+                }
+                ns = value;
+                core::mem::replace(&mut seen_xmlns, true)
+            }
+            "from" => stanza.from.replace(jid_attr("from", &value)?).is_some(),
+            "to" => stanza.to.replace(jid_attr("to", &value)?).is_some(),
+            "id" => stanza.id.replace(S::from(value)).is_some(),
+            "type" => stanza.stanza_type.replace(S::from(value)).is_some(),
+            // xml:lang and extension attributes (RFC 6120 8.1) are
+            // allowed and not needed here.
+            _ => {
+                let twice = others.contains(&key);
+                others.push(key);
+                twice
             }
         };
-        let name = start.name();
-        let kind = core::str::from_utf8(name.as_ref())
-            .ok()
-            .and_then(|n| n.parse::<StanzaKind>().ok())
-            .ok_or_else(|| {
-                StanzaError::NotAStanza(String::from_utf8_lossy(name.as_ref()).into_owned())
-            })?;
-        let mut stanza = Self::new(kind);
-        let mut ns = CLIENT_NS.to_owned();
-        for a in start.attributes() {
-            let a = a.map_err(xml_err)?;
-            let value = a.unescape_value().map_err(xml_err)?;
-            match a.key.as_ref() {
-                b"xmlns" => {
-                    if value != CLIENT_NS && value != SERVER_NS {
-                        return Err(StanzaError::Namespace(value.into_owned()));
-                    }
-                    ns = value.into_owned();
-                }
-                b"from" => stanza.from = Some(jid_attr("from", &value)?),
-                b"to" => stanza.to = Some(jid_attr("to", &value)?),
-                b"id" => stanza.id = Some(value.into_owned()),
-                b"type" => stanza.stanza_type = Some(value.into_owned()),
-                // xml:lang and extension attributes (RFC 6120 8.1) are
-                // allowed and not needed here.
-                _ => {}
-            }
+        if twice {
+            return Err(duplicated(key));
         }
-        if !empty {
-            let mut count = 1;
-            let children = read_children(&mut r, &ns, 1, limits, &mut count, &mut String::new())?;
-            stanza.payloads = children;
-        }
-        loop {
-            match r.read_event().map_err(xml_err)? {
-                Event::Eof => return Ok(stanza),
-                Event::Text(t) if t.iter().all(u8::is_ascii_whitespace) => {}
-                Event::Comment(_) => {}
-                _ => return Err(StanzaError::TrailingContent),
-            }
+    }
+    if !empty {
+        let mut count = 1;
+        let mut text = Cow::Borrowed("");
+        stanza.payloads = read_children(xml, &mut r, &ns, 1, limits, &mut count, &mut text)?;
+    }
+    loop {
+        match r.read_event().map_err(xml_err)? {
+            Event::Eof => return Ok(stanza),
+            Event::Text(t) if t.iter().all(u8::is_ascii_whitespace) => {}
+            Event::Comment(_) => {}
+            _ => return Err(StanzaError::TrailingContent),
         }
     }
 }
@@ -101,30 +153,50 @@ fn markup_err(event: &Event<'_>) -> StanzaError {
 }
 
 /// Reads the content of the element just opened at `depth`, up to its end
-/// tag: its child elements are returned, its text appended to `text`.
-fn read_children(
-    r: &mut Reader<&[u8]>,
-    ns: &str,
+/// tag: its child elements are returned, its text appended to `text`. The
+/// namespace in scope is a `Cow` so that a lent one stays lent in the
+/// children that inherit it.
+#[allow(clippy::ptr_arg)]
+fn read_children<'a, S: From<Cow<'a, str>> + AsRef<str>>(
+    xml: &'a str,
+    r: &mut Reader<&'a [u8]>,
+    ns: &Cow<'a, str>,
     depth: usize,
     limits: &StanzaLimits,
     count: &mut usize,
-    text: &mut String,
-) -> Result<Vec<Element>, StanzaError> {
+    text: &mut Cow<'a, str>,
+) -> Result<Vec<Element<S>>, StanzaError> {
     let mut children = Vec::new();
     loop {
         match r.read_event().map_err(xml_err)? {
             Event::Start(e) => {
-                let mut child = open_element(&e, ns, depth, limits, count)?;
-                let mut child_text = String::new();
-                child.children =
-                    read_children(r, &child.ns, depth + 1, limits, count, &mut child_text)?;
-                child.text = child_text;
-                children.push(child);
+                let (name, child_ns, attrs) = open_element(xml, &e, ns, depth, limits, count)?;
+                let mut child_text = Cow::Borrowed("");
+                let grandchildren =
+                    read_children(xml, r, &child_ns, depth + 1, limits, count, &mut child_text)?;
+                children.push(Element {
+                    name: S::from(Cow::Borrowed(name)),
+                    ns: S::from(child_ns),
+                    attrs,
+                    text: S::from(child_text),
+                    children: grandchildren,
+                });
             }
-            Event::Empty(e) => children.push(open_element(&e, ns, depth, limits, count)?),
-            Event::Text(t) => text.push_str(&t.decode().map_err(xml_err)?),
-            Event::CData(t) => text.push_str(&t.decode().map_err(xml_err)?),
-            Event::GeneralRef(g) => push_reference(text, &g).map_err(StanzaError::Xml)?,
+            Event::Empty(e) => {
+                let (name, child_ns, attrs) = open_element(xml, &e, ns, depth, limits, count)?;
+                children.push(Element {
+                    name: S::from(Cow::Borrowed(name)),
+                    ns: S::from(child_ns),
+                    attrs,
+                    text: S::from(Cow::Borrowed("")),
+                    children: Vec::new(),
+                });
+            }
+            Event::Text(t) => push_text(text, text_of(xml, &t).map_err(xml_err)?),
+            Event::CData(t) => push_text(text, text_of(xml, &t).map_err(xml_err)?),
+            Event::GeneralRef(g) => {
+                push_reference(text.to_mut(), &g).map_err(StanzaError::Xml)?;
+            }
             Event::Comment(_) => {}
             Event::End(_) => return Ok(children),
             Event::Eof => return Err(StanzaError::Xml("unclosed element".into())),
@@ -133,13 +205,17 @@ fn read_children(
     }
 }
 
-fn open_element(
+/// An element's name, namespace and attributes, `xmlns` apart.
+type Opened<'a, S> = (&'a str, Cow<'a, str>, Vec<(S, S)>);
+
+fn open_element<'a, S: From<Cow<'a, str>> + AsRef<str>>(
+    xml: &'a str,
     e: &BytesStart<'_>,
-    parent_ns: &str,
+    parent_ns: &Cow<'a, str>,
     depth: usize,
     limits: &StanzaLimits,
     count: &mut usize,
-) -> Result<Element, StanzaError> {
+) -> Result<Opened<'a, S>, StanzaError> {
     if depth + 1 > limits.max_depth {
         return Err(StanzaError::TooDeep {
             max: limits.max_depth,
@@ -151,30 +227,36 @@ fn open_element(
             max: limits.max_elements,
         });
     }
-    let qname = e.name();
-    let name = core::str::from_utf8(qname.as_ref()).map_err(xml_err)?;
+    let (name, attributes) = tag(xml, e).map_err(StanzaError::Xml)?;
     if !is_ncname(name) {
         // A prefixed name would need the prefix's declaration to mean
         // anything; this reader keeps namespaces as `xmlns` only.
         return Err(StanzaError::Xml(format!("`{name}` is not an element name")));
     }
-    let mut element = Element::new(name, parent_ns);
-    for a in e.attributes() {
+    let mut ns = None;
+    let mut attrs: Vec<(S, S)> = Vec::new();
+    for a in attributes {
         let a = a.map_err(xml_err)?;
-        let value = a.unescape_value().map_err(xml_err)?.into_owned();
-        if a.key.as_ref() == b"xmlns" {
-            element.ns = value;
-        } else {
-            let key = core::str::from_utf8(a.key.as_ref()).map_err(xml_err)?;
-            if !is_qname(key) {
-                return Err(StanzaError::Xml(format!(
-                    "`{key}` is not an attribute name"
-                )));
+        let key =
+            lend(xml, a.key.as_ref()).ok_or_else(|| xml_err("an attribute outside the tag"))?;
+        let value = a.unescape_value().map_err(xml_err)?;
+        if key == "xmlns" {
+            if ns.replace(value).is_some() {
+                return Err(duplicated(key));
             }
-            element.attrs.push((key.to_owned(), value));
+            continue;
         }
+        if !is_qname(key) {
+            return Err(StanzaError::Xml(format!(
+                "`{key}` is not an attribute name"
+            )));
+        }
+        if attrs.iter().any(|(k, _)| k.as_ref() == key) {
+            return Err(duplicated(key));
+        }
+        attrs.push((S::from(Cow::Borrowed(key)), S::from(value)));
     }
-    Ok(element)
+    Ok((name, ns.unwrap_or_else(|| parent_ns.clone()), attrs))
 }
 
 /// Whether `name` is an XML name without a colon (Namespaces in XML 1.0,
@@ -194,27 +276,4 @@ fn is_qname(name: &str) -> bool {
         Some((prefix, local)) => is_ncname(prefix) && is_ncname(local),
         None => is_ncname(name),
     }
-}
-
-/// Appends the text of a character reference or one of the five
-/// predefined entities to `text`, for readers of element text built on
-/// quick-xml.
-///
-/// # Errors
-///
-/// The reason, for a malformed reference or any other entity (a stanza
-/// cannot declare entities).
-pub fn push_reference(
-    text: &mut String,
-    g: &quick_xml::events::BytesRef<'_>,
-) -> Result<(), String> {
-    if let Some(c) = g.resolve_char_ref().map_err(|e| e.to_string())? {
-        text.push(c);
-        return Ok(());
-    }
-    let name = g.decode().map_err(|e| e.to_string())?;
-    let resolved =
-        resolve_predefined_entity(&name).ok_or_else(|| format!("unknown entity &{name};"))?;
-    text.push_str(resolved);
-    Ok(())
 }

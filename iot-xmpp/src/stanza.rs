@@ -1,6 +1,8 @@
 //! One stanza: its kind, routing attributes, type and child elements, and
 //! the replies RFC 6120 defines for it.
 
+use std::borrow::Cow;
+
 use crate::element::Element;
 use crate::vocab::{self, CLIENT_NS, STANZAS_NS};
 use crate::vocab::{DefinedCondition, ErrorType, IqType, PresenceType, StanzaKind};
@@ -33,8 +35,12 @@ pub struct StanzaErrorPayload {
 /// assert_eq!(Stanza::parse(&xml, &Default::default())?, ping);
 /// # Ok::<(), iot_xmpp::StanzaError>(())
 /// ```
+///
+/// `S` is how its strings are held, as in [`Element`]: [`String`] (the
+/// default, what machines take and hand out), or `Cow<'a, str>`
+/// ([`StanzaRef`]) for a stanza read in place by [`Stanza::parse_ref`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Stanza {
+pub struct Stanza<S = String> {
     /// Which kind.
     pub kind: StanzaKind,
     /// The sender, set by the server on delivery.
@@ -42,17 +48,22 @@ pub struct Stanza {
     /// The addressee.
     pub to: Option<Jid>,
     /// The stanza id.
-    pub id: Option<String>,
+    pub id: Option<S>,
     /// The `type` attribute.
-    pub stanza_type: Option<String>,
+    pub stanza_type: Option<S>,
     /// The child elements.
-    pub payloads: Vec<Element>,
+    pub payloads: Vec<Element<S>>,
 }
 
-impl Stanza {
+/// A stanza read in place: its id, type and elements borrow from the text
+/// unless they needed unescaping (the JIDs are always parsed into their
+/// own values).
+pub type StanzaRef<'a> = Stanza<Cow<'a, str>>;
+
+impl<S> Stanza<S> {
     /// A stanza with no attributes or children.
     #[must_use]
-    pub fn new(kind: StanzaKind) -> Self {
+    pub const fn empty(kind: StanzaKind) -> Self {
         Self {
             kind,
             from: None,
@@ -61,6 +72,14 @@ impl Stanza {
             stanza_type: None,
             payloads: Vec::new(),
         }
+    }
+}
+
+impl Stanza {
+    /// A stanza with no attributes or children.
+    #[must_use]
+    pub const fn new(kind: StanzaKind) -> Self {
+        Self::empty(kind)
     }
 
     /// Sets the addressee.
@@ -98,16 +117,35 @@ impl Stanza {
         self
     }
 
-    /// The `type`, or `""` when absent.
-    #[must_use]
-    pub fn type_str(&self) -> &str {
-        self.stanza_type.as_deref().unwrap_or("")
-    }
-
     /// An `<iq/>` of this type.
     #[must_use]
     pub fn iq(t: IqType) -> Self {
         Self::new(StanzaKind::Iq).with_type(t.as_str())
+    }
+}
+
+impl<S: AsRef<str>> Stanza<S> {
+    /// The `type`, or `""` when absent.
+    #[must_use]
+    pub fn type_str(&self) -> &str {
+        self.stanza_type.as_ref().map_or("", AsRef::as_ref)
+    }
+
+    /// The stanza with its own strings, whatever holds them now.
+    #[must_use]
+    pub fn to_owned_stanza(&self) -> Stanza {
+        Stanza {
+            kind: self.kind,
+            from: self.from.clone(),
+            to: self.to.clone(),
+            id: self.id.as_ref().map(|s| s.as_ref().to_owned()),
+            stanza_type: self.stanza_type.as_ref().map(|s| s.as_ref().to_owned()),
+            payloads: self
+                .payloads
+                .iter()
+                .map(Element::to_owned_element)
+                .collect(),
+        }
     }
 
     /// The type of an `<iq/>`, if it is one with a valid type.
@@ -135,7 +173,7 @@ impl Stanza {
 
     /// The first child with this name and namespace.
     #[must_use]
-    pub fn payload(&self, name: &str, ns: &str) -> Option<&Element> {
+    pub fn payload(&self, name: &str, ns: &str) -> Option<&Element<S>> {
         self.payloads.iter().find(|p| p.is(name, ns))
     }
 
@@ -146,12 +184,15 @@ impl Stanza {
         if !self.is_error() {
             return None;
         }
-        let e = self.payloads.iter().find(|p| p.name == vocab::ERROR)?;
+        let e = self
+            .payloads
+            .iter()
+            .find(|p| p.name.as_ref() == vocab::ERROR)?;
         let condition = e
             .children
             .iter()
-            .find(|c| c.ns == STANZAS_NS && c.name != vocab::TEXT)
-            .and_then(|c| c.name.parse().ok())
+            .find(|c| c.ns.as_ref() == STANZAS_NS && c.name.as_ref() != vocab::TEXT)
+            .and_then(|c| c.name.as_ref().parse().ok())
             .unwrap_or(DefinedCondition::UndefinedCondition);
         Some(StanzaErrorPayload {
             error_type: e.get_attr(vocab::TYPE).and_then(|t| t.parse().ok()),
@@ -162,7 +203,7 @@ impl Stanza {
     /// The error reply to this stanza (RFC 6120 8.3.1): addressed back to
     /// the sender, same id, the original payload left out.
     #[must_use]
-    pub fn error_reply(&self, error_type: ErrorType, condition: DefinedCondition) -> Self {
+    pub fn error_reply(&self, error_type: ErrorType, condition: DefinedCondition) -> Stanza {
         self.error_reply_with(None, error_type, condition)
     }
 
@@ -175,10 +216,10 @@ impl Stanza {
         echo: Option<Element>,
         error_type: ErrorType,
         condition: DefinedCondition,
-    ) -> Self {
-        let mut reply = Self::new(self.kind).with_type(IqType::Error.as_str());
+    ) -> Stanza {
+        let mut reply = Stanza::new(self.kind).with_type(IqType::Error.as_str());
         reply.to.clone_from(&self.from);
-        reply.id.clone_from(&self.id);
+        reply.id = self.id.as_ref().map(|id| id.as_ref().to_owned());
         reply.payloads.extend(echo);
         reply.with_payload(
             Element::new(vocab::ERROR, CLIENT_NS)
@@ -189,10 +230,10 @@ impl Stanza {
 
     /// The empty `result` reply to an `iq` of type `get` or `set`.
     #[must_use]
-    pub fn result_reply(&self) -> Self {
-        let mut reply = Self::iq(IqType::Result);
+    pub fn result_reply(&self) -> Stanza {
+        let mut reply = Stanza::iq(IqType::Result);
         reply.to.clone_from(&self.from);
-        reply.id.clone_from(&self.id);
+        reply.id = self.id.as_ref().map(|id| id.as_ref().to_owned());
         reply
     }
 }

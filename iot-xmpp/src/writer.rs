@@ -10,40 +10,41 @@ use crate::stanza::Stanza;
 use crate::vocab::CLIENT_NS;
 use jid::Jid;
 
-impl Element {
+impl<S: AsRef<str>> Element<S> {
     /// Writes the element; `parent_ns` is the namespace in scope, so
     /// `xmlns` is written only where it changes.
     pub(crate) fn write(&self, parent_ns: &str, out: &mut String) {
+        let (name, ns, text) = (self.name.as_ref(), self.ns.as_ref(), self.text.as_ref());
         out.push('<');
-        out.push_str(&self.name);
-        if self.ns != parent_ns {
+        out.push_str(name);
+        if ns != parent_ns {
             out.push_str(" xmlns=\"");
-            out.push_str(&escape_attr(&self.ns));
+            out.push_str(&escape_attr(ns));
             out.push('"');
         }
         for (name, value) in &self.attrs {
             out.push(' ');
-            out.push_str(name);
+            out.push_str(name.as_ref());
             out.push_str("=\"");
-            out.push_str(&escape_attr(value));
+            out.push_str(&escape_attr(value.as_ref()));
             out.push('"');
         }
-        if self.text.is_empty() && self.children.is_empty() {
+        if text.is_empty() && self.children.is_empty() {
             out.push_str("/>");
             return;
         }
         out.push('>');
-        out.push_str(&escape_text(&self.text));
+        out.push_str(&escape_text(text));
         for c in &self.children {
-            c.write(&self.ns, out);
+            c.write(ns, out);
         }
         out.push_str("</");
-        out.push_str(&self.name);
+        out.push_str(name);
         out.push('>');
     }
 }
 
-impl Stanza {
+impl<S: AsRef<str>> Stanza<S> {
     /// The stanza as XML text, every value escaped.
     #[must_use]
     pub fn to_xml(&self) -> String {
@@ -75,8 +76,8 @@ impl Stanza {
         let attrs = [
             ("from", self.from.as_ref().map(Jid::as_str)),
             ("to", self.to.as_ref().map(Jid::as_str)),
-            ("type", self.stanza_type.as_deref()),
-            ("id", self.id.as_deref()),
+            ("type", self.stanza_type.as_ref().map(AsRef::as_ref)),
+            ("id", self.id.as_ref().map(AsRef::as_ref)),
         ];
         for (name, value) in attrs {
             if let Some(v) = value {

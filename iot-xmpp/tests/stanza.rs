@@ -15,6 +15,46 @@ fn parse(xml: &str) -> Result<Stanza, StanzaError> {
 }
 
 #[test]
+fn an_attribute_given_twice_is_refused() {
+    for xml in [
+        r#"<iq type="get" type="set" id="1"/>"#,
+        r#"<iq id="1" id="2"/>"#,
+        r#"<iq xmlns="jabber:client" xmlns="jabber:client"/>"#,
+        r#"<message xml:lang="en" xml:lang="fr"/>"#,
+        r#"<message><x xmlns="urn:a" a="1" a="2"/></message>"#,
+        r#"<message><x xmlns="urn:a" xmlns="urn:a"/></message>"#,
+    ] {
+        let err = parse(xml).unwrap_err();
+        assert!(
+            matches!(&err, StanzaError::Xml(m) if m.contains("given twice")),
+            "{xml}: {err}"
+        );
+    }
+}
+
+#[test]
+fn reading_in_place_lends_what_needs_no_unescaping() {
+    use std::borrow::Cow;
+    let xml = r#"<message to="a@example.org" id="m&amp;1"><x xmlns="urn:a" k="v" e="&lt;">one<y/>two</x><z xmlns="urn:b">plain</z></message>"#;
+    let s = Stanza::parse_ref(xml, &StanzaLimits::default()).unwrap();
+    assert!(matches!(&s.id, Some(Cow::Owned(id)) if id == "m&1"));
+    let x = &s.payloads[0];
+    assert!(matches!(x.name, Cow::Borrowed("x")));
+    assert!(matches!(x.ns, Cow::Borrowed("urn:a")));
+    assert!(matches!(
+        x.attrs[0],
+        (Cow::Borrowed("k"), Cow::Borrowed("v"))
+    ));
+    assert!(matches!(&x.attrs[1].1, Cow::Owned(v) if v == "<"));
+    // Text in two pieces is gathered into one string.
+    assert!(matches!(&x.text, Cow::Owned(t) if t == "onetwo"));
+    // The child without `xmlns` inherits its parent's, still lent.
+    assert!(matches!(x.children[0].ns, Cow::Borrowed("urn:a")));
+    assert!(matches!(s.payloads[1].text, Cow::Borrowed("plain")));
+    assert_eq!(s.to_owned_stanza(), parse(xml).unwrap());
+}
+
+#[test]
 fn stanza_error_paths() {
     let small = StanzaLimits {
         max_len: 20,
@@ -236,11 +276,18 @@ proptest! {
         payloads in prop::collection::vec(element(2), 0..3),
     ) {
         let s = Stanza { kind, from, to, id, stanza_type: t, payloads };
-        prop_assert_eq!(parse(&s.to_xml()).unwrap(), s);
+        let xml = s.to_xml();
+        prop_assert_eq!(&parse(&xml).unwrap(), &s);
+        let in_place = Stanza::parse_ref(&xml, &StanzaLimits::default()).unwrap();
+        prop_assert_eq!(in_place.to_owned_stanza(), s);
+        // What is lent reads back the same when written again.
+        prop_assert_eq!(in_place.to_xml(), xml);
     }
 
     #[test]
     fn stanza_parser_is_total(input in "\\PC{0,200}") {
-        let _ = parse(&input);
+        let owned = parse(&input);
+        let in_place = Stanza::parse_ref(&input, &StanzaLimits::default());
+        prop_assert_eq!(owned, in_place.map(|s| s.to_owned_stanza()));
     }
 }

@@ -128,11 +128,11 @@ impl IbbPayload {
     ///
     /// [`IbbError::NotIbb`] for another element, else the first thing
     /// wrong with it.
-    pub fn from_element(e: &Element) -> Result<Self, IbbError> {
-        if e.ns != IBB_NS {
+    pub fn from_element<S: AsRef<str>>(e: &Element<S>) -> Result<Self, IbbError> {
+        if e.ns.as_ref() != IBB_NS {
             return Err(IbbError::NotIbb);
         }
-        let element: &'static str = match e.name.as_str() {
+        let element: &'static str = match e.name.as_ref() {
             "open" => "open",
             "data" => "data",
             "close" => "close",
@@ -183,10 +183,11 @@ impl IbbPayload {
                 // Most senders write the base64 on one line: it is decoded
                 // where it lies, and only text with line breaks or spaces
                 // in it is compacted first.
+                let text = e.text.as_ref();
                 let data = STANDARD
-                    .decode(&e.text)
+                    .decode(text)
                     .or_else(|_| {
-                        let text: String = e.text.split_ascii_whitespace().collect();
+                        let text: String = text.split_ascii_whitespace().collect();
                         STANDARD.decode(text)
                     })
                     .map_err(|_| IbbError::Base64)?;
@@ -202,11 +203,11 @@ impl IbbPayload {
     ///
     /// [`IbbError::NotIbb`] when it has none, else as
     /// [`IbbPayload::from_element`].
-    pub fn from_stanza(s: &Stanza) -> Result<Self, IbbError> {
+    pub fn from_stanza<S: AsRef<str>>(s: &Stanza<S>) -> Result<Self, IbbError> {
         let e = s
             .payloads
             .iter()
-            .find(|p| p.ns == IBB_NS)
+            .find(|p| p.ns.as_ref() == IBB_NS)
             .ok_or(IbbError::NotIbb)?;
         Self::from_element(e)
     }

@@ -243,6 +243,24 @@ fn error_paths() {
         RestMessage::parse(&doc, &two),
         Err(RestError::TooManyHeaders { max: 1 })
     );
+    // Empty headers count towards the limit too.
+    let empty_headers = rest(
+        "<url method=\"Get\">u</url><headers><header name=\"a\"/><header name=\"b\"/></headers>",
+    );
+    assert_eq!(
+        RestMessage::parse(&empty_headers, &two),
+        Err(RestError::TooManyHeaders { max: 1 })
+    );
+    for doubled in [
+        "<url method=\"Get\" method=\"Put\">u</url>",
+        "<url method=\"Get\">u</url><headers><header name=\"a\" name=\"b\">1</header></headers>",
+        "<url method=\"Get\">u</url><body><json xmlns=\"urn:xmpp:json:0\" xmlns=\"urn:xmpp:json:0\">1</json></body>",
+    ] {
+        assert!(
+            matches!(parse(&rest(doubled)), Err(RestError::Xml(m)) if m.contains("given twice")),
+            "{doubled}"
+        );
+    }
     assert_eq!(
         RestMessage::from_base64("not base64!", &RestLimits::default()),
         Err(RestError::Base64)
@@ -296,14 +314,19 @@ fn message() -> impl Strategy<Value = RestMessage> {
 proptest! {
     #[test]
     fn round_trip(message in message()) {
-        let parsed = parse(&message.to_xml()).unwrap();
+        let xml = message.to_xml();
+        let parsed = parse(&xml).unwrap();
         prop_assert_eq!(&parsed, &message);
+        let in_place = RestMessage::parse_ref(&xml, &RestLimits::default()).unwrap();
+        prop_assert_eq!(&in_place.to_xml(), &xml);
+        prop_assert_eq!(&in_place.to_owned_message(), &message);
         prop_assert_eq!(RestMessage::from_base64(&message.to_base64(), &RestLimits::default()).unwrap(), message);
     }
 
     #[test]
     fn parsing_never_panics(input in any::<String>()) {
-        let _ = parse(&input);
+        let in_place = RestMessage::parse_ref(&input, &RestLimits::default());
+        prop_assert_eq!(parse(&input), in_place.map(|m| m.to_owned_message()));
         let _ = RestMessage::from_base64(&input, &RestLimits::default());
     }
 }

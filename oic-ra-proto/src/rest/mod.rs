@@ -2,14 +2,15 @@
 //! document with the method and URL (or, for a response, the status line),
 //! HTTP-style headers and an optional JSON body, carried base64-encoded.
 
+mod read;
+
 use core::fmt;
+use std::borrow::Cow;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use quick_xml::Reader;
 
-use iot_xmpp::{escape_attr, escape_text, push_reference};
-use quick_xml::events::{BytesStart, Event};
+use iot_xmpp::{escape_attr, escape_text};
 
 /// The namespace of the `<rest>` element.
 pub const REST_NS: &str = "rest.oic.org";
@@ -70,13 +71,14 @@ impl fmt::Display for Method {
     }
 }
 
-/// One header: a name and a value, as in HTTP.
+/// One header: a name and a value, as in HTTP. `S` holds the strings, as
+/// in [`RestMessage`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Header {
+pub struct Header<S = String> {
     /// The header name.
-    pub name: String,
+    pub name: S,
     /// The header value.
-    pub value: String,
+    pub value: S,
 }
 
 /// Size limits for incoming `<rest>` documents.
@@ -175,10 +177,6 @@ pub enum RestError {
     MissingUrl,
 }
 
-fn xml_err(e: impl fmt::Display) -> RestError {
-    RestError::Xml(e.to_string())
-}
-
 /// One CRUDN message (section 7.3.1).
 ///
 /// ```
@@ -190,18 +188,26 @@ fn xml_err(e: impl fmt::Display) -> RestError {
 /// assert_eq!(RestMessage::from_base64(&wire, &Default::default())?, get);
 /// # Ok::<(), oic_ra_proto::rest::RestError>(())
 /// ```
+///
+/// `S` is how its strings are held: [`String`] (the default, what the
+/// endpoint takes and hands out), or `Cow<'a, str>` ([`RestMessageRef`])
+/// for a document read in place by [`RestMessage::parse_ref`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RestMessage {
+pub struct RestMessage<S = String> {
     /// The method.
     pub method: Method,
     /// The fully qualified URL of a request, or the status line of a
     /// response (`200 OK`).
-    pub url: String,
+    pub url: S,
     /// The headers, in order.
-    pub headers: Vec<Header>,
+    pub headers: Vec<Header<S>>,
     /// The JSON body as text, if any (checked to be valid JSON).
-    pub body: Option<String>,
+    pub body: Option<S>,
 }
+
+/// A `<rest>` document read in place: its strings borrow from the text
+/// unless they needed unescaping.
+pub type RestMessageRef<'a> = RestMessage<Cow<'a, str>>;
 
 impl RestMessage {
     /// A request without headers or body.
@@ -237,15 +243,17 @@ impl RestMessage {
         self.body = Some(body.to_string());
         self
     }
+}
 
+impl<S: AsRef<str>> RestMessage<S> {
     /// The first header with this name (compared without case, as in
     /// HTTP).
     #[must_use]
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
-            .find(|h| h.name.eq_ignore_ascii_case(name))
-            .map(|h| h.value.as_str())
+            .find(|h| h.name.as_ref().eq_ignore_ascii_case(name))
+            .map(|h| h.value.as_ref())
     }
 
     /// The status code of a response.
@@ -254,7 +262,7 @@ impl RestMessage {
         if self.method != Method::Response {
             return None;
         }
-        status_code(&self.url)
+        status_code(self.url.as_ref())
     }
 
     /// The body as a JSON value.
@@ -265,33 +273,34 @@ impl RestMessage {
     /// message built by hand: parsing checks it).
     pub fn json(&self) -> Option<Result<serde_json::Value, RestError>> {
         self.body
-            .as_deref()
-            .map(|b| serde_json::from_str(b).map_err(|e| RestError::Json(e.to_string())))
+            .as_ref()
+            .map(|b| serde_json::from_str(b.as_ref()).map_err(|e| RestError::Json(e.to_string())))
     }
 
     /// The `<rest>` document, every value XML-escaped (`<`, `>` and `&` in
     /// text; quotes as well in attributes).
     #[must_use]
     pub fn to_xml(&self) -> String {
-        let mut out =
-            String::with_capacity(128 + self.url.len() + self.body.as_ref().map_or(0, String::len));
+        let url = self.url.as_ref();
+        let body = self.body.as_ref().map(AsRef::as_ref);
+        let mut out = String::with_capacity(128 + url.len() + body.map_or(0, str::len));
         out.push_str("<rest xmlns=\"rest.oic.org\"><url method=\"");
         out.push_str(self.method.as_str());
         out.push_str("\">");
-        out.push_str(&escape_text(&self.url));
+        out.push_str(&escape_text(url));
         out.push_str("</url>");
         if !self.headers.is_empty() {
             out.push_str("<headers>");
             for h in &self.headers {
                 out.push_str("<header name=\"");
-                out.push_str(&escape_attr(&h.name));
+                out.push_str(&escape_attr(h.name.as_ref()));
                 out.push_str("\">");
-                out.push_str(&escape_text(&h.value));
+                out.push_str(&escape_text(h.value.as_ref()));
                 out.push_str("</header>");
             }
             out.push_str("</headers>");
         }
-        if let Some(body) = &self.body {
+        if let Some(body) = body {
             out.push_str("<body><json xmlns=\"urn:xmpp:json:0\">");
             out.push_str(&escape_text(body));
             out.push_str("</json></body>");
@@ -306,6 +315,26 @@ impl RestMessage {
         STANDARD.encode(self.to_xml())
     }
 
+    /// The message with its own strings, whatever holds them now.
+    #[must_use]
+    pub fn to_owned_message(&self) -> RestMessage {
+        RestMessage {
+            method: self.method,
+            url: self.url.as_ref().to_owned(),
+            headers: self
+                .headers
+                .iter()
+                .map(|h| Header {
+                    name: h.name.as_ref().to_owned(),
+                    value: h.value.as_ref().to_owned(),
+                })
+                .collect(),
+            body: self.body.as_ref().map(|b| b.as_ref().to_owned()),
+        }
+    }
+}
+
+impl RestMessage {
     /// Parses a base64-encoded `<rest>` document.
     ///
     /// # Errors
@@ -337,116 +366,35 @@ impl RestMessage {
     ///
     /// A distinct [`RestError`] for each way the document can be wrong.
     pub fn parse(xml: &str, limits: &RestLimits) -> Result<Self, RestError> {
-        if xml.len() > limits.max_document_len {
-            return Err(RestError::TooLong {
-                len: xml.len(),
-                max: limits.max_document_len,
-            });
-        }
-        let mut r = Reader::from_str(xml);
-        let root = match next(&mut r)? {
-            Event::Decl(_) => next(&mut r)?,
-            other => other,
-        };
-        match &root {
-            Event::Start(e) if e.name().as_ref() == b"rest" => {
-                only_xmlns(e, "rest", REST_NS)?;
-            }
-            other => return Err(unexpected(other, "<rest>")),
-        }
-        // <url method="...">...</url>
-        let url_start = match next(&mut r)? {
-            Event::Start(e) if e.name().as_ref() == b"url" => e.into_owned(),
-            Event::End(_) => return Err(RestError::MissingUrl),
-            other => return Err(unexpected(&other, "<url>")),
-        };
-        let method_text = attribute(&url_start, "url", "method")?;
-        let method = Method::parse(&method_text).ok_or(RestError::Method(method_text))?;
-        let url = xml_trim(&text_until_end(&mut r)?).to_owned();
-        match method {
-            Method::Response if status_code(&url).is_none() => {
-                return Err(RestError::StatusLine(url));
-            }
-            Method::Response => {}
-            _ if url.is_empty() => return Err(RestError::EmptyUrl),
-            _ => {}
-        }
-        let mut message = Self {
-            method,
-            url,
-            headers: Vec::new(),
-            body: None,
-        };
-        let mut event = next(&mut r)?;
-        if let Event::Start(e) = &event
-            && e.name().as_ref() == b"headers"
-        {
-            no_attributes(e, "headers")?;
-            loop {
-                match next(&mut r)? {
-                    Event::Start(h) if h.name().as_ref() == b"header" => {
-                        if message.headers.len() == limits.max_headers {
-                            return Err(RestError::TooManyHeaders {
-                                max: limits.max_headers,
-                            });
-                        }
-                        let name = attribute(&h, "header", "name")?;
-                        let value = xml_trim(&text_until_end(&mut r)?).to_owned();
-                        message.headers.push(Header { name, value });
-                    }
-                    Event::Empty(h) if h.name().as_ref() == b"header" => {
-                        let name = attribute(&h, "header", "name")?;
-                        message.headers.push(Header {
-                            name,
-                            value: String::new(),
-                        });
-                    }
-                    Event::End(_) => break,
-                    other => return Err(unexpected(&other, "<header> or </headers>")),
-                }
-            }
-            event = next(&mut r)?;
-        } else if let Event::Empty(e) = &event
-            && e.name().as_ref() == b"headers"
-        {
-            no_attributes(e, "headers")?;
-            event = next(&mut r)?;
-        }
-        if let Event::Start(e) = &event
-            && e.name().as_ref() == b"body"
-        {
-            no_attributes(e, "body")?;
-            match next(&mut r)? {
-                Event::Start(j) if j.name().as_ref() == b"json" => {
-                    only_xmlns(&j, "json", JSON_NS)?;
-                    let body = xml_trim(&text_until_end(&mut r)?).to_owned();
-                    serde_json::from_str::<serde_json::Value>(&body)
-                        .map_err(|e| RestError::Json(e.to_string()))?;
-                    message.body = Some(body);
-                }
-                other => return Err(unexpected(&other, "<json>")),
-            }
-            match next(&mut r)? {
-                Event::End(_) => {}
-                other => return Err(unexpected(&other, "</body>")),
-            }
-            event = next(&mut r)?;
-        }
-        match event {
-            Event::End(_) => {}
-            other => return Err(unexpected(&other, "</rest>")),
-        }
-        match next(&mut r)? {
-            Event::Eof => Ok(message),
-            other => Err(unexpected(&other, "the end of the document")),
-        }
+        read::read(xml, limits)
     }
-}
 
-/// Trims XML white space (space, tab, carriage return, line feed: the `S`
-/// production of XML 1.0), and only that: a no-break space is content.
-fn xml_trim(text: &str) -> &str {
-    text.trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n'))
+    /// Parses a `<rest>` document in place, as [`RestMessage::parse`] does:
+    /// the URL, header names and values and the body borrow from `xml`
+    /// unless they needed unescaping.
+    ///
+    /// ```
+    /// use std::borrow::Cow;
+    /// use oic_ra_proto::rest::RestMessage;
+    ///
+    /// let xml = r#"<rest xmlns="rest.oic.org"><url method="Response">200 OK</url>
+    ///   <body><json xmlns="urn:xmpp:json:0">{"value":true}</json></body></rest>"#;
+    /// let m = RestMessage::parse_ref(xml, &Default::default())?;
+    /// assert!(matches!(m.url, Cow::Borrowed("200 OK")));
+    /// assert_eq!(m.json().unwrap()?["value"], true);
+    /// assert_eq!(m.to_owned_message(), RestMessage::parse(xml, &Default::default())?);
+    /// # Ok::<(), oic_ra_proto::rest::RestError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`RestMessage::parse`].
+    pub fn parse_ref<'a>(
+        xml: &'a str,
+        limits: &RestLimits,
+    ) -> Result<RestMessageRef<'a>, RestError> {
+        read::read(xml, limits)
+    }
 }
 
 /// The status code of a status line `NNN reason`.
@@ -455,114 +403,4 @@ fn status_code(line: &str) -> Option<u16> {
     let ok =
         code.len() == 3 && code.bytes().all(|b| b.is_ascii_digit()) && !reason.trim().is_empty();
     if ok { code.parse().ok() } else { None }
-}
-
-fn unexpected(event: &Event<'_>, expected: &'static str) -> RestError {
-    let found = match event {
-        Event::Start(e) | Event::Empty(e) => {
-            String::from_utf8_lossy(e.name().as_ref()).into_owned()
-        }
-        Event::End(e) => format!("/{}", String::from_utf8_lossy(e.name().as_ref())),
-        Event::Eof => "end of document".into(),
-        Event::Text(_) | Event::CData(_) | Event::GeneralRef(_) => "text".into(),
-        _ => "markup".into(),
-    };
-    RestError::UnexpectedElement { found, expected }
-}
-
-/// The next event that is not white space between elements nor a comment.
-fn next<'a>(r: &mut Reader<&'a [u8]>) -> Result<Event<'a>, RestError> {
-    loop {
-        match r.read_event().map_err(xml_err)? {
-            Event::Text(t) if t.iter().all(u8::is_ascii_whitespace) => {}
-            Event::Comment(_) => {}
-            Event::DocType(_) => return Err(RestError::Xml("a DOCTYPE is not allowed".into())),
-            Event::PI(_) => {
-                return Err(RestError::Xml(
-                    "a processing instruction is not allowed".into(),
-                ));
-            }
-            other => return Ok(other),
-        }
-    }
-}
-
-/// The text up to the end tag of the element just opened.
-fn text_until_end(r: &mut Reader<&[u8]>) -> Result<String, RestError> {
-    let mut text = String::new();
-    loop {
-        match r.read_event().map_err(xml_err)? {
-            Event::Text(t) => text.push_str(&t.decode().map_err(xml_err)?),
-            Event::CData(t) => text.push_str(&t.decode().map_err(xml_err)?),
-            Event::GeneralRef(g) => push_reference(&mut text, &g).map_err(RestError::Xml)?,
-            Event::Comment(_) => {}
-            Event::End(_) => return Ok(text),
-            other => return Err(unexpected(&other, "text")),
-        }
-    }
-}
-
-/// Checks that an element has exactly `xmlns="namespace"`.
-fn only_xmlns(
-    e: &BytesStart<'_>,
-    element: &'static str,
-    namespace: &'static str,
-) -> Result<(), RestError> {
-    let mut seen = false;
-    for a in e.attributes() {
-        let a = a.map_err(xml_err)?;
-        if a.key.as_ref() == b"xmlns" {
-            if a.unescape_value().map_err(xml_err)? != namespace {
-                return Err(RestError::Namespace { element, namespace });
-            }
-            seen = true;
-        } else {
-            return Err(RestError::UnknownAttribute {
-                element,
-                attribute: String::from_utf8_lossy(a.key.as_ref()).into_owned(),
-            });
-        }
-    }
-    if seen {
-        Ok(())
-    } else {
-        Err(RestError::Namespace { element, namespace })
-    }
-}
-
-fn no_attributes(e: &BytesStart<'_>, element: &'static str) -> Result<(), RestError> {
-    match e.attributes().next() {
-        None => Ok(()),
-        Some(a) => {
-            let a = a.map_err(xml_err)?;
-            Err(RestError::UnknownAttribute {
-                element,
-                attribute: String::from_utf8_lossy(a.key.as_ref()).into_owned(),
-            })
-        }
-    }
-}
-
-/// The value of the one attribute an element has.
-fn attribute(
-    e: &BytesStart<'_>,
-    element: &'static str,
-    name: &'static str,
-) -> Result<String, RestError> {
-    let mut value = None;
-    for a in e.attributes() {
-        let a = a.map_err(xml_err)?;
-        if a.key.as_ref() == name.as_bytes() {
-            value = Some(a.unescape_value().map_err(xml_err)?.into_owned());
-        } else {
-            return Err(RestError::UnknownAttribute {
-                element,
-                attribute: String::from_utf8_lossy(a.key.as_ref()).into_owned(),
-            });
-        }
-    }
-    value.ok_or(RestError::MissingAttribute {
-        element,
-        attribute: name,
-    })
 }
