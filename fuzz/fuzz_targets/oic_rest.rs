@@ -1,6 +1,6 @@
-//! Feeds arbitrary documents to the `<rest>` parser, as XML and as base64,
-//! and checks that whatever parses builds back to a document that parses to
-//! the same message.
+//! Feeds arbitrary documents to the `<rest>` parser, as XML (owned and in
+//! place, which must agree) and as base64, and checks that whatever parses
+//! builds back to a document that parses to the same message.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -11,6 +11,8 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let limits = RestLimits::default();
+    let lent = RestMessage::parse_ref(text, &limits);
+    assert_eq!(RestMessage::parse(text, &limits), lent.map(|m| m.to_owned_message()));
     for parsed in [
         RestMessage::parse(text, &limits),
         RestMessage::from_base64(text, &limits),

@@ -1,6 +1,7 @@
-//! Feeds arbitrary text to the stanza reader and to the IBB, ping and
-//! `<rest>` readers behind it; whatever parses must build back to text that
-//! parses to the same value.
+//! Feeds arbitrary text to the stanza reader (owned and in place) and to
+//! the IBB, ping and `<rest>` readers behind it; both readers must agree,
+//! and whatever parses must build back to text that parses to the same
+//! value.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -14,9 +15,13 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let limits = StanzaLimits::default();
-    let Ok(stanza) = Stanza::parse(text, &limits) else {
+    let parsed = Stanza::parse(text, &limits);
+    let in_place = Stanza::parse_ref(text, &limits);
+    assert_eq!(parsed, in_place.as_ref().map(Stanza::to_owned_stanza).map_err(Clone::clone));
+    let (Ok(stanza), Ok(in_place)) = (parsed, in_place) else {
         return;
     };
+    assert_eq!(IbbPayload::from_stanza(&in_place), IbbPayload::from_stanza(&stanza));
     let again = Stanza::parse(&stanza.to_xml(), &limits);
     assert_eq!(again.as_ref(), Ok(&stanza));
     if let Some(reply) = pong(&stanza) {
@@ -28,7 +33,9 @@ fuzz_target!(|data: &[u8]| {
         if let IbbPayload::Data { data, .. } = ibb
             && let Ok(doc) = std::str::from_utf8(&data)
         {
-            let _ = RestMessage::parse(doc, &RestLimits::default());
+            let owned = RestMessage::parse(doc, &RestLimits::default());
+            let lent = RestMessage::parse_ref(doc, &RestLimits::default());
+            assert_eq!(owned, lent.map(|m| m.to_owned_message()));
         }
     }
 });
