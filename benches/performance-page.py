@@ -97,25 +97,37 @@ def fmt_time(ns):
     return f"{ns:.3g} ns"
 
 
+# Criterion benchmark names: this project's, and the peers it is compared
+# with; anything else is a benchmark of this project alone.
+CRITERION_OURS = ["osap-proto", "irsp-proto", "oic-ra-proto", "from_text", "Aes128Gcm"]
+CRITERION_PEERS = {"mqttrs", "mqttbytes", "url+serde_urlencoded", "minidom+xmpp-parsers",
+                   "raw aes-gcm", "parsed"}
+
+
 def criterion_table(results):
     groups = OrderedDict()
     for group, function, value, ns in results:
-        if value:
+        if value.isdigit():
+            # A size swept (things registered): one row per size.
             key, who = (group, value), function
+        elif value:
+            # One operation over several variants (cipher suites).
+            key, who = (group, function), value
         else:
             key, who = (group, ""), function
         groups.setdefault(key, OrderedDict())[who] = ns
-    out = ["| benchmark | case | this project | others (ratio ours/other) |", "|---|---|---|---|"]
-    for (group, case), times in groups.items():
-        ours_who = next((w for w in times if w.endswith("-proto")), None)
-        ours = times.get(ours_who)
-        if ours is None:
-            # Benchmarks of this project alone: one column per function.
-            for who, ns in times.items():
-                out.append(f"| {group} | {' '.join(x for x in (who, case) if x)} | {fmt_time(ns)} | |")
-            continue
-        others = ", ".join(f"{k} {fmt_time(v)} ({ours / v:.2f})" for k, v in times.items() if k != ours_who)
-        out.append(f"| {group} | {case} | {fmt_time(ours)} | {others} |")
+    rows = sorted(groups.items(), key=lambda kv: (kv[0][0], int(kv[0][1]) if kv[0][1].isdigit() else 0, kv[0][1]))
+    out = ["| benchmark | case | this project | peers (ratio ours/peer) |", "|---|---|---|---|"]
+    for (group, case), times in rows:
+        ours_who = next((w for w in CRITERION_OURS if w in times), None)
+        if ours_who:
+            peers = ", ".join(f"{k} {fmt_time(v)} ({times[ours_who] / v:.2f})"
+                              for k, v in times.items() if k in CRITERION_PEERS)
+            label = " ".join(x for x in (case, "" if ours_who.endswith("-proto") else ours_who) if x)
+            out.append(f"| {group} | {label} | {fmt_time(times[ours_who])} | {peers} |")
+        for who, ns in times.items():
+            if who != ours_who and who not in CRITERION_PEERS:
+                out.append(f"| {group} | {' '.join(x for x in (case, who) if x)} | {fmt_time(ns)} | |")
     return "\n".join(out)
 
 
