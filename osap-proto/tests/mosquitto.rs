@@ -1,0 +1,263 @@
+//! Interoperability with a real MQTT broker (OSAP draft sections 6 and 7
+//! ride on MQTT 3.1.1): Mosquitto accepts the CONNECT, SUBSCRIBE,
+//! PUBLISH (QoS 0 and 1), PUBACK, PINGREQ and DISCONNECT bytes this crate
+//! writes, and this crate's decoder reads everything Mosquitto sends:
+//! CONNACK, SUBACK, PUBLISH, PUBACK, PINGRESP, and what `mosquitto_pub`
+//! publishes.
+//!
+//! `.ci/run` starts the broker with `.ci/mosquitto` on 127.0.0.1:18830
+//! (`OSAP_MOSQUITTO` overrides the address). Without a broker the tests say
+//! why and pass, except under `CI=true`, where a missing broker fails them.
+
+// Tests fail by panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// Saying why a test skips is the point.
+#![allow(clippy::print_stderr)]
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::TcpStream;
+use std::num::NonZeroU16;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use osap_proto::{
+    ConnAck, Connect, ConnectReturnCode, Delivery, FrameDecoder, Packet, Publish, QoS, Subscribe,
+    SubscribeReturnCode, TopicFilters,
+};
+
+const TIMEOUT: Duration = Duration::from_secs(5);
+
+fn address() -> String {
+    std::env::var("OSAP_MOSQUITTO").unwrap_or_else(|_| "127.0.0.1:18830".into())
+}
+
+/// A connection to the broker, or `None` (after saying why) when there is
+/// no broker and the run is not CI.
+fn connect_tcp(test: &str) -> Option<TcpStream> {
+    match TcpStream::connect(address()) {
+        Ok(tcp) => {
+            tcp.set_read_timeout(Some(TIMEOUT)).unwrap();
+            tcp.set_nodelay(true).unwrap();
+            Some(tcp)
+        }
+        Err(e) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("{test}: no MQTT broker at {} under CI: {e}", address())
+        }
+        Err(e) => {
+            eprintln!(
+                "{test}: skipped, no MQTT broker at {} ({e}); start one with `bash .ci/mosquitto`",
+                address()
+            );
+            None
+        }
+    }
+}
+
+/// One MQTT client connection: packets written with this crate's encoder
+/// and read with its decoder.
+struct Client {
+    tcp: TcpStream,
+    decoder: FrameDecoder,
+    /// Bytes read and not yet decoded.
+    pending: Vec<u8>,
+}
+
+impl Client {
+    fn open(test: &str, client_id: &str) -> Option<Self> {
+        let mut client = Self {
+            tcp: connect_tcp(test)?,
+            decoder: FrameDecoder::default(),
+            pending: Vec::new(),
+        };
+        client.send(&Packet::Connect(Connect {
+            client_id: client_id.into(),
+            keep_alive: 30,
+            clean_session: true,
+            will: None,
+            username: None,
+            password: None,
+        }));
+        assert_eq!(
+            client.recv(),
+            Packet::ConnAck(ConnAck {
+                session_present: false,
+                code: ConnectReturnCode::Accepted
+            })
+        );
+        Some(client)
+    }
+
+    fn send(&mut self, packet: &Packet<'_>) {
+        let mut wire = Vec::new();
+        packet.encode(&mut wire).unwrap();
+        self.tcp.write_all(&wire).unwrap();
+    }
+
+    /// The next packet from the broker, read strictly.
+    fn recv(&mut self) -> Packet<'static> {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let (used, frame) = self.decoder.decode(&self.pending).unwrap();
+            let packet = frame.map(|raw| Packet::from_raw(raw).unwrap().into_owned());
+            self.pending.drain(..used);
+            if let Some(packet) = packet {
+                return packet;
+            }
+            assert!(Instant::now() < deadline, "nothing from the broker");
+            let mut buf = [0u8; 4096];
+            match self.tcp.read(&mut buf) {
+                Ok(0) => panic!("the broker closed the connection"),
+                Ok(n) => self.pending.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == ErrorKind::WouldBlock || e.kind() == ErrorKind::TimedOut => {
+                    panic!("nothing from the broker within {TIMEOUT:?}")
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+    }
+
+    fn subscribe(&mut self, filter: &str, qos: QoS, id: u16) {
+        self.send(&Packet::Subscribe(Subscribe {
+            packet_id: NonZeroU16::new(id).unwrap(),
+            filters: TopicFilters::subscriptions(&[(filter, qos)]).unwrap(),
+        }));
+        match self.recv() {
+            Packet::SubAck(ack) => {
+                assert_eq!(ack.packet_id.get(), id);
+                assert_eq!(
+                    ack.codes.iter().collect::<Vec<_>>(),
+                    [SubscribeReturnCode::Granted(qos)]
+                );
+            }
+            other => panic!("expected SUBACK, got {other:?}"),
+        }
+    }
+
+    /// Whether the broker closes the connection (read returns 0) in time.
+    fn closed_by_peer(&mut self) -> bool {
+        let mut buf = [0u8; 64];
+        matches!(self.tcp.read(&mut buf), Ok(0))
+    }
+}
+
+fn publish<'a>(topic: &'a str, payload: &'a [u8], delivery: Delivery) -> Packet<'a> {
+    Packet::Publish(Publish {
+        delivery,
+        retain: false,
+        topic: topic.into(),
+        payload: payload.into(),
+    })
+}
+
+/// A topic of this run's own, so that runs and tests do not see each
+/// other's messages.
+fn topic(test: &str) -> String {
+    format!("osap/{}/{test}", std::process::id())
+}
+
+#[test]
+fn connect_ping_and_disconnect() {
+    let Some(mut c) = Client::open("connect_ping_and_disconnect", "osap-ping") else {
+        return;
+    };
+    c.send(&Packet::PingReq);
+    assert_eq!(c.recv(), Packet::PingResp);
+    c.send(&Packet::Disconnect);
+    assert!(c.closed_by_peer(), "the broker closes after DISCONNECT");
+}
+
+#[test]
+fn publish_at_qos_0_and_1_through_the_broker() {
+    let test = "publish_at_qos_0_and_1";
+    let Some(mut subscriber) = Client::open(test, "osap-sub") else {
+        return;
+    };
+    let Some(mut publisher) = Client::open(test, "osap-pub") else {
+        return;
+    };
+    let base = topic(test);
+    subscriber.subscribe(&format!("{base}/#"), QoS::AtLeastOnce, 1);
+
+    let events = format!("{base}/event");
+    publisher.send(&publish(&events, b"qos 0", Delivery::AtMostOnce));
+    match subscriber.recv() {
+        Packet::Publish(p) => {
+            assert_eq!(
+                (p.topic.as_ref(), p.payload.as_ref()),
+                (events.as_str(), &b"qos 0"[..])
+            );
+            assert_eq!(p.delivery, Delivery::AtMostOnce);
+        }
+        other => panic!("expected PUBLISH, got {other:?}"),
+    }
+
+    let id = NonZeroU16::new(7).unwrap();
+    let at_least_once = Delivery::AtLeastOnce {
+        packet_id: id,
+        dup: false,
+    };
+    publisher.send(&publish(&events, b"qos 1", at_least_once));
+    assert_eq!(publisher.recv(), Packet::PubAck(id));
+    match subscriber.recv() {
+        Packet::Publish(p) => {
+            assert_eq!(p.payload.as_ref(), b"qos 1");
+            let Delivery::AtLeastOnce { packet_id, dup } = p.delivery else {
+                panic!("expected QoS 1, got {:?}", p.delivery);
+            };
+            assert!(!dup);
+            // The broker numbers its own deliveries; the subscriber
+            // acknowledges with the broker's identifier.
+            subscriber.send(&Packet::PubAck(packet_id));
+        }
+        other => panic!("expected PUBLISH, got {other:?}"),
+    }
+    // The broker has the acknowledgement: a ping round trip comes back
+    // with nothing redelivered before it.
+    subscriber.send(&Packet::PingReq);
+    assert_eq!(subscriber.recv(), Packet::PingResp);
+    publisher.send(&Packet::Disconnect);
+    subscriber.send(&Packet::Disconnect);
+}
+
+#[test]
+fn what_mosquitto_pub_publishes_is_read() {
+    let test = "mosquitto_pub";
+    let Some(mut subscriber) = Client::open(test, "osap-sub-cli") else {
+        return;
+    };
+    let base = topic(test);
+    subscriber.subscribe(&format!("{base}/#"), QoS::AtLeastOnce, 2);
+    let (host, port) = address()
+        .rsplit_once(':')
+        .map(|(h, p)| (h.to_owned(), p.to_owned()))
+        .unwrap();
+    let events = format!("{base}/attr/report");
+    let body = r#"{"power":"on","brightness":80}"#;
+    let status = match Command::new("mosquitto_pub")
+        .args([
+            "-h", &host, "-p", &port, "-q", "1", "-t", &events, "-m", body,
+        ])
+        .status()
+    {
+        Ok(status) => status,
+        Err(e) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("mosquitto_pub is needed under CI: {e}")
+        }
+        Err(e) => {
+            eprintln!("{test}: skipped, mosquitto_pub not found ({e})");
+            return;
+        }
+    };
+    assert!(status.success(), "mosquitto_pub: {status}");
+    match subscriber.recv() {
+        Packet::Publish(p) => {
+            assert_eq!(p.topic, events);
+            assert_eq!(p.payload.as_ref(), body.as_bytes());
+            if let Delivery::AtLeastOnce { packet_id, .. } = p.delivery {
+                subscriber.send(&Packet::PubAck(packet_id));
+            }
+        }
+        other => panic!("expected PUBLISH, got {other:?}"),
+    }
+    subscriber.send(&Packet::Disconnect);
+}
