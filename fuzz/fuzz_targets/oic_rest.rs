@@ -12,7 +12,10 @@ fuzz_target!(|data: &[u8]| {
     };
     let limits = RestLimits::default();
     let lent = RestMessage::parse_ref(text, &limits);
-    assert_eq!(RestMessage::parse(text, &limits), lent.map(|m| m.to_owned_message()));
+    assert_eq!(
+        RestMessage::parse(text, &limits),
+        lent.map(|m| m.to_owned_message())
+    );
     for parsed in [
         RestMessage::parse(text, &limits),
         RestMessage::from_base64(text, &limits),

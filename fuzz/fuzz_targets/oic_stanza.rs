@@ -17,11 +17,20 @@ fuzz_target!(|data: &[u8]| {
     let limits = StanzaLimits::default();
     let parsed = Stanza::parse(text, &limits);
     let in_place = Stanza::parse_ref(text, &limits);
-    assert_eq!(parsed, in_place.as_ref().map(Stanza::to_owned_stanza).map_err(Clone::clone));
+    assert_eq!(
+        parsed,
+        in_place
+            .as_ref()
+            .map(Stanza::to_owned_stanza)
+            .map_err(Clone::clone)
+    );
     let (Ok(stanza), Ok(in_place)) = (parsed, in_place) else {
         return;
     };
-    assert_eq!(IbbPayload::from_stanza(&in_place), IbbPayload::from_stanza(&stanza));
+    assert_eq!(
+        IbbPayload::from_stanza(&in_place),
+        IbbPayload::from_stanza(&stanza)
+    );
     let again = Stanza::parse(&stanza.to_xml(), &limits);
     assert_eq!(again.as_ref(), Ok(&stanza));
     if let Some(reply) = pong(&stanza) {
