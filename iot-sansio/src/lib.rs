@@ -183,6 +183,9 @@ impl fmt::Display for Never {
 /// typed detail of a policy refusal.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum End<F, R = Never> {
+    /// This side ended the session on purpose (a clean leave it asked
+    /// for); nothing went wrong.
+    Closed,
     /// The peer did not answer in time.
     TimedOut,
     /// The peer or the transport closed the connection.
@@ -215,6 +218,7 @@ impl<F, R> End<F, R> {
 impl<F: fmt::Display, R: fmt::Display> fmt::Display for End<F, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Self::Closed => f.write_str("closed by this side"),
             Self::TimedOut => f.write_str("the peer did not answer in time"),
             Self::PeerClosed => f.write_str("the peer closed the connection"),
             Self::PeerFault(d) => write!(f, "the peer misbehaved: {d}"),

@@ -8,8 +8,9 @@
 //! exchange on secp384r1 and AES-128 protected payloads (section 5,
 //! Figures 3 and 4, Table 3), and is redirected to a device access service
 //! (DAS, section 6). On the DAS it registers and keeps a heartbeat over MQTT
-//! (sections 6 and 7) and exchanges attribute, operation and event business
-//! messages. Every frame shares one MQTT-shaped layout (section 4): a fixed
+//! (sections 6 and 7: [`das`]), then exchanges attribute, operation and event
+//! business messages (the business model of section 2 is not built yet:
+//! PUBLISH packets are read and written by the codec). Every frame shares one MQTT-shaped layout (section 4): a fixed
 //! header of 2 to 5 bytes, a variable header, a general payload and an
 //! application payload.
 //!
@@ -23,7 +24,8 @@
 //!   caller's `BytesMut` or `Vec<u8>`) without intermediate buffers.
 //!   [`FrameDecoder`] cuts a byte stream into frames.
 //! * **Sans-IO state machines** ([`DeviceNegotiation`], [`LbsNegotiation`],
-//!   [`DeviceAuth`], [`LbsAuth`]) under the family's contract ([`Machine`]):
+//!   [`DeviceAuth`], [`LbsAuth`], and on the DAS connection
+//!   [`das::DeviceSession`] and [`das::DasSession`]) under the family's contract ([`Machine`]):
 //!   bytes in, frames and events out, time passed in, randomness from a
 //!   caller-supplied `rand_core` RNG the machine owns. They perform no I/O
 //!   and read no clock, so any runtime (tokio, blocking `std`, embedded
@@ -97,6 +99,7 @@ pub mod profile {}
 pub mod auth;
 mod control;
 pub mod crypto;
+pub mod das;
 mod decoder;
 mod error;
 mod frame;

@@ -31,7 +31,7 @@ pub fn overhead(suite: Suite) -> usize {
     }
 }
 
-type HmacSha256 = Hmac<Sha256>;
+pub(crate) type HmacSha256 = Hmac<Sha256>;
 
 /// HMAC-SHA256 keyed with `key` (at most 64 bytes): the key is zero-padded
 /// to the block size, which is what HMAC does with a shorter key, so this
@@ -44,12 +44,22 @@ pub(super) fn hmac(key: &[u8]) -> HmacSha256 {
     <HmacSha256 as KeyInit>::new(&(*block).into())
 }
 
-/// The MAC key of the encrypt-then-MAC suites: HMAC-SHA256 of a label
-/// under the encryption key.
-pub(super) fn mac_key(key: &[u8; KEY_LEN]) -> Zeroizing<[u8; 32]> {
+/// A key for one purpose, derived from `key`: HMAC-SHA256 of the
+/// purpose's label under it, so that no key serves two primitives.
+pub(super) fn derived_key(key: &[u8; KEY_LEN], label: &[u8]) -> Zeroizing<[u8; 32]> {
     let mut mac = hmac(key);
-    mac.update(b"osap-proto encrypt-then-mac");
+    mac.update(label);
     Zeroizing::new(mac.finalize().into_bytes().into())
+}
+
+/// The MAC key of the encrypt-then-MAC suites.
+pub(super) fn mac_key(key: &[u8; KEY_LEN]) -> Zeroizing<[u8; 32]> {
+    derived_key(key, b"osap-proto encrypt-then-mac")
+}
+
+/// HMAC-SHA256 under the key [`derived_key`] gives for `label`.
+pub(crate) fn keyed_mac(key: &[u8; KEY_LEN], label: &[u8]) -> HmacSha256 {
+    hmac(derived_key(key, label).as_slice())
 }
 
 pub(super) fn mac_tag(key: &[u8; KEY_LEN], aad: &[u8], body: &[u8]) -> HmacSha256 {

@@ -10,6 +10,7 @@ mod keys;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use cipher::keyed_mac;
 pub use cipher::{PayloadCipher, TAG_LEN, open, overhead, seal};
 pub use keys::{
     CryptoError, EcdhKeyPair, KEY_LEN, MasterKey, MasterKeyRule, Md5Form, PUBLIC_KEY_LEN,
