@@ -97,6 +97,8 @@ extern crate alloc;
 pub mod profile {}
 
 pub mod auth;
+#[cfg(feature = "business")]
+pub mod business;
 mod control;
 pub mod crypto;
 pub mod das;
