@@ -167,17 +167,29 @@ const KINDS: [&str; 7] = [
 
 /// One business message: the area it belongs to (2.1.1), the resource it
 /// addresses if not the device itself (2.1.5), and what it says.
+///
+/// Its serde form (all three, for keeping it: see
+/// [`crate::das::EventQueue::export`]) is not its wire form: on the wire the
+/// area is in the topic and the body carries the rest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BusinessMessage {
     /// The area: a topic level (no `/`, `+`, `#`, not empty).
-    #[serde(skip)]
     pub area: String,
     /// The resource addressed, if any (an NVR's video channel, say).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<String>,
     /// What it says.
-    #[serde(flatten)]
     pub body: Body,
+}
+
+/// The JSON body on the wire: the resource, if any, and the message's
+/// fields beside its `kind`.
+#[derive(Serialize, Deserialize)]
+struct Wire<R, B> {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    resource: Option<R>,
+    #[serde(flatten)]
+    body: B,
 }
 
 impl BusinessMessage {
@@ -335,7 +347,11 @@ impl BusinessChannel {
             .checked_add(1)
             .ok_or(BusinessError::CounterExhausted)?;
         let topic = self.topic(self.local, &message.area, kind);
-        let json = serde_json::to_vec(message).map_err(|e| BusinessError::Json(e.to_string()))?;
+        let wire = Wire {
+            resource: message.resource.as_deref(),
+            body: &message.body,
+        };
+        let json = serde_json::to_vec(&wire).map_err(|e| BusinessError::Json(e.to_string()))?;
         let mut payload = Vec::with_capacity(8 + json.len() + 28);
         payload.extend_from_slice(&counter.to_be_bytes());
         self.cipher.seal_into(
@@ -382,18 +398,21 @@ impl BusinessChannel {
         let json = self
             .cipher
             .open(&aad(self.registration, topic, counter), sealed)?;
-        let mut message: BusinessMessage =
+        let wire: Wire<String, Body> =
             serde_json::from_slice(&json).map_err(|e| BusinessError::Json(e.to_string()))?;
-        let (body_kind, way) = message.body.kind();
+        let (body_kind, way) = wire.body.kind();
         if body_kind != kind {
             return Err(BusinessError::KindMismatch);
         }
         if way.is_some_and(|w| w != peer) {
             return Err(BusinessError::Direction(body_kind));
         }
-        message.area = area.into();
         self.received = counter;
-        Ok(message)
+        Ok(BusinessMessage {
+            area: area.into(),
+            resource: wire.resource,
+            body: wire.body,
+        })
     }
 
     /// The counters so far: the last sent and the last accepted.

@@ -35,11 +35,15 @@
 mod device;
 mod keys;
 mod platform;
+#[cfg(feature = "business")]
+mod queue;
 mod register;
 
 pub use device::{DeviceSession, DeviceSessionConfig, DeviceSessionEvent};
 pub use keys::{KeyTable, SessionKeys};
 pub use platform::{DasConfig, DasEvent, DasSession};
+#[cfg(feature = "business")]
+pub use queue::{EventQueue, Overflow, Pushed, QueuedEvent};
 pub use register::{
     DEFAULT_KEEP_ALIVE, LastWill, PROOF_LEN, Registration, RegistrationError, USER_PREFIX,
 };
