@@ -14,7 +14,7 @@ use osap_proto::das::{
     DasConfig, DasEvent, DasSession, DeviceSession, DeviceSessionConfig, DeviceSessionEvent,
     KeyTable, LastWill, Registration, SessionFault,
 };
-use osap_proto::{ConnectReturnCode, End, Input, Machine, Packet, PacketType};
+use osap_proto::{ConnectReturnCode, End, Input, Machine, Packet, PacketType, Suite};
 
 const T0: Duration = Duration::ZERO;
 const DEVID: &str = "0a1b2c3d4e5f";
@@ -25,7 +25,7 @@ fn key() -> SessionKey {
 
 fn table() -> KeyTable {
     let mut keys = KeyTable::new();
-    keys.insert(DEVID, key());
+    keys.insert(DEVID, key(), Suite::Aes128Gcm);
     keys
 }
 
@@ -265,7 +265,7 @@ fn a_replayed_or_stale_connect_is_refused() {
     let next = connect_bytes(&Registration::new(DEVID, 6), &key());
     assert_eq!(answer(&mut keys, &next).0, ConnectReturnCode::Accepted);
     // A new sessionkey from the LBS starts the counters afresh.
-    keys.insert(DEVID, SessionKey::from_bytes([9; 16]));
+    keys.insert(DEVID, SessionKey::from_bytes([9; 16]), Suite::Aes128Gcm);
     let renewed = connect_bytes(
         &Registration::new(DEVID, 1),
         &SessionKey::from_bytes([9; 16]),

@@ -4,16 +4,29 @@
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 
+use crate::control::Suite;
 use crate::crypto::SessionKey;
+
+/// What the LBS issued to a device, as the DAS needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issued {
+    /// The sessionkey.
+    pub key: SessionKey,
+    /// The suite negotiated on the LBS connection, which business messages
+    /// are sealed with.
+    pub suite: Suite,
+    /// The highest registration counter accepted under this sessionkey so
+    /// far (`None` before the first).
+    pub last_registration: Option<u64>,
+}
 
 /// The sessionkeys the LBS issued, as a DAS sees them: the runtime
 /// implements it over a table in one process, or over a store shared by
 /// many LBS and DAS processes.
 pub trait SessionKeys {
-    /// The sessionkey issued to `devid`, and the highest registration
-    /// counter accepted under it so far (`None` before the first); `None`
-    /// for a devid the LBS did not issue.
-    fn session(&mut self, devid: &str) -> Option<(SessionKey, Option<u64>)>;
+    /// What the LBS issued to `devid`; `None` for a devid it did not
+    /// issue.
+    fn session(&mut self, devid: &str) -> Option<Issued>;
 
     /// Records that `counter` was accepted for `devid`, if it is still
     /// greater than the last one accepted (a store shared between DAS
@@ -23,7 +36,7 @@ pub trait SessionKeys {
 }
 
 impl<T: SessionKeys + ?Sized> SessionKeys for &mut T {
-    fn session(&mut self, devid: &str) -> Option<(SessionKey, Option<u64>)> {
+    fn session(&mut self, devid: &str) -> Option<Issued> {
         (**self).session(devid)
     }
     fn accept(&mut self, devid: &str, counter: u64) -> bool {
@@ -34,7 +47,7 @@ impl<T: SessionKeys + ?Sized> SessionKeys for &mut T {
 /// [`SessionKeys`] in memory, for one process (and for tests).
 #[derive(Debug, Clone, Default)]
 pub struct KeyTable {
-    devices: BTreeMap<String, (SessionKey, Option<u64>)>,
+    devices: BTreeMap<String, Issued>,
 }
 
 impl KeyTable {
@@ -44,10 +57,17 @@ impl KeyTable {
         Self::default()
     }
 
-    /// Records a sessionkey the LBS issued; a new key for a devid starts
-    /// its counters afresh.
-    pub fn insert(&mut self, devid: impl Into<String>, key: SessionKey) {
-        self.devices.insert(devid.into(), (key, None));
+    /// Records a sessionkey the LBS issued under the negotiated suite; a
+    /// new key for a devid starts its counters afresh.
+    pub fn insert(&mut self, devid: impl Into<String>, key: SessionKey, suite: Suite) {
+        self.devices.insert(
+            devid.into(),
+            Issued {
+                key,
+                suite,
+                last_registration: None,
+            },
+        );
     }
 
     /// Forgets a device.
@@ -57,14 +77,14 @@ impl KeyTable {
 }
 
 impl SessionKeys for KeyTable {
-    fn session(&mut self, devid: &str) -> Option<(SessionKey, Option<u64>)> {
+    fn session(&mut self, devid: &str) -> Option<Issued> {
         self.devices.get(devid).cloned()
     }
 
     fn accept(&mut self, devid: &str, counter: u64) -> bool {
         match self.devices.get_mut(devid) {
-            Some((_, last)) if last.is_none_or(|l| counter > l) => {
-                *last = Some(counter);
+            Some(issued) if issued.last_registration.is_none_or(|l| counter > l) => {
+                issued.last_registration = Some(counter);
                 true
             }
             _ => false,

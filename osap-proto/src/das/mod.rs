@@ -11,11 +11,11 @@
 //!     DasConfig, DasEvent, DasSession, DeviceSession, DeviceSessionConfig, DeviceSessionEvent,
 //!     KeyTable, Registration,
 //! };
-//! use osap_proto::{Input, Machine};
+//! use osap_proto::{Input, Machine, Suite};
 //!
 //! let key = SessionKey::from_bytes([7; 16]);
 //! let mut keys = KeyTable::new();
-//! keys.insert("dev-1", key.clone());
+//! keys.insert("dev-1", key.clone(), Suite::Aes128Gcm);
 //! let now = Duration::ZERO;
 //! let mut device = DeviceSession::new(now, DeviceSessionConfig::new(Registration::new("dev-1", 1), key));
 //! let mut das = DasSession::new(now, DasConfig::default(), &mut keys);
@@ -40,7 +40,7 @@ mod queue;
 mod register;
 
 pub use device::{DeviceSession, DeviceSessionConfig, DeviceSessionEvent};
-pub use keys::{KeyTable, SessionKeys};
+pub use keys::{Issued, KeyTable, SessionKeys};
 pub use platform::{DasConfig, DasEvent, DasSession};
 #[cfg(feature = "business")]
 pub use queue::{EventQueue, Overflow, Pushed, QueuedEvent};

@@ -129,12 +129,14 @@ impl<I: Instant, K: SessionKeys> DasSession<I, K> {
     fn check(&mut self, connect: &Connect<'_>) -> Result<Registration, ConnectReturnCode> {
         let (registration, proof) = Registration::from_connect(connect)
             .map_err(|_| ConnectReturnCode::BadUsernameOrPassword)?;
-        let (key, last) = self
+        let issued = self
             .keys
             .session(&registration.devid)
             .ok_or(ConnectReturnCode::IdentifierRejected)?;
-        let fresh = last.is_none_or(|last| registration.counter > last);
-        if !registration.verify(&key, &proof) || !fresh {
+        let fresh = issued
+            .last_registration
+            .is_none_or(|last| registration.counter > last);
+        if !registration.verify(&issued.key, &proof) || !fresh {
             return Err(ConnectReturnCode::BadUsernameOrPassword);
         }
         let keep_alive = registration.keep_alive;
