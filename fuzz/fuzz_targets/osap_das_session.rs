@@ -24,8 +24,14 @@ fuzz_target!(|data: &[u8]| {
     let mut device = DeviceSession::new(
         now,
         DeviceSessionConfig::new(Registration::new("dev", 1), key),
+        iot_sansio::testing::rng(1),
     );
-    let mut das = DasSession::new(now, DasConfig::default(), &mut keys);
+    let mut das = DasSession::new(
+        now,
+        DasConfig::default(),
+        &mut keys,
+        iot_sansio::testing::rng(2),
+    );
     // A valid registration first.
     Driver::new(now).run(&mut [&mut device, &mut das], pair(|_, _| {}));
     let mut ends = (0, 0);
@@ -63,8 +69,8 @@ fuzz_target!(|data: &[u8]| {
 
 /// Takes every event, counting the ends of each session.
 fn drain(
-    device: &mut DeviceSession<Duration>,
-    das: &mut DasSession<Duration, &mut KeyTable>,
+    device: &mut DeviceSession<Duration, rand_chacha::ChaCha20Rng>,
+    das: &mut DasSession<Duration, &mut KeyTable, rand_chacha::ChaCha20Rng>,
     ends: &mut (usize, usize),
 ) {
     while let Some(e) = device.poll_event() {

@@ -193,6 +193,23 @@ struct Wire<R, B> {
 }
 
 impl BusinessMessage {
+    /// Whether this message may be sent in `direction`, with an area that
+    /// is one topic level.
+    ///
+    /// # Errors
+    ///
+    /// [`BusinessError::Direction`] or [`BusinessError::Topic`].
+    pub fn check(&self, direction: Direction) -> Result<(), BusinessError> {
+        let (kind, way) = self.body.kind();
+        if way.is_some_and(|w| w != direction) {
+            return Err(BusinessError::Direction(kind));
+        }
+        if !is_level(&self.area) {
+            return Err(BusinessError::Topic);
+        }
+        Ok(())
+    }
+
     /// A message about the device itself.
     #[must_use]
     pub fn new(area: impl Into<String>, body: Body) -> Self {
@@ -335,13 +352,8 @@ impl BusinessChannel {
         message: &BusinessMessage,
         rng: &mut impl CryptoRngCore,
     ) -> Result<SealedPublish, BusinessError> {
-        let (kind, way) = message.body.kind();
-        if way.is_some_and(|w| w != self.local) {
-            return Err(BusinessError::Direction(kind));
-        }
-        if !is_level(&message.area) {
-            return Err(BusinessError::Topic);
-        }
+        message.check(self.local)?;
+        let kind = message.body.kind().0;
         let counter = self
             .sent
             .checked_add(1)

@@ -101,6 +101,7 @@ pub mod auth;
 pub mod business;
 mod control;
 pub mod crypto;
+#[cfg(feature = "business")]
 pub mod das;
 mod decoder;
 mod error;

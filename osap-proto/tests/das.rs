@@ -16,6 +16,8 @@ use osap_proto::das::{
 };
 use osap_proto::{ConnectReturnCode, End, Input, Machine, Packet, PacketType, Suite};
 
+type Rng = rand_chacha::ChaCha20Rng;
+
 const T0: Duration = Duration::ZERO;
 const DEVID: &str = "0a1b2c3d4e5f";
 
@@ -29,18 +31,21 @@ fn table() -> KeyTable {
     keys
 }
 
-fn device(counter: u64) -> DeviceSession<Duration> {
+fn device(counter: u64) -> DeviceSession<Duration, Rng> {
     DeviceSession::new(
         T0,
         DeviceSessionConfig::new(Registration::new(DEVID, counter), key()),
+        iot_sansio::testing::rng(counter),
     )
 }
 
-fn device_events(d: &mut DeviceSession<Duration>) -> Vec<DeviceSessionEvent> {
+fn device_events(d: &mut DeviceSession<Duration, Rng>) -> Vec<DeviceSessionEvent> {
     std::iter::from_fn(|| d.poll_event()).collect()
 }
 
-fn das_events<K: osap_proto::das::SessionKeys>(d: &mut DasSession<Duration, K>) -> Vec<DasEvent> {
+fn das_events<K: osap_proto::das::SessionKeys>(
+    d: &mut DasSession<Duration, K, Rng>,
+) -> Vec<DasEvent> {
     std::iter::from_fn(|| d.poll_event()).collect()
 }
 
@@ -49,8 +54,8 @@ type Net<'a> = [&'a mut dyn Node<Duration, [u8], Vec<u8>>; 2];
 /// Registers `device` with a DAS over `keys`; returns what each reported.
 fn register(
     driver: &mut Driver<Duration>,
-    device: &mut DeviceSession<Duration>,
-    das: &mut DasSession<Duration, &mut KeyTable>,
+    device: &mut DeviceSession<Duration, Rng>,
+    das: &mut DasSession<Duration, &mut KeyTable, Rng>,
 ) -> (Vec<DeviceSessionEvent>, Vec<DasEvent>) {
     let mut nodes: Net<'_> = [device, das];
     driver.run(&mut nodes, pair(|_, _| {}));
@@ -62,7 +67,12 @@ fn registration_is_accepted_and_the_heartbeat_kept_for_ten_minutes() {
     let mut keys = table();
     let mut driver = Driver::new(T0);
     let mut d = device(1);
-    let mut das = DasSession::new(T0, DasConfig::default(), &mut keys);
+    let mut das = DasSession::new(
+        T0,
+        DasConfig::default(),
+        &mut keys,
+        iot_sansio::testing::rng(2),
+    );
     let (dev, platform) = register(&mut driver, &mut d, &mut das);
     assert_eq!(dev, [DeviceSessionEvent::Registered]);
     assert_eq!(
@@ -101,8 +111,17 @@ fn a_clean_leave_ends_both_sides_and_drops_the_will() {
         topic: format!("dev/{DEVID}/state"),
         message: b"offline".to_vec(),
     });
-    let mut d = DeviceSession::new(T0, DeviceSessionConfig::new(reg, key()));
-    let mut das = DasSession::new(T0, DasConfig::default(), &mut keys);
+    let mut d = DeviceSession::new(
+        T0,
+        DeviceSessionConfig::new(reg, key()),
+        iot_sansio::testing::rng(1),
+    );
+    let mut das = DasSession::new(
+        T0,
+        DasConfig::default(),
+        &mut keys,
+        iot_sansio::testing::rng(2),
+    );
     register(&mut driver, &mut d, &mut das);
     d.disconnect();
     let (dev, platform) = register(&mut driver, &mut d, &mut das);
@@ -121,8 +140,17 @@ fn a_device_that_vanishes_is_lost_after_one_and_a_half_intervals_and_its_will_pu
         message: b"offline".to_vec(),
     };
     reg.will = Some(will.clone());
-    let mut d = DeviceSession::new(T0, DeviceSessionConfig::new(reg, key()));
-    let mut das = DasSession::new(T0, DasConfig::default(), &mut keys);
+    let mut d = DeviceSession::new(
+        T0,
+        DeviceSessionConfig::new(reg, key()),
+        iot_sansio::testing::rng(1),
+    );
+    let mut das = DasSession::new(
+        T0,
+        DasConfig::default(),
+        &mut keys,
+        iot_sansio::testing::rng(2),
+    );
     register(&mut driver, &mut d, &mut das);
     // The device stops: only the DAS's clock runs.
     assert_eq!(das.poll_timeout(), Some(Duration::from_secs(45)));
@@ -140,7 +168,12 @@ fn a_das_that_stops_answering_is_declared_dead() {
     let mut keys = table();
     let mut driver = Driver::new(T0);
     let mut d = device(1);
-    let mut das = DasSession::new(T0, DasConfig::default(), &mut keys);
+    let mut das = DasSession::new(
+        T0,
+        DasConfig::default(),
+        &mut keys,
+        iot_sansio::testing::rng(2),
+    );
     register(&mut driver, &mut d, &mut das);
     d.handle_timeout(Duration::from_secs(30));
     assert_eq!(
@@ -166,7 +199,12 @@ fn no_connack_times_the_device_out_and_no_connect_times_the_das_out() {
         [DeviceSessionEvent::Ended(End::TimedOut)]
     );
     let mut keys = table();
-    let mut das = DasSession::new(T0, DasConfig::default(), &mut keys);
+    let mut das = DasSession::new(
+        T0,
+        DasConfig::default(),
+        &mut keys,
+        iot_sansio::testing::rng(2),
+    );
     das.handle_timeout(Duration::from_secs(10));
     assert_eq!(das_events(&mut das), [DasEvent::Ended(End::TimedOut)]);
 }
@@ -174,7 +212,7 @@ fn no_connack_times_the_device_out_and_no_connect_times_the_das_out() {
 /// Feeds one CONNECT to a fresh DAS session and returns the CONNACK code
 /// and what the DAS reported.
 fn answer(keys: &mut KeyTable, connect: &[u8]) -> (ConnectReturnCode, Vec<DasEvent>) {
-    let mut das = DasSession::new(T0, DasConfig::default(), keys);
+    let mut das = DasSession::new(T0, DasConfig::default(), keys, iot_sansio::testing::rng(2));
     das.handle_input(T0, Input::Data(connect));
     let Packet::ConnAck(ack) = Packet::parse(&das.poll_transmit().unwrap()).unwrap() else {
         panic!("no CONNACK")
@@ -287,7 +325,12 @@ fn a_tampered_connect_is_refused() {
     for at in 2..good.len() {
         let mut bad = good.clone();
         bad[at] ^= 0x01;
-        let mut das = DasSession::new(T0, DasConfig::default(), &mut keys);
+        let mut das = DasSession::new(
+            T0,
+            DasConfig::default(),
+            &mut keys,
+            iot_sansio::testing::rng(2),
+        );
         das.handle_input(T0, Input::Data(&bad));
         let events = das_events(&mut das);
         assert!(
@@ -306,7 +349,12 @@ fn a_refused_device_ends_with_the_code() {
     let mut keys = KeyTable::new();
     let mut driver = Driver::new(T0);
     let mut d = device(1);
-    let mut das = DasSession::new(T0, DasConfig::default(), &mut keys);
+    let mut das = DasSession::new(
+        T0,
+        DasConfig::default(),
+        &mut keys,
+        iot_sansio::testing::rng(2),
+    );
     let (dev, platform) = register(&mut driver, &mut d, &mut das);
     let refused = End::Refused(ConnectReturnCode::IdentifierRejected);
     assert_eq!(dev, [DeviceSessionEvent::Ended(refused.clone())]);
@@ -317,7 +365,12 @@ fn a_refused_device_ends_with_the_code() {
 fn faults_end_the_session_once() {
     let mut keys = table();
     // Anything but a CONNECT first.
-    let mut das = DasSession::new(T0, DasConfig::default(), &mut keys);
+    let mut das = DasSession::new(
+        T0,
+        DasConfig::default(),
+        &mut keys,
+        iot_sansio::testing::rng(2),
+    );
     das.handle_input(T0, Input::Data(&[0xc0, 0x00]));
     assert_eq!(
         das_events(&mut das),
@@ -329,7 +382,12 @@ fn faults_end_the_session_once() {
     assert!(das_events(&mut das).is_empty());
     // A second CONNECT on a registered connection.
     let connect = connect_bytes(&Registration::new(DEVID, 1), &key());
-    let mut das = DasSession::new(T0, DasConfig::default(), &mut keys);
+    let mut das = DasSession::new(
+        T0,
+        DasConfig::default(),
+        &mut keys,
+        iot_sansio::testing::rng(2),
+    );
     das.handle_input(T0, Input::Data(&connect));
     let second = connect_bytes(&Registration::new(DEVID, 2), &key());
     das.handle_input(T0, Input::Data(&second));
@@ -375,7 +433,12 @@ fn faults_end_the_session_once() {
 fn frames_split_byte_by_byte_register_the_same() {
     let mut keys = table();
     let mut d = device(1);
-    let mut das = DasSession::new(T0, DasConfig::default(), &mut keys);
+    let mut das = DasSession::new(
+        T0,
+        DasConfig::default(),
+        &mut keys,
+        iot_sansio::testing::rng(2),
+    );
     let connect = d.poll_transmit().unwrap();
     for b in &connect {
         das.handle_input(T0, Input::Data(std::slice::from_ref(b)));

@@ -1,24 +1,37 @@
 //! The device's session with the DAS: register (Figure 5, F1-F2), keep the
-//! heartbeat (Figure 6), leave cleanly (F3).
+//! heartbeat (Figure 6), exchange business messages (section 2), send the
+//! offline events (2.1.4), leave cleanly (F3).
 
 use alloc::vec::Vec;
 use core::time::Duration;
 
 use iot_sansio::{End, Input, Instant, Machine, Outbox};
+use rand_core::CryptoRngCore;
 
+use super::live::{Live, SessionError};
+use super::queue::{EventQueue, Overflow, Pushed, QueuedEvent};
 use super::register::Registration;
 use super::{SessionEnd, SessionFault, feed_packets, kind, send};
+use crate::business::{Body, BusinessChannel, BusinessError, BusinessMessage, Direction};
+use crate::control::Suite;
 use crate::crypto::SessionKey;
 use crate::decoder::{DEFAULT_MAX_FRAME_LEN, FrameDecoder};
-use crate::mqtt::{ConnectReturnCode, Packet};
+use crate::mqtt::{ConnectReturnCode, Delivery, Packet};
 
-/// How the device registers and keeps its heartbeat.
+/// How the device registers, keeps its heartbeat and queues its events.
 #[derive(Debug, Clone)]
 pub struct DeviceSessionConfig {
     /// What the CONNECT says; its keep-alive is the heartbeat interval.
     pub registration: Registration,
-    /// The sessionkey the LBS issued, which proves the registration.
+    /// The sessionkey the LBS issued, which proves the registration and
+    /// seals business messages.
     pub key: SessionKey,
+    /// The suite negotiated with the LBS (default AES-128-GCM).
+    pub suite: Suite,
+    /// The events not yet acknowledged: a new queue (default 256 events,
+    /// dropping the oldest when full), or the previous session's
+    /// ([`DeviceSession::into_events`]) or a restored one.
+    pub events: EventQueue,
     /// How long to wait for the CONNACK (default 10 s).
     pub connack_timeout: Duration,
     /// How long to wait for a PINGRESP before the DAS is declared dead
@@ -35,6 +48,8 @@ impl DeviceSessionConfig {
         Self {
             registration,
             key,
+            suite: Suite::Aes128Gcm,
+            events: EventQueue::new(256, Overflow::DropOldest),
             connack_timeout: Duration::from_secs(10),
             ping_timeout: Duration::from_secs(10),
             max_frame_len: DEFAULT_MAX_FRAME_LEN,
@@ -43,14 +58,36 @@ impl DeviceSessionConfig {
 }
 
 /// What the device's session reports.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum DeviceSessionEvent {
-    /// The DAS accepted the registration (F2).
+    /// The DAS accepted the registration (F2); queued events go out now.
     Registered,
+    /// The platform asks: an attribute read or set, or an operation call.
+    /// Answer with [`DeviceSession::send`] (`attr-values`, `op-result`,
+    /// same id).
+    Request(BusinessMessage),
+    /// The answer to an operation this device called.
+    Answer(BusinessMessage),
+    /// An answer that came after its call timed out, or to no call.
+    Late(BusinessMessage),
+    /// A call of this device got no answer in time.
+    CallTimedOut {
+        /// The call.
+        id: u64,
+    },
+    /// An event reached the DAS: its PUBACK came.
+    EventDelivered(QueuedEvent),
+    /// An event did not fit in the queue: the oldest was dropped, or the
+    /// new one refused, as the queue's policy says.
+    EventDropped(QueuedEvent),
+    /// A PUBLISH from the DAS was refused: replayed, reordered, tampered,
+    /// or not a business message for this device.
+    Rejected(BusinessError),
     /// The session ended, once: [`End::Closed`] after
     /// [`DeviceSession::disconnect`]; [`End::Refused`] with the CONNACK's
     /// code; [`End::TimedOut`] when no CONNACK or no PINGRESP came;
-    /// [`End::PeerClosed`]; [`End::PeerFault`].
+    /// [`End::PeerClosed`]; [`End::PeerFault`]. Events not acknowledged
+    /// stay in the queue ([`DeviceSession::into_events`]).
     Ended(SessionEnd),
 }
 
@@ -76,28 +113,39 @@ enum State<I> {
     Done,
 }
 
-/// The device side of the DAS connection (sections 6 and 7): it sends the
-/// CONNECT at once, waits for the CONNACK, then sends a PINGREQ whenever
-/// it has sent nothing for a keep-alive interval and declares the DAS dead
-/// when the PINGRESP does not come.
+/// The device side of the DAS connection (sections 2, 6 and 7): it sends
+/// the CONNECT at once and waits for the CONNACK; then it sends a PINGREQ
+/// whenever it has sent nothing for a keep-alive interval, declares the
+/// DAS dead when the PINGRESP does not come, exchanges sealed business
+/// messages, and sends its queued events in order at QoS 1.
 #[derive(Debug)]
-pub struct DeviceSession<I> {
+pub struct DeviceSession<I, R> {
     registration: Registration,
     decoder: FrameDecoder,
     keep_alive: Duration,
     ping_timeout: Duration,
     state: State<I>,
+    live: Live<I, R>,
+    events: EventQueue,
     out: Outbox<Vec<u8>, DeviceSessionEvent>,
 }
 
-impl<I: Instant> DeviceSession<I> {
-    /// A session that registers at `now` (the CONNECT is queued).
+impl<I: Instant, R: CryptoRngCore> DeviceSession<I, R> {
+    /// A session that registers at `now` (the CONNECT is queued); `rng`
+    /// makes the nonces of sealed messages.
     #[must_use]
-    pub fn new(now: I, config: DeviceSessionConfig) -> Self {
+    pub fn new(now: I, config: DeviceSessionConfig, rng: R) -> Self {
         let mut out = Outbox::new();
         let connect = Packet::Connect(config.registration.to_connect(&config.key));
         send(&mut out, &connect);
         let keep_alive = Duration::from_secs(config.registration.keep_alive.into());
+        let channel = BusinessChannel::new(
+            config.suite,
+            config.key,
+            config.registration.devid.clone(),
+            config.registration.counter,
+            Direction::Up,
+        );
         Self {
             registration: config.registration,
             decoder: FrameDecoder::new(config.max_frame_len),
@@ -107,6 +155,8 @@ impl<I: Instant> DeviceSession<I> {
                 sent: now,
                 deadline: now + config.connack_timeout,
             },
+            live: Live::new(channel, rng),
+            events: config.events,
             out,
         }
     }
@@ -126,6 +176,78 @@ impl<I: Instant> DeviceSession<I> {
         matches!(self.state, State::Live { .. })
     }
 
+    /// The events not yet acknowledged, for the runtime to keep
+    /// ([`EventQueue::export`]).
+    #[must_use]
+    pub fn events(&self) -> &EventQueue {
+        &self.events
+    }
+
+    /// The event queue, to hand to the next session after this one ended
+    /// (what was in flight goes again, with DUP).
+    #[must_use]
+    pub fn into_events(mut self) -> EventQueue {
+        self.events.connection_lost();
+        self.events
+    }
+
+    /// Queues an event (2.1.4): it goes out now if the session is
+    /// registered, else when it is, and stays queued until its PUBACK.
+    /// When the queue is full its policy decides, and the event dropped or
+    /// refused is reported ([`DeviceSessionEvent::EventDropped`]) as well
+    /// as returned.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::Business`] for a message that is not an event or
+    /// whose area is not a topic level.
+    pub fn send_event(&mut self, now: I, message: BusinessMessage) -> Result<Pushed, SessionError> {
+        if !matches!(message.body, Body::Event { .. }) {
+            return Err(SessionError::Business(BusinessError::Direction(
+                message.body.kind().0,
+            )));
+        }
+        message.check(Direction::Up)?;
+        let pushed = self.events.push(message);
+        if let Pushed::DroppedOldest(e) | Pushed::Refused(e) = &pushed {
+            self.out.event(DeviceSessionEvent::EventDropped(e.clone()));
+        }
+        self.flush_events(now);
+        Ok(pushed)
+    }
+
+    /// Sends a business message other than an event at QoS 0: an answer
+    /// to a request (`attr-values`, `op-result`), an attribute report, or
+    /// an operation call, whose answer is then due within its
+    /// `timeout_ms`.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::NotRegistered`], [`SessionError::UseSendEvent`] for
+    /// an event, [`SessionError::DuplicateRequest`] for a call id still
+    /// waiting, [`SessionError::Business`] for a message that does not go
+    /// up or whose area is not a topic level.
+    pub fn send(&mut self, now: I, message: &BusinessMessage) -> Result<(), SessionError> {
+        let State::Live { ping_deadline, .. } = self.state else {
+            return Err(SessionError::NotRegistered);
+        };
+        if matches!(message.body, Body::Event { .. }) {
+            return Err(SessionError::UseSendEvent);
+        }
+        message.check(Direction::Up)?;
+        if let Body::OpCall { id, timeout_ms, .. } = message.body {
+            self.live
+                .expect(id, now + Duration::from_millis(timeout_ms.into()))?;
+        }
+        self.live
+            .publish(&mut self.out, message, Delivery::AtMostOnce)?;
+        self.state = State::Live {
+            last_sent: now,
+            ping_deadline,
+        };
+        Ok(())
+    }
+
     /// Leaves cleanly (F3): queues a DISCONNECT and ends the session with
     /// [`End::Closed`]; the DAS closes the connection when it reads it.
     pub fn disconnect(&mut self) {
@@ -138,10 +260,40 @@ impl<I: Instant> DeviceSession<I> {
 
     fn end(&mut self, end: SessionEnd) {
         self.state = State::Done;
+        self.events.connection_lost();
         self.out.end(end);
     }
 
-    fn packet(&mut self, packet: &Packet<'_>) -> Result<(), SessionFault> {
+    /// Sends every queued event not yet sent on this connection, in order.
+    fn flush_events(&mut self, now: I) {
+        let State::Live { ping_deadline, .. } = self.state else {
+            return;
+        };
+        if !self.events.has_unsent() {
+            return;
+        }
+        self.state = State::Live {
+            last_sent: now,
+            ping_deadline,
+        };
+        while self.events.has_unsent() {
+            let events = &self.events;
+            let packet_id = self.live.packet_id(|id| events.is_in_flight(id));
+            let Some(event) = self.events.send_next(packet_id) else {
+                return;
+            };
+            let delivery = Delivery::AtLeastOnce {
+                packet_id,
+                dup: event.sent_before,
+            };
+            let message = event.message.clone();
+            // Checked when queued; a failure here would be a bug, and the
+            // event would wait for the next connection.
+            let _ = self.live.publish(&mut self.out, &message, delivery);
+        }
+    }
+
+    fn packet(&mut self, now: I, packet: &Packet<'_>) -> Result<(), SessionFault> {
         match (self.state, packet) {
             (State::Registering { sent, .. }, Packet::ConnAck(ack)) => {
                 if ack.code == ConnectReturnCode::Accepted {
@@ -152,6 +304,7 @@ impl<I: Instant> DeviceSession<I> {
                         ping_deadline: None,
                     };
                     self.out.event(DeviceSessionEvent::Registered);
+                    self.flush_events(now);
                 } else {
                     self.end(End::Refused(ack.code));
                 }
@@ -170,18 +323,39 @@ impl<I: Instant> DeviceSession<I> {
                 };
                 Ok(())
             }
+            (State::Live { .. }, Packet::Publish(publish)) => {
+                let event = match self.live.receive(&mut self.out, publish) {
+                    Err(e) => DeviceSessionEvent::Rejected(e),
+                    Ok(message) => match message.body {
+                        Body::OpResult { id, .. } if self.live.answered(id) => {
+                            DeviceSessionEvent::Answer(message)
+                        }
+                        Body::OpResult { .. } => DeviceSessionEvent::Late(message),
+                        _ => DeviceSessionEvent::Request(message),
+                    },
+                };
+                self.out.event(event);
+                Ok(())
+            }
+            (State::Live { .. }, Packet::PubAck(id)) => match self.events.acknowledge(*id) {
+                Some(event) => {
+                    self.out.event(DeviceSessionEvent::EventDelivered(event));
+                    Ok(())
+                }
+                None => Err(SessionFault::Unexpected(kind(packet))),
+            },
             (_, other) => Err(SessionFault::Unexpected(kind(other))),
         }
     }
 }
 
-impl<I: Instant> Machine for DeviceSession<I> {
+impl<I: Instant, R: CryptoRngCore> Machine for DeviceSession<I, R> {
     type Instant = I;
     type Input = [u8];
     type Transmit = Vec<u8>;
     type Event = DeviceSessionEvent;
 
-    fn handle_input(&mut self, _now: I, input: Input<'_, [u8]>) {
+    fn handle_input(&mut self, now: I, input: Input<'_, [u8]>) {
         if matches!(self.state, State::Done) {
             return;
         }
@@ -191,7 +365,7 @@ impl<I: Instant> Machine for DeviceSession<I> {
         };
         let mut decoder = core::mem::take(&mut self.decoder);
         let result = feed_packets(&mut decoder, data, |packet| {
-            self.packet(&packet)?;
+            self.packet(now, &packet)?;
             Ok(!matches!(self.state, State::Done))
         });
         self.decoder = decoder;
@@ -208,6 +382,7 @@ impl<I: Instant> Machine for DeviceSession<I> {
                 ..
             } if now >= deadline => {
                 self.end(End::TimedOut);
+                return;
             }
             State::Live {
                 last_sent,
@@ -221,11 +396,16 @@ impl<I: Instant> Machine for DeviceSession<I> {
             }
             _ => {}
         }
+        if self.is_registered() {
+            for id in self.live.expired(now) {
+                self.out.event(DeviceSessionEvent::CallTimedOut { id });
+            }
+        }
     }
 
     fn poll_timeout(&self) -> Option<I> {
-        match self.state {
-            State::Registering { deadline, .. } => Some(deadline),
+        let heartbeat = match self.state {
+            State::Registering { deadline, .. } => return Some(deadline),
             State::Live {
                 ping_deadline: Some(deadline),
                 ..
@@ -233,7 +413,12 @@ impl<I: Instant> Machine for DeviceSession<I> {
             State::Live { last_sent, .. } if !self.keep_alive.is_zero() => {
                 Some(last_sent + self.keep_alive)
             }
-            _ => None,
+            State::Live { .. } => None,
+            State::Done => return None,
+        };
+        match (heartbeat, self.live.next_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         }
     }
 

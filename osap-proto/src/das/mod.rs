@@ -17,8 +17,9 @@
 //! let mut keys = KeyTable::new();
 //! keys.insert("dev-1", key.clone(), Suite::Aes128Gcm);
 //! let now = Duration::ZERO;
-//! let mut device = DeviceSession::new(now, DeviceSessionConfig::new(Registration::new("dev-1", 1), key));
-//! let mut das = DasSession::new(now, DasConfig::default(), &mut keys);
+//! let config = DeviceSessionConfig::new(Registration::new("dev-1", 1), key);
+//! let mut device = DeviceSession::new(now, config, iot_sansio::testing::rng(1));
+//! let mut das = DasSession::new(now, DasConfig::default(), &mut keys, iot_sansio::testing::rng(2));
 //! das.handle_input(now, Input::Data(&device.poll_transmit().unwrap())); // CONNECT
 //! device.handle_input(now, Input::Data(&das.poll_transmit().unwrap())); // CONNACK
 //! assert!(matches!(das.poll_event(), Some(DasEvent::Registered { .. })));
@@ -34,15 +35,15 @@
 
 mod device;
 mod keys;
+mod live;
 mod platform;
-#[cfg(feature = "business")]
 mod queue;
 mod register;
 
 pub use device::{DeviceSession, DeviceSessionConfig, DeviceSessionEvent};
 pub use keys::{Issued, KeyTable, SessionKeys};
+pub use live::SessionError;
 pub use platform::{DasConfig, DasEvent, DasSession};
-#[cfg(feature = "business")]
 pub use queue::{EventQueue, Overflow, Pushed, QueuedEvent};
 pub use register::{
     DEFAULT_KEEP_ALIVE, LastWill, PROOF_LEN, Registration, RegistrationError, USER_PREFIX,

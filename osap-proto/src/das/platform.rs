@@ -6,12 +6,15 @@ use alloc::vec::Vec;
 use core::time::Duration;
 
 use iot_sansio::{End, Input, Instant, Machine, Outbox};
+use rand_core::CryptoRngCore;
 
-use super::keys::SessionKeys;
+use super::keys::{Issued, SessionKeys};
+use super::live::{Live, SessionError};
 use super::register::{LastWill, Registration};
 use super::{SessionEnd, SessionFault, feed_packets, kind, send};
+use crate::business::{Body, BusinessChannel, BusinessError, BusinessMessage, Direction};
 use crate::decoder::{DEFAULT_MAX_FRAME_LEN, FrameDecoder};
-use crate::mqtt::{ConnAck, Connect, ConnectReturnCode, Packet};
+use crate::mqtt::{ConnAck, Connect, ConnectReturnCode, Delivery, Packet};
 
 /// How a DAS treats device connections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +28,9 @@ pub struct DasConfig {
     /// Whether a keep-alive of 0 (no heartbeat) is accepted (default
     /// `false`: a device must keep its heartbeat, section 7).
     pub allow_no_keep_alive: bool,
+    /// How long an attribute read or set waits for its answer (default
+    /// 10 s); an operation call waits its own `timeout_ms`.
+    pub request_timeout: Duration,
     /// The longest frame accepted (default 64 KiB).
     pub max_frame_len: usize,
 }
@@ -32,6 +38,7 @@ pub struct DasConfig {
 impl Default for DasConfig {
     fn default() -> Self {
         Self {
+            request_timeout: Duration::from_secs(10),
             connect_timeout: Duration::from_secs(10),
             max_keep_alive: 300,
             allow_no_keep_alive: false,
@@ -41,7 +48,7 @@ impl Default for DasConfig {
 }
 
 /// What the DAS side of a connection reports.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum DasEvent {
     /// The device registered (F1, F2).
     Registered {
@@ -50,6 +57,28 @@ pub enum DasEvent {
         /// Its heartbeat interval in seconds.
         keep_alive: u16,
     },
+    /// The device calls an operation: answer with [`DasSession::send`]
+    /// (`op-result`, same id).
+    Request(BusinessMessage),
+    /// The answer to an attribute read or set or an operation call this
+    /// side sent (`attr-values`, `op-result`).
+    Answer(BusinessMessage),
+    /// An answer that came after its request timed out, or to none.
+    Late(BusinessMessage),
+    /// The device reports attributes that changed.
+    Report(BusinessMessage),
+    /// The device reports an event (acknowledged with PUBACK). An event
+    /// the device sent again after a lost connection may come twice
+    /// (QoS 1 is at least once).
+    Event(BusinessMessage),
+    /// A request of this side got no answer in time.
+    RequestTimedOut {
+        /// The request.
+        id: u64,
+    },
+    /// A PUBLISH from the device was refused: replayed, reordered,
+    /// tampered, or not a business message for this device.
+    Rejected(BusinessError),
     /// The device vanished without a DISCONNECT and left a will: publish
     /// it (MQTT 3.1.1 section 3.1.2.5). Comes just before `Ended`.
     Will(LastWill),
@@ -67,10 +96,11 @@ impl From<SessionEnd> for DasEvent {
     }
 }
 
-#[derive(Debug, Clone)]
-enum State<I> {
+#[derive(Debug)]
+enum State<I, R> {
     AwaitConnect {
         deadline: I,
+        rng: R,
     },
     Live {
         /// The device is lost if nothing comes by then.
@@ -78,6 +108,7 @@ enum State<I> {
         /// 1.5 keep-alive intervals.
         grace: Duration,
         will: Option<LastWill>,
+        live: Live<I, R>,
     },
     Done,
 }
@@ -87,26 +118,62 @@ enum State<I> {
 /// sessionkey, with a counter greater than any accepted before; every
 /// other CONNECT gets the CONNACK refusal that fits and the session ends.
 #[derive(Debug)]
-pub struct DasSession<I, K> {
+pub struct DasSession<I, K, R> {
     keys: K,
     config: DasConfig,
     decoder: FrameDecoder,
-    state: State<I>,
+    state: State<I, R>,
     out: Outbox<Vec<u8>, DasEvent>,
 }
 
-impl<I: Instant, K: SessionKeys> DasSession<I, K> {
-    /// The session of a connection accepted at `now`.
-    pub fn new(now: I, config: DasConfig, keys: K) -> Self {
+impl<I: Instant, K: SessionKeys, R: CryptoRngCore> DasSession<I, K, R> {
+    /// The session of a connection accepted at `now`; `rng` makes the
+    /// nonces of sealed messages.
+    pub fn new(now: I, config: DasConfig, keys: K, rng: R) -> Self {
         Self {
             keys,
             config,
             decoder: FrameDecoder::new(config.max_frame_len),
             state: State::AwaitConnect {
                 deadline: now + config.connect_timeout,
+                rng,
             },
             out: Outbox::new(),
         }
+    }
+
+    /// Whether the device is registered and the session live.
+    #[must_use]
+    pub fn is_registered(&self) -> bool {
+        matches!(self.state, State::Live { .. })
+    }
+
+    /// Sends a business message to the device at QoS 0: an attribute read
+    /// or set (its answer due within [`DasConfig::request_timeout`]), an
+    /// operation call (due within its `timeout_ms`), or the answer to the
+    /// device's call.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::NotRegistered`], [`SessionError::DuplicateRequest`]
+    /// for a request id still waiting, [`SessionError::Business`] for a
+    /// message that does not go down or whose area is not a topic level.
+    pub fn send(&mut self, now: I, message: &BusinessMessage) -> Result<(), SessionError> {
+        let State::Live { live, .. } = &mut self.state else {
+            return Err(SessionError::NotRegistered);
+        };
+        message.check(Direction::Down)?;
+        match message.body {
+            Body::AttrGet { id, .. } | Body::AttrSet { id, .. } => {
+                live.expect(id, now + self.config.request_timeout)?;
+            }
+            Body::OpCall { id, timeout_ms, .. } => {
+                live.expect(id, now + Duration::from_millis(timeout_ms.into()))?;
+            }
+            _ => {}
+        }
+        live.publish(&mut self.out, message, Delivery::AtMostOnce)?;
+        Ok(())
     }
 
     /// The sessionkey store, to change.
@@ -126,7 +193,10 @@ impl<I: Instant, K: SessionKeys> DasSession<I, K> {
     }
 
     /// Answers F1 with F2: the return code for this CONNECT.
-    fn check(&mut self, connect: &Connect<'_>) -> Result<Registration, ConnectReturnCode> {
+    fn check(
+        &mut self,
+        connect: &Connect<'_>,
+    ) -> Result<(Registration, Issued), ConnectReturnCode> {
         let (registration, proof) = Registration::from_connect(connect)
             .map_err(|_| ConnectReturnCode::BadUsernameOrPassword)?;
         let issued = self
@@ -149,46 +219,56 @@ impl<I: Instant, K: SessionKeys> DasSession<I, K> {
             // Another connection took this counter or a later one first.
             return Err(ConnectReturnCode::BadUsernameOrPassword);
         }
-        Ok(registration)
+        Ok((registration, issued))
     }
 
     fn packet(&mut self, now: I, packet: &Packet<'_>) -> Result<(), SessionFault> {
-        match (&self.state, packet) {
+        match (&mut self.state, packet) {
             (State::AwaitConnect { .. }, Packet::Connect(connect)) => {
-                match self.check(connect) {
-                    Ok(registration) => {
-                        send(
-                            &mut self.out,
-                            &Packet::ConnAck(ConnAck {
-                                session_present: false,
-                                code: ConnectReturnCode::Accepted,
-                            }),
-                        );
-                        // MQTT 3.1.1 section 3.1.2.10: one and a half times
-                        // the keep-alive; none without a keep-alive.
-                        let grace =
-                            Duration::from_millis(u64::from(registration.keep_alive) * 1500);
-                        self.state = State::Live {
-                            silent_until: now + grace,
-                            grace,
-                            will: registration.will,
-                        };
-                        self.out.event(DasEvent::Registered {
-                            devid: registration.devid,
-                            keep_alive: registration.keep_alive,
-                        });
-                    }
+                let checked = self.check(connect);
+                let State::AwaitConnect { rng, .. } =
+                    core::mem::replace(&mut self.state, State::Done)
+                else {
+                    return Ok(());
+                };
+                let code = match &checked {
+                    Ok(_) => ConnectReturnCode::Accepted,
+                    Err(code) => *code,
+                };
+                send(
+                    &mut self.out,
+                    &Packet::ConnAck(ConnAck {
+                        session_present: false,
+                        code,
+                    }),
+                );
+                let (registration, issued) = match checked {
+                    Ok(accepted) => accepted,
                     Err(code) => {
-                        send(
-                            &mut self.out,
-                            &Packet::ConnAck(ConnAck {
-                                session_present: false,
-                                code,
-                            }),
-                        );
                         self.end(End::Refused(code));
+                        return Ok(());
                     }
-                }
+                };
+                // MQTT 3.1.1 section 3.1.2.10: one and a half times the
+                // keep-alive; none without a keep-alive.
+                let grace = Duration::from_millis(u64::from(registration.keep_alive) * 1500);
+                let channel = BusinessChannel::new(
+                    issued.suite,
+                    issued.key,
+                    registration.devid.clone(),
+                    registration.counter,
+                    Direction::Down,
+                );
+                self.state = State::Live {
+                    silent_until: now + grace,
+                    grace,
+                    will: registration.will,
+                    live: Live::new(channel, rng),
+                };
+                self.out.event(DasEvent::Registered {
+                    devid: registration.devid,
+                    keep_alive: registration.keep_alive,
+                });
                 Ok(())
             }
             (State::Live { .. }, Packet::PingReq) => {
@@ -200,12 +280,30 @@ impl<I: Instant, K: SessionKeys> DasSession<I, K> {
                 self.end(End::PeerClosed);
                 Ok(())
             }
+            (State::Live { live, .. }, Packet::Publish(publish)) => {
+                let event = match live.receive(&mut self.out, publish) {
+                    Err(e) => DasEvent::Rejected(e),
+                    Ok(message) => match message.body {
+                        Body::AttrValues { id, .. } | Body::OpResult { id, .. }
+                            if live.answered(id) =>
+                        {
+                            DasEvent::Answer(message)
+                        }
+                        Body::AttrValues { .. } | Body::OpResult { .. } => DasEvent::Late(message),
+                        Body::AttrReport { .. } => DasEvent::Report(message),
+                        Body::Event { .. } => DasEvent::Event(message),
+                        _ => DasEvent::Request(message),
+                    },
+                };
+                self.out.event(event);
+                Ok(())
+            }
             (_, other) => Err(SessionFault::Unexpected(kind(other))),
         }
     }
 }
 
-impl<I: Instant, K: SessionKeys> Machine for DasSession<I, K> {
+impl<I: Instant, K: SessionKeys, R: CryptoRngCore> Machine for DasSession<I, K, R> {
     type Instant = I;
     type Input = [u8];
     type Transmit = Vec<u8>;
@@ -240,20 +338,38 @@ impl<I: Instant, K: SessionKeys> Machine for DasSession<I, K> {
     }
 
     fn handle_timeout(&mut self, now: I) {
-        if self.poll_timeout().is_some_and(|due| now >= due) {
-            self.end(End::TimedOut);
+        match &mut self.state {
+            State::AwaitConnect { deadline, .. } if now >= *deadline => self.end(End::TimedOut),
+            State::Live {
+                silent_until,
+                grace,
+                ..
+            } if !grace.is_zero() && now >= *silent_until => self.end(End::TimedOut),
+            State::Live { live, .. } => {
+                for id in live.expired(now) {
+                    self.out.event(DasEvent::RequestTimedOut { id });
+                }
+            }
+            _ => {}
         }
     }
 
     fn poll_timeout(&self) -> Option<I> {
         match &self.state {
-            State::AwaitConnect { deadline } => Some(*deadline),
+            State::AwaitConnect { deadline, .. } => Some(*deadline),
             State::Live {
                 silent_until,
                 grace,
+                live,
                 ..
-            } if !grace.is_zero() => Some(*silent_until),
-            _ => None,
+            } => {
+                let silence = (!grace.is_zero()).then_some(*silent_until);
+                match (silence, live.next_deadline()) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                }
+            }
+            State::Done => None,
         }
     }
 

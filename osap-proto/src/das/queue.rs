@@ -168,6 +168,12 @@ impl EventQueue {
         self.events.iter().any(|(_, id)| id.is_none())
     }
 
+    /// Whether an event is in flight with `packet_id`.
+    #[must_use]
+    pub fn is_in_flight(&self, packet_id: PacketId) -> bool {
+        self.events.iter().any(|(_, id)| *id == Some(packet_id))
+    }
+
     /// The PUBACK for `packet_id` came: the event leaves the queue and is
     /// handed back; `None` when no event is in flight with that id.
     pub fn acknowledge(&mut self, packet_id: PacketId) -> Option<QueuedEvent> {
