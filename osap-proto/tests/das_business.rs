@@ -1,0 +1,398 @@
+//! Business on a registered DAS connection, device against DAS in memory
+//! (draft sections 2, 6 and 7): attributes read and set, operations
+//! answered and timed out each way, events delivered and acknowledged,
+//! events during an outage delivered in order after recovery with DUP,
+//! queue overflow reported, and replayed and reordered PUBLISH packets refused.
+
+// Tests fail by panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::time::Duration;
+
+use iot_sansio::testing::{Driver, Node, pair};
+use osap_proto::business::{Body, BusinessError, BusinessMessage, Params};
+use osap_proto::crypto::SessionKey;
+use osap_proto::das::{
+    DasConfig, DasEvent, DasSession, DeviceSession, DeviceSessionConfig, DeviceSessionEvent,
+    EventQueue, KeyTable, Overflow, Pushed, Registration, SessionError,
+};
+use osap_proto::{Delivery, End, Input, Machine, Packet, Suite};
+
+type Rng = rand_chacha::ChaCha20Rng;
+type Device = DeviceSession<Duration, Rng>;
+type Das<'k> = DasSession<Duration, &'k mut KeyTable, Rng>;
+
+const T0: Duration = Duration::ZERO;
+const DEVID: &str = "cam-42";
+
+fn key() -> SessionKey {
+    SessionKey::from_bytes([0x33; 16])
+}
+
+fn table() -> KeyTable {
+    let mut keys = KeyTable::new();
+    keys.insert(DEVID, key(), Suite::Aes128Cbc);
+    keys
+}
+
+fn device_with(counter: u64, events: EventQueue) -> Device {
+    let mut config = DeviceSessionConfig::new(Registration::new(DEVID, counter), key());
+    config.suite = Suite::Aes128Cbc;
+    config.events = events;
+    DeviceSession::new(T0, config, iot_sansio::testing::rng(counter))
+}
+
+fn das(keys: &mut KeyTable) -> Das<'_> {
+    DasSession::new(T0, DasConfig::default(), keys, iot_sansio::testing::rng(99))
+}
+
+fn params(pairs: &[(&str, serde_json::Value)]) -> Params {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect()
+}
+
+fn event(n: u64) -> BusinessMessage {
+    BusinessMessage::new(
+        "alarm",
+        Body::Event {
+            name: "motion".into(),
+            params: params(&[("n", n.into())]),
+        },
+    )
+}
+
+/// Delivers everything both ways; returns what each side reported.
+fn run(
+    driver: &mut Driver<Duration>,
+    d: &mut Device,
+    s: &mut Das<'_>,
+) -> (Vec<DeviceSessionEvent>, Vec<DasEvent>) {
+    let mut nodes: [&mut dyn Node<Duration, [u8], Vec<u8>>; 2] = [d, s];
+    driver.run(&mut nodes, pair(|_, _| {}));
+    (
+        std::iter::from_fn(|| d.poll_event()).collect(),
+        std::iter::from_fn(|| s.poll_event()).collect(),
+    )
+}
+
+fn registered<'k>(
+    driver: &mut Driver<Duration>,
+    keys: &'k mut KeyTable,
+    d: &mut Device,
+) -> Das<'k> {
+    let mut s = das(keys);
+    let (dev, _) = run(driver, d, &mut s);
+    assert_eq!(dev.first(), Some(&DeviceSessionEvent::Registered));
+    s
+}
+
+#[test]
+fn attributes_are_read_and_set() {
+    let mut keys = table();
+    let mut driver = Driver::new(T0);
+    let mut d = device_with(1, EventQueue::new(8, Overflow::RefuseNew));
+    let mut s = registered(&mut driver, &mut keys, &mut d);
+    let get = BusinessMessage::new(
+        "video",
+        Body::AttrGet {
+            id: 1,
+            names: vec!["fps".into()],
+        },
+    );
+    s.send(T0, &get).unwrap();
+    let (dev, _) = run(&mut driver, &mut d, &mut s);
+    assert_eq!(dev, [DeviceSessionEvent::Request(get)]);
+    let values = BusinessMessage::new(
+        "video",
+        Body::AttrValues {
+            id: 1,
+            values: params(&[("fps", 25.into())]),
+            error: None,
+        },
+    );
+    d.send(T0, &values).unwrap();
+    let (_, platform) = run(&mut driver, &mut d, &mut s);
+    assert_eq!(platform, [DasEvent::Answer(values.clone())]);
+
+    let mut set = BusinessMessage::new(
+        "video",
+        Body::AttrSet {
+            id: 2,
+            values: params(&[("fps", 30.into())]),
+        },
+    );
+    set.resource = Some("channel-2".into());
+    s.send(T0, &set).unwrap();
+    let (dev, _) = run(&mut driver, &mut d, &mut s);
+    assert_eq!(dev, [DeviceSessionEvent::Request(set)]);
+    let mut refused = BusinessMessage::new(
+        "video",
+        Body::AttrValues {
+            id: 2,
+            values: Params::new(),
+            error: Some("read-only".into()),
+        },
+    );
+    refused.resource = Some("channel-2".into());
+    d.send(T0, &refused).unwrap();
+    let (_, platform) = run(&mut driver, &mut d, &mut s);
+    assert_eq!(platform, [DasEvent::Answer(refused)]);
+    // The same answer again is late: nothing waits for it.
+    d.send(T0, &values).unwrap();
+    let (_, platform) = run(&mut driver, &mut d, &mut s);
+    assert_eq!(platform, [DasEvent::Late(values)]);
+}
+
+#[test]
+fn operations_are_answered_or_time_out_both_ways() {
+    let mut keys = table();
+    let mut driver = Driver::new(T0);
+    let mut d = device_with(1, EventQueue::new(8, Overflow::RefuseNew));
+    let mut s = registered(&mut driver, &mut keys, &mut d);
+    // The platform calls; the device answers.
+    let call = BusinessMessage::new(
+        "ptz",
+        Body::OpCall {
+            id: 7,
+            name: "move".into(),
+            input: params(&[("pan", 10.into())]),
+            timeout_ms: 5_000,
+        },
+    );
+    s.send(T0, &call).unwrap();
+    assert_eq!(s.send(T0, &call), Err(SessionError::DuplicateRequest(7)));
+    let (dev, _) = run(&mut driver, &mut d, &mut s);
+    assert_eq!(dev, [DeviceSessionEvent::Request(call)]);
+    let result = BusinessMessage::new(
+        "ptz",
+        Body::OpResult {
+            id: 7,
+            output: params(&[("at", 10.into())]),
+            error: None,
+        },
+    );
+    d.send(T0, &result).unwrap();
+    let (_, platform) = run(&mut driver, &mut d, &mut s);
+    assert_eq!(platform, [DasEvent::Answer(result)]);
+    // The device calls; nobody answers: it times out after its timeout.
+    let sync = BusinessMessage::new(
+        "clock",
+        Body::OpCall {
+            id: 1,
+            name: "sync".into(),
+            input: Params::new(),
+            timeout_ms: 2_000,
+        },
+    );
+    d.send(T0, &sync).unwrap();
+    let (_, platform) = run(&mut driver, &mut d, &mut s);
+    assert_eq!(platform, [DasEvent::Request(sync)]);
+    assert_eq!(d.poll_timeout(), Some(Duration::from_secs(2)));
+    d.handle_timeout(Duration::from_secs(2));
+    assert_eq!(
+        d.poll_event(),
+        Some(DeviceSessionEvent::CallTimedOut { id: 1 })
+    );
+    // Its answer now is late.
+    let late = BusinessMessage::new(
+        "clock",
+        Body::OpResult {
+            id: 1,
+            output: Params::new(),
+            error: None,
+        },
+    );
+    s.send(Duration::from_secs(2), &late).unwrap();
+    let (dev, _) = run(&mut driver, &mut d, &mut s);
+    assert_eq!(dev, [DeviceSessionEvent::Late(late)]);
+    // A platform read the device never answers times out on the DAS.
+    let get = BusinessMessage::new(
+        "video",
+        Body::AttrGet {
+            id: 9,
+            names: vec![],
+        },
+    );
+    s.send(Duration::from_secs(2), &get).unwrap();
+    assert_eq!(s.poll_timeout(), Some(Duration::from_secs(12)));
+    s.handle_timeout(Duration::from_secs(12));
+    assert_eq!(s.poll_event(), Some(DasEvent::RequestTimedOut { id: 9 }));
+}
+
+#[test]
+fn events_are_delivered_acknowledged_and_survive_an_outage_in_order() {
+    let mut keys = table();
+    let mut driver = Driver::new(T0);
+    let mut d = device_with(1, EventQueue::new(8, Overflow::RefuseNew));
+    // Before registration, events wait.
+    assert_eq!(d.send_event(T0, event(1)).unwrap(), Pushed::Queued);
+    let mut s = das(&mut keys);
+    let (dev, platform) = run(&mut driver, &mut d, &mut s);
+    assert!(
+        matches!(platform.as_slice(), [DasEvent::Registered { .. }, DasEvent::Event(e)] if *e == event(1))
+    );
+    assert!(matches!(
+        dev.as_slice(),
+        [DeviceSessionEvent::Registered, DeviceSessionEvent::EventDelivered(e)] if e.seq == 1
+    ));
+    assert!(d.events().is_empty());
+
+    // The DAS connection drops with events 2 and 3 sent but not
+    // acknowledged; 4 and 5 happen during the outage.
+    d.send_event(T0, event(2)).unwrap();
+    d.send_event(T0, event(3)).unwrap();
+    let in_flight: Vec<Vec<u8>> = std::iter::from_fn(|| d.poll_transmit()).collect();
+    assert_eq!(in_flight.len(), 2);
+    d.handle_input(T0, Input::PeerClosed);
+    assert_eq!(
+        d.poll_event(),
+        Some(DeviceSessionEvent::Ended(End::PeerClosed))
+    );
+    let mut queue = d.into_events();
+    assert_eq!(queue.push(event(4)), Pushed::Queued);
+    assert_eq!(queue.push(event(5)), Pushed::Queued);
+
+    // Recovery: a new registration (counter 2); everything goes in order,
+    // the ones sent before with DUP.
+    let mut d = device_with(2, queue);
+    let mut s = das(&mut keys);
+    let mut dups = Vec::new();
+    let mut nodes: [&mut dyn Node<Duration, [u8], Vec<u8>>; 2] = [&mut d, &mut s];
+    driver.run(
+        &mut nodes,
+        pair(|from, frame: &Vec<u8>| {
+            if from == 0
+                && let Ok(Packet::Publish(p)) = Packet::parse(frame)
+                && let Delivery::AtLeastOnce { dup, .. } = p.delivery
+            {
+                dups.push(dup);
+            }
+        }),
+    );
+    assert_eq!(dups, [true, true, false, false]);
+    let platform: Vec<DasEvent> = std::iter::from_fn(|| s.poll_event()).collect();
+    assert_eq!(
+        platform[1..],
+        [
+            DasEvent::Event(event(2)),
+            DasEvent::Event(event(3)),
+            DasEvent::Event(event(4)),
+            DasEvent::Event(event(5))
+        ]
+    );
+    let delivered: Vec<u64> = std::iter::from_fn(|| d.poll_event())
+        .filter_map(|e| match e {
+            DeviceSessionEvent::EventDelivered(e) => Some(e.seq),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(delivered, [2, 3, 4, 5]);
+    assert!(d.events().is_empty());
+}
+
+#[test]
+fn a_full_queue_reports_every_event_it_drops() {
+    let mut d = device_with(1, EventQueue::new(2, Overflow::DropOldest));
+    for n in 1..=4 {
+        d.send_event(T0, event(n)).unwrap();
+    }
+    let dropped: Vec<u64> = std::iter::from_fn(|| d.poll_event())
+        .map(|e| match e {
+            DeviceSessionEvent::EventDropped(e) => e.seq,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(dropped, [1, 2]);
+    let mut d = device_with(1, EventQueue::new(1, Overflow::RefuseNew));
+    d.send_event(T0, event(1)).unwrap();
+    assert!(matches!(d.send_event(T0, event(2)).unwrap(), Pushed::Refused(e) if e.seq == 2));
+    assert!(matches!(d.poll_event(), Some(DeviceSessionEvent::EventDropped(e)) if e.seq == 2));
+}
+
+#[test]
+fn replayed_and_reordered_publishes_are_refused_and_duplicates_acknowledged() {
+    let mut keys = table();
+    let mut driver = Driver::new(T0);
+    let mut d = device_with(1, EventQueue::new(8, Overflow::RefuseNew));
+    let mut s = registered(&mut driver, &mut keys, &mut d);
+    d.send_event(T0, event(1)).unwrap();
+    d.send_event(T0, event(2)).unwrap();
+    let first = d.poll_transmit().unwrap();
+    let second = d.poll_transmit().unwrap();
+    // Reordered: the second first; the first, late, is refused but
+    // acknowledged (so the device stops resending it).
+    s.handle_input(T0, Input::Data(&second));
+    s.handle_input(T0, Input::Data(&first));
+    s.handle_input(T0, Input::Data(&second));
+    let platform: Vec<DasEvent> = std::iter::from_fn(|| s.poll_event()).collect();
+    assert_eq!(platform[0], DasEvent::Event(event(2)));
+    assert!(matches!(
+        platform[1],
+        DasEvent::Rejected(BusinessError::Stale {
+            counter: 1,
+            last: 2
+        })
+    ));
+    assert!(matches!(
+        platform[2],
+        DasEvent::Rejected(BusinessError::Stale { .. })
+    ));
+    let acks: Vec<Packet<'static>> = std::iter::from_fn(|| s.poll_transmit())
+        .map(|f| Packet::parse(&f).unwrap().into_owned())
+        .collect();
+    assert!(
+        acks.iter().all(|p| matches!(p, Packet::PubAck(_))),
+        "{acks:?}"
+    );
+    assert_eq!(acks.len(), 3);
+    // A PUBLISH replayed onto the next connection is refused there too.
+    d.disconnect();
+    let mut d2 = device_with(2, EventQueue::new(8, Overflow::RefuseNew));
+    let mut s2 = registered(&mut driver, &mut keys, &mut d2);
+    s2.handle_input(T0, Input::Data(&second));
+    assert!(matches!(
+        s2.poll_event(),
+        Some(DasEvent::Rejected(BusinessError::Crypto(_)))
+    ));
+}
+
+#[test]
+fn business_calls_are_refused_before_registration_and_in_the_wrong_direction() {
+    let mut keys = table();
+    let mut d = device_with(1, EventQueue::new(8, Overflow::RefuseNew));
+    let report = BusinessMessage::new(
+        "a",
+        Body::AttrReport {
+            values: Params::new(),
+        },
+    );
+    assert_eq!(d.send(T0, &report), Err(SessionError::NotRegistered));
+    let mut s = das(&mut keys);
+    let get = BusinessMessage::new(
+        "a",
+        Body::AttrGet {
+            id: 1,
+            names: vec![],
+        },
+    );
+    assert_eq!(s.send(T0, &get), Err(SessionError::NotRegistered));
+    let mut driver = Driver::new(T0);
+    let (_, _) = run(&mut driver, &mut d, &mut s);
+    assert_eq!(
+        d.send(T0, &get),
+        Err(SessionError::Business(BusinessError::Direction("attr-get")))
+    );
+    assert_eq!(
+        s.send(T0, &report),
+        Err(SessionError::Business(BusinessError::Direction(
+            "attr-report"
+        )))
+    );
+    assert_eq!(d.send(T0, &event(1)), Err(SessionError::UseSendEvent));
+    assert!(matches!(
+        d.send_event(T0, report),
+        Err(SessionError::Business(_))
+    ));
+}
