@@ -3,7 +3,7 @@
 //! PUBLISH (QoS 0 and 1), PUBACK, PINGREQ and DISCONNECT bytes this crate
 //! writes, and this crate's decoder reads everything Mosquitto sends:
 //! CONNACK, SUBACK, PUBLISH, PUBACK, PINGRESP, and what `mosquitto_pub`
-//! publishes.
+//! publishes; and two devices exchange sealed business events through it.
 //!
 //! `.ci/run` starts the broker with `.ci/mosquitto` on 127.0.0.1:18830
 //! (`OSAP_MOSQUITTO` overrides the address). Without a broker the tests say
@@ -260,4 +260,87 @@ fn what_mosquitto_pub_publishes_is_read() {
         other => panic!("expected PUBLISH, got {other:?}"),
     }
     subscriber.send(&Packet::Disconnect);
+}
+
+#[test]
+fn two_devices_exchange_sealed_events_through_the_broker() {
+    use osap_proto::Suite;
+    use osap_proto::business::{Body, BusinessChannel, BusinessMessage, Direction, Params};
+    use osap_proto::crypto::SessionKey;
+
+    let test = "sealed_events";
+    let Some(mut camera) = Client::open(test, "osap-camera") else {
+        return;
+    };
+    let Some(mut watcher) = Client::open(test, "osap-watcher") else {
+        return;
+    };
+    // The camera seals with its sessionkey; the watcher holds the same key
+    // (as a DAS would) and opens. The devid is unique to this run so that
+    // the topic is too.
+    let devid = format!("cam-{}", std::process::id());
+    let key = SessionKey::from_bytes([0x42; 16]);
+    let mut sender = BusinessChannel::new(
+        Suite::Aes128Gcm,
+        key.clone(),
+        devid.clone(),
+        1,
+        Direction::Up,
+    );
+    let mut receiver =
+        BusinessChannel::new(Suite::Aes128Gcm, key, devid.clone(), 1, Direction::Down);
+    watcher.subscribe(&format!("osap/{devid}/up/#"), QoS::AtLeastOnce, 3);
+    let mut rng = iot_sansio::testing::rng(5);
+    let events: Vec<BusinessMessage> = (1..=3)
+        .map(|n: u64| {
+            let mut params = Params::new();
+            params.insert("n".into(), n.into());
+            BusinessMessage::new(
+                "motion",
+                Body::Event {
+                    name: "detected".into(),
+                    params,
+                },
+            )
+        })
+        .collect();
+    let mut sealed = Vec::new();
+    for (i, event) in events.iter().enumerate() {
+        let s = sender.seal(event, &mut rng).unwrap();
+        let id = NonZeroU16::new(u16::try_from(i + 1).unwrap()).unwrap();
+        camera.send(&publish(
+            &s.topic,
+            &s.payload,
+            Delivery::AtLeastOnce {
+                packet_id: id,
+                dup: false,
+            },
+        ));
+        assert_eq!(camera.recv(), Packet::PubAck(id));
+        sealed.push(s);
+    }
+    for event in &events {
+        match watcher.recv() {
+            Packet::Publish(p) => {
+                assert_eq!(&receiver.open(&p.topic, &p.payload).unwrap(), event);
+                if let Delivery::AtLeastOnce { packet_id, .. } = p.delivery {
+                    watcher.send(&Packet::PubAck(packet_id));
+                }
+            }
+            other => panic!("expected PUBLISH, got {other:?}"),
+        }
+    }
+    // The first event published again through the broker is refused.
+    let replay = &sealed[0];
+    camera.send(&publish(
+        &replay.topic,
+        &replay.payload,
+        Delivery::AtMostOnce,
+    ));
+    match watcher.recv() {
+        Packet::Publish(p) => assert!(receiver.open(&p.topic, &p.payload).is_err()),
+        other => panic!("expected PUBLISH, got {other:?}"),
+    }
+    camera.send(&Packet::Disconnect);
+    watcher.send(&Packet::Disconnect);
 }
