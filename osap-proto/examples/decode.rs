@@ -14,26 +14,108 @@
 //! fields as the encrypted bytes on the wire; `--key HEX` (a sharekey,
 //! masterkey or sessionkey, 32 hexadecimal digits) also shows every sealed
 //! field that opens under that key, in an `opened` object.
+//!
+//! A PUBLISH on a business topic (`osap/{devid}/{up|down}/{area}/{kind}`,
+//! PROFILE.md section 10) is explained: device, direction, area, kind and
+//! message counter; with `--key` (the sessionkey) its body is opened and
+//! shown as JSON, for the registration counter `--registration N`
+//! (default 1) and the suite `--suite 1|2|4` (default 4, AES-128-GCM).
 
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::ExitCode;
 
 use osap_proto::auth::{AuthFrame, AuthMessage};
-use osap_proto::crypto;
-use osap_proto::{ControlFlags, ControlFrame, Packet, RawFrame};
+use osap_proto::business::{BusinessChannel, BusinessMessage, Direction};
+use osap_proto::crypto::{self, SessionKey};
+use osap_proto::{ControlFlags, ControlFrame, Packet, RawFrame, Suite};
 
 /// One decoded frame, tagged by its kind.
 #[derive(serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 enum Frame<'a> {
     Mqtt(Packet<'a>),
+    Business {
+        packet: Packet<'a>,
+        business: Box<Business>,
+    },
     Control(ControlFrame<'a>),
     Auth {
         frame: AuthFrame,
         #[serde(skip_serializing_if = "BTreeMap::is_empty")]
         opened: BTreeMap<&'static str, String>,
     },
+}
+
+/// What a business PUBLISH says (PROFILE.md section 10).
+#[derive(serde::Serialize)]
+struct Business {
+    devid: String,
+    direction: &'static str,
+    area: String,
+    kind: String,
+    counter: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    opened: Option<BusinessMessage>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+/// How to open business bodies: the sessionkey, the registration counter
+/// and the suite.
+struct Opening {
+    key: Option<[u8; 16]>,
+    registration: u64,
+    suite: Suite,
+}
+
+/// The business reading of a PUBLISH, if its topic is a business topic.
+fn business(packet: &Packet<'_>, opening: &Opening) -> Option<Business> {
+    let Packet::Publish(p) = packet else {
+        return None;
+    };
+    let [osap, devid, way, area, kind] = p.topic.split('/').collect::<Vec<_>>()[..] else {
+        return None;
+    };
+    let direction = match (osap, way) {
+        ("osap", "up") => Direction::Up,
+        ("osap", "down") => Direction::Down,
+        _ => return None,
+    };
+    let counter = p.payload.first_chunk::<8>().map(|c| u64::from_be_bytes(*c));
+    let (mut opened, mut error) = (None, None);
+    if let Some(key) = opening.key {
+        let mut channel = BusinessChannel::new(
+            opening.suite,
+            SessionKey::from_bytes(key),
+            devid,
+            opening.registration,
+            direction.reverse(),
+        );
+        match channel.open(&p.topic, &p.payload) {
+            Ok(message) => opened = Some(message),
+            Err(e) => error = Some(e.to_string()),
+        }
+    }
+    Some(Business {
+        devid: devid.into(),
+        direction: direction.as_str(),
+        area: area.into(),
+        kind: kind.into(),
+        counter,
+        opened,
+        error,
+    })
+}
+
+fn mqtt<'a>(packet: Packet<'a>, opening: &Opening) -> Frame<'a> {
+    match business(&packet, opening) {
+        Some(business) => Frame::Business {
+            packet,
+            business: Box::new(business),
+        },
+        None => Frame::Mqtt(packet),
+    }
 }
 
 fn hex(text: &str) -> Result<Vec<u8>, String> {
@@ -110,14 +192,15 @@ fn control<'a>(
     Ok(auth(&frame, key).unwrap_or(Frame::Control(frame)))
 }
 
-fn decode_line(line: &str, channel: &str, key: Option<&[u8; 16]>) -> Result<String, String> {
+fn decode_line(line: &str, channel: &str, opening: &Opening) -> Result<String, String> {
+    let key = opening.key.as_ref();
     let bytes = hex(line)?;
     let raw = RawFrame::parse(&bytes).map_err(|e| e.to_string())?;
     let frame = match channel {
-        "das" => Frame::Mqtt(Packet::from_raw(raw).map_err(|e| e.to_string())?),
+        "das" => mqtt(Packet::from_raw(raw).map_err(|e| e.to_string())?, opening),
         "lbs" => control(raw, key).map_err(|e| e.to_string())?,
         _ => match Packet::from_raw(raw) {
-            Ok(packet) => Frame::Mqtt(packet),
+            Ok(packet) => mqtt(packet, opening),
             Err(mqtt) => control(raw, key).map_err(|control| {
                 format!("not an MQTT packet ({mqtt}) nor a control frame ({control})")
             })?,
@@ -126,32 +209,48 @@ fn decode_line(line: &str, channel: &str, key: Option<&[u8; 16]>) -> Result<Stri
     serde_json::to_string(&frame).map_err(|e| e.to_string())
 }
 
-fn options() -> Result<(String, Option<[u8; 16]>), String> {
+fn options() -> Result<(String, Opening), String> {
+    const USAGE: &str =
+        "usage: decode [--channel das|lbs] [--key HEX] [--registration N] [--suite 1|2|4]";
     let mut channel = "auto".to_owned();
-    let mut key = None;
+    let mut opening = Opening {
+        key: None,
+        registration: 1,
+        suite: Suite::Aes128Gcm,
+    };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match (arg.as_str(), args.next()) {
             ("--channel", Some(c)) if c == "das" || c == "lbs" => channel = c,
             ("--key", Some(k)) => {
-                key = Some(
+                opening.key = Some(
                     <[u8; 16]>::try_from(hex(&k)?)
                         .map_err(|_| "--key takes 32 hexadecimal digits")?,
                 );
             }
-            _ => return Err("usage: decode [--channel das|lbs] [--key HEX]".into()),
+            ("--registration", Some(n)) => {
+                opening.registration = n.parse().map_err(|_| USAGE.to_owned())?;
+            }
+            ("--suite", Some(n)) => {
+                opening.suite = n
+                    .parse::<u8>()
+                    .ok()
+                    .and_then(|n| Suite::try_from(n).ok())
+                    .ok_or_else(|| USAGE.to_owned())?;
+            }
+            _ => return Err(USAGE.into()),
         }
     }
-    Ok((channel, key))
+    Ok((channel, opening))
 }
 
 fn main() -> ExitCode {
-    let (channel, key) = match options() {
+    let (channel, opening) = match options() {
         Ok(o) => o,
         Err(e) => {
             let _ = writeln!(std::io::stderr(), "error: {e}");
             return ExitCode::FAILURE;
         }
     };
-    example_io::each_line(|l| decode_line(l, &channel, key.as_ref()))
+    example_io::each_line(|l| decode_line(l, &channel, &opening))
 }

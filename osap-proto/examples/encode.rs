@@ -25,13 +25,21 @@ enum Frame<'a> {
         #[allow(dead_code)]
         opened: serde_json::Value,
     },
+    /// A business PUBLISH as `decode` explains it: the packet is the frame.
+    Business {
+        #[serde(borrow)]
+        packet: Packet<'a>,
+        /// The explanation; not part of the frame.
+        #[allow(dead_code)]
+        business: serde_json::Value,
+    },
 }
 
 fn encode_line(line: &str) -> Result<String, String> {
     let frame: Frame<'_> = serde_json::from_str(line).map_err(|e| e.to_string())?;
     let mut out = Vec::new();
     match frame {
-        Frame::Mqtt(p) => p.encode(&mut out),
+        Frame::Mqtt(p) | Frame::Business { packet: p, .. } => p.encode(&mut out),
         Frame::Control(c) => c.encode(&mut out),
         Frame::Auth { frame, .. } => frame.encode(&mut out),
     }
