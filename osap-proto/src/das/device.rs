@@ -8,10 +8,10 @@ use core::time::Duration;
 use iot_sansio::{End, Input, Instant, Machine, Outbox};
 use rand_core::CryptoRngCore;
 
+use super::common::{SessionEnd, SessionFault, feed_packets, kind, send};
 use super::live::{Live, SessionError};
 use super::queue::{EventQueue, Overflow, Pushed, QueuedEvent};
 use super::register::Registration;
-use super::{SessionEnd, SessionFault, feed_packets, kind, send};
 use crate::business::{Body, BusinessChannel, BusinessError, BusinessMessage, Direction};
 use crate::control::Suite;
 use crate::crypto::SessionKey;

@@ -8,7 +8,7 @@ use alloc::vec::Vec;
 use iot_sansio::Outbox;
 use rand_core::CryptoRngCore;
 
-use super::send;
+use super::common::send;
 use crate::business::{BusinessChannel, BusinessError, BusinessMessage};
 use crate::mqtt::{Delivery, Packet, PacketId, Publish};
 

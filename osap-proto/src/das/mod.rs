@@ -33,6 +33,7 @@
 //! assert_eq!(device.poll_event(), None);
 //! ```
 
+mod common;
 mod device;
 mod keys;
 mod live;
@@ -40,6 +41,7 @@ mod platform;
 mod queue;
 mod register;
 
+pub use common::{SessionEnd, SessionFault};
 pub use device::{DeviceSession, DeviceSessionConfig, DeviceSessionEvent};
 pub use keys::{Issued, KeyTable, SessionKeys};
 pub use live::SessionError;
@@ -48,69 +50,3 @@ pub use queue::{EventQueue, Overflow, Pushed, QueuedEvent};
 pub use register::{
     DEFAULT_KEEP_ALIVE, LastWill, PROOF_LEN, Registration, RegistrationError, USER_PREFIX,
 };
-
-use alloc::vec::Vec;
-
-use crate::decoder::FrameDecoder;
-use crate::error::FrameError;
-use crate::mqtt::{ConnectReturnCode, Packet, PacketType};
-use iot_sansio::{End, Outbox};
-
-/// What a peer did wrong on a DAS connection.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum SessionFault {
-    /// The bytes are not a valid frame or MQTT packet.
-    #[error(transparent)]
-    Frame(#[from] FrameError),
-    /// A packet this side does not expect at this point (a second CONNECT,
-    /// a PINGRESP without a PINGREQ, anything before the CONNACK).
-    #[error("unexpected {0:?}")]
-    Unexpected(PacketType),
-}
-
-/// Why a DAS session ended: refusals carry the CONNACK return code.
-pub type SessionEnd = End<SessionFault, ConnectReturnCode>;
-
-/// The type of a packet, for [`SessionFault::Unexpected`].
-fn kind(packet: &Packet<'_>) -> PacketType {
-    match packet {
-        Packet::Connect(_) => PacketType::Connect,
-        Packet::ConnAck(_) => PacketType::ConnAck,
-        Packet::Publish(_) => PacketType::Publish,
-        Packet::PubAck(_) => PacketType::PubAck,
-        Packet::Subscribe(_) => PacketType::Subscribe,
-        Packet::SubAck(_) => PacketType::SubAck,
-        Packet::Unsubscribe(_) => PacketType::Unsubscribe,
-        Packet::UnsubAck(_) => PacketType::UnsubAck,
-        Packet::PingReq => PacketType::PingReq,
-        Packet::PingResp => PacketType::PingResp,
-        Packet::Disconnect => PacketType::Disconnect,
-    }
-}
-
-/// Cuts `data` into packets and hands each to `handle` until it says stop
-/// (`Ok(false)`) or fails.
-fn feed_packets(
-    decoder: &mut FrameDecoder,
-    mut data: &[u8],
-    mut handle: impl FnMut(Packet<'_>) -> Result<bool, SessionFault>,
-) -> Result<(), SessionFault> {
-    while !data.is_empty() {
-        let (used, raw) = decoder.decode(data)?;
-        let Some(raw) = raw else {
-            return Ok(());
-        };
-        data = data.get(used..).unwrap_or_default();
-        if !handle(Packet::from_raw(raw)?)? {
-            return Ok(());
-        }
-    }
-    Ok(())
-}
-
-/// Queues a packet (every packet these sessions write is valid by
-/// construction, so encoding cannot fail; a failure would queue nothing).
-fn send<E>(out: &mut Outbox<Vec<u8>, E>, packet: &Packet<'_>) {
-    let _ = out.send_with(|buf| packet.encode(buf));
-}

@@ -8,10 +8,10 @@ use core::time::Duration;
 use iot_sansio::{End, Input, Instant, Machine, Outbox};
 use rand_core::CryptoRngCore;
 
+use super::common::{SessionEnd, SessionFault, feed_packets, kind, send};
 use super::keys::{Issued, SessionKeys};
 use super::live::{Live, SessionError};
 use super::register::{LastWill, Registration};
-use super::{SessionEnd, SessionFault, feed_packets, kind, send};
 use crate::business::{Body, BusinessChannel, BusinessError, BusinessMessage, Direction};
 use crate::decoder::{DEFAULT_MAX_FRAME_LEN, FrameDecoder};
 use crate::mqtt::{ConnAck, Connect, ConnectReturnCode, Delivery, Packet};
