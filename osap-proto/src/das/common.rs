@@ -6,7 +6,7 @@ use alloc::vec::Vec;
 use crate::decoder::FrameDecoder;
 use crate::error::FrameError;
 use crate::mqtt::{ConnectReturnCode, Packet, PacketType};
-use iot_sansio::{End, Outbox};
+use iot_sansio::{End, Input, Outbox};
 
 /// What a peer did wrong on a DAS connection.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -43,7 +43,7 @@ pub(super) fn kind(packet: &Packet<'_>) -> PacketType {
 
 /// Cuts `data` into packets and hands each to `handle` until it says stop
 /// (`Ok(false)`) or fails.
-pub(super) fn feed_packets(
+fn feed_packets(
     decoder: &mut FrameDecoder,
     mut data: &[u8],
     mut handle: impl FnMut(Packet<'_>) -> Result<bool, SessionFault>,
@@ -65,4 +65,51 @@ pub(super) fn feed_packets(
 /// construction, so encoding cannot fail; a failure would queue nothing).
 pub(super) fn send<E>(out: &mut Outbox<Vec<u8>, E>, packet: &Packet<'_>) {
     let _ = out.send_with(|buf| packet.encode(buf));
+}
+
+/// A DAS session as the shared input loop sees it.
+pub(super) trait PacketSession {
+    /// The session's instant.
+    type Instant: Copy;
+    /// Whether the session has ended.
+    fn is_done(&self) -> bool;
+    /// Its frame decoder.
+    fn decoder(&mut self) -> &mut FrameDecoder;
+    /// Handles one packet from the peer.
+    fn packet(&mut self, now: Self::Instant, packet: &Packet<'_>) -> Result<(), SessionFault>;
+    /// Ends the session.
+    fn end(&mut self, end: SessionEnd);
+}
+
+/// [`iot_sansio::Machine::handle_input`] for a DAS session: packets one by
+/// one while it lives, the peer closing, a fault ending it.
+pub(super) fn handle_input<S: PacketSession>(
+    session: &mut S,
+    now: S::Instant,
+    input: Input<'_, [u8]>,
+) {
+    if session.is_done() {
+        return;
+    }
+    let Input::Data(data) = input else {
+        session.end(End::PeerClosed);
+        return;
+    };
+    let mut decoder = core::mem::take(session.decoder());
+    let result = feed_packets(&mut decoder, data, |packet| {
+        session.packet(now, &packet)?;
+        Ok(!session.is_done())
+    });
+    *session.decoder() = decoder;
+    if let Err(fault) = result {
+        session.end(End::PeerFault(fault));
+    }
+}
+
+/// The earlier of two optional instants.
+pub(super) fn earliest<I: Ord>(a: Option<I>, b: Option<I>) -> Option<I> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
 }

@@ -8,7 +8,7 @@ use core::time::Duration;
 use iot_sansio::{End, Input, Instant, Machine, Outbox};
 use rand_core::CryptoRngCore;
 
-use super::common::{SessionEnd, SessionFault, feed_packets, kind, send};
+use super::common::{PacketSession, SessionEnd, SessionFault, earliest, handle_input, kind, send};
 use super::live::{Live, SessionError};
 use super::queue::{EventQueue, Overflow, Pushed, QueuedEvent};
 use super::register::Registration;
@@ -258,12 +258,6 @@ impl<I: Instant, R: CryptoRngCore> DeviceSession<I, R> {
         self.end(End::Closed);
     }
 
-    fn end(&mut self, end: SessionEnd) {
-        self.state = State::Done;
-        self.events.connection_lost();
-        self.out.end(end);
-    }
-
     /// Sends every queued event not yet sent on this connection, in order.
     fn flush_events(&mut self, now: I) {
         let State::Live { ping_deadline, .. } = self.state else {
@@ -292,7 +286,16 @@ impl<I: Instant, R: CryptoRngCore> DeviceSession<I, R> {
             let _ = self.live.publish(&mut self.out, &message, delivery);
         }
     }
+}
 
+impl<I: Instant, R: CryptoRngCore> PacketSession for DeviceSession<I, R> {
+    type Instant = I;
+    fn is_done(&self) -> bool {
+        matches!(self.state, State::Done)
+    }
+    fn decoder(&mut self) -> &mut FrameDecoder {
+        &mut self.decoder
+    }
     fn packet(&mut self, now: I, packet: &Packet<'_>) -> Result<(), SessionFault> {
         match (self.state, packet) {
             (State::Registering { sent, .. }, Packet::ConnAck(ack)) => {
@@ -347,6 +350,12 @@ impl<I: Instant, R: CryptoRngCore> DeviceSession<I, R> {
             (_, other) => Err(SessionFault::Unexpected(kind(other))),
         }
     }
+
+    fn end(&mut self, end: SessionEnd) {
+        self.state = State::Done;
+        self.events.connection_lost();
+        self.out.end(end);
+    }
 }
 
 impl<I: Instant, R: CryptoRngCore> Machine for DeviceSession<I, R> {
@@ -356,22 +365,7 @@ impl<I: Instant, R: CryptoRngCore> Machine for DeviceSession<I, R> {
     type Event = DeviceSessionEvent;
 
     fn handle_input(&mut self, now: I, input: Input<'_, [u8]>) {
-        if matches!(self.state, State::Done) {
-            return;
-        }
-        let Input::Data(data) = input else {
-            self.end(End::PeerClosed);
-            return;
-        };
-        let mut decoder = core::mem::take(&mut self.decoder);
-        let result = feed_packets(&mut decoder, data, |packet| {
-            self.packet(now, &packet)?;
-            Ok(!matches!(self.state, State::Done))
-        });
-        self.decoder = decoder;
-        if let Err(fault) = result {
-            self.end(End::PeerFault(fault));
-        }
+        handle_input(self, now, input);
     }
 
     fn handle_timeout(&mut self, now: I) {
@@ -416,10 +410,7 @@ impl<I: Instant, R: CryptoRngCore> Machine for DeviceSession<I, R> {
             State::Live { .. } => None,
             State::Done => return None,
         };
-        match (heartbeat, self.live.next_deadline()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        earliest(heartbeat, self.live.next_deadline())
     }
 
     fn poll_transmit(&mut self) -> Option<Vec<u8>> {

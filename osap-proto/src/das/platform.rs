@@ -8,7 +8,7 @@ use core::time::Duration;
 use iot_sansio::{End, Input, Instant, Machine, Outbox};
 use rand_core::CryptoRngCore;
 
-use super::common::{SessionEnd, SessionFault, feed_packets, kind, send};
+use super::common::{PacketSession, SessionEnd, SessionFault, earliest, handle_input, kind, send};
 use super::keys::{Issued, SessionKeys};
 use super::live::{Live, SessionError};
 use super::register::{LastWill, Registration};
@@ -181,17 +181,6 @@ impl<I: Instant, K: SessionKeys, R: CryptoRngCore> DasSession<I, K, R> {
         &mut self.keys
     }
 
-    fn end(&mut self, end: SessionEnd) {
-        if let State::Live {
-            will: Some(will), ..
-        } = core::mem::replace(&mut self.state, State::Done)
-            && !matches!(end, End::PeerClosed | End::Closed)
-        {
-            self.out.event(DasEvent::Will(will));
-        }
-        self.out.end(end);
-    }
-
     /// Answers F1 with F2: the return code for this CONNECT.
     fn check(
         &mut self,
@@ -221,7 +210,16 @@ impl<I: Instant, K: SessionKeys, R: CryptoRngCore> DasSession<I, K, R> {
         }
         Ok((registration, issued))
     }
+}
 
+impl<I: Instant, K: SessionKeys, R: CryptoRngCore> PacketSession for DasSession<I, K, R> {
+    type Instant = I;
+    fn is_done(&self) -> bool {
+        matches!(self.state, State::Done)
+    }
+    fn decoder(&mut self) -> &mut FrameDecoder {
+        &mut self.decoder
+    }
     fn packet(&mut self, now: I, packet: &Packet<'_>) -> Result<(), SessionFault> {
         match (&mut self.state, packet) {
             (State::AwaitConnect { .. }, Packet::Connect(connect)) => {
@@ -301,6 +299,17 @@ impl<I: Instant, K: SessionKeys, R: CryptoRngCore> DasSession<I, K, R> {
             (_, other) => Err(SessionFault::Unexpected(kind(other))),
         }
     }
+
+    fn end(&mut self, end: SessionEnd) {
+        if let State::Live {
+            will: Some(will), ..
+        } = core::mem::replace(&mut self.state, State::Done)
+            && !matches!(end, End::PeerClosed | End::Closed)
+        {
+            self.out.event(DasEvent::Will(will));
+        }
+        self.out.end(end);
+    }
 }
 
 impl<I: Instant, K: SessionKeys, R: CryptoRngCore> Machine for DasSession<I, K, R> {
@@ -310,31 +319,19 @@ impl<I: Instant, K: SessionKeys, R: CryptoRngCore> Machine for DasSession<I, K, 
     type Event = DasEvent;
 
     fn handle_input(&mut self, now: I, input: Input<'_, [u8]>) {
-        if matches!(self.state, State::Done) {
-            return;
-        }
-        let Input::Data(data) = input else {
-            self.end(End::PeerClosed);
-            return;
-        };
-        if let State::Live {
-            silent_until,
-            grace,
-            ..
-        } = &mut self.state
-            && !data.is_empty()
+        // Any byte from the device shows it alive.
+        if let (
+            State::Live {
+                silent_until,
+                grace,
+                ..
+            },
+            Input::Data([_, ..]),
+        ) = (&mut self.state, input)
         {
             *silent_until = now + *grace;
         }
-        let mut decoder = core::mem::take(&mut self.decoder);
-        let result = feed_packets(&mut decoder, data, |packet| {
-            self.packet(now, &packet)?;
-            Ok(!matches!(self.state, State::Done))
-        });
-        self.decoder = decoder;
-        if let Err(fault) = result {
-            self.end(End::PeerFault(fault));
-        }
+        handle_input(self, now, input);
     }
 
     fn handle_timeout(&mut self, now: I) {
@@ -364,10 +361,7 @@ impl<I: Instant, K: SessionKeys, R: CryptoRngCore> Machine for DasSession<I, K, 
                 ..
             } => {
                 let silence = (!grace.is_zero()).then_some(*silent_until);
-                match (silence, live.next_deadline()) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                }
+                earliest(silence, live.next_deadline())
             }
             State::Done => None,
         }
