@@ -512,3 +512,53 @@ fn an_empty_offer_fails_at_start() {
     );
     assert_eq!(d.poll_transmit(), None);
 }
+
+#[test]
+fn ecb_is_chosen_only_when_the_lbs_is_configured_for_it() {
+    let all_three = || {
+        vec![offer(
+            1,
+            &[Suite::Aes128Ecb, Suite::Aes128Cbc, Suite::Aes128Gcm],
+        )]
+    };
+    // A device that offers only ECB: by default the LBS does not take it.
+    let mut d = device(vec![offer(1, &[Suite::Aes128Ecb])]);
+    let mut l = lbs(all_three());
+    d.start(T0);
+    pump(&mut d, &mut l);
+    assert!(matches!(
+        l.poll_event(),
+        Some(LbsNegotiationEvent::Ended(End::Refused(
+            NegotiationRefusal::Answered { .. }
+        )))
+    ));
+    // Configured for it, the LBS chooses it.
+    let mut config = LbsNegotiationConfig::new(all_three());
+    config.ranking = SecurityRanking::with_ecb();
+    let mut l = Lbs::new(T0, config);
+    let mut d = device(vec![offer(1, &[Suite::Aes128Ecb])]);
+    d.start(T0);
+    pump(&mut d, &mut l);
+    assert!(matches!(
+        l.poll_event(),
+        Some(LbsNegotiationEvent::Negotiated {
+            suite: Suite::Aes128Ecb,
+            ..
+        })
+    ));
+    // A device offering everything gets GCM either way.
+    let mut d = device(vec![offer(
+        1,
+        &[Suite::Aes128Ecb, Suite::Aes128Cbc, Suite::Aes128Gcm],
+    )]);
+    let mut l = lbs(all_three());
+    d.start(T0);
+    pump(&mut d, &mut l);
+    assert!(matches!(
+        l.poll_event(),
+        Some(LbsNegotiationEvent::Negotiated {
+            suite: Suite::Aes128Gcm,
+            ..
+        })
+    ));
+}

@@ -38,11 +38,21 @@ impl SecurityRanking {
     }
 }
 
-impl Default for SecurityRanking {
-    /// A higher bit is more secure: 4, 2, 1. Bit 8 names no suite yet, so
-    /// it is never chosen by default (see `PROFILE.md`).
-    fn default() -> Self {
+impl SecurityRanking {
+    /// The default ranking with AES-128-ECB allowed last: for an LBS that
+    /// must serve devices that offer nothing better.
+    #[must_use]
+    pub fn with_ecb() -> Self {
         Self::new(&[Suite::Aes128Gcm, Suite::Aes128Cbc, Suite::Aes128Ecb])
+    }
+}
+
+impl Default for SecurityRanking {
+    /// GCM, then CBC. ECB is left out (it leaks equal plaintext blocks):
+    /// it is chosen only when configured ([`SecurityRanking::with_ecb`]).
+    /// Bit 8 names no suite yet, so it is never chosen (see `PROFILE.md`).
+    fn default() -> Self {
+        Self::new(&[Suite::Aes128Gcm, Suite::Aes128Cbc])
     }
 }
 
