@@ -51,11 +51,22 @@ impl<T: iot_sansio::testing::Node<Instant, [u8], Vec<u8>>> Node for T {}
 /// Moves frames between a device and an LBS machine until both are quiet,
 /// printing each with `print`.
 fn pump(device: &mut dyn Node, lbs: &mut dyn Node, now: Instant, print: fn(&str, &str, &[u8])) {
+    pump_with(device, lbs, "LBS", now, print);
+}
+
+/// As [`pump`], with the peer named `peer`.
+fn pump_with(
+    device: &mut dyn Node,
+    peer_node: &mut dyn Node,
+    peer: &str,
+    now: Instant,
+    print: fn(&str, &str, &[u8]),
+) {
     Driver::new(now).run(
-        &mut [device, lbs],
+        &mut [device, peer_node],
         pair(|from, bytes: &Vec<u8>| match from {
-            0 => print("device", "LBS", bytes),
-            _ => print("LBS", "device", bytes),
+            0 => print("device", peer, bytes),
+            _ => print(peer, "device", bytes),
         }),
     );
 }
@@ -168,12 +179,11 @@ fn show_auth(from: &str, to: &str, bytes: &[u8]) {
 /// section 6), then reauthentication on a new connection (Figure 4).
 pub(crate) fn authentication() -> Result<(), Box<dyn Error>> {
     use osap_proto::auth::{AuthConfig, DeviceAuth, DeviceAuthEvent, LbsAuth};
-    use osap_proto::crypto::{PayloadCipher, VerificationCode};
+    use osap_proto::crypto::VerificationCode;
     use rand_core::OsRng;
 
     println!("== OSAP: ECDH authentication and DAS redirect (draft sections 5 and 6)");
     let now = Instant::now();
-    let mut rng = OsRng;
     let mut directory = Directory::default();
 
     println!("-- negotiation");
@@ -226,14 +236,9 @@ pub(crate) fn authentication() -> Result<(), Box<dyn Error>> {
     while let Some(event) = lbs.poll_event() {
         println!("  LBS: {event:?}");
     }
-    if let Some(key) = session {
-        let cipher = PayloadCipher::new(suite, key);
-        let sealed = cipher.seal(b"D-2024-0001/attribute", br#"{"power":"on"}"#, &mut rng)?;
-        println!(
-            "  business payload {{\"power\":\"on\"}} sealed under the sessionkey: {} bytes",
-            sealed.len()
-        );
-    }
+    let key = session.ok_or("no sessionkey was issued")?;
+    let devid = stored.as_ref().map(|(d, _)| d.clone()).ok_or("no devid")?;
+    das_session(&devid, key, suite, now)?;
 
     println!("-- Figure 4: the connection drops; the device reauthenticates on a new one");
     let (devid, master_key) = stored.ok_or("no devid was assigned")?;
@@ -249,6 +254,110 @@ pub(crate) fn authentication() -> Result<(), Box<dyn Error>> {
             }
             other => println!("  device: {other:?}"),
         }
+    }
+    Ok(())
+}
+
+/// Prints an MQTT packet on the DAS connection, a business PUBLISH by its
+/// topic.
+fn show_mqtt(from: &str, to: &str, bytes: &[u8]) {
+    match osap_proto::Packet::parse(bytes) {
+        Ok(osap_proto::Packet::Publish(p)) => println!(
+            "  {from} -> {to}: PUBLISH {} ({:?}, {} sealed bytes)",
+            p.topic,
+            p.delivery,
+            p.payload.len()
+        ),
+        Ok(osap_proto::Packet::Connect(c)) => println!(
+            "  {from} -> {to}: CONNECT client id {}, user name {}, keep-alive {} s, 32-byte proof",
+            c.client_id,
+            c.username.as_deref().unwrap_or(""),
+            c.keep_alive
+        ),
+        Ok(packet) => println!("  {from} -> {to}: {packet:?}"),
+        Err(e) => println!("  {from} -> {to}: {} bytes ({e})", bytes.len()),
+    }
+}
+
+/// Registration with the DAS (Figure 5), an event, an attribute read,
+/// a heartbeat (Figure 6) and a clean leave, with the sessionkey just
+/// issued (sections 2, 6 and 7).
+fn das_session(
+    devid: &str,
+    key: osap_proto::crypto::SessionKey,
+    suite: Suite,
+    now: Instant,
+) -> Result<(), Box<dyn Error>> {
+    use osap_proto::business::{Body, BusinessMessage, Params};
+    use osap_proto::das::{
+        DasConfig, DasEvent, DasSession, DeviceSession, DeviceSessionConfig, KeyTable, Registration,
+    };
+    use rand_core::OsRng;
+
+    println!("-- Figure 5 and section 2: the device registers with the DAS and does business");
+    let mut keys = KeyTable::new();
+    keys.insert(devid, key.clone(), suite);
+    let mut config = DeviceSessionConfig::new(Registration::new(devid, 1), key);
+    config.suite = suite;
+    let mut device = DeviceSession::new(now, config, OsRng);
+    let mut das = DasSession::new(now, DasConfig::default(), &mut keys, OsRng);
+    let mut params = Params::new();
+    params.insert("zone".into(), 3.into());
+    device.send_event(
+        now,
+        BusinessMessage::new(
+            "motion",
+            Body::Event {
+                name: "detected".into(),
+                params,
+            },
+        ),
+    )?;
+    pump_with(&mut device, &mut das, "DAS", now, show_mqtt);
+    let get = BusinessMessage::new(
+        "light",
+        Body::AttrGet {
+            id: 1,
+            names: vec!["power".into()],
+        },
+    );
+    das.send(now, &get)?;
+    pump_with(&mut device, &mut das, "DAS", now, show_mqtt);
+    while let Some(event) = device.poll_event() {
+        println!("  device: {event:?}");
+        if let osap_proto::das::DeviceSessionEvent::Request(request) = event {
+            let mut values = Params::new();
+            values.insert("power".into(), "on".into());
+            let Body::AttrGet { id, .. } = request.body else {
+                continue;
+            };
+            device.send(
+                now,
+                &BusinessMessage::new(
+                    "light",
+                    Body::AttrValues {
+                        id,
+                        values,
+                        error: None,
+                    },
+                ),
+            )?;
+        }
+    }
+    pump_with(&mut device, &mut das, "DAS", now, show_mqtt);
+    println!("-- Figure 6: thirty seconds without sending, the device pings");
+    let later = now + std::time::Duration::from_secs(30);
+    device.handle_timeout(later);
+    pump_with(&mut device, &mut das, "DAS", later, show_mqtt);
+    println!("-- Figure 5, F3: the device leaves");
+    device.disconnect();
+    pump_with(&mut device, &mut das, "DAS", later, show_mqtt);
+    while let Some(event) = das.poll_event() {
+        let shown = match &event {
+            DasEvent::Event(m) | DasEvent::Answer(m) => format!("{:?} in area {}", m.body, m.area),
+            other => format!("{other:?}"),
+        };
+        println!("  DAS: {shown}");
     }
     Ok(())
 }
