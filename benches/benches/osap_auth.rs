@@ -29,11 +29,14 @@ impl DeviceDirectory for Directory {
     fn master_key(&self, _devid: &str) -> Option<MasterKey> {
         None
     }
-    fn assign_devid(&mut self, _serial: &str, _master_key: &MasterKey) -> String {
-        "dev-1".into()
+    fn propose_devid(&mut self, _serial: &str) -> Result<String, &'static str> {
+        Ok("dev-1".into())
     }
-    fn das_address(&self, _devid: &str) -> String {
-        "das.example:8883".into()
+    fn assign_devid(&mut self, _: &str, _: &str, _: &MasterKey) -> Result<(), &'static str> {
+        Ok(())
+    }
+    fn das_address(&self, _devid: &str) -> Result<String, &'static str> {
+        Ok("das.example:8883".into())
     }
 }
 

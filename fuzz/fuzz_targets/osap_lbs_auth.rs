@@ -25,12 +25,20 @@ impl DeviceDirectory for Directory {
             None
         }
     }
-    fn assign_devid(&mut self, _serial: &str, master_key: &MasterKey) -> String {
-        self.0 = Some(master_key.clone());
-        "dev-1".into()
+    fn propose_devid(&mut self, _serial: &str) -> Result<String, &'static str> {
+        Ok("dev-1".into())
     }
-    fn das_address(&self, _devid: &str) -> String {
-        "das.example:8883".into()
+    fn assign_devid(
+        &mut self,
+        _serial: &str,
+        _devid: &str,
+        master_key: &MasterKey,
+    ) -> Result<(), &'static str> {
+        self.0 = Some(master_key.clone());
+        Ok(())
+    }
+    fn das_address(&self, _devid: &str) -> Result<String, &'static str> {
+        Ok("das.example:8883".into())
     }
 }
 

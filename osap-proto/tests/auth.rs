@@ -21,6 +21,10 @@ const T0: Duration = Duration::ZERO;
 struct Directory {
     codes: HashMap<String, String>,
     keys: HashMap<String, MasterKey>,
+    /// What each call refuses with, when set.
+    refuse_propose: Option<&'static str>,
+    refuse_assign: Option<&'static str>,
+    refuse_das: Option<&'static str>,
 }
 
 impl Directory {
@@ -38,13 +42,25 @@ impl DeviceDirectory for Directory {
     fn master_key(&self, devid: &str) -> Option<MasterKey> {
         self.keys.get(devid).cloned()
     }
-    fn assign_devid(&mut self, serial: &str, master_key: &MasterKey) -> String {
-        let devid = format!("devid-{serial}");
-        self.keys.insert(devid.clone(), master_key.clone());
-        devid
+    fn propose_devid(&mut self, serial: &str) -> Result<String, &'static str> {
+        self.refuse_propose
+            .map_or(Ok(format!("devid-{serial}")), Err)
     }
-    fn das_address(&self, _devid: &str) -> String {
-        "das-3.example.net:8883".into()
+    fn assign_devid(
+        &mut self,
+        _serial: &str,
+        devid: &str,
+        master_key: &MasterKey,
+    ) -> Result<(), &'static str> {
+        if let Some(reason) = self.refuse_assign {
+            return Err(reason);
+        }
+        self.keys.insert(devid.to_owned(), master_key.clone());
+        Ok(())
+    }
+    fn das_address(&self, _devid: &str) -> Result<String, &'static str> {
+        self.refuse_das
+            .map_or(Ok("das-3.example.net:8883".into()), Err)
     }
 }
 
@@ -162,8 +178,8 @@ fn figure_4_refresh_after_disconnect() {
     let (run, devid, master, first_session) = first_authentication(Suite::Aes128Gcm);
     // The connection drops; the device comes back on a new one.
     let directory = Directory {
-        codes: HashMap::new(),
         keys: run.lbs.directory().keys.clone(),
+        ..Directory::default()
     };
     let mut again = Run::again(devid.clone(), master, directory, 2);
     again.device.start(T0);
@@ -194,8 +210,8 @@ fn refresh_with_an_unknown_devid_or_wrong_masterkey_is_refused() {
         ("devid-nobody".to_owned(), MasterKey::from_bytes([9; 16])),
     ] {
         let directory = Directory {
-            codes: HashMap::new(),
             keys: run.lbs.directory().keys.clone(),
+            ..Directory::default()
         };
         let mut again = Run::again(id, key, directory, 3);
         again.device.start(T0);
@@ -522,4 +538,79 @@ fn profile_worked_example() {
         AuthFrame::from_control(&ControlFrame::parse(&wire).unwrap()).unwrap(),
         frame
     );
+}
+
+#[test]
+fn a_devid_is_kept_only_once_the_device_confirms_it() {
+    let mut run = Run::first(
+        Suite::Aes128Gcm,
+        "4711",
+        Directory::with_device("SN-0001", "4711"),
+        7,
+    );
+    run.device.start(T0);
+    // The device's confirmation (0x9) is lost.
+    let is_confirm = |bytes: &[u8]| {
+        ControlFrame::parse(bytes)
+            .ok()
+            .and_then(|c| AuthFrame::from_control(&c).ok())
+            .is_some_and(|f| f.message.kind() == AuthKind::ApplyDevidConfirm)
+    };
+    Driver::new(T0).run(
+        &mut [&mut run.device, &mut run.lbs],
+        |from, bytes: Vec<u8>| (!(from == 0 && is_confirm(&bytes))).then_some((1 - from, bytes)),
+    );
+    // The DAS request that followed is out of turn and ends the exchange;
+    // nothing was registered and no sessionkey issued.
+    let lbs = run.lbs_events();
+    assert!(
+        lbs.iter().all(|e| matches!(e, LbsAuthEvent::Ended(_))),
+        "{lbs:?}"
+    );
+    assert!(run.lbs.directory().keys.is_empty(), "no devid kept");
+}
+
+#[test]
+fn directory_refusals_end_the_authentication_with_their_reason() {
+    for (setup, reason) in [
+        (
+            Directory {
+                refuse_propose: Some("no devid left"),
+                ..Directory::with_device("SN-0001", "4711")
+            },
+            "no devid left",
+        ),
+        (
+            Directory {
+                refuse_assign: Some("store unavailable"),
+                ..Directory::with_device("SN-0001", "4711")
+            },
+            "store unavailable",
+        ),
+        (
+            Directory {
+                refuse_das: Some("no DAS for this device"),
+                ..Directory::with_device("SN-0001", "4711")
+            },
+            "no DAS for this device",
+        ),
+    ] {
+        let mut run = Run::first(Suite::Aes128Gcm, "4711", setup, 3);
+        run.device.start(T0);
+        run.pump();
+        let lbs = run.lbs_events();
+        assert_eq!(
+            lbs.last(),
+            Some(&LbsAuthEvent::Ended(End::Refused(AuthRefusal::Directory(
+                reason
+            )))),
+            "{lbs:?}"
+        );
+        let device = run.device_events();
+        assert_eq!(
+            device.last(),
+            Some(&DeviceAuthEvent::Ended(End::Refused(AuthRefusal::ByLbs))),
+            "{device:?}"
+        );
+    }
 }

@@ -138,13 +138,20 @@ impl osap_proto::auth::DeviceDirectory for Directory {
     fn master_key(&self, devid: &str) -> Option<osap_proto::crypto::MasterKey> {
         self.keys.get(devid).cloned()
     }
-    fn assign_devid(&mut self, serial: &str, master_key: &osap_proto::crypto::MasterKey) -> String {
-        let devid = format!("D-{}", serial.trim_start_matches("SN-"));
-        self.keys.insert(devid.clone(), master_key.clone());
-        devid
+    fn propose_devid(&mut self, serial: &str) -> Result<String, &'static str> {
+        Ok(format!("D-{}", serial.trim_start_matches("SN-")))
     }
-    fn das_address(&self, _devid: &str) -> String {
-        "das-07.iot.example.com:8883".into()
+    fn assign_devid(
+        &mut self,
+        _serial: &str,
+        devid: &str,
+        master_key: &osap_proto::crypto::MasterKey,
+    ) -> Result<(), &'static str> {
+        self.keys.insert(devid.to_owned(), master_key.clone());
+        Ok(())
+    }
+    fn das_address(&self, _devid: &str) -> Result<String, &'static str> {
+        Ok("das-07.iot.example.com:8883".into())
     }
 }
 

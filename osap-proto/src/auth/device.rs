@@ -67,12 +67,14 @@ enum DeviceStep {
 /// #         (serial == "SN-1").then(|| VerificationCode::new("4711"))
 /// #     }
 /// #     fn master_key(&self, devid: &str) -> Option<MasterKey> { self.keys.get(devid).cloned() }
-/// #     fn assign_devid(&mut self, serial: &str, master_key: &MasterKey) -> String {
-/// #         let devid = format!("dev-{serial}");
-/// #         self.keys.insert(devid.clone(), master_key.clone());
-/// #         devid
+/// #     fn propose_devid(&mut self, serial: &str) -> Result<String, &'static str> {
+/// #         Ok(format!("dev-{serial}"))
 /// #     }
-/// #     fn das_address(&self, _devid: &str) -> String { "das1.example.com:8883".into() }
+/// #     fn assign_devid(&mut self, _: &str, devid: &str, master_key: &MasterKey) -> Result<(), &'static str> {
+/// #         self.keys.insert(devid.to_owned(), master_key.clone());
+/// #         Ok(())
+/// #     }
+/// #     fn das_address(&self, _devid: &str) -> Result<String, &'static str> { Ok("das1.example.com:8883".into()) }
 /// # }
 /// let params = AuthConfig::new(1, Suite::Aes128Gcm);
 /// let now = Duration::ZERO;

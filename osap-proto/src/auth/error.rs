@@ -69,6 +69,10 @@ pub enum AuthRefusal {
     WrongVerificationCode,
     /// LBS side: the devid is unknown or its proof did not open.
     BadProof,
+    /// LBS side: the [`crate::DeviceDirectory`] refused (it could not
+    /// propose or keep a devid, or has no DAS for the device), with its
+    /// reason.
+    Directory(&'static str),
 }
 
 impl core::fmt::Display for AuthRefusal {
@@ -78,6 +82,7 @@ impl core::fmt::Display for AuthRefusal {
             Self::UnknownDevice => "unknown serial number",
             Self::WrongVerificationCode => "wrong verification code",
             Self::BadProof => "unknown devid or bad proof",
+            Self::Directory(reason) => return write!(f, "the directory refused: {reason}"),
         })
     }
 }

@@ -22,10 +22,30 @@ pub trait DeviceDirectory {
     fn verification_code(&self, serial: &str) -> Option<VerificationCode>;
     /// The masterkey kept for this devid, if any (reauthentication).
     fn master_key(&self, devid: &str) -> Option<MasterKey>;
-    /// Assigns a devid to an authenticated device and keeps its masterkey.
-    fn assign_devid(&mut self, serial: &str, master_key: &MasterKey) -> String;
+    /// A devid for the authenticated device with this serial number, sent
+    /// to it in 0x8; nothing is kept yet: the device has not confirmed.
+    ///
+    /// # Errors
+    ///
+    /// The reason the directory cannot give one.
+    fn propose_devid(&mut self, serial: &str) -> Result<String, &'static str>;
+    /// The device confirmed the devid (0x9): keep it with the masterkey.
+    ///
+    /// # Errors
+    ///
+    /// The reason the directory cannot keep it.
+    fn assign_devid(
+        &mut self,
+        serial: &str,
+        devid: &str,
+        master_key: &MasterKey,
+    ) -> Result<(), &'static str>;
     /// The DAS address (`host:port`) this device should use.
-    fn das_address(&self, devid: &str) -> String;
+    ///
+    /// # Errors
+    ///
+    /// The reason the directory has none for it.
+    fn das_address(&self, devid: &str) -> Result<String, &'static str>;
 }
 
 impl<D: DeviceDirectory + ?Sized> DeviceDirectory for &mut D {
@@ -35,10 +55,18 @@ impl<D: DeviceDirectory + ?Sized> DeviceDirectory for &mut D {
     fn master_key(&self, devid: &str) -> Option<MasterKey> {
         (**self).master_key(devid)
     }
-    fn assign_devid(&mut self, serial: &str, master_key: &MasterKey) -> String {
-        (**self).assign_devid(serial, master_key)
+    fn propose_devid(&mut self, serial: &str) -> Result<String, &'static str> {
+        (**self).propose_devid(serial)
     }
-    fn das_address(&self, devid: &str) -> String {
+    fn assign_devid(
+        &mut self,
+        serial: &str,
+        devid: &str,
+        master_key: &MasterKey,
+    ) -> Result<(), &'static str> {
+        (**self).assign_devid(serial, devid, master_key)
+    }
+    fn das_address(&self, devid: &str) -> Result<String, &'static str> {
         (**self).das_address(devid)
     }
 }
@@ -81,9 +109,24 @@ impl From<AuthEnd> for LbsAuthEvent {
 
 enum LbsStep {
     AwaitFirst,
-    AwaitApplyDevid { serial: String, master: MasterKey },
-    AwaitConfirm { devid: String, session: SessionKey },
-    AwaitDas { devid: String, session: SessionKey },
+    AwaitApplyDevid {
+        serial: String,
+        master: MasterKey,
+    },
+    AwaitConfirm {
+        serial: String,
+        master: MasterKey,
+        devid: String,
+        session: SessionKey,
+    },
+    AwaitDas {
+        devid: String,
+        session: SessionKey,
+    },
+    /// The directory refused to keep the confirmed devid: the device's
+    /// DAS request (which follows its confirmation at once) is refused
+    /// with this reason.
+    RefuseDas(AuthRefusal),
     Done,
 }
 
@@ -251,7 +294,10 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Core<I, R, D> {
                 {
                     return self.refuse(frame, AuthRefusal::BadProof);
                 }
-                let devid = self.directory.assign_devid(&serial, &master);
+                let devid = match self.directory.propose_devid(&serial) {
+                    Ok(devid) => devid,
+                    Err(reason) => return self.refuse(frame, AuthRefusal::Directory(reason)),
+                };
                 let session = SessionKey::generate(&mut self.rng);
                 let sealed_devid = self.params.seal(
                     master.expose(),
@@ -277,17 +323,20 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Core<I, R, D> {
                         sealed_session_key,
                     },
                 )?;
-                self.out.event(LbsAuthEvent::Registered {
-                    devid: devid.clone(),
-                });
-                self.out.event(LbsAuthEvent::SessionIssued {
-                    devid: devid.clone(),
-                    session_key: session.clone(),
-                });
-                self.step = LbsStep::AwaitConfirm { devid, session };
+                self.step = LbsStep::AwaitConfirm {
+                    serial,
+                    master,
+                    devid,
+                    session,
+                };
             }
             (
-                LbsStep::AwaitConfirm { devid, session },
+                LbsStep::AwaitConfirm {
+                    serial,
+                    master,
+                    devid,
+                    session,
+                },
                 AuthMessage::ApplyDevidConfirm {
                     devid: claimed,
                     proof,
@@ -300,6 +349,21 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Core<I, R, D> {
                 {
                     return self.refuse(frame, AuthRefusal::BadProof);
                 }
+                // Only now does the devid exist: the device has shown it
+                // holds the sessionkey that came with it.
+                if let Err(reason) = self.directory.assign_devid(&serial, &devid, &master) {
+                    // 0x9 has no answer: the refusal answers the DAS
+                    // request that follows it.
+                    self.step = LbsStep::RefuseDas(AuthRefusal::Directory(reason));
+                    return Ok(());
+                }
+                self.out.event(LbsAuthEvent::Registered {
+                    devid: devid.clone(),
+                });
+                self.out.event(LbsAuthEvent::SessionIssued {
+                    devid: devid.clone(),
+                    session_key: session.clone(),
+                });
                 self.step = LbsStep::AwaitDas { devid, session };
             }
             (LbsStep::AwaitFirst, AuthMessage::RefreshRequest { devid, proof }) => {
@@ -335,6 +399,9 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Core<I, R, D> {
                     session,
                 };
             }
+            (LbsStep::RefuseDas(reason), AuthMessage::DasRequest { .. }) => {
+                return self.refuse(frame, reason);
+            }
             (
                 LbsStep::AwaitDas { devid, session },
                 AuthMessage::DasRequest {
@@ -349,7 +416,10 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Core<I, R, D> {
                 {
                     return self.refuse(frame, AuthRefusal::BadProof);
                 }
-                let address = self.directory.das_address(&devid);
+                let address = match self.directory.das_address(&devid) {
+                    Ok(address) => address,
+                    Err(reason) => return self.refuse(frame, AuthRefusal::Directory(reason)),
+                };
                 let sealed_address = self.params.seal(
                     session.expose(),
                     AuthKind::DasResponse,
@@ -374,7 +444,9 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Core<I, R, D> {
                     LbsStep::AwaitFirst => AuthKind::EcdhRequest,
                     LbsStep::AwaitApplyDevid { .. } => AuthKind::ApplyDevidRequest,
                     LbsStep::AwaitConfirm { .. } => AuthKind::ApplyDevidConfirm,
-                    LbsStep::AwaitDas { .. } | LbsStep::Done => AuthKind::DasRequest,
+                    LbsStep::AwaitDas { .. } | LbsStep::RefuseDas(_) | LbsStep::Done => {
+                        AuthKind::DasRequest
+                    }
                 };
                 return Err(End::PeerFault(AuthError::UnexpectedMessage {
                     expected,
