@@ -465,7 +465,7 @@ fn lbs_refuses_reordered_empty_and_reserved_requests() {
     );
     // A second request after the answer is not taken.
     let mut l = lbs(vec![offer(1, &[Suite::Aes128Gcm])]);
-    request.flags = ControlFlags::ORIGINAL;
+    request.flags = ControlFlags::ECDH;
     let mut bytes = Vec::new();
     request
         .to_frame(NegotiationKind::Request)
@@ -483,21 +483,60 @@ fn lbs_refuses_reordered_empty_and_reserved_requests() {
 }
 
 #[test]
-fn ecdh_mode_round_trips_in_both_settings() {
-    for ecdh in [false, true] {
-        let mut config = DeviceNegotiationConfig::new(vec![offer(1, &[Suite::Aes128Gcm])]);
-        config.ecdh = ecdh;
-        let mut d = Device::new(config);
-        let mut l = lbs(vec![offer(1, &[Suite::Aes128Gcm])]);
-        d.start(T0);
-        pump(&mut d, &mut l);
-        assert!(
-            matches!(d.poll_event(), Some(DeviceNegotiationEvent::Negotiated { ecdh: e, .. }) if e == ecdh)
-        );
-        assert!(
-            matches!(l.poll_event(), Some(LbsNegotiationEvent::Negotiated { ecdh: e, .. }) if e == ecdh)
-        );
-    }
+fn the_ecdh_mode_round_trips_and_the_original_mode_is_refused_at_negotiation() {
+    let mut d = Device::new(DeviceNegotiationConfig::new(vec![offer(
+        1,
+        &[Suite::Aes128Gcm],
+    )]));
+    let mut l = lbs(vec![offer(1, &[Suite::Aes128Gcm])]);
+    d.start(T0);
+    pump(&mut d, &mut l);
+    assert!(matches!(
+        d.poll_event(),
+        Some(DeviceNegotiationEvent::Negotiated { ecdh: true, .. })
+    ));
+    assert!(matches!(
+        l.poll_event(),
+        Some(LbsNegotiationEvent::Negotiated { ecdh: true, .. })
+    ));
+    // A device configured for the original mode stops before sending.
+    let mut config = DeviceNegotiationConfig::new(vec![offer(1, &[Suite::Aes128Gcm])]);
+    config.ecdh = false;
+    let mut d = Device::new(config);
+    d.start(T0);
+    assert_eq!(d.poll_transmit(), None);
+    assert_eq!(
+        d.poll_event(),
+        Some(DeviceNegotiationEvent::Ended(End::Refused(
+            NegotiationRefusal::OriginalMode
+        )))
+    );
+    assert_eq!(d.poll_timeout(), None);
+    // An LBS asked for it answers with no suite and ends.
+    let request = NegotiationMessage {
+        flags: ControlFlags::ORIGINAL,
+        protocol_type: 1,
+        protocol_group: ProtocolGroup::ALL,
+        version: ProtocolVersion::DEFAULT,
+        transaction: b"t".as_slice().into(),
+    };
+    let mut bytes = Vec::new();
+    request
+        .to_frame(NegotiationKind::Request)
+        .encode(&mut bytes)
+        .unwrap();
+    let mut l = lbs(vec![offer(1, &[Suite::Aes128Gcm])]);
+    l.handle_input(T0, Input::Data(&bytes));
+    let answer = l.poll_transmit().unwrap();
+    let answer = ControlFrame::parse(&answer).unwrap();
+    let answer = NegotiationMessage::from_frame(answer, NegotiationKind::Response).unwrap();
+    assert!(answer.protocol_group.is_empty());
+    assert_eq!(
+        l.poll_event(),
+        Some(LbsNegotiationEvent::Ended(End::Refused(
+            NegotiationRefusal::OriginalMode
+        )))
+    );
 }
 
 #[test]

@@ -147,6 +147,13 @@ impl<I: Instant> DeviceNegotiation<I> {
         if self.core.state != State::Idle {
             return;
         }
+        if !self.core.config.ecdh {
+            // Authentication is in the ECDH key mode only: refuse here,
+            // not halfway through it.
+            self.core
+                .end(End::Refused(NegotiationRefusal::OriginalMode));
+            return;
+        }
         match self.core.config.offers.first().copied() {
             Some(offer) if !offer.group.is_empty() => self.core.send_request(now, offer, false),
             _ => self.core.end(End::PeerFault(NegotiationError::EmptyGroup)),

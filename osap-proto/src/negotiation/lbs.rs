@@ -177,7 +177,17 @@ impl<I> Core<I> {
             protocol_type: request.protocol_type,
             group: request.protocol_group,
         };
-        let (answer, chosen) = self.config.answer(requested);
+        let (answer, chosen) = if request.flags.ecdh() {
+            self.config.answer(requested)
+        } else {
+            // The original key mode: answered with no suite at all, which
+            // a device reads as nothing in common.
+            let none = Offer {
+                protocol_type: requested.protocol_type,
+                group: ProtocolGroup::EMPTY,
+            };
+            (none, None)
+        };
         let response = NegotiationMessage {
             flags: request.flags,
             protocol_type: answer.protocol_type,
@@ -195,6 +205,9 @@ impl<I> Core<I> {
                 ecdh: request.flags.ecdh(),
                 version: response.version,
             }),
+            None if !request.flags.ecdh() => {
+                self.out.end(End::Refused(NegotiationRefusal::OriginalMode));
+            }
             None => self.out.end(End::Refused(NegotiationRefusal::Answered {
                 requested,
                 answered: answer,

@@ -118,6 +118,12 @@ pub enum NegotiationRefusal {
         /// What the response offered instead.
         answered: Offer,
     },
+    /// Either side: the original (non-ECDH) key mode was asked for. This
+    /// crate authenticates in the ECDH key mode only, so it refuses the
+    /// original mode here rather than failing halfway through the
+    /// authentication: the device does not send its request, the LBS
+    /// answers with an empty group and closes.
+    OriginalMode,
 }
 
 impl core::fmt::Display for NegotiationRefusal {
@@ -131,6 +137,7 @@ impl core::fmt::Display for NegotiationRefusal {
             } => {
                 write!(f, "{requested:?} was answered with {answered:?}")
             }
+            Self::OriginalMode => f.write_str("the original (non-ECDH) key mode is not supported"),
         }
     }
 }
