@@ -182,7 +182,7 @@ impl IbbTransport {
         }
         let block = usize::from(session.block_size);
         let mut chunks: Vec<&[u8]> = bytes.chunks(block).collect();
-        if bytes.len() % block == 0 {
+        if bytes.len().is_multiple_of(block) {
             chunks.push(&[]);
         }
         for chunk in chunks {

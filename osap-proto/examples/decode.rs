@@ -120,7 +120,7 @@ fn mqtt<'a>(packet: Packet<'a>, opening: &Opening) -> Frame<'a> {
 
 fn hex(text: &str) -> Result<Vec<u8>, String> {
     let text: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-    if text.len() % 2 != 0 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !text.len().is_multiple_of(2) || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err("expected hexadecimal digits in pairs".into());
     }
     (0..text.len())

@@ -97,11 +97,11 @@ impl Client {
         // Read up to the end of the server's stream header.
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
-            if let Some(i) = self.buf.find("<stream:stream") {
-                if let Some(j) = self.buf[i..].find('>') {
-                    self.buf.drain(..i + j + 1);
-                    return;
-                }
+            if let Some(i) = self.buf.find("<stream:stream")
+                && let Some(j) = self.buf[i..].find('>')
+            {
+                self.buf.drain(..i + j + 1);
+                return;
             }
             assert!(Instant::now() < deadline, "no stream header: {}", self.buf);
             self.fill();
