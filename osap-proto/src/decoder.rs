@@ -182,14 +182,14 @@ impl FrameDecoder {
 }
 
 impl FrameDecoder {
-    /// Feeds `data` and hands each complete control frame to `handle`,
-    /// which says whether to go on (`Ok(true)`) or stop (`Ok(false)`, the
-    /// rest of `data` is left unread). Stops at the first decoding, parsing
-    /// or handling error and returns it.
-    pub(crate) fn feed_control<E: From<FrameError>>(
+    /// Feeds `data` and hands each complete frame to `handle`, which says
+    /// whether to go on (`Ok(true)`) or stop (`Ok(false)`, the rest of
+    /// `data` is left unread). Stops at the first decoding or handling
+    /// error and returns it.
+    pub(crate) fn feed<E: From<FrameError>>(
         &mut self,
         mut data: &[u8],
-        mut handle: impl FnMut(&ControlFrame<'_>) -> Result<bool, E>,
+        mut handle: impl FnMut(RawFrame<'_>) -> Result<bool, E>,
     ) -> Result<(), E> {
         while !data.is_empty() {
             let (used, raw) = self.decode(data)?;
@@ -197,11 +197,20 @@ impl FrameDecoder {
                 return Ok(());
             };
             data = data.get(used..).unwrap_or_default();
-            if !handle(&ControlFrame::from_raw(raw)?)? {
+            if !handle(raw)? {
                 return Ok(());
             }
         }
         Ok(())
+    }
+
+    /// [`FrameDecoder::feed`], each frame read as a control frame.
+    pub(crate) fn feed_control<E: From<FrameError>>(
+        &mut self,
+        data: &[u8],
+        mut handle: impl FnMut(&ControlFrame<'_>) -> Result<bool, E>,
+    ) -> Result<(), E> {
+        self.feed(data, |raw| handle(&ControlFrame::from_raw(raw)?))
     }
 }
 

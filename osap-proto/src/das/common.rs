@@ -41,26 +41,6 @@ pub(super) fn kind(packet: &Packet<'_>) -> PacketType {
     }
 }
 
-/// Cuts `data` into packets and hands each to `handle` until it says stop
-/// (`Ok(false)`) or fails.
-fn feed_packets(
-    decoder: &mut FrameDecoder,
-    mut data: &[u8],
-    mut handle: impl FnMut(Packet<'_>) -> Result<bool, SessionFault>,
-) -> Result<(), SessionFault> {
-    while !data.is_empty() {
-        let (used, raw) = decoder.decode(data)?;
-        let Some(raw) = raw else {
-            return Ok(());
-        };
-        data = data.get(used..).unwrap_or_default();
-        if !handle(Packet::from_raw(raw)?)? {
-            return Ok(());
-        }
-    }
-    Ok(())
-}
-
 /// Queues a packet (every packet these sessions write is valid by
 /// construction, so encoding cannot fail; a failure would queue nothing).
 pub(super) fn send<E>(out: &mut Outbox<Vec<u8>, E>, packet: &Packet<'_>) {
@@ -96,9 +76,9 @@ pub(super) fn handle_input<S: PacketSession>(
         return;
     };
     let mut decoder = core::mem::take(session.decoder());
-    let result = feed_packets(&mut decoder, data, |packet| {
-        session.packet(now, &packet)?;
-        Ok(!session.is_done())
+    let result = decoder.feed(data, |raw| {
+        session.packet(now, &Packet::from_raw(raw)?)?;
+        Ok::<_, SessionFault>(!session.is_done())
     });
     *session.decoder() = decoder;
     if let Err(fault) = result {
