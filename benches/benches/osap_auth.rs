@@ -15,29 +15,15 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use iot_sansio::testing::{Driver, pair};
 use osap_proto::Machine;
 use osap_proto::Suite;
-use osap_proto::auth::{AuthConfig, DeviceAuth, DeviceAuthEvent, DeviceDirectory, LbsAuth};
-use osap_proto::crypto::{MasterKey, PayloadCipher, SessionKey, VerificationCode};
+use osap_proto::auth::{AuthConfig, DeviceAuth, DeviceAuthEvent, LbsAuth, MemoryDirectory};
+use osap_proto::crypto::{PayloadCipher, SessionKey, VerificationCode};
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
 
-struct Directory;
-
-impl DeviceDirectory for Directory {
-    fn verification_code(&self, _serial: &str) -> Option<VerificationCode> {
-        Some(VerificationCode::new("4711"))
-    }
-    fn master_key(&self, _devid: &str) -> Option<MasterKey> {
-        None
-    }
-    fn propose_devid(&mut self, _serial: &str) -> Result<String, &'static str> {
-        Ok("dev-1".into())
-    }
-    fn assign_devid(&mut self, _: &str, _: &str, _: &MasterKey) -> Result<(), &'static str> {
-        Ok(())
-    }
-    fn das_address(&self, _devid: &str) -> Result<String, &'static str> {
-        Ok("das.example:8883".into())
-    }
+fn directory() -> MemoryDirectory {
+    let mut directory = MemoryDirectory::new("das.example:8883");
+    directory.add_device("SN-1", VerificationCode::new("4711"));
+    directory
 }
 
 fn handshake(rng: &mut ChaCha20Rng) -> String {
@@ -52,7 +38,7 @@ fn handshake(rng: &mut ChaCha20Rng) -> String {
         Duration::ZERO,
         params,
         ChaCha20Rng::seed_from_u64(2),
-        Directory,
+        directory(),
     );
     device.start(Duration::ZERO);
     Driver::new(Duration::ZERO).run(&mut [&mut device, &mut lbs], pair(|_, _| {}));

@@ -7,7 +7,7 @@ use core::time::Duration;
 
 use iot_sansio::testing::rng;
 use libfuzzer_sys::fuzz_target;
-use osap_proto::auth::{AuthConfig, DeviceAuth, DeviceAuthEvent};
+use osap_proto::auth::{AuthConfig, DeviceAuth, DeviceAuthEvent, Enrolled};
 use osap_proto::crypto::{MasterKey, VerificationCode};
 use osap_proto::{Input, Machine, Suite};
 
@@ -21,7 +21,13 @@ fuzz_target!(|data: &[u8]| {
     let mut device = if mode & 0x80 == 0 {
         DeviceAuth::<Duration, _>::first(params, rng, "SN-1", VerificationCode::new("4711"))
     } else {
-        DeviceAuth::reauthenticate(params, rng, "dev-1", MasterKey::from_bytes([mode; 16]))
+        let enrolled = Enrolled {
+            devid: "dev-1".into(),
+            master_key: MasterKey::from_bytes([mode; 16]),
+            protocol_type: 1,
+            suite,
+        };
+        DeviceAuth::reauthenticate(params, rng, enrolled)
     };
     device.start(Duration::ZERO);
     let mut now = Duration::ZERO;

@@ -8,38 +8,14 @@ use core::time::Duration;
 
 use iot_sansio::testing::{Driver, rng};
 use libfuzzer_sys::fuzz_target;
-use osap_proto::auth::{AuthConfig, DeviceAuth, DeviceDirectory, LbsAuth, LbsAuthEvent};
-use osap_proto::crypto::{MasterKey, VerificationCode};
+use osap_proto::auth::{AuthConfig, DeviceAuth, LbsAuth, LbsAuthEvent, MemoryDirectory};
+use osap_proto::crypto::VerificationCode;
 use osap_proto::{Input, Machine, Suite};
 
-struct Directory(Option<MasterKey>);
-
-impl DeviceDirectory for Directory {
-    fn verification_code(&self, serial: &str) -> Option<VerificationCode> {
-        (serial == "SN-1").then(|| VerificationCode::new("4711"))
-    }
-    fn master_key(&self, devid: &str) -> Option<MasterKey> {
-        if devid == "dev-1" {
-            self.0.clone()
-        } else {
-            None
-        }
-    }
-    fn propose_devid(&mut self, _serial: &str) -> Result<String, &'static str> {
-        Ok("dev-1".into())
-    }
-    fn assign_devid(
-        &mut self,
-        _serial: &str,
-        _devid: &str,
-        master_key: &MasterKey,
-    ) -> Result<(), &'static str> {
-        self.0 = Some(master_key.clone());
-        Ok(())
-    }
-    fn das_address(&self, _devid: &str) -> Result<String, &'static str> {
-        Ok("das.example:8883".into())
-    }
+fn directory() -> MemoryDirectory {
+    let mut directory = MemoryDirectory::new("das.example:8883");
+    directory.add_device("SN-1", VerificationCode::new("4711"));
+    directory
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -49,7 +25,7 @@ fuzz_target!(|data: &[u8]| {
     let suite = [Suite::Aes128Gcm, Suite::Aes128Cbc, Suite::Aes128Ecb][usize::from(mode % 3)];
     let params = AuthConfig::new(1, suite);
     let seed = u64::from(mode);
-    let mut lbs = LbsAuth::new(Duration::ZERO, params.clone(), rng(seed), Directory(None));
+    let mut lbs = LbsAuth::new(Duration::ZERO, params.clone(), rng(seed), directory());
     if mode & 0x80 != 0 {
         // The device's first message only: the LBS answers, and waits.
         let mut device = DeviceAuth::<Duration, _>::first(

@@ -213,6 +213,18 @@ impl<F, R> End<F, R> {
             _ => None,
         }
     }
+
+    /// The same end with its details carried into other types: for a
+    /// machine that runs other machines and reports their ends as its own.
+    pub fn map<G, S>(self, fault: impl FnOnce(F) -> G, refusal: impl FnOnce(R) -> S) -> End<G, S> {
+        match self {
+            Self::Closed => End::Closed,
+            Self::TimedOut => End::TimedOut,
+            Self::PeerClosed => End::PeerClosed,
+            Self::PeerFault(f) => End::PeerFault(fault(f)),
+            Self::Refused(r) => End::Refused(refusal(r)),
+        }
+    }
 }
 
 impl<F: fmt::Display, R: fmt::Display> fmt::Display for End<F, R> {

@@ -99,6 +99,7 @@ pub mod profile {}
 pub mod auth;
 #[cfg(feature = "business")]
 pub mod business;
+mod connection;
 mod control;
 pub mod crypto;
 #[cfg(feature = "business")]
@@ -117,6 +118,10 @@ pub use auth::{
     AuthConfig, AuthEnd, AuthError, AuthRefusal, DeviceAuth, DeviceAuthEvent, DeviceDirectory,
     LbsAuth, LbsAuthEvent,
 };
+pub use connection::{
+    ConnectionEnd, ConnectionFault, ConnectionRefusal, DeviceConnection, DeviceConnectionConfig,
+    DeviceConnectionEvent, LbsConnection, LbsConnectionConfig, LbsConnectionEvent,
+};
 pub use control::{
     ControlFlags, ControlFrame, NegotiationKind, NegotiationMessage, ProtocolGroup,
     ProtocolVersion, Suite,
@@ -134,6 +139,6 @@ pub use mqtt::{
 };
 pub use negotiation::{
     DeviceNegotiation, DeviceNegotiationConfig, DeviceNegotiationEvent, LbsNegotiation,
-    LbsNegotiationConfig, LbsNegotiationEvent, NegotiationEnd, NegotiationError,
+    LbsNegotiationConfig, LbsNegotiationEvent, Negotiated, NegotiationEnd, NegotiationError,
     NegotiationRefusal, Offer, SecurityRanking,
 };

@@ -60,3 +60,19 @@ pub(crate) fn handle_timeout<S: Session>(session: &mut S, now: S::Instant) {
         session.end(End::TimedOut);
     }
 }
+
+/// Hands one frame, cut by another machine's decoder, to a live session;
+/// an error ends it. Returns whether the session still takes input.
+pub(crate) fn take_frame<S: Session>(
+    session: &mut S,
+    now: S::Instant,
+    frame: &ControlFrame<'_>,
+) -> bool {
+    if !session.is_live() {
+        return false;
+    }
+    if let Err(e) = session.frame(now, frame) {
+        session.end(e.into());
+    }
+    session.is_live()
+}

@@ -9,7 +9,7 @@ use std::time::Duration;
 use iot_sansio::testing::{Driver, pair, rng};
 use osap_proto::auth::{
     AuthConfig, AuthError, AuthFrame, AuthKind, AuthMessage, AuthRefusal, DeviceAuth,
-    DeviceAuthEvent, DeviceDirectory, LbsAuth, LbsAuthEvent,
+    DeviceAuthEvent, DeviceDirectory, Enrolled, LbsAuth, LbsAuthEvent,
 };
 use osap_proto::crypto::{CryptoError, MasterKey, SessionKey, VerificationCode};
 use osap_proto::{ControlFrame, End, FrameError, Input, Machine, Suite};
@@ -20,7 +20,7 @@ const T0: Duration = Duration::ZERO;
 #[derive(Default)]
 struct Directory {
     codes: HashMap<String, String>,
-    keys: HashMap<String, MasterKey>,
+    keys: HashMap<String, Enrolled>,
     /// What each call refuses with, when set.
     refuse_propose: Option<&'static str>,
     refuse_assign: Option<&'static str>,
@@ -39,23 +39,18 @@ impl DeviceDirectory for Directory {
     fn verification_code(&self, serial: &str) -> Option<VerificationCode> {
         self.codes.get(serial).map(VerificationCode::new)
     }
-    fn master_key(&self, devid: &str) -> Option<MasterKey> {
+    fn enrolled(&self, devid: &str) -> Option<Enrolled> {
         self.keys.get(devid).cloned()
     }
     fn propose_devid(&mut self, serial: &str) -> Result<String, &'static str> {
         self.refuse_propose
             .map_or(Ok(format!("devid-{serial}")), Err)
     }
-    fn assign_devid(
-        &mut self,
-        _serial: &str,
-        devid: &str,
-        master_key: &MasterKey,
-    ) -> Result<(), &'static str> {
+    fn assign_devid(&mut self, _serial: &str, enrolled: &Enrolled) -> Result<(), &'static str> {
         if let Some(reason) = self.refuse_assign {
             return Err(reason);
         }
-        self.keys.insert(devid.to_owned(), master_key.clone());
+        self.keys.insert(enrolled.devid.clone(), enrolled.clone());
         Ok(())
     }
     fn das_address(&self, _devid: &str) -> Result<String, &'static str> {
@@ -88,9 +83,15 @@ impl Run {
 
     /// A reauthentication on a new connection to an LBS with `directory`.
     fn again(devid: String, master: MasterKey, directory: Directory, seed: u64) -> Self {
-        let params = AuthConfig::new(1, Suite::Aes128Gcm);
+        let enrolled = Enrolled {
+            devid,
+            master_key: master,
+            protocol_type: 1,
+            suite: Suite::Aes128Gcm,
+        };
+        let params = AuthConfig::refresh(&enrolled);
         Self {
-            device: DeviceAuth::reauthenticate(params.clone(), rng(seed), devid, master),
+            device: DeviceAuth::reauthenticate(params.clone(), rng(seed), enrolled),
             lbs: LbsAuth::new(T0, params, rng(seed + 1000), directory),
         }
     }
@@ -133,7 +134,9 @@ fn first_authentication(suite: Suite) -> (Run, String, MasterKey, SessionKey) {
     run.pump();
     let events = run.device_events();
     let [
-        DeviceAuthEvent::Registered { devid, master_key },
+        DeviceAuthEvent::Registered(Enrolled {
+            devid, master_key, ..
+        }),
         DeviceAuthEvent::SessionKey(session),
         DeviceAuthEvent::DasAddress(address),
     ] = events.as_slice()
@@ -154,10 +157,15 @@ fn first_authentication(suite: Suite) -> (Run, String, MasterKey, SessionKey) {
         lbs[1],
         LbsAuthEvent::SessionIssued {
             devid: devid.clone(),
-            session_key: session.clone()
+            session_key: session.clone(),
+            suite,
         }
     );
-    assert_eq!(run.lbs.directory().keys.get(devid), Some(master_key));
+    let kept = run.lbs.directory().keys.get(devid).unwrap();
+    assert_eq!(
+        (&kept.master_key, kept.protocol_type, kept.suite),
+        (master_key, 1, suite)
+    );
     assert!(
         matches!(&lbs[2], LbsAuthEvent::Redirected { address, .. } if address == "das-3.example.net:8883")
     );
@@ -197,7 +205,8 @@ fn figure_4_refresh_after_disconnect() {
         again.lbs_events()[0],
         LbsAuthEvent::SessionIssued {
             devid,
-            session_key: session.clone()
+            session_key: session.clone(),
+            suite: Suite::Aes128Gcm,
         }
     );
 }

@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use iot_sansio::testing::rng;
 use osap_proto::auth::{
-    AuthConfig, AuthError, AuthFrame, DeviceAuth, DeviceAuthEvent, DeviceDirectory, LbsAuth,
-    LbsAuthEvent,
+    AuthConfig, AuthError, AuthFrame, DeviceAuth, DeviceAuthEvent, LbsAuth, LbsAuthEvent,
+    MemoryDirectory,
 };
-use osap_proto::crypto::{MasterKey, VerificationCode};
+use osap_proto::crypto::VerificationCode;
 use osap_proto::{
     ControlFrame, DeviceNegotiation, DeviceNegotiationConfig, DeviceNegotiationEvent, End,
     FrameError, Input, LbsNegotiation, LbsNegotiationConfig, LbsNegotiationEvent, Machine,
@@ -79,30 +79,10 @@ fn lbs_negotiation() {
     after_the_end(&mut l);
 }
 
-struct Directory(Option<MasterKey>);
-
-impl DeviceDirectory for Directory {
-    fn verification_code(&self, serial: &str) -> Option<VerificationCode> {
-        (serial == "SN-1").then(|| VerificationCode::new("4711"))
-    }
-    fn master_key(&self, _devid: &str) -> Option<MasterKey> {
-        self.0.clone()
-    }
-    fn propose_devid(&mut self, _serial: &str) -> Result<String, &'static str> {
-        Ok("dev-1".into())
-    }
-    fn assign_devid(
-        &mut self,
-        _serial: &str,
-        _devid: &str,
-        master_key: &MasterKey,
-    ) -> Result<(), &'static str> {
-        self.0 = Some(master_key.clone());
-        Ok(())
-    }
-    fn das_address(&self, _devid: &str) -> Result<String, &'static str> {
-        Ok("das.example:8883".into())
-    }
+fn directory() -> MemoryDirectory {
+    let mut directory = MemoryDirectory::new("das.example:8883");
+    directory.add_device("SN-1", VerificationCode::new("4711"));
+    directory
 }
 
 #[test]
@@ -114,7 +94,7 @@ fn device_auth() {
         "SN-1",
         VerificationCode::new("4711"),
     );
-    let mut lbs = LbsAuth::new(T0, params, rng(2), Directory(None));
+    let mut lbs = LbsAuth::new(T0, params, rng(2), directory());
     device.start(T0);
     let request = device.poll_transmit().unwrap();
     lbs.handle_input(T0, Input::Data(&request));
@@ -147,7 +127,7 @@ fn device_auth() {
 #[test]
 fn lbs_auth() {
     let params = AuthConfig::new(1, Suite::Aes128Gcm);
-    let mut lbs = LbsAuth::new(T0, params, rng(2), Directory(None));
+    let mut lbs = LbsAuth::new(T0, params, rng(2), directory());
     lbs.handle_input(T0, Input::Data(&GARBAGE));
     let got = events(&mut lbs);
     assert!(
@@ -170,7 +150,7 @@ fn a_silent_peer_ends_each_machine_once_with_timed_out() {
         VerificationCode::new("4711"),
     );
     device.start(T0);
-    let mut lbs = LbsAuth::new(T0, params, rng(2), Directory(None));
+    let mut lbs = LbsAuth::new(T0, params, rng(2), directory());
     let mut dn = DeviceNegotiation::new(DeviceNegotiationConfig::new(vec![offer()]));
     dn.start(T0);
     let mut ln = LbsNegotiation::new(T0, LbsNegotiationConfig::new(vec![offer()]));

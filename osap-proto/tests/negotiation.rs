@@ -9,7 +9,7 @@ use std::time::Duration;
 use iot_sansio::testing::{Driver, pair};
 use osap_proto::{
     ControlFlags, ControlFrame, DeviceNegotiation, DeviceNegotiationConfig, DeviceNegotiationEvent,
-    End, Input, LbsNegotiation, LbsNegotiationConfig, LbsNegotiationEvent, Machine,
+    End, Input, LbsNegotiation, LbsNegotiationConfig, LbsNegotiationEvent, Machine, Negotiated,
     NegotiationError, NegotiationKind, NegotiationMessage, NegotiationRefusal, Offer,
     ProtocolGroup, ProtocolVersion, SecurityRanking, Suite,
 };
@@ -77,21 +77,23 @@ fn figure_1_consistent() {
     d.handle_input(T0, Input::Data(&response));
     assert_eq!(
         d.poll_event(),
-        Some(DeviceNegotiationEvent::Negotiated {
+        Some(DeviceNegotiationEvent::Negotiated(Negotiated {
             protocol_type: 1,
+            offered: ProtocolGroup::ALL,
             suite: Suite::Aes128Gcm,
             ecdh: true,
             version: ProtocolVersion::DEFAULT
-        })
+        }))
     );
     assert_eq!(
         l.poll_event(),
-        Some(LbsNegotiationEvent::Negotiated {
+        Some(LbsNegotiationEvent::Negotiated(Negotiated {
             protocol_type: 1,
+            offered: ProtocolGroup::ALL,
             suite: Suite::Aes128Gcm,
             ecdh: true,
             version: ProtocolVersion::DEFAULT
-        })
+        }))
     );
     assert_eq!(d.poll_timeout(), None);
     assert_eq!(l.poll_timeout(), None);
@@ -149,18 +151,18 @@ fn figure_2_inconsistent_then_retry_on_a_new_connection() {
     // names no suite yet and is never chosen by default.
     assert!(matches!(
         d.poll_event(),
-        Some(DeviceNegotiationEvent::Negotiated {
+        Some(DeviceNegotiationEvent::Negotiated(Negotiated {
             protocol_type: 2,
             suite: Suite::Aes128Gcm,
             ..
-        })
+        }))
     ));
     assert!(matches!(
         l.poll_event(),
-        Some(LbsNegotiationEvent::Negotiated {
+        Some(LbsNegotiationEvent::Negotiated(Negotiated {
             protocol_type: 2,
             ..
-        })
+        }))
     ));
 }
 
@@ -180,10 +182,10 @@ fn the_ranking_is_configuration() {
     pump(&mut d, &mut l);
     assert!(matches!(
         d.poll_event(),
-        Some(DeviceNegotiationEvent::Negotiated {
+        Some(DeviceNegotiationEvent::Negotiated(Negotiated {
             suite: Suite::Aes128Cbc,
             ..
-        })
+        }))
     ));
     // A ranking that names bit 8 chooses it.
     let mut d = device(vec![Offer {
@@ -200,10 +202,10 @@ fn the_ranking_is_configuration() {
     pump(&mut d, &mut l);
     assert!(matches!(
         d.poll_event(),
-        Some(DeviceNegotiationEvent::Negotiated {
+        Some(DeviceNegotiationEvent::Negotiated(Negotiated {
             suite: Suite::Reserved8,
             ..
-        })
+        }))
     ));
 }
 
@@ -395,7 +397,7 @@ fn duplicated_response_is_ignored_after_the_outcome() {
     d.handle_input(T0, Input::Data(&twice));
     assert!(matches!(
         d.poll_event(),
-        Some(DeviceNegotiationEvent::Negotiated { .. })
+        Some(DeviceNegotiationEvent::Negotiated(Negotiated { .. }))
     ));
     assert_eq!(d.poll_event(), None);
     // A third copy, alone, changes nothing either.
@@ -474,7 +476,7 @@ fn lbs_refuses_reordered_empty_and_reserved_requests() {
     l.handle_input(T0, Input::Data(&bytes));
     assert!(matches!(
         l.poll_event(),
-        Some(LbsNegotiationEvent::Negotiated { .. })
+        Some(LbsNegotiationEvent::Negotiated(Negotiated { .. }))
     ));
     assert!(l.poll_transmit().is_some());
     l.handle_input(T0, Input::Data(&bytes));
@@ -493,11 +495,17 @@ fn the_ecdh_mode_round_trips_and_the_original_mode_is_refused_at_negotiation() {
     pump(&mut d, &mut l);
     assert!(matches!(
         d.poll_event(),
-        Some(DeviceNegotiationEvent::Negotiated { ecdh: true, .. })
+        Some(DeviceNegotiationEvent::Negotiated(Negotiated {
+            ecdh: true,
+            ..
+        }))
     ));
     assert!(matches!(
         l.poll_event(),
-        Some(LbsNegotiationEvent::Negotiated { ecdh: true, .. })
+        Some(LbsNegotiationEvent::Negotiated(Negotiated {
+            ecdh: true,
+            ..
+        }))
     ));
     // A device configured for the original mode stops before sending.
     let mut config = DeviceNegotiationConfig::new(vec![offer(1, &[Suite::Aes128Gcm])]);
@@ -580,10 +588,10 @@ fn ecb_is_chosen_only_when_the_lbs_is_configured_for_it() {
     pump(&mut d, &mut l);
     assert!(matches!(
         l.poll_event(),
-        Some(LbsNegotiationEvent::Negotiated {
+        Some(LbsNegotiationEvent::Negotiated(Negotiated {
             suite: Suite::Aes128Ecb,
             ..
-        })
+        }))
     ));
     // A device offering everything gets GCM either way.
     let mut d = device(vec![offer(
@@ -595,9 +603,9 @@ fn ecb_is_chosen_only_when_the_lbs_is_configured_for_it() {
     pump(&mut d, &mut l);
     assert!(matches!(
         l.poll_event(),
-        Some(LbsNegotiationEvent::Negotiated {
+        Some(LbsNegotiationEvent::Negotiated(Negotiated {
             suite: Suite::Aes128Gcm,
             ..
-        })
+        }))
     ));
 }

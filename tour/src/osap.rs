@@ -125,36 +125,6 @@ pub(crate) fn negotiation() -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
-/// The device's store of what the LBS knows, for the tour.
-#[derive(Default)]
-struct Directory {
-    keys: std::collections::HashMap<String, osap_proto::crypto::MasterKey>,
-}
-
-impl osap_proto::auth::DeviceDirectory for Directory {
-    fn verification_code(&self, serial: &str) -> Option<osap_proto::crypto::VerificationCode> {
-        (serial == "SN-2024-0001").then(|| osap_proto::crypto::VerificationCode::new("739105"))
-    }
-    fn master_key(&self, devid: &str) -> Option<osap_proto::crypto::MasterKey> {
-        self.keys.get(devid).cloned()
-    }
-    fn propose_devid(&mut self, serial: &str) -> Result<String, &'static str> {
-        Ok(format!("D-{}", serial.trim_start_matches("SN-")))
-    }
-    fn assign_devid(
-        &mut self,
-        _serial: &str,
-        devid: &str,
-        master_key: &osap_proto::crypto::MasterKey,
-    ) -> Result<(), &'static str> {
-        self.keys.insert(devid.to_owned(), master_key.clone());
-        Ok(())
-    }
-    fn das_address(&self, _devid: &str) -> Result<String, &'static str> {
-        Ok("das-07.iot.example.com:8883".into())
-    }
-}
-
 /// Prints one authentication frame: direction, message and sizes.
 fn show_auth(from: &str, to: &str, bytes: &[u8]) {
     use osap_proto::auth::AuthFrame;
@@ -183,86 +153,110 @@ fn show_auth(from: &str, to: &str, bytes: &[u8]) {
 }
 
 /// Negotiation, first authentication with the DAS redirect (Figure 3,
-/// section 6), then reauthentication on a new connection (Figure 4).
+/// section 6) on one connection, then reauthentication on a new one
+/// (Figure 4), each side one connection machine.
 pub(crate) fn authentication() -> Result<(), Box<dyn Error>> {
-    use osap_proto::auth::{AuthConfig, DeviceAuth, DeviceAuthEvent, LbsAuth};
+    use osap_proto::auth::MemoryDirectory;
     use osap_proto::crypto::VerificationCode;
+    use osap_proto::{
+        DeviceConnection, DeviceConnectionConfig, DeviceConnectionEvent, LbsConnection,
+        LbsConnectionConfig, LbsConnectionEvent,
+    };
     use rand_core::OsRng;
 
     println!("== OSAP: ECDH authentication and DAS redirect (draft sections 5 and 6)");
     let now = Instant::now();
-    let mut directory = Directory::default();
-
-    println!("-- negotiation");
+    let mut directory = MemoryDirectory::new("das-07.iot.example.com:8883");
+    directory.add_device("SN-2024-0001", VerificationCode::new("739105"));
     let offer = Offer {
         protocol_type: 1,
         group: ProtocolGroup::ALL,
     };
-    let mut negotiation = DeviceNegotiation::new(DeviceNegotiationConfig::new(vec![offer]));
-    negotiation.start(now);
-    let lbs_config = LbsNegotiationConfig::new(vec![offer]);
-    connection(&mut negotiation, &lbs_config, now)?;
-    let Some(DeviceNegotiationEvent::Negotiated {
-        protocol_type,
-        suite,
-        ..
-    }) = negotiation.poll_event()
-    else {
-        return Err("negotiation failed".into());
-    };
+    let lbs_config = LbsConnectionConfig::new(LbsNegotiationConfig::new(vec![offer]));
 
-    println!("-- Figure 3: first authentication, then the DAS address (same connection)");
-    let params = AuthConfig::new(protocol_type, suite);
-    let mut device = DeviceAuth::first(
-        params.clone(),
+    println!(
+        "-- Figure 1 then Figure 3: negotiation, first authentication, DAS address (one connection)"
+    );
+    let mut device = DeviceConnection::first(
+        DeviceConnectionConfig::new(DeviceNegotiationConfig::new(vec![offer])),
         OsRng,
         "SN-2024-0001",
         VerificationCode::new("739105"),
     );
-    let mut lbs = LbsAuth::new(now, params.clone(), OsRng, &mut directory);
+    let mut lbs = LbsConnection::new(now, lbs_config.clone(), OsRng, &mut directory);
     device.start(now);
-    pump(&mut device, &mut lbs, now, show_auth);
-    let mut stored = None;
+    pump(&mut device, &mut lbs, now, show_lbs_connection);
+    let mut enrolled = None;
     let mut session = None;
     while let Some(event) = device.poll_event() {
         match event {
-            DeviceAuthEvent::Registered { devid, master_key } => {
-                println!("  device: registered as {devid} (masterkey kept for reauthentication)");
-                stored = Some((devid, master_key));
+            DeviceConnectionEvent::Negotiated(n) => {
+                println!(
+                    "  device: negotiated protocol type {}, suite {:?}",
+                    n.protocol_type, n.suite
+                );
             }
-            DeviceAuthEvent::SessionKey(key) => {
+            DeviceConnectionEvent::Enrolled(record) => {
+                println!(
+                    "  device: enrolled as {} (record kept for reauthentication)",
+                    record.devid
+                );
+                enrolled = Some(record);
+            }
+            DeviceConnectionEvent::SessionKey(key) => {
                 println!("  device: sessionkey issued");
                 session = Some(key);
             }
-            DeviceAuthEvent::DasAddress(address) => {
+            DeviceConnectionEvent::DasAddress(address) => {
                 println!("  device: connect to the DAS at {address}");
             }
-            DeviceAuthEvent::Ended(end) => return Err(end.into()),
+            other => return Err(format!("{other:?}").into()),
         }
     }
     while let Some(event) = lbs.poll_event() {
-        println!("  LBS: {event:?}");
+        match event {
+            LbsConnectionEvent::SessionIssued { devid, suite, .. } => {
+                println!("  LBS: sessionkey issued to {devid} ({suite:?}), handed to the DAS");
+            }
+            other => println!("  LBS: {other:?}"),
+        }
     }
     let key = session.ok_or("no sessionkey was issued")?;
-    let devid = stored.as_ref().map(|(d, _)| d.clone()).ok_or("no devid")?;
-    das_session(&devid, key, suite, now)?;
+    let enrolled = enrolled.ok_or("the device did not enroll")?;
+    das_session(&enrolled.devid, key, enrolled.suite, now)?;
 
     println!("-- Figure 4: the connection drops; the device reauthenticates on a new one");
-    let (devid, master_key) = stored.ok_or("no devid was assigned")?;
-    let mut device = DeviceAuth::reauthenticate(params.clone(), OsRng, devid, master_key);
-    let mut lbs = LbsAuth::new(now, params, OsRng, &mut directory);
+    let mut device = DeviceConnection::reauthenticate(
+        DeviceConnectionConfig::new(DeviceNegotiationConfig::new(vec![offer])),
+        OsRng,
+        enrolled,
+    );
+    let mut lbs = LbsConnection::new(now, lbs_config, OsRng, &mut directory);
     device.start(now);
-    pump(&mut device, &mut lbs, now, show_auth);
+    pump(&mut device, &mut lbs, now, show_lbs_connection);
     while let Some(event) = device.poll_event() {
         match event {
-            DeviceAuthEvent::SessionKey(_) => println!("  device: sessionkey refreshed"),
-            DeviceAuthEvent::DasAddress(address) => {
+            DeviceConnectionEvent::SessionKey(_) => println!("  device: sessionkey refreshed"),
+            DeviceConnectionEvent::DasAddress(address) => {
                 println!("  device: connect to the DAS at {address}");
             }
             other => println!("  device: {other:?}"),
         }
     }
     Ok(())
+}
+
+/// Prints a frame of an LBS connection: a negotiation frame (types 0x1
+/// and 0x2 with a transaction content shorter than a nonce) or an
+/// authentication frame.
+fn show_lbs_connection(from: &str, to: &str, bytes: &[u8]) {
+    let negotiation = ControlFrame::parse(bytes)
+        .is_ok_and(|f| f.kind <= 2 && f.content.len() < osap_proto::auth::NONCE_LEN);
+    if negotiation {
+        show(from, to, bytes);
+    } else {
+        show_auth(from, to, bytes);
+    }
 }
 
 /// Prints an MQTT packet on the DAS connection, a business PUBLISH by its

@@ -8,9 +8,14 @@ use core::time::Duration;
 use iot_sansio::Outbox;
 use rand_core::CryptoRngCore;
 
+use super::directory::Enrolled;
 use super::error::{AuthError, crypto_err};
 use super::message::{AuthFrame, AuthKind, AuthMessage, NONCE_LEN};
 use crate::control::{ProtocolVersion, Suite};
+use crate::negotiation::Negotiated;
+
+/// The longest associated data of a sealed authentication field.
+const AAD_MAX: usize = 1 + NONCE_LEN + Negotiated::TRANSCRIPT_LEN;
 use crate::crypto::{self, KEY_LEN, MasterKey, MasterKeyRule, SessionKey, ShareKeyParams};
 
 /// The negotiated parameters both sides share, and how long each waits.
@@ -28,6 +33,10 @@ pub struct AuthConfig {
     pub master_key: MasterKeyRule,
     /// How long to wait for the peer's next message (default 10 s).
     pub timeout: Duration,
+    /// The negotiation that ran on this connection, bound into every
+    /// sealed field (`PROFILE.md` section 8); `None` on a connection that
+    /// began with a refresh (Figure 4), where nothing was negotiated.
+    pub negotiated: Option<Negotiated>,
 }
 
 impl AuthConfig {
@@ -42,7 +51,67 @@ impl AuthConfig {
             share_key: ShareKeyParams::default(),
             master_key: MasterKeyRule::default(),
             timeout: Duration::from_secs(10),
+            negotiated: None,
         }
+    }
+
+    /// The parameters for the authentication that follows `negotiated` on
+    /// the same connection: its protocol type, suite and version, with the
+    /// negotiation bound into every sealed field, so that a negotiation
+    /// changed on the way makes the authentication fail.
+    #[must_use]
+    pub fn after(negotiated: Negotiated) -> Self {
+        Self::new(negotiated.protocol_type, negotiated.suite).bound(negotiated)
+    }
+
+    /// These parameters (key derivation, timeout) for the authentication
+    /// that follows `negotiated`, as [`AuthConfig::after`]: its protocol
+    /// type, suite and version replace this configuration's.
+    #[must_use]
+    pub fn bound(self, negotiated: Negotiated) -> Self {
+        Self {
+            protocol_type: negotiated.protocol_type,
+            suite: negotiated.suite,
+            version: negotiated.version,
+            negotiated: Some(negotiated),
+            ..self
+        }
+    }
+
+    /// These parameters (key derivation, timeout) for a reauthentication,
+    /// as [`AuthConfig::refresh`]: the enrolled protocol type and suite
+    /// replace this configuration's, and nothing negotiated is bound.
+    #[must_use]
+    pub fn enrolled_with(self, enrolled: &Enrolled) -> Self {
+        Self {
+            protocol_type: enrolled.protocol_type,
+            suite: enrolled.suite,
+            negotiated: None,
+            ..self
+        }
+    }
+
+    /// The parameters of a reauthentication (Figure 4) on a connection
+    /// where nothing is negotiated: the protocol type and suite the device
+    /// enrolled with.
+    #[must_use]
+    pub fn refresh(enrolled: &Enrolled) -> Self {
+        Self::new(enrolled.protocol_type, enrolled.suite).enrolled_with(enrolled)
+    }
+
+    /// The associated data of a sealed field of message `k` in exchange
+    /// `nonce`: type byte || nonce || the negotiation's transcript, if one
+    /// ran on this connection.
+    fn aad(&self, k: AuthKind, nonce: &[u8; NONCE_LEN]) -> ([u8; AAD_MAX], usize) {
+        let mut aad = [0u8; AAD_MAX];
+        let head = AuthFrame::aad(k, nonce);
+        aad[..head.len()].copy_from_slice(&head);
+        let mut len = head.len();
+        if let Some(n) = &self.negotiated {
+            aad[len..].copy_from_slice(&n.transcript());
+            len = AAD_MAX;
+        }
+        (aad, len)
     }
 
     pub(super) fn seal(
@@ -54,8 +123,8 @@ impl AuthConfig {
         rng: &mut impl CryptoRngCore,
         field: &'static str,
     ) -> Result<Vec<u8>, AuthError> {
-        crypto::seal(self.suite, key, &AuthFrame::aad(k, nonce), plain, rng)
-            .map_err(crypto_err(field))
+        let (aad, len) = self.aad(k, nonce);
+        crypto::seal(self.suite, key, &aad[..len], plain, rng).map_err(crypto_err(field))
     }
 
     pub(super) fn open(
@@ -66,7 +135,8 @@ impl AuthConfig {
         sealed: &[u8],
         field: &'static str,
     ) -> Result<Vec<u8>, AuthError> {
-        crypto::open(self.suite, key, &AuthFrame::aad(k, nonce), sealed).map_err(crypto_err(field))
+        let (aad, len) = self.aad(k, nonce);
+        crypto::open(self.suite, key, &aad[..len], sealed).map_err(crypto_err(field))
     }
 
     /// Whether `proof` opens under `key` to `expected`: the proofs of

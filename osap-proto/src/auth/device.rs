@@ -8,6 +8,7 @@ use iot_sansio::{End, Input, Instant, Machine, Outbox};
 use rand_core::CryptoRngCore;
 
 use super::config::AuthConfig;
+use super::directory::Enrolled;
 use super::error::{AuthEnd, AuthError, AuthRefusal, accepted, crypto_err};
 use super::message::{AuthFrame, AuthKind, AuthMessage, NONCE_LEN};
 use crate::control::ControlFrame;
@@ -18,14 +19,9 @@ use crate::session::{self, Session};
 /// What the device side reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeviceAuthEvent {
-    /// First authentication succeeded (Figure 3): keep `devid` and
-    /// `master_key` for reauthentication.
-    Registered {
-        /// The device ID the LBS assigned.
-        devid: String,
-        /// The masterkey.
-        master_key: MasterKey,
-    },
+    /// First authentication succeeded (Figure 3): keep the record for
+    /// reauthentication (Figure 4).
+    Registered(Enrolled),
     /// A sessionkey was issued (first authentication) or refreshed
     /// (Figure 4).
     SessionKey(SessionKey),
@@ -55,32 +51,18 @@ enum DeviceStep {
 ///
 /// ```
 /// use core::time::Duration;
-/// use osap_proto::auth::{AuthConfig, DeviceAuth, DeviceAuthEvent, DeviceDirectory, LbsAuth};
-/// use osap_proto::crypto::{MasterKey, VerificationCode};
+/// use osap_proto::auth::{AuthConfig, DeviceAuth, DeviceAuthEvent, LbsAuth, MemoryDirectory};
+/// use osap_proto::crypto::VerificationCode;
 /// use osap_proto::{Machine as _, Suite};
 /// use iot_sansio::testing::{Driver, pair, rng};
-/// # use std::collections::HashMap;
 ///
-/// # #[derive(Default)] struct Directory { keys: HashMap<String, MasterKey> }
-/// # impl DeviceDirectory for Directory {
-/// #     fn verification_code(&self, serial: &str) -> Option<VerificationCode> {
-/// #         (serial == "SN-1").then(|| VerificationCode::new("4711"))
-/// #     }
-/// #     fn master_key(&self, devid: &str) -> Option<MasterKey> { self.keys.get(devid).cloned() }
-/// #     fn propose_devid(&mut self, serial: &str) -> Result<String, &'static str> {
-/// #         Ok(format!("dev-{serial}"))
-/// #     }
-/// #     fn assign_devid(&mut self, _: &str, devid: &str, master_key: &MasterKey) -> Result<(), &'static str> {
-/// #         self.keys.insert(devid.to_owned(), master_key.clone());
-/// #         Ok(())
-/// #     }
-/// #     fn das_address(&self, _devid: &str) -> Result<String, &'static str> { Ok("das1.example.com:8883".into()) }
-/// # }
+/// let mut directory = MemoryDirectory::new("das1.example.com:8883");
+/// directory.add_device("SN-1", VerificationCode::new("4711"));
 /// let params = AuthConfig::new(1, Suite::Aes128Gcm);
 /// let now = Duration::ZERO;
 /// let code = VerificationCode::new("4711");
 /// let mut device = DeviceAuth::first(params.clone(), rng(1), "SN-1", code);
-/// let mut lbs = LbsAuth::new(now, params, rng(2), Directory::default());
+/// let mut lbs = LbsAuth::new(now, params, rng(2), directory);
 ///
 /// device.start(now);
 /// Driver::new(now).run(&mut [&mut device, &mut lbs], pair(|_, _| {}));
@@ -115,6 +97,12 @@ impl<I, R> core::fmt::Debug for DeviceAuth<I, R> {
 }
 
 impl<I: Instant, R: CryptoRngCore> DeviceAuth<I, R> {
+    /// Takes one frame cut from the stream by the LBS or device
+    /// connection that runs this machine.
+    pub(crate) fn take_frame(&mut self, now: I, frame: &ControlFrame<'_>) -> bool {
+        session::take_frame(&mut self.core, now, frame)
+    }
+
     fn with(
         params: AuthConfig,
         rng: R,
@@ -151,16 +139,14 @@ impl<I: Instant, R: CryptoRngCore> DeviceAuth<I, R> {
         Self::with(params, rng, serial.into(), Some(code), None)
     }
 
-    /// Reauthentication (Figure 4) of a device that kept its devid and
-    /// masterkey from a first authentication.
+    /// Reauthentication (Figure 4) of a device that kept what it enrolled
+    /// as in a first authentication; `params` are usually
+    /// [`AuthConfig::refresh`]`(&enrolled)`.
     #[must_use]
-    pub fn reauthenticate(
-        params: AuthConfig,
-        rng: R,
-        devid: impl Into<String>,
-        master_key: MasterKey,
-    ) -> Self {
-        let devid = devid.into();
+    pub fn reauthenticate(params: AuthConfig, rng: R, enrolled: Enrolled) -> Self {
+        let Enrolled {
+            devid, master_key, ..
+        } = enrolled;
         Self::with(params, rng, String::new(), None, Some((devid, master_key)))
     }
 
@@ -307,10 +293,12 @@ impl<I: Instant, R: CryptoRngCore> Core<I, R> {
                 let session =
                     self.params
                         .open_session_key(&master, k, &nonce, sealed_session_key)?;
-                self.out.event(DeviceAuthEvent::Registered {
+                self.out.event(DeviceAuthEvent::Registered(Enrolled {
                     devid: devid.clone(),
                     master_key: master,
-                });
+                    protocol_type: self.params.protocol_type,
+                    suite: self.params.suite,
+                }));
                 self.out.event(DeviceAuthEvent::SessionKey(session.clone()));
                 // Confirm (0x9), then ask for the DAS address in the same
                 // connection (section 6).

@@ -8,68 +8,13 @@ use iot_sansio::{End, Input, Instant, Machine, Outbox};
 use rand_core::CryptoRngCore;
 
 use super::config::AuthConfig;
+use super::directory::{DeviceDirectory, Enrolled};
 use super::error::{AuthEnd, AuthError, AuthRefusal};
 use super::message::{AuthFrame, AuthKind, AuthMessage, AuthResult, NONCE_LEN};
-use crate::control::ControlFrame;
+use crate::control::{ControlFrame, Suite};
 use crate::crypto::{EcdhKeyPair, MasterKey, SessionKey, ShareKey, VerificationCode};
 use crate::decoder::FrameDecoder;
 use crate::session::{self, Session};
-
-/// What the LBS knows about devices, supplied by the caller.
-pub trait DeviceDirectory {
-    /// The verification code of the device with this serial number, if it
-    /// is known.
-    fn verification_code(&self, serial: &str) -> Option<VerificationCode>;
-    /// The masterkey kept for this devid, if any (reauthentication).
-    fn master_key(&self, devid: &str) -> Option<MasterKey>;
-    /// A devid for the authenticated device with this serial number, sent
-    /// to it in 0x8; nothing is kept yet: the device has not confirmed.
-    ///
-    /// # Errors
-    ///
-    /// The reason the directory cannot give one.
-    fn propose_devid(&mut self, serial: &str) -> Result<String, &'static str>;
-    /// The device confirmed the devid (0x9): keep it with the masterkey.
-    ///
-    /// # Errors
-    ///
-    /// The reason the directory cannot keep it.
-    fn assign_devid(
-        &mut self,
-        serial: &str,
-        devid: &str,
-        master_key: &MasterKey,
-    ) -> Result<(), &'static str>;
-    /// The DAS address (`host:port`) this device should use.
-    ///
-    /// # Errors
-    ///
-    /// The reason the directory has none for it.
-    fn das_address(&self, devid: &str) -> Result<String, &'static str>;
-}
-
-impl<D: DeviceDirectory + ?Sized> DeviceDirectory for &mut D {
-    fn verification_code(&self, serial: &str) -> Option<VerificationCode> {
-        (**self).verification_code(serial)
-    }
-    fn master_key(&self, devid: &str) -> Option<MasterKey> {
-        (**self).master_key(devid)
-    }
-    fn propose_devid(&mut self, serial: &str) -> Result<String, &'static str> {
-        (**self).propose_devid(serial)
-    }
-    fn assign_devid(
-        &mut self,
-        serial: &str,
-        devid: &str,
-        master_key: &MasterKey,
-    ) -> Result<(), &'static str> {
-        (**self).assign_devid(serial, devid, master_key)
-    }
-    fn das_address(&self, devid: &str) -> Result<String, &'static str> {
-        (**self).das_address(devid)
-    }
-}
 
 /// What the LBS side reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,12 +25,16 @@ pub enum LbsAuthEvent {
         devid: String,
     },
     /// A sessionkey was issued to the device: hand it to the DAS, which
-    /// protects the device's business messages with it.
+    /// protects the device's business messages with it
+    /// ([`KeyTable::insert`](crate::das::KeyTable::insert) or the
+    /// runtime's shared store).
     SessionIssued {
         /// The devid.
         devid: String,
         /// The sessionkey.
         session_key: SessionKey,
+        /// The suite it is used with.
+        suite: Suite,
     },
     /// The device was sent its DAS address; the connection is done.
     Redirected {
@@ -160,6 +109,12 @@ impl<I, R, D> core::fmt::Debug for LbsAuth<I, R, D> {
 const DECOY_CODE: &str = "unknown-device";
 
 impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> LbsAuth<I, R, D> {
+    /// Takes one frame cut from the stream by the LBS or device
+    /// connection that runs this machine.
+    pub(crate) fn take_frame(&mut self, now: I, frame: &ControlFrame<'_>) -> bool {
+        session::take_frame(&mut self.core, now, frame)
+    }
+
     /// An LBS side waiting, from `now`, for the device's first message.
     #[must_use]
     pub fn new(now: I, params: AuthConfig, rng: R, directory: D) -> Self {
@@ -351,7 +306,13 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Core<I, R, D> {
                 }
                 // Only now does the devid exist: the device has shown it
                 // holds the sessionkey that came with it.
-                if let Err(reason) = self.directory.assign_devid(&serial, &devid, &master) {
+                let enrolled = Enrolled {
+                    devid: devid.clone(),
+                    master_key: master,
+                    protocol_type: self.params.protocol_type,
+                    suite: self.params.suite,
+                };
+                if let Err(reason) = self.directory.assign_devid(&serial, &enrolled) {
                     // 0x9 has no answer: the refusal answers the DAS
                     // request that follows it.
                     self.step = LbsStep::RefuseDas(AuthRefusal::Directory(reason));
@@ -363,15 +324,29 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Core<I, R, D> {
                 self.out.event(LbsAuthEvent::SessionIssued {
                     devid: devid.clone(),
                     session_key: session.clone(),
+                    suite: self.params.suite,
                 });
                 self.step = LbsStep::AwaitDas { devid, session };
             }
             (LbsStep::AwaitFirst, AuthMessage::RefreshRequest { devid, proof }) => {
-                let proven = self.directory.master_key(devid).filter(|m| {
-                    self.params
-                        .proves(m.expose(), k, &nonce, proof, devid.as_bytes())
+                // The device refreshes with the protocol type and suite
+                // it enrolled with, which `check` has compared with the
+                // frame; a record kept under another one does not serve.
+                let proven = self.directory.enrolled(devid).filter(|e| {
+                    e.protocol_type == self.params.protocol_type
+                        && e.suite == self.params.suite
+                        && self.params.proves(
+                            e.master_key.expose(),
+                            k,
+                            &nonce,
+                            proof,
+                            devid.as_bytes(),
+                        )
                 });
-                let Some(master) = proven else {
+                let Some(Enrolled {
+                    master_key: master, ..
+                }) = proven
+                else {
                     return self.refuse(frame, AuthRefusal::BadProof);
                 };
                 let session = SessionKey::generate(&mut self.rng);
@@ -393,6 +368,7 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Core<I, R, D> {
                 self.out.event(LbsAuthEvent::SessionIssued {
                     devid: devid.clone(),
                     session_key: session.clone(),
+                    suite: self.params.suite,
                 });
                 self.step = LbsStep::AwaitDas {
                     devid: devid.clone(),

@@ -14,12 +14,14 @@
 
 mod config;
 mod device;
+mod directory;
 mod error;
 mod lbs;
 pub mod message;
 
 pub use config::AuthConfig;
 pub use device::{DeviceAuth, DeviceAuthEvent};
+pub use directory::{DeviceDirectory, Enrolled, MemoryDirectory};
 pub use error::{AuthEnd, AuthError, AuthRefusal};
-pub use lbs::{DeviceDirectory, LbsAuth, LbsAuthEvent};
+pub use lbs::{LbsAuth, LbsAuthEvent};
 pub use message::{AuthFrame, AuthKind, AuthMessage, AuthResult, NONCE_LEN};

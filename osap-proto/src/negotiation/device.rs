@@ -5,9 +5,11 @@ use core::time::Duration;
 
 use iot_sansio::{End, Input, Instant, Machine, Outbox};
 
-use super::terms::{NegotiationEnd, NegotiationError, NegotiationRefusal, Offer, expected};
+use super::terms::{
+    Negotiated, NegotiationEnd, NegotiationError, NegotiationRefusal, Offer, expected,
+};
 use crate::control::{
-    ControlFlags, ControlFrame, NegotiationKind, NegotiationMessage, ProtocolVersion, Suite,
+    ControlFlags, ControlFrame, NegotiationKind, NegotiationMessage, ProtocolVersion,
 };
 use crate::decoder::FrameDecoder;
 use crate::session::{self, Session};
@@ -16,17 +18,9 @@ use crate::session::{self, Session};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeviceNegotiationEvent {
     /// The LBS chose a protocol (Figure 1): authentication follows on this
-    /// connection.
-    Negotiated {
-        /// The protocol type.
-        protocol_type: u8,
-        /// The suite the LBS chose from the device's group.
-        suite: Suite,
-        /// Whether the ECDH key mode is in use.
-        ecdh: bool,
-        /// The PROTOCOL-VERSION of the response.
-        version: ProtocolVersion,
-    },
+    /// connection, with [`AuthConfig::after`](crate::AuthConfig::after)
+    /// this record.
+    Negotiated(Negotiated),
     /// The LBS does not support the offer but the device supports what it
     /// answered (Figure 2): close this connection, open a new one and call
     /// [`DeviceNegotiation::reconnected`].
@@ -112,8 +106,8 @@ enum State<I> {
 /// device.start(now);
 /// Driver::new(now).run(&mut [&mut device, &mut lbs], pair(|_, _| {}));
 ///
-/// assert!(matches!(device.poll_event(), Some(DeviceNegotiationEvent::Negotiated { suite: Suite::Aes128Gcm, .. })));
-/// assert!(matches!(lbs.poll_event(), Some(LbsNegotiationEvent::Negotiated { suite: Suite::Aes128Gcm, .. })));
+/// assert!(matches!(device.poll_event(), Some(DeviceNegotiationEvent::Negotiated(n)) if n.suite == Suite::Aes128Gcm));
+/// assert!(matches!(lbs.poll_event(), Some(LbsNegotiationEvent::Negotiated(n)) if n.suite == Suite::Aes128Gcm));
 /// ```
 #[derive(Debug, Clone)]
 pub struct DeviceNegotiation<I> {
@@ -129,6 +123,12 @@ struct Core<I> {
 }
 
 impl<I: Instant> DeviceNegotiation<I> {
+    /// Takes one frame cut from the stream by the LBS or device
+    /// connection that runs this machine.
+    pub(crate) fn take_frame(&mut self, now: I, frame: &ControlFrame<'_>) -> bool {
+        session::take_frame(&mut self.core, now, frame)
+    }
+
     /// A device side that has not sent anything yet.
     #[must_use]
     pub fn new(config: DeviceNegotiationConfig) -> Self {
@@ -252,12 +252,14 @@ impl<I: Instant> Core<I> {
             && let Some(suite) = chosen
         {
             self.state = State::Done;
-            self.out.event(DeviceNegotiationEvent::Negotiated {
-                protocol_type: response.protocol_type,
-                suite,
-                ecdh: response.flags.ecdh(),
-                version: response.version,
-            });
+            self.out
+                .event(DeviceNegotiationEvent::Negotiated(Negotiated {
+                    protocol_type: response.protocol_type,
+                    offered: offer.group,
+                    suite,
+                    ecdh: response.flags.ecdh(),
+                    version: response.version,
+                }));
             return Ok(());
         }
         let server = Offer {

@@ -6,11 +6,10 @@ use core::time::Duration;
 use iot_sansio::{End, Input, Instant, Machine, Outbox};
 
 use super::terms::{
-    NegotiationEnd, NegotiationError, NegotiationRefusal, Offer, SecurityRanking, expected,
+    Negotiated, NegotiationEnd, NegotiationError, NegotiationRefusal, Offer, SecurityRanking,
+    expected,
 };
-use crate::control::{
-    ControlFrame, NegotiationKind, NegotiationMessage, ProtocolGroup, ProtocolVersion, Suite,
-};
+use crate::control::{ControlFrame, NegotiationKind, NegotiationMessage, ProtocolGroup, Suite};
 use crate::decoder::FrameDecoder;
 use crate::session::{self, Session};
 
@@ -71,17 +70,10 @@ impl LbsNegotiationConfig {
 /// What the LBS side reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LbsNegotiationEvent {
-    /// The response chose a protocol (Figure 1); authentication follows.
-    Negotiated {
-        /// The protocol type.
-        protocol_type: u8,
-        /// The suite chosen.
-        suite: Suite,
-        /// Whether the device asked for the ECDH key mode.
-        ecdh: bool,
-        /// The device's PROTOCOL-VERSION.
-        version: ProtocolVersion,
-    },
+    /// The response chose a protocol (Figure 1); authentication follows
+    /// on this connection, with
+    /// [`AuthConfig::after`](crate::AuthConfig::after) this record.
+    Negotiated(Negotiated),
     /// The negotiation ended without a protocol: a counter-offer was sent
     /// ([`NegotiationRefusal::Answered`], Figure 2: send it, then close),
     /// no request came in time, or the device sent something the
@@ -116,6 +108,12 @@ struct Core<I> {
 }
 
 impl<I: Instant> LbsNegotiation<I> {
+    /// Takes one frame cut from the stream by the LBS or device
+    /// connection that runs this machine.
+    pub(crate) fn take_frame(&mut self, now: I, frame: &ControlFrame<'_>) -> bool {
+        session::take_frame(&mut self.core, now, frame)
+    }
+
     /// An LBS side waiting, from `now`, for the device's request.
     #[must_use]
     pub fn new(now: I, config: LbsNegotiationConfig) -> Self {
@@ -199,12 +197,13 @@ impl<I> Core<I> {
         self.out.send_with(|buf| frame.encode(buf))?;
         self.state = State::Done;
         match chosen {
-            Some(suite) => self.out.event(LbsNegotiationEvent::Negotiated {
+            Some(suite) => self.out.event(LbsNegotiationEvent::Negotiated(Negotiated {
                 protocol_type: requested.protocol_type,
+                offered: requested.group,
                 suite,
                 ecdh: request.flags.ecdh(),
                 version: response.version,
-            }),
+            })),
             None if !request.flags.ecdh() => {
                 self.out.end(End::Refused(NegotiationRefusal::OriginalMode));
             }

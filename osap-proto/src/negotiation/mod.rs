@@ -10,4 +10,6 @@ mod terms;
 
 pub use device::{DeviceNegotiation, DeviceNegotiationConfig, DeviceNegotiationEvent};
 pub use lbs::{LbsNegotiation, LbsNegotiationConfig, LbsNegotiationEvent};
-pub use terms::{NegotiationEnd, NegotiationError, NegotiationRefusal, Offer, SecurityRanking};
+pub use terms::{
+    Negotiated, NegotiationEnd, NegotiationError, NegotiationRefusal, Offer, SecurityRanking,
+};

@@ -5,7 +5,7 @@ use alloc::vec::Vec;
 
 use iot_sansio::End;
 
-use crate::control::{NegotiationKind, ProtocolGroup, Suite};
+use crate::control::{ControlFlags, NegotiationKind, ProtocolGroup, ProtocolVersion, Suite};
 use crate::error::FrameError;
 
 /// A protocol type and the protocol group offered with it.
@@ -16,6 +16,52 @@ pub struct Offer {
     pub protocol_type: u8,
     /// The suites supported with it.
     pub group: ProtocolGroup,
+}
+
+/// What a negotiation agreed, as one side saw it (section 5, Figure 1):
+/// the request's protocol type, group, key mode and version, and the suite
+/// the response chose.
+///
+/// Both sides bind it into every sealed field of the authentication that
+/// follows on the same connection ([`AuthConfig::after`](crate::AuthConfig::after);
+/// `PROFILE.md` section 8). A man in the middle who strips the best suites
+/// from the device's group makes the LBS see another group than the
+/// device sent: the two records differ, and the first sealed field of the
+/// authentication does not open, so the downgrade fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Negotiated {
+    /// The protocol type.
+    pub protocol_type: u8,
+    /// The group of the request: the device's offer.
+    pub offered: ProtocolGroup,
+    /// The suite the LBS chose from it.
+    pub suite: Suite,
+    /// Whether the ECDH key mode was asked for and echoed.
+    pub ecdh: bool,
+    /// The request's PROTOCOL-VERSION, which the response echoes.
+    pub version: ProtocolVersion,
+}
+
+impl Negotiated {
+    /// The length of [`Negotiated::transcript`].
+    pub const TRANSCRIPT_LEN: usize = 7;
+
+    /// The bytes bound into the authentication's associated data: control
+    /// flags, protocol type, offered group, chosen suite, and the three
+    /// bytes of PROTOCOL-VERSION, as they travel in the frames.
+    #[must_use]
+    pub fn transcript(&self) -> [u8; Self::TRANSCRIPT_LEN] {
+        [
+            ControlFlags::new(self.ecdh).bits(),
+            self.protocol_type,
+            self.offered.bits(),
+            self.suite.bit(),
+            self.version.form,
+            self.version.high,
+            self.version.low,
+        ]
+    }
 }
 
 /// Which suites are more secure than which: "the most secure protocol in
