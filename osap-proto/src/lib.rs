@@ -8,11 +8,12 @@
 //! exchange on secp384r1 and AES-128 protected payloads (section 5,
 //! Figures 3 and 4, Table 3), and is redirected to a device access service
 //! (DAS, section 6). On the DAS it registers and keeps a heartbeat over MQTT
-//! (sections 6 and 7: [`das`]), then exchanges attribute, operation and event
-//! business messages (the business model of section 2 is not built yet:
-//! PUBLISH packets are read and written by the codec). Every frame shares one MQTT-shaped layout (section 4): a fixed
-//! header of 2 to 5 bytes, a variable header, a general payload and an
-//! application payload.
+//! (sections 6 and 7: [`das`]), then exchanges attribute, operation and
+//! event business messages sealed with the sessionkey (the business model
+//! of section 2: [`business`]), and keeps events while offline (2.1.4).
+//! Every frame shares one MQTT-shaped layout (section 4): a fixed header of
+//! 2 to 5 bytes, a variable header, a general payload and an application
+//! payload.
 //!
 //! # Layers
 //!
@@ -23,9 +24,12 @@
 //!   every length they accept, and write into any [`bytes::BufMut`] (a
 //!   caller's `BytesMut` or `Vec<u8>`) without intermediate buffers.
 //!   [`FrameDecoder`] cuts a byte stream into frames.
-//! * **Sans-IO state machines** ([`DeviceNegotiation`], [`LbsNegotiation`],
-//!   [`DeviceAuth`], [`LbsAuth`], and on the DAS connection
-//!   [`das::DeviceSession`] and [`das::DasSession`]) under the family's contract ([`Machine`]):
+//! * **Sans-IO state machines** under the family's contract ([`Machine`]):
+//!   on the LBS connection [`DeviceConnection`] and [`LbsConnection`], each
+//!   running the negotiation ([`DeviceNegotiation`], [`LbsNegotiation`])
+//!   then the authentication ([`DeviceAuth`], [`LbsAuth`]) on one decoder,
+//!   or a refresh at once (the LBS's first frame decides); on the DAS
+//!   connection [`das::DeviceSession`] and [`das::DasSession`]:
 //!   bytes in, frames and events out, time passed in, randomness from a
 //!   caller-supplied `rand_core` RNG the machine owns. They perform no I/O
 //!   and read no clock, so any runtime (tokio, blocking `std`, embedded
