@@ -93,7 +93,7 @@ impl FrameDecoder {
         !self.consumed && !self.buf.is_empty()
     }
 
-    fn check(&self, header_len: usize, body_len: usize) -> Result<usize, FrameError> {
+    pub(crate) fn check(&self, header_len: usize, body_len: usize) -> Result<usize, FrameError> {
         let len = header_len + body_len;
         if len > self.max_frame_len {
             return Err(FrameError::FrameTooLarge {

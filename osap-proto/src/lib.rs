@@ -103,6 +103,8 @@ pub mod profile {}
 pub mod auth;
 #[cfg(feature = "business")]
 pub mod business;
+#[cfg(feature = "tokio")]
+pub mod codec;
 mod connection;
 mod control;
 pub mod crypto;

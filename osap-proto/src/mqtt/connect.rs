@@ -87,6 +87,22 @@ pub enum ConnectReturnCode {
     NotAuthorized = 5,
 }
 
+impl core::fmt::Display for ConnectReturnCode {
+    /// The code and its meaning (MQTT 3.1.1 Table 3.1), for logs and
+    /// ends of sessions.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let meaning = match self {
+            Self::Accepted => "connection accepted",
+            Self::UnacceptableProtocolVersion => "unacceptable protocol version",
+            Self::IdentifierRejected => "identifier rejected",
+            Self::ServerUnavailable => "server unavailable",
+            Self::BadUsernameOrPassword => "bad user name or password",
+            Self::NotAuthorized => "not authorized",
+        };
+        write!(f, "return code {} ({meaning})", *self as u8)
+    }
+}
+
 impl From<ConnectReturnCode> for u8 {
     fn from(c: ConnectReturnCode) -> u8 {
         c as u8
