@@ -7,8 +7,7 @@ use alloc::vec::Vec;
 use iot_sansio::{Input, Instant, Machine, Outbox};
 use rand_core::CryptoRngCore;
 
-use super::lbs::fault;
-use super::{Act, ConnectionEnd, Inner, drain, from_auth, from_negotiation};
+use super::common::{Act, ConnectionEnd, Inner, drain, fault, from_auth, from_negotiation};
 use crate::auth::{AuthConfig, DeviceAuth, DeviceAuthEvent, Enrolled};
 use crate::control::Suite;
 use crate::crypto::{SessionKey, VerificationCode};
@@ -262,7 +261,7 @@ impl<I: Instant, R: CryptoRngCore> Machine for DeviceConnection<I, R> {
         let mut decoder = core::mem::take(&mut self.decoder);
         let result = decoder.feed_control(data, |frame| {
             self.act(Act::Frame(now, frame));
-            Ok::<_, crate::FrameError>(self.is_live())
+            Ok::<_, crate::error::FrameError>(self.is_live())
         });
         self.decoder = decoder;
         if let Err(e) = result {

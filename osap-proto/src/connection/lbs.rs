@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 use iot_sansio::{Input, Instant, Machine, Outbox};
 use rand_core::CryptoRngCore;
 
-use super::{Act, ConnectionEnd, ConnectionFault, Inner, drain, from_auth, from_negotiation};
+use super::common::{Act, ConnectionEnd, Inner, drain, fault, from_auth, from_negotiation};
 use crate::auth::{
     AuthConfig, AuthFrame, AuthKind, AuthMessage, DeviceDirectory, LbsAuth, LbsAuthEvent,
 };
@@ -325,7 +325,7 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Machine for LbsConnection
         let mut decoder = core::mem::take(&mut self.decoder);
         let result = decoder.feed_control(data, |frame| {
             self.act(Act::Frame(now, frame));
-            Ok::<_, crate::FrameError>(self.is_live())
+            Ok::<_, crate::error::FrameError>(self.is_live())
         });
         self.decoder = decoder;
         if let Err(e) = result {
@@ -364,14 +364,4 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Machine for LbsConnection
     fn poll_event(&mut self) -> Option<LbsConnectionEvent> {
         self.out.pop_event()
     }
-}
-
-/// A stream that cannot be read on: the frame layer's fault, reported by
-/// the phase it broke.
-pub(super) fn fault(e: crate::FrameError, in_auth: bool) -> ConnectionEnd {
-    iot_sansio::End::PeerFault(if in_auth {
-        ConnectionFault::Auth(e.into())
-    } else {
-        ConnectionFault::Negotiation(e.into())
-    })
 }
