@@ -76,6 +76,21 @@ where
     }
 }
 
+/// Connects, waiting up to 10 s for a platform that is still starting.
+fn connect(address: &str) -> Result<TcpStream> {
+    let mut tries = 0;
+    loop {
+        match TcpStream::connect(address) {
+            Ok(stream) => return Ok(stream),
+            Err(e) if e.kind() == ErrorKind::ConnectionRefused && tries < 50 => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
 /// What an LBS connection gave: the DAS address and the sessionkey (and,
 /// the first time, the enrolled record).
 struct Access {
@@ -101,7 +116,7 @@ fn lbs_connection(lbs: &str, enrolled: &mut Option<Enrolled>) -> Result<Access> 
             DeviceConnection::reauthenticate(config, OsRng, record)
         }
     };
-    let mut stream = TcpStream::connect(lbs)?;
+    let mut stream = connect(lbs)?;
     connection.start(Instant::now());
     let mut key = None;
     let mut das = None;
