@@ -91,8 +91,13 @@ fn run(
 
 /// A first enrollment over one connection; returns the device's record.
 fn enroll(directory: &mut MemoryDirectory) -> Enrolled {
-    let mut device = new_device(1);
-    let mut lbs = lbs(directory, 2);
+    enroll_seeded(directory, 1)
+}
+
+/// [`enroll`] with the device's RNG seeded with `seed`.
+fn enroll_seeded(directory: &mut MemoryDirectory, seed: u64) -> Enrolled {
+    let mut device = new_device(seed);
+    let mut lbs = lbs(directory, seed + 1);
     device.start(T0);
     run(&mut device, &mut lbs, |_, _| {});
     let got = events(&mut device);
@@ -607,5 +612,53 @@ fn a_connection_that_ends_reports_it_once_and_takes_nothing_more() {
     assert_eq!(
         events(&mut device),
         [DeviceConnectionEvent::Ended(End::PeerClosed)]
+    );
+}
+
+#[test]
+fn a_device_that_enrolls_again_replaces_its_record() {
+    let mut directory = directory();
+    let first = enroll(&mut directory);
+    assert_eq!(directory.len(), 1);
+    // A factory reset: the device enrolls again with its code.
+    let second = enroll_seeded(&mut directory, 11);
+    assert_eq!(directory.len(), 1);
+    assert_eq!(first.devid, second.devid);
+    assert_ne!(first.master_key, second.master_key);
+    assert_eq!(
+        directory.enrolled(&second.devid).unwrap().master_key,
+        second.master_key
+    );
+    // The old masterkey no longer refreshes.
+    let mut device =
+        DeviceConnection::reauthenticate(device_config(&[Suite::Aes128Gcm]), rng(9), first);
+    let mut lbs = lbs(&mut directory, 10);
+    device.start(T0);
+    run(&mut device, &mut lbs, |_, _| {});
+    assert_eq!(
+        events(&mut lbs),
+        [LbsConnectionEvent::Ended(End::Refused(
+            ConnectionRefusal::Auth(AuthRefusal::BadProof)
+        ))]
+    );
+}
+
+#[test]
+fn the_memory_directory_refuses_what_it_does_not_know() {
+    let mut directory = directory();
+    assert_eq!(
+        directory.propose_devid("SN-unknown"),
+        Err("unknown serial number")
+    );
+    assert_eq!(directory.das_address("dev-SN-7"), Err("devid not enrolled"));
+    enroll(&mut directory);
+    assert_eq!(directory.das_address("dev-SN-7"), Ok(DAS.to_owned()));
+    let mut no_das = MemoryDirectory::new("");
+    no_das
+        .assign_devid("SN-7", &directory.enrolled("dev-SN-7").unwrap())
+        .unwrap();
+    assert_eq!(
+        no_das.das_address("dev-SN-7"),
+        Err("no DAS address configured")
     );
 }
