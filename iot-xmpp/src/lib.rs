@@ -37,6 +37,7 @@ mod limits;
 mod machine;
 mod reader;
 mod stanza;
+pub mod stream;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod text;

@@ -277,3 +277,91 @@ fn is_qname(name: &str) -> bool {
         None => is_ncname(name),
     }
 }
+
+/// Reads one top-level element of a stream (a nonza such as
+/// `<stream:features>` or a SASL element, or a stanza as a plain element):
+/// a name with `prefix` is in `prefix_ns`; an element without `xmlns` is
+/// in `jabber:client`, the stream's default namespace.
+pub(crate) fn read_top_element(
+    xml: &str,
+    limits: &StanzaLimits,
+    prefix: &str,
+    prefix_ns: &str,
+) -> Result<Element, StanzaError> {
+    if xml.len() > limits.max_len {
+        return Err(StanzaError::TooLong {
+            len: xml.len(),
+            max: limits.max_len,
+        });
+    }
+    let mut r = Reader::from_str(xml);
+    let (start, empty) = loop {
+        match r.read_event().map_err(xml_err)? {
+            Event::Start(e) => break (e, false),
+            Event::Empty(e) => break (e, true),
+            Event::Text(t) if t.iter().all(u8::is_ascii_whitespace) => {}
+            Event::Eof => return Err(StanzaError::Xml("no element".into())),
+            other => return Err(markup_err(&other)),
+        }
+    };
+    let (qname, _) = tag(xml, &start).map_err(StanzaError::Xml)?;
+    let mut count = 0;
+    let (name, ns, attrs) = match qname.split_once(':') {
+        Some((p, local)) if p == prefix && is_ncname(local) => {
+            let (_, _, attrs) = open_prefixed(xml, &start)?;
+            count += 1;
+            (local, Cow::Borrowed(prefix_ns), attrs)
+        }
+        _ => open_element::<String>(
+            xml,
+            &start,
+            &Cow::Borrowed(CLIENT_NS),
+            0,
+            limits,
+            &mut count,
+        )?,
+    };
+    let mut text = Cow::Borrowed("");
+    let children = if empty {
+        Vec::new()
+    } else {
+        read_children(xml, &mut r, &ns, 1, limits, &mut count, &mut text)?
+    };
+    loop {
+        match r.read_event().map_err(xml_err)? {
+            Event::Eof => break,
+            Event::Text(t) if t.iter().all(u8::is_ascii_whitespace) => {}
+            _ => return Err(StanzaError::TrailingContent),
+        }
+    }
+    Ok(Element {
+        name: name.to_owned(),
+        ns: ns.into_owned(),
+        attrs,
+        text: text.into_owned(),
+        children,
+    })
+}
+
+/// The attributes of a prefixed top element (`<stream:features>`), whose
+/// name the `NCName` check of [`open_element`] refuses.
+fn open_prefixed<'a>(xml: &'a str, e: &BytesStart<'_>) -> Result<Opened<'a, String>, StanzaError> {
+    let (name, attributes) = tag(xml, e).map_err(StanzaError::Xml)?;
+    let mut attrs = Vec::new();
+    for a in attributes {
+        let a = a.map_err(xml_err)?;
+        let key =
+            lend(xml, a.key.as_ref()).ok_or_else(|| xml_err("an attribute outside the tag"))?;
+        if key == "xmlns" || key.starts_with("xmlns:") {
+            continue;
+        }
+        if attrs.iter().any(|(k, _): &(String, String)| k == key) {
+            return Err(duplicated(key));
+        }
+        attrs.push((
+            key.to_owned(),
+            a.unescape_value().map_err(xml_err)?.into_owned(),
+        ));
+    }
+    Ok((name, Cow::Borrowed(CLIENT_NS), attrs))
+}

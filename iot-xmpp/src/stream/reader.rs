@@ -1,0 +1,544 @@
+//! The incremental stream reader (RFC 6120 section 4): bytes in pieces of
+//! any size, the stream header and whole top-level elements out.
+
+use quick_xml::Reader;
+use quick_xml::events::Event;
+
+use crate::limits::StanzaLimits;
+use crate::text::{lend, tag};
+
+/// The stream namespace (RFC 6120 section 4.8.1).
+pub const STREAMS_NS: &str = "http://etherx.jabber.org/streams";
+
+/// The attributes of a received stream header (RFC 6120 section 4.7).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StreamHeader {
+    /// The stream id the server chose.
+    pub id: Option<String>,
+    /// The server's domain.
+    pub from: Option<String>,
+    /// `to`, if the server said.
+    pub to: Option<String>,
+    /// The version (`1.0`).
+    pub version: Option<String>,
+    /// The default namespace (`jabber:client`).
+    pub ns: Option<String>,
+    /// The prefix bound to the stream namespace (`stream`).
+    pub prefix: String,
+}
+
+/// One thing read from the stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamItem<'a> {
+    /// The stream header (a new one after each restart).
+    Header(&'a StreamHeader),
+    /// The text of one whole top-level element: a stanza, or a nonza
+    /// (`<stream:features>`, SASL and TLS negotiation, `<stream:error>`).
+    Element(&'a str),
+    /// `</stream:stream>`: the peer closed the stream.
+    Closed,
+}
+
+/// Why the bytes are not an XML stream this reader accepts; each maps to
+/// a stream error condition (RFC 6120 section 4.9.3).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StreamReadError {
+    /// A top-level element over [`StanzaLimits::max_len`], found before
+    /// more than the limit was buffered (`policy-violation`).
+    #[error("a top-level element exceeds {max} bytes")]
+    TooLong {
+        /// The limit.
+        max: usize,
+    },
+    /// Elements nest deeper than [`StanzaLimits::max_depth`]
+    /// (`policy-violation`).
+    #[error("elements nest deeper than {max}")]
+    TooDeep {
+        /// The limit.
+        max: usize,
+    },
+    /// More elements in one top-level element than
+    /// [`StanzaLimits::max_elements`] (`policy-violation`).
+    #[error("more than {max} elements in one top-level element")]
+    TooManyElements {
+        /// The limit.
+        max: usize,
+    },
+    /// A comment, a processing instruction or a DOCTYPE: RFC 6120 section
+    /// 11.1 forbids them (`restricted-xml`).
+    #[error("restricted XML: {0}")]
+    Restricted(&'static str),
+    /// Not well-formed (`not-well-formed`).
+    #[error("not well-formed: {0}")]
+    NotWellFormed(String),
+    /// The stream header is not `<stream:stream>` in the stream namespace
+    /// (`invalid-namespace`).
+    #[error("bad stream header: {0}")]
+    BadHeader(String),
+}
+
+/// Where the scanner is, between bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lex {
+    /// Character data (or white space between top-level elements).
+    Text,
+    /// Just after `<`.
+    Open,
+    /// In a start tag; `quote` is the open quote, `slash` whether the last
+    /// byte outside quotes was `/`.
+    StartTag { quote: u8, slash: bool },
+    /// In an end tag.
+    EndTag,
+    /// After `<!`: this many bytes of `[CDATA[` matched so far.
+    Bang(u8),
+    /// In a CDATA section: this many bytes of `]]>` matched so far.
+    CData(u8),
+    /// In the XML declaration, after `<?`; whether the last byte was `?`.
+    Decl(bool),
+}
+
+/// Reads an XML stream incrementally: the header, then one whole
+/// top-level element at a time, within [`StanzaLimits`].
+///
+/// The reader finds where each top-level element ends with a small
+/// scanner (tags, quotes, CDATA) and never buffers more than one
+/// element, nor more than `max_len` bytes of it: an element that would
+/// exceed the limit is refused as soon as its `max_len + 1`-th byte
+/// arrives. The element's text is then read by quick-xml
+/// ([`Stanza::parse`](crate::Stanza::parse), or
+/// [`StreamReader::read_element`] for a nonza). Comments, processing
+/// instructions (the XML declaration before the header apart) and DTDs
+/// are refused (RFC 6120 section 11.1), so no entity is ever defined or
+/// expanded; white space between elements (keepalives) is skipped.
+///
+/// ```
+/// use iot_xmpp::stream::{StreamItem, StreamReader};
+///
+/// let mut reader = StreamReader::default();
+/// let mut got = Vec::new();
+/// let input = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' \
+///     xmlns:stream='http://etherx.jabber.org/streams' id='s1' version='1.0'> \
+///     <presence/>\n<message><body>hi</body></message></stream:stream>";
+/// // One byte at a time, as a slow network would deliver it.
+/// for byte in input.as_bytes().chunks(1) {
+///     reader.feed(byte, |item| {
+///         got.push(match item {
+///             StreamItem::Header(h) => format!("header {:?}", h.id),
+///             StreamItem::Element(e) => e.to_owned(),
+///             StreamItem::Closed => "closed".to_owned(),
+///         });
+///         Ok::<_, iot_xmpp::stream::StreamReadError>(true)
+///     })?;
+/// }
+/// assert_eq!(got, ["header Some(\"s1\")", "<presence/>", "<message><body>hi</body></message>", "closed"]);
+/// # Ok::<(), iot_xmpp::stream::StreamReadError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct StreamReader {
+    limits: StanzaLimits,
+    /// The bytes of the element (or header) begun in an earlier read.
+    buf: Vec<u8>,
+    lex: Lex,
+    /// Element depth inside the current top-level element (0 between
+    /// them).
+    depth: usize,
+    /// Elements opened in the current top-level element.
+    elements: usize,
+    /// The header of the current stream, once read.
+    header: Option<StreamHeader>,
+    /// Whether an XML declaration may still come.
+    decl_allowed: bool,
+    /// Whether the stream was closed (nothing more is read).
+    closed: bool,
+}
+
+impl Default for StreamReader {
+    fn default() -> Self {
+        Self::new(StanzaLimits::default())
+    }
+}
+
+/// What the scanner found at a byte.
+enum Found {
+    Nothing,
+    /// A markup construct ended: the top-level element, the header or the
+    /// declaration, or `</stream:stream>`.
+    End(Span),
+}
+
+#[derive(Clone, Copy)]
+enum Span {
+    Element,
+    Header,
+    Decl,
+    Close,
+}
+
+impl StreamReader {
+    /// A reader within `limits`, expecting a stream header.
+    #[must_use]
+    pub fn new(limits: StanzaLimits) -> Self {
+        Self {
+            limits,
+            buf: Vec::new(),
+            lex: Lex::Text,
+            depth: 0,
+            elements: 0,
+            header: None,
+            decl_allowed: true,
+            closed: false,
+        }
+    }
+
+    /// The limits.
+    #[must_use]
+    pub fn limits(&self) -> &StanzaLimits {
+        &self.limits
+    }
+
+    /// The header of the current stream, once read.
+    #[must_use]
+    pub fn header(&self) -> Option<&StreamHeader> {
+        self.header.as_ref()
+    }
+
+    /// Expects a new stream header: after STARTTLS and after SASL success
+    /// (RFC 6120 sections 5.4.3.3 and 6.4.6), on the bytes that follow.
+    pub fn restart(&mut self) {
+        *self = Self::new(self.limits);
+    }
+
+    /// Whether bytes of an incomplete element are buffered.
+    #[must_use]
+    pub fn has_partial(&self) -> bool {
+        !self.buf.is_empty() || self.depth > 0 || self.lex != Lex::Text
+    }
+
+    /// Feeds `data` and hands each item to `handle`, which says whether to
+    /// go on (`Ok(true)`) or stop (`Ok(false)`: the rest of `data` is left
+    /// unread, for a restart after STARTTLS or SASL, say). Returns how many
+    /// bytes were read.
+    ///
+    /// # Errors
+    ///
+    /// The first [`StreamReadError`] (converted into `E`), or `handle`'s
+    /// error. After an error the stream cannot go on: send the stream
+    /// error and close.
+    pub fn feed<E: From<StreamReadError>>(
+        &mut self,
+        data: &[u8],
+        mut handle: impl FnMut(StreamItem<'_>) -> Result<bool, E>,
+    ) -> Result<usize, E> {
+        let mut start = 0;
+        let mut i = 0;
+        while i < data.len() {
+            if self.closed {
+                return Ok(i);
+            }
+            let at_rest = self.depth == 0 && self.lex == Lex::Text && self.buf.is_empty();
+            if at_rest {
+                // Between top-level items: skip white space; anything
+                // else must open markup.
+                let b = data[i];
+                if b.is_ascii_whitespace() {
+                    i += 1;
+                    continue;
+                }
+                if b != b'<' {
+                    return Err(not_well_formed("text between top-level elements").into());
+                }
+                start = i;
+            }
+            let found = self.scan(data[i])?;
+            i += 1;
+            let len = self.buf.len() + (i - start);
+            if len > self.limits.max_len {
+                return Err(StreamReadError::TooLong {
+                    max: self.limits.max_len,
+                }
+                .into());
+            }
+            let Found::End(span) = found else {
+                continue;
+            };
+            let text: &[u8] = if self.buf.is_empty() {
+                &data[start..i]
+            } else {
+                self.buf.extend_from_slice(&data[start..i]);
+                &self.buf
+            };
+            let go = match span {
+                Span::Decl => true,
+                Span::Header => {
+                    let header = read_header(text)?;
+                    self.header = Some(header);
+                    self.header
+                        .as_ref()
+                        .map_or(Ok(true), |h| handle(StreamItem::Header(h)))?
+                }
+                Span::Close => {
+                    let prefix = self.header.as_ref().map_or("", |h| h.prefix.as_str());
+                    if !is_stream_end(text, prefix) {
+                        return Err(
+                            not_well_formed("an end tag that does not close the stream").into()
+                        );
+                    }
+                    self.closed = true;
+                    handle(StreamItem::Closed)?
+                }
+                Span::Element => {
+                    let text = core::str::from_utf8(text)
+                        .map_err(|_| not_well_formed("an element is not UTF-8"))?;
+                    handle(StreamItem::Element(text))?
+                }
+            };
+            self.buf.clear();
+            self.elements = 0;
+            start = i;
+            if !go {
+                return Ok(i);
+            }
+        }
+        if self.has_partial() && start < data.len() {
+            self.buf.extend_from_slice(&data[start..]);
+        }
+        Ok(data.len())
+    }
+
+    /// Advances the scanner over one byte.
+    fn scan(&mut self, b: u8) -> Result<Found, StreamReadError> {
+        self.lex = match (self.lex, b) {
+            (Lex::Text, b'<') => Lex::Open,
+            (Lex::Text, _) => Lex::Text,
+            (Lex::Open, b'/') => Lex::EndTag,
+            (Lex::Open, b'!') => {
+                if self.header.is_none() {
+                    return Err(StreamReadError::Restricted("a DOCTYPE"));
+                }
+                Lex::Bang(0)
+            }
+            (Lex::Open, b'?') => {
+                if self.header.is_some() || self.depth > 0 || !self.decl_allowed {
+                    return Err(StreamReadError::Restricted("a processing instruction"));
+                }
+                Lex::Decl(false)
+            }
+            (Lex::Open, _) => {
+                self.open_element()?;
+                Lex::StartTag {
+                    quote: 0,
+                    slash: false,
+                }
+            }
+            (Lex::StartTag { quote: 0, slash }, b'>') => {
+                self.lex = Lex::Text;
+                return self.close_start_tag(slash);
+            }
+            (Lex::StartTag { quote: 0, .. }, q @ (b'"' | b'\'')) => Lex::StartTag {
+                quote: q,
+                slash: false,
+            },
+            (Lex::StartTag { quote: 0, .. }, b'<') => {
+                return Err(not_well_formed("`<` in a tag"));
+            }
+            (Lex::StartTag { quote: 0, .. }, _) => Lex::StartTag {
+                quote: 0,
+                slash: b == b'/',
+            },
+            (Lex::StartTag { quote, .. }, _) if b == quote => Lex::StartTag {
+                quote: 0,
+                slash: false,
+            },
+            (Lex::StartTag { quote, .. }, b'<') if quote != 0 => {
+                return Err(not_well_formed("`<` in an attribute value"));
+            }
+            (s @ Lex::StartTag { .. }, _) => s,
+            (Lex::EndTag, b'>') => {
+                self.lex = Lex::Text;
+                return self.close_end_tag();
+            }
+            (Lex::EndTag, b'<') => return Err(not_well_formed("`<` in an end tag")),
+            (Lex::EndTag, _) => Lex::EndTag,
+            (Lex::Bang(n), _) => {
+                const CDATA: &[u8] = b"[CDATA[";
+                if self.depth == 0 {
+                    return Err(if b == b'-' {
+                        StreamReadError::Restricted("a comment")
+                    } else {
+                        StreamReadError::Restricted("a DOCTYPE")
+                    });
+                }
+                match CDATA.get(usize::from(n)) {
+                    Some(&c) if c == b => {
+                        if usize::from(n) + 1 == CDATA.len() {
+                            Lex::CData(0)
+                        } else {
+                            Lex::Bang(n + 1)
+                        }
+                    }
+                    _ if n == 0 && b == b'-' => {
+                        return Err(StreamReadError::Restricted("a comment"));
+                    }
+                    _ => return Err(StreamReadError::Restricted("a DOCTYPE")),
+                }
+            }
+            (Lex::CData(2), b'>') => Lex::Text,
+            (Lex::CData(n @ (0 | 1)), b']') => Lex::CData(n + 1),
+            (Lex::CData(2), b']') => Lex::CData(2),
+            (Lex::CData(_), _) => Lex::CData(0),
+            (Lex::Decl(true), b'>') => {
+                self.lex = Lex::Text;
+                self.decl_allowed = false;
+                return Ok(Found::End(Span::Decl));
+            }
+            (Lex::Decl(_), _) => Lex::Decl(b == b'?'),
+        };
+        Ok(Found::Nothing)
+    }
+
+    fn open_element(&mut self) -> Result<(), StreamReadError> {
+        self.decl_allowed = false;
+        if self.header.is_none() {
+            // The header: scanned as a tag of its own.
+            return Ok(());
+        }
+        self.elements += 1;
+        if self.elements > self.limits.max_elements {
+            return Err(StreamReadError::TooManyElements {
+                max: self.limits.max_elements,
+            });
+        }
+        if self.depth + 1 > self.limits.max_depth {
+            return Err(StreamReadError::TooDeep {
+                max: self.limits.max_depth,
+            });
+        }
+        Ok(())
+    }
+
+    fn close_start_tag(&mut self, empty: bool) -> Result<Found, StreamReadError> {
+        if self.header.is_none() {
+            if empty {
+                return Err(StreamReadError::BadHeader(
+                    "the stream header closes itself".into(),
+                ));
+            }
+            return Ok(Found::End(Span::Header));
+        }
+        if empty {
+            return Ok(if self.depth == 0 {
+                Found::End(Span::Element)
+            } else {
+                Found::Nothing
+            });
+        }
+        self.depth += 1;
+        Ok(Found::Nothing)
+    }
+
+    fn close_end_tag(&mut self) -> Result<Found, StreamReadError> {
+        if self.header.is_none() {
+            return Err(not_well_formed("an end tag before the stream header"));
+        }
+        match self.depth {
+            0 => Ok(Found::End(Span::Close)),
+            1 => {
+                self.depth = 0;
+                Ok(Found::End(Span::Element))
+            }
+            _ => {
+                self.depth -= 1;
+                Ok(Found::Nothing)
+            }
+        }
+    }
+
+    /// Reads a nonza's text (or any top-level element's) into an
+    /// [`Element`](crate::Element), within this reader's limits: the
+    /// stream prefix of `<stream:features>` and `<stream:error>` is read
+    /// as the stream namespace, and the name returned without it.
+    ///
+    /// # Errors
+    ///
+    /// A [`StanzaError`](crate::StanzaError) when the text is not one
+    /// element this crate can read.
+    pub fn read_element(&self, xml: &str) -> Result<crate::Element, crate::StanzaError> {
+        let prefix = self.header.as_ref().map_or("stream", |h| h.prefix.as_str());
+        crate::reader::read_top_element(xml, &self.limits, prefix, STREAMS_NS)
+    }
+}
+
+/// Whether `text` is `</prefix:stream>` (white space allowed before `>`).
+fn is_stream_end(text: &[u8], prefix: &str) -> bool {
+    let Some(name) = text
+        .strip_prefix(b"</")
+        .and_then(|t| t.strip_suffix(b">"))
+        .map(<[u8]>::trim_ascii_end)
+    else {
+        return false;
+    };
+    match name.strip_suffix(b"stream") {
+        Some(p) if prefix.is_empty() => p.is_empty(),
+        Some(p) => p.strip_suffix(b":") == Some(prefix.as_bytes()),
+        None => false,
+    }
+}
+
+fn not_well_formed(what: &str) -> StreamReadError {
+    StreamReadError::NotWellFormed(what.to_owned())
+}
+
+/// Reads the stream header's tag.
+fn read_header(tag_bytes: &[u8]) -> Result<StreamHeader, StreamReadError> {
+    let text = core::str::from_utf8(tag_bytes)
+        .map_err(|_| StreamReadError::BadHeader("not UTF-8".into()))?;
+    let mut r = Reader::from_str(text);
+    let start = match r.read_event() {
+        Ok(Event::Start(e)) => e,
+        Ok(_) => return Err(StreamReadError::BadHeader("not a start tag".into())),
+        Err(e) => return Err(StreamReadError::BadHeader(e.to_string())),
+    };
+    let (name, attributes) = tag(text, &start).map_err(StreamReadError::BadHeader)?;
+    let (prefix, local) = name.split_once(':').unwrap_or(("", name));
+    if local != "stream" {
+        return Err(StreamReadError::BadHeader(format!(
+            "<{name}> is not <stream:stream>"
+        )));
+    }
+    let mut header = StreamHeader {
+        prefix: prefix.to_owned(),
+        ..StreamHeader::default()
+    };
+    let mut stream_ns = None;
+    for a in attributes {
+        let a = a.map_err(|e| StreamReadError::BadHeader(e.to_string()))?;
+        let key = lend(text, a.key.as_ref())
+            .ok_or_else(|| StreamReadError::BadHeader("an attribute outside the tag".into()))?;
+        let value = a
+            .unescape_value()
+            .map_err(|e| StreamReadError::BadHeader(e.to_string()))?
+            .into_owned();
+        let slot = match key {
+            "id" => &mut header.id,
+            "from" => &mut header.from,
+            "to" => &mut header.to,
+            "version" => &mut header.version,
+            "xmlns" if prefix.is_empty() => &mut stream_ns,
+            "xmlns" => &mut header.ns,
+            k if k.strip_prefix("xmlns:") == Some(prefix) => &mut stream_ns,
+            _ => continue,
+        };
+        if slot.replace(value).is_some() {
+            return Err(StreamReadError::BadHeader(format!(
+                "attribute `{key}` is given twice"
+            )));
+        }
+    }
+    if stream_ns.as_deref() != Some(STREAMS_NS) {
+        return Err(StreamReadError::BadHeader(format!(
+            "the stream namespace is {stream_ns:?}, not {STREAMS_NS}"
+        )));
+    }
+    Ok(header)
+}
