@@ -36,6 +36,7 @@ pub mod json;
 mod limits;
 mod machine;
 mod reader;
+pub mod sasl;
 mod stanza;
 pub mod stream;
 #[cfg(feature = "testing")]
