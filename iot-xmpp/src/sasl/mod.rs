@@ -2,41 +2,13 @@
 //! among those a server offers, and the SCRAM client of RFC 5802 and
 //! RFC 7677.
 
+mod error;
 mod scram;
 
 use iot_sansio::Secret;
 
+pub use error::SaslError;
 pub use scram::{Iterations, ScramClient, ScramHash};
-
-/// Why a SASL exchange failed on the client's side.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum SaslError {
-    /// A message of the server is not what the mechanism defines.
-    #[error("malformed {0}")]
-    Malformed(&'static str),
-    /// The server's nonce does not begin with the client's (RFC 5802
-    /// section 5.1).
-    #[error("the server nonce does not extend the client nonce")]
-    Nonce,
-    /// The server's iteration count is outside the client's bounds.
-    #[error("iteration count {0} is outside the accepted bounds")]
-    Iterations(u32),
-    /// The server's signature does not verify: it does not know the
-    /// password's keys (a server in the middle, or a wrong server).
-    #[error("the server signature does not verify")]
-    ServerSignature,
-    /// The server ended the exchange with `e=` (RFC 5802 section 7).
-    #[error("the server reports {0}")]
-    Server(String),
-    /// A user name SCRAM cannot carry (empty, or with control
-    /// characters).
-    #[error("a user name SCRAM cannot carry")]
-    Username,
-    /// A message came before the one it follows.
-    #[error("a SASL message out of order")]
-    OutOfOrder,
-}
 
 /// A SASL mechanism this crate's client speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

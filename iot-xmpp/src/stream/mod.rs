@@ -1,6 +1,14 @@
 //! The XML stream of RFC 6120 (section 4) as a client reads and writes
 //! it: the incremental [`StreamReader`], and the client connection.
 
+mod client;
+mod config;
 mod reader;
+mod wire;
 
+pub use client::ClientConnection;
+pub use config::{
+    ClientConfig, ClientEnd, ClientError, ClientEvent, ClientFault, ClientRefusal, Tls,
+};
 pub use reader::{STREAMS_NS, StreamHeader, StreamItem, StreamReadError, StreamReader};
+pub use wire::{BIND_NS, SASL_NS, STREAM_ERRORS_NS, TLS_NS};

@@ -1,0 +1,166 @@
+//! What the client connection is configured with, what it reports, and
+//! how it ends.
+
+use core::time::Duration;
+
+use iot_sansio::{End, Secret};
+use jid::{BareJid, FullJid};
+
+use super::reader::StreamReadError;
+use crate::error::StanzaError;
+use crate::limits::StanzaLimits;
+use crate::sasl::{Iterations, MechanismPreference, SaslError};
+use crate::stanza::Stanza;
+
+/// How the connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tls {
+    /// STARTTLS (RFC 6120 section 5): the server must offer it; the
+    /// machine asks the runtime to start TLS ([`ClientEvent::StartTls`])
+    /// and goes on over it. The default.
+    StartTls,
+    /// The runtime began with TLS (direct TLS, XEP-0368): the stream is
+    /// secured from its first byte.
+    Direct,
+    /// No TLS at all: only for a server on loopback in tests. PLAIN is
+    /// never used then.
+    Insecure,
+}
+
+/// How a client logs in.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// The account (`user@domain`); the domain is the stream's `to`.
+    pub jid: BareJid,
+    /// The password (a secret).
+    pub password: Secret<String>,
+    /// The resource to ask for; `None` lets the server choose.
+    pub resource: Option<String>,
+    /// How the connection is secured (default [`Tls::StartTls`]).
+    pub tls: Tls,
+    /// The SASL mechanisms, most preferred first (default SCRAM-SHA-256,
+    /// SCRAM-SHA-1).
+    pub mechanisms: MechanismPreference,
+    /// The bounds on the SCRAM iteration count.
+    pub iterations: Iterations,
+    /// The limits of what is read from the server.
+    pub limits: StanzaLimits,
+    /// How long each step of the login may wait for the server (default
+    /// 30 s), and how long a close waits for the server's.
+    pub timeout: Duration,
+}
+
+impl ClientConfig {
+    /// The defaults for `jid` and `password`, asking for `resource`.
+    #[must_use]
+    pub fn new(jid: BareJid, password: Secret<String>, resource: Option<String>) -> Self {
+        Self {
+            jid,
+            password,
+            resource,
+            tls: Tls::StartTls,
+            mechanisms: MechanismPreference::default(),
+            iterations: Iterations::default(),
+            limits: StanzaLimits::default(),
+            timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// What the client connection reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientEvent {
+    /// Start TLS on the transport now, then call
+    /// [`ClientConnection::tls_started`](super::ClientConnection::tls_started);
+    /// the stream restarts over it.
+    StartTls,
+    /// Logged in and bound to `jid`: stanzas may go both ways.
+    Online {
+        /// The full JID the server bound.
+        jid: FullJid,
+        /// Whether the server bound another resource than the one asked
+        /// for (OIC RA section 7.2 makes an RAE leave then).
+        other_resource: bool,
+    },
+    /// A stanza from the server.
+    Stanza(Stanza),
+    /// The connection ended, once; close the transport. The reason says
+    /// whether reconnecting may help.
+    Ended(ClientEnd),
+}
+
+/// What the server did wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientFault {
+    /// The bytes are not an XML stream this client reads.
+    #[error("stream: {0}")]
+    Stream(#[from] StreamReadError),
+    /// An element could not be read.
+    #[error("element: {0}")]
+    Element(#[from] StanzaError),
+    /// An element that does not belong here (`expected` says what did).
+    #[error("expected {expected}, got {got}")]
+    Unexpected {
+        /// What the login waited for.
+        expected: &'static str,
+        /// The element's name.
+        got: String,
+    },
+    /// The SASL exchange went wrong on the server's side; a server
+    /// signature that does not verify is here.
+    #[error("SASL: {0}")]
+    Sasl(#[from] SaslError),
+    /// The bind result holds no JID, or one of another account.
+    #[error("bind: {0}")]
+    Bind(String),
+}
+
+/// Why the server refused the client, or ended the stream.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientRefusal {
+    /// The server offers no mechanism the client may use.
+    #[error("no acceptable SASL mechanism among {offered:?}")]
+    NoMechanism {
+        /// What it offered.
+        offered: Vec<String>,
+    },
+    /// The server refused the credentials (RFC 6120 section 6.5).
+    #[error("authentication failed: {condition}")]
+    AuthFailed {
+        /// The SASL condition (`not-authorized`, say).
+        condition: String,
+    },
+    /// TLS was required and the server does not offer STARTTLS, or
+    /// answered it with `<failure/>`.
+    #[error("the server does not secure the stream")]
+    NoTls,
+    /// The server refused to bind (`conflict`, say).
+    #[error("resource binding refused: {condition}")]
+    BindRefused {
+        /// The stanza error condition.
+        condition: String,
+    },
+    /// The server ended the stream with a stream error (RFC 6120 section
+    /// 4.9): `conflict` (another login took the resource),
+    /// `system-shutdown`, `policy-violation`...
+    #[error("stream error {condition}{}", text.as_deref().map(|t| format!(": {t}")).unwrap_or_default())]
+    StreamError {
+        /// The defined condition.
+        condition: String,
+        /// The server's text, if any.
+        text: Option<String>,
+    },
+}
+
+/// How a client connection ended.
+pub type ClientEnd = End<ClientFault, ClientRefusal>;
+
+/// Using the connection wrongly: the one `Result` the machine returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ClientError {
+    /// Stanzas are sent only once online.
+    #[error("the connection is not online")]
+    NotOnline,
+}

@@ -1,0 +1,50 @@
+//! The names and small readers of the client's stream: namespaces, which
+//! top-level elements are stanzas, SASL data, error conditions.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use iot_sansio::End;
+
+use super::config::{ClientEnd, ClientFault};
+use crate::element::Element;
+use crate::stanza::Stanza;
+
+/// The SASL namespace (RFC 6120 section 6.4).
+pub const SASL_NS: &str = "urn:ietf:params:xml:ns:xmpp-sasl";
+/// The STARTTLS namespace (RFC 6120 section 5.4).
+pub const TLS_NS: &str = "urn:ietf:params:xml:ns:xmpp-tls";
+/// The resource binding namespace (RFC 6120 section 7).
+pub const BIND_NS: &str = "urn:ietf:params:xml:ns:xmpp-bind";
+/// The stream error namespace (RFC 6120 section 4.9).
+pub const STREAM_ERRORS_NS: &str = "urn:ietf:params:xml:ns:xmpp-streams";
+/// The legacy session namespace (RFC 3921 section 3; RFC 6121 appendix E).
+pub(crate) const SESSION_NS: &str = "urn:ietf:params:xml:ns:xmpp-session";
+
+/// Whether a top-level element is a stanza, by its name.
+pub(crate) fn is_stanza(text: &str) -> bool {
+    ["<iq", "<message", "<presence"].iter().any(|p| {
+        text.strip_prefix(p)
+            .and_then(|rest| rest.bytes().next())
+            .is_some_and(|b| b == b'>' || b == b'/' || b.is_ascii_whitespace())
+    })
+}
+
+/// The base64 content of a SASL element (`=` or nothing is empty).
+pub(crate) fn decode(element: &Element) -> Result<Vec<u8>, ClientEnd> {
+    let text = element.text.trim();
+    if text.is_empty() || text == "=" {
+        return Ok(Vec::new());
+    }
+    STANDARD.decode(text).map_err(|_| {
+        End::PeerFault(ClientFault::Sasl(crate::sasl::SaslError::Malformed(
+            "base64",
+        )))
+    })
+}
+
+pub(crate) fn condition_of(stanza: &Stanza) -> String {
+    stanza.error().map_or_else(
+        || "undefined-condition".to_owned(),
+        |e| e.condition.to_string(),
+    )
+}
