@@ -249,6 +249,19 @@ impl StreamReader {
                     return Err(not_well_formed("text between top-level elements").into());
                 }
                 start = i;
+            } else {
+                // Bytes that cannot change the scanner's state are
+                // skipped a word at a time.
+                i += self.skip(&data[i..]);
+                if self.buf.len() + (i - start) > self.limits.max_len {
+                    return Err(StreamReadError::TooLong {
+                        max: self.limits.max_len,
+                    }
+                    .into());
+                }
+                if i == data.len() {
+                    break;
+                }
             }
             let found = self.scan(data[i])?;
             i += 1;
@@ -304,6 +317,29 @@ impl StreamReader {
             self.buf.extend_from_slice(&data[start..]);
         }
         Ok(data.len())
+    }
+
+    /// How many bytes at the start of `rest` leave the scanner where it
+    /// is (text without `<`, a tag without `>`, quotes or `<`, and so on),
+    /// found with `memchr`; a start tag's `/` before its `>` is noted.
+    fn skip(&mut self, rest: &[u8]) -> usize {
+        match self.lex {
+            Lex::Text => memchr::memchr(b'<', rest).unwrap_or(rest.len()),
+            Lex::StartTag { quote: 0, slash } => {
+                let end = memchr::memchr3(b'>', b'"', b'\'', rest).unwrap_or(rest.len());
+                let end = memchr::memchr(b'<', &rest[..end]).unwrap_or(end);
+                let slash = match end.checked_sub(1) {
+                    Some(last) => rest[last] == b'/',
+                    None => slash,
+                };
+                self.lex = Lex::StartTag { quote: 0, slash };
+                end
+            }
+            Lex::StartTag { quote, .. } => memchr::memchr2(quote, b'<', rest).unwrap_or(rest.len()),
+            Lex::EndTag => memchr::memchr2(b'>', b'<', rest).unwrap_or(rest.len()),
+            Lex::CData(0) => memchr::memchr(b']', rest).unwrap_or(rest.len()),
+            _ => 0,
+        }
     }
 
     /// Advances the scanner over one byte.
