@@ -104,10 +104,10 @@ fn bench_reader(c: &mut Criterion) {
     let mut g = c.benchmark_group("xmpp_stream_10000_stanzas");
     g.throughput(Throughput::Bytes(bytes.len() as u64));
     g.bench_function("iot_xmpp_stream_reader", |b| {
-        b.iter(|| stream_reader(black_box(&bytes)))
+        b.iter(|| stream_reader(black_box(&bytes)));
     });
     g.bench_function("quick_xml_raw_events", |b| {
-        b.iter(|| quick_xml_events(black_box(&bytes)))
+        b.iter(|| quick_xml_events(black_box(&bytes)));
     });
     g.bench_function("iot_xmpp_stream_reader_and_stanzas", |b| {
         b.iter(|| stream_reader_stanzas(black_box(&bytes)));
