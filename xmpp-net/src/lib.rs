@@ -1,0 +1,309 @@
+//! A blocking transport for [`iot_xmpp::stream::ClientConnection`]: TCP
+//! from `std::net`, TLS from rustls (after STARTTLS, or from the first
+//! byte), the clock from `std::time`, nonces from the operating system.
+//! It is what the workspace's interoperability tests and blocking examples
+//! run the sans-IO client on; the client machine does the XMPP.
+#![allow(clippy::print_stderr)]
+
+use std::collections::VecDeque;
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::TcpStream;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use iot_sansio::{Input, Machine};
+use iot_xmpp::stream::{ClientConfig, ClientConnection, ClientEnd, ClientEvent};
+use iot_xmpp::{FullJid, Stanza};
+use rand_core::OsRng;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName};
+
+/// Why a session stopped.
+#[derive(Debug)]
+pub enum NetError {
+    /// The transport failed.
+    Io(io::Error),
+    /// TLS failed (a certificate that does not verify, say).
+    Tls(rustls::Error),
+    /// The XMPP connection ended, with its reason.
+    Ended(ClientEnd),
+    /// Nothing came in time.
+    Timeout(&'static str),
+}
+
+impl core::fmt::Display for NetError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Io(e) => write!(f, "i/o: {e}"),
+            Self::Tls(e) => write!(f, "TLS: {e}"),
+            Self::Ended(end) => write!(f, "the connection ended: {end}"),
+            Self::Timeout(what) => write!(f, "no {what} in time"),
+        }
+    }
+}
+
+impl std::error::Error for NetError {}
+
+impl From<io::Error> for NetError {
+    fn from(e: io::Error) -> Self {
+        Self::Io(e)
+    }
+}
+
+impl From<rustls::Error> for NetError {
+    fn from(e: rustls::Error) -> Self {
+        Self::Tls(e)
+    }
+}
+
+/// A rustls client configuration that trusts the certificates in `pem`
+/// (a test server's self-signed certificate, say) and nothing else.
+///
+/// # Errors
+///
+/// [`NetError::Tls`] when `pem` holds no certificate rustls accepts.
+pub fn tls_trusting(pem: &[u8]) -> Result<Arc<rustls::ClientConfig>, NetError> {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(pem) {
+        let cert = cert.map_err(|e| NetError::Tls(rustls::Error::General(e.to_string())))?;
+        roots.add(cert)?;
+    }
+    if roots.is_empty() {
+        return Err(NetError::Tls(rustls::Error::General(
+            "no certificate".into(),
+        )));
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
+/// One logged-in XMPP client session over TCP (and TLS).
+#[derive(Debug)]
+pub struct Session {
+    tcp: TcpStream,
+    tls: Option<rustls::ClientConnection>,
+    tls_config: Arc<rustls::ClientConfig>,
+    server_name: ServerName<'static>,
+    conn: ClientConnection<Instant, OsRng>,
+    jid: Option<FullJid>,
+    other_resource: bool,
+    inbox: VecDeque<Stanza>,
+    ended: Option<ClientEnd>,
+    trace: bool,
+}
+
+impl Session {
+    /// Connects to `addr`, logs in as `config` says (TLS verified for
+    /// `server_name`) and waits up to `wait` until the session is online.
+    /// With `XMPP_TRACE` set in the environment, every byte is printed on
+    /// standard error.
+    ///
+    /// # Errors
+    ///
+    /// [`NetError`] when the transport, TLS or the login fails, or the
+    /// login does not finish in time.
+    pub fn login(
+        addr: &str,
+        config: ClientConfig,
+        tls_config: Arc<rustls::ClientConfig>,
+        server_name: &str,
+        wait: Duration,
+    ) -> Result<Self, NetError> {
+        let tcp = TcpStream::connect(addr)?;
+        tcp.set_nodelay(true)?;
+        let server_name = ServerName::try_from(server_name.to_owned())
+            .map_err(|e| NetError::Tls(rustls::Error::General(e.to_string())))?;
+        let direct = config.tls == iot_xmpp::stream::Tls::Direct;
+        let mut session = Self {
+            tcp,
+            tls: None,
+            tls_config,
+            server_name,
+            conn: ClientConnection::new(config, OsRng),
+            jid: None,
+            other_resource: false,
+            inbox: VecDeque::new(),
+            ended: None,
+            trace: std::env::var_os("XMPP_TRACE").is_some(),
+        };
+        if direct {
+            session.start_tls()?;
+        }
+        session.conn.start(Instant::now());
+        let deadline = Instant::now() + wait;
+        while session.jid.is_none() {
+            session.round(deadline)?;
+            if Instant::now() >= deadline && session.jid.is_none() {
+                return Err(NetError::Timeout("login"));
+            }
+        }
+        Ok(session)
+    }
+
+    /// The full JID the server bound.
+    #[must_use]
+    pub fn jid(&self) -> &FullJid {
+        self.jid
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("a session is online"))
+    }
+
+    /// Whether the server bound another resource than the one asked for.
+    #[must_use]
+    pub fn other_resource(&self) -> bool {
+        self.other_resource
+    }
+
+    /// Sends a stanza.
+    ///
+    /// # Errors
+    ///
+    /// [`NetError::Ended`] when the connection ended, or a transport error.
+    pub fn send(&mut self, stanza: &Stanza) -> Result<(), NetError> {
+        if self.conn.send(stanza).is_err() {
+            return Err(self.ended_error());
+        }
+        self.flush()
+    }
+
+    /// The next stanza, waiting up to `wait`; `None` when none came.
+    ///
+    /// # Errors
+    ///
+    /// [`NetError::Ended`] when the connection ended, or a transport error.
+    pub fn recv(&mut self, wait: Duration) -> Result<Option<Stanza>, NetError> {
+        let deadline = Instant::now() + wait;
+        loop {
+            if let Some(s) = self.inbox.pop_front() {
+                return Ok(Some(s));
+            }
+            if self.ended.is_some() {
+                return Err(self.ended_error());
+            }
+            if Instant::now() >= deadline {
+                return Ok(None);
+            }
+            self.round(deadline)?;
+        }
+    }
+
+    /// Closes the stream and waits (up to 5 s) for the server's close.
+    ///
+    /// # Errors
+    ///
+    /// A transport error.
+    pub fn close(mut self) -> Result<(), NetError> {
+        self.conn.close(Instant::now());
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while self.ended.is_none() && Instant::now() < deadline {
+            self.round(deadline)?;
+        }
+        Ok(())
+    }
+
+    fn ended_error(&self) -> NetError {
+        NetError::Ended(self.ended.clone().unwrap_or(iot_sansio::End::PeerClosed))
+    }
+
+    /// One round of the loop every machine runs in: write what it
+    /// transmits, handle its events, read (until the machine's deadline or
+    /// `deadline`) and feed it, or wake it at its deadline.
+    fn round(&mut self, deadline: Instant) -> Result<(), NetError> {
+        self.flush()?;
+        self.events()?;
+        if self.ended.is_some() {
+            return Ok(());
+        }
+        let wake = self
+            .conn
+            .poll_timeout()
+            .map_or(deadline, |t| t.min(deadline));
+        let wait = wake
+            .saturating_duration_since(Instant::now())
+            .max(Duration::from_millis(1));
+        self.tcp.set_read_timeout(Some(wait))?;
+        let mut buf = [0u8; 16 * 1024];
+        match self.read(&mut buf) {
+            Ok(0) => self.conn.handle_input(Instant::now(), Input::PeerClosed),
+            Ok(n) => {
+                if self.trace {
+                    eprintln!("<- {}", String::from_utf8_lossy(&buf[..n]));
+                }
+                self.conn
+                    .handle_input(Instant::now(), Input::Data(&buf[..n]));
+            }
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                self.conn.handle_timeout(Instant::now());
+            }
+            Err(e) => return Err(e.into()),
+        }
+        self.flush()?;
+        self.events()
+    }
+
+    fn events(&mut self) -> Result<(), NetError> {
+        while let Some(event) = self.conn.poll_event() {
+            match event {
+                ClientEvent::StartTls => {
+                    self.start_tls()?;
+                    self.conn.tls_started(Instant::now());
+                    self.flush()?;
+                }
+                ClientEvent::Online {
+                    jid,
+                    other_resource,
+                } => {
+                    self.jid = Some(jid);
+                    self.other_resource = other_resource;
+                }
+                ClientEvent::Stanza(s) => self.inbox.push_back(s),
+                ClientEvent::Ended(end) => self.ended = Some(end),
+            }
+        }
+        if let (Some(end), None) = (&self.ended, &self.jid) {
+            return Err(NetError::Ended(end.clone()));
+        }
+        Ok(())
+    }
+
+    fn start_tls(&mut self) -> Result<(), NetError> {
+        let mut tls =
+            rustls::ClientConnection::new(self.tls_config.clone(), self.server_name.clone())?;
+        self.tcp.set_read_timeout(Some(Duration::from_secs(10)))?;
+        while tls.is_handshaking() {
+            tls.complete_io(&mut self.tcp)?;
+        }
+        self.tls = Some(tls);
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), NetError> {
+        while let Some(bytes) = self.conn.poll_transmit() {
+            if self.trace {
+                eprintln!("-> {}", String::from_utf8_lossy(&bytes));
+            }
+            match &mut self.tls {
+                Some(tls) => {
+                    tls.writer().write_all(&bytes)?;
+                    while tls.wants_write() {
+                        tls.write_tls(&mut self.tcp)?;
+                    }
+                }
+                None => self.tcp.write_all(&bytes)?,
+            }
+            self.conn.recycle(bytes);
+        }
+        Ok(())
+    }
+
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match &mut self.tls {
+            Some(tls) => rustls::Stream::new(tls, &mut self.tcp).read(buf),
+            None => self.tcp.read(buf),
+        }
+    }
+}

@@ -1,0 +1,240 @@
+//! The sans-IO XMPP client against two real servers: Prosody on
+//! 127.0.0.1:15222 and ejabberd on 127.0.0.1:15223, as `.ci/prosody` and
+//! `.ci/ejabberd` start them (STARTTLS required with the certificate of
+//! `.ci/xmpp-cert`, SCRAM, accounts with password `secret`). Each test runs
+//! against both. Without a server a test says why and passes; under
+//! `CI=true` it fails.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stderr
+)]
+
+use std::time::Duration;
+
+use iot_sansio::{End, Secret};
+use iot_xmpp::presence::{PresenceTracker, SubscriptionRequest};
+use iot_xmpp::roster::{Roster, RosterQuery};
+use iot_xmpp::sasl::{Mechanism, MechanismPreference};
+use iot_xmpp::stream::{ClientConfig, ClientRefusal};
+use iot_xmpp::{BareJid, Element, Stanza, StanzaKind};
+use xmpp_net::{NetError, Session, tls_trusting};
+
+const SERVERS: [(&str, &str); 2] = [
+    ("Prosody", "127.0.0.1:15222"),
+    ("ejabberd", "127.0.0.1:15223"),
+];
+const WAIT: Duration = Duration::from_secs(10);
+
+/// The servers that answer; under `CI=true` a missing one fails the test.
+fn servers() -> Vec<(&'static str, &'static str)> {
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    SERVERS
+        .into_iter()
+        .filter(|(name, addr)| {
+            let up = std::net::TcpStream::connect(addr).is_ok();
+            assert!(
+                up || !ci,
+                "{name} does not listen on {addr}: `bash .ci/{}` starts it",
+                name.to_lowercase()
+            );
+            if !up {
+                eprintln!(
+                    "skipping {name}: nothing listens on {addr} (`bash .ci/{}` starts it)",
+                    name.to_lowercase()
+                );
+            }
+            up
+        })
+        .collect()
+}
+
+fn tls() -> std::sync::Arc<rustls::ClientConfig> {
+    let dir = std::env::var("XMPP_CERT_DIR").unwrap_or_else(|_| "/tmp/xmpp-cert".into());
+    let pem = std::fs::read(format!("{dir}/localhost.crt"))
+        .expect("the test certificate (bash .ci/xmpp-cert)");
+    tls_trusting(&pem).unwrap()
+}
+
+fn config(user: &str, password: &str, resource: &str) -> ClientConfig {
+    ClientConfig::new(
+        BareJid::new(&format!("{user}@localhost")).unwrap(),
+        Secret::new(password),
+        Some(resource.into()),
+    )
+}
+
+fn login(addr: &str, config: ClientConfig) -> Result<Session, NetError> {
+    Session::login(addr, config, tls(), "localhost", WAIT)
+}
+
+/// A logged-in client with the roster and presence it has seen.
+struct Peer {
+    session: Session,
+    roster: Roster,
+    presence: PresenceTracker,
+}
+
+impl Peer {
+    fn new(session: Session) -> Self {
+        Self {
+            session,
+            roster: Roster::new(),
+            presence: PresenceTracker::new(),
+        }
+    }
+
+    /// Waits until `done` holds, reading stanzas into the roster (pushes
+    /// answered) and the presence tracker, and handing each to `done`.
+    fn wait(&mut self, mut done: impl FnMut(&Self, Option<&Stanza>) -> bool) -> Option<Stanza> {
+        let deadline = std::time::Instant::now() + WAIT;
+        if done(self, None) {
+            return None;
+        }
+        while std::time::Instant::now() < deadline {
+            let Some(s) = self.session.recv(Duration::from_millis(200)).unwrap() else {
+                continue;
+            };
+            let own = self.session.jid().clone();
+            if s.kind == StanzaKind::Iq && s.iq_type() == Some(iot_xmpp::IqType::Set) {
+                if let Ok((_, reply)) = self.roster.take_push(&s, &own) {
+                    self.session.send(&reply).unwrap();
+                }
+                if done(self, None) {
+                    return None;
+                }
+                continue;
+            }
+            self.presence.take(&s);
+            if done(self, Some(&s)) {
+                return Some(s);
+            }
+        }
+        panic!("what {} waited for did not come", self.session.jid());
+    }
+}
+
+#[test]
+fn scram_over_starttls_binds_the_requested_resource() {
+    for (name, addr) in servers() {
+        let session = login(addr, config("alice", "secret", "scram-test"))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(
+            session.jid().to_string(),
+            "alice@localhost/scram-test",
+            "{name}"
+        );
+        assert!(!session.other_resource());
+        session.close().unwrap();
+        // SCRAM-SHA-1 alone, the minimum of OIC RA section 7.2.
+        let mut sha1 = config("alice", "secret", "sha1-test");
+        sha1.mechanisms = MechanismPreference::new(&[Mechanism::ScramSha1]);
+        let session = login(addr, sha1).unwrap_or_else(|e| panic!("{name} with SCRAM-SHA-1: {e}"));
+        session.close().unwrap();
+    }
+}
+
+#[test]
+fn a_wrong_password_is_refused() {
+    for (name, addr) in servers() {
+        match login(addr, config("alice", "not-the-password", "x")) {
+            Err(NetError::Ended(End::Refused(ClientRefusal::AuthFailed { condition }))) => {
+                assert_eq!(condition, "not-authorized", "{name}");
+            }
+            Err(other) => panic!("{name}: {other}"),
+            Ok(_) => panic!("{name} accepted a wrong password"),
+        }
+    }
+}
+
+#[test]
+fn two_clients_subscribe_see_each_others_presence_and_talk() {
+    for (name, addr) in servers() {
+        let mut alice = Peer::new(
+            login(addr, config("alice", "secret", "desk"))
+                .unwrap_or_else(|e| panic!("{name}: {e}")),
+        );
+        let mut bob = Peer::new(
+            login(addr, config("bob", "secret", "phone")).unwrap_or_else(|e| panic!("{name}: {e}")),
+        );
+        let alice_bare = BareJid::new("alice@localhost").unwrap();
+        let bob_bare = BareJid::new("bob@localhost").unwrap();
+        for (peer, other) in [(&mut alice, &bob_bare), (&mut bob, &alice_bare)] {
+            // A clean start: no item left from an earlier run.
+            peer.session
+                .send(&RosterQuery::set(
+                    "clean",
+                    &iot_xmpp::roster::RosterEntry::Removed(other.clone()),
+                ))
+                .unwrap();
+            peer.wait(|_, s| s.is_some_and(|s| s.id.as_deref() == Some("clean")));
+            peer.session
+                .send(&RosterQuery::get("roster-1", None))
+                .unwrap();
+            let result = peer
+                .wait(|_, s| s.is_some_and(|s| s.id.as_deref() == Some("roster-1")))
+                .unwrap();
+            peer.roster.take_result(&result).unwrap();
+            // Initial presence, with a priority: subscription requests
+            // reach available resources (RFC 6121 section 3.1.3).
+            let available = Stanza::new(StanzaKind::Presence)
+                .with_payload(Element::new("priority", "jabber:client").with_text("5"));
+            peer.session.send(&available).unwrap();
+        }
+        let is_subscribe = |s: Option<&Stanza>| {
+            s.is_some_and(|s| SubscriptionRequest::of(s) == Some(SubscriptionRequest::Subscribe))
+        };
+        // Each asks for the other's presence and approves the other.
+        alice
+            .session
+            .send(&SubscriptionRequest::Subscribe.to(&bob_bare, "s1"))
+            .unwrap();
+        bob.wait(|_, s| is_subscribe(s));
+        bob.session
+            .send(&SubscriptionRequest::Subscribed.to(&alice_bare, "s2"))
+            .unwrap();
+        bob.session
+            .send(&SubscriptionRequest::Subscribe.to(&alice_bare, "s3"))
+            .unwrap();
+        alice.wait(|_, s| is_subscribe(s));
+        alice
+            .session
+            .send(&SubscriptionRequest::Subscribed.to(&bob_bare, "s4"))
+            .unwrap();
+        let bob_full = bob.session.jid().clone();
+        let alice_full = alice.session.jid().clone();
+        alice.wait(|p, _| p.presence.is_online(&bob_full));
+        bob.wait(|p, _| p.presence.is_online(&alice_full));
+        assert_eq!(
+            alice.presence.resources(&bob_bare),
+            [(bob_full.clone(), 5)],
+            "{name}"
+        );
+        alice.wait(|p, _| {
+            p.roster
+                .get(&bob_bare)
+                .is_some_and(|i| i.subscription == iot_xmpp::Subscription::Both)
+        });
+        // A message, routed by the server.
+        let message = Stanza::new(StanzaKind::Message)
+            .with_to(alice_full.clone())
+            .with_type("chat")
+            .with_payload(Element::new("body", "jabber:client").with_text("over TLS"));
+        bob.session.send(&message).unwrap();
+        let got = alice
+            .wait(|_, s| s.is_some_and(|s| s.kind == StanzaKind::Message))
+            .unwrap();
+        assert_eq!(
+            got.from.as_ref().map(ToString::to_string),
+            Some(bob_full.to_string()),
+            "{name}"
+        );
+        assert_eq!(got.payloads[0].text, "over TLS");
+        // Bob leaves: Alice sees him go.
+        bob.session.close().unwrap();
+        alice.wait(|p, _| !p.presence.is_online(&bob_full));
+        alice.session.close().unwrap();
+    }
+}
