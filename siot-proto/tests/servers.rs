@@ -1,0 +1,259 @@
+//! Interoperability with real XMPP servers: a thing, an owner, a requestor
+//! and the provisioning service log in as four accounts, each on the
+//! workspace's sans-IO client connection (SCRAM over STARTTLS, through
+//! `xmpp-net`), and run the whole story through Prosody
+//! (127.0.0.1:15222) and ejabberd (127.0.0.1:15223), as `.ci/prosody` and
+//! `.ci/ejabberd` start them (accounts `bulb`, `owner`, `requestor` and
+//! `provisioning`, password `secret`, host `localhost`). Without a server
+//! the test says why and passes; under `CI=true` it fails.
+
+// Tests fail by panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::print_stderr)]
+
+use std::time::{Duration, Instant};
+
+use iot_sansio::Secret;
+use iot_sansio::testing::Node;
+use iot_xmpp::stream::ClientConfig;
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
+use siot_proto::owner::{Owner, OwnerConfig, OwnerEvent};
+use siot_proto::payload::{FriendItem, Name, SIOT_NS};
+use siot_proto::provisioning::{ProvisioningEvent, ProvisioningService};
+use siot_proto::roster::SubscriptionRequest;
+use siot_proto::stanza::{BareJid, DefinedCondition, ErrorType, IqType, Stanza};
+use siot_proto::thing::{Thing, ThingConfig, ThingEvent};
+use siot_proto::{Input, Machine};
+use xmpp_net::Session;
+
+const HOST: &str = "localhost";
+const SERVERS: [(&str, &str); 2] = [
+    ("Prosody", "127.0.0.1:15222"),
+    ("ejabberd", "127.0.0.1:15223"),
+];
+
+/// The servers that answer; under `CI=true` a missing one fails the test.
+fn servers() -> Vec<(&'static str, &'static str)> {
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    SERVERS
+        .into_iter()
+        .filter(|(name, addr)| {
+            let up = std::net::TcpStream::connect(addr).is_ok();
+            assert!(up || !ci, "{name} does not listen on {addr}");
+            if !up {
+                eprintln!(
+                    "skipping {name}: nothing listens on {addr} (`bash .ci/{}` starts it)",
+                    name.to_lowercase()
+                );
+            }
+            up
+        })
+        .collect()
+}
+
+/// One logged-in account: an interested, available resource (it asked for
+/// the roster and sent presence, RFC 6121 section 1.4), so the server
+/// delivers subscription presence to it.
+fn connect(addr: &str, user: &str, resource: &str) -> Session {
+    let dir = std::env::var("XMPP_CERT_DIR").unwrap_or_else(|_| "/tmp/xmpp-cert".into());
+    let pem = std::fs::read(format!("{dir}/localhost.crt")).expect("the test certificate");
+    let config = ClientConfig::new(
+        BareJid::new(&format!("{user}@{HOST}")).unwrap(),
+        Secret::new("secret"),
+        Some(resource.into()),
+    );
+    let mut session = Session::login(
+        addr,
+        config,
+        xmpp_net::tls_trusting(&pem).unwrap(),
+        HOST,
+        Duration::from_secs(10),
+    )
+    .unwrap_or_else(|e| panic!("{user} at {addr}: {e}"));
+    session
+        .send(&iot_xmpp::roster::RosterQuery::get("roster", None))
+        .unwrap();
+    session
+        .send(&Stanza::new(iot_xmpp::StanzaKind::Presence))
+        .unwrap();
+    session
+}
+
+/// One participant: its machine, as the family's driver sees it.
+type Party = dyn Node<Instant, Stanza, Stanza>;
+
+/// Sends what the machine has and feeds it what arrives, for `wait`.
+fn pump(client: &mut Session, party: &mut Party, wait: Duration) -> Vec<Stanza> {
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + wait;
+    loop {
+        while let Some(x) = party.transmit() {
+            client.send(&x).unwrap();
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return seen;
+        }
+        if let Some(s) = client.recv(left.min(Duration::from_millis(100))).unwrap() {
+            party.input(Instant::now(), Input::Data(&s));
+            // What no machine here serves (a roster push) is answered as
+            // RFC 6120 8.4 asks.
+            let ours = s.payloads.iter().any(|p| p.ns == SIOT_NS);
+            if !ours && matches!(s.iq_type(), Some(IqType::Get | IqType::Set)) {
+                let refusal =
+                    s.error_reply(ErrorType::Cancel, DefinedCondition::ServiceUnavailable);
+                client.send(&refusal).unwrap();
+            }
+            seen.push(s);
+        }
+    }
+}
+
+/// The four parties, their connections and what each reported.
+struct Net {
+    clients: [Session; 4],
+    bulb: Thing<Instant, ChaCha20Rng>,
+    ps: ProvisioningService<Instant>,
+    owner: Owner<Instant>,
+    requestor_seen: Vec<Stanza>,
+    bulb_events: Vec<ThingEvent>,
+    ps_events: Vec<ProvisioningEvent>,
+    owner_events: Vec<OwnerEvent>,
+}
+
+impl Net {
+    /// Runs all four until `done` holds; fails after 10 s.
+    fn until(&mut self, what: &str, done: impl Fn(&Self) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let slice = Duration::from_millis(50);
+        while !done(self) {
+            assert!(Instant::now() < deadline, "stalled waiting for {what}");
+            let [b, p, o, r] = &mut self.clients;
+            pump(b, &mut self.bulb, slice);
+            pump(p, &mut self.ps, slice);
+            pump(o, &mut self.owner, slice);
+            while let Some(s) = r.recv(Duration::from_millis(10)).unwrap() {
+                self.requestor_seen.push(s);
+            }
+            self.bulb_events
+                .extend(std::iter::from_fn(|| self.bulb.poll_event()));
+            self.ps_events
+                .extend(std::iter::from_fn(|| self.ps.poll_event()));
+            self.owner_events
+                .extend(std::iter::from_fn(|| self.owner.poll_event()));
+        }
+    }
+}
+
+#[test]
+fn the_whole_story_through_each_server() {
+    for (name, addr) in servers() {
+        eprintln!("the Simple IoT story through {name}");
+        story(addr);
+    }
+}
+
+fn story(addr: &str) {
+    let mut clients = [
+        connect(addr, "bulb", "f65dece8"),
+        connect(addr, "provisioning", "ps"),
+        connect(addr, "owner", "76a60ed0"),
+        connect(addr, "requestor", "10b798d6"),
+    ];
+    let ps_jid = iot_xmpp::Jid::from(clients[1].jid().clone());
+    assert_eq!(ps_jid.as_str(), "provisioning@localhost/ps");
+    let bulb_bare: BareJid = clients[0].jid().to_bare();
+    let owner_bare: BareJid = clients[2].jid().to_bare();
+    let requestor_bare: BareJid = clients[3].jid().to_bare();
+    // A previous run may have left roster state: start from none.
+    for c in &mut clients {
+        for other in ["bulb", "owner", "requestor", "provisioning"] {
+            if c.jid().node().is_some_and(|n| n.as_str() == other) {
+                continue;
+            }
+            let j = BareJid::new(&format!("{other}@{HOST}")).unwrap();
+            c.send(&SubscriptionRequest::Unsubscribed.to(&j, "clean"))
+                .unwrap();
+            c.send(&SubscriptionRequest::Unsubscribe.to(&j, "clean"))
+                .unwrap();
+        }
+    }
+    let name = "Futuretec Light Bulb 10X";
+    let mut net = Net {
+        clients,
+        bulb: Thing::new(
+            ThingConfig::new(
+                ps_jid.clone(),
+                vec![Name {
+                    lang: None,
+                    text: name.into(),
+                }],
+            ),
+            ChaCha20Rng::seed_from_u64(1),
+        ),
+        ps: ProvisioningService::new(Default::default()),
+        owner: Owner::new(OwnerConfig::new(ps_jid)),
+        requestor_seen: Vec::new(),
+        bulb_events: Vec::new(),
+        ps_events: Vec::new(),
+        owner_events: Vec::new(),
+    };
+
+    // Section 4: setup, registration, the service's subscription approved
+    // (the approval travels through the server's roster handling).
+    let key = net.bulb.setup(Instant::now()).clone();
+    net.until("registration", |n| n.bulb.is_registered());
+    let thing = bulb_bare.clone();
+    net.until("the subscription approval", move |n| {
+        n.ps_events
+            .contains(&ProvisioningEvent::Subscribed(thing.clone()))
+    });
+
+    // Section 5: the owner claims it.
+    net.owner.claim(Instant::now(), name, &key);
+    let o = owner_bare;
+    net.until("the owner update", move |n| n.bulb.owner() == Some(&o));
+    assert!(
+        net.owner_events
+            .contains(&OwnerEvent::Claimed(bulb_bare.clone()))
+    );
+
+    // Section 6: the requestor asks; the owner has not decided.
+    let subscribe = SubscriptionRequest::Subscribe.to(&bulb_bare, "subscribe-1");
+    net.clients[3].send(&subscribe).unwrap();
+    let r = requestor_bare.clone();
+    net.until("the pending notification and the held request", move |n| {
+        n.owner_events.contains(&OwnerEvent::PendingNotified)
+            && n.bulb_events
+                .contains(&ThingEvent::RequestPending(r.clone()))
+    });
+
+    // Sections 7-9: the owner lists and approves; the bulb accepts, and
+    // the requestor's server delivers the approval.
+    net.owner.query_pending(Instant::now());
+    let r = requestor_bare.clone();
+    net.until("the pending list", move |n| {
+        n.owner_events
+            .contains(&OwnerEvent::Pending(vec![r.clone()]))
+    });
+    net.owner.update(
+        Instant::now(),
+        vec![FriendItem {
+            jid: requestor_bare.clone(),
+            friend: true,
+        }],
+    );
+    let r = requestor_bare.clone();
+    net.until("the friendship", move |n| {
+        n.bulb.is_friend(&r)
+            && n.requestor_seen
+                .iter()
+                .any(|s| SubscriptionRequest::of(s) == Some(SubscriptionRequest::Subscribed))
+    });
+    assert!(
+        net.bulb_events
+            .contains(&ThingEvent::FriendAdded(requestor_bare))
+    );
+    assert!(net.owner_events.contains(&OwnerEvent::Updated));
+}
