@@ -100,6 +100,7 @@ pub mod ibb;
 pub mod identity;
 pub mod ping;
 pub mod presence;
+pub mod rae;
 pub mod resource;
 pub mod rest;
 pub mod transport;

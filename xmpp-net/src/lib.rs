@@ -6,7 +6,7 @@
 #![allow(clippy::print_stderr)]
 
 use std::collections::VecDeque;
-use std::io::{self, ErrorKind, Read, Write};
+use std::io::{self, ErrorKind, Read as _, Write};
 use std::net::TcpStream;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -81,19 +81,159 @@ pub fn tls_trusting(pem: &[u8]) -> Result<Arc<rustls::ClientConfig>, NetError> {
     Ok(Arc::new(config))
 }
 
-/// One logged-in XMPP client session over TCP (and TLS).
+/// TCP, with TLS once started: what any machine of the family that speaks
+/// bytes runs over.
 #[derive(Debug)]
-pub struct Session {
+pub struct Transport {
     tcp: TcpStream,
     tls: Option<rustls::ClientConnection>,
     tls_config: Arc<rustls::ClientConfig>,
     server_name: ServerName<'static>,
+    trace: bool,
+}
+
+/// What a read gave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Read {
+    /// This many bytes.
+    Data(usize),
+    /// The peer closed the transport.
+    Closed,
+    /// Nothing before the wait ended.
+    Timeout,
+}
+
+impl Transport {
+    /// Connects to `addr`; TLS, when started, is verified for
+    /// `server_name` with `tls_config`. With `XMPP_TRACE` set in the
+    /// environment, every byte is printed on standard error.
+    ///
+    /// # Errors
+    ///
+    /// [`NetError::Io`] and [`NetError::Tls`] for a bad server name.
+    pub fn connect(
+        addr: &str,
+        tls_config: Arc<rustls::ClientConfig>,
+        server_name: &str,
+    ) -> Result<Self, NetError> {
+        let tcp = TcpStream::connect(addr)?;
+        tcp.set_nodelay(true)?;
+        let server_name = ServerName::try_from(server_name.to_owned())
+            .map_err(|e| NetError::Tls(rustls::Error::General(e.to_string())))?;
+        Ok(Self {
+            tcp,
+            tls: None,
+            tls_config,
+            server_name,
+            trace: std::env::var_os("XMPP_TRACE").is_some(),
+        })
+    }
+
+    /// Runs the TLS handshake (after STARTTLS's `<proceed/>`, or first
+    /// thing for direct TLS).
+    ///
+    /// # Errors
+    ///
+    /// [`NetError::Tls`] when the handshake or the certificate fails.
+    pub fn start_tls(&mut self) -> Result<(), NetError> {
+        let mut tls =
+            rustls::ClientConnection::new(self.tls_config.clone(), self.server_name.clone())?;
+        self.tcp.set_read_timeout(Some(Duration::from_secs(10)))?;
+        while tls.is_handshaking() {
+            tls.complete_io(&mut self.tcp)?;
+        }
+        self.tls = Some(tls);
+        Ok(())
+    }
+
+    /// Writes bytes (through TLS once started).
+    ///
+    /// # Errors
+    ///
+    /// A transport error.
+    pub fn write(&mut self, bytes: &[u8]) -> Result<(), NetError> {
+        if self.trace {
+            eprintln!("-> {}", String::from_utf8_lossy(bytes));
+        }
+        match &mut self.tls {
+            Some(tls) => {
+                tls.writer().write_all(bytes)?;
+                while tls.wants_write() {
+                    tls.write_tls(&mut self.tcp)?;
+                }
+            }
+            None => self.tcp.write_all(bytes)?,
+        }
+        Ok(())
+    }
+
+    /// Reads what comes within `wait`.
+    ///
+    /// # Errors
+    ///
+    /// A transport error.
+    pub fn read(&mut self, buf: &mut [u8], wait: Duration) -> Result<Read, NetError> {
+        self.tcp
+            .set_read_timeout(Some(wait.max(Duration::from_millis(1))))?;
+        let got = match &mut self.tls {
+            Some(tls) => rustls::Stream::new(tls, &mut self.tcp).read(buf),
+            None => self.tcp.read(buf),
+        };
+        match got {
+            Ok(0) => Ok(Read::Closed),
+            Ok(n) => {
+                if self.trace {
+                    eprintln!("<- {}", String::from_utf8_lossy(&buf[..n]));
+                }
+                Ok(Read::Data(n))
+            }
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                Ok(Read::Timeout)
+            }
+            Err(e) if e.kind() == ErrorKind::UnexpectedEof => Ok(Read::Closed),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// One round of the loop every machine of the family runs in: write
+    /// what `machine` transmits, then read until its deadline (or
+    /// `deadline`) and feed it, or wake it at its deadline.
+    ///
+    /// # Errors
+    ///
+    /// A transport error.
+    pub fn round<M>(&mut self, machine: &mut M, deadline: Instant) -> Result<(), NetError>
+    where
+        M: Machine<Instant = Instant, Input = [u8], Transmit = Vec<u8>>,
+    {
+        while let Some(bytes) = machine.poll_transmit() {
+            self.write(&bytes)?;
+            machine.recycle(bytes);
+        }
+        let wake = machine.poll_timeout().map_or(deadline, |t| t.min(deadline));
+        let mut buf = [0u8; 16 * 1024];
+        match self.read(&mut buf, wake.saturating_duration_since(Instant::now()))? {
+            Read::Data(n) => machine.handle_input(Instant::now(), Input::Data(&buf[..n])),
+            Read::Closed => machine.handle_input(Instant::now(), Input::PeerClosed),
+            Read::Timeout => machine.handle_timeout(Instant::now()),
+        }
+        while let Some(bytes) = machine.poll_transmit() {
+            self.write(&bytes)?;
+            machine.recycle(bytes);
+        }
+        Ok(())
+    }
+}
+
+/// One logged-in XMPP client session over TCP (and TLS).
+#[derive(Debug)]
+pub struct Session {
+    transport: Transport,
     conn: ClientConnection<Instant, OsRng>,
     jid: Option<FullJid>,
     other_resource: bool,
     inbox: VecDeque<Stanza>,
     ended: Option<ClientEnd>,
-    trace: bool,
 }
 
 impl Session {
@@ -113,26 +253,18 @@ impl Session {
         server_name: &str,
         wait: Duration,
     ) -> Result<Self, NetError> {
-        let tcp = TcpStream::connect(addr)?;
-        tcp.set_nodelay(true)?;
-        let server_name = ServerName::try_from(server_name.to_owned())
-            .map_err(|e| NetError::Tls(rustls::Error::General(e.to_string())))?;
-        let direct = config.tls == iot_xmpp::stream::Tls::Direct;
+        let mut transport = Transport::connect(addr, tls_config, server_name)?;
+        if config.tls == iot_xmpp::stream::Tls::Direct {
+            transport.start_tls()?;
+        }
         let mut session = Self {
-            tcp,
-            tls: None,
-            tls_config,
-            server_name,
+            transport,
             conn: ClientConnection::new(config, OsRng),
             jid: None,
             other_resource: false,
             inbox: VecDeque::new(),
             ended: None,
-            trace: std::env::var_os("XMPP_TRACE").is_some(),
         };
-        if direct {
-            session.start_tls()?;
-        }
         session.conn.start(Instant::now());
         let deadline = Instant::now() + wait;
         while session.jid.is_none() {
@@ -209,47 +341,24 @@ impl Session {
         NetError::Ended(self.ended.clone().unwrap_or(iot_sansio::End::PeerClosed))
     }
 
-    /// One round of the loop every machine runs in: write what it
-    /// transmits, handle its events, read (until the machine's deadline or
-    /// `deadline`) and feed it, or wake it at its deadline.
     fn round(&mut self, deadline: Instant) -> Result<(), NetError> {
-        self.flush()?;
-        self.events()?;
-        if self.ended.is_some() {
-            return Ok(());
-        }
-        let wake = self
-            .conn
-            .poll_timeout()
-            .map_or(deadline, |t| t.min(deadline));
-        let wait = wake
-            .saturating_duration_since(Instant::now())
-            .max(Duration::from_millis(1));
-        self.tcp.set_read_timeout(Some(wait))?;
-        let mut buf = [0u8; 16 * 1024];
-        match self.read(&mut buf) {
-            Ok(0) => self.conn.handle_input(Instant::now(), Input::PeerClosed),
-            Ok(n) => {
-                if self.trace {
-                    eprintln!("<- {}", String::from_utf8_lossy(&buf[..n]));
-                }
-                self.conn
-                    .handle_input(Instant::now(), Input::Data(&buf[..n]));
-            }
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                self.conn.handle_timeout(Instant::now());
-            }
-            Err(e) => return Err(e.into()),
-        }
-        self.flush()?;
+        self.transport.round(&mut self.conn, deadline)?;
         self.events()
+    }
+
+    fn flush(&mut self) -> Result<(), NetError> {
+        while let Some(bytes) = self.conn.poll_transmit() {
+            self.transport.write(&bytes)?;
+            self.conn.recycle(bytes);
+        }
+        Ok(())
     }
 
     fn events(&mut self) -> Result<(), NetError> {
         while let Some(event) = self.conn.poll_event() {
             match event {
                 ClientEvent::StartTls => {
-                    self.start_tls()?;
+                    self.transport.start_tls()?;
                     self.conn.tls_started(Instant::now());
                     self.flush()?;
                 }
@@ -268,42 +377,5 @@ impl Session {
             return Err(NetError::Ended(end.clone()));
         }
         Ok(())
-    }
-
-    fn start_tls(&mut self) -> Result<(), NetError> {
-        let mut tls =
-            rustls::ClientConnection::new(self.tls_config.clone(), self.server_name.clone())?;
-        self.tcp.set_read_timeout(Some(Duration::from_secs(10)))?;
-        while tls.is_handshaking() {
-            tls.complete_io(&mut self.tcp)?;
-        }
-        self.tls = Some(tls);
-        Ok(())
-    }
-
-    fn flush(&mut self) -> Result<(), NetError> {
-        while let Some(bytes) = self.conn.poll_transmit() {
-            if self.trace {
-                eprintln!("-> {}", String::from_utf8_lossy(&bytes));
-            }
-            match &mut self.tls {
-                Some(tls) => {
-                    tls.writer().write_all(&bytes)?;
-                    while tls.wants_write() {
-                        tls.write_tls(&mut self.tcp)?;
-                    }
-                }
-                None => self.tcp.write_all(&bytes)?,
-            }
-            self.conn.recycle(bytes);
-        }
-        Ok(())
-    }
-
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match &mut self.tls {
-            Some(tls) => rustls::Stream::new(tls, &mut self.tcp).read(buf),
-            None => self.tcp.read(buf),
-        }
     }
 }

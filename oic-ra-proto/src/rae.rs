@@ -1,0 +1,436 @@
+//! A Remote Access Endpoint on its own XMPP connection (sections 7.1 to
+//! 7.4): the login with its 7.1.1 full JID, the role's presence priority,
+//! the bound JID checked, the XEP-0199 keepalive on the stream, the
+//! presence of the other RAEs, the CRUDN endpoint, and the connection
+//! mirrored into the `oic.ra.xmpp` status (Figure 4).
+
+use iot_sansio::{End, Input, Instant, Machine, Outbox, Secret};
+use iot_xmpp::presence::{PresenceChange, PresenceTracker};
+use iot_xmpp::roster::{Roster, RosterChange, RosterQuery};
+use iot_xmpp::stream::{ClientConfig, ClientConnection, ClientEvent, ClientFault, ClientRefusal};
+use iot_xmpp::{IqType, Stanza, StanzaKind, StanzaLimits};
+use rand_core::CryptoRngCore;
+
+use crate::endpoint::{Endpoint, EndpointConfig, EndpointError, Event, RequestId};
+use crate::identity::{FullJid, RaeJid};
+use crate::ping::{Keepalive, KeepaliveConfig};
+use crate::presence::{Presence, PresenceError, PriorityClass};
+use crate::resource::ConnectionStatus;
+use crate::rest::RestMessage;
+
+/// How a Remote Access Endpoint connects.
+#[derive(Debug, Clone)]
+pub struct RaeConfig {
+    /// Its full JID (7.1.1): the account is the bare part, the resource
+    /// is asked for at binding.
+    pub jid: RaeJid,
+    /// The XMPP connection: the account, password and resource come from
+    /// [`RaeConfig::new`]; TLS, mechanisms (SCRAM-SHA-1 at least, 7.2),
+    /// limits and timeouts may be changed.
+    pub connection: ClientConfig,
+    /// The announced presence (7.3): the role's class and a priority in
+    /// its range.
+    pub presence: Presence,
+    /// The keepalive on the stream (7.4).
+    pub keepalive: KeepaliveConfig,
+    /// The CRUDN endpoint.
+    pub endpoint: EndpointConfig,
+}
+
+impl RaeConfig {
+    /// An RAE logging in as `jid` with `password`, announcing `priority`
+    /// in `class`'s range.
+    ///
+    /// # Errors
+    ///
+    /// [`PresenceError::Priority`] for a priority outside the class's
+    /// range.
+    pub fn new(
+        jid: RaeJid,
+        password: Secret<String>,
+        class: PriorityClass,
+        priority: i8,
+    ) -> Result<Self, PresenceError> {
+        let presence = Presence::available(class, priority)?;
+        let resource = jid.jid().resource().as_str().to_owned();
+        Ok(Self {
+            connection: ClientConfig::new(jid.bare(), password, Some(resource)),
+            jid,
+            presence,
+            keepalive: KeepaliveConfig::default(),
+            endpoint: EndpointConfig::default(),
+        })
+    }
+}
+
+/// Why an RAE's connection ended other than by the server's or the
+/// transport's doing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RaeRefusal {
+    /// The server refused the login or ended the stream.
+    #[error("{0}")]
+    Connection(ClientRefusal),
+    /// The server bound another resource than the RAE's full JID: 7.2
+    /// requires the RAE to disconnect.
+    #[error("the server bound {bound}, not the RAE's full JID")]
+    OtherResource {
+        /// What it bound.
+        bound: FullJid,
+    },
+}
+
+/// How an RAE's connection ended: [`End::TimedOut`] also when the
+/// keepalive's ping went unanswered (7.4).
+pub type RaeEnd = End<ClientFault, RaeRefusal>;
+
+/// What an RAE reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RaeEvent {
+    /// Start TLS on the transport, then call [`Rae::tls_started`].
+    StartTls,
+    /// The `oic.ra.xmpp` status changed (Figure 4): `Connecting` at
+    /// start, `Connected` once logged in under the RAE's full JID,
+    /// `Error` with the reason when the connection fails or drops.
+    Status(ConnectionStatus),
+    /// Another RAE came online (its full JID follows 7.1.1), with its
+    /// presence priority.
+    PeerOnline {
+        /// Its full JID.
+        jid: RaeJid,
+        /// Its priority.
+        priority: i8,
+    },
+    /// An RAE went offline; its exchanges failed.
+    PeerOffline(FullJid),
+    /// The roster changed.
+    Roster(RosterChange),
+    /// A CRUDN event of the endpoint.
+    Endpoint(Event),
+    /// A stanza the RAE does not handle (a subscription request, say).
+    Stanza(Stanza),
+    /// The connection ended, once.
+    Ended(RaeEnd),
+}
+
+/// A Remote Access Endpoint on its own XMPP connection, under the
+/// family's contract: bytes in and out (TLS is the runtime's, on
+/// [`RaeEvent::StartTls`]), CRUDN through [`Rae::request`] and
+/// [`Rae::respond`].
+#[derive(Debug)]
+pub struct Rae<I, R, S> {
+    config: RaeConfig,
+    conn: ClientConnection<I, R>,
+    endpoint: Endpoint<I, S>,
+    keepalive: Option<Keepalive<I>>,
+    roster: Roster,
+    presence: PresenceTracker,
+    status: ConnectionStatus,
+    out: Outbox<Vec<u8>, RaeEvent>,
+    limits: StanzaLimits,
+}
+
+impl<I: Instant, R: CryptoRngCore, S: CryptoRngCore> Rae<I, R, S> {
+    /// An RAE that has not connected; its login nonces come from
+    /// `login_rng`, its session ids from `endpoint_rng`.
+    #[must_use]
+    pub fn new(config: RaeConfig, login_rng: R, endpoint_rng: S) -> Self {
+        let limits = config.connection.limits;
+        Self {
+            conn: ClientConnection::new(config.connection.clone(), login_rng),
+            endpoint: Endpoint::new(config.endpoint.clone(), endpoint_rng),
+            config,
+            keepalive: None,
+            roster: Roster::new(),
+            presence: PresenceTracker::new(),
+            status: ConnectionStatus::NotInitialized,
+            out: Outbox::new(),
+            limits,
+        }
+    }
+
+    /// Connects: the status becomes `Connecting`.
+    pub fn start(&mut self, now: I) {
+        if self.status == ConnectionStatus::NotInitialized {
+            self.set_status(ConnectionStatus::Connecting);
+            self.conn.start(now);
+            self.pump(now);
+        }
+    }
+
+    /// The runtime started TLS after [`RaeEvent::StartTls`].
+    pub fn tls_started(&mut self, now: I) {
+        self.conn.tls_started(now);
+        self.pump(now);
+    }
+
+    /// The connection status, as `oic.ra.xmpp` shows it.
+    #[must_use]
+    pub fn status(&self) -> &ConnectionStatus {
+        &self.status
+    }
+
+    /// The RAEs online, with their priority.
+    #[must_use]
+    pub fn peers(&self) -> Vec<(RaeJid, i8)> {
+        self.presence
+            .all()
+            .filter_map(|(bare, resource, p)| {
+                FullJid::new(&format!("{bare}/{resource}"))
+                    .ok()
+                    .and_then(|j| RaeJid::from_full(j).ok())
+                    .map(|j| (j, p))
+            })
+            .filter(|(j, _)| j.jid() != self.config.jid.jid())
+            .collect()
+    }
+
+    /// The roster.
+    #[must_use]
+    pub fn roster(&self) -> &Roster {
+        &self.roster
+    }
+
+    /// Sends a CRUDN request to another RAE (7.3.1).
+    ///
+    /// # Errors
+    ///
+    /// As [`Endpoint::request`].
+    pub fn request(
+        &mut self,
+        now: I,
+        to: &FullJid,
+        message: &RestMessage,
+    ) -> Result<RequestId, EndpointError> {
+        let id = self.endpoint.request(now, to, message)?;
+        self.pump(now);
+        Ok(id)
+    }
+
+    /// Answers a request (or notifies an observe).
+    ///
+    /// # Errors
+    ///
+    /// As [`Endpoint::respond`].
+    pub fn respond(
+        &mut self,
+        now: I,
+        id: RequestId,
+        message: &RestMessage,
+    ) -> Result<(), EndpointError> {
+        self.endpoint.respond(id, message)?;
+        self.pump(now);
+        Ok(())
+    }
+
+    /// Sends a stanza of the caller's (a subscription request or answer,
+    /// say); dropped when the connection is not online.
+    pub fn send(&mut self, stanza: &Stanza) {
+        let _ = self.conn.send(stanza);
+    }
+
+    /// Leaves: unavailable presence, then the stream's close.
+    pub fn close(&mut self, now: I) {
+        if self.conn.is_online() {
+            let _ = self
+                .conn
+                .send(&Stanza::new(StanzaKind::Presence).with_type("unavailable"));
+        }
+        self.conn.close(now);
+        self.pump(now);
+    }
+
+    fn set_status(&mut self, status: ConnectionStatus) {
+        if self.status != status {
+            self.status = status.clone();
+            self.out.event(RaeEvent::Status(status));
+        }
+    }
+
+    /// Moves everything between the connection, the endpoint and the
+    /// keepalive, until nothing moves.
+    fn pump(&mut self, now: I) {
+        loop {
+            let mut moved = false;
+            while let Some(bytes) = self.conn.poll_transmit() {
+                self.out.send(bytes);
+            }
+            while let Some(event) = self.conn.poll_event() {
+                moved = true;
+                self.connection_event(now, event);
+            }
+            while let Some(stanza) = self.endpoint.poll_transmit() {
+                moved = true;
+                let _ = self.conn.send(&stanza);
+            }
+            while let Some(event) = self.endpoint.poll_event() {
+                self.out.event(RaeEvent::Endpoint(event));
+            }
+            if let Some(k) = &mut self.keepalive {
+                while let Some(stanza) = k.poll_transmit() {
+                    moved = true;
+                    let _ = self.conn.send(&stanza);
+                }
+                if let Some(crate::ping::KeepaliveEvent::Ended(End::TimedOut)) = k.poll_event() {
+                    // 7.4: the server did not answer the ping: the
+                    // connection is gone, whatever TCP says.
+                    self.fail(now, End::TimedOut);
+                }
+            }
+            if !moved {
+                return;
+            }
+        }
+    }
+
+    fn connection_event(&mut self, now: I, event: ClientEvent) {
+        match event {
+            ClientEvent::StartTls => self.out.event(RaeEvent::StartTls),
+            ClientEvent::Online { jid, .. } => {
+                if &jid != self.config.jid.jid() {
+                    self.conn.close(now);
+                    self.fail(now, End::Refused(RaeRefusal::OtherResource { bound: jid }));
+                    return;
+                }
+                self.set_status(ConnectionStatus::Connected);
+                if let Ok(presence) = Stanza::parse(&self.config.presence.to_xml(), &self.limits) {
+                    let _ = self.conn.send(&presence);
+                }
+                let _ = self
+                    .conn
+                    .send(&RosterQuery::get("roster-1", self.roster.ver()));
+                self.keepalive = Some(Keepalive::new(now, self.config.keepalive, None));
+            }
+            ClientEvent::Stanza(stanza) => self.stanza(now, stanza),
+            ClientEvent::Ended(end) => {
+                let end = end.map(|f| f, RaeRefusal::Connection);
+                self.fail(now, end);
+            }
+        }
+    }
+
+    fn stanza(&mut self, now: I, stanza: Stanza) {
+        if let Some(k) = &mut self.keepalive {
+            k.handle_input(now, Input::Data(&stanza));
+            if crate::ping::is_ping(&stanza) {
+                return;
+            }
+        }
+        let own = self.config.jid.jid().clone();
+        match stanza.kind {
+            StanzaKind::Iq
+                if stanza
+                    .payload("query", iot_xmpp::vocab::ROSTER_NS)
+                    .is_some() =>
+            {
+                if stanza.iq_type() == Some(IqType::Set) {
+                    if let Ok((change, reply)) = self.roster.take_push(&stanza, &own) {
+                        let _ = self.conn.send(&reply);
+                        self.out.event(RaeEvent::Roster(change));
+                    }
+                } else if stanza.id.as_deref() == Some("roster-1")
+                    && let Ok(changes) = self.roster.take_result(&stanza)
+                {
+                    for change in changes {
+                        self.out.event(RaeEvent::Roster(change));
+                    }
+                }
+            }
+            StanzaKind::Iq if stanza.id.as_deref() == Some("roster-1") => {
+                // A versioned roster that did not change (RFC 6121 2.6.3).
+            }
+            StanzaKind::Presence
+                if iot_xmpp::presence::SubscriptionRequest::of(&stanza).is_some() =>
+            {
+                self.out.event(RaeEvent::Stanza(stanza));
+            }
+            StanzaKind::Presence => {
+                match self.presence.take(&stanza) {
+                    Some(PresenceChange::Online { jid, priority }) if jid != own => {
+                        if let Ok(rae) = RaeJid::from_full(jid) {
+                            self.out.event(RaeEvent::PeerOnline { jid: rae, priority });
+                        }
+                    }
+                    Some(PresenceChange::Offline(jid)) if jid != own => {
+                        self.out.event(RaeEvent::PeerOffline(jid));
+                    }
+                    _ => {}
+                }
+                // The endpoint fails the exchanges of a peer gone away.
+                self.endpoint.handle_input(now, Input::Data(&stanza));
+            }
+            _ => self.endpoint.handle_input(now, Input::Data(&stanza)),
+        }
+    }
+
+    /// The connection is over: the status shows why, the endpoint's
+    /// exchanges fail, and the end is reported once.
+    fn fail(&mut self, now: I, end: RaeEnd) {
+        let reason = match &end {
+            End::Closed => None,
+            other => Some(other.to_string()),
+        };
+        if let Some(reason) = reason {
+            self.set_status(ConnectionStatus::Error(reason));
+        } else {
+            self.set_status(ConnectionStatus::NotInitialized);
+        }
+        self.keepalive = None;
+        for jid in self.presence.clear() {
+            self.out.event(RaeEvent::PeerOffline(jid));
+        }
+        self.endpoint.handle_input(now, Input::PeerClosed);
+        while let Some(event) = self.endpoint.poll_event() {
+            self.out.event(RaeEvent::Endpoint(event));
+        }
+        while self.endpoint.poll_transmit().is_some() {}
+        self.out.end(RaeEvent::Ended(end));
+    }
+}
+
+impl<I: Instant, R: CryptoRngCore, S: CryptoRngCore> Machine for Rae<I, R, S> {
+    type Instant = I;
+    type Input = [u8];
+    type Transmit = Vec<u8>;
+    type Event = RaeEvent;
+
+    /// Takes bytes from the server (after TLS, the decrypted ones), or the
+    /// news that the transport closed.
+    fn handle_input(&mut self, now: I, input: Input<'_, [u8]>) {
+        self.conn.handle_input(now, input);
+        self.pump(now);
+    }
+
+    fn handle_timeout(&mut self, now: I) {
+        self.conn.handle_timeout(now);
+        self.endpoint.handle_timeout(now);
+        if let Some(k) = &mut self.keepalive {
+            k.handle_timeout(now);
+        }
+        self.pump(now);
+    }
+
+    fn poll_timeout(&self) -> Option<I> {
+        [
+            self.conn.poll_timeout(),
+            self.endpoint.poll_timeout(),
+            self.keepalive.as_ref().and_then(Machine::poll_timeout),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        self.out.pop_transmit()
+    }
+
+    fn recycle(&mut self, buf: Vec<u8>) {
+        self.conn.recycle(buf);
+    }
+
+    fn poll_event(&mut self) -> Option<RaeEvent> {
+        self.out.pop_event()
+    }
+}
