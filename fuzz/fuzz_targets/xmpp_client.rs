@@ -10,51 +10,9 @@ use core::time::Duration;
 use iot_sansio::{Input, Machine, Secret};
 use iot_xmpp::sasl::{Mechanism, MechanismPreference};
 use iot_xmpp::stream::{ClientConfig, ClientConnection, ClientEvent, Tls};
+use iot_xmpp::testing::{rfc5802_login, rfc5802_nonce};
 use iot_xmpp::{BareJid, Stanza, StanzaLimits};
 use libfuzzer_sys::fuzz_target;
-use rand_core::{CryptoRng, RngCore};
-
-/// Hands out the bytes of the RFC 5802 client nonce.
-struct Fixed(Vec<u8>);
-
-impl RngCore for Fixed {
-    fn next_u32(&mut self) -> u32 {
-        rand_core::impls::next_u32_via_fill(self)
-    }
-    fn next_u64(&mut self) -> u64 {
-        rand_core::impls::next_u64_via_fill(self)
-    }
-    fn fill_bytes(&mut self, dest: &mut [u8]) {
-        for b in dest {
-            *b = if self.0.is_empty() {
-                0
-            } else {
-                self.0.remove(0)
-            };
-        }
-    }
-    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
-        self.fill_bytes(dest);
-        Ok(())
-    }
-}
-
-impl CryptoRng for Fixed {}
-
-/// base64 "fyko+d2lbbFgONRv9qkxdawL" decoded.
-const NONCE: [u8; 18] = [
-    0x7f, 0x29, 0x28, 0xf9, 0xdd, 0xa5, 0x6d, 0xb1, 0x60, 0x38, 0xd4, 0x6f, 0xf6, 0xa9, 0x31, 0x75,
-    0xac, 0x0b,
-];
-
-const LOGIN: &str = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' \
-xmlns:stream='http://etherx.jabber.org/streams' id='s1' from='localhost' version='1.0'>\
-<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>SCRAM-SHA-1</mechanism></mechanisms></stream:features>\
-<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>cj1meWtvK2QybGJiRmdPTlJ2OXFreGRhd0wzcmZjTkhZSlkxWlZ2V1ZzN2oscz1RU1hDUitRNnNlazhiZjkyLGk9NDA5Ng==</challenge>\
-<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>dj1ybUY5cHFWOFM3c3VBb1pXamE0ZEpSa0ZzS1E9</success>\
-<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' id='s2' version='1.0'>\
-<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>\
-<iq type='result' id='bind-1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>user@localhost/r1</jid></bind></iq>";
 
 fuzz_target!(|data: &[u8]| {
     let Ok(jid) = BareJid::new("user@localhost") else {
@@ -67,10 +25,13 @@ fuzz_target!(|data: &[u8]| {
         max_len: 4096,
         ..StanzaLimits::default()
     };
-    let mut client = ClientConnection::new(config, Fixed(NONCE.to_vec()));
+    let mut client = ClientConnection::new(config, rfc5802_nonce());
     let mut now = Duration::ZERO;
     client.start(now);
-    client.handle_input(now, Input::Data(LOGIN.as_bytes()));
+    client.handle_input(
+        now,
+        Input::Data(rfc5802_login("user@localhost/r1").as_bytes()),
+    );
     while client.poll_transmit().is_some() {}
     let mut online = false;
     while let Some(e) = client.poll_event() {

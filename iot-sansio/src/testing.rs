@@ -201,3 +201,37 @@ impl<I: Instant> Driver<I> {
 pub fn rng(seed: u64) -> rand_chacha::ChaCha20Rng {
     rand_core::SeedableRng::seed_from_u64(seed)
 }
+
+/// An RNG that hands out given bytes, then zeros: for test vectors whose
+/// "random" values are printed (the client nonce of RFC 5802, say). Never
+/// for anything but tests.
+#[derive(Debug, Clone)]
+pub struct Scripted(alloc::collections::VecDeque<u8>);
+
+impl Scripted {
+    /// An RNG that gives `bytes` first.
+    #[must_use]
+    pub fn new(bytes: &[u8]) -> Self {
+        Self(bytes.iter().copied().collect())
+    }
+}
+
+impl rand_core::RngCore for Scripted {
+    fn next_u32(&mut self) -> u32 {
+        rand_core::impls::next_u32_via_fill(self)
+    }
+    fn next_u64(&mut self) -> u64 {
+        rand_core::impls::next_u64_via_fill(self)
+    }
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        for b in dest {
+            *b = self.0.pop_front().unwrap_or(0);
+        }
+    }
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
+        self.fill_bytes(dest);
+        Ok(())
+    }
+}
+
+impl rand_core::CryptoRng for Scripted {}

@@ -143,3 +143,35 @@ impl Server {
         self.log.clear();
     }
 }
+
+/// The RFC 5802 section 5 login, scripted: a server's side of a login of
+/// user `user` with password `pencil` by SCRAM-SHA-1 (the client nonce of
+/// [`rfc5802_nonce`]), without TLS ([`Tls::Insecure`](crate::stream::Tls::Insecure)), that
+/// binds `bound` (a full JID of `user@localhost`). A client connection
+/// that asks for SCRAM-SHA-1 and is given this whole text at once (or in
+/// any pieces) comes online as `bound`.
+#[must_use]
+pub fn rfc5802_login(bound: &str) -> String {
+    [
+        "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' id='s1' from='localhost' version='1.0'>",
+        "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>SCRAM-SHA-1</mechanism></mechanisms></stream:features>",
+        // base64 of the server-first-message of RFC 5802 section 5
+        "<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>cj1meWtvK2QybGJiRmdPTlJ2OXFreGRhd0wzcmZjTkhZSlkxWlZ2V1ZzN2oscz1RU1hDUitRNnNlazhiZjkyLGk9NDA5Ng==</challenge>",
+        // base64 of its server-final-message
+        "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>dj1ybUY5cHFWOFM3c3VBb1pXamE0ZEpSa0ZzS1E9</success>",
+        "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' id='s2' from='localhost' version='1.0'>",
+        "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>",
+        &format!("<iq type='result' id='bind-1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>{bound}</jid></bind></iq>"),
+    ]
+    .concat()
+}
+
+/// The RNG that gives a client the nonce of RFC 5802 section 5
+/// (`fyko+d2lbbFgONRv9qkxdawL`).
+#[must_use]
+pub fn rfc5802_nonce() -> iot_sansio::testing::Scripted {
+    iot_sansio::testing::Scripted::new(&[
+        0x7f, 0x29, 0x28, 0xf9, 0xdd, 0xa5, 0x6d, 0xb1, 0x60, 0x38, 0xd4, 0x6f, 0xf6, 0xa9, 0x31,
+        0x75, 0xac, 0x0b,
+    ])
+}

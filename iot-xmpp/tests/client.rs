@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use iot_sansio::testing::Scripted;
 use iot_sansio::{End, Input, Machine, Secret};
 use iot_xmpp::sasl::{Mechanism, MechanismPreference, SaslError};
 use iot_xmpp::stream::{
@@ -13,44 +14,20 @@ use iot_xmpp::stream::{
     StreamReadError, Tls,
 };
 use iot_xmpp::{BareJid, Stanza, StanzaLimits};
-use rand_core::{CryptoRng, RngCore};
 
 const T0: Duration = Duration::ZERO;
 
-/// An RNG that hands out given bytes: here the 18 bytes whose base64 is
-/// the client nonce of RFC 5802 section 5.
-struct Fixed(Vec<u8>);
-
-impl RngCore for Fixed {
-    fn next_u32(&mut self) -> u32 {
-        rand_core::impls::next_u32_via_fill(self)
-    }
-    fn next_u64(&mut self) -> u64 {
-        rand_core::impls::next_u64_via_fill(self)
-    }
-    fn fill_bytes(&mut self, dest: &mut [u8]) {
-        let n = dest.len().min(self.0.len());
-        dest[..n].copy_from_slice(&self.0[..n]);
-        self.0.drain(..n);
-    }
-    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
-        self.fill_bytes(dest);
-        Ok(())
-    }
-}
-
-impl CryptoRng for Fixed {}
-
-fn rfc_nonce() -> Fixed {
+/// The RNG that gives the client nonce of RFC 5802 section 5.
+fn rfc_nonce() -> Scripted {
     use base64::Engine;
-    Fixed(
-        base64::engine::general_purpose::STANDARD
+    Scripted::new(
+        &base64::engine::general_purpose::STANDARD
             .decode("fyko+d2lbbFgONRv9qkxdawL")
             .unwrap(),
     )
 }
 
-type Client = ClientConnection<Duration, Fixed>;
+type Client = ClientConnection<Duration, Scripted>;
 
 fn config(password: &str, tls: Tls) -> ClientConfig {
     let mut c = ClientConfig::new(

@@ -1,0 +1,185 @@
+//! The Remote Access Endpoint on a scripted server (the RFC 5802 login):
+//! the oic.ra.xmpp status through Figure 4, the role's priority announced,
+//! another resource bound (7.2: disconnect), the keepalive's unanswered
+//! ping (7.4), peers from presence, and the close.
+
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use std::time::Duration;
+
+use iot_sansio::testing::Scripted;
+use iot_sansio::{End, Input, Machine, Secret};
+use iot_xmpp::stream::Tls;
+use iot_xmpp::testing::{rfc5802_login, rfc5802_nonce};
+use oic_ra_proto::presence::PriorityClass;
+use oic_ra_proto::rae::{Rae, RaeConfig, RaeEvent, RaeRefusal};
+use oic_ra_proto::resource::ConnectionStatus;
+
+const T0: Duration = Duration::ZERO;
+const ME: &str = "user@localhost/OIC/1.0/Client/6f0aac23-44c6-4b1c-9ad5-1a3b6f0d2e11";
+const LIGHT: &str = "user@localhost/OIC/1.0/oic.d.light/0685b960-736f-46f7-bead-0bd3b6d8d1d6";
+
+type Endpoint = Rae<Duration, Scripted, rand_chacha::ChaCha20Rng>;
+
+fn rae() -> Endpoint {
+    let mut config = RaeConfig::new(
+        ME.parse().unwrap(),
+        Secret::new("pencil"),
+        PriorityClass::ClientWithFeatures,
+        50,
+    )
+    .unwrap();
+    config.connection.tls = Tls::Insecure;
+    config.connection.mechanisms =
+        iot_xmpp::sasl::MechanismPreference::new(&[iot_xmpp::sasl::Mechanism::ScramSha1]);
+    Rae::new(config, rfc5802_nonce(), iot_sansio::testing::rng(1))
+}
+
+fn sent(rae: &mut Endpoint) -> String {
+    std::iter::from_fn(|| rae.poll_transmit())
+        .map(|b| String::from_utf8(b).unwrap())
+        .collect()
+}
+
+fn events(rae: &mut Endpoint) -> Vec<RaeEvent> {
+    std::iter::from_fn(|| rae.poll_event()).collect()
+}
+
+/// An RAE logged in on the scripted server; returns what it sent after
+/// binding.
+fn online() -> (Endpoint, String) {
+    let mut rae = rae();
+    rae.start(T0);
+    sent(&mut rae);
+    rae.handle_input(T0, Input::Data(rfc5802_login(ME).as_bytes()));
+    let out = sent(&mut rae);
+    let after_bind = out[out.find("bind-1").unwrap()..].to_owned();
+    (rae, after_bind)
+}
+
+#[test]
+fn the_status_follows_figure_4_and_the_priority_is_announced() {
+    let (mut rae, out) = online();
+    assert_eq!(
+        events(&mut rae),
+        [
+            RaeEvent::Status(ConnectionStatus::Connecting),
+            RaeEvent::Status(ConnectionStatus::Connected)
+        ]
+    );
+    assert_eq!(rae.status(), &ConnectionStatus::Connected);
+    // The role's priority (7.3) and the roster request.
+    assert!(out.contains("<priority>50</priority>"), "{out}");
+    assert!(out.contains("jabber:iq:roster"), "{out}");
+    // The server's stream ends: the status is Error with the reason.
+    rae.handle_input(T0, Input::PeerClosed);
+    let got = events(&mut rae);
+    assert!(
+        matches!(&got[..], [RaeEvent::Status(ConnectionStatus::Error(r)), RaeEvent::Endpoint(_), RaeEvent::Ended(End::PeerClosed)] if r.contains("closed")),
+        "{got:?}"
+    );
+}
+
+#[test]
+fn another_bound_resource_ends_the_connection() {
+    let mut rae = rae();
+    rae.start(T0);
+    sent(&mut rae);
+    let other = "user@localhost/OIC/1.0/Client/00000000-0000-0000-0000-000000000000";
+    rae.handle_input(T0, Input::Data(rfc5802_login(other).as_bytes()));
+    let out = sent(&mut rae);
+    assert!(out.ends_with("</stream:stream>"), "it leaves: {out}");
+    assert!(
+        !out.contains("<priority>"),
+        "no presence under the wrong JID"
+    );
+    let got = events(&mut rae);
+    assert!(matches!(
+        got.last(),
+        Some(RaeEvent::Ended(End::Refused(RaeRefusal::OtherResource { bound }))) if bound.to_string() == other
+    ));
+    assert!(matches!(rae.status(), ConnectionStatus::Error(_)));
+}
+
+#[test]
+fn an_unanswered_keepalive_ends_the_connection() {
+    let (mut rae, _) = online();
+    events(&mut rae);
+    // Silence for the interval: a ping to the server.
+    let interval = rae.poll_timeout().unwrap();
+    assert_eq!(interval, Duration::from_secs(60));
+    rae.handle_timeout(interval);
+    let out = sent(&mut rae);
+    assert!(out.contains("urn:xmpp:ping"), "{out}");
+    // No answer within the timeout.
+    let deadline = rae.poll_timeout().unwrap();
+    rae.handle_timeout(deadline);
+    let got = events(&mut rae);
+    assert!(
+        matches!(got.last(), Some(RaeEvent::Ended(End::TimedOut))),
+        "{got:?}"
+    );
+    assert!(matches!(rae.status(), ConnectionStatus::Error(_)));
+    // A server ping is answered while online.
+    let (mut rae, _) = online();
+    rae.handle_input(
+        T0,
+        Input::Data(b"<iq from='localhost' type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>"),
+    );
+    let out = sent(&mut rae);
+    assert!(out.contains(r#"type="result" id="p1""#), "{out}");
+}
+
+#[test]
+fn peers_come_and_go_with_their_presence() {
+    let (mut rae, _) = online();
+    events(&mut rae);
+    let presence = format!("<presence from='{LIGHT}'><priority>10</priority></presence>");
+    rae.handle_input(T0, Input::Data(presence.as_bytes()));
+    // Its own presence echoed back is not a peer.
+    rae.handle_input(
+        T0,
+        Input::Data(format!("<presence from='{ME}'/>").as_bytes()),
+    );
+    // A non-OIC resource is not an RAE.
+    rae.handle_input(T0, Input::Data(b"<presence from='user@localhost/laptop'/>"));
+    let got = events(&mut rae);
+    assert!(
+        matches!(&got[..], [RaeEvent::PeerOnline { jid, priority: 10 }] if jid.jid().to_string() == LIGHT),
+        "{got:?}"
+    );
+    assert_eq!(rae.peers().len(), 1);
+    rae.handle_input(
+        T0,
+        Input::Data(format!("<presence from='{LIGHT}' type='unavailable'/>").as_bytes()),
+    );
+    assert!(matches!(&events(&mut rae)[..], [RaeEvent::PeerOffline(j)] if j.to_string() == LIGHT));
+    assert!(rae.peers().is_empty());
+    // A roster push from the own account is answered and reported.
+    rae.handle_input(
+        T0,
+        Input::Data(b"<iq type='set' id='push1'><query xmlns='jabber:iq:roster'><item jid='friend@localhost' subscription='both'/></query></iq>"),
+    );
+    assert!(sent(&mut rae).contains(r#"type="result" id="push1""#));
+    assert!(matches!(&events(&mut rae)[..], [RaeEvent::Roster(_)]));
+}
+
+#[test]
+fn a_clean_leave_goes_unavailable_and_ends_closed() {
+    let (mut rae, _) = online();
+    events(&mut rae);
+    rae.close(T0);
+    let out = sent(&mut rae);
+    assert!(
+        out.contains(r#"type="unavailable""#) && out.ends_with("</stream:stream>"),
+        "{out}"
+    );
+    rae.handle_input(T0, Input::Data(b"</stream:stream>"));
+    let got = events(&mut rae);
+    assert!(
+        matches!(got.last(), Some(RaeEvent::Ended(End::Closed))),
+        "{got:?}"
+    );
+    assert_eq!(rae.status(), &ConnectionStatus::NotInitialized);
+    assert_eq!(rae.poll_timeout(), None);
+}
