@@ -222,6 +222,21 @@ impl<I: Instant, R: CryptoRngCore> Thing<I, R> {
         }
     }
 
+    /// Takes a change of the roster the connection keeps
+    /// ([`iot_xmpp::roster::Roster`]: the result at login, then each
+    /// push), so friendship follows what the server holds without the
+    /// caller translating items.
+    pub fn apply_roster_change(&mut self, change: &iot_xmpp::roster::RosterChange) {
+        match change {
+            iot_xmpp::roster::RosterChange::Updated(item) => {
+                self.apply_roster_item(item.jid.clone(), item.subscription);
+            }
+            iot_xmpp::roster::RosterChange::Removed(jid) => {
+                self.apply_roster_item(jid.clone(), Subscription::None);
+            }
+        }
+    }
+
     /// Reads a received stanza; whether it was one for this machine.
     fn handle(&mut self, now: I, stanza: &Stanza) -> bool {
         if let Some(request) = SubscriptionRequest::of(stanza) {

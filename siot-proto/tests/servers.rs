@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use iot_sansio::Secret;
 use iot_sansio::testing::Node;
+use iot_xmpp::roster::{Roster, RosterChange};
 use iot_xmpp::stream::ClientConfig;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
@@ -83,9 +84,16 @@ fn connect(addr: &str, user: &str, resource: &str) -> Session {
 /// One participant: its machine, as the family's driver sees it.
 type Party = dyn Node<Instant, Stanza, Stanza>;
 
-/// Sends what the machine has and feeds it what arrives, for `wait`.
-fn pump(client: &mut Session, party: &mut Party, wait: Duration) -> Vec<Stanza> {
-    let mut seen = Vec::new();
+/// Sends what the machine has and feeds it what arrives, for `wait`; the
+/// roster result and pushes go to `roster` (pushes answered as RFC 6121
+/// 2.1.6 asks), and what changed in it is returned.
+fn pump(
+    client: &mut Session,
+    roster: &mut Roster,
+    party: &mut Party,
+    wait: Duration,
+) -> Vec<RosterChange> {
+    let mut changes = Vec::new();
     let deadline = Instant::now() + wait;
     loop {
         while let Some(x) = party.transmit() {
@@ -93,9 +101,20 @@ fn pump(client: &mut Session, party: &mut Party, wait: Duration) -> Vec<Stanza> 
         }
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            return seen;
+            return changes;
         }
         if let Some(s) = client.recv(left.min(Duration::from_millis(100))).unwrap() {
+            if s.id.as_deref() == Some("roster") && s.iq_type() == Some(IqType::Result) {
+                changes.extend(roster.take_result(&s).unwrap());
+                continue;
+            }
+            if s.iq_type() == Some(IqType::Set)
+                && let Ok((change, reply)) = roster.take_push(&s, &client.jid().clone())
+            {
+                client.send(&reply).unwrap();
+                changes.push(change);
+                continue;
+            }
             party.input(Instant::now(), Input::Data(&s));
             // What no machine here serves (a roster push) is answered as
             // RFC 6120 8.4 asks.
@@ -105,7 +124,6 @@ fn pump(client: &mut Session, party: &mut Party, wait: Duration) -> Vec<Stanza> 
                     s.error_reply(ErrorType::Cancel, DefinedCondition::ServiceUnavailable);
                 client.send(&refusal).unwrap();
             }
-            seen.push(s);
         }
     }
 }
@@ -113,6 +131,8 @@ fn pump(client: &mut Session, party: &mut Party, wait: Duration) -> Vec<Stanza> 
 /// The four parties, their connections and what each reported.
 struct Net {
     clients: [Session; 4],
+    rosters: [Roster; 4],
+    bulb_roster_changes: usize,
     bulb: Thing<Instant, ChaCha20Rng>,
     ps: ProvisioningService<Instant>,
     owner: Owner<Instant>,
@@ -130,9 +150,14 @@ impl Net {
         while !done(self) {
             assert!(Instant::now() < deadline, "stalled waiting for {what}");
             let [b, p, o, r] = &mut self.clients;
-            pump(b, &mut self.bulb, slice);
-            pump(p, &mut self.ps, slice);
-            pump(o, &mut self.owner, slice);
+            let [rb, rp, ro, _] = &mut self.rosters;
+            // The thing takes its roster from the connection's copy.
+            for change in pump(b, rb, &mut self.bulb, slice) {
+                self.bulb.apply_roster_change(&change);
+                self.bulb_roster_changes += 1;
+            }
+            pump(p, rp, &mut self.ps, slice);
+            pump(o, ro, &mut self.owner, slice);
             while let Some(s) = r.recv(Duration::from_millis(10)).unwrap() {
                 self.requestor_seen.push(s);
             }
@@ -182,6 +207,8 @@ fn story(addr: &str) {
     let name = "Futuretec Light Bulb 10X";
     let mut net = Net {
         clients,
+        rosters: Default::default(),
+        bulb_roster_changes: 0,
         bulb: Thing::new(
             ThingConfig::new(
                 ps_jid.clone(),
@@ -253,7 +280,14 @@ fn story(addr: &str) {
     });
     assert!(
         net.bulb_events
-            .contains(&ThingEvent::FriendAdded(requestor_bare))
+            .contains(&ThingEvent::FriendAdded(requestor_bare.clone()))
     );
     assert!(net.owner_events.contains(&OwnerEvent::Updated));
+    // The bulb's friendship is what the server's roster says.
+    assert!(net.bulb_roster_changes > 0);
+    let server_item = net.rosters[0].get(&requestor_bare).map(|i| i.subscription);
+    assert!(
+        server_item.is_some_and(siot_proto::roster::is_friend),
+        "{server_item:?}"
+    );
 }
