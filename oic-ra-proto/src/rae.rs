@@ -377,8 +377,11 @@ impl<I: Instant, R: CryptoRngCore, S: CryptoRngCore> Rae<I, R, S> {
             self.set_status(ConnectionStatus::NotInitialized);
         }
         self.keepalive = None;
+        let own = self.config.jid.jid().clone();
         for jid in self.presence.clear() {
-            self.out.event(RaeEvent::PeerOffline(jid));
+            if jid != own {
+                self.out.event(RaeEvent::PeerOffline(jid));
+            }
         }
         self.endpoint.handle_input(now, Input::PeerClosed);
         while let Some(event) = self.endpoint.poll_event() {

@@ -5,6 +5,9 @@
 //! run the sans-IO client on; the client machine does the XMPP.
 #![allow(clippy::print_stderr)]
 
+#[cfg(feature = "tokio")]
+pub mod asynch;
+
 use std::collections::VecDeque;
 use std::io::{self, ErrorKind, Read as _, Write};
 use std::net::TcpStream;

@@ -1,0 +1,134 @@
+//! An RAE server on blocking `std::net` and rustls: a light that logs in
+//! under its OIC full JID (7.1.1) with SCRAM over STARTTLS, announces a
+//! server's priority (7.3), and serves `/oic/res` and a binary switch
+//! (`/a/light`: GET, POST, observe) over IBB (7.3.1).
+//!
+//! ```sh
+//! bash .ci/prosody      # an XMPP server on 127.0.0.1:15222 (or .ci/ejabberd: 15223)
+//! cargo run -p oic-ra-proto --example rae_light &
+//! cargo run -p oic-ra-proto --example rae_client
+//! ```
+//!
+//! It approves every subscription request (and asks back), so a client
+//! account sees it on its roster. With `--until-client-leaves` it exits
+//! once a client that used the switch went offline. Options: `--server
+//! ADDR`; the certificate to trust is `$XMPP_CERT_DIR/localhost.crt`
+//! (default `/tmp/xmpp-cert`, made by `.ci/xmpp-cert`).
+
+#![allow(clippy::print_stdout)]
+
+use std::error::Error;
+use std::time::{Duration, Instant};
+
+use iot_sansio::{Machine, Secret};
+use iot_xmpp::presence::SubscriptionRequest;
+use oic_ra_proto::endpoint::{Event, RequestId};
+use oic_ra_proto::presence::PriorityClass;
+use oic_ra_proto::rae::{Rae, RaeConfig, RaeEvent};
+use oic_ra_proto::rest::{Method, RestMessage};
+use rand_core::OsRng;
+use serde_json::json;
+use xmpp_net::{Transport, tls_trusting};
+
+const JID: &str = "rae-server@localhost/OIC/1.0/oic.d.light/0685b960-736f-46f7-bead-0bd3b6d8d1d6";
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let args: Vec<String> = std::env::args().collect();
+    let server = args
+        .iter()
+        .position(|a| a == "--server")
+        .and_then(|i| args.get(i + 1).cloned())
+        .unwrap_or_else(|| "127.0.0.1:15222".into());
+    let until_client_leaves = args.iter().any(|a| a == "--until-client-leaves");
+    let dir = std::env::var("XMPP_CERT_DIR").unwrap_or_else(|_| "/tmp/xmpp-cert".into());
+    let tls = tls_trusting(&std::fs::read(format!("{dir}/localhost.crt"))?)?;
+
+    let config = RaeConfig::new(
+        JID.parse()?,
+        Secret::new("secret"),
+        PriorityClass::ServerWithFeatures,
+        10,
+    )?;
+    let mut rae = Rae::new(config, OsRng, OsRng);
+    let mut transport = Transport::connect(&server, tls, "localhost")?;
+    rae.start(Instant::now());
+
+    let mut on = false;
+    let mut observers: Vec<RequestId> = Vec::new();
+    let mut clients = Vec::new();
+    loop {
+        transport.round(&mut rae, Instant::now() + Duration::from_millis(200))?;
+        while let Some(event) = rae.poll_event() {
+            match event {
+                RaeEvent::StartTls => {
+                    transport.start_tls()?;
+                    rae.tls_started(Instant::now());
+                }
+                RaeEvent::Status(status) => {
+                    println!("light: {status:?} (oic.ra.xmpp status {})", status.wire());
+                }
+                RaeEvent::Stanza(s)
+                    if SubscriptionRequest::of(&s) == Some(SubscriptionRequest::Subscribe) =>
+                {
+                    if let Some(from) = s.from.as_ref().map(iot_xmpp::Jid::to_bare) {
+                        println!("light: {from} asks for its presence: approved");
+                        rae.send(&SubscriptionRequest::Subscribed.to(&from, "approve"));
+                        rae.send(&SubscriptionRequest::Subscribe.to(&from, "ask-back"));
+                    }
+                }
+                RaeEvent::PeerOnline { jid, priority } => {
+                    println!("light: {} online (priority {priority})", jid.jid());
+                }
+                RaeEvent::PeerOffline(jid) => {
+                    println!("light: {jid} offline");
+                    if until_client_leaves && clients.contains(&jid) {
+                        rae.close(Instant::now());
+                    }
+                }
+                RaeEvent::Endpoint(Event::Request {
+                    id,
+                    from,
+                    message,
+                    observe,
+                }) => {
+                    if !clients.contains(&from) {
+                        clients.push(from.clone());
+                    }
+                    let path = oic_ra_proto::resource::url_path(&message.url).to_owned();
+                    println!("light: {} {} from {from}", message.method.as_str(), path);
+                    let reply = match (message.method, path.as_str()) {
+                        (Method::Get, "/oic/res") => RestMessage::response(200, "OK")
+                            .with_json(&json!([{"href": "/a/light", "rt": ["oic.r.switch.binary"], "if": ["oic.if.a"]}])),
+                        (Method::Get, "/a/light") => {
+                            if observe {
+                                observers.push(id);
+                            }
+                            RestMessage::response(200, "OK").with_json(&json!({"value": on}))
+                        }
+                        (Method::Post, "/a/light") => match message.json().and_then(Result::ok) {
+                            Some(body) if body["value"].is_boolean() => {
+                                on = body["value"].as_bool().unwrap_or(on);
+                                println!("light: switched {}", if on { "on" } else { "off" });
+                                RestMessage::response(200, "OK").with_json(&json!({"value": on}))
+                            }
+                            _ => RestMessage::response(400, "Bad Request"),
+                        },
+                        _ => RestMessage::response(404, "Not Found"),
+                    };
+                    rae.respond(Instant::now(), id, &reply)?;
+                    if message.method == Method::Post {
+                        let note =
+                            RestMessage::response(200, "OK").with_json(&json!({"value": on}));
+                        observers.retain(|o| rae.respond(Instant::now(), *o, &note).is_ok());
+                    }
+                }
+                RaeEvent::Endpoint(Event::PeerEnded { id }) => observers.retain(|o| *o != id),
+                RaeEvent::Ended(end) => {
+                    println!("light: connection ended: {end}");
+                    return Ok(());
+                }
+                _ => {}
+            }
+        }
+    }
+}
