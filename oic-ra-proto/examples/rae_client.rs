@@ -28,7 +28,6 @@ use oic_ra_proto::rest::{Method, RestMessage};
 use rand_core::OsRng;
 use serde_json::json;
 use xmpp_net::asynch::AsyncTransport;
-use xmpp_net::tls_trusting;
 
 const JID: &str = "rae-client@localhost/OIC/1.0/Client/6f0aac23-44c6-4b1c-9ad5-1a3b6f0d2e11";
 
@@ -43,14 +42,8 @@ enum Step {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn Error>> {
-    let args: Vec<String> = std::env::args().collect();
-    let server = args
-        .iter()
-        .position(|a| a == "--server")
-        .and_then(|i| args.get(i + 1).cloned())
-        .unwrap_or_else(|| "127.0.0.1:15222".into());
-    let dir = std::env::var("XMPP_CERT_DIR").unwrap_or_else(|_| "/tmp/xmpp-cert".into());
-    let tls = tls_trusting(&std::fs::read(format!("{dir}/localhost.crt"))?)?;
+    let server = xmpp_net::server_arg();
+    let tls = xmpp_net::test_servers_tls()?;
 
     let config = RaeConfig::new(
         JID.parse()?,

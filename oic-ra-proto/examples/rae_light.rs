@@ -28,20 +28,14 @@ use oic_ra_proto::rae::{Rae, RaeConfig, RaeEvent};
 use oic_ra_proto::rest::{Method, RestMessage};
 use rand_core::OsRng;
 use serde_json::json;
-use xmpp_net::{Transport, tls_trusting};
+use xmpp_net::Transport;
 
 const JID: &str = "rae-server@localhost/OIC/1.0/oic.d.light/0685b960-736f-46f7-bead-0bd3b6d8d1d6";
 
 fn main() -> Result<(), Box<dyn Error>> {
-    let args: Vec<String> = std::env::args().collect();
-    let server = args
-        .iter()
-        .position(|a| a == "--server")
-        .and_then(|i| args.get(i + 1).cloned())
-        .unwrap_or_else(|| "127.0.0.1:15222".into());
-    let until_client_leaves = args.iter().any(|a| a == "--until-client-leaves");
-    let dir = std::env::var("XMPP_CERT_DIR").unwrap_or_else(|_| "/tmp/xmpp-cert".into());
-    let tls = tls_trusting(&std::fs::read(format!("{dir}/localhost.crt"))?)?;
+    let server = xmpp_net::server_arg();
+    let until_client_leaves = std::env::args().any(|a| a == "--until-client-leaves");
+    let tls = xmpp_net::test_servers_tls()?;
 
     let config = RaeConfig::new(
         JID.parse()?,

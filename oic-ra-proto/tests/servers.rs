@@ -27,31 +27,13 @@ use oic_ra_proto::resource::ConnectionStatus;
 use oic_ra_proto::rest::{Method, RestMessage};
 use rand_core::OsRng;
 use serde_json::json;
-use xmpp_net::{Transport, tls_trusting};
+use xmpp_net::Transport;
 
-const SERVERS: [(&str, &str); 2] = [
-    ("Prosody", "127.0.0.1:15222"),
-    ("ejabberd", "127.0.0.1:15223"),
-];
 const LIGHT: &str = "rae-server@localhost/OIC/1.0/oic.d.light/0685b960-736f-46f7-bead-0bd3b6d8d1d6";
 const CLIENT: &str = "rae-client@localhost/OIC/1.0/Client/6f0aac23-44c6-4b1c-9ad5-1a3b6f0d2e11";
 
 fn servers() -> Vec<(&'static str, &'static str)> {
-    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-    SERVERS
-        .into_iter()
-        .filter(|(name, addr)| {
-            let up = std::net::TcpStream::connect(addr).is_ok();
-            assert!(up || !ci, "{name} does not listen on {addr}");
-            if !up {
-                eprintln!(
-                    "skipping {name}: nothing listens on {addr} (`bash .ci/{}` starts it)",
-                    name.to_lowercase()
-                );
-            }
-            up
-        })
-        .collect()
+    xmpp_net::test_servers()
 }
 
 type Endpoint = Rae<Instant, OsRng, OsRng>;
@@ -65,15 +47,14 @@ struct Node {
 
 impl Node {
     fn connect(addr: &str, jid: &str, class: PriorityClass, priority: i8) -> Self {
-        let dir = std::env::var("XMPP_CERT_DIR").unwrap_or_else(|_| "/tmp/xmpp-cert".into());
-        let pem = std::fs::read(format!("{dir}/localhost.crt")).expect("the test certificate");
         let config =
             RaeConfig::new(jid.parse().unwrap(), Secret::new("secret"), class, priority).unwrap();
         let mut rae = Rae::new(config, OsRng, OsRng);
         rae.start(Instant::now());
         Self {
             rae,
-            transport: Transport::connect(addr, tls_trusting(&pem).unwrap(), "localhost").unwrap(),
+            transport: Transport::connect(addr, xmpp_net::test_servers_tls().unwrap(), "localhost")
+                .unwrap(),
             events: Vec::new(),
         }
     }

@@ -43,8 +43,7 @@ struct Link {
 
 impl Link {
     async fn connect(server: &str, user: &'static str, resource: &str) -> Res<Self> {
-        let dir = std::env::var("XMPP_CERT_DIR").unwrap_or_else(|_| "/tmp/xmpp-cert".into());
-        let tls = xmpp_net::tls_trusting(&std::fs::read(format!("{dir}/localhost.crt"))?)?;
+        let tls = xmpp_net::test_servers_tls()?;
         let config = ClientConfig::new(
             BareJid::new(&format!("{user}@localhost"))?,
             Secret::new("secret"),
@@ -130,12 +129,7 @@ impl Link {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Res<()> {
-    let args: Vec<String> = std::env::args().collect();
-    let server = args
-        .iter()
-        .position(|a| a == "--server")
-        .and_then(|i| args.get(i + 1).cloned())
-        .unwrap_or_else(|| "127.0.0.1:15222".into());
+    let server = xmpp_net::server_arg();
     let mut ps_link = Link::connect(&server, "provisioning", "ps").await?;
     let mut bulb_link = Link::connect(&server, "bulb", "f65dece8").await?;
     let mut owner_link = Link::connect(&server, "owner", "76a60ed0").await?;

@@ -29,36 +29,14 @@ use siot_proto::{Input, Machine};
 use xmpp_net::Session;
 
 const HOST: &str = "localhost";
-const SERVERS: [(&str, &str); 2] = [
-    ("Prosody", "127.0.0.1:15222"),
-    ("ejabberd", "127.0.0.1:15223"),
-];
-
-/// The servers that answer; under `CI=true` a missing one fails the test.
 fn servers() -> Vec<(&'static str, &'static str)> {
-    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-    SERVERS
-        .into_iter()
-        .filter(|(name, addr)| {
-            let up = std::net::TcpStream::connect(addr).is_ok();
-            assert!(up || !ci, "{name} does not listen on {addr}");
-            if !up {
-                eprintln!(
-                    "skipping {name}: nothing listens on {addr} (`bash .ci/{}` starts it)",
-                    name.to_lowercase()
-                );
-            }
-            up
-        })
-        .collect()
+    xmpp_net::test_servers()
 }
 
 /// One logged-in account: an interested, available resource (it asked for
 /// the roster and sent presence, RFC 6121 section 1.4), so the server
 /// delivers subscription presence to it.
 fn connect(addr: &str, user: &str, resource: &str) -> Session {
-    let dir = std::env::var("XMPP_CERT_DIR").unwrap_or_else(|_| "/tmp/xmpp-cert".into());
-    let pem = std::fs::read(format!("{dir}/localhost.crt")).expect("the test certificate");
     let config = ClientConfig::new(
         BareJid::new(&format!("{user}@{HOST}")).unwrap(),
         Secret::new("secret"),
@@ -67,7 +45,7 @@ fn connect(addr: &str, user: &str, resource: &str) -> Session {
     let mut session = Session::login(
         addr,
         config,
-        xmpp_net::tls_trusting(&pem).unwrap(),
+        xmpp_net::test_servers_tls().unwrap(),
         HOST,
         Duration::from_secs(10),
     )

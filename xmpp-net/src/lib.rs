@@ -382,3 +382,57 @@ impl Session {
         Ok(())
     }
 }
+
+/// The XMPP servers the workspace's interoperability tests run against, as
+/// `.ci/prosody` and `.ci/ejabberd` start them on loopback.
+pub const TEST_SERVERS: [(&str, &str); 2] = [
+    ("Prosody", "127.0.0.1:15222"),
+    ("ejabberd", "127.0.0.1:15223"),
+];
+
+/// The test servers that answer. Outside CI, a missing one is skipped
+/// with a message on standard error; under `CI=true` it panics, so that
+/// CI never skips an interoperability test.
+///
+/// # Panics
+///
+/// Under `CI=true`, when a server does not listen.
+#[must_use]
+pub fn test_servers() -> Vec<(&'static str, &'static str)> {
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    TEST_SERVERS
+        .into_iter()
+        .filter(|(name, addr)| {
+            let up = TcpStream::connect(addr).is_ok();
+            let start = format!("`bash .ci/{}` starts it", name.to_lowercase());
+            assert!(up || !ci, "{name} does not listen on {addr}: {start}");
+            if !up {
+                eprintln!("skipping {name}: nothing listens on {addr} ({start})");
+            }
+            up
+        })
+        .collect()
+}
+
+/// A rustls configuration that trusts the test servers' certificate, the
+/// one `.ci/xmpp-cert` made in `$XMPP_CERT_DIR` (default
+/// `/tmp/xmpp-cert`).
+///
+/// # Errors
+///
+/// [`NetError::Io`] when the certificate is not there.
+pub fn test_servers_tls() -> Result<Arc<rustls::ClientConfig>, NetError> {
+    let dir = std::env::var("XMPP_CERT_DIR").unwrap_or_else(|_| "/tmp/xmpp-cert".into());
+    tls_trusting(&std::fs::read(format!("{dir}/localhost.crt"))?)
+}
+
+/// The `--server ADDR` argument of the workspace's XMPP examples (default
+/// `127.0.0.1:15222`, the Prosody of `.ci/prosody`).
+#[must_use]
+pub fn server_arg() -> String {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == "--server")
+        .and_then(|i| args.get(i + 1).cloned())
+        .unwrap_or_else(|| TEST_SERVERS[0].1.into())
+}

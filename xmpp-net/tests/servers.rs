@@ -20,42 +20,16 @@ use iot_xmpp::roster::{Roster, RosterQuery};
 use iot_xmpp::sasl::{Mechanism, MechanismPreference};
 use iot_xmpp::stream::{ClientConfig, ClientRefusal};
 use iot_xmpp::{BareJid, Element, Stanza, StanzaKind};
-use xmpp_net::{NetError, Session, tls_trusting};
+use xmpp_net::{NetError, Session};
 
-const SERVERS: [(&str, &str); 2] = [
-    ("Prosody", "127.0.0.1:15222"),
-    ("ejabberd", "127.0.0.1:15223"),
-];
 const WAIT: Duration = Duration::from_secs(10);
 
-/// The servers that answer; under `CI=true` a missing one fails the test.
 fn servers() -> Vec<(&'static str, &'static str)> {
-    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-    SERVERS
-        .into_iter()
-        .filter(|(name, addr)| {
-            let up = std::net::TcpStream::connect(addr).is_ok();
-            assert!(
-                up || !ci,
-                "{name} does not listen on {addr}: `bash .ci/{}` starts it",
-                name.to_lowercase()
-            );
-            if !up {
-                eprintln!(
-                    "skipping {name}: nothing listens on {addr} (`bash .ci/{}` starts it)",
-                    name.to_lowercase()
-                );
-            }
-            up
-        })
-        .collect()
+    xmpp_net::test_servers()
 }
 
 fn tls() -> std::sync::Arc<rustls::ClientConfig> {
-    let dir = std::env::var("XMPP_CERT_DIR").unwrap_or_else(|_| "/tmp/xmpp-cert".into());
-    let pem = std::fs::read(format!("{dir}/localhost.crt"))
-        .expect("the test certificate (bash .ci/xmpp-cert)");
-    tls_trusting(&pem).unwrap()
+    xmpp_net::test_servers_tls().expect("the test certificate (bash .ci/xmpp-cert)")
 }
 
 fn config(user: &str, password: &str, resource: &str) -> ClientConfig {
