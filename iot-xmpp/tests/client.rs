@@ -554,3 +554,20 @@ fn each_login_step_times_out_and_a_close_ends_once() {
         Err(ClientError::NotOnline)
     );
 }
+
+#[test]
+fn direct_tls_is_secured_from_the_first_byte() {
+    let plain_features = "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>\
+        <mechanism>PLAIN</mechanism></mechanisms></stream:features>";
+    let mut c = config("pencil", Tls::Direct);
+    c.mechanisms = MechanismPreference::new(&[Mechanism::Plain]);
+    let mut client = Client::new(c, rfc_nonce());
+    client.start(T0);
+    let header = sent(&mut client);
+    assert!(header.contains("from='user@localhost'"), "secured: {header}");
+    // No STARTTLS is asked for; PLAIN (configured) may go over it.
+    client.handle_input(T0, Input::Data([HEADER, plain_features].concat().as_bytes()));
+    let out = sent(&mut client);
+    assert!(out.starts_with("<auth") && out.contains("mechanism='PLAIN'"), "{out}");
+    assert!(events(&mut client).is_empty());
+}
