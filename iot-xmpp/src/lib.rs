@@ -1,7 +1,8 @@
-//! XMPP stanzas (RFC 6120 section 8) as the protocol crates of this
-//! workspace read and write them: `<iq/>`, `<message/>` and `<presence/>`
-//! with their routing attributes and their child elements, within explicit
-//! size limits.
+//! XMPP as the protocol crates of this workspace speak it: stanzas (RFC
+//! 6120 section 8: `<iq/>`, `<message/>` and `<presence/>` with their
+//! routing attributes and child elements, within explicit size limits),
+//! the stream and the client connection (RFC 6120 sections 4 to 7), SASL
+//! SCRAM (RFC 5802, RFC 7677), and the roster and presence (RFC 6121).
 //!
 //! The crate is in layers, each a module:
 //!
@@ -14,7 +15,13 @@
 //!   needed unescaping) and the writer ([`Stanza::to_xml`],
 //!   [`Stanza::write_xml`], [`escape_text`], [`escape_attr`]);
 //! * [`StanzaError`]: why a text is not a stanza;
-//! * [`text`]: reading XML text in place, for readers built on quick-xml.
+//! * [`text`]: reading XML text in place, for readers built on quick-xml;
+//! * [`stream`]: the incremental stream reader, and the client connection
+//!   as a sans-IO machine ([`stream::ClientConnection`]: bytes in, bytes
+//!   out, STARTTLS left to the runtime, SCRAM login, binding, stanzas);
+//! * [`sasl`]: the SCRAM client and the choice of mechanism;
+//! * [`roster`] and [`presence`]: the roster a client keeps and who is
+//!   online.
 //!
 //! Built stanzas carry `xmlns="jabber:client"` so that they stand alone (a
 //! stream-level writer may drop the redundant declaration); received

@@ -19,7 +19,8 @@
 //!   observe, deadlines) over [`transport::IbbTransport`] (XEP-0047
 //!   sessions, blocks, reassembly), and [`Keepalive`] (XEP-0199). They
 //!   take received stanzas and give stanzas to send; time comes in as a
-//!   parameter. They work with any XMPP client.
+//!   parameter. They work with any XMPP client. [`rae::Rae`] runs them on
+//!   the workspace's own client connection: bytes in, bytes out.
 //!
 //! # How to drive this crate
 //!
@@ -48,8 +49,10 @@
 //!   correlation, observe and timeouts;
 //! * [`ping`]: XEP-0199 ping and a keepalive (7.4).
 //!
-//! SASL SCRAM-SHA-1 (7.2) belongs to the XMPP connection, which the
-//! runtime's XMPP client provides.
+//! * [`rae`]: a whole Remote Access Endpoint on its own XMPP connection
+//!   (the `iot-xmpp` client: SCRAM-SHA-1 or SHA-256 over STARTTLS, 7.2),
+//!   with its full JID, priority, keepalive, peers and `oic.ra.xmpp`
+//!   status.
 //!
 //! # Example
 //!
