@@ -564,10 +564,19 @@ fn direct_tls_is_secured_from_the_first_byte() {
     let mut client = Client::new(c, rfc_nonce());
     client.start(T0);
     let header = sent(&mut client);
-    assert!(header.contains("from='user@localhost'"), "secured: {header}");
+    assert!(
+        header.contains("from='user@localhost'"),
+        "secured: {header}"
+    );
     // No STARTTLS is asked for; PLAIN (configured) may go over it.
-    client.handle_input(T0, Input::Data([HEADER, plain_features].concat().as_bytes()));
+    client.handle_input(
+        T0,
+        Input::Data([HEADER, plain_features].concat().as_bytes()),
+    );
     let out = sent(&mut client);
-    assert!(out.starts_with("<auth") && out.contains("mechanism='PLAIN'"), "{out}");
+    assert!(
+        out.starts_with("<auth") && out.contains("mechanism='PLAIN'"),
+        "{out}"
+    );
     assert!(events(&mut client).is_empty());
 }
