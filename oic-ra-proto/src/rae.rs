@@ -171,18 +171,25 @@ impl<I: Instant, R: CryptoRngCore, S: CryptoRngCore> Rae<I, R, S> {
         &self.status
     }
 
-    /// The RAEs online, with their priority.
+    /// The RAEs online (the full JIDs on presence that follow 7.1.1, found
+    /// by [`discover`](crate::identity::discover)), with their priority.
     #[must_use]
     pub fn peers(&self) -> Vec<(RaeJid, i8)> {
-        self.presence
+        let online: Vec<(FullJid, i8)> = self
+            .presence
             .all()
             .filter_map(|(bare, resource, p)| {
                 FullJid::new(&format!("{bare}/{resource}"))
                     .ok()
-                    .and_then(|j| RaeJid::from_full(j).ok())
                     .map(|j| (j, p))
             })
-            .filter(|(j, _)| j.jid() != self.config.jid.jid())
+            .filter(|(j, _)| j != self.config.jid.jid())
+            .collect();
+        crate::identity::discover(online.iter().map(|(j, _)| j))
+            .filter_map(|rae| {
+                let priority = online.iter().find(|(j, _)| j == rae.jid())?.1;
+                Some((rae, priority))
+            })
             .collect()
     }
 
