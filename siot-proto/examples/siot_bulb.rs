@@ -44,11 +44,13 @@ struct Link {
 impl Link {
     async fn connect(server: &str, user: &'static str, resource: &str) -> Res<Self> {
         let tls = xmpp_net::test_servers_tls()?;
-        let config = ClientConfig::new(
+        let mut config = ClientConfig::new(
             BareJid::new(&format!("{user}@localhost"))?,
             Secret::new("secret"),
             Some(resource.into()),
         );
+        // The connection reads what the machines read: a full pending list.
+        config.limits = siot_proto::stanza_limits();
         let mut link = Self {
             name: user,
             conn: ClientConnection::new(config, OsRng),

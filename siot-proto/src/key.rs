@@ -34,7 +34,8 @@ pub enum KeyError {
         /// The position (0-based, in characters).
         position: usize,
     },
-    /// A character outside the alphabet (lowercase, `O`, `0`, punctuation).
+    /// A character outside the alphabet (`O`, `0`, punctuation,
+    /// non-ASCII; a lower-case letter is read as its upper case).
     /// The character itself is not reported: keys are secret.
     #[error("position {position}: not in the key alphabet (1-9, A-Z without O)")]
     Character {
@@ -80,14 +81,19 @@ impl Key {
         Self(Secret::new(text))
     }
 
-    /// Reads a key, strictly: 29 characters, groups of four joined by `-`,
-    /// the alphabet of section 4 only.
+    /// Reads a key: 29 characters, groups of four joined by `-`, the
+    /// alphabet of section 4 only. A key typed in lower case is read as
+    /// its upper-case form (the alphabet has no lower-case letters, so
+    /// nothing else could be meant); everything else that is not a key is
+    /// refused, `O` and `0` included.
     ///
     /// # Errors
     ///
     /// [`KeyError`], naming the first position that is wrong but never the
     /// character.
     pub fn parse(text: &str) -> Result<Self, KeyError> {
+        let upper = zeroize::Zeroizing::new(text.to_ascii_uppercase());
+        let text = upper.as_str();
         let len = text.chars().count();
         if len != KEY_TEXT_LEN {
             return Err(KeyError::Length { len });

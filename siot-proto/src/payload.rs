@@ -330,13 +330,18 @@ impl SiotPayload {
             "register" => {
                 no_children_but(e, "register", "name")?;
                 let key = key(e, "register")?;
-                let names: Vec<Name> = e
-                    .children
-                    .iter()
-                    .map(|n| Name {
+                // Section 4's text: a `name` attribute; its Example 1:
+                // `<name>` children. Both are read.
+                let attribute = e.get_attr("name").map(|text| Name {
+                    lang: None,
+                    text: text.trim_matches([' ', '\t', '\r', '\n']).to_owned(),
+                });
+                let names: Vec<Name> = attribute
+                    .into_iter()
+                    .chain(e.children.iter().map(|n| Name {
                         lang: n.get_attr("xml:lang").map(str::to_owned),
                         text: n.text.trim_matches([' ', '\t', '\r', '\n']).to_owned(),
-                    })
+                    }))
                     .collect();
                 if names.is_empty() || names.iter().any(|n| n.text.is_empty()) {
                     return Err(SiotError::Name);

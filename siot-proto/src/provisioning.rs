@@ -36,8 +36,8 @@ pub struct ProvisioningConfig {
 impl Default for ProvisioningConfig {
     fn default() -> Self {
         Self {
-            max_pending_per_owner: 1024,
-            limits: StanzaLimits::default(),
+            max_pending_per_owner: crate::MAX_PENDING_PER_OWNER,
+            limits: crate::stanza_limits(),
         }
     }
 }

@@ -38,7 +38,7 @@ impl ThingConfig {
         Self {
             provisioning,
             names,
-            limits: StanzaLimits::default(),
+            limits: crate::stanza_limits(),
             iq_timeout: Duration::from_secs(30),
         }
     }

@@ -27,12 +27,14 @@ fn keys_are_strict() {
         Key::parse("TWN-KKD5Y-MT3T-E1GS-DRDB-KVTW"),
         Err(KeyError::Grouping { position: 3 })
     );
-    // O and 0 are not in the alphabet, nor lowercase, nor non-ASCII.
+    // O and 0 are not in the alphabet (nor their lower case), nor
+    // non-ASCII.
     for (bad, position) in [
         ("OWNK-KD5Y-MT3T-E1GS-DRDB-KVTW", 0),
         ("TWNK-KD5Y-MT3T-E1GS-DRDB-KVT0", 28),
-        ("TWNK-kD5Y-MT3T-E1GS-DRDB-KVTW", 5),
+        ("TWNK-KD5Y-MT3T-E1GS-DRDB-KVTo", 28),
         ("TWNK-KD5Y-MT3T-E1GS-DRDB-KVTÉ", 28),
+        ("TWNK-KD5Y-MT3T-E1GS-DRDB-KVTé", 28),
     ] {
         assert_eq!(
             Key::parse(bad),
@@ -40,6 +42,17 @@ fn keys_are_strict() {
             "{bad}"
         );
     }
+    // A key typed in lower case is the same key.
+    assert_eq!(
+        Key::parse("twnk-kd5y-mt3t-e1gs-drdb-kvtw").unwrap(),
+        Key::parse("TWNK-KD5Y-MT3T-E1GS-DRDB-KVTW").unwrap()
+    );
+    assert_eq!(
+        Key::parse("TwNk-KD5Y-mt3t-E1GS-DRDB-KVTW")
+            .unwrap()
+            .expose(),
+        "TWNK-KD5Y-MT3T-E1GS-DRDB-KVTW"
+    );
     // Errors never show the key.
     let e = Key::parse("TWNK-KD5Y-MT3T-E1GS-DRDB-KVT0")
         .unwrap_err()
@@ -285,4 +298,43 @@ fn subscription_halves() {
             Ok(s)
         );
     }
+}
+
+#[test]
+fn the_register_name_attribute_of_section_4_is_read_beside_the_children() {
+    let limits = siot_proto::stanza_limits();
+    let attribute = "<iq type='set' id='register-1' to='provisioning.example.org'>\
+        <register xmlns='urn:xmpp:siot:1' name='Futuretec Light Bulb 10X' key='twnk-kd5y-mt3t-e1gs-drdb-kvtw'/></iq>";
+    let stanza = Stanza::parse(attribute, &limits).unwrap();
+    let Ok(Some(SiotPayload::Register { key, names })) = SiotPayload::from_stanza(&stanza) else {
+        panic!("not read");
+    };
+    assert_eq!(
+        key.expose(),
+        "TWNK-KD5Y-MT3T-E1GS-DRDB-KVTW",
+        "a lower-case key is normalized"
+    );
+    assert_eq!(
+        names,
+        [Name {
+            lang: None,
+            text: "Futuretec Light Bulb 10X".into()
+        }]
+    );
+    // Both forms at once: the attribute first, then the children.
+    let both = "<iq type='set' id='register-1' to='provisioning.example.org'>\
+        <register xmlns='urn:xmpp:siot:1' name='Bulb' key='TWNK-KD5Y-MT3T-E1GS-DRDB-KVTW'>\
+        <name xml:lang='sv'>Lampa</name></register></iq>";
+    let stanza = Stanza::parse(both, &limits).unwrap();
+    let Ok(Some(SiotPayload::Register { names, .. })) = SiotPayload::from_stanza(&stanza) else {
+        panic!("not read");
+    };
+    assert_eq!(
+        names.iter().map(|n| n.text.as_str()).collect::<Vec<_>>(),
+        ["Bulb", "Lampa"]
+    );
+    // An empty attribute and no children is still no name.
+    let empty = "<iq type='set' id='r'><register xmlns='urn:xmpp:siot:1' name=' ' key='TWNK-KD5Y-MT3T-E1GS-DRDB-KVTW'/></iq>";
+    let stanza = Stanza::parse(empty, &limits).unwrap();
+    assert!(SiotPayload::from_stanza(&stanza).is_err());
 }

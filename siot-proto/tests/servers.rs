@@ -37,11 +37,13 @@ fn servers() -> Vec<(&'static str, &'static str)> {
 /// the roster and sent presence, RFC 6121 section 1.4), so the server
 /// delivers subscription presence to it.
 fn connect(addr: &str, user: &str, resource: &str) -> Session {
-    let config = ClientConfig::new(
+    let mut config = ClientConfig::new(
         BareJid::new(&format!("{user}@{HOST}")).unwrap(),
         Secret::new("secret"),
         Some(resource.into()),
     );
+    // The connection reads what the machines read: a full pending list.
+    config.limits = siot_proto::stanza_limits();
     let mut session = Session::login(
         addr,
         config,

@@ -670,3 +670,69 @@ fn a_closed_connection_ends_each_machine_once() {
     );
     assert!(w.bulb_events().is_empty() && w.bulb.poll_transmit().is_none());
 }
+
+#[test]
+fn a_pending_list_of_1024_is_built_by_the_service_and_read_by_the_owner() {
+    let mut w = World::new();
+    let key = w.set_up();
+    assert_eq!(w.claim(&key), vec![OwnerEvent::Claimed(bare(BULB))]);
+    w.ps_events();
+    // The bulb asks about 1,025 requestors: the service keeps 1,024
+    // waiting and answers the last one `no`.
+    let requestors: Vec<BareJid> = (0..=siot_proto::MAX_PENDING_PER_OWNER)
+        .map(|i| bare(&format!("requestor{i:04}@example.net")))
+        .collect();
+    for (i, r) in requestors.iter().enumerate() {
+        let query =
+            SiotPayload::IsFriendQuery { jid: r.clone() }.to_stanza(jid(PS), &format!("q{i}"));
+        w.route(BULB, &query.to_xml());
+    }
+    w.run();
+    assert_eq!(
+        w.ps.pending(&bare(OWNER)).len(),
+        siot_proto::MAX_PENDING_PER_OWNER
+    );
+    w.owner_events();
+    w.owner.query_pending(T0);
+    w.run();
+    let got = w.owner_events();
+    let [OwnerEvent::Pending(list)] = got.as_slice() else {
+        panic!("{got:?}");
+    };
+    assert_eq!(list.len(), siot_proto::MAX_PENDING_PER_OWNER);
+    assert_eq!(list[..], requestors[..siot_proto::MAX_PENDING_PER_OWNER]);
+    // As text, the list reads within the owner's limits (and would not
+    // within the workspace's general ones).
+    let sent = last_payload(&w, "pending-friend-requests");
+    assert_eq!(w.owner.stanza_limits(), &siot_proto::stanza_limits());
+    let mut fresh = Owner::<Duration>::new(OwnerConfig::new(jid(PS)));
+    assert!(Stanza::parse(&sent, w.owner.stanza_limits()).is_ok());
+    assert!(Stanza::parse(&sent, &siot_proto::stanza::StanzaLimits::default()).is_err());
+    assert!(fresh.handle_stanza(T0, &sent).is_ok());
+    // And the owner's answer about all of them reads at the service.
+    w.owner.update(
+        T0,
+        list.iter()
+            .map(|j| FriendItem {
+                jid: j.clone(),
+                friend: false,
+            })
+            .collect(),
+    );
+    w.run();
+    assert_eq!(w.owner_events(), vec![OwnerEvent::Updated]);
+    assert!(w.ps.pending(&bare(OWNER)).is_empty());
+    let update = last_payload(&w, "friend-state-update");
+    assert!(Stanza::parse(&update, w.ps.stanza_limits()).is_ok());
+}
+
+/// The text of the last stanza the server carried with this siot payload.
+fn last_payload(w: &World, name: &str) -> String {
+    w.xmpp
+        .log()
+        .iter()
+        .rev()
+        .find(|c| c.stanza.payloads.iter().any(|p| p.name == name))
+        .map(|c| c.stanza.to_xml())
+        .unwrap()
+}
