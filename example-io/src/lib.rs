@@ -50,3 +50,23 @@ pub fn each_line(convert: impl Fn(&str) -> Result<String, String>) -> ExitCode {
     }
     ExitCode::SUCCESS
 }
+
+/// Whether `--lenient` was given: a decode example then prints a payload
+/// it recognises but cannot read, with an `"error"` field, instead of
+/// failing with exit status 1.
+#[must_use]
+pub fn lenient() -> bool {
+    std::env::args().any(|a| a == "--lenient")
+}
+
+/// What a decode example does with a payload it recognised (by its
+/// namespace or topic) but could not read: an error, or with
+/// [`lenient`] the `error` text to print in its place.
+///
+/// # Errors
+///
+/// The error, unless `--lenient` was given.
+pub fn recognised_but_invalid(what: &str, error: &str) -> Result<String, String> {
+    let error = format!("{what}: {error}");
+    if lenient() { Ok(error) } else { Err(error) }
+}

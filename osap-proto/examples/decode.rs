@@ -20,6 +20,14 @@
 //! message counter; with `--key` (the sessionkey) its body is opened and
 //! shown as JSON, for the registration counter `--registration N`
 //! (default 1) and the suite `--suite 1|2|4` (default 4, AES-128-GCM).
+//! A PUBLISH whose topic is in the `osap/` space but is not a business
+//! topic, or whose body does not open under `--key`, is an error (exit
+//! status 1); with `--lenient` it is printed with an `"error"` field.
+//!
+//! The sealed fields of a first authentication are bound to the
+//! negotiation that ran before it on the connection (PROFILE.md section
+//! 8): `--transcript HEX` gives its 7 bytes (`Negotiated::transcript`) so
+//! that they open too.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -35,6 +43,11 @@ use osap_proto::{ControlFlags, ControlFrame, Packet, RawFrame, Suite};
 #[serde(rename_all = "snake_case")]
 enum Frame<'a> {
     Mqtt(Packet<'a>),
+    /// With `--lenient`: a packet recognised by its topic but invalid.
+    Invalid {
+        packet: Packet<'a>,
+        error: String,
+    },
     Business {
         packet: Packet<'a>,
         business: Box<Business>,
@@ -67,21 +80,47 @@ struct Opening {
     key: Option<[u8; 16]>,
     registration: u64,
     suite: Suite,
+    /// The negotiation bound into the authentication's sealed fields.
+    transcript: Option<[u8; 7]>,
+    /// Whether an invalid business PUBLISH is printed rather than refused.
+    lenient: bool,
 }
 
-/// The business reading of a PUBLISH, if its topic is a business topic.
-fn business(packet: &Packet<'_>, opening: &Opening) -> Option<Business> {
+/// The business topic kinds of PROFILE.md section 10.
+const KINDS: [&str; 7] = [
+    "attr-get",
+    "attr-set",
+    "attr-values",
+    "attr-report",
+    "op-call",
+    "op-result",
+    "event",
+];
+
+/// The business reading of a PUBLISH, if its topic is in the `osap/`
+/// space; an error when that topic is not a business topic, or the body
+/// does not open under the key given.
+fn business(packet: &Packet<'_>, opening: &Opening) -> Result<Option<Business>, String> {
     let Packet::Publish(p) = packet else {
-        return None;
+        return Ok(None);
     };
-    let [osap, devid, way, area, kind] = p.topic.split('/').collect::<Vec<_>>()[..] else {
-        return None;
+    if !p.topic.starts_with("osap/") {
+        return Ok(None);
+    }
+    let [_, devid, way, area, kind] = p.topic.split('/').collect::<Vec<_>>()[..] else {
+        return Err(format!(
+            "`{}` is not a business topic (osap/{{devid}}/{{up|down}}/{{area}}/{{kind}})",
+            p.topic
+        ));
     };
-    let direction = match (osap, way) {
-        ("osap", "up") => Direction::Up,
-        ("osap", "down") => Direction::Down,
-        _ => return None,
+    let direction = match way {
+        "up" => Direction::Up,
+        "down" => Direction::Down,
+        other => return Err(format!("`{other}` is not a direction (up or down)")),
     };
+    if !KINDS.contains(&kind) || devid.is_empty() || area.is_empty() {
+        return Err(format!("`{}` is not a business topic", p.topic));
+    }
     let counter = p.payload.first_chunk::<8>().map(|c| u64::from_be_bytes(*c));
     let (mut opened, mut error) = (None, None);
     if let Some(key) = opening.key {
@@ -94,10 +133,11 @@ fn business(packet: &Packet<'_>, opening: &Opening) -> Option<Business> {
         );
         match channel.open(&p.topic, &p.payload) {
             Ok(message) => opened = Some(message),
-            Err(e) => error = Some(e.to_string()),
+            Err(e) if opening.lenient => error = Some(e.to_string()),
+            Err(e) => return Err(format!("the business body does not open: {e}")),
         }
     }
-    Some(Business {
+    Ok(Some(Business {
         devid: devid.into(),
         direction: direction.as_str(),
         area: area.into(),
@@ -105,16 +145,18 @@ fn business(packet: &Packet<'_>, opening: &Opening) -> Option<Business> {
         counter,
         opened,
         error,
-    })
+    }))
 }
 
-fn mqtt<'a>(packet: Packet<'a>, opening: &Opening) -> Frame<'a> {
+fn mqtt<'a>(packet: Packet<'a>, opening: &Opening) -> Result<Frame<'a>, String> {
     match business(&packet, opening) {
-        Some(business) => Frame::Business {
+        Ok(Some(business)) => Ok(Frame::Business {
             packet,
             business: Box::new(business),
-        },
-        None => Frame::Mqtt(packet),
+        }),
+        Ok(None) => Ok(Frame::Mqtt(packet)),
+        Err(error) if opening.lenient => Ok(Frame::Invalid { packet, error }),
+        Err(error) => Err(error),
     }
 }
 
@@ -167,14 +209,21 @@ fn show(name: &str, plain: &[u8]) -> String {
 }
 
 /// An authentication frame, with the sealed fields that open under `key`.
-fn auth(control: &ControlFrame<'_>, key: Option<&[u8; 16]>) -> Option<Frame<'static>> {
+fn auth(
+    control: &ControlFrame<'_>,
+    key: Option<&[u8; 16]>,
+    transcript: Option<&[u8; 7]>,
+) -> Option<Frame<'static>> {
     if control.flags != ControlFlags::ECDH {
         return None;
     }
     let frame = AuthFrame::from_control(control).ok()?;
     let mut opened = BTreeMap::new();
     if let Some(key) = key {
-        let aad = AuthFrame::aad(frame.message.kind(), &frame.nonce);
+        let mut aad = AuthFrame::aad(frame.message.kind(), &frame.nonce).to_vec();
+        if let Some(t) = transcript {
+            aad.extend_from_slice(t);
+        }
         for (name, sealed) in sealed_fields(&frame.message) {
             if let Ok(plain) = crypto::open(frame.suite, key, &aad, sealed) {
                 opened.insert(name, show(name, &plain));
@@ -184,24 +233,21 @@ fn auth(control: &ControlFrame<'_>, key: Option<&[u8; 16]>) -> Option<Frame<'sta
     Some(Frame::Auth { frame, opened })
 }
 
-fn control<'a>(
-    raw: RawFrame<'a>,
-    key: Option<&[u8; 16]>,
-) -> Result<Frame<'a>, osap_proto::FrameError> {
+fn control<'a>(raw: RawFrame<'a>, opening: &Opening) -> Result<Frame<'a>, osap_proto::FrameError> {
     let frame = ControlFrame::from_raw(raw)?;
-    Ok(auth(&frame, key).unwrap_or(Frame::Control(frame)))
+    let auth = auth(&frame, opening.key.as_ref(), opening.transcript.as_ref());
+    Ok(auth.unwrap_or(Frame::Control(frame)))
 }
 
 fn decode_line(line: &str, channel: &str, opening: &Opening) -> Result<String, String> {
-    let key = opening.key.as_ref();
     let bytes = hex(line)?;
     let raw = RawFrame::parse(&bytes).map_err(|e| e.to_string())?;
     let frame = match channel {
-        "das" => mqtt(Packet::from_raw(raw).map_err(|e| e.to_string())?, opening),
-        "lbs" => control(raw, key).map_err(|e| e.to_string())?,
+        "das" => mqtt(Packet::from_raw(raw).map_err(|e| e.to_string())?, opening)?,
+        "lbs" => control(raw, opening).map_err(|e| e.to_string())?,
         _ => match Packet::from_raw(raw) {
-            Ok(packet) => mqtt(packet, opening),
-            Err(mqtt) => control(raw, key).map_err(|control| {
+            Ok(packet) => mqtt(packet, opening)?,
+            Err(mqtt) => control(raw, opening).map_err(|control| {
                 format!("not an MQTT packet ({mqtt}) nor a control frame ({control})")
             })?,
         },
@@ -210,17 +256,29 @@ fn decode_line(line: &str, channel: &str, opening: &Opening) -> Result<String, S
 }
 
 fn options() -> Result<(String, Opening), String> {
-    const USAGE: &str =
-        "usage: decode [--channel das|lbs] [--key HEX] [--registration N] [--suite 1|2|4]";
+    const USAGE: &str = "usage: decode [--channel das|lbs] [--key HEX] [--registration N] \
+        [--suite 1|2|4] [--transcript HEX] [--lenient]";
     let mut channel = "auto".to_owned();
     let mut opening = Opening {
         key: None,
         registration: 1,
         suite: Suite::Aes128Gcm,
+        transcript: None,
+        lenient: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
+        if arg == "--lenient" {
+            opening.lenient = true;
+            continue;
+        }
         match (arg.as_str(), args.next()) {
+            ("--transcript", Some(t)) => {
+                opening.transcript = Some(
+                    <[u8; 7]>::try_from(hex(&t)?)
+                        .map_err(|_| "--transcript takes 14 hexadecimal digits")?,
+                );
+            }
             ("--channel", Some(c)) if c == "das" || c == "lbs" => channel = c,
             ("--key", Some(k)) => {
                 opening.key = Some(

@@ -1,7 +1,9 @@
 //! Reads one XMPP stanza on standard input and prints it as JSON, with the
 //! meaning of its `urn:xmpp:siot:1` element (or subscription presence)
 //! under `"siot"`. Invalid input gives a one-line error on standard error
-//! and exit status 1.
+//! and exit status 1, an element of the namespace that breaks its rules
+//! included; with `--lenient` that element's reading is an `"error"`
+//! field instead.
 //!
 //! ```sh
 //! echo "<iq type='get' id='q1'><pending-friend-query xmlns='urn:xmpp:siot:1'/></iq>" \
@@ -13,7 +15,7 @@ use std::process::ExitCode;
 use serde_json::{Value, json};
 use siot_proto::payload::SiotPayload;
 use siot_proto::roster::SubscriptionRequest;
-use siot_proto::stanza::{Stanza, StanzaLimits, json};
+use siot_proto::stanza::{Stanza, json};
 
 fn meaning(p: &SiotPayload) -> Value {
     let items = |items: &[siot_proto::payload::FriendItem]| -> Vec<Value> {
@@ -47,13 +49,16 @@ fn meaning(p: &SiotPayload) -> Value {
 }
 
 fn decode(input: &str) -> Result<String, String> {
-    let s = Stanza::parse(input.trim(), &StanzaLimits::default()).map_err(|e| e.to_string())?;
-    let siot = match SiotPayload::from_stanza(&s).map_err(|e| e.to_string())? {
-        Some(p) => meaning(&p),
-        None => match SubscriptionRequest::of(&s) {
+    let s = Stanza::parse(input.trim(), &siot_proto::stanza_limits()).map_err(|e| e.to_string())?;
+    let siot = match SiotPayload::from_stanza(&s) {
+        Ok(Some(p)) => meaning(&p),
+        Ok(None) => match SubscriptionRequest::of(&s) {
             Some(r) => json!({ "presence": r.as_str() }),
             None => Value::Null,
         },
+        Err(e) => {
+            json!({ "error": example_io::recognised_but_invalid("urn:xmpp:siot:1", &e.to_string())? })
+        }
     };
     Ok(json!({ "stanza": json::stanza_to_json(&s), "siot": siot }).to_string())
 }

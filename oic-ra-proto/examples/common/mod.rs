@@ -6,7 +6,7 @@
 
 pub(crate) use example_io::run;
 
-use oic_ra_proto::ibb::IbbPayload;
+use oic_ra_proto::ibb::{IBB_NS, IbbPayload};
 use oic_ra_proto::rest::{Header, Method, RestLimits, RestMessage};
 use oic_ra_proto::stanza::{Element, Stanza, json};
 use serde_json::{Value, json};
@@ -47,10 +47,22 @@ pub(crate) fn json_to_rest(v: &Value) -> Result<RestMessage, String> {
 }
 
 /// An element as JSON, IBB elements explained (`encode` ignores the
-/// explanation).
-fn element_to_json(e: &Element) -> Value {
+/// explanation). An IBB element that breaks XEP-0047's rules, or a data
+/// block that is not a `<rest>` document, is an error (or, with
+/// `--lenient`, shown with an `"error"` field).
+fn element_to_json(e: &Element) -> Result<Value, String> {
     let mut out = json::element_to_json(e);
-    if let Ok(ibb) = IbbPayload::from_element(e) {
+    if e.ns != IBB_NS {
+        return Ok(out);
+    }
+    let ibb = match IbbPayload::from_element(e) {
+        Ok(ibb) => ibb,
+        Err(error) => {
+            out["error"] = example_io::recognised_but_invalid("IBB", &error.to_string())?.into();
+            return Ok(out);
+        }
+    };
+    {
         let meaning = match &ibb {
             IbbPayload::Open {
                 block_size, stanza, ..
@@ -59,22 +71,37 @@ fn element_to_json(e: &Element) -> Value {
             }
             IbbPayload::Data { seq, data, .. } => {
                 let rest = std::str::from_utf8(data)
-                    .ok()
-                    .and_then(|t| RestMessage::parse(t, &RestLimits::default()).ok())
-                    .and_then(|m| rest_to_json(&m).ok());
-                json!({ "data": { "seq": seq, "len": data.len(), "rest": rest } })
+                    .map_err(|e| e.to_string())
+                    .and_then(|t| {
+                        RestMessage::parse(t, &RestLimits::default()).map_err(|e| e.to_string())
+                    })
+                    .and_then(|m| rest_to_json(&m));
+                match rest {
+                    Ok(rest) => json!({ "data": { "seq": seq, "len": data.len(), "rest": rest } }),
+                    Err(error) => {
+                        let error = example_io::recognised_but_invalid(
+                            "the data block's <rest> document",
+                            &error,
+                        )?;
+                        json!({ "data": { "seq": seq, "len": data.len(), "error": error } })
+                    }
+                }
             }
             IbbPayload::Close { .. } => json!({ "close": {} }),
         };
         out["ibb"] = meaning;
     }
-    out
+    Ok(out)
 }
 
-pub(crate) fn stanza_to_json(s: &Stanza) -> Value {
+pub(crate) fn stanza_to_json(s: &Stanza) -> Result<Value, String> {
     let mut v = json::stanza_to_json(s);
-    v["payloads"] = s.payloads.iter().map(element_to_json).collect();
-    v
+    v["payloads"] = s
+        .payloads
+        .iter()
+        .map(element_to_json)
+        .collect::<Result<_, _>>()?;
+    Ok(v)
 }
 
 pub(crate) fn json_to_stanza(v: &Value) -> Result<Stanza, String> {
