@@ -24,6 +24,8 @@ fuzz_target!(|data: &[u8]| {
     let mut t = IbbTransport::new(IbbConfig {
         max_block_size: 128,
         max_sessions: 4,
+        max_sessions_per_peer: 3,
+        access: oic_ra_proto::transport::Access::SameAccount,
         max_message_len: MAX_MESSAGE,
     });
     let sids = ["s0", "s1", "s2", "s3"];

@@ -23,26 +23,36 @@ use std::time::{Duration, Instant};
 use iot_sansio::{Machine, Secret};
 use iot_xmpp::presence::SubscriptionRequest;
 use oic_ra_proto::endpoint::{Event, RequestId};
+use oic_ra_proto::identity::FullJid;
 use oic_ra_proto::presence::PriorityClass;
 use oic_ra_proto::rae::{Rae, RaeConfig, RaeEvent};
 use oic_ra_proto::rest::{Method, RestMessage};
+use oic_ra_proto::transport::Access;
 use rand_core::OsRng;
 use serde_json::json;
 use xmpp_net::Transport;
 
 const JID: &str = "rae-server@localhost/OIC/1.0/oic.d.light/0685b960-736f-46f7-bead-0bd3b6d8d1d6";
 
+/// Who may send requests: the client example's account.
+fn client_account(peer: &FullJid, _to: Option<&iot_xmpp::Jid>) -> bool {
+    peer.to_bare().as_str() == "rae-client@localhost"
+}
+
 fn main() -> Result<(), Box<dyn Error>> {
     let server = xmpp_net::server_arg();
     let until_client_leaves = std::env::args().any(|a| a == "--until-client-leaves");
     let tls = xmpp_net::test_servers_tls()?;
 
-    let config = RaeConfig::new(
+    let mut config = RaeConfig::new(
         JID.parse()?,
         Secret::new("secret"),
         PriorityClass::ServerWithFeatures,
         10,
     )?;
+    // The client is another account (subscribed to this one): 5.2's
+    // default admits only this account's own RAEs, so let that account in.
+    config.endpoint.access = Access::Decide(client_account);
     let mut rae = Rae::new(config, OsRng, OsRng);
     let mut transport = Transport::connect(&server, tls, "localhost")?;
     rae.start(Instant::now());

@@ -23,6 +23,60 @@ use crate::identity::{FullJid, Jid};
 /// `sid`, which let one session's blocks land in another).
 pub type SessionId = (FullJid, String);
 
+/// Who may open a session with this entity, so that its requests reach
+/// the resources: the authorization decision of OIC RA section 5.2, taken
+/// before any request is read.
+#[derive(Clone, Copy, Default)]
+pub enum Access {
+    /// Only full JIDs of the same account (the same bare JID) as the
+    /// `<open/>`'s addressee, which the server delivered it to: the RAEs
+    /// of one user (5.2). The default.
+    #[default]
+    SameAccount,
+    /// Anyone the server delivers to this entity (accounts that the
+    /// roster or the server's policy already vet, say).
+    Anyone,
+    /// The caller's decision: the peer, and this entity's JID as the
+    /// `<open/>`'s `to` gives it.
+    Decide(fn(&FullJid, Option<&Jid>) -> bool),
+}
+
+impl Access {
+    /// Whether `peer` may open a session with `to`.
+    #[must_use]
+    pub fn allows(&self, peer: &FullJid, to: Option<&Jid>) -> bool {
+        match self {
+            Self::SameAccount => {
+                to.is_some_and(|t| t.node() == peer.node() && t.domain() == peer.domain())
+            }
+            Self::Anyone => true,
+            Self::Decide(decide) => decide(peer, to),
+        }
+    }
+}
+
+impl PartialEq for Access {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::SameAccount, Self::SameAccount) | (Self::Anyone, Self::Anyone) => true,
+            (Self::Decide(a), Self::Decide(b)) => core::ptr::fn_addr_eq(*a, *b),
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Access {}
+
+impl core::fmt::Debug for Access {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Self::SameAccount => "SameAccount",
+            Self::Anyone => "Anyone",
+            Self::Decide(_) => "Decide(..)",
+        })
+    }
+}
+
 /// Settings of an [`IbbTransport`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IbbConfig {
@@ -31,6 +85,12 @@ pub struct IbbConfig {
     /// The most sessions open at once, both directions; a peer's `<open/>`
     /// beyond it is refused with `resource-constraint`.
     pub max_sessions: usize,
+    /// The most sessions open with one peer, both directions; a peer's
+    /// `<open/>` beyond it is refused with `resource-constraint`, so one
+    /// peer cannot fill the table and block everyone else's sessions.
+    pub max_sessions_per_peer: usize,
+    /// Who may open a session (refused with `forbidden`, type `auth`).
+    pub access: Access,
     /// The longest message reassembled; a longer one breaks its session
     /// with `not-acceptable`.
     pub max_message_len: usize,
@@ -354,8 +414,13 @@ impl IbbTransport {
             );
             return;
         }
+        if !self.config.access.allows(&key.0, stanza.to.as_ref()) {
+            self.reply_error(stanza, ErrorType::Auth, DefinedCondition::Forbidden, &key.1);
+            return;
+        }
         if block_size > self.config.max_block_size
             || self.sessions.len() >= self.config.max_sessions
+            || self.sessions_with(&key.0).count() >= self.config.max_sessions_per_peer
         {
             self.reply_error(
                 stanza,

@@ -20,11 +20,12 @@ use std::time::{Duration, Instant};
 use iot_sansio::{Machine, Secret};
 use iot_xmpp::presence::SubscriptionRequest;
 use oic_ra_proto::endpoint::Event;
-use oic_ra_proto::identity::{BareJid, RaeJid};
+use oic_ra_proto::identity::{BareJid, FullJid, RaeJid};
 use oic_ra_proto::presence::PriorityClass;
 use oic_ra_proto::rae::{Rae, RaeConfig, RaeEvent};
 use oic_ra_proto::resource::ConnectionStatus;
 use oic_ra_proto::rest::{Method, RestMessage};
+use oic_ra_proto::transport::Access;
 use rand_core::OsRng;
 use serde_json::json;
 use xmpp_net::Transport;
@@ -38,6 +39,11 @@ fn servers() -> Vec<(&'static str, &'static str)> {
 
 type Endpoint = Rae<Instant, OsRng, OsRng>;
 
+/// Only the client's account may send requests.
+fn client_account(peer: &FullJid, _to: Option<&iot_xmpp::Jid>) -> bool {
+    peer.to_bare().as_str() == "rae-client@localhost"
+}
+
 /// One RAE on its own connection, and what it reported.
 struct Node {
     rae: Endpoint,
@@ -47,8 +53,12 @@ struct Node {
 
 impl Node {
     fn connect(addr: &str, jid: &str, class: PriorityClass, priority: i8) -> Self {
-        let config =
+        let mut config =
             RaeConfig::new(jid.parse().unwrap(), Secret::new("secret"), class, priority).unwrap();
+        // The two RAEs are on two accounts that subscribed to each other:
+        // 5.2's default (one account) would refuse, so the light lets the
+        // client's account in, and no one else.
+        config.endpoint.access = Access::Decide(client_account);
         let mut rae = Rae::new(config, OsRng, OsRng);
         rae.start(Instant::now());
         Self {

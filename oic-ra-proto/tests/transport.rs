@@ -8,11 +8,13 @@ use iot_xmpp::testing::Server;
 use oic_ra_proto::ibb::{DataStanza, IbbPayload};
 use oic_ra_proto::identity::FullJid;
 use oic_ra_proto::stanza::{DefinedCondition, Stanza};
-use oic_ra_proto::transport::{IbbConfig, IbbEvent, IbbTransport, SessionId};
+use oic_ra_proto::transport::{Access, IbbConfig, IbbEvent, IbbTransport, SessionId};
 
 const CONFIG: IbbConfig = IbbConfig {
     max_block_size: 64,
     max_sessions: 2,
+    max_sessions_per_peer: 2,
+    access: Access::SameAccount,
     max_message_len: 1000,
 };
 

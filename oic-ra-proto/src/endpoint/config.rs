@@ -5,7 +5,7 @@ use core::time::Duration;
 use iot_xmpp::StanzaLimits;
 
 use crate::rest::RestLimits;
-use crate::transport::IbbConfig;
+use crate::transport::{Access, IbbConfig};
 
 /// Settings of an [`Endpoint`](super::Endpoint).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +22,20 @@ pub struct EndpointConfig {
     /// The most sessions open at once, both directions (default 64); a
     /// peer's `<open/>` beyond it is refused with `resource-constraint`.
     pub max_sessions: usize,
+    /// The most sessions open with one peer (default 8): a peer's
+    /// `<open/>` beyond it is refused with `resource-constraint`, so one
+    /// peer cannot fill the table and block requests to the others.
+    pub max_sessions_per_peer: usize,
+    /// Who may send requests (5.2; default [`Access::SameAccount`]): a
+    /// session from anyone else is refused with `forbidden` before any
+    /// request is read.
+    pub access: Access,
+    /// How long a session a peer opened may stay idle (default 60 s):
+    /// opened without a whole request yet, or answered (not an observe)
+    /// and not closed by the peer. It is then closed. A session whose
+    /// request waits for this endpoint's answer, or that carries an
+    /// observe, is not idle.
+    pub idle_timeout: Duration,
     /// Limits on each reassembled `<rest>` document.
     pub rest_limits: RestLimits,
     /// Limits on each received stanza.
@@ -35,6 +49,9 @@ impl Default for EndpointConfig {
             max_block_size: u16::MAX,
             request_timeout: Duration::from_secs(30),
             max_sessions: 64,
+            max_sessions_per_peer: 8,
+            access: Access::SameAccount,
+            idle_timeout: Duration::from_secs(60),
             rest_limits: RestLimits::default(),
             stanza_limits: StanzaLimits::default(),
         }
@@ -46,6 +63,8 @@ impl EndpointConfig {
         IbbConfig {
             max_block_size: self.max_block_size,
             max_sessions: self.max_sessions,
+            max_sessions_per_peer: self.max_sessions_per_peer,
+            access: self.access,
             max_message_len: self.rest_limits.max_document_len,
         }
     }

@@ -26,6 +26,7 @@ struct Exchange<I> {
     side: Side,
     id: RequestId,
     /// Client: when the request gives up waiting for its response.
+    /// Server: when the idle session is closed.
     deadline: Option<I>,
     /// A response (client: received; server: sent) has been exchanged.
     answered: bool,
@@ -87,6 +88,9 @@ pub struct Endpoint<I, R> {
     exchanges: HashMap<SessionId, Exchange<I>>,
     by_id: HashMap<RequestId, SessionId>,
     next_id: u64,
+    /// The latest time the endpoint was given, for the idle deadline of
+    /// an answer ([`Endpoint::respond`] takes no time).
+    last_now: Option<I>,
     /// Events; transmits come from the transport.
     out: Outbox<Infallible, Event>,
 }
@@ -102,6 +106,7 @@ impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
             exchanges: HashMap::new(),
             by_id: HashMap::new(),
             next_id: 0,
+            last_now: None,
             out: Outbox::new(),
         }
     }
@@ -141,6 +146,7 @@ impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
         if message.method == Method::Response {
             return Err(EndpointError::NotARequest);
         }
+        self.last_now = Some(now);
         let bytes = self.encode(message)?;
         if self.transport.len() >= self.config.max_sessions {
             return Err(EndpointError::TooManySessions(self.transport.len()));
@@ -195,6 +201,12 @@ impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
         if !exchange.answered {
             exchange.answered = true;
             exchange.observe &= is_success(message);
+            // Answered: idle from now unless it carries an observe.
+            let idle = self.config.idle_timeout;
+            exchange.deadline = self
+                .last_now
+                .filter(|_| !exchange.observe)
+                .map(|now| now + idle);
         }
         self.transport.send(key, bytes);
         Ok(())
@@ -245,17 +257,18 @@ impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
     }
 
     /// Takes what the transport reported.
-    fn drain_transport(&mut self) {
+    fn drain_transport(&mut self, now: I) {
         while let Some(event) = self.transport.poll_event() {
             match event {
                 IbbEvent::Opened(_) => {}
                 IbbEvent::Accepted(key) => {
                     let id = self.new_id();
-                    self.exchanges
-                        .insert(key.clone(), Exchange::new(Side::Server, id));
+                    let mut exchange = Exchange::new(Side::Server, id);
+                    exchange.deadline = Some(now + self.config.idle_timeout);
+                    self.exchanges.insert(key.clone(), exchange);
                     self.by_id.insert(id, key);
                 }
-                IbbEvent::Message(key, bytes) => self.message_complete(&key, &bytes),
+                IbbEvent::Message(key, bytes) => self.message_complete(now, &key, &bytes),
                 IbbEvent::Refused(key, c) => self.drop_exchange(&key, Failure::Refused(c)),
                 IbbEvent::Closed(key) => self.drop_exchange(&key, Failure::Closed),
                 IbbEvent::Failed(key, c) => self.drop_exchange(&key, Failure::Session(c)),
@@ -283,7 +296,7 @@ impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
         }
     }
 
-    fn message_complete(&mut self, key: &SessionId, bytes: &[u8]) {
+    fn message_complete(&mut self, now: I, key: &SessionId, bytes: &[u8]) {
         let parsed = decode_message(bytes, &self.config.rest_limits);
         let Some(exchange) = self.exchanges.get_mut(key) else {
             return;
@@ -307,6 +320,7 @@ impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
                     Err(_) => {
                         exchange.requested = true;
                         exchange.answered = true;
+                        exchange.deadline = Some(now + self.config.idle_timeout);
                         let reply = RestMessage::response(400, "Bad Request");
                         self.transport.send(key, reply.to_xml().into_bytes());
                         return;
@@ -314,6 +328,8 @@ impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
                 };
                 exchange.requested = true;
                 exchange.observe = is_observe(&message);
+                // Not idle: the request waits for this endpoint's answer.
+                exchange.deadline = None;
                 self.out.event(Event::Request {
                     id,
                     from: key.0.clone(),
@@ -412,16 +428,17 @@ impl<I: Instant, R: CryptoRngCore> Machine for Endpoint<I, R> {
     /// Reads a received stanza (In-Band Bytestream stanzas and unavailable
     /// presence; others are ignored), or ends every exchange when the
     /// connection closed.
-    fn handle_input(&mut self, _now: I, input: Input<'_, Stanza>) {
+    fn handle_input(&mut self, now: I, input: Input<'_, Stanza>) {
         if self.out.is_ended() {
             return;
         }
+        self.last_now = Some(now);
         match input {
             Input::Data(stanza) => {
                 if !self.transport.handle(stanza) {
                     self.handle_presence(stanza);
                 }
-                self.drain_transport();
+                self.drain_transport(now);
             }
             Input::PeerClosed => {
                 for key in self.transport.clear() {
@@ -433,20 +450,24 @@ impl<I: Instant, R: CryptoRngCore> Machine for Endpoint<I, R> {
     }
 
     /// Fails every request whose response is overdue and closes its
-    /// session.
+    /// session; closes every session a peer left idle past
+    /// [`EndpointConfig::idle_timeout`](super::EndpointConfig::idle_timeout).
     fn handle_timeout(&mut self, now: I) {
-        let mut due: Vec<(RequestId, SessionId)> = self
+        self.last_now = Some(now);
+        let mut due: Vec<(RequestId, Side, SessionId)> = self
             .exchanges
             .iter()
             .filter(|(_, x)| x.deadline.is_some_and(|d| d <= now))
-            .map(|(k, x)| (x.id, k.clone()))
+            .map(|(k, x)| (x.id, x.side, k.clone()))
             .collect();
-        due.sort_by_key(|(id, _)| *id);
-        for (id, key) in due {
-            self.out.event(Event::Failed {
-                id,
-                reason: Failure::Timeout,
-            });
+        due.sort_by_key(|(id, ..)| *id);
+        for (id, side, key) in due {
+            if side == Side::Client {
+                self.out.event(Event::Failed {
+                    id,
+                    reason: Failure::Timeout,
+                });
+            }
             self.close(&key);
         }
     }
