@@ -81,11 +81,13 @@ pub mod profile {}
 
 mod asked;
 pub mod key;
+mod limits;
 pub mod owner;
 pub mod payload;
 pub mod provisioning;
 pub mod roster;
 pub mod thing;
+pub mod thing_state;
 
 /// XMPP stanzas as XML text (the workspace's `iot-xmpp` crate).
 pub use iot_xmpp as stanza;
@@ -99,21 +101,4 @@ pub use provisioning::{
 };
 pub use thing::{Thing, ThingConfig, ThingEnd, ThingEvent};
 
-/// The most friendship requests a provisioning service keeps waiting for
-/// one owner by default ([`ProvisioningConfig::max_pending_per_owner`]).
-pub const MAX_PENDING_PER_OWNER: usize = 1024;
-
-/// The stanza limits every machine of this crate reads with by default:
-/// the workspace's defaults, with room for a pending list (section 7) or
-/// a friend state update (section 8) of [`MAX_PENDING_PER_OWNER`] entries,
-/// so that what the service builds, the owner reads, and what the owner
-/// sends, the service reads.
-#[must_use]
-pub fn stanza_limits() -> stanza::StanzaLimits {
-    let defaults = stanza::StanzaLimits::default();
-    stanza::StanzaLimits {
-        // The iq, the list element and one element per entry.
-        max_elements: defaults.max_elements.max(MAX_PENDING_PER_OWNER + 8),
-        ..defaults
-    }
-}
+pub use limits::{MAX_PENDING_PER_OWNER, stanza_limits};

@@ -30,7 +30,7 @@ impl OwnerConfig {
     pub fn new(provisioning: Jid) -> Self {
         Self {
             provisioning,
-            limits: crate::stanza_limits(),
+            limits: crate::limits::stanza_limits(),
             iq_timeout: Duration::from_secs(30),
         }
     }

@@ -16,6 +16,7 @@ use crate::asked::{IqFailure, Requests};
 use crate::key::Key;
 use crate::payload::{Friendship, Name, SiotPayload};
 use crate::roster::{Subscription, SubscriptionRequest, is_friend, is_from};
+use crate::thing_state::{ThingState, ThingStateError};
 
 /// A thing's settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,7 +39,7 @@ impl ThingConfig {
         Self {
             provisioning,
             names,
-            limits: crate::stanza_limits(),
+            limits: crate::limits::stanza_limits(),
             iq_timeout: Duration::from_secs(30),
         }
     }
@@ -87,6 +88,9 @@ pub enum ThingEvent {
         /// The element or stanza it carried.
         what: &'static str,
     },
+    /// What the thing must keep across a reboot changed: store it, and
+    /// give it back to [`Thing::restore`] after a restart.
+    Saved(ThingState),
     /// The connection ended ([`Input::PeerClosed`]); requests waiting for
     /// an answer were dropped.
     Ended(ThingEnd),
@@ -122,6 +126,8 @@ pub struct Thing<I, R> {
     asked: Requests<I, Ask>,
     /// Requests the owner has not decided.
     held: HashSet<BareJid>,
+    /// The state last announced.
+    saved: ThingState,
     out: Outbox<Stanza, ThingEvent>,
 }
 
@@ -138,7 +144,65 @@ impl<I: Instant, R: CryptoRngCore> Thing<I, R> {
             roster: HashMap::new(),
             asked: Requests::new("thing"),
             held: HashSet::new(),
+            saved: ThingState::default(),
             out: Outbox::new(),
+        }
+    }
+
+    /// A thing back from a reboot, as it was: its key, registration, owner
+    /// and roster (nothing is sent: it is still registered). Its RNG serves
+    /// a later factory reset.
+    ///
+    /// # Errors
+    ///
+    /// [`ThingStateError`] for a state that does not read back.
+    pub fn restore(
+        config: ThingConfig,
+        rng: R,
+        state: &ThingState,
+    ) -> Result<Self, ThingStateError> {
+        let mut thing = Self::new(config, rng);
+        thing.key = state
+            .key
+            .as_deref()
+            .map(|k| Key::parse(k).map_err(|_| ThingStateError::Key))
+            .transpose()?;
+        thing.registered = state.registered;
+        let bare = |t: &str| BareJid::new(t).map_err(|_| ThingStateError::Jid(t.to_owned()));
+        thing.owner = state.owner.as_deref().map(bare).transpose()?;
+        for (jid, subscription) in &state.roster {
+            let s = subscription
+                .parse::<Subscription>()
+                .map_err(|_| ThingStateError::Subscription(subscription.clone()))?;
+            thing.roster.insert(bare(jid)?, s);
+        }
+        thing.saved = thing.state();
+        Ok(thing)
+    }
+
+    /// The state to keep across a reboot, as it is now.
+    #[must_use]
+    pub fn state(&self) -> ThingState {
+        let mut roster: Vec<(String, String)> = self
+            .roster
+            .iter()
+            .map(|(j, s)| (j.to_string(), s.as_str().to_owned()))
+            .collect();
+        roster.sort();
+        ThingState {
+            key: self.key.as_ref().map(|k| k.expose().to_owned()),
+            registered: self.registered,
+            owner: self.owner.as_ref().map(ToString::to_string),
+            roster,
+        }
+    }
+
+    /// Announces the state if it changed.
+    fn save(&mut self) {
+        let now = self.state();
+        if now != self.saved {
+            self.saved = now.clone();
+            self.out.event(ThingEvent::Saved(now));
         }
     }
 
@@ -156,7 +220,11 @@ impl<I: Instant, R: CryptoRngCore> Thing<I, R> {
         self.asked
             .wait(id, Ask::Register, now + self.config.iq_timeout);
         self.registered = false;
-        self.key.insert(key)
+        self.key = Some(key);
+        self.save();
+        self.key
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("just set"))
     }
 
     /// Factory reset (section 3): forgets the key, the registration and the
@@ -179,6 +247,7 @@ impl<I: Instant, R: CryptoRngCore> Thing<I, R> {
         for jid in friends {
             self.revoke(&jid);
         }
+        self.save();
     }
 
     /// The key, while set up.
@@ -220,6 +289,7 @@ impl<I: Instant, R: CryptoRngCore> Thing<I, R> {
         } else {
             self.roster.insert(jid, subscription);
         }
+        self.save();
     }
 
     /// Takes a change of the roster the connection keeps
@@ -458,6 +528,7 @@ impl<I: Instant, R: CryptoRngCore> Machine for Thing<I, R> {
         match input {
             Input::Data(stanza) => {
                 self.handle(now, stanza);
+                self.save();
             }
             Input::PeerClosed => {
                 self.asked.clear();

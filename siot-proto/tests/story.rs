@@ -12,7 +12,7 @@ use rand_chacha::ChaCha20Rng;
 use siot_proto::key::Key;
 use siot_proto::owner::{Owner, OwnerConfig, OwnerEvent};
 use siot_proto::payload::{FriendItem, Name, SiotPayload};
-use siot_proto::provisioning::{ProvisioningEvent, ProvisioningService};
+use siot_proto::provisioning::{ProvisioningEvent, ProvisioningService, Record};
 use siot_proto::roster::{Subscription, SubscriptionRequest};
 use siot_proto::stanza::{BareJid, DefinedCondition, Jid, Stanza};
 use siot_proto::thing::{Thing, ThingConfig, ThingEvent};
@@ -49,6 +49,11 @@ struct World {
     driver: Driver<Duration>,
     /// How much of the log the requestor has read.
     requestor_read: usize,
+    /// The service's durable records, by key, as a database would keep
+    /// them.
+    store: std::collections::BTreeMap<String, Record>,
+    /// The bulb's state as its flash memory keeps it.
+    flash: siot_proto::thing_state::ThingState,
     rng: ChaCha20Rng,
 }
 
@@ -66,6 +71,8 @@ impl World {
             xmpp: Server::new([jid(BULB), jid(PS), jid(OWNER), jid(OWNER2), jid(REQUESTOR)]),
             driver: Driver::new(T0),
             requestor_read: 0,
+            store: std::collections::BTreeMap::new(),
+            flash: Default::default(),
             rng: rng(11),
         }
     }
@@ -114,8 +121,16 @@ impl World {
         ])
     }
 
+    /// The bulb's events, its state kept as its flash memory would.
     fn bulb_events(&mut self) -> Vec<ThingEvent> {
-        std::iter::from_fn(|| self.bulb.poll_event()).collect()
+        let mut events = Vec::new();
+        while let Some(e) = self.bulb.poll_event() {
+            match e {
+                ThingEvent::Saved(state) => self.flash = state,
+                other => events.push(other),
+            }
+        }
+        events
     }
 
     fn owner_events(&mut self) -> Vec<OwnerEvent> {
@@ -126,8 +141,19 @@ impl World {
         std::iter::from_fn(|| self.owner2.poll_event()).collect()
     }
 
+    /// The service's events, its durable records kept in the store as a
+    /// runtime would.
     fn ps_events(&mut self) -> Vec<ProvisioningEvent> {
-        std::iter::from_fn(|| self.ps.poll_event()).collect()
+        let mut events = Vec::new();
+        while let Some(e) = self.ps.poll_event() {
+            match e {
+                ProvisioningEvent::Saved(record) => {
+                    self.store.insert(record.key(), record);
+                }
+                other => events.push(other),
+            }
+        }
+        events
     }
 
     /// Setup and registration; returns the key shown to the customer.
@@ -147,6 +173,29 @@ impl World {
         let s = SubscriptionRequest::Subscribe.to(&bare(BULB), "subscribe-1");
         self.route(REQUESTOR, &s.to_xml());
         self.run();
+    }
+
+    /// Sections 7-9: the owner lists the pending request and approves it;
+    /// the requestor's server delivers the approval and the bulb has a
+    /// friend.
+    fn owner_approves_the_requestor(&mut self) {
+        self.owner.query_pending(T0);
+        self.run();
+        assert_eq!(
+            self.owner_events(),
+            vec![OwnerEvent::Pending(vec![bare(REQUESTOR)])]
+        );
+        self.owner.update(
+            T0,
+            vec![FriendItem {
+                jid: bare(REQUESTOR),
+                friend: true,
+            }],
+        );
+        self.run();
+        assert_eq!(self.owner_events(), vec![OwnerEvent::Updated]);
+        assert_eq!(self.requestor_got(), vec![SubscriptionRequest::Subscribed]);
+        assert!(self.bulb.is_friend(&bare(REQUESTOR)));
     }
 
     fn requestor_got(&mut self) -> Vec<SubscriptionRequest> {
@@ -197,24 +246,7 @@ fn story() -> (World, Key) {
     );
     assert!(w.requestor_got().is_empty(), "held");
     assert_eq!(w.owner_events(), vec![OwnerEvent::PendingNotified]);
-    w.owner.query_pending(T0);
-    w.run();
-    assert_eq!(
-        w.owner_events(),
-        vec![OwnerEvent::Pending(vec![bare(REQUESTOR)])]
-    );
-
-    w.owner.update(
-        T0,
-        vec![FriendItem {
-            jid: bare(REQUESTOR),
-            friend: true,
-        }],
-    );
-    w.run();
-    assert_eq!(w.owner_events(), vec![OwnerEvent::Updated]);
-    assert_eq!(w.requestor_got(), vec![SubscriptionRequest::Subscribed]);
-    assert!(w.bulb.is_friend(&bare(REQUESTOR)));
+    w.owner_approves_the_requestor();
     assert_eq!(
         w.bulb_events(),
         vec![ThingEvent::FriendAdded(bare(REQUESTOR))]
@@ -735,4 +767,62 @@ fn last_payload(w: &World, name: &str) -> String {
         .find(|c| c.stanza.payloads.iter().any(|p| p.name == name))
         .map(|c| c.stanza.to_xml())
         .unwrap()
+}
+
+#[test]
+fn the_service_restarted_between_claim_and_approval_loses_nothing() {
+    let mut w = World::new();
+    let key = w.set_up();
+    assert_eq!(w.claim(&key), vec![OwnerEvent::Claimed(bare(BULB))]);
+    w.requestor_subscribes();
+    assert_eq!(w.owner_events(), vec![OwnerEvent::PendingNotified]);
+    w.ps_events();
+    // The service's process stops; a new one starts from the store.
+    let records: Vec<Record> = w.store.values().cloned().collect();
+    w.ps = ProvisioningService::restore(Default::default(), &records).unwrap();
+    assert_eq!(w.ps.records(), records, "rebuilt as it was");
+    assert_eq!(w.ps.owner_of(&bare(BULB)), Some(&bare(OWNER)));
+    // The story goes on: the owner lists the request and approves it.
+    w.owner_approves_the_requestor();
+    // A claim by someone else is still refused: the owner survived.
+    let mut thief = Owner::<Duration>::new(OwnerConfig::new(jid(PS)));
+    thief.claim(T0, NAME, &key);
+    let claim = thief.poll_transmit().unwrap();
+    w.route(OWNER2, &claim.to_xml());
+    w.ps_events();
+    assert!(w.ps.pending(&bare(OWNER)).is_empty());
+}
+
+#[test]
+fn a_rebooted_thing_keeps_its_key_and_owner_and_still_answers_its_friends() {
+    let (mut w, key) = story();
+    w.bulb_events();
+    let flash = w.flash.clone();
+    assert_eq!(flash.key.as_deref(), Some(key.expose()));
+    // Power off, power on: the bulb comes back from its flash memory.
+    let names = vec![Name {
+        lang: None,
+        text: NAME.into(),
+    }];
+    w.bulb = Thing::restore(ThingConfig::new(jid(PS), names), rng(99), &flash).unwrap();
+    assert_eq!(w.bulb.key(), Some(&key));
+    assert!(w.bulb.is_registered());
+    assert_eq!(w.bulb.owner(), Some(&bare(OWNER)));
+    assert!(w.bulb.is_friend(&bare(REQUESTOR)));
+    assert_eq!(w.bulb.state(), flash);
+    // Its friend asks again (a new device of the requestor): approved at
+    // once, without asking the service.
+    let before = w.xmpp.log().len();
+    w.requestor_subscribes();
+    assert_eq!(w.requestor_got(), vec![SubscriptionRequest::Subscribed]);
+    assert!(
+        !w.xmpp.log()[before..].iter().any(|c| c
+            .stanza
+            .payloads
+            .iter()
+            .any(|p| p.name == "is-friend-query")),
+        "a known friend needs no query"
+    );
+    // The service still knows it as owned: no factory reset was seen.
+    assert_eq!(w.ps.owner_of(&bare(BULB)), Some(&bare(OWNER)));
 }

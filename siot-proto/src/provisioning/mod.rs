@@ -15,6 +15,11 @@ use iot_xmpp::{
     BareJid, DefinedCondition, ErrorType, IqType, Jid, Stanza, StanzaLimits, StanzaMachine,
 };
 
+mod records;
+
+pub use records::{OwnerEntry, Record, RestoreError, ThingEntry};
+use records::{OwnerRecord, ThingRecord};
+
 use crate::asked::Ids;
 use crate::key::Key;
 use crate::payload::{FriendItem, Friendship, Name, SiotPayload};
@@ -36,8 +41,8 @@ pub struct ProvisioningConfig {
 impl Default for ProvisioningConfig {
     fn default() -> Self {
         Self {
-            max_pending_per_owner: crate::MAX_PENDING_PER_OWNER,
-            limits: crate::stanza_limits(),
+            max_pending_per_owner: crate::limits::MAX_PENDING_PER_OWNER,
+            limits: crate::limits::stanza_limits(),
         }
     }
 }
@@ -81,6 +86,9 @@ pub enum ProvisioningEvent {
         /// The element.
         what: &'static str,
     },
+    /// A durable record changed: store it ([`Record::key`]), so that a
+    /// restarted service ([`ProvisioningService::restore`]) loses nothing.
+    Saved(Record),
     /// The connection ended ([`Input::PeerClosed`]). The registry stays.
     Ended(ProvisioningEnd),
 }
@@ -92,24 +100,6 @@ impl From<ProvisioningEnd> for ProvisioningEvent {
     fn from(end: ProvisioningEnd) -> Self {
         Self::Ended(end)
     }
-}
-
-#[derive(Debug)]
-struct ThingRecord {
-    /// Where the thing registered from (its full JID).
-    address: Jid,
-    names: Vec<Name>,
-    key: Key,
-    owner: Option<BareJid>,
-    friends: HashSet<BareJid>,
-    refused: HashSet<BareJid>,
-    subscribed: bool,
-}
-
-#[derive(Debug, Default)]
-struct OwnerRecord {
-    things: BTreeSet<BareJid>,
-    pending: BTreeSet<BareJid>,
 }
 
 /// The provisioning service (section 2.4).
@@ -128,6 +118,8 @@ struct OwnerRecord {
 ///     <register xmlns='urn:xmpp:siot:1' key='TWNK-KD5Y-MT3T-E1GS-DRDB-KVTW'><name>Bulb</name></register></iq>";
 /// ps.handle_stanza(Duration::ZERO, register)?;
 /// assert_eq!(ps.poll_event(), Some(ProvisioningEvent::Registered("thing@example.org".parse()?)));
+/// // The new thing's durable record, for the runtime to store.
+/// assert!(matches!(ps.poll_event(), Some(ProvisioningEvent::Saved(_))));
 /// let result = ps.poll_transmit().unwrap();
 /// assert_eq!((result.iq_type(), result.id.as_deref()), (Some(IqType::Result), Some("register-1")));
 /// let subscribe = ps.poll_transmit().unwrap();
@@ -141,6 +133,9 @@ pub struct ProvisioningService<I> {
     by_name: HashMap<String, Vec<BareJid>>,
     owners: HashMap<BareJid, OwnerRecord>,
     ids: Ids,
+    /// Things and owners changed by the input being handled.
+    dirty_things: BTreeSet<BareJid>,
+    dirty_owners: BTreeSet<BareJid>,
     out: Outbox<Stanza, ProvisioningEvent>,
     instant: PhantomData<fn() -> I>,
 }
@@ -155,8 +150,76 @@ impl<I: Instant> ProvisioningService<I> {
             by_name: HashMap::new(),
             owners: HashMap::new(),
             ids: Ids::new("ps"),
+            dirty_things: BTreeSet::new(),
+            dirty_owners: BTreeSet::new(),
             out: Outbox::new(),
             instant: PhantomData,
+        }
+    }
+
+    /// A service rebuilt from the records it announced
+    /// ([`ProvisioningEvent::Saved`]), the latest of each key, in any
+    /// order: after a restart it knows every thing, owner, friendship and
+    /// pending request it knew.
+    ///
+    /// # Errors
+    ///
+    /// [`RestoreError`] for a record that does not read back.
+    pub fn restore(config: ProvisioningConfig, records: &[Record]) -> Result<Self, RestoreError> {
+        let mut service = Self::new(config);
+        for record in records {
+            match record {
+                Record::Thing(entry) => {
+                    let (jid, thing) = ThingRecord::from_entry(entry)?;
+                    for n in &thing.names {
+                        service
+                            .by_name
+                            .entry(n.text.clone())
+                            .or_default()
+                            .push(jid.clone());
+                    }
+                    service.things.insert(jid, thing);
+                }
+                Record::Owner(entry) => {
+                    let (jid, owner) = OwnerRecord::from_entry(entry)?;
+                    service.owners.insert(jid, owner);
+                }
+            }
+        }
+        Ok(service)
+    }
+
+    /// Every durable record, sorted by key: what a store holds after the
+    /// [`ProvisioningEvent::Saved`] events so far.
+    #[must_use]
+    pub fn records(&self) -> Vec<Record> {
+        let mut all: Vec<Record> = self
+            .things
+            .iter()
+            .map(|(j, t)| Record::Thing(t.entry(j)))
+            .chain(self.owners.iter().map(|(j, o)| Record::Owner(o.entry(j))))
+            .collect();
+        all.sort_by_key(Record::key);
+        all
+    }
+
+    /// Announces the records the last input changed.
+    fn save(&mut self) {
+        for jid in core::mem::take(&mut self.dirty_things) {
+            if let Some(t) = self.things.get(&jid) {
+                self.out
+                    .event(ProvisioningEvent::Saved(Record::Thing(t.entry(&jid))));
+            }
+        }
+        for jid in core::mem::take(&mut self.dirty_owners) {
+            let entry = self
+                .owners
+                .get(&jid)
+                .cloned()
+                .unwrap_or_default()
+                .entry(&jid);
+            self.out
+                .event(ProvisioningEvent::Saved(Record::Owner(entry)));
         }
     }
 
@@ -214,6 +277,7 @@ impl<I: Instant> ProvisioningService<I> {
                 .and_then(|b| self.things.get_mut(&b).map(|t| (b, t)))
             {
                 t.1.subscribed = true;
+                self.dirty_things.insert(t.0.clone());
                 self.out.event(ProvisioningEvent::Subscribed(t.0));
             }
             return true;
@@ -284,8 +348,11 @@ impl<I: Instant> ProvisioningService<I> {
             }
             // A new key is a new setup (factory reset): no owner, no
             // friends.
-            if let Some(o) = old.owner.and_then(|o| self.owners.get_mut(&o)) {
+            if let Some(owner) = old.owner
+                && let Some(o) = self.owners.get_mut(&owner)
+            {
                 o.things.remove(&thing);
+                self.dirty_owners.insert(owner);
             }
             None
         });
@@ -312,6 +379,7 @@ impl<I: Instant> ProvisioningService<I> {
             },
         };
         self.things.insert(thing.clone(), record);
+        self.dirty_things.insert(thing.clone());
         self.out.send(stanza.result_reply());
         // Section 4: subscribe to the thing's presence after the result.
         let id = self.ids.next();
@@ -361,6 +429,8 @@ impl<I: Instant> ProvisioningService<I> {
             .or_default()
             .things
             .insert(thing.clone());
+        self.dirty_things.insert(thing.clone());
+        self.dirty_owners.insert(owner.clone());
         self.out
             .send(SiotPayload::Claimed { jid: thing.clone() }.reply_to(stanza));
         let id = self.ids.next();
@@ -397,6 +467,7 @@ impl<I: Instant> ProvisioningService<I> {
                 answer = Friendship::No;
             } else {
                 record.pending.insert(requestor);
+                self.dirty_owners.insert(owner.clone());
                 let id = self.ids.next();
                 self.out
                     .send(SiotPayload::PendingFriendNotification.to_stanza(owner, &id));
@@ -420,6 +491,7 @@ impl<I: Instant> ProvisioningService<I> {
         for i in &items {
             record.pending.remove(&i.jid);
         }
+        self.dirty_owners.insert(owner.clone());
         let things: Vec<BareJid> = record.things.iter().cloned().collect();
         for thing in things {
             let Some(t) = self.things.get_mut(&thing) else {
@@ -435,6 +507,7 @@ impl<I: Instant> ProvisioningService<I> {
                 }
             }
             let address = t.address.clone();
+            self.dirty_things.insert(thing.clone());
             let id = self.ids.next();
             let notice = SiotPayload::FriendshipStates {
                 items: items.clone(),
@@ -462,6 +535,7 @@ impl<I: Instant> Machine for ProvisioningService<I> {
         match input {
             Input::Data(stanza) => {
                 self.handle(stanza);
+                self.save();
             }
             Input::PeerClosed => self.out.end(End::PeerClosed),
         }
