@@ -205,7 +205,14 @@ fn crudn_behaviour_and_status_transitions() {
 
     let (reply, event) = r.handle(&post("/XMPPResURI", &v(XMPP_POST)), Access::Onboarding);
     assert_eq!(reply.json().unwrap().unwrap()["port"], 8081);
-    assert!(event.is_none());
+    // No account yet: no connection, but the change is to be stored.
+    let Some(ResourceEvent::Saved(record)) = event else {
+        panic!("{event:?}")
+    };
+    assert_eq!(
+        (record.address.as_str(), record.port, record.user),
+        ("www.new.cisco.oic.xmpp.com", 8081, None)
+    );
     let (reply, event) = r.handle(&post("/XMPPUserResURI", &v(USER_POST)), Access::Onboarding);
     assert_eq!(reply.status(), Some(200));
     let Some(ResourceEvent::Connect {
@@ -368,4 +375,38 @@ proptest! {
         prop_assert_eq!(decoded.as_slice(), raw.as_slice());
         prop_assert_eq!(back, user);
     }
+}
+
+#[test]
+fn the_resources_come_back_from_their_record_and_connect() {
+    let mut r = RaResources::new();
+    r.handle(&post("/XMPPResURI", &v(XMPP_POST)), Access::Onboarding);
+    let (_, event) = r.handle(&post("/XMPPUserResURI", &v(USER_POST)), Access::Onboarding);
+    // What a store keeps: the Connect's settings are the record.
+    let record = event.unwrap().record();
+    assert_eq!(record, r.record());
+    let stored = record.to_json();
+    assert_eq!(
+        stored["user"]["credential"],
+        v(USER_POST)["credential"],
+        "the credential is kept"
+    );
+    let back = oic_ra_proto::resource::RaRecord::from_json(&stored).unwrap();
+    assert_eq!(back, record);
+    // A restarted RAE server: the resources as they were, and a
+    // connection to start.
+    let (restored, event) = RaResources::restore(back);
+    assert_eq!(restored.record(), r.record());
+    assert!(matches!(
+        event,
+        Some(ResourceEvent::Connect { port: 8081, .. })
+    ));
+    assert_eq!(restored.xmpp().status, ConnectionStatus::Connecting);
+    // Nothing set: nothing to connect.
+    let (empty, event) = RaResources::restore(RaResources::new().record());
+    assert!(event.is_none());
+    assert_eq!(empty.xmpp().status, ConnectionStatus::NotInitialized);
+    assert!(
+        oic_ra_proto::resource::RaRecord::from_json(&serde_json::json!({"address": "x"})).is_err()
+    );
 }

@@ -4,8 +4,8 @@
 use serde_json::{Value, json};
 
 use super::repr::{
-    ConnectionStatus, ResourceError, USER_RT, USER_URI, UserResource, XMPP_URI, XmppResource,
-    XmppUpdate,
+    ConnectionStatus, RaRecord, ResourceError, USER_RT, USER_URI, UserResource, XMPP_URI,
+    XmppResource, XmppUpdate,
 };
 use crate::rest::{Method, RestMessage};
 
@@ -34,6 +34,30 @@ pub enum ResourceEvent {
         /// The account.
         user: UserResource,
     },
+    /// A resource changed without a connection attempt (the other one is
+    /// not set yet): store the record, which
+    /// [`RaResources::restore`] takes back after a restart.
+    Saved(RaRecord),
+}
+
+impl ResourceEvent {
+    /// The durable record the event carries: after [`ResourceEvent::Connect`]
+    /// too, the settings to store.
+    #[must_use]
+    pub fn record(&self) -> RaRecord {
+        match self {
+            Self::Connect {
+                address,
+                port,
+                user,
+            } => RaRecord {
+                address: address.clone(),
+                port: *port,
+                user: Some(user.clone()),
+            },
+            Self::Saved(record) => record.clone(),
+        }
+    }
 }
 
 /// A status change the flow of 6.2.1 does not allow.
@@ -81,6 +105,31 @@ impl RaResources {
                 status: ConnectionStatus::NotInitialized,
             },
             user: None,
+        }
+    }
+
+    /// The resources from a stored record, status `NotInitialized`; when
+    /// both are set, the connection attempt to start
+    /// ([`ResourceEvent::Connect`]; the status is `Connecting`).
+    #[must_use]
+    pub fn restore(record: RaRecord) -> (Self, Option<ResourceEvent>) {
+        let mut resources = Self::new();
+        resources.xmpp.address = record.address;
+        resources.xmpp.port = record.port;
+        resources.user = record.user;
+        let event = resources
+            .reconnect(true)
+            .filter(|e| matches!(e, ResourceEvent::Connect { .. }));
+        (resources, event)
+    }
+
+    /// The durable record, as it is now.
+    #[must_use]
+    pub fn record(&self) -> RaRecord {
+        RaRecord {
+            address: self.xmpp.address.clone(),
+            port: self.xmpp.port,
+            user: self.user.clone(),
         }
     }
 
@@ -204,11 +253,15 @@ impl RaResources {
     }
 
     /// After an update: when both resources are set and something changed
-    /// (or nothing was tried yet), start a connection attempt.
+    /// (or nothing was tried yet), start a connection attempt; when
+    /// something changed without one, the record to store.
     fn reconnect(&mut self, changed: bool) -> Option<ResourceEvent> {
-        let user = self.user.clone()?;
+        let saved = changed.then(|| ResourceEvent::Saved(self.record()));
+        let Some(user) = self.user.clone() else {
+            return saved;
+        };
         if self.xmpp.address.is_empty() {
-            return None;
+            return saved;
         }
         if !changed && self.xmpp.status != ConnectionStatus::NotInitialized {
             return None;

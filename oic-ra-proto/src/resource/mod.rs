@@ -10,6 +10,6 @@ mod repr;
 
 pub use handler::{Access, RaResources, ResourceEvent, TransitionError, url_path};
 pub use repr::{
-    ConnectionStatus, Credential, ResourceError, USER_RT, USER_URI, UserResource, XMPP_RT,
-    XMPP_URI, XmppResource, XmppUpdate,
+    ConnectionStatus, Credential, RaRecord, ResourceError, USER_RT, USER_URI, UserResource,
+    XMPP_RT, XMPP_URI, XmppResource, XmppUpdate,
 };

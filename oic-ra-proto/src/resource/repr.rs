@@ -358,3 +358,58 @@ fn port(obj: &Map<String, Value>) -> Result<u16, ResourceError> {
             reason: "not an integer from 0 to 65535",
         })
 }
+
+/// What an RAE server keeps of its two resources across a restart (the
+/// status is not kept: a restarted RAE connects again). It holds the
+/// account's credential: store it as the secret it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RaRecord {
+    /// The XMPP server's address (empty before it is set).
+    pub address: String,
+    /// Its port.
+    pub port: u16,
+    /// The account, once set.
+    pub user: Option<UserResource>,
+}
+
+impl RaRecord {
+    /// The record as JSON, for a store: `address`, `port` and, once set,
+    /// `user` as `oic.ra.user` represents it (credential included).
+    #[must_use]
+    pub fn to_json(&self) -> Value {
+        json!({
+            "address": self.address,
+            "port": self.port,
+            "user": self.user.as_ref().map(UserResource::to_json),
+        })
+    }
+
+    /// Reads a stored record.
+    ///
+    /// # Errors
+    ///
+    /// [`ResourceError`] for a record that does not read back.
+    pub fn from_json(value: &Value) -> Result<Self, ResourceError> {
+        let Value::Object(obj) = value else {
+            return Err(ResourceError::NotAnObject);
+        };
+        let address = string(obj, "address")?.to_owned();
+        let port = obj
+            .get("port")
+            .and_then(Value::as_u64)
+            .and_then(|p| u16::try_from(p).ok())
+            .ok_or(ResourceError::Invalid {
+                property: "port",
+                reason: "not a port number",
+            })?;
+        let user = match obj.get("user") {
+            None | Some(Value::Null) => None,
+            Some(u) => Some(UserResource::from_json(u)?),
+        };
+        Ok(Self {
+            address,
+            port,
+            user,
+        })
+    }
+}
