@@ -14,7 +14,7 @@ use std::error::Error;
 
 use irsp_proto::{
     AccountAuth, AdditionalParams, ClientExchange, DeviceAccount, DeviceName, DeviceRemoval,
-    Dispatcher, Outcome, Request, Secret, ServerRole, ServiceRoutes, Status, VerifyCodeReset,
+    Dispatcher, Outcome, Peer, Request, Secret, ServerRole, ServiceRoutes, Status, VerifyCodeReset,
 };
 
 /// A message server's device accounts, keyed by local part.
@@ -26,7 +26,9 @@ struct MessageServer {
 impl MessageServer {
     /// Answers one HTTP request with a status code and body.
     fn handle(&mut self, path: &str, query: &str) -> (u16, String) {
-        let request = match self.dispatcher.dispatch("GET", path, query) {
+        // The account server, as its TLS client certificate would show.
+        let peer = Peer::server(ServerRole::Account, "account server");
+        let request = match self.dispatcher.dispatch(&peer, "GET", path, query) {
             Ok(request) => request,
             Err(e) => {
                 return (
@@ -140,17 +142,21 @@ fn main() -> Result<(), Box<dyn Error>> {
 
     // The message server tells the account server about a reset code.
     let account_server = Dispatcher::new(ServerRole::Account, routes.clone());
-    let mut to_account_server =
-        |path: &str, query: &str| match account_server.dispatch("GET", path, query) {
-            Ok(request) => match account_server.respond(&request, Status::Ok) {
-                Ok(r) => (r.status_code(), r.body()),
-                Err(_) => (500, Status::InternalError.body()),
-            },
-            Err(e) => (
-                e.http_status(),
-                e.response().map(Status::body).unwrap_or_default(),
-            ),
-        };
+    let mut to_account_server = |path: &str, query: &str| match account_server.dispatch(
+        &Peer::server(ServerRole::Message, "message server"),
+        "GET",
+        path,
+        query,
+    ) {
+        Ok(request) => match account_server.respond(&request, Status::Ok) {
+            Ok(r) => (r.status_code(), r.body()),
+            Err(_) => (500, Status::InternalError.body()),
+        },
+        Err(e) => (
+            e.http_status(),
+            e.response().map(Status::body).unwrap_or_default(),
+        ),
+    };
     let reset = Request::ResetVerifyCode(VerifyCodeReset {
         deviceid: name.clone(),
         verifycode: Secret::new("771204"),

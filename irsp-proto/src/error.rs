@@ -149,23 +149,34 @@ pub enum RequestError {
     /// The account server's `appid` and `token` were not accepted (8.2.1).
     #[error("the account server's appid and token were not accepted")]
     Unauthenticated,
+    /// The peer is not a server that may send this message (8.1: each
+    /// message has one sending role), as its authenticated identity says.
+    #[error("message {message} may not come from {}", peer.map_or_else(|| "an unauthenticated peer".to_owned(), |r| format!("a {r} server")))]
+    Forbidden {
+        /// The message.
+        message: MessageKind,
+        /// The peer's role, if it has one.
+        peer: Option<ServerRole>,
+    },
 }
 
 impl RequestError {
     /// The HTTP status this error answers with: 405 for a method other than
-    /// GET, 404 for a path that names no message, 400 for everything else.
+    /// GET, 404 for a path that names no message, 403 for a peer that may
+    /// not send the message, 400 for everything else.
     #[must_use]
     pub fn http_status(&self) -> u16 {
         match self {
             Self::Method { .. } => 405,
             Self::UnknownPath { .. } => 404,
+            Self::Forbidden { .. } => 403,
             _ => 400,
         }
     }
 
     /// The IRSP response for a malformed request, when there is one: the 400
-    /// row of the message's table (`None` for 404 and 405, which carry no
-    /// IRSP body).
+    /// row of the message's table (`None` for 403, 404 and 405, which carry
+    /// no IRSP body).
     #[must_use]
     pub fn response(&self) -> Option<crate::kind::Status> {
         (self.http_status() == 400).then_some(crate::kind::Status::BadRequest)

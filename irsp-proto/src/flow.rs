@@ -3,7 +3,7 @@
 
 use crate::error::{RequestError, ResponseError};
 use crate::id::ServerAddress;
-use crate::kind::{ServerRole, Status};
+use crate::kind::{MessageKind, ServerRole, Status};
 use crate::message::{AccountAuth, Request};
 use crate::query::Limits;
 use crate::response::Response;
@@ -22,6 +22,70 @@ pub struct Dispatcher {
     routes: ServiceRoutes,
     limits: Limits,
     account_servers: Vec<AccountAuth>,
+    senders: SenderPolicy,
+}
+
+/// The peer a request came from, as the runtime authenticated it (the
+/// client certificate of its TLS connection, say).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Peer {
+    /// The IRSP role its identity names, if any.
+    pub role: Option<ServerRole>,
+    /// Its name, for logs (the certificate's subject, say).
+    pub name: String,
+}
+
+impl Peer {
+    /// A server of `role`.
+    #[must_use]
+    pub fn server(role: ServerRole, name: impl Into<String>) -> Self {
+        Self {
+            role: Some(role),
+            name: name.into(),
+        }
+    }
+
+    /// A peer with no IRSP role (no client certificate, or one naming no
+    /// server).
+    #[must_use]
+    pub fn unknown(name: impl Into<String>) -> Self {
+        Self {
+            role: None,
+            name: name.into(),
+        }
+    }
+}
+
+/// Which peers may send which messages.
+#[derive(Clone, Copy, Default)]
+pub enum SenderPolicy {
+    /// 8.1's roles: each message only from a server of the role that
+    /// sends it ([`MessageKind::sender`]); an unauthenticated peer sends
+    /// nothing. The default.
+    #[default]
+    Roles,
+    /// The caller's decision.
+    Decide(fn(MessageKind, &Peer) -> bool),
+}
+
+impl SenderPolicy {
+    /// Whether `peer` may send `message`.
+    #[must_use]
+    pub fn allows(&self, message: MessageKind, peer: &Peer) -> bool {
+        match self {
+            Self::Roles => peer.role == Some(message.sender()),
+            Self::Decide(decide) => decide(message, peer),
+        }
+    }
+}
+
+impl core::fmt::Debug for SenderPolicy {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Self::Roles => "Roles",
+            Self::Decide(_) => "Decide(..)",
+        })
+    }
 }
 
 impl Dispatcher {
@@ -34,7 +98,15 @@ impl Dispatcher {
             routes,
             limits: Limits::default(),
             account_servers: Vec::new(),
+            senders: SenderPolicy::Roles,
         }
+    }
+
+    /// Replaces the policy of which peers may send which messages.
+    #[must_use]
+    pub fn with_sender_policy(mut self, senders: SenderPolicy) -> Self {
+        self.senders = senders;
+        self
     }
 
     /// Replaces the size limits.
@@ -52,23 +124,37 @@ impl Dispatcher {
         self
     }
 
-    /// Parses an incoming request: its HTTP method, path and query string
-    /// (without `?`).
+    /// Parses an incoming request from `peer` (as the runtime
+    /// authenticated it): its HTTP method, path and query string (without
+    /// `?`).
     ///
     /// # Errors
     ///
     /// [`RequestError::Method`] for a method other than GET,
-    /// [`RequestError::Unauthenticated`] for account-server messages whose
-    /// credentials are not accepted, and every error of [`Request::parse`].
-    /// [`RequestError::http_status`] and [`RequestError::response`] say how
-    /// to answer.
-    pub fn dispatch(&self, method: &str, path: &str, query: &str) -> Result<Request, RequestError> {
+    /// [`RequestError::Forbidden`] for a message `peer` may not send (the
+    /// [`SenderPolicy`]), [`RequestError::Unauthenticated`] for
+    /// account-server messages whose credentials are not accepted, and
+    /// every error of [`Request::parse`]. [`RequestError::http_status`] and
+    /// [`RequestError::response`] say how to answer.
+    pub fn dispatch(
+        &self,
+        peer: &Peer,
+        method: &str,
+        path: &str,
+        query: &str,
+    ) -> Result<Request, RequestError> {
         if method != "GET" {
             return Err(RequestError::Method {
                 method: crate::query::echo(method),
             });
         }
         let request = Request::parse(self.role, path, query, &self.routes, &self.limits)?;
+        if !self.senders.allows(request.kind(), peer) {
+            return Err(RequestError::Forbidden {
+                message: request.kind(),
+                peer: peer.role,
+            });
+        }
         if let Some(auth) = account_auth(&request) {
             // Compare with every registered pair, so the time taken does not
             // say which pair was closest.

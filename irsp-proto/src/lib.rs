@@ -38,7 +38,7 @@
 //!
 //! ```
 //! use irsp_proto::{
-//!     AccountAuth, ClientExchange, DeviceAccount, DeviceName, Dispatcher, Outcome, Request,
+//!     AccountAuth, ClientExchange, DeviceAccount, DeviceName, Dispatcher, Outcome, Peer, Request,
 //!     Secret, ServerRole, ServiceRoutes, Status,
 //! };
 //!
@@ -63,7 +63,9 @@
 //!     AccountAuth { appid: "account-1".into(), token: Secret::new("t0ken") },
 //! );
 //! let (path, query) = target.split_once('?').unwrap();
-//! let received = server.dispatch("GET", path, query)?;
+//! // The peer as the runtime's TLS authenticated it: an account server.
+//! let peer = Peer::server(ServerRole::Account, "as.igrs.com");
+//! let received = server.dispatch(&peer, "GET", path, query)?;
 //! assert_eq!(&received, exchange.request());
 //! let answer = server.respond(&received, Status::Ok)?;
 //!
@@ -102,7 +104,7 @@ mod routing;
 mod secret;
 
 pub use error::{RequestError, ResponseError};
-pub use flow::{ClientExchange, Dispatcher, Outcome, ThirdPartyGateway};
+pub use flow::{ClientExchange, Dispatcher, Outcome, Peer, SenderPolicy, ThirdPartyGateway};
 pub use id::{DeviceId, DeviceName, Domain, IdError, ServerAddress, UserId, UserName};
 pub use kind::{MessageKind, ServerRole, Status};
 pub use message::{

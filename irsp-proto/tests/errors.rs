@@ -5,7 +5,8 @@
 
 use irsp_proto::{
     AccountAuth, AdditionalParamError, AdditionalParams, Dispatcher, IdError, Limits, MessageKind,
-    Request, RequestError, Secret, ServerRole, ServicePathError, ServiceRoutes, Status,
+    Peer, Request, RequestError, Secret, SenderPolicy, ServerRole, ServicePathError, ServiceRoutes,
+    Status,
 };
 
 fn routes() -> ServiceRoutes {
@@ -25,7 +26,9 @@ fn dispatch(role: ServerRole, path: &str, query: &str) -> Result<Request, Reques
     } else {
         Dispatcher::new(role, routes())
     };
-    d.dispatch("GET", path, query)
+    // Parsing is what these tests check: the peer sends every message.
+    d.with_sender_policy(SenderPolicy::Decide(|_, _| true))
+        .dispatch(&Peer::unknown("test"), "GET", path, query)
 }
 
 const AUTH: &str = "version=1&appid=as01&token=tk01";
@@ -46,7 +49,12 @@ fn the_valid_request_these_tests_break() {
 #[test]
 fn method() {
     let e = message_server()
-        .dispatch("POST", "/user/register.xml", "")
+        .dispatch(
+            &Peer::server(ServerRole::Account, "as"),
+            "POST",
+            "/user/register.xml",
+            "",
+        )
         .unwrap_err();
     assert_eq!(
         e,
@@ -128,7 +136,12 @@ fn limits() {
     let d = message_server().with_limits(small);
     let long = format!("{AUTH}&name=u&password={}", "p".repeat(100));
     assert_eq!(
-        d.dispatch("GET", "/user/register.xml", &long),
+        d.dispatch(
+            &Peer::server(ServerRole::Account, "as"),
+            "GET",
+            "/user/register.xml",
+            &long
+        ),
         Err(RequestError::QueryTooLong {
             len: long.len(),
             max: 100
@@ -136,6 +149,7 @@ fn limits() {
     );
     assert_eq!(
         d.dispatch(
+            &Peer::server(ServerRole::Account, "as"),
             "GET",
             "/user/register.xml",
             &format!("{AUTH}&name=u&password=p&x=1")
@@ -144,6 +158,7 @@ fn limits() {
     );
     assert_eq!(
         d.dispatch(
+            &Peer::server(ServerRole::Account, "as"),
             "GET",
             "/user/register.xml",
             &format!("{AUTH}&name=u&password=123456789")
@@ -313,6 +328,7 @@ fn unauthenticated() {
     let open = Dispatcher::new(ServerRole::Message, routes());
     assert_eq!(
         open.dispatch(
+            &Peer::server(ServerRole::Account, "as"),
             "GET",
             "/user/remove",
             "version=1&appid=as01&token=tk01&name=u"
@@ -367,4 +383,102 @@ fn additional_parameters() {
         Err(AdditionalParamError::Duplicate("a".into()))
     );
     assert!(serde_json::from_str::<AdditionalParams>(r#"[["token","x"]]"#).is_err());
+}
+
+#[test]
+fn message_7_from_a_peer_that_is_not_a_message_server_is_refused() {
+    let account = Dispatcher::new(ServerRole::Account, routes());
+    let query = "deviceid=%23igrsdevice&verifycode=654321";
+    // The message server that 8.2.4 names as its sender is served.
+    let ok = account.dispatch(
+        &Peer::server(ServerRole::Message, "ms1.igrs.com"),
+        "GET",
+        "/modifyVerifyCode.xml",
+        query,
+    );
+    assert!(matches!(ok, Ok(Request::ResetVerifyCode(_))), "{ok:?}");
+    // Anyone else, or anyone unauthenticated, is refused with 403 and no
+    // IRSP body.
+    for peer in [
+        Peer::unknown("203.0.113.7"),
+        Peer::server(ServerRole::Application, "app.igrs.com"),
+        Peer::server(ServerRole::Account, "as.igrs.com"),
+        Peer::server(ServerRole::ExternalApplication, "third.example"),
+    ] {
+        let e = account
+            .dispatch(&peer, "GET", "/modifyVerifyCode.xml", query)
+            .unwrap_err();
+        assert_eq!(
+            e,
+            RequestError::Forbidden {
+                message: MessageKind::ResetVerifyCode,
+                peer: peer.role
+            }
+        );
+        assert_eq!((e.http_status(), e.response()), (403, None));
+    }
+}
+
+#[test]
+fn each_role_sends_only_its_messages() {
+    // An application server accepts uploads and notices only from message
+    // servers (8.3.1, 8.3.2) and exchanges only from application servers.
+    let app = Dispatcher::new(ServerRole::Application, routes());
+    let upload = ("/up/device", "deviceid=%23d1&data=x");
+    let notice = ("/notify", "deviceid=%23d1&type=online");
+    for (path, query) in [upload, notice] {
+        assert!(
+            app.dispatch(&Peer::server(ServerRole::Message, "ms"), "GET", path, query)
+                .is_ok()
+        );
+        for wrong in [ServerRole::Account, ServerRole::Application] {
+            assert!(matches!(
+                app.dispatch(&Peer::server(wrong, "x"), "GET", path, query),
+                Err(RequestError::Forbidden { .. })
+            ));
+        }
+        assert!(matches!(
+            app.dispatch(&Peer::unknown("anyone"), "GET", path, query),
+            Err(RequestError::Forbidden { peer: None, .. })
+        ));
+    }
+    // A message server takes Message 1 only from the account server,
+    // whatever credentials the query carries.
+    let ms = message_server();
+    let register = "version=1&appid=as01&token=tk01&name=u&password=p";
+    assert!(
+        ms.dispatch(
+            &Peer::server(ServerRole::Account, "as"),
+            "GET",
+            "/user/register.xml",
+            register
+        )
+        .is_ok()
+    );
+    assert!(matches!(
+        ms.dispatch(
+            &Peer::server(ServerRole::Application, "app"),
+            "GET",
+            "/user/register.xml",
+            register
+        ),
+        Err(RequestError::Forbidden {
+            message: MessageKind::RegisterUser,
+            ..
+        })
+    ));
+    // A policy of the caller's.
+    let lenient = Dispatcher::new(ServerRole::Application, routes()).with_sender_policy(
+        SenderPolicy::Decide(|_, peer| peer.name.ends_with(".igrs.com")),
+    );
+    assert!(
+        lenient
+            .dispatch(&Peer::unknown("ms9.igrs.com"), "GET", upload.0, upload.1)
+            .is_ok()
+    );
+    assert!(
+        lenient
+            .dispatch(&Peer::unknown("evil.example"), "GET", upload.0, upload.1)
+            .is_err()
+    );
 }

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::panic, clippy::needless_pass_by_value)]
 
 use irsp_proto::{
-    AccountAuth, ClientExchange, DeviceAccount, DeviceData, DeviceName, Dispatcher, Outcome,
+    AccountAuth, ClientExchange, DeviceAccount, DeviceData, DeviceName, Dispatcher, Outcome, Peer,
     Request, ResponseError, Secret, ServerRole, ServiceRoutes, Status, ThirdPartyGateway,
     UserAccount, UserName,
 };
@@ -41,7 +41,8 @@ fn client_and_server_agree() {
         let exchange = ClientExchange::new(register_user());
         let target = exchange.target(&routes());
         let (path, query) = target.split_once('?').unwrap();
-        let received = server.dispatch("GET", path, query).unwrap();
+        let peer = Peer::server(ServerRole::Account, "as");
+        let received = server.dispatch(&peer, "GET", path, query).unwrap();
         assert_eq!(&received, exchange.request());
         let response = server.respond(&received, status).unwrap();
         let outcome = exchange

@@ -86,7 +86,9 @@ fn exchange(
     let client = ClientExchange::new(request);
     let target = client.target(routes);
     let (path, query) = target.split_once('?').unwrap_or((&target, ""));
-    let (code, body) = match server.dispatch("GET", path, query) {
+    // The sender as its TLS client certificate would name it.
+    let peer = irsp_proto::Peer::server(client.request().kind().sender(), "peer");
+    let (code, body) = match server.dispatch(&peer, "GET", path, query) {
         Ok(received) => {
             let response = server.respond(&received, accounts.apply(&received))?;
             (response.status_code(), response.body())
