@@ -14,8 +14,14 @@
 //! * **Sans-IO state machines** for the thing ([`Thing`]), the owner
 //!   ([`Owner`]) and the provisioning service ([`ProvisioningService`]),
 //!   under the family's contract ([`Machine`]): they take received stanzas
-//!   and give stanzas to send, so any XMPP client can drive them. Every
-//!   `iq` request they send is answered or times out.
+//!   and give stanzas to send, so any XMPP client can drive them (the
+//!   workspace's own, `iot_xmpp::stream::ClientConnection`, in the
+//!   examples and the tests against Prosody and ejabberd). Every `iq`
+//!   request they send is answered or times out.
+//! * **Durable state as data**: the thing's [`thing_state::ThingState`] and
+//!   the service's [`provisioning::Record`]s are announced as `Saved`
+//!   events when they change, and rebuild the machines after a restart
+//!   ([`Thing::restore`], [`ProvisioningService::restore`]).
 //!
 //! # How to drive this crate
 //!
@@ -36,6 +42,7 @@
 //!   in;
 //! * [`roster`]: presence subscriptions and the friendship rule of 2.3;
 //! * [`thing`], [`provisioning`], [`owner`]: the three state machines;
+//! * [`thing_state`]: what a thing keeps across a reboot;
 //! * [`stanza`]: XMPP stanzas and their vocabulary (the `iot-xmpp` crate).
 //!
 //! # Example
