@@ -410,3 +410,26 @@ fn the_resources_come_back_from_their_record_and_connect() {
         oic_ra_proto::resource::RaRecord::from_json(&serde_json::json!({"address": "x"})).is_err()
     );
 }
+
+proptest! {
+    #[test]
+    fn resources_rebuilt_from_their_record_equal_them(
+        address in "[a-z0-9.-]{0,24}",
+        port in proptest::num::u16::ANY,
+        user in proptest::option::of(("[a-z]{1,8}", proptest::collection::vec(proptest::num::u8::ANY, 1..24))),
+    ) {
+        let record = oic_ra_proto::resource::RaRecord {
+            address,
+            port,
+            user: user.map(|(name, raw)| UserResource {
+                jid: format!("{name}@example.org").parse().unwrap(),
+                credential: Credential::encode(&raw),
+            }),
+        };
+        let stored = record.to_json();
+        let back = oic_ra_proto::resource::RaRecord::from_json(&stored).unwrap();
+        prop_assert_eq!(&back, &record);
+        let (restored, _) = RaResources::restore(back);
+        prop_assert_eq!(restored.record(), record);
+    }
+}
