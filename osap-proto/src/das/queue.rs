@@ -106,10 +106,18 @@ impl EventQueue {
         (queue, dropped)
     }
 
-    /// The events, for the runtime to keep across a reboot.
+    /// The events, for the runtime to keep across a reboot. An event in
+    /// flight is exported as sent before, so that after a reboot it goes
+    /// out again with DUP set.
     #[must_use]
     pub fn export(&self) -> Vec<QueuedEvent> {
-        self.events.iter().map(|(e, _)| e.clone()).collect()
+        self.events
+            .iter()
+            .map(|(e, in_flight)| QueuedEvent {
+                sent_before: e.sent_before || in_flight.is_some(),
+                ..e.clone()
+            })
+            .collect()
     }
 
     /// How many events wait or are in flight.
