@@ -76,7 +76,8 @@ pub struct TransitionError(pub &'static str);
 ///     .with_json(&serde_json::json!({"address": "xmpp.example.org", "port": 5222}));
 /// let (reply, event) = res.handle(&post, Access::Onboarding);
 /// assert_eq!(reply.status(), Some(200));
-/// assert!(event.is_none()); // no account yet
+/// // No account yet: no connection, but a record to store.
+/// assert!(matches!(event, Some(ResourceEvent::Saved(_))));
 ///
 /// let write_status = RestMessage::request(Method::Post, "coap://light/XMPPResURI")
 ///     .with_json(&serde_json::json!({"address": "x.org", "port": 5222, "status": "Connected"}));
