@@ -35,6 +35,12 @@
 //! ([`iot_sansio::Machine`]). With the `testing` feature, [`testing`] has
 //! an in-memory XMPP server for tests: it routes by JID and stamps `from`.
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+/// The examples of the crate's README, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExamples;
 
 mod element;
 mod error;

@@ -89,6 +89,12 @@
 //! * [`Dispatcher`] and [`ClientExchange`], the server and client flows;
 //! * [`ThirdPartyGateway`], the extension point for 8.8.
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+/// The examples of the crate's README, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExamples;
 
 #[doc = include_str!("../PROFILE.md")]
 pub mod profile {}

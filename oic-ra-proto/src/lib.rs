@@ -94,6 +94,12 @@
 //! Choices the specification leaves open are recorded in the crate's
 //! `PROFILE.md`, shown here as [`profile`].
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+/// The examples of the crate's README, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExamples;
 
 #[doc = include_str!("../PROFILE.md")]
 pub mod profile {}
