@@ -128,6 +128,16 @@ pub(crate) fn prefixed_len(len: usize, field: &'static str) -> Result<usize, Fra
     Ok(2 + len)
 }
 
+/// The length of an MQTT string field, checked as [`check_str`] reads it:
+/// U+0000 is refused (MQTT 3.1.1 section 1.5.3), so that nothing is
+/// written that the reader would refuse.
+pub(crate) fn string_len(text: &str, field: &'static str) -> Result<usize, FrameError> {
+    if text.as_bytes().contains(&0) {
+        return Err(FrameError::field(field, FieldError::NullCharacter));
+    }
+    prefixed_len(text.len(), field)
+}
+
 /// Writes a `u16` length prefix and the bytes (length checked by
 /// [`prefixed_len`] beforehand).
 pub(crate) fn put_prefixed(out: &mut impl BufMut, bytes: &[u8]) {

@@ -649,3 +649,37 @@ fn topic_name_errors_keep_their_order() {
     let ok = publish("Gr\u{fc}n/\u{1f4a1}".as_bytes()).unwrap();
     assert!(matches!(ok, Packet::Publish(p) if p.topic == "Gr\u{fc}n/\u{1f4a1}"));
 }
+
+/// MQTT 3.1.1 section 1.5.3: a string holds no U+0000. The writer refuses
+/// a CONNECT whose client identifier or user name holds one, as the reader
+/// refuses it (found by the structure-aware fuzz target `osap_typed`).
+#[test]
+fn connect_strings_with_u0000_are_not_written() {
+    let connect = |client_id: &'static str, username: Option<&'static str>| {
+        Packet::Connect(Connect {
+            client_id: client_id.into(),
+            keep_alive: 30,
+            clean_session: true,
+            will: None,
+            username: username.map(Into::into),
+            password: None,
+        })
+    };
+    for (packet, field) in [
+        (connect("a\0b", None), "client identifier"),
+        (connect("dev", Some("\0")), "user name"),
+    ] {
+        let refused = Err(FrameError::Malformed {
+            field,
+            reason: FieldError::NullCharacter,
+        });
+        assert_eq!(packet.encoded_len(), refused);
+        let mut wire = Vec::new();
+        assert_eq!(packet.encode(&mut wire), refused.map(|_| ()));
+        assert!(wire.is_empty());
+    }
+    // Without it, the same packet goes out and reads back.
+    let mut wire = Vec::new();
+    connect("ab", Some("u")).encode(&mut wire).unwrap();
+    assert_eq!(Packet::parse(&wire).unwrap(), connect("ab", Some("u")));
+}

@@ -11,7 +11,7 @@ use super::qos::{PacketId, packet_id};
 use super::subscribe::{ReturnCodes, SubAck, Subscribe, TopicFilters, Unsubscribe};
 use crate::error::{FieldError, FrameError};
 use crate::frame::{FixedHeader, RawFrame, header_bytes, put_header, remaining_length_len};
-use crate::wire::{end, prefixed_len, put_prefixed, u8_field};
+use crate::wire::{end, prefixed_len, put_prefixed, string_len, u8_field};
 
 /// An MQTT 3.1.1 control packet.
 ///
@@ -318,14 +318,14 @@ impl<'a> Packet<'a> {
     fn body_len(&self) -> Result<usize, FrameError> {
         Ok(match self {
             Self::Connect(c) => {
-                let mut len = 6 + 1 + 1 + 2 + prefixed_len(c.client_id.len(), "client identifier")?;
+                let mut len = 6 + 1 + 1 + 2 + string_len(&c.client_id, "client identifier")?;
                 if let Some(w) = &c.will {
                     check_topic_name(&w.topic)?;
                     len += prefixed_len(w.topic.len(), "will topic")?
                         + prefixed_len(w.message.len(), "will message")?;
                 }
                 if let Some(u) = &c.username {
-                    len += prefixed_len(u.len(), "user name")?;
+                    len += string_len(u, "user name")?;
                 }
                 match (&c.password, &c.username) {
                     (Some(_), None) => {
