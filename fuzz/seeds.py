@@ -202,6 +202,19 @@ def main():
             add("siot_records", s)
     add("siot_records", "[]")
 
+    # The structure-aware targets read their input as a sequence of
+    # choices (arbitrary's Unstructured); the same examples, read that way,
+    # start them off in every branch.
+    for target, source in [
+        ("osap_typed", "osap_frame"),
+        ("xmpp_typed", "oic_stanza"),
+        ("oic_typed", "oic_rest"),
+        ("siot_typed", "siot_stanza"),
+        ("irsp_typed", "irsp_request"),
+    ]:
+        for data in seeds.get(source, ()):
+            add(target, data)
+
     targets = sorted(p.stem for p in (ROOT / "fuzz/fuzz_targets").glob("*.rs"))
     missing = [t for t in targets if t not in seeds]
     if missing:
