@@ -8,6 +8,7 @@
 //! never another payload.
 #![no_main]
 
+use iot_xmpp::jids::read_jid;
 use iot_xmpp::{BareJid, Jid, Stanza};
 use libfuzzer_sys::arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
@@ -18,7 +19,7 @@ use siot_proto::payload::{FriendItem, Friendship, Name, SiotPayload};
 fn bare(u: &mut Unstructured<'_>) -> Result<Option<BareJid>> {
     let local: String = u.arbitrary()?;
     let domain = *u.choose(&["example.org", "example.com", "xn--bcher-kva.example"])?;
-    Ok(BareJid::new(&format!("{local}@{domain}")).ok())
+    Ok(read_jid::<BareJid>(&format!("{local}@{domain}")).ok())
 }
 
 fn bares(u: &mut Unstructured<'_>) -> Result<Vec<BareJid>> {

@@ -85,7 +85,7 @@ pub fn stanza_from_json(v: &Value) -> Result<Stanza, String> {
     let jid = |name: &str| -> Result<Option<Jid>, String> {
         v.get(name)
             .and_then(Value::as_str)
-            .map(|t| Jid::new(t).map_err(|e| format!("{name}: {e}")))
+            .map(|t| crate::jids::read_jid::<Jid>(t).map_err(|e| format!("{name}: {e}")))
             .transpose()
     };
     let mut s = Stanza::new(kind);

@@ -44,6 +44,7 @@ struct ReadmeExamples;
 
 mod element;
 mod error;
+pub mod jids;
 #[cfg(feature = "json")]
 pub mod json;
 mod limits;

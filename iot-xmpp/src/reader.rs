@@ -138,7 +138,7 @@ fn read<'a, S: From<Cow<'a, str>> + AsRef<str>>(
 }
 
 fn jid_attr(attribute: &'static str, value: &str) -> Result<Jid, StanzaError> {
-    Jid::new(value).map_err(|e| StanzaError::Jid {
+    crate::jids::read_jid(value).map_err(|e| StanzaError::Jid {
         attribute,
         reason: e.to_string(),
     })

@@ -81,7 +81,9 @@ impl RosterQuery {
             let jid = item
                 .get_attr("jid")
                 .ok_or_else(|| RosterError::Jid("missing".into()))
-                .and_then(|j| BareJid::new(j).map_err(|e| RosterError::Jid(e.to_string())))?;
+                .and_then(|j| {
+                    crate::jids::read_jid::<BareJid>(j).map_err(|e| RosterError::Jid(e.to_string()))
+                })?;
             let subscription = item.get_attr("subscription").unwrap_or("none");
             if subscription == "remove" {
                 entries.push(RosterEntry::Removed(jid));

@@ -291,3 +291,24 @@ proptest! {
         prop_assert_eq!(owned, in_place.map(|s| s.to_owned_stanza()));
     }
 }
+
+/// A JID whose prepared form prepares to another JID (U+03F9, unassigned
+/// in Unicode 3.2, prepares to U+03A3, which prepares to U+03C3) is
+/// refused, so that a JID read and written reads back as itself (found by
+/// the structure-aware fuzz target `xmpp_typed`); a JID that only needs
+/// preparing once is read prepared.
+#[test]
+fn a_jid_that_prepares_unstably_is_refused() {
+    let limits = StanzaLimits::default();
+    let err = Stanza::parse("<presence from='\u{3f9}@example.org/r'/>", &limits).unwrap_err();
+    assert!(
+        matches!(&err, StanzaError::Jid { attribute: "from", reason } if reason.contains("prepares again")),
+        "{err:?}"
+    );
+    let s = Stanza::parse("<presence to='Juliet@Example.COM/Balcony'/>", &limits).unwrap();
+    assert_eq!(s.to.unwrap().as_str(), "juliet@example.com/Balcony");
+    assert!(matches!(
+        iot_xmpp::jids::read_jid::<iot_xmpp::BareJid>("@example.org"),
+        Err(iot_xmpp::jids::JidError::Invalid(_))
+    ));
+}

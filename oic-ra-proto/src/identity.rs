@@ -150,7 +150,8 @@ impl RaeJid {
             Role::Server { device_type } => device_type.as_str(),
         };
         let text = format!("{bare}/OIC/{OIC_VERSION}/{kind}/{uuid}");
-        let jid = FullJid::new(&text).map_err(|e| IdentityError::Jid(e.to_string()))?;
+        let jid = iot_xmpp::jids::read_jid::<FullJid>(&text)
+            .map_err(|e| IdentityError::Jid(e.to_string()))?;
         Ok(Self { jid, role, uuid })
     }
 
@@ -221,7 +222,8 @@ impl RaeJid {
 impl FromStr for RaeJid {
     type Err = IdentityError;
     fn from_str(text: &str) -> Result<Self, IdentityError> {
-        let jid = FullJid::new(text).map_err(|e| IdentityError::Jid(e.to_string()))?;
+        let jid = iot_xmpp::jids::read_jid::<FullJid>(text)
+            .map_err(|e| IdentityError::Jid(e.to_string()))?;
         Self::from_full(jid)
     }
 }

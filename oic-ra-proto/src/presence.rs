@@ -189,8 +189,10 @@ impl Presence {
                 }
                 b"type" => return Err(PresenceError::OtherType(value.into_owned())),
                 b"from" => {
-                    presence.from =
-                        Some(FullJid::new(&value).map_err(|e| PresenceError::From(e.to_string()))?);
+                    presence.from = Some(
+                        iot_xmpp::jids::read_jid::<FullJid>(&value)
+                            .map_err(|e| PresenceError::From(e.to_string()))?,
+                    );
                 }
                 _ => {}
             }

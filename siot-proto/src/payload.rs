@@ -480,7 +480,7 @@ fn attr<'a>(
 
 fn jid_attr(e: &Element, element: &'static str) -> Result<BareJid, SiotError> {
     let value = attr(e, element, "jid")?;
-    BareJid::new(value).map_err(|_| SiotError::Jid {
+    iot_xmpp::jids::read_jid::<BareJid>(value).map_err(|_| SiotError::Jid {
         element,
         value: value.to_owned(),
     })

@@ -168,7 +168,9 @@ impl<I: Instant, R: CryptoRngCore> Thing<I, R> {
             .map(|k| Key::parse(k).map_err(|_| ThingStateError::Key))
             .transpose()?;
         thing.registered = state.registered;
-        let bare = |t: &str| BareJid::new(t).map_err(|_| ThingStateError::Jid(t.to_owned()));
+        let bare = |t: &str| {
+            iot_xmpp::jids::read_jid::<BareJid>(t).map_err(|_| ThingStateError::Jid(t.to_owned()))
+        };
         thing.owner = state.owner.as_deref().map(bare).transpose()?;
         for (jid, subscription) in &state.roster {
             let s = subscription

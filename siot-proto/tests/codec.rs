@@ -164,6 +164,15 @@ fn element_error_paths() {
             value: "a@b/c".into()
         })
     );
+    // A JID whose prepared form is not stable (U+03F9; found by the
+    // structure-aware fuzz target `siot_typed`).
+    assert_eq!(
+        element(&format!("<owner {NS} jid='\u{3f9}@example.org'/>")),
+        Err(SiotError::Jid {
+            element: "owner",
+            value: "\u{3f9}@example.org".into()
+        })
+    );
     assert_eq!(
         element(&format!("<owner {NS}/>")),
         Err(SiotError::MissingAttribute {

@@ -445,7 +445,8 @@ impl<I: Instant, R: CryptoRngCore> ClientConnection<I, R> {
             .and_then(|b| b.get_child("jid", BIND_NS))
             .map(|j| j.text.as_str())
             .ok_or_else(|| fault(ClientFault::Bind("no JID in the result".into())))?;
-        let jid = FullJid::new(jid).map_err(|e| fault(ClientFault::Bind(e.to_string())))?;
+        let jid = crate::jids::read_jid::<FullJid>(jid)
+            .map_err(|e| fault(ClientFault::Bind(e.to_string())))?;
         if jid.to_bare() != self.config.jid {
             return Err(fault(ClientFault::Bind(format!(
                 "{jid} is not of this account"

@@ -300,9 +300,11 @@ impl UserResource {
     /// JID, a credential that is not base64 text.
     pub fn from_json(value: &Value) -> Result<Self, ResourceError> {
         let obj = object(value, USER_RT, &["jid", "credential"])?;
-        let jid = BareJid::new(string(obj, "jid")?).map_err(|_| ResourceError::Invalid {
-            property: "jid",
-            reason: "not a bare JID",
+        let jid = iot_xmpp::jids::read_jid::<BareJid>(string(obj, "jid")?).map_err(|_| {
+            ResourceError::Invalid {
+                property: "jid",
+                reason: "not a bare JID",
+            }
         })?;
         let credential = Credential::new(string(obj, "credential")?)?;
         Ok(Self { jid, credential })

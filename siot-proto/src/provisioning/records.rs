@@ -108,7 +108,7 @@ fn sorted(set: &HashSet<BareJid>) -> Vec<String> {
 }
 
 pub(crate) fn bare(text: &str) -> Result<BareJid, RestoreError> {
-    BareJid::new(text).map_err(|_| RestoreError::Jid(text.to_owned()))
+    iot_xmpp::jids::read_jid::<BareJid>(text).map_err(|_| RestoreError::Jid(text.to_owned()))
 }
 
 fn bares(texts: &[String]) -> Result<HashSet<BareJid>, RestoreError> {
@@ -137,7 +137,8 @@ impl ThingRecord {
         Ok((
             bare(&e.jid)?,
             Self {
-                address: Jid::new(&e.address).map_err(|_| RestoreError::Jid(e.address.clone()))?,
+                address: iot_xmpp::jids::read_jid::<Jid>(&e.address)
+                    .map_err(|_| RestoreError::Jid(e.address.clone()))?,
                 names: e
                     .names
                     .iter()
