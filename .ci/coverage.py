@@ -15,8 +15,8 @@ FLOORS = {
     "iot-sansio": 97,
     "osap-proto": 92,
     "iot-xmpp": 92,
-    "oic-ra-proto": 90,
-    "siot-proto": 93,
+    "oic-ra-proto": 92,
+    "siot-proto": 94,
     "irsp-proto": 94,
 }
 
