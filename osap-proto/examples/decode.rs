@@ -34,7 +34,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use osap_proto::auth::{AuthFrame, AuthMessage};
-use osap_proto::business::{BusinessChannel, BusinessMessage, Direction};
+use osap_proto::business::{BusinessChannel, BusinessMessage, BusinessTopic};
 use osap_proto::crypto::{self, SessionKey};
 use osap_proto::{ControlFlags, ControlFrame, Packet, RawFrame, Suite};
 
@@ -86,17 +86,6 @@ struct Opening {
     lenient: bool,
 }
 
-/// The business topic kinds of PROFILE.md section 10.
-const KINDS: [&str; 7] = [
-    "attr-get",
-    "attr-set",
-    "attr-values",
-    "attr-report",
-    "op-call",
-    "op-result",
-    "event",
-];
-
 /// The business reading of a PUBLISH, if its topic is in the `osap/`
 /// space; an error when that topic is not a business topic, or the body
 /// does not open under the key given.
@@ -107,20 +96,17 @@ fn business(packet: &Packet<'_>, opening: &Opening) -> Result<Option<Business>, 
     if !p.topic.starts_with("osap/") {
         return Ok(None);
     }
-    let [_, devid, way, area, kind] = p.topic.split('/').collect::<Vec<_>>()[..] else {
-        return Err(format!(
+    let BusinessTopic {
+        devid,
+        direction,
+        area,
+        kind,
+    } = BusinessTopic::parse(&p.topic).map_err(|_| {
+        format!(
             "`{}` is not a business topic (osap/{{devid}}/{{up|down}}/{{area}}/{{kind}})",
             p.topic
-        ));
-    };
-    let direction = match way {
-        "up" => Direction::Up,
-        "down" => Direction::Down,
-        other => return Err(format!("`{other}` is not a direction (up or down)")),
-    };
-    if !KINDS.contains(&kind) || devid.is_empty() || area.is_empty() {
-        return Err(format!("`{}` is not a business topic", p.topic));
-    }
+        )
+    })?;
     let counter = p.payload.first_chunk::<8>().map(|c| u64::from_be_bytes(*c));
     let (mut opened, mut error) = (None, None);
     if let Some(key) = opening.key {

@@ -63,6 +63,79 @@ impl Direction {
             Self::Down => Self::Up,
         }
     }
+
+    /// The direction a topic level names (`up` or `down`).
+    #[must_use]
+    pub fn from_level(level: &str) -> Option<Self> {
+        match level {
+            "up" => Some(Self::Up),
+            "down" => Some(Self::Down),
+            _ => None,
+        }
+    }
+}
+
+/// The levels of a business topic, `osap/{devid}/{up|down}/{area}/{kind}`
+/// (PROFILE.md section 10), read without a session: for a decoder, a log
+/// or a broker's access rules. Each level is one non-empty topic level and
+/// the kind is one of the seven message kinds. [`BusinessChannel::open`]
+/// reads the same layout for its own devid and direction.
+///
+/// ```
+/// use osap_proto::business::{BusinessTopic, Direction};
+///
+/// let topic = BusinessTopic::parse("osap/dev-1/up/light/attr-report")?;
+/// assert_eq!(topic.devid, "dev-1");
+/// assert_eq!(topic.direction, Direction::Up);
+/// assert_eq!((topic.area, topic.kind), ("light", "attr-report"));
+/// assert!(BusinessTopic::parse("osap/dev-1/up/light/reboot").is_err());
+/// # Ok::<(), osap_proto::business::BusinessError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BusinessTopic<'a> {
+    /// The device's devid.
+    pub devid: &'a str,
+    /// Which way the message goes.
+    pub direction: Direction,
+    /// The area (2.1.1).
+    pub area: &'a str,
+    /// The message kind, as [`Body::kind`] names it.
+    pub kind: &'a str,
+}
+
+impl<'a> BusinessTopic<'a> {
+    /// Reads a topic's levels.
+    ///
+    /// # Errors
+    ///
+    /// [`BusinessError::Topic`] for a topic outside the `osap/` layout: a
+    /// level missing, empty or more than one level, a direction other than
+    /// `up` or `down`, a kind that is not a message kind.
+    pub fn parse(topic: &'a str) -> Result<Self, BusinessError> {
+        let rest = topic.strip_prefix("osap/").ok_or(BusinessError::Topic)?;
+        let (devid, rest) = rest.split_once('/').ok_or(BusinessError::Topic)?;
+        let (way, rest) = rest.split_once('/').ok_or(BusinessError::Topic)?;
+        let direction = Direction::from_level(way).ok_or(BusinessError::Topic)?;
+        let (area, kind) = area_and_kind(rest)?;
+        if !is_level(devid) {
+            return Err(BusinessError::Topic);
+        }
+        Ok(Self {
+            devid,
+            direction,
+            area,
+            kind,
+        })
+    }
+}
+
+/// The last two levels of a business topic, `{area}/{kind}`.
+fn area_and_kind(levels: &str) -> Result<(&str, &str), BusinessError> {
+    let (area, kind) = levels.split_once('/').ok_or(BusinessError::Topic)?;
+    if !is_level(area) || !KINDS.contains(&kind) {
+        return Err(BusinessError::Topic);
+    }
+    Ok((area, kind))
 }
 
 /// The parameters or values of a message: a JSON object.
@@ -393,10 +466,7 @@ impl BusinessChannel {
             .and_then(|t| t.strip_prefix(peer.as_str()))
             .and_then(|t| t.strip_prefix('/'))
             .ok_or(BusinessError::Topic)?;
-        let (area, kind) = rest.split_once('/').ok_or(BusinessError::Topic)?;
-        if !is_level(area) || !KINDS.contains(&kind) {
-            return Err(BusinessError::Topic);
-        }
+        let (area, kind) = area_and_kind(rest)?;
         let (counter, sealed) = payload
             .split_first_chunk::<8>()
             .ok_or(BusinessError::Truncated)?;

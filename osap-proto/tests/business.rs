@@ -8,7 +8,7 @@
 
 use osap_proto::Suite;
 use osap_proto::business::{
-    Body, BusinessChannel, BusinessError, BusinessMessage, Direction, Params,
+    Body, BusinessChannel, BusinessError, BusinessMessage, BusinessTopic, Direction, Params,
 };
 use osap_proto::crypto::SessionKey;
 use proptest::prelude::*;
@@ -357,7 +357,87 @@ proptest! {
             let mut message = BusinessMessage::new(area.clone(), body);
             message.resource.clone_from(&resource);
             let sealed = device.seal(&message, &mut rng).unwrap();
+            prop_assert_eq!(
+                BusinessTopic::parse(&sealed.topic),
+                Ok(BusinessTopic {
+                    devid: "dev-7",
+                    direction: Direction::Up,
+                    area: &area,
+                    kind: message.body.kind().0,
+                })
+            );
             prop_assert_eq!(platform.open(&sealed.topic, &sealed.payload).unwrap(), message);
         }
+    }
+
+    /// The topic reader never panics, and what it reads is the topic.
+    #[test]
+    fn any_topic_reads_as_its_levels_or_is_refused(topic in "(osap/)?[a-z/+#]{0,24}") {
+        if let Ok(t) = BusinessTopic::parse(&topic) {
+            prop_assert_eq!(
+                format!("osap/{}/{}/{}/{}", t.devid, t.direction.as_str(), t.area, t.kind),
+                topic
+            );
+        }
+    }
+}
+
+#[test]
+fn business_topics_are_read_without_a_session() {
+    // The event the decode example explains, and this file's topics.
+    for (topic, devid, direction, area, kind) in [
+        (
+            "osap/cam-1/up/motion/event",
+            "cam-1",
+            Direction::Up,
+            "motion",
+            "event",
+        ),
+        (
+            "osap/dev-7/down/power/op-call",
+            "dev-7",
+            Direction::Down,
+            "power",
+            "op-call",
+        ),
+        (
+            "osap/dev-7/up/video/attr-values",
+            "dev-7",
+            Direction::Up,
+            "video",
+            "attr-values",
+        ),
+    ] {
+        assert_eq!(
+            BusinessTopic::parse(topic),
+            Ok(BusinessTopic {
+                devid,
+                direction,
+                area,
+                kind
+            }),
+            "{topic}"
+        );
+    }
+    for topic in [
+        "",
+        "osap",
+        "osap/",
+        "mqtt/cam-1/up/motion/event",
+        "osap/cam-1/up/motion",
+        "osap/cam-1/up/motion/event/more",
+        "osap//up/motion/event",
+        "osap/cam-1/sideways/motion/event",
+        "osap/cam-1/up//event",
+        "osap/cam-1/up/motion/reboot",
+        "osap/cam-1/up/motion/",
+        "osap/cam+/up/motion/event",
+        "osap/cam-1/up/mo#/event",
+    ] {
+        assert_eq!(
+            BusinessTopic::parse(topic),
+            Err(BusinessError::Topic),
+            "{topic:?}"
+        );
     }
 }
