@@ -293,27 +293,10 @@ pub async fn run() -> Res<Vec<String>> {
     let pki = Arc::new(pki());
     let routes = routes();
     let log = Arc::new(Mutex::new(Vec::new()));
-    let account = serve(
-        pki.clone(),
-        ServerRole::Account,
-        routes.clone(),
-        recorder(&log, "account"),
-    )
-    .await?;
-    let message = serve(
-        pki.clone(),
-        ServerRole::Message,
-        routes.clone(),
-        recorder(&log, "message"),
-    )
-    .await?;
-    let application = serve(
-        pki.clone(),
-        ServerRole::Application,
-        routes.clone(),
-        recorder(&log, "application"),
-    )
-    .await?;
+    let server = |role, name| serve(pki.clone(), role, routes.clone(), recorder(&log, name));
+    let account = server(ServerRole::Account, "account").await?;
+    let message = server(ServerRole::Message, "message").await?;
+    let application = server(ServerRole::Application, "application").await?;
     let id = |role| pki.ids.get(&role);
     let device = DeviceName::new("#livingroom-tv")?;
 
