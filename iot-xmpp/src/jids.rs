@@ -11,8 +11,6 @@
 //! account under two names. [`read_jid`] refuses such a JID; every reader
 //! of the XMPP crates reads JIDs through it.
 
-use core::fmt;
-
 use jid::{BareJid, FullJid, Jid};
 
 /// A JID type that [`read_jid`] reads: [`Jid`], [`BareJid`] or [`FullJid`].
@@ -43,13 +41,17 @@ macro_rules! read_jid_for {
 read_jid_for!(Jid, BareJid, FullJid);
 
 /// Why text is not a JID.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum JidError {
     /// The `jid` crate refused it (RFC 6122 syntax or a stringprep
     /// prohibition).
+    #[error("{0}")]
     Invalid(jid::Error),
     /// Its prepared form is not stable: preparing it again gives another
     /// JID (a code point unassigned in Unicode 3.2; RFC 3454 section 7).
+    #[error(
+        "prepared as `{prepared}`, which prepares again as `{again}` (a code point unassigned in Unicode 3.2)"
+    )]
     Unstable {
         /// The JID as prepared once.
         prepared: String,
@@ -57,20 +59,6 @@ pub enum JidError {
         again: String,
     },
 }
-
-impl fmt::Display for JidError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Invalid(e) => e.fmt(f),
-            Self::Unstable { prepared, again } => write!(
-                f,
-                "prepared as `{prepared}`, which prepares again as `{again}` (a code point unassigned in Unicode 3.2)"
-            ),
-        }
-    }
-}
-
-impl core::error::Error for JidError {}
 
 /// Reads a JID received from a peer or a store: prepared as RFC 6122 asks,
 /// and refused when its prepared form does not prepare to itself, so that
