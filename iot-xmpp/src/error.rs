@@ -26,6 +26,18 @@ pub enum StanzaError {
         /// The limit.
         max: usize,
     },
+    /// An element with more attributes (namespace declarations
+    /// included) than the limit.
+    #[error("an element has more than {max} attributes")]
+    TooManyAttributes {
+        /// The limit.
+        max: usize,
+    },
+    /// A character XML 1.0 forbids (section 2.2: a C0 control other than
+    /// tab, line feed and carriage return, U+FFFE or U+FFFF), literal or
+    /// as a character reference.
+    #[error("character U+{:04X} is not allowed in XML", u32::from(*.0))]
+    Char(char),
     /// Not well-formed XML, or markup a stanza cannot hold (a DOCTYPE, a
     /// processing instruction, an unknown entity).
     #[error("malformed XML: {0}")]
@@ -52,4 +64,22 @@ pub enum StanzaError {
 
 pub(crate) fn xml_err(e: impl fmt::Display) -> StanzaError {
     StanzaError::Xml(e.to_string())
+}
+
+impl StanzaError {
+    /// The stream error condition (RFC 6120 4.9.3) a stream carrying this
+    /// text ends with.
+    #[must_use]
+    pub fn stream_condition(&self) -> &'static str {
+        match self {
+            Self::TooLong { .. }
+            | Self::TooDeep { .. }
+            | Self::TooManyElements { .. }
+            | Self::TooManyAttributes { .. } => "policy-violation",
+            Self::Namespace(_) => "invalid-namespace",
+            Self::NotAStanza(_) => "unsupported-stanza-type",
+            Self::Jid { .. } => "improper-addressing",
+            Self::Char(_) | Self::Xml(_) | Self::TrailingContent => "not-well-formed",
+        }
+    }
 }

@@ -58,6 +58,7 @@ pub mod stream;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod text;
+pub mod tree;
 pub mod vocab;
 mod writer;
 

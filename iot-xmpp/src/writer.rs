@@ -6,7 +6,9 @@ use std::borrow::Cow;
 use quick_xml::escape::{escape, partial_escape};
 
 use crate::element::Element;
+use crate::error::StanzaError;
 use crate::stanza::Stanza;
+use crate::tree::check_xml_chars;
 use crate::vocab::CLIENT_NS;
 use jid::Jid;
 
@@ -22,9 +24,23 @@ impl<S: AsRef<str>> Element<S> {
             out.push_str(&escape_attr(ns));
             out.push('"');
         }
-        for (name, value) in &self.attrs {
+        for (i, (name, value)) in self.attrs.iter().enumerate() {
             out.push(' ');
-            out.push_str(name.as_ref());
+            // An attribute in a namespace, read as `{namespace}local`, is
+            // written with a prefix of its own, declared beside it.
+            match name
+                .as_ref()
+                .strip_prefix('{')
+                .and_then(|n| n.split_once('}'))
+            {
+                Some((ns, local)) => {
+                    out.push_str(&format!("xmlns:a{i}=\""));
+                    out.push_str(&escape_attr(ns));
+                    out.push_str(&format!("\" a{i}:"));
+                    out.push_str(local);
+                }
+                None => out.push_str(name.as_ref()),
+            }
             out.push_str("=\"");
             out.push_str(&escape_attr(value.as_ref()));
             out.push('"');
@@ -44,7 +60,47 @@ impl<S: AsRef<str>> Element<S> {
     }
 }
 
+impl<S: AsRef<str>> Element<S> {
+    /// Checks that every name, attribute and text of the element and its
+    /// descendants holds only characters XML 1.0 allows (section 2.2): no
+    /// writer can put the others into XML, escaped or not.
+    ///
+    /// # Errors
+    ///
+    /// [`StanzaError::Char`] naming the first other one.
+    pub fn check_xml_chars(&self) -> Result<(), StanzaError> {
+        let mut pending = vec![self];
+        while let Some(e) = pending.pop() {
+            check_xml_chars(e.name.as_ref())?;
+            check_xml_chars(e.ns.as_ref())?;
+            check_xml_chars(e.text.as_ref())?;
+            for (name, value) in &e.attrs {
+                check_xml_chars(name.as_ref())?;
+                check_xml_chars(value.as_ref())?;
+            }
+            pending.extend(&e.children);
+        }
+        Ok(())
+    }
+}
+
 impl<S: AsRef<str>> Stanza<S> {
+    /// Checks the stanza's id, type and payloads as
+    /// [`Element::check_xml_chars`] does (a JID cannot hold such a
+    /// character). [`ClientConnection::send`](crate::stream::ClientConnection::send)
+    /// refuses a stanza that fails it, so that nothing the client writes
+    /// breaks the stream.
+    ///
+    /// # Errors
+    ///
+    /// [`StanzaError::Char`] naming the first character XML forbids.
+    pub fn check_xml_chars(&self) -> Result<(), StanzaError> {
+        for s in [&self.id, &self.stanza_type].into_iter().flatten() {
+            check_xml_chars(s.as_ref())?;
+        }
+        self.payloads.iter().try_for_each(Element::check_xml_chars)
+    }
+
     /// The stanza as XML text, every value escaped.
     #[must_use]
     pub fn to_xml(&self) -> String {

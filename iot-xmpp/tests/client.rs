@@ -580,3 +580,106 @@ fn direct_tls_is_secured_from_the_first_byte() {
     );
     assert!(events(&mut client).is_empty());
 }
+
+/// A server that binds the stream namespace to another prefix, and
+/// declares its payloads with prefixes: the login goes through, read in
+/// the scope of its own header.
+#[test]
+fn a_server_with_its_own_prefixes_is_read_in_its_header_scope() {
+    let rename = |text: &str| {
+        text.replace("stream:", "x:")
+            .replace("xmlns:stream=", "xmlns:x=")
+    };
+    let server = [
+        rename(HEADER),
+        rename(SCRAM_FEATURES),
+        CHALLENGE.into(),
+        "<s:success xmlns:s='urn:ietf:params:xml:ns:xmpp-sasl'>dj1ybUY5cHFWOFM3c3VBb1pXamE0ZEpSa0ZzS1E9</s:success>".into(),
+        rename(HEADER_2),
+        rename(BIND_FEATURES),
+        BOUND.into(),
+        MESSAGE.into(),
+        "</x:stream>".into(),
+    ]
+    .concat();
+    let mut client = Client::new(config("pencil", Tls::Insecure), rfc_nonce());
+    let (out, got) = replay(&mut client, server.as_bytes(), &[]);
+    assert_eq!(out, client_side());
+    assert_eq!(got, login_events());
+}
+
+/// RFC 6120 4.8.2: the content namespace of a client stream is
+/// jabber:client; any other ends the connection with invalid-namespace.
+#[test]
+fn a_header_in_another_content_namespace_ends_with_invalid_namespace() {
+    for header in [
+        HEADER.replace("xmlns='jabber:client'", "xmlns='jabber:server'"),
+        HEADER.replace("xmlns='jabber:client' ", ""),
+    ] {
+        let mut client = Client::new(config("pencil", Tls::Insecure), rfc_nonce());
+        let (out, got) = replay(&mut client, header.as_bytes(), &[]);
+        assert!(
+            out.ends_with(
+                "<stream:error><invalid-namespace xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>\
+                 </stream:error></stream:stream>"
+            ),
+            "{out}"
+        );
+        assert!(matches!(
+            ended(&got),
+            End::PeerFault(ClientFault::Stream(StreamReadError::BadHeader(_)))
+        ));
+    }
+}
+
+/// The configured limits hold for `<stream:features>` as for stanzas.
+#[test]
+fn the_configured_limits_hold_for_the_features() {
+    let mut c = config("pencil", Tls::Insecure);
+    // The scanner of the stream holds the length, depth and count; the
+    // element reader holds the attributes (a declaration is one).
+    c.limits = StanzaLimits {
+        max_attributes: 0,
+        ..StanzaLimits::default()
+    };
+    let server = [HEADER, SCRAM_FEATURES].concat();
+    let mut client = Client::new(c, rfc_nonce());
+    let (out, got) = replay(&mut client, server.as_bytes(), &[]);
+    assert!(
+        matches!(
+            ended(&got),
+            End::PeerFault(ClientFault::Element(
+                iot_xmpp::StanzaError::TooManyAttributes { max: 0 }
+            ))
+        ),
+        "{got:?}"
+    );
+    assert!(out.contains("<policy-violation "), "{out}");
+}
+
+/// A stanza holding a character XML 1.0 forbids is neither read nor sent.
+#[test]
+fn characters_xml_forbids_are_neither_read_nor_sent() {
+    let online = [
+        HEADER,
+        SCRAM_FEATURES,
+        CHALLENGE,
+        SUCCESS,
+        HEADER_2,
+        BIND_FEATURES,
+        BOUND,
+    ]
+    .concat();
+    let mut client = Client::new(config("pencil", Tls::Insecure), rfc_nonce());
+    replay(&mut client, online.as_bytes(), &[]);
+    assert!(client.is_online());
+    let bad = Stanza::new(iot_xmpp::StanzaKind::Message).with_id("a\u{7}");
+    assert_eq!(client.send(&bad), Err(ClientError::Char('\u{7}')));
+    assert_eq!(sent(&mut client), "");
+    client.handle_input(T0, Input::Data(b"<message><body>&#x7;</body></message>"));
+    assert!(sent(&mut client).contains("<not-well-formed "));
+    assert!(matches!(
+        ended(&events(&mut client)),
+        End::PeerFault(ClientFault::Element(iot_xmpp::StanzaError::Char('\u{7}')))
+    ));
+}

@@ -11,14 +11,15 @@ use rand_core::CryptoRngCore;
 use super::config::{
     ClientConfig, ClientEnd, ClientError, ClientEvent, ClientFault, ClientRefusal, Tls,
 };
-use super::reader::{STREAMS_NS, StreamItem, StreamReadError, StreamReader};
+use super::reader::{STREAMS_NS, StreamHeader, StreamItem, StreamReadError, StreamReader};
 use super::wire::{
     BIND_NS, SASL_NS, SESSION_NS, STREAM_ERRORS_NS, TLS_NS, condition_of, decode, is_stanza,
 };
 use crate::element::Element;
 use crate::sasl::{Mechanism, ScramClient, plain_response};
 use crate::stanza::Stanza;
-use crate::vocab::IqType;
+use crate::tree::read_tree;
+use crate::vocab::{CLIENT_NS, IqType};
 use crate::writer::escape_attr;
 
 /// Where the login is.
@@ -64,6 +65,9 @@ pub struct ClientConnection<I, R> {
     config: ClientConfig,
     rng: R,
     reader: StreamReader,
+    /// The server's stream header, whose namespaces every top-level
+    /// element is read in.
+    header: StreamHeader,
     step: Step,
     secured: bool,
     authenticated: bool,
@@ -109,6 +113,7 @@ impl<I: Instant, R: CryptoRngCore> ClientConnection<I, R> {
             config,
             rng,
             reader,
+            header: StreamHeader::default(),
             step: Step::Idle,
             secured,
             authenticated: false,
@@ -147,10 +152,14 @@ impl<I: Instant, R: CryptoRngCore> ClientConnection<I, R> {
     /// # Errors
     ///
     /// [`ClientError::NotOnline`] before the connection is online or after
-    /// it ended.
+    /// it ended; [`ClientError::Char`] for a stanza holding a character
+    /// XML 1.0 forbids ([`Stanza::check_xml_chars`]), which is not sent.
     pub fn send(&mut self, stanza: &Stanza) -> Result<(), ClientError> {
         if !self.is_online() {
             return Err(ClientError::NotOnline);
+        }
+        if let Err(crate::StanzaError::Char(c)) = stanza.check_xml_chars() {
+            return Err(ClientError::Char(c));
         }
         self.write(|out| stanza.write_xml(out));
         Ok(())
@@ -210,7 +219,18 @@ impl<I: Instant, R: CryptoRngCore> ClientConnection<I, R> {
     /// bytes after `<proceed/>` are the TLS layer's).
     fn item(&mut self, now: I, item: StreamItem<'_>) -> Flow {
         match item {
-            StreamItem::Header(_) => Ok(true),
+            StreamItem::Header(header) => {
+                // RFC 6120 4.8.2: the content namespace of a client stream
+                // is jabber:client (invalid-namespace otherwise, 4.9.3.10).
+                if header.ns.as_deref() != Some(CLIENT_NS) {
+                    return Err(fault(StreamReadError::BadHeader(format!(
+                        "the content namespace is {:?}, not {CLIENT_NS}",
+                        header.ns
+                    ))));
+                }
+                self.header.clone_from(header);
+                Ok(true)
+            }
             StreamItem::Closed => {
                 if matches!(self.step, Step::Closing) {
                     self.end(End::Closed);
@@ -226,14 +246,17 @@ impl<I: Instant, R: CryptoRngCore> ClientConnection<I, R> {
     }
 
     fn element(&mut self, now: I, text: &str) -> Flow {
-        if matches!(self.step, Step::Online | Step::Closing) && is_stanza(text) {
-            let stanza = Stanza::parse(text, &self.config.limits).map_err(fault)?;
+        // Read in the scope of the header this connection kept: the
+        // server's prefixes, whatever it named them.
+        let element: Element =
+            read_tree(text, &self.config.limits, self.header.scope()).map_err(fault)?;
+        if matches!(self.step, Step::Online | Step::Closing) && is_stanza(&element) {
+            let stanza = Stanza::from_element(element).map_err(fault)?;
             if matches!(self.step, Step::Online) {
                 self.out.event(ClientEvent::Stanza(stanza));
             }
             return Ok(true);
         }
-        let element = self.reader.read_element(text).map_err(fault)?;
         if element.is("error", STREAMS_NS) {
             let condition = element
                 .children
@@ -291,9 +314,9 @@ impl<I: Instant, R: CryptoRngCore> ClientConnection<I, R> {
                     .map_or_else(|| "not-authorized".to_owned(), |c| c.name.clone());
                 Err(End::Refused(ClientRefusal::AuthFailed { condition }))
             }
-            Step::Bind(id) if element.name == "iq" => self.bound(now, text, &id),
-            Step::Session(jid) if element.name == "iq" => {
-                let stanza = Stanza::parse(text, &self.config.limits).map_err(fault)?;
+            Step::Bind(id) if is_stanza(&element) => self.bound(now, element, &id),
+            Step::Session(jid) if is_stanza(&element) => {
+                let stanza = Stanza::from_element(element).map_err(fault)?;
                 match stanza.iq_type() {
                     Some(IqType::Result) => {
                         self.online(jid);
@@ -428,8 +451,8 @@ impl<I: Instant, R: CryptoRngCore> ClientConnection<I, R> {
         Ok(false)
     }
 
-    fn bound(&mut self, now: I, text: &str, id: &str) -> Flow {
-        let stanza = Stanza::parse(text, &self.config.limits).map_err(fault)?;
+    fn bound(&mut self, now: I, element: Element, id: &str) -> Flow {
+        let stanza = Stanza::from_element(element).map_err(fault)?;
         if stanza.id.as_deref() != Some(id) {
             return Err(fault(ClientFault::Bind(
                 "an answer to another request".into(),
@@ -540,6 +563,20 @@ impl<I: Instant, R: CryptoRngCore> Machine for ClientConnection<I, R> {
             match result {
                 Ok(used) => data = data.get(used..).unwrap_or_default(),
                 Err(end) => {
+                    // The side that finds a stream error says so before
+                    // it closes (RFC 6120 4.9.1.1).
+                    if let End::PeerFault(f) = &end
+                        && let Some(condition) = f.stream_condition()
+                        && !matches!(self.step, Step::Done)
+                    {
+                        self.write(|out| {
+                            out.push_str("<stream:error><");
+                            out.push_str(condition);
+                            out.push_str(" xmlns='");
+                            out.push_str(STREAM_ERRORS_NS);
+                            out.push_str("'/></stream:error></stream:stream>");
+                        });
+                    }
                     // An element that ends the login replaced the step
                     // before it failed: the end is still to be reported
                     // (the outbox lets only the first out).

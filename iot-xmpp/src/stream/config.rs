@@ -116,6 +116,20 @@ pub enum ClientFault {
     Bind(String),
 }
 
+impl ClientFault {
+    /// The stream error condition (RFC 6120 4.9.3) the client sends
+    /// before it closes, for a fault in the stream's bytes or elements;
+    /// `None` for a login the server led astray (the client just closes).
+    #[must_use]
+    pub fn stream_condition(&self) -> Option<&'static str> {
+        match self {
+            Self::Stream(e) => Some(e.condition()),
+            Self::Element(e) => Some(e.stream_condition()),
+            Self::Unexpected { .. } | Self::Sasl(_) | Self::Bind(_) => None,
+        }
+    }
+}
+
 /// Why the server refused the client, or ended the stream.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -163,4 +177,9 @@ pub enum ClientError {
     /// Stanzas are sent only once online.
     #[error("the connection is not online")]
     NotOnline,
+    /// The stanza holds a character XML 1.0 forbids (a C0 control other
+    /// than tab, line feed and carriage return, U+FFFE or U+FFFF): no
+    /// escape can write it.
+    #[error("character U+{:04X} cannot be written in XML", u32::from(*.0))]
+    Char(char),
 }

@@ -6,6 +6,8 @@ use quick_xml::events::Event;
 
 use crate::limits::StanzaLimits;
 use crate::text::{lend, tag};
+use crate::tree::{Scope, check_xml_chars, read_tree};
+use crate::vocab::CLIENT_NS;
 
 /// The stream namespace (RFC 6120 section 4.8.1).
 pub const STREAMS_NS: &str = "http://etherx.jabber.org/streams";
@@ -25,6 +27,22 @@ pub struct StreamHeader {
     pub ns: Option<String>,
     /// The prefix bound to the stream namespace (`stream`).
     pub prefix: String,
+    /// Every prefix the header binds, as (prefix, namespace): the stream
+    /// prefix, and any other (`xmlns:db`), in scope for every element of
+    /// the stream.
+    pub prefixes: Vec<(String, String)>,
+}
+
+impl StreamHeader {
+    /// The namespaces in scope for the stream's top-level elements: the
+    /// header's default namespace and its prefixes.
+    #[must_use]
+    pub fn scope(&self) -> Scope<'_> {
+        Scope {
+            default: self.ns.as_deref().unwrap_or_default(),
+            prefixes: &self.prefixes,
+        }
+    }
 }
 
 /// One thing read from the stream.
@@ -76,6 +94,21 @@ pub enum StreamReadError {
     /// (`invalid-namespace`).
     #[error("bad stream header: {0}")]
     BadHeader(String),
+}
+
+impl StreamReadError {
+    /// The stream error condition it maps to (RFC 6120 4.9.3).
+    #[must_use]
+    pub fn condition(&self) -> &'static str {
+        match self {
+            Self::TooLong { .. } | Self::TooDeep { .. } | Self::TooManyElements { .. } => {
+                "policy-violation"
+            }
+            Self::Restricted(_) => "restricted-xml",
+            Self::NotWellFormed(_) => "not-well-formed",
+            Self::BadHeader(_) => "invalid-namespace",
+        }
+    }
 }
 
 /// Where the scanner is, between bytes.
@@ -490,18 +523,30 @@ impl StreamReader {
         }
     }
 
-    /// Reads a nonza's text (or any top-level element's) into an
-    /// [`Element`](crate::Element), within this reader's limits: the
-    /// stream prefix of `<stream:features>` and `<stream:error>` is read
-    /// as the stream namespace, and the name returned without it.
+    /// Reads a top-level element's text (a nonza, or a stanza as an
+    /// element) into an [`Element`](crate::Element), within this reader's
+    /// limits and in the scope of the stream header it read: elements
+    /// without a prefix are in its default namespace, and its prefixes
+    /// (`stream`, or whichever the peer bound to the stream namespace)
+    /// resolve as it declared them. Before any header, the scope is
+    /// `jabber:client` with `stream` bound to the stream namespace.
     ///
     /// # Errors
     ///
     /// A [`StanzaError`](crate::StanzaError) when the text is not one
     /// element this crate can read.
     pub fn read_element(&self, xml: &str) -> Result<crate::Element, crate::StanzaError> {
-        let prefix = self.header.as_ref().map_or("stream", |h| h.prefix.as_str());
-        crate::reader::read_top_element(xml, &self.limits, prefix, STREAMS_NS)
+        static BEFORE_HEADER: std::sync::OnceLock<Vec<(String, String)>> =
+            std::sync::OnceLock::new();
+        let scope = match &self.header {
+            Some(h) => h.scope(),
+            None => Scope {
+                default: CLIENT_NS,
+                prefixes: BEFORE_HEADER
+                    .get_or_init(|| vec![("stream".to_owned(), STREAMS_NS.to_owned())]),
+            },
+        };
+        read_tree(xml, &self.limits, scope)
     }
 }
 
@@ -555,6 +600,10 @@ fn read_header(tag_bytes: &[u8]) -> Result<StreamHeader, StreamReadError> {
             .unescape_value()
             .map_err(|e| StreamReadError::BadHeader(e.to_string()))?
             .into_owned();
+        check_xml_chars(&value).map_err(|e| StreamReadError::NotWellFormed(e.to_string()))?;
+        if let Some(p) = key.strip_prefix("xmlns:") {
+            header.prefixes.push((p.to_owned(), value.clone()));
+        }
         let slot = match key {
             "id" => &mut header.id,
             "from" => &mut header.from,

@@ -8,6 +8,7 @@ use iot_sansio::End;
 use super::config::{ClientEnd, ClientFault};
 use crate::element::Element;
 use crate::stanza::Stanza;
+use crate::vocab::CLIENT_NS;
 
 /// The SASL namespace (RFC 6120 section 6.4).
 pub const SASL_NS: &str = "urn:ietf:params:xml:ns:xmpp-sasl";
@@ -20,13 +21,10 @@ pub const STREAM_ERRORS_NS: &str = "urn:ietf:params:xml:ns:xmpp-streams";
 /// The legacy session namespace (RFC 3921 section 3; RFC 6121 appendix E).
 pub(crate) const SESSION_NS: &str = "urn:ietf:params:xml:ns:xmpp-session";
 
-/// Whether a top-level element is a stanza, by its name.
-pub(crate) fn is_stanza(text: &str) -> bool {
-    ["<iq", "<message", "<presence"].iter().any(|p| {
-        text.strip_prefix(p)
-            .and_then(|rest| rest.bytes().next())
-            .is_some_and(|b| b == b'>' || b == b'/' || b.is_ascii_whitespace())
-    })
+/// Whether a top-level element is a stanza of a client stream: `<iq/>`,
+/// `<message/>` or `<presence/>` in `jabber:client`.
+pub(crate) fn is_stanza(element: &Element) -> bool {
+    element.ns == CLIENT_NS && ["iq", "message", "presence"].contains(&element.name.as_str())
 }
 
 /// The base64 content of a SASL element (`=` or nothing is empty).
