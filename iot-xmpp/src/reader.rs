@@ -9,7 +9,9 @@ use crate::element::Element;
 use crate::error::StanzaError;
 use crate::limits::StanzaLimits;
 use crate::stanza::{Stanza, StanzaRef};
-use crate::tree::{Scope, read_tree};
+#[cfg(doc)]
+use crate::tree::read_tree;
+use crate::tree::{Scope, read_root};
 use crate::vocab::StanzaKind;
 use crate::vocab::{CLIENT_NS, SERVER_NS};
 use jid::Jid;
@@ -72,34 +74,48 @@ impl<S> Stanza<S> {
     where
         S: AsRef<str>,
     {
-        let name = element.name.as_ref();
-        let Ok(kind) = name.parse::<StanzaKind>() else {
-            return Err(StanzaError::NotAStanza(name.to_owned()));
-        };
-        let ns = element.ns.as_ref();
-        if ns != CLIENT_NS && ns != SERVER_NS {
-            return Err(StanzaError::Namespace(ns.to_owned()));
-        }
-        let mut stanza = Stanza::empty(kind);
-        for (key, value) in element.attrs {
-            match key.as_ref() {
-                "from" => stanza.from = Some(jid_attr("from", value.as_ref())?),
-                "to" => stanza.to = Some(jid_attr("to", value.as_ref())?),
-                "id" => stanza.id = Some(value),
-                "type" => stanza.stanza_type = Some(value),
-                _ => {}
-            }
-        }
-        stanza.payloads = element.children;
-        Ok(stanza)
+        stanza_of(
+            element.name.as_ref(),
+            element.ns.as_ref(),
+            element.attrs,
+            element.children,
+        )
     }
+}
+
+/// The stanza of a root element's parts.
+fn stanza_of<S, A: AsRef<str> + Into<S>>(
+    name: &str,
+    ns: &str,
+    attrs: Vec<(A, A)>,
+    children: Vec<Element<S>>,
+) -> Result<Stanza<S>, StanzaError> {
+    let Ok(kind) = name.parse::<StanzaKind>() else {
+        return Err(StanzaError::NotAStanza(name.to_owned()));
+    };
+    if ns != CLIENT_NS && ns != SERVER_NS {
+        return Err(StanzaError::Namespace(ns.to_owned()));
+    }
+    let mut stanza = Stanza::empty(kind);
+    for (key, value) in attrs {
+        match key.as_ref() {
+            "from" => stanza.from = Some(jid_attr("from", value.as_ref())?),
+            "to" => stanza.to = Some(jid_attr("to", value.as_ref())?),
+            "id" => stanza.id = Some(value.into()),
+            "type" => stanza.stanza_type = Some(value.into()),
+            _ => {}
+        }
+    }
+    stanza.payloads = children;
+    Ok(stanza)
 }
 
 fn read<'a, S: From<Cow<'a, str>> + AsRef<str>>(
     xml: &'a str,
     limits: &StanzaLimits,
 ) -> Result<Stanza<S>, StanzaError> {
-    Stanza::from_element(read_tree(xml, limits, Scope::default_ns(CLIENT_NS))?)
+    let root = read_root::<S>(xml, limits, Scope::default_ns(CLIENT_NS))?;
+    stanza_of(root.name, &root.ns, root.attrs, root.children)
 }
 
 fn jid_attr(attribute: &'static str, value: &str) -> Result<Jid, StanzaError> {

@@ -82,30 +82,23 @@ pub fn check_xml_chars(text: &str) -> Result<(), StanzaError> {
     }
 }
 
-/// One element opened and not yet closed.
-struct Open<'a, S> {
-    element: Element<S>,
-    text: Cow<'a, str>,
-    /// The default namespace in scope for its children.
-    default: Cow<'a, str>,
-    /// How many prefix bindings it declared (popped when it closes).
-    bindings: usize,
-}
-
 /// The prefix bindings in scope: a stack of every binding made, and for
 /// each prefix the index of its innermost binding, so that a look-up
 /// costs a logarithm of the prefixes in scope and a close undoes exactly
 /// what its element declared.
+#[derive(Debug)]
 struct Bindings<'a> {
     stack: Vec<(&'a str, Cow<'a, str>, Option<usize>)>,
     current: BTreeMap<&'a str, usize>,
 }
 
 impl<'a> Bindings<'a> {
-    fn push(&mut self, prefix: &'a str, ns: Cow<'a, str>) {
+    /// Binds `prefix`; the index of the binding it shadows, if any.
+    fn push(&mut self, prefix: &'a str, ns: Cow<'a, str>) -> Option<usize> {
         let index = self.stack.len();
         let shadowed = self.current.insert(prefix, index);
         self.stack.push((prefix, ns, shadowed));
+        shadowed
     }
 
     fn pop(&mut self, count: usize) {
@@ -127,6 +120,211 @@ impl<'a> Bindings<'a> {
     }
 }
 
+/// Attributes as read: names (`local`, `xml:lang`, or `{namespace}local`)
+/// and values, lent unless they needed unescaping or expanding.
+pub type Attributes<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
+
+/// What [`XmlReader::read_event`] reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum XmlEvent<'a> {
+    /// An element opened, by local name and namespace; its attributes are
+    /// [`XmlReader::attributes`] until the next event.
+    Start {
+        /// The local name.
+        name: &'a str,
+        /// The namespace, declared on it or in scope.
+        ns: Cow<'a, str>,
+    },
+    /// A piece of the open element's character data (text, a CDATA
+    /// section, or one resolved reference), checked for the characters
+    /// XML forbids.
+    Text(Cow<'a, str>),
+    /// The open element closed (an empty element's end follows its start).
+    End,
+    /// The text ended after its one element.
+    Eof,
+}
+
+/// A pull reader over one element's text, namespaces resolved, within
+/// [`StanzaLimits`]: the events of [`read_tree`] for a reader that keeps
+/// only what it needs (the `<rest>` reader of `oic-ra-proto`). It
+/// allocates its stacks once, whatever the depth, and never recurses.
+#[derive(Debug)]
+pub struct XmlReader<'a> {
+    xml: &'a str,
+    r: Reader<&'a [u8]>,
+    limits: StanzaLimits,
+    scope_default: &'a str,
+    bindings: Bindings<'a>,
+    /// Per open element: the default namespace its children inherit, and
+    /// how many prefixes it bound.
+    open: Vec<(Cow<'a, str>, usize)>,
+    attrs: Attributes<'a>,
+    count: usize,
+    /// An empty element was reported as a start: its end comes next.
+    pending_end: bool,
+    /// The root element closed.
+    closed: bool,
+}
+
+impl<'a> XmlReader<'a> {
+    /// A reader over `xml`, in `scope`.
+    ///
+    /// # Errors
+    ///
+    /// [`StanzaError::TooLong`] for a text over `limits.max_len`.
+    pub fn new(xml: &'a str, limits: &StanzaLimits, scope: Scope<'a>) -> Result<Self, StanzaError> {
+        if xml.len() > limits.max_len {
+            return Err(StanzaError::TooLong {
+                len: xml.len(),
+                max: limits.max_len,
+            });
+        }
+        let mut bindings = Bindings {
+            stack: Vec::new(),
+            current: BTreeMap::new(),
+        };
+        for (prefix, ns) in scope.prefixes {
+            bindings.push(prefix, Cow::Borrowed(ns));
+        }
+        Ok(Self {
+            xml,
+            r: Reader::from_str(xml),
+            limits: *limits,
+            scope_default: scope.default,
+            bindings,
+            open: Vec::new(),
+            attrs: Vec::new(),
+            count: 0,
+            pending_end: false,
+            closed: false,
+        })
+    }
+
+    /// The attributes of the element the last [`XmlEvent::Start`] opened.
+    #[must_use]
+    pub fn attributes(&self) -> &[(Cow<'a, str>, Cow<'a, str>)] {
+        &self.attrs
+    }
+
+    /// The attributes of the element just opened, taken out.
+    pub fn take_attributes(&mut self) -> Attributes<'a> {
+        core::mem::take(&mut self.attrs)
+    }
+
+    /// How deep the reader is: the elements open.
+    #[must_use]
+    pub fn depth(&self) -> usize {
+        self.open.len()
+    }
+
+    /// The next event.
+    ///
+    /// # Errors
+    ///
+    /// A [`StanzaError`] for each way the text can be wrong, the limits
+    /// included; after an error the reader is not to be used again.
+    pub fn read_event(&mut self) -> Result<XmlEvent<'a>, StanzaError> {
+        if core::mem::take(&mut self.pending_end) {
+            return Ok(self.close());
+        }
+        loop {
+            let event = self.r.read_event().map_err(xml_err)?;
+            let empty = matches!(event, Event::Empty(_));
+            match event {
+                Event::Start(e) | Event::Empty(e) => {
+                    let start = self.open(&e)?;
+                    self.pending_end = empty;
+                    return Ok(start);
+                }
+                Event::End(_) => return Ok(self.close()),
+                Event::Text(t) => {
+                    let piece = text_of(self.xml, &t).map_err(xml_err)?;
+                    if !self.open.is_empty() {
+                        check_xml_chars(&piece)?;
+                        return Ok(XmlEvent::Text(piece));
+                    }
+                    if !piece.bytes().all(|b| b.is_ascii_whitespace()) {
+                        return Err(self.outside("text"));
+                    }
+                }
+                Event::CData(t) => {
+                    if self.open.is_empty() {
+                        return Err(self.outside("CDATA"));
+                    }
+                    let piece = text_of(self.xml, &t).map_err(xml_err)?;
+                    check_xml_chars(&piece)?;
+                    return Ok(XmlEvent::Text(piece));
+                }
+                Event::GeneralRef(g) => {
+                    if self.open.is_empty() {
+                        return Err(self.outside("a reference"));
+                    }
+                    let mut text = String::new();
+                    push_reference(&mut text, &g).map_err(StanzaError::Xml)?;
+                    check_xml_chars(&text)?;
+                    return Ok(XmlEvent::Text(Cow::Owned(text)));
+                }
+                Event::Comment(_) => {}
+                Event::Decl(_) if self.count == 0 => {}
+                Event::Decl(_) | Event::PI(_) => {
+                    return Err(xml_err("a processing instruction is not allowed"));
+                }
+                Event::DocType(_) => return Err(xml_err("a DOCTYPE is not allowed")),
+                Event::Eof if !self.open.is_empty() => return Err(xml_err("unclosed element")),
+                Event::Eof if self.closed => return Ok(XmlEvent::Eof),
+                Event::Eof => return Err(xml_err("no element")),
+            }
+        }
+    }
+
+    fn outside(&self, what: &str) -> StanzaError {
+        if self.closed {
+            StanzaError::TrailingContent
+        } else {
+            StanzaError::Xml(format!("{what} outside the element"))
+        }
+    }
+
+    fn open(&mut self, e: &BytesStart<'_>) -> Result<XmlEvent<'a>, StanzaError> {
+        if self.closed {
+            return Err(StanzaError::TrailingContent);
+        }
+        let max_depth = self.limits.max_depth.min(DEPTH_CEILING);
+        if self.open.len() >= max_depth {
+            return Err(StanzaError::TooDeep { max: max_depth });
+        }
+        self.count += 1;
+        if self.count > self.limits.max_elements {
+            return Err(StanzaError::TooManyElements {
+                max: self.limits.max_elements,
+            });
+        }
+        let parent = self
+            .open
+            .last()
+            .map_or(Cow::Borrowed(self.scope_default), |(d, _)| d.clone());
+        let (name, ns, default, declared) = open_element(
+            self.xml,
+            e,
+            parent,
+            &self.limits,
+            &mut self.bindings,
+            &mut self.attrs,
+        )?;
+        self.open.push((default, declared));
+        Ok(XmlEvent::Start { name, ns })
+    }
+
+    fn close(&mut self) -> XmlEvent<'a> {
+        if let Some((_, declared)) = self.open.pop() {
+            self.bindings.pop(declared);
+        }
+        self.closed = self.open.is_empty();
+        XmlEvent::End
+    }
+}
+
 /// Reads one element (with white space, an XML declaration and comments
 /// around it) into a tree whose strings are `S`: lent from `xml` (`Cow`)
 /// where they stand in it as they are, or owned.
@@ -140,217 +338,218 @@ pub fn read_tree<'a, S: From<Cow<'a, str>> + AsRef<str>>(
     limits: &StanzaLimits,
     scope: Scope<'a>,
 ) -> Result<Element<S>, StanzaError> {
-    if xml.len() > limits.max_len {
-        return Err(StanzaError::TooLong {
-            len: xml.len(),
-            max: limits.max_len,
-        });
-    }
-    let max_depth = limits.max_depth.min(DEPTH_CEILING);
-    let mut bindings = Bindings {
-        stack: Vec::new(),
-        current: BTreeMap::new(),
+    let root = read_root(xml, limits, scope)?;
+    Ok(Element {
+        name: S::from(Cow::Borrowed(root.name)),
+        ns: S::from(root.ns),
+        attrs: root
+            .attrs
+            .into_iter()
+            .map(|(k, v)| (S::from(k), S::from(v)))
+            .collect(),
+        text: S::from(root.text),
+        children: root.children,
+    })
+}
+
+/// A root element as read, its own strings as lent (a stanza takes its
+/// routing attributes from them without copying).
+pub(crate) struct Root<'a, S> {
+    pub name: &'a str,
+    pub ns: Cow<'a, str>,
+    pub attrs: Attributes<'a>,
+    pub text: Cow<'a, str>,
+    pub children: Vec<Element<S>>,
+}
+
+/// One element opened and not yet closed, below the root.
+struct Open<'a, S> {
+    element: Element<S>,
+    text: Cow<'a, str>,
+}
+
+/// Reads the root and the tree below it.
+pub(crate) fn read_root<'a, S: From<Cow<'a, str>> + AsRef<str>>(
+    xml: &'a str,
+    limits: &StanzaLimits,
+    scope: Scope<'a>,
+) -> Result<Root<'a, S>, StanzaError> {
+    let mut r = XmlReader::new(xml, limits, scope)?;
+    let XmlEvent::Start { name, ns } = r.read_event()? else {
+        return Err(xml_err("no element"));
     };
-    for (prefix, ns) in scope.prefixes {
-        bindings.push(prefix, Cow::Borrowed(ns));
-    }
-    let mut r = Reader::from_str(xml);
+    let mut root = Root {
+        name,
+        ns,
+        attrs: r.take_attributes(),
+        text: Cow::Borrowed(""),
+        children: Vec::new(),
+    };
     let mut open: Vec<Open<'a, S>> = Vec::new();
-    let mut count = 0usize;
-    let mut root = None;
     loop {
-        let event = r.read_event().map_err(xml_err)?;
-        let empty = matches!(event, Event::Empty(_));
-        match event {
-            Event::Start(e) | Event::Empty(e) => {
-                if root.is_some() {
-                    return Err(StanzaError::TrailingContent);
-                }
-                if open.len() >= max_depth {
-                    return Err(StanzaError::TooDeep { max: max_depth });
-                }
-                count += 1;
-                if count > limits.max_elements {
-                    return Err(StanzaError::TooManyElements {
-                        max: limits.max_elements,
-                    });
-                }
-                let parent = open
-                    .last()
-                    .map_or(Cow::Borrowed(scope.default), |o| o.default.clone());
-                let frame = open_element(xml, &e, parent, limits, &mut bindings)?;
-                if empty {
-                    bindings.pop(frame.bindings);
-                    close(frame, &mut open, &mut root);
-                } else {
-                    open.push(frame);
-                }
-            }
-            Event::End(_) => {
-                let frame = open
-                    .pop()
-                    .ok_or_else(|| xml_err("an end tag without its start"))?;
-                bindings.pop(frame.bindings);
-                close(frame, &mut open, &mut root);
-            }
-            Event::Text(t) => {
-                let piece = text_of(xml, &t).map_err(xml_err)?;
-                match open.last_mut() {
-                    Some(o) => {
-                        check_xml_chars(&piece)?;
-                        push_text(&mut o.text, piece);
-                    }
-                    None if piece.bytes().all(|b| b.is_ascii_whitespace()) => {}
-                    None if root.is_some() => return Err(StanzaError::TrailingContent),
-                    None => return Err(xml_err("text outside the element")),
-                }
-            }
-            Event::CData(t) => {
-                let piece = text_of(xml, &t).map_err(xml_err)?;
-                let o = open
-                    .last_mut()
-                    .ok_or_else(|| xml_err("CDATA outside the element"))?;
-                check_xml_chars(&piece)?;
-                push_text(&mut o.text, piece);
-            }
-            Event::GeneralRef(g) => {
-                let o = open
-                    .last_mut()
-                    .ok_or_else(|| xml_err("a reference outside the element"))?;
-                let text = o.text.to_mut();
-                let at = text.len();
-                push_reference(text, &g).map_err(StanzaError::Xml)?;
-                check_xml_chars(text.get(at..).unwrap_or_default())?;
-            }
-            Event::Comment(_) => {}
-            Event::Decl(_) if open.is_empty() && root.is_none() && count == 0 => {}
-            Event::Decl(_) | Event::PI(_) => {
-                return Err(xml_err("a processing instruction is not allowed"));
-            }
-            Event::DocType(_) => return Err(xml_err("a DOCTYPE is not allowed")),
-            Event::Eof => {
-                return match (root, open.is_empty()) {
-                    (Some(root), true) => Ok(root),
-                    (_, false) => Err(xml_err("unclosed element")),
-                    (None, true) => Err(xml_err("no element")),
+        match r.read_event()? {
+            XmlEvent::Start { name, ns } => {
+                let attrs = r.attributes();
+                let element = Element {
+                    name: S::from(Cow::Borrowed(name)),
+                    ns: S::from(ns),
+                    attrs: if attrs.is_empty() {
+                        Vec::new()
+                    } else {
+                        attrs
+                            .iter()
+                            .map(|(k, v)| (S::from(k.clone()), S::from(v.clone())))
+                            .collect()
+                    },
+                    text: S::from(Cow::Borrowed("")),
+                    children: Vec::new(),
                 };
+                open.push(Open {
+                    element,
+                    text: Cow::Borrowed(""),
+                });
             }
+            XmlEvent::Text(piece) => match open.last_mut() {
+                Some(o) => push_text(&mut o.text, piece),
+                None => push_text(&mut root.text, piece),
+            },
+            XmlEvent::End => match open.pop() {
+                Some(mut o) => {
+                    o.element.text = S::from(o.text);
+                    match open.last_mut() {
+                        Some(parent) => parent.element.children.push(o.element),
+                        None => root.children.push(o.element),
+                    }
+                }
+                None => break,
+            },
+            XmlEvent::Eof => return Err(xml_err("unclosed element")),
         }
     }
-}
-
-/// Finishes an element: its text set, handed to its parent, or kept as
-/// the root.
-fn close<'a, S: From<Cow<'a, str>>>(
-    mut frame: Open<'a, S>,
-    open: &mut [Open<'a, S>],
-    root: &mut Option<Element<S>>,
-) {
-    frame.element.text = S::from(frame.text);
-    match open.last_mut() {
-        Some(parent) => parent.element.children.push(frame.element),
-        None => *root = Some(frame.element),
+    match r.read_event()? {
+        XmlEvent::Eof => Ok(root),
+        _ => Err(StanzaError::TrailingContent),
     }
 }
 
-/// Opens an element: its declarations bound, its name and attributes
-/// resolved.
-fn open_element<'a, S: From<Cow<'a, str>> + AsRef<str>>(
+/// An element opened: its local name, its namespace, the default
+/// namespace its children inherit, and how many prefixes it bound.
+type Opened<'a> = (&'a str, Cow<'a, str>, Cow<'a, str>, usize);
+
+/// Opens an element: its declarations bound (a first pass over its
+/// attributes), its name and other attributes resolved (a second pass,
+/// into `attrs`).
+fn open_element<'a>(
     xml: &'a str,
     e: &BytesStart<'_>,
     parent_default: Cow<'a, str>,
     limits: &StanzaLimits,
     bindings: &mut Bindings<'a>,
-) -> Result<Open<'a, S>, StanzaError> {
-    let (qname, attributes) = tag(xml, e).map_err(StanzaError::Xml)?;
+    attrs: &mut Attributes<'a>,
+) -> Result<Opened<'a>, StanzaError> {
+    let (qname, _) = tag(xml, e).map_err(StanzaError::Xml)?;
     let (prefix, name) = split_qname(qname)
         .ok_or_else(|| StanzaError::Xml(format!("`{qname}` is not an element name")))?;
-    let mut default = parent_default;
-    let mut declared = 0usize;
-    let mut plain: Vec<(&'a str, Cow<'a, str>)> = Vec::new();
-    let mut result = (|| {
-        for a in attributes {
-            let a = a.map_err(xml_err)?;
-            let key =
-                lend(xml, a.key.as_ref()).ok_or_else(|| xml_err("an attribute outside the tag"))?;
-            if plain.len() + declared >= limits.max_attributes {
-                return Err(StanzaError::TooManyAttributes {
-                    max: limits.max_attributes,
-                });
-            }
-            let value = a.unescape_value().map_err(xml_err)?;
-            check_xml_chars(&value)?;
-            if key == "xmlns" {
-                if value == XML_NS || value == XMLNS_NS {
-                    return Err(StanzaError::Xml(format!("`{value}` cannot be the default")));
-                }
-                default = value;
-                plain.push((key, Cow::Borrowed("")));
-            } else if let Some(p) = key.strip_prefix("xmlns:") {
-                declare(p, &value)?;
-                bindings.push(p, value);
-                declared += 1;
-                plain.push((key, Cow::Borrowed("")));
-            } else {
-                plain.push((key, value));
-            }
-        }
-        Ok(())
-    })();
-    if result.is_ok() {
-        result = distinct(plain.iter().map(|(k, _)| *k));
-    }
-    let resolved = result.and_then(|()| {
-        let ns = match prefix {
-            None => default.clone(),
-            Some(p) => resolve(bindings, p)?,
-        };
-        let mut attrs: Vec<(S, S)> = Vec::with_capacity(plain.len());
-        let mut expanded = Vec::new();
-        for (key, value) in plain {
-            if key == "xmlns" || key.starts_with("xmlns:") {
-                continue;
-            }
-            let name = match split_qname(key) {
-                Some((None, _)) => Cow::Borrowed(key),
-                Some((Some("xml"), _)) => Cow::Borrowed(key),
-                Some((Some(p), local)) => {
-                    let ns = resolve(bindings, p)?;
-                    let clark = format!("{{{ns}}}{local}");
-                    expanded.push(clark.clone());
-                    Cow::Owned(clark)
-                }
-                None => {
-                    return Err(StanzaError::Xml(format!(
-                        "`{key}` is not an attribute name"
-                    )));
-                }
+    let first_binding = bindings.stack.len();
+    let mut default = None;
+    let resolved =
+        declarations(xml, e, limits, bindings, first_binding, &mut default).and_then(|()| {
+            let default = default.unwrap_or(parent_default);
+            let ns = match prefix {
+                None => default.clone(),
+                Some(p) => resolve(bindings, p)?,
             };
-            attrs.push((S::from(name), S::from(value)));
-        }
-        if !expanded.is_empty() {
-            distinct(attrs.iter().map(|(k, _)| k.as_ref()))?;
-        }
-        Ok((ns, attrs))
-    });
+            attributes(xml, e, bindings, attrs)?;
+            Ok((ns, default))
+        });
+    let declared = bindings.stack.len() - first_binding;
     match resolved {
-        Ok((ns, attrs)) => Ok(Open {
-            element: Element {
-                name: S::from(Cow::Borrowed(name)),
-                ns: S::from(ns),
-                attrs,
-                text: S::from(Cow::Borrowed("")),
-                children: Vec::new(),
-            },
-            text: Cow::Borrowed(""),
-            default,
-            bindings: declared,
-        }),
+        Ok((ns, default)) => Ok((name, ns, default, declared)),
         Err(e) => {
             bindings.pop(declared);
             Err(e)
         }
     }
+}
+
+/// The first pass: counts the attributes against the limit, and binds
+/// the namespaces the element declares (each prefix once, the default
+/// once).
+fn declarations<'a>(
+    xml: &'a str,
+    e: &BytesStart<'_>,
+    limits: &StanzaLimits,
+    bindings: &mut Bindings<'a>,
+    first_binding: usize,
+    default: &mut Option<Cow<'a, str>>,
+) -> Result<(), StanzaError> {
+    let (_, all) = tag(xml, e).map_err(StanzaError::Xml)?;
+    for (n, a) in all.enumerate() {
+        if n >= limits.max_attributes {
+            return Err(StanzaError::TooManyAttributes {
+                max: limits.max_attributes,
+            });
+        }
+        let a = a.map_err(xml_err)?;
+        let key =
+            lend(xml, a.key.as_ref()).ok_or_else(|| xml_err("an attribute outside the tag"))?;
+        if key == "xmlns" {
+            let value = a.unescape_value().map_err(xml_err)?;
+            check_xml_chars(&value)?;
+            if value == XML_NS || value == XMLNS_NS {
+                return Err(StanzaError::Xml(format!("`{value}` cannot be the default")));
+            }
+            if default.replace(value).is_some() {
+                return Err(twice(key));
+            }
+        } else if let Some(p) = key.strip_prefix("xmlns:") {
+            let value = a.unescape_value().map_err(xml_err)?;
+            check_xml_chars(&value)?;
+            declare(p, &value)?;
+            // A binding this element made already shadows: declared twice.
+            if bindings.push(p, value).is_some_and(|i| i >= first_binding) {
+                return Err(twice(key));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The second pass: every attribute but the declarations, its name
+/// resolved, its value checked; no expanded name twice.
+fn attributes<'a>(
+    xml: &'a str,
+    e: &BytesStart<'_>,
+    bindings: &Bindings<'a>,
+    attrs: &mut Attributes<'a>,
+) -> Result<(), StanzaError> {
+    let (_, all) = tag(xml, e).map_err(StanzaError::Xml)?;
+    attrs.clear();
+    for a in all {
+        let a = a.map_err(xml_err)?;
+        let key =
+            lend(xml, a.key.as_ref()).ok_or_else(|| xml_err("an attribute outside the tag"))?;
+        if key == "xmlns" || key.starts_with("xmlns:") {
+            continue;
+        }
+        let name = match split_qname(key) {
+            Some((None | Some("xml"), _)) => Cow::Borrowed(key),
+            Some((Some(p), local)) => Cow::Owned(format!("{{{}}}{local}", resolve(bindings, p)?)),
+            None => {
+                return Err(StanzaError::Xml(format!(
+                    "`{key}` is not an attribute name"
+                )));
+            }
+        };
+        let value = a.unescape_value().map_err(xml_err)?;
+        check_xml_chars(&value)?;
+        attrs.push((name, value));
+    }
+    distinct(attrs.iter().map(|(k, _)| k.as_ref()))
+}
+
+fn twice(name: &str) -> StanzaError {
+    StanzaError::Xml(format!("attribute `{name}` is given twice"))
 }
 
 /// Checks a prefix declaration (Namespaces in XML 1.0, section 3): `xml`
@@ -381,13 +580,20 @@ fn resolve<'a>(bindings: &Bindings<'a>, prefix: &str) -> Result<Cow<'a, str>, St
         .ok_or_else(|| StanzaError::Xml(format!("prefix `{prefix}` is not declared")))
 }
 
-/// Refuses a name given twice, in time `n log n` (a sort of the names),
-/// and counted in [`work`].
-fn distinct<'k>(names: impl Iterator<Item = &'k str>) -> Result<(), StanzaError> {
-    let mut names: Vec<&str> = names.collect();
-    if names.len() < 2 {
+/// Refuses a name given twice: a few names compared pair by pair, more in
+/// time `n log n` (a sort); counted in [`work`].
+fn distinct<'k>(names: impl Iterator<Item = &'k str> + Clone) -> Result<(), StanzaError> {
+    const PAIRWISE: usize = 8;
+    if names.clone().nth(PAIRWISE).is_none() {
+        for (i, a) in names.clone().enumerate() {
+            count_work(i);
+            if names.clone().take(i).any(|b| a == b) {
+                return Err(twice(a));
+            }
+        }
         return Ok(());
     }
+    let mut names: Vec<&str> = names.collect();
     names.sort_unstable_by(|a, b| {
         count_work(1);
         a.cmp(b)

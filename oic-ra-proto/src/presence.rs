@@ -1,14 +1,10 @@
 //! Presence and priority (section 7.3, Table 4): what an RAE announces and
 //! how a peer's presence maps to reachability.
 
-use core::fmt;
 use core::ops::RangeInclusive;
 
-use quick_xml::Reader;
-use quick_xml::events::Event;
-
 use crate::identity::FullJid;
-use iot_xmpp::{PresenceType, escape_attr};
+use iot_xmpp::{CLIENT_NS, PresenceType, Stanza, StanzaKind, StanzaLimits, escape_attr};
 
 /// What a presence says about an OIC device (Table 4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,69 +160,48 @@ impl Presence {
     /// A presence of another type, a bad priority, a bad `from`, or
     /// malformed XML.
     pub fn parse(xml: &str) -> Result<Self, PresenceError> {
-        let xml_err = |e: &dyn fmt::Display| PresenceError::Xml(e.to_string());
-        let mut r = Reader::from_str(xml);
-        let (start, empty) = loop {
-            match r.read_event().map_err(|e| xml_err(&e))? {
-                Event::Start(e) => break (e.into_owned(), false),
-                Event::Empty(e) => break (e.into_owned(), true),
-                Event::Text(t) if t.iter().all(u8::is_ascii_whitespace) => {}
-                Event::Decl(_) | Event::Comment(_) => {}
-                _ => return Err(PresenceError::Xml("expected <presence>".into())),
-            }
-        };
-        if start.local_name().as_ref() != b"presence" {
+        let stanza = Stanza::parse(xml, &StanzaLimits::default()).map_err(|e| match e {
+            iot_xmpp::StanzaError::Jid { reason, .. } => PresenceError::From(reason),
+            other => PresenceError::Xml(other.to_string()),
+        })?;
+        Self::from_stanza(&stanza)
+    }
+
+    /// Reads a presence stanza already parsed, as [`Presence::parse`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Presence::parse`].
+    pub fn from_stanza<S: AsRef<str>>(stanza: &Stanza<S>) -> Result<Self, PresenceError> {
+        if stanza.kind != StanzaKind::Presence {
             return Err(PresenceError::Xml("expected <presence>".into()));
         }
-        let mut presence = Self::unavailable();
-        presence.reachability = Reachability::Reachable;
-        for a in start.attributes() {
-            let a = a.map_err(|e| xml_err(&e))?;
-            let value = a.unescape_value().map_err(|e| xml_err(&e))?;
-            match a.key.as_ref() {
-                b"type" if value == PresenceType::Unavailable.as_str() => {
-                    presence.reachability = Reachability::Unreachable;
-                }
-                b"type" => return Err(PresenceError::OtherType(value.into_owned())),
-                b"from" => {
-                    presence.from = Some(
-                        iot_xmpp::jids::read_jid::<FullJid>(&value)
-                            .map_err(|e| PresenceError::From(e.to_string()))?,
-                    );
-                }
-                _ => {}
+        let reachability = match stanza.stanza_type.as_ref().map(AsRef::as_ref) {
+            None => Reachability::Reachable,
+            Some(t) if t == PresenceType::Unavailable.as_str() => Reachability::Unreachable,
+            Some(t) => return Err(PresenceError::OtherType(t.to_owned())),
+        };
+        let from = match &stanza.from {
+            None => None,
+            Some(jid) => Some(
+                iot_xmpp::jids::read_jid::<FullJid>(jid.as_str())
+                    .map_err(|e| PresenceError::From(e.to_string()))?,
+            ),
+        };
+        let priority = match stanza.payload("priority", CLIENT_NS) {
+            None => None,
+            Some(p) => {
+                let text = p.text.as_ref().trim();
+                Some(
+                    text.parse::<i8>()
+                        .map_err(|_| PresenceError::BadPriority(text.to_owned()))?,
+                )
             }
-        }
-        if empty {
-            return Ok(presence);
-        }
-        let mut depth = 0usize;
-        let mut in_priority = false;
-        loop {
-            match r.read_event().map_err(|e| xml_err(&e))? {
-                Event::Start(e) => {
-                    depth += 1;
-                    if depth == 1 && e.local_name().as_ref() == b"priority" {
-                        in_priority = true;
-                    }
-                }
-                Event::Text(t) if in_priority => {
-                    let text = t.decode().map_err(|e| xml_err(&e))?;
-                    let p = text
-                        .trim()
-                        .parse::<i8>()
-                        .map_err(|_| PresenceError::BadPriority(text.trim().to_owned()))?;
-                    presence.priority = Some(p);
-                }
-                Event::End(_) if depth == 0 => break,
-                Event::End(_) => {
-                    depth -= 1;
-                    in_priority = false;
-                }
-                Event::Eof => return Err(PresenceError::Xml("unclosed <presence>".into())),
-                _ => {}
-            }
-        }
-        Ok(presence)
+        };
+        Ok(Self {
+            from,
+            reachability,
+            priority,
+        })
     }
 }

@@ -19,23 +19,28 @@ const PRINTED_RESPONSE: &str = include_str!("vectors/response-7.3.1.xml");
 
 /// The blocks the path has allocated after each step, reading with
 /// `Stanza::parse` and `RestMessage::parse` (owned strings), today:
-/// parsing the stanza 15 (the JIDs, the element tree's names, attribute
-/// values and text, its lists, and quick-xml's stack of open tag names);
-/// reading the IBB payload 2 more (the session id, and the base64 decoded
-/// into one buffer straight from the stanza's text); reading the `<rest>`
-/// document 13 more (the status line, each header's name and value, the
-/// body, the header list, quick-xml's stack); the JSON body 6 more (the
-/// map, its keys and values).
-const OWNED: [u64; 4] = [15, 17, 30, 36];
+/// parsing the stanza 19 (the JIDs, the element tree's names, attribute
+/// values and text, its lists; the namespace reader's stack of open
+/// elements and its list of the attributes of the element just opened,
+/// which the root keeps and the next element allocates again; the tree's
+/// stack of elements being built; and quick-xml's stack of open tag
+/// names); reading the IBB payload 2 more (the session id, and the base64
+/// decoded into one buffer straight from the stanza's text); reading the
+/// `<rest>` document 15 more (the status line, each header's name and
+/// value, the body, the header list, the namespace reader's two stacks,
+/// quick-xml's stack); the JSON body 6 more (the map, its keys and
+/// values).
+const OWNED: [u64; 4] = [19, 21, 36, 42];
 
 /// The same, reading in place with `Stanza::parse_ref` and
 /// `RestMessage::parse_ref`, where no name, attribute value or text is
-/// copied: parsing the stanza 7 (one per JID, the list of payloads, the
-/// list of `<data>`'s attributes, and quick-xml's stack of open tag names,
-/// two lists that grow); the IBB payload 2 more, as above; the `<rest>`
-/// document 5 more (the header list, and quick-xml's stack as the tags
-/// nest); the JSON body 6 more.
-const IN_PLACE: [u64; 4] = [7, 9, 14, 20];
+/// copied: parsing the stanza 11 (one per JID, the list of payloads, the
+/// list of `<data>`'s attributes, the namespace reader's and the tree's
+/// stacks and attribute lists as above, and quick-xml's stack of open tag
+/// names, two lists that grow); the IBB payload 2 more, as above; the
+/// `<rest>` document 7 more (the header list, the namespace reader's
+/// stacks, and quick-xml's stack as the tags nest); the JSON body 6 more.
+const IN_PLACE: [u64; 4] = [11, 13, 20, 26];
 
 fn response_stanza() -> String {
     let data = IbbPayload::Data {

@@ -311,7 +311,96 @@ fn message() -> impl Strategy<Value = RestMessage> {
         })
 }
 
+/// The printed request in the forms namespace-aware XML libraries write:
+/// a prefix per namespace (their default output), an extra declaration on
+/// `<rest>`, a redundant `xmlns` on a child; each reads as the printed
+/// form (Namespaces in XML: a declaration is not an attribute).
+#[test]
+fn namespace_equivalent_documents_read_the_same() {
+    let printed = parse(PRINTED_REQUEST).unwrap();
+    for form in [
+        r#"<ns0:rest xmlns:ns0="rest.oic.org"><ns0:url method="Get">coap://mydevice/mybinaryswitch</ns0:url><ns0:headers><ns0:header name="Accept">application/json</ns0:header><ns0:header name="Accept-Charset">UTF-8</ns0:header><ns0:header name="Date">Fri, 14 Aug 2015 08:49:37 GMT</ns0:header></ns0:headers></ns0:rest>"#,
+        r#"<rest xmlns="rest.oic.org" xmlns:j="urn:xmpp:json:0"><url method="Get">coap://mydevice/mybinaryswitch</url><headers><header name="Accept">application/json</header><header name="Accept-Charset">UTF-8</header><header name="Date">Fri, 14 Aug 2015 08:49:37 GMT</header></headers></rest>"#,
+        r#"<rest xmlns="rest.oic.org"><url xmlns="rest.oic.org" method="Get">coap://mydevice/mybinaryswitch</url><headers xmlns="rest.oic.org"><header name="Accept">application/json</header><header xmlns="rest.oic.org" name="Accept-Charset">UTF-8</header><header name="Date">Fri, 14 Aug 2015 08:49:37 GMT</header></headers></rest>"#,
+    ] {
+        assert_eq!(parse(form).unwrap(), printed, "{form}");
+    }
+    // The body's namespace by prefix, declared on <rest>.
+    let response = parse(PRINTED_RESPONSE).unwrap();
+    let prefixed = response
+        .to_xml()
+        .replace(
+            r#"<rest xmlns="rest.oic.org">"#,
+            r#"<rest xmlns="rest.oic.org" xmlns:j="urn:xmpp:json:0">"#,
+        )
+        .replace(r#"<json xmlns="urn:xmpp:json:0">"#, "<j:json>")
+        .replace("</json>", "</j:json>");
+    assert_eq!(parse(&prefixed).unwrap(), response);
+    // A prefix bound to another namespace is another element; a prefixed
+    // attribute is another attribute.
+    assert_eq!(
+        parse(r#"<p:rest xmlns:p="other"><p:url method="Get">u</p:url></p:rest>"#),
+        Err(RestError::Namespace {
+            element: "rest",
+            namespace: "rest.oic.org"
+        })
+    );
+    assert!(matches!(
+        parse(
+            r#"<rest xmlns="rest.oic.org" xmlns:p="rest.oic.org"><url p:method="Get">u</url></rest>"#
+        ),
+        Err(RestError::UnknownAttribute { element: "url", .. })
+    ));
+}
+
+/// The canonical form of `message` rewritten with a prefix for each
+/// namespace, redundant declarations on children, or both.
+fn rewritten(message: &RestMessage, prefixed: bool, redundant: bool) -> String {
+    let mut xml = message.to_xml();
+    if redundant {
+        for name in ["url", "headers", "header", "body"] {
+            // `<name ` first, so that the declaration added is not matched
+            // again.
+            xml = xml.replace(
+                &format!("<{name} "),
+                &format!(r#"<{name} xmlns="rest.oic.org" "#),
+            );
+            xml = xml.replace(
+                &format!("<{name}>"),
+                &format!(r#"<{name} xmlns="rest.oic.org">"#),
+            );
+        }
+    }
+    if prefixed {
+        for name in ["url", "headers", "header", "body"] {
+            xml = xml.replace(&format!("<{name}>"), &format!("<r:{name}>"));
+            xml = xml.replace(&format!("<{name} "), &format!("<r:{name} "));
+            xml = xml.replace(&format!("</{name}>"), &format!("</r:{name}>"));
+        }
+        xml = xml
+            .replace(
+                r#"<rest xmlns="rest.oic.org">"#,
+                r#"<r:rest xmlns:r="rest.oic.org" xmlns:j="urn:xmpp:json:0">"#,
+            )
+            .replace("</rest>", "</r:rest>")
+            .replace(r#"<json xmlns="urn:xmpp:json:0">"#, "<j:json>")
+            .replace("</json>", "</j:json>");
+    }
+    xml
+}
+
 proptest! {
+    /// Any namespace-equivalent form of a message reads as the message.
+    #[test]
+    fn namespace_equivalent_forms_read_the_same(
+        message in message(),
+        prefixed in any::<bool>(),
+        redundant in any::<bool>(),
+    ) {
+        let xml = rewritten(&message, prefixed, redundant);
+        prop_assert_eq!(parse(&xml).unwrap(), message);
+    }
+
     #[test]
     fn round_trip(message in message()) {
         let xml = message.to_xml();

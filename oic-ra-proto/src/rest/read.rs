@@ -1,19 +1,119 @@
-//! The `<rest>` reader (section 7.3.1): one pass of quick-xml events over
-//! the document, every string lent from it unless it needed unescaping.
+//! The `<rest>` reader (section 7.3.1): one pass over the events of the
+//! family's namespace-aware reader ([`iot_xmpp::tree::XmlReader`]), so
+//! that elements are known by (namespace, local name) as Namespaces in XML
+//! defines: a prefixed `<ns0:rest xmlns:ns0="rest.oic.org">`, an extra
+//! declaration or a redundant `xmlns` on a child read as the plain form.
+//! Every string is lent from the document unless it needed unescaping.
 
-use core::fmt;
 use std::borrow::Cow;
 
-use iot_xmpp::text::{push_reference, push_text, tag, text_of};
-use quick_xml::Reader;
-use quick_xml::events::attributes::Attributes;
-use quick_xml::events::{BytesStart, Event};
+use iot_xmpp::tree::{Scope, XmlEvent, XmlReader};
+use iot_xmpp::{StanzaError, StanzaLimits};
 use serde::de::IgnoredAny;
 
 use super::{Header, JSON_NS, Method, REST_NS, RestError, RestLimits, RestMessage, status_code};
 
-fn xml_err(e: impl fmt::Display) -> RestError {
-    RestError::Xml(e.to_string())
+/// The elements of a `<rest>` document besides its headers: `<rest>`,
+/// `<url>`, `<headers>`, `<body>` and `<json>`.
+const FIXED_ELEMENTS: usize = 5;
+
+/// XML white space: the `S` production of XML 1.0.
+const XML_SPACE: [char; 4] = [' ', '\t', '\r', '\n'];
+
+fn reader_err(e: StanzaError, limits: &RestLimits) -> RestError {
+    match e {
+        StanzaError::TooManyElements { .. } => RestError::TooManyHeaders {
+            max: limits.max_headers,
+        },
+        StanzaError::TrailingContent => RestError::UnexpectedElement {
+            found: "content after </rest>".into(),
+            expected: "the end of the document",
+        },
+        other => RestError::Xml(other.to_string()),
+    }
+}
+
+/// The events of one document, read within the `<rest>` format's limits.
+struct Events<'a, 'l> {
+    r: XmlReader<'a>,
+    limits: &'l RestLimits,
+}
+
+/// An element opened: its local name and namespace.
+type Opened<'a> = (&'a str, Cow<'a, str>);
+
+impl<'a> Events<'a, '_> {
+    /// The next event that is not white space between elements; text
+    /// there is an unexpected element.
+    fn next(&mut self, expected: &'static str) -> Result<XmlEvent<'a>, RestError> {
+        loop {
+            match self
+                .r
+                .read_event()
+                .map_err(|e| reader_err(e, self.limits))?
+            {
+                XmlEvent::Text(t) if t.trim_matches(XML_SPACE).is_empty() => {}
+                XmlEvent::Text(_) => {
+                    return Err(RestError::UnexpectedElement {
+                        found: "text".into(),
+                        expected,
+                    });
+                }
+                other => return Ok(other),
+            }
+        }
+    }
+
+    /// The text up to the end tag of the element just opened, trimmed:
+    /// lent from the document when it is one piece without references.
+    fn text_until_end(&mut self) -> Result<Cow<'a, str>, RestError> {
+        let mut text = Cow::Borrowed("");
+        loop {
+            match self
+                .r
+                .read_event()
+                .map_err(|e| reader_err(e, self.limits))?
+            {
+                XmlEvent::Text(piece) => iot_xmpp::text::push_text(&mut text, piece),
+                XmlEvent::End => return Ok(xml_trim(text)),
+                XmlEvent::Start { name, .. } => return Err(unexpected_name(name, "text")),
+                XmlEvent::Eof => return Err(RestError::Xml("unclosed element".into())),
+            }
+        }
+    }
+
+    /// Checks that the element just opened has no attribute.
+    fn no_attributes(&self, element: &'static str) -> Result<(), RestError> {
+        match self.r.attributes().first() {
+            None => Ok(()),
+            Some((name, _)) => Err(RestError::UnknownAttribute {
+                element,
+                attribute: name.clone().into_owned(),
+            }),
+        }
+    }
+
+    /// The value of the one attribute the element just opened has.
+    fn attribute(
+        &self,
+        element: &'static str,
+        name: &'static str,
+    ) -> Result<Cow<'a, str>, RestError> {
+        let attrs = self.r.attributes();
+        if let Some((key, _)) = attrs.iter().find(|(k, _)| k != name) {
+            return Err(RestError::UnknownAttribute {
+                element,
+                attribute: key.clone().into_owned(),
+            });
+        }
+        match attrs.first() {
+            Some((_, value)) => Ok(value.clone()),
+            None => Err(RestError::MissingAttribute {
+                element,
+                attribute: name,
+            }),
+        }
+    }
 }
 
 /// Reads a `<rest>` document into a message whose strings are `S`: lent
@@ -28,26 +128,31 @@ pub(super) fn read<'a, S: From<Cow<'a, str>>>(
             max: limits.max_document_len,
         });
     }
-    let mut r = Reader::from_str(xml);
-    let root = match next(&mut r)? {
-        Event::Decl(_) => next(&mut r)?,
-        other => other,
+    let tree_limits = StanzaLimits {
+        max_len: limits.max_document_len,
+        // <rest><headers><header>, and one level more so that an element
+        // inside a leaf is named in the error.
+        max_depth: 4,
+        max_elements: limits.max_headers.saturating_add(FIXED_ELEMENTS),
+        max_attributes: 16,
     };
-    match &root {
-        Event::Start(e) if e.name().as_ref() == b"rest" => {
-            only_xmlns(xml, e, "rest", REST_NS)?;
-        }
-        other => return Err(unexpected(other, "<rest>")),
+    let r = XmlReader::new(xml, &tree_limits, Scope::default_ns(""))
+        .map_err(|e| reader_err(e, limits))?;
+    let mut ev = Events { r, limits };
+    match ev.next("<rest>")? {
+        XmlEvent::Start { name, ns } => expect((name, ns), "rest", REST_NS, "<rest>")?,
+        _ => return Err(RestError::Xml("no element".into())),
     }
+    ev.no_attributes("rest")?;
     // <url method="...">...</url>
-    let method_text = match next(&mut r)? {
-        Event::Start(e) if e.name().as_ref() == b"url" => attribute(xml, &e, "url", "method")?,
-        Event::End(_) => return Err(RestError::MissingUrl),
-        other => return Err(unexpected(&other, "<url>")),
-    };
+    match ev.next("<url>")? {
+        XmlEvent::Start { name, ns } => expect((name, ns), "url", REST_NS, "<url>")?,
+        _ => return Err(RestError::MissingUrl),
+    }
+    let method_text = ev.attribute("url", "method")?;
     let method =
         Method::parse(&method_text).ok_or_else(|| RestError::Method(method_text.into_owned()))?;
-    let url = xml_trim(text_until_end(xml, &mut r)?);
+    let url = ev.text_until_end()?;
     match method {
         Method::Response if status_code(&url).is_none() => {
             return Err(RestError::StatusLine(url.into_owned()));
@@ -62,202 +167,100 @@ pub(super) fn read<'a, S: From<Cow<'a, str>>>(
         headers: Vec::new(),
         body: None,
     };
-    let mut event = next(&mut r)?;
-    if let Event::Start(e) = &event
-        && e.name().as_ref() == b"headers"
+    let mut event = ev.next("</rest>")?;
+    if let XmlEvent::Start {
+        name: "headers",
+        ns,
+    } = event
     {
-        no_attributes(xml, e, "headers")?;
-        loop {
-            let (h, empty) = match next(&mut r)? {
-                Event::Start(h) if h.name().as_ref() == b"header" => (h, false),
-                Event::Empty(h) if h.name().as_ref() == b"header" => (h, true),
-                Event::End(_) => break,
-                other => return Err(unexpected(&other, "<header> or </headers>")),
-            };
+        expect(("headers", ns), "headers", REST_NS, "<headers>")?;
+        ev.no_attributes("headers")?;
+        // Anything but a start is </headers> (the reader pairs the tags).
+        while let XmlEvent::Start { name, ns } = ev.next("<header> or </headers>")? {
+            expect((name, ns), "header", REST_NS, "<header> or </headers>")?;
             if message.headers.len() == limits.max_headers {
                 return Err(RestError::TooManyHeaders {
                     max: limits.max_headers,
                 });
             }
-            let name = attribute(xml, &h, "header", "name")?;
-            let value = if empty {
-                Cow::Borrowed("")
-            } else {
-                xml_trim(text_until_end(xml, &mut r)?)
-            };
+            let name = ev.attribute("header", "name")?;
+            let value = ev.text_until_end()?;
             message.headers.push(Header {
                 name: S::from(name),
                 value: S::from(value),
             });
         }
-        event = next(&mut r)?;
-    } else if let Event::Empty(e) = &event
-        && e.name().as_ref() == b"headers"
-    {
-        no_attributes(xml, e, "headers")?;
-        event = next(&mut r)?;
+        event = ev.next("</rest>")?;
     }
-    if let Event::Start(e) = &event
-        && e.name().as_ref() == b"body"
-    {
-        no_attributes(xml, e, "body")?;
-        match next(&mut r)? {
-            Event::Start(j) if j.name().as_ref() == b"json" => {
-                only_xmlns(xml, &j, "json", JSON_NS)?;
-                let body = xml_trim(text_until_end(xml, &mut r)?);
-                // Checked to be one JSON value, without building it.
-                serde_json::from_str::<IgnoredAny>(&body)
-                    .map_err(|e| RestError::Json(e.to_string()))?;
-                message.body = Some(S::from(body));
+    if let XmlEvent::Start { name: "body", ns } = event {
+        expect(("body", ns), "body", REST_NS, "<body>")?;
+        ev.no_attributes("body")?;
+        match ev.next("<json>")? {
+            XmlEvent::Start { name, ns } => expect((name, ns), "json", JSON_NS, "<json>")?,
+            _ => {
+                return Err(RestError::UnexpectedElement {
+                    found: "/body".into(),
+                    expected: "<json>",
+                });
             }
-            other => return Err(unexpected(&other, "<json>")),
         }
-        match next(&mut r)? {
-            Event::End(_) => {}
-            other => return Err(unexpected(&other, "</body>")),
+        ev.no_attributes("json")?;
+        let body = ev.text_until_end()?;
+        // Checked to be one JSON value, without building it.
+        serde_json::from_str::<IgnoredAny>(&body).map_err(|e| RestError::Json(e.to_string()))?;
+        message.body = Some(S::from(body));
+        match ev.next("</body>")? {
+            XmlEvent::End => {}
+            XmlEvent::Start { name, .. } => return Err(unexpected_name(name, "</body>")),
+            _ => return Err(RestError::Xml("unclosed element".into())),
         }
-        event = next(&mut r)?;
+        event = ev.next("</rest>")?;
     }
     match event {
-        Event::End(_) => {}
-        other => return Err(unexpected(&other, "</rest>")),
+        XmlEvent::End => {}
+        XmlEvent::Start { name, .. } => return Err(unexpected_name(name, "</rest>")),
+        _ => return Err(RestError::Xml("unclosed element".into())),
     }
-    match next(&mut r)? {
-        Event::Eof => Ok(message),
-        other => Err(unexpected(&other, "the end of the document")),
+    match ev.next("the end of the document")? {
+        XmlEvent::Eof => Ok(message),
+        _ => Err(RestError::UnexpectedElement {
+            found: "content after </rest>".into(),
+            expected: "the end of the document",
+        }),
     }
 }
 
-/// Trims XML white space (space, tab, carriage return, line feed: the `S`
-/// production of XML 1.0), and only that: a no-break space is content. A
+/// Checks an element's expanded name: the right local name in another
+/// namespace is a [`RestError::Namespace`], another name an
+/// [`RestError::UnexpectedElement`].
+fn expect(
+    (name, ns): Opened<'_>,
+    want: &'static str,
+    namespace: &'static str,
+    expected: &'static str,
+) -> Result<(), RestError> {
+    match (name == want, ns == namespace) {
+        (true, true) => Ok(()),
+        (true, false) => Err(RestError::Namespace {
+            element: want,
+            namespace,
+        }),
+        (false, _) => Err(unexpected_name(name, expected)),
+    }
+}
+
+fn unexpected_name(found: &str, expected: &'static str) -> RestError {
+    RestError::UnexpectedElement {
+        found: found.to_owned(),
+        expected,
+    }
+}
+
+/// Trims XML white space, and only that: a no-break space is content. A
 /// lent text stays lent.
 fn xml_trim(text: Cow<'_, str>) -> Cow<'_, str> {
-    const XML_SPACE: [char; 4] = [' ', '\t', '\r', '\n'];
     match text {
         Cow::Borrowed(t) => Cow::Borrowed(t.trim_matches(XML_SPACE)),
         Cow::Owned(t) => Cow::Owned(t.trim_matches(XML_SPACE).to_owned()),
     }
-}
-
-fn unexpected(event: &Event<'_>, expected: &'static str) -> RestError {
-    let found = match event {
-        Event::Start(e) | Event::Empty(e) => {
-            String::from_utf8_lossy(e.name().as_ref()).into_owned()
-        }
-        Event::End(e) => format!("/{}", String::from_utf8_lossy(e.name().as_ref())),
-        Event::Eof => "end of document".into(),
-        Event::Text(_) | Event::CData(_) | Event::GeneralRef(_) => "text".into(),
-        _ => "markup".into(),
-    };
-    RestError::UnexpectedElement { found, expected }
-}
-
-/// The next event that is not white space between elements nor a comment.
-fn next<'a>(r: &mut Reader<&'a [u8]>) -> Result<Event<'a>, RestError> {
-    loop {
-        match r.read_event().map_err(xml_err)? {
-            Event::Text(t) if t.iter().all(u8::is_ascii_whitespace) => {}
-            Event::Comment(_) => {}
-            Event::DocType(_) => return Err(RestError::Xml("a DOCTYPE is not allowed".into())),
-            Event::PI(_) => {
-                return Err(RestError::Xml(
-                    "a processing instruction is not allowed".into(),
-                ));
-            }
-            other => return Ok(other),
-        }
-    }
-}
-
-/// The text up to the end tag of the element just opened: lent from the
-/// document when it is one piece without references.
-fn text_until_end<'a>(xml: &'a str, r: &mut Reader<&'a [u8]>) -> Result<Cow<'a, str>, RestError> {
-    let mut text = Cow::Borrowed("");
-    loop {
-        match r.read_event().map_err(xml_err)? {
-            Event::Text(t) => push_text(&mut text, text_of(xml, &t).map_err(xml_err)?),
-            Event::CData(t) => push_text(&mut text, text_of(xml, &t).map_err(xml_err)?),
-            Event::GeneralRef(g) => push_reference(text.to_mut(), &g).map_err(RestError::Xml)?,
-            Event::Comment(_) => {}
-            Event::End(_) => return Ok(text),
-            other => return Err(unexpected(&other, "text")),
-        }
-    }
-}
-
-/// The attributes of a start tag, lent from the document.
-fn attributes<'a>(xml: &'a str, e: &BytesStart<'_>) -> Result<Attributes<'a>, RestError> {
-    tag(xml, e).map(|(_, a)| a).map_err(RestError::Xml)
-}
-
-fn unknown(element: &'static str, key: &[u8]) -> RestError {
-    RestError::UnknownAttribute {
-        element,
-        attribute: String::from_utf8_lossy(key).into_owned(),
-    }
-}
-
-fn twice(name: &str) -> RestError {
-    RestError::Xml(format!("attribute `{name}` is given twice"))
-}
-
-/// Checks that an element has exactly `xmlns="namespace"`.
-fn only_xmlns(
-    xml: &str,
-    e: &BytesStart<'_>,
-    element: &'static str,
-    namespace: &'static str,
-) -> Result<(), RestError> {
-    let mut seen = false;
-    for a in attributes(xml, e)? {
-        let a = a.map_err(xml_err)?;
-        if a.key.as_ref() != b"xmlns" {
-            return Err(unknown(element, a.key.as_ref()));
-        }
-        if a.unescape_value().map_err(xml_err)? != namespace {
-            return Err(RestError::Namespace { element, namespace });
-        }
-        if std::mem::replace(&mut seen, true) {
-            return Err(twice("xmlns"));
-        }
-    }
-    if seen {
-        Ok(())
-    } else {
-        Err(RestError::Namespace { element, namespace })
-    }
-}
-
-fn no_attributes(xml: &str, e: &BytesStart<'_>, element: &'static str) -> Result<(), RestError> {
-    match attributes(xml, e)?.next() {
-        None => Ok(()),
-        Some(a) => Err(unknown(element, a.map_err(xml_err)?.key.as_ref())),
-    }
-}
-
-/// The value of the one attribute an element has, lent from the document
-/// unless it needed unescaping.
-fn attribute<'a>(
-    xml: &'a str,
-    e: &BytesStart<'_>,
-    element: &'static str,
-    name: &'static str,
-) -> Result<Cow<'a, str>, RestError> {
-    let mut value = None;
-    for a in attributes(xml, e)? {
-        let a = a.map_err(xml_err)?;
-        if a.key.as_ref() != name.as_bytes() {
-            return Err(unknown(element, a.key.as_ref()));
-        }
-        if value
-            .replace(a.unescape_value().map_err(xml_err)?)
-            .is_some()
-        {
-            return Err(twice(name));
-        }
-    }
-    value.ok_or(RestError::MissingAttribute {
-        element,
-        attribute: name,
-    })
 }
