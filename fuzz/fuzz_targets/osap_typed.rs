@@ -56,19 +56,27 @@ fn packet(u: &mut Unstructured<'_>) -> Result<Option<Packet<'static>>> {
             })
         }
         2 => Packet::Publish(Publish {
-            delivery: if u.arbitrary()? {
-                Delivery::AtLeastOnce {
+            delivery: match u.int_in_range(0..=2u8)? {
+                0 => Delivery::AtMostOnce,
+                1 => Delivery::AtLeastOnce {
                     packet_id: packet_id(u)?,
                     dup: u.arbitrary()?,
-                }
-            } else {
-                Delivery::AtMostOnce
+                },
+                _ => Delivery::ExactlyOnce {
+                    packet_id: packet_id(u)?,
+                    dup: u.arbitrary()?,
+                },
             },
             retain: u.arbitrary()?,
             topic: u.arbitrary::<String>()?.into(),
             payload: u.arbitrary::<Vec<u8>>()?.into(),
         }),
-        3 => Packet::PubAck(packet_id(u)?),
+        3 => match u.int_in_range(0..=3u8)? {
+            0 => Packet::PubAck(packet_id(u)?),
+            1 => Packet::PubRec(packet_id(u)?),
+            2 => Packet::PubRel(packet_id(u)?),
+            _ => Packet::PubComp(packet_id(u)?),
+        },
         4 => {
             let mut items = Vec::new();
             for _ in 0..u.int_in_range(0..=6u8)? {

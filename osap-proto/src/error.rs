@@ -77,9 +77,6 @@ pub enum FrameError {
     /// A control packet type that the channel does not define.
     #[error("control packet type {0} is not defined here")]
     UnknownType(u8),
-    /// A feature of MQTT that this profile does not support (QoS 2).
-    #[error("unsupported: {0}")]
-    Unsupported(&'static str),
     /// A field is malformed.
     #[error("{field}: {reason}")]
     Malformed {

@@ -361,6 +361,57 @@ fn a_refused_device_ends_with_the_code() {
     assert_eq!(platform, [DasEvent::Ended(refused)]);
 }
 
+/// The codec reads the QoS 2 flow; the sessions refuse it, as the profile
+/// uses QoS 0 and 1 only (PROFILE.md section 5): a QoS 2 PUBLISH ends
+/// either side with `QoS2`, a PUBREC, PUBREL or PUBCOMP with `Unexpected`.
+#[test]
+fn the_sessions_refuse_the_qos_2_flow() {
+    let qos2_publish = [0x34, 0x07, 0x00, 0x03, b'a', b'/', b'b', 0x00, 0x01];
+    for (bytes, fault) in [
+        (&qos2_publish[..], SessionFault::QoS2),
+        (
+            &[0x50, 0x02, 0x00, 0x01][..],
+            SessionFault::Unexpected(PacketType::PubRec),
+        ),
+        (
+            &[0x62, 0x02, 0x00, 0x01][..],
+            SessionFault::Unexpected(PacketType::PubRel),
+        ),
+        (
+            &[0x70, 0x02, 0x00, 0x01][..],
+            SessionFault::Unexpected(PacketType::PubComp),
+        ),
+    ] {
+        // The device, registered.
+        let mut d = device(1);
+        d.handle_input(T0, Input::Data(&[0x20, 0x02, 0x00, 0x00]));
+        d.handle_input(T0, Input::Data(bytes));
+        assert_eq!(
+            device_events(&mut d),
+            [
+                DeviceSessionEvent::Registered,
+                DeviceSessionEvent::Ended(End::PeerFault(fault.clone()))
+            ]
+        );
+        // The DAS, with a registered device.
+        let mut keys = table();
+        let connect = connect_bytes(&Registration::new(DEVID, 1), &key());
+        let mut das = DasSession::new(
+            T0,
+            DasConfig::default(),
+            &mut keys,
+            iot_sansio::testing::rng(2),
+        );
+        das.handle_input(T0, Input::Data(&connect));
+        das.handle_input(T0, Input::Data(bytes));
+        let events = das_events(&mut das);
+        assert!(
+            matches!(events.as_slice(), [DasEvent::Registered { .. }, DasEvent::Ended(End::PeerFault(f))] if *f == fault),
+            "{events:?}"
+        );
+    }
+}
+
 #[test]
 fn faults_end_the_session_once() {
     let mut keys = table();

@@ -1,8 +1,9 @@
 //! Interoperability with a real MQTT broker (OSAP draft sections 6 and 7
 //! ride on MQTT 3.1.1): Mosquitto accepts the CONNECT, SUBSCRIBE,
-//! PUBLISH (QoS 0 and 1), PUBACK, PINGREQ and DISCONNECT bytes this crate
-//! writes, and this crate's decoder reads everything Mosquitto sends:
-//! CONNACK, SUBACK, PUBLISH, PUBACK, PINGRESP, and what `mosquitto_pub`
+//! PUBLISH (QoS 0, 1 and 2), PUBACK, PUBREC, PUBREL, PUBCOMP, PINGREQ and
+//! DISCONNECT bytes this crate writes, and this crate's decoder reads
+//! everything Mosquitto sends: CONNACK, SUBACK, PUBLISH at every QoS,
+//! PUBACK, PUBREC, PUBREL, PUBCOMP, PINGRESP, and what `mosquitto_pub`
 //! publishes; and two devices exchange sealed business events through it.
 //!
 //! `.ci/run` starts the broker with `.ci/mosquitto` on 127.0.0.1:18830
@@ -219,6 +220,85 @@ fn publish_at_qos_0_and_1_through_the_broker() {
     subscriber.send(&Packet::Disconnect);
 }
 
+/// MQTT 3.1.1 section 4.3.3: a subscriber that asked for QoS 2 gets the
+/// whole QoS 2 flow from the broker, and every frame of it decodes: the
+/// publisher's PUBREC and PUBCOMP, the subscriber's PUBLISH at QoS 2 and
+/// PUBREL; what `mosquitto_pub -q 2` publishes too.
+#[test]
+fn the_qos_2_flow_through_the_broker_decodes() {
+    let test = "qos_2_flow";
+    let Some(mut subscriber) = Client::open(test, "osap-sub-qos2") else {
+        return;
+    };
+    let Some(mut publisher) = Client::open(test, "osap-pub-qos2") else {
+        return;
+    };
+    let base = topic(test);
+    subscriber.subscribe(&format!("{base}/#"), QoS::ExactlyOnce, 3);
+    let events = format!("{base}/event");
+    let id = NonZeroU16::new(9).unwrap();
+    let exactly_once = Delivery::ExactlyOnce {
+        packet_id: id,
+        dup: false,
+    };
+    publisher.send(&publish(&events, b"qos 2", exactly_once));
+    assert_eq!(publisher.recv(), Packet::PubRec(id));
+    publisher.send(&Packet::PubRel(id));
+    assert_eq!(publisher.recv(), Packet::PubComp(id));
+    receive_exactly_once(&mut subscriber, &events, b"qos 2");
+
+    if let Some(status) = mosquitto_pub(test, &["-q", "2", "-t", &events, "-m", "cli"]) {
+        assert!(status.success(), "mosquitto_pub: {status}");
+        receive_exactly_once(&mut subscriber, &events, b"cli");
+    }
+    subscriber.send(&Packet::PingReq);
+    assert_eq!(subscriber.recv(), Packet::PingResp);
+    publisher.send(&Packet::Disconnect);
+    subscriber.send(&Packet::Disconnect);
+}
+
+/// The subscriber's half of a QoS 2 delivery: PUBLISH, PUBREC, PUBREL,
+/// PUBCOMP.
+fn receive_exactly_once(subscriber: &mut Client, topic: &str, payload: &[u8]) {
+    let packet_id = match subscriber.recv() {
+        Packet::Publish(p) => {
+            assert_eq!((p.topic.as_ref(), p.payload.as_ref()), (topic, payload));
+            let Delivery::ExactlyOnce { packet_id, dup } = p.delivery else {
+                panic!("expected QoS 2, got {:?}", p.delivery);
+            };
+            assert!(!dup);
+            packet_id
+        }
+        other => panic!("expected PUBLISH, got {other:?}"),
+    };
+    subscriber.send(&Packet::PubRec(packet_id));
+    assert_eq!(subscriber.recv(), Packet::PubRel(packet_id));
+    subscriber.send(&Packet::PubComp(packet_id));
+}
+
+/// Runs `mosquitto_pub` against the broker; `None` (after saying why)
+/// when it is missing outside CI.
+fn mosquitto_pub(test: &str, args: &[&str]) -> Option<std::process::ExitStatus> {
+    let (host, port) = address()
+        .rsplit_once(':')
+        .map(|(h, p)| (h.to_owned(), p.to_owned()))
+        .unwrap();
+    match Command::new("mosquitto_pub")
+        .args(["-h", &host, "-p", &port])
+        .args(args)
+        .status()
+    {
+        Ok(status) => Some(status),
+        Err(e) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("mosquitto_pub is needed under CI: {e}")
+        }
+        Err(e) => {
+            eprintln!("{test}: skipped, mosquitto_pub not found ({e})");
+            None
+        }
+    }
+}
+
 #[test]
 fn what_mosquitto_pub_publishes_is_read() {
     let test = "mosquitto_pub";
@@ -227,26 +307,10 @@ fn what_mosquitto_pub_publishes_is_read() {
     };
     let base = topic(test);
     subscriber.subscribe(&format!("{base}/#"), QoS::AtLeastOnce, 2);
-    let (host, port) = address()
-        .rsplit_once(':')
-        .map(|(h, p)| (h.to_owned(), p.to_owned()))
-        .unwrap();
     let events = format!("{base}/attr/report");
     let body = r#"{"power":"on","brightness":80}"#;
-    let status = match Command::new("mosquitto_pub")
-        .args([
-            "-h", &host, "-p", &port, "-q", "1", "-t", &events, "-m", body,
-        ])
-        .status()
-    {
-        Ok(status) => status,
-        Err(e) if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("mosquitto_pub is needed under CI: {e}")
-        }
-        Err(e) => {
-            eprintln!("{test}: skipped, mosquitto_pub not found ({e})");
-            return;
-        }
+    let Some(status) = mosquitto_pub(test, &["-q", "1", "-t", &events, "-m", body]) else {
+        return;
     };
     assert!(status.success(), "mosquitto_pub: {status}");
     match subscriber.recv() {

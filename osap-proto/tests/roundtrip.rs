@@ -81,7 +81,7 @@ fn packet() -> impl Strategy<Value = Packet<'static>> {
         })
     });
     let publish = (
-        proptest::option::of((packet_id(), any::<bool>())),
+        proptest::option::of((packet_id(), any::<bool>(), any::<bool>())),
         any::<bool>(),
         topic(),
         bytes(300),
@@ -90,7 +90,8 @@ fn packet() -> impl Strategy<Value = Packet<'static>> {
             Packet::Publish(Publish {
                 delivery: match delivery {
                     None => Delivery::AtMostOnce,
-                    Some((packet_id, dup)) => Delivery::AtLeastOnce { packet_id, dup },
+                    Some((packet_id, dup, false)) => Delivery::AtLeastOnce { packet_id, dup },
+                    Some((packet_id, dup, true)) => Delivery::ExactlyOnce { packet_id, dup },
                 },
                 retain,
                 topic: topic.into(),
@@ -131,6 +132,9 @@ fn packet() -> impl Strategy<Value = Packet<'static>> {
         connack,
         publish,
         packet_id().prop_map(Packet::PubAck),
+        packet_id().prop_map(Packet::PubRec),
+        packet_id().prop_map(Packet::PubRel),
+        packet_id().prop_map(Packet::PubComp),
         subscribe,
         suback,
         unsubscribe,

@@ -137,6 +137,28 @@ fn publish_variable_header_of_mqtt_figure_3_11() {
     );
 }
 
+/// The QoS 2 flow (MQTT 3.1.1 sections 3.3, 3.5-3.7): a PUBLISH at QoS 2
+/// carries a packet identifier like QoS 1 (flags `0100`, with DUP `1100`);
+/// PUBREL's flags are `0010`.
+#[test]
+fn the_qos_2_flow() {
+    packet_vector(
+        Packet::Publish(Publish {
+            delivery: Delivery::ExactlyOnce {
+                packet_id: id(10),
+                dup: true,
+            },
+            retain: false,
+            topic: "a/b".into(),
+            payload: b"x".as_slice().into(),
+        }),
+        &[0x3c, 0x08, 0x00, 0x03, b'a', b'/', b'b', 0x00, 0x0a, b'x'],
+    );
+    packet_vector(Packet::PubRec(id(10)), &[0x50, 0x02, 0x00, 0x0a]);
+    packet_vector(Packet::PubRel(id(10)), &[0x62, 0x02, 0x00, 0x0a]);
+    packet_vector(Packet::PubComp(id(10)), &[0x70, 0x02, 0x00, 0x0a]);
+}
+
 #[test]
 fn puback_unsuback_ping_disconnect() {
     packet_vector(Packet::PubAck(id(10)), &[0x40, 0x02, 0x00, 0x0a]);
@@ -382,13 +404,27 @@ fn packet_errors() {
         |field: &'static str, reason: FieldError| Err(FrameError::Malformed { field, reason });
     assert_eq!(p(&[0x00, 0x00]), Err(FrameError::UnknownType(0)));
     assert_eq!(p(&[0xf0, 0x00]), Err(FrameError::UnknownType(15)));
+    // The QoS 2 flow: PUBREL's flags are 0010, the others' 0000; a
+    // QoS 2 PUBLISH has a packet identifier.
+    assert_eq!(
+        p(&[0x60, 0x02, 0, 1]),
+        malformed("fixed header flags", FieldError::ReservedBits(0x2))
+    );
+    assert_eq!(
+        p(&[0x52, 0x02, 0, 1]),
+        malformed("fixed header flags", FieldError::ReservedBits(0x2))
+    );
     assert!(matches!(
-        p(&[0x50, 0x02, 0, 1]),
-        Err(FrameError::Unsupported(_))
+        p(&[0x70, 0x03, 0, 1, 0]),
+        Err(FrameError::Malformed { .. })
     ));
     assert!(matches!(
-        p(&[0x34, 0x05, 0, 1, b't', 0, 1]),
-        Err(FrameError::Unsupported(_))
+        p(&[0x34, 0x03, 0, 1, b't']),
+        Err(FrameError::Malformed { .. })
+    ));
+    assert!(matches!(
+        p(&[0x34, 0x05, 0, 1, b't', 0, 0]),
+        Err(FrameError::Malformed { .. })
     ));
     assert_eq!(
         p(&[0x36, 0x03, 0, 1, b't']),

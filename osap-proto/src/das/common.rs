@@ -19,6 +19,10 @@ pub enum SessionFault {
     /// a PINGRESP without a PINGREQ, anything before the CONNACK).
     #[error("unexpected {0:?}")]
     Unexpected(PacketType),
+    /// A PUBLISH at QoS 2: MQTT allows it, the OSAP profile does not (its
+    /// business messages are QoS 0 and 1; PROFILE.md section 5).
+    #[error("a PUBLISH at QoS 2, which the profile does not use")]
+    QoS2,
 }
 
 /// Why a DAS session ended: refusals carry the CONNACK return code.
@@ -31,6 +35,9 @@ pub(super) fn kind(packet: &Packet<'_>) -> PacketType {
         Packet::ConnAck(_) => PacketType::ConnAck,
         Packet::Publish(_) => PacketType::Publish,
         Packet::PubAck(_) => PacketType::PubAck,
+        Packet::PubRec(_) => PacketType::PubRec,
+        Packet::PubRel(_) => PacketType::PubRel,
+        Packet::PubComp(_) => PacketType::PubComp,
         Packet::Subscribe(_) => PacketType::Subscribe,
         Packet::SubAck(_) => PacketType::SubAck,
         Packet::Unsubscribe(_) => PacketType::Unsubscribe,
@@ -77,7 +84,13 @@ pub(super) fn handle_input<S: PacketSession>(
     };
     let mut decoder = core::mem::take(session.decoder());
     let result = decoder.feed(data, |raw| {
-        session.packet(now, &Packet::from_raw(raw)?)?;
+        let packet = Packet::from_raw(raw)?;
+        if let Packet::Publish(p) = &packet
+            && p.delivery.qos() == 2
+        {
+            return Err(SessionFault::QoS2);
+        }
+        session.packet(now, &packet)?;
         Ok::<_, SessionFault>(!session.is_done())
     });
     *session.decoder() = decoder;

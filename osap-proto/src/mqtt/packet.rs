@@ -6,7 +6,7 @@ use alloc::borrow::Cow;
 use bytes::BufMut;
 
 use super::connect::{ConnAck, Connect, ConnectReturnCode, Will, connect_flags, parse_connect};
-use super::publish::{Delivery, Publish, check_topic_name, parse_publish};
+use super::publish::{Publish, check_topic_name, parse_publish};
 use super::qos::{PacketId, packet_id};
 use super::subscribe::{ReturnCodes, SubAck, Subscribe, TopicFilters, Unsubscribe};
 use crate::error::{FieldError, FrameError};
@@ -42,6 +42,9 @@ pub enum Packet<'a> {
     ConnAck(ConnAck),
     Publish(Publish<'a>),
     PubAck(PacketId),
+    PubRec(PacketId),
+    PubRel(PacketId),
+    PubComp(PacketId),
     Subscribe(Subscribe<'a>),
     SubAck(SubAck<'a>),
     Unsubscribe(Unsubscribe<'a>),
@@ -51,8 +54,8 @@ pub enum Packet<'a> {
     Disconnect,
 }
 
-/// The MQTT control packet types this profile reads and writes (section
-/// 2.2.1); the QoS 2 flow (types 5-7) is not among them.
+/// The MQTT 3.1.1 control packet types (section 2.2.1), every one of
+/// which the codec reads and writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PacketType {
     /// 1: CONNECT.
@@ -63,6 +66,12 @@ pub enum PacketType {
     Publish,
     /// 4: PUBACK.
     PubAck,
+    /// 5: PUBREC.
+    PubRec,
+    /// 6: PUBREL.
+    PubRel,
+    /// 7: PUBCOMP.
+    PubComp,
     /// 8: SUBSCRIBE.
     Subscribe,
     /// 9: SUBACK.
@@ -81,11 +90,14 @@ pub enum PacketType {
 
 impl PacketType {
     /// Every type, in order.
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 14] = [
         Self::Connect,
         Self::ConnAck,
         Self::Publish,
         Self::PubAck,
+        Self::PubRec,
+        Self::PubRel,
+        Self::PubComp,
         Self::Subscribe,
         Self::SubAck,
         Self::Unsubscribe,
@@ -103,6 +115,9 @@ impl PacketType {
             Self::ConnAck => 2,
             Self::Publish => 3,
             Self::PubAck => 4,
+            Self::PubRec => 5,
+            Self::PubRel => 6,
+            Self::PubComp => 7,
             Self::Subscribe => 8,
             Self::SubAck => 9,
             Self::Unsubscribe => 10,
@@ -113,7 +128,7 @@ impl PacketType {
         }
     }
 
-    /// The type with this value, if the profile reads it.
+    /// The type with this value (none for the reserved 0 and 15).
     #[must_use]
     pub const fn from_code(code: u8) -> Option<Self> {
         Some(match code {
@@ -121,6 +136,9 @@ impl PacketType {
             2 => Self::ConnAck,
             3 => Self::Publish,
             4 => Self::PubAck,
+            5 => Self::PubRec,
+            6 => Self::PubRel,
+            7 => Self::PubComp,
             8 => Self::Subscribe,
             9 => Self::SubAck,
             10 => Self::Unsubscribe,
@@ -145,19 +163,17 @@ fn expect_flags(header: FixedHeader, flags: u8) -> Result<(), FrameError> {
 }
 
 fn publish_flags(p: &Publish<'_>) -> u8 {
-    let (qos, dup) = match p.delivery {
-        Delivery::AtMostOnce => (0, false),
-        Delivery::AtLeastOnce { dup, .. } => (1, dup),
-    };
-    u8::from(dup) << 3 | qos << 1 | u8::from(p.retain)
+    let dup = p.delivery.packet_id().is_some_and(|(_, dup)| dup);
+    u8::from(dup) << 3 | p.delivery.qos() << 1 | u8::from(p.retain)
 }
 
 /// The body length of a PUBLISH, its topic checked.
 fn publish_body_len(p: &Publish<'_>) -> Result<usize, FrameError> {
     check_topic_name(&p.topic)?;
-    let id = match p.delivery {
-        Delivery::AtMostOnce => 0,
-        Delivery::AtLeastOnce { .. } => 2,
+    let id = if p.delivery.packet_id().is_some() {
+        2
+    } else {
+        0
     };
     Ok(prefixed_len(p.topic.len(), "topic name")? + id + p.payload.len())
 }
@@ -173,7 +189,7 @@ fn encode_publish(p: &Publish<'_>, out: &mut impl BufMut) -> Result<(), FrameErr
     )?;
     out.put_slice(fixed.get(..fixed_len).unwrap_or_default());
     put_prefixed(out, p.topic.as_bytes());
-    if let Delivery::AtLeastOnce { packet_id, .. } = p.delivery {
+    if let Some((packet_id, _)) = p.delivery.packet_id() {
         out.put_u16(packet_id.get());
     }
     out.put_slice(&p.payload);
@@ -203,8 +219,7 @@ impl<'a> Packet<'a> {
     ///
     /// # Errors
     ///
-    /// [`FrameError::UnknownType`] for types 0 and 15, [`FrameError::Unsupported`] for
-    /// the QoS 2 flow (PUBREC, PUBREL, PUBCOMP, PUBLISH at QoS 2), and
+    /// [`FrameError::UnknownType`] for types 0 and 15, and
     /// [`FrameError::Malformed`] naming the field at fault.
     pub fn from_raw(raw: RawFrame<'a>) -> Result<Self, FrameError> {
         let RawFrame { header, body } = raw;
@@ -214,11 +229,7 @@ impl<'a> Packet<'a> {
             return parse_publish(header, body).map(Self::Publish);
         }
         let Some(kind) = PacketType::from_code(header.kind) else {
-            return Err(if (5..=7).contains(&header.kind) {
-                FrameError::Unsupported("the QoS 2 flow (PUBREC, PUBREL, PUBCOMP)")
-            } else {
-                FrameError::UnknownType(header.kind)
-            });
+            return Err(FrameError::UnknownType(header.kind));
         };
         Ok(match kind {
             PacketType::Connect => {
@@ -253,6 +264,19 @@ impl<'a> Packet<'a> {
             PacketType::PubAck => {
                 expect_flags(header, 0)?;
                 Self::PubAck(only_packet_id(body)?)
+            }
+            PacketType::PubRec => {
+                expect_flags(header, 0)?;
+                Self::PubRec(only_packet_id(body)?)
+            }
+            // Section 3.6.1: PUBREL's flags are 0010.
+            PacketType::PubRel => {
+                expect_flags(header, 0x2)?;
+                Self::PubRel(only_packet_id(body)?)
+            }
+            PacketType::PubComp => {
+                expect_flags(header, 0)?;
+                Self::PubComp(only_packet_id(body)?)
             }
             PacketType::Subscribe => {
                 expect_flags(header, 0x2)?;
@@ -300,6 +324,9 @@ impl<'a> Packet<'a> {
             Self::ConnAck(_) => (PacketType::ConnAck, 0),
             Self::Publish(p) => (PacketType::Publish, publish_flags(p)),
             Self::PubAck(_) => (PacketType::PubAck, 0),
+            Self::PubRec(_) => (PacketType::PubRec, 0),
+            Self::PubRel(_) => (PacketType::PubRel, 0x2),
+            Self::PubComp(_) => (PacketType::PubComp, 0),
             Self::Subscribe(_) => (PacketType::Subscribe, 0x2),
             Self::SubAck(_) => (PacketType::SubAck, 0),
             Self::Unsubscribe(_) => (PacketType::Unsubscribe, 0x2),
@@ -349,7 +376,11 @@ impl<'a> Packet<'a> {
                 2
             }
             Self::Publish(p) => publish_body_len(p)?,
-            Self::PubAck(_) | Self::UnsubAck(_) => 2,
+            Self::PubAck(_)
+            | Self::PubRec(_)
+            | Self::PubRel(_)
+            | Self::PubComp(_)
+            | Self::UnsubAck(_) => 2,
             Self::Subscribe(Subscribe { filters, .. })
             | Self::Unsubscribe(Unsubscribe { filters, .. }) => 2 + filters.wire().len(),
             Self::SubAck(s) => 2 + s.codes.len(),
@@ -420,7 +451,11 @@ impl<'a> Packet<'a> {
                 out.put_u8(c.code.into());
             }
             Self::Publish(p) => return encode_publish(p, out),
-            Self::PubAck(id) | Self::UnsubAck(id) => out.put_u16(id.get()),
+            Self::PubAck(id)
+            | Self::PubRec(id)
+            | Self::PubRel(id)
+            | Self::PubComp(id)
+            | Self::UnsubAck(id) => out.put_u16(id.get()),
             Self::Subscribe(Subscribe { packet_id, filters })
             | Self::Unsubscribe(Unsubscribe { packet_id, filters }) => {
                 out.put_u16(packet_id.get());
@@ -466,6 +501,9 @@ impl<'a> Packet<'a> {
                 payload: b(p.payload),
             }),
             Self::PubAck(id) => Packet::PubAck(id),
+            Self::PubRec(id) => Packet::PubRec(id),
+            Self::PubRel(id) => Packet::PubRel(id),
+            Self::PubComp(id) => Packet::PubComp(id),
             Self::Subscribe(x) => Packet::Subscribe(Subscribe {
                 packet_id: x.packet_id,
                 filters: x.filters.into_owned(),

@@ -8,8 +8,10 @@ use crate::error::{FieldError, FrameError};
 use crate::frame::FixedHeader;
 use crate::wire::{has_nul_or_wildcard, prefixed};
 
-/// How a PUBLISH is delivered: QoS 0, or QoS 1 with its packet identifier
-/// and DUP flag (section 3.3.1).
+/// How a PUBLISH is delivered: QoS 0, or QoS 1 or 2 with its packet
+/// identifier and DUP flag (section 3.3.1). The codec reads and writes
+/// all three; the OSAP session machines use QoS 0 and 1 only and refuse a
+/// QoS 2 PUBLISH (PROFILE.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Delivery {
@@ -22,13 +24,43 @@ pub enum Delivery {
         /// Whether this is a redelivery.
         dup: bool,
     },
+    /// QoS 2 (section 4.3.3: PUBLISH, PUBREC, PUBREL, PUBCOMP).
+    ExactlyOnce {
+        /// The packet identifier.
+        packet_id: PacketId,
+        /// Whether this is a redelivery.
+        dup: bool,
+    },
 }
 
-/// PUBLISH (section 3.3) at QoS 0 or 1.
+impl Delivery {
+    /// The QoS level: 0, 1 or 2.
+    #[must_use]
+    pub const fn qos(self) -> u8 {
+        match self {
+            Self::AtMostOnce => 0,
+            Self::AtLeastOnce { .. } => 1,
+            Self::ExactlyOnce { .. } => 2,
+        }
+    }
+
+    /// The packet identifier and DUP flag, at QoS 1 and 2.
+    #[must_use]
+    pub const fn packet_id(self) -> Option<(PacketId, bool)> {
+        match self {
+            Self::AtMostOnce => None,
+            Self::AtLeastOnce { packet_id, dup } | Self::ExactlyOnce { packet_id, dup } => {
+                Some((packet_id, dup))
+            }
+        }
+    }
+}
+
+/// PUBLISH (section 3.3) at QoS 0, 1 or 2.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Publish<'a> {
-    /// QoS and, for QoS 1, packet identifier and DUP.
+    /// QoS and, for QoS 1 and 2, packet identifier and DUP.
     pub delivery: Delivery,
     /// The retain flag.
     pub retain: bool,
@@ -96,7 +128,10 @@ pub(super) fn parse_publish(header: FixedHeader, body: &[u8]) -> Result<Publish<
             let (rest, id) = packet_id(rest)?;
             (rest, Delivery::AtLeastOnce { packet_id: id, dup })
         }
-        2 => return Err(FrameError::Unsupported("PUBLISH at QoS 2")),
+        2 => {
+            let (rest, id) = packet_id(rest)?;
+            (rest, Delivery::ExactlyOnce { packet_id: id, dup })
+        }
         _ => {
             return Err(FrameError::field(
                 "fixed header flags",
