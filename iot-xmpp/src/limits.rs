@@ -1,8 +1,5 @@
 //! The limits a received stanza is read within.
 
-#[cfg(doc)]
-use crate::tree::DEPTH_CEILING;
-
 /// Limits on a received stanza.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StanzaLimits {
@@ -11,7 +8,7 @@ pub struct StanzaLimits {
     /// of 65535 bytes is about 87 KiB of base64).
     pub max_len: usize,
     /// The deepest nesting of elements, the stanza itself at depth 1
-    /// (default 16; never more than [`DEPTH_CEILING`], whatever this
+    /// (default 16; never more than [`DEPTH_CEILING`](crate::tree::DEPTH_CEILING), whatever this
     /// says).
     pub max_depth: usize,
     /// The most elements in the stanza, itself included (default 256).

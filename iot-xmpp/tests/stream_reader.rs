@@ -317,3 +317,33 @@ fn another_stream_prefix_is_read_as_declared() {
             .is_some()
     );
 }
+
+/// Where a document ends, found in pieces: cut at every byte the end is
+/// found at the same place, nothing is kept, and the limits hold.
+#[test]
+fn a_documents_end_is_found_in_pieces() {
+    use iot_xmpp::stream::DocumentEnd;
+    let doc = "<?xml version='1.0'?>\n<ns0:rest xmlns:ns0='rest.oic.org'><ns0:url method='Get'>a&gt;b</ns0:url>\
+        <ns0:body><![CDATA[</ns0:rest>]]></ns0:body><e a='>'/></ns0:rest>";
+    let whole = doc.len();
+    let mut end = DocumentEnd::default();
+    assert_eq!(end.scan(doc.as_bytes()), Ok(Some(whole)));
+    for cut in 1..whole {
+        let mut end = DocumentEnd::default();
+        let first = end.scan(&doc.as_bytes()[..cut]).unwrap();
+        assert_eq!(first, None, "cut at {cut}");
+        assert_eq!(
+            end.scan(&doc.as_bytes()[cut..]),
+            Ok(Some(whole - cut)),
+            "cut at {cut}"
+        );
+    }
+    // A comment is not read (the caller falls back to its other rule),
+    // nor is a document over the limit.
+    assert!(DocumentEnd::default().scan(b"<a><!-- c --></a>").is_err());
+    let mut small = DocumentEnd::new(StanzaLimits {
+        max_len: 8,
+        ..StanzaLimits::default()
+    });
+    assert!(small.scan(b"<a>0123456789</a>").is_err());
+}

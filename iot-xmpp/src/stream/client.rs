@@ -11,46 +11,19 @@ use rand_core::CryptoRngCore;
 use super::config::{
     ClientConfig, ClientEnd, ClientError, ClientEvent, ClientFault, ClientRefusal, Tls,
 };
-use super::reader::{STREAMS_NS, StreamHeader, StreamItem, StreamReadError, StreamReader};
+use super::error::{STREAMS_NS, StreamReadError};
+use super::header::StreamHeader;
+use super::reader::{StreamItem, StreamReader};
+use super::step::{Step, expected};
 use super::wire::{
     BIND_NS, SASL_NS, SESSION_NS, STREAM_ERRORS_NS, TLS_NS, condition_of, decode, is_stanza,
+    write_header, write_stream_error,
 };
 use crate::element::Element;
 use crate::sasl::{Mechanism, ScramClient, plain_response};
 use crate::stanza::Stanza;
 use crate::tree::read_tree;
 use crate::vocab::{CLIENT_NS, IqType};
-use crate::writer::escape_attr;
-
-/// Where the login is.
-#[derive(Debug)]
-enum Step {
-    /// `start` not called yet.
-    Idle,
-    /// Waiting for the header and the features of a stream.
-    Features,
-    /// `<starttls/>` sent.
-    Proceed,
-    /// `<proceed/>` read: the runtime starts TLS.
-    Tls,
-    /// SCRAM: waiting for the server-first challenge.
-    ServerFirst(Box<ScramClient>),
-    /// SCRAM: client-final sent, waiting for the server-final (in a
-    /// challenge or with the success).
-    ServerFinal(Box<ScramClient>),
-    /// SCRAM verified in a challenge; or PLAIN sent: waiting for success.
-    Success,
-    /// The bind request (this id) sent.
-    Bind(String),
-    /// The legacy session request sent, after binding to this JID.
-    Session(FullJid),
-    /// Logged in.
-    Online,
-    /// `</stream:stream>` sent, waiting for the server's.
-    Closing,
-    /// Ended.
-    Done,
-}
 
 /// The client side of an XMPP connection under the family's contract:
 /// bytes in, bytes out, events out, time in. It logs in (STARTTLS when
@@ -194,23 +167,8 @@ impl<I: Instant, R: CryptoRngCore> ClientConnection<I, R> {
 
     fn open_stream(&mut self, now: I) {
         self.restart = true;
-        let domain = self.config.jid.domain().as_str().to_owned();
-        let from = self.config.jid.as_str().to_owned();
-        let secured = self.secured;
-        self.write(|out| {
-            out.push_str(
-                "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='",
-            );
-            out.push_str(STREAMS_NS);
-            out.push_str("' to='");
-            out.push_str(&escape_attr(&domain));
-            // RFC 6120 section 4.7.1: `from` once the stream is secured.
-            if secured {
-                out.push_str("' from='");
-                out.push_str(&escape_attr(&from));
-            }
-            out.push_str("' version='1.0'>");
-        });
+        let (jid, secured) = (self.config.jid.clone(), self.secured);
+        self.write(|out| write_header(out, &jid, secured));
         self.step = Step::Features;
         self.deadline = Some(now + self.config.timeout);
     }
@@ -509,20 +467,6 @@ impl<I: Instant, R: CryptoRngCore> ClientConnection<I, R> {
     }
 }
 
-/// What the login waits for at `step`, for the fault's report.
-fn expected(step: &Step) -> &'static str {
-    match step {
-        Step::Features => "<stream:features>",
-        Step::Proceed => "<proceed/>",
-        Step::ServerFirst(_) => "a SASL challenge",
-        Step::ServerFinal(_) => "SASL success",
-        Step::Success => "SASL success",
-        Step::Bind(_) => "the bind result",
-        Step::Session(_) => "the session result",
-        Step::Idle | Step::Tls | Step::Online | Step::Closing | Step::Done => "nothing",
-    }
-}
-
 impl<I: Instant, R: CryptoRngCore> Machine for ClientConnection<I, R> {
     type Instant = I;
     type Input = [u8];
@@ -569,13 +513,7 @@ impl<I: Instant, R: CryptoRngCore> Machine for ClientConnection<I, R> {
                         && let Some(condition) = f.stream_condition()
                         && !matches!(self.step, Step::Done)
                     {
-                        self.write(|out| {
-                            out.push_str("<stream:error><");
-                            out.push_str(condition);
-                            out.push_str(" xmlns='");
-                            out.push_str(STREAM_ERRORS_NS);
-                            out.push_str("'/></stream:error></stream:stream>");
-                        });
+                        self.write(|out| write_stream_error(out, condition));
                     }
                     // An element that ends the login replaced the step
                     // before it failed: the end is still to be reported

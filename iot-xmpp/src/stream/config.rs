@@ -6,7 +6,7 @@ use core::time::Duration;
 use iot_sansio::{End, Secret};
 use jid::{BareJid, FullJid};
 
-use super::reader::StreamReadError;
+use super::error::StreamReadError;
 use crate::error::StanzaError;
 use crate::limits::StanzaLimits;
 use crate::sasl::{Iterations, MechanismPreference, SaslError};

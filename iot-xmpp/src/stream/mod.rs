@@ -3,12 +3,19 @@
 
 mod client;
 mod config;
+mod document;
+mod error;
+mod header;
 mod reader;
+mod step;
 mod wire;
 
 pub use client::ClientConnection;
 pub use config::{
     ClientConfig, ClientEnd, ClientError, ClientEvent, ClientFault, ClientRefusal, Tls,
 };
-pub use reader::{STREAMS_NS, StreamHeader, StreamItem, StreamReadError, StreamReader};
+pub use document::DocumentEnd;
+pub use error::{STREAMS_NS, StreamReadError};
+pub use header::StreamHeader;
+pub use reader::{StreamItem, StreamReader};
 pub use wire::{BIND_NS, SASL_NS, STREAM_ERRORS_NS, TLS_NS};

@@ -1,49 +1,11 @@
 //! The incremental stream reader (RFC 6120 section 4): bytes in pieces of
 //! any size, the stream header and whole top-level elements out.
 
-use quick_xml::Reader;
-use quick_xml::events::Event;
-
+use super::error::{STREAMS_NS, StreamReadError, not_well_formed};
+use super::header::{StreamHeader, is_stream_end, read_header};
 use crate::limits::StanzaLimits;
-use crate::text::{lend, tag};
-use crate::tree::{Scope, check_xml_chars, read_tree};
+use crate::tree::{Scope, read_tree};
 use crate::vocab::CLIENT_NS;
-
-/// The stream namespace (RFC 6120 section 4.8.1).
-pub const STREAMS_NS: &str = "http://etherx.jabber.org/streams";
-
-/// The attributes of a received stream header (RFC 6120 section 4.7).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct StreamHeader {
-    /// The stream id the server chose.
-    pub id: Option<String>,
-    /// The server's domain.
-    pub from: Option<String>,
-    /// `to`, if the server said.
-    pub to: Option<String>,
-    /// The version (`1.0`).
-    pub version: Option<String>,
-    /// The default namespace (`jabber:client`).
-    pub ns: Option<String>,
-    /// The prefix bound to the stream namespace (`stream`).
-    pub prefix: String,
-    /// Every prefix the header binds, as (prefix, namespace): the stream
-    /// prefix, and any other (`xmlns:db`), in scope for every element of
-    /// the stream.
-    pub prefixes: Vec<(String, String)>,
-}
-
-impl StreamHeader {
-    /// The namespaces in scope for the stream's top-level elements: the
-    /// header's default namespace and its prefixes.
-    #[must_use]
-    pub fn scope(&self) -> Scope<'_> {
-        Scope {
-            default: self.ns.as_deref().unwrap_or_default(),
-            prefixes: &self.prefixes,
-        }
-    }
-}
 
 /// One thing read from the stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,60 +17,6 @@ pub enum StreamItem<'a> {
     Element(&'a str),
     /// `</stream:stream>`: the peer closed the stream.
     Closed,
-}
-
-/// Why the bytes are not an XML stream this reader accepts; each maps to
-/// a stream error condition (RFC 6120 section 4.9.3).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum StreamReadError {
-    /// A top-level element over [`StanzaLimits::max_len`], found before
-    /// more than the limit was buffered (`policy-violation`).
-    #[error("a top-level element exceeds {max} bytes")]
-    TooLong {
-        /// The limit.
-        max: usize,
-    },
-    /// Elements nest deeper than [`StanzaLimits::max_depth`]
-    /// (`policy-violation`).
-    #[error("elements nest deeper than {max}")]
-    TooDeep {
-        /// The limit.
-        max: usize,
-    },
-    /// More elements in one top-level element than
-    /// [`StanzaLimits::max_elements`] (`policy-violation`).
-    #[error("more than {max} elements in one top-level element")]
-    TooManyElements {
-        /// The limit.
-        max: usize,
-    },
-    /// A comment, a processing instruction or a DOCTYPE: RFC 6120 section
-    /// 11.1 forbids them (`restricted-xml`).
-    #[error("restricted XML: {0}")]
-    Restricted(&'static str),
-    /// Not well-formed (`not-well-formed`).
-    #[error("not well-formed: {0}")]
-    NotWellFormed(String),
-    /// The stream header is not `<stream:stream>` in the stream namespace
-    /// (`invalid-namespace`).
-    #[error("bad stream header: {0}")]
-    BadHeader(String),
-}
-
-impl StreamReadError {
-    /// The stream error condition it maps to (RFC 6120 4.9.3).
-    #[must_use]
-    pub fn condition(&self) -> &'static str {
-        match self {
-            Self::TooLong { .. } | Self::TooDeep { .. } | Self::TooManyElements { .. } => {
-                "policy-violation"
-            }
-            Self::Restricted(_) => "restricted-xml",
-            Self::NotWellFormed(_) => "not-well-formed",
-            Self::BadHeader(_) => "invalid-namespace",
-        }
-    }
 }
 
 /// Where the scanner is, between bytes.
@@ -184,6 +92,15 @@ pub struct StreamReader {
     decl_allowed: bool,
     /// Whether the stream was closed (nothing more is read).
     closed: bool,
+    /// Reading fragments: top-level elements without a stream header (an
+    /// XML declaration allowed before the first).
+    fragments: bool,
+    /// Whether the text of an element split across reads is kept (off
+    /// for a caller that keeps the bytes itself and only asks where the
+    /// element ends).
+    keep: bool,
+    /// Bytes of the current top-level element seen in earlier reads.
+    partial: usize,
 }
 
 impl Default for StreamReader {
@@ -221,6 +138,25 @@ impl StreamReader {
             header: None,
             decl_allowed: true,
             closed: false,
+            fragments: false,
+            keep: true,
+            partial: 0,
+        }
+    }
+
+    /// A reader of top-level elements without a stream header (an XML
+    /// declaration allowed before the first, a DTD, comments and
+    /// processing instructions refused as in a stream), within `limits`;
+    /// with `keep` off it buffers nothing and hands out each element's
+    /// text as empty, for a caller that keeps the bytes and only asks
+    /// where each element ends ([`DocumentEnd`]).
+    #[must_use]
+    pub fn fragments(limits: StanzaLimits, keep: bool) -> Self {
+        Self {
+            header: Some(StreamHeader::default()),
+            fragments: true,
+            keep,
+            ..Self::new(limits)
         }
     }
 
@@ -239,13 +175,17 @@ impl StreamReader {
     /// Expects a new stream header: after STARTTLS and after SASL success
     /// (RFC 6120 sections 5.4.3.3 and 6.4.6), on the bytes that follow.
     pub fn restart(&mut self) {
-        *self = Self::new(self.limits);
+        *self = if self.fragments {
+            Self::fragments(self.limits, self.keep)
+        } else {
+            Self::new(self.limits)
+        };
     }
 
     /// Whether bytes of an incomplete element are buffered.
     #[must_use]
     pub fn has_partial(&self) -> bool {
-        !self.buf.is_empty() || self.depth > 0 || self.lex != Lex::Text
+        self.partial > 0 || self.depth > 0 || self.lex != Lex::Text
     }
 
     /// Feeds `data` and hands each item to `handle`, which says whether to
@@ -269,7 +209,7 @@ impl StreamReader {
             if self.closed {
                 return Ok(i);
             }
-            let at_rest = self.depth == 0 && self.lex == Lex::Text && self.buf.is_empty();
+            let at_rest = self.depth == 0 && self.lex == Lex::Text && self.partial == 0;
             if at_rest {
                 // Between top-level items: skip white space; anything
                 // else must open markup.
@@ -286,7 +226,7 @@ impl StreamReader {
                 // Bytes that cannot change the scanner's state are
                 // skipped a word at a time.
                 i += self.skip(&data[i..]);
-                if self.buf.len() + (i - start) > self.limits.max_len {
+                if self.partial + (i - start) > self.limits.max_len {
                     return Err(StreamReadError::TooLong {
                         max: self.limits.max_len,
                     }
@@ -298,7 +238,7 @@ impl StreamReader {
             }
             let found = self.scan(data[i])?;
             i += 1;
-            let len = self.buf.len() + (i - start);
+            let len = self.partial + (i - start);
             if len > self.limits.max_len {
                 return Err(StreamReadError::TooLong {
                     max: self.limits.max_len,
@@ -308,7 +248,9 @@ impl StreamReader {
             let Found::End(span) = found else {
                 continue;
             };
-            let text: &[u8] = if self.buf.is_empty() {
+            let text: &[u8] = if !self.keep {
+                &[]
+            } else if self.buf.is_empty() {
                 &data[start..i]
             } else {
                 self.buf.extend_from_slice(&data[start..i]);
@@ -322,6 +264,9 @@ impl StreamReader {
                     self.header
                         .as_ref()
                         .map_or(Ok(true), |h| handle(StreamItem::Header(h)))?
+                }
+                Span::Close if self.fragments => {
+                    return Err(not_well_formed("an end tag without its start").into());
                 }
                 Span::Close => {
                     let prefix = self.header.as_ref().map_or("", |h| h.prefix.as_str());
@@ -340,6 +285,7 @@ impl StreamReader {
                 }
             };
             self.buf.clear();
+            self.partial = 0;
             self.elements = 0;
             start = i;
             if !go {
@@ -347,7 +293,10 @@ impl StreamReader {
             }
         }
         if self.has_partial() && start < data.len() {
-            self.buf.extend_from_slice(&data[start..]);
+            if self.keep {
+                self.buf.extend_from_slice(&data[start..]);
+            }
+            self.partial += data.len() - start;
         }
         Ok(data.len())
     }
@@ -388,7 +337,10 @@ impl StreamReader {
                 Lex::Bang(0)
             }
             (Lex::Open, b'?') => {
-                if self.header.is_some() || self.depth > 0 || !self.decl_allowed {
+                if (self.header.is_some() && !self.fragments)
+                    || self.depth > 0
+                    || !self.decl_allowed
+                {
                     return Err(StreamReadError::Restricted("a processing instruction"));
                 }
                 Lex::Decl(false)
@@ -548,82 +500,4 @@ impl StreamReader {
         };
         read_tree(xml, &self.limits, scope)
     }
-}
-
-/// Whether `text` is `</prefix:stream>` (white space allowed before `>`).
-fn is_stream_end(text: &[u8], prefix: &str) -> bool {
-    let Some(name) = text
-        .strip_prefix(b"</")
-        .and_then(|t| t.strip_suffix(b">"))
-        .map(<[u8]>::trim_ascii_end)
-    else {
-        return false;
-    };
-    match name.strip_suffix(b"stream") {
-        Some(p) if prefix.is_empty() => p.is_empty(),
-        Some(p) => p.strip_suffix(b":") == Some(prefix.as_bytes()),
-        None => false,
-    }
-}
-
-fn not_well_formed(what: &str) -> StreamReadError {
-    StreamReadError::NotWellFormed(what.to_owned())
-}
-
-/// Reads the stream header's tag.
-fn read_header(tag_bytes: &[u8]) -> Result<StreamHeader, StreamReadError> {
-    let text = core::str::from_utf8(tag_bytes)
-        .map_err(|_| StreamReadError::BadHeader("not UTF-8".into()))?;
-    let mut r = Reader::from_str(text);
-    let start = match r.read_event() {
-        Ok(Event::Start(e)) => e,
-        Ok(_) => return Err(StreamReadError::BadHeader("not a start tag".into())),
-        Err(e) => return Err(StreamReadError::BadHeader(e.to_string())),
-    };
-    let (name, attributes) = tag(text, &start).map_err(StreamReadError::BadHeader)?;
-    let (prefix, local) = name.split_once(':').unwrap_or(("", name));
-    if local != "stream" {
-        return Err(StreamReadError::BadHeader(format!(
-            "<{name}> is not <stream:stream>"
-        )));
-    }
-    let mut header = StreamHeader {
-        prefix: prefix.to_owned(),
-        ..StreamHeader::default()
-    };
-    let mut stream_ns = None;
-    for a in attributes {
-        let a = a.map_err(|e| StreamReadError::BadHeader(e.to_string()))?;
-        let key = lend(text, a.key.as_ref())
-            .ok_or_else(|| StreamReadError::BadHeader("an attribute outside the tag".into()))?;
-        let value = a
-            .unescape_value()
-            .map_err(|e| StreamReadError::BadHeader(e.to_string()))?
-            .into_owned();
-        check_xml_chars(&value).map_err(|e| StreamReadError::NotWellFormed(e.to_string()))?;
-        if let Some(p) = key.strip_prefix("xmlns:") {
-            header.prefixes.push((p.to_owned(), value.clone()));
-        }
-        let slot = match key {
-            "id" => &mut header.id,
-            "from" => &mut header.from,
-            "to" => &mut header.to,
-            "version" => &mut header.version,
-            "xmlns" if prefix.is_empty() => &mut stream_ns,
-            "xmlns" => &mut header.ns,
-            k if k.strip_prefix("xmlns:") == Some(prefix) => &mut stream_ns,
-            _ => continue,
-        };
-        if slot.replace(value).is_some() {
-            return Err(StreamReadError::BadHeader(format!(
-                "attribute `{key}` is given twice"
-            )));
-        }
-    }
-    if stream_ns.as_deref() != Some(STREAMS_NS) {
-        return Err(StreamReadError::BadHeader(format!(
-            "the stream namespace is {stream_ns:?}, not {STREAMS_NS}"
-        )));
-    }
-    Ok(header)
 }

@@ -9,6 +9,7 @@ use super::config::{ClientEnd, ClientFault};
 use crate::element::Element;
 use crate::stanza::Stanza;
 use crate::vocab::CLIENT_NS;
+use crate::writer::escape_attr;
 
 /// The SASL namespace (RFC 6120 section 6.4).
 pub const SASL_NS: &str = "urn:ietf:params:xml:ns:xmpp-sasl";
@@ -45,4 +46,28 @@ pub(crate) fn condition_of(stanza: &Stanza) -> String {
         || "undefined-condition".to_owned(),
         |e| e.condition.to_string(),
     )
+}
+
+/// The client's stream header, `from` included once the stream is
+/// secured (RFC 6120 section 4.7.1).
+pub(crate) fn write_header(out: &mut String, jid: &jid::BareJid, secured: bool) {
+    out.push_str("<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='");
+    out.push_str(super::error::STREAMS_NS);
+    out.push_str("' to='");
+    out.push_str(&escape_attr(jid.domain().as_str()));
+    if secured {
+        out.push_str("' from='");
+        out.push_str(&escape_attr(jid.as_str()));
+    }
+    out.push_str("' version='1.0'>");
+}
+
+/// A stream error with its defined condition, and the stream's close
+/// (RFC 6120 section 4.9.1.1).
+pub(crate) fn write_stream_error(out: &mut String, condition: &str) {
+    out.push_str("<stream:error><");
+    out.push_str(condition);
+    out.push_str(" xmlns='");
+    out.push_str(STREAM_ERRORS_NS);
+    out.push_str("'/></stream:error></stream:stream>");
 }
