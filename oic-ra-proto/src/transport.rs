@@ -4,7 +4,9 @@
 //! `message` stanzas (OIC RA 7.3.1), `seq` checked and wrapping at 65535,
 //! messages cut into blocks and reassembled (the boundary rule is in the
 //! [`crate::endpoint`] documentation and `PROFILE.md`), and the XEP-0047
-//! errors. It knows nothing of `<rest>`: a message is a byte string.
+//! errors. It knows nothing of `<rest>`; a message is a byte string, and
+//! one of whole blocks is known to end when it is an XML document whose
+//! root element closed (7.3.1's messages are).
 //!
 //! The transport is driven by its owner (the endpoint): it reads stanzas
 //! with [`IbbTransport::handle`], queues the stanzas to send, and reports
@@ -12,8 +14,10 @@
 
 use std::collections::{HashMap, VecDeque};
 
+use iot_xmpp::stream::DocumentEnd;
+use iot_xmpp::tree::DEPTH_CEILING;
 use iot_xmpp::vocab::IBB_NS;
-use iot_xmpp::{DefinedCondition, Element, ErrorType, IqType, Stanza, StanzaKind};
+use iot_xmpp::{DefinedCondition, Element, ErrorType, IqType, Stanza, StanzaKind, StanzaLimits};
 
 use crate::ibb::{DataStanza, IbbError, IbbPayload};
 use crate::identity::{FullJid, Jid};
@@ -136,22 +140,42 @@ struct Session {
     send_seq: u16,
     recv_seq: u16,
     rx: Vec<u8>,
+    /// Where the document being received ends, found as its blocks come;
+    /// `None` once the scanner could not read it (the short block ends it
+    /// then).
+    end: Option<DocumentEnd>,
     /// Messages waiting for the session to open.
     queued: Vec<Vec<u8>>,
 }
 
 impl Session {
-    fn new(block_size: u16, open: bool) -> Self {
+    fn new(block_size: u16, open: bool, max_message_len: usize) -> Self {
         Self {
             block_size,
             open,
             send_seq: 0,
             recv_seq: 0,
             rx: Vec::new(),
+            end: Some(document_end(max_message_len)),
             queued: Vec::new(),
         }
     }
 }
+
+/// The scanner that finds where a message's document ends.
+fn document_end(max_message_len: usize) -> DocumentEnd {
+    DocumentEnd::new(StanzaLimits {
+        max_len: max_message_len,
+        max_depth: DEPTH_CEILING,
+        max_elements: usize::MAX,
+        ..StanzaLimits::default()
+    })
+}
+
+/// The smallest block size an open is retried with after the peer
+/// answered `resource-constraint` (XEP-0047 section 2.1); below it the
+/// open fails.
+pub const MIN_BLOCK_SIZE: u16 = 256;
 
 /// How many unanswered `<close/>`s are remembered.
 const MAX_PENDING_CLOSES: usize = 256;
@@ -161,8 +185,9 @@ const MAX_PENDING_CLOSES: usize = 256;
 pub struct IbbTransport {
     config: IbbConfig,
     sessions: HashMap<SessionId, Session>,
-    /// Our `<open/>`s waiting for an answer, by iq id.
-    pending_opens: HashMap<String, SessionId>,
+    /// Our `<open/>`s waiting for an answer, by iq id, with the block
+    /// size asked for.
+    pending_opens: HashMap<String, (SessionId, u16)>,
     /// Our recent `<close/>`s, by iq id, so their answers are recognised;
     /// the oldest are forgotten beyond [`MAX_PENDING_CLOSES`].
     pending_closes: VecDeque<String>,
@@ -216,8 +241,17 @@ impl IbbTransport {
 
     /// Opens a session with `block_size`, `message` data stanzas (7.3.1);
     /// messages sent before the peer accepts wait. The caller chooses a
-    /// `sid` not in use with that peer.
+    /// `sid` not in use with that peer. A peer that answers
+    /// `resource-constraint` is asked again with half the block size,
+    /// down to [`MIN_BLOCK_SIZE`] (XEP-0047 section 2.1).
     pub fn open(&mut self, key: SessionId, block_size: u16) {
+        self.send_open(&key, block_size);
+        let max = self.config.max_message_len;
+        self.sessions
+            .insert(key, Session::new(block_size, false, max));
+    }
+
+    fn send_open(&mut self, key: &SessionId, block_size: u16) {
         let iq_id = self.iq_id();
         let open = IbbPayload::Open {
             sid: key.1.clone(),
@@ -226,12 +260,15 @@ impl IbbTransport {
         };
         self.transmit
             .push_back(open.to_stanza(key.0.clone(), &iq_id));
-        self.pending_opens.insert(iq_id, key.clone());
-        self.sessions.insert(key, Session::new(block_size, false));
+        self.pending_opens.insert(iq_id, (key.clone(), block_size));
     }
 
     /// Sends a message on a session: cut into blocks, or kept until the
-    /// session opens. Nothing happens for an unknown session.
+    /// session opens. Nothing happens for an unknown session. No block is
+    /// empty: a peer that implements XEP-0047 plainly refuses an empty
+    /// `<data/>`, so a message whose length is a multiple of the block
+    /// size ends with a full block, and the receiver knows it is whole
+    /// because its `<rest>` document is (7.3.1).
     pub fn send(&mut self, key: &SessionId, bytes: Vec<u8>) {
         let Some(session) = self.sessions.get_mut(key) else {
             return;
@@ -241,11 +278,7 @@ impl IbbTransport {
             return;
         }
         let block = usize::from(session.block_size);
-        let mut chunks: Vec<&[u8]> = bytes.chunks(block).collect();
-        if bytes.len().is_multiple_of(block) {
-            chunks.push(&[]);
-        }
-        for chunk in chunks {
+        for chunk in bytes.chunks(block) {
             let seq = session.send_seq;
             session.send_seq = seq.wrapping_add(1);
             let data = IbbPayload::Data {
@@ -286,7 +319,7 @@ impl IbbTransport {
         if self.sessions.remove(key).is_none() {
             return false;
         }
-        self.pending_opens.retain(|_, k| k != key);
+        self.pending_opens.retain(|_, (k, _)| k != key);
         true
     }
 
@@ -321,19 +354,28 @@ impl IbbTransport {
                     return true;
                 }
                 // Only the peer the open went to may answer it.
-                let Some(key) = self
+                let Some((key, block_size)) = self
                     .pending_opens
                     .get(id)
-                    .filter(|k| stanza.from.as_ref().is_none_or(|f| *f == k.0))
+                    .filter(|(k, _)| stanza.from.as_ref().is_none_or(|f| *f == k.0))
                     .cloned()
                 else {
                     return false;
                 };
                 self.pending_opens.remove(id);
+                let condition = condition_of(stanza);
+                let smaller = block_size / 2;
                 if t == IqType::Result {
                     self.opened(&key);
+                } else if condition == DefinedCondition::ResourceConstraint
+                    && smaller >= MIN_BLOCK_SIZE
+                    && let Some(session) = self.sessions.get_mut(&key)
+                {
+                    // XEP-0047 2.1: the block size was too large for the
+                    // peer; ask again with a smaller one.
+                    session.block_size = smaller;
+                    self.send_open(&key, smaller);
                 } else if self.forget(&key) {
-                    let condition = condition_of(stanza);
                     self.events.push_back(IbbEvent::Refused(key, condition));
                 }
                 true
@@ -431,8 +473,9 @@ impl IbbTransport {
             return;
         }
         self.transmit.push_back(stanza.result_reply());
+        let max = self.config.max_message_len;
         self.sessions
-            .insert(key.clone(), Session::new(block_size, true));
+            .insert(key.clone(), Session::new(block_size, true, max));
         self.events.push_back(IbbEvent::Accepted(key));
     }
 
@@ -505,9 +548,26 @@ impl IbbTransport {
         }
         session.recv_seq = seq.wrapping_add(1);
         session.rx.extend_from_slice(&data);
-        if data.len() < usize::from(session.block_size) {
+        // The message is whole when its document's root element closed
+        // (a peer that never sends an empty block ends a message of a
+        // multiple of the block size so), or, XEP-0047's plain rule, at a
+        // block shorter than the block size.
+        let root_closed = match session.end.as_mut().map(|e| e.scan(&data)) {
+            Some(Ok(found)) => found.is_some(),
+            Some(Err(_)) => {
+                session.end = None;
+                false
+            }
+            None => false,
+        };
+        if root_closed || data.len() < usize::from(session.block_size) {
             let bytes = core::mem::take(&mut session.rx);
-            self.events.push_back(IbbEvent::Message(key, bytes));
+            session.end = Some(document_end(max));
+            // An empty block after a whole document (a peer that ends
+            // every message so), or white space after one, is no message.
+            if !bytes.iter().all(u8::is_ascii_whitespace) {
+                self.events.push_back(IbbEvent::Message(key, bytes));
+            }
         }
         true
     }

@@ -76,7 +76,8 @@ fn get_and_printed_response() {
     else {
         panic!("not an open")
     };
-    assert_eq!(block_size, 16384);
+    // XEP-0047's recommended size, which common peers accept.
+    assert_eq!(block_size, 4096);
     assert_eq!(stanza, oic_ra_proto::ibb::DataStanza::Message);
     p.deliver_to_server(&open[0]);
     p.run();
@@ -256,36 +257,79 @@ fn a_200_kib_body_is_split_and_reassembled() {
     );
     let blocks = data_blocks(&p.to_client);
     let len = response.to_xml().len();
-    assert_eq!(blocks.len(), len / 16384 + 1);
+    assert_eq!(blocks.len(), len.div_ceil(4096));
     for (i, (_, seq, data)) in blocks.iter().enumerate() {
         assert_eq!(usize::from(*seq), i);
         if i + 1 < blocks.len() {
-            assert_eq!(data.len(), 16384);
+            assert_eq!(data.len(), 4096);
         } else {
-            assert!(data.len() < 16384);
+            assert!(!data.is_empty() && data.len() <= 4096);
         }
     }
 }
 
-#[test]
-fn a_message_of_whole_blocks_ends_with_an_empty_block() {
-    let mut p = Pair::default_pair();
-    // Pad the request to exactly two blocks of 16384 bytes.
+/// A request of `len` bytes of XML, padded in its JSON body.
+fn request_of_len(len: usize) -> RestMessage {
     let base = RestMessage::request(Method::Post, "coap://light/a").with_json(&json!({"v": ""}));
-    let pad = 2 * 16384 - base.to_xml().len();
+    let pad = len - base.to_xml().len();
     let exact = RestMessage::request(Method::Post, "coap://light/a")
         .with_json(&json!({ "v": "p".repeat(pad) }));
-    assert_eq!(exact.to_xml().len(), 2 * 16384);
+    assert_eq!(exact.to_xml().len(), len);
+    exact
+}
+
+/// A message of whole blocks ends with a full block, and no empty one
+/// follows: a peer that implements XEP-0047 plainly refuses an empty
+/// `<data/>`. The receiver knows the message is whole because its
+/// document is.
+#[test]
+fn a_message_of_whole_blocks_ends_with_a_full_block_and_no_empty_one() {
+    let mut p = Pair::default_pair();
+    let exact = request_of_len(2 * 4096);
     p.client.request(p.now, &p.server_jid, &exact).unwrap();
     p.run();
     let blocks = data_blocks(&p.to_server);
     assert_eq!(
         blocks.iter().map(|b| b.2.len()).collect::<Vec<_>>(),
-        vec![16384, 16384, 0]
+        vec![4096, 4096]
     );
     assert!(
         matches!(p.server_events().as_slice(), [Event::Request { message, .. }] if *message == exact)
     );
+}
+
+/// A peer that ends every message of whole blocks with an empty block
+/// (as this crate once did), and one that never sends one: for every
+/// length around a multiple of the block size, the request arrives once,
+/// whole, and no empty block is taken for a message of its own.
+#[test]
+fn every_length_arrives_whole_with_or_without_a_final_empty_block() {
+    for len in (2 * 4096 - 3)..=(2 * 4096 + 3) {
+        for empty_after in [false, true] {
+            let mut p = Pair::default_pair();
+            let message = request_of_len(len);
+            let (_, blocks) = open_and_take_blocks(&mut p, &message);
+            for b in &blocks {
+                p.deliver_to_server(b);
+            }
+            if empty_after {
+                let last = data_blocks(&blocks);
+                let (sid, seq, _) = last.last().unwrap();
+                let empty = IbbPayload::Data {
+                    sid: sid.clone(),
+                    seq: seq.wrapping_add(1),
+                    data: Vec::new(),
+                }
+                .to_stanza(p.server_jid.clone(), "e1");
+                p.deliver_to_server(&empty.to_xml());
+            }
+            let events = p.server_events();
+            assert!(
+                matches!(events.as_slice(), [Event::Request { message: m, .. }] if *m == message),
+                "{len} bytes, empty block after: {empty_after}: {events:?}"
+            );
+        }
+    }
 }
 
 #[test]
@@ -308,8 +352,8 @@ fn sequence_numbers_wrap_from_65535_to_0() {
     p.deliver_to_client(&accept[0]);
     let stanzas = p.drain_client();
     let n = body.to_xml().len();
-    // Every block of size 1 is full, so an empty block ends the message.
-    assert_eq!(stanzas.len(), n + 1);
+    // Every block of size 1 is full; no empty block follows them.
+    assert_eq!(stanzas.len(), n);
     let seqs: Vec<u16> = stanzas
         .iter()
         .map(|x| match IbbPayload::from_stanza(&parse(x)).unwrap() {
@@ -339,7 +383,7 @@ fn open_and_take_blocks(p: &mut Pair, message: &RestMessage) -> (RequestId, Vec<
 
 fn three_block_message() -> RestMessage {
     RestMessage::request(Method::Post, "coap://light/a")
-        .with_json(&json!({ "v": "z".repeat(40_000) }))
+        .with_json(&json!({ "v": "z".repeat(10_000) }))
 }
 
 /// The server must answer `unexpected-request`, close the session, and the
@@ -502,8 +546,10 @@ fn a_server_that_cannot_take_the_session_refuses_it() {
         max_sessions: 0,
         ..EndpointConfig::default()
     };
+    // Retried with half the block size down to MIN_BLOCK_SIZE, then
+    // refused.
     let small_blocks = EndpointConfig {
-        max_block_size: 4096,
+        max_block_size: oic_ra_proto::transport::MIN_BLOCK_SIZE - 1,
         ..EndpointConfig::default()
     };
     for server in [full, small_blocks] {
@@ -521,6 +567,53 @@ fn a_server_that_cannot_take_the_session_refuses_it() {
             }]
         );
     }
+}
+
+/// XEP-0047 2.1: a responder whose maximum is smaller answers
+/// `resource-constraint`; the open is retried with half the block size
+/// until it is accepted, and the request goes through in smaller blocks.
+#[test]
+fn an_open_refused_for_its_block_size_is_retried_smaller() {
+    let server = EndpointConfig {
+        max_block_size: 1000,
+        ..EndpointConfig::default()
+    };
+    let mut p = Pair::new(EndpointConfig::default(), server);
+    let message = request_of_len(3000);
+    p.client.request(p.now, &p.server_jid, &message).unwrap();
+    p.run();
+    let opens: Vec<u16> = p
+        .to_server
+        .iter()
+        .filter_map(|x| match IbbPayload::from_stanza(&parse(x)) {
+            Ok(IbbPayload::Open { block_size, .. }) => Some(block_size),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(opens, [4096, 2048, 1024, 512]);
+    assert!(data_blocks(&p.to_server).iter().all(|b| b.2.len() <= 512));
+    // The server reported each open it refused, then the request.
+    let events = p.server_events();
+    let refused = events
+        .iter()
+        .filter(|e| {
+            matches!(
+                e,
+                Event::ProtocolError {
+                    condition: DefinedCondition::ResourceConstraint,
+                    ..
+                }
+            )
+        })
+        .count();
+    let requests: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Request { message, .. } => Some(message),
+            _ => None,
+        })
+        .collect();
+    assert_eq!((refused, requests.as_slice()), (3, [&message].as_slice()));
 }
 
 #[test]

@@ -11,7 +11,10 @@ use crate::transport::{Access, IbbConfig};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EndpointConfig {
     /// The block size this endpoint asks for when it opens a session
-    /// (default 16384; 7.3.1 allows up to 65535).
+    /// (default 4096, XEP-0047's recommendation, which common servers and
+    /// clients accept; 7.3.1 allows up to 65535). A peer that answers
+    /// `resource-constraint` is asked again with half of it, down to
+    /// [`MIN_BLOCK_SIZE`](crate::transport::MIN_BLOCK_SIZE).
     pub block_size: u16,
     /// The largest block size it accepts when a peer opens a session
     /// (default 65535, the most 7.3.1 allows).
@@ -45,7 +48,7 @@ pub struct EndpointConfig {
 impl Default for EndpointConfig {
     fn default() -> Self {
         Self {
-            block_size: 16384,
+            block_size: 4096,
             max_block_size: u16::MAX,
             request_timeout: Duration::from_secs(30),
             max_sessions: 64,

@@ -29,10 +29,12 @@
 //!   session stays open and every later RESPONSE on it is a notification;
 //!   the client deregisters by closing the session.
 //! * **Message boundary.** A message starts at a new block; every block of
-//!   it but the last has exactly the session's block size, and the last is
-//!   shorter. A message whose length is a multiple of the block size ends
-//!   with an empty block. A message that fits in one block is therefore
-//!   one stanza, as 7.3.1 puts it.
+//!   it but the last has exactly the session's block size, and the last
+//!   holds the rest (never nothing: a plain XEP-0047 peer refuses an empty
+//!   block). A received message is whole at a shorter block, or when its
+//!   document's root element closes (found as the blocks arrive, in linear
+//!   time). A message that fits in one block is therefore one stanza, as
+//!   7.3.1 puts it.
 //! * **What a message is.** The bytes of a message are the UTF-8 `<rest>`
 //!   document; IBB's own base64 is the base64 7.3.1 asks for. A message
 //!   whose bytes do not start with `<` is read as base64 of the document,
