@@ -8,10 +8,10 @@ use iot_sansio::{End, Input, Instant, Machine, Outbox, Secret};
 use iot_xmpp::presence::{PresenceChange, PresenceTracker};
 use iot_xmpp::roster::{Roster, RosterChange, RosterQuery};
 use iot_xmpp::stream::{ClientConfig, ClientConnection, ClientEvent, ClientFault, ClientRefusal};
-use iot_xmpp::{IqType, Stanza, StanzaKind, StanzaLimits};
+use iot_xmpp::{IqType, PresenceType, Stanza, StanzaKind, StanzaLimits};
 use rand_core::CryptoRngCore;
 
-use crate::endpoint::{Endpoint, EndpointConfig, EndpointError, Event, RequestId};
+use crate::endpoint::{Endpoint, EndpointConfig, EndpointError, Event, Failure, RequestId};
 use crate::identity::{FullJid, RaeJid};
 use crate::ping::{Keepalive, KeepaliveConfig};
 use crate::presence::{Presence, PresenceError, PriorityClass};
@@ -108,7 +108,16 @@ pub enum RaeEvent {
     Roster(RosterChange),
     /// A CRUDN event of the endpoint.
     Endpoint(Event),
-    /// A stanza the RAE does not handle (a subscription request, say).
+    /// The roster could not be had: the server answered with an error
+    /// ([`Failure::Refused`]) or not within the connection's timeout
+    /// ([`Failure::Timeout`]). The RAE goes on without it.
+    RosterFailed(Failure),
+    /// A stanza the RAE does not handle, for the application: a
+    /// subscription request, a message, the answer to an `iq` the
+    /// application sent with [`Rae::send`]. An `iq` request (get or set)
+    /// the RAE does not handle never comes here: it is answered
+    /// `service-unavailable` (RFC 6120 8.4), as no one else would answer
+    /// it.
     Stanza(Stanza),
     /// The connection ended, once.
     Ended(RaeEnd),
@@ -127,9 +136,14 @@ pub struct Rae<I, R, S> {
     roster: Roster,
     presence: PresenceTracker,
     status: ConnectionStatus,
+    /// When the roster request is due to be answered.
+    roster_deadline: Option<I>,
     out: Outbox<Vec<u8>, RaeEvent>,
     limits: StanzaLimits,
 }
+
+/// The id of the RAE's roster request.
+const ROSTER_ID: &str = "roster-1";
 
 impl<I: Instant, R: CryptoRngCore, S: CryptoRngCore> Rae<I, R, S> {
     /// An RAE that has not connected; its login nonces come from
@@ -145,6 +159,7 @@ impl<I: Instant, R: CryptoRngCore, S: CryptoRngCore> Rae<I, R, S> {
             roster: Roster::new(),
             presence: PresenceTracker::new(),
             status: ConnectionStatus::NotInitialized,
+            roster_deadline: None,
             out: Outbox::new(),
             limits,
         }
@@ -301,12 +316,15 @@ impl<I: Instant, R: CryptoRngCore, S: CryptoRngCore> Rae<I, R, S> {
                     return;
                 }
                 self.set_status(ConnectionStatus::Connected);
+                // RFC 6121 2.2: the roster first, then initial presence;
+                // the roster request is answered in time like every iq.
+                let _ = self
+                    .conn
+                    .send(&RosterQuery::get(ROSTER_ID, self.roster.ver()));
+                self.roster_deadline = Some(now + self.config.connection.timeout);
                 if let Ok(presence) = Stanza::parse(&self.config.presence.to_xml(), &self.limits) {
                     let _ = self.conn.send(&presence);
                 }
-                let _ = self
-                    .conn
-                    .send(&RosterQuery::get("roster-1", self.roster.ver()));
                 self.keepalive = Some(Keepalive::new(now, self.config.keepalive, None));
             }
             ClientEvent::Stanza(stanza) => self.stanza(now, stanza),
@@ -325,49 +343,92 @@ impl<I: Instant, R: CryptoRngCore, S: CryptoRngCore> Rae<I, R, S> {
             }
         }
         let own = self.config.jid.jid().clone();
+        let roster_answer = stanza.id.as_deref() == Some(ROSTER_ID)
+            && matches!(stanza.iq_type(), Some(IqType::Result | IqType::Error));
         match stanza.kind {
-            StanzaKind::Iq
-                if stanza
-                    .payload("query", iot_xmpp::vocab::ROSTER_NS)
-                    .is_some() =>
-            {
-                if stanza.iq_type() == Some(IqType::Set) {
-                    if let Ok((change, reply)) = self.roster.take_push(&stanza, &own) {
-                        let _ = self.conn.send(&reply);
-                        self.out.event(RaeEvent::Roster(change));
-                    }
-                } else if stanza.id.as_deref() == Some("roster-1")
-                    && let Ok(changes) = self.roster.take_result(&stanza)
-                {
+            StanzaKind::Iq if roster_answer => {
+                self.roster_deadline = None;
+                if stanza.iq_type() == Some(IqType::Error) {
+                    let condition = stanza
+                        .error()
+                        .map_or(iot_xmpp::DefinedCondition::UndefinedCondition, |e| {
+                            e.condition
+                        });
+                    self.out
+                        .event(RaeEvent::RosterFailed(Failure::Refused(condition)));
+                } else if let Ok(changes) = self.roster.take_result(&stanza) {
                     for change in changes {
                         self.out.event(RaeEvent::Roster(change));
                     }
                 }
+                // An empty result: a versioned roster that did not change
+                // (RFC 6121 2.6.3).
             }
-            StanzaKind::Iq if stanza.id.as_deref() == Some("roster-1") => {
-                // A versioned roster that did not change (RFC 6121 2.6.3).
+            StanzaKind::Iq
+                if stanza.iq_type() == Some(IqType::Set)
+                    && stanza
+                        .payload("query", iot_xmpp::vocab::ROSTER_NS)
+                        .is_some() =>
+            {
+                match self.roster.take_push(&stanza, &own) {
+                    Ok((change, reply)) => {
+                        let _ = self.conn.send(&reply);
+                        self.out.event(RaeEvent::Roster(change));
+                    }
+                    // A push not from the own account is not processed
+                    // (RFC 6121 2.1.6), nor a malformed one; it is still
+                    // answered, as no one else will (RFC 6120 8.2.3).
+                    Err(_) => self.refuse(&stanza),
+                }
             }
             StanzaKind::Presence
                 if iot_xmpp::presence::SubscriptionRequest::of(&stanza).is_some() =>
             {
                 self.out.event(RaeEvent::Stanza(stanza));
             }
-            StanzaKind::Presence => {
-                match self.presence.take(&stanza) {
-                    Some(PresenceChange::Online { jid, priority }) if jid != own => {
-                        if let Ok(rae) = RaeJid::from_full(jid) {
-                            self.out.event(RaeEvent::PeerOnline { jid: rae, priority });
-                        }
-                    }
-                    Some(PresenceChange::Offline(jid)) if jid != own => {
-                        self.out.event(RaeEvent::PeerOffline(jid));
-                    }
-                    _ => {}
-                }
-                // The endpoint fails the exchanges of a peer gone away.
-                self.endpoint.handle_input(now, Input::Data(&stanza));
+            StanzaKind::Presence => self.presence(&stanza, &own),
+            _ if self.endpoint.take(now, &stanza) => {}
+            StanzaKind::Iq if matches!(stanza.iq_type(), Some(IqType::Get | IqType::Set)) => {
+                self.refuse(&stanza);
             }
-            _ => self.endpoint.handle_input(now, Input::Data(&stanza)),
+            _ => self.out.event(RaeEvent::Stanza(stanza)),
+        }
+    }
+
+    /// Answers an `iq` request no one here handles: `service-unavailable`
+    /// (RFC 6120 8.4).
+    fn refuse(&mut self, stanza: &Stanza) {
+        let _ = self.conn.send(&stanza.error_reply(
+            iot_xmpp::ErrorType::Cancel,
+            iot_xmpp::DefinedCondition::ServiceUnavailable,
+        ));
+    }
+
+    /// A presence: who came online or left, and the sessions of whoever
+    /// left end. An unavailable presence from a bare JID (RFC 6121 probe
+    /// semantics, during a subscription handshake) ends only the sessions
+    /// of the account's resources the tracker does not know to be online.
+    fn presence(&mut self, stanza: &Stanza, own: &FullJid) {
+        match self.presence.take(stanza) {
+            Some(PresenceChange::Online { jid, priority }) if jid != *own => {
+                if let Ok(rae) = RaeJid::from_full(jid) {
+                    self.out.event(RaeEvent::PeerOnline { jid: rae, priority });
+                }
+            }
+            Some(PresenceChange::Offline(jid)) if jid != *own => {
+                self.endpoint.peer_offline(&jid.clone().into(), |_| false);
+                self.out.event(RaeEvent::PeerOffline(jid));
+            }
+            _ => {}
+        }
+        let gone = matches!(
+            stanza.presence_type(),
+            Some(PresenceType::Unavailable | PresenceType::Error)
+        );
+        if let Some(from) = stanza.from.as_ref().filter(|f| gone && f.is_bare()) {
+            let tracker = &self.presence;
+            self.endpoint
+                .peer_offline(from, |peer| tracker.is_online(peer));
         }
     }
 
@@ -384,6 +445,7 @@ impl<I: Instant, R: CryptoRngCore, S: CryptoRngCore> Rae<I, R, S> {
             self.set_status(ConnectionStatus::NotInitialized);
         }
         self.keepalive = None;
+        self.roster_deadline = None;
         let own = self.config.jid.jid().clone();
         for jid in self.presence.clear() {
             if jid != own {
@@ -413,6 +475,10 @@ impl<I: Instant, R: CryptoRngCore, S: CryptoRngCore> Machine for Rae<I, R, S> {
     }
 
     fn handle_timeout(&mut self, now: I) {
+        if self.roster_deadline.is_some_and(|d| now >= d) {
+            self.roster_deadline = None;
+            self.out.event(RaeEvent::RosterFailed(Failure::Timeout));
+        }
         self.conn.handle_timeout(now);
         self.endpoint.handle_timeout(now);
         if let Some(k) = &mut self.keepalive {
@@ -426,6 +492,7 @@ impl<I: Instant, R: CryptoRngCore, S: CryptoRngCore> Machine for Rae<I, R, S> {
             self.conn.poll_timeout(),
             self.endpoint.poll_timeout(),
             self.keepalive.as_ref().and_then(Machine::poll_timeout),
+            self.roster_deadline,
         ]
         .into_iter()
         .flatten()

@@ -9,8 +9,10 @@ use std::time::Duration;
 
 use iot_sansio::testing::Scripted;
 use iot_sansio::{End, Input, Machine, Secret};
+use iot_xmpp::DefinedCondition;
 use iot_xmpp::stream::Tls;
 use iot_xmpp::testing::{rfc5802_login, rfc5802_nonce};
+use oic_ra_proto::endpoint::Failure;
 use oic_ra_proto::presence::PriorityClass;
 use oic_ra_proto::rae::{Rae, RaeConfig, RaeEvent, RaeRefusal};
 use oic_ra_proto::resource::ConnectionStatus;
@@ -104,6 +106,7 @@ fn another_bound_resource_ends_the_connection() {
 #[test]
 fn an_unanswered_keepalive_ends_the_connection() {
     let (mut rae, _) = online();
+    rae.handle_input(T0, Input::Data(EMPTY_ROSTER));
     events(&mut rae);
     // Silence for the interval: a ping to the server.
     let interval = rae.poll_timeout().unwrap();
@@ -162,6 +165,130 @@ fn peers_come_and_go_with_their_presence() {
     );
     assert!(sent(&mut rae).contains(r#"type="result" id="push1""#));
     assert!(matches!(&events(&mut rae)[..], [RaeEvent::Roster(_)]));
+}
+
+/// The server's answer to the roster request, empty.
+const EMPTY_ROSTER: &[u8] =
+    b"<iq type='result' id='roster-1'><query xmlns='jabber:iq:roster'/></iq>";
+
+/// RFC 6121 2.2: the roster is requested before initial presence, and its
+/// request fails in time like every other `iq`, or with the server's
+/// error; the RAE goes on.
+#[test]
+fn the_roster_comes_before_presence_and_its_request_has_a_deadline() {
+    let (mut rae, out) = online();
+    let roster = out.find("jabber:iq:roster").unwrap();
+    let presence = out.find("<priority>").unwrap();
+    assert!(roster < presence, "{out}");
+    events(&mut rae);
+    let due = rae.poll_timeout().unwrap();
+    assert_eq!(due, Duration::from_secs(30));
+    rae.handle_timeout(due);
+    assert_eq!(events(&mut rae), [RaeEvent::RosterFailed(Failure::Timeout)]);
+    assert_eq!(rae.status(), &ConnectionStatus::Connected);
+    let (mut rae, _) = online();
+    events(&mut rae);
+    rae.handle_input(
+        T0,
+        Input::Data(b"<iq type='error' id='roster-1'><error type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>"),
+    );
+    assert_eq!(
+        events(&mut rae),
+        [RaeEvent::RosterFailed(Failure::Refused(
+            DefinedCondition::ServiceUnavailable
+        ))]
+    );
+    assert_eq!(rae.poll_timeout(), Some(Duration::from_secs(60)));
+}
+
+/// RFC 6120 8.2.3: an `iq` request the RAE does not handle (a disco#info
+/// query) is answered `service-unavailable`, and so is a roster push from
+/// another entity (RFC 6121 2.1.6: not processed); a message it does not
+/// handle goes to the application.
+#[test]
+fn requests_the_rae_does_not_handle_are_answered() {
+    let (mut rae, _) = online();
+    rae.handle_input(T0, Input::Data(EMPTY_ROSTER));
+    events(&mut rae);
+    for (iq, id) in [
+        (
+            format!(
+                "<iq from='{LIGHT}' type='get' id='disco1'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>"
+            ),
+            "disco1",
+        ),
+        (
+            format!(
+                "<iq from='{LIGHT}' type='set' id='push2'><query xmlns='jabber:iq:roster'><item jid='x@localhost'/></query></iq>"
+            ),
+            "push2",
+        ),
+    ] {
+        rae.handle_input(T0, Input::Data(iq.as_bytes()));
+        let out = sent(&mut rae);
+        assert!(
+            out.contains(&format!(r#"type="error" id="{id}""#))
+                && out.contains("<service-unavailable "),
+            "{out}"
+        );
+        assert!(events(&mut rae).is_empty());
+    }
+    let chat = format!("<message from='{LIGHT}' type='chat'><body>hi</body></message>");
+    rae.handle_input(T0, Input::Data(chat.as_bytes()));
+    assert!(sent(&mut rae).is_empty());
+    assert!(
+        matches!(&events(&mut rae)[..], [RaeEvent::Stanza(s)] if s.kind == iot_xmpp::StanzaKind::Message)
+    );
+}
+
+/// During a subscription handshake the server sends an unavailable
+/// presence from the peer's bare JID (RFC 6121 probe semantics): the
+/// session its online resource just opened goes on; an unavailable
+/// presence from that resource ends it.
+#[test]
+fn a_bare_unavailable_presence_spares_the_sessions_of_online_resources() {
+    let (mut rae, _) = online();
+    rae.handle_input(T0, Input::Data(EMPTY_ROSTER));
+    let light_online = format!("<presence from='{LIGHT}'><priority>-50</priority></presence>");
+    rae.handle_input(T0, Input::Data(light_online.as_bytes()));
+    let open = format!(
+        "<iq from='{LIGHT}' to='{ME}' type='set' id='o1'><open xmlns='http://jabber.org/protocol/ibb' sid='s1' block-size='4096' stanza='message'/></iq>"
+    );
+    rae.handle_input(T0, Input::Data(open.as_bytes()));
+    assert!(sent(&mut rae).contains(r#"type="result" id="o1""#));
+    events(&mut rae);
+    rae.handle_input(
+        T0,
+        Input::Data(b"<presence from='user@localhost' type='unavailable'/>"),
+    );
+    let request =
+        oic_ra_proto::rest::RestMessage::request(oic_ra_proto::rest::Method::Get, "coap://light/a");
+    let data = |seq: u16| {
+        let mut s = oic_ra_proto::ibb::IbbPayload::Data {
+            sid: "s1".into(),
+            seq,
+            data: request.to_xml().into_bytes(),
+        }
+        .to_stanza(ME.parse::<iot_xmpp::Jid>().unwrap(), "d1");
+        s.from = Some(LIGHT.parse().unwrap());
+        s.to_xml()
+    };
+    rae.handle_input(T0, Input::Data(data(0).as_bytes()));
+    assert!(!sent(&mut rae).contains("item-not-found"));
+    let got = events(&mut rae);
+    assert!(
+        got.iter().any(|e| matches!(
+            e,
+            RaeEvent::Endpoint(oic_ra_proto::endpoint::Event::Request { .. })
+        )),
+        "{got:?}"
+    );
+    // The resource itself leaving ends its session.
+    let gone = format!("<presence from='{LIGHT}' type='unavailable'/>");
+    rae.handle_input(T0, Input::Data(gone.as_bytes()));
+    events(&mut rae);
+    rae.handle_input(T0, Input::Data(data(1).as_bytes()));
+    assert!(sent(&mut rae).contains("item-not-found"));
 }
 
 #[test]

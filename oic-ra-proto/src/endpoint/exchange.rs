@@ -235,18 +235,49 @@ impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
     }
 
     /// Reads a presence: an unavailable full JID ends its exchanges, a
-    /// bare JID all of the account's (Table 4).
+    /// bare JID all of the account's (Table 4). An endpoint that knows who
+    /// is online (the [`Rae`](crate::rae::Rae)) calls
+    /// [`Endpoint::peer_offline`] instead.
     fn handle_presence(&mut self, stanza: &Stanza) {
-        if stanza.presence_type() != Some(PresenceType::Unavailable) {
+        if !matches!(
+            stanza.presence_type(),
+            Some(PresenceType::Unavailable | PresenceType::Error)
+        ) {
             return;
         }
-        let Some(from) = &stanza.from else { return };
+        if let Some(from) = &stanza.from {
+            self.peer_offline(from, |_| false);
+        }
+    }
+
+    /// Reads a received stanza, as [`Machine::handle_input`] does, but for
+    /// presence; whether it was the endpoint's (an In-Band Bytestream
+    /// stanza, answered or acted on). A stanza it was not is the caller's
+    /// to handle or answer (RFC 6120 8.4).
+    pub fn take(&mut self, now: I, stanza: &Stanza) -> bool {
+        if self.out.is_ended() {
+            return false;
+        }
+        self.last_now = Some(now);
+        let taken = self.transport.handle(stanza);
+        self.drain_transport(now);
+        taken
+    }
+
+    /// A peer went offline: its exchanges fail with
+    /// [`Failure::PeerUnavailable`] and its sessions are forgotten. For a
+    /// bare JID, the exchanges of every resource of the account for which
+    /// `still_online` says no: a server sends an unavailable presence from
+    /// the bare JID during a subscription handshake (RFC 6121 probe
+    /// semantics) while a resource of it is online, and that resource's
+    /// sessions go on.
+    pub fn peer_offline(&mut self, peer: &Jid, still_online: impl Fn(&FullJid) -> bool) {
         let gone: Vec<SessionId> = self
             .transport
             .keys()
-            .filter(|(peer, _)| match from.clone().try_into_full() {
-                Ok(full) => *peer == full,
-                Err(bare) => peer.to_bare() == bare,
+            .filter(|(p, _)| match peer.try_as_full() {
+                Ok(full) => p == full,
+                Err(bare) => p.to_bare() == *bare && !still_online(p),
             })
             .cloned()
             .collect();
@@ -435,10 +466,9 @@ impl<I: Instant, R: CryptoRngCore> Machine for Endpoint<I, R> {
         self.last_now = Some(now);
         match input {
             Input::Data(stanza) => {
-                if !self.transport.handle(stanza) {
+                if !self.take(now, stanza) {
                     self.handle_presence(stanza);
                 }
-                self.drain_transport(now);
             }
             Input::PeerClosed => {
                 for key in self.transport.clear() {
