@@ -2,7 +2,8 @@
 //! that keep one peer from holding its sessions: another account's RAE is
 //! refused with `forbidden` before any request is read; a session a peer
 //! leaves idle is closed; one peer at its session limit blocks neither
-//! requests to another peer nor another peer's sessions.
+//! requests to another peer nor another peer's sessions; observes are
+//! bounded per account and end with their lifetime.
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
@@ -180,8 +181,8 @@ fn a_session_waiting_for_the_answer_or_carrying_an_observe_is_not_idle() {
         xmpp.route(from, s)
     });
     // The plain GET's session is closed by its client; the observe's
-    // stays and is never idle.
-    driver.advance(Duration::from_secs(3600), &mut [&mut client, &mut light]);
+    // stays and is never idle, up to its lifetime (an hour).
+    driver.advance(Duration::from_secs(3599), &mut [&mut client, &mut light]);
     driver.run(&mut [&mut client, &mut light], |from, s| {
         xmpp.route(from, s)
     });
@@ -253,4 +254,58 @@ fn one_peer_at_its_limit_blocks_no_one_else() {
         Input::Data(&open(BOB_CLIENT, "b5")),
     );
     assert!(transmits(&mut light)[0].error().is_none());
+}
+
+/// One account may hold at most `max_observes_per_account` observes, all
+/// its resources together: beyond it a registration is served as a plain
+/// `GET`, and an observe ends with its lifetime, so one account cannot
+/// keep every session slot.
+#[test]
+fn observes_are_bounded_per_account_and_end_with_their_lifetime() {
+    const ALICE_PHONE: &str =
+        "alice@example.org/OIC/1.0/Client/2c8f5b1e-1111-4c4d-8b6c-7d106f0aac99";
+    let config = EndpointConfig {
+        max_observes_per_account: 2,
+        ..EndpointConfig::default()
+    };
+    let mut light = light(config);
+    let observe =
+        RestMessage::request(Method::Get, "coap://light/a/light").with_header("Observe", "0");
+    let mut registered = Vec::new();
+    for (i, from) in [ALICE_CLIENT, ALICE_PHONE, ALICE_PHONE].iter().enumerate() {
+        let sid = format!("o{i}");
+        light.handle_input(T0, Input::Data(&open(from, &sid)));
+        let mut data = IbbPayload::Data {
+            sid: sid.clone(),
+            seq: 0,
+            data: observe.to_xml().into_bytes(),
+        }
+        .to_stanza(jid(LIGHT), &format!("d{i}"));
+        data.from = Some(jid(from).into());
+        light.handle_input(T0, Input::Data(&data));
+        for e in events(&mut light) {
+            if let Event::Request { id, observe, .. } = e {
+                registered.push(observe);
+                light
+                    .respond(id, &RestMessage::response(200, "OK"))
+                    .unwrap();
+            }
+        }
+    }
+    assert_eq!(registered, [true, true, false]);
+    transmits(&mut light);
+    // The declined one is idle once answered; the two observes last an
+    // hour, then their sessions are closed.
+    light.handle_timeout(Duration::from_secs(60));
+    assert_eq!(light.session_count(), 2);
+    transmits(&mut light);
+    light.handle_timeout(Duration::from_secs(3600));
+    assert_eq!(light.session_count(), 0);
+    assert!(
+        transmits(&mut light)
+            .iter()
+            .filter(|s| matches!(IbbPayload::from_stanza(s), Ok(IbbPayload::Close { .. })))
+            .count()
+            == 2
+    );
 }

@@ -39,6 +39,16 @@ pub struct EndpointConfig {
     /// request waits for this endpoint's answer, or that carries an
     /// observe, is not idle.
     pub idle_timeout: Duration,
+    /// The most observes one account may hold on this endpoint at once,
+    /// all its resources together (default 4): a registration beyond it
+    /// is delivered as a plain `GET` (`observe: false`), answered once
+    /// and closed, as RFC 7641 lets a server decline an observation; so
+    /// one account cannot keep every session slot.
+    pub max_observes_per_account: usize,
+    /// How long an observe this endpoint serves lasts (default one hour):
+    /// the session is then closed, and a client that still wants the
+    /// notifications registers again.
+    pub observe_lifetime: Duration,
     /// Limits on each reassembled `<rest>` document.
     pub rest_limits: RestLimits,
     /// Limits on each received stanza.
@@ -55,6 +65,8 @@ impl Default for EndpointConfig {
             max_sessions_per_peer: 8,
             access: Access::SameAccount,
             idle_timeout: Duration::from_secs(60),
+            max_observes_per_account: 4,
+            observe_lifetime: Duration::from_secs(3600),
             rest_limits: RestLimits::default(),
             stanza_limits: StanzaLimits::default(),
         }

@@ -201,12 +201,14 @@ impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
         if !exchange.answered {
             exchange.answered = true;
             exchange.observe &= is_success(message);
-            // Answered: idle from now unless it carries an observe.
-            let idle = self.config.idle_timeout;
-            exchange.deadline = self
-                .last_now
-                .filter(|_| !exchange.observe)
-                .map(|now| now + idle);
+            // Answered: idle from now, or, carrying an observe, closed at
+            // the end of its lifetime.
+            let after = if exchange.observe {
+                self.config.observe_lifetime
+            } else {
+                self.config.idle_timeout
+            };
+            exchange.deadline = self.last_now.map(|now| now + after);
         }
         self.transport.send(key, bytes);
         Ok(())
@@ -329,6 +331,14 @@ impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
 
     fn message_complete(&mut self, now: I, key: &SessionId, bytes: &[u8]) {
         let parsed = decode_message(bytes, &self.config.rest_limits);
+        // The observes this peer's account holds here, all its resources
+        // together (at most the sessions open, a bounded count).
+        let account = key.0.to_bare();
+        let observes = self
+            .exchanges
+            .iter()
+            .filter(|(k, x)| x.side == Side::Server && x.observe && k.0.to_bare() == account)
+            .count();
         let Some(exchange) = self.exchanges.get_mut(key) else {
             return;
         };
@@ -358,7 +368,8 @@ impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
                     }
                 };
                 exchange.requested = true;
-                exchange.observe = is_observe(&message);
+                exchange.observe =
+                    is_observe(&message) && observes < self.config.max_observes_per_account;
                 // Not idle: the request waits for this endpoint's answer.
                 exchange.deadline = None;
                 self.out.event(Event::Request {
