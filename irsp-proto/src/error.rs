@@ -1,7 +1,27 @@
 //! Errors of request and response parsing.
 
+use core::fmt;
+
 use crate::id::IdError;
 use crate::kind::{MessageKind, ServerRole};
+
+/// A string from a peer as an error text shows it: control characters
+/// (a CR and LF that would start an HTTP header or a log line of their
+/// own, say) written as `\u{..}` escapes, the rest as it is.
+pub(crate) struct Escaped<'a>(pub(crate) &'a str);
+
+impl fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for c in self.0.chars() {
+            if c.is_control() {
+                write!(f, "\\u{{{:x}}}", u32::from(c))?;
+            } else {
+                fmt::Write::write_char(f, c)?;
+            }
+        }
+        Ok(())
+    }
+}
 
 /// Why an incoming request is not a valid IRSP message.
 ///
@@ -13,7 +33,7 @@ use crate::kind::{MessageKind, ServerRole};
 #[non_exhaustive]
 pub enum RequestError {
     /// The HTTP method is not `GET`.
-    #[error("method `{method}` is not allowed: IRSP requests use GET")]
+    #[error("method `{}` is not allowed: IRSP requests use GET", Escaped(method))]
     Method {
         /// The method received.
         method: String,
@@ -25,7 +45,7 @@ pub enum RequestError {
         reason: &'static str,
     },
     /// No message of the receiving server has this path.
-    #[error("no IRSP message has the path `{path}`")]
+    #[error("no IRSP message has the path `{}`", Escaped(path))]
     UnknownPath {
         /// The path received.
         path: String,
@@ -73,13 +93,18 @@ pub enum RequestError {
         offset: usize,
     },
     /// A parameter name or value that does not decode to UTF-8.
-    #[error("parameter `{name}` is not UTF-8 after percent-decoding")]
+    #[error("parameter `{}` is not UTF-8 after percent-decoding", Escaped(name))]
     NotUtf8 {
         /// The parameter (as much of its name as decodes).
         name: String,
     },
     /// A parameter value longer than the configured limit.
-    #[error("parameter `{name}` is {len} bytes long, over the limit of {max}")]
+    #[error(
+        "parameter `{}` is {} bytes long, over the limit of {}",
+        Escaped(name),
+        len,
+        max
+    )]
     ValueTooLong {
         /// The parameter.
         name: String,
@@ -89,13 +114,13 @@ pub enum RequestError {
         max: usize,
     },
     /// A parameter given twice.
-    #[error("parameter `{name}` appears more than once")]
+    #[error("parameter `{}` appears more than once", Escaped(name))]
     DuplicateParameter {
         /// The parameter.
         name: String,
     },
     /// A parameter that the message does not define.
-    #[error("message {message} has no parameter `{name}`")]
+    #[error("message {} has no parameter `{}`", message, Escaped(name))]
     UnknownParameter {
         /// The message.
         message: MessageKind,
@@ -119,7 +144,10 @@ pub enum RequestError {
         name: &'static str,
     },
     /// `version` is not `1`.
-    #[error("unsupported version `{found}`: this standard defines version 1")]
+    #[error(
+        "unsupported version `{}`: this standard defines version 1",
+        Escaped(found)
+    )]
     Version {
         /// The version received.
         found: String,
@@ -134,14 +162,20 @@ pub enum RequestError {
     },
     /// A notification whose `type` is neither `online` nor `offline`
     /// (Messages 10 and 11).
-    #[error("notification type `{found}` is neither `online` nor `offline`")]
+    #[error(
+        "notification type `{}` is neither `online` nor `offline`",
+        Escaped(found)
+    )]
     NotificationType {
         /// The type received.
         found: String,
     },
     /// A push or exchange request names both a user and a device, or
     /// neither (Messages 12 to 15 carry exactly one).
-    #[error("message at `{path}` must carry exactly one of `userid` and `deviceid`")]
+    #[error(
+        "message at `{}` must carry exactly one of `userid` and `deviceid`",
+        Escaped(path)
+    )]
     Addressee {
         /// The service path.
         path: String,
@@ -213,7 +247,7 @@ pub enum ResponseError {
         max: usize,
     },
     /// The body is not well-formed XML or not the `<error>` document.
-    #[error("malformed <error> body: {reason}")]
+    #[error("malformed <error> body: {}", Escaped(reason))]
     MalformedBody {
         /// What is wrong with it.
         reason: String,
@@ -225,7 +259,7 @@ pub enum ResponseError {
         element: &'static str,
     },
     /// The `<code>` of the body differs from the HTTP status code.
-    #[error("body code `{body}` differs from status code {status}")]
+    #[error("body code `{}` differs from status code {}", Escaped(body), status)]
     CodeMismatch {
         /// The HTTP status code.
         status: u16,
@@ -233,7 +267,11 @@ pub enum ResponseError {
         body: String,
     },
     /// The `<detail>` is not the text the table gives for the code.
-    #[error("detail `{detail}` is not the text defined for status {code}")]
+    #[error(
+        "detail `{}` is not the text defined for status {}",
+        Escaped(detail),
+        code
+    )]
     Detail {
         /// The status code.
         code: u16,

@@ -482,3 +482,58 @@ fn each_role_sends_only_its_messages() {
             .is_err()
     );
 }
+
+/// A peer's CR and LF never reach an error text raw: a parameter named
+/// `x\r\nSet-Cookie: ...` would start a header or a log line of its own.
+#[test]
+fn error_texts_escape_control_characters() {
+    use irsp_proto::ResponseError;
+    let injected = "x\r\nSet-Cookie: a=b";
+    let errors: Vec<String> = vec![
+        RequestError::Method {
+            method: injected.into(),
+        }
+        .to_string(),
+        RequestError::UnknownPath {
+            path: injected.into(),
+        }
+        .to_string(),
+        RequestError::Version {
+            found: injected.into(),
+        }
+        .to_string(),
+        RequestError::NotificationType {
+            found: injected.into(),
+        }
+        .to_string(),
+        RequestError::Addressee {
+            path: injected.into(),
+        }
+        .to_string(),
+        ResponseError::MalformedBody {
+            reason: injected.into(),
+        }
+        .to_string(),
+        ResponseError::CodeMismatch {
+            status: 400,
+            body: injected.into(),
+        }
+        .to_string(),
+        ResponseError::Detail {
+            code: 400,
+            detail: injected.into(),
+        }
+        .to_string(),
+    ];
+    for text in errors {
+        assert!(!text.chars().any(char::is_control), "{text:?}");
+        assert!(text.contains(r"x\u{d}\u{a}Set-Cookie: a=b"), "{text}");
+    }
+    // Through the parser: a parameter name with CR LF given twice.
+    let url = "https://ms.igrs.com:443/user/remove?version=1&appid=a&token=t&name=u&x%0D%0ASet-Cookie=1&x%0D%0ASet-Cookie=2";
+    let err =
+        Request::parse_url(url, ServerRole::Message, &routes(), &Limits::default()).unwrap_err();
+    assert!(matches!(&err, RequestError::DuplicateParameter { name } if name.contains('\r')));
+    let err = err.to_string();
+    assert!(!err.chars().any(char::is_control), "{err:?}");
+}
