@@ -623,3 +623,60 @@ fn directory_refusals_end_the_authentication_with_their_reason() {
         );
     }
 }
+
+/// A device public key that opens under the sharekey (the verification
+/// code is right) but is not an uncompressed P-384 point (compressed, off
+/// the curve, the identity, cut short) is refused as what it is, not as a
+/// wrong code; the device learns only that the LBS refused.
+#[test]
+fn an_invalid_device_public_key_is_refused_as_such() {
+    use osap_proto::auth::AuthKind;
+    use osap_proto::crypto::{EcdhKeyPair, ShareKey, ShareKeyParams, open, seal};
+    let valid = EcdhKeyPair::from_scalar(&[7u8; 48]).unwrap().public_key();
+    let mut compressed = vec![0x02 | (valid[96] & 1)];
+    compressed.extend_from_slice(&valid[1..49]);
+    let mut off_curve = valid.to_vec();
+    off_curve[96] ^= 1;
+    for bad in [compressed, off_curve, vec![0x00], valid[..96].to_vec()] {
+        let mut run = Run::first(
+            Suite::Aes128Gcm,
+            "4711",
+            Directory::with_device("SN-0001", "4711"),
+            9,
+        );
+        run.device.start(T0);
+        let request = run.device.poll_transmit().unwrap();
+        let share = ShareKey::derive(
+            &VerificationCode::new("4711"),
+            "SN-0001",
+            &ShareKeyParams::default(),
+        );
+        let forged = rewrite(&request, |frame| {
+            let aad = AuthFrame::aad(AuthKind::EcdhRequest, &frame.nonce);
+            let AuthMessage::EcdhRequest {
+                sealed_public_key, ..
+            } = &mut frame.message
+            else {
+                panic!("not the ECDH request")
+            };
+            // The device's own key opens: the code is right.
+            open(Suite::Aes128Gcm, share.expose(), &aad, sealed_public_key).unwrap();
+            *sealed_public_key =
+                seal(Suite::Aes128Gcm, share.expose(), &aad, &bad, &mut rng(3)).unwrap();
+        });
+        run.lbs.handle_input(T0, Input::Data(&forged));
+        assert_eq!(
+            run.lbs_events(),
+            [LbsAuthEvent::Ended(End::Refused(
+                AuthRefusal::InvalidPublicKey
+            ))],
+            "{bad:02x?}"
+        );
+        let refusal = run.lbs.poll_transmit().unwrap();
+        run.device.handle_input(T0, Input::Data(&refusal));
+        assert_eq!(
+            run.device_events(),
+            [DeviceAuthEvent::Ended(End::Refused(AuthRefusal::ByLbs))]
+        );
+    }
+}

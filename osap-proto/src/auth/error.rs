@@ -69,6 +69,11 @@ pub enum AuthRefusal {
     WrongVerificationCode,
     /// LBS side: the devid is unknown or its proof did not open.
     BadProof,
+    /// LBS side: the device public key opened under the sharekey (the
+    /// verification code was right) but is not a P-384 point in SEC1
+    /// uncompressed form: 97 bytes, `04 || x || y`, on the curve, not the
+    /// identity (PROFILE.md section 8).
+    InvalidPublicKey,
     /// LBS side: the [`crate::DeviceDirectory`] refused (it could not
     /// propose or keep a devid, or has no DAS for the device), with its
     /// reason.
@@ -82,6 +87,7 @@ impl core::fmt::Display for AuthRefusal {
             Self::UnknownDevice => "unknown serial number",
             Self::WrongVerificationCode => "wrong verification code",
             Self::BadProof => "unknown devid or bad proof",
+            Self::InvalidPublicKey => "the device public key is not an uncompressed P-384 point",
             Self::Directory(reason) => return write!(f, "the directory refused: {reason}"),
         })
     }

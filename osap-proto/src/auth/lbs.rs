@@ -213,7 +213,7 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Core<I, R, D> {
                 };
                 let pair = EcdhKeyPair::generate(&mut self.rng);
                 let Ok(master) = pair.master_key(&device_public, self.params.master_key) else {
-                    return self.refuse(frame, AuthRefusal::WrongVerificationCode);
+                    return self.refuse(frame, AuthRefusal::InvalidPublicKey);
                 };
                 let sealed_public_key = self.params.seal(
                     share.expose(),

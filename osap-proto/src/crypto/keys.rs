@@ -257,12 +257,18 @@ impl EcdhKeyPair {
         out
     }
 
-    /// The 48-byte ECDH shared secret with a peer's SEC1 public key.
+    /// The 48-byte ECDH shared secret with a peer's public key, SEC1
+    /// uncompressed (97 bytes, `04 || x || y`), the only form the profile
+    /// sends (PROFILE.md section 8).
     ///
     /// # Errors
     ///
-    /// [`CryptoError::InvalidPublicKey`].
+    /// [`CryptoError::InvalidPublicKey`] for any other length or form
+    /// (compressed included), a point off the curve, or the identity.
     pub fn shared_secret(&self, peer: &[u8]) -> Result<Zeroizing<[u8; 48]>, CryptoError> {
+        if peer.len() != PUBLIC_KEY_LEN || peer.first() != Some(&0x04) {
+            return Err(CryptoError::InvalidPublicKey);
+        }
         let peer =
             p384::PublicKey::from_sec1_bytes(peer).map_err(|_| CryptoError::InvalidPublicKey)?;
         let shared = p384::ecdh::diffie_hellman(self.secret.to_nonzero_scalar(), peer.as_affine());
