@@ -396,3 +396,51 @@ fn business_calls_are_refused_before_registration_and_in_the_wrong_direction() {
         Err(SessionError::Business(_))
     ));
 }
+
+/// More events wait at the CONNACK than MQTT can number (65,535 packet
+/// identifiers): the session returns, sends the window's worth, and each
+/// PUBACK lets exactly one more out, so every flush looks at no more than
+/// the window; all are delivered, in order, once.
+#[test]
+fn more_events_than_packet_ids_go_out_through_the_window() {
+    const N: u64 = 66_000;
+    let mut config = DeviceSessionConfig::new(Registration::new(DEVID, 1), key());
+    config.events = EventQueue::new(usize::try_from(N).unwrap(), Overflow::RefuseNew);
+    config.in_flight_window = 8;
+    let mut d = DeviceSession::new(T0, config, iot_sansio::testing::rng(1));
+    while d.poll_transmit().is_some() {}
+    for n in 1..=N {
+        assert_eq!(d.send_event(T0, event(n)).unwrap(), Pushed::Queued);
+    }
+    assert_eq!(d.poll_transmit(), None, "nothing before the CONNACK");
+    d.handle_input(T0, Input::Data(&[0x20, 0x02, 0x00, 0x00]));
+    let publishes = |d: &mut Device| -> Vec<osap_proto::PacketId> {
+        std::iter::from_fn(|| d.poll_transmit())
+            .map(|frame| match Packet::parse(&frame).unwrap() {
+                Packet::Publish(p) => p.delivery.packet_id().unwrap().0,
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    };
+    let mut in_flight = publishes(&mut d);
+    assert_eq!(in_flight.len(), 8);
+    let mut delivered = 0u64;
+    while let Some(id) = in_flight.first().copied() {
+        in_flight.remove(0);
+        let mut ack = Vec::new();
+        Packet::PubAck(id).encode(&mut ack).unwrap();
+        d.handle_input(T0, Input::Data(&ack));
+        let more = publishes(&mut d);
+        assert!(more.len() <= 1, "one PUBACK, at most one more PUBLISH");
+        in_flight.extend(more);
+        assert!(in_flight.len() <= 8);
+        for e in std::iter::from_fn(|| d.poll_event()) {
+            if let DeviceSessionEvent::EventDelivered(e) = e {
+                delivered += 1;
+                assert_eq!(e.seq, delivered);
+            }
+        }
+    }
+    assert_eq!(delivered, N);
+    assert!(d.events().is_empty());
+}

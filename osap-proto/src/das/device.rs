@@ -32,6 +32,12 @@ pub struct DeviceSessionConfig {
     /// dropping the oldest when full), or the previous session's
     /// ([`DeviceSession::into_events`]) or a restored one.
     pub events: EventQueue,
+    /// The most events in flight at once, sent and not yet acknowledged
+    /// (default 20, as brokers commonly allow): the rest wait, and each
+    /// PUBACK lets the next one out. A `u16` because an MQTT connection
+    /// cannot number more than 65,535 packets in flight; at least one is
+    /// always allowed.
+    pub in_flight_window: u16,
     /// How long to wait for the CONNACK (default 10 s).
     pub connack_timeout: Duration,
     /// How long to wait for a PINGRESP before the DAS is declared dead
@@ -50,6 +56,7 @@ impl DeviceSessionConfig {
             key,
             suite: Suite::Aes128Gcm,
             events: EventQueue::new(256, Overflow::DropOldest),
+            in_flight_window: 20,
             connack_timeout: Duration::from_secs(10),
             ping_timeout: Duration::from_secs(10),
             max_frame_len: DEFAULT_MAX_FRAME_LEN,
@@ -127,6 +134,8 @@ pub struct DeviceSession<I, R> {
     state: State<I>,
     live: Live<I, R>,
     events: EventQueue,
+    /// The most events in flight at once (at least 1).
+    window: usize,
     out: Outbox<Vec<u8>, DeviceSessionEvent>,
 }
 
@@ -157,6 +166,7 @@ impl<I: Instant, R: CryptoRngCore> DeviceSession<I, R> {
             },
             live: Live::new(channel, rng),
             events: config.events,
+            window: usize::from(config.in_flight_window.max(1)),
             out,
         }
     }
@@ -258,19 +268,24 @@ impl<I: Instant, R: CryptoRngCore> DeviceSession<I, R> {
         self.end(End::Closed);
     }
 
-    /// Sends every queued event not yet sent on this connection, in order.
+    /// Sends queued events not yet sent on this connection, in order,
+    /// while fewer than the window are in flight: each costs a look at
+    /// the events in flight (bounded by the window), never at the whole
+    /// queue.
     fn flush_events(&mut self, now: I) {
         let State::Live { ping_deadline, .. } = self.state else {
             return;
         };
-        if !self.events.has_unsent() {
+        let room =
+            |events: &EventQueue, window: usize| events.has_unsent() && events.in_flight() < window;
+        if !room(&self.events, self.window) {
             return;
         }
         self.state = State::Live {
             last_sent: now,
             ping_deadline,
         };
-        while self.events.has_unsent() {
+        while room(&self.events, self.window) {
             let events = &self.events;
             let packet_id = self.live.packet_id(|id| events.is_in_flight(id));
             let Some(event) = self.events.send_next(packet_id) else {
@@ -343,6 +358,8 @@ impl<I: Instant, R: CryptoRngCore> PacketSession for DeviceSession<I, R> {
             (State::Live { .. }, Packet::PubAck(id)) => match self.events.acknowledge(*id) {
                 Some(event) => {
                     self.out.event(DeviceSessionEvent::EventDelivered(event));
+                    // The window has room again.
+                    self.flush_events(now);
                     Ok(())
                 }
                 None => Err(SessionFault::Unexpected(kind(packet))),

@@ -70,6 +70,10 @@ pub struct EventQueue {
     /// Waiting and in-flight events, oldest first; in-flight ones carry
     /// the packet identifier they went out with on this connection.
     events: VecDeque<(QueuedEvent, Option<PacketId>)>,
+    /// How many events at the front are in flight: events go out in
+    /// order, so those in flight are always the first ones, and the next
+    /// to send is found without a search.
+    in_flight: usize,
 }
 
 impl EventQueue {
@@ -81,6 +85,7 @@ impl EventQueue {
             overflow,
             next_seq: 1,
             events: VecDeque::new(),
+            in_flight: 0,
         }
     }
 
@@ -149,7 +154,10 @@ impl EventQueue {
         match self.overflow {
             Overflow::RefuseNew => Pushed::Refused(event),
             Overflow::DropOldest => match self.events.pop_front() {
-                Some((dropped, _)) => {
+                Some((dropped, packet_id)) => {
+                    if packet_id.is_some() {
+                        self.in_flight -= 1;
+                    }
                     self.events.push_back((event, None));
                     Pushed::DroppedOldest(dropped)
                 }
@@ -165,40 +173,54 @@ impl EventQueue {
     /// it with `packet_id` (DUP set when `sent_before`) and it is in flight
     /// until [`EventQueue::acknowledge`].
     pub fn send_next(&mut self, packet_id: PacketId) -> Option<&QueuedEvent> {
-        let (event, in_flight) = self.events.iter_mut().find(|(_, id)| id.is_none())?;
+        let (event, in_flight) = self.events.get_mut(self.in_flight)?;
         *in_flight = Some(packet_id);
+        self.in_flight += 1;
         Some(&*event)
     }
 
     /// Whether an event waits to be sent on this connection.
     #[must_use]
     pub fn has_unsent(&self) -> bool {
-        self.events.iter().any(|(_, id)| id.is_none())
+        self.in_flight < self.events.len()
     }
 
-    /// Whether an event is in flight with `packet_id`.
+    /// How many events are in flight: sent on this connection and not yet
+    /// acknowledged.
+    #[must_use]
+    pub fn in_flight(&self) -> usize {
+        self.in_flight
+    }
+
+    /// Whether an event is in flight with `packet_id`; a look at the
+    /// events in flight only, which the session bounds by its window.
     #[must_use]
     pub fn is_in_flight(&self, packet_id: PacketId) -> bool {
-        self.events.iter().any(|(_, id)| *id == Some(packet_id))
+        self.events
+            .range(..self.in_flight)
+            .any(|(_, id)| *id == Some(packet_id))
     }
 
     /// The PUBACK for `packet_id` came: the event leaves the queue and is
-    /// handed back; `None` when no event is in flight with that id.
+    /// handed back; `None` when no event is in flight with that id. Only
+    /// the events in flight are looked at.
     pub fn acknowledge(&mut self, packet_id: PacketId) -> Option<QueuedEvent> {
         let at = self
             .events
-            .iter()
+            .range(..self.in_flight)
             .position(|(_, id)| *id == Some(packet_id))?;
+        self.in_flight -= 1;
         self.events.remove(at).map(|(e, _)| e)
     }
 
     /// The connection is gone: every event in flight waits again, to go
     /// out on the next connection in its place with DUP set.
     pub fn connection_lost(&mut self) {
-        for (event, in_flight) in &mut self.events {
+        for (event, in_flight) in self.events.range_mut(..self.in_flight) {
             if in_flight.take().is_some() {
                 event.sent_before = true;
             }
         }
+        self.in_flight = 0;
     }
 }
