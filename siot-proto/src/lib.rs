@@ -99,6 +99,7 @@ pub mod owner;
 pub mod payload;
 pub mod provisioning;
 pub mod roster;
+mod stored;
 pub mod thing;
 pub mod thing_state;
 
@@ -106,7 +107,7 @@ pub mod thing_state;
 pub use iot_xmpp as stanza;
 
 pub use asked::IqFailure;
-pub use iot_sansio::{End, Input, Instant, Machine, Never};
+pub use iot_sansio::{End, Input, Instant, Machine, Never, Secret};
 pub use iot_xmpp::StanzaMachine;
 pub use owner::{Owner, OwnerConfig, OwnerEnd, OwnerEvent};
 pub use provisioning::{

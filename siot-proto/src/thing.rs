@@ -164,8 +164,8 @@ impl<I: Instant, R: CryptoRngCore> Thing<I, R> {
         let mut thing = Self::new(config, rng);
         thing.key = state
             .key
-            .as_deref()
-            .map(|k| Key::parse(k).map_err(|_| ThingStateError::Key))
+            .as_ref()
+            .map(|k| Key::parse(k.expose()).map_err(|_| ThingStateError::Key))
             .transpose()?;
         thing.registered = state.registered;
         let bare = |t: &str| {
@@ -192,7 +192,10 @@ impl<I: Instant, R: CryptoRngCore> Thing<I, R> {
             .collect();
         roster.sort();
         ThingState {
-            key: self.key.as_ref().map(|k| k.expose().to_owned()),
+            key: self
+                .key
+                .as_ref()
+                .map(|k| iot_sansio::Secret::new(k.expose())),
             registered: self.registered,
             owner: self.owner.as_ref().map(ToString::to_string),
             roster,

@@ -2,16 +2,20 @@
 //! a reboot to come back as itself, so that the provisioning service does
 //! not read its return as a factory reset and its owner keeps it.
 
+use iot_sansio::Secret;
 use serde::{Deserialize, Serialize};
 
 /// What a thing keeps across a reboot: announced as
 /// [`ThingEvent::Saved`](crate::thing::ThingEvent::Saved) whenever it
 /// changes, taken back by [`Thing::restore`](crate::thing::Thing::restore).
-/// It holds the thing's key: store it as the secret it is.
+/// It holds the thing's key: a [`Secret`] here (printed `<redacted>`),
+/// serialized as its text for the store, which keeps it as the secret it
+/// is.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ThingState {
-    /// The key, while set up (a secret).
-    pub key: Option<String>,
+    /// The key, while set up.
+    #[serde(with = "crate::stored")]
+    pub key: Option<Secret<String>>,
     /// Whether the provisioning service accepted the registration.
     pub registered: bool,
     /// The owner's bare JID, once claimed.

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use iot_sansio::testing::rng;
 use proptest::prelude::*;
+use siot_proto::Secret;
 use siot_proto::key::Key;
 use siot_proto::payload::{FriendItem, Name, SiotPayload};
 use siot_proto::provisioning::{ProvisioningEvent, ProvisioningService, Record};
@@ -162,7 +163,7 @@ proptest! {
         roster in proptest::collection::btree_map(0..8u8, prop_oneof![Just("to"), Just("from"), Just("both")], 0..6),
     ) {
         let state = ThingState {
-            key: has_key.then(|| key(key_seed).expose().to_owned()),
+            key: has_key.then(|| Secret::new(key(key_seed).expose())),
             registered,
             owner: owner.map(|o| format!("owner{o}@example.com")),
             roster: roster.iter().map(|(j, s)| (format!("friend{j}@example.net"), (*s).to_owned())).collect(),
@@ -177,7 +178,7 @@ proptest! {
 fn a_bad_record_is_refused_when_restoring() {
     let config = ThingConfig::new("provisioning.example.org".parse().unwrap(), Vec::new());
     let bad_key = ThingState {
-        key: Some("not a key".into()),
+        key: Some(Secret::new("not a key")),
         ..ThingState::default()
     };
     assert!(Thing::<Duration, _>::restore(config.clone(), rng(1), &bad_key).is_err());
@@ -201,4 +202,43 @@ fn a_bad_record_is_refused_when_restoring() {
     .unwrap();
     let back: Record = serde_json::from_str(&json).unwrap();
     assert_eq!(back.key(), "owner:owner@example.com");
+}
+
+/// The claim key in a durable record is a secret: printing a record (or
+/// the event announcing it) does not show it, while the record serialized
+/// for the store keeps it whole and reads back.
+#[test]
+fn a_printed_record_hides_the_key_and_a_stored_one_keeps_it() {
+    let k = key(7);
+    let state = ThingState {
+        key: Some(Secret::new(k.expose())),
+        ..Default::default()
+    };
+    assert!(!format!("{state:?}").contains(k.expose()));
+    let stored = serde_json::to_string(&state).unwrap();
+    assert!(stored.contains(k.expose()));
+    let back: ThingState = serde_json::from_str(&stored).unwrap();
+    assert_eq!(back, state);
+    let mut ps = ProvisioningService::<Duration>::new(Default::default());
+    let register = format!(
+        "<iq type='set' from='thing@example.org/f65dece8' to='provisioning.example.org' id='r1'>\
+         <register xmlns='urn:xmpp:siot:1' key='{}'><name>Bulb</name></register></iq>",
+        k.expose()
+    );
+    ps.handle_input(
+        Duration::ZERO,
+        Input::Data(&Stanza::parse(&register, &Default::default()).unwrap()),
+    );
+    let saved: Vec<Record> = std::iter::from_fn(|| ps.poll_event())
+        .filter_map(|e| match e {
+            ProvisioningEvent::Saved(r) => Some(r),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(saved.len(), 1);
+    assert!(!format!("{saved:?}").contains(k.expose()));
+    let stored = serde_json::to_string(&saved[0]).unwrap();
+    assert!(stored.contains(k.expose()));
+    let back: Record = serde_json::from_str(&stored).unwrap();
+    assert_eq!(back, saved[0]);
 }

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeSet, HashSet};
 
+use iot_sansio::Secret;
 use iot_xmpp::{BareJid, Jid};
 use serde::{Deserialize, Serialize};
 
@@ -40,8 +41,10 @@ pub struct ThingEntry {
     pub address: String,
     /// Its names: `(language, text)`.
     pub names: Vec<(Option<String>, String)>,
-    /// Its key (a secret).
-    pub key: String,
+    /// Its key: a [`Secret`] here (printed `<redacted>`), serialized as
+    /// its text for the store.
+    #[serde(with = "crate::stored::required")]
+    pub key: Secret<String>,
     /// Its owner, once claimed.
     pub owner: Option<String>,
     /// Who the owner made a friend, sorted.
@@ -125,7 +128,7 @@ impl ThingRecord {
                 .iter()
                 .map(|n| (n.lang.clone(), n.text.clone()))
                 .collect(),
-            key: self.key.expose().to_owned(),
+            key: Secret::new(self.key.expose()),
             owner: self.owner.as_ref().map(ToString::to_string),
             friends: sorted(&self.friends),
             refused: sorted(&self.refused),
@@ -147,7 +150,7 @@ impl ThingRecord {
                         text: text.clone(),
                     })
                     .collect(),
-                key: Key::parse(&e.key).map_err(|_| RestoreError::Key)?,
+                key: Key::parse(e.key.expose()).map_err(|_| RestoreError::Key)?,
                 owner: e.owner.as_deref().map(bare).transpose()?,
                 friends: bares(&e.friends)?,
                 refused: bares(&e.refused)?,
