@@ -4,8 +4,12 @@
 //! owners, and friendship-state notifications to things.
 //!
 //! Neither the pending-requests query nor the friend state update names a
-//! thing (sections 7 and 8), so pending requests are kept per owner and an
-//! owner's decision applies to every thing the owner has.
+//! thing (sections 7 and 8), so pending requests are kept per owner, each
+//! with the things the requestor asked about: an owner's `friend` decision
+//! on a pending requestor is granted on those things only; on a requestor
+//! who asked nothing (a friend the owner adds unprompted), on every thing
+//! the owner has; a `non-friend` decision is applied to every thing the
+//! owner has.
 
 use core::marker::PhantomData;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -25,8 +29,20 @@ use crate::key::Key;
 use crate::payload::{FriendItem, Friendship, Name, SiotPayload};
 use crate::roster::SubscriptionRequest;
 
-/// Compared with a claim's key when no thing has the claimed name.
-const DECOY_KEY: &str = "1111-1111-1111-1111-1111-1111";
+/// Where a claim looks: a digest of the name and the key it must match
+/// (SHA-256 over the name's length, the name and the key), so that a
+/// claim costs one digest and one look-up whatever is registered, and its
+/// time tells nothing of how many units share a product name.
+type ClaimIndex = [u8; 32];
+
+fn claim_index(name: &str, key: &Key) -> ClaimIndex {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(u64::try_from(name.len()).unwrap_or(u64::MAX).to_be_bytes());
+    h.update(name.as_bytes());
+    h.update(key.expose().as_bytes());
+    h.finalize().into()
+}
 
 /// Settings of a [`ProvisioningService`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,7 +146,8 @@ impl From<ProvisioningEnd> for ProvisioningEvent {
 pub struct ProvisioningService<I> {
     config: ProvisioningConfig,
     things: HashMap<BareJid, ThingRecord>,
-    by_name: HashMap<String, Vec<BareJid>>,
+    /// The thing each (name, key) claims.
+    by_claim: HashMap<ClaimIndex, BareJid>,
     owners: HashMap<BareJid, OwnerRecord>,
     ids: Ids,
     /// Things and owners changed by the input being handled.
@@ -147,7 +164,7 @@ impl<I: Instant> ProvisioningService<I> {
         Self {
             config,
             things: HashMap::new(),
-            by_name: HashMap::new(),
+            by_claim: HashMap::new(),
             owners: HashMap::new(),
             ids: Ids::new("ps"),
             dirty_things: BTreeSet::new(),
@@ -171,13 +188,7 @@ impl<I: Instant> ProvisioningService<I> {
             match record {
                 Record::Thing(entry) => {
                     let (jid, thing) = ThingRecord::from_entry(entry)?;
-                    for n in &thing.names {
-                        service
-                            .by_name
-                            .entry(n.text.clone())
-                            .or_default()
-                            .push(jid.clone());
-                    }
+                    service.index(&jid, &thing);
                     service.things.insert(jid, thing);
                 }
                 Record::Owner(entry) => {
@@ -263,7 +274,7 @@ impl<I: Instant> ProvisioningService<I> {
     pub fn pending(&self, owner: &BareJid) -> Vec<BareJid> {
         self.owners
             .get(owner)
-            .map(|o| o.pending.iter().cloned().collect())
+            .map(|o| o.pending.keys().cloned().collect())
             .unwrap_or_default()
     }
 
@@ -335,11 +346,9 @@ impl<I: Instant> ProvisioningService<I> {
         let thing = from.to_bare();
         let kept = self.things.remove(&thing).and_then(|old| {
             for n in &old.names {
-                if let Some(v) = self.by_name.get_mut(&n.text) {
-                    v.retain(|j| *j != thing);
-                    if v.is_empty() {
-                        self.by_name.remove(&n.text);
-                    }
+                let at = claim_index(&n.text, &old.key);
+                if self.by_claim.get(&at) == Some(&thing) {
+                    self.by_claim.remove(&at);
                 }
             }
             if old.key == key {
@@ -356,12 +365,6 @@ impl<I: Instant> ProvisioningService<I> {
             }
             None
         });
-        for n in &names {
-            self.by_name
-                .entry(n.text.clone())
-                .or_default()
-                .push(thing.clone());
-        }
         let record = match kept {
             Some(old) => ThingRecord {
                 address: from,
@@ -378,6 +381,7 @@ impl<I: Instant> ProvisioningService<I> {
                 subscribed: false,
             },
         };
+        self.index(&thing, &record);
         self.things.insert(thing.clone(), record);
         self.dirty_things.insert(thing.clone());
         self.out.send(stanza.result_reply());
@@ -388,24 +392,27 @@ impl<I: Instant> ProvisioningService<I> {
         self.out.event(ProvisioningEvent::Registered(thing));
     }
 
+    /// Makes a thing claimable by each of its names with its key; a later
+    /// thing with the same name and key takes the place.
+    fn index(&mut self, jid: &BareJid, thing: &ThingRecord) {
+        for n in &thing.names {
+            self.by_claim
+                .insert(claim_index(&n.text, &thing.key), jid.clone());
+        }
+    }
+
     fn claim(&mut self, stanza: &Stanza, owner: &BareJid, name: &str, key: &Key) {
-        // Every candidate's key is compared, in constant time, so a wrong
-        // key and an unknown name cost the same and answer the same.
-        let candidates = self
-            .by_name
-            .get(name)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        let mut found = None;
-        for jid in candidates {
-            if self.things.get(jid).is_some_and(|t| t.key == *key) {
-                found = Some(jid.clone());
-            }
-        }
-        if candidates.is_empty() {
-            // The same comparison work for an unknown name.
-            let _ = subtle::ConstantTimeEq::ct_eq(key.expose().as_bytes(), DECOY_KEY.as_bytes());
-        }
+        // One digest and one look-up, whatever is registered; the key of
+        // the thing found is compared again, in constant time.
+        let found = self
+            .by_claim
+            .get(&claim_index(name, key))
+            .filter(|jid| {
+                self.things
+                    .get(*jid)
+                    .is_some_and(|t| t.key == *key && t.names.iter().any(|n| n.text == name))
+            })
+            .cloned();
         let Some(thing) = found else {
             self.claim_refused(stanza, owner, DefinedCondition::ItemNotFound);
             return;
@@ -461,12 +468,18 @@ impl<I: Instant> ProvisioningService<I> {
             && let Some(owner) = self.things.get(thing).and_then(|t| t.owner.clone())
         {
             let record = self.owners.entry(owner.clone()).or_default();
-            if record.pending.contains(&requestor) {
-                // Already waiting; the owner has been told.
+            if let Some(asked) = record.pending.get_mut(&requestor) {
+                // Already waiting, the owner told; this thing is one more
+                // it asked about.
+                if asked.insert(thing.clone()) {
+                    self.dirty_owners.insert(owner.clone());
+                }
             } else if record.pending.len() >= self.config.max_pending_per_owner {
                 answer = Friendship::No;
             } else {
-                record.pending.insert(requestor);
+                record
+                    .pending
+                    .insert(requestor, BTreeSet::from([thing.clone()]));
                 self.dirty_owners.insert(owner.clone());
                 let id = self.ids.next();
                 self.out
@@ -488,16 +501,35 @@ impl<I: Instant> ProvisioningService<I> {
                 .send(stanza.error_reply(ErrorType::Modify, DefinedCondition::NotAcceptable));
             return;
         }
-        for i in &items {
-            record.pending.remove(&i.jid);
-        }
+        // Each decision, with the things it applies to: a friend on the
+        // things it asked about (all the owner's when it asked nothing), a
+        // non-friend on all of them.
+        let all: BTreeSet<BareJid> = record.things.clone();
+        let decisions: Vec<(FriendItem, BTreeSet<BareJid>)> = items
+            .iter()
+            .map(|i| {
+                let asked = record.pending.remove(&i.jid);
+                let on = match asked {
+                    Some(asked) if i.friend => asked.intersection(&all).cloned().collect(),
+                    _ => all.clone(),
+                };
+                (i.clone(), on)
+            })
+            .collect();
         self.dirty_owners.insert(owner.clone());
-        let things: Vec<BareJid> = record.things.iter().cloned().collect();
-        for thing in things {
-            let Some(t) = self.things.get_mut(&thing) else {
+        for thing in &all {
+            let Some(t) = self.things.get_mut(thing) else {
                 continue;
             };
-            for i in &items {
+            let mine: Vec<FriendItem> = decisions
+                .iter()
+                .filter(|(_, on)| on.contains(thing))
+                .map(|(i, _)| i.clone())
+                .collect();
+            if mine.is_empty() {
+                continue;
+            }
+            for i in &mine {
                 if i.friend {
                     t.friends.insert(i.jid.clone());
                     t.refused.remove(&i.jid);
@@ -509,9 +541,7 @@ impl<I: Instant> ProvisioningService<I> {
             let address = t.address.clone();
             self.dirty_things.insert(thing.clone());
             let id = self.ids.next();
-            let notice = SiotPayload::FriendshipStates {
-                items: items.clone(),
-            };
+            let notice = SiotPayload::FriendshipStates { items: mine };
             self.out.send(notice.to_stanza(address, &id));
         }
         self.out.send(stanza.result_reply());

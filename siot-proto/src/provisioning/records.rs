@@ -2,7 +2,7 @@
 //! and per owner, announced whenever it changes, from which a service is
 //! rebuilt after a restart.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use iot_sansio::Secret;
 use iot_xmpp::{BareJid, Jid};
@@ -28,7 +28,10 @@ pub(crate) struct ThingRecord {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct OwnerRecord {
     pub(crate) things: BTreeSet<BareJid>,
-    pub(crate) pending: BTreeSet<BareJid>,
+    /// The requestors waiting for the owner's decision, each with the
+    /// things of this owner it asked about: a `friend` decision is granted
+    /// on those only (sections 2.3 and 8).
+    pub(crate) pending: BTreeMap<BareJid, BTreeSet<BareJid>>,
 }
 
 /// A thing's durable record. It holds the thing's key: store it as the
@@ -62,8 +65,9 @@ pub struct OwnerEntry {
     pub jid: String,
     /// The things it owns, sorted.
     pub things: Vec<String>,
-    /// The requests waiting for its decision, sorted.
-    pub pending: Vec<String>,
+    /// The requests waiting for its decision, sorted: each requestor with
+    /// the things it asked about, sorted.
+    pub pending: Vec<(String, Vec<String>)>,
 }
 
 /// One change of the service's durable state, announced as
@@ -165,7 +169,16 @@ impl OwnerRecord {
         OwnerEntry {
             jid: jid.to_string(),
             things: self.things.iter().map(ToString::to_string).collect(),
-            pending: self.pending.iter().map(ToString::to_string).collect(),
+            pending: self
+                .pending
+                .iter()
+                .map(|(r, things)| {
+                    (
+                        r.to_string(),
+                        things.iter().map(ToString::to_string).collect(),
+                    )
+                })
+                .collect(),
         }
     }
 
@@ -177,8 +190,11 @@ impl OwnerRecord {
                 pending: e
                     .pending
                     .iter()
-                    .map(|t| bare(t))
-                    .collect::<Result<_, _>>()?,
+                    .map(|(r, things)| {
+                        let things = things.iter().map(|t| bare(t)).collect::<Result<_, _>>()?;
+                        Ok((bare(r)?, things))
+                    })
+                    .collect::<Result<_, RestoreError>>()?,
             },
         ))
     }

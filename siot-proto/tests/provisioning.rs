@@ -1,0 +1,201 @@
+//! The provisioning service's decisions, thing by thing (sections 2.3, 5,
+//! 7 and 8): a friendship the owner grants holds for the things the
+//! requestor asked about, not every thing the owner has; claims find the
+//! one unit with the printed key among many of one product name.
+
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use std::time::Duration;
+
+use iot_sansio::testing::rng;
+use siot_proto::key::Key;
+use siot_proto::payload::{FriendItem, Friendship, Name, SiotPayload};
+use siot_proto::provisioning::{ProvisioningEvent, ProvisioningService};
+use siot_proto::stanza::{BareJid, DefinedCondition, Jid, Stanza};
+use siot_proto::{Input, Machine};
+
+const T0: Duration = Duration::ZERO;
+
+type Service = ProvisioningService<Duration>;
+
+fn ps_jid() -> Jid {
+    "provisioning.example.org".parse().unwrap()
+}
+
+fn deliver(ps: &mut Service, from: &str, stanza: Stanza) -> Vec<Stanza> {
+    ps.handle_input(
+        T0,
+        Input::Data(&stanza.with_from(from.parse::<Jid>().unwrap())),
+    );
+    std::iter::from_fn(|| ps.poll_transmit()).collect()
+}
+
+fn register(ps: &mut Service, thing: &str, name: &str, key: &Key) {
+    let p = SiotPayload::Register {
+        key: key.clone(),
+        names: vec![Name {
+            lang: None,
+            text: name.into(),
+        }],
+    };
+    deliver(ps, thing, p.to_stanza(ps_jid(), "r"));
+}
+
+fn claim(ps: &mut Service, owner: &str, name: &str, key: &Key) -> Vec<Stanza> {
+    let p = SiotPayload::Claim {
+        name: name.into(),
+        key: key.clone(),
+    };
+    deliver(ps, owner, p.to_stanza(ps_jid(), "c"))
+}
+
+fn bare(s: &str) -> BareJid {
+    s.parse().unwrap()
+}
+
+/// Section 2.3 and 8: a requestor asked the lamp (through the lamp's
+/// is-friend query); the owner's `friend` decision makes it a friend of
+/// the lamp, not of the lock the owner also has, which is not told. A
+/// friend the owner adds unprompted is a friend of every thing of the
+/// owner's, and a `non-friend` decision holds for all of them.
+#[test]
+fn a_granted_friendship_holds_only_for_the_things_asked_about() {
+    let mut ps = Service::new(Default::default());
+    let (lamp_key, lock_key) = (Key::generate(&mut rng(1)), Key::generate(&mut rng(2)));
+    register(&mut ps, "lamp@example.org/l", "Lamp", &lamp_key);
+    register(&mut ps, "lock@example.org/k", "Lock", &lock_key);
+    claim(&mut ps, "owner@example.com/o", "Lamp", &lamp_key);
+    claim(&mut ps, "owner@example.com/o", "Lock", &lock_key);
+    let ask = SiotPayload::IsFriendQuery {
+        jid: bare("guest@example.net"),
+    };
+    let answer = deliver(&mut ps, "lamp@example.org/l", ask.to_stanza(ps_jid(), "q"));
+    assert!(answer.iter().any(|s| matches!(
+        SiotPayload::from_stanza(s),
+        Ok(Some(SiotPayload::IsFriendResult {
+            friend: Friendship::Pending
+        }))
+    )));
+    assert_eq!(
+        ps.pending(&bare("owner@example.com")),
+        [bare("guest@example.net")]
+    );
+    while ps.poll_event().is_some() {}
+    let update = SiotPayload::FriendStateUpdate {
+        items: vec![
+            FriendItem {
+                jid: bare("guest@example.net"),
+                friend: true,
+            },
+            FriendItem {
+                jid: bare("pal@example.net"),
+                friend: true,
+            },
+        ],
+    };
+    let sent = deliver(
+        &mut ps,
+        "owner@example.com/o",
+        update.to_stanza(ps_jid(), "u"),
+    );
+    let (lamp, lock) = (bare("lamp@example.org"), bare("lock@example.org"));
+    assert_eq!(
+        ps.friendship(&lamp, &bare("guest@example.net")),
+        Friendship::Yes
+    );
+    assert_eq!(
+        ps.friendship(&lock, &bare("guest@example.net")),
+        Friendship::Pending
+    );
+    // The unprompted friend: both things.
+    assert_eq!(
+        ps.friendship(&lamp, &bare("pal@example.net")),
+        Friendship::Yes
+    );
+    assert_eq!(
+        ps.friendship(&lock, &bare("pal@example.net")),
+        Friendship::Yes
+    );
+    // Each thing is told only of the decisions that concern it.
+    let told = |to: &str| -> Vec<FriendItem> {
+        sent.iter()
+            .filter(|s| s.to.as_ref().is_some_and(|j| j.to_bare() == bare(to)))
+            .filter_map(|s| match SiotPayload::from_stanza(s) {
+                Ok(Some(SiotPayload::FriendshipStates { items })) => Some(items),
+                _ => None,
+            })
+            .flatten()
+            .collect()
+    };
+    assert_eq!(told("lamp@example.org").len(), 2);
+    assert_eq!(
+        told("lock@example.org"),
+        [FriendItem {
+            jid: bare("pal@example.net"),
+            friend: true
+        }]
+    );
+    // A refusal holds everywhere.
+    let revoke = SiotPayload::FriendStateUpdate {
+        items: vec![FriendItem {
+            jid: bare("pal@example.net"),
+            friend: false,
+        }],
+    };
+    deliver(
+        &mut ps,
+        "owner@example.com/o",
+        revoke.to_stanza(ps_jid(), "v"),
+    );
+    assert_eq!(
+        ps.friendship(&lamp, &bare("pal@example.net")),
+        Friendship::No
+    );
+    assert_eq!(
+        ps.friendship(&lock, &bare("pal@example.net")),
+        Friendship::No
+    );
+}
+
+/// A claim finds the one unit whose key it gives among a thousand units of
+/// one product name, through one look-up of a digest of the name and key:
+/// the cost does not grow with the units registered, so its time says
+/// nothing of how many there are. A wrong key and an unknown name answer
+/// the same.
+#[test]
+fn a_claim_finds_its_unit_among_many_of_one_name() {
+    let mut ps = Service::new(Default::default());
+    let name = "Futuretec Light Bulb 10X";
+    let keys: Vec<Key> = (0..1000u64).map(|n| Key::generate(&mut rng(n))).collect();
+    for (n, key) in keys.iter().enumerate() {
+        register(&mut ps, &format!("bulb{n}@example.org/b"), name, key);
+    }
+    assert_eq!(ps.thing_count(), 1000);
+    while ps.poll_event().is_some() {}
+    for n in [0usize, 499, 999] {
+        let owner = format!("owner{n}@example.com/o");
+        claim(&mut ps, &owner, name, &keys[n]);
+        let events: Vec<_> = std::iter::from_fn(|| ps.poll_event()).collect();
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, ProvisioningEvent::Claimed { thing, .. }
+                if *thing == bare(&format!("bulb{n}@example.org")))),
+            "{events:?}"
+        );
+    }
+    let stranger = Key::generate(&mut rng(5000));
+    for (claimed, key) in [(name, &stranger), ("Unknown Lamp", &keys[1])] {
+        let sent = claim(&mut ps, "thief@example.com/t", claimed, key);
+        assert_eq!(
+            sent[0].error().map(|e| e.condition),
+            Some(DefinedCondition::ItemNotFound)
+        );
+    }
+    // The right key under another of the unit's names only: not found.
+    let sent = claim(&mut ps, "thief@example.com/t", "Bulb", &keys[2]);
+    assert_eq!(
+        sent[0].error().map(|e| e.condition),
+        Some(DefinedCondition::ItemNotFound)
+    );
+}
