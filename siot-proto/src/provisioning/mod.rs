@@ -472,7 +472,7 @@ impl<I: Instant> ProvisioningService<I> {
                 // Already waiting, the owner told; this thing is one more
                 // it asked about.
                 if asked.insert(thing.clone()) {
-                    self.dirty_owners.insert(owner.clone());
+                    self.dirty_owners.insert(owner);
                 }
             } else if record.pending.len() >= self.config.max_pending_per_owner {
                 answer = Friendship::No;
