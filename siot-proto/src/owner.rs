@@ -9,6 +9,7 @@ use iot_xmpp::{BareJid, IqType, Jid, Stanza, StanzaKind, StanzaLimits, StanzaMac
 
 use crate::asked::{IqFailure, Requests};
 use crate::key::Key;
+use crate::limits::{item_len, list_base, runs};
 use crate::payload::{FriendItem, SiotPayload};
 use crate::roster::is_from;
 
@@ -139,13 +140,29 @@ impl<I: Instant> Owner<I> {
         self.ask(now, &SiotPayload::PendingFriendQuery, Asked::Pending);
     }
 
-    /// Decides friendships (section 8).
-    pub fn update(&mut self, now: I, items: Vec<FriendItem>) {
-        self.ask(
-            now,
-            &SiotPayload::FriendStateUpdate { items },
-            Asked::Update,
-        );
+    /// Decides friendships (section 8). A list too long for one stanza
+    /// within the limits' `max_len` (the bytes the service reads by
+    /// default) goes as several updates, each answered on its own
+    /// ([`OwnerEvent::Updated`] or [`OwnerEvent::Failed`] each).
+    pub fn update(&mut self, now: I, mut items: Vec<FriendItem>) {
+        let empty = SiotPayload::FriendStateUpdate { items: Vec::new() }
+            .to_stanza(self.config.provisioning.clone(), "owner-0000000000");
+        let base = list_base(&empty, "friend-state-update");
+        let lens: Vec<usize> = runs(&items, base, self.config.limits.max_len, |i| {
+            item_len(if i.friend { "friend" } else { "non-friend" }, &i.jid, 0)
+        })
+        .iter()
+        .map(|run| run.len())
+        .collect();
+        // An empty list is still one (empty) update.
+        for len in lens.into_iter().chain(items.is_empty().then_some(0)) {
+            let run: Vec<FriendItem> = items.drain(..len).collect();
+            self.ask(
+                now,
+                &SiotPayload::FriendStateUpdate { items: run },
+                Asked::Update,
+            );
+        }
     }
 
     fn failed(asked: Asked, failure: IqFailure) -> OwnerEvent {

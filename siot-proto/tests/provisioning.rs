@@ -199,3 +199,99 @@ fn a_claim_finds_its_unit_among_many_of_one_name() {
         Some(DefinedCondition::ItemNotFound)
     );
 }
+
+/// A bare JID as long as it can be: a 1,023-byte local part (RFC 7622)
+/// and a 253-byte domain (the longest DNS name, which IDNA holds a domain
+/// to).
+fn maximal_jid(n: usize) -> BareJid {
+    let local = format!("{n:04}{}", "a".repeat(1019));
+    let label = "b".repeat(63);
+    let domain = format!("{label}.{label}.{label}.{}", "c".repeat(61));
+    assert_eq!((local.len(), domain.len()), (1023, 253));
+    format!("{local}@{domain}").parse().unwrap()
+}
+
+/// 1,024 requestors with maximal JIDs wait for one owner: the service
+/// answers the pending query with as many as fit the bytes the owner reads
+/// (where the whole list would be 1.3 MiB), the owner's decisions go in
+/// updates within the bytes the service reads, and the list drains in a
+/// few rounds; nobody was told `no` for want of room.
+#[test]
+fn a_pending_list_of_maximal_jids_drains_within_the_limits() {
+    use siot_proto::owner::{Owner, OwnerConfig, OwnerEvent};
+    let limits = siot_proto::stanza_limits();
+    let mut ps = Service::new(Default::default());
+    let lamp_key = Key::generate(&mut rng(1));
+    register(&mut ps, "lamp@example.org/l", "Lamp", &lamp_key);
+    claim(&mut ps, "owner@example.com/o", "Lamp", &lamp_key);
+    let requestors: Vec<BareJid> = (0..1024).map(maximal_jid).collect();
+    for r in &requestors {
+        let ask = SiotPayload::IsFriendQuery { jid: r.clone() };
+        let answer = deliver(&mut ps, "lamp@example.org/l", ask.to_stanza(ps_jid(), "q"));
+        assert!(answer.iter().any(|s| matches!(
+            SiotPayload::from_stanza(s),
+            Ok(Some(SiotPayload::IsFriendResult {
+                friend: Friendship::Pending
+            }))
+        )));
+    }
+    let owner_jid = bare("owner@example.com");
+    assert_eq!(ps.pending(&owner_jid).len(), 1024);
+    let mut owner = Owner::<Duration>::new(OwnerConfig::new(ps_jid()));
+    // One stanza each way, through the text a server would carry, read
+    // with the limits each side reads with.
+    let carry = |s: &Stanza, from: &str| -> Stanza {
+        let xml = s.to_xml();
+        assert!(xml.len() <= limits.max_len, "{} bytes", xml.len());
+        Stanza::parse(&xml, &limits)
+            .unwrap()
+            .with_from(from.parse::<Jid>().unwrap())
+    };
+    let mut rounds = 0;
+    while !ps.pending(&owner_jid).is_empty() {
+        rounds += 1;
+        assert!(rounds <= 16, "the list does not drain");
+        owner.query_pending(T0);
+        let query = owner.poll_transmit().unwrap();
+        ps.handle_input(T0, Input::Data(&carry(&query, "owner@example.com/o")));
+        let reply = ps.poll_transmit().unwrap();
+        owner.handle_input(T0, Input::Data(&carry(&reply, "provisioning.example.org")));
+        let jids = match owner.poll_event() {
+            Some(OwnerEvent::Pending(jids)) => jids,
+            other => panic!("{other:?}"),
+        };
+        assert!(!jids.is_empty() && jids.len() < 1024);
+        owner.update(
+            T0,
+            jids.into_iter()
+                .map(|jid| FriendItem { jid, friend: true })
+                .collect(),
+        );
+        let updates: Vec<Stanza> = std::iter::from_fn(|| owner.poll_transmit()).collect();
+        for u in &updates {
+            ps.handle_input(T0, Input::Data(&carry(u, "owner@example.com/o")));
+        }
+        for answer in std::iter::from_fn(|| ps.poll_transmit()).collect::<Vec<_>>() {
+            if answer.to.as_ref().is_some_and(|t| t.to_bare() == owner_jid) {
+                owner.handle_input(T0, Input::Data(&carry(&answer, "provisioning.example.org")));
+            } else {
+                // The lamp's notices are within the bytes too.
+                carry(&answer, "provisioning.example.org");
+            }
+        }
+        let updated = std::iter::from_fn(|| owner.poll_event())
+            .filter(|e| matches!(e, OwnerEvent::Updated))
+            .count();
+        assert_eq!(updated, updates.len());
+    }
+    assert!(
+        rounds > 1,
+        "the whole list fit one stanza: the test proves nothing"
+    );
+    let lamp = bare("lamp@example.org");
+    assert!(
+        requestors
+            .iter()
+            .all(|r| ps.friendship(&lamp, r) == Friendship::Yes)
+    );
+}

@@ -26,6 +26,7 @@ use records::{OwnerRecord, ThingRecord};
 
 use crate::asked::Ids;
 use crate::key::Key;
+use crate::limits::{item_len, list_base, runs};
 use crate::payload::{FriendItem, Friendship, Name, SiotPayload};
 use crate::roster::SubscriptionRequest;
 
@@ -319,9 +320,20 @@ impl<I: Instant> ProvisioningService<I> {
                     self.refuse(stanza, "pending-friend-query");
                     return true;
                 }
+                // As many as the owner reads in one stanza; the rest once
+                // it decided those and asks again.
                 let jids = self.pending(&owner);
+                let empty =
+                    SiotPayload::PendingFriendRequests { jids: Vec::new() }.reply_to(stanza);
+                let base = list_base(&empty, "pending-friend-requests");
+                let first = runs(&jids, base, self.config.limits.max_len, |j| {
+                    item_len("pending-friend", j, 0)
+                })
+                .first()
+                .map(|r| r.to_vec())
+                .unwrap_or_default();
                 self.out
-                    .send(SiotPayload::PendingFriendRequests { jids }.reply_to(stanza));
+                    .send(SiotPayload::PendingFriendRequests { jids: first }.reply_to(stanza));
             }
             SiotPayload::FriendStateUpdate { items } => self.update(stanza, from.to_bare(), items),
             _ => {
@@ -540,9 +552,19 @@ impl<I: Instant> ProvisioningService<I> {
             }
             let address = t.address.clone();
             self.dirty_things.insert(thing.clone());
+            // Within the bytes the thing reads: several notices if need be.
             let id = self.ids.next();
-            let notice = SiotPayload::FriendshipStates { items: mine };
-            self.out.send(notice.to_stanza(address, &id));
+            let empty =
+                SiotPayload::FriendshipStates { items: Vec::new() }.to_stanza(address.clone(), &id);
+            let base = list_base(&empty, "friendship-states");
+            for run in runs(&mine, base, self.config.limits.max_len, |i| {
+                item_len("item", &i.jid, 13)
+            }) {
+                let notice = SiotPayload::FriendshipStates {
+                    items: run.to_vec(),
+                };
+                self.out.send(notice.to_stanza(address.clone(), &id));
+            }
         }
         self.out.send(stanza.result_reply());
         self.out
