@@ -175,6 +175,11 @@ def main():
             add("siot_stanza", s)
             add("siot_provisioning", b"\x00" + s.encode())
             add("siot_provisioning", b"\x01" + s.encode())
+            # From the provisioning service, then from a stranger.
+            for who in (0, 3):
+                add("siot_thing_owner", small_chunks(3, bytes([who]) + s.encode()))
+        add("oic_keepalive", b"\x02" + s.encode())
+        add("oic_rae", chunks(4, s.encode(), 31))
         if "http://jabber.org/protocol/ibb" in s and len(s) < 256:
             add("oic_ibb_session", bytes([1, len(s)]) + s.encode())
             add("oic_ibb_session", bytes([2, len(s)]) + s.encode())
@@ -189,6 +194,10 @@ def main():
     add("xmpp_stream_reader", b"\x01" + (stream_open + "".join(stanzas[:20])).encode())
     for i in range(9):
         add("oic_ibb_session", bytes([i, 4, 1, 2, 3, 4]))
+    for op in (0, 1, 2):
+        add("siot_thing_owner", bytes([op]))
+    add("oic_keepalive", bytes([60, 0, 1, 0, 60, 0, 60]))
+    add("oic_rae", bytes([0, 1, 2, 3]))
     for i in range(8):
         add("oic_ibb_transport", bytes([i, 3, 0, 1, 2]))
     for s in stanzas:

@@ -35,6 +35,7 @@ const JID: &str = "rae-client@localhost/OIC/1.0/Client/6f0aac23-44c6-4b1c-9ad5-1
 enum Step {
     Discovering,
     Resources(RequestId),
+    Status(RequestId),
     SwitchOn(RequestId),
     ReadBack(RequestId),
     Leaving,
@@ -106,6 +107,20 @@ async fn main() -> Result<(), Box<dyn Error>> {
                     step = match step {
                         Step::Resources(r) if r == id => {
                             println!("client: /oic/res says {body}");
+                            // The light's own view of its connection
+                            // (oic.ra.xmpp, Figure 4), in the RAML's
+                            // interface.
+                            let get = RestMessage::request(
+                                Method::Get,
+                                "coap://light/XMPPResURI?if=oic.if.s",
+                            );
+                            Step::Status(rae.request(Instant::now(), &to, &get)?)
+                        }
+                        Step::Status(r) if r == id => {
+                            println!(
+                                "client: the light's oic.ra.xmpp status is {}",
+                                body["status"].as_str().unwrap_or("missing")
+                            );
                             let on = RestMessage::request(Method::Post, "coap://light/a/light")
                                 .with_json(&json!({"value": true}));
                             Step::SwitchOn(rae.request(Instant::now(), &to, &on)?)

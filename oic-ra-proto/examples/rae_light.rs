@@ -1,7 +1,9 @@
 //! An RAE server on blocking `std::net` and rustls: a light that logs in
 //! under its OIC full JID (7.1.1) with SCRAM over STARTTLS, announces a
-//! server's priority (7.3), and serves `/oic/res` and a binary switch
-//! (`/a/light`: GET, POST, observe) over IBB (7.3.1).
+//! server's priority (7.3), and serves `/oic/res`, a binary switch
+//! (`/a/light`: GET, POST, observe) and the remote-access resources
+//! (`/XMPPResURI`, whose status follows its connection and can be
+//! observed, and `/XMPPUserResURI`, for onboarding only) over IBB (7.3.1).
 //!
 //! ```sh
 //! bash .ci/prosody      # an XMPP server on 127.0.0.1:15222 (or .ci/ejabberd: 15223)
@@ -26,6 +28,9 @@ use oic_ra_proto::endpoint::{Event, RequestId};
 use oic_ra_proto::identity::FullJid;
 use oic_ra_proto::presence::PriorityClass;
 use oic_ra_proto::rae::{Rae, RaeConfig, RaeEvent};
+use oic_ra_proto::resource::{
+    Access as ResourceAccess, INTERFACE, RaResources, USER_RT, USER_URI, XMPP_RT, XMPP_URI,
+};
 use oic_ra_proto::rest::{Method, RestMessage};
 use oic_ra_proto::transport::Access;
 use rand_core::OsRng;
@@ -34,9 +39,12 @@ use xmpp_net::Transport;
 
 const JID: &str = "rae-server@localhost/OIC/1.0/oic.d.light/0685b960-736f-46f7-bead-0bd3b6d8d1d6";
 
-/// Who may send requests: the client example's account.
-fn client_account(peer: &FullJid, _to: Option<&iot_xmpp::Jid>) -> bool {
-    peer.to_bare().as_str() == "rae-client@localhost"
+/// Who may send requests: this light's own account (the RAEs 5.2 admits
+/// by default, a client logged in under it included), and the client
+/// example's account beside it.
+fn client_account(peer: &FullJid, to: Option<&iot_xmpp::Jid>) -> bool {
+    let account = peer.to_bare();
+    to.is_some_and(|to| to.to_bare() == account) || account.as_str() == "rae-client@localhost"
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
@@ -50,8 +58,9 @@ fn main() -> Result<(), Box<dyn Error>> {
         PriorityClass::ServerWithFeatures,
         10,
     )?;
-    // The client is another account (subscribed to this one): 5.2's
-    // default admits only this account's own RAEs, so let that account in.
+    // The client example is another account (subscribed to this one):
+    // 5.2's default admits only this account's own RAEs, so let that
+    // account in beside them.
     config.endpoint.access = Access::Decide(client_account);
     let mut rae = Rae::new(config, OsRng, OsRng);
     let mut transport = Transport::connect(&server, tls, "localhost")?;
@@ -59,6 +68,10 @@ fn main() -> Result<(), Box<dyn Error>> {
 
     let mut on = false;
     let mut observers: Vec<RequestId> = Vec::new();
+    // oic.ra.xmpp and oic.ra.user (Annex A), the status mirrored from the
+    // connection (Figure 4), and the observers of that status.
+    let mut resources = RaResources::new();
+    let mut status_observers: Vec<RequestId> = Vec::new();
     let mut clients = Vec::new();
     loop {
         transport.round(&mut rae, Instant::now() + Duration::from_millis(200))?;
@@ -70,6 +83,9 @@ fn main() -> Result<(), Box<dyn Error>> {
                 }
                 RaeEvent::Status(status) => {
                     println!("light: {status:?} (oic.ra.xmpp status {})", status.wire());
+                    if let Some(note) = resources.mirror(&status) {
+                        status_observers.retain(|o| rae.respond(Instant::now(), *o, &note).is_ok());
+                    }
                 }
                 RaeEvent::Stanza(s)
                     if SubscriptionRequest::of(&s) == Some(SubscriptionRequest::Subscribe) =>
@@ -101,8 +117,21 @@ fn main() -> Result<(), Box<dyn Error>> {
                     let path = oic_ra_proto::resource::url_path(&message.url).to_owned();
                     println!("light: {} {} from {from}", message.method.as_str(), path);
                     let reply = match (message.method, path.as_str()) {
+                        (_, XMPP_URI | USER_URI) => {
+                            // Only onboarding may touch the account; this
+                            // example onboards nobody.
+                            let (reply, _) = resources.handle(&message, ResourceAccess::Normal);
+                            if observe && reply.status() == Some(200) {
+                                status_observers.push(id);
+                            }
+                            reply
+                        }
                         (Method::Get, "/oic/res") => RestMessage::response(200, "OK")
-                            .with_json(&json!([{"href": "/a/light", "rt": ["oic.r.switch.binary"], "if": ["oic.if.a"]}])),
+                            .with_json(&json!([
+                                {"href": "/a/light", "rt": ["oic.r.switch.binary"], "if": ["oic.if.a"]},
+                                {"href": XMPP_URI, "rt": [XMPP_RT], "if": [INTERFACE]},
+                                {"href": USER_URI, "rt": [USER_RT], "if": [INTERFACE]},
+                            ])),
                         (Method::Get, "/a/light") => {
                             if observe {
                                 observers.push(id);
@@ -126,7 +155,10 @@ fn main() -> Result<(), Box<dyn Error>> {
                         observers.retain(|o| rae.respond(Instant::now(), *o, &note).is_ok());
                     }
                 }
-                RaeEvent::Endpoint(Event::PeerEnded { id }) => observers.retain(|o| *o != id),
+                RaeEvent::Endpoint(Event::PeerEnded { id }) => {
+                    observers.retain(|o| *o != id);
+                    status_observers.retain(|o| *o != id);
+                }
                 RaeEvent::Ended(end) => {
                     println!("light: connection ended: {end}");
                     return Ok(());

@@ -2,7 +2,11 @@
 //! 7.4): the login with its 7.1.1 full JID, the role's presence priority,
 //! the bound JID checked, the XEP-0199 keepalive on the stream, the
 //! presence of the other RAEs, the CRUDN endpoint, and the connection
-//! mirrored into the `oic.ra.xmpp` status (Figure 4).
+//! mirrored into the `oic.ra.xmpp` status (Figure 4): each
+//! [`RaeEvent::Status`] is what
+//! [`RaResources::mirror`](crate::resource::RaResources::mirror) takes, so
+//! that the resources an RAE server serves show its connection and notify
+//! their observers (the `rae_light` example serves them so).
 
 use iot_sansio::{End, Input, Instant, Machine, Outbox, Secret};
 use iot_xmpp::presence::{PresenceChange, PresenceTracker};

@@ -316,7 +316,7 @@ fn refusals() {
     r.handle(&post("/XMPPUserResURI", &v(USER_POST)), Access::Onboarding);
     let after = r.handle(&get("/XMPPUserResURI"), Access::Onboarding).0;
     assert_eq!(after.json().unwrap().unwrap(), v(USER_POST));
-    // Only GET and POST (A.1.6, A.2.6), no Notify.
+    // Only GET and POST (A.1.6, A.2.6); an observe of the status only.
     for m in [Method::Put, Method::Delete] {
         assert_eq!(
             status(
@@ -328,6 +328,8 @@ fn refusals() {
         );
     }
     let observe = get("/XMPPResURI").with_header("Observe", "0");
+    assert_eq!(status(&observe, &mut r, Access::Onboarding), Some(200));
+    let observe = get("/XMPPUserResURI").with_header("Observe", "0");
     assert_eq!(status(&observe, &mut r, Access::Onboarding), Some(405));
     assert_eq!(
         status(&get("/oic/res"), &mut r, Access::Onboarding),
@@ -431,5 +433,51 @@ proptest! {
         prop_assert_eq!(&back, &record);
         let (restored, _) = RaResources::restore(back);
         prop_assert_eq!(restored.record(), record);
+    }
+}
+
+/// Figure 4 end to end: the resources follow the RAE's connection, and
+/// each change of the status is a notification for the observers of
+/// `oic.ra.xmpp`; the `if` query parameter is the RAML's `oic.if.s` or
+/// refused.
+#[test]
+fn the_status_follows_the_rae_and_can_be_observed() {
+    use oic_ra_proto::resource::ConnectionStatus;
+    let mut r = RaResources::new();
+    let mut seen = Vec::new();
+    for status in [
+        ConnectionStatus::Connecting,
+        ConnectionStatus::Connected,
+        ConnectionStatus::Connected,
+        ConnectionStatus::Error("the connection closed".into()),
+        ConnectionStatus::NotInitialized,
+    ] {
+        if let Some(note) = r.mirror(&status) {
+            let body = note.json().unwrap().unwrap();
+            seen.push(body["status"].as_str().unwrap().to_owned());
+        }
+        assert_eq!(r.xmpp().status, status);
+    }
+    // Connecting shows as NotInitialized (the RAML's enum has no
+    // Connecting); the repeated Connected is no change.
+    assert_eq!(
+        seen,
+        ["NotInitialized", "Connected", "Error", "NotInitialized"]
+    );
+    for (url, expected) in [
+        ("coap://light/XMPPResURI?if=oic.if.s", Some(200)),
+        (
+            "coap://light/XMPPResURI?rt=oic.ra.xmpp&if=oic.if.s",
+            Some(200),
+        ),
+        ("coap://light/XMPPResURI?if=oic.if.baseline", Some(400)),
+        ("coap://light/XMPPUserResURI?if=oic.if.a", Some(400)),
+    ] {
+        let request = RestMessage::request(Method::Get, url);
+        assert_eq!(
+            r.handle(&request, Access::Onboarding).0.status(),
+            expected,
+            "{url}"
+        );
     }
 }

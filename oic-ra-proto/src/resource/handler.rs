@@ -165,6 +165,20 @@ impl RaResources {
         self.after_attempt(ConnectionStatus::Error(reason.to_owned()))
     }
 
+    /// Follows the connection of the RAE that serves these resources: the
+    /// status becomes what [`Rae`](crate::rae::Rae) reports
+    /// ([`RaeEvent::Status`](crate::rae::RaeEvent::Status)), so that
+    /// `oic.ra.xmpp` shows the connection as it is (Figure 4). When the
+    /// status changed, the notification to send to each observer of
+    /// `oic.ra.xmpp` (its new representation); `None` when nothing changed.
+    pub fn mirror(&mut self, status: &ConnectionStatus) -> Option<RestMessage> {
+        if self.xmpp.status == *status {
+            return None;
+        }
+        self.xmpp.status = status.clone();
+        Some(ok(&self.xmpp.to_json()))
+    }
+
     fn after_attempt(&mut self, next: ConnectionStatus) -> Result<(), TransitionError> {
         let allowed = matches!(
             (&self.xmpp.status, &next),
@@ -185,7 +199,12 @@ impl RaResources {
     /// body, `403 Forbidden` for a read-only property or `oic.ra.user`
     /// without onboarding access, `404 Not Found` for another path,
     /// `405 Method Not Allowed` for PUT and DELETE (A.1.6, A.2.6) and for
-    /// an observe (neither table lists Notify).
+    /// an observe of `oic.ra.user`. An observe of `oic.ra.xmpp` (a GET with
+    /// `Observe: 0`) is answered as a GET: the caller keeps the request as
+    /// an observer and sends it what [`RaResources::mirror`] returns when
+    /// the status changes. The `if` query parameter, when given, must be
+    /// `oic.if.s`, the one interface the RAML lists (A.1.4, A.2.4);
+    /// another is a `400 Bad Request`.
     pub fn handle(
         &mut self,
         request: &RestMessage,
@@ -197,12 +216,18 @@ impl RaResources {
             USER_URI => true,
             _ => return (RestMessage::response(404, "Not Found"), None),
         };
+        if let Some(other) = interface(&request.url).filter(|i| *i != INTERFACE) {
+            return (
+                bad_request(&format!("interface `{other}` is not {INTERFACE}")),
+                None,
+            );
+        }
         let observe = request.header("Observe").is_some();
         match request.method {
             Method::Get | Method::Post if is_user && access != Access::Onboarding => {
                 (RestMessage::response(403, "Forbidden"), None)
             }
-            Method::Get if !observe => {
+            Method::Get if !observe || !is_user => {
                 let body = if is_user {
                     self.user
                         .as_ref()
@@ -295,6 +320,18 @@ fn refusal(e: &ResourceError) -> RestMessage {
             .with_json(&json!({ "error": e.to_string() })),
         _ => bad_request(&e.to_string()),
     }
+}
+
+/// The one interface the resources' RAML lists (A.1.4, A.2.4).
+pub const INTERFACE: &str = "oic.if.s";
+
+/// The value of the `if` query parameter of a request URL, if any.
+fn interface(url: &str) -> Option<&str> {
+    let query = url.split_once('?')?.1;
+    let query = query.split('#').next().unwrap_or_default();
+    query
+        .split(['&', ';'])
+        .find_map(|pair| pair.strip_prefix("if="))
 }
 
 /// The path of a request URL: after `scheme://authority` when there is

@@ -1,0 +1,78 @@
+//! A Remote Access Endpoint logged in on a scripted server (the RFC 5802
+//! exchange), then fed arbitrary server bytes (stanzas of every kind: IBB
+//! opens and blocks, presence, roster pushes, pings, requests it does not
+//! handle), clock ticks, closes of the transport, requests to a peer and
+//! its own close. It must not panic, must end at most once, must report
+//! nothing after its end, and must answer every iq request it reads.
+#![no_main]
+
+use core::time::Duration;
+
+use iot_sansio::{Input, Machine, Secret};
+use iot_xmpp::sasl::{Mechanism, MechanismPreference};
+use iot_xmpp::stream::Tls;
+use iot_xmpp::testing::{rfc5802_login, rfc5802_nonce};
+use iot_xmpp::StanzaLimits;
+use libfuzzer_sys::fuzz_target;
+use oic_ra_proto::presence::PriorityClass;
+use oic_ra_proto::rae::{Rae, RaeConfig, RaeEvent};
+use oic_ra_proto::rest::{Method, RestMessage};
+
+const ME: &str = "user@localhost/OIC/1.0/Client/6f0aac23-44c6-4b1c-9ad5-1a3b6f0d2e11";
+const LIGHT: &str = "user@localhost/OIC/1.0/oic.d.light/0685b960-736f-46f7-bead-0bd3b6d8d1d6";
+
+fuzz_target!(|data: &[u8]| {
+    let (Ok(me), Ok(light)) = (ME.parse(), LIGHT.parse()) else {
+        return;
+    };
+    let Ok(mut config) = RaeConfig::new(me, Secret::new("pencil"), PriorityClass::ClientWithFeatures, 50)
+    else {
+        return;
+    };
+    config.connection.tls = Tls::Insecure;
+    config.connection.mechanisms = MechanismPreference::new(&[Mechanism::ScramSha1]);
+    config.connection.limits = StanzaLimits {
+        max_len: 8192,
+        ..StanzaLimits::default()
+    };
+    let mut rae = Rae::new(config, rfc5802_nonce(), iot_sansio::testing::rng(1));
+    let mut now = Duration::ZERO;
+    rae.start(now);
+    rae.handle_input(now, Input::Data(rfc5802_login(ME).as_bytes()));
+    while rae.poll_transmit().is_some() {}
+    while rae.poll_event().is_some() {}
+    let get = RestMessage::request(Method::Get, "coap://light/a");
+    let mut ended = false;
+    let mut input = data;
+    while let [op, rest @ ..] = input {
+        let len = usize::from(*op).min(rest.len());
+        let (chunk, next) = rest.split_at(len);
+        input = next;
+        match op % 31 {
+            0 => {
+                now += Duration::from_secs(20);
+                rae.handle_timeout(now);
+            }
+            1 => rae.handle_input(now, Input::PeerClosed),
+            2 => rae.close(now),
+            3 => {
+                let _ = rae.request(now, &light, &get);
+            }
+            _ => rae.handle_input(now, Input::Data(chunk)),
+        }
+        let sent = std::iter::from_fn(|| rae.poll_transmit()).count();
+        let mut ends = 0;
+        while let Some(e) = rae.poll_event() {
+            assert!(!ended, "an event after the end: {e:?}");
+            ends += usize::from(matches!(e, RaeEvent::Ended(_)));
+        }
+        assert!(ends <= 1);
+        if ended {
+            assert_eq!(sent, 0, "bytes after the end");
+        }
+        ended |= ends == 1;
+        if ended {
+            assert_eq!(rae.poll_timeout(), None);
+        }
+    }
+});

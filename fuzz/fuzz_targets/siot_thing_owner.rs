@@ -1,0 +1,128 @@
+//! A Simple IoT thing (set up, registered, claimed) and an owner, each fed
+//! arbitrary stanzas, some from the provisioning service (so that they pass
+//! the sender checks), some from the owner or a requestor, some from
+//! strangers, with clock ticks between them. Nothing may panic; each ends
+//! at most once and reports nothing after its end; a stanza that claims to
+//! come from the provisioning service and does not never changes the
+//! thing's owner; the owner never has more requests waiting than it sent.
+#![no_main]
+
+use std::time::Duration;
+
+use libfuzzer_sys::fuzz_target;
+use siot_proto::owner::{Owner, OwnerConfig, OwnerEvent};
+use siot_proto::payload::{Name, SiotPayload};
+use siot_proto::stanza::{BareJid, Jid, Stanza};
+use siot_proto::thing::{Thing, ThingConfig, ThingEvent};
+use siot_proto::{Input, Machine};
+
+const PS: &str = "provisioning.example.org";
+const THING: &str = "bulb@example.org/f65dece8";
+const OWNER: &str = "owner@example.com/76a60ed0";
+
+fuzz_target!(|data: &[u8]| {
+    let (Ok(ps), Ok(thing_jid), Ok(owner_jid), Ok(stranger)) = (
+        Jid::new(PS),
+        Jid::new(THING),
+        Jid::new(OWNER),
+        Jid::new("mallory@example.net/x"),
+    ) else {
+        return;
+    };
+    let mut thing = Thing::<Duration, _>::new(
+        ThingConfig::new(
+            ps.clone(),
+            vec![Name {
+                lang: None,
+                text: "Bulb".into(),
+            }],
+        ),
+        iot_sansio::testing::rng(1),
+    );
+    let mut owner = Owner::<Duration>::new(OwnerConfig::new(ps.clone()));
+    let mut now = Duration::ZERO;
+    thing.setup(now);
+    // The service accepts the registration and tells the thing its owner.
+    let register = thing.poll_transmit();
+    if let Some(r) = register {
+        let mut ok = r.result_reply();
+        ok.from = Some(ps.clone());
+        thing.handle_input(now, Input::Data(&ok));
+    }
+    let Ok(owner_bare) = BareJid::new("owner@example.com") else {
+        return;
+    };
+    let mut told = SiotPayload::Owner {
+        jid: owner_bare.clone(),
+    }
+    .to_stanza(thing_jid.clone(), "o1");
+    told.from = Some(ps.clone());
+    thing.handle_input(now, Input::Data(&told));
+    while thing.poll_transmit().is_some() {}
+    while thing.poll_event().is_some() {}
+    assert_eq!(thing.owner(), Some(&owner_bare));
+    let senders = [ps.clone(), owner_jid.clone(), thing_jid.clone(), stranger];
+    let (mut thing_ended, mut owner_ended) = (false, false);
+    let mut asked = 0usize;
+    let mut input = data;
+    while let [op, rest @ ..] = input {
+        let len = usize::from(*op >> 3).min(rest.len());
+        let (chunk, next) = rest.split_at(len);
+        input = next;
+        match op & 7 {
+            0 => {
+                now += Duration::from_secs(15);
+                thing.handle_timeout(now);
+                owner.handle_timeout(now);
+            }
+            1 => {
+                thing.handle_input(now, Input::PeerClosed);
+                owner.handle_input(now, Input::PeerClosed);
+            }
+            2 => {
+                owner.query_pending(now);
+                asked += 1;
+            }
+            _ => {
+                let Some((&who, text)) = chunk.split_first() else {
+                    continue;
+                };
+                let Ok(text) = std::str::from_utf8(text) else {
+                    continue;
+                };
+                let Ok(mut s) = Stanza::parse(text, &siot_proto::stanza_limits()) else {
+                    continue;
+                };
+                let from = senders[usize::from(who) % senders.len()].clone();
+                let spoofed = from != ps;
+                s.from = Some(from);
+                let before = thing.owner().cloned();
+                thing.handle_input(now, Input::Data(&s));
+                owner.handle_input(now, Input::Data(&s));
+                if spoofed {
+                    assert_eq!(thing.owner(), before.as_ref(), "an owner set by a stranger");
+                }
+            }
+        }
+        while owner.poll_transmit().is_some() {}
+        while thing.poll_transmit().is_some() {}
+        let mut ends = 0;
+        while let Some(e) = thing.poll_event() {
+            assert!(!thing_ended, "a thing event after its end: {e:?}");
+            ends += usize::from(matches!(e, ThingEvent::Ended(_)));
+        }
+        assert!(ends <= 1);
+        thing_ended |= ends == 1;
+        let mut ends = 0;
+        while let Some(e) = owner.poll_event() {
+            assert!(!owner_ended, "an owner event after its end: {e:?}");
+            if let OwnerEvent::Pending(_) | OwnerEvent::Failed(_) = e {
+                assert!(asked > 0, "an answer to nothing asked");
+                asked -= 1;
+            }
+            ends += usize::from(matches!(e, OwnerEvent::Ended(_)));
+        }
+        assert!(ends <= 1);
+        owner_ended |= ends == 1;
+    }
+});
