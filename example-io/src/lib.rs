@@ -70,3 +70,69 @@ pub fn recognised_but_invalid(what: &str, error: &str) -> Result<String, String>
     let error = format!("{what}: {error}");
     if lenient() { Ok(error) } else { Err(error) }
 }
+
+/// The text that stands for a secret a decode example did not reveal.
+pub const REDACTED: &str = "<redacted>";
+
+/// Whether `--reveal` was given: a decode example then prints secrets
+/// (keys, tokens, passwords, credentials) as they are, so that its output
+/// encodes back; without it they print as [`REDACTED`].
+#[must_use]
+pub fn reveal() -> bool {
+    std::env::args().any(|a| a == "--reveal")
+}
+
+/// Replaces, unless [`reveal`], every string value named by one of
+/// `names` in a decoded document with [`REDACTED`]: an object's member of
+/// that name, or a `[name, value]` pair (an attribute as the stanza JSON
+/// writes it).
+pub fn redact(value: &mut serde_json::Value, names: &[&str]) {
+    use serde_json::Value;
+    if reveal() {
+        return;
+    }
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map.iter_mut() {
+                if names.contains(&k.as_str()) && v.is_string() {
+                    *v = Value::String(REDACTED.into());
+                } else {
+                    redact(v, names);
+                }
+            }
+        }
+        Value::Array(items) => {
+            if let [Value::String(name), v @ Value::String(_)] = items.as_mut_slice()
+                && names.contains(&name.as_str())
+            {
+                *v = Value::String(REDACTED.into());
+                return;
+            }
+            for v in items {
+                redact(v, names);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Refuses a document in which a secret was redacted: an encode example
+/// cannot write it back.
+///
+/// # Errors
+///
+/// When a string value is [`REDACTED`].
+pub fn refuse_redacted(value: &serde_json::Value) -> Result<(), String> {
+    use serde_json::Value;
+    let redacted = match value {
+        Value::String(s) => s == REDACTED,
+        Value::Array(items) => return items.iter().try_for_each(refuse_redacted),
+        Value::Object(map) => return map.values().try_for_each(refuse_redacted),
+        _ => false,
+    };
+    if redacted {
+        Err("a secret is redacted: decode with --reveal to encode it back".into())
+    } else {
+        Ok(())
+    }
+}

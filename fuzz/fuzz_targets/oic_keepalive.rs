@@ -51,6 +51,10 @@ fuzz_target!(|data: &[u8]| {
             assert!(matches!(e, KeepaliveEvent::Ended(End::TimedOut)), "{e:?}");
             ended = true;
         }
-        assert_eq!(ended, k.poll_timeout().is_none(), "a live keepalive keeps a deadline");
+        assert_eq!(
+            ended,
+            k.poll_timeout().is_none(),
+            "a live keepalive keeps a deadline"
+        );
     }
 });

@@ -9,10 +9,10 @@
 use core::time::Duration;
 
 use iot_sansio::{Input, Machine, Secret};
+use iot_xmpp::StanzaLimits;
 use iot_xmpp::sasl::{Mechanism, MechanismPreference};
 use iot_xmpp::stream::Tls;
 use iot_xmpp::testing::{rfc5802_login, rfc5802_nonce};
-use iot_xmpp::StanzaLimits;
 use libfuzzer_sys::fuzz_target;
 use oic_ra_proto::presence::PriorityClass;
 use oic_ra_proto::rae::{Rae, RaeConfig, RaeEvent};
@@ -25,8 +25,12 @@ fuzz_target!(|data: &[u8]| {
     let (Ok(me), Ok(light)) = (ME.parse(), LIGHT.parse()) else {
         return;
     };
-    let Ok(mut config) = RaeConfig::new(me, Secret::new("pencil"), PriorityClass::ClientWithFeatures, 50)
-    else {
+    let Ok(mut config) = RaeConfig::new(
+        me,
+        Secret::new("pencil"),
+        PriorityClass::ClientWithFeatures,
+        50,
+    ) else {
         return;
     };
     config.connection.tls = Tls::Insecure;

@@ -49,6 +49,7 @@ fuzz_target!(|data: &[u8]| {
         max_len: 64 + usize::from(cut) * 8,
         max_depth: 8,
         max_elements: 32,
+        max_attributes: 16,
     };
     let whole = read(data, data.len().max(1), limits);
     let pieces = read(data, usize::from(cut % 13) + 1, limits);

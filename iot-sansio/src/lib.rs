@@ -95,6 +95,8 @@
 struct ReadmeExamples;
 
 extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
 
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
@@ -108,6 +110,8 @@ mod secret;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+#[cfg(all(feature = "std", feature = "serde"))]
+pub use secret::revealing;
 pub use secret::{REDACTED, Secret};
 
 /// A point in time as a machine sees it: any `Copy + Ord` type to which a

@@ -92,10 +92,57 @@ impl<T: Zeroize + AsRef<[u8]> + ?Sized> PartialEq for Secret<T> {
 
 impl<T: Zeroize + AsRef<[u8]> + ?Sized> Eq for Secret<T> {}
 
+#[cfg(all(feature = "std", feature = "serde"))]
+std::thread_local! {
+    static REVEAL: core::cell::Cell<bool> = const { core::cell::Cell::new(false) };
+}
+
+/// Runs `f` with every [`Secret`] serialized as its value, not as
+/// `"<redacted>"`, on this thread (features `std` and `serde`): for a tool
+/// asked to print a document whole, so that what it prints reads back
+/// (a decoder's `--reveal`). Outside `f`, and on other threads, secrets
+/// stay redacted.
+///
+/// ```
+/// use iot_sansio::{Secret, revealing};
+///
+/// let token: Secret<String> = Secret::new("s3cret");
+/// assert_eq!(serde_json::to_string(&token)?, r#""<redacted>""#);
+/// assert_eq!(revealing(|| serde_json::to_string(&token))?, r#""s3cret""#);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[cfg(all(feature = "std", feature = "serde"))]
+pub fn revealing<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            REVEAL.with(|r| r.set(self.0));
+        }
+    }
+    let _restore = Restore(REVEAL.with(|r| r.replace(true)));
+    f()
+}
+
 #[cfg(feature = "serde")]
-impl<T: Zeroize + ?Sized> serde::Serialize for Secret<T> {
+fn revealed() -> bool {
+    #[cfg(feature = "std")]
+    {
+        REVEAL.with(core::cell::Cell::get)
+    }
+    #[cfg(not(feature = "std"))]
+    {
+        false
+    }
+}
+
+#[cfg(feature = "serde")]
+impl<T: Zeroize + ?Sized + serde::Serialize> serde::Serialize for Secret<T> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(REDACTED)
+        if revealed() {
+            self.expose().serialize(serializer)
+        } else {
+            serializer.serialize_str(REDACTED)
+        }
     }
 }
 

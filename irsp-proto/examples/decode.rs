@@ -1,6 +1,7 @@
 //! Reads one IRSP request URL, or one HTTP response (status line, blank
 //! line, body), on standard input and prints it as JSON. Secrets print as
-//! `"<redacted>"`.
+//! `"<redacted>"` unless `--reveal` is given (then `decode | encode` gives
+//! the request back).
 //!
 //! ```sh
 //! echo 'https://ms.igrs.com:443/user/remove?version=1&appid=a&token=t&name=u' \
@@ -76,7 +77,14 @@ fn decode() -> Result<String, String> {
             .ok_or("malformed server address")?;
         Document::Request { server, request }
     };
-    serde_json::to_string_pretty(&document).map_err(|e| e.to_string())
+    // Secrets print as "<redacted>" unless --reveal: then the output
+    // encodes back.
+    if example_io::reveal() {
+        iot_sansio::revealing(|| serde_json::to_string_pretty(&document))
+    } else {
+        serde_json::to_string_pretty(&document)
+    }
+    .map_err(|e| e.to_string())
 }
 
 fn main() -> std::process::ExitCode {

@@ -33,6 +33,9 @@ fn decode(input: &str) -> Result<String, String> {
             RestMessage::from_base64(text, &RestLimits::default()).map_err(|e| e.to_string())?;
         json!({ "rest": common::rest_to_json(&m)? })
     };
+    let mut value = value;
+    // An oic.ra.user credential is a secret: `--reveal` prints it.
+    example_io::redact(&mut value, &["credential"]);
     Ok(value.to_string())
 }
 

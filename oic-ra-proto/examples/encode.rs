@@ -16,6 +16,7 @@ use serde_json::Value;
 
 fn encode(input: &str, base64: bool) -> Result<String, String> {
     let v: Value = serde_json::from_str(input).map_err(|e| e.to_string())?;
+    example_io::refuse_redacted(&v)?;
     if let Some(rest) = v.get("rest") {
         let m = common::json_to_rest(rest)?;
         return Ok(if base64 { m.to_base64() } else { m.to_xml() });

@@ -238,12 +238,18 @@ fn decode_line(line: &str, channel: &str, opening: &Opening) -> Result<String, S
             })?,
         },
     };
-    serde_json::to_string(&frame).map_err(|e| e.to_string())
+    // A CONNECT's password prints as "<redacted>" unless --reveal.
+    if example_io::reveal() {
+        iot_sansio::revealing(|| serde_json::to_string(&frame))
+    } else {
+        serde_json::to_string(&frame)
+    }
+    .map_err(|e| e.to_string())
 }
 
 fn options() -> Result<(String, Opening), String> {
     const USAGE: &str = "usage: decode [--channel das|lbs] [--key HEX] [--registration N] \
-        [--suite 1|2|4] [--transcript HEX] [--lenient]";
+        [--suite 1|2|4] [--transcript HEX] [--lenient] [--reveal]";
     let mut channel = "auto".to_owned();
     let mut opening = Opening {
         key: None,
@@ -256,6 +262,10 @@ fn options() -> Result<(String, Opening), String> {
     while let Some(arg) = args.next() {
         if arg == "--lenient" {
             opening.lenient = true;
+            continue;
+        }
+        if arg == "--reveal" {
+            // Read by example_io::reveal.
             continue;
         }
         match (arg.as_str(), args.next()) {

@@ -76,11 +76,14 @@ pub(crate) mod secret {
     use iot_sansio::{REDACTED, Secret};
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+    /// `"<redacted>"`, or, where the runtime asked secrets to be revealed
+    /// (`iot_sansio::revealing`), the bytes in hexadecimal, as the other
+    /// fields are written.
     pub(crate) fn serialize<S: Serializer>(
         secret: &Secret<[u8]>,
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
-        secret.serialize(serializer)
+        Secret::<String>::new(super::encode(secret.expose())).serialize(serializer)
     }
 
     pub(crate) fn deserialize<'de, D: Deserializer<'de>>(

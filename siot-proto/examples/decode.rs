@@ -3,7 +3,9 @@
 //! under `"siot"`. Invalid input gives a one-line error on standard error
 //! and exit status 1, an element of the namespace that breaks its rules
 //! included; with `--lenient` that element's reading is an `"error"`
-//! field instead.
+//! field instead. A claim or registration key prints as `"<redacted>"`
+//! unless `--reveal` is given (then `decode | encode` gives the stanza
+//! back).
 //!
 //! ```sh
 //! echo "<iq type='get' id='q1'><pending-friend-query xmlns='urn:xmpp:siot:1'/></iq>" \
@@ -60,7 +62,10 @@ fn decode(input: &str) -> Result<String, String> {
             json!({ "error": example_io::recognised_but_invalid("urn:xmpp:siot:1", &e.to_string())? })
         }
     };
-    Ok(json!({ "stanza": json::stanza_to_json(&s), "siot": siot }).to_string())
+    let mut out = json!({ "stanza": json::stanza_to_json(&s), "siot": siot });
+    // The key a thing shows is a secret: `--reveal` prints it.
+    example_io::redact(&mut out, &["key"]);
+    Ok(out.to_string())
 }
 
 fn main() -> ExitCode {

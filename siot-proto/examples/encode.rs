@@ -16,6 +16,7 @@ use siot_proto::stanza::json;
 
 fn encode(input: &str) -> Result<String, String> {
     let v: Value = serde_json::from_str(input).map_err(|e| e.to_string())?;
+    example_io::refuse_redacted(&v)?;
     let stanza = json::stanza_from_json(v.get("stanza").ok_or("expected {\"stanza\": ...}")?)?;
     SiotPayload::from_stanza(&stanza).map_err(|e| e.to_string())?;
     Ok(stanza.to_xml())

@@ -78,6 +78,8 @@ pub(crate) fn options() -> Result<Options, String> {
                     other => return Err(format!("unknown role `{other}`")),
                 });
             }
+            // Read by example_io::reveal.
+            "--reveal" => {}
             other => return Err(format!("unknown option `{other}`")),
         }
     }
