@@ -1,14 +1,25 @@
 //! XMPP as the protocol crates of this workspace speak it: stanzas (RFC
 //! 6120 section 8: `<iq/>`, `<message/>` and `<presence/>` with their
-//! routing attributes and child elements, within explicit size limits),
-//! the stream and the client connection (RFC 6120 sections 4 to 7), SASL
-//! SCRAM (RFC 5802, RFC 7677), and the roster and presence (RFC 6121).
+//! routing attributes and child elements, read by (namespace, local name)
+//! within explicit size limits), the stream and the client connection (RFC
+//! 6120 sections 4 to 7), SASL SCRAM (RFC 5802, RFC 7677), and the roster
+//! and presence (RFC 6121).
+//!
+//! What the client does not do yet, though RFC 6120 asks it of a client:
+//! SCRAM with channel binding (`SCRAM-SHA-1-PLUS`, which 13.8.1 makes
+//! mandatory to implement; the client binds no channel, `n,,`), and
+//! following `see-other-host` (4.9.3.19: the connection ends with that
+//! stream error instead). Stream management (XEP-0198) is not spoken
+//! either, so a dropped connection ends the session.
 //!
 //! The crate is in layers, each a module:
 //!
 //! * [`vocab`]: the namespaces, stanza kinds and types, error types and
 //!   defined conditions, as typed values;
 //! * [`Element`] and [`Stanza`]: the values;
+//! * [`tree`]: the element reader every payload of the family is read
+//!   with, namespaces resolved as Namespaces in XML defines, iterative and
+//!   linear in its input, and its pull form ([`tree::XmlReader`]);
 //! * the reader ([`Stanza::parse`], within [`StanzaLimits`]; and
 //!   [`Stanza::parse_ref`], which reads in place: a [`StanzaRef`] whose
 //!   names, attribute values and text borrow from the text unless they
