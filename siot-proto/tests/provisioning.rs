@@ -295,3 +295,51 @@ fn a_pending_list_of_maximal_jids_drains_within_the_limits() {
             .all(|r| ps.friendship(&lamp, r) == Friendship::Yes)
     );
 }
+
+/// A thing that approved the service's subscription before the service
+/// connected (or whose server approved it on its behalf, RFC 6121 3.1.3)
+/// sends no `subscribed` the service sees: the service's roster says so,
+/// before or after the thing registers.
+#[test]
+fn the_roster_tells_which_things_the_service_is_subscribed_to() {
+    use iot_xmpp::Subscription;
+    use iot_xmpp::roster::{RosterChange, RosterItem};
+    let item = |jid: &str, subscription| {
+        RosterChange::Updated(RosterItem {
+            jid: bare(jid),
+            name: None,
+            subscription,
+            pending_out: false,
+            groups: Vec::new(),
+        })
+    };
+    let mut ps = Service::new(Default::default());
+    let key = Key::generate(&mut rng(1));
+    register(&mut ps, "lamp@example.org/l", "Lamp", &key);
+    let lamp = bare("lamp@example.org");
+    assert!(!ps.is_subscribed(&lamp));
+    while ps.poll_event().is_some() {}
+    ps.apply_roster_change(&item("lamp@example.org", Subscription::From));
+    assert!(
+        !ps.is_subscribed(&lamp),
+        "`from` is the thing's, not the service's"
+    );
+    ps.apply_roster_change(&item("lamp@example.org", Subscription::Both));
+    assert!(ps.is_subscribed(&lamp));
+    let events: Vec<_> = std::iter::from_fn(|| ps.poll_event()).collect();
+    assert!(events.contains(&ProvisioningEvent::Subscribed(lamp)));
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, ProvisioningEvent::Saved(_)))
+    );
+    // Known from the roster first, registered afterwards.
+    ps.apply_roster_change(&item("lock@example.org", Subscription::To));
+    register(
+        &mut ps,
+        "lock@example.org/k",
+        "Lock",
+        &Key::generate(&mut rng(2)),
+    );
+    assert!(ps.is_subscribed(&bare("lock@example.org")));
+}

@@ -50,7 +50,9 @@ impl AsyncTransport {
         tls_config: Arc<rustls::ClientConfig>,
         server_name: &str,
     ) -> Result<Self, NetError> {
-        let tcp = TcpStream::connect(addr).await?;
+        let tcp = TcpStream::connect(addr)
+            .await
+            .map_err(|e| NetError::connect(addr, e))?;
         tcp.set_nodelay(true)?;
         let server_name = ServerName::try_from(server_name.to_owned())
             .map_err(|e| NetError::Tls(rustls::Error::General(e.to_string())))?;

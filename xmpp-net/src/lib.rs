@@ -21,9 +21,24 @@ use rand_core::OsRng;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 
-/// Why a session stopped.
-#[derive(Debug)]
+/// Why a session stopped. Its `Debug` is its `Display`, so that an
+/// example's `main` that returns it prints a sentence naming the address
+/// or the file, not a nested structure.
 pub enum NetError {
+    /// No connection to the address (nothing listens there, say).
+    Connect {
+        /// The address dialled.
+        addr: String,
+        /// Why.
+        error: io::Error,
+    },
+    /// The certificate to trust could not be read.
+    Certificate {
+        /// Its path.
+        path: String,
+        /// Why.
+        error: io::Error,
+    },
     /// The transport failed.
     Io(io::Error),
     /// TLS failed (a certificate that does not verify, say).
@@ -37,6 +52,16 @@ pub enum NetError {
 impl core::fmt::Display for NetError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
+            Self::Connect { addr, error } => write!(
+                f,
+                "cannot connect to {addr}: {error} (is an XMPP server listening there? \
+                 `bash .ci/prosody` starts one on 127.0.0.1:15222; --server names another)"
+            ),
+            Self::Certificate { path, error } => write!(
+                f,
+                "cannot read the certificate to trust, {path}: {error} (`bash .ci/xmpp-cert` \
+                 makes it; XMPP_CERT_DIR names its directory)"
+            ),
             Self::Io(e) => write!(f, "i/o: {e}"),
             Self::Tls(e) => write!(f, "TLS: {e}"),
             Self::Ended(end) => write!(f, "the connection ended: {end}"),
@@ -45,7 +70,24 @@ impl core::fmt::Display for NetError {
     }
 }
 
+impl core::fmt::Debug for NetError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        core::fmt::Display::fmt(self, f)
+    }
+}
+
 impl std::error::Error for NetError {}
+
+impl NetError {
+    /// A failed connection to `addr`.
+    #[must_use]
+    pub fn connect(addr: &str, error: io::Error) -> Self {
+        Self::Connect {
+            addr: addr.to_owned(),
+            error,
+        }
+    }
+}
 
 impl From<io::Error> for NetError {
     fn from(e: io::Error) -> Self {
@@ -119,7 +161,7 @@ impl Transport {
         tls_config: Arc<rustls::ClientConfig>,
         server_name: &str,
     ) -> Result<Self, NetError> {
-        let tcp = TcpStream::connect(addr)?;
+        let tcp = TcpStream::connect(addr).map_err(|e| NetError::connect(addr, e))?;
         tcp.set_nodelay(true)?;
         let server_name = ServerName::try_from(server_name.to_owned())
             .map_err(|e| NetError::Tls(rustls::Error::General(e.to_string())))?;
@@ -420,10 +462,26 @@ pub fn test_servers() -> Vec<(&'static str, &'static str)> {
 ///
 /// # Errors
 ///
-/// [`NetError::Io`] when the certificate is not there.
+/// [`NetError::Certificate`], naming the file, when the certificate is
+/// not there.
 pub fn test_servers_tls() -> Result<Arc<rustls::ClientConfig>, NetError> {
     let dir = std::env::var("XMPP_CERT_DIR").unwrap_or_else(|_| "/tmp/xmpp-cert".into());
-    tls_trusting(&std::fs::read(format!("{dir}/localhost.crt"))?)
+    tls_trusting_file(&format!("{dir}/localhost.crt"))
+}
+
+/// A rustls client configuration that trusts the certificates in the PEM
+/// file at `path`.
+///
+/// # Errors
+///
+/// [`NetError::Certificate`], naming the file, when it cannot be read;
+/// [`NetError::Tls`] when it holds no certificate.
+pub fn tls_trusting_file(path: &str) -> Result<Arc<rustls::ClientConfig>, NetError> {
+    let pem = std::fs::read(path).map_err(|error| NetError::Certificate {
+        path: path.to_owned(),
+        error,
+    })?;
+    tls_trusting(&pem)
 }
 
 /// The `--server ADDR` argument of the workspace's XMPP examples (default
@@ -435,4 +493,34 @@ pub fn server_arg() -> String {
         .position(|a| a == "--server")
         .and_then(|i| args.get(i + 1).cloned())
         .unwrap_or_else(|| TEST_SERVERS[0].1.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A refused connection and a missing certificate are reported with
+    /// the address and the file, as sentences.
+    #[test]
+    fn errors_name_the_address_and_the_file() {
+        let missing = tls_trusting_file("/nonexistent/localhost.crt").unwrap_err();
+        let text = format!("{missing:?}");
+        assert!(text.contains("/nonexistent/localhost.crt"), "{text}");
+        let roots = rustls::RootCertStore::empty();
+        let config = Arc::new(
+            rustls::ClientConfig::builder_with_provider(Arc::new(
+                rustls::crypto::ring::default_provider(),
+            ))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth(),
+        );
+        // Port 1 on loopback: nothing listens there.
+        let Err(refused) = Transport::connect("127.0.0.1:1", config, "localhost") else {
+            panic!("something listens on 127.0.0.1:1");
+        };
+        let text = format!("{refused:?}");
+        assert!(text.contains("cannot connect to 127.0.0.1:1"), "{text}");
+    }
 }

@@ -12,38 +12,23 @@
 //! owner has.
 
 use core::marker::PhantomData;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 
 use iot_sansio::{End, Input, Instant, Machine, Never, Outbox};
 use iot_xmpp::{
     BareJid, DefinedCondition, ErrorType, IqType, Jid, Stanza, StanzaLimits, StanzaMachine,
 };
 
+mod claims;
 mod records;
 
 pub use records::{OwnerEntry, Record, RestoreError, ThingEntry};
 use records::{OwnerRecord, ThingRecord};
 
 use crate::asked::Ids;
-use crate::key::Key;
 use crate::limits::{item_len, list_base, runs};
-use crate::payload::{FriendItem, Friendship, Name, SiotPayload};
+use crate::payload::{FriendItem, Friendship, SiotPayload};
 use crate::roster::SubscriptionRequest;
-
-/// Where a claim looks: a digest of the name and the key it must match
-/// (SHA-256 over the name's length, the name and the key), so that a
-/// claim costs one digest and one look-up whatever is registered, and its
-/// time tells nothing of how many units share a product name.
-type ClaimIndex = [u8; 32];
-
-fn claim_index(name: &str, key: &Key) -> ClaimIndex {
-    use sha2::{Digest, Sha256};
-    let mut h = Sha256::new();
-    h.update(u64::try_from(name.len()).unwrap_or(u64::MAX).to_be_bytes());
-    h.update(name.as_bytes());
-    h.update(key.expose().as_bytes());
-    h.finalize().into()
-}
 
 /// Settings of a [`ProvisioningService`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,9 +133,12 @@ pub struct ProvisioningService<I> {
     config: ProvisioningConfig,
     things: HashMap<BareJid, ThingRecord>,
     /// The thing each (name, key) claims.
-    by_claim: HashMap<ClaimIndex, BareJid>,
+    by_claim: HashMap<claims::ClaimIndex, BareJid>,
     owners: HashMap<BareJid, OwnerRecord>,
     ids: Ids,
+    /// The contacts whose presence the service's roster says it has
+    /// (subscription `to` or `both`), as the runtime passes the roster in.
+    roster_to: BTreeSet<BareJid>,
     /// Things and owners changed by the input being handled.
     dirty_things: BTreeSet<BareJid>,
     dirty_owners: BTreeSet<BareJid>,
@@ -167,6 +155,7 @@ impl<I: Instant> ProvisioningService<I> {
             things: HashMap::new(),
             by_claim: HashMap::new(),
             owners: HashMap::new(),
+            roster_to: BTreeSet::new(),
             ids: Ids::new("ps"),
             dirty_things: BTreeSet::new(),
             dirty_owners: BTreeSet::new(),
@@ -232,6 +221,45 @@ impl<I: Instant> ProvisioningService<I> {
                 .entry(&jid);
             self.out
                 .event(ProvisioningEvent::Saved(Record::Owner(entry)));
+        }
+    }
+
+    /// Takes a change of the service's roster, as the runtime reads it
+    /// from the server (the roster result and pushes, RFC 6121 2): a thing
+    /// the roster shows the service subscribed to (`to` or `both`) is
+    /// subscribed, whether or not its `subscribed` presence reached the
+    /// service. The runtime must ask for the roster before it sends
+    /// presence (RFC 6121 2.2): a resource that did not is no interested
+    /// resource, the server need not deliver it that presence (RFC 6121
+    /// 3.1.6), and a subscription approved before the service connected
+    /// (or auto-approved by the server, 3.1.3) would never be known.
+    pub fn apply_roster_change(&mut self, change: &iot_xmpp::roster::RosterChange) {
+        use iot_xmpp::Subscription;
+        let (jid, to) = match change {
+            iot_xmpp::roster::RosterChange::Updated(item) => (
+                item.jid.clone(),
+                matches!(item.subscription, Subscription::To | Subscription::Both),
+            ),
+            iot_xmpp::roster::RosterChange::Removed(jid) => (jid.clone(), false),
+        };
+        if !to {
+            self.roster_to.remove(&jid);
+            return;
+        }
+        self.roster_to.insert(jid.clone());
+        self.roster_subscribed(&jid);
+        self.save();
+    }
+
+    /// A thing the roster shows subscribed becomes so.
+    fn roster_subscribed(&mut self, jid: &BareJid) {
+        if let Some(t) = self.things.get_mut(jid)
+            && !t.subscribed
+            && self.roster_to.contains(jid)
+        {
+            t.subscribed = true;
+            self.dirty_things.insert(jid.clone());
+            self.out.event(ProvisioningEvent::Subscribed(jid.clone()));
         }
     }
 
@@ -351,122 +379,6 @@ impl<I: Instant> ProvisioningService<I> {
         self.out.event(ProvisioningEvent::Refused {
             from: stanza.from.clone(),
             what,
-        });
-    }
-
-    fn register(&mut self, stanza: &Stanza, from: Jid, key: Key, names: Vec<Name>) {
-        let thing = from.to_bare();
-        let kept = self.things.remove(&thing).and_then(|old| {
-            for n in &old.names {
-                let at = claim_index(&n.text, &old.key);
-                if self.by_claim.get(&at) == Some(&thing) {
-                    self.by_claim.remove(&at);
-                }
-            }
-            if old.key == key {
-                // The same setup registering again: keep what it had.
-                return Some(old);
-            }
-            // A new key is a new setup (factory reset): no owner, no
-            // friends.
-            if let Some(owner) = old.owner
-                && let Some(o) = self.owners.get_mut(&owner)
-            {
-                o.things.remove(&thing);
-                self.dirty_owners.insert(owner);
-            }
-            None
-        });
-        let record = match kept {
-            Some(old) => ThingRecord {
-                address: from,
-                names,
-                ..old
-            },
-            None => ThingRecord {
-                address: from,
-                names,
-                key,
-                owner: None,
-                friends: HashSet::new(),
-                refused: HashSet::new(),
-                subscribed: false,
-            },
-        };
-        self.index(&thing, &record);
-        self.things.insert(thing.clone(), record);
-        self.dirty_things.insert(thing.clone());
-        self.out.send(stanza.result_reply());
-        // Section 4: subscribe to the thing's presence after the result.
-        let id = self.ids.next();
-        self.out
-            .send(SubscriptionRequest::Subscribe.to(&thing, &id));
-        self.out.event(ProvisioningEvent::Registered(thing));
-    }
-
-    /// Makes a thing claimable by each of its names with its key; a later
-    /// thing with the same name and key takes the place.
-    fn index(&mut self, jid: &BareJid, thing: &ThingRecord) {
-        for n in &thing.names {
-            self.by_claim
-                .insert(claim_index(&n.text, &thing.key), jid.clone());
-        }
-    }
-
-    fn claim(&mut self, stanza: &Stanza, owner: &BareJid, name: &str, key: &Key) {
-        // One digest and one look-up, whatever is registered; the key of
-        // the thing found is compared again, in constant time.
-        let found = self
-            .by_claim
-            .get(&claim_index(name, key))
-            .filter(|jid| {
-                self.things
-                    .get(*jid)
-                    .is_some_and(|t| t.key == *key && t.names.iter().any(|n| n.text == name))
-            })
-            .cloned();
-        let Some(thing) = found else {
-            self.claim_refused(stanza, owner, DefinedCondition::ItemNotFound);
-            return;
-        };
-        let Some(record) = self.things.get_mut(&thing) else {
-            return;
-        };
-        match &record.owner {
-            Some(o) if o != owner => {
-                self.claim_refused(stanza, owner, DefinedCondition::Conflict);
-                return;
-            }
-            _ => {}
-        }
-        record.owner = Some(owner.clone());
-        record.friends.remove(owner);
-        record.refused.remove(owner);
-        let address = record.address.clone();
-        self.owners
-            .entry(owner.clone())
-            .or_default()
-            .things
-            .insert(thing.clone());
-        self.dirty_things.insert(thing.clone());
-        self.dirty_owners.insert(owner.clone());
-        self.out
-            .send(SiotPayload::Claimed { jid: thing.clone() }.reply_to(stanza));
-        let id = self.ids.next();
-        self.out
-            .send(SiotPayload::Owner { jid: owner.clone() }.to_stanza(address, &id));
-        self.out.event(ProvisioningEvent::Claimed {
-            thing,
-            owner: owner.clone(),
-        });
-    }
-
-    fn claim_refused(&mut self, stanza: &Stanza, by: &BareJid, condition: DefinedCondition) {
-        self.out
-            .send(stanza.error_reply(ErrorType::Cancel, condition));
-        self.out.event(ProvisioningEvent::ClaimRefused {
-            by: by.clone(),
-            condition,
         });
     }
 
