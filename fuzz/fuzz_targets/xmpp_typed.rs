@@ -1,7 +1,8 @@
 //! Structure-aware: any stanza the fuzzer can describe (kind, JIDs, id,
 //! type, and a tree of elements with arbitrary text and attribute values,
 //! built through the crate's public types), written with `to_xml`, then
-//! read back: the reader gives the same stanza. Element and attribute
+//! read back: the reader gives the same stanza (or refuses it, when it
+//! holds a character XML 1.0 forbids, which `check_xml_chars` finds). Element and attribute
 //! names are drawn from XML names, which the writer takes as given; JIDs
 //! are read from arbitrary text with `read_jid`, as every reader does.
 #![no_main]
@@ -39,7 +40,13 @@ fn element(u: &mut Unstructured<'_>, depth: u8) -> Result<Element> {
     let ns = format!("urn:x:{}", name(u)?);
     let mut e = Element::new(&name(u)?, &ns);
     for _ in 0..u.int_in_range(0..=3u8)? {
-        let n = name(u)?;
+        // An attribute in no namespace, or one in a namespace (its
+        // expanded name in Clark notation, which the writer declares).
+        let n = if u.arbitrary()? {
+            format!("{{urn:a:{}}}{}", name(u)?, name(u)?)
+        } else {
+            name(u)?
+        };
         if n != "xmlns" && !e.attrs.iter().any(|(a, _)| *a == n) {
             e.attrs.push((n, u.arbitrary()?));
         }
@@ -75,5 +82,11 @@ fuzz_target!(|data: &[u8]| {
         max_len: usize::MAX,
         ..StanzaLimits::default()
     };
+    // A stanza holding a character XML forbids cannot be written: the
+    // client refuses to send it, and the reader refuses its text.
+    if stanza.check_xml_chars().is_err() {
+        assert!(Stanza::parse(&xml, &limits).is_err(), "{xml}");
+        return;
+    }
     assert_eq!(Stanza::parse(&xml, &limits).as_ref(), Ok(&stanza), "{xml}");
 });

@@ -457,6 +457,13 @@ fn open_element<'a>(
             let default = default.unwrap_or(parent_default);
             let ns = match prefix {
                 None => default.clone(),
+                // The `xml` namespace names attributes (`xml:lang`), no
+                // element; nor could an element in it be written back.
+                Some("xml") => {
+                    return Err(StanzaError::Xml(format!(
+                        "`{qname}` is in the xml namespace"
+                    )));
+                }
                 Some(p) => resolve(bindings, p)?,
             };
             attributes(xml, e, bindings, attrs)?;
