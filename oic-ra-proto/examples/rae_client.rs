@@ -10,7 +10,9 @@
 //! cargo run -p oic-ra-proto --example rae_client
 //! ```
 //!
-//! Options: `--server ADDR` (default 127.0.0.1:15222); the certificate to
+//! Options: `--server ADDR` (default 127.0.0.1:15222), `--account NAME`
+//! (default `rae-client`; `rae-server`, the light's own account, is let in
+//! as 5.2 does by default); the certificate to
 //! trust is `$XMPP_CERT_DIR/localhost.crt` (default `/tmp/xmpp-cert`).
 
 #![allow(clippy::print_stdout)]
@@ -29,7 +31,10 @@ use rand_core::OsRng;
 use serde_json::json;
 use xmpp_net::asynch::AsyncTransport;
 
-const JID: &str = "rae-client@localhost/OIC/1.0/Client/6f0aac23-44c6-4b1c-9ad5-1a3b6f0d2e11";
+/// The client's resource (7.1.1); its account is `--account NAME`
+/// (default `rae-client`, another account than the light's; the light's
+/// own account, `rae-server`, is let in as 5.2 does by default).
+const RESOURCE: &str = "OIC/1.0/Client/6f0aac23-44c6-4b1c-9ad5-1a3b6f0d2e11";
 
 /// Where the client is in its errand.
 enum Step {
@@ -46,8 +51,15 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let server = xmpp_net::server_arg();
     let tls = xmpp_net::test_servers_tls()?;
 
+    let args: Vec<String> = std::env::args().collect();
+    let account = args
+        .iter()
+        .position(|a| a == "--account")
+        .and_then(|i| args.get(i + 1))
+        .map_or("rae-client", String::as_str);
+    let jid = format!("{account}@localhost/{RESOURCE}");
     let config = RaeConfig::new(
-        JID.parse()?,
+        jid.parse()?,
         Secret::new("secret"),
         PriorityClass::ClientWithFeatures,
         50,
