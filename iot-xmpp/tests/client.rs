@@ -58,6 +58,20 @@ const BOUND: &str = "<iq type='result' id='bind-1'><bind xmlns='urn:ietf:params:
 const MESSAGE: &str =
     "<message from='a@localhost/x' to='user@localhost/r1'><body>hi</body></message>";
 
+/// The server's side of a login up to the bound resource.
+fn online_server() -> String {
+    [
+        HEADER,
+        SCRAM_FEATURES,
+        CHALLENGE,
+        SUCCESS,
+        HEADER_2,
+        BIND_FEATURES,
+        BOUND,
+    ]
+    .concat()
+}
+
 /// The server's side of a whole login, a message, and its close.
 fn server() -> String {
     [
@@ -508,16 +522,7 @@ fn each_login_step_times_out_and_a_close_ends_once() {
 
     // Online, then the client closes: the server answers the close.
     let mut client = Client::new(config("pencil", Tls::Insecure), rfc_nonce());
-    let login = [
-        HEADER,
-        SCRAM_FEATURES,
-        CHALLENGE,
-        SUCCESS,
-        HEADER_2,
-        BIND_FEATURES,
-        BOUND,
-    ]
-    .concat();
+    let login = online_server();
     replay(&mut client, login.as_bytes(), &[]);
     assert_eq!(
         client.send(&Stanza::parse("<presence/>", &StanzaLimits::default()).unwrap()),
@@ -660,16 +665,7 @@ fn the_configured_limits_hold_for_the_features() {
 /// A stanza holding a character XML 1.0 forbids is neither read nor sent.
 #[test]
 fn characters_xml_forbids_are_neither_read_nor_sent() {
-    let online = [
-        HEADER,
-        SCRAM_FEATURES,
-        CHALLENGE,
-        SUCCESS,
-        HEADER_2,
-        BIND_FEATURES,
-        BOUND,
-    ]
-    .concat();
+    let online = online_server();
     let mut client = Client::new(config("pencil", Tls::Insecure), rfc_nonce());
     replay(&mut client, online.as_bytes(), &[]);
     assert!(client.is_online());

@@ -20,16 +20,13 @@ use std::time::{Duration, Instant};
 
 use common::{Link, Res};
 use iot_sansio::Machine;
-use iot_xmpp::Jid;
 use siot_proto::key::Key;
 use siot_proto::owner::{Owner, OwnerConfig, OwnerEvent};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Res<()> {
     let server = xmpp_net::server_arg();
-    let service: Jid = common::arg("--service")
-        .unwrap_or_else(|| common::SERVICE.into())
-        .parse()?;
+    let service = common::service_arg()?;
     let key = Key::parse(&common::arg("--key").ok_or("--key KEY is required")?)?;
     let name = common::arg("--name").unwrap_or_else(|| common::NAME.into());
     let mut link = Link::connect(&server, "owner", "76a60ed0").await?;

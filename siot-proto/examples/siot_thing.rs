@@ -21,7 +21,6 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{Link, Res};
-use iot_xmpp::Jid;
 use rand_core::OsRng;
 use siot_proto::payload::Name;
 use siot_proto::thing::{Thing, ThingConfig};
@@ -29,9 +28,7 @@ use siot_proto::thing::{Thing, ThingConfig};
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Res<()> {
     let server = xmpp_net::server_arg();
-    let service: Jid = common::arg("--service")
-        .unwrap_or_else(|| common::SERVICE.into())
-        .parse()?;
+    let service = common::service_arg()?;
     let seconds: u64 = common::arg("--seconds").map_or(Ok(60), |s| s.parse())?;
     let mut link = Link::connect(&server, "bulb", "f65dece8").await?;
     let mut bulb = Thing::new(

@@ -133,6 +133,12 @@ pub(crate) fn arg(flag: &str) -> Option<String> {
         .and_then(|i| args.get(i + 1).cloned())
 }
 
+/// The service the thing and owner examples talk to: `--service JID`, or
+/// [`SERVICE`].
+pub(crate) fn service_arg() -> Res<iot_xmpp::Jid> {
+    Ok(arg("--service").unwrap_or_else(|| SERVICE.into()).parse()?)
+}
+
 /// The provisioning service's full JID as the single-role examples use it:
 /// a request to a bare JID would be answered by the server itself (RFC
 /// 6120 10.5.3), so the service logs in with this resource.
