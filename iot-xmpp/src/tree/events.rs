@@ -1,22 +1,6 @@
-//! The element reader every XML payload of the family is read with: one
-//! element's text to an [`Element`] tree, by (namespace, local name) as
-//! Namespaces in XML 1.0 defines, within [`StanzaLimits`], without
-//! recursion and in time linear in the text.
-//!
-//! - A namespace declaration (`xmlns`, `xmlns:p`) is not an attribute: it
-//!   binds a namespace for the element and its descendants, and is not
-//!   kept. `<p:rest xmlns:p="rest.oic.org">` and `<rest
-//!   xmlns="rest.oic.org">` read as the same element.
-//! - An unprefixed attribute is in no namespace and is kept under its
-//!   name; `xml:lang` (the `xml` prefix is bound by definition) under its
-//!   qualified name; any other prefixed attribute under its expanded name
-//!   in Clark notation, `{namespace}local`, which the writer declares
-//!   again. Two attributes with the same expanded name are refused.
-//! - Characters XML 1.0 forbids (section 2.2: the C0 controls other than
-//!   tab, line feed and carriage return, U+FFFE and U+FFFF), literal or as
-//!   character references, are refused.
-//! - No DTD, no entity other than the five predefined ones and character
-//!   references.
+//! The pull reader: one element's text as namespace-resolved events,
+//! each prefix bound by the element that declares it and unbound when it
+//! closes.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -24,21 +8,12 @@ use std::collections::BTreeMap;
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
-use crate::element::Element;
+use super::names::{
+    DEPTH_CEILING, XML_NS, XMLNS_NS, check_xml_chars, count_work, is_ncname, split_qname,
+};
 use crate::error::{StanzaError, xml_err};
 use crate::limits::StanzaLimits;
-use crate::text::{lend, push_reference, push_text, tag, text_of};
-
-/// The namespace of the `xml` prefix (Namespaces in XML 1.0, section 3).
-pub const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
-/// The namespace of the `xmlns` prefix, which no element may use.
-const XMLNS_NS: &str = "http://www.w3.org/2000/xmlns/";
-
-/// The deepest nesting any reader of the crate serves, whatever
-/// [`StanzaLimits::max_depth`] says: the reader itself does not recurse,
-/// but dropping, cloning, comparing and writing a tree do, one frame a
-/// level, and this many frames fit a thread's smallest usual stack.
-pub const DEPTH_CEILING: usize = 128;
+use crate::text::{lend, push_reference, tag, text_of};
 
 /// The namespaces in scope where an element's text starts: a stanza read
 /// alone is in `jabber:client`; a top-level element of a stream is in the
@@ -60,25 +35,6 @@ impl Scope<'static> {
             default: ns,
             prefixes: &[],
         }
-    }
-}
-
-/// Whether `c` is a character XML 1.0 allows (its `Char` production; a
-/// `char` is never a surrogate).
-#[must_use]
-pub const fn is_xml_char(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\r' | ' '..='\u{FFFD}' | '\u{10000}'..)
-}
-
-/// Checks that a string holds only characters XML 1.0 allows.
-///
-/// # Errors
-///
-/// [`StanzaError::Char`] naming the first other one.
-pub fn check_xml_chars(text: &str) -> Result<(), StanzaError> {
-    match text.chars().find(|&c| !is_xml_char(c)) {
-        None => Ok(()),
-        Some(c) => Err(StanzaError::Char(c)),
     }
 }
 
@@ -325,113 +281,6 @@ impl<'a> XmlReader<'a> {
     }
 }
 
-/// Reads one element (with white space, an XML declaration and comments
-/// around it) into a tree whose strings are `S`: lent from `xml` (`Cow`)
-/// where they stand in it as they are, or owned.
-///
-/// # Errors
-///
-/// A [`StanzaError`] for each way the text can be wrong, the limits
-/// included.
-pub fn read_tree<'a, S: From<Cow<'a, str>> + AsRef<str>>(
-    xml: &'a str,
-    limits: &StanzaLimits,
-    scope: Scope<'a>,
-) -> Result<Element<S>, StanzaError> {
-    let root = read_root(xml, limits, scope)?;
-    Ok(Element {
-        name: S::from(Cow::Borrowed(root.name)),
-        ns: S::from(root.ns),
-        attrs: root
-            .attrs
-            .into_iter()
-            .map(|(k, v)| (S::from(k), S::from(v)))
-            .collect(),
-        text: S::from(root.text),
-        children: root.children,
-    })
-}
-
-/// A root element as read, its own strings as lent (a stanza takes its
-/// routing attributes from them without copying).
-pub(crate) struct Root<'a, S> {
-    pub name: &'a str,
-    pub ns: Cow<'a, str>,
-    pub attrs: Attributes<'a>,
-    pub text: Cow<'a, str>,
-    pub children: Vec<Element<S>>,
-}
-
-/// One element opened and not yet closed, below the root.
-struct Open<'a, S> {
-    element: Element<S>,
-    text: Cow<'a, str>,
-}
-
-/// Reads the root and the tree below it.
-pub(crate) fn read_root<'a, S: From<Cow<'a, str>> + AsRef<str>>(
-    xml: &'a str,
-    limits: &StanzaLimits,
-    scope: Scope<'a>,
-) -> Result<Root<'a, S>, StanzaError> {
-    let mut r = XmlReader::new(xml, limits, scope)?;
-    let XmlEvent::Start { name, ns } = r.read_event()? else {
-        return Err(xml_err("no element"));
-    };
-    let mut root = Root {
-        name,
-        ns,
-        attrs: r.take_attributes(),
-        text: Cow::Borrowed(""),
-        children: Vec::new(),
-    };
-    let mut open: Vec<Open<'a, S>> = Vec::new();
-    loop {
-        match r.read_event()? {
-            XmlEvent::Start { name, ns } => {
-                let attrs = r.attributes();
-                let element = Element {
-                    name: S::from(Cow::Borrowed(name)),
-                    ns: S::from(ns),
-                    attrs: if attrs.is_empty() {
-                        Vec::new()
-                    } else {
-                        attrs
-                            .iter()
-                            .map(|(k, v)| (S::from(k.clone()), S::from(v.clone())))
-                            .collect()
-                    },
-                    text: S::from(Cow::Borrowed("")),
-                    children: Vec::new(),
-                };
-                open.push(Open {
-                    element,
-                    text: Cow::Borrowed(""),
-                });
-            }
-            XmlEvent::Text(piece) => match open.last_mut() {
-                Some(o) => push_text(&mut o.text, piece),
-                None => push_text(&mut root.text, piece),
-            },
-            XmlEvent::End => match open.pop() {
-                Some(mut o) => {
-                    o.element.text = S::from(o.text);
-                    match open.last_mut() {
-                        Some(parent) => parent.element.children.push(o.element),
-                        None => root.children.push(o.element),
-                    }
-                }
-                None => break,
-            },
-            XmlEvent::Eof => return Err(xml_err("unclosed element")),
-        }
-    }
-    match r.read_event()? {
-        XmlEvent::Eof => Ok(root),
-        _ => Err(StanzaError::TrailingContent),
-    }
-}
-
 /// An element opened: its local name, its namespace, the default
 /// namespace its children inherit, and how many prefixes it bound.
 type Opened<'a> = (&'a str, Cow<'a, str>, Cow<'a, str>, usize);
@@ -613,51 +462,4 @@ fn distinct<'k>(names: impl Iterator<Item = &'k str> + Clone) -> Result<(), Stan
         ))),
         None => Ok(()),
     }
-}
-
-/// A qualified name (Namespaces in XML 1.0, `QName`): an optional prefix
-/// and a local name, each an `NCName`.
-#[must_use]
-pub fn split_qname(name: &str) -> Option<(Option<&str>, &str)> {
-    match name.split_once(':') {
-        Some((prefix, local)) => {
-            (is_ncname(prefix) && is_ncname(local)).then_some((Some(prefix), local))
-        }
-        None => is_ncname(name).then_some((None, name)),
-    }
-}
-
-/// Whether `name` is an XML name without a colon (Namespaces in XML 1.0,
-/// `NCName`): a letter or `_`, then letters, digits, `-`, `.` and `_`
-/// (non-ASCII letters and digits included; the rarer name characters of
-/// XML 1.0 section 2.3, such as combining marks, are refused).
-#[must_use]
-pub fn is_ncname(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
-        && chars.all(|c| c.is_alphanumeric() || matches!(c, '-' | '.' | '_'))
-}
-
-#[cfg(feature = "testing")]
-std::thread_local! {
-    static WORK: core::cell::Cell<u64> = const { core::cell::Cell::new(0) };
-}
-
-#[cfg(feature = "testing")]
-fn count_work(n: usize) {
-    WORK.with(|w| w.set(w.get().saturating_add(n as u64)));
-}
-
-#[cfg(not(feature = "testing"))]
-#[inline(always)]
-fn count_work(_: usize) {}
-
-/// The comparisons the readers of this thread have made between attribute
-/// names so far (feature `testing`): a test reads it before and after a
-/// read to check that the work grows with the input no faster than its
-/// bound.
-#[cfg(feature = "testing")]
-#[must_use]
-pub fn work() -> u64 {
-    WORK.with(core::cell::Cell::get)
 }
