@@ -288,14 +288,20 @@ impl<T, E> Outbox<T, E> {
         }
     }
 
-    /// Queues something to send.
+    /// Queues something to send; nothing once the session ended (a machine
+    /// neither sends nor reports anything after its end, whatever call
+    /// comes after it).
     pub fn send(&mut self, transmit: T) {
-        self.transmit.push_back(transmit);
+        if !self.ended {
+            self.transmit.push_back(transmit);
+        }
     }
 
-    /// Queues an event.
+    /// Queues an event; nothing once the session ended.
     pub fn event(&mut self, event: E) {
-        self.events.push_back(event);
+        if !self.ended {
+            self.events.push_back(event);
+        }
     }
 
     /// Queues the end of the session, the first time only; later calls
@@ -345,6 +351,10 @@ impl<E> Outbox<Vec<u8>, E> {
         let mut buf = self.spare.pop().unwrap_or_default();
         buf.clear();
         match write(&mut buf) {
+            Ok(()) if self.ended => {
+                self.recycle(buf);
+                Ok(())
+            }
             Ok(()) => {
                 self.transmit.push_back(buf);
                 Ok(())
@@ -374,6 +384,27 @@ mod tests {
             buf.extend_from_slice(bytes);
             Ok(())
         }
+    }
+
+    /// Nothing is sent or reported after the end, whatever comes after it
+    /// (found by the fuzz targets of the RAE and the Simple IoT owner: a
+    /// status or a timed-out request reported after the end).
+    #[test]
+    fn nothing_goes_out_after_the_end() {
+        let mut out: Outbox<Vec<u8>, u8> = Outbox::new();
+        out.send(b"before".to_vec());
+        out.event(1);
+        out.end(2);
+        out.send(b"after".to_vec());
+        out.send_with(write(b"after too")).unwrap();
+        out.event(3);
+        out.end(4);
+        assert_eq!(out.pop_transmit().as_deref(), Some(&b"before"[..]));
+        assert_eq!(out.pop_transmit(), None);
+        assert_eq!(
+            (out.pop_event(), out.pop_event(), out.pop_event()),
+            (Some(1), Some(2), None)
+        );
     }
 
     #[test]

@@ -461,6 +461,11 @@ impl<I: Instant, R: CryptoRngCore, S: CryptoRngCore> Rae<I, R, S> {
             self.out.event(RaeEvent::Endpoint(event));
         }
         while self.endpoint.poll_transmit().is_some() {}
+        // What the connection still has to say (its close) goes before
+        // the end: nothing goes out after it.
+        while let Some(bytes) = self.conn.poll_transmit() {
+            self.out.send(bytes);
+        }
         self.out.end(RaeEvent::Ended(end));
     }
 }
