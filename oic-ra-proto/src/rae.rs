@@ -479,11 +479,17 @@ impl<I: Instant, R: CryptoRngCore, S: CryptoRngCore> Machine for Rae<I, R, S> {
     /// Takes bytes from the server (after TLS, the decrypted ones), or the
     /// news that the transport closed.
     fn handle_input(&mut self, now: I, input: Input<'_, [u8]>) {
+        if self.out.is_ended() {
+            return;
+        }
         self.conn.handle_input(now, input);
         self.pump(now);
     }
 
     fn handle_timeout(&mut self, now: I) {
+        if self.out.is_ended() {
+            return;
+        }
         if self.roster_deadline.is_some_and(|d| now >= d) {
             self.roster_deadline = None;
             self.out.event(RaeEvent::RosterFailed(Failure::Timeout));
@@ -496,7 +502,12 @@ impl<I: Instant, R: CryptoRngCore, S: CryptoRngCore> Machine for Rae<I, R, S> {
         self.pump(now);
     }
 
+    /// `None` once ended (the connection's own close may still wait for
+    /// the server's answer, but the RAE is over).
     fn poll_timeout(&self) -> Option<I> {
+        if self.out.is_ended() {
+            return None;
+        }
         [
             self.conn.poll_timeout(),
             self.endpoint.poll_timeout(),

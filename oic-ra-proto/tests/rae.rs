@@ -101,6 +101,11 @@ fn another_bound_resource_ends_the_connection() {
         Some(RaeEvent::Ended(End::Refused(RaeRefusal::OtherResource { bound }))) if bound.to_string() == other
     ));
     assert!(matches!(rae.status(), ConnectionStatus::Error(_)));
+    // Ended, it sets no timer, though its close still waits for the
+    // server's (found by the oic_rae fuzz target), and takes no input.
+    assert_eq!(rae.poll_timeout(), None);
+    rae.handle_input(T0, Input::Data(b"</stream:stream>"));
+    assert!(events(&mut rae).is_empty() && sent(&mut rae).is_empty());
 }
 
 #[test]
