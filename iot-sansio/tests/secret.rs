@@ -43,3 +43,37 @@ fn equality_compares_the_whole_value() {
     assert_eq!(bytes.clone(), bytes);
     assert_ne!(bytes, Secret::from_box(b"xyZ".as_slice().into()));
 }
+
+/// `revealing` shows secrets as they are for its closure only, on its
+/// thread, and restores the redaction even when the closure panics.
+#[test]
+fn revealing_shows_secrets_for_its_closure_only() {
+    let s: Secret<String> = Secret::new("hunter2");
+    let key: Secret<[u8; 2]> = Secret::new([1, 2]);
+    let inside = iot_sansio::revealing(|| {
+        (
+            serde_json::to_string(&s).unwrap(),
+            serde_json::to_string(&key).unwrap(),
+            // Another thread is not revealing.
+            std::thread::scope(|t| t.spawn(|| serde_json::to_string(&s).unwrap()).join()).unwrap(),
+        )
+    });
+    assert_eq!(
+        inside,
+        (
+            "\"hunter2\"".to_owned(),
+            "[1,2]".to_owned(),
+            format!("\"{REDACTED}\"")
+        )
+    );
+    assert_eq!(
+        serde_json::to_string(&s).unwrap(),
+        format!("\"{REDACTED}\"")
+    );
+    let panicked = std::panic::catch_unwind(|| iot_sansio::revealing(|| panic!("inside")));
+    assert!(panicked.is_err());
+    assert_eq!(
+        serde_json::to_string(&s).unwrap(),
+        format!("\"{REDACTED}\"")
+    );
+}
