@@ -9,14 +9,14 @@ pub const STREAMS_NS: &str = "http://etherx.jabber.org/streams";
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum StreamReadError {
-    /// A top-level element over [`StanzaLimits::max_len`], found before
+    /// A top-level element over [`StanzaLimits::max_len`](crate::StanzaLimits::max_len), found before
     /// more than the limit was buffered (`policy-violation`).
     #[error("a top-level element exceeds {max} bytes")]
     TooLong {
         /// The limit.
         max: usize,
     },
-    /// Elements nest deeper than [`StanzaLimits::max_depth`]
+    /// Elements nest deeper than [`StanzaLimits::max_depth`](crate::StanzaLimits::max_depth)
     /// (`policy-violation`).
     #[error("elements nest deeper than {max}")]
     TooDeep {
@@ -24,7 +24,7 @@ pub enum StreamReadError {
         max: usize,
     },
     /// More elements in one top-level element than
-    /// [`StanzaLimits::max_elements`] (`policy-violation`).
+    /// [`StanzaLimits::max_elements`](crate::StanzaLimits::max_elements) (`policy-violation`).
     #[error("more than {max} elements in one top-level element")]
     TooManyElements {
         /// The limit.

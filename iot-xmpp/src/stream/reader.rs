@@ -149,7 +149,7 @@ impl StreamReader {
     /// processing instructions refused as in a stream), within `limits`;
     /// with `keep` off it buffers nothing and hands out each element's
     /// text as empty, for a caller that keeps the bytes and only asks
-    /// where each element ends ([`DocumentEnd`]).
+    /// where each element ends ([`DocumentEnd`](super::DocumentEnd)).
     #[must_use]
     pub fn fragments(limits: StanzaLimits, keep: bool) -> Self {
         Self {

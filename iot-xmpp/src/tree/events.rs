@@ -102,7 +102,7 @@ pub enum XmlEvent<'a> {
 }
 
 /// A pull reader over one element's text, namespaces resolved, within
-/// [`StanzaLimits`]: the events of [`read_tree`] for a reader that keeps
+/// [`StanzaLimits`]: the events of [`read_tree`](super::read_tree) for a reader that keeps
 /// only what it needs (the `<rest>` reader of `oic-ra-proto`). It
 /// allocates its stacks once, whatever the depth, and never recurses.
 #[derive(Debug)]

@@ -9,7 +9,7 @@ pub const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
 pub(crate) const XMLNS_NS: &str = "http://www.w3.org/2000/xmlns/";
 
 /// The deepest nesting any reader of the crate serves, whatever
-/// [`StanzaLimits::max_depth`] says: the reader itself does not recurse,
+/// [`StanzaLimits::max_depth`](crate::StanzaLimits::max_depth) says: the reader itself does not recurse,
 /// but dropping, cloning, comparing and writing a tree do, one frame a
 /// level, and this many frames fit a thread's smallest usual stack.
 pub const DEPTH_CEILING: usize = 128;

@@ -1,4 +1,4 @@
-//! What an [`IbbTransport`](super::IbbTransport) is configured with and
+//! What an [`IbbTransport`](super::IbbTransport)(super::IbbTransport) is configured with and
 //! reports, and who may open a session.
 
 use iot_xmpp::DefinedCondition;
@@ -64,7 +64,7 @@ impl core::fmt::Debug for Access {
     }
 }
 
-/// Settings of an [`IbbTransport`].
+/// Settings of an [`IbbTransport`](super::IbbTransport).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IbbConfig {
     /// The largest block size accepted when a peer opens a session.
