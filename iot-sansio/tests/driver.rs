@@ -126,3 +126,26 @@ fn the_clock_fires_timers_in_order_and_never_goes_back() {
     );
     assert_eq!(a.poll_event(), Some(End::PeerClosed));
 }
+
+/// With no timer due by then, the clock still moves to where it is told;
+/// the seeded RNG gives the same numbers for the same seed.
+#[test]
+fn the_clock_moves_without_timers_and_the_rng_is_seeded() {
+    let mut a = Counter::new(0, Duration::from_secs(30));
+    let mut d = Driver::new(Duration::ZERO);
+    d.advance_to(
+        Duration::from_secs(2),
+        &mut [&mut a as &mut dyn Node<_, _, _>],
+    );
+    assert_eq!(d.now(), Duration::from_secs(2));
+    assert_eq!(a.pings, 0);
+    use iot_sansio::RngCore;
+    let (mut x, mut y) = (iot_sansio::testing::rng(7), iot_sansio::testing::rng(7));
+    assert_eq!(x.next_u64(), y.next_u64());
+    // An input is a copy of a reference, cloned as such (its Clone is
+    // written by hand, so that it needs no Clone of what it refers to).
+    let input = Input::Data(&5u8);
+    #[allow(clippy::clone_on_copy)]
+    let copy = input.clone();
+    assert!(matches!(copy, Input::Data(5)));
+}

@@ -77,3 +77,10 @@ fn revealing_shows_secrets_for_its_closure_only() {
         format!("\"{REDACTED}\"")
     );
 }
+
+/// A secret filled in place holds what its filler wrote.
+#[test]
+fn a_secret_filled_in_place_holds_its_value() {
+    let key: Secret<[u8; 4]> = Secret::init_with(|k: &mut [u8; 4]| k.copy_from_slice(b"k3y!"));
+    assert_eq!(key.expose(), b"k3y!");
+}
