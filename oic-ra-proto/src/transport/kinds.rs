@@ -1,4 +1,4 @@
-//! What an [`IbbTransport`](super::IbbTransport)(super::IbbTransport) is configured with and
+//! What an [`IbbTransport`](super::IbbTransport) is configured with and
 //! reports, and who may open a session.
 
 use iot_xmpp::DefinedCondition;
