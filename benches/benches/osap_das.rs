@@ -13,7 +13,7 @@ use std::time::Duration;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use osap_proto::business::{Body, BusinessChannel, BusinessMessage, Direction, Params};
 use osap_proto::crypto::SessionKey;
-use osap_proto::das::{DasConfig, DasSession, KeyTable, Registration};
+use osap_proto::das::{DasSession, DasSessionConfig, KeyTable, Registration};
 use osap_proto::{Delivery, FrameDecoder, Input, Machine, Packet, Publish, Suite};
 
 const T0: Duration = Duration::ZERO;
@@ -103,7 +103,7 @@ fn sessions(n: usize) -> Vec<DasSession<Duration, KeyTable, rand_chacha::ChaCha2
             keys.insert(devid.clone(), key.clone(), Suite::Aes128Gcm);
             let mut das = DasSession::new(
                 T0,
-                DasConfig::default(),
+                DasSessionConfig::default(),
                 keys,
                 iot_sansio::testing::rng(i as u64),
             );

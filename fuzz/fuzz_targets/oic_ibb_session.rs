@@ -1,17 +1,18 @@
 //! Drives an RAE client endpoint and an RAE server endpoint with arbitrary
 //! operations: requests, answers, timeouts, honest delivery, and stanzas
 //! made of fuzz input (raw text, or IBB data blocks aimed at live
-//! sessions), unavailable presence and closed connections. Checks that
-//! nothing panics, the session bounds hold, and each endpoint ends at most
-//! once, with nothing left open.
+//! sessions), unavailable presence and closed connections. Checks, with
+//! the family's contract checker around each endpoint, that nothing
+//! panics, the session bounds hold, and each endpoint ends with nothing
+//! left open.
 #![no_main]
 
 use std::time::{Duration, Instant};
 
-use iot_sansio::testing::{Driver, rng};
+use iot_sansio::testing::{Checked, Driver, rng};
 use iot_xmpp::testing::Server;
 use libfuzzer_sys::fuzz_target;
-use oic_ra_proto::endpoint::{Endpoint, EndpointConfig, Event};
+use oic_ra_proto::endpoint::{Endpoint, EndpointConfig, EndpointEvent};
 use oic_ra_proto::ibb::IbbPayload;
 use oic_ra_proto::identity::FullJid;
 use oic_ra_proto::rest::{Method, RestMessage};
@@ -39,11 +40,10 @@ fuzz_target!(|data: &[u8]| {
         max_sessions: 4,
         ..EndpointConfig::default()
     };
-    let mut client = Endpoint::new(config.clone(), rng(1));
-    let mut server = Endpoint::new(config, rng(2));
+    let mut client = Checked::new(Endpoint::new(config.clone(), rng(1)));
+    let mut server = Checked::new(Endpoint::new(config, rng(2)));
     let mut xmpp = Server::new([cj.clone().into(), sj.clone().into()]);
     let mut now = Instant::now();
-    let mut ended = [false, false];
     let mut sids: Vec<String> = Vec::new();
     let mut requests = Vec::new();
     let mut input = data;
@@ -93,7 +93,7 @@ fuzz_target!(|data: &[u8]| {
                 for id in &requests {
                     let mut r = RestMessage::response(200, "OK");
                     r.body = Some(format!("{}", body.len()));
-                    let _ = server.respond(*id, &r);
+                    let _ = server.respond(now, *id, &r);
                 }
             }
             5 => {
@@ -129,12 +129,14 @@ fuzz_target!(|data: &[u8]| {
                 }
             }
             7 => {
-                let (node, peer): (&mut dyn StanzaMachine<Instant = Instant, Event = Event>, _) =
-                    if input.first().is_some_and(|b| b & 1 == 0) {
-                        (&mut client, &sj)
-                    } else {
-                        (&mut server, &cj)
-                    };
+                let (node, peer): (
+                    &mut dyn StanzaMachine<Instant = Instant, Event = EndpointEvent>,
+                    _,
+                ) = if input.first().is_some_and(|b| b & 1 == 0) {
+                    (&mut client, &sj)
+                } else {
+                    (&mut server, &cj)
+                };
                 if input.get(1).is_some_and(|b| b & 1 == 0) {
                     let gone = format!("<presence from='{peer}' type='unavailable'/>");
                     let _ = node.handle_stanza(now, &gone);
@@ -144,20 +146,17 @@ fuzz_target!(|data: &[u8]| {
             }
             _ => {
                 for id in &requests {
-                    let _ = client.cancel(*id);
+                    let _ = client.cancel(now, *id);
                 }
             }
         }
-        for (i, node) in [&mut server, &mut client].into_iter().enumerate() {
+        for node in [&mut server, &mut client] {
             while let Some(e) = node.poll_event() {
                 match e {
-                    Event::Request { id, .. } => requests.push(id),
-                    Event::Ended(end) => {
+                    EndpointEvent::Request { id, .. } => requests.push(id),
+                    EndpointEvent::Ended(end) => {
                         assert_eq!(end, End::PeerClosed);
-                        assert!(!ended[i], "a second end");
-                        ended[i] = true;
                         assert_eq!(node.session_count(), 0);
-                        assert_eq!(node.poll_timeout(), None);
                     }
                     _ => {}
                 }

@@ -1,16 +1,21 @@
 //! Drives the XEP-0047 transport alone: a transport that opened sessions to
 //! a peer and accepted sessions from it, fed arbitrary stanzas (raw text,
 //! and data, open and close elements aimed at its sessions), opens, sends
-//! and closes. Checks that nothing panics, the session bound holds, every
-//! reassembled message is within the limit, and every event names a
-//! session the transport knew.
+//! and closes, time passing and the connection closing. Checks, with the
+//! family's contract checker around it, that nothing panics, the session
+//! bound holds, every reassembled message is within the limit, and every
+//! event names a session the transport knew.
 #![no_main]
 
+use core::time::Duration;
+
+use iot_sansio::testing::Checked;
+use iot_sansio::{Input, Machine};
 use iot_xmpp::Stanza;
 use libfuzzer_sys::fuzz_target;
 use oic_ra_proto::ibb::{DataStanza, IbbPayload};
 use oic_ra_proto::identity::FullJid;
-use oic_ra_proto::transport::{IbbConfig, IbbEvent, IbbTransport};
+use oic_ra_proto::transport::{IbbTransport, IbbTransportConfig, IbbTransportEvent};
 
 const MAX_MESSAGE: usize = 512;
 
@@ -21,13 +26,15 @@ fuzz_target!(|data: &[u8]| {
     ) else {
         return;
     };
-    let mut t = IbbTransport::new(IbbConfig {
+    let mut t = Checked::new(IbbTransport::new(IbbTransportConfig {
         max_block_size: 128,
         max_sessions: 4,
         max_sessions_per_peer: 3,
-        access: oic_ra_proto::transport::Access::SameAccount,
+        access: oic_ra_proto::transport::PeerAccess::SameAccount,
         max_message_len: MAX_MESSAGE,
-    });
+        timeout: Duration::from_secs(30),
+    }));
+    let mut now = Duration::ZERO;
     let sids = ["s0", "s1", "s2", "s3"];
     let mut input = data;
     let mut iq = 0u32;
@@ -43,7 +50,7 @@ fuzz_target!(|data: &[u8]| {
         let payload = match op % 8 {
             0 => {
                 if t.len() < 4 && !t.contains(&key) {
-                    t.open(key, 16);
+                    t.open(now, key, 16);
                 }
                 None
             }
@@ -51,8 +58,12 @@ fuzz_target!(|data: &[u8]| {
                 t.send(&key, arg);
                 None
             }
+            2 if arg.first() == Some(&0xff) => {
+                t.handle_input(now, Input::PeerClosed);
+                None
+            }
             2 => {
-                t.close(&key);
+                t.close(now, &key);
                 None
             }
             3 => Some(IbbPayload::Data {
@@ -83,7 +94,10 @@ fuzz_target!(|data: &[u8]| {
                     };
                     answer.to = Some(me.clone().into());
                     answer.from = Some(peer.clone().into());
-                    t.handle(&answer);
+                    t.handle_input(now, Input::Data(&answer));
+                } else {
+                    now += Duration::from_secs(u64::from(op >> 4) * 4);
+                    t.handle_timeout(now);
                 }
                 None
             }
@@ -92,7 +106,7 @@ fuzz_target!(|data: &[u8]| {
                     && let Ok(mut s) = Stanza::parse(text, &Default::default())
                 {
                     s.from = Some(peer.clone().into());
-                    t.handle(&s);
+                    t.handle_input(now, Input::Data(&s));
                 }
                 None
             }
@@ -100,20 +114,24 @@ fuzz_target!(|data: &[u8]| {
         if let Some(p) = payload {
             let mut s = p.to_stanza(me.clone(), &format!("f{iq}"));
             s.from = Some(peer.clone().into());
-            t.handle(&s);
+            t.handle_input(now, Input::Data(&s));
         }
         while let Some(e) = t.poll_event() {
             match e {
-                IbbEvent::Message(k, bytes) => {
+                IbbTransportEvent::Message(k, bytes) => {
                     assert!(bytes.len() <= MAX_MESSAGE);
                     assert!(t.contains(&k), "a message on an unknown session");
                 }
-                IbbEvent::Accepted(k) | IbbEvent::Opened(k) => assert!(t.contains(&k)),
-                IbbEvent::Closed(k)
-                | IbbEvent::Broken(k, _)
-                | IbbEvent::Failed(k, _)
-                | IbbEvent::Refused(k, _) => assert!(!t.contains(&k), "an ended session lives on"),
-                IbbEvent::ProtocolError { .. } => {}
+                IbbTransportEvent::Accepted(k) | IbbTransportEvent::Opened(k) => {
+                    assert!(t.contains(&k))
+                }
+                IbbTransportEvent::Closed(k)
+                | IbbTransportEvent::Broken(k, _)
+                | IbbTransportEvent::Failed(k, _)
+                | IbbTransportEvent::Refused(k, _) => {
+                    assert!(!t.contains(&k), "an ended session lives on")
+                }
+                IbbTransportEvent::ProtocolError { .. } | IbbTransportEvent::Ended(_) => {}
             }
         }
         if op % 3 == 0 {

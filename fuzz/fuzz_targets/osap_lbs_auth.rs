@@ -1,12 +1,14 @@
 //! Drives the LBS authentication state machine with arbitrary frames and
 //! clock ticks. Half of the runs first complete the real handshake's
 //! opening (so the machine is deep in its states) before the fuzzer's
-//! bytes arrive.
+//! bytes arrive. The family's contract checker watches it throughout.
 #![no_main]
+
+mod common;
 
 use core::time::Duration;
 
-use iot_sansio::testing::{Driver, rng};
+use iot_sansio::testing::{Checked, Driver, rng};
 use libfuzzer_sys::fuzz_target;
 use osap_proto::auth::{AuthConfig, DeviceAuth, LbsAuth, LbsAuthEvent, MemoryDirectory};
 use osap_proto::crypto::VerificationCode;
@@ -19,13 +21,18 @@ fn directory() -> MemoryDirectory {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&mode, mut input)) = data.split_first() else {
+    let Some((&mode, input)) = data.split_first() else {
         return;
     };
     let suite = [Suite::Aes128Gcm, Suite::Aes128Cbc, Suite::Aes128Ecb][usize::from(mode % 3)];
     let params = AuthConfig::new(1, suite);
     let seed = u64::from(mode);
-    let mut lbs = LbsAuth::new(Duration::ZERO, params.clone(), rng(seed), directory());
+    let mut lbs = Checked::new(LbsAuth::new(
+        Duration::ZERO,
+        params.clone(),
+        rng(seed),
+        directory(),
+    ));
     if mode & 0x80 != 0 {
         // The device's first message only: the LBS answers, and waits.
         let mut device = DeviceAuth::<Duration, _>::first(
@@ -41,10 +48,7 @@ fuzz_target!(|data: &[u8]| {
     }
     let mut now = Duration::ZERO;
     let mut outcomes = 0;
-    while let [op, rest @ ..] = input {
-        let len = usize::from(*op).min(rest.len());
-        let (chunk, next) = rest.split_at(len);
-        input = next;
+    for (op, chunk) in common::ops(input, usize::from) {
         match op % 17 {
             0 => {
                 now += Duration::from_secs(3);
@@ -53,8 +57,7 @@ fuzz_target!(|data: &[u8]| {
             1 => lbs.handle_input(now, Input::PeerClosed),
             _ => lbs.handle_input(now, Input::Data(chunk)),
         }
-        while lbs.poll_transmit().is_some() {}
-        while let Some(event) = lbs.poll_event() {
+        for event in common::drain(&mut lbs) {
             if matches!(
                 event,
                 LbsAuthEvent::Ended(_) | LbsAuthEvent::Redirected { .. }

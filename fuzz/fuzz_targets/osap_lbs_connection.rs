@@ -2,12 +2,15 @@
 //! ticks and disconnects. The mode byte picks the side: the LBS (after
 //! `mode % 6` frames of a real device's enrollment, so it is reached in
 //! every phase, with one enrolled devid in its directory for refreshes),
-//! or the device (enrolling, or reauthenticating from a record).
+//! or the device (enrolling, or reauthenticating from a record). The
+//! family's contract checker watches both.
 #![no_main]
+
+mod common;
 
 use core::time::Duration;
 
-use iot_sansio::testing::{Driver, rng};
+use iot_sansio::testing::{Checked, Driver, rng};
 use libfuzzer_sys::fuzz_target;
 use osap_proto::auth::{DeviceDirectory, Enrolled, MemoryDirectory};
 use osap_proto::crypto::{MasterKey, VerificationCode};
@@ -48,16 +51,13 @@ fn device(mode: u8) -> DeviceConnection<Duration, rand_chacha::ChaCha20Rng> {
 /// Feeds the fuzzer's operations to `machine`; `outcome` says whether an
 /// event ends the connection. At most one may.
 fn feed<M: Machine<Instant = Duration, Input = [u8]>>(
-    machine: &mut M,
-    mut input: &[u8],
+    machine: &mut Checked<M>,
+    input: &[u8],
     outcome: impl Fn(&M::Event) -> bool,
 ) {
     let mut now = Duration::ZERO;
     let mut outcomes = 0;
-    while let [op, rest @ ..] = input {
-        let len = usize::from(*op).min(rest.len());
-        let (chunk, next) = rest.split_at(len);
-        input = next;
+    for (op, chunk) in common::ops(input, usize::from) {
         match op % 23 {
             0 => {
                 now += Duration::from_secs(4);
@@ -84,7 +84,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     if mode & 0x80 == 0 {
-        let mut device = device(mode);
+        let mut device = Checked::new(device(mode));
         device.start(Duration::ZERO);
         feed(&mut device, input, |e| {
             matches!(
@@ -97,12 +97,12 @@ fuzz_target!(|data: &[u8]| {
     let mut directory = MemoryDirectory::new("das.example:8883");
     directory.add_device("SN-1", VerificationCode::new("4711"));
     let _ = directory.assign_devid("SN-0", &enrolled());
-    let mut lbs = LbsConnection::new(
+    let mut lbs = Checked::new(LbsConnection::new(
         Duration::ZERO,
         LbsConnectionConfig::new(LbsNegotiationConfig::new(vec![OFFER])),
         rng(u64::from(mode) + 1000),
         &mut directory,
-    );
+    ));
     let real = usize::from(mode % 6);
     if real > 0 {
         let mut device = device(mode & 0x3f);

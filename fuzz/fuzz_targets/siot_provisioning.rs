@@ -1,11 +1,15 @@
 //! Drives a provisioning service with a registered, claimed thing and then
 //! arbitrary stanzas, some from the thing or the owner (so that they pass
-//! the sender checks), some from strangers; checks that nothing panics
-//! and that the owner stays the owner unless the thing re-registers.
+//! the sender checks), some from strangers; checks, under the family's
+//! contract checker, that nothing panics and that the owner stays the
+//! owner unless the thing re-registers.
 #![no_main]
+
+mod common;
 
 use std::time::Duration;
 
+use iot_sansio::testing::Checked;
 use libfuzzer_sys::fuzz_target;
 use siot_proto::key::Key;
 use siot_proto::payload::{Name, SiotPayload};
@@ -25,7 +29,7 @@ fuzz_target!(|data: &[u8]| {
     ) else {
         return;
     };
-    let mut ps = ProvisioningService::<Duration>::new(Default::default());
+    let mut ps = Checked::new(ProvisioningService::<Duration>::new(Default::default()));
     let now = Duration::ZERO;
     let setup = [
         (
@@ -51,7 +55,7 @@ fuzz_target!(|data: &[u8]| {
         s.from = Some(from.clone());
         ps.handle_input(now, Input::Data(&s));
     }
-    while ps.poll_transmit().is_some() {}
+    common::drain(&mut ps);
     let senders = [
         thing.clone(),
         owner.clone(),
@@ -79,8 +83,7 @@ fuzz_target!(|data: &[u8]| {
             reregistered = true;
         }
         ps.handle_input(now, Input::Data(&s));
-        while ps.poll_transmit().is_some() {}
-        while ps.poll_event().is_some() {}
+        common::drain(&mut ps);
         if !reregistered {
             assert_eq!(ps.owner_of(&thing.to_bare()), Some(&owner.to_bare()));
         }

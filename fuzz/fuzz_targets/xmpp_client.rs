@@ -1,17 +1,18 @@
 //! The XMPP client connection after a valid login (the RFC 5802 exchange
 //! on a scripted server), fed arbitrary server bytes, clock ticks, closes
-//! of the transport, stanzas to send and its own close. It must not panic,
-//! must end at most once, and must neither send nor report anything after
-//! its end.
+//! of the transport, stanzas to send and its own close. Under the
+//! family's contract checker it must not panic, must end at most once, and
+//! must neither send nor report anything after its end.
 #![no_main]
 
 mod common;
 
 use core::time::Duration;
 
+use iot_sansio::testing::Checked;
 use iot_sansio::{Input, Machine, Secret};
 use iot_xmpp::sasl::{Mechanism, MechanismPreference};
-use iot_xmpp::stream::{ClientConfig, ClientConnection, ClientEvent, Tls};
+use iot_xmpp::stream::{Client, ClientConfig, ClientEvent, Tls};
 use iot_xmpp::testing::{rfc5802_login, rfc5802_nonce};
 use iot_xmpp::{BareJid, Stanza, StanzaLimits};
 use libfuzzer_sys::fuzz_target;
@@ -27,26 +28,19 @@ fuzz_target!(|data: &[u8]| {
         max_len: 4096,
         ..StanzaLimits::default()
     };
-    let mut client = ClientConnection::new(config, rfc5802_nonce());
+    let mut client = Checked::new(Client::new(config, rfc5802_nonce()));
     let mut now = Duration::ZERO;
     client.start(now);
     client.handle_input(
         now,
         Input::Data(rfc5802_login("user@localhost/r1").as_bytes()),
     );
-    while client.poll_transmit().is_some() {}
-    let mut online = false;
-    while let Some(e) = client.poll_event() {
-        online |= matches!(e, ClientEvent::Online { .. });
-    }
+    let online = common::drain(&mut client)
+        .iter()
+        .any(|e| matches!(e, ClientEvent::Online { .. }));
     assert!(online, "the scripted login succeeds");
     let presence = Stanza::parse("<presence/>", &StanzaLimits::default()).ok();
-    let mut ended = false;
-    let mut input = data;
-    while let [op, rest @ ..] = input {
-        let len = usize::from(*op).min(rest.len());
-        let (chunk, next) = rest.split_at(len);
-        input = next;
+    for (op, chunk) in common::ops(data, usize::from) {
         match op % 29 {
             0 => {
                 now += Duration::from_secs(20);
@@ -61,14 +55,6 @@ fuzz_target!(|data: &[u8]| {
             }
             _ => client.handle_input(now, Input::Data(chunk)),
         }
-        let sent = std::iter::from_fn(|| client.poll_transmit()).count();
-        let events: Vec<_> = std::iter::from_fn(|| client.poll_event()).collect();
-        common::after_step(
-            events.into_iter(),
-            |e| matches!(e, ClientEvent::Ended(_)),
-            sent,
-            || client.poll_timeout().is_none(),
-            &mut ended,
-        );
+        common::drain(&mut client);
     }
 });

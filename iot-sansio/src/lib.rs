@@ -37,7 +37,7 @@
 //!
 //! ```
 //! use core::time::Duration;
-//! use iot_sansio::{End, Input, Machine, Outbox};
+//! use iot_sansio::{End, Input, Machine, Outbox, Outgoing};
 //!
 //! /// A toy machine: echoes each byte string, ends on "bye" or after 5 s
 //! /// of silence.
@@ -64,8 +64,9 @@
 //!     fn poll_timeout(&self) -> Option<Duration> {
 //!         (!self.out.is_ended()).then_some(self.deadline)
 //!     }
-//!     fn poll_transmit(&mut self) -> Option<Vec<u8>> { self.out.pop_transmit() }
-//!     fn poll_event(&mut self) -> Option<End<&'static str>> { self.out.pop_event() }
+//!     fn outgoing(&mut self) -> Outgoing<'_, Vec<u8>, End<&'static str>> {
+//!         self.out.outgoing()
+//!     }
 //! }
 //!
 //! let mut echo = Echo { deadline: Duration::from_secs(5), out: Outbox::new() };
@@ -142,6 +143,10 @@ impl<T: ?Sized> Copy for Input<'_, T> {}
 
 /// A sans-IO state machine of the family. See the [crate] documentation for
 /// the order in which a runtime calls these methods.
+///
+/// A machine keeps its transmits and events in an [`Outbox`] and shows the
+/// runtime's side of it with [`Machine::outgoing`]; `poll_transmit` and
+/// `poll_event` read from there, so an implementation writes neither.
 pub trait Machine {
     /// The machine's notion of time.
     type Instant: Instant;
@@ -149,8 +154,8 @@ pub trait Machine {
     type Input: ?Sized;
     /// What the machine asks the runtime to send.
     type Transmit;
-    /// What the machine reports.
-    type Event;
+    /// What the machine reports; one of them is the end of the session.
+    type Event: SessionEvent;
 
     /// Takes data from the peer, or the news that it closed. Whatever the
     /// peer sent, this never fails: faults end the session with an event.
@@ -162,18 +167,42 @@ pub trait Machine {
     /// When [`Machine::handle_timeout`] should next be called, if ever.
     fn poll_timeout(&self) -> Option<Self::Instant>;
 
+    /// The runtime's side of the machine's [`Outbox`]: what waits to be
+    /// sent and reported. Usually `self.out.outgoing()`.
+    fn outgoing(&mut self) -> Outgoing<'_, Self::Transmit, Self::Event>;
+
     /// The next thing to send.
-    fn poll_transmit(&mut self) -> Option<Self::Transmit>;
+    fn poll_transmit(&mut self) -> Option<Self::Transmit> {
+        self.outgoing().pop_transmit()
+    }
 
     /// The next event.
-    fn poll_event(&mut self) -> Option<Self::Event>;
+    fn poll_event(&mut self) -> Option<Self::Event> {
+        self.outgoing().pop_event()
+    }
 
     /// Gives back something [`Machine::poll_transmit`] handed out, once it
     /// is sent. A byte-stream machine writes its next frames into the
-    /// buffers it gets back, so that a runtime that recycles allocates
-    /// nothing per frame on the steady path; others drop it (the default).
+    /// buffers it gets back (with [`Outbox::recycle`]), so that a runtime
+    /// that recycles allocates nothing per frame on the steady path; others
+    /// drop it (the default).
     fn recycle(&mut self, transmit: Self::Transmit) {
         drop(transmit);
+    }
+}
+
+/// What a machine reports: every event type says which of its values is
+/// the end of the session, so that a runtime knows when to stop driving a
+/// machine, and the `testing` feature's `Checked` can check that the end
+/// comes once.
+pub trait SessionEvent {
+    /// Whether this event is the end of the session.
+    fn is_end(&self) -> bool;
+}
+
+impl<F, R> SessionEvent for End<F, R> {
+    fn is_end(&self) -> bool {
+        true
     }
 }
 
@@ -333,6 +362,30 @@ impl<T, E> Outbox<T, E> {
     #[must_use]
     pub fn pending_transmits(&self) -> usize {
         self.transmit.len()
+    }
+
+    /// The runtime's side of these queues, what [`Machine::outgoing`]
+    /// returns: it takes from them and can add nothing.
+    pub fn outgoing(&mut self) -> Outgoing<'_, T, E> {
+        Outgoing(self)
+    }
+}
+
+/// The runtime's side of a machine's [`Outbox`]: the next transmit and the
+/// next event, taken in the order they were queued. It cannot queue
+/// anything, so a runtime cannot speak for the machine.
+#[derive(Debug)]
+pub struct Outgoing<'a, T, E>(&'a mut Outbox<T, E>);
+
+impl<T, E> Outgoing<'_, T, E> {
+    /// The next thing to send.
+    pub fn pop_transmit(&mut self) -> Option<T> {
+        self.0.pop_transmit()
+    }
+
+    /// The next event.
+    pub fn pop_event(&mut self) -> Option<E> {
+        self.0.pop_event()
     }
 }
 

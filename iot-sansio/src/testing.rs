@@ -10,7 +10,7 @@
 //! ```
 //! use core::time::Duration;
 //! use iot_sansio::testing::{Driver, Node, pair};
-//! # use iot_sansio::{End, Input, Machine, Outbox};
+//! # use iot_sansio::{End, Input, Machine, Outbox, Outgoing};
 //! # struct Ping { left: u8, out: Outbox<Vec<u8>, End<()>> }
 //! # impl Machine for Ping {
 //! #     type Instant = Duration; type Input = [u8]; type Transmit = Vec<u8>; type Event = End<()>;
@@ -19,8 +19,7 @@
 //! #     }
 //! #     fn handle_timeout(&mut self, _: Duration) {}
 //! #     fn poll_timeout(&self) -> Option<Duration> { None }
-//! #     fn poll_transmit(&mut self) -> Option<Vec<u8>> { self.out.pop_transmit() }
-//! #     fn poll_event(&mut self) -> Option<End<()>> { self.out.pop_event() }
+//! #     fn outgoing(&mut self) -> Outgoing<'_, Vec<u8>, End<()>> { self.out.outgoing() }
 //! # }
 //! let mut a = Ping { left: 3, out: Outbox::new() };
 //! let mut b = Ping { left: 3, out: Outbox::new() };
@@ -35,9 +34,11 @@
 //! ```
 
 use core::borrow::Borrow;
+use core::fmt;
+use core::ops::{Deref, DerefMut};
 use core::time::Duration;
 
-use crate::{Input, Instant, Machine};
+use crate::{Input, Instant, Machine, Outbox, Outgoing, SessionEvent};
 
 /// The most deliveries one [`Driver::run`] makes before it stops, so that
 /// two machines that answer each other forever do not hang a test.
@@ -193,6 +194,193 @@ impl<I: Instant> Driver<I> {
         self.advance_to(next, nodes);
         Some(self.now)
     }
+}
+
+/// A machine under watch: it behaves as the machine it wraps, and panics
+/// (naming the machine and the rule) the moment the machine breaks the
+/// family's contract:
+///
+/// - the end of the session is reported once, and after it the machine
+///   sends nothing, reports nothing and sets no timer, whatever it is
+///   given;
+/// - after [`Machine::handle_timeout`]`(now)` the next timer is later than
+///   `now` (a timer that stays due would spin a runtime's loop);
+/// - `now` never goes backwards in the calls it is given.
+///
+/// It takes what the machine queues after every call (its own methods, or
+/// the machine's reached through `Deref`, at the next call of either) and
+/// hands it out in the same order. Every machine test and fuzz target of
+/// the family drives its machines through it.
+///
+/// ```should_panic
+/// use core::time::Duration;
+/// use iot_sansio::testing::Checked;
+/// # use iot_sansio::{End, Input, Machine, Outbox, Outgoing};
+/// /// Ends at every input: the second end breaks the contract.
+/// struct Twice { out: Outbox<u8, End<()>>, ended: bool }
+/// impl Machine for Twice {
+///     type Instant = Duration; type Input = u8; type Transmit = u8; type Event = End<()>;
+///     fn handle_input(&mut self, _: Duration, _: Input<'_, u8>) {
+///         // Wrong: a fresh outbox forgets that the session ended.
+///         if self.ended { self.out = Outbox::new() }
+///         self.ended = true;
+///         self.out.end(End::PeerClosed);
+///     }
+///     fn handle_timeout(&mut self, _: Duration) {}
+///     fn poll_timeout(&self) -> Option<Duration> { None }
+///     fn outgoing(&mut self) -> Outgoing<'_, u8, End<()>> { self.out.outgoing() }
+/// }
+/// let mut machine = Checked::new(Twice { out: Outbox::new(), ended: false });
+/// machine.handle_input(Duration::ZERO, Input::PeerClosed);
+/// machine.handle_input(Duration::ZERO, Input::PeerClosed); // panics
+/// ```
+pub struct Checked<M: Machine> {
+    machine: M,
+    queued: Outbox<M::Transmit, M::Event>,
+    ended: bool,
+    now: Option<M::Instant>,
+}
+
+impl<M: Machine> Checked<M> {
+    /// Watches `machine`.
+    pub fn new(machine: M) -> Self {
+        Self {
+            machine,
+            queued: Outbox::new(),
+            ended: false,
+            now: None,
+        }
+    }
+
+    /// The machine, with what it queued and nobody took yet dropped.
+    pub fn into_inner(self) -> M {
+        self.machine
+    }
+
+    /// Whether the machine has reported its end.
+    pub fn has_ended(&mut self) -> bool {
+        self.collect();
+        self.ended
+    }
+
+    fn name() -> &'static str {
+        core::any::type_name::<M>()
+    }
+
+    /// Takes what the machine queued, checking it against the contract.
+    fn collect(&mut self) {
+        let ended_before = self.ended;
+        while let Some(transmit) = self.machine.poll_transmit() {
+            assert!(
+                !ended_before,
+                "{}: sent something after its end",
+                Self::name()
+            );
+            self.queued.send(transmit);
+        }
+        while let Some(event) = self.machine.poll_event() {
+            assert!(
+                !self.ended,
+                "{}: reported an event after its end",
+                Self::name()
+            );
+            self.ended = event.is_end();
+            self.queued.event(event);
+        }
+        if self.ended {
+            assert!(
+                self.machine.poll_timeout().is_none(),
+                "{}: set a timer after its end",
+                Self::name()
+            );
+        }
+    }
+
+    fn tick(&mut self, now: M::Instant) {
+        if let Some(before) = self.now {
+            assert!(now >= before, "{}: the clock went backwards", Self::name());
+        }
+        self.now = Some(now);
+    }
+}
+
+impl<M: Machine> Machine for Checked<M> {
+    type Instant = M::Instant;
+    type Input = M::Input;
+    type Transmit = M::Transmit;
+    type Event = M::Event;
+
+    fn handle_input(&mut self, now: M::Instant, input: Input<'_, M::Input>) {
+        self.collect();
+        self.tick(now);
+        self.machine.handle_input(now, input);
+        self.collect();
+    }
+
+    fn handle_timeout(&mut self, now: M::Instant) {
+        self.collect();
+        self.tick(now);
+        self.machine.handle_timeout(now);
+        self.collect();
+        if let Some(next) = self.machine.poll_timeout() {
+            assert!(
+                next > now,
+                "{}: a timer still due after handle_timeout",
+                Self::name()
+            );
+        }
+    }
+
+    fn poll_timeout(&self) -> Option<M::Instant> {
+        let next = self.machine.poll_timeout();
+        assert!(
+            !(self.ended && next.is_some()),
+            "{}: set a timer after its end",
+            Self::name()
+        );
+        next
+    }
+
+    fn outgoing(&mut self) -> Outgoing<'_, M::Transmit, M::Event> {
+        self.collect();
+        self.queued.outgoing()
+    }
+
+    fn recycle(&mut self, transmit: M::Transmit) {
+        self.machine.recycle(transmit);
+    }
+}
+
+impl<M: Machine> Deref for Checked<M> {
+    type Target = M;
+    fn deref(&self) -> &M {
+        &self.machine
+    }
+}
+
+impl<M: Machine> DerefMut for Checked<M> {
+    fn deref_mut(&mut self) -> &mut M {
+        &mut self.machine
+    }
+}
+
+impl<M: Machine + fmt::Debug> fmt::Debug for Checked<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Checked")
+            .field("machine", &self.machine)
+            .field("ended", &self.ended)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Every event a machine has queued, in order.
+pub fn events<M: Machine + ?Sized>(machine: &mut M) -> alloc::vec::Vec<M::Event> {
+    core::iter::from_fn(|| machine.poll_event()).collect()
+}
+
+/// Every transmit a machine has queued, in order.
+pub fn transmits<M: Machine + ?Sized>(machine: &mut M) -> alloc::vec::Vec<M::Transmit> {
+    core::iter::from_fn(|| machine.poll_transmit()).collect()
 }
 
 /// A seeded `ChaCha20` RNG, the deterministic randomness of the family's

@@ -6,7 +6,7 @@
 use core::time::Duration;
 
 use iot_sansio::testing::{Driver, MAX_DELIVERIES, Node, pair};
-use iot_sansio::{End, Input, Machine, Outbox};
+use iot_sansio::{End, Input, Machine, Outbox, Outgoing};
 
 /// Answers every input with the next number, `left` times; pings itself
 /// after `every` of silence; ends when the peer closes.
@@ -57,11 +57,8 @@ impl Machine for Counter {
     fn poll_timeout(&self) -> Option<Duration> {
         (!self.out.is_ended()).then_some(self.next)
     }
-    fn poll_transmit(&mut self) -> Option<u32> {
-        self.out.pop_transmit()
-    }
-    fn poll_event(&mut self) -> Option<End<()>> {
-        self.out.pop_event()
+    fn outgoing(&mut self) -> Outgoing<'_, u32, End<()>> {
+        self.out.outgoing()
     }
 }
 

@@ -5,7 +5,7 @@ use core::fmt;
 /// Why a text is not a stanza this crate can read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum StanzaError {
+pub enum StanzaReadError {
     /// The stanza is longer than the limit.
     #[error("stanza of {len} bytes exceeds the limit of {max}")]
     TooLong {
@@ -62,11 +62,11 @@ pub enum StanzaError {
     TrailingContent,
 }
 
-pub(crate) fn xml_err(e: impl fmt::Display) -> StanzaError {
-    StanzaError::Xml(e.to_string())
+pub(crate) fn xml_err(e: impl fmt::Display) -> StanzaReadError {
+    StanzaReadError::Xml(e.to_string())
 }
 
-impl StanzaError {
+impl StanzaReadError {
     /// The stream error condition (RFC 6120 4.9.3) a stream carrying this
     /// text ends with.
     #[must_use]

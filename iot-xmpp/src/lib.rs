@@ -25,10 +25,10 @@
 //!   names, attribute values and text borrow from the text unless they
 //!   needed unescaping) and the writer ([`Stanza::to_xml`],
 //!   [`Stanza::write_xml`], [`escape_text`], [`escape_attr`]);
-//! * [`StanzaError`]: why a text is not a stanza;
+//! * [`StanzaReadError`]: why a text is not a stanza;
 //! * [`text`]: reading XML text in place, for readers built on quick-xml;
 //! * [`stream`]: the incremental stream reader, and the client connection
-//!   as a sans-IO machine ([`stream::ClientConnection`]: bytes in, bytes
+//!   as a sans-IO machine ([`stream::Client`]: bytes in, bytes
 //!   out, STARTTLS left to the runtime, SCRAM login, binding, stanzas);
 //! * [`sasl`]: the SCRAM client and the choice of mechanism;
 //! * [`roster`] and [`presence`]: the roster a client keeps and who is
@@ -39,7 +39,7 @@
 //! stanzas may carry `jabber:client`, `jabber:server` or no namespace
 //! (inherited from the stream).
 //!
-//! Every parser is total: any text gives a [`Stanza`] or a [`StanzaError`].
+//! Every parser is total: any text gives a [`Stanza`] or a [`StanzaReadError`].
 //!
 //! The machines of the XMPP crates take a parsed [`Stanza`] as their input
 //! and hand out stanzas to send, under the family's contract
@@ -62,6 +62,7 @@ mod limits;
 mod machine;
 pub mod presence;
 mod reader;
+pub mod request;
 pub mod roster;
 pub mod sasl;
 mod stanza;
@@ -74,11 +75,15 @@ pub mod vocab;
 mod writer;
 
 pub use element::{Element, ElementRef};
-pub use error::StanzaError;
+pub use error::StanzaReadError;
 pub use jid::{BareJid, FullJid, Jid};
 pub use limits::StanzaLimits;
 pub use machine::StanzaMachine;
-pub use stanza::{Stanza, StanzaErrorPayload, StanzaRef};
+pub use request::{IqFailure, Requests};
+pub use stanza::{Stanza, StanzaError, StanzaRef};
+pub use stream::{
+    Client, ClientConfig, ClientEnd, ClientError, ClientEvent, ClientFault, ClientRefusal,
+};
 pub use text::push_reference;
 pub use vocab::{
     CLIENT_NS, DefinedCondition, ErrorType, IqType, MessageType, PresenceType, SERVER_NS,

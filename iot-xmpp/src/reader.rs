@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 
 use crate::element::Element;
-use crate::error::StanzaError;
+use crate::error::StanzaReadError;
 use crate::limits::StanzaLimits;
 use crate::stanza::{Stanza, StanzaRef};
 #[cfg(doc)]
@@ -23,8 +23,8 @@ impl Stanza {
     ///
     /// # Errors
     ///
-    /// A [`StanzaError`] for each way the text can be wrong.
-    pub fn parse(xml: &str, limits: &StanzaLimits) -> Result<Self, StanzaError> {
+    /// A [`StanzaReadError`] for each way the text can be wrong.
+    pub fn parse(xml: &str, limits: &StanzaLimits) -> Result<Self, StanzaReadError> {
         read(xml, limits)
     }
 
@@ -45,7 +45,7 @@ impl Stanza {
     /// // Unescaped text is the one string that had to be copied.
     /// assert!(matches!(&s.payloads[0].text, Cow::Owned(t) if t == "hi & bye"));
     /// assert_eq!(s.to_owned_stanza(), Stanza::parse(xml, &Default::default())?);
-    /// # Ok::<(), iot_xmpp::StanzaError>(())
+    /// # Ok::<(), iot_xmpp::StanzaReadError>(())
     /// ```
     ///
     /// # Errors
@@ -54,8 +54,25 @@ impl Stanza {
     pub fn parse_ref<'a>(
         xml: &'a str,
         limits: &StanzaLimits,
-    ) -> Result<StanzaRef<'a>, StanzaError> {
+    ) -> Result<StanzaRef<'a>, StanzaReadError> {
         read(xml, limits)
+    }
+}
+
+/// [`Stanza::parse`] within the default [`StanzaLimits`].
+///
+/// ```
+/// use iot_xmpp::{Stanza, StanzaKind};
+///
+/// let s: Stanza = "<message to='a@example.org'><body>hi</body></message>".parse()?;
+/// assert_eq!(s.kind, StanzaKind::Message);
+/// # Ok::<(), iot_xmpp::StanzaReadError>(())
+/// ```
+impl core::str::FromStr for Stanza {
+    type Err = StanzaReadError;
+
+    fn from_str(xml: &str) -> Result<Self, StanzaReadError> {
+        read(xml, &StanzaLimits::default())
     }
 }
 
@@ -68,9 +85,9 @@ impl<S> Stanza<S> {
     ///
     /// # Errors
     ///
-    /// [`StanzaError::NotAStanza`], [`StanzaError::Namespace`], and
-    /// [`StanzaError::Jid`] for a `from` or `to` that is not a JID.
-    pub fn from_element(element: Element<S>) -> Result<Self, StanzaError>
+    /// [`StanzaReadError::NotAStanza`], [`StanzaReadError::Namespace`], and
+    /// [`StanzaReadError::Jid`] for a `from` or `to` that is not a JID.
+    pub fn from_element(element: Element<S>) -> Result<Self, StanzaReadError>
     where
         S: AsRef<str>,
     {
@@ -89,12 +106,12 @@ fn stanza_of<S, A: AsRef<str> + Into<S>>(
     ns: &str,
     attrs: Vec<(A, A)>,
     children: Vec<Element<S>>,
-) -> Result<Stanza<S>, StanzaError> {
+) -> Result<Stanza<S>, StanzaReadError> {
     let Ok(kind) = name.parse::<StanzaKind>() else {
-        return Err(StanzaError::NotAStanza(name.to_owned()));
+        return Err(StanzaReadError::NotAStanza(name.to_owned()));
     };
     if ns != CLIENT_NS && ns != SERVER_NS {
-        return Err(StanzaError::Namespace(ns.to_owned()));
+        return Err(StanzaReadError::Namespace(ns.to_owned()));
     }
     let mut stanza = Stanza::empty(kind);
     for (key, value) in attrs {
@@ -113,13 +130,13 @@ fn stanza_of<S, A: AsRef<str> + Into<S>>(
 fn read<'a, S: From<Cow<'a, str>> + AsRef<str>>(
     xml: &'a str,
     limits: &StanzaLimits,
-) -> Result<Stanza<S>, StanzaError> {
+) -> Result<Stanza<S>, StanzaReadError> {
     let root = read_root::<S>(xml, limits, Scope::default_ns(CLIENT_NS))?;
     stanza_of(root.name, &root.ns, root.attrs, root.children)
 }
 
-fn jid_attr(attribute: &'static str, value: &str) -> Result<Jid, StanzaError> {
-    crate::jids::read_jid(value).map_err(|e| StanzaError::Jid {
+fn jid_attr(attribute: &'static str, value: &str) -> Result<Jid, StanzaReadError> {
+    crate::jids::read_jid(value).map_err(|e| StanzaReadError::Jid {
         attribute,
         reason: e.to_string(),
     })

@@ -10,7 +10,7 @@ use jid::Jid;
 
 /// A stanza error (RFC 6120 8.3): its type and defined condition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StanzaErrorPayload {
+pub struct StanzaError {
     /// The error type; `None` when the `type` attribute is missing or not
     /// one of RFC 6120's.
     pub error_type: Option<ErrorType>,
@@ -33,7 +33,7 @@ pub struct StanzaErrorPayload {
 ///     r#"<iq xmlns="jabber:client" type="get" id="p1"><ping xmlns="urn:xmpp:ping"/></iq>"#
 /// );
 /// assert_eq!(Stanza::parse(&xml, &Default::default())?, ping);
-/// # Ok::<(), iot_xmpp::StanzaError>(())
+/// # Ok::<(), iot_xmpp::StanzaReadError>(())
 /// ```
 ///
 /// `S` is how its strings are held, as in [`Element`]: [`String`] (the
@@ -180,7 +180,7 @@ impl<S: AsRef<str>> Stanza<S> {
     /// The error of a stanza of type `error`: its type and the first
     /// condition element of the stanzas namespace.
     #[must_use]
-    pub fn error(&self) -> Option<StanzaErrorPayload> {
+    pub fn error(&self) -> Option<StanzaError> {
         if !self.is_error() {
             return None;
         }
@@ -194,7 +194,7 @@ impl<S: AsRef<str>> Stanza<S> {
             .find(|c| c.ns.as_ref() == STANZAS_NS && c.name.as_ref() != vocab::TEXT)
             .and_then(|c| c.name.as_ref().parse().ok())
             .unwrap_or(DefinedCondition::UndefinedCondition);
-        Some(StanzaErrorPayload {
+        Some(StanzaError {
             error_type: e.get_attr(vocab::TYPE).and_then(|t| t.parse().ok()),
             condition,
         })

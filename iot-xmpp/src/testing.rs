@@ -9,7 +9,7 @@
 //! use iot_sansio::testing::{Driver, Node};
 //! use iot_xmpp::testing::Server;
 //! use iot_xmpp::{Jid, Stanza};
-//! # use iot_sansio::{End, Input, Machine, Outbox};
+//! # use iot_sansio::{End, Input, Machine, Outbox, Outgoing};
 //! # use iot_xmpp::{IqType, ErrorType, DefinedCondition};
 //! # /// Answers every `iq` get with `feature-not-implemented`.
 //! # struct Refuser(Outbox<Stanza, End<()>>);
@@ -22,8 +22,7 @@
 //! #     }
 //! #     fn handle_timeout(&mut self, _: Duration) {}
 //! #     fn poll_timeout(&self) -> Option<Duration> { None }
-//! #     fn poll_transmit(&mut self) -> Option<Stanza> { self.0.pop_transmit() }
-//! #     fn poll_event(&mut self) -> Option<End<()>> { self.0.pop_event() }
+//! #     fn outgoing(&mut self) -> Outgoing<'_, Stanza, End<()>> { self.0.outgoing() }
 //! # }
 //! let alice: Jid = "alice@example.org/phone".parse()?;
 //! let bob: Jid = "bob@example.org/tv".parse()?;

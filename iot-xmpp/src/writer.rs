@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use quick_xml::escape::{escape, partial_escape};
 
 use crate::element::Element;
-use crate::error::StanzaError;
+use crate::error::StanzaReadError;
 use crate::stanza::Stanza;
 use crate::tree::check_xml_chars;
 use crate::vocab::CLIENT_NS;
@@ -67,8 +67,8 @@ impl<S: AsRef<str>> Element<S> {
     ///
     /// # Errors
     ///
-    /// [`StanzaError::Char`] naming the first other one.
-    pub fn check_xml_chars(&self) -> Result<(), StanzaError> {
+    /// [`StanzaReadError::Char`] naming the first other one.
+    pub fn check_xml_chars(&self) -> Result<(), StanzaReadError> {
         let mut pending = vec![self];
         while let Some(e) = pending.pop() {
             check_xml_chars(e.name.as_ref())?;
@@ -87,14 +87,14 @@ impl<S: AsRef<str>> Element<S> {
 impl<S: AsRef<str>> Stanza<S> {
     /// Checks the stanza's id, type and payloads as
     /// [`Element::check_xml_chars`] does (a JID cannot hold such a
-    /// character). [`ClientConnection::send`](crate::stream::ClientConnection::send)
+    /// character). [`Client::send`](crate::stream::Client::send)
     /// refuses a stanza that fails it, so that nothing the client writes
     /// breaks the stream.
     ///
     /// # Errors
     ///
-    /// [`StanzaError::Char`] naming the first character XML forbids.
-    pub fn check_xml_chars(&self) -> Result<(), StanzaError> {
+    /// [`StanzaReadError::Char`] naming the first character XML forbids.
+    pub fn check_xml_chars(&self) -> Result<(), StanzaReadError> {
         for s in [&self.id, &self.stanza_type].into_iter().flatten() {
             check_xml_chars(s.as_ref())?;
         }

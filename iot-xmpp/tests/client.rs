@@ -6,12 +6,12 @@
 
 use std::time::Duration;
 
-use iot_sansio::testing::Scripted;
+use iot_sansio::testing::{Checked, Scripted, events};
 use iot_sansio::{End, Input, Machine, Secret};
 use iot_xmpp::sasl::{Mechanism, MechanismPreference, SaslError};
 use iot_xmpp::stream::{
-    ClientConfig, ClientConnection, ClientError, ClientEvent, ClientFault, ClientRefusal,
-    StreamReadError, Tls,
+    Client, ClientConfig, ClientError, ClientEvent, ClientFault, ClientRefusal, StreamReadError,
+    Tls,
 };
 use iot_xmpp::{BareJid, Stanza, StanzaLimits};
 
@@ -27,7 +27,7 @@ fn rfc_nonce() -> Scripted {
     )
 }
 
-type Client = ClientConnection<Duration, Scripted>;
+type Conn = Checked<Client<Duration, Scripted>>;
 
 fn config(password: &str, tls: Tls) -> ClientConfig {
     let mut c = ClientConfig::new(
@@ -103,7 +103,7 @@ fn client_side() -> String {
     .concat()
 }
 
-fn sent(client: &mut Client) -> String {
+fn sent(client: &mut Conn) -> String {
     let mut all = String::new();
     while let Some(bytes) = client.poll_transmit() {
         all.push_str(std::str::from_utf8(&bytes).unwrap());
@@ -111,13 +111,9 @@ fn sent(client: &mut Client) -> String {
     all
 }
 
-fn events(client: &mut Client) -> Vec<ClientEvent> {
-    std::iter::from_fn(|| client.poll_event()).collect()
-}
-
 /// Runs a client against `server` cut at `cuts`; returns what it sent and
 /// reported.
-fn replay(client: &mut Client, server: &[u8], cuts: &[usize]) -> (String, Vec<ClientEvent>) {
+fn replay(client: &mut Conn, server: &[u8], cuts: &[usize]) -> (String, Vec<ClientEvent>) {
     client.start(T0);
     let mut out = sent(client);
     let mut at = 0;
@@ -143,13 +139,13 @@ fn login_events() -> Vec<ClientEvent> {
 #[test]
 fn a_whole_login_replays_the_same_split_at_every_byte_position() {
     let server = server();
-    let mut client = Client::new(config("pencil", Tls::Insecure), rfc_nonce());
+    let mut client = Checked::new(Client::new(config("pencil", Tls::Insecure), rfc_nonce()));
     let (out, got) = replay(&mut client, server.as_bytes(), &[]);
     assert_eq!(out, client_side());
     assert_eq!(got, login_events());
     assert_eq!(client.poll_timeout(), None);
     for cut in 1..server.len() {
-        let mut client = Client::new(config("pencil", Tls::Insecure), rfc_nonce());
+        let mut client = Checked::new(Client::new(config("pencil", Tls::Insecure), rfc_nonce()));
         let (out, got) = replay(&mut client, server.as_bytes(), &[cut]);
         assert_eq!(
             (out.as_str(), got.as_slice()),
@@ -158,7 +154,7 @@ fn a_whole_login_replays_the_same_split_at_every_byte_position() {
         );
     }
     let every: Vec<usize> = (1..server.len()).collect();
-    let mut client = Client::new(config("pencil", Tls::Insecure), rfc_nonce());
+    let mut client = Checked::new(Client::new(config("pencil", Tls::Insecure), rfc_nonce()));
     assert_eq!(
         replay(&mut client, server.as_bytes(), &every).1,
         login_events()
@@ -179,7 +175,7 @@ fn the_server_final_may_come_in_a_challenge() {
         BOUND,
     ]
     .concat();
-    let mut client = Client::new(config("pencil", Tls::Insecure), rfc_nonce());
+    let mut client = Checked::new(Client::new(config("pencil", Tls::Insecure), rfc_nonce()));
     let (out, got) = replay(&mut client, server.as_bytes(), &[]);
     assert!(
         out.contains("<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>=</response>"),
@@ -203,7 +199,7 @@ fn ended(got: &[ClientEvent]) -> &End<ClientFault, ClientRefusal> {
 fn a_wrong_password_is_refused_by_the_server() {
     let failure = "<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><not-authorized/><text>bad</text></failure>";
     let server = [HEADER, SCRAM_FEATURES, CHALLENGE, failure].concat();
-    let mut client = Client::new(config("pencil!", Tls::Insecure), rfc_nonce());
+    let mut client = Checked::new(Client::new(config("pencil!", Tls::Insecure), rfc_nonce()));
     let (out, got) = replay(&mut client, server.as_bytes(), &[]);
     assert!(
         !out.contains("cD12MFg4djNCejJUMENKR2JKUXlGMFgrSEk0VHM9"),
@@ -231,7 +227,7 @@ fn a_server_signature_that_does_not_verify_ends_the_login() {
         BOUND,
     ]
     .concat();
-    let mut client = Client::new(config("pencil", Tls::Insecure), rfc_nonce());
+    let mut client = Checked::new(Client::new(config("pencil", Tls::Insecure), rfc_nonce()));
     let (out, got) = replay(&mut client, server.as_bytes(), &[]);
     assert_eq!(
         got,
@@ -255,7 +251,7 @@ fn a_server_that_binds_another_resource_is_reported() {
         &other,
     ]
     .concat();
-    let mut client = Client::new(config("pencil", Tls::Insecure), rfc_nonce());
+    let mut client = Checked::new(Client::new(config("pencil", Tls::Insecure), rfc_nonce()));
     let (_, got) = replay(&mut client, server.as_bytes(), &[]);
     assert_eq!(
         got,
@@ -276,7 +272,7 @@ fn a_server_that_binds_another_resource_is_reported() {
         &stranger,
     ]
     .concat();
-    let mut client = Client::new(config("pencil", Tls::Insecure), rfc_nonce());
+    let mut client = Checked::new(Client::new(config("pencil", Tls::Insecure), rfc_nonce()));
     let (_, got) = replay(&mut client, server.as_bytes(), &[]);
     assert!(
         matches!(ended(&got), End::PeerFault(ClientFault::Bind(_))),
@@ -294,7 +290,7 @@ fn a_server_that_binds_another_resource_is_reported() {
         refused,
     ]
     .concat();
-    let mut client = Client::new(config("pencil", Tls::Insecure), rfc_nonce());
+    let mut client = Checked::new(Client::new(config("pencil", Tls::Insecure), rfc_nonce()));
     let (_, got) = replay(&mut client, server.as_bytes(), &[]);
     assert!(
         matches!(ended(&got), End::Refused(ClientRefusal::BindRefused { condition }) if condition == "conflict"),
@@ -317,7 +313,7 @@ fn a_stream_error_ends_the_connection_with_its_condition() {
         error,
     ]
     .concat();
-    let mut client = Client::new(config("pencil", Tls::Insecure), rfc_nonce());
+    let mut client = Checked::new(Client::new(config("pencil", Tls::Insecure), rfc_nonce()));
     let (out, got) = replay(&mut client, server.as_bytes(), &[]);
     assert_eq!(
         ended(&got),
@@ -354,7 +350,7 @@ fn a_stanza_over_the_limit_is_refused_while_reading() {
         &big,
     ]
     .concat();
-    let mut client = Client::new(c, rfc_nonce());
+    let mut client = Checked::new(Client::new(c, rfc_nonce()));
     let (_, got) = replay(&mut client, server.as_bytes(), &[]);
     assert_eq!(
         ended(&got),
@@ -369,7 +365,7 @@ fn a_server_with_no_acceptable_mechanism_is_refused() {
     let mut c = config("pencil", Tls::Insecure);
     // PLAIN is configured, but never over an insecure stream.
     c.mechanisms = MechanismPreference::new(&[Mechanism::ScramSha1, Mechanism::Plain]);
-    let mut client = Client::new(c, rfc_nonce());
+    let mut client = Checked::new(Client::new(c, rfc_nonce()));
     let (out, got) = replay(&mut client, [HEADER, features].concat().as_bytes(), &[]);
     assert_eq!(
         ended(&got),
@@ -388,7 +384,7 @@ fn starttls_then_plain_over_tls_when_configured() {
         <mechanism>PLAIN</mechanism></mechanisms></stream:features>";
     let mut c = config("pencil", Tls::StartTls);
     c.mechanisms = MechanismPreference::new(&[Mechanism::ScramSha1, Mechanism::Plain]);
-    let mut client = Client::new(c, rfc_nonce());
+    let mut client = Checked::new(Client::new(c, rfc_nonce()));
     client.start(T0);
     sent(&mut client);
     client.handle_input(
@@ -433,7 +429,7 @@ fn starttls_then_plain_over_tls_when_configured() {
 
 #[test]
 fn starttls_that_is_not_offered_or_fails_is_refused() {
-    let mut client = Client::new(config("pencil", Tls::StartTls), rfc_nonce());
+    let mut client = Checked::new(Client::new(config("pencil", Tls::StartTls), rfc_nonce()));
     let (out, got) = replay(
         &mut client,
         [HEADER, SCRAM_FEATURES].concat().as_bytes(),
@@ -447,7 +443,7 @@ fn starttls_that_is_not_offered_or_fails_is_refused() {
     let tls_features =
         "<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/></stream:features>";
     let failure = "<failure xmlns='urn:ietf:params:xml:ns:xmpp-tls'/></stream:stream>";
-    let mut client = Client::new(config("pencil", Tls::StartTls), rfc_nonce());
+    let mut client = Checked::new(Client::new(config("pencil", Tls::StartTls), rfc_nonce()));
     let (_, got) = replay(
         &mut client,
         [HEADER, tls_features, failure].concat().as_bytes(),
@@ -455,7 +451,7 @@ fn starttls_that_is_not_offered_or_fails_is_refused() {
     );
     assert_eq!(ended(&got), &End::Refused(ClientRefusal::NoTls));
     // Bytes between <proceed/> and the TLS handshake are refused.
-    let mut client = Client::new(config("pencil", Tls::StartTls), rfc_nonce());
+    let mut client = Checked::new(Client::new(config("pencil", Tls::StartTls), rfc_nonce()));
     let proceed = "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/><message/>";
     let (_, got) = replay(
         &mut client,
@@ -500,7 +496,7 @@ fn unexpected_and_malformed_server_input_ends_the_connection() {
             "a wrong namespace",
         ),
     ] {
-        let mut client = Client::new(config("pencil", Tls::Insecure), rfc_nonce());
+        let mut client = Checked::new(Client::new(config("pencil", Tls::Insecure), rfc_nonce()));
         let (_, got) = replay(&mut client, server.as_bytes(), &[]);
         assert!(matches!(ended(&got), End::PeerFault(_)), "{what}: {got:?}");
     }
@@ -508,7 +504,7 @@ fn unexpected_and_malformed_server_input_ends_the_connection() {
 
 #[test]
 fn each_login_step_times_out_and_a_close_ends_once() {
-    let mut client = Client::new(config("pencil", Tls::Insecure), rfc_nonce());
+    let mut client = Checked::new(Client::new(config("pencil", Tls::Insecure), rfc_nonce()));
     client.start(T0);
     let deadline = client.poll_timeout().unwrap();
     assert_eq!(deadline, Duration::from_secs(30));
@@ -521,7 +517,7 @@ fn each_login_step_times_out_and_a_close_ends_once() {
     assert_eq!(client.poll_timeout(), None);
 
     // Online, then the client closes: the server answers the close.
-    let mut client = Client::new(config("pencil", Tls::Insecure), rfc_nonce());
+    let mut client = Checked::new(Client::new(config("pencil", Tls::Insecure), rfc_nonce()));
     let login = online_server();
     replay(&mut client, login.as_bytes(), &[]);
     assert_eq!(
@@ -541,19 +537,22 @@ fn each_login_step_times_out_and_a_close_ends_once() {
     assert!(events(&mut client).is_empty());
 
     // A close the server never answers ends after the timeout.
-    let mut client = Client::new(config("pencil", Tls::Insecure), rfc_nonce());
+    let mut client = Checked::new(Client::new(config("pencil", Tls::Insecure), rfc_nonce()));
     replay(&mut client, login.as_bytes(), &[]);
     client.close(T0);
     client.handle_timeout(Duration::from_secs(30));
     assert_eq!(events(&mut client), [ClientEvent::Ended(End::Closed)]);
 
     // The transport drops while online.
-    let mut client = Client::new(config("pencil", Tls::Insecure), rfc_nonce());
+    let mut client = Checked::new(Client::new(config("pencil", Tls::Insecure), rfc_nonce()));
     replay(&mut client, login.as_bytes(), &[]);
     client.handle_input(T0, Input::PeerClosed);
     assert_eq!(events(&mut client), [ClientEvent::Ended(End::PeerClosed)]);
     // Sending before start is misuse too.
-    let mut idle = Client::new(config("pencil", Tls::Insecure), rfc_nonce());
+    let mut idle = Checked::new(Client::<Duration, _>::new(
+        config("pencil", Tls::Insecure),
+        rfc_nonce(),
+    ));
     assert_eq!(
         idle.send(&Stanza::parse("<presence/>", &StanzaLimits::default()).unwrap()),
         Err(ClientError::NotOnline)
@@ -566,7 +565,7 @@ fn direct_tls_is_secured_from_the_first_byte() {
         <mechanism>PLAIN</mechanism></mechanisms></stream:features>";
     let mut c = config("pencil", Tls::Direct);
     c.mechanisms = MechanismPreference::new(&[Mechanism::Plain]);
-    let mut client = Client::new(c, rfc_nonce());
+    let mut client = Checked::new(Client::new(c, rfc_nonce()));
     client.start(T0);
     let header = sent(&mut client);
     assert!(
@@ -607,7 +606,7 @@ fn a_server_with_its_own_prefixes_is_read_in_its_header_scope() {
         "</x:stream>".into(),
     ]
     .concat();
-    let mut client = Client::new(config("pencil", Tls::Insecure), rfc_nonce());
+    let mut client = Checked::new(Client::new(config("pencil", Tls::Insecure), rfc_nonce()));
     let (out, got) = replay(&mut client, server.as_bytes(), &[]);
     assert_eq!(out, client_side());
     assert_eq!(got, login_events());
@@ -621,7 +620,7 @@ fn a_header_in_another_content_namespace_ends_with_invalid_namespace() {
         HEADER.replace("xmlns='jabber:client'", "xmlns='jabber:server'"),
         HEADER.replace("xmlns='jabber:client' ", ""),
     ] {
-        let mut client = Client::new(config("pencil", Tls::Insecure), rfc_nonce());
+        let mut client = Checked::new(Client::new(config("pencil", Tls::Insecure), rfc_nonce()));
         let (out, got) = replay(&mut client, header.as_bytes(), &[]);
         assert!(
             out.ends_with(
@@ -648,13 +647,13 @@ fn the_configured_limits_hold_for_the_features() {
         ..StanzaLimits::default()
     };
     let server = [HEADER, SCRAM_FEATURES].concat();
-    let mut client = Client::new(c, rfc_nonce());
+    let mut client = Checked::new(Client::new(c, rfc_nonce()));
     let (out, got) = replay(&mut client, server.as_bytes(), &[]);
     assert!(
         matches!(
             ended(&got),
             End::PeerFault(ClientFault::Element(
-                iot_xmpp::StanzaError::TooManyAttributes { max: 0 }
+                iot_xmpp::StanzaReadError::TooManyAttributes { max: 0 }
             ))
         ),
         "{got:?}"
@@ -666,7 +665,7 @@ fn the_configured_limits_hold_for_the_features() {
 #[test]
 fn characters_xml_forbids_are_neither_read_nor_sent() {
     let online = online_server();
-    let mut client = Client::new(config("pencil", Tls::Insecure), rfc_nonce());
+    let mut client = Checked::new(Client::new(config("pencil", Tls::Insecure), rfc_nonce()));
     replay(&mut client, online.as_bytes(), &[]);
     assert!(client.is_online());
     let bad = Stanza::new(iot_xmpp::StanzaKind::Message).with_id("a\u{7}");
@@ -676,6 +675,8 @@ fn characters_xml_forbids_are_neither_read_nor_sent() {
     assert!(sent(&mut client).contains("<not-well-formed "));
     assert!(matches!(
         ended(&events(&mut client)),
-        End::PeerFault(ClientFault::Element(iot_xmpp::StanzaError::Char('\u{7}')))
+        End::PeerFault(ClientFault::Element(iot_xmpp::StanzaReadError::Char(
+            '\u{7}'
+        )))
     ));
 }

@@ -7,10 +7,10 @@
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 use iot_xmpp::tree::{DEPTH_CEILING, Scope, read_tree, work};
-use iot_xmpp::{Element, Stanza, StanzaError, StanzaLimits};
+use iot_xmpp::{Element, Stanza, StanzaLimits, StanzaReadError};
 use proptest::prelude::*;
 
-fn parse(xml: &str) -> Result<Stanza, StanzaError> {
+fn parse(xml: &str) -> Result<Stanza, StanzaReadError> {
     Stanza::parse(xml, &StanzaLimits::default())
 }
 
@@ -69,7 +69,7 @@ fn namespace_errors_are_refused() {
         // A prefix out of scope once its element closed.
         "<message><a xmlns:p='urn:p'/><p:b/></message>",
     ] {
-        assert!(matches!(parse(bad), Err(StanzaError::Xml(_))), "{bad}");
+        assert!(matches!(parse(bad), Err(StanzaReadError::Xml(_))), "{bad}");
     }
 }
 
@@ -84,7 +84,10 @@ fn characters_xml_forbids_are_refused_literal_or_as_references() {
         "<message id='&#x1b;'/>",
         "<message><body><![CDATA[\u{2}]]></body></message>",
     ] {
-        assert!(matches!(parse(bad), Err(StanzaError::Char(_))), "{bad:?}");
+        assert!(
+            matches!(parse(bad), Err(StanzaReadError::Char(_))),
+            "{bad:?}"
+        );
     }
     // quick-xml refuses a reference to U+0000 itself.
     assert!(parse("<message><body>a&#0;b</body></message>").is_err());
@@ -93,9 +96,9 @@ fn characters_xml_forbids_are_refused_literal_or_as_references() {
     // Nor can they be written.
     let s = Stanza::new(iot_xmpp::StanzaKind::Message)
         .with_payload(Element::new("body", "jabber:client").with_text("\u{0}"));
-    assert_eq!(s.check_xml_chars(), Err(StanzaError::Char('\u{0}')));
+    assert_eq!(s.check_xml_chars(), Err(StanzaReadError::Char('\u{0}')));
     let s = Stanza::new(iot_xmpp::StanzaKind::Message).with_id("\u{1b}");
-    assert_eq!(s.check_xml_chars(), Err(StanzaError::Char('\u{1b}')));
+    assert_eq!(s.check_xml_chars(), Err(StanzaReadError::Char('\u{1b}')));
 }
 
 /// A stanza within the default length of ~27,000 empty attributes, which
@@ -106,11 +109,14 @@ fn many_attributes_are_refused_after_the_limit() {
     let attrs: String = (0..27_000).map(|i| format!(" a{i}=''")).collect();
     let xml = format!("<message{attrs}/>");
     assert!(xml.len() <= StanzaLimits::default().max_len);
-    assert_eq!(parse(&xml), Err(StanzaError::TooManyAttributes { max: 64 }));
+    assert_eq!(
+        parse(&xml),
+        Err(StanzaReadError::TooManyAttributes { max: 64 })
+    );
     let on_child = format!("<message><x{attrs}/></message>");
     assert_eq!(
         parse(&on_child),
-        Err(StanzaError::TooManyAttributes { max: 64 })
+        Err(StanzaReadError::TooManyAttributes { max: 64 })
     );
 }
 
@@ -170,7 +176,7 @@ fn nesting_is_bounded_by_the_ceiling_and_served_on_a_small_stack() {
         .spawn(move || {
             assert_eq!(
                 Stanza::parse(&too_deep, &limits),
-                Err(StanzaError::TooDeep { max: DEPTH_CEILING })
+                Err(StanzaReadError::TooDeep { max: DEPTH_CEILING })
             );
             let s = Stanza::parse(&ok, &limits).unwrap();
             let copy = s.clone();

@@ -5,12 +5,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use iot_xmpp::{
-    DefinedCondition, Element, ErrorType, IqType, Jid, Stanza, StanzaError, StanzaKind,
-    StanzaLimits,
+    DefinedCondition, Element, ErrorType, IqType, Jid, Stanza, StanzaKind, StanzaLimits,
+    StanzaReadError,
 };
 use proptest::prelude::*;
 
-fn parse(xml: &str) -> Result<Stanza, StanzaError> {
+fn parse(xml: &str) -> Result<Stanza, StanzaReadError> {
     Stanza::parse(xml, &StanzaLimits::default())
 }
 
@@ -26,7 +26,7 @@ fn an_attribute_given_twice_is_refused() {
     ] {
         let err = parse(xml).unwrap_err();
         assert!(
-            matches!(&err, StanzaError::Xml(m) if m.contains("given twice")),
+            matches!(&err, StanzaReadError::Xml(m) if m.contains("given twice")),
             "{xml}: {err}"
         );
     }
@@ -64,7 +64,7 @@ fn stanza_error_paths() {
     };
     assert_eq!(
         Stanza::parse("<message><body>hello</body></message>", &small),
-        Err(StanzaError::TooLong { len: 37, max: 20 })
+        Err(StanzaReadError::TooLong { len: 37, max: 20 })
     );
     let limits = StanzaLimits {
         max_len: 1000,
@@ -72,35 +72,35 @@ fn stanza_error_paths() {
     };
     assert_eq!(
         Stanza::parse("<message><a><b><c/></b></a></message>", &limits),
-        Err(StanzaError::TooDeep { max: 3 })
+        Err(StanzaReadError::TooDeep { max: 3 })
     );
     assert_eq!(
         Stanza::parse("<message><a/><b/><c/></message>", &limits),
-        Err(StanzaError::TooManyElements { max: 3 })
+        Err(StanzaReadError::TooManyElements { max: 3 })
     );
     assert_eq!(
         parse("<body/>"),
-        Err(StanzaError::NotAStanza("body".into()))
+        Err(StanzaReadError::NotAStanza("body".into()))
     );
     assert_eq!(
         parse("<iq xmlns='jabber:component:accept'/>"),
-        Err(StanzaError::Namespace("jabber:component:accept".into()))
+        Err(StanzaReadError::Namespace("jabber:component:accept".into()))
     );
     assert!(matches!(
         parse("<iq from='@@'/>"),
-        Err(StanzaError::Jid {
+        Err(StanzaReadError::Jid {
             attribute: "from",
             ..
         })
     ));
     assert!(matches!(
         parse("<iq to='a@/'/>"),
-        Err(StanzaError::Jid {
+        Err(StanzaReadError::Jid {
             attribute: "to",
             ..
         })
     ));
-    assert_eq!(parse("<iq/><iq/>"), Err(StanzaError::TrailingContent));
+    assert_eq!(parse("<iq/><iq/>"), Err(StanzaReadError::TrailingContent));
     for bad in [
         "",
         "<iq>",
@@ -119,7 +119,7 @@ fn stanza_error_paths() {
         "<message><a :='1'/></message>",
         "<message><a b:='1'/></message>",
     ] {
-        assert!(matches!(parse(bad), Err(StanzaError::Xml(_))), "{bad}");
+        assert!(matches!(parse(bad), Err(StanzaReadError::Xml(_))), "{bad}");
     }
     // Qualified attribute names and non-ASCII letters are names.
     let s = parse("<message><a xml:lang='de' ü-x='1'/><é_1.x/></message>").unwrap();
@@ -303,7 +303,7 @@ fn a_jid_that_prepares_unstably_is_refused() {
     let limits = StanzaLimits::default();
     let err = Stanza::parse("<presence from='\u{3f9}@example.org/r'/>", &limits).unwrap_err();
     assert!(
-        matches!(&err, StanzaError::Jid { attribute: "from", reason } if reason.contains("prepares again")),
+        matches!(&err, StanzaReadError::Jid { attribute: "from", reason } if reason.contains("prepares again")),
         "{err:?}"
     );
     let s = Stanza::parse("<presence to='Juliet@Example.COM/Balcony'/>", &limits).unwrap();

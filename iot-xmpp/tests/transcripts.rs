@@ -14,7 +14,7 @@ use iot_sansio::testing::Scripted;
 use iot_sansio::{Input, Machine, Secret};
 use iot_xmpp::BareJid;
 use iot_xmpp::sasl::{Mechanism, MechanismPreference};
-use iot_xmpp::stream::{ClientConfig, ClientConnection, ClientEvent};
+use iot_xmpp::stream::{Client, ClientConfig, ClientEvent};
 use iot_xmpp::testing::rfc5802_nonce;
 
 const T0: Duration = Duration::ZERO;
@@ -38,17 +38,17 @@ fn load(text: &str) -> Recording {
     Recording { phases }
 }
 
-fn client() -> ClientConnection<Duration, Scripted> {
+fn client() -> Client<Duration, Scripted> {
     let mut config = ClientConfig::new(
         BareJid::new("alice@localhost").unwrap(),
         Secret::new("secret"),
         Some("recorded".into()),
     );
     config.mechanisms = MechanismPreference::new(&[Mechanism::ScramSha1]);
-    ClientConnection::new(config, rfc5802_nonce())
+    Client::new(config, rfc5802_nonce())
 }
 
-fn sent(c: &mut ClientConnection<Duration, Scripted>) -> String {
+fn sent(c: &mut Client<Duration, Scripted>) -> String {
     std::iter::from_fn(|| c.poll_transmit())
         .map(|b| String::from_utf8(b).unwrap())
         .collect()

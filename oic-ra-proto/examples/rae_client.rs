@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use iot_sansio::{Machine, Secret};
 use iot_xmpp::presence::SubscriptionRequest;
-use oic_ra_proto::endpoint::{Event, RequestId};
+use oic_ra_proto::endpoint::{EndpointEvent, RequestId};
 use oic_ra_proto::identity::{BareJid, FullJid, Role};
 use oic_ra_proto::presence::PriorityClass;
 use oic_ra_proto::rae::{Rae, RaeConfig, RaeEvent};
@@ -113,7 +113,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
                         step = Step::Resources(id);
                     }
                 }
-                RaeEvent::Endpoint(Event::Response { id, message }) => {
+                RaeEvent::Endpoint(EndpointEvent::Response { id, message }) => {
                     let body = message.json().and_then(Result::ok).unwrap_or_default();
                     let to = light.clone().ok_or("no light")?;
                     step = match step {
@@ -163,7 +163,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
                         other => other,
                     };
                 }
-                RaeEvent::Endpoint(Event::Failed { reason, .. }) => {
+                RaeEvent::Endpoint(EndpointEvent::Failed { reason, .. }) => {
                     return Err(format!("a request failed: {reason:?}").into());
                 }
                 RaeEvent::Ended(end) => {

@@ -24,15 +24,15 @@ use std::time::{Duration, Instant};
 
 use iot_sansio::{Machine, Secret};
 use iot_xmpp::presence::SubscriptionRequest;
-use oic_ra_proto::endpoint::{Event, RequestId};
+use oic_ra_proto::endpoint::{EndpointEvent, RequestId};
 use oic_ra_proto::identity::FullJid;
 use oic_ra_proto::presence::PriorityClass;
 use oic_ra_proto::rae::{Rae, RaeConfig, RaeEvent};
 use oic_ra_proto::resource::{
-    Access as ResourceAccess, INTERFACE, RaResources, USER_RT, USER_URI, XMPP_RT, XMPP_URI,
+    INTERFACE, RaResources, Requester, USER_RT, USER_URI, XMPP_RT, XMPP_URI,
 };
 use oic_ra_proto::rest::{Method, RestMessage};
-use oic_ra_proto::transport::Access;
+use oic_ra_proto::transport::PeerAccess;
 use rand_core::OsRng;
 use serde_json::json;
 use xmpp_net::Transport;
@@ -61,7 +61,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     // The client example is another account (subscribed to this one):
     // 5.2's default admits only this account's own RAEs, so let that
     // account in beside them.
-    config.endpoint.access = Access::Decide(client_account);
+    config.endpoint.access = PeerAccess::Decide(client_account);
     let mut rae = Rae::new(config, OsRng, OsRng);
     let mut transport = Transport::connect(&server, tls, "localhost")?;
     rae.start(Instant::now());
@@ -105,7 +105,7 @@ fn main() -> Result<(), Box<dyn Error>> {
                         rae.close(Instant::now());
                     }
                 }
-                RaeEvent::Endpoint(Event::Request {
+                RaeEvent::Endpoint(EndpointEvent::Request {
                     id,
                     from,
                     message,
@@ -120,7 +120,7 @@ fn main() -> Result<(), Box<dyn Error>> {
                         (_, XMPP_URI | USER_URI) => {
                             // Only onboarding may touch the account; this
                             // example onboards nobody.
-                            let (reply, _) = resources.handle(&message, ResourceAccess::Normal);
+                            let (reply, _) = resources.handle(&message, Requester::Normal);
                             if observe && reply.status() == Some(200) {
                                 status_observers.push(id);
                             }
@@ -155,7 +155,7 @@ fn main() -> Result<(), Box<dyn Error>> {
                         observers.retain(|o| rae.respond(Instant::now(), *o, &note).is_ok());
                     }
                 }
-                RaeEvent::Endpoint(Event::PeerEnded { id }) => {
+                RaeEvent::Endpoint(EndpointEvent::PeerEnded { id }) => {
                     observers.retain(|o| *o != id);
                     status_observers.retain(|o| *o != id);
                 }

@@ -63,7 +63,7 @@
 //! use std::time::Duration;
 //! use iot_sansio::testing::{Driver, rng};
 //! use iot_xmpp::testing::Server;
-//! use oic_ra_proto::{Endpoint, Event, Machine};
+//! use oic_ra_proto::{Endpoint, EndpointEvent, Machine};
 //! use oic_ra_proto::identity::FullJid;
 //! use oic_ra_proto::rest::{Method, RestMessage};
 //!
@@ -80,14 +80,14 @@
 //! while answered.is_none() {
 //!     driver.run(&mut [&mut client, &mut light], |from, s| xmpp.route(from, s));
 //!     while let Some(e) = light.poll_event() {
-//!         if let Event::Request { id, .. } = e {
+//!         if let EndpointEvent::Request { id, .. } = e {
 //!             let links = serde_json::json!([{"href": "/a/switch", "rt": ["oic.r.switch.binary"]}]);
-//!             light.respond(id, &RestMessage::response(200, "OK").with_json(&links))?;
+//!             light.respond(driver.now(), id, &RestMessage::response(200, "OK").with_json(&links))?;
 //!         }
 //!     }
 //!     answered = client.poll_event();
 //! }
-//! assert!(matches!(answered, Some(Event::Response { id: got, .. }) if got == id));
+//! assert!(matches!(answered, Some(EndpointEvent::Response { id: got, .. }) if got == id));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -118,8 +118,10 @@ pub mod transport;
 pub use iot_xmpp as stanza;
 
 pub use endpoint::{
-    Endpoint, EndpointConfig, EndpointEnd, EndpointError, Event, Failure, RequestId,
+    Endpoint, EndpointConfig, EndpointEnd, EndpointError, EndpointEvent, Failure, RequestId,
 };
 pub use iot_sansio::{End, Input, Instant, Machine, Never};
 pub use iot_xmpp::StanzaMachine;
 pub use ping::{Keepalive, KeepaliveConfig, KeepaliveEnd, KeepaliveEvent};
+pub use rae::{Rae, RaeConfig, RaeEnd, RaeEvent, RaeRefusal};
+pub use transport::{IbbTransport, IbbTransportConfig, IbbTransportEnd, IbbTransportEvent};

@@ -8,9 +8,9 @@
 
 use core::time::Duration;
 
-use iot_sansio::{End, Input, Instant, Machine, Never, Outbox};
+use iot_sansio::{End, Input, Instant, Machine, Never, Outbox, Outgoing};
 pub use iot_xmpp::vocab::PING_NS;
-use iot_xmpp::{DefinedCondition, IqType, StanzaLimits, StanzaMachine};
+use iot_xmpp::{DefinedCondition, IqFailure, IqType, Requests, StanzaLimits, StanzaMachine};
 
 use crate::identity::Jid;
 use iot_xmpp::{Element, Stanza};
@@ -74,6 +74,12 @@ pub enum KeepaliveEvent {
     Ended(KeepaliveEnd),
 }
 
+impl iot_sansio::SessionEvent for KeepaliveEvent {
+    fn is_end(&self) -> bool {
+        matches!(self, Self::Ended(_))
+    }
+}
+
 impl From<KeepaliveEnd> for KeepaliveEvent {
     fn from(end: KeepaliveEnd) -> Self {
         Self::Ended(end)
@@ -106,8 +112,8 @@ pub struct Keepalive<I> {
     config: KeepaliveConfig,
     target: Option<Jid>,
     last_activity: I,
-    outstanding: Option<(String, I)>,
-    sent: u64,
+    /// The ping that waits for its answer, if one does.
+    asked: Requests<I, ()>,
     limits: StanzaLimits,
     out: Outbox<Stanza, KeepaliveEvent>,
 }
@@ -120,8 +126,7 @@ impl<I: Instant> Keepalive<I> {
             config,
             target,
             last_activity: now,
-            outstanding: None,
-            sent: 0,
+            asked: Requests::new("ping"),
             limits: StanzaLimits::default(),
             out: Outbox::new(),
         }
@@ -142,19 +147,17 @@ impl<I: Instant> Keepalive<I> {
             self.activity(stanza, now);
             return;
         }
-        let answers_ours = matches!(stanza.iq_type(), Some(IqType::Result | IqType::Error))
-            && self
-                .outstanding
-                .as_ref()
-                .is_some_and(|(id, _)| stanza.id.as_deref() == Some(id.as_str()))
-            && self.is_from_target(stanza);
-        if answers_ours {
-            let alive = match stanza.error() {
+        if self.asked.is_answer(stanza) && self.is_from_target(stanza) {
+            // XEP-0199 section 4.2: an entity that does not support the
+            // ping answers `feature-not-implemented`, and is alive.
+            let alive = match IqFailure::of(stanza) {
                 None => true,
-                Some(e) => e.condition == DefinedCondition::FeatureNotImplemented,
+                Some(failure) => {
+                    failure == IqFailure::Error(DefinedCondition::FeatureNotImplemented)
+                }
             };
             if alive {
-                self.outstanding = None;
+                self.asked.clear();
                 self.last_activity = now;
             }
             // Another error leaves the ping outstanding: the timeout decides.
@@ -193,7 +196,7 @@ impl<I: Instant> Machine for Keepalive<I> {
         match input {
             Input::Data(stanza) => self.handle(now, stanza),
             Input::PeerClosed => {
-                self.outstanding = None;
+                self.asked.clear();
                 self.out.end(End::PeerClosed);
             }
         }
@@ -205,19 +208,12 @@ impl<I: Instant> Machine for Keepalive<I> {
         if self.out.is_ended() {
             return;
         }
-        match &self.outstanding {
-            Some((_, deadline)) if *deadline <= now => {
-                self.outstanding = None;
-                self.out.end(End::TimedOut);
-            }
-            Some(_) => {}
-            None if self.last_activity + self.config.interval <= now => {
-                self.sent += 1;
-                let id = format!("ping{}", self.sent);
-                self.out.send(ping(self.target.clone(), &id));
-                self.outstanding = Some((id, now + self.config.timeout));
-            }
-            None => {}
+        if !self.asked.expire(now).is_empty() {
+            self.out.end(End::TimedOut);
+        } else if self.asked.is_empty() && self.last_activity + self.config.interval <= now {
+            let id = self.asked.id();
+            self.out.send(ping(self.target.clone(), &id));
+            self.asked.wait(id, (), now + self.config.timeout);
         }
     }
 
@@ -226,18 +222,15 @@ impl<I: Instant> Machine for Keepalive<I> {
         if self.out.is_ended() {
             return None;
         }
-        Some(match &self.outstanding {
-            Some((_, deadline)) => *deadline,
-            None => self.last_activity + self.config.interval,
-        })
+        Some(
+            self.asked
+                .next_deadline()
+                .unwrap_or(self.last_activity + self.config.interval),
+        )
     }
 
-    fn poll_transmit(&mut self) -> Option<Stanza> {
-        self.out.pop_transmit()
-    }
-
-    fn poll_event(&mut self) -> Option<KeepaliveEvent> {
-        self.out.pop_event()
+    fn outgoing(&mut self) -> Outgoing<'_, Stanza, KeepaliveEvent> {
+        self.out.outgoing()
     }
 }
 

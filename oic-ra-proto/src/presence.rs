@@ -161,7 +161,7 @@ impl Presence {
     /// malformed XML.
     pub fn parse(xml: &str) -> Result<Self, PresenceError> {
         let stanza = Stanza::parse(xml, &StanzaLimits::default()).map_err(|e| match e {
-            iot_xmpp::StanzaError::Jid { reason, .. } => PresenceError::From(reason),
+            iot_xmpp::StanzaReadError::Jid { reason, .. } => PresenceError::From(reason),
             other => PresenceError::Xml(other.to_string()),
         })?;
         Self::from_stanza(&stanza)

@@ -8,14 +8,14 @@
 //! that the resources an RAE server serves show its connection and notify
 //! their observers (the `rae_light` example serves them so).
 
-use iot_sansio::{End, Input, Instant, Machine, Outbox, Secret};
+use iot_sansio::{End, Input, Instant, Machine, Outbox, Outgoing, Secret};
 use iot_xmpp::presence::{PresenceChange, PresenceTracker};
 use iot_xmpp::roster::{Roster, RosterChange, RosterQuery};
-use iot_xmpp::stream::{ClientConfig, ClientConnection, ClientEvent, ClientFault, ClientRefusal};
-use iot_xmpp::{IqType, PresenceType, Stanza, StanzaKind, StanzaLimits};
+use iot_xmpp::stream::{Client, ClientConfig, ClientEvent, ClientFault, ClientRefusal};
+use iot_xmpp::{IqFailure, IqType, PresenceType, Requests, Stanza, StanzaKind, StanzaLimits};
 use rand_core::CryptoRngCore;
 
-use crate::endpoint::{Endpoint, EndpointConfig, EndpointError, Event, Failure, RequestId};
+use crate::endpoint::{Endpoint, EndpointConfig, EndpointError, EndpointEvent, RequestId};
 use crate::identity::{FullJid, RaeJid};
 use crate::ping::{Keepalive, KeepaliveConfig};
 use crate::presence::{Presence, PresenceError, PriorityClass};
@@ -111,11 +111,11 @@ pub enum RaeEvent {
     /// The roster changed.
     Roster(RosterChange),
     /// A CRUDN event of the endpoint.
-    Endpoint(Event),
-    /// The roster could not be had: the server answered with an error
-    /// ([`Failure::Refused`]) or not within the connection's timeout
-    /// ([`Failure::Timeout`]). The RAE goes on without it.
-    RosterFailed(Failure),
+    Endpoint(EndpointEvent),
+    /// The roster could not be had: the server answered with an error,
+    /// with no roster, or not within the connection's timeout. The RAE
+    /// goes on without it.
+    RosterFailed(IqFailure),
     /// A stanza the RAE does not handle, for the application: a
     /// subscription request, a message, the answer to an `iq` the
     /// application sent with [`Rae::send`]. An `iq` request (get or set)
@@ -127,6 +127,12 @@ pub enum RaeEvent {
     Ended(RaeEnd),
 }
 
+impl iot_sansio::SessionEvent for RaeEvent {
+    fn is_end(&self) -> bool {
+        matches!(self, Self::Ended(_))
+    }
+}
+
 /// A Remote Access Endpoint on its own XMPP connection, under the
 /// family's contract: bytes in and out (TLS is the runtime's, on
 /// [`RaeEvent::StartTls`]), CRUDN through [`Rae::request`] and
@@ -134,20 +140,24 @@ pub enum RaeEvent {
 #[derive(Debug)]
 pub struct Rae<I, R, S> {
     config: RaeConfig,
-    conn: ClientConnection<I, R>,
+    conn: Client<I, R>,
     endpoint: Endpoint<I, S>,
     keepalive: Option<Keepalive<I>>,
     roster: Roster,
     presence: PresenceTracker,
     status: ConnectionStatus,
-    /// When the roster request is due to be answered.
-    roster_deadline: Option<I>,
+    /// The RAE's own `iq` requests waiting for answers: the roster.
+    asked: Requests<I, Asked>,
     out: Outbox<Vec<u8>, RaeEvent>,
     limits: StanzaLimits,
 }
 
-/// The id of the RAE's roster request.
-const ROSTER_ID: &str = "roster-1";
+/// What one of the RAE's own `iq` requests asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Asked {
+    /// The roster (RFC 6121 2.1.3).
+    Roster,
+}
 
 impl<I: Instant, R: CryptoRngCore, S: CryptoRngCore> Rae<I, R, S> {
     /// An RAE that has not connected; its login nonces come from
@@ -156,14 +166,14 @@ impl<I: Instant, R: CryptoRngCore, S: CryptoRngCore> Rae<I, R, S> {
     pub fn new(config: RaeConfig, login_rng: R, endpoint_rng: S) -> Self {
         let limits = config.connection.limits;
         Self {
-            conn: ClientConnection::new(config.connection.clone(), login_rng),
+            conn: Client::new(config.connection.clone(), login_rng),
             endpoint: Endpoint::new(config.endpoint.clone(), endpoint_rng),
             config,
             keepalive: None,
             roster: Roster::new(),
             presence: PresenceTracker::new(),
             status: ConnectionStatus::NotInitialized,
-            roster_deadline: None,
+            asked: Requests::new("roster"),
             out: Outbox::new(),
             limits,
         }
@@ -245,7 +255,7 @@ impl<I: Instant, R: CryptoRngCore, S: CryptoRngCore> Rae<I, R, S> {
         id: RequestId,
         message: &RestMessage,
     ) -> Result<(), EndpointError> {
-        self.endpoint.respond(id, message)?;
+        self.endpoint.respond(now, id, message)?;
         self.pump(now);
         Ok(())
     }
@@ -322,10 +332,10 @@ impl<I: Instant, R: CryptoRngCore, S: CryptoRngCore> Rae<I, R, S> {
                 self.set_status(ConnectionStatus::Connected);
                 // RFC 6121 2.2: the roster first, then initial presence;
                 // the roster request is answered in time like every iq.
-                let _ = self
-                    .conn
-                    .send(&RosterQuery::get(ROSTER_ID, self.roster.ver()));
-                self.roster_deadline = Some(now + self.config.connection.timeout);
+                let id = self.asked.id();
+                let _ = self.conn.send(&RosterQuery::get(&id, self.roster.ver()));
+                let deadline = now + self.config.connection.timeout;
+                self.asked.wait(id, Asked::Roster, deadline);
                 if let Ok(presence) = Stanza::parse(&self.config.presence.to_xml(), &self.limits) {
                     let _ = self.conn.send(&presence);
                 }
@@ -347,26 +357,30 @@ impl<I: Instant, R: CryptoRngCore, S: CryptoRngCore> Rae<I, R, S> {
             }
         }
         let own = self.config.jid.jid().clone();
-        let roster_answer = stanza.id.as_deref() == Some(ROSTER_ID)
-            && matches!(stanza.iq_type(), Some(IqType::Result | IqType::Error));
+        // Only the own account (or the server for it, without `from`)
+        // answers the RAE's requests.
+        let from_account = stanza
+            .from
+            .as_ref()
+            .is_none_or(|f| f.node() == own.node() && f.domain() == own.domain());
         match stanza.kind {
-            StanzaKind::Iq if roster_answer => {
-                self.roster_deadline = None;
-                if stanza.iq_type() == Some(IqType::Error) {
-                    let condition = stanza
-                        .error()
-                        .map_or(iot_xmpp::DefinedCondition::UndefinedCondition, |e| {
-                            e.condition
-                        });
-                    self.out
-                        .event(RaeEvent::RosterFailed(Failure::Refused(condition)));
-                } else if let Ok(changes) = self.roster.take_result(&stanza) {
-                    for change in changes {
-                        self.out.event(RaeEvent::Roster(change));
+            StanzaKind::Iq if from_account && self.asked.is_answer(&stanza) => {
+                match self.asked.answer(&stanza) {
+                    Some((Asked::Roster, Err(failure))) => {
+                        self.out.event(RaeEvent::RosterFailed(failure));
                     }
+                    Some((Asked::Roster, Ok(result))) => match self.roster.take_result(result) {
+                        Ok(changes) => {
+                            for change in changes {
+                                self.out.event(RaeEvent::Roster(change));
+                            }
+                        }
+                        Err(_) => self.out.event(RaeEvent::RosterFailed(IqFailure::Malformed)),
+                    },
+                    // An empty result: a versioned roster that did not
+                    // change (RFC 6121 2.6.3), read as no change above.
+                    None => {}
                 }
-                // An empty result: a versioned roster that did not change
-                // (RFC 6121 2.6.3).
             }
             StanzaKind::Iq
                 if stanza.iq_type() == Some(IqType::Set)
@@ -449,7 +463,7 @@ impl<I: Instant, R: CryptoRngCore, S: CryptoRngCore> Rae<I, R, S> {
             self.set_status(ConnectionStatus::NotInitialized);
         }
         self.keepalive = None;
-        self.roster_deadline = None;
+        self.asked.clear();
         let own = self.config.jid.jid().clone();
         for jid in self.presence.clear() {
             if jid != own {
@@ -490,9 +504,8 @@ impl<I: Instant, R: CryptoRngCore, S: CryptoRngCore> Machine for Rae<I, R, S> {
         if self.out.is_ended() {
             return;
         }
-        if self.roster_deadline.is_some_and(|d| now >= d) {
-            self.roster_deadline = None;
-            self.out.event(RaeEvent::RosterFailed(Failure::Timeout));
+        for Asked::Roster in self.asked.expire(now) {
+            self.out.event(RaeEvent::RosterFailed(IqFailure::TimedOut));
         }
         self.conn.handle_timeout(now);
         self.endpoint.handle_timeout(now);
@@ -512,22 +525,18 @@ impl<I: Instant, R: CryptoRngCore, S: CryptoRngCore> Machine for Rae<I, R, S> {
             self.conn.poll_timeout(),
             self.endpoint.poll_timeout(),
             self.keepalive.as_ref().and_then(Machine::poll_timeout),
-            self.roster_deadline,
+            self.asked.next_deadline(),
         ]
         .into_iter()
         .flatten()
         .min()
     }
 
-    fn poll_transmit(&mut self) -> Option<Vec<u8>> {
-        self.out.pop_transmit()
+    fn outgoing(&mut self) -> Outgoing<'_, Vec<u8>, RaeEvent> {
+        self.out.outgoing()
     }
 
     fn recycle(&mut self, buf: Vec<u8>) {
         self.conn.recycle(buf);
-    }
-
-    fn poll_event(&mut self) -> Option<RaeEvent> {
-        self.out.pop_event()
     }
 }

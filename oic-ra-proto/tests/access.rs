@@ -9,13 +9,13 @@
 
 use std::time::Duration;
 
-use iot_sansio::testing::rng;
-use oic_ra_proto::endpoint::{Endpoint, EndpointConfig, Event, Failure};
+use iot_sansio::testing::{Checked, events, rng, transmits};
+use oic_ra_proto::endpoint::{Endpoint, EndpointConfig, EndpointEvent, Failure};
 use oic_ra_proto::ibb::IbbPayload;
 use oic_ra_proto::identity::{FullJid, Jid};
 use oic_ra_proto::rest::{Method, RestMessage};
 use oic_ra_proto::stanza::{DefinedCondition, ErrorType, Stanza};
-use oic_ra_proto::transport::Access;
+use oic_ra_proto::transport::PeerAccess;
 use oic_ra_proto::{Input, Machine};
 use rand_chacha::ChaCha20Rng;
 
@@ -24,7 +24,7 @@ const LIGHT: &str = "alice@example.org/OIC/1.0/oic.d.light/0685b960-736f-46f7-be
 const ALICE_CLIENT: &str = "alice@example.org/OIC/1.0/Client/6f0aac23-44c6-4b1c-9ad5-1a3b6f0d2e11";
 const BOB_CLIENT: &str = "bob@example.org/OIC/1.0/Client/1b7e4c1e-9a55-3f4d-2b6c-7d106f0aac23";
 
-type Rae = Endpoint<Duration, ChaCha20Rng>;
+type Rae = Checked<Endpoint<Duration, ChaCha20Rng>>;
 
 fn jid(s: &str) -> FullJid {
     FullJid::new(s).unwrap()
@@ -39,16 +39,8 @@ fn open(from: &str, sid: &str) -> Stanza {
     Stanza::parse(&xml, &Default::default()).unwrap()
 }
 
-fn transmits(rae: &mut Rae) -> Vec<Stanza> {
-    std::iter::from_fn(|| rae.poll_transmit()).collect()
-}
-
-fn events(rae: &mut Rae) -> Vec<Event> {
-    std::iter::from_fn(|| rae.poll_event()).collect()
-}
-
 fn light(config: EndpointConfig) -> Rae {
-    Endpoint::new(config, rng(1))
+    Checked::new(Endpoint::new(config, rng(1)))
 }
 
 #[test]
@@ -65,7 +57,7 @@ fn another_accounts_rae_is_refused_with_forbidden_before_any_request() {
     assert_eq!(light.session_count(), 0);
     assert!(matches!(
         events(&mut light).as_slice(),
-        [Event::ProtocolError {
+        [EndpointEvent::ProtocolError {
             condition: DefinedCondition::Forbidden,
             ..
         }]
@@ -89,13 +81,13 @@ fn another_accounts_rae_is_refused_with_forbidden_before_any_request() {
 
 /// Lets `bob@example.org` in, and no one else of other accounts.
 fn bob_too(peer: &FullJid, to: Option<&Jid>) -> bool {
-    Access::SameAccount.allows(peer, to) || peer.to_bare().as_str() == "bob@example.org"
+    PeerAccess::SameAccount.allows(peer, to) || peer.to_bare().as_str() == "bob@example.org"
 }
 
 #[test]
 fn the_decision_may_be_the_callers() {
     let config = EndpointConfig {
-        access: Access::Decide(bob_too),
+        access: PeerAccess::Decide(bob_too),
         ..EndpointConfig::default()
     };
     let mut light = light(config);
@@ -113,7 +105,7 @@ fn the_decision_may_be_the_callers() {
         DefinedCondition::Forbidden
     );
     let anyone = EndpointConfig {
-        access: Access::Anyone,
+        access: PeerAccess::Anyone,
         ..EndpointConfig::default()
     };
     let mut open_light = self::light(anyone);
@@ -151,7 +143,7 @@ fn a_session_waiting_for_the_answer_or_carrying_an_observe_is_not_idle() {
         ..EndpointConfig::default()
     };
     let mut light = light(config);
-    let mut client: Rae = Endpoint::new(EndpointConfig::default(), rng(2));
+    let mut client: Rae = Checked::new(Endpoint::new(EndpointConfig::default(), rng(2)));
     let mut xmpp = iot_xmpp::testing::Server::new([jid(ALICE_CLIENT).into(), jid(LIGHT).into()]);
     let mut driver = iot_sansio::testing::Driver::new(T0);
     let observe =
@@ -165,7 +157,7 @@ fn a_session_waiting_for_the_answer_or_carrying_an_observe_is_not_idle() {
     let requests: Vec<_> = events(&mut light)
         .into_iter()
         .filter_map(|e| match e {
-            Event::Request { id, observe, .. } => Some((id, observe)),
+            EndpointEvent::Request { id, observe, .. } => Some((id, observe)),
             _ => None,
         })
         .collect();
@@ -174,7 +166,7 @@ fn a_session_waiting_for_the_answer_or_carrying_an_observe_is_not_idle() {
     assert_eq!(light.poll_timeout(), None);
     for (id, _) in &requests {
         light
-            .respond(*id, &RestMessage::response(200, "OK"))
+            .respond(driver.now(), *id, &RestMessage::response(200, "OK"))
             .unwrap();
     }
     driver.run(&mut [&mut client, &mut light], |from, s| {
@@ -190,6 +182,7 @@ fn a_session_waiting_for_the_answer_or_carrying_an_observe_is_not_idle() {
     let (obs, _) = requests.iter().find(|(_, o)| *o).unwrap();
     light
         .respond(
+            driver.now(),
             *obs,
             &RestMessage::response(200, "OK").with_header("Observe", "1"),
         )
@@ -200,14 +193,14 @@ fn a_session_waiting_for_the_answer_or_carrying_an_observe_is_not_idle() {
     assert!(
         events(&mut client)
             .iter()
-            .any(|e| matches!(e, Event::Notification { id, .. } if *id == observe_id))
+            .any(|e| matches!(e, EndpointEvent::Notification { id, .. } if *id == observe_id))
     );
 }
 
 #[test]
 fn one_peer_at_its_limit_blocks_no_one_else() {
     let config = EndpointConfig {
-        access: Access::Anyone,
+        access: PeerAccess::Anyone,
         max_sessions: 16,
         max_sessions_per_peer: 4,
         ..EndpointConfig::default()
@@ -241,14 +234,14 @@ fn one_peer_at_its_limit_blocks_no_one_else() {
         .filter(|e| {
             matches!(
                 e,
-                Event::Failed {
-                    reason: Failure::Timeout,
+                EndpointEvent::Failed {
+                    reason: Failure::TimedOut,
                     ..
                 }
             )
         })
         .collect();
-    assert!(matches!(failed.as_slice(), [Event::Failed { id, .. }] if *id == asked));
+    assert!(matches!(failed.as_slice(), [EndpointEvent::Failed { id, .. }] if *id == asked));
     light.handle_input(
         Duration::from_secs(61),
         Input::Data(&open(BOB_CLIENT, "b5")),
@@ -284,10 +277,10 @@ fn observes_are_bounded_per_account_and_end_with_their_lifetime() {
         data.from = Some(jid(from).into());
         light.handle_input(T0, Input::Data(&data));
         for e in events(&mut light) {
-            if let Event::Request { id, observe, .. } = e {
+            if let EndpointEvent::Request { id, observe, .. } = e {
                 registered.push(observe);
                 light
-                    .respond(id, &RestMessage::response(200, "OK"))
+                    .respond(T0, id, &RestMessage::response(200, "OK"))
                     .unwrap();
             }
         }

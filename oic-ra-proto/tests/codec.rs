@@ -7,10 +7,10 @@
 use oic_ra_proto::ibb::{DataStanza, IbbError, IbbPayload, MAX_SID_LEN};
 use oic_ra_proto::identity::Jid;
 use oic_ra_proto::ping::{is_ping, ping, pong};
-use oic_ra_proto::stanza::{Stanza, StanzaError, StanzaKind, StanzaLimits};
+use oic_ra_proto::stanza::{Stanza, StanzaKind, StanzaLimits, StanzaReadError};
 use proptest::prelude::*;
 
-fn parse(xml: &str) -> Result<Stanza, StanzaError> {
+fn parse(xml: &str) -> Result<Stanza, StanzaReadError> {
     Stanza::parse(xml, &StanzaLimits::default())
 }
 

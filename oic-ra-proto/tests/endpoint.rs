@@ -9,11 +9,11 @@ mod common;
 use std::time::Duration;
 
 use common::Pair;
-use oic_ra_proto::endpoint::{EndpointConfig, EndpointError, Event, Failure, RequestId};
+use oic_ra_proto::endpoint::{EndpointConfig, EndpointError, EndpointEvent, Failure, RequestId};
 use oic_ra_proto::ibb::IbbPayload;
-use oic_ra_proto::resource::{Access, RaResources, ResourceEvent};
+use oic_ra_proto::resource::{RaResources, Requester, ResourceEvent};
 use oic_ra_proto::rest::{Method, RestMessage};
-use oic_ra_proto::stanza::{DefinedCondition, Stanza, StanzaKind};
+use oic_ra_proto::stanza::{DefinedCondition, IqFailure, Stanza, StanzaKind};
 use oic_ra_proto::{End, Input, Machine, StanzaMachine};
 use serde_json::json;
 
@@ -36,8 +36,8 @@ fn printed_response() -> RestMessage {
 fn serve(p: &mut Pair, answer: &RestMessage) -> Vec<(RequestId, RestMessage)> {
     let mut seen = Vec::new();
     for e in p.server_events() {
-        if let Event::Request { id, message, .. } = e {
-            p.server.respond(id, answer).unwrap();
+        if let EndpointEvent::Request { id, message, .. } = e {
+            p.server.respond(p.now, id, answer).unwrap();
             seen.push((id, message));
         }
     }
@@ -87,7 +87,7 @@ fn get_and_printed_response() {
     p.run();
     assert_eq!(
         p.client_events(),
-        vec![Event::Response {
+        vec![EndpointEvent::Response {
             id,
             message: printed_response()
         }]
@@ -112,15 +112,17 @@ fn post_updates_oic_ra_xmpp_and_refuses_a_status_write() {
         p.run();
         let mut events = Vec::new();
         for e in p.server_events() {
-            if let Event::Request { id, message, .. } = e {
-                let (reply, event) = res.handle(&message, Access::Onboarding);
+            if let EndpointEvent::Request { id, message, .. } = e {
+                let (reply, event) = res.handle(&message, Requester::Onboarding);
                 events.extend(event);
-                p.server.respond(id, &reply).unwrap();
+                p.server.respond(p.now, id, &reply).unwrap();
             }
         }
         p.run();
         match p.client_events().as_slice() {
-            [Event::Response { id: got, message }] if *got == id => (message.clone(), events),
+            [EndpointEvent::Response { id: got, message }] if *got == id => {
+                (message.clone(), events)
+            }
             other => panic!("{other:?}"),
         }
     };
@@ -168,7 +170,7 @@ fn observe_with_two_notifications_then_deregister() {
     p.run();
     let events = p.server_events();
     let [
-        Event::Request {
+        EndpointEvent::Request {
             id: sid,
             observe: true,
             ..
@@ -182,35 +184,38 @@ fn observe_with_two_notifications_then_deregister() {
             .with_header("Observe", n.to_string())
             .with_json(&json!({"rt": "oic.r.switch.binary", "value": v}))
     };
-    p.server.respond(*sid, &state(false, 1)).unwrap();
+    p.server.respond(p.now, *sid, &state(false, 1)).unwrap();
     p.run();
-    p.server.respond(*sid, &state(true, 2)).unwrap();
+    p.server.respond(p.now, *sid, &state(true, 2)).unwrap();
     p.run();
-    p.server.respond(*sid, &state(false, 3)).unwrap();
+    p.server.respond(p.now, *sid, &state(false, 3)).unwrap();
     p.run();
     assert_eq!(
         p.client_events(),
         vec![
-            Event::Response {
+            EndpointEvent::Response {
                 id,
                 message: state(false, 1)
             },
-            Event::Notification {
+            EndpointEvent::Notification {
                 id,
                 message: state(true, 2)
             },
-            Event::Notification {
+            EndpointEvent::Notification {
                 id,
                 message: state(false, 3)
             },
         ]
     );
     assert_eq!(p.client.session_count(), 1, "the session stays open");
-    p.client.cancel(id).unwrap();
+    p.client.cancel(p.now, id).unwrap();
     p.run();
-    assert_eq!(p.server_events(), vec![Event::PeerEnded { id: *sid }]);
     assert_eq!(
-        p.server.respond(*sid, &state(true, 4)),
+        p.server_events(),
+        vec![EndpointEvent::PeerEnded { id: *sid }]
+    );
+    assert_eq!(
+        p.server.respond(p.now, *sid, &state(true, 4)),
         Err(EndpointError::UnknownRequest(*sid))
     );
     assert_eq!((p.client.session_count(), p.server.session_count()), (0, 0));
@@ -226,11 +231,11 @@ fn failed_observe_registration_is_a_plain_response() {
     let served = serve(&mut p, &RestMessage::response(404, "Not Found"));
     p.run();
     assert!(
-        matches!(p.client_events().as_slice(), [Event::Response { id: got, .. }] if *got == id)
+        matches!(p.client_events().as_slice(), [EndpointEvent::Response { id: got, .. }] if *got == id)
     );
     assert_eq!(
         p.server
-            .respond(served[0].0, &RestMessage::response(200, "OK")),
+            .respond(p.now, served[0].0, &RestMessage::response(200, "OK")),
         Err(EndpointError::UnknownRequest(served[0].0)),
         "the client closed the session"
     );
@@ -250,7 +255,7 @@ fn a_200_kib_body_is_split_and_reassembled() {
     p.run();
     assert_eq!(
         p.client_events(),
-        vec![Event::Response {
+        vec![EndpointEvent::Response {
             id,
             message: response.clone()
         }]
@@ -294,7 +299,7 @@ fn a_message_of_whole_blocks_ends_with_a_full_block_and_no_empty_one() {
         vec![4096, 4096]
     );
     assert!(
-        matches!(p.server_events().as_slice(), [Event::Request { message, .. }] if *message == exact)
+        matches!(p.server_events().as_slice(), [EndpointEvent::Request { message, .. }] if *message == exact)
     );
 }
 
@@ -325,7 +330,7 @@ fn every_length_arrives_whole_with_or_without_a_final_empty_block() {
             }
             let events = p.server_events();
             assert!(
-                matches!(events.as_slice(), [Event::Request { message: m, .. }] if *m == message),
+                matches!(events.as_slice(), [EndpointEvent::Request { message: m, .. }] if *m == message),
                 "{len} bytes, empty block after: {empty_after}: {events:?}"
             );
         }
@@ -368,7 +373,7 @@ fn sequence_numbers_wrap_from_65535_to_0() {
         p.deliver_to_server(x);
     }
     assert!(
-        matches!(p.server_events().as_slice(), [Event::Request { message, .. }] if *message == body)
+        matches!(p.server_events().as_slice(), [EndpointEvent::Request { message, .. }] if *message == body)
     );
 }
 
@@ -391,12 +396,16 @@ fn three_block_message() -> RestMessage {
 fn assert_broken_session(p: &mut Pair, id: RequestId, condition: DefinedCondition) {
     let events = p.server_events();
     assert!(
-        events
-            .iter()
-            .any(|e| matches!(e, Event::ProtocolError { condition: c, .. } if *c == condition)),
+        events.iter().any(
+            |e| matches!(e, EndpointEvent::ProtocolError { condition: c, .. } if *c == condition)
+        ),
         "{events:?}"
     );
-    assert!(!events.iter().any(|e| matches!(e, Event::Request { .. })));
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, EndpointEvent::Request { .. }))
+    );
     let replies = p.drain_server();
     let error = replies
         .iter()
@@ -411,7 +420,7 @@ fn assert_broken_session(p: &mut Pair, id: RequestId, condition: DefinedConditio
     p.run();
     let events = p.client_events();
     assert!(
-        events.iter().any(|e| matches!(e, Event::Failed { id: got, reason: Failure::Session(c) } if *got == id && *c == condition)),
+        events.iter().any(|e| matches!(e, EndpointEvent::Failed { id: got, reason: Failure::Session(c) } if *got == id && *c == condition)),
         "{events:?}"
     );
     assert_eq!((p.client.session_count(), p.server.session_count()), (0, 0));
@@ -486,7 +495,7 @@ fn a_truncated_stanza_is_an_error_and_changes_nothing() {
     p.deliver_to_server(&blocks[0]);
     assert!(matches!(
         p.server_events().as_slice(),
-        [Event::Request { .. }]
+        [EndpointEvent::Request { .. }]
     ));
 }
 
@@ -510,12 +519,13 @@ fn a_request_times_out() {
     p.client.handle_timeout(deadline);
     assert_eq!(
         p.client_events(),
-        vec![Event::Failed {
+        vec![EndpointEvent::Failed {
             id,
-            reason: Failure::Timeout
+            reason: Failure::TimedOut
         }]
     );
     // The client closed the session; a late answer finds nothing.
+    p.now = deadline;
     p.run();
     assert_eq!(p.server.session_count(), 0);
     assert!(p.client.poll_timeout().is_none());
@@ -532,9 +542,9 @@ fn an_open_that_gets_no_answer_times_out() {
     p.client.handle_timeout(p.now + Duration::from_secs(30));
     assert_eq!(
         p.client_events(),
-        vec![Event::Failed {
+        vec![EndpointEvent::Failed {
             id,
-            reason: Failure::Timeout
+            reason: Failure::TimedOut
         }]
     );
 }
@@ -561,9 +571,9 @@ fn a_server_that_cannot_take_the_session_refuses_it() {
         p.run();
         assert_eq!(
             p.client_events(),
-            vec![Event::Failed {
+            vec![EndpointEvent::Failed {
                 id,
-                reason: Failure::Refused(DefinedCondition::ResourceConstraint)
+                reason: Failure::Refused(IqFailure::Error(DefinedCondition::ResourceConstraint))
             }]
         );
     }
@@ -599,7 +609,7 @@ fn an_open_refused_for_its_block_size_is_retried_smaller() {
         .filter(|e| {
             matches!(
                 e,
-                Event::ProtocolError {
+                EndpointEvent::ProtocolError {
                     condition: DefinedCondition::ResourceConstraint,
                     ..
                 }
@@ -609,7 +619,7 @@ fn an_open_refused_for_its_block_size_is_retried_smaller() {
     let requests: Vec<_> = events
         .iter()
         .filter_map(|e| match e {
-            Event::Request { message, .. } => Some(message),
+            EndpointEvent::Request { message, .. } => Some(message),
             _ => None,
         })
         .collect();
@@ -652,7 +662,7 @@ fn unsolicited_data_gets_item_not_found() {
     assert!(
         p.server_events()
             .iter()
-            .all(|e| !matches!(e, Event::Request { .. }))
+            .all(|e| !matches!(e, EndpointEvent::Request { .. }))
     );
 }
 
@@ -689,7 +699,7 @@ fn sessions_match_the_whole_sid_and_the_peer() {
     assert!(
         p.server_events()
             .iter()
-            .any(|e| matches!(e, Event::Request { .. }))
+            .any(|e| matches!(e, EndpointEvent::Request { .. }))
     );
 }
 
@@ -723,7 +733,7 @@ fn the_peer_going_unavailable_fails_its_requests() {
     p.server_goes_offline();
     assert_eq!(
         p.client_events(),
-        vec![Event::Failed {
+        vec![EndpointEvent::Failed {
             id,
             reason: Failure::PeerUnavailable
         }]
@@ -732,7 +742,10 @@ fn the_peer_going_unavailable_fails_its_requests() {
     p.server.handle_stanza(p.now, &gone).unwrap();
     assert!(matches!(
         p.server_events().as_slice(),
-        [Event::Request { .. }, Event::PeerEnded { .. }]
+        [
+            EndpointEvent::Request { .. },
+            EndpointEvent::PeerEnded { .. }
+        ]
     ));
     assert_eq!((p.client.session_count(), p.server.session_count()), (0, 0));
 }
@@ -753,7 +766,7 @@ fn the_server_closing_before_answering_fails_the_request() {
     p.deliver_to_client(&close.to_xml());
     assert_eq!(
         p.client_events(),
-        vec![Event::Failed {
+        vec![EndpointEvent::Failed {
             id,
             reason: Failure::Closed
         }]
@@ -780,7 +793,7 @@ fn a_double_base64_message_is_read() {
     p.deliver_to_server(&data.to_stanza(p.server_jid.clone(), "d1").to_xml());
     let events = p.server_events();
     assert!(
-        matches!(events.as_slice(), [Event::Request { message, .. }] if *message == printed_get()),
+        matches!(events.as_slice(), [EndpointEvent::Request { message, .. }] if *message == printed_get()),
         "{events:?}"
     );
 }
@@ -811,7 +824,7 @@ fn a_malformed_request_gets_400() {
     assert!(
         p.server_events()
             .iter()
-            .all(|e| !matches!(e, Event::Request { .. }))
+            .all(|e| !matches!(e, EndpointEvent::Request { .. }))
     );
 }
 
@@ -824,15 +837,15 @@ fn misuse_is_refused() {
         Err(EndpointError::NotARequest)
     );
     assert_eq!(
-        p.server.respond(RequestId(99), &printed_get()),
+        p.server.respond(p.now, RequestId(99), &printed_get()),
         Err(EndpointError::NotAResponse)
     );
     assert_eq!(
-        p.server.respond(RequestId(99), &printed_response()),
+        p.server.respond(p.now, RequestId(99), &printed_response()),
         Err(EndpointError::UnknownRequest(RequestId(99)))
     );
     assert_eq!(
-        p.client.cancel(RequestId(99)),
+        p.client.cancel(p.now, RequestId(99)),
         Err(EndpointError::UnknownRequest(RequestId(99)))
     );
     p.client
@@ -841,7 +854,7 @@ fn misuse_is_refused() {
     p.run();
     let served = serve(&mut p, &printed_response());
     assert_eq!(
-        p.server.respond(served[0].0, &printed_response()),
+        p.server.respond(p.now, served[0].0, &printed_response()),
         Err(EndpointError::AlreadyAnswered(served[0].0))
     );
     let small = EndpointConfig {
@@ -894,13 +907,13 @@ fn peer_faults_do_not_end_the_endpoint_and_the_connection_closing_does_once() {
         .unwrap();
     p.run();
     let served = p.server_events();
-    assert!(matches!(served.as_slice(), [Event::Request { .. }]));
+    assert!(matches!(served.as_slice(), [EndpointEvent::Request { .. }]));
     // A peer's faults are answered per stanza; the endpoint lives on.
     p.deliver_to_client("<message xmlns='jabber:client'><data xmlns='http://jabber.org/protocol/ibb' sid='zz' seq='0'>!!</data></message>");
     assert!(
         p.client_events()
             .iter()
-            .all(|e| matches!(e, Event::ProtocolError { .. }))
+            .all(|e| matches!(e, EndpointEvent::ProtocolError { .. }))
     );
     // The XMPP connection ends: the waiting request fails, then the
     // endpoint ends, once.
@@ -909,11 +922,11 @@ fn peer_faults_do_not_end_the_endpoint_and_the_connection_closing_does_once() {
     assert_eq!(
         p.client_events(),
         vec![
-            Event::Failed {
+            EndpointEvent::Failed {
                 id: waiting,
                 reason: Failure::Disconnected
             },
-            Event::Ended(End::PeerClosed)
+            EndpointEvent::Ended(End::PeerClosed)
         ]
     );
     assert_eq!(p.client.session_count(), 0);
@@ -926,6 +939,9 @@ fn peer_faults_do_not_end_the_endpoint_and_the_connection_closing_does_once() {
     p.server.handle_input(p.now, Input::PeerClosed);
     assert!(matches!(
         p.server_events().as_slice(),
-        [Event::PeerEnded { .. }, Event::Ended(End::PeerClosed)]
+        [
+            EndpointEvent::PeerEnded { .. },
+            EndpointEvent::Ended(End::PeerClosed)
+        ]
     ));
 }

@@ -7,12 +7,11 @@
 
 use std::time::Duration;
 
-use iot_sansio::testing::Scripted;
+use iot_sansio::testing::{Checked, Scripted, events};
 use iot_sansio::{End, Input, Machine, Secret};
-use iot_xmpp::DefinedCondition;
 use iot_xmpp::stream::Tls;
 use iot_xmpp::testing::{rfc5802_login, rfc5802_nonce};
-use oic_ra_proto::endpoint::Failure;
+use iot_xmpp::{DefinedCondition, IqFailure};
 use oic_ra_proto::presence::PriorityClass;
 use oic_ra_proto::rae::{Rae, RaeConfig, RaeEvent, RaeRefusal};
 use oic_ra_proto::resource::ConnectionStatus;
@@ -21,7 +20,7 @@ const T0: Duration = Duration::ZERO;
 const ME: &str = "user@localhost/OIC/1.0/Client/6f0aac23-44c6-4b1c-9ad5-1a3b6f0d2e11";
 const LIGHT: &str = "user@localhost/OIC/1.0/oic.d.light/0685b960-736f-46f7-bead-0bd3b6d8d1d6";
 
-type Endpoint = Rae<Duration, Scripted, rand_chacha::ChaCha20Rng>;
+type Endpoint = Checked<Rae<Duration, Scripted, rand_chacha::ChaCha20Rng>>;
 
 fn rae() -> Endpoint {
     let mut config = RaeConfig::new(
@@ -34,17 +33,17 @@ fn rae() -> Endpoint {
     config.connection.tls = Tls::Insecure;
     config.connection.mechanisms =
         iot_xmpp::sasl::MechanismPreference::new(&[iot_xmpp::sasl::Mechanism::ScramSha1]);
-    Rae::new(config, rfc5802_nonce(), iot_sansio::testing::rng(1))
+    Checked::new(Rae::new(
+        config,
+        rfc5802_nonce(),
+        iot_sansio::testing::rng(1),
+    ))
 }
 
 fn sent(rae: &mut Endpoint) -> String {
     std::iter::from_fn(|| rae.poll_transmit())
         .map(|b| String::from_utf8(b).unwrap())
         .collect()
-}
-
-fn events(rae: &mut Endpoint) -> Vec<RaeEvent> {
-    std::iter::from_fn(|| rae.poll_event()).collect()
 }
 
 /// An RAE logged in on the scripted server; returns what it sent after
@@ -189,7 +188,10 @@ fn the_roster_comes_before_presence_and_its_request_has_a_deadline() {
     let due = rae.poll_timeout().unwrap();
     assert_eq!(due, Duration::from_secs(30));
     rae.handle_timeout(due);
-    assert_eq!(events(&mut rae), [RaeEvent::RosterFailed(Failure::Timeout)]);
+    assert_eq!(
+        events(&mut rae),
+        [RaeEvent::RosterFailed(IqFailure::TimedOut)]
+    );
     assert_eq!(rae.status(), &ConnectionStatus::Connected);
     let (mut rae, _) = online();
     events(&mut rae);
@@ -199,7 +201,7 @@ fn the_roster_comes_before_presence_and_its_request_has_a_deadline() {
     );
     assert_eq!(
         events(&mut rae),
-        [RaeEvent::RosterFailed(Failure::Refused(
+        [RaeEvent::RosterFailed(IqFailure::Error(
             DefinedCondition::ServiceUnavailable
         ))]
     );
@@ -284,7 +286,7 @@ fn a_bare_unavailable_presence_spares_the_sessions_of_online_resources() {
     assert!(
         got.iter().any(|e| matches!(
             e,
-            RaeEvent::Endpoint(oic_ra_proto::endpoint::Event::Request { .. })
+            RaeEvent::Endpoint(oic_ra_proto::endpoint::EndpointEvent::Request { .. })
         )),
         "{got:?}"
     );

@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use oic_ra_proto::resource::{
-    Access, ConnectionStatus, Credential, RaResources, ResourceError, ResourceEvent,
+    ConnectionStatus, Credential, RaResources, Requester, ResourceError, ResourceEvent,
     TransitionError, UserResource, XmppResource, XmppUpdate, url_path,
 };
 use oic_ra_proto::rest::{Method, RestMessage};
@@ -195,7 +195,7 @@ fn get(path: &str) -> RestMessage {
 fn crudn_behaviour_and_status_transitions() {
     let mut r = RaResources::new();
     // Figure 4: not initialised until both are set.
-    let (reply, _) = r.handle(&get("/XMPPResURI"), Access::Normal);
+    let (reply, _) = r.handle(&get("/XMPPResURI"), Requester::Normal);
     assert_eq!(reply.status(), Some(200));
     let body = reply.json().unwrap().unwrap();
     assert_eq!(
@@ -203,7 +203,7 @@ fn crudn_behaviour_and_status_transitions() {
         (Some("NotInitialized"), Some(""))
     );
 
-    let (reply, event) = r.handle(&post("/XMPPResURI", &v(XMPP_POST)), Access::Onboarding);
+    let (reply, event) = r.handle(&post("/XMPPResURI", &v(XMPP_POST)), Requester::Onboarding);
     assert_eq!(reply.json().unwrap().unwrap()["port"], 8081);
     // No account yet: no connection, but the change is to be stored.
     let Some(ResourceEvent::Saved(record)) = event else {
@@ -213,7 +213,10 @@ fn crudn_behaviour_and_status_transitions() {
         (record.address.as_str(), record.port, record.user),
         ("www.new.cisco.oic.xmpp.com", 8081, None)
     );
-    let (reply, event) = r.handle(&post("/XMPPUserResURI", &v(USER_POST)), Access::Onboarding);
+    let (reply, event) = r.handle(
+        &post("/XMPPUserResURI", &v(USER_POST)),
+        Requester::Onboarding,
+    );
     assert_eq!(reply.status(), Some(200));
     let Some(ResourceEvent::Connect {
         address,
@@ -231,12 +234,12 @@ fn crudn_behaviour_and_status_transitions() {
     assert_eq!(r.xmpp().to_json()["status"], "NotInitialized");
 
     // The same settings again start nothing new.
-    let (_, event) = r.handle(&post("/XMPPResURI", &v(XMPP_POST)), Access::Onboarding);
+    let (_, event) = r.handle(&post("/XMPPResURI", &v(XMPP_POST)), Requester::Onboarding);
     assert!(event.is_none());
 
     r.failed("connection refused").unwrap();
     let body = r
-        .handle(&get("/XMPPResURI"), Access::Normal)
+        .handle(&get("/XMPPResURI"), Requester::Normal)
         .0
         .json()
         .unwrap()
@@ -253,7 +256,7 @@ fn crudn_behaviour_and_status_transitions() {
             "/XMPPResURI",
             &json!({"address": "xmpp.example.org", "port": 5222}),
         ),
-        Access::Onboarding,
+        Requester::Onboarding,
     );
     assert!(matches!(
         event,
@@ -275,14 +278,14 @@ fn refusals() {
         "/XMPPResURI",
         &json!({"address": "a.org", "port": 1, "status": "Connected"}),
     );
-    assert_eq!(status(&write, &mut r, Access::Onboarding), Some(403));
+    assert_eq!(status(&write, &mut r, Requester::Onboarding), Some(403));
     assert_eq!(r.xmpp().address, "");
     // Required properties.
     assert_eq!(
         status(
             &post("/XMPPResURI", &json!({"address": "a.org"})),
             &mut r,
-            Access::Onboarding
+            Requester::Onboarding
         ),
         Some(400)
     );
@@ -290,31 +293,34 @@ fn refusals() {
         status(
             &RestMessage::request(Method::Post, "/XMPPResURI"),
             &mut r,
-            Access::Onboarding
+            Requester::Onboarding
         ),
         Some(400)
     );
     // oic.ra.user only for onboarding.
     assert_eq!(
-        status(&get("/XMPPUserResURI"), &mut r, Access::Normal),
+        status(&get("/XMPPUserResURI"), &mut r, Requester::Normal),
         Some(403)
     );
     assert_eq!(
         status(
             &post("/XMPPUserResURI", &v(USER_POST)),
             &mut r,
-            Access::Normal
+            Requester::Normal
         ),
         Some(403)
     );
     assert!(r.user().is_none());
-    let before = r.handle(&get("/XMPPUserResURI"), Access::Onboarding).0;
+    let before = r.handle(&get("/XMPPUserResURI"), Requester::Onboarding).0;
     assert_eq!(
         before.json().unwrap().unwrap(),
         json!({"rt": "oic.ra.user"})
     );
-    r.handle(&post("/XMPPUserResURI", &v(USER_POST)), Access::Onboarding);
-    let after = r.handle(&get("/XMPPUserResURI"), Access::Onboarding).0;
+    r.handle(
+        &post("/XMPPUserResURI", &v(USER_POST)),
+        Requester::Onboarding,
+    );
+    let after = r.handle(&get("/XMPPUserResURI"), Requester::Onboarding).0;
     assert_eq!(after.json().unwrap().unwrap(), v(USER_POST));
     // Only GET and POST (A.1.6, A.2.6); an observe of the status only.
     for m in [Method::Put, Method::Delete] {
@@ -322,17 +328,17 @@ fn refusals() {
             status(
                 &RestMessage::request(m, "/XMPPResURI"),
                 &mut r,
-                Access::Onboarding
+                Requester::Onboarding
             ),
             Some(405)
         );
     }
     let observe = get("/XMPPResURI").with_header("Observe", "0");
-    assert_eq!(status(&observe, &mut r, Access::Onboarding), Some(200));
+    assert_eq!(status(&observe, &mut r, Requester::Onboarding), Some(200));
     let observe = get("/XMPPUserResURI").with_header("Observe", "0");
-    assert_eq!(status(&observe, &mut r, Access::Onboarding), Some(405));
+    assert_eq!(status(&observe, &mut r, Requester::Onboarding), Some(405));
     assert_eq!(
-        status(&get("/oic/res"), &mut r, Access::Onboarding),
+        status(&get("/oic/res"), &mut r, Requester::Onboarding),
         Some(404)
     );
 }
@@ -382,8 +388,11 @@ proptest! {
 #[test]
 fn the_resources_come_back_from_their_record_and_connect() {
     let mut r = RaResources::new();
-    r.handle(&post("/XMPPResURI", &v(XMPP_POST)), Access::Onboarding);
-    let (_, event) = r.handle(&post("/XMPPUserResURI", &v(USER_POST)), Access::Onboarding);
+    r.handle(&post("/XMPPResURI", &v(XMPP_POST)), Requester::Onboarding);
+    let (_, event) = r.handle(
+        &post("/XMPPUserResURI", &v(USER_POST)),
+        Requester::Onboarding,
+    );
     // What a store keeps: the Connect's settings are the record.
     let record = event.unwrap().record();
     assert_eq!(record, r.record());
@@ -475,7 +484,7 @@ fn the_status_follows_the_rae_and_can_be_observed() {
     ] {
         let request = RestMessage::request(Method::Get, url);
         assert_eq!(
-            r.handle(&request, Access::Onboarding).0.status(),
+            r.handle(&request, Requester::Onboarding).0.status(),
             expected,
             "{url}"
         );

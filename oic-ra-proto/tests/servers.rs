@@ -19,13 +19,13 @@ use std::time::{Duration, Instant};
 
 use iot_sansio::{Machine, Secret};
 use iot_xmpp::presence::SubscriptionRequest;
-use oic_ra_proto::endpoint::Event;
+use oic_ra_proto::endpoint::EndpointEvent;
 use oic_ra_proto::identity::{BareJid, FullJid, RaeJid};
 use oic_ra_proto::presence::PriorityClass;
 use oic_ra_proto::rae::{Rae, RaeConfig, RaeEvent};
 use oic_ra_proto::resource::ConnectionStatus;
 use oic_ra_proto::rest::{Method, RestMessage};
-use oic_ra_proto::transport::Access;
+use oic_ra_proto::transport::PeerAccess;
 use rand_core::OsRng;
 use serde_json::json;
 use xmpp_net::Transport;
@@ -58,7 +58,7 @@ impl Node {
         // The two RAEs are on two accounts that subscribed to each other:
         // 5.2's default (one account) would refuse, so the light lets the
         // client's account in, and no one else.
-        config.endpoint.access = Access::Decide(client_account);
+        config.endpoint.access = PeerAccess::Decide(client_account);
         let mut rae = Rae::new(config, OsRng, OsRng);
         rae.start(Instant::now());
         Self {
@@ -173,7 +173,7 @@ fn exchange(addr: &str) {
         .unwrap();
     let (rid, from) = until(&mut light, &mut client, "the GET at the light", |l, _| {
         l.take(|e| match e {
-            RaeEvent::Endpoint(Event::Request {
+            RaeEvent::Endpoint(EndpointEvent::Request {
                 id, from, message, ..
             }) if message.method == Method::Get => Some((*id, from.clone())),
             _ => None,
@@ -191,7 +191,7 @@ fn exchange(addr: &str) {
         .unwrap();
     let answer = until(&mut light, &mut client, "the GET's answer", |_, c| {
         c.take(|e| match e {
-            RaeEvent::Endpoint(Event::Response { id: got, message }) if *got == id => {
+            RaeEvent::Endpoint(EndpointEvent::Response { id: got, message }) if *got == id => {
                 Some(message.clone())
             }
             _ => None,
@@ -209,7 +209,7 @@ fn exchange(addr: &str) {
         .unwrap();
     let rid = until(&mut light, &mut client, "the POST at the light", |l, _| {
         l.take(|e| match e {
-            RaeEvent::Endpoint(Event::Request { id, message, .. })
+            RaeEvent::Endpoint(EndpointEvent::Request { id, message, .. })
                 if message.method == Method::Post =>
             {
                 assert_eq!(message.json().unwrap().unwrap(), json!({"value": true}));
@@ -228,7 +228,7 @@ fn exchange(addr: &str) {
         .unwrap();
     until(&mut light, &mut client, "the POST's answer", |_, c| {
         c.take(|e| {
-            matches!(e, RaeEvent::Endpoint(Event::Response { id: got, .. }) if *got == id)
+            matches!(e, RaeEvent::Endpoint(EndpointEvent::Response { id: got, .. }) if *got == id)
                 .then_some(())
         })
     });
@@ -246,7 +246,7 @@ fn exchange(addr: &str) {
         "the observe at the light",
         |l, _| {
             l.take(|e| match e {
-                RaeEvent::Endpoint(Event::Request {
+                RaeEvent::Endpoint(EndpointEvent::Request {
                     id, observe: true, ..
                 }) => Some(*id),
                 _ => None,
@@ -263,7 +263,8 @@ fn exchange(addr: &str) {
     until(&mut light, &mut client, "two notifications", |_, c| {
         while let Some(v) = c.take(|e| match e {
             RaeEvent::Endpoint(
-                Event::Response { id: got, message } | Event::Notification { id: got, message },
+                EndpointEvent::Response { id: got, message }
+                | EndpointEvent::Notification { id: got, message },
             ) if *got == id => Some(message.json().unwrap().unwrap()),
             _ => None,
         }) {

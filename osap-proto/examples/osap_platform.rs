@@ -29,7 +29,9 @@ use std::time::Instant;
 use osap_proto::auth::{DeviceDirectory, Enrolled, MemoryDirectory};
 use osap_proto::business::{Body, BusinessMessage, Params};
 use osap_proto::crypto::VerificationCode;
-use osap_proto::das::{DasConfig, DasEvent, DasSession, Issued, KeyTable, SessionKeys};
+use osap_proto::das::{
+    DasSession, DasSessionConfig, DasSessionEvent, Issued, KeyTable, SessionKeys,
+};
 use osap_proto::{
     End, Input, LbsConnection, LbsConnectionConfig, LbsConnectionEvent, LbsNegotiationConfig,
     Machine, Offer, ProtocolGroup,
@@ -162,7 +164,7 @@ async fn lbs_connection(
             );
             Flow::Go
         }
-        LbsConnectionEvent::Registered { devid } => {
+        LbsConnectionEvent::Enrolled { devid } => {
             println!("LBS: {devid} enrolled");
             Flow::Go
         }
@@ -195,11 +197,11 @@ async fn das_connection(
     shared: Shared,
     crash: bool,
 ) -> Result<bool, Box<dyn Error + Send + Sync>> {
-    let mut das = DasSession::new(Instant::now(), DasConfig::default(), shared, OsRng);
+    let mut das = DasSession::new(Instant::now(), DasSessionConfig::default(), shared, OsRng);
     let mut will = false;
     let mut left = false;
     drive(&mut stream, &mut das, |das, event| match event {
-        DasEvent::Registered { devid, keep_alive } => {
+        DasSessionEvent::Registered { devid, keep_alive } => {
             println!("DAS: {devid} registered, heartbeat every {keep_alive} s");
             let mut input = Params::new();
             input.insert("level".into(), 80.into());
@@ -218,7 +220,7 @@ async fn das_connection(
             }
             Flow::Go
         }
-        DasEvent::Event(message) => {
+        DasSessionEvent::Event(message) => {
             if let Body::Event { name, params } = &message.body {
                 let params = serde_json::Value::Object(params.clone());
                 println!("DAS: event {name} {params} in area {}", message.area);
@@ -229,19 +231,19 @@ async fn das_connection(
             }
             Flow::Go
         }
-        DasEvent::Answer(message) => {
+        DasSessionEvent::Answer(message) => {
             if let Body::OpResult { id, output, error } = &message.body {
                 let output = serde_json::Value::Object(output.clone());
                 println!("DAS: call {id} answered: {output} (error: {error:?})");
             }
             Flow::Go
         }
-        DasEvent::Will(w) => {
+        DasSessionEvent::Will(w) => {
             println!("DAS: the device vanished; its will goes to {}", w.topic);
             will = true;
             Flow::Go
         }
-        DasEvent::Ended(end) => {
+        DasSessionEvent::Ended(end) => {
             left = matches!(end, End::PeerClosed) && !will;
             println!("DAS: session ended: {end}");
             Flow::Close

@@ -127,7 +127,7 @@ mod session;
 mod wire;
 
 pub use auth::{
-    AuthConfig, AuthEnd, AuthError, AuthRefusal, DeviceAuth, DeviceAuthEvent, DeviceDirectory,
+    AuthConfig, AuthEnd, AuthFault, AuthRefusal, DeviceAuth, DeviceAuthEvent, DeviceDirectory,
     LbsAuth, LbsAuthEvent,
 };
 pub use connection::{
@@ -137,6 +137,10 @@ pub use connection::{
 pub use control::{
     ControlFlags, ControlFrame, NegotiationKind, NegotiationMessage, ProtocolGroup,
     ProtocolVersion, Suite,
+};
+pub use das::{
+    DasSession, DasSessionConfig, DasSessionEvent, DeviceSession, DeviceSessionConfig,
+    DeviceSessionEvent, SessionEnd, SessionError, SessionFault,
 };
 pub use decoder::{DEFAULT_MAX_FRAME_LEN, FrameDecoder};
 pub use error::{FieldError, FrameError};
@@ -151,6 +155,6 @@ pub use mqtt::{
 };
 pub use negotiation::{
     DeviceNegotiation, DeviceNegotiationConfig, DeviceNegotiationEvent, LbsNegotiation,
-    LbsNegotiationConfig, LbsNegotiationEvent, Negotiated, NegotiationEnd, NegotiationError,
+    LbsNegotiationConfig, LbsNegotiationEvent, Negotiated, NegotiationEnd, NegotiationFault,
     NegotiationRefusal, Offer, SecurityRanking,
 };

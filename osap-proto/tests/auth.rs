@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use iot_sansio::testing::{Driver, pair, rng};
 use osap_proto::auth::{
-    AuthConfig, AuthError, AuthFrame, AuthKind, AuthMessage, AuthRefusal, DeviceAuth,
+    AuthConfig, AuthFault, AuthFrame, AuthKind, AuthMessage, AuthRefusal, DeviceAuth,
     DeviceAuthEvent, DeviceDirectory, Enrolled, LbsAuth, LbsAuthEvent,
 };
 use osap_proto::crypto::{CryptoError, MasterKey, SessionKey, VerificationCode};
@@ -134,7 +134,7 @@ fn first_authentication(suite: Suite) -> (Run, String, MasterKey, SessionKey) {
     run.pump();
     let events = run.device_events();
     let [
-        DeviceAuthEvent::Registered(Enrolled {
+        DeviceAuthEvent::Enrolled(Enrolled {
             devid, master_key, ..
         }),
         DeviceAuthEvent::SessionKey(session),
@@ -148,7 +148,7 @@ fn first_authentication(suite: Suite) -> (Run, String, MasterKey, SessionKey) {
     assert_eq!(lbs.len(), 3, "{lbs:?}");
     assert_eq!(
         lbs[0],
-        LbsAuthEvent::Registered {
+        LbsAuthEvent::Enrolled {
             devid: devid.clone()
         }
     );
@@ -313,7 +313,7 @@ fn tampered_ciphertext_is_refused() {
         run.device.handle_input(T0, Input::Data(&tampered));
         assert_eq!(
             run.device_events(),
-            [DeviceAuthEvent::Ended(End::PeerFault(AuthError::Crypto {
+            [DeviceAuthEvent::Ended(End::PeerFault(AuthFault::Crypto {
                 field: "LBS public key",
                 error: CryptoError::Authentication
             }))],
@@ -348,7 +348,7 @@ fn replayed_response_is_refused() {
     assert_eq!(
         run.device_events(),
         [DeviceAuthEvent::Ended(End::PeerFault(
-            AuthError::NonceMismatch
+            AuthFault::NonceMismatch
         ))]
     );
     // With the nonce rewritten to the current one, the sealed key no longer
@@ -367,7 +367,7 @@ fn replayed_response_is_refused() {
     run.device.handle_input(T0, Input::Data(&forged));
     assert!(matches!(
         run.device_events().as_slice(),
-        [DeviceAuthEvent::Ended(End::PeerFault(AuthError::Crypto {
+        [DeviceAuthEvent::Ended(End::PeerFault(AuthFault::Crypto {
             error: CryptoError::Authentication,
             ..
         }))]
@@ -394,7 +394,7 @@ fn reordered_and_duplicated_frames_are_refused() {
     assert_eq!(
         run.device_events(),
         [DeviceAuthEvent::Ended(End::PeerFault(
-            AuthError::UnexpectedMessage {
+            AuthFault::UnexpectedMessage {
                 expected: AuthKind::EcdhResponse,
                 got: AuthKind::DasResponse
             }
@@ -415,7 +415,7 @@ fn reordered_and_duplicated_frames_are_refused() {
     assert_eq!(
         run.lbs_events(),
         [LbsAuthEvent::Ended(End::PeerFault(
-            AuthError::UnexpectedMessage {
+            AuthFault::UnexpectedMessage {
                 expected: AuthKind::ApplyDevidRequest,
                 got: AuthKind::EcdhRequest
             }
@@ -485,7 +485,7 @@ fn reserved_and_mismatched_messages() {
     assert_eq!(
         run.device_events(),
         [DeviceAuthEvent::Ended(End::PeerFault(
-            AuthError::ProtocolMismatch
+            AuthFault::ProtocolMismatch
         ))]
     );
     // Original mode (flags 0x1) is not authentication.

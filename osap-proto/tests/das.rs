@@ -11,8 +11,8 @@ use std::time::Duration;
 use iot_sansio::testing::{Driver, Node, pair};
 use osap_proto::crypto::SessionKey;
 use osap_proto::das::{
-    DasConfig, DasEvent, DasSession, DeviceSession, DeviceSessionConfig, DeviceSessionEvent,
-    KeyTable, LastWill, Registration, SessionFault,
+    DasSession, DasSessionConfig, DasSessionEvent, DeviceSession, DeviceSessionConfig,
+    DeviceSessionEvent, KeyTable, LastWill, Registration, SessionFault,
 };
 use osap_proto::{ConnectReturnCode, End, Input, Machine, Packet, PacketType, Suite};
 
@@ -45,7 +45,7 @@ fn device_events(d: &mut DeviceSession<Duration, Rng>) -> Vec<DeviceSessionEvent
 
 fn das_events<K: osap_proto::das::SessionKeys>(
     d: &mut DasSession<Duration, K, Rng>,
-) -> Vec<DasEvent> {
+) -> Vec<DasSessionEvent> {
     std::iter::from_fn(|| d.poll_event()).collect()
 }
 
@@ -56,7 +56,7 @@ fn register(
     driver: &mut Driver<Duration>,
     device: &mut DeviceSession<Duration, Rng>,
     das: &mut DasSession<Duration, &mut KeyTable, Rng>,
-) -> (Vec<DeviceSessionEvent>, Vec<DasEvent>) {
+) -> (Vec<DeviceSessionEvent>, Vec<DasSessionEvent>) {
     let mut nodes: Net<'_> = [device, das];
     driver.run(&mut nodes, pair(|_, _| {}));
     (device_events(device), das_events(das))
@@ -69,7 +69,7 @@ fn registration_is_accepted_and_the_heartbeat_kept_for_ten_minutes() {
     let mut d = device(1);
     let mut das = DasSession::new(
         T0,
-        DasConfig::default(),
+        DasSessionConfig::default(),
         &mut keys,
         iot_sansio::testing::rng(2),
     );
@@ -77,7 +77,7 @@ fn registration_is_accepted_and_the_heartbeat_kept_for_ten_minutes() {
     assert_eq!(dev, [DeviceSessionEvent::Registered]);
     assert_eq!(
         platform,
-        [DasEvent::Registered {
+        [DasSessionEvent::Registered {
             devid: DEVID.into(),
             keep_alive: 30
         }]
@@ -118,7 +118,7 @@ fn a_clean_leave_ends_both_sides_and_drops_the_will() {
     );
     let mut das = DasSession::new(
         T0,
-        DasConfig::default(),
+        DasSessionConfig::default(),
         &mut keys,
         iot_sansio::testing::rng(2),
     );
@@ -126,7 +126,7 @@ fn a_clean_leave_ends_both_sides_and_drops_the_will() {
     d.disconnect();
     let (dev, platform) = register(&mut driver, &mut d, &mut das);
     assert_eq!(dev, [DeviceSessionEvent::Ended(End::Closed)]);
-    assert_eq!(platform, [DasEvent::Ended(End::PeerClosed)]);
+    assert_eq!(platform, [DasSessionEvent::Ended(End::PeerClosed)]);
     assert_eq!((d.poll_timeout(), das.poll_timeout()), (None, None));
 }
 
@@ -147,7 +147,7 @@ fn a_device_that_vanishes_is_lost_after_one_and_a_half_intervals_and_its_will_pu
     );
     let mut das = DasSession::new(
         T0,
-        DasConfig::default(),
+        DasSessionConfig::default(),
         &mut keys,
         iot_sansio::testing::rng(2),
     );
@@ -159,7 +159,10 @@ fn a_device_that_vanishes_is_lost_after_one_and_a_half_intervals_and_its_will_pu
     das.handle_timeout(Duration::from_secs(45));
     assert_eq!(
         das_events(&mut das),
-        [DasEvent::Will(will), DasEvent::Ended(End::TimedOut)]
+        [
+            DasSessionEvent::Will(will),
+            DasSessionEvent::Ended(End::TimedOut)
+        ]
     );
 }
 
@@ -170,7 +173,7 @@ fn a_das_that_stops_answering_is_declared_dead() {
     let mut d = device(1);
     let mut das = DasSession::new(
         T0,
-        DasConfig::default(),
+        DasSessionConfig::default(),
         &mut keys,
         iot_sansio::testing::rng(2),
     );
@@ -201,18 +204,26 @@ fn no_connack_times_the_device_out_and_no_connect_times_the_das_out() {
     let mut keys = table();
     let mut das = DasSession::new(
         T0,
-        DasConfig::default(),
+        DasSessionConfig::default(),
         &mut keys,
         iot_sansio::testing::rng(2),
     );
     das.handle_timeout(Duration::from_secs(10));
-    assert_eq!(das_events(&mut das), [DasEvent::Ended(End::TimedOut)]);
+    assert_eq!(
+        das_events(&mut das),
+        [DasSessionEvent::Ended(End::TimedOut)]
+    );
 }
 
 /// Feeds one CONNECT to a fresh DAS session and returns the CONNACK code
 /// and what the DAS reported.
-fn answer(keys: &mut KeyTable, connect: &[u8]) -> (ConnectReturnCode, Vec<DasEvent>) {
-    let mut das = DasSession::new(T0, DasConfig::default(), keys, iot_sansio::testing::rng(2));
+fn answer(keys: &mut KeyTable, connect: &[u8]) -> (ConnectReturnCode, Vec<DasSessionEvent>) {
+    let mut das = DasSession::new(
+        T0,
+        DasSessionConfig::default(),
+        keys,
+        iot_sansio::testing::rng(2),
+    );
     das.handle_input(T0, Input::Data(connect));
     let Packet::ConnAck(ack) = Packet::parse(&das.poll_transmit().unwrap()).unwrap() else {
         panic!("no CONNACK")
@@ -231,7 +242,7 @@ fn connect_bytes(reg: &Registration, key: &SessionKey) -> Vec<u8> {
 #[test]
 fn registrations_are_refused_with_the_right_code() {
     let mut keys = table();
-    let refused = |code| vec![DasEvent::Ended(End::Refused(code))];
+    let refused = |code| vec![DasSessionEvent::Ended(End::Refused(code))];
     // A devid the LBS did not issue.
     let stranger = Registration::new("ffffffffffff", 1);
     assert_eq!(
@@ -327,7 +338,7 @@ fn a_tampered_connect_is_refused() {
         bad[at] ^= 0x01;
         let mut das = DasSession::new(
             T0,
-            DasConfig::default(),
+            DasSessionConfig::default(),
             &mut keys,
             iot_sansio::testing::rng(2),
         );
@@ -336,7 +347,7 @@ fn a_tampered_connect_is_refused() {
         assert!(
             matches!(
                 events.as_slice(),
-                [DasEvent::Ended(End::Refused(_) | End::PeerFault(_))]
+                [DasSessionEvent::Ended(End::Refused(_) | End::PeerFault(_))]
             ),
             "byte {at}: {events:?}"
         );
@@ -351,14 +362,14 @@ fn a_refused_device_ends_with_the_code() {
     let mut d = device(1);
     let mut das = DasSession::new(
         T0,
-        DasConfig::default(),
+        DasSessionConfig::default(),
         &mut keys,
         iot_sansio::testing::rng(2),
     );
     let (dev, platform) = register(&mut driver, &mut d, &mut das);
     let refused = End::Refused(ConnectReturnCode::IdentifierRejected);
     assert_eq!(dev, [DeviceSessionEvent::Ended(refused.clone())]);
-    assert_eq!(platform, [DasEvent::Ended(refused)]);
+    assert_eq!(platform, [DasSessionEvent::Ended(refused)]);
 }
 
 /// The codec reads the QoS 2 flow; the sessions refuse it, as the profile
@@ -398,7 +409,7 @@ fn the_sessions_refuse_the_qos_2_flow() {
         let connect = connect_bytes(&Registration::new(DEVID, 1), &key());
         let mut das = DasSession::new(
             T0,
-            DasConfig::default(),
+            DasSessionConfig::default(),
             &mut keys,
             iot_sansio::testing::rng(2),
         );
@@ -406,7 +417,7 @@ fn the_sessions_refuse_the_qos_2_flow() {
         das.handle_input(T0, Input::Data(bytes));
         let events = das_events(&mut das);
         assert!(
-            matches!(events.as_slice(), [DasEvent::Registered { .. }, DasEvent::Ended(End::PeerFault(f))] if *f == fault),
+            matches!(events.as_slice(), [DasSessionEvent::Registered { .. }, DasSessionEvent::Ended(End::PeerFault(f))] if *f == fault),
             "{events:?}"
         );
     }
@@ -418,16 +429,16 @@ fn faults_end_the_session_once() {
     // Anything but a CONNECT first.
     let mut das = DasSession::new(
         T0,
-        DasConfig::default(),
+        DasSessionConfig::default(),
         &mut keys,
         iot_sansio::testing::rng(2),
     );
     das.handle_input(T0, Input::Data(&[0xc0, 0x00]));
     assert_eq!(
         das_events(&mut das),
-        [DasEvent::Ended(End::PeerFault(SessionFault::Unexpected(
-            PacketType::PingReq
-        )))]
+        [DasSessionEvent::Ended(End::PeerFault(
+            SessionFault::Unexpected(PacketType::PingReq)
+        ))]
     );
     das.handle_input(T0, Input::Data(&[0xc0, 0x00]));
     assert!(das_events(&mut das).is_empty());
@@ -435,7 +446,7 @@ fn faults_end_the_session_once() {
     let connect = connect_bytes(&Registration::new(DEVID, 1), &key());
     let mut das = DasSession::new(
         T0,
-        DasConfig::default(),
+        DasSessionConfig::default(),
         &mut keys,
         iot_sansio::testing::rng(2),
     );
@@ -445,8 +456,8 @@ fn faults_end_the_session_once() {
     assert!(matches!(
         das_events(&mut das).as_slice(),
         [
-            DasEvent::Registered { .. },
-            DasEvent::Ended(End::PeerFault(SessionFault::Unexpected(
+            DasSessionEvent::Registered { .. },
+            DasSessionEvent::Ended(End::PeerFault(SessionFault::Unexpected(
                 PacketType::Connect
             )))
         ]
@@ -486,7 +497,7 @@ fn frames_split_byte_by_byte_register_the_same() {
     let mut d = device(1);
     let mut das = DasSession::new(
         T0,
-        DasConfig::default(),
+        DasSessionConfig::default(),
         &mut keys,
         iot_sansio::testing::rng(2),
     );
@@ -501,6 +512,6 @@ fn frames_split_byte_by_byte_register_the_same() {
     assert_eq!(device_events(&mut d), [DeviceSessionEvent::Registered]);
     assert!(matches!(
         das_events(&mut das).as_slice(),
-        [DasEvent::Registered { .. }]
+        [DasSessionEvent::Registered { .. }]
     ));
 }

@@ -13,8 +13,8 @@ use iot_sansio::testing::{Driver, Node, pair};
 use osap_proto::business::{Body, BusinessError, BusinessMessage, Params};
 use osap_proto::crypto::SessionKey;
 use osap_proto::das::{
-    DasConfig, DasEvent, DasSession, DeviceSession, DeviceSessionConfig, DeviceSessionEvent,
-    EventQueue, KeyTable, Overflow, Pushed, Registration, SessionError,
+    DasSession, DasSessionConfig, DasSessionEvent, DeviceSession, DeviceSessionConfig,
+    DeviceSessionEvent, EventQueue, KeyTable, Overflow, Pushed, Registration, SessionError,
 };
 use osap_proto::{Delivery, End, Input, Machine, Packet, Suite};
 
@@ -43,7 +43,12 @@ fn device_with(counter: u64, events: EventQueue) -> Device {
 }
 
 fn das(keys: &mut KeyTable) -> Das<'_> {
-    DasSession::new(T0, DasConfig::default(), keys, iot_sansio::testing::rng(99))
+    DasSession::new(
+        T0,
+        DasSessionConfig::default(),
+        keys,
+        iot_sansio::testing::rng(99),
+    )
 }
 
 fn params(pairs: &[(&str, serde_json::Value)]) -> Params {
@@ -68,7 +73,7 @@ fn run(
     driver: &mut Driver<Duration>,
     d: &mut Device,
     s: &mut Das<'_>,
-) -> (Vec<DeviceSessionEvent>, Vec<DasEvent>) {
+) -> (Vec<DeviceSessionEvent>, Vec<DasSessionEvent>) {
     let mut nodes: [&mut dyn Node<Duration, [u8], Vec<u8>>; 2] = [d, s];
     driver.run(&mut nodes, pair(|_, _| {}));
     (
@@ -114,7 +119,7 @@ fn attributes_are_read_and_set() {
     );
     d.send(T0, &values).unwrap();
     let (_, platform) = run(&mut driver, &mut d, &mut s);
-    assert_eq!(platform, [DasEvent::Answer(values.clone())]);
+    assert_eq!(platform, [DasSessionEvent::Answer(values.clone())]);
 
     let mut set = BusinessMessage::new(
         "video",
@@ -138,11 +143,11 @@ fn attributes_are_read_and_set() {
     refused.resource = Some("channel-2".into());
     d.send(T0, &refused).unwrap();
     let (_, platform) = run(&mut driver, &mut d, &mut s);
-    assert_eq!(platform, [DasEvent::Answer(refused)]);
+    assert_eq!(platform, [DasSessionEvent::Answer(refused)]);
     // The same answer again is late: nothing waits for it.
     d.send(T0, &values).unwrap();
     let (_, platform) = run(&mut driver, &mut d, &mut s);
-    assert_eq!(platform, [DasEvent::Late(values)]);
+    assert_eq!(platform, [DasSessionEvent::Late(values)]);
 }
 
 #[test]
@@ -175,7 +180,7 @@ fn operations_are_answered_or_time_out_both_ways() {
     );
     d.send(T0, &result).unwrap();
     let (_, platform) = run(&mut driver, &mut d, &mut s);
-    assert_eq!(platform, [DasEvent::Answer(result)]);
+    assert_eq!(platform, [DasSessionEvent::Answer(result)]);
     // The device calls; nobody answers: it times out after its timeout.
     let sync = BusinessMessage::new(
         "clock",
@@ -188,7 +193,7 @@ fn operations_are_answered_or_time_out_both_ways() {
     );
     d.send(T0, &sync).unwrap();
     let (_, platform) = run(&mut driver, &mut d, &mut s);
-    assert_eq!(platform, [DasEvent::Request(sync)]);
+    assert_eq!(platform, [DasSessionEvent::Request(sync)]);
     assert_eq!(d.poll_timeout(), Some(Duration::from_secs(2)));
     d.handle_timeout(Duration::from_secs(2));
     assert_eq!(
@@ -218,7 +223,10 @@ fn operations_are_answered_or_time_out_both_ways() {
     s.send(Duration::from_secs(2), &get).unwrap();
     assert_eq!(s.poll_timeout(), Some(Duration::from_secs(12)));
     s.handle_timeout(Duration::from_secs(12));
-    assert_eq!(s.poll_event(), Some(DasEvent::RequestTimedOut { id: 9 }));
+    assert_eq!(
+        s.poll_event(),
+        Some(DasSessionEvent::RequestTimedOut { id: 9 })
+    );
 }
 
 #[test]
@@ -231,7 +239,7 @@ fn events_are_delivered_acknowledged_and_survive_an_outage_in_order() {
     let mut s = das(&mut keys);
     let (dev, platform) = run(&mut driver, &mut d, &mut s);
     assert!(
-        matches!(platform.as_slice(), [DasEvent::Registered { .. }, DasEvent::Event(e)] if *e == event(1))
+        matches!(platform.as_slice(), [DasSessionEvent::Registered { .. }, DasSessionEvent::Event(e)] if *e == event(1))
     );
     assert!(matches!(
         dev.as_slice(),
@@ -272,14 +280,14 @@ fn events_are_delivered_acknowledged_and_survive_an_outage_in_order() {
         }),
     );
     assert_eq!(dups, [true, true, false, false]);
-    let platform: Vec<DasEvent> = std::iter::from_fn(|| s.poll_event()).collect();
+    let platform: Vec<DasSessionEvent> = std::iter::from_fn(|| s.poll_event()).collect();
     assert_eq!(
         platform[1..],
         [
-            DasEvent::Event(event(2)),
-            DasEvent::Event(event(3)),
-            DasEvent::Event(event(4)),
-            DasEvent::Event(event(5))
+            DasSessionEvent::Event(event(2)),
+            DasSessionEvent::Event(event(3)),
+            DasSessionEvent::Event(event(4)),
+            DasSessionEvent::Event(event(5))
         ]
     );
     let delivered: Vec<u64> = std::iter::from_fn(|| d.poll_event())
@@ -326,18 +334,18 @@ fn replayed_and_reordered_publishes_are_refused_and_duplicates_acknowledged() {
     s.handle_input(T0, Input::Data(&second));
     s.handle_input(T0, Input::Data(&first));
     s.handle_input(T0, Input::Data(&second));
-    let platform: Vec<DasEvent> = std::iter::from_fn(|| s.poll_event()).collect();
-    assert_eq!(platform[0], DasEvent::Event(event(2)));
+    let platform: Vec<DasSessionEvent> = std::iter::from_fn(|| s.poll_event()).collect();
+    assert_eq!(platform[0], DasSessionEvent::Event(event(2)));
     assert!(matches!(
         platform[1],
-        DasEvent::Rejected(BusinessError::Stale {
+        DasSessionEvent::Rejected(BusinessError::Stale {
             counter: 1,
             last: 2
         })
     ));
     assert!(matches!(
         platform[2],
-        DasEvent::Rejected(BusinessError::Stale { .. })
+        DasSessionEvent::Rejected(BusinessError::Stale { .. })
     ));
     let acks: Vec<Packet<'static>> = std::iter::from_fn(|| s.poll_transmit())
         .map(|f| Packet::parse(&f).unwrap().into_owned())
@@ -354,7 +362,7 @@ fn replayed_and_reordered_publishes_are_refused_and_duplicates_acknowledged() {
     s2.handle_input(T0, Input::Data(&second));
     assert!(matches!(
         s2.poll_event(),
-        Some(DasEvent::Rejected(BusinessError::Crypto(_)))
+        Some(DasSessionEvent::Rejected(BusinessError::Crypto(_)))
     ));
 }
 

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use osap_proto::Suite;
 use osap_proto::crypto::SessionKey;
-use osap_proto::das::{DasConfig, DasSession, Issued, KeyTable, Registration, SessionKeys};
+use osap_proto::das::{DasSession, DasSessionConfig, Issued, KeyTable, Registration, SessionKeys};
 use osap_proto::{Input, Machine, Packet};
 
 #[global_allocator]
@@ -61,7 +61,7 @@ fn a_registered_session_stays_small() {
     for (i, connect) in connects.iter().enumerate() {
         let mut das = DasSession::new(
             Duration::ZERO,
-            DasConfig::default(),
+            DasSessionConfig::default(),
             store.clone(),
             iot_sansio::testing::rng(i as u64),
         );

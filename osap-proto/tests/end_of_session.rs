@@ -9,14 +9,14 @@ use std::time::Duration;
 
 use iot_sansio::testing::rng;
 use osap_proto::auth::{
-    AuthConfig, AuthError, AuthFrame, DeviceAuth, DeviceAuthEvent, LbsAuth, LbsAuthEvent,
+    AuthConfig, AuthFault, AuthFrame, DeviceAuth, DeviceAuthEvent, LbsAuth, LbsAuthEvent,
     MemoryDirectory,
 };
 use osap_proto::crypto::VerificationCode;
 use osap_proto::{
     ControlFrame, DeviceNegotiation, DeviceNegotiationConfig, DeviceNegotiationEvent, End,
     FrameError, Input, LbsNegotiation, LbsNegotiationConfig, LbsNegotiationEvent, Machine,
-    NegotiationError, Offer, ProtocolGroup, Suite,
+    NegotiationFault, Offer, ProtocolGroup, Suite,
 };
 
 const T0: Duration = Duration::ZERO;
@@ -54,7 +54,7 @@ fn device_negotiation() {
         matches!(
             got.as_slice(),
             [DeviceNegotiationEvent::Ended(End::PeerFault(
-                NegotiationError::Frame(FrameError::RemainingLengthOverflow)
+                NegotiationFault::Frame(FrameError::RemainingLengthOverflow)
             ))]
         ),
         "{got:?}"
@@ -71,7 +71,7 @@ fn lbs_negotiation() {
         matches!(
             got.as_slice(),
             [LbsNegotiationEvent::Ended(End::PeerFault(
-                NegotiationError::Frame(_)
+                NegotiationFault::Frame(_)
             ))]
         ),
         "{got:?}"
@@ -114,7 +114,7 @@ fn device_auth() {
     assert!(
         matches!(
             got.as_slice(),
-            [DeviceAuthEvent::Ended(End::PeerFault(AuthError::Crypto {
+            [DeviceAuthEvent::Ended(End::PeerFault(AuthFault::Crypto {
                 field: "LBS public key",
                 ..
             }))]
@@ -133,7 +133,7 @@ fn lbs_auth() {
     assert!(
         matches!(
             got.as_slice(),
-            [LbsAuthEvent::Ended(End::PeerFault(AuthError::Malformed(_)))]
+            [LbsAuthEvent::Ended(End::PeerFault(AuthFault::Malformed(_)))]
         ),
         "{got:?}"
     );

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use iot_sansio::testing::{Driver, pair, rng};
 use osap_proto::auth::{
-    AuthConfig, AuthError, AuthKind, AuthRefusal, DeviceAuth, DeviceAuthEvent, DeviceDirectory,
+    AuthConfig, AuthFault, AuthKind, AuthRefusal, DeviceAuth, DeviceAuthEvent, DeviceDirectory,
     Enrolled, LbsAuth, LbsAuthEvent, MemoryDirectory,
 };
 use osap_proto::crypto::{MasterKey, VerificationCode};
@@ -18,7 +18,7 @@ use osap_proto::das::{KeyTable, SessionKeys};
 use osap_proto::{
     ConnectionEnd, ConnectionFault, ConnectionRefusal, DeviceConnection, DeviceConnectionConfig,
     DeviceConnectionEvent, DeviceNegotiationConfig, End, Input, LbsConnection, LbsConnectionConfig,
-    LbsConnectionEvent, LbsNegotiationConfig, Machine, Negotiated, NegotiationError,
+    LbsConnectionEvent, LbsNegotiationConfig, Machine, Negotiated, NegotiationFault,
     NegotiationKind, Offer, ProtocolGroup, Suite,
 };
 use rand_chacha::ChaCha20Rng;
@@ -135,7 +135,7 @@ fn negotiation_then_first_authentication_on_one_connection() {
     let got = events(&mut lbs);
     let [
         LbsConnectionEvent::Negotiated(n),
-        LbsConnectionEvent::Registered { devid },
+        LbsConnectionEvent::Enrolled { devid },
         LbsConnectionEvent::SessionIssued {
             devid: issued_to,
             session_key,
@@ -264,7 +264,7 @@ fn a_refresh_in_another_suite_than_enrolled_is_refused() {
     assert_eq!(
         events(&mut lbs),
         [LbsConnectionEvent::Ended(End::PeerFault(
-            ConnectionFault::Auth(AuthError::ProtocolMismatch)
+            ConnectionFault::Auth(AuthFault::ProtocolMismatch)
         ))]
     );
 }
@@ -392,7 +392,7 @@ fn a_rewritten_response_suite_is_refused() {
     assert_eq!(
         events(&mut lbs).last(),
         Some(&LbsConnectionEvent::Ended(End::PeerFault(
-            ConnectionFault::Auth(AuthError::ProtocolMismatch)
+            ConnectionFault::Auth(AuthFault::ProtocolMismatch)
         )))
     );
     assert!(directory.is_empty());
@@ -418,7 +418,7 @@ fn a_first_frame_that_is_neither_negotiation_nor_refresh_is_refused() {
     assert_eq!(
         events(&mut lbs),
         [LbsConnectionEvent::Ended(End::PeerFault(
-            ConnectionFault::Negotiation(NegotiationError::UnexpectedMessage {
+            ConnectionFault::Negotiation(NegotiationFault::UnexpectedMessage {
                 expected: NegotiationKind::Request,
                 got: 7,
             })
@@ -439,7 +439,7 @@ fn a_garbled_or_truncated_stream_ends_the_connection_once() {
         matches!(
             got.as_slice(),
             [LbsConnectionEvent::Ended(End::PeerFault(
-                ConnectionFault::Negotiation(NegotiationError::Frame(_))
+                ConnectionFault::Negotiation(NegotiationFault::Frame(_))
             ))]
         ),
         "{got:?}"
@@ -484,7 +484,7 @@ fn a_duplicated_authentication_frame_fails_the_connection() {
     assert_eq!(
         got.last(),
         Some(&LbsConnectionEvent::Ended(End::PeerFault(
-            ConnectionFault::Auth(AuthError::UnexpectedMessage {
+            ConnectionFault::Auth(AuthFault::UnexpectedMessage {
                 expected: AuthKind::ApplyDevidRequest,
                 got: AuthKind::EcdhRequest,
             })

@@ -10,7 +10,7 @@ use iot_sansio::testing::{Driver, pair};
 use osap_proto::{
     ControlFlags, ControlFrame, DeviceNegotiation, DeviceNegotiationConfig, DeviceNegotiationEvent,
     End, Input, LbsNegotiation, LbsNegotiationConfig, LbsNegotiationEvent, Machine, Negotiated,
-    NegotiationError, NegotiationKind, NegotiationMessage, NegotiationRefusal, Offer,
+    NegotiationFault, NegotiationKind, NegotiationMessage, NegotiationRefusal, Offer,
     ProtocolGroup, ProtocolVersion, SecurityRanking, Suite,
 };
 
@@ -328,22 +328,22 @@ fn truncated_response_split_over_reads() {
 #[test]
 fn tampered_responses_are_refused() {
     type Tamper = fn(&mut ControlFrame<'static>);
-    let cases: [(Tamper, NegotiationError); 4] = [
+    let cases: [(Tamper, NegotiationFault); 4] = [
         (
             |f| f.flags = ControlFlags::ORIGINAL,
-            NegotiationError::FlagsMismatch { sent: 3, got: 1 },
+            NegotiationFault::FlagsMismatch { sent: 3, got: 1 },
         ),
         (
             |f| f.content = b"txn-99".to_vec().into(),
-            NegotiationError::TransactionMismatch,
+            NegotiationFault::TransactionMismatch,
         ),
         (
             |f| f.flags = ControlFlags::from_bits(0x7).unwrap(),
-            NegotiationError::ReservedFlags(0x4),
+            NegotiationFault::ReservedFlags(0x4),
         ),
         (
             |f| f.kind = NegotiationKind::Request.code(),
-            NegotiationError::UnexpectedMessage {
+            NegotiationFault::UnexpectedMessage {
                 expected: NegotiationKind::Response,
                 got: 1,
             },
@@ -374,7 +374,7 @@ fn a_garbled_frame_fails_the_negotiation() {
     assert!(matches!(
         d.poll_event(),
         Some(DeviceNegotiationEvent::Ended(End::PeerFault(
-            NegotiationError::Frame(_)
+            NegotiationFault::Frame(_)
         )))
     ));
     let mut l = lbs(vec![offer(1, &[Suite::Aes128Gcm])]);
@@ -382,7 +382,7 @@ fn a_garbled_frame_fails_the_negotiation() {
     assert!(matches!(
         l.poll_event(),
         Some(LbsNegotiationEvent::Ended(End::PeerFault(
-            NegotiationError::Frame(_)
+            NegotiationFault::Frame(_)
         )))
     ));
 }
@@ -426,7 +426,7 @@ fn lbs_refuses_reordered_empty_and_reserved_requests() {
     assert_eq!(
         l.poll_event(),
         Some(LbsNegotiationEvent::Ended(End::PeerFault(
-            NegotiationError::UnexpectedMessage {
+            NegotiationFault::UnexpectedMessage {
                 expected: NegotiationKind::Request,
                 got: 2
             }
@@ -446,7 +446,7 @@ fn lbs_refuses_reordered_empty_and_reserved_requests() {
     assert_eq!(
         l.poll_event(),
         Some(LbsNegotiationEvent::Ended(End::PeerFault(
-            NegotiationError::EmptyGroup
+            NegotiationFault::EmptyGroup
         )))
     );
 
@@ -462,7 +462,7 @@ fn lbs_refuses_reordered_empty_and_reserved_requests() {
     assert_eq!(
         l.poll_event(),
         Some(LbsNegotiationEvent::Ended(End::PeerFault(
-            NegotiationError::ReservedFlags(0x8)
+            NegotiationFault::ReservedFlags(0x8)
         )))
     );
     // A second request after the answer is not taken.
@@ -554,7 +554,7 @@ fn an_empty_offer_fails_at_start() {
     assert_eq!(
         d.poll_event(),
         Some(DeviceNegotiationEvent::Ended(End::PeerFault(
-            NegotiationError::EmptyGroup
+            NegotiationFault::EmptyGroup
         )))
     );
     assert_eq!(d.poll_transmit(), None);

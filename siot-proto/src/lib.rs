@@ -15,7 +15,7 @@
 //!   ([`Owner`]) and the provisioning service ([`ProvisioningService`]),
 //!   under the family's contract ([`Machine`]): they take received stanzas
 //!   and give stanzas to send, so any XMPP client can drive them (the
-//!   workspace's own, `iot_xmpp::stream::ClientConnection`, in the
+//!   workspace's own, `iot_xmpp::stream::Client`, in the
 //!   examples and the tests against Prosody and ejabberd). Every `iq`
 //!   request they send is answered or times out.
 //! * **Durable state as data**: the thing's [`thing_state::ThingState`] and
@@ -92,7 +92,6 @@ struct ReadmeExamples;
 #[doc = include_str!("../PROFILE.md")]
 pub mod profile {}
 
-mod asked;
 pub mod key;
 mod limits;
 pub mod owner;
@@ -106,8 +105,8 @@ pub mod thing_state;
 /// XMPP stanzas as XML text (the workspace's `iot-xmpp` crate).
 pub use iot_xmpp as stanza;
 
-pub use asked::IqFailure;
 pub use iot_sansio::{End, Input, Instant, Machine, Never, Secret};
+pub use iot_xmpp::IqFailure;
 pub use iot_xmpp::StanzaMachine;
 pub use owner::{Owner, OwnerConfig, OwnerEnd, OwnerEvent};
 pub use provisioning::{

@@ -4,14 +4,14 @@
 
 use core::time::Duration;
 
-use iot_sansio::{End, Input, Instant, Machine, Never, Outbox};
+use iot_sansio::{End, Input, Instant, Machine, Never, Outbox, Outgoing};
 use iot_xmpp::{BareJid, IqType, Jid, Stanza, StanzaKind, StanzaLimits, StanzaMachine};
 
-use crate::asked::{IqFailure, Requests};
 use crate::key::Key;
 use crate::limits::{item_len, list_base, runs};
 use crate::payload::{FriendItem, SiotPayload};
 use crate::roster::is_from;
+use iot_xmpp::{IqFailure, Requests};
 
 /// An owner's settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,6 +69,12 @@ pub enum OwnerEvent {
     /// The connection ended ([`Input::PeerClosed`]); requests waiting for
     /// an answer were dropped.
     Ended(OwnerEnd),
+}
+
+impl iot_sansio::SessionEvent for OwnerEvent {
+    fn is_end(&self) -> bool {
+        matches!(self, Self::Ended(_))
+    }
 }
 
 impl From<OwnerEnd> for OwnerEvent {
@@ -257,12 +263,8 @@ impl<I: Instant> Machine for Owner<I> {
         self.asked.next_deadline()
     }
 
-    fn poll_transmit(&mut self) -> Option<Stanza> {
-        self.out.pop_transmit()
-    }
-
-    fn poll_event(&mut self) -> Option<OwnerEvent> {
-        self.out.pop_event()
+    fn outgoing(&mut self) -> Outgoing<'_, Stanza, OwnerEvent> {
+        self.out.outgoing()
     }
 }
 

@@ -6,17 +6,17 @@
 use core::time::Duration;
 use std::collections::{HashMap, HashSet};
 
-use iot_sansio::{CryptoRngCore, End, Input, Instant, Machine, Never, Outbox};
+use iot_sansio::{CryptoRngCore, End, Input, Instant, Machine, Never, Outbox, Outgoing};
 use iot_xmpp::{
     BareJid, DefinedCondition, ErrorType, IqType, Jid, Stanza, StanzaKind, StanzaLimits,
     StanzaMachine,
 };
 
-use crate::asked::{IqFailure, Requests};
 use crate::key::Key;
 use crate::payload::{Friendship, Name, SiotPayload};
 use crate::roster::{Subscription, SubscriptionRequest, is_friend, is_from};
 use crate::thing_state::{ThingState, ThingStateError};
+use iot_xmpp::{IqFailure, Requests};
 
 /// A thing's settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,6 +94,12 @@ pub enum ThingEvent {
     /// The connection ended ([`Input::PeerClosed`]); requests waiting for
     /// an answer were dropped.
     Ended(ThingEnd),
+}
+
+impl iot_sansio::SessionEvent for ThingEvent {
+    fn is_end(&self) -> bool {
+        matches!(self, Self::Ended(_))
+    }
 }
 
 /// A thing (section 2.1): a bare JID, a key while set up, an owner once
@@ -560,12 +566,8 @@ impl<I: Instant, R: CryptoRngCore> Machine for Thing<I, R> {
         self.asked.next_deadline()
     }
 
-    fn poll_transmit(&mut self) -> Option<Stanza> {
-        self.out.pop_transmit()
-    }
-
-    fn poll_event(&mut self) -> Option<ThingEvent> {
-        self.out.pop_event()
+    fn outgoing(&mut self) -> Outgoing<'_, Stanza, ThingEvent> {
+        self.out.outgoing()
     }
 }
 

@@ -8,7 +8,7 @@
 use siot_proto::key::Key;
 use siot_proto::payload::{FriendItem, Friendship, Name, SiotError, SiotPayload};
 use siot_proto::roster::SubscriptionRequest;
-use siot_proto::stanza::{BareJid, Stanza, StanzaError, StanzaKind};
+use siot_proto::stanza::{BareJid, Stanza, StanzaKind, StanzaReadError};
 
 fn parse(xml: &str) -> Stanza {
     Stanza::parse(xml, &Default::default()).unwrap()
@@ -175,7 +175,7 @@ fn example_7_owner_update_is_refused_as_printed_and_read_corrected() {
     // `</messaage>` does not close `<message>`: not XML.
     assert!(matches!(
         Stanza::parse(EXAMPLE_7, &Default::default()),
-        Err(StanzaError::Xml(_))
+        Err(StanzaReadError::Xml(_))
     ));
     vector(
         &EXAMPLE_7.replace("</messaage>", "</message>"),

@@ -9,12 +9,12 @@ use std::time::{Duration, Instant};
 
 use iot_sansio::testing::Driver;
 use iot_xmpp::testing::Server;
-use oic_ra_proto::endpoint::{Endpoint, EndpointConfig, Event, RequestId};
+use oic_ra_proto::endpoint::{Endpoint, EndpointConfig, EndpointEvent, RequestId};
 use oic_ra_proto::ibb::IbbPayload;
 use oic_ra_proto::identity::{BareJid, FullJid, RaeJid, Uuid, discover};
 use oic_ra_proto::ping::{Keepalive, KeepaliveConfig};
 use oic_ra_proto::presence::{Presence, PriorityClass};
-use oic_ra_proto::resource::{Access, RaResources, url_path};
+use oic_ra_proto::resource::{RaResources, Requester, url_path};
 use oic_ra_proto::rest::{Method, RestMessage};
 use oic_ra_proto::stanza::Stanza;
 use oic_ra_proto::{End, Machine};
@@ -47,7 +47,7 @@ impl Light {
                 _ => RestMessage::response(400, "Bad Request"),
             },
             (_, "/XMPPResURI" | "/XMPPUserResURI") => {
-                self.remote_access.handle(request, Access::Normal).0
+                self.remote_access.handle(request, Requester::Normal).0
             }
             _ => RestMessage::response(404, "Not Found"),
         }
@@ -99,7 +99,7 @@ struct World {
 impl World {
     /// Carries stanzas until both sides are quiet, letting the light answer
     /// requests; returns what the client saw.
-    fn run(&mut self) -> Result<Vec<Event>, Box<dyn Error>> {
+    fn run(&mut self) -> Result<Vec<EndpointEvent>, Box<dyn Error>> {
         loop {
             let xmpp = &mut self.xmpp;
             let moved = self
@@ -116,7 +116,7 @@ impl World {
             let mut answered = false;
             while let Some(e) = self.server.poll_event() {
                 match e {
-                    Event::Request {
+                    EndpointEvent::Request {
                         id,
                         message,
                         observe,
@@ -126,10 +126,10 @@ impl World {
                         if observe && reply.status() == Some(200) {
                             self.light.observers.push(id);
                         }
-                        self.server.respond(id, &reply)?;
+                        self.server.respond(self.driver.now(), id, &reply)?;
                         answered = true;
                     }
-                    Event::PeerEnded { id } => self.light.observers.retain(|o| *o != id),
+                    EndpointEvent::PeerEnded { id } => self.light.observers.retain(|o| *o != id),
                     _ => {}
                 }
             }
@@ -139,7 +139,7 @@ impl World {
         }
     }
 
-    fn request(&mut self, m: &RestMessage) -> Result<Vec<Event>, Box<dyn Error>> {
+    fn request(&mut self, m: &RestMessage) -> Result<Vec<EndpointEvent>, Box<dyn Error>> {
         println!("  client asks: {} {}", m.method, m.url);
         self.client
             .request(self.driver.now(), &self.server_jid, m)?;
@@ -149,15 +149,15 @@ impl World {
     }
 }
 
-fn print_events(events: &[Event]) {
+fn print_events(events: &[EndpointEvent]) {
     for e in events {
         match e {
-            Event::Response { message, .. } => println!(
+            EndpointEvent::Response { message, .. } => println!(
                 "  client got the response: {} {}",
                 message.url,
                 message.body.as_deref().unwrap_or("")
             ),
-            Event::Notification { message, .. } => println!(
+            EndpointEvent::Notification { message, .. } => println!(
                 "  client got a notification: {} {}",
                 message.url,
                 message.body.as_deref().unwrap_or("")
@@ -223,7 +223,7 @@ pub(crate) fn remote_access() -> Result<(), Box<dyn Error>> {
     let events = world.request(
         &RestMessage::request(Method::Get, "coap://light/a/switch").with_header("Observe", "0"),
     )?;
-    let Some(Event::Response { id: observe, .. }) = events.first() else {
+    let Some(EndpointEvent::Response { id: observe, .. }) = events.first() else {
         return Err("the observe was not accepted".into());
     };
     println!("  someone presses the light's button: the light notifies its observer");
@@ -231,6 +231,7 @@ pub(crate) fn remote_access() -> Result<(), Box<dyn Error>> {
     let state = world.light.state();
     for id in world.light.observers.clone() {
         world.server.respond(
+            world.driver.now(),
             id,
             &RestMessage::response(200, "OK")
                 .with_header("Observe", "1")
@@ -239,7 +240,7 @@ pub(crate) fn remote_access() -> Result<(), Box<dyn Error>> {
     }
     print_events(&world.run()?);
     println!("  the client deregisters by closing the session");
-    world.client.cancel(*observe)?;
+    world.client.cancel(world.driver.now(), *observe)?;
     world.run()?;
     println!("  observers left: {}", world.light.observers.len());
 

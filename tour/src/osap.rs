@@ -291,7 +291,8 @@ fn das_session(
 ) -> Result<(), Box<dyn Error>> {
     use osap_proto::business::{Body, BusinessMessage, Params};
     use osap_proto::das::{
-        DasConfig, DasEvent, DasSession, DeviceSession, DeviceSessionConfig, KeyTable, Registration,
+        DasSession, DasSessionConfig, DasSessionEvent, DeviceSession, DeviceSessionConfig,
+        KeyTable, Registration,
     };
     use rand_core::OsRng;
 
@@ -301,7 +302,7 @@ fn das_session(
     let mut config = DeviceSessionConfig::new(Registration::new(devid, 1), key);
     config.suite = suite;
     let mut device = DeviceSession::new(now, config, OsRng);
-    let mut das = DasSession::new(now, DasConfig::default(), &mut keys, OsRng);
+    let mut das = DasSession::new(now, DasSessionConfig::default(), &mut keys, OsRng);
     let mut params = Params::new();
     params.insert("zone".into(), 3.into());
     device.send_event(
@@ -355,7 +356,9 @@ fn das_session(
     pump_with(&mut device, &mut das, "DAS", later, show_mqtt);
     while let Some(event) = das.poll_event() {
         let shown = match &event {
-            DasEvent::Event(m) | DasEvent::Answer(m) => format!("{:?} in area {}", m.body, m.area),
+            DasSessionEvent::Event(m) | DasSessionEvent::Answer(m) => {
+                format!("{:?} in area {}", m.body, m.area)
+            }
             other => format!("{other:?}"),
         };
         println!("  DAS: {shown}");

@@ -1,4 +1,4 @@
-//! A blocking transport for [`iot_xmpp::stream::ClientConnection`]: TCP
+//! A blocking transport for [`iot_xmpp::stream::Client`]: TCP
 //! from `std::net`, TLS from rustls (after STARTTLS, or from the first
 //! byte), the clock from `std::time`, nonces from the operating system.
 //! It is what the workspace's interoperability tests and blocking examples
@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use iot_sansio::{Input, Machine};
-use iot_xmpp::stream::{ClientConfig, ClientConnection, ClientEnd, ClientEvent};
+use iot_xmpp::stream::{Client, ClientConfig, ClientEnd, ClientEvent};
 use iot_xmpp::{FullJid, Stanza};
 use rand_core::OsRng;
 use rustls::pki_types::pem::PemObject;
@@ -274,7 +274,7 @@ impl Transport {
 #[derive(Debug)]
 pub struct Session {
     transport: Transport,
-    conn: ClientConnection<Instant, OsRng>,
+    conn: Client<Instant, OsRng>,
     jid: Option<FullJid>,
     other_resource: bool,
     inbox: VecDeque<Stanza>,
@@ -304,7 +304,7 @@ impl Session {
         }
         let mut session = Self {
             transport,
-            conn: ClientConnection::new(config, OsRng),
+            conn: Client::new(config, OsRng),
             jid: None,
             other_resource: false,
             inbox: VecDeque::new(),

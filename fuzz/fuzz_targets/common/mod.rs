@@ -1,27 +1,28 @@
-//! What the machine targets check after each step, in one place.
+//! What the machine targets share: the loop that cuts the input into
+//! operations, and the drain that takes what a machine queued through the
+//! family's contract checker (`iot_sansio::testing::Checked`), which
+//! asserts the contract on every call.
 
-/// After one step of a machine that ends at most once: `ended` its events
-/// since the last step (`is_end` picks the end), `sent` the transmits
-/// since; `idle` whether it has no timer. At most one end, nothing
-/// reported or sent after it, and no timer once ended. Updates `ended`.
-pub fn after_step<E: core::fmt::Debug>(
-    events: impl Iterator<Item = E>,
-    is_end: impl Fn(&E) -> bool,
-    sent: usize,
-    idle: impl FnOnce() -> bool,
-    ended: &mut bool,
-) {
-    let mut ends = 0;
-    for e in events {
-        assert!(!*ended, "an event after the end: {e:?}");
-        ends += usize::from(is_end(&e));
-    }
-    assert!(ends <= 1);
-    if *ended {
-        assert_eq!(sent, 0, "bytes after the end");
-    }
-    *ended |= ends == 1;
-    if *ended {
-        assert!(idle(), "a timer after the end");
-    }
+#![allow(dead_code)]
+
+use iot_sansio::Machine;
+use iot_sansio::testing::{Checked, events, transmits};
+
+/// The operations in `input`: each an operation byte and the chunk that
+/// follows it, `len(op)` bytes long (fewer at the end of the input).
+pub fn ops(input: &[u8], len: impl Fn(u8) -> usize) -> impl Iterator<Item = (u8, &[u8])> {
+    let mut input = input;
+    core::iter::from_fn(move || {
+        let (&op, rest) = input.split_first()?;
+        let (chunk, next) = rest.split_at(len(op).min(rest.len()));
+        input = next;
+        Some((op, chunk))
+    })
+}
+
+/// Takes everything the machine queued, transmits first as a runtime
+/// does; returns the events.
+pub fn drain<M: Machine>(machine: &mut Checked<M>) -> Vec<M::Event> {
+    transmits(machine);
+    events(machine)
 }

@@ -4,7 +4,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use iot_sansio::{End, Input, Instant, Machine, Outbox};
+use iot_sansio::{End, Input, Instant, Machine, Outbox, Outgoing};
 use jid::FullJid;
 use rand_core::CryptoRngCore;
 
@@ -33,8 +33,8 @@ use crate::vocab::{CLIENT_NS, IqType};
 /// policy can read.
 ///
 /// TLS is the runtime's: on [`ClientEvent::StartTls`] it wraps the
-/// transport and calls [`ClientConnection::tls_started`].
-pub struct ClientConnection<I, R> {
+/// transport and calls [`Client::tls_started`].
+pub struct Client<I, R> {
     config: ClientConfig,
     rng: R,
     reader: StreamReader,
@@ -54,9 +54,9 @@ pub struct ClientConnection<I, R> {
     restart: bool,
 }
 
-impl<I, R> core::fmt::Debug for ClientConnection<I, R> {
+impl<I, R> core::fmt::Debug for Client<I, R> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("ClientConnection")
+        f.debug_struct("Client")
             .field("jid", &self.config.jid)
             .field("step", &self.step)
             .finish_non_exhaustive()
@@ -76,7 +76,7 @@ fn unexpected(expected: &'static str, got: &Element) -> ClientEnd {
     })
 }
 
-impl<I: Instant, R: CryptoRngCore> ClientConnection<I, R> {
+impl<I: Instant, R: CryptoRngCore> Client<I, R> {
     /// A connection that has sent nothing yet; its nonces come from `rng`.
     #[must_use]
     pub fn new(config: ClientConfig, rng: R) -> Self {
@@ -131,7 +131,7 @@ impl<I: Instant, R: CryptoRngCore> ClientConnection<I, R> {
         if !self.is_online() {
             return Err(ClientError::NotOnline);
         }
-        if let Err(crate::StanzaError::Char(c)) = stanza.check_xml_chars() {
+        if let Err(crate::StanzaReadError::Char(c)) = stanza.check_xml_chars() {
             return Err(ClientError::Char(c));
         }
         self.write(|out| stanza.write_xml(out));
@@ -467,7 +467,7 @@ impl<I: Instant, R: CryptoRngCore> ClientConnection<I, R> {
     }
 }
 
-impl<I: Instant, R: CryptoRngCore> Machine for ClientConnection<I, R> {
+impl<I: Instant, R: CryptoRngCore> Machine for Client<I, R> {
     type Instant = I;
     type Input = [u8];
     type Transmit = Vec<u8>;
@@ -543,16 +543,12 @@ impl<I: Instant, R: CryptoRngCore> Machine for ClientConnection<I, R> {
         self.deadline
     }
 
-    fn poll_transmit(&mut self) -> Option<Vec<u8>> {
-        self.out.pop_transmit()
+    fn outgoing(&mut self) -> Outgoing<'_, Vec<u8>, ClientEvent> {
+        self.out.outgoing()
     }
 
     fn recycle(&mut self, buf: Vec<u8>) {
         self.out.recycle(buf);
-    }
-
-    fn poll_event(&mut self) -> Option<ClientEvent> {
-        self.out.pop_event()
     }
 }
 

@@ -7,7 +7,7 @@ use iot_sansio::{End, Secret};
 use jid::{BareJid, FullJid};
 
 use super::error::StreamReadError;
-use crate::error::StanzaError;
+use crate::error::StanzaReadError;
 use crate::limits::StanzaLimits;
 use crate::sasl::{Iterations, MechanismPreference, SaslError};
 use crate::stanza::Stanza;
@@ -71,7 +71,7 @@ impl ClientConfig {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClientEvent {
     /// Start TLS on the transport now, then call
-    /// [`ClientConnection::tls_started`](super::ClientConnection::tls_started);
+    /// [`Client::tls_started`](super::Client::tls_started);
     /// the stream restarts over it.
     StartTls,
     /// Logged in and bound to `jid`: stanzas may go both ways.
@@ -89,6 +89,12 @@ pub enum ClientEvent {
     Ended(ClientEnd),
 }
 
+impl iot_sansio::SessionEvent for ClientEvent {
+    fn is_end(&self) -> bool {
+        matches!(self, Self::Ended(_))
+    }
+}
+
 /// What the server did wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -98,7 +104,7 @@ pub enum ClientFault {
     Stream(#[from] StreamReadError),
     /// An element could not be read.
     #[error("element: {0}")]
-    Element(#[from] StanzaError),
+    Element(#[from] StanzaReadError),
     /// An element that does not belong here (`expected` says what did).
     #[error("expected {expected}, got {got}")]
     Unexpected {

@@ -10,7 +10,7 @@ mod reader;
 mod step;
 mod wire;
 
-pub use client::ClientConnection;
+pub use client::Client;
 pub use config::{
     ClientConfig, ClientEnd, ClientError, ClientEvent, ClientFault, ClientRefusal, Tls,
 };

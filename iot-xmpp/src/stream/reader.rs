@@ -485,9 +485,9 @@ impl StreamReader {
     ///
     /// # Errors
     ///
-    /// A [`StanzaError`](crate::StanzaError) when the text is not one
+    /// A [`StanzaReadError`](crate::StanzaReadError) when the text is not one
     /// element this crate can read.
-    pub fn read_element(&self, xml: &str) -> Result<crate::Element, crate::StanzaError> {
+    pub fn read_element(&self, xml: &str) -> Result<crate::Element, crate::StanzaReadError> {
         static BEFORE_HEADER: std::sync::OnceLock<Vec<(String, String)>> =
             std::sync::OnceLock::new();
         let scope = match &self.header {

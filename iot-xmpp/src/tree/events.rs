@@ -11,7 +11,7 @@ use quick_xml::events::{BytesStart, Event};
 use super::names::{
     DEPTH_CEILING, XML_NS, XMLNS_NS, check_xml_chars, count_work, is_ncname, split_qname,
 };
-use crate::error::{StanzaError, xml_err};
+use crate::error::{StanzaReadError, xml_err};
 use crate::limits::StanzaLimits;
 use crate::text::{lend, push_reference, tag, text_of};
 
@@ -128,10 +128,14 @@ impl<'a> XmlReader<'a> {
     ///
     /// # Errors
     ///
-    /// [`StanzaError::TooLong`] for a text over `limits.max_len`.
-    pub fn new(xml: &'a str, limits: &StanzaLimits, scope: Scope<'a>) -> Result<Self, StanzaError> {
+    /// [`StanzaReadError::TooLong`] for a text over `limits.max_len`.
+    pub fn new(
+        xml: &'a str,
+        limits: &StanzaLimits,
+        scope: Scope<'a>,
+    ) -> Result<Self, StanzaReadError> {
         if xml.len() > limits.max_len {
-            return Err(StanzaError::TooLong {
+            return Err(StanzaReadError::TooLong {
                 len: xml.len(),
                 max: limits.max_len,
             });
@@ -178,9 +182,9 @@ impl<'a> XmlReader<'a> {
     ///
     /// # Errors
     ///
-    /// A [`StanzaError`] for each way the text can be wrong, the limits
+    /// A [`StanzaReadError`] for each way the text can be wrong, the limits
     /// included; after an error the reader is not to be used again.
-    pub fn read_event(&mut self) -> Result<XmlEvent<'a>, StanzaError> {
+    pub fn read_event(&mut self) -> Result<XmlEvent<'a>, StanzaReadError> {
         if core::mem::take(&mut self.pending_end) {
             return Ok(self.close());
         }
@@ -217,7 +221,7 @@ impl<'a> XmlReader<'a> {
                         return Err(self.outside("a reference"));
                     }
                     let mut text = String::new();
-                    push_reference(&mut text, &g).map_err(StanzaError::Xml)?;
+                    push_reference(&mut text, &g).map_err(StanzaReadError::Xml)?;
                     check_xml_chars(&text)?;
                     return Ok(XmlEvent::Text(Cow::Owned(text)));
                 }
@@ -234,25 +238,25 @@ impl<'a> XmlReader<'a> {
         }
     }
 
-    fn outside(&self, what: &str) -> StanzaError {
+    fn outside(&self, what: &str) -> StanzaReadError {
         if self.closed {
-            StanzaError::TrailingContent
+            StanzaReadError::TrailingContent
         } else {
-            StanzaError::Xml(format!("{what} outside the element"))
+            StanzaReadError::Xml(format!("{what} outside the element"))
         }
     }
 
-    fn open(&mut self, e: &BytesStart<'_>) -> Result<XmlEvent<'a>, StanzaError> {
+    fn open(&mut self, e: &BytesStart<'_>) -> Result<XmlEvent<'a>, StanzaReadError> {
         if self.closed {
-            return Err(StanzaError::TrailingContent);
+            return Err(StanzaReadError::TrailingContent);
         }
         let max_depth = self.limits.max_depth.min(DEPTH_CEILING);
         if self.open.len() >= max_depth {
-            return Err(StanzaError::TooDeep { max: max_depth });
+            return Err(StanzaReadError::TooDeep { max: max_depth });
         }
         self.count += 1;
         if self.count > self.limits.max_elements {
-            return Err(StanzaError::TooManyElements {
+            return Err(StanzaReadError::TooManyElements {
                 max: self.limits.max_elements,
             });
         }
@@ -295,10 +299,10 @@ fn open_element<'a>(
     limits: &StanzaLimits,
     bindings: &mut Bindings<'a>,
     attrs: &mut Attributes<'a>,
-) -> Result<Opened<'a>, StanzaError> {
-    let (qname, _) = tag(xml, e).map_err(StanzaError::Xml)?;
+) -> Result<Opened<'a>, StanzaReadError> {
+    let (qname, _) = tag(xml, e).map_err(StanzaReadError::Xml)?;
     let (prefix, name) = split_qname(qname)
-        .ok_or_else(|| StanzaError::Xml(format!("`{qname}` is not an element name")))?;
+        .ok_or_else(|| StanzaReadError::Xml(format!("`{qname}` is not an element name")))?;
     let first_binding = bindings.stack.len();
     let mut default = None;
     let resolved =
@@ -309,7 +313,7 @@ fn open_element<'a>(
                 // The `xml` namespace names attributes (`xml:lang`), no
                 // element; nor could an element in it be written back.
                 Some("xml") => {
-                    return Err(StanzaError::Xml(format!(
+                    return Err(StanzaReadError::Xml(format!(
                         "`{qname}` is in the xml namespace"
                     )));
                 }
@@ -338,11 +342,11 @@ fn declarations<'a>(
     bindings: &mut Bindings<'a>,
     first_binding: usize,
     default: &mut Option<Cow<'a, str>>,
-) -> Result<(), StanzaError> {
-    let (_, all) = tag(xml, e).map_err(StanzaError::Xml)?;
+) -> Result<(), StanzaReadError> {
+    let (_, all) = tag(xml, e).map_err(StanzaReadError::Xml)?;
     for (n, a) in all.enumerate() {
         if n >= limits.max_attributes {
-            return Err(StanzaError::TooManyAttributes {
+            return Err(StanzaReadError::TooManyAttributes {
                 max: limits.max_attributes,
             });
         }
@@ -353,7 +357,9 @@ fn declarations<'a>(
             let value = a.unescape_value().map_err(xml_err)?;
             check_xml_chars(&value)?;
             if value == XML_NS || value == XMLNS_NS {
-                return Err(StanzaError::Xml(format!("`{value}` cannot be the default")));
+                return Err(StanzaReadError::Xml(format!(
+                    "`{value}` cannot be the default"
+                )));
             }
             if default.replace(value).is_some() {
                 return Err(twice(key));
@@ -378,8 +384,8 @@ fn attributes<'a>(
     e: &BytesStart<'_>,
     bindings: &Bindings<'a>,
     attrs: &mut Attributes<'a>,
-) -> Result<(), StanzaError> {
-    let (_, all) = tag(xml, e).map_err(StanzaError::Xml)?;
+) -> Result<(), StanzaReadError> {
+    let (_, all) = tag(xml, e).map_err(StanzaReadError::Xml)?;
     attrs.clear();
     for a in all {
         let a = a.map_err(xml_err)?;
@@ -392,7 +398,7 @@ fn attributes<'a>(
             Some((None | Some("xml"), _)) => Cow::Borrowed(key),
             Some((Some(p), local)) => Cow::Owned(format!("{{{}}}{local}", resolve(bindings, p)?)),
             None => {
-                return Err(StanzaError::Xml(format!(
+                return Err(StanzaReadError::Xml(format!(
                     "`{key}` is not an attribute name"
                 )));
             }
@@ -404,14 +410,14 @@ fn attributes<'a>(
     distinct(attrs.iter().map(|(k, _)| k.as_ref()))
 }
 
-fn twice(name: &str) -> StanzaError {
-    StanzaError::Xml(format!("attribute `{name}` is given twice"))
+fn twice(name: &str) -> StanzaReadError {
+    StanzaReadError::Xml(format!("attribute `{name}` is given twice"))
 }
 
 /// Checks a prefix declaration (Namespaces in XML 1.0, section 3): `xml`
 /// only to its own namespace, `xmlns` never, no other prefix to either,
 /// and no prefix undeclared (an empty value is XML 1.1's).
-fn declare(prefix: &str, ns: &str) -> Result<(), StanzaError> {
+fn declare(prefix: &str, ns: &str) -> Result<(), StanzaReadError> {
     let ok = match prefix {
         "xmlns" => false,
         "xml" => ns == XML_NS,
@@ -420,25 +426,25 @@ fn declare(prefix: &str, ns: &str) -> Result<(), StanzaError> {
     if ok {
         Ok(())
     } else {
-        Err(StanzaError::Xml(format!(
+        Err(StanzaReadError::Xml(format!(
             "`xmlns:{prefix}=\"{ns}\"` is not a namespace declaration"
         )))
     }
 }
 
-fn resolve<'a>(bindings: &Bindings<'a>, prefix: &str) -> Result<Cow<'a, str>, StanzaError> {
+fn resolve<'a>(bindings: &Bindings<'a>, prefix: &str) -> Result<Cow<'a, str>, StanzaReadError> {
     if prefix == "xml" {
         return Ok(Cow::Borrowed(XML_NS));
     }
     bindings
         .get(prefix)
         .cloned()
-        .ok_or_else(|| StanzaError::Xml(format!("prefix `{prefix}` is not declared")))
+        .ok_or_else(|| StanzaReadError::Xml(format!("prefix `{prefix}` is not declared")))
 }
 
 /// Refuses a name given twice: a few names compared pair by pair, more in
 /// time `n log n` (a sort); counted in [`work`].
-fn distinct<'k>(names: impl Iterator<Item = &'k str> + Clone) -> Result<(), StanzaError> {
+fn distinct<'k>(names: impl Iterator<Item = &'k str> + Clone) -> Result<(), StanzaReadError> {
     const PAIRWISE: usize = 8;
     if names.clone().nth(PAIRWISE).is_none() {
         for (i, a) in names.clone().enumerate() {
@@ -456,7 +462,7 @@ fn distinct<'k>(names: impl Iterator<Item = &'k str> + Clone) -> Result<(), Stan
     });
     count_work(names.len());
     match names.windows(2).find(|w| w[0] == w[1]) {
-        Some(w) => Err(StanzaError::Xml(format!(
+        Some(w) => Err(StanzaReadError::Xml(format!(
             "attribute `{}` is given twice",
             w[0]
         ))),

@@ -21,7 +21,7 @@
 use std::borrow::Cow;
 
 use crate::element::Element;
-use crate::error::{StanzaError, xml_err};
+use crate::error::{StanzaReadError, xml_err};
 use crate::limits::StanzaLimits;
 use crate::text::push_text;
 
@@ -39,13 +39,13 @@ pub use names::{DEPTH_CEILING, XML_NS, check_xml_chars, is_ncname, is_xml_char, 
 ///
 /// # Errors
 ///
-/// A [`StanzaError`] for each way the text can be wrong, the limits
+/// A [`StanzaReadError`] for each way the text can be wrong, the limits
 /// included.
 pub fn read_tree<'a, S: From<Cow<'a, str>> + AsRef<str>>(
     xml: &'a str,
     limits: &StanzaLimits,
     scope: Scope<'a>,
-) -> Result<Element<S>, StanzaError> {
+) -> Result<Element<S>, StanzaReadError> {
     let root = read_root(xml, limits, scope)?;
     Ok(Element {
         name: S::from(Cow::Borrowed(root.name)),
@@ -81,7 +81,7 @@ pub(crate) fn read_root<'a, S: From<Cow<'a, str>> + AsRef<str>>(
     xml: &'a str,
     limits: &StanzaLimits,
     scope: Scope<'a>,
-) -> Result<Root<'a, S>, StanzaError> {
+) -> Result<Root<'a, S>, StanzaReadError> {
     let mut r = XmlReader::new(xml, limits, scope)?;
     let XmlEvent::Start { name, ns } = r.read_event()? else {
         return Err(xml_err("no element"));
@@ -136,6 +136,6 @@ pub(crate) fn read_root<'a, S: From<Cow<'a, str>> + AsRef<str>>(
     }
     match r.read_event()? {
         XmlEvent::Eof => Ok(root),
-        _ => Err(StanzaError::TrailingContent),
+        _ => Err(StanzaReadError::TrailingContent),
     }
 }

@@ -1,7 +1,7 @@
 //! The names, characters and limits every part of the element reader
 //! shares.
 
-use crate::error::StanzaError;
+use crate::error::StanzaReadError;
 
 /// The namespace of the `xml` prefix (Namespaces in XML 1.0, section 3).
 pub const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
@@ -25,8 +25,8 @@ pub const fn is_xml_char(c: char) -> bool {
 ///
 /// # Errors
 ///
-/// [`StanzaError::Char`] naming the first other one.
-pub fn check_xml_chars(text: &str) -> Result<(), StanzaError> {
+/// [`StanzaReadError::Char`] naming the first other one.
+pub fn check_xml_chars(text: &str) -> Result<(), StanzaReadError> {
     // Every character XML forbids is a byte below 0x20 or starts with
     // EF BF (U+FFFE, U+FFFF) in UTF-8: a pass over the bytes clears the
     // common text without decoding it; the characters are decoded only
@@ -40,7 +40,7 @@ pub fn check_xml_chars(text: &str) -> Result<(), StanzaError> {
     }
     match text.chars().find(|&c| !is_xml_char(c)) {
         None => Ok(()),
-        Some(c) => Err(StanzaError::Char(c)),
+        Some(c) => Err(StanzaReadError::Char(c)),
     }
 }
 

@@ -5,7 +5,7 @@ use core::time::Duration;
 use iot_xmpp::StanzaLimits;
 
 use crate::rest::RestLimits;
-use crate::transport::{Access, IbbConfig};
+use crate::transport::{IbbTransportConfig, PeerAccess};
 
 /// Settings of an [`Endpoint`](super::Endpoint).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,10 +29,10 @@ pub struct EndpointConfig {
     /// `<open/>` beyond it is refused with `resource-constraint`, so one
     /// peer cannot fill the table and block requests to the others.
     pub max_sessions_per_peer: usize,
-    /// Who may send requests (5.2; default [`Access::SameAccount`]): a
+    /// Who may send requests (5.2; default [`PeerAccess::SameAccount`]): a
     /// session from anyone else is refused with `forbidden` before any
     /// request is read.
-    pub access: Access,
+    pub access: PeerAccess,
     /// How long a session a peer opened may stay idle (default 60 s):
     /// opened without a whole request yet, or answered (not an observe)
     /// and not closed by the peer. It is then closed. A session whose
@@ -63,7 +63,7 @@ impl Default for EndpointConfig {
             request_timeout: Duration::from_secs(30),
             max_sessions: 64,
             max_sessions_per_peer: 8,
-            access: Access::SameAccount,
+            access: PeerAccess::SameAccount,
             idle_timeout: Duration::from_secs(60),
             max_observes_per_account: 4,
             observe_lifetime: Duration::from_secs(3600),
@@ -74,13 +74,14 @@ impl Default for EndpointConfig {
 }
 
 impl EndpointConfig {
-    pub(super) fn transport(&self) -> IbbConfig {
-        IbbConfig {
+    pub(super) fn transport(&self) -> IbbTransportConfig {
+        IbbTransportConfig {
             max_block_size: self.max_block_size,
             max_sessions: self.max_sessions,
             max_sessions_per_peer: self.max_sessions_per_peer,
             access: self.access,
             max_message_len: self.rest_limits.max_document_len,
+            timeout: self.request_timeout,
         }
     }
 }

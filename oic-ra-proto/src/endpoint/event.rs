@@ -2,7 +2,7 @@
 //! misuse.
 
 use iot_sansio::{End, Never};
-use iot_xmpp::DefinedCondition;
+use iot_xmpp::{DefinedCondition, IqFailure};
 
 use crate::identity::{FullJid, Jid};
 use crate::rest::{RestError, RestMessage};
@@ -17,9 +17,10 @@ pub struct RequestId(pub u64);
 #[non_exhaustive]
 pub enum Failure {
     /// No response within [`EndpointConfig::request_timeout`](super::EndpointConfig::request_timeout).
-    Timeout,
-    /// The peer refused the session: the stanza error condition.
-    Refused(DefinedCondition),
+    TimedOut,
+    /// The peer refused the session (the `<open/>` was answered with an
+    /// error, or not within the request timeout).
+    Refused(IqFailure),
     /// The peer closed the session before responding (or, for an observe,
     /// ended the notifications).
     Closed,
@@ -40,7 +41,7 @@ pub type EndpointEnd = End<Never>;
 /// What the endpoint reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum Event {
+pub enum EndpointEvent {
     /// A peer sent a request; answer with [`Endpoint::respond`](super::Endpoint::respond).
     Request {
         /// The exchange.
@@ -92,6 +93,12 @@ pub enum Event {
     /// The connection ended ([`Input::PeerClosed`](crate::Input::PeerClosed)); every exchange failed
     /// or ended before this, and the endpoint takes no more requests.
     Ended(EndpointEnd),
+}
+
+impl iot_sansio::SessionEvent for EndpointEvent {
+    fn is_end(&self) -> bool {
+        matches!(self, Self::Ended(_))
+    }
 }
 
 /// Why a call on the endpoint was refused: misuse of the API.

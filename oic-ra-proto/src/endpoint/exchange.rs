@@ -1,16 +1,15 @@
 //! The endpoint: the CRUDN exchange over the IBB transport.
 
-use core::convert::Infallible;
 use std::collections::HashMap;
 
-use iot_sansio::{CryptoRngCore, End, Input, Instant, Machine, Outbox};
+use iot_sansio::{CryptoRngCore, End, Input, Instant, Machine, Outbox, Outgoing};
 use iot_xmpp::{DefinedCondition, PresenceType, Stanza, StanzaLimits, StanzaMachine};
 
 use super::config::EndpointConfig;
-use super::event::{EndpointError, Event, Failure, RequestId};
+use super::event::{EndpointError, EndpointEvent, Failure, RequestId};
 use crate::identity::{FullJid, Jid};
 use crate::rest::{Method, RestError, RestLimits, RestMessage};
-use crate::transport::{IbbEvent, IbbTransport, SessionId};
+use crate::transport::{IbbTransport, IbbTransportEvent, SessionId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Side {
@@ -57,7 +56,7 @@ impl<I> Exchange<I> {
 /// use iot_sansio::testing::{Driver, rng};
 /// use iot_xmpp::testing::Server;
 /// use oic_ra_proto::Machine;
-/// use oic_ra_proto::endpoint::{Endpoint, Event};
+/// use oic_ra_proto::endpoint::{Endpoint, EndpointEvent};
 /// use oic_ra_proto::identity::FullJid;
 /// use oic_ra_proto::rest::{Method, RestMessage};
 ///
@@ -71,12 +70,12 @@ impl<I> Exchange<I> {
 /// let get = RestMessage::request(Method::Get, "coap://light/a/switch");
 /// let id = client.request(driver.now(), &server_jid, &get)?;
 /// driver.run(&mut [&mut client, &mut server], |from, s| xmpp.route(from, s));
-/// let Some(Event::Request { id: asked, .. }) = server.poll_event() else { panic!() };
+/// let Some(EndpointEvent::Request { id: asked, .. }) = server.poll_event() else { panic!() };
 /// let body = serde_json::json!({"rt": "oic.r.switch.binary", "value": true});
-/// server.respond(asked, &RestMessage::response(200, "OK").with_json(&body))?;
+/// server.respond(driver.now(), asked, &RestMessage::response(200, "OK").with_json(&body))?;
 /// driver.run(&mut [&mut client, &mut server], |from, s| xmpp.route(from, s));
 ///
-/// let Some(Event::Response { id: got, message }) = client.poll_event() else { panic!() };
+/// let Some(EndpointEvent::Response { id: got, message }) = client.poll_event() else { panic!() };
 /// assert_eq!((got, message.status()), (id, Some(200)));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -84,15 +83,13 @@ impl<I> Exchange<I> {
 pub struct Endpoint<I, R> {
     config: EndpointConfig,
     rng: R,
-    transport: IbbTransport,
+    transport: IbbTransport<I>,
     exchanges: HashMap<SessionId, Exchange<I>>,
     by_id: HashMap<RequestId, SessionId>,
     next_id: u64,
-    /// The latest time the endpoint was given, for the idle deadline of
-    /// an answer ([`Endpoint::respond`] takes no time).
-    last_now: Option<I>,
-    /// Events; transmits come from the transport.
-    out: Outbox<Infallible, Event>,
+    /// What goes out: the transport's stanzas, taken from it as the
+    /// runtime asks, and the endpoint's events.
+    out: Outbox<Stanza, EndpointEvent>,
 }
 
 impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
@@ -106,7 +103,6 @@ impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
             exchanges: HashMap::new(),
             by_id: HashMap::new(),
             next_id: 0,
-            last_now: None,
             out: Outbox::new(),
         }
     }
@@ -125,8 +121,8 @@ impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
 
     /// Sends a request to an RAE server: opens a session with a fresh
     /// random `sid` and sends the request once the peer accepts. The answer
-    /// comes as [`Event::Response`] (then [`Event::Notification`]s for an
-    /// observe) or [`Event::Failed`].
+    /// comes as [`EndpointEvent::Response`] (then [`EndpointEvent::Notification`]s for an
+    /// observe) or [`EndpointEvent::Failed`].
     ///
     /// # Errors
     ///
@@ -146,7 +142,6 @@ impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
         if message.method == Method::Response {
             return Err(EndpointError::NotARequest);
         }
-        self.last_now = Some(now);
         let bytes = self.encode(message)?;
         if self.transport.len() >= self.config.max_sessions {
             return Err(EndpointError::TooManySessions(self.transport.len()));
@@ -160,7 +155,8 @@ impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
             }
         };
         let id = self.new_id();
-        self.transport.open(key.clone(), self.config.block_size);
+        self.transport
+            .open(now, key.clone(), self.config.block_size);
         self.transport.send(&key, bytes);
         let mut exchange = Exchange::new(Side::Client, id);
         exchange.deadline = Some(now + self.config.request_timeout);
@@ -171,7 +167,7 @@ impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
         Ok(id)
     }
 
-    /// Answers a request received as [`Event::Request`]; for an observe
+    /// Answers a request received as [`EndpointEvent::Request`]; for an observe
     /// whose first answer was a success, each later call sends a
     /// notification.
     ///
@@ -181,7 +177,12 @@ impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
     /// (never received, or ended by the peer),
     /// [`EndpointError::AlreadyAnswered`] for a second answer to a plain
     /// request, [`EndpointError::Rest`] for a message over the limit.
-    pub fn respond(&mut self, id: RequestId, message: &RestMessage) -> Result<(), EndpointError> {
+    pub fn respond(
+        &mut self,
+        now: I,
+        id: RequestId,
+        message: &RestMessage,
+    ) -> Result<(), EndpointError> {
         if message.method != Method::Response {
             return Err(EndpointError::NotAResponse);
         }
@@ -208,7 +209,7 @@ impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
             } else {
                 self.config.idle_timeout
             };
-            exchange.deadline = self.last_now.map(|now| now + after);
+            exchange.deadline = Some(now + after);
         }
         self.transport.send(key, bytes);
         Ok(())
@@ -221,7 +222,7 @@ impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
     /// # Errors
     ///
     /// [`EndpointError::UnknownRequest`] when it is not open.
-    pub fn cancel(&mut self, id: RequestId) -> Result<(), EndpointError> {
+    pub fn cancel(&mut self, now: I, id: RequestId) -> Result<(), EndpointError> {
         let key = self
             .by_id
             .get(&id)
@@ -232,7 +233,7 @@ impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
             })
             .cloned()
             .ok_or(EndpointError::UnknownRequest(id))?;
-        self.close(&key);
+        self.close(now, &key);
         Ok(())
     }
 
@@ -260,8 +261,7 @@ impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
         if self.out.is_ended() {
             return false;
         }
-        self.last_now = Some(now);
-        let taken = self.transport.handle(stanza);
+        let taken = self.transport.take(now, stanza);
         self.drain_transport(now);
         taken
     }
@@ -293,34 +293,34 @@ impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
     fn drain_transport(&mut self, now: I) {
         while let Some(event) = self.transport.poll_event() {
             match event {
-                IbbEvent::Opened(_) => {}
-                IbbEvent::Accepted(key) => {
+                IbbTransportEvent::Opened(_) | IbbTransportEvent::Ended(_) => {}
+                IbbTransportEvent::Accepted(key) => {
                     let id = self.new_id();
                     let mut exchange = Exchange::new(Side::Server, id);
                     exchange.deadline = Some(now + self.config.idle_timeout);
                     self.exchanges.insert(key.clone(), exchange);
                     self.by_id.insert(id, key);
                 }
-                IbbEvent::Message(key, bytes) => self.message_complete(now, &key, &bytes),
-                IbbEvent::Refused(key, c) => self.drop_exchange(&key, Failure::Refused(c)),
-                IbbEvent::Closed(key) => self.drop_exchange(&key, Failure::Closed),
-                IbbEvent::Failed(key, c) => self.drop_exchange(&key, Failure::Session(c)),
-                IbbEvent::Broken(key, c) => {
+                IbbTransportEvent::Message(key, bytes) => self.message_complete(now, &key, &bytes),
+                IbbTransportEvent::Refused(key, c) => self.drop_exchange(&key, Failure::Refused(c)),
+                IbbTransportEvent::Closed(key) => self.drop_exchange(&key, Failure::Closed),
+                IbbTransportEvent::Failed(key, c) => self.drop_exchange(&key, Failure::Session(c)),
+                IbbTransportEvent::Broken(key, c) => {
                     // Only the client learns: a server's exchange just ends.
                     if let Some(x) = self.forget(&key)
                         && x.side == Side::Client
                     {
-                        self.out.event(Event::Failed {
+                        self.out.event(EndpointEvent::Failed {
                             id: x.id,
                             reason: Failure::Session(c),
                         });
                     }
                 }
-                IbbEvent::ProtocolError {
+                IbbTransportEvent::ProtocolError {
                     peer,
                     sid,
                     condition,
-                } => self.out.event(Event::ProtocolError {
+                } => self.out.event(EndpointEvent::ProtocolError {
                     peer,
                     sid,
                     condition,
@@ -350,12 +350,12 @@ impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
                     Ok(_) => {
                         // A response, or a second request: one exchange per
                         // session.
-                        self.out.event(Event::ProtocolError {
+                        self.out.event(EndpointEvent::ProtocolError {
                             peer: Some(Jid::from(key.0.clone())),
                             sid: key.1.clone(),
                             condition: DefinedCondition::UnexpectedRequest,
                         });
-                        self.close(key);
+                        self.close(now, key);
                         return;
                     }
                     Err(_) => {
@@ -372,7 +372,7 @@ impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
                     is_observe(&message) && observes < self.config.max_observes_per_account;
                 // Not idle: the request waits for this endpoint's answer.
                 exchange.deadline = None;
-                self.out.event(Event::Request {
+                self.out.event(EndpointEvent::Request {
                     id,
                     from: key.0.clone(),
                     observe: exchange.observe,
@@ -387,33 +387,33 @@ impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
                             Err(e) => e.to_string(),
                             Ok(_) => "a request where a response was due".into(),
                         };
-                        self.out.event(Event::Failed {
+                        self.out.event(EndpointEvent::Failed {
                             id,
                             reason: Failure::Malformed(why),
                         });
-                        self.close(key);
+                        self.close(now, key);
                         return;
                     }
                 };
                 if exchange.answered {
-                    self.out.event(Event::Notification { id, message });
+                    self.out.event(EndpointEvent::Notification { id, message });
                     return;
                 }
                 exchange.answered = true;
                 exchange.deadline = None;
                 let keep = exchange.observe && is_success(&message);
                 exchange.observe = keep;
-                self.out.event(Event::Response { id, message });
+                self.out.event(EndpointEvent::Response { id, message });
                 if !keep {
-                    self.close(key);
+                    self.close(now, key);
                 }
             }
         }
     }
 
     /// Closes a session and forgets its exchange, without an event.
-    fn close(&mut self, key: &SessionId) {
-        self.transport.close(key);
+    fn close(&mut self, now: I, key: &SessionId) {
+        self.transport.close(now, key);
         self.forget(key);
     }
 
@@ -431,10 +431,10 @@ impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
         };
         match x.side {
             Side::Client if !x.answered || x.observe => {
-                self.out.event(Event::Failed { id: x.id, reason });
+                self.out.event(EndpointEvent::Failed { id: x.id, reason });
             }
             Side::Server if x.requested && (!x.answered || x.observe) => {
-                self.out.event(Event::PeerEnded { id: x.id });
+                self.out.event(EndpointEvent::PeerEnded { id: x.id });
             }
             _ => {}
         }
@@ -465,7 +465,7 @@ impl<I: Instant, R: CryptoRngCore> Machine for Endpoint<I, R> {
     type Instant = I;
     type Input = Stanza;
     type Transmit = Stanza;
-    type Event = Event;
+    type Event = EndpointEvent;
 
     /// Reads a received stanza (In-Band Bytestream stanzas and unavailable
     /// presence; others are ignored), or ends every exchange when the
@@ -474,7 +474,6 @@ impl<I: Instant, R: CryptoRngCore> Machine for Endpoint<I, R> {
         if self.out.is_ended() {
             return;
         }
-        self.last_now = Some(now);
         match input {
             Input::Data(stanza) => {
                 if !self.take(now, stanza) {
@@ -485,7 +484,7 @@ impl<I: Instant, R: CryptoRngCore> Machine for Endpoint<I, R> {
                 for key in self.transport.clear() {
                     self.drop_exchange(&key, Failure::Disconnected);
                 }
-                self.out.end(Event::Ended(End::PeerClosed));
+                self.out.end(EndpointEvent::Ended(End::PeerClosed));
             }
         }
     }
@@ -494,7 +493,6 @@ impl<I: Instant, R: CryptoRngCore> Machine for Endpoint<I, R> {
     /// session; closes every session a peer left idle past
     /// [`EndpointConfig::idle_timeout`](super::EndpointConfig::idle_timeout).
     fn handle_timeout(&mut self, now: I) {
-        self.last_now = Some(now);
         let mut due: Vec<(RequestId, Side, SessionId)> = self
             .exchanges
             .iter()
@@ -504,25 +502,31 @@ impl<I: Instant, R: CryptoRngCore> Machine for Endpoint<I, R> {
         due.sort_by_key(|(id, ..)| *id);
         for (id, side, key) in due {
             if side == Side::Client {
-                self.out.event(Event::Failed {
+                self.out.event(EndpointEvent::Failed {
                     id,
-                    reason: Failure::Timeout,
+                    reason: Failure::TimedOut,
                 });
             }
-            self.close(&key);
+            self.close(now, &key);
         }
+        // An open unanswered fails its request as the request's own
+        // deadline does, which came first above when both are due.
+        self.transport.handle_timeout(now);
+        self.drain_transport(now);
     }
 
     fn poll_timeout(&self) -> Option<I> {
-        self.exchanges.values().filter_map(|x| x.deadline).min()
+        let exchanges = self.exchanges.values().filter_map(|x| x.deadline);
+        exchanges.chain(self.transport.poll_timeout()).min()
     }
 
-    fn poll_transmit(&mut self) -> Option<Stanza> {
-        self.transport.poll_transmit()
-    }
-
-    fn poll_event(&mut self) -> Option<Event> {
-        self.out.pop_event()
+    /// The transport's stanzas join the endpoint's queue first, in their
+    /// order.
+    fn outgoing(&mut self) -> Outgoing<'_, Stanza, EndpointEvent> {
+        while let Some(stanza) = self.transport.poll_transmit() {
+            self.out.send(stanza);
+        }
+        self.out.outgoing()
     }
 }
 

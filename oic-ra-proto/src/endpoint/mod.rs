@@ -51,5 +51,5 @@ mod event;
 mod exchange;
 
 pub use config::EndpointConfig;
-pub use event::{EndpointEnd, EndpointError, Event, Failure, RequestId};
+pub use event::{EndpointEnd, EndpointError, EndpointEvent, Failure, RequestId};
 pub use exchange::{Endpoint, is_observe};

@@ -12,7 +12,7 @@ use crate::rest::{Method, RestMessage};
 /// Who is asking, as the runtime's OIC security layer decided (6.2.2.2:
 /// only a requester allowed to onboard may read or write `oic.ra.user`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
+pub enum Requester {
     /// A normal end user.
     Normal,
     /// A requester allowed to do onboarding.
@@ -68,20 +68,20 @@ pub struct TransitionError(pub &'static str);
 /// An RAE server's two remote-access resources and their CRUDN handler.
 ///
 /// ```
-/// use oic_ra_proto::resource::{Access, RaResources, ResourceEvent};
+/// use oic_ra_proto::resource::{Requester, RaResources, ResourceEvent};
 /// use oic_ra_proto::rest::{Method, RestMessage};
 ///
 /// let mut res = RaResources::new();
 /// let post = RestMessage::request(Method::Post, "coap://light/XMPPResURI")
 ///     .with_json(&serde_json::json!({"address": "xmpp.example.org", "port": 5222}));
-/// let (reply, event) = res.handle(&post, Access::Onboarding);
+/// let (reply, event) = res.handle(&post, Requester::Onboarding);
 /// assert_eq!(reply.status(), Some(200));
 /// // No account yet: no connection, but a record to store.
 /// assert!(matches!(event, Some(ResourceEvent::Saved(_))));
 ///
 /// let write_status = RestMessage::request(Method::Post, "coap://light/XMPPResURI")
 ///     .with_json(&serde_json::json!({"address": "x.org", "port": 5222, "status": "Connected"}));
-/// assert_eq!(res.handle(&write_status, Access::Onboarding).0.status(), Some(403));
+/// assert_eq!(res.handle(&write_status, Requester::Onboarding).0.status(), Some(403));
 /// ```
 #[derive(Debug, Clone)]
 pub struct RaResources {
@@ -208,7 +208,7 @@ impl RaResources {
     pub fn handle(
         &mut self,
         request: &RestMessage,
-        access: Access,
+        access: Requester,
     ) -> (RestMessage, Option<ResourceEvent>) {
         let path = url_path(&request.url);
         let is_user = match path {
@@ -224,7 +224,7 @@ impl RaResources {
         }
         let observe = request.header("Observe").is_some();
         match request.method {
-            Method::Get | Method::Post if is_user && access != Access::Onboarding => {
+            Method::Get | Method::Post if is_user && access != Requester::Onboarding => {
                 (RestMessage::response(403, "Forbidden"), None)
             }
             Method::Get if !observe || !is_user => {

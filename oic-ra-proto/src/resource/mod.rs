@@ -8,7 +8,7 @@
 mod handler;
 mod repr;
 
-pub use handler::{Access, INTERFACE, RaResources, ResourceEvent, TransitionError, url_path};
+pub use handler::{INTERFACE, RaResources, Requester, ResourceEvent, TransitionError, url_path};
 pub use repr::{
     ConnectionStatus, Credential, RaRecord, ResourceError, USER_RT, USER_URI, UserResource,
     XMPP_RT, XMPP_URI, XmppResource, XmppUpdate,

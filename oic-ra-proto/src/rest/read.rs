@@ -8,7 +8,7 @@
 use std::borrow::Cow;
 
 use iot_xmpp::tree::{Scope, XmlEvent, XmlReader};
-use iot_xmpp::{StanzaError, StanzaLimits};
+use iot_xmpp::{StanzaLimits, StanzaReadError};
 use serde::de::IgnoredAny;
 
 use super::{Header, JSON_NS, Method, REST_NS, RestError, RestLimits, RestMessage, status_code};
@@ -20,12 +20,12 @@ const FIXED_ELEMENTS: usize = 5;
 /// XML white space: the `S` production of XML 1.0.
 const XML_SPACE: [char; 4] = [' ', '\t', '\r', '\n'];
 
-fn reader_err(e: StanzaError, limits: &RestLimits) -> RestError {
+fn reader_err(e: StanzaReadError, limits: &RestLimits) -> RestError {
     match e {
-        StanzaError::TooManyElements { .. } => RestError::TooManyHeaders {
+        StanzaReadError::TooManyElements { .. } => RestError::TooManyHeaders {
             max: limits.max_headers,
         },
-        StanzaError::TrailingContent => RestError::UnexpectedElement {
+        StanzaReadError::TrailingContent => RestError::UnexpectedElement {
             found: "content after </rest>".into(),
             expected: "the end of the document",
         },

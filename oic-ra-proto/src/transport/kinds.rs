@@ -1,7 +1,10 @@
 //! What an [`IbbTransport`](super::IbbTransport) is configured with and
 //! reports, and who may open a session.
 
-use iot_xmpp::DefinedCondition;
+use core::time::Duration;
+
+use iot_sansio::{End, Never};
+use iot_xmpp::{DefinedCondition, IqFailure};
 
 use crate::identity::{FullJid, Jid};
 
@@ -14,7 +17,7 @@ pub type SessionId = (FullJid, String);
 /// the resources: the authorization decision of OIC RA section 5.2, taken
 /// before any request is read.
 #[derive(Clone, Copy, Default)]
-pub enum Access {
+pub enum PeerAccess {
     /// Only full JIDs of the same account (the same bare JID) as the
     /// `<open/>`'s addressee, which the server delivered it to: the RAEs
     /// of one user (5.2). The default.
@@ -28,7 +31,7 @@ pub enum Access {
     Decide(fn(&FullJid, Option<&Jid>) -> bool),
 }
 
-impl Access {
+impl PeerAccess {
     /// Whether `peer` may open a session with `to`.
     #[must_use]
     pub fn allows(&self, peer: &FullJid, to: Option<&Jid>) -> bool {
@@ -42,7 +45,7 @@ impl Access {
     }
 }
 
-impl PartialEq for Access {
+impl PartialEq for PeerAccess {
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {
             (Self::SameAccount, Self::SameAccount) | (Self::Anyone, Self::Anyone) => true,
@@ -52,9 +55,9 @@ impl PartialEq for Access {
     }
 }
 
-impl Eq for Access {}
+impl Eq for PeerAccess {}
 
-impl core::fmt::Debug for Access {
+impl core::fmt::Debug for PeerAccess {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(match self {
             Self::SameAccount => "SameAccount",
@@ -66,7 +69,7 @@ impl core::fmt::Debug for Access {
 
 /// Settings of an [`IbbTransport`](super::IbbTransport).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct IbbConfig {
+pub struct IbbTransportConfig {
     /// The largest block size accepted when a peer opens a session.
     pub max_block_size: u16,
     /// The most sessions open at once, both directions; a peer's `<open/>`
@@ -77,20 +80,27 @@ pub struct IbbConfig {
     /// peer cannot fill the table and block everyone else's sessions.
     pub max_sessions_per_peer: usize,
     /// Who may open a session (refused with `forbidden`, type `auth`).
-    pub access: Access,
+    pub access: PeerAccess,
     /// The longest message reassembled; a longer one breaks its session
     /// with `not-acceptable`.
     pub max_message_len: usize,
+    /// How long an `<open/>` or `<close/>` this side sent waits for its
+    /// answer.
+    pub timeout: Duration,
 }
+
+/// How a transport's life ends: only with its connection.
+pub type IbbTransportEnd = End<Never>;
 
 /// What the transport reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum IbbEvent {
+pub enum IbbTransportEvent {
     /// The peer accepted a session this side opened; queued messages have
     /// been sent.
     Opened(SessionId),
-    /// The peer refused a session this side opened.
-    Refused(SessionId, DefinedCondition),
+    /// The peer refused a session this side opened, or did not answer
+    /// the open in time.
+    Refused(SessionId, IqFailure),
     /// A peer opened a session and it was accepted.
     Accepted(SessionId),
     /// A whole message arrived on a session.
@@ -98,7 +108,7 @@ pub enum IbbEvent {
     /// The peer closed a session.
     Closed(SessionId),
     /// A received block broke the rules of a session: it was answered with
-    /// the condition ([`IbbEvent::ProtocolError`] came first) and the
+    /// the condition ([`IbbTransportEvent::ProtocolError`] came first) and the
     /// session closed.
     Broken(SessionId, DefinedCondition),
     /// The peer answered one of this side's blocks with an error: the
@@ -114,4 +124,13 @@ pub enum IbbEvent {
         /// The stanza error condition sent back.
         condition: DefinedCondition,
     },
+    /// The connection ended ([`Input::PeerClosed`](iot_sansio::Input::PeerClosed)):
+    /// every session is forgotten.
+    Ended(IbbTransportEnd),
+}
+
+impl iot_sansio::SessionEvent for IbbTransportEvent {
+    fn is_end(&self) -> bool {
+        matches!(self, Self::Ended(_))
+    }
 }

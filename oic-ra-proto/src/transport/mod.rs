@@ -8,23 +8,32 @@
 //! one of whole blocks is known to end when it is an XML document whose
 //! root element closed (7.3.1's messages are).
 //!
-//! The transport is driven by its owner (the endpoint): it reads stanzas
-//! with [`IbbTransport::handle`], queues the stanzas to send, and reports
-//! [`IbbEvent`]s.
+//! The transport is a [`Machine`] of its own: it reads stanzas (with
+//! [`IbbTransport::take`], which says whether a stanza was about In-Band
+//! Bytestreams), queues the stanzas to send, and reports [`IbbTransportEvent`]s.
+//! Its `<open/>` and `<close/>` requests wait in an
+//! [`iot_xmpp::Requests`] table: each is answered or fails with an
+//! [`IqFailure`] at [`IbbTransportConfig::timeout`]. The endpoint drives one as
+//! its inner machine.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
+
+use iot_sansio::{End, Input, Instant, Machine, Outbox, Outgoing};
 
 use iot_xmpp::stream::DocumentEnd;
 use iot_xmpp::tree::DEPTH_CEILING;
 use iot_xmpp::vocab::IBB_NS;
-use iot_xmpp::{DefinedCondition, Element, ErrorType, IqType, Stanza, StanzaKind, StanzaLimits};
+use iot_xmpp::{
+    DefinedCondition, Element, ErrorType, IqFailure, IqType, Requests, Stanza, StanzaKind,
+    StanzaLimits,
+};
 
 use crate::ibb::{DataStanza, IbbError, IbbPayload};
 use crate::identity::{FullJid, Jid};
 
 mod kinds;
 
-pub use kinds::{Access, IbbConfig, IbbEvent, SessionId};
+pub use kinds::{IbbTransportConfig, IbbTransportEnd, IbbTransportEvent, PeerAccess, SessionId};
 
 #[derive(Debug)]
 struct Session {
@@ -70,37 +79,34 @@ fn document_end(max_message_len: usize) -> DocumentEnd {
 /// open fails.
 pub const MIN_BLOCK_SIZE: u16 = 256;
 
-/// How many unanswered `<close/>`s are remembered.
-const MAX_PENDING_CLOSES: usize = 256;
-
-/// Every IBB session of one XMPP entity.
-#[derive(Debug)]
-pub struct IbbTransport {
-    config: IbbConfig,
-    sessions: HashMap<SessionId, Session>,
-    /// Our `<open/>`s waiting for an answer, by iq id, with the block
-    /// size asked for.
-    pending_opens: HashMap<String, (SessionId, u16)>,
-    /// Our recent `<close/>`s, by iq id, so their answers are recognised;
-    /// the oldest are forgotten beyond [`MAX_PENDING_CLOSES`].
-    pending_closes: VecDeque<String>,
-    next_iq: u64,
-    transmit: VecDeque<Stanza>,
-    events: VecDeque<IbbEvent>,
+/// What one of this side's `iq` requests asked.
+#[derive(Debug, Clone)]
+enum Asked {
+    /// An `<open/>` with this block size.
+    Open(SessionId, u16),
+    /// A `<close/>`: its answer changes nothing.
+    Close,
 }
 
-impl IbbTransport {
+/// Every IBB session of one XMPP entity, under the family's contract.
+#[derive(Debug)]
+pub struct IbbTransport<I> {
+    config: IbbTransportConfig,
+    sessions: HashMap<SessionId, Session>,
+    /// Our `<open/>`s and `<close/>`s waiting for an answer.
+    asked: Requests<I, Asked>,
+    out: Outbox<Stanza, IbbTransportEvent>,
+}
+
+impl<I: Instant> IbbTransport<I> {
     /// A transport with no sessions.
     #[must_use]
-    pub fn new(config: IbbConfig) -> Self {
+    pub fn new(config: IbbTransportConfig) -> Self {
         Self {
             config,
             sessions: HashMap::new(),
-            pending_opens: HashMap::new(),
-            pending_closes: VecDeque::new(),
-            next_iq: 0,
-            transmit: VecDeque::new(),
-            events: VecDeque::new(),
+            asked: Requests::new("ibb"),
+            out: Outbox::new(),
         }
     }
 
@@ -136,24 +142,30 @@ impl IbbTransport {
     /// messages sent before the peer accepts wait. The caller chooses a
     /// `sid` not in use with that peer. A peer that answers
     /// `resource-constraint` is asked again with half the block size,
-    /// down to [`MIN_BLOCK_SIZE`] (XEP-0047 section 2.1).
-    pub fn open(&mut self, key: SessionId, block_size: u16) {
-        self.send_open(&key, block_size);
+    /// down to [`MIN_BLOCK_SIZE`] (XEP-0047 section 2.1). An open not
+    /// answered within [`IbbTransportConfig::timeout`] fails with
+    /// [`IqFailure::TimedOut`].
+    pub fn open(&mut self, now: I, key: SessionId, block_size: u16) {
+        if self.out.is_ended() {
+            return;
+        }
+        self.send_open(now, &key, block_size);
         let max = self.config.max_message_len;
         self.sessions
             .insert(key, Session::new(block_size, false, max));
     }
 
-    fn send_open(&mut self, key: &SessionId, block_size: u16) {
-        let iq_id = self.iq_id();
+    fn send_open(&mut self, now: I, key: &SessionId, block_size: u16) {
+        let iq_id = self.asked.id();
         let open = IbbPayload::Open {
             sid: key.1.clone(),
             block_size,
             stanza: DataStanza::Message,
         };
-        self.transmit
-            .push_back(open.to_stanza(key.0.clone(), &iq_id));
-        self.pending_opens.insert(iq_id, (key.clone(), block_size));
+        self.out.send(open.to_stanza(key.0.clone(), &iq_id));
+        let deadline = now + self.config.timeout;
+        self.asked
+            .wait(iq_id, Asked::Open(key.clone(), block_size), deadline);
     }
 
     /// Sends a message on a session: cut into blocks, or kept until the
@@ -180,29 +192,26 @@ impl IbbTransport {
                 data: chunk.to_vec(),
             };
             let id = format!("d{}-{}", key.1, seq);
-            self.transmit.push_back(data.to_stanza(key.0.clone(), &id));
+            self.out.send(data.to_stanza(key.0.clone(), &id));
         }
     }
 
-    /// Sends `<close/>` and forgets the session, without an event.
-    pub fn close(&mut self, key: &SessionId) {
+    /// Sends `<close/>` and forgets the session, without an event; its
+    /// answer is awaited until [`IbbTransportConfig::timeout`] and changes nothing.
+    pub fn close(&mut self, now: I, key: &SessionId) {
         if self.forget(key) {
-            let iq_id = self.iq_id();
+            let iq_id = self.asked.id();
             let close = IbbPayload::Close { sid: key.1.clone() };
-            self.transmit
-                .push_back(close.to_stanza(key.0.clone(), &iq_id));
-            if self.pending_closes.len() == MAX_PENDING_CLOSES {
-                self.pending_closes.pop_front();
-            }
-            self.pending_closes.push_back(iq_id);
+            self.out.send(close.to_stanza(key.0.clone(), &iq_id));
+            let deadline = now + self.config.timeout;
+            self.asked.wait(iq_id, Asked::Close, deadline);
         }
     }
 
     /// Forgets every session without a word (the connection is gone);
     /// returns their keys.
     pub fn clear(&mut self) -> Vec<SessionId> {
-        self.pending_opens.clear();
-        self.pending_closes.clear();
+        self.asked.clear();
         self.sessions.drain().map(|(k, _)| k).collect()
     }
 
@@ -212,67 +221,69 @@ impl IbbTransport {
         if self.sessions.remove(key).is_none() {
             return false;
         }
-        self.pending_opens.retain(|_, (k, _)| k != key);
+        self.asked
+            .retain(|asked| !matches!(asked, Asked::Open(k, _) if k == key));
         true
     }
 
-    /// The next stanza to send.
-    pub fn poll_transmit(&mut self) -> Option<Stanza> {
-        self.transmit.pop_front()
-    }
-
-    /// The next event.
-    pub fn poll_event(&mut self) -> Option<IbbEvent> {
-        self.events.pop_front()
-    }
-
     /// Reads a received stanza; `false` when it is not about In-Band
-    /// Bytestreams.
-    pub fn handle(&mut self, stanza: &Stanza) -> bool {
+    /// Bytestreams (and the caller's to handle). [`Machine::handle_input`]
+    /// is this without the answer.
+    pub fn take(&mut self, now: I, stanza: &Stanza) -> bool {
+        if self.out.is_ended() {
+            return false;
+        }
         match stanza.kind {
-            StanzaKind::Iq => self.handle_iq(stanza),
-            StanzaKind::Message => self.handle_message(stanza),
+            StanzaKind::Iq => self.handle_iq(now, stanza),
+            StanzaKind::Message => self.handle_message(now, stanza),
             StanzaKind::Presence => false,
         }
     }
 
-    fn handle_iq(&mut self, stanza: &Stanza) -> bool {
-        match stanza.iq_type() {
-            Some(t @ (IqType::Result | IqType::Error)) => {
-                let Some(id) = stanza.id.as_deref() else {
-                    return false;
-                };
-                if let Some(i) = self.pending_closes.iter().position(|c| c == id) {
-                    self.pending_closes.remove(i);
-                    return true;
-                }
-                // Only the peer the open went to may answer it.
-                let Some((key, block_size)) = self
-                    .pending_opens
-                    .get(id)
-                    .filter(|(k, _)| stanza.from.as_ref().is_none_or(|f| *f == k.0))
-                    .cloned()
-                else {
-                    return false;
-                };
-                self.pending_opens.remove(id);
-                let condition = condition_of(stanza);
-                let smaller = block_size / 2;
-                if t == IqType::Result {
-                    self.opened(&key);
-                } else if condition == DefinedCondition::ResourceConstraint
-                    && smaller >= MIN_BLOCK_SIZE
-                    && let Some(session) = self.sessions.get_mut(&key)
-                {
-                    // XEP-0047 2.1: the block size was too large for the
-                    // peer; ask again with a smaller one.
+    /// An answer to one of our requests; `false` when it answers none.
+    fn answered(&mut self, now: I, stanza: &Stanza) -> bool {
+        // Only the peer an open went to may answer it.
+        let from_addressee = |asked: &Asked| match asked {
+            Asked::Open(k, _) => stanza.from.as_ref().is_none_or(|f| *f == k.0),
+            Asked::Close => true,
+        };
+        if !self.asked.is_answer(stanza)
+            || !stanza
+                .id
+                .as_deref()
+                .and_then(|id| self.asked.get(id))
+                .is_some_and(from_addressee)
+        {
+            return false;
+        }
+        let Some((Asked::Open(key, block_size), answer)) = self.asked.answer(stanza) else {
+            return true;
+        };
+        let smaller = block_size / 2;
+        match answer {
+            Ok(_) => self.opened(&key),
+            Err(IqFailure::Error(DefinedCondition::ResourceConstraint))
+                if smaller >= MIN_BLOCK_SIZE && self.sessions.contains_key(&key) =>
+            {
+                // XEP-0047 2.1: the block size was too large for the
+                // peer; ask again with a smaller one.
+                if let Some(session) = self.sessions.get_mut(&key) {
                     session.block_size = smaller;
-                    self.send_open(&key, smaller);
-                } else if self.forget(&key) {
-                    self.events.push_back(IbbEvent::Refused(key, condition));
                 }
-                true
+                self.send_open(now, &key, smaller);
             }
+            Err(failure) => {
+                if self.forget(&key) {
+                    self.out.event(IbbTransportEvent::Refused(key, failure));
+                }
+            }
+        }
+        true
+    }
+
+    fn handle_iq(&mut self, now: I, stanza: &Stanza) -> bool {
+        match stanza.iq_type() {
+            Some(IqType::Result | IqType::Error) => self.answered(now, stanza),
             Some(IqType::Set) => {
                 let payload = match IbbPayload::from_stanza(stanza) {
                     Err(IbbError::NotIbb) => return false,
@@ -306,8 +317,8 @@ impl IbbTransport {
                     IbbPayload::Close { sid } => {
                         let key = (peer, sid);
                         if self.forget(&key) {
-                            self.transmit.push_back(stanza.result_reply());
-                            self.events.push_back(IbbEvent::Closed(key));
+                            self.out.send(stanza.result_reply());
+                            self.out.event(IbbTransportEvent::Closed(key));
                         } else {
                             self.reply_error(
                                 stanza,
@@ -327,9 +338,11 @@ impl IbbTransport {
                         );
                         let key = (peer, sid);
                         if self.sessions.contains_key(&key) {
-                            self.close(&key);
-                            self.events
-                                .push_back(IbbEvent::Broken(key, DefinedCondition::NotAcceptable));
+                            self.close(now, &key);
+                            self.out.event(IbbTransportEvent::Broken(
+                                key,
+                                DefinedCondition::NotAcceptable,
+                            ));
                         }
                     }
                 }
@@ -365,14 +378,14 @@ impl IbbTransport {
             );
             return;
         }
-        self.transmit.push_back(stanza.result_reply());
+        self.out.send(stanza.result_reply());
         let max = self.config.max_message_len;
         self.sessions
             .insert(key.clone(), Session::new(block_size, true, max));
-        self.events.push_back(IbbEvent::Accepted(key));
+        self.out.event(IbbTransportEvent::Accepted(key));
     }
 
-    fn handle_message(&mut self, stanza: &Stanza) -> bool {
+    fn handle_message(&mut self, now: I, stanza: &Stanza) -> bool {
         let payload = match IbbPayload::from_stanza(stanza) {
             Err(IbbError::NotIbb) => return false,
             Err(_) if stanza.is_error() => return true,
@@ -387,7 +400,7 @@ impl IbbTransport {
                 ) {
                     let key = (peer, sid.to_owned());
                     if self.sessions.contains_key(&key) {
-                        self.break_session(stanza, key, DefinedCondition::BadRequest);
+                        self.break_session(now, stanza, key, DefinedCondition::BadRequest);
                         return true;
                     }
                 }
@@ -416,8 +429,8 @@ impl IbbTransport {
         if stanza.is_error() {
             // The peer refused one of our blocks: the session is over.
             if self.forget(&key) {
-                self.events
-                    .push_back(IbbEvent::Failed(key, condition_of(stanza)));
+                self.out
+                    .event(IbbTransportEvent::Failed(key, condition_of(stanza)));
             }
             return true;
         }
@@ -432,11 +445,11 @@ impl IbbTransport {
             return true;
         };
         if seq != session.recv_seq {
-            self.break_session(stanza, key, DefinedCondition::UnexpectedRequest);
+            self.break_session(now, stanza, key, DefinedCondition::UnexpectedRequest);
             return true;
         }
         if data.len() > usize::from(session.block_size) || session.rx.len() + data.len() > max {
-            self.break_session(stanza, key, DefinedCondition::NotAcceptable);
+            self.break_session(now, stanza, key, DefinedCondition::NotAcceptable);
             return true;
         }
         session.recv_seq = seq.wrapping_add(1);
@@ -459,7 +472,7 @@ impl IbbTransport {
             // An empty block after a whole document (a peer that ends
             // every message so), or white space after one, is no message.
             if !bytes.iter().all(u8::is_ascii_whitespace) {
-                self.events.push_back(IbbEvent::Message(key, bytes));
+                self.out.event(IbbTransportEvent::Message(key, bytes));
             }
         }
         true
@@ -472,7 +485,7 @@ impl IbbTransport {
         };
         session.open = true;
         let queued = core::mem::take(&mut session.queued);
-        self.events.push_back(IbbEvent::Opened(key.clone()));
+        self.out.event(IbbTransportEvent::Opened(key.clone()));
         for bytes in queued {
             self.send(key, bytes);
         }
@@ -480,7 +493,13 @@ impl IbbTransport {
 
     /// A received stanza broke the rules of a session: answer it with the
     /// condition, report, and close the session.
-    fn break_session(&mut self, stanza: &Stanza, key: SessionId, condition: DefinedCondition) {
+    fn break_session(
+        &mut self,
+        now: I,
+        stanza: &Stanza,
+        key: SessionId,
+        condition: DefinedCondition,
+    ) {
         // Echo the IBB element without its data, so the peer knows which
         // session broke.
         let echo = stanza
@@ -492,15 +511,15 @@ impl IbbTransport {
                 children: Vec::new(),
                 ..p.clone()
             });
-        self.transmit
-            .push_back(stanza.error_reply_with(echo, ErrorType::Cancel, condition));
-        self.events.push_back(IbbEvent::ProtocolError {
+        self.out
+            .send(stanza.error_reply_with(echo, ErrorType::Cancel, condition));
+        self.out.event(IbbTransportEvent::ProtocolError {
             peer: Some(Jid::from(key.0.clone())),
             sid: key.1.clone(),
             condition,
         });
-        self.close(&key);
-        self.events.push_back(IbbEvent::Broken(key, condition));
+        self.close(now, &key);
+        self.out.event(IbbTransportEvent::Broken(key, condition));
     }
 
     /// Answers a stanza with an error and reports it.
@@ -511,18 +530,55 @@ impl IbbTransport {
         condition: DefinedCondition,
         sid: &str,
     ) {
-        self.transmit
-            .push_back(stanza.error_reply(error_type, condition));
-        self.events.push_back(IbbEvent::ProtocolError {
+        self.out.send(stanza.error_reply(error_type, condition));
+        self.out.event(IbbTransportEvent::ProtocolError {
             peer: stanza.from.clone(),
             sid: sid.to_owned(),
             condition,
         });
     }
+}
 
-    fn iq_id(&mut self) -> String {
-        self.next_iq += 1;
-        format!("ibb{}", self.next_iq)
+impl<I: Instant> Machine for IbbTransport<I> {
+    type Instant = I;
+    type Input = Stanza;
+    type Transmit = Stanza;
+    type Event = IbbTransportEvent;
+
+    /// Reads a stanza (what is not about In-Band Bytestreams is ignored),
+    /// or forgets every session when the connection closed, and ends.
+    fn handle_input(&mut self, now: I, input: Input<'_, Stanza>) {
+        match input {
+            Input::Data(stanza) => {
+                self.take(now, stanza);
+            }
+            Input::PeerClosed => {
+                self.clear();
+                self.out.end(IbbTransportEvent::Ended(End::PeerClosed));
+            }
+        }
+    }
+
+    /// An `<open/>` not answered in time fails its session with
+    /// [`IqFailure::TimedOut`] ([`IbbTransportEvent::Refused`]); a `<close/>` not
+    /// answered is forgotten.
+    fn handle_timeout(&mut self, now: I) {
+        for asked in self.asked.expire(now) {
+            if let Asked::Open(key, _) = asked
+                && self.forget(&key)
+            {
+                self.out
+                    .event(IbbTransportEvent::Refused(key, IqFailure::TimedOut));
+            }
+        }
+    }
+
+    fn poll_timeout(&self) -> Option<I> {
+        self.asked.next_deadline()
+    }
+
+    fn outgoing(&mut self) -> Outgoing<'_, Stanza, IbbTransportEvent> {
+        self.out.outgoing()
     }
 }
 

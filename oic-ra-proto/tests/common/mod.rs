@@ -7,9 +7,9 @@
 
 use std::time::Instant;
 
-use iot_sansio::testing::{Driver, rng};
+use iot_sansio::testing::{Checked, Driver, rng};
 use iot_xmpp::testing::Server;
-use oic_ra_proto::endpoint::{Endpoint, EndpointConfig, Event};
+use oic_ra_proto::endpoint::{Endpoint, EndpointConfig, EndpointEvent};
 use oic_ra_proto::identity::FullJid;
 use oic_ra_proto::stanza::Stanza;
 use oic_ra_proto::{Machine, StanzaMachine};
@@ -20,7 +20,7 @@ pub(crate) const CLIENT: &str =
 pub(crate) const SERVER: &str =
     "alice@example.org/OIC/1.0/oic.d.light/0685b960-736f-46f7-bead-0bd3b6d8d1d6";
 
-pub(crate) type Rae = Endpoint<Instant, ChaCha20Rng>;
+pub(crate) type Rae = Checked<Endpoint<Instant, ChaCha20Rng>>;
 
 /// Sets `from` on a stanza, as the XMPP server does on delivery.
 pub(crate) fn stamp(xml: &str, from: &FullJid) -> String {
@@ -49,8 +49,8 @@ impl Pair {
         let client_jid = FullJid::new(CLIENT).unwrap();
         let server_jid = FullJid::new(SERVER).unwrap();
         Self {
-            client: Endpoint::new(client, rng(7)),
-            server: Endpoint::new(server, rng(8)),
+            client: Checked::new(Endpoint::new(client, rng(7))),
+            server: Checked::new(Endpoint::new(server, rng(8))),
             xmpp: Server::new([client_jid.clone().into(), server_jid.clone().into()]),
             client_jid,
             server_jid,
@@ -107,11 +107,11 @@ impl Pair {
         self.client.handle_stanza(self.now, &gone).unwrap();
     }
 
-    pub(crate) fn client_events(&mut self) -> Vec<Event> {
+    pub(crate) fn client_events(&mut self) -> Vec<EndpointEvent> {
         std::iter::from_fn(|| self.client.poll_event()).collect()
     }
 
-    pub(crate) fn server_events(&mut self) -> Vec<Event> {
+    pub(crate) fn server_events(&mut self) -> Vec<EndpointEvent> {
         std::iter::from_fn(|| self.server.poll_event()).collect()
     }
 }

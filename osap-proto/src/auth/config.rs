@@ -9,7 +9,7 @@ use iot_sansio::Outbox;
 use rand_core::CryptoRngCore;
 
 use super::directory::Enrolled;
-use super::error::{AuthError, crypto_err};
+use super::error::{AuthFault, crypto_err};
 use super::message::{AuthFrame, AuthKind, AuthMessage, NONCE_LEN};
 use crate::control::{ProtocolVersion, Suite};
 use crate::negotiation::Negotiated;
@@ -122,7 +122,7 @@ impl AuthConfig {
         plain: &[u8],
         rng: &mut impl CryptoRngCore,
         field: &'static str,
-    ) -> Result<Vec<u8>, AuthError> {
+    ) -> Result<Vec<u8>, AuthFault> {
         let (aad, len) = self.aad(k, nonce);
         crypto::seal(self.suite, key, &aad[..len], plain, rng).map_err(crypto_err(field))
     }
@@ -134,7 +134,7 @@ impl AuthConfig {
         nonce: &[u8; NONCE_LEN],
         sealed: &[u8],
         field: &'static str,
-    ) -> Result<Vec<u8>, AuthError> {
+    ) -> Result<Vec<u8>, AuthFault> {
         let (aad, len) = self.aad(k, nonce);
         crypto::open(self.suite, key, &aad[..len], sealed).map_err(crypto_err(field))
     }
@@ -161,9 +161,9 @@ impl AuthConfig {
         nonce: &[u8; NONCE_LEN],
         sealed: &[u8],
         field: &'static str,
-    ) -> Result<String, AuthError> {
+    ) -> Result<String, AuthFault> {
         String::from_utf8(self.open(key, k, nonce, sealed, field)?)
-            .map_err(|_| AuthError::InvalidValue(field))
+            .map_err(|_| AuthFault::InvalidValue(field))
     }
 
     /// Opens a sealed sessionkey (sealed under the masterkey).
@@ -173,11 +173,11 @@ impl AuthConfig {
         k: AuthKind,
         nonce: &[u8; NONCE_LEN],
         sealed: &[u8],
-    ) -> Result<SessionKey, AuthError> {
+    ) -> Result<SessionKey, AuthFault> {
         let bytes =
             zeroize::Zeroizing::new(self.open(master.expose(), k, nonce, sealed, "session key")?);
         let key = <[u8; KEY_LEN]>::try_from(bytes.as_slice())
-            .map_err(|_| AuthError::InvalidValue("session key"))?;
+            .map_err(|_| AuthFault::InvalidValue("session key"))?;
         Ok(SessionKey::from_bytes(key))
     }
 
@@ -187,7 +187,7 @@ impl AuthConfig {
         out: &mut Outbox<Vec<u8>, E>,
         nonce: [u8; NONCE_LEN],
         message: AuthMessage,
-    ) -> Result<(), AuthError> {
+    ) -> Result<(), AuthFault> {
         let frame = AuthFrame {
             protocol_type: self.protocol_type,
             suite: self.suite,
@@ -199,9 +199,9 @@ impl AuthConfig {
         Ok(())
     }
 
-    pub(super) fn check(&self, frame: &AuthFrame) -> Result<(), AuthError> {
+    pub(super) fn check(&self, frame: &AuthFrame) -> Result<(), AuthFault> {
         if frame.protocol_type != self.protocol_type || frame.suite != self.suite {
-            return Err(AuthError::ProtocolMismatch);
+            return Err(AuthFault::ProtocolMismatch);
         }
         Ok(())
     }

@@ -4,12 +4,12 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use iot_sansio::{End, Input, Instant, Machine, Outbox};
+use iot_sansio::{End, Input, Instant, Machine, Outbox, Outgoing};
 use rand_core::CryptoRngCore;
 
 use super::config::AuthConfig;
 use super::directory::Enrolled;
-use super::error::{AuthEnd, AuthError, AuthRefusal, accepted, crypto_err};
+use super::error::{AuthEnd, AuthFault, AuthRefusal, accepted, crypto_err};
 use super::message::{AuthFrame, AuthKind, AuthMessage, NONCE_LEN};
 use crate::control::ControlFrame;
 use crate::crypto::{EcdhKeyPair, MasterKey, SessionKey, ShareKey, VerificationCode};
@@ -21,7 +21,7 @@ use crate::session::{self, Session};
 pub enum DeviceAuthEvent {
     /// First authentication succeeded (Figure 3): keep the record for
     /// reauthentication (Figure 4).
-    Registered(Enrolled),
+    Enrolled(Enrolled),
     /// A sessionkey was issued (first authentication) or refreshed
     /// (Figure 4).
     SessionKey(SessionKey),
@@ -29,6 +29,12 @@ pub enum DeviceAuthEvent {
     DasAddress(String),
     /// The authentication failed; close the connection.
     Ended(AuthEnd),
+}
+
+impl iot_sansio::SessionEvent for DeviceAuthEvent {
+    fn is_end(&self) -> bool {
+        matches!(self, Self::Ended(_))
+    }
 }
 
 impl From<AuthEnd> for DeviceAuthEvent {
@@ -165,7 +171,7 @@ impl<I: Instant, R: CryptoRngCore> DeviceAuth<I, R> {
 
 impl<I: Instant, R: CryptoRngCore> Core<I, R> {
     /// Queues a request and waits, until the deadline, for `expect`.
-    fn send(&mut self, message: AuthMessage, now: I, expect: AuthKind) -> Result<(), AuthError> {
+    fn send(&mut self, message: AuthMessage, now: I, expect: AuthKind) -> Result<(), AuthFault> {
         self.params.send(&mut self.out, self.nonce, message)?;
         self.expect = expect;
         self.deadline = Some(now + self.params.timeout);
@@ -230,14 +236,14 @@ impl<I: Instant, R: CryptoRngCore> Core<I, R> {
             return Ok(());
         }
         if frame.message.kind() != self.expect {
-            return Err(End::PeerFault(AuthError::UnexpectedMessage {
+            return Err(End::PeerFault(AuthFault::UnexpectedMessage {
                 expected: self.expect,
                 got: frame.message.kind(),
             }));
         }
         self.params.check(frame)?;
         if frame.nonce != self.nonce {
-            return Err(AuthError::NonceMismatch.into());
+            return Err(AuthFault::NonceMismatch.into());
         }
         let nonce = self.nonce;
         let k = frame.message.kind();
@@ -293,7 +299,7 @@ impl<I: Instant, R: CryptoRngCore> Core<I, R> {
                 let session =
                     self.params
                         .open_session_key(&master, k, &nonce, sealed_session_key)?;
-                self.out.event(DeviceAuthEvent::Registered(Enrolled {
+                self.out.event(DeviceAuthEvent::Enrolled(Enrolled {
                     devid: devid.clone(),
                     master_key: master,
                     protocol_type: self.params.protocol_type,
@@ -354,7 +360,7 @@ impl<I: Instant, R: CryptoRngCore> Core<I, R> {
                 self.out.event(DeviceAuthEvent::DasAddress(address));
             }
             _ => {
-                return Err(End::PeerFault(AuthError::UnexpectedMessage {
+                return Err(End::PeerFault(AuthFault::UnexpectedMessage {
                     expected: self.expect,
                     got: k,
                 }));
@@ -363,7 +369,7 @@ impl<I: Instant, R: CryptoRngCore> Core<I, R> {
         Ok(())
     }
 
-    fn request_das(&mut self, devid: &str, session: SessionKey, now: I) -> Result<(), AuthError> {
+    fn request_das(&mut self, devid: &str, session: SessionKey, now: I) -> Result<(), AuthFault> {
         self.fresh_nonce();
         let proof = self.params.seal(
             session.expose(),
@@ -392,7 +398,7 @@ impl<I: Instant, R: CryptoRngCore> Core<I, R> {
 
 impl<I: Instant, R: CryptoRngCore> Session for Core<I, R> {
     type Instant = I;
-    type Fault = AuthError;
+    type Fault = AuthFault;
     type Refusal = AuthRefusal;
     type Error = AuthEnd;
 
@@ -435,15 +441,11 @@ impl<I: Instant, R: CryptoRngCore> Machine for DeviceAuth<I, R> {
         self.core.deadline
     }
 
-    fn poll_transmit(&mut self) -> Option<Vec<u8>> {
-        self.core.out.pop_transmit()
+    fn outgoing(&mut self) -> Outgoing<'_, Vec<u8>, DeviceAuthEvent> {
+        self.core.out.outgoing()
     }
 
     fn recycle(&mut self, frame: Vec<u8>) {
         self.core.out.recycle(frame);
-    }
-
-    fn poll_event(&mut self) -> Option<DeviceAuthEvent> {
-        self.core.out.pop_event()
     }
 }

@@ -1,4 +1,4 @@
-//! How an authentication fails: the peer's faults ([`AuthError`]), the
+//! How an authentication fails: the peer's faults ([`AuthFault`]), the
 //! refusals of policy ([`AuthRefusal`]) and the one end reason both make.
 
 use iot_sansio::End;
@@ -10,7 +10,7 @@ use crate::error::FrameError;
 /// Why the authentication failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum AuthError {
+pub enum AuthFault {
     /// A malformed frame or message.
     #[error("malformed message: {0}")]
     Malformed(#[from] FrameError),
@@ -44,8 +44,8 @@ pub enum AuthError {
     InvalidValue(&'static str),
 }
 
-pub(super) fn crypto_err(field: &'static str) -> impl Fn(CryptoError) -> AuthError {
-    move |error| AuthError::Crypto { field, error }
+pub(super) fn crypto_err(field: &'static str) -> impl Fn(CryptoError) -> AuthFault {
+    move |error| AuthFault::Crypto { field, error }
 }
 
 /// Turns the LBS's refusal into [`AuthRefusal::ByLbs`].
@@ -94,10 +94,10 @@ impl core::fmt::Display for AuthRefusal {
 }
 
 /// How an authentication ended other than by success.
-pub type AuthEnd = End<AuthError, AuthRefusal>;
+pub type AuthEnd = End<AuthFault, AuthRefusal>;
 
-impl From<AuthError> for AuthEnd {
-    fn from(error: AuthError) -> Self {
+impl From<AuthFault> for AuthEnd {
+    fn from(error: AuthFault) -> Self {
         End::PeerFault(error)
     }
 }

@@ -4,12 +4,12 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use iot_sansio::{End, Input, Instant, Machine, Outbox};
+use iot_sansio::{End, Input, Instant, Machine, Outbox, Outgoing};
 use rand_core::CryptoRngCore;
 
 use super::config::AuthConfig;
 use super::directory::{DeviceDirectory, Enrolled};
-use super::error::{AuthEnd, AuthError, AuthRefusal};
+use super::error::{AuthEnd, AuthFault, AuthRefusal};
 use super::message::{AuthFrame, AuthKind, AuthMessage, AuthResult, NONCE_LEN};
 use crate::control::{ControlFrame, Suite};
 use crate::crypto::{EcdhKeyPair, MasterKey, SessionKey, ShareKey, VerificationCode};
@@ -19,8 +19,9 @@ use crate::session::{self, Session};
 /// What the LBS side reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LbsAuthEvent {
-    /// A device completed first authentication and was given a devid.
-    Registered {
+    /// A device completed first authentication and was given a devid: it
+    /// is enrolled (the MQTT registration with the DAS comes later).
+    Enrolled {
         /// The devid.
         devid: String,
     },
@@ -48,6 +49,12 @@ pub enum LbsAuthEvent {
     /// operator's log), sent something the authentication refuses, or was
     /// silent past the deadline. Close the connection.
     Ended(AuthEnd),
+}
+
+impl iot_sansio::SessionEvent for LbsAuthEvent {
+    fn is_end(&self) -> bool {
+        matches!(self, Self::Ended(_))
+    }
 }
 
 impl From<AuthEnd> for LbsAuthEvent {
@@ -145,7 +152,7 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> LbsAuth<I, R, D> {
 
 impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Core<I, R, D> {
     /// Frames a message for the exchange `nonce` and queues it.
-    fn reply(&mut self, nonce: [u8; NONCE_LEN], message: AuthMessage) -> Result<(), AuthError> {
+    fn reply(&mut self, nonce: [u8; NONCE_LEN], message: AuthMessage) -> Result<(), AuthFault> {
         self.params.send(&mut self.out, nonce, message)
     }
 
@@ -318,7 +325,7 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Core<I, R, D> {
                     self.step = LbsStep::RefuseDas(AuthRefusal::Directory(reason));
                     return Ok(());
                 }
-                self.out.event(LbsAuthEvent::Registered {
+                self.out.event(LbsAuthEvent::Enrolled {
                     devid: devid.clone(),
                 });
                 self.out.event(LbsAuthEvent::SessionIssued {
@@ -424,7 +431,7 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Core<I, R, D> {
                         AuthKind::DasRequest
                     }
                 };
-                return Err(End::PeerFault(AuthError::UnexpectedMessage {
+                return Err(End::PeerFault(AuthFault::UnexpectedMessage {
                     expected,
                     got: message.kind(),
                 }));
@@ -437,7 +444,7 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Core<I, R, D> {
 
 impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Session for Core<I, R, D> {
     type Instant = I;
-    type Fault = AuthError;
+    type Fault = AuthFault;
     type Refusal = AuthRefusal;
     type Error = AuthEnd;
 
@@ -481,15 +488,11 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Machine for LbsAuth<I, R,
         self.core.deadline
     }
 
-    fn poll_transmit(&mut self) -> Option<Vec<u8>> {
-        self.core.out.pop_transmit()
+    fn outgoing(&mut self) -> Outgoing<'_, Vec<u8>, LbsAuthEvent> {
+        self.core.out.outgoing()
     }
 
     fn recycle(&mut self, frame: Vec<u8>) {
         self.core.out.recycle(frame);
-    }
-
-    fn poll_event(&mut self) -> Option<LbsAuthEvent> {
-        self.core.out.pop_event()
     }
 }

@@ -22,6 +22,6 @@ pub mod message;
 pub use config::AuthConfig;
 pub use device::{DeviceAuth, DeviceAuthEvent};
 pub use directory::{DeviceDirectory, Enrolled, MemoryDirectory};
-pub use error::{AuthEnd, AuthError, AuthRefusal};
+pub use error::{AuthEnd, AuthFault, AuthRefusal};
 pub use lbs::{LbsAuth, LbsAuthEvent};
 pub use message::{AuthFrame, AuthKind, AuthMessage, AuthResult, NONCE_LEN};

@@ -6,11 +6,11 @@ use alloc::vec::Vec;
 
 use iot_sansio::{End, Machine, Outbox};
 
-use crate::auth::{AuthEnd, AuthError, AuthRefusal, DeviceAuth, DeviceDirectory, LbsAuth};
+use crate::auth::{AuthEnd, AuthFault, AuthRefusal, DeviceAuth, DeviceDirectory, LbsAuth};
 use crate::control::ControlFrame;
 use crate::error::FrameError;
 use crate::negotiation::{
-    DeviceNegotiation, LbsNegotiation, NegotiationEnd, NegotiationError, NegotiationRefusal,
+    DeviceNegotiation, LbsNegotiation, NegotiationEnd, NegotiationFault, NegotiationRefusal,
 };
 
 /// What the peer did wrong on an LBS connection: in the negotiation or in
@@ -20,10 +20,10 @@ pub enum ConnectionFault {
     /// In the negotiation (or a first frame that is neither a negotiation
     /// request nor a refresh).
     #[error("negotiation: {0}")]
-    Negotiation(NegotiationError),
+    Negotiation(NegotiationFault),
     /// In the authentication or the DAS redirect.
     #[error("authentication: {0}")]
-    Auth(AuthError),
+    Auth(AuthFault),
 }
 
 /// Why an LBS connection refused its peer.

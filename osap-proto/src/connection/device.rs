@@ -4,7 +4,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use iot_sansio::{Input, Instant, Machine, Outbox};
+use iot_sansio::{Input, Instant, Machine, Outbox, Outgoing};
 use rand_core::CryptoRngCore;
 
 use super::common::{Act, ConnectionEnd, Inner, drain, fault, from_auth, from_negotiation};
@@ -62,6 +62,12 @@ pub enum DeviceConnectionEvent {
     DasAddress(String),
     /// The connection failed; close it.
     Ended(ConnectionEnd),
+}
+
+impl iot_sansio::SessionEvent for DeviceConnectionEvent {
+    fn is_end(&self) -> bool {
+        matches!(self, Self::Ended(_))
+    }
 }
 
 enum Phase<I, R> {
@@ -221,7 +227,7 @@ impl<I: Instant, R: CryptoRngCore> DeviceConnection<I, R> {
     fn authenticating(&mut self, mut auth: DeviceAuth<I, R>) -> Phase<I, R> {
         let mut live = true;
         drain(&mut auth, &mut self.out, |event, out| match event {
-            DeviceAuthEvent::Registered(enrolled) => {
+            DeviceAuthEvent::Enrolled(enrolled) => {
                 out.event(DeviceConnectionEvent::Enrolled(enrolled));
             }
             DeviceAuthEvent::SessionKey(key) => out.event(DeviceConnectionEvent::SessionKey(key)),
@@ -286,8 +292,8 @@ impl<I: Instant, R: CryptoRngCore> Machine for DeviceConnection<I, R> {
         }
     }
 
-    fn poll_transmit(&mut self) -> Option<Vec<u8>> {
-        self.out.pop_transmit()
+    fn outgoing(&mut self) -> Outgoing<'_, Vec<u8>, DeviceConnectionEvent> {
+        self.out.outgoing()
     }
 
     fn recycle(&mut self, frame: Vec<u8>) {
@@ -296,9 +302,5 @@ impl<I: Instant, R: CryptoRngCore> Machine for DeviceConnection<I, R> {
             Phase::Authenticating(auth) => auth.recycle(frame),
             Phase::Done => {}
         }
-    }
-
-    fn poll_event(&mut self) -> Option<DeviceConnectionEvent> {
-        self.out.pop_event()
     }
 }

@@ -4,7 +4,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use iot_sansio::{Input, Instant, Machine, Outbox};
+use iot_sansio::{Input, Instant, Machine, Outbox, Outgoing};
 use rand_core::CryptoRngCore;
 
 use super::common::{Act, ConnectionEnd, Inner, drain, fault, from_auth, from_negotiation};
@@ -47,8 +47,9 @@ pub enum LbsConnectionEvent {
     /// follows on this connection, bound to it.
     Negotiated(Negotiated),
     /// A device completed first authentication, confirmed its devid (0x9)
-    /// and was kept in the directory.
-    Registered {
+    /// and was kept in the directory: it is enrolled (the MQTT
+    /// registration with the DAS comes later).
+    Enrolled {
         /// The devid.
         devid: String,
     },
@@ -74,6 +75,12 @@ pub enum LbsConnectionEvent {
     /// The connection ended without a redirect; close it. Frames queued
     /// before (a counter-offer, a refusal) are still to be written.
     Ended(ConnectionEnd),
+}
+
+impl iot_sansio::SessionEvent for LbsConnectionEvent {
+    fn is_end(&self) -> bool {
+        matches!(self, Self::Ended(_))
+    }
 }
 
 enum Phase<I, R, D> {
@@ -277,8 +284,8 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> LbsConnection<I, R, D> {
     fn authenticating(&mut self, mut auth: LbsAuth<I, R, D>) -> Phase<I, R, D> {
         let mut live = true;
         drain(&mut auth, &mut self.out, |event, out| match event {
-            LbsAuthEvent::Registered { devid } => {
-                out.event(LbsConnectionEvent::Registered { devid });
+            LbsAuthEvent::Enrolled { devid } => {
+                out.event(LbsConnectionEvent::Enrolled { devid });
             }
             LbsAuthEvent::SessionIssued {
                 devid,
@@ -349,8 +356,8 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Machine for LbsConnection
         }
     }
 
-    fn poll_transmit(&mut self) -> Option<Vec<u8>> {
-        self.out.pop_transmit()
+    fn outgoing(&mut self) -> Outgoing<'_, Vec<u8>, LbsConnectionEvent> {
+        self.out.outgoing()
     }
 
     fn recycle(&mut self, frame: Vec<u8>) {
@@ -359,9 +366,5 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Machine for LbsConnection
             Phase::Authenticating(auth) => auth.recycle(frame),
             Phase::Done => {}
         }
-    }
-
-    fn poll_event(&mut self) -> Option<LbsConnectionEvent> {
-        self.out.pop_event()
     }
 }

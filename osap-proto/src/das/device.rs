@@ -5,7 +5,7 @@
 use alloc::vec::Vec;
 use core::time::Duration;
 
-use iot_sansio::{End, Input, Instant, Machine, Outbox};
+use iot_sansio::{End, Input, Instant, Machine, Outbox, Outgoing};
 use rand_core::CryptoRngCore;
 
 use super::common::{PacketSession, SessionEnd, SessionFault, earliest, handle_input, kind, send};
@@ -96,6 +96,12 @@ pub enum DeviceSessionEvent {
     /// [`End::PeerClosed`]; [`End::PeerFault`]. Events not acknowledged
     /// stay in the queue ([`DeviceSession::into_events`]).
     Ended(SessionEnd),
+}
+
+impl iot_sansio::SessionEvent for DeviceSessionEvent {
+    fn is_end(&self) -> bool {
+        matches!(self, Self::Ended(_))
+    }
 }
 
 impl From<SessionEnd> for DeviceSessionEvent {
@@ -430,12 +436,8 @@ impl<I: Instant, R: CryptoRngCore> Machine for DeviceSession<I, R> {
         earliest(heartbeat, self.live.next_deadline())
     }
 
-    fn poll_transmit(&mut self) -> Option<Vec<u8>> {
-        self.out.pop_transmit()
-    }
-
-    fn poll_event(&mut self) -> Option<DeviceSessionEvent> {
-        self.out.pop_event()
+    fn outgoing(&mut self) -> Outgoing<'_, Vec<u8>, DeviceSessionEvent> {
+        self.out.outgoing()
     }
 
     fn recycle(&mut self, frame: Vec<u8>) {

@@ -8,7 +8,7 @@
 //! use core::time::Duration;
 //! use osap_proto::crypto::SessionKey;
 //! use osap_proto::das::{
-//!     DasConfig, DasEvent, DasSession, DeviceSession, DeviceSessionConfig, DeviceSessionEvent,
+//!     DasSessionConfig, DasSessionEvent, DasSession, DeviceSession, DeviceSessionConfig, DeviceSessionEvent,
 //!     KeyTable, Registration,
 //! };
 //! use osap_proto::{Input, Machine, Suite};
@@ -19,10 +19,10 @@
 //! let now = Duration::ZERO;
 //! let config = DeviceSessionConfig::new(Registration::new("dev-1", 1), key);
 //! let mut device = DeviceSession::new(now, config, iot_sansio::testing::rng(1));
-//! let mut das = DasSession::new(now, DasConfig::default(), &mut keys, iot_sansio::testing::rng(2));
+//! let mut das = DasSession::new(now, DasSessionConfig::default(), &mut keys, iot_sansio::testing::rng(2));
 //! das.handle_input(now, Input::Data(&device.poll_transmit().unwrap())); // CONNECT
 //! device.handle_input(now, Input::Data(&das.poll_transmit().unwrap())); // CONNACK
-//! assert!(matches!(das.poll_event(), Some(DasEvent::Registered { .. })));
+//! assert!(matches!(das.poll_event(), Some(DasSessionEvent::Registered { .. })));
 //! assert_eq!(device.poll_event(), Some(DeviceSessionEvent::Registered));
 //! // Thirty seconds without sending: the device pings, the DAS answers.
 //! let later = now + Duration::from_secs(30);
@@ -45,7 +45,7 @@ pub use common::{SessionEnd, SessionFault};
 pub use device::{DeviceSession, DeviceSessionConfig, DeviceSessionEvent};
 pub use keys::{Issued, KeyTable, SessionKeys};
 pub use live::SessionError;
-pub use platform::{DasConfig, DasEvent, DasSession};
+pub use platform::{DasSession, DasSessionConfig, DasSessionEvent};
 pub use queue::{EventQueue, Overflow, Pushed, QueuedEvent};
 pub use register::{
     DEFAULT_KEEP_ALIVE, LastWill, PROOF_LEN, Registration, RegistrationError, USER_PREFIX,

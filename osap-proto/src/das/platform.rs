@@ -5,7 +5,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::time::Duration;
 
-use iot_sansio::{End, Input, Instant, Machine, Outbox};
+use iot_sansio::{End, Input, Instant, Machine, Outbox, Outgoing};
 use rand_core::CryptoRngCore;
 
 use super::common::{PacketSession, SessionEnd, SessionFault, earliest, handle_input, kind, send};
@@ -18,7 +18,7 @@ use crate::mqtt::{ConnAck, Connect, ConnectReturnCode, Delivery, Packet};
 
 /// How a DAS treats device connections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DasConfig {
+pub struct DasSessionConfig {
     /// How long a new connection may stay silent before its CONNECT
     /// (default 10 s).
     pub connect_timeout: Duration,
@@ -35,7 +35,7 @@ pub struct DasConfig {
     pub max_frame_len: usize,
 }
 
-impl Default for DasConfig {
+impl Default for DasSessionConfig {
     fn default() -> Self {
         Self {
             request_timeout: Duration::from_secs(10),
@@ -49,7 +49,7 @@ impl Default for DasConfig {
 
 /// What the DAS side of a connection reports.
 #[derive(Debug, Clone, PartialEq)]
-pub enum DasEvent {
+pub enum DasSessionEvent {
     /// The device registered (F1, F2).
     Registered {
         /// Its devid.
@@ -90,7 +90,13 @@ pub enum DasEvent {
     Ended(SessionEnd),
 }
 
-impl From<SessionEnd> for DasEvent {
+impl iot_sansio::SessionEvent for DasSessionEvent {
+    fn is_end(&self) -> bool {
+        matches!(self, Self::Ended(_))
+    }
+}
+
+impl From<SessionEnd> for DasSessionEvent {
     fn from(end: SessionEnd) -> Self {
         Self::Ended(end)
     }
@@ -120,16 +126,16 @@ enum State<I, R> {
 #[derive(Debug)]
 pub struct DasSession<I, K, R> {
     keys: K,
-    config: DasConfig,
+    config: DasSessionConfig,
     decoder: FrameDecoder,
     state: State<I, R>,
-    out: Outbox<Vec<u8>, DasEvent>,
+    out: Outbox<Vec<u8>, DasSessionEvent>,
 }
 
 impl<I: Instant, K: SessionKeys, R: CryptoRngCore> DasSession<I, K, R> {
     /// The session of a connection accepted at `now`; `rng` makes the
     /// nonces of sealed messages.
-    pub fn new(now: I, config: DasConfig, keys: K, rng: R) -> Self {
+    pub fn new(now: I, config: DasSessionConfig, keys: K, rng: R) -> Self {
         Self {
             keys,
             config,
@@ -149,7 +155,7 @@ impl<I: Instant, K: SessionKeys, R: CryptoRngCore> DasSession<I, K, R> {
     }
 
     /// Sends a business message to the device at QoS 0: an attribute read
-    /// or set (its answer due within [`DasConfig::request_timeout`]), an
+    /// or set (its answer due within [`DasSessionConfig::request_timeout`]), an
     /// operation call (due within its `timeout_ms`), or the answer to the
     /// device's call.
     ///
@@ -263,7 +269,7 @@ impl<I: Instant, K: SessionKeys, R: CryptoRngCore> PacketSession for DasSession<
                     will: registration.will,
                     live: Live::new(channel, rng),
                 };
-                self.out.event(DasEvent::Registered {
+                self.out.event(DasSessionEvent::Registered {
                     devid: registration.devid,
                     keep_alive: registration.keep_alive,
                 });
@@ -280,17 +286,19 @@ impl<I: Instant, K: SessionKeys, R: CryptoRngCore> PacketSession for DasSession<
             }
             (State::Live { live, .. }, Packet::Publish(publish)) => {
                 let event = match live.receive(&mut self.out, publish) {
-                    Err(e) => DasEvent::Rejected(e),
+                    Err(e) => DasSessionEvent::Rejected(e),
                     Ok(message) => match message.body {
                         Body::AttrValues { id, .. } | Body::OpResult { id, .. }
                             if live.answered(id) =>
                         {
-                            DasEvent::Answer(message)
+                            DasSessionEvent::Answer(message)
                         }
-                        Body::AttrValues { .. } | Body::OpResult { .. } => DasEvent::Late(message),
-                        Body::AttrReport { .. } => DasEvent::Report(message),
-                        Body::Event { .. } => DasEvent::Event(message),
-                        _ => DasEvent::Request(message),
+                        Body::AttrValues { .. } | Body::OpResult { .. } => {
+                            DasSessionEvent::Late(message)
+                        }
+                        Body::AttrReport { .. } => DasSessionEvent::Report(message),
+                        Body::Event { .. } => DasSessionEvent::Event(message),
+                        _ => DasSessionEvent::Request(message),
                     },
                 };
                 self.out.event(event);
@@ -306,7 +314,7 @@ impl<I: Instant, K: SessionKeys, R: CryptoRngCore> PacketSession for DasSession<
         } = core::mem::replace(&mut self.state, State::Done)
             && !matches!(end, End::PeerClosed | End::Closed)
         {
-            self.out.event(DasEvent::Will(will));
+            self.out.event(DasSessionEvent::Will(will));
         }
         self.out.end(end);
     }
@@ -316,7 +324,7 @@ impl<I: Instant, K: SessionKeys, R: CryptoRngCore> Machine for DasSession<I, K, 
     type Instant = I;
     type Input = [u8];
     type Transmit = Vec<u8>;
-    type Event = DasEvent;
+    type Event = DasSessionEvent;
 
     fn handle_input(&mut self, now: I, input: Input<'_, [u8]>) {
         // Any byte from the device shows it alive.
@@ -344,7 +352,7 @@ impl<I: Instant, K: SessionKeys, R: CryptoRngCore> Machine for DasSession<I, K, 
             } if !grace.is_zero() && now >= *silent_until => self.end(End::TimedOut),
             State::Live { live, .. } => {
                 for id in live.expired(now) {
-                    self.out.event(DasEvent::RequestTimedOut { id });
+                    self.out.event(DasSessionEvent::RequestTimedOut { id });
                 }
             }
             _ => {}
@@ -367,12 +375,8 @@ impl<I: Instant, K: SessionKeys, R: CryptoRngCore> Machine for DasSession<I, K, 
         }
     }
 
-    fn poll_transmit(&mut self) -> Option<Vec<u8>> {
-        self.out.pop_transmit()
-    }
-
-    fn poll_event(&mut self) -> Option<DasEvent> {
-        self.out.pop_event()
+    fn outgoing(&mut self) -> Outgoing<'_, Vec<u8>, DasSessionEvent> {
+        self.out.outgoing()
     }
 
     fn recycle(&mut self, frame: Vec<u8>) {

@@ -3,10 +3,10 @@
 use alloc::vec::Vec;
 use core::time::Duration;
 
-use iot_sansio::{End, Input, Instant, Machine, Outbox};
+use iot_sansio::{End, Input, Instant, Machine, Outbox, Outgoing};
 
 use super::terms::{
-    Negotiated, NegotiationEnd, NegotiationError, NegotiationRefusal, Offer, expected,
+    Negotiated, NegotiationEnd, NegotiationFault, NegotiationRefusal, Offer, expected,
 };
 use crate::control::{
     ControlFlags, ControlFrame, NegotiationKind, NegotiationMessage, ProtocolVersion,
@@ -30,6 +30,12 @@ pub enum DeviceNegotiationEvent {
     },
     /// The negotiation failed; close the connection.
     Ended(NegotiationEnd),
+}
+
+impl iot_sansio::SessionEvent for DeviceNegotiationEvent {
+    fn is_end(&self) -> bool {
+        matches!(self, Self::Ended(_))
+    }
 }
 
 impl From<NegotiationEnd> for DeviceNegotiationEvent {
@@ -156,7 +162,7 @@ impl<I: Instant> DeviceNegotiation<I> {
         }
         match self.core.config.offers.first().copied() {
             Some(offer) if !offer.group.is_empty() => self.core.send_request(now, offer, false),
-            _ => self.core.end(End::PeerFault(NegotiationError::EmptyGroup)),
+            _ => self.core.end(End::PeerFault(NegotiationFault::EmptyGroup)),
         }
     }
 
@@ -172,9 +178,9 @@ impl<I: Instant> DeviceNegotiation<I> {
 
 impl<I: Instant> Session for Core<I> {
     type Instant = I;
-    type Fault = NegotiationError;
+    type Fault = NegotiationFault;
     type Refusal = NegotiationRefusal;
-    type Error = NegotiationError;
+    type Error = NegotiationFault;
 
     fn is_live(&self) -> bool {
         matches!(self.state, State::Waiting { .. })
@@ -192,7 +198,7 @@ impl<I: Instant> Session for Core<I> {
         self.out.end(end);
     }
 
-    fn frame(&mut self, _now: I, frame: &ControlFrame<'_>) -> Result<(), NegotiationError> {
+    fn frame(&mut self, _now: I, frame: &ControlFrame<'_>) -> Result<(), NegotiationFault> {
         self.handle_frame(frame)
     }
 }
@@ -220,7 +226,7 @@ impl<I: Instant> Core<I> {
     }
 
     /// Reads the LBS's response; an error ends the negotiation.
-    fn handle_frame(&mut self, frame: &ControlFrame<'_>) -> Result<(), NegotiationError> {
+    fn handle_frame(&mut self, frame: &ControlFrame<'_>) -> Result<(), NegotiationFault> {
         let State::Waiting { offer, retry, .. } = self.state else {
             // Anything after the outcome is not ours to read.
             return Ok(());
@@ -230,19 +236,19 @@ impl<I: Instant> Core<I> {
         }
         let response = NegotiationMessage::from_frame(frame.clone(), NegotiationKind::Response)?;
         if response.flags.reserved_bits() != 0 {
-            return Err(NegotiationError::ReservedFlags(
+            return Err(NegotiationFault::ReservedFlags(
                 response.flags.reserved_bits(),
             ));
         }
         let flags = self.config.flags();
         if response.flags != flags {
-            return Err(NegotiationError::FlagsMismatch {
+            return Err(NegotiationFault::FlagsMismatch {
                 sent: flags.bits(),
                 got: response.flags.bits(),
             });
         }
         if response.transaction.as_ref() != self.config.transaction.as_slice() {
-            return Err(NegotiationError::TransactionMismatch);
+            return Err(NegotiationFault::TransactionMismatch);
         }
         let chosen = response
             .protocol_group
@@ -308,15 +314,11 @@ impl<I: Instant> Machine for DeviceNegotiation<I> {
         self.core.deadline()
     }
 
-    fn poll_transmit(&mut self) -> Option<Vec<u8>> {
-        self.core.out.pop_transmit()
+    fn outgoing(&mut self) -> Outgoing<'_, Vec<u8>, DeviceNegotiationEvent> {
+        self.core.out.outgoing()
     }
 
     fn recycle(&mut self, frame: Vec<u8>) {
         self.core.out.recycle(frame);
-    }
-
-    fn poll_event(&mut self) -> Option<DeviceNegotiationEvent> {
-        self.core.out.pop_event()
     }
 }

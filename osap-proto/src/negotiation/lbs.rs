@@ -3,10 +3,10 @@
 use alloc::vec::Vec;
 use core::time::Duration;
 
-use iot_sansio::{End, Input, Instant, Machine, Outbox};
+use iot_sansio::{End, Input, Instant, Machine, Outbox, Outgoing};
 
 use super::terms::{
-    Negotiated, NegotiationEnd, NegotiationError, NegotiationRefusal, Offer, SecurityRanking,
+    Negotiated, NegotiationEnd, NegotiationFault, NegotiationRefusal, Offer, SecurityRanking,
     expected,
 };
 use crate::control::{ControlFrame, NegotiationKind, NegotiationMessage, ProtocolGroup, Suite};
@@ -81,6 +81,12 @@ pub enum LbsNegotiationEvent {
     Ended(NegotiationEnd),
 }
 
+impl iot_sansio::SessionEvent for LbsNegotiationEvent {
+    fn is_end(&self) -> bool {
+        matches!(self, Self::Ended(_))
+    }
+}
+
 impl From<NegotiationEnd> for LbsNegotiationEvent {
     fn from(end: NegotiationEnd) -> Self {
         Self::Ended(end)
@@ -131,9 +137,9 @@ impl<I: Instant> LbsNegotiation<I> {
 
 impl<I: Instant> Session for Core<I> {
     type Instant = I;
-    type Fault = NegotiationError;
+    type Fault = NegotiationFault;
     type Refusal = NegotiationRefusal;
-    type Error = NegotiationError;
+    type Error = NegotiationFault;
 
     fn is_live(&self) -> bool {
         self.state != State::Done
@@ -151,25 +157,25 @@ impl<I: Instant> Session for Core<I> {
         self.out.end(end);
     }
 
-    fn frame(&mut self, _now: I, frame: &ControlFrame<'_>) -> Result<(), NegotiationError> {
+    fn frame(&mut self, _now: I, frame: &ControlFrame<'_>) -> Result<(), NegotiationFault> {
         self.handle_frame(frame)
     }
 }
 
 impl<I> Core<I> {
     /// Reads the device's request and answers it.
-    fn handle_frame(&mut self, frame: &ControlFrame<'_>) -> Result<(), NegotiationError> {
+    fn handle_frame(&mut self, frame: &ControlFrame<'_>) -> Result<(), NegotiationFault> {
         if frame.kind != NegotiationKind::Request.code() {
             return Err(expected(NegotiationKind::Request, frame.kind));
         }
         let request = NegotiationMessage::from_frame(frame.clone(), NegotiationKind::Request)?;
         if request.flags.reserved_bits() != 0 {
-            return Err(NegotiationError::ReservedFlags(
+            return Err(NegotiationFault::ReservedFlags(
                 request.flags.reserved_bits(),
             ));
         }
         if request.protocol_group.is_empty() {
-            return Err(NegotiationError::EmptyGroup);
+            return Err(NegotiationFault::EmptyGroup);
         }
         let requested = Offer {
             protocol_type: request.protocol_type,
@@ -238,15 +244,11 @@ impl<I: Instant> Machine for LbsNegotiation<I> {
         self.core.deadline()
     }
 
-    fn poll_transmit(&mut self) -> Option<Vec<u8>> {
-        self.core.out.pop_transmit()
+    fn outgoing(&mut self) -> Outgoing<'_, Vec<u8>, LbsNegotiationEvent> {
+        self.core.out.outgoing()
     }
 
     fn recycle(&mut self, frame: Vec<u8>) {
         self.core.out.recycle(frame);
-    }
-
-    fn poll_event(&mut self) -> Option<LbsNegotiationEvent> {
-        self.core.out.pop_event()
     }
 }

@@ -11,5 +11,5 @@ mod terms;
 pub use device::{DeviceNegotiation, DeviceNegotiationConfig, DeviceNegotiationEvent};
 pub use lbs::{LbsNegotiation, LbsNegotiationConfig, LbsNegotiationEvent};
 pub use terms::{
-    Negotiated, NegotiationEnd, NegotiationError, NegotiationRefusal, Offer, SecurityRanking,
+    Negotiated, NegotiationEnd, NegotiationFault, NegotiationRefusal, Offer, SecurityRanking,
 };

@@ -106,7 +106,7 @@ impl Default for SecurityRanking {
 /// be closed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum NegotiationError {
+pub enum NegotiationFault {
     /// The bytes are not a valid control frame.
     #[error("malformed frame: {0}")]
     Frame(#[from] FrameError),
@@ -189,17 +189,17 @@ impl core::fmt::Display for NegotiationRefusal {
 }
 
 /// How a negotiation that did not agree on a protocol ended.
-pub type NegotiationEnd = End<NegotiationError, NegotiationRefusal>;
+pub type NegotiationEnd = End<NegotiationFault, NegotiationRefusal>;
 
-impl From<NegotiationError> for NegotiationEnd {
-    fn from(error: NegotiationError) -> Self {
+impl From<NegotiationFault> for NegotiationEnd {
+    fn from(error: NegotiationFault) -> Self {
         End::PeerFault(error)
     }
 }
 
 /// The response expected for a request, as the error names it.
-pub(crate) const fn expected(kind: NegotiationKind, got: u8) -> NegotiationError {
-    NegotiationError::UnexpectedMessage {
+pub(crate) const fn expected(kind: NegotiationKind, got: u8) -> NegotiationFault {
+    NegotiationFault::UnexpectedMessage {
         expected: kind,
         got,
     }

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use iot_sansio::{Input, Machine, Secret};
 use iot_xmpp::roster::{Roster, RosterChange, RosterQuery};
-use iot_xmpp::stream::{ClientConfig, ClientConnection, ClientEvent};
+use iot_xmpp::stream::{Client, ClientConfig, ClientEvent};
 use iot_xmpp::{BareJid, DefinedCondition, ErrorType, IqType, Stanza, StanzaKind};
 use rand_core::OsRng;
 use siot_proto::payload::SIOT_NS;
@@ -28,7 +28,7 @@ pub(crate) type Res<T> = Result<T, Box<dyn Error>>;
 /// One account on its own connection, with its roster.
 pub(crate) struct Link {
     pub(crate) name: &'static str,
-    pub(crate) conn: ClientConnection<Instant, OsRng>,
+    pub(crate) conn: Client<Instant, OsRng>,
     transport: AsyncTransport,
     roster: Roster,
     pub(crate) jid: Option<iot_xmpp::FullJid>,
@@ -46,7 +46,7 @@ impl Link {
         config.limits = siot_proto::stanza_limits();
         let mut link = Self {
             name: user,
-            conn: ClientConnection::new(config, OsRng),
+            conn: Client::new(config, OsRng),
             transport: AsyncTransport::connect(server, tls, "localhost").await?,
             roster: Roster::new(),
             jid: None,

@@ -73,7 +73,7 @@ impl<I: Instant> ProvisioningService<I> {
         self.roster_subscribed(&thing);
         self.out.send(stanza.result_reply());
         // Section 4: subscribe to the thing's presence after the result.
-        let id = self.ids.next();
+        let id = self.ids.next_id();
         self.out
             .send(SubscriptionRequest::Subscribe.to(&thing, &id));
         self.out.event(ProvisioningEvent::Registered(thing));
@@ -127,7 +127,7 @@ impl<I: Instant> ProvisioningService<I> {
         self.dirty_owners.insert(owner.clone());
         self.out
             .send(SiotPayload::Claimed { jid: thing.clone() }.reply_to(stanza));
-        let id = self.ids.next();
+        let id = self.ids.next_id();
         self.out
             .send(SiotPayload::Owner { jid: owner.clone() }.to_stanza(address, &id));
         self.out.event(ProvisioningEvent::Claimed {

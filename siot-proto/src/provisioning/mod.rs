@@ -14,7 +14,7 @@
 use core::marker::PhantomData;
 use std::collections::{BTreeSet, HashMap};
 
-use iot_sansio::{End, Input, Instant, Machine, Never, Outbox};
+use iot_sansio::{End, Input, Instant, Machine, Never, Outbox, Outgoing};
 use iot_xmpp::{
     BareJid, DefinedCondition, ErrorType, IqType, Jid, Stanza, StanzaLimits, StanzaMachine,
 };
@@ -25,10 +25,10 @@ mod records;
 pub use records::{OwnerEntry, Record, RestoreError, ThingEntry};
 use records::{OwnerRecord, ThingRecord};
 
-use crate::asked::Ids;
 use crate::limits::{item_len, list_base, runs};
 use crate::payload::{FriendItem, Friendship, SiotPayload};
 use crate::roster::SubscriptionRequest;
+use iot_xmpp::request::Ids;
 
 /// Settings of a [`ProvisioningService`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,6 +93,12 @@ pub enum ProvisioningEvent {
     Saved(Record),
     /// The connection ended ([`Input::PeerClosed`]). The registry stays.
     Ended(ProvisioningEnd),
+}
+
+impl iot_sansio::SessionEvent for ProvisioningEvent {
+    fn is_end(&self) -> bool {
+        matches!(self, Self::Ended(_))
+    }
 }
 
 /// How a provisioning service's session ends: only with its connection.
@@ -405,7 +411,7 @@ impl<I: Instant> ProvisioningService<I> {
                     .pending
                     .insert(requestor, BTreeSet::from([thing.clone()]));
                 self.dirty_owners.insert(owner.clone());
-                let id = self.ids.next();
+                let id = self.ids.next_id();
                 self.out
                     .send(SiotPayload::PendingFriendNotification.to_stanza(owner, &id));
             }
@@ -465,7 +471,7 @@ impl<I: Instant> ProvisioningService<I> {
             let address = t.address.clone();
             self.dirty_things.insert(thing.clone());
             // Within the bytes the thing reads: several notices if need be.
-            let id = self.ids.next();
+            let id = self.ids.next_id();
             let empty =
                 SiotPayload::FriendshipStates { items: Vec::new() }.to_stanza(address.clone(), &id);
             let base = list_base(&empty, "friendship-states");
@@ -512,12 +518,8 @@ impl<I: Instant> Machine for ProvisioningService<I> {
         None
     }
 
-    fn poll_transmit(&mut self) -> Option<Stanza> {
-        self.out.pop_transmit()
-    }
-
-    fn poll_event(&mut self) -> Option<ProvisioningEvent> {
-        self.out.pop_event()
+    fn outgoing(&mut self) -> Outgoing<'_, Stanza, ProvisioningEvent> {
+        self.out.outgoing()
     }
 }
 
