@@ -10,15 +10,9 @@ use iot_xmpp::tree::{DEPTH_CEILING, Scope, read_tree, work};
 use iot_xmpp::{Element, Stanza, StanzaLimits, StanzaReadError};
 use proptest::prelude::*;
 
-fn parse(xml: &str) -> Result<Stanza, StanzaReadError> {
-    Stanza::parse(xml, &StanzaLimits::default())
-}
-
 #[test]
 fn a_prefixed_payload_reads_as_its_default_namespace_form() {
-    let plain = parse(
-        "<iq type='set' id='1'><rest xmlns='rest.oic.org'><url method='GET'>coap://d/a</url></rest></iq>",
-    )
+    let plain = ("<iq type='set' id='1'><rest xmlns='rest.oic.org'><url method='GET'>coap://d/a</url></rest></iq>").parse::<Stanza>()
     .unwrap();
     for form in [
         // The default output of common XML libraries: a prefix per namespace.
@@ -30,23 +24,26 @@ fn a_prefixed_payload_reads_as_its_default_namespace_form() {
         // The prefix declared on the stanza, the stanza itself prefixed.
         "<c:iq xmlns:c='jabber:client' xmlns:r='rest.oic.org' type='set' id='1'><r:rest><r:url method='GET'>coap://d/a</r:url></r:rest></c:iq>",
     ] {
-        assert_eq!(parse(form).unwrap(), plain, "{form}");
+        assert_eq!(form.parse::<Stanza>().unwrap(), plain, "{form}");
     }
 }
 
 #[test]
 fn a_declaration_is_not_an_attribute_and_a_default_can_be_undeclared() {
-    let s = parse("<message><x xmlns='urn:x' xmlns:p='urn:p' a='1'><y xmlns=''/></x></message>")
+    let s = "<message><x xmlns='urn:x' xmlns:p='urn:p' a='1'><y xmlns=''/></x></message>"
+        .parse::<Stanza>()
         .unwrap();
     let x = &s.payloads[0];
     assert_eq!(x.attrs, vec![("a".to_owned(), "1".to_owned())]);
     assert_eq!(x.children[0].ns, "");
     // A prefixed attribute is kept under its expanded name, and written
     // back with a prefix of its own.
-    let s = parse("<message><x xmlns:p='urn:p' p:a='1' xml:lang='en'/></message>").unwrap();
+    let s = "<message><x xmlns:p='urn:p' p:a='1' xml:lang='en'/></message>"
+        .parse::<Stanza>()
+        .unwrap();
     assert_eq!(s.payloads[0].get_attr("{urn:p}a"), Some("1"));
     assert_eq!(s.payloads[0].get_attr("xml:lang"), Some("en"));
-    assert_eq!(parse(&s.to_xml()).unwrap(), s);
+    assert_eq!((s.to_xml()).parse::<Stanza>().unwrap(), s);
 }
 
 #[test]
@@ -69,7 +66,10 @@ fn namespace_errors_are_refused() {
         // A prefix out of scope once its element closed.
         "<message><a xmlns:p='urn:p'/><p:b/></message>",
     ] {
-        assert!(matches!(parse(bad), Err(StanzaReadError::Xml(_))), "{bad}");
+        assert!(
+            matches!(bad.parse::<Stanza>(), Err(StanzaReadError::Xml(_))),
+            "{bad}"
+        );
     }
 }
 
@@ -85,13 +85,19 @@ fn characters_xml_forbids_are_refused_literal_or_as_references() {
         "<message><body><![CDATA[\u{2}]]></body></message>",
     ] {
         assert!(
-            matches!(parse(bad), Err(StanzaReadError::Char(_))),
+            matches!(bad.parse::<Stanza>(), Err(StanzaReadError::Char(_))),
             "{bad:?}"
         );
     }
     // quick-xml refuses a reference to U+0000 itself.
-    assert!(parse("<message><body>a&#0;b</body></message>").is_err());
-    let ok = parse("<message><body a='&#9;'>tab\tline&#10;cr&#13;</body></message>").unwrap();
+    assert!(
+        "<message><body>a&#0;b</body></message>"
+            .parse::<Stanza>()
+            .is_err()
+    );
+    let ok = "<message><body a='&#9;'>tab\tline&#10;cr&#13;</body></message>"
+        .parse::<Stanza>()
+        .unwrap();
     assert_eq!(ok.payloads[0].text, "tab\tline\ncr\r");
     // Nor can they be written.
     let s = Stanza::new(iot_xmpp::StanzaKind::Message)
@@ -110,12 +116,12 @@ fn many_attributes_are_refused_after_the_limit() {
     let xml = format!("<message{attrs}/>");
     assert!(xml.len() <= StanzaLimits::default().max_len);
     assert_eq!(
-        parse(&xml),
+        xml.parse::<Stanza>(),
         Err(StanzaReadError::TooManyAttributes { max: 64 })
     );
     let on_child = format!("<message><x{attrs}/></message>");
     assert_eq!(
-        parse(&on_child),
+        on_child.parse::<Stanza>(),
         Err(StanzaReadError::TooManyAttributes { max: 64 })
     );
 }
@@ -152,7 +158,7 @@ fn attribute_checks_cost_work_in_proportion_to_the_attributes() {
     let child: String = (0..63).map(|i| format!(" a{i}=''")).collect();
     let xml = format!("<message>{}</message>", format!("<x{child}/>").repeat(255));
     let before = work();
-    parse(&xml).unwrap();
+    xml.parse::<Stanza>().unwrap();
     let w = work() - before;
     assert!(w <= 255 * 63 * 8, "{w}");
 }
@@ -324,7 +330,7 @@ proptest! {
             write(p, "jabber:client", &forms, &mut i, &mut other);
         }
         other.push_str("</message>");
-        prop_assert_eq!(parse(&canonical).unwrap(), s.clone());
-        prop_assert_eq!(parse(&other).unwrap(), s);
+        prop_assert_eq!(canonical.parse::<Stanza>().unwrap(), s.clone());
+        prop_assert_eq!(other.parse::<Stanza>().unwrap(), s);
     }
 }

@@ -5,12 +5,8 @@
 
 use iot_xmpp::presence::{PresenceChange, PresenceTracker, SubscriptionRequest};
 use iot_xmpp::roster::{Roster, RosterChange, RosterEntry, RosterError, RosterItem, RosterQuery};
-use iot_xmpp::{BareJid, FullJid, Stanza, StanzaLimits, Subscription};
+use iot_xmpp::{BareJid, FullJid, Stanza, Subscription};
 use proptest::prelude::*;
-
-fn parse(xml: &str) -> Stanza {
-    Stanza::parse(xml, &StanzaLimits::default()).unwrap()
-}
 
 fn juliet() -> FullJid {
     "juliet@example.com/balcony".parse().unwrap()
@@ -27,7 +23,9 @@ const RESULT: &str = "<iq id='bv1bs71f' to='juliet@example.com/chamber' type='re
 #[test]
 fn the_rfc_6121_roster_result_fills_the_roster() {
     let mut roster = Roster::new();
-    let changes = roster.take_result(&parse(RESULT)).unwrap();
+    let changes = roster
+        .take_result(&RESULT.parse::<Stanza>().unwrap())
+        .unwrap();
     assert_eq!(changes.len(), 3);
     assert_eq!(roster.ver(), Some("ver11"));
     let romeo = roster
@@ -44,13 +42,20 @@ fn the_rfc_6121_roster_result_fills_the_roster() {
         }
     );
     // The same result again changes nothing; a shorter one removes.
-    assert!(roster.take_result(&parse(RESULT)).unwrap().is_empty());
+    assert!(
+        roster
+            .take_result(&RESULT.parse::<Stanza>().unwrap())
+            .unwrap()
+            .is_empty()
+    );
     let shorter = RESULT.replace(
         "<item jid='mercutio@example.com' name='Mercutio' subscription='from'/>",
         "",
     );
     assert_eq!(
-        roster.take_result(&parse(&shorter)).unwrap(),
+        roster
+            .take_result(&shorter.parse::<Stanza>().unwrap())
+            .unwrap(),
         [RosterChange::Removed(
             BareJid::new("mercutio@example.com").unwrap()
         )]
@@ -58,7 +63,7 @@ fn the_rfc_6121_roster_result_fills_the_roster() {
     // Versioning: an empty result means nothing changed (2.6.3).
     assert!(
         roster
-            .take_result(&parse("<iq type='result' id='x'/>"))
+            .take_result(&"<iq type='result' id='x'/>".parse::<Stanza>().unwrap())
             .unwrap()
             .is_empty()
     );
@@ -69,10 +74,8 @@ fn the_rfc_6121_roster_result_fills_the_roster() {
 fn pushes_change_the_roster_and_are_answered() {
     let mut roster = Roster::restore(Vec::new(), Some("ver11".into()));
     // RFC 6121 section 2.1.6, a push adding nurse.
-    let push = parse(
-        "<iq id='a78b4q6ha463' to='juliet@example.com/balcony' type='set'>\
-         <query xmlns='jabber:iq:roster' ver='ver13'><item jid='nurse@example.com' subscription='none'/></query></iq>",
-    );
+    let push = ("<iq id='a78b4q6ha463' to='juliet@example.com/balcony' type='set'>\
+         <query xmlns='jabber:iq:roster' ver='ver13'><item jid='nurse@example.com' subscription='none'/></query></iq>").parse::<Stanza>().unwrap();
     let (change, reply) = roster.take_push(&push, &juliet()).unwrap();
     assert!(matches!(
         change,
@@ -85,10 +88,8 @@ fn pushes_change_the_roster_and_are_answered() {
     assert_eq!(reply.id.as_deref(), Some("a78b4q6ha463"));
     assert_eq!(roster.ver(), Some("ver13"));
     // From the own bare JID too; a removal.
-    let remove = parse(
-        "<iq id='r1' from='juliet@example.com' type='set'>\
-         <query xmlns='jabber:iq:roster' ver='ver14'><item jid='nurse@example.com' subscription='remove'/></query></iq>",
-    );
+    let remove = ("<iq id='r1' from='juliet@example.com' type='set'>\
+         <query xmlns='jabber:iq:roster' ver='ver14'><item jid='nurse@example.com' subscription='remove'/></query></iq>").parse::<Stanza>().unwrap();
     let (change, _) = roster.take_push(&remove, &juliet()).unwrap();
     assert_eq!(
         change,
@@ -100,38 +101,33 @@ fn pushes_change_the_roster_and_are_answered() {
 #[test]
 fn forged_and_malformed_pushes_are_refused() {
     let mut roster = Roster::new();
-    let forged = parse(
-        "<iq id='f' from='mallory@evil.example/x' type='set'>\
-         <query xmlns='jabber:iq:roster'><item jid='mallory@evil.example' subscription='both'/></query></iq>",
-    );
+    let forged = ("<iq id='f' from='mallory@evil.example/x' type='set'>\
+         <query xmlns='jabber:iq:roster'><item jid='mallory@evil.example' subscription='both'/></query></iq>").parse::<Stanza>().unwrap();
     assert_eq!(
         roster.take_push(&forged, &juliet()),
         Err(RosterError::PushFrom("mallory@evil.example/x".into()))
     );
-    let two = parse(
-        "<iq id='t' type='set'><query xmlns='jabber:iq:roster'>\
-         <item jid='a@example.com'/><item jid='b@example.com'/></query></iq>",
-    );
+    let two = ("<iq id='t' type='set'><query xmlns='jabber:iq:roster'>\
+         <item jid='a@example.com'/><item jid='b@example.com'/></query></iq>")
+        .parse::<Stanza>()
+        .unwrap();
     assert_eq!(
         roster.take_push(&two, &juliet()),
         Err(RosterError::PushItems(2))
     );
-    let bad = parse(
-        "<iq id='b' type='set'><query xmlns='jabber:iq:roster'><item jid='a@example.com' subscription='maybe'/></query></iq>",
-    );
+    let bad = ("<iq id='b' type='set'><query xmlns='jabber:iq:roster'><item jid='a@example.com' subscription='maybe'/></query></iq>").parse::<Stanza>().unwrap();
     assert_eq!(
         roster.take_push(&bad, &juliet()),
         Err(RosterError::Subscription("maybe".into()))
     );
-    let no_jid =
-        parse("<iq id='n' type='set'><query xmlns='jabber:iq:roster'><item/></query></iq>");
+    let no_jid = "<iq id='n' type='set'><query xmlns='jabber:iq:roster'><item/></query></iq>"
+        .parse::<Stanza>()
+        .unwrap();
     assert!(matches!(
         roster.take_push(&no_jid, &juliet()),
         Err(RosterError::Jid(_))
     ));
-    let full = parse(
-        "<iq id='n' type='set'><query xmlns='jabber:iq:roster'><item jid='a@example.com/r'/></query></iq>",
-    );
+    let full = ("<iq id='n' type='set'><query xmlns='jabber:iq:roster'><item jid='a@example.com/r'/></query></iq>").parse::<Stanza>().unwrap();
     assert!(matches!(
         roster.take_push(&full, &juliet()),
         Err(RosterError::Jid(_))
@@ -158,7 +154,9 @@ fn the_get_and_set_requests_are_built_as_rfc_6121_prints_them() {
         set.to_xml(),
         r#"<iq xmlns="jabber:client" type="set" id="ph1xaz53"><query xmlns="jabber:iq:roster"><item jid="nurse@example.com" name="Nurse"><group>Servants</group></item></query></iq>"#
     );
-    let back = RosterQuery::of(&parse(&set.to_xml())).unwrap().unwrap();
+    let back = RosterQuery::of(&(set.to_xml()).parse::<Stanza>().unwrap())
+        .unwrap()
+        .unwrap();
     assert_eq!(back.entries, [RosterEntry::Item(item)]);
     let remove = RosterQuery::set(
         "hm4hs97y",
@@ -178,7 +176,7 @@ proptest! {
             groups: group.into_iter().collect(),
         };
         let xml = RosterQuery::set("i", &RosterEntry::Item(item.clone())).to_xml();
-        let back = RosterQuery::of(&parse(&xml)).unwrap().unwrap();
+        let back = RosterQuery::of(&xml.parse::<Stanza>().unwrap()).unwrap().unwrap();
         prop_assert_eq!(back.entries, vec![RosterEntry::Item(item)]);
     }
 }
@@ -189,18 +187,22 @@ fn the_tracker_follows_available_and_unavailable_presence() {
     let romeo_orchard: FullJid = "romeo@example.net/orchard".parse().unwrap();
     let romeo_garden: FullJid = "romeo@example.net/garden".parse().unwrap();
     assert_eq!(
-        t.take(&parse(
-            "<presence from='romeo@example.net/orchard'><priority>1</priority></presence>"
-        )),
+        t.take(
+            &"<presence from='romeo@example.net/orchard'><priority>1</priority></presence>"
+                .parse::<Stanza>()
+                .unwrap()
+        ),
         Some(PresenceChange::Online {
             jid: romeo_orchard.clone(),
             priority: 1
         })
     );
     assert_eq!(
-        t.take(&parse(
-            "<presence from='romeo@example.net/garden'><priority>5</priority></presence>"
-        )),
+        t.take(
+            &"<presence from='romeo@example.net/garden'><priority>5</priority></presence>"
+                .parse::<Stanza>()
+                .unwrap()
+        ),
         Some(PresenceChange::Online {
             jid: romeo_garden.clone(),
             priority: 5
@@ -208,9 +210,11 @@ fn the_tracker_follows_available_and_unavailable_presence() {
     );
     // The same presence again changes nothing.
     assert_eq!(
-        t.take(&parse(
-            "<presence from='romeo@example.net/garden'><priority>5</priority></presence>"
-        )),
+        t.take(
+            &"<presence from='romeo@example.net/garden'><priority>5</priority></presence>"
+                .parse::<Stanza>()
+                .unwrap()
+        ),
         None
     );
     let romeo = BareJid::new("romeo@example.net").unwrap();
@@ -220,38 +224,60 @@ fn the_tracker_follows_available_and_unavailable_presence() {
     );
     assert!(t.is_online(&romeo_orchard));
     assert_eq!(
-        t.take(&parse(
-            "<presence from='romeo@example.net/orchard' type='unavailable'/>"
-        )),
+        t.take(
+            &"<presence from='romeo@example.net/orchard' type='unavailable'/>"
+                .parse::<Stanza>()
+                .unwrap()
+        ),
         Some(PresenceChange::Offline(romeo_orchard.clone()))
     );
     assert!(!t.is_online(&romeo_orchard));
     // Unavailable from someone not online, subscriptions and probes
     // change nothing.
     assert_eq!(
-        t.take(&parse(
-            "<presence from='x@example.net/a' type='unavailable'/>"
-        )),
+        t.take(
+            &"<presence from='x@example.net/a' type='unavailable'/>"
+                .parse::<Stanza>()
+                .unwrap()
+        ),
         None
     );
     assert_eq!(
-        t.take(&parse(
-            "<presence from='x@example.net/a' type='subscribe'/>"
-        )),
+        t.take(
+            &"<presence from='x@example.net/a' type='subscribe'/>"
+                .parse::<Stanza>()
+                .unwrap()
+        ),
         None
     );
     assert_eq!(
-        t.take(&parse("<presence from='romeo@example.net' />")),
+        t.take(
+            &"<presence from='romeo@example.net' />"
+                .parse::<Stanza>()
+                .unwrap()
+        ),
         None
     );
     assert_eq!(
-        t.take(&parse("<message from='romeo@example.net/a'/>")),
+        t.take(
+            &"<message from='romeo@example.net/a'/>"
+                .parse::<Stanza>()
+                .unwrap()
+        ),
         None
     );
     // An error from the bare JID makes every resource unavailable.
-    t.take(&parse("<presence from='romeo@example.net' type='error'/>"));
+    t.take(
+        &"<presence from='romeo@example.net' type='error'/>"
+            .parse::<Stanza>()
+            .unwrap(),
+    );
     assert!(t.resources(&romeo).is_empty());
-    t.take(&parse("<presence from='romeo@example.net/garden'/>"));
+    t.take(
+        &"<presence from='romeo@example.net/garden'/>"
+            .parse::<Stanza>()
+            .unwrap(),
+    );
     assert_eq!(t.clear(), [romeo_garden]);
     assert_eq!(t.all().count(), 0);
 }
@@ -268,5 +294,8 @@ fn subscription_requests_read_and_build() {
         SubscriptionRequest::of(&s),
         Some(SubscriptionRequest::Subscribe)
     );
-    assert_eq!(SubscriptionRequest::of(&parse("<presence/>")), None);
+    assert_eq!(
+        SubscriptionRequest::of(&"<presence/>".parse::<Stanza>().unwrap()),
+        None
+    );
 }

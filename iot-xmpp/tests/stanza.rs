@@ -10,10 +10,6 @@ use iot_xmpp::{
 };
 use proptest::prelude::*;
 
-fn parse(xml: &str) -> Result<Stanza, StanzaReadError> {
-    Stanza::parse(xml, &StanzaLimits::default())
-}
-
 #[test]
 fn an_attribute_given_twice_is_refused() {
     for xml in [
@@ -24,7 +20,7 @@ fn an_attribute_given_twice_is_refused() {
         r#"<message><x xmlns="urn:a" a="1" a="2"/></message>"#,
         r#"<message><x xmlns="urn:a" xmlns="urn:a"/></message>"#,
     ] {
-        let err = parse(xml).unwrap_err();
+        let err = xml.parse::<Stanza>().unwrap_err();
         assert!(
             matches!(&err, StanzaReadError::Xml(m) if m.contains("given twice")),
             "{xml}: {err}"
@@ -51,7 +47,7 @@ fn reading_in_place_lends_what_needs_no_unescaping() {
     // The child without `xmlns` inherits its parent's, still lent.
     assert!(matches!(x.children[0].ns, Cow::Borrowed("urn:a")));
     assert!(matches!(s.payloads[1].text, Cow::Borrowed("plain")));
-    assert_eq!(s.to_owned_stanza(), parse(xml).unwrap());
+    assert_eq!(s.to_owned_stanza(), xml.parse::<Stanza>().unwrap());
 }
 
 #[test]
@@ -79,28 +75,31 @@ fn stanza_error_paths() {
         Err(StanzaReadError::TooManyElements { max: 3 })
     );
     assert_eq!(
-        parse("<body/>"),
+        "<body/>".parse::<Stanza>(),
         Err(StanzaReadError::NotAStanza("body".into()))
     );
     assert_eq!(
-        parse("<iq xmlns='jabber:component:accept'/>"),
+        "<iq xmlns='jabber:component:accept'/>".parse::<Stanza>(),
         Err(StanzaReadError::Namespace("jabber:component:accept".into()))
     );
     assert!(matches!(
-        parse("<iq from='@@'/>"),
+        "<iq from='@@'/>".parse::<Stanza>(),
         Err(StanzaReadError::Jid {
             attribute: "from",
             ..
         })
     ));
     assert!(matches!(
-        parse("<iq to='a@/'/>"),
+        "<iq to='a@/'/>".parse::<Stanza>(),
         Err(StanzaReadError::Jid {
             attribute: "to",
             ..
         })
     ));
-    assert_eq!(parse("<iq/><iq/>"), Err(StanzaReadError::TrailingContent));
+    assert_eq!(
+        "<iq/><iq/>".parse::<Stanza>(),
+        Err(StanzaReadError::TrailingContent)
+    );
     for bad in [
         "",
         "<iq>",
@@ -119,27 +118,36 @@ fn stanza_error_paths() {
         "<message><a :='1'/></message>",
         "<message><a b:='1'/></message>",
     ] {
-        assert!(matches!(parse(bad), Err(StanzaReadError::Xml(_))), "{bad}");
+        assert!(
+            matches!(bad.parse::<Stanza>(), Err(StanzaReadError::Xml(_))),
+            "{bad}"
+        );
     }
     // Qualified attribute names and non-ASCII letters are names.
-    let s = parse("<message><a xml:lang='de' ü-x='1'/><é_1.x/></message>").unwrap();
+    let s = "<message><a xml:lang='de' ü-x='1'/><é_1.x/></message>"
+        .parse::<Stanza>()
+        .unwrap();
     assert_eq!(s.payloads[0].get_attr("xml:lang"), Some("de"));
-    assert_eq!(parse(&s.to_xml()).unwrap(), s);
+    assert_eq!((s.to_xml()).parse::<Stanza>().unwrap(), s);
     // Accepted: the three namespaces, declaration, comments, references.
     for good in [
         "<iq/>",
         "<iq xmlns='jabber:server'/>",
         "<?xml version='1.0'?><!-- c --><iq/> ",
     ] {
-        assert!(parse(good).is_ok(), "{good}");
+        assert!(good.parse::<Stanza>().is_ok(), "{good}");
     }
-    let s = parse("<message><body>a &amp; &#x62;<![CDATA[<c>]]></body></message>").unwrap();
+    let s = "<message><body>a &amp; &#x62;<![CDATA[<c>]]></body></message>"
+        .parse::<Stanza>()
+        .unwrap();
     assert_eq!(s.payloads[0].text, "a & b<c>");
 }
 
 #[test]
 fn namespaces_are_inherited_and_redeclared() {
-    let s = parse("<message><x xmlns='urn:a'><y/><z xmlns='urn:b'/></x><body/></message>").unwrap();
+    let s = "<message><x xmlns='urn:a'><y/><z xmlns='urn:b'/></x><body/></message>"
+        .parse::<Stanza>()
+        .unwrap();
     let x = &s.payloads[0];
     assert_eq!(
         (
@@ -176,27 +184,29 @@ fn vocabulary_round_trips() {
 
 #[test]
 fn error_stanzas() {
-    let req = parse("<iq from='a@b/c' id='7' type='set'><open xmlns='http://jabber.org/protocol/ibb' sid='s' block-size='9'/></iq>").unwrap();
+    let req = "<iq from='a@b/c' id='7' type='set'><open xmlns='http://jabber.org/protocol/ibb' sid='s' block-size='9'/></iq>".parse::<Stanza>().unwrap();
     let reply = req.error_reply(ErrorType::Cancel, DefinedCondition::NotAcceptable);
     assert_eq!(
         reply.to_xml(),
         "<iq xmlns=\"jabber:client\" to=\"a@b/c\" type=\"error\" id=\"7\"><error type=\"cancel\">\
          <not-acceptable xmlns=\"urn:ietf:params:xml:ns:xmpp-stanzas\"/></error></iq>"
     );
-    let back = parse(&reply.to_xml()).unwrap();
+    let back = (reply.to_xml()).parse::<Stanza>().unwrap();
     let e = back.error().unwrap();
     assert_eq!(
         (e.error_type.map(ErrorType::as_str), e.condition.as_str()),
         (Some("cancel"), "not-acceptable")
     );
     assert!(req.error().is_none(), "not of type error");
-    let no_condition = parse("<iq type='error'><error type='wait'/></iq>").unwrap();
+    let no_condition = "<iq type='error'><error type='wait'/></iq>"
+        .parse::<Stanza>()
+        .unwrap();
     assert_eq!(
         no_condition.error().unwrap().condition,
         DefinedCondition::UndefinedCondition
     );
     // An unknown condition and an unknown type read as undefined and none.
-    let odd = parse("<iq type='error'><error type='later'><oops xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>").unwrap();
+    let odd = "<iq type='error'><error type='later'><oops xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>".parse::<Stanza>().unwrap();
     let e = odd.error().unwrap();
     assert_eq!(e.condition, DefinedCondition::UndefinedCondition);
     assert_eq!(e.error_type, None);
@@ -278,7 +288,7 @@ proptest! {
     ) {
         let s = Stanza { kind, from, to, id, stanza_type: t, payloads };
         let xml = s.to_xml();
-        prop_assert_eq!(&parse(&xml).unwrap(), &s);
+        prop_assert_eq!(&xml.parse::<Stanza>().unwrap(), &s);
         let in_place = Stanza::parse_ref(&xml, &StanzaLimits::default()).unwrap();
         prop_assert_eq!(in_place.to_owned_stanza(), s);
         // What is lent reads back the same when written again.
@@ -287,7 +297,7 @@ proptest! {
 
     #[test]
     fn stanza_parser_is_total(input in "\\PC{0,200}") {
-        let owned = parse(&input);
+        let owned = input.parse::<Stanza>();
         let in_place = Stanza::parse_ref(&input, &StanzaLimits::default());
         prop_assert_eq!(owned, in_place.map(|s| s.to_owned_stanza()));
     }

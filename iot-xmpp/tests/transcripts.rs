@@ -8,6 +8,7 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+use iot_sansio::testing::Checked;
 use std::time::Duration;
 
 use iot_sansio::testing::Scripted;
@@ -38,17 +39,17 @@ fn load(text: &str) -> Recording {
     Recording { phases }
 }
 
-fn client() -> Client<Duration, Scripted> {
+fn client() -> Checked<Client<Duration, Scripted>> {
     let mut config = ClientConfig::new(
         BareJid::new("alice@localhost").unwrap(),
         Secret::new("secret"),
         Some("recorded".into()),
     );
     config.mechanisms = MechanismPreference::new(&[Mechanism::ScramSha1]);
-    Client::new(config, rfc5802_nonce())
+    Checked::new(Client::new(config, rfc5802_nonce()))
 }
 
-fn sent(c: &mut Client<Duration, Scripted>) -> String {
+fn sent(c: &mut Checked<Client<Duration, Scripted>>) -> String {
     std::iter::from_fn(|| c.poll_transmit())
         .map(|b| String::from_utf8(b).unwrap())
         .collect()

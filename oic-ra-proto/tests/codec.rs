@@ -7,12 +7,8 @@
 use oic_ra_proto::ibb::{DataStanza, IbbError, IbbPayload, MAX_SID_LEN};
 use oic_ra_proto::identity::Jid;
 use oic_ra_proto::ping::{is_ping, ping, pong};
-use oic_ra_proto::stanza::{Stanza, StanzaKind, StanzaLimits, StanzaReadError};
+use oic_ra_proto::stanza::{Stanza, StanzaKind};
 use proptest::prelude::*;
-
-fn parse(xml: &str) -> Result<Stanza, StanzaReadError> {
-    Stanza::parse(xml, &StanzaLimits::default())
-}
 
 #[test]
 fn xep_0047_message_data_example_reads() {
@@ -22,7 +18,7 @@ fn xep_0047_message_data_example_reads() {
         qANQR1DBwU4DX7jmYZnncmUQB/9KuKBddzQH+tZ1ZywKK0yHKnq57kWq+RFtQdCJ\n\
         WpdWpR0uQsuJe7+vh3NWn59/gTc5MDlX8dS9p0ovStmNcyLhxVgmqS8ZKhsblVeu\
         </data></message>";
-    let s = parse(xml).unwrap();
+    let s = xml.parse::<Stanza>().unwrap();
     assert_eq!(s.kind, StanzaKind::Message);
     assert_eq!(
         s.from.as_ref().unwrap().as_str(),
@@ -61,7 +57,7 @@ fn open_and_close_as_built() {
 
 #[test]
 fn open_without_stanza_attribute_means_iq() {
-    let s = parse("<iq type='set' id='1' from='a@b/c'><open xmlns='http://jabber.org/protocol/ibb' block-size='4096' sid='x'/></iq>").unwrap();
+    let s = "<iq type='set' id='1' from='a@b/c'><open xmlns='http://jabber.org/protocol/ibb' block-size='4096' sid='x'/></iq>".parse::<Stanza>().unwrap();
     assert_eq!(
         IbbPayload::from_stanza(&s).unwrap(),
         IbbPayload::Open {
@@ -73,7 +69,9 @@ fn open_without_stanza_attribute_means_iq() {
 }
 
 fn ibb(inner: &str) -> Result<IbbPayload, IbbError> {
-    let s = parse(&format!("<iq type='set' id='1'>{inner}</iq>")).unwrap();
+    let s = (format!("<iq type='set' id='1'>{inner}</iq>"))
+        .parse::<Stanza>()
+        .unwrap();
     IbbPayload::from_stanza(&s)
 }
 
@@ -154,7 +152,7 @@ fn ibb_error_paths() {
 #[test]
 fn xep_0199_ping_and_pong() {
     // XEP-0199 examples 1 and 2 (client to server).
-    let p = parse("<iq from='juliet@capulet.lit/balcony' to='capulet.lit' id='c2s1' type='get'><ping xmlns='urn:xmpp:ping'/></iq>").unwrap();
+    let p = "<iq from='juliet@capulet.lit/balcony' to='capulet.lit' id='c2s1' type='get'><ping xmlns='urn:xmpp:ping'/></iq>".parse::<Stanza>().unwrap();
     assert!(is_ping(&p));
     assert_eq!(
         pong(&p).unwrap().to_xml(),
@@ -171,7 +169,7 @@ fn xep_0199_ping_and_pong() {
         "<message><ping xmlns='urn:xmpp:ping'/></message>",
         "<iq type='get'/>",
     ] {
-        let s = parse(not_ping).unwrap();
+        let s = not_ping.parse::<Stanza>().unwrap();
         assert!(!is_ping(&s) && pong(&s).is_none(), "{not_ping}");
     }
 }
@@ -214,17 +212,17 @@ proptest! {
             _ => IbbPayload::Close { sid },
         };
         let stanza = p.to_stanza(Jid::new("a@b.org/c").unwrap(), "id1");
-        let back = parse(&stanza.to_xml()).unwrap();
+        let back = (stanza.to_xml()).parse::<Stanza>().unwrap();
         prop_assert_eq!(IbbPayload::from_stanza(&back).unwrap(), p);
     }
 
     #[test]
     fn pings_round_trip(id in text(), to in jid()) {
         let p = ping(to, &id);
-        let back = parse(&p.to_xml()).unwrap();
+        let back = (p.to_xml()).parse::<Stanza>().unwrap();
         prop_assert!(is_ping(&back));
         prop_assert_eq!(&back, &p);
-        let reply = parse(&pong(&back).unwrap().to_xml()).unwrap();
+        let reply = (pong(&back).unwrap().to_xml()).parse::<Stanza>().unwrap();
         prop_assert_eq!(reply.id.as_deref(), Some(id.as_str()));
         prop_assert_eq!(reply.type_str(), "result");
     }

@@ -44,17 +44,15 @@ fn serve(p: &mut Pair, answer: &RestMessage) -> Vec<(RequestId, RestMessage)> {
     seen
 }
 
-fn parse(xml: &str) -> Stanza {
-    Stanza::parse(xml, &Default::default()).unwrap()
-}
-
 fn data_blocks(stanzas: &[String]) -> Vec<(String, u16, Vec<u8>)> {
     stanzas
         .iter()
-        .filter_map(|x| match IbbPayload::from_stanza(&parse(x)) {
-            Ok(IbbPayload::Data { sid, seq, data }) => Some((sid, seq, data)),
-            _ => None,
-        })
+        .filter_map(
+            |x| match IbbPayload::from_stanza(&x.parse::<Stanza>().unwrap()) {
+                Ok(IbbPayload::Data { sid, seq, data }) => Some((sid, seq, data)),
+                _ => None,
+            },
+        )
         .collect()
 }
 
@@ -68,7 +66,7 @@ fn get_and_printed_response() {
     // The open comes first, as an iq set asking for message stanzas.
     let open = p.drain_client();
     assert_eq!(open.len(), 1);
-    let s = parse(&open[0]);
+    let s = (open[0]).parse::<Stanza>().unwrap();
     assert_eq!((s.kind, s.type_str()), (StanzaKind::Iq, "set"));
     let IbbPayload::Open {
         block_size, stanza, ..
@@ -361,10 +359,12 @@ fn sequence_numbers_wrap_from_65535_to_0() {
     assert_eq!(stanzas.len(), n);
     let seqs: Vec<u16> = stanzas
         .iter()
-        .map(|x| match IbbPayload::from_stanza(&parse(x)).unwrap() {
-            IbbPayload::Data { seq, .. } => seq,
-            other => panic!("{other:?}"),
-        })
+        .map(
+            |x| match IbbPayload::from_stanza(&x.parse::<Stanza>().unwrap()).unwrap() {
+                IbbPayload::Data { seq, .. } => seq,
+                other => panic!("{other:?}"),
+            },
+        )
         .collect();
     assert_eq!(seqs[65_535], 65_535);
     assert_eq!(seqs[65_536], 0);
@@ -409,7 +409,7 @@ fn assert_broken_session(p: &mut Pair, id: RequestId, condition: DefinedConditio
     let replies = p.drain_server();
     let error = replies
         .iter()
-        .map(|x| parse(x))
+        .map(|x| x.parse::<Stanza>().unwrap())
         .find(|s| s.kind == StanzaKind::Message && s.type_str() == "error")
         .expect("an error message");
     assert_eq!(error.error().unwrap().condition, condition);
@@ -458,7 +458,7 @@ fn a_block_larger_than_negotiated_is_refused() {
     let mut p = Pair::default_pair();
     let (id, blocks) = open_and_take_blocks(&mut p, &three_block_message());
     // Tamper: put two blocks' bytes into the first.
-    let mut s = parse(&blocks[0]);
+    let mut s = (blocks[0]).parse::<Stanza>().unwrap();
     let Ok(IbbPayload::Data { sid, .. }) = IbbPayload::from_stanza(&s) else {
         panic!()
     };
@@ -595,10 +595,12 @@ fn an_open_refused_for_its_block_size_is_retried_smaller() {
     let opens: Vec<u16> = p
         .to_server
         .iter()
-        .filter_map(|x| match IbbPayload::from_stanza(&parse(x)) {
-            Ok(IbbPayload::Open { block_size, .. }) => Some(block_size),
-            _ => None,
-        })
+        .filter_map(
+            |x| match IbbPayload::from_stanza(&x.parse::<Stanza>().unwrap()) {
+                Ok(IbbPayload::Open { block_size, .. }) => Some(block_size),
+                _ => None,
+            },
+        )
         .collect();
     assert_eq!(opens, [4096, 2048, 1024, 512]);
     assert!(data_blocks(&p.to_server).iter().all(|b| b.2.len() <= 512));
@@ -636,7 +638,7 @@ fn an_open_for_iq_data_is_refused() {
         stanza: oic_ra_proto::ibb::DataStanza::Iq,
     };
     p.deliver_to_server(&open.to_stanza(p.server_jid.clone(), "o1").to_xml());
-    let reply = parse(&p.drain_server()[0]);
+    let reply = (p.drain_server()[0]).parse::<Stanza>().unwrap();
     assert_eq!(
         reply.error().unwrap().condition,
         DefinedCondition::NotAcceptable
@@ -653,7 +655,7 @@ fn unsolicited_data_gets_item_not_found() {
         data: b"<rest/>".to_vec(),
     };
     p.deliver_to_server(&data.to_stanza(p.server_jid.clone(), "d1").to_xml());
-    let reply = parse(&p.drain_server()[0]);
+    let reply = (p.drain_server()[0]).parse::<Stanza>().unwrap();
     assert_eq!(reply.kind, StanzaKind::Message);
     assert_eq!(
         reply.error().unwrap().condition,
@@ -671,7 +673,7 @@ fn sessions_match_the_whole_sid_and_the_peer() {
     // IoTivity matched sessions by a prefix of the sid.
     let mut p = Pair::default_pair();
     let (_, blocks) = open_and_take_blocks(&mut p, &printed_get());
-    let s = parse(&blocks[0]);
+    let s = (blocks[0]).parse::<Stanza>().unwrap();
     let Ok(IbbPayload::Data { sid, data, .. }) = IbbPayload::from_stanza(&s) else {
         panic!()
     };
@@ -682,7 +684,13 @@ fn sessions_match_the_whole_sid_and_the_peer() {
     };
     p.deliver_to_server(&prefix.to_stanza(p.server_jid.clone(), "x").to_xml());
     assert!(
-        parse(&p.drain_server()[0]).error().unwrap().condition == DefinedCondition::ItemNotFound
+        (p.drain_server()[0])
+            .parse::<Stanza>()
+            .unwrap()
+            .error()
+            .unwrap()
+            .condition
+            == DefinedCondition::ItemNotFound
     );
     // The same sid from another full JID is another session.
     let mallory = oic_ra_proto::identity::FullJid::new(
@@ -692,7 +700,13 @@ fn sessions_match_the_whole_sid_and_the_peer() {
     let other = common::stamp(&blocks[0], &mallory);
     p.server.handle_stanza(p.now, &other).unwrap();
     assert!(
-        parse(&p.drain_server()[0]).error().unwrap().condition == DefinedCondition::ItemNotFound
+        (p.drain_server()[0])
+            .parse::<Stanza>()
+            .unwrap()
+            .error()
+            .unwrap()
+            .condition
+            == DefinedCondition::ItemNotFound
     );
     // The real one still works.
     p.deliver_to_server(&blocks[0]);
@@ -709,7 +723,7 @@ fn an_open_result_from_another_jid_is_ignored() {
     p.client
         .request(p.now, &p.server_jid, &printed_get())
         .unwrap();
-    let open = parse(&p.drain_client()[0]);
+    let open = (p.drain_client()[0]).parse::<Stanza>().unwrap();
     let forged = open.result_reply();
     let mallory = oic_ra_proto::identity::FullJid::new("mallory@example.org/x").unwrap();
     p.client
@@ -758,7 +772,7 @@ fn the_server_closing_before_answering_fails_the_request() {
         .request(p.now, &p.server_jid, &printed_get())
         .unwrap();
     p.run();
-    let s = parse(&p.to_server[0]);
+    let s = (p.to_server[0]).parse::<Stanza>().unwrap();
     let IbbPayload::Open { sid, .. } = IbbPayload::from_stanza(&s).unwrap() else {
         panic!()
     };
@@ -771,7 +785,7 @@ fn the_server_closing_before_answering_fails_the_request() {
             reason: Failure::Closed
         }]
     );
-    let ack = parse(&p.drain_client()[0]);
+    let ack = (p.drain_client()[0]).parse::<Stanza>().unwrap();
     assert_eq!(ack.type_str(), "result");
 }
 

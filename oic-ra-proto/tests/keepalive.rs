@@ -4,6 +4,7 @@
 // Tests fail by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use iot_sansio::testing::Checked;
 use std::time::{Duration, Instant};
 
 use iot_sansio::testing::Driver;
@@ -25,12 +26,8 @@ fn config() -> KeepaliveConfig {
     }
 }
 
-fn parse(xml: &str) -> Stanza {
-    Stanza::parse(xml, &Default::default()).unwrap()
-}
-
 fn from(xml: &str, jid: &str) -> Stanza {
-    let mut s = parse(xml);
+    let mut s = xml.parse::<Stanza>().unwrap();
     s.from = Some(Jid::new(jid).unwrap());
     s
 }
@@ -47,12 +44,12 @@ fn a_peer_that_answers_stays_alive_and_one_that_stops_is_dead() {
         .parse()
         .unwrap();
     let t0 = Instant::now();
-    let mut a = Keepalive::new(t0, config(), Some(b_jid.clone()));
+    let mut a = Checked::new(Keepalive::new(t0, config(), Some(b_jid.clone())));
     let quiet = KeepaliveConfig {
         interval: Duration::from_secs(3600),
         ..config()
     };
-    let mut b = Keepalive::new(t0, quiet, None);
+    let mut b = Checked::new(Keepalive::new(t0, quiet, None));
     let mut xmpp = Server::new([a_jid, b_jid]);
     let mut driver = Driver::new(t0);
     for round in 0..3u32 {
@@ -86,23 +83,27 @@ fn a_peer_that_answers_stays_alive_and_one_that_stops_is_dead() {
 #[test]
 fn a_closed_connection_ends_the_watch_once() {
     let t0 = Instant::now();
-    let mut k = Keepalive::new(t0, config(), None);
+    let mut k = Checked::new(Keepalive::new(t0, config(), None));
     k.handle_input(t0, Input::PeerClosed);
     assert_eq!(k.poll_event(), Some(KeepaliveEvent::Ended(End::PeerClosed)));
     assert_eq!(k.poll_timeout(), None);
     k.handle_timeout(t0 + INTERVAL + TIMEOUT);
-    k.handle_input(t0, Input::PeerClosed);
+    k.handle_input(t0 + INTERVAL + TIMEOUT, Input::PeerClosed);
     assert_eq!(k.poll_event(), None);
 }
 
 #[test]
 fn any_stanza_from_the_target_postpones_the_ping() {
     let t0 = Instant::now();
-    let mut k = Keepalive::new(t0, config(), None);
+    let mut k = Checked::new(Keepalive::new(t0, config(), None));
     let later = t0 + Duration::from_secs(50);
     k.handle_input(
         later,
-        Input::Data(&parse("<message><body>hi</body></message>")),
+        Input::Data(
+            &"<message><body>hi</body></message>"
+                .parse::<Stanza>()
+                .unwrap(),
+        ),
     );
     assert_eq!(k.poll_timeout(), Some(later + INTERVAL));
     k.handle_timeout(t0 + INTERVAL);
@@ -112,7 +113,11 @@ fn any_stanza_from_the_target_postpones_the_ping() {
 #[test]
 fn only_the_target_counts_when_there_is_one() {
     let t0 = Instant::now();
-    let mut k = Keepalive::new(t0, config(), Some(Jid::new("light@example.org/r").unwrap()));
+    let mut k = Checked::new(Keepalive::new(
+        t0,
+        config(),
+        Some(Jid::new("light@example.org/r").unwrap()),
+    ));
     k.handle_input(
         t0 + Duration::from_secs(30),
         Input::Data(&from("<message/>", "mallory@example.org/x")),
@@ -135,13 +140,13 @@ fn which_errors_prove_the_peer_alive() {
         (DefinedCondition::RemoteServerNotFound, false),
     ] {
         let t0 = Instant::now();
-        let mut k = Keepalive::new(t0, config(), None);
+        let mut k = Checked::new(Keepalive::new(t0, config(), None));
         k.handle_timeout(t0 + INTERVAL);
         let ping = k.poll_transmit().unwrap();
         let mut answered = ping.clone();
         answered.from = Some(Jid::new("example.org").unwrap());
         let error = answered.error_reply(ErrorType::Cancel, condition);
-        let mut error = parse(&error.to_xml());
+        let mut error = (error.to_xml()).parse::<Stanza>().unwrap();
         error.from = Some(Jid::new("example.org").unwrap());
         k.handle_input(t0 + INTERVAL + Duration::from_secs(1), Input::Data(&error));
         k.handle_timeout(t0 + INTERVAL + TIMEOUT);
@@ -153,8 +158,8 @@ fn which_errors_prove_the_peer_alive() {
 #[test]
 fn a_late_or_unknown_answer_changes_nothing() {
     let t0 = Instant::now();
-    let mut k = Keepalive::new(t0, config(), None);
-    let stray = parse("<iq type='result' id='ping99'/>");
+    let mut k = Checked::new(Keepalive::new(t0, config(), None));
+    let stray = "<iq type='result' id='ping99'/>".parse::<Stanza>().unwrap();
     k.handle_input(t0, Input::Data(&stray));
     k.handle_timeout(t0 + INTERVAL);
     let _ = k.poll_transmit();

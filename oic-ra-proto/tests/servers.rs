@@ -15,6 +15,7 @@
     clippy::print_stderr
 )]
 
+use iot_sansio::testing::Checked;
 use std::time::{Duration, Instant};
 
 use iot_sansio::{Machine, Secret};
@@ -37,7 +38,7 @@ fn servers() -> Vec<(&'static str, &'static str)> {
     xmpp_net::test_servers()
 }
 
-type Endpoint = Rae<Instant, OsRng, OsRng>;
+type Endpoint = Checked<Rae<Instant, OsRng, OsRng>>;
 
 /// Only the client's account may send requests.
 fn client_account(peer: &FullJid, _to: Option<&iot_xmpp::Jid>) -> bool {
@@ -59,7 +60,7 @@ impl Node {
         // 5.2's default (one account) would refuse, so the light lets the
         // client's account in, and no one else.
         config.endpoint.access = PeerAccess::Decide(client_account);
-        let mut rae = Rae::new(config, OsRng, OsRng);
+        let mut rae = Checked::new(Rae::new(config, OsRng, OsRng));
         rae.start(Instant::now());
         Self {
             rae,

@@ -301,7 +301,7 @@ fn an_open_not_answered_in_time_fails_and_its_close_is_forgotten() {
 fn the_connection_closing_ends_the_transport_once() {
     let mut w = Two::new();
     let key = w.key_to_b("s1");
-    w.a.open(T0, key.clone(), 16);
+    w.a.open(T0, key, 16);
     w.run();
     events(&mut w.a);
     w.a.handle_input(T0, Input::PeerClosed);

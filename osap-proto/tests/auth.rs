@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+use iot_sansio::testing::Checked;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -59,8 +60,8 @@ impl DeviceDirectory for Directory {
     }
 }
 
-type Device = DeviceAuth<Duration, ChaCha20Rng>;
-type Lbs = LbsAuth<Duration, ChaCha20Rng, Directory>;
+type Device = Checked<DeviceAuth<Duration, ChaCha20Rng>>;
+type Lbs = Checked<LbsAuth<Duration, ChaCha20Rng, Directory>>;
 
 struct Run {
     device: Device,
@@ -71,13 +72,13 @@ impl Run {
     fn first(suite: Suite, code: &str, directory: Directory, seed: u64) -> Self {
         let params = AuthConfig::new(1, suite);
         Self {
-            device: DeviceAuth::first(
+            device: Checked::new(DeviceAuth::first(
                 params.clone(),
                 rng(seed),
                 "SN-0001",
                 VerificationCode::new(code),
-            ),
-            lbs: LbsAuth::new(T0, params, rng(seed + 1000), directory),
+            )),
+            lbs: Checked::new(LbsAuth::new(T0, params, rng(seed + 1000), directory)),
         }
     }
 
@@ -91,8 +92,12 @@ impl Run {
         };
         let params = AuthConfig::refresh(&enrolled);
         Self {
-            device: DeviceAuth::reauthenticate(params.clone(), rng(seed), enrolled),
-            lbs: LbsAuth::new(T0, params, rng(seed + 1000), directory),
+            device: Checked::new(DeviceAuth::reauthenticate(
+                params.clone(),
+                rng(seed),
+                enrolled,
+            )),
+            lbs: Checked::new(LbsAuth::new(T0, params, rng(seed + 1000), directory)),
         }
     }
 

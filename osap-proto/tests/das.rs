@@ -6,6 +6,7 @@
 // Tests fail by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use iot_sansio::testing::{Checked, events};
 use std::time::Duration;
 
 use iot_sansio::testing::{Driver, Node, pair};
@@ -31,22 +32,12 @@ fn table() -> KeyTable {
     keys
 }
 
-fn device(counter: u64) -> DeviceSession<Duration, Rng> {
-    DeviceSession::new(
+fn device(counter: u64) -> Checked<DeviceSession<Duration, Rng>> {
+    Checked::new(DeviceSession::new(
         T0,
         DeviceSessionConfig::new(Registration::new(DEVID, counter), key()),
         iot_sansio::testing::rng(counter),
-    )
-}
-
-fn device_events(d: &mut DeviceSession<Duration, Rng>) -> Vec<DeviceSessionEvent> {
-    std::iter::from_fn(|| d.poll_event()).collect()
-}
-
-fn das_events<K: osap_proto::das::SessionKeys>(
-    d: &mut DasSession<Duration, K, Rng>,
-) -> Vec<DasSessionEvent> {
-    std::iter::from_fn(|| d.poll_event()).collect()
+    ))
 }
 
 type Net<'a> = [&'a mut dyn Node<Duration, [u8], Vec<u8>>; 2];
@@ -54,12 +45,12 @@ type Net<'a> = [&'a mut dyn Node<Duration, [u8], Vec<u8>>; 2];
 /// Registers `device` with a DAS over `keys`; returns what each reported.
 fn register(
     driver: &mut Driver<Duration>,
-    device: &mut DeviceSession<Duration, Rng>,
-    das: &mut DasSession<Duration, &mut KeyTable, Rng>,
+    device: &mut Checked<DeviceSession<Duration, Rng>>,
+    das: &mut Checked<DasSession<Duration, &mut KeyTable, Rng>>,
 ) -> (Vec<DeviceSessionEvent>, Vec<DasSessionEvent>) {
     let mut nodes: Net<'_> = [device, das];
     driver.run(&mut nodes, pair(|_, _| {}));
-    (device_events(device), das_events(das))
+    (events(device), events(das))
 }
 
 #[test]
@@ -67,12 +58,12 @@ fn registration_is_accepted_and_the_heartbeat_kept_for_ten_minutes() {
     let mut keys = table();
     let mut driver = Driver::new(T0);
     let mut d = device(1);
-    let mut das = DasSession::new(
+    let mut das = Checked::new(DasSession::new(
         T0,
         DasSessionConfig::default(),
         &mut keys,
         iot_sansio::testing::rng(2),
-    );
+    ));
     let (dev, platform) = register(&mut driver, &mut d, &mut das);
     assert_eq!(dev, [DeviceSessionEvent::Registered]);
     assert_eq!(
@@ -96,8 +87,8 @@ fn registration_is_accepted_and_the_heartbeat_kept_for_ten_minutes() {
                 }
             }),
         ) / 2;
-        assert!(device_events(&mut d).is_empty());
-        assert!(das_events(&mut das).is_empty());
+        assert!(events(&mut d).is_empty());
+        assert!(events(&mut das).is_empty());
     }
     assert_eq!(pings, 20);
 }
@@ -111,17 +102,17 @@ fn a_clean_leave_ends_both_sides_and_drops_the_will() {
         topic: format!("dev/{DEVID}/state"),
         message: b"offline".to_vec(),
     });
-    let mut d = DeviceSession::new(
+    let mut d = Checked::new(DeviceSession::new(
         T0,
         DeviceSessionConfig::new(reg, key()),
         iot_sansio::testing::rng(1),
-    );
-    let mut das = DasSession::new(
+    ));
+    let mut das = Checked::new(DasSession::new(
         T0,
         DasSessionConfig::default(),
         &mut keys,
         iot_sansio::testing::rng(2),
-    );
+    ));
     register(&mut driver, &mut d, &mut das);
     d.disconnect();
     let (dev, platform) = register(&mut driver, &mut d, &mut das);
@@ -140,25 +131,25 @@ fn a_device_that_vanishes_is_lost_after_one_and_a_half_intervals_and_its_will_pu
         message: b"offline".to_vec(),
     };
     reg.will = Some(will.clone());
-    let mut d = DeviceSession::new(
+    let mut d = Checked::new(DeviceSession::new(
         T0,
         DeviceSessionConfig::new(reg, key()),
         iot_sansio::testing::rng(1),
-    );
-    let mut das = DasSession::new(
+    ));
+    let mut das = Checked::new(DasSession::new(
         T0,
         DasSessionConfig::default(),
         &mut keys,
         iot_sansio::testing::rng(2),
-    );
+    ));
     register(&mut driver, &mut d, &mut das);
     // The device stops: only the DAS's clock runs.
     assert_eq!(das.poll_timeout(), Some(Duration::from_secs(45)));
     das.handle_timeout(Duration::from_secs(44));
-    assert!(das_events(&mut das).is_empty());
+    assert!(events(&mut das).is_empty());
     das.handle_timeout(Duration::from_secs(45));
     assert_eq!(
-        das_events(&mut das),
+        events(&mut das),
         [
             DasSessionEvent::Will(will),
             DasSessionEvent::Ended(End::TimedOut)
@@ -171,12 +162,12 @@ fn a_das_that_stops_answering_is_declared_dead() {
     let mut keys = table();
     let mut driver = Driver::new(T0);
     let mut d = device(1);
-    let mut das = DasSession::new(
+    let mut das = Checked::new(DasSession::new(
         T0,
         DasSessionConfig::default(),
         &mut keys,
         iot_sansio::testing::rng(2),
-    );
+    ));
     register(&mut driver, &mut d, &mut das);
     d.handle_timeout(Duration::from_secs(30));
     assert_eq!(
@@ -185,10 +176,7 @@ fn a_das_that_stops_answering_is_declared_dead() {
     );
     assert_eq!(d.poll_timeout(), Some(Duration::from_secs(40)));
     d.handle_timeout(Duration::from_secs(40));
-    assert_eq!(
-        device_events(&mut d),
-        [DeviceSessionEvent::Ended(End::TimedOut)]
-    );
+    assert_eq!(events(&mut d), [DeviceSessionEvent::Ended(End::TimedOut)]);
     assert_eq!(d.poll_timeout(), None);
 }
 
@@ -197,38 +185,32 @@ fn no_connack_times_the_device_out_and_no_connect_times_the_das_out() {
     let mut d = device(1);
     assert_eq!(d.poll_timeout(), Some(Duration::from_secs(10)));
     d.handle_timeout(Duration::from_secs(10));
-    assert_eq!(
-        device_events(&mut d),
-        [DeviceSessionEvent::Ended(End::TimedOut)]
-    );
+    assert_eq!(events(&mut d), [DeviceSessionEvent::Ended(End::TimedOut)]);
     let mut keys = table();
-    let mut das = DasSession::new(
+    let mut das = Checked::new(DasSession::new(
         T0,
         DasSessionConfig::default(),
         &mut keys,
         iot_sansio::testing::rng(2),
-    );
+    ));
     das.handle_timeout(Duration::from_secs(10));
-    assert_eq!(
-        das_events(&mut das),
-        [DasSessionEvent::Ended(End::TimedOut)]
-    );
+    assert_eq!(events(&mut das), [DasSessionEvent::Ended(End::TimedOut)]);
 }
 
 /// Feeds one CONNECT to a fresh DAS session and returns the CONNACK code
 /// and what the DAS reported.
 fn answer(keys: &mut KeyTable, connect: &[u8]) -> (ConnectReturnCode, Vec<DasSessionEvent>) {
-    let mut das = DasSession::new(
+    let mut das = Checked::new(DasSession::new(
         T0,
         DasSessionConfig::default(),
         keys,
         iot_sansio::testing::rng(2),
-    );
+    ));
     das.handle_input(T0, Input::Data(connect));
     let Packet::ConnAck(ack) = Packet::parse(&das.poll_transmit().unwrap()).unwrap() else {
         panic!("no CONNACK")
     };
-    (ack.code, das_events(&mut das))
+    (ack.code, events(&mut das))
 }
 
 fn connect_bytes(reg: &Registration, key: &SessionKey) -> Vec<u8> {
@@ -336,14 +318,14 @@ fn a_tampered_connect_is_refused() {
     for at in 2..good.len() {
         let mut bad = good.clone();
         bad[at] ^= 0x01;
-        let mut das = DasSession::new(
+        let mut das = Checked::new(DasSession::new(
             T0,
             DasSessionConfig::default(),
             &mut keys,
             iot_sansio::testing::rng(2),
-        );
+        ));
         das.handle_input(T0, Input::Data(&bad));
-        let events = das_events(&mut das);
+        let events = events(&mut das);
         assert!(
             matches!(
                 events.as_slice(),
@@ -360,12 +342,12 @@ fn a_refused_device_ends_with_the_code() {
     let mut keys = KeyTable::new();
     let mut driver = Driver::new(T0);
     let mut d = device(1);
-    let mut das = DasSession::new(
+    let mut das = Checked::new(DasSession::new(
         T0,
         DasSessionConfig::default(),
         &mut keys,
         iot_sansio::testing::rng(2),
-    );
+    ));
     let (dev, platform) = register(&mut driver, &mut d, &mut das);
     let refused = End::Refused(ConnectReturnCode::IdentifierRejected);
     assert_eq!(dev, [DeviceSessionEvent::Ended(refused.clone())]);
@@ -398,7 +380,7 @@ fn the_sessions_refuse_the_qos_2_flow() {
         d.handle_input(T0, Input::Data(&[0x20, 0x02, 0x00, 0x00]));
         d.handle_input(T0, Input::Data(bytes));
         assert_eq!(
-            device_events(&mut d),
+            events(&mut d),
             [
                 DeviceSessionEvent::Registered,
                 DeviceSessionEvent::Ended(End::PeerFault(fault.clone()))
@@ -407,15 +389,15 @@ fn the_sessions_refuse_the_qos_2_flow() {
         // The DAS, with a registered device.
         let mut keys = table();
         let connect = connect_bytes(&Registration::new(DEVID, 1), &key());
-        let mut das = DasSession::new(
+        let mut das = Checked::new(DasSession::new(
             T0,
             DasSessionConfig::default(),
             &mut keys,
             iot_sansio::testing::rng(2),
-        );
+        ));
         das.handle_input(T0, Input::Data(&connect));
         das.handle_input(T0, Input::Data(bytes));
-        let events = das_events(&mut das);
+        let events = events(&mut das);
         assert!(
             matches!(events.as_slice(), [DasSessionEvent::Registered { .. }, DasSessionEvent::Ended(End::PeerFault(f))] if *f == fault),
             "{events:?}"
@@ -427,34 +409,34 @@ fn the_sessions_refuse_the_qos_2_flow() {
 fn faults_end_the_session_once() {
     let mut keys = table();
     // Anything but a CONNECT first.
-    let mut das = DasSession::new(
+    let mut das = Checked::new(DasSession::new(
         T0,
         DasSessionConfig::default(),
         &mut keys,
         iot_sansio::testing::rng(2),
-    );
+    ));
     das.handle_input(T0, Input::Data(&[0xc0, 0x00]));
     assert_eq!(
-        das_events(&mut das),
+        events(&mut das),
         [DasSessionEvent::Ended(End::PeerFault(
             SessionFault::Unexpected(PacketType::PingReq)
         ))]
     );
     das.handle_input(T0, Input::Data(&[0xc0, 0x00]));
-    assert!(das_events(&mut das).is_empty());
+    assert!(events(&mut das).is_empty());
     // A second CONNECT on a registered connection.
     let connect = connect_bytes(&Registration::new(DEVID, 1), &key());
-    let mut das = DasSession::new(
+    let mut das = Checked::new(DasSession::new(
         T0,
         DasSessionConfig::default(),
         &mut keys,
         iot_sansio::testing::rng(2),
-    );
+    ));
     das.handle_input(T0, Input::Data(&connect));
     let second = connect_bytes(&Registration::new(DEVID, 2), &key());
     das.handle_input(T0, Input::Data(&second));
     assert!(matches!(
-        das_events(&mut das).as_slice(),
+        events(&mut das).as_slice(),
         [
             DasSessionEvent::Registered { .. },
             DasSessionEvent::Ended(End::PeerFault(SessionFault::Unexpected(
@@ -466,7 +448,7 @@ fn faults_end_the_session_once() {
     let mut d = device(1);
     d.handle_input(T0, Input::Data(&[0xf0, 0x00]));
     assert!(matches!(
-        device_events(&mut d).as_slice(),
+        events(&mut d).as_slice(),
         [DeviceSessionEvent::Ended(End::PeerFault(
             SessionFault::Frame(_)
         ))]
@@ -474,7 +456,7 @@ fn faults_end_the_session_once() {
     let mut d = device(1);
     d.handle_input(T0, Input::Data(&[0x20, 0x02, 0x00, 0x00, 0xd0, 0x00]));
     assert_eq!(
-        device_events(&mut d),
+        events(&mut d),
         [
             DeviceSessionEvent::Registered,
             DeviceSessionEvent::Ended(End::PeerFault(SessionFault::Unexpected(
@@ -485,22 +467,19 @@ fn faults_end_the_session_once() {
     // The connection closing.
     let mut d = device(1);
     d.handle_input(T0, Input::PeerClosed);
-    assert_eq!(
-        device_events(&mut d),
-        [DeviceSessionEvent::Ended(End::PeerClosed)]
-    );
+    assert_eq!(events(&mut d), [DeviceSessionEvent::Ended(End::PeerClosed)]);
 }
 
 #[test]
 fn frames_split_byte_by_byte_register_the_same() {
     let mut keys = table();
     let mut d = device(1);
-    let mut das = DasSession::new(
+    let mut das = Checked::new(DasSession::new(
         T0,
         DasSessionConfig::default(),
         &mut keys,
         iot_sansio::testing::rng(2),
-    );
+    ));
     let connect = d.poll_transmit().unwrap();
     for b in &connect {
         das.handle_input(T0, Input::Data(std::slice::from_ref(b)));
@@ -509,9 +488,9 @@ fn frames_split_byte_by_byte_register_the_same() {
     for b in &connack {
         d.handle_input(T0, Input::Data(std::slice::from_ref(b)));
     }
-    assert_eq!(device_events(&mut d), [DeviceSessionEvent::Registered]);
+    assert_eq!(events(&mut d), [DeviceSessionEvent::Registered]);
     assert!(matches!(
-        das_events(&mut das).as_slice(),
+        events(&mut das).as_slice(),
         [DasSessionEvent::Registered { .. }]
     ));
 }

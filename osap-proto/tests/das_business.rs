@@ -7,6 +7,7 @@
 // Tests fail by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use iot_sansio::testing::Checked;
 use std::time::Duration;
 
 use iot_sansio::testing::{Driver, Node, pair};
@@ -19,8 +20,8 @@ use osap_proto::das::{
 use osap_proto::{Delivery, End, Input, Machine, Packet, Suite};
 
 type Rng = rand_chacha::ChaCha20Rng;
-type Device = DeviceSession<Duration, Rng>;
-type Das<'k> = DasSession<Duration, &'k mut KeyTable, Rng>;
+type Device = Checked<DeviceSession<Duration, Rng>>;
+type Das<'k> = Checked<DasSession<Duration, &'k mut KeyTable, Rng>>;
 
 const T0: Duration = Duration::ZERO;
 const DEVID: &str = "cam-42";
@@ -39,16 +40,20 @@ fn device_with(counter: u64, events: EventQueue) -> Device {
     let mut config = DeviceSessionConfig::new(Registration::new(DEVID, counter), key());
     config.suite = Suite::Aes128Cbc;
     config.events = events;
-    DeviceSession::new(T0, config, iot_sansio::testing::rng(counter))
+    Checked::new(DeviceSession::new(
+        T0,
+        config,
+        iot_sansio::testing::rng(counter),
+    ))
 }
 
 fn das(keys: &mut KeyTable) -> Das<'_> {
-    DasSession::new(
+    Checked::new(DasSession::new(
         T0,
         DasSessionConfig::default(),
         keys,
         iot_sansio::testing::rng(99),
-    )
+    ))
 }
 
 fn params(pairs: &[(&str, serde_json::Value)]) -> Params {
@@ -210,6 +215,7 @@ fn operations_are_answered_or_time_out_both_ways() {
         },
     );
     s.send(Duration::from_secs(2), &late).unwrap();
+    driver = Driver::new(Duration::from_secs(2));
     let (dev, _) = run(&mut driver, &mut d, &mut s);
     assert_eq!(dev, [DeviceSessionEvent::Late(late)]);
     // A platform read the device never answers times out on the DAS.
@@ -258,7 +264,7 @@ fn events_are_delivered_acknowledged_and_survive_an_outage_in_order() {
         d.poll_event(),
         Some(DeviceSessionEvent::Ended(End::PeerClosed))
     );
-    let mut queue = d.into_events();
+    let mut queue = d.into_inner().into_events();
     assert_eq!(queue.push(event(4)), Pushed::Queued);
     assert_eq!(queue.push(event(5)), Pushed::Queued);
 
@@ -415,7 +421,7 @@ fn more_events_than_packet_ids_go_out_through_the_window() {
     let mut config = DeviceSessionConfig::new(Registration::new(DEVID, 1), key());
     config.events = EventQueue::new(usize::try_from(N).unwrap(), Overflow::RefuseNew);
     config.in_flight_window = 8;
-    let mut d = DeviceSession::new(T0, config, iot_sansio::testing::rng(1));
+    let mut d = Checked::new(DeviceSession::new(T0, config, iot_sansio::testing::rng(1)));
     while d.poll_transmit().is_some() {}
     for n in 1..=N {
         assert_eq!(d.send_event(T0, event(n)).unwrap(), Pushed::Queued);

@@ -6,6 +6,7 @@
 // Tests fail by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
 
+use iot_sansio::testing::Checked;
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
@@ -59,12 +60,12 @@ fn a_registered_session_stays_small() {
     let _profiler = dhat::Profiler::builder().testing().build();
     let before = dhat::HeapStats::get().curr_bytes;
     for (i, connect) in connects.iter().enumerate() {
-        let mut das = DasSession::new(
+        let mut das = Checked::new(DasSession::new(
             Duration::ZERO,
             DasSessionConfig::default(),
             store.clone(),
             iot_sansio::testing::rng(i as u64),
-        );
+        ));
         das.handle_input(Duration::ZERO, Input::Data(connect));
         assert!(das.is_registered());
         while let Some(frame) = das.poll_transmit() {

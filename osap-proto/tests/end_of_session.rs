@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+use iot_sansio::testing::{Checked, events};
 use std::time::Duration;
 
 use iot_sansio::testing::rng;
@@ -34,19 +35,18 @@ fn offer() -> Offer {
 /// machine must say nothing more.
 fn after_the_end<M: Machine<Instant = Duration, Input = [u8]>>(m: &mut M) {
     assert_eq!(m.poll_timeout(), None, "an ended machine sets no timer");
-    m.handle_input(T0, Input::Data(&GARBAGE));
-    m.handle_input(T0, Input::PeerClosed);
-    m.handle_timeout(Duration::from_secs(3600));
+    let later = Duration::from_secs(3600);
+    m.handle_input(later, Input::Data(&GARBAGE));
+    m.handle_input(later, Input::PeerClosed);
+    m.handle_timeout(later);
     assert!(m.poll_event().is_none(), "a second end");
-}
-
-fn events<M: Machine>(m: &mut M) -> Vec<M::Event> {
-    std::iter::from_fn(|| m.poll_event()).collect()
 }
 
 #[test]
 fn device_negotiation() {
-    let mut d = DeviceNegotiation::new(DeviceNegotiationConfig::new(vec![offer()]));
+    let mut d = Checked::new(DeviceNegotiation::new(DeviceNegotiationConfig::new(vec![
+        offer(),
+    ])));
     d.start(T0);
     d.handle_input(T0, Input::Data(&GARBAGE));
     let got = events(&mut d);
@@ -64,7 +64,10 @@ fn device_negotiation() {
 
 #[test]
 fn lbs_negotiation() {
-    let mut l = LbsNegotiation::new(T0, LbsNegotiationConfig::new(vec![offer()]));
+    let mut l = Checked::new(LbsNegotiation::new(
+        T0,
+        LbsNegotiationConfig::new(vec![offer()]),
+    ));
     l.handle_input(T0, Input::Data(&GARBAGE));
     let got = events(&mut l);
     assert!(
@@ -88,13 +91,13 @@ fn directory() -> MemoryDirectory {
 #[test]
 fn device_auth() {
     let params = AuthConfig::new(1, Suite::Aes128Gcm);
-    let mut device = DeviceAuth::first(
+    let mut device = Checked::new(DeviceAuth::first(
         params.clone(),
         rng(1),
         "SN-1",
         VerificationCode::new("4711"),
-    );
-    let mut lbs = LbsAuth::new(T0, params, rng(2), directory());
+    ));
+    let mut lbs = Checked::new(LbsAuth::new(T0, params, rng(2), directory()));
     device.start(T0);
     let request = device.poll_transmit().unwrap();
     lbs.handle_input(T0, Input::Data(&request));
@@ -127,7 +130,7 @@ fn device_auth() {
 #[test]
 fn lbs_auth() {
     let params = AuthConfig::new(1, Suite::Aes128Gcm);
-    let mut lbs = LbsAuth::new(T0, params, rng(2), directory());
+    let mut lbs = Checked::new(LbsAuth::new(T0, params, rng(2), directory()));
     lbs.handle_input(T0, Input::Data(&GARBAGE));
     let got = events(&mut lbs);
     assert!(
@@ -143,17 +146,22 @@ fn lbs_auth() {
 #[test]
 fn a_silent_peer_ends_each_machine_once_with_timed_out() {
     let params = AuthConfig::new(1, Suite::Aes128Gcm);
-    let mut device = DeviceAuth::first(
+    let mut device = Checked::new(DeviceAuth::first(
         params.clone(),
         rng(1),
         "SN-1",
         VerificationCode::new("4711"),
-    );
+    ));
     device.start(T0);
-    let mut lbs = LbsAuth::new(T0, params, rng(2), directory());
-    let mut dn = DeviceNegotiation::new(DeviceNegotiationConfig::new(vec![offer()]));
+    let mut lbs = Checked::new(LbsAuth::new(T0, params, rng(2), directory()));
+    let mut dn = Checked::new(DeviceNegotiation::new(DeviceNegotiationConfig::new(vec![
+        offer(),
+    ])));
     dn.start(T0);
-    let mut ln = LbsNegotiation::new(T0, LbsNegotiationConfig::new(vec![offer()]));
+    let mut ln = Checked::new(LbsNegotiation::new(
+        T0,
+        LbsNegotiationConfig::new(vec![offer()]),
+    ));
     let late = Duration::from_secs(10);
     device.handle_timeout(late);
     lbs.handle_timeout(late);

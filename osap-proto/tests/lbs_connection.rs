@@ -6,6 +6,7 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+use iot_sansio::testing::{Checked, events};
 use std::time::Duration;
 
 use iot_sansio::testing::{Driver, pair, rng};
@@ -26,8 +27,8 @@ use rand_chacha::ChaCha20Rng;
 const T0: Duration = Duration::ZERO;
 const DAS: &str = "das-2.example.net:8883";
 
-type Device = DeviceConnection<Duration, ChaCha20Rng>;
-type Lbs<'a> = LbsConnection<Duration, ChaCha20Rng, &'a mut MemoryDirectory>;
+type Device = Checked<DeviceConnection<Duration, ChaCha20Rng>>;
+type Lbs<'a> = Checked<LbsConnection<Duration, ChaCha20Rng, &'a mut MemoryDirectory>>;
 
 fn offer(suites: &[Suite]) -> Offer {
     Offer {
@@ -43,7 +44,7 @@ fn directory() -> MemoryDirectory {
 }
 
 fn lbs(directory: &mut MemoryDirectory, seed: u64) -> Lbs<'_> {
-    LbsConnection::new(
+    Checked::new(LbsConnection::new(
         T0,
         LbsConnectionConfig::new(LbsNegotiationConfig::new(vec![offer(&[
             Suite::Aes128Gcm,
@@ -51,7 +52,7 @@ fn lbs(directory: &mut MemoryDirectory, seed: u64) -> Lbs<'_> {
         ])])),
         rng(seed),
         directory,
-    )
+    ))
 }
 
 fn device_config(suites: &[Suite]) -> DeviceConnectionConfig {
@@ -59,16 +60,12 @@ fn device_config(suites: &[Suite]) -> DeviceConnectionConfig {
 }
 
 fn new_device(seed: u64) -> Device {
-    DeviceConnection::first(
+    Checked::new(DeviceConnection::first(
         device_config(&[Suite::Aes128Gcm, Suite::Aes128Cbc]),
         rng(seed),
         "SN-7",
         VerificationCode::new("2468"),
-    )
-}
-
-fn events<M: Machine>(m: &mut M) -> Vec<M::Event> {
-    std::iter::from_fn(|| m.poll_event()).collect()
+    ))
 }
 
 /// Runs a device and an LBS connection until quiet, `tamper` seeing each
@@ -213,8 +210,11 @@ fn answers_of(lbs: &mut Lbs<'_>) -> Vec<LbsConnectionEvent> {
 fn a_refresh_as_first_frame_is_a_reauthentication_in_the_enrolled_suite() {
     let mut directory = directory();
     let enrolled = enroll(&mut directory);
-    let mut device =
-        DeviceConnection::reauthenticate(device_config(&[Suite::Aes128Cbc]), rng(3), enrolled);
+    let mut device = Checked::new(DeviceConnection::reauthenticate(
+        device_config(&[Suite::Aes128Cbc]),
+        rng(3),
+        enrolled,
+    ));
     let mut lbs = lbs(&mut directory, 4);
     device.start(T0);
     let sent = run(&mut device, &mut lbs, |_, _| {});
@@ -250,14 +250,14 @@ fn a_refresh_as_first_frame_is_a_reauthentication_in_the_enrolled_suite() {
 fn a_refresh_in_another_suite_than_enrolled_is_refused() {
     let mut directory = directory();
     let enrolled = enroll(&mut directory);
-    let mut device = DeviceConnection::reauthenticate(
+    let mut device = Checked::new(DeviceConnection::reauthenticate(
         device_config(&[Suite::Aes128Cbc]),
         rng(3),
         Enrolled {
             suite: Suite::Aes128Cbc,
             ..enrolled
         },
-    );
+    ));
     let mut lbs = lbs(&mut directory, 4);
     device.start(T0);
     run(&mut device, &mut lbs, |_, _| {});
@@ -283,8 +283,11 @@ fn a_refresh_from_an_unknown_devid_or_with_a_wrong_masterkey_is_refused() {
             ..enrolled
         },
     ] {
-        let mut device =
-            DeviceConnection::reauthenticate(device_config(&[Suite::Aes128Gcm]), rng(5), record);
+        let mut device = Checked::new(DeviceConnection::reauthenticate(
+            device_config(&[Suite::Aes128Gcm]),
+            rng(5),
+            record,
+        ));
         let mut lbs = lbs(&mut directory, 6);
         device.start(T0);
         run(&mut device, &mut lbs, |_, _| {});
@@ -358,13 +361,13 @@ fn without_the_binding_the_same_downgrade_would_succeed() {
     // profile without the binding would, and the downgrade goes through.
     let mut directory = directory();
     let params = AuthConfig::new(1, Suite::Aes128Cbc);
-    let mut device = DeviceAuth::<Duration, _>::first(
+    let mut device = Checked::new(DeviceAuth::<Duration, _>::first(
         params.clone(),
         rng(1),
         "SN-7",
         VerificationCode::new("2468"),
-    );
-    let mut lbs = LbsAuth::new(T0, params, rng(2), &mut directory);
+    ));
+    let mut lbs = Checked::new(LbsAuth::new(T0, params, rng(2), &mut directory));
     device.start(T0);
     Driver::new(T0).run(&mut [&mut device, &mut lbs], pair(|_, _| {}));
     assert!(matches!(
@@ -546,7 +549,7 @@ fn a_counter_offer_makes_the_device_reconnect_and_enroll() {
         protocol_type: 2,
         group: ProtocolGroup::single(Suite::Aes128Gcm),
     }]));
-    let mut device = DeviceConnection::<Duration, _>::first(
+    let mut device = Checked::new(DeviceConnection::<Duration, _>::first(
         DeviceConnectionConfig::new(DeviceNegotiationConfig::new(vec![
             offer(&[Suite::Aes128Gcm]),
             Offer {
@@ -557,8 +560,13 @@ fn a_counter_offer_makes_the_device_reconnect_and_enroll() {
         rng(1),
         "SN-7",
         VerificationCode::new("2468"),
-    );
-    let mut first = LbsConnection::new(T0, lbs_config.clone(), rng(2), &mut directory);
+    ));
+    let mut first = Checked::new(LbsConnection::new(
+        T0,
+        lbs_config.clone(),
+        rng(2),
+        &mut directory,
+    ));
     device.start(T0);
     Driver::new(T0).run(&mut [&mut device, &mut first], pair(|_, _| {}));
     assert!(matches!(
@@ -572,7 +580,7 @@ fn a_counter_offer_makes_the_device_reconnect_and_enroll() {
         [DeviceConnectionEvent::Reconnect { offer }] if offer.protocol_type == 2
     ));
     // A new connection.
-    let mut second = LbsConnection::new(T0, lbs_config, rng(3), &mut directory);
+    let mut second = Checked::new(LbsConnection::new(T0, lbs_config, rng(3), &mut directory));
     device.reconnected(T0);
     Driver::new(T0).run(&mut [&mut device, &mut second], pair(|_, _| {}));
     let got = events(&mut device);
@@ -630,8 +638,11 @@ fn a_device_that_enrolls_again_replaces_its_record() {
         second.master_key
     );
     // The old masterkey no longer refreshes.
-    let mut device =
-        DeviceConnection::reauthenticate(device_config(&[Suite::Aes128Gcm]), rng(9), first);
+    let mut device = Checked::new(DeviceConnection::reauthenticate(
+        device_config(&[Suite::Aes128Gcm]),
+        rng(9),
+        first,
+    ));
     let mut lbs = lbs(&mut directory, 10);
     device.start(T0);
     run(&mut device, &mut lbs, |_, _| {});

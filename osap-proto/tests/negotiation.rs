@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use iot_sansio::testing::{Driver, pair};
+use iot_sansio::testing::{Checked, Driver, pair};
 use osap_proto::{
     ControlFlags, ControlFrame, DeviceNegotiation, DeviceNegotiationConfig, DeviceNegotiationEvent,
     End, Input, LbsNegotiation, LbsNegotiationConfig, LbsNegotiationEvent, Machine, Negotiated,
@@ -14,8 +14,8 @@ use osap_proto::{
     ProtocolGroup, ProtocolVersion, SecurityRanking, Suite,
 };
 
-type Device = DeviceNegotiation<Duration>;
-type Lbs = LbsNegotiation<Duration>;
+type Device = Checked<DeviceNegotiation<Duration>>;
+type Lbs = Checked<LbsNegotiation<Duration>>;
 
 const T0: Duration = Duration::ZERO;
 
@@ -29,11 +29,14 @@ fn offer(protocol_type: u8, suites: &[Suite]) -> Offer {
 fn device(offers: Vec<Offer>) -> Device {
     let mut config = DeviceNegotiationConfig::new(offers);
     config.transaction = b"txn-42".to_vec();
-    Device::new(config)
+    Checked::new(DeviceNegotiation::new(config))
 }
 
 fn lbs(supported: Vec<Offer>) -> Lbs {
-    Lbs::new(T0, LbsNegotiationConfig::new(supported))
+    Checked::new(LbsNegotiation::new(
+        T0,
+        LbsNegotiationConfig::new(supported),
+    ))
 }
 
 /// Moves every queued frame from the device to the LBS and back.
@@ -177,7 +180,7 @@ fn the_ranking_is_configuration() {
         group: ProtocolGroup::ALL,
     }]);
     config.ranking = SecurityRanking::new(&[Suite::Aes128Cbc, Suite::Aes128Gcm]);
-    let mut l = Lbs::new(T0, config);
+    let mut l = Checked::new(LbsNegotiation::new(T0, config));
     d.start(T0);
     pump(&mut d, &mut l);
     assert!(matches!(
@@ -197,7 +200,7 @@ fn the_ranking_is_configuration() {
         group: ProtocolGroup::ALL,
     }]);
     config.ranking = SecurityRanking::new(&[Suite::Reserved8, Suite::Aes128Gcm]);
-    let mut l = Lbs::new(T0, config);
+    let mut l = Checked::new(LbsNegotiation::new(T0, config));
     d.start(T0);
     pump(&mut d, &mut l);
     assert!(matches!(
@@ -486,10 +489,9 @@ fn lbs_refuses_reordered_empty_and_reserved_requests() {
 
 #[test]
 fn the_ecdh_mode_round_trips_and_the_original_mode_is_refused_at_negotiation() {
-    let mut d = Device::new(DeviceNegotiationConfig::new(vec![offer(
-        1,
-        &[Suite::Aes128Gcm],
-    )]));
+    let mut d = Checked::new(DeviceNegotiation::new(DeviceNegotiationConfig::new(vec![
+        offer(1, &[Suite::Aes128Gcm]),
+    ])));
     let mut l = lbs(vec![offer(1, &[Suite::Aes128Gcm])]);
     d.start(T0);
     pump(&mut d, &mut l);
@@ -510,7 +512,7 @@ fn the_ecdh_mode_round_trips_and_the_original_mode_is_refused_at_negotiation() {
     // A device configured for the original mode stops before sending.
     let mut config = DeviceNegotiationConfig::new(vec![offer(1, &[Suite::Aes128Gcm])]);
     config.ecdh = false;
-    let mut d = Device::new(config);
+    let mut d = Checked::new(DeviceNegotiation::new(config));
     d.start(T0);
     assert_eq!(d.poll_transmit(), None);
     assert_eq!(
@@ -582,7 +584,7 @@ fn ecb_is_chosen_only_when_the_lbs_is_configured_for_it() {
     // Configured for it, the LBS chooses it.
     let mut config = LbsNegotiationConfig::new(all_three());
     config.ranking = SecurityRanking::with_ecb();
-    let mut l = Lbs::new(T0, config);
+    let mut l = Checked::new(LbsNegotiation::new(T0, config));
     let mut d = device(vec![offer(1, &[Suite::Aes128Ecb])]);
     d.start(T0);
     pump(&mut d, &mut l);

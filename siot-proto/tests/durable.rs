@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+use iot_sansio::testing::Checked;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -135,7 +136,7 @@ fn apply(ps: &mut ProvisioningService<Duration>, op: &Op) {
 proptest! {
     #[test]
     fn a_service_rebuilt_from_its_saved_records_equals_it(ops in proptest::collection::vec(op(), 0..40)) {
-        let mut ps = ProvisioningService::<Duration>::new(Default::default());
+        let mut ps = Checked::new(ProvisioningService::<Duration>::new(Default::default()));
         let mut store = BTreeMap::new();
         for op in &ops {
             apply(&mut ps, op);
@@ -150,7 +151,7 @@ proptest! {
         let saved: Vec<Record> = store.into_values().collect();
         prop_assert_eq!(&saved, &ps.records());
         // ...and a service rebuilt from it is the same.
-        let rebuilt = ProvisioningService::<Duration>::restore(Default::default(), &saved).unwrap();
+        let rebuilt = Checked::new(ProvisioningService::<Duration>::restore(Default::default(), &saved).unwrap());
         prop_assert_eq!(rebuilt.records(), saved);
     }
 
@@ -169,7 +170,7 @@ proptest! {
             roster: roster.iter().map(|(j, s)| (format!("friend{j}@example.net"), (*s).to_owned())).collect(),
         };
         let config = ThingConfig::new("provisioning.example.org".parse().unwrap(), vec![Name { lang: None, text: "Bulb".into() }]);
-        let thing = Thing::<Duration, _>::restore(config, rng(1), &state).unwrap();
+        let thing = Checked::new(Thing::<Duration, _>::restore(config, rng(1), &state).unwrap());
         prop_assert_eq!(thing.state(), state);
     }
 }
@@ -219,7 +220,7 @@ fn a_printed_record_hides_the_key_and_a_stored_one_keeps_it() {
     assert!(stored.contains(k.expose()));
     let back: ThingState = serde_json::from_str(&stored).unwrap();
     assert_eq!(back, state);
-    let mut ps = ProvisioningService::<Duration>::new(Default::default());
+    let mut ps = Checked::new(ProvisioningService::<Duration>::new(Default::default()));
     let register = format!(
         "<iq type='set' from='thing@example.org/f65dece8' to='provisioning.example.org' id='r1'>\
          <register xmlns='urn:xmpp:siot:1' key='{}'><name>Bulb</name></register></iq>",

@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+use iot_sansio::testing::Checked;
 use std::time::Duration;
 
 use iot_sansio::testing::rng;
@@ -237,7 +238,7 @@ fn a_pending_list_of_maximal_jids_drains_within_the_limits() {
     }
     let owner_jid = bare("owner@example.com");
     assert_eq!(ps.pending(&owner_jid).len(), 1024);
-    let mut owner = Owner::<Duration>::new(OwnerConfig::new(ps_jid()));
+    let mut owner = Checked::new(Owner::<Duration>::new(OwnerConfig::new(ps_jid())));
     // One stanza each way, through the text a server would carry, read
     // with the limits each side reads with.
     let carry = |s: &Stanza, from: &str| -> Stanza {

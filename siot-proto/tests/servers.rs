@@ -11,6 +11,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![allow(clippy::print_stderr)]
 
+use iot_sansio::testing::Checked;
 use std::time::{Duration, Instant};
 
 use iot_sansio::Secret;
@@ -113,9 +114,9 @@ struct Net {
     clients: [Session; 4],
     rosters: [Roster; 4],
     bulb_roster_changes: usize,
-    bulb: Thing<Instant, ChaCha20Rng>,
-    ps: ProvisioningService<Instant>,
-    owner: Owner<Instant>,
+    bulb: Checked<Thing<Instant, ChaCha20Rng>>,
+    ps: Checked<ProvisioningService<Instant>>,
+    owner: Checked<Owner<Instant>>,
     requestor_seen: Vec<Stanza>,
     bulb_events: Vec<ThingEvent>,
     ps_events: Vec<ProvisioningEvent>,
@@ -189,7 +190,7 @@ fn story(addr: &str) {
         clients,
         rosters: Default::default(),
         bulb_roster_changes: 0,
-        bulb: Thing::new(
+        bulb: Checked::new(Thing::new(
             ThingConfig::new(
                 ps_jid.clone(),
                 vec![Name {
@@ -198,9 +199,9 @@ fn story(addr: &str) {
                 }],
             ),
             ChaCha20Rng::seed_from_u64(1),
-        ),
-        ps: ProvisioningService::new(Default::default()),
-        owner: Owner::new(OwnerConfig::new(ps_jid)),
+        )),
+        ps: Checked::new(ProvisioningService::new(Default::default())),
+        owner: Checked::new(Owner::new(OwnerConfig::new(ps_jid))),
         requestor_seen: Vec::new(),
         bulb_events: Vec::new(),
         ps_events: Vec::new(),

@@ -4,6 +4,7 @@
 // Tests fail by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use iot_sansio::testing::Checked;
 use std::time::Duration;
 
 use iot_sansio::testing::{Driver, Node, rng};
@@ -39,10 +40,10 @@ fn refused(c: DefinedCondition) -> IqFailure {
 }
 
 struct World {
-    bulb: Thing<Duration, ChaCha20Rng>,
-    ps: ProvisioningService<Duration>,
-    owner: Owner<Duration>,
-    owner2: Owner<Duration>,
+    bulb: Checked<Thing<Duration, ChaCha20Rng>>,
+    ps: Checked<ProvisioningService<Duration>>,
+    owner: Checked<Owner<Duration>>,
+    owner2: Checked<Owner<Duration>>,
     /// The XMPP server: nodes 0-3 are the machines above, 4 the requestor
     /// (a client without a machine: what reaches it stays in the log).
     xmpp: Server,
@@ -64,10 +65,10 @@ impl World {
             text: NAME.into(),
         }];
         Self {
-            bulb: Thing::new(ThingConfig::new(jid(PS), names), rng(10)),
-            ps: ProvisioningService::new(Default::default()),
-            owner: Owner::new(OwnerConfig::new(jid(PS))),
-            owner2: Owner::new(OwnerConfig::new(jid(PS))),
+            bulb: Checked::new(Thing::new(ThingConfig::new(jid(PS), names), rng(10))),
+            ps: Checked::new(ProvisioningService::new(Default::default())),
+            owner: Checked::new(Owner::new(OwnerConfig::new(jid(PS)))),
+            owner2: Checked::new(Owner::new(OwnerConfig::new(jid(PS)))),
             xmpp: Server::new([jid(BULB), jid(PS), jid(OWNER), jid(OWNER2), jid(REQUESTOR)]),
             driver: Driver::new(T0),
             requestor_read: 0,
@@ -624,6 +625,7 @@ fn an_unanswered_claim_times_out() {
     );
     assert_eq!(w.owner.poll_timeout(), None);
     // A late answer is not taken.
+    w.driver = Driver::new(deadline);
     let late = SiotPayload::Claimed { jid: bare(BULB) }.reply_to(&{
         let mut c = claim;
         c.from = Some(jid(OWNER));
@@ -737,7 +739,7 @@ fn a_pending_list_of_1024_is_built_by_the_service_and_read_by_the_owner() {
     // within the workspace's general ones).
     let sent = last_payload(&w, "pending-friend-requests");
     assert_eq!(w.owner.stanza_limits(), &siot_proto::stanza_limits());
-    let mut fresh = Owner::<Duration>::new(OwnerConfig::new(jid(PS)));
+    let mut fresh = Checked::new(Owner::<Duration>::new(OwnerConfig::new(jid(PS))));
     assert!(Stanza::parse(&sent, w.owner.stanza_limits()).is_ok());
     assert!(Stanza::parse(&sent, &siot_proto::stanza::StanzaLimits::default()).is_err());
     assert!(fresh.handle_stanza(T0, &sent).is_ok());
@@ -779,13 +781,13 @@ fn the_service_restarted_between_claim_and_approval_loses_nothing() {
     w.ps_events();
     // The service's process stops; a new one starts from the store.
     let records: Vec<Record> = w.store.values().cloned().collect();
-    w.ps = ProvisioningService::restore(Default::default(), &records).unwrap();
+    w.ps = Checked::new(ProvisioningService::restore(Default::default(), &records).unwrap());
     assert_eq!(w.ps.records(), records, "rebuilt as it was");
     assert_eq!(w.ps.owner_of(&bare(BULB)), Some(&bare(OWNER)));
     // The story goes on: the owner lists the request and approves it.
     w.owner_approves_the_requestor();
     // A claim by someone else is still refused: the owner survived.
-    let mut thief = Owner::<Duration>::new(OwnerConfig::new(jid(PS)));
+    let mut thief = Checked::new(Owner::<Duration>::new(OwnerConfig::new(jid(PS))));
     thief.claim(T0, NAME, &key);
     let claim = thief.poll_transmit().unwrap();
     w.route(OWNER2, &claim.to_xml());
@@ -807,7 +809,8 @@ fn a_rebooted_thing_keeps_its_key_and_owner_and_still_answers_its_friends() {
         lang: None,
         text: NAME.into(),
     }];
-    w.bulb = Thing::restore(ThingConfig::new(jid(PS), names), rng(99), &flash).unwrap();
+    w.bulb =
+        Checked::new(Thing::restore(ThingConfig::new(jid(PS), names), rng(99), &flash).unwrap());
     assert_eq!(w.bulb.key(), Some(&key));
     assert!(w.bulb.is_registered());
     assert_eq!(w.bulb.owner(), Some(&bare(OWNER)));
