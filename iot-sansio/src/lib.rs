@@ -154,8 +154,8 @@ pub trait Machine {
     type Input: ?Sized;
     /// What the machine asks the runtime to send.
     type Transmit;
-    /// What the machine reports; one of them is the end of the session.
-    type Event: SessionEvent;
+    /// What the machine reports; the last is the end of the session.
+    type Event;
 
     /// Takes data from the peer, or the news that it closed. Whatever the
     /// peer sent, this never fails: faults end the session with an event.
@@ -188,21 +188,6 @@ pub trait Machine {
     /// drop it (the default).
     fn recycle(&mut self, transmit: Self::Transmit) {
         drop(transmit);
-    }
-}
-
-/// What a machine reports: every event type says which of its values is
-/// the end of the session, so that a runtime knows when to stop driving a
-/// machine, and the `testing` feature's `Checked` can check that the end
-/// comes once.
-pub trait SessionEvent {
-    /// Whether this event is the end of the session.
-    fn is_end(&self) -> bool;
-}
-
-impl<F, R> SessionEvent for End<F, R> {
-    fn is_end(&self) -> bool {
-        true
     }
 }
 
@@ -386,6 +371,13 @@ impl<T, E> Outgoing<'_, T, E> {
     /// The next event.
     pub fn pop_event(&mut self) -> Option<E> {
         self.0.pop_event()
+    }
+
+    /// Whether the session has ended: its end is the last event queued,
+    /// and nothing is queued after it.
+    #[must_use]
+    pub fn is_ended(&self) -> bool {
+        self.0.is_ended()
     }
 }
 

@@ -38,7 +38,7 @@ use core::fmt;
 use core::ops::{Deref, DerefMut};
 use core::time::Duration;
 
-use crate::{Input, Instant, Machine, Outbox, Outgoing, SessionEvent};
+use crate::{Input, Instant, Machine, Outbox, Outgoing};
 
 /// The most deliveries one [`Driver::run`] makes before it stops, so that
 /// two machines that answer each other forever do not hang a test.
@@ -284,9 +284,10 @@ impl<M: Machine> Checked<M> {
                 "{}: reported an event after its end",
                 Self::name()
             );
-            self.ended = event.is_end();
             self.queued.event(event);
         }
+        // The end is the last event of the pass that reports it.
+        self.ended |= self.machine.outgoing().is_ended();
         if self.ended {
             assert!(
                 self.machine.poll_timeout().is_none(),

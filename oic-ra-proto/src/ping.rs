@@ -74,12 +74,6 @@ pub enum KeepaliveEvent {
     Ended(KeepaliveEnd),
 }
 
-impl iot_sansio::SessionEvent for KeepaliveEvent {
-    fn is_end(&self) -> bool {
-        matches!(self, Self::Ended(_))
-    }
-}
-
 impl From<KeepaliveEnd> for KeepaliveEvent {
     fn from(end: KeepaliveEnd) -> Self {
         Self::Ended(end)

@@ -127,12 +127,6 @@ pub enum RaeEvent {
     Ended(RaeEnd),
 }
 
-impl iot_sansio::SessionEvent for RaeEvent {
-    fn is_end(&self) -> bool {
-        matches!(self, Self::Ended(_))
-    }
-}
-
 /// A Remote Access Endpoint on its own XMPP connection, under the
 /// family's contract: bytes in and out (TLS is the runtime's, on
 /// [`RaeEvent::StartTls`]), CRUDN through [`Rae::request`] and

@@ -71,12 +71,6 @@ pub enum OwnerEvent {
     Ended(OwnerEnd),
 }
 
-impl iot_sansio::SessionEvent for OwnerEvent {
-    fn is_end(&self) -> bool {
-        matches!(self, Self::Ended(_))
-    }
-}
-
 impl From<OwnerEnd> for OwnerEvent {
     fn from(end: OwnerEnd) -> Self {
         Self::Ended(end)

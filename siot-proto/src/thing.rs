@@ -96,12 +96,6 @@ pub enum ThingEvent {
     Ended(ThingEnd),
 }
 
-impl iot_sansio::SessionEvent for ThingEvent {
-    fn is_end(&self) -> bool {
-        matches!(self, Self::Ended(_))
-    }
-}
-
 /// A thing (section 2.1): a bare JID, a key while set up, an owner once
 /// claimed, and friends in its roster. It owns the RNG its key comes from.
 ///

@@ -89,12 +89,6 @@ pub enum ClientEvent {
     Ended(ClientEnd),
 }
 
-impl iot_sansio::SessionEvent for ClientEvent {
-    fn is_end(&self) -> bool {
-        matches!(self, Self::Ended(_))
-    }
-}
-
 /// What the server did wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

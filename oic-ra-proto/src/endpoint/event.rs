@@ -95,12 +95,6 @@ pub enum EndpointEvent {
     Ended(EndpointEnd),
 }
 
-impl iot_sansio::SessionEvent for EndpointEvent {
-    fn is_end(&self) -> bool {
-        matches!(self, Self::Ended(_))
-    }
-}
-
 /// Why a call on the endpoint was refused: misuse of the API.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

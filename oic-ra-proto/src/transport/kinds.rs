@@ -128,9 +128,3 @@ pub enum IbbTransportEvent {
     /// every session is forgotten.
     Ended(IbbTransportEnd),
 }
-
-impl iot_sansio::SessionEvent for IbbTransportEvent {
-    fn is_end(&self) -> bool {
-        matches!(self, Self::Ended(_))
-    }
-}

@@ -31,12 +31,6 @@ pub enum DeviceAuthEvent {
     Ended(AuthEnd),
 }
 
-impl iot_sansio::SessionEvent for DeviceAuthEvent {
-    fn is_end(&self) -> bool {
-        matches!(self, Self::Ended(_))
-    }
-}
-
 impl From<AuthEnd> for DeviceAuthEvent {
     fn from(end: AuthEnd) -> Self {
         Self::Ended(end)

@@ -51,12 +51,6 @@ pub enum LbsAuthEvent {
     Ended(AuthEnd),
 }
 
-impl iot_sansio::SessionEvent for LbsAuthEvent {
-    fn is_end(&self) -> bool {
-        matches!(self, Self::Ended(_))
-    }
-}
-
 impl From<AuthEnd> for LbsAuthEvent {
     fn from(end: AuthEnd) -> Self {
         Self::Ended(end)

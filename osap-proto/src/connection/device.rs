@@ -64,12 +64,6 @@ pub enum DeviceConnectionEvent {
     Ended(ConnectionEnd),
 }
 
-impl iot_sansio::SessionEvent for DeviceConnectionEvent {
-    fn is_end(&self) -> bool {
-        matches!(self, Self::Ended(_))
-    }
-}
-
 enum Phase<I, R> {
     Negotiating {
         machine: DeviceNegotiation<I>,

@@ -77,12 +77,6 @@ pub enum LbsConnectionEvent {
     Ended(ConnectionEnd),
 }
 
-impl iot_sansio::SessionEvent for LbsConnectionEvent {
-    fn is_end(&self) -> bool {
-        matches!(self, Self::Ended(_))
-    }
-}
-
 enum Phase<I, R, D> {
     Negotiating {
         machine: LbsNegotiation<I>,

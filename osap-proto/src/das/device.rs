@@ -98,12 +98,6 @@ pub enum DeviceSessionEvent {
     Ended(SessionEnd),
 }
 
-impl iot_sansio::SessionEvent for DeviceSessionEvent {
-    fn is_end(&self) -> bool {
-        matches!(self, Self::Ended(_))
-    }
-}
-
 impl From<SessionEnd> for DeviceSessionEvent {
     fn from(end: SessionEnd) -> Self {
         Self::Ended(end)

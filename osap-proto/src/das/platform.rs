@@ -90,12 +90,6 @@ pub enum DasSessionEvent {
     Ended(SessionEnd),
 }
 
-impl iot_sansio::SessionEvent for DasSessionEvent {
-    fn is_end(&self) -> bool {
-        matches!(self, Self::Ended(_))
-    }
-}
-
 impl From<SessionEnd> for DasSessionEvent {
     fn from(end: SessionEnd) -> Self {
         Self::Ended(end)

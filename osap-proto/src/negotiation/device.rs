@@ -32,12 +32,6 @@ pub enum DeviceNegotiationEvent {
     Ended(NegotiationEnd),
 }
 
-impl iot_sansio::SessionEvent for DeviceNegotiationEvent {
-    fn is_end(&self) -> bool {
-        matches!(self, Self::Ended(_))
-    }
-}
-
 impl From<NegotiationEnd> for DeviceNegotiationEvent {
     fn from(end: NegotiationEnd) -> Self {
         Self::Ended(end)

@@ -81,12 +81,6 @@ pub enum LbsNegotiationEvent {
     Ended(NegotiationEnd),
 }
 
-impl iot_sansio::SessionEvent for LbsNegotiationEvent {
-    fn is_end(&self) -> bool {
-        matches!(self, Self::Ended(_))
-    }
-}
-
 impl From<NegotiationEnd> for LbsNegotiationEvent {
     fn from(end: NegotiationEnd) -> Self {
         Self::Ended(end)

@@ -95,12 +95,6 @@ pub enum ProvisioningEvent {
     Ended(ProvisioningEnd),
 }
 
-impl iot_sansio::SessionEvent for ProvisioningEvent {
-    fn is_end(&self) -> bool {
-        matches!(self, Self::Ended(_))
-    }
-}
-
 /// How a provisioning service's session ends: only with its connection.
 pub type ProvisioningEnd = End<Never>;
 
