@@ -131,7 +131,7 @@ impl<I: Instant, R: CryptoRngCore> Client<I, R> {
         if !self.is_online() {
             return Err(ClientError::NotOnline);
         }
-        if let Err(crate::StanzaReadError::Char(c)) = stanza.check_xml_chars() {
+        if let Err(crate::error::StanzaReadError::Char(c)) = stanza.check_xml_chars() {
             return Err(ClientError::Char(c));
         }
         self.write(|out| stanza.write_xml(out));

@@ -487,7 +487,10 @@ impl StreamReader {
     ///
     /// A [`StanzaReadError`](crate::StanzaReadError) when the text is not one
     /// element this crate can read.
-    pub fn read_element(&self, xml: &str) -> Result<crate::Element, crate::StanzaReadError> {
+    pub fn read_element(
+        &self,
+        xml: &str,
+    ) -> Result<crate::element::Element, crate::error::StanzaReadError> {
         static BEFORE_HEADER: std::sync::OnceLock<Vec<(String, String)>> =
             std::sync::OnceLock::new();
         let scope = match &self.header {
