@@ -138,6 +138,7 @@ pub use control::{
     ControlFlags, ControlFrame, NegotiationKind, NegotiationMessage, ProtocolGroup,
     ProtocolVersion, Suite,
 };
+#[cfg(feature = "business")]
 pub use das::{
     DasSession, DasSessionConfig, DasSessionEvent, DeviceSession, DeviceSessionConfig,
     DeviceSessionEvent, SessionEnd, SessionError, SessionFault,
