@@ -150,3 +150,36 @@ fn a_clock_that_goes_backwards_panics() {
     m.handle_input(Duration::from_secs(2), Input::Data(&1));
     m.handle_input(Duration::from_secs(1), Input::Data(&1));
 }
+
+#[test]
+fn the_machine_comes_back_out_and_recycles_through_the_checker() {
+    let mut m = Faulty::new(Flaw::None);
+    m.handle_input(Duration::ZERO, Input::Data(&3));
+    assert_eq!(iot_sansio::testing::transmits(&mut m), [3]);
+    m.recycle(3);
+    assert!(!m.has_ended());
+    let inner = m.into_inner();
+    assert!(!inner.out.is_ended());
+}
+
+#[test]
+fn a_checked_machine_prints_the_machine() {
+    #[derive(Debug)]
+    struct Quiet(Outbox<u8, End<()>>);
+    impl Machine for Quiet {
+        type Instant = Duration;
+        type Input = u8;
+        type Transmit = u8;
+        type Event = End<()>;
+        fn handle_input(&mut self, _: Duration, _: Input<'_, u8>) {}
+        fn handle_timeout(&mut self, _: Duration) {}
+        fn poll_timeout(&self) -> Option<Duration> {
+            None
+        }
+        fn outgoing(&mut self) -> Outgoing<'_, u8, End<()>> {
+            self.0.outgoing()
+        }
+    }
+    let m = Checked::new(Quiet(Outbox::new()));
+    assert!(format!("{m:?}").starts_with("Checked { machine: Quiet("));
+}
