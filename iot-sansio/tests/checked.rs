@@ -156,7 +156,7 @@ fn the_machine_comes_back_out_and_recycles_through_the_checker() {
     let mut m = Faulty::new(Flaw::None);
     m.handle_input(Duration::ZERO, Input::Data(&3));
     assert_eq!(iot_sansio::testing::transmits(&mut m), [3]);
-    m.recycle(3);
+    Machine::recycle(&mut m, 3);
     assert!(!m.has_ended());
     let inner = m.into_inner();
     assert!(!inner.out.is_ended());
