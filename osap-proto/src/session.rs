@@ -1,39 +1,64 @@
-//! What the four OSAP machines share: control frames cut from the byte
-//! stream and handed to the machine's core one by one while its session is
-//! live, the peer closing, the deadline passing, and every failure ending
-//! the session once through the core's `end`.
+//! How every OSAP control machine is built (ARCHITECTURE.md,
+//! "Composition"): the machine owns one frame decoder and one outbox; its
+//! protocol logic is a [`Session`], a plain struct that reads the frames
+//! the decoder cuts and writes to the outbox it is handed. A machine of
+//! several phases (the LBS and device connections) owns the sessions of
+//! its phases, never machines, so a frame goes from the decoder to the
+//! session of the current phase in one call and what that session writes
+//! is already in the connection's outbox.
 
-use iot_sansio::{End, Input, Instant};
+use alloc::vec::Vec;
+
+use iot_sansio::{End, Input, Instant, Outbox};
 
 use crate::control::ControlFrame;
 use crate::decoder::FrameDecoder;
 use crate::error::FrameError;
 
-/// The state of one OSAP machine, without its frame decoder.
-pub(crate) trait Session {
+/// The outbox a session writes to: frames, and events of the machine that
+/// runs it (`E`, which converts from the session's own events).
+pub(crate) type Out<E> = Outbox<Vec<u8>, E>;
+
+/// Whether a session takes input, and until when it waits: what does not
+/// depend on the outbox it writes to.
+pub(crate) trait Liveness {
     /// The machine's instant.
     type Instant: Instant;
+    /// Whether the session takes input (and may end).
+    fn is_live(&self) -> bool;
+    /// When the session gives up waiting, if it waits.
+    fn deadline(&self) -> Option<Self::Instant>;
+}
+
+/// The protocol logic of one OSAP machine or phase, writing to an outbox
+/// of events `E`.
+pub(crate) trait Session<E>: Liveness {
     /// The typed detail of a peer fault.
     type Fault;
     /// The typed detail of a refusal.
     type Refusal;
     /// What handling a frame may fail with.
-    type Error: From<FrameError> + Into<End<Self::Fault, Self::Refusal>>;
-
-    /// Whether the session takes input (and may end).
-    fn is_live(&self) -> bool;
-    /// When the session gives up waiting, if it waits.
-    fn deadline(&self) -> Option<Self::Instant>;
-    /// Ends the session (the machine's outbox lets the first end out only).
-    fn end(&mut self, end: End<Self::Fault, Self::Refusal>);
+    type Error: Into<End<Self::Fault, Self::Refusal>>;
+    /// Ends the session and queues its end (the outbox lets the first end
+    /// out only).
+    fn end(&mut self, out: &mut Out<E>, end: End<Self::Fault, Self::Refusal>);
     /// Handles one frame from the peer.
-    fn frame(&mut self, now: Self::Instant, frame: &ControlFrame<'_>) -> Result<(), Self::Error>;
+    fn frame(
+        &mut self,
+        out: &mut Out<E>,
+        now: Self::Instant,
+        frame: &ControlFrame<'_>,
+    ) -> Result<(), Self::Error>;
+    /// How a stream that cannot be read on ends the session.
+    fn broken(&self, e: FrameError) -> End<Self::Fault, Self::Refusal>;
 }
 
-/// [`iot_sansio::Machine::handle_input`] for a session and its decoder.
-pub(crate) fn handle_input<S: Session>(
+/// [`iot_sansio::Machine::handle_input`] for a machine's decoder, session
+/// and outbox.
+pub(crate) fn handle_input<S: Session<E>, E>(
     decoder: &mut FrameDecoder,
     session: &mut S,
+    out: &mut Out<E>,
     now: S::Instant,
     input: Input<'_, [u8]>,
 ) {
@@ -41,38 +66,45 @@ pub(crate) fn handle_input<S: Session>(
         return;
     }
     let Input::Data(data) = input else {
-        session.end(End::PeerClosed);
+        session.end(out, End::PeerClosed);
         return;
     };
+    let mut failed = None;
     let result = decoder.feed_control(data, |frame| {
-        session.frame(now, frame)?;
-        Ok::<_, S::Error>(session.is_live())
+        if let Err(e) = session.frame(out, now, frame) {
+            failed = Some(e.into());
+            return Ok(false);
+        }
+        Ok::<_, FrameError>(session.is_live())
     });
     if let Err(e) = result {
-        session.end(e.into());
+        failed = Some(session.broken(e));
+    }
+    if let Some(end) = failed {
+        session.end(out, end);
     }
 }
 
 /// [`iot_sansio::Machine::handle_timeout`]: past the deadline the session
 /// ends with [`End::TimedOut`].
-pub(crate) fn handle_timeout<S: Session>(session: &mut S, now: S::Instant) {
+pub(crate) fn handle_timeout<S: Session<E>, E>(session: &mut S, out: &mut Out<E>, now: S::Instant) {
     if session.deadline().is_some_and(|d| now >= d) {
-        session.end(End::TimedOut);
+        session.end(out, End::TimedOut);
     }
 }
 
-/// Hands one frame, cut by another machine's decoder, to a live session;
-/// an error ends it. Returns whether the session still takes input.
-pub(crate) fn take_frame<S: Session>(
+/// Hands one frame, cut by the decoder of the machine that runs the
+/// session, to it while it is live; an error ends it.
+pub(crate) fn take_frame<S: Session<E>, E>(
     session: &mut S,
+    out: &mut Out<E>,
     now: S::Instant,
     frame: &ControlFrame<'_>,
-) -> bool {
+) {
     if !session.is_live() {
-        return false;
+        return;
     }
-    if let Err(e) = session.frame(now, frame) {
-        session.end(e.into());
+    if let Err(e) = session.frame(out, now, frame) {
+        session.end(out, e.into());
     }
-    session.is_live()
 }

@@ -12,9 +12,10 @@ use super::directory::Enrolled;
 use super::error::{AuthEnd, AuthFault, AuthRefusal, accepted, crypto_err};
 use super::message::{AuthFrame, AuthKind, AuthMessage, NONCE_LEN};
 use crate::control::ControlFrame;
-use crate::crypto::{EcdhKeyPair, MasterKey, SessionKey, ShareKey, VerificationCode};
+use crate::crypto::{EcdhKeyPair, KEY_LEN, MasterKey, SessionKey, ShareKey, VerificationCode};
 use crate::decoder::FrameDecoder;
-use crate::session::{self, Session};
+use crate::error::FrameError;
+use crate::session::{self, Liveness, Out, Session};
 
 /// What the device side reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,10 +72,13 @@ enum DeviceStep {
 /// ```
 pub struct DeviceAuth<I, R> {
     decoder: FrameDecoder,
-    core: Core<I, R>,
+    core: DeviceAuthCore<I, R>,
+    out: Out<DeviceAuthEvent>,
 }
 
-struct Core<I, R> {
+/// The device side's steps, run by [`DeviceAuth`] or by the device
+/// connection.
+pub(crate) struct DeviceAuthCore<I, R> {
     params: AuthConfig,
     rng: R,
     serial: String,
@@ -84,7 +88,6 @@ struct Core<I, R> {
     nonce: [u8; NONCE_LEN],
     expect: AuthKind,
     deadline: Option<I>,
-    out: Outbox<Vec<u8>, DeviceAuthEvent>,
 }
 
 impl<I, R> core::fmt::Debug for DeviceAuth<I, R> {
@@ -97,36 +100,6 @@ impl<I, R> core::fmt::Debug for DeviceAuth<I, R> {
 }
 
 impl<I: Instant, R: CryptoRngCore> DeviceAuth<I, R> {
-    /// Takes one frame cut from the stream by the LBS or device
-    /// connection that runs this machine.
-    pub(crate) fn take_frame(&mut self, now: I, frame: &ControlFrame<'_>) -> bool {
-        session::take_frame(&mut self.core, now, frame)
-    }
-
-    fn with(
-        params: AuthConfig,
-        rng: R,
-        serial: String,
-        code: Option<VerificationCode>,
-        stored: Option<(String, MasterKey)>,
-    ) -> Self {
-        Self {
-            decoder: FrameDecoder::default(),
-            core: Core {
-                params,
-                rng,
-                serial,
-                code,
-                stored,
-                step: DeviceStep::Idle,
-                nonce: [0; NONCE_LEN],
-                expect: AuthKind::EcdhResponse,
-                deadline: None,
-                out: Outbox::new(),
-            },
-        }
-    }
-
     /// First authentication (Figure 3) of a device with its serial number
     /// and verification code; nonces, keys and IVs come from `rng`.
     #[must_use]
@@ -136,7 +109,7 @@ impl<I: Instant, R: CryptoRngCore> DeviceAuth<I, R> {
         serial: impl Into<String>,
         code: VerificationCode,
     ) -> Self {
-        Self::with(params, rng, serial.into(), Some(code), None)
+        Self::with(DeviceAuthCore::first(params, rng, serial.into(), code))
     }
 
     /// Reauthentication (Figure 4) of a device that kept what it enrolled
@@ -144,29 +117,80 @@ impl<I: Instant, R: CryptoRngCore> DeviceAuth<I, R> {
     /// [`AuthConfig::refresh`]`(&enrolled)`.
     #[must_use]
     pub fn reauthenticate(params: AuthConfig, rng: R, enrolled: Enrolled) -> Self {
+        Self::with(DeviceAuthCore::reauthenticate(params, rng, enrolled))
+    }
+
+    fn with(core: DeviceAuthCore<I, R>) -> Self {
+        Self {
+            decoder: FrameDecoder::default(),
+            core,
+            out: Outbox::new(),
+        }
+    }
+
+    /// Sends the first message: `Authentication_ECDH_Req` for a first
+    /// authentication, `Refresh_SessionKey_Req` for a reauthentication.
+    pub fn start(&mut self, now: I) {
+        self.core.start(&mut self.out, now);
+    }
+}
+
+impl<I: Instant, R: CryptoRngCore> DeviceAuthCore<I, R> {
+    fn with(
+        params: AuthConfig,
+        rng: R,
+        serial: String,
+        code: Option<VerificationCode>,
+        stored: Option<(String, MasterKey)>,
+    ) -> Self {
+        Self {
+            params,
+            rng,
+            serial,
+            code,
+            stored,
+            step: DeviceStep::Idle,
+            nonce: [0; NONCE_LEN],
+            expect: AuthKind::EcdhResponse,
+            deadline: None,
+        }
+    }
+
+    pub(crate) fn first(
+        params: AuthConfig,
+        rng: R,
+        serial: String,
+        code: VerificationCode,
+    ) -> Self {
+        Self::with(params, rng, serial, Some(code), None)
+    }
+
+    pub(crate) fn reauthenticate(params: AuthConfig, rng: R, enrolled: Enrolled) -> Self {
         let Enrolled {
             devid, master_key, ..
         } = enrolled;
         Self::with(params, rng, String::new(), None, Some((devid, master_key)))
     }
 
-    /// Sends the first message: `Authentication_ECDH_Req` for a first
-    /// authentication, `Refresh_SessionKey_Req` for a reauthentication.
-    pub fn start(&mut self, now: I) {
-        let core = &mut self.core;
-        if !matches!(core.step, DeviceStep::Idle) {
+    /// Sends the first message, once.
+    pub(crate) fn start<E: From<DeviceAuthEvent>>(&mut self, out: &mut Out<E>, now: I) {
+        if !matches!(self.step, DeviceStep::Idle) {
             return;
         }
-        if let Err(end) = core.begin(now) {
-            core.end(end);
+        if let Err(end) = self.begin(out, now) {
+            self.end(out, end);
         }
     }
-}
 
-impl<I: Instant, R: CryptoRngCore> Core<I, R> {
     /// Queues a request and waits, until the deadline, for `expect`.
-    fn send(&mut self, message: AuthMessage, now: I, expect: AuthKind) -> Result<(), AuthFault> {
-        self.params.send(&mut self.out, self.nonce, message)?;
+    fn send<E>(
+        &mut self,
+        out: &mut Out<E>,
+        message: AuthMessage,
+        now: I,
+        expect: AuthKind,
+    ) -> Result<(), AuthFault> {
+        self.params.send(out, self.nonce, message)?;
         self.expect = expect;
         self.deadline = Some(now + self.params.timeout);
         Ok(())
@@ -176,31 +200,34 @@ impl<I: Instant, R: CryptoRngCore> Core<I, R> {
         self.rng.fill_bytes(&mut self.nonce);
     }
 
-    fn begin(&mut self, now: I) -> Result<(), AuthEnd> {
+    /// A fresh nonce, and a proof over `data` sealed with `key` for a
+    /// message of kind `kind`.
+    fn prove(
+        &mut self,
+        key: &[u8; KEY_LEN],
+        kind: AuthKind,
+        data: &[u8],
+    ) -> Result<Vec<u8>, AuthFault> {
         self.fresh_nonce();
+        self.params
+            .seal(key, kind, &self.nonce, data, &mut self.rng, "proof")
+    }
+
+    fn begin<E>(&mut self, out: &mut Out<E>, now: I) -> Result<(), AuthEnd> {
         if let Some((devid, master)) = self.stored.take() {
-            let proof = self.params.seal(
-                master.expose(),
-                AuthKind::RefreshRequest,
-                &self.nonce,
-                devid.as_bytes(),
-                &mut self.rng,
-                "proof",
-            )?;
-            self.send(
-                AuthMessage::RefreshRequest {
-                    devid: devid.clone(),
-                    proof,
-                },
-                now,
-                AuthKind::RefreshResponse,
-            )?;
+            let proof = self.prove(master.expose(), AuthKind::RefreshRequest, devid.as_bytes())?;
+            let message = AuthMessage::RefreshRequest {
+                devid: devid.clone(),
+                proof,
+            };
+            self.send(out, message, now, AuthKind::RefreshResponse)?;
             self.step = DeviceStep::AwaitRefresh { devid, master };
             return Ok(());
         }
         let Some(code) = self.code.take() else {
             return Ok(());
         };
+        self.fresh_nonce();
         let pair = EcdhKeyPair::generate(&mut self.rng);
         let share = ShareKey::derive(&code, &self.serial, &self.params.share_key);
         let sealed_public_key = self.params.seal(
@@ -211,36 +238,38 @@ impl<I: Instant, R: CryptoRngCore> Core<I, R> {
             &mut self.rng,
             "device public key",
         )?;
-        self.send(
-            AuthMessage::EcdhRequest {
-                serial: self.serial.clone(),
-                sealed_public_key,
-            },
-            now,
-            AuthKind::EcdhResponse,
-        )?;
+        let message = AuthMessage::EcdhRequest {
+            serial: self.serial.clone(),
+            sealed_public_key,
+        };
+        self.send(out, message, now, AuthKind::EcdhResponse)?;
         self.step = DeviceStep::AwaitEcdh { pair, share };
         Ok(())
     }
 
     /// Takes one authentication message from the LBS; an error ends the
     /// authentication.
-    fn handle_frame(&mut self, now: I, frame: &AuthFrame) -> Result<(), AuthEnd> {
+    fn handle_frame<E: From<DeviceAuthEvent>>(
+        &mut self,
+        out: &mut Out<E>,
+        now: I,
+        frame: &AuthFrame,
+    ) -> Result<(), AuthEnd> {
         if !self.is_waiting() {
             return Ok(());
         }
-        if frame.message.kind() != self.expect {
-            return Err(End::PeerFault(AuthFault::UnexpectedMessage {
-                expected: self.expect,
-                got: frame.message.kind(),
-            }));
+        let k = frame.message.kind();
+        let unexpected = AuthFault::UnexpectedMessage {
+            expected: self.expect,
+            got: k,
+        };
+        if k != self.expect {
+            return Err(End::PeerFault(unexpected));
         }
         self.params.check(frame)?;
         if frame.nonce != self.nonce {
             return Err(AuthFault::NonceMismatch.into());
         }
-        let nonce = self.nonce;
-        let k = frame.message.kind();
         let step = core::mem::replace(&mut self.step, DeviceStep::Done);
         match (step, &frame.message) {
             (
@@ -251,32 +280,7 @@ impl<I: Instant, R: CryptoRngCore> Core<I, R> {
                 },
             ) => {
                 accepted(*result)?;
-                let lbs_public = self.params.open(
-                    share.expose(),
-                    k,
-                    &nonce,
-                    sealed_public_key,
-                    "LBS public key",
-                )?;
-                let master = pair
-                    .master_key(&lbs_public, self.params.master_key)
-                    .map_err(crypto_err("LBS public key"))?;
-                self.fresh_nonce();
-                let proof = self.params.seal(
-                    master.expose(),
-                    AuthKind::ApplyDevidRequest,
-                    &self.nonce,
-                    self.serial.as_bytes(),
-                    &mut self.rng,
-                    "proof",
-                )?;
-                let serial = self.serial.clone();
-                self.send(
-                    AuthMessage::ApplyDevidRequest { serial, proof },
-                    now,
-                    AuthKind::ApplyDevidResponse,
-                )?;
-                self.step = DeviceStep::AwaitDevid { master };
+                self.on_ecdh(out, now, &pair, &share, sealed_public_key)
             }
             (
                 DeviceStep::AwaitDevid { master },
@@ -287,39 +291,7 @@ impl<I: Instant, R: CryptoRngCore> Core<I, R> {
                 },
             ) => {
                 accepted(*result)?;
-                let devid =
-                    self.params
-                        .open_text(master.expose(), k, &nonce, sealed_devid, "devid")?;
-                let session =
-                    self.params
-                        .open_session_key(&master, k, &nonce, sealed_session_key)?;
-                self.out.event(DeviceAuthEvent::Enrolled(Enrolled {
-                    devid: devid.clone(),
-                    master_key: master,
-                    protocol_type: self.params.protocol_type,
-                    suite: self.params.suite,
-                }));
-                self.out.event(DeviceAuthEvent::SessionKey(session.clone()));
-                // Confirm (0x9), then ask for the DAS address in the same
-                // connection (section 6).
-                self.fresh_nonce();
-                let proof = self.params.seal(
-                    session.expose(),
-                    AuthKind::ApplyDevidConfirm,
-                    &self.nonce,
-                    devid.as_bytes(),
-                    &mut self.rng,
-                    "proof",
-                )?;
-                self.params.send(
-                    &mut self.out,
-                    self.nonce,
-                    AuthMessage::ApplyDevidConfirm {
-                        devid: devid.clone(),
-                        proof,
-                    },
-                )?;
-                self.request_das(&devid, session, now)?;
+                self.on_devid(out, now, master, sealed_devid, sealed_session_key)
             }
             (
                 DeviceStep::AwaitRefresh { devid, master },
@@ -331,9 +303,9 @@ impl<I: Instant, R: CryptoRngCore> Core<I, R> {
                 accepted(*result)?;
                 let session =
                     self.params
-                        .open_session_key(&master, k, &nonce, sealed_session_key)?;
-                self.out.event(DeviceAuthEvent::SessionKey(session.clone()));
-                self.request_das(&devid, session, now)?;
+                        .open_session_key(&master, k, &self.nonce, sealed_session_key)?;
+                out.event(DeviceAuthEvent::SessionKey(session.clone()).into());
+                Ok(self.request_das(out, &devid, session, now)?)
             }
             (
                 DeviceStep::AwaitDas { session, .. },
@@ -346,41 +318,102 @@ impl<I: Instant, R: CryptoRngCore> Core<I, R> {
                 let address = self.params.open_text(
                     session.expose(),
                     k,
-                    &nonce,
+                    &self.nonce,
                     sealed_address,
                     "DAS address",
                 )?;
                 self.deadline = None;
-                self.out.event(DeviceAuthEvent::DasAddress(address));
+                out.event(DeviceAuthEvent::DasAddress(address).into());
+                Ok(())
             }
-            _ => {
-                return Err(End::PeerFault(AuthFault::UnexpectedMessage {
-                    expected: self.expect,
-                    got: k,
-                }));
-            }
+            _ => Err(End::PeerFault(unexpected)),
         }
+    }
+
+    /// `Authentication_ECDH_Rsp`: the master key, then the devid request.
+    fn on_ecdh<E>(
+        &mut self,
+        out: &mut Out<E>,
+        now: I,
+        pair: &EcdhKeyPair,
+        share: &ShareKey,
+        sealed_public_key: &[u8],
+    ) -> Result<(), AuthEnd> {
+        let lbs_public = self.params.open(
+            share.expose(),
+            AuthKind::EcdhResponse,
+            &self.nonce,
+            sealed_public_key,
+            "LBS public key",
+        )?;
+        let master = pair
+            .master_key(&lbs_public, self.params.master_key)
+            .map_err(crypto_err("LBS public key"))?;
+        let serial = self.serial.clone();
+        let proof = self.prove(
+            master.expose(),
+            AuthKind::ApplyDevidRequest,
+            serial.as_bytes(),
+        )?;
+        let message = AuthMessage::ApplyDevidRequest { serial, proof };
+        self.send(out, message, now, AuthKind::ApplyDevidResponse)?;
+        self.step = DeviceStep::AwaitDevid { master };
         Ok(())
     }
 
-    fn request_das(&mut self, devid: &str, session: SessionKey, now: I) -> Result<(), AuthFault> {
-        self.fresh_nonce();
-        let proof = self.params.seal(
+    /// `Apply_Devid_Rsp`: enrolled; confirm (0x9), then ask for the DAS
+    /// address on the same connection (section 6).
+    fn on_devid<E: From<DeviceAuthEvent>>(
+        &mut self,
+        out: &mut Out<E>,
+        now: I,
+        master: MasterKey,
+        sealed_devid: &[u8],
+        sealed_session_key: &[u8],
+    ) -> Result<(), AuthEnd> {
+        let k = AuthKind::ApplyDevidResponse;
+        let devid =
+            self.params
+                .open_text(master.expose(), k, &self.nonce, sealed_devid, "devid")?;
+        let session = self
+            .params
+            .open_session_key(&master, k, &self.nonce, sealed_session_key)?;
+        out.event(
+            DeviceAuthEvent::Enrolled(Enrolled {
+                devid: devid.clone(),
+                master_key: master,
+                protocol_type: self.params.protocol_type,
+                suite: self.params.suite,
+            })
+            .into(),
+        );
+        out.event(DeviceAuthEvent::SessionKey(session.clone()).into());
+        let proof = self.prove(
             session.expose(),
-            AuthKind::DasRequest,
-            &self.nonce,
+            AuthKind::ApplyDevidConfirm,
             devid.as_bytes(),
-            &mut self.rng,
-            "proof",
         )?;
-        self.send(
-            AuthMessage::DasRequest {
-                devid: String::from(devid),
-                proof,
-            },
-            now,
-            AuthKind::DasResponse,
-        )?;
+        let confirm = AuthMessage::ApplyDevidConfirm {
+            devid: devid.clone(),
+            proof,
+        };
+        self.params.send(out, self.nonce, confirm)?;
+        Ok(self.request_das(out, &devid, session, now)?)
+    }
+
+    fn request_das<E>(
+        &mut self,
+        out: &mut Out<E>,
+        devid: &str,
+        session: SessionKey,
+        now: I,
+    ) -> Result<(), AuthFault> {
+        let proof = self.prove(session.expose(), AuthKind::DasRequest, devid.as_bytes())?;
+        let message = AuthMessage::DasRequest {
+            devid: String::from(devid),
+            proof,
+        };
+        self.send(out, message, now, AuthKind::DasResponse)?;
         self.step = DeviceStep::AwaitDas { session };
         Ok(())
     }
@@ -390,11 +423,8 @@ impl<I: Instant, R: CryptoRngCore> Core<I, R> {
     }
 }
 
-impl<I: Instant, R: CryptoRngCore> Session for Core<I, R> {
+impl<I: Instant, R: CryptoRngCore> Liveness for DeviceAuthCore<I, R> {
     type Instant = I;
-    type Fault = AuthFault;
-    type Refusal = AuthRefusal;
-    type Error = AuthEnd;
 
     fn is_live(&self) -> bool {
         self.is_waiting()
@@ -403,15 +433,25 @@ impl<I: Instant, R: CryptoRngCore> Session for Core<I, R> {
     fn deadline(&self) -> Option<I> {
         self.deadline
     }
+}
 
-    fn end(&mut self, end: AuthEnd) {
+impl<I: Instant, R: CryptoRngCore, E: From<DeviceAuthEvent>> Session<E> for DeviceAuthCore<I, R> {
+    type Fault = AuthFault;
+    type Refusal = AuthRefusal;
+    type Error = AuthEnd;
+
+    fn end(&mut self, out: &mut Out<E>, end: AuthEnd) {
         self.step = DeviceStep::Done;
         self.deadline = None;
-        self.out.end(end);
+        out.end(E::from(DeviceAuthEvent::Ended(end)));
     }
 
-    fn frame(&mut self, now: I, frame: &ControlFrame<'_>) -> Result<(), AuthEnd> {
-        self.handle_frame(now, &AuthFrame::from_control(frame)?)
+    fn frame(&mut self, out: &mut Out<E>, now: I, frame: &ControlFrame<'_>) -> Result<(), AuthEnd> {
+        self.handle_frame(out, now, &AuthFrame::from_control(frame)?)
+    }
+
+    fn broken(&self, e: FrameError) -> AuthEnd {
+        e.into()
     }
 }
 
@@ -423,12 +463,12 @@ impl<I: Instant, R: CryptoRngCore> Machine for DeviceAuth<I, R> {
 
     /// Takes bytes from the LBS, or the news that it closed the connection.
     fn handle_input(&mut self, now: I, input: Input<'_, [u8]>) {
-        session::handle_input(&mut self.decoder, &mut self.core, now, input);
+        session::handle_input(&mut self.decoder, &mut self.core, &mut self.out, now, input);
     }
 
     /// Past the deadline the authentication ends with [`End::TimedOut`].
     fn handle_timeout(&mut self, now: I) {
-        session::handle_timeout(&mut self.core, now);
+        session::handle_timeout(&mut self.core, &mut self.out, now);
     }
 
     fn poll_timeout(&self) -> Option<I> {
@@ -436,10 +476,10 @@ impl<I: Instant, R: CryptoRngCore> Machine for DeviceAuth<I, R> {
     }
 
     fn outgoing(&mut self) -> Outgoing<'_, Vec<u8>, DeviceAuthEvent> {
-        self.core.out.outgoing()
+        self.out.outgoing()
     }
 
     fn recycle(&mut self, frame: Vec<u8>) {
-        self.core.out.recycle(frame);
+        self.out.recycle(frame);
     }
 }

@@ -12,9 +12,10 @@ use super::directory::{DeviceDirectory, Enrolled};
 use super::error::{AuthEnd, AuthFault, AuthRefusal};
 use super::message::{AuthFrame, AuthKind, AuthMessage, AuthResult, NONCE_LEN};
 use crate::control::{ControlFrame, Suite};
-use crate::crypto::{EcdhKeyPair, MasterKey, SessionKey, ShareKey, VerificationCode};
+use crate::crypto::{EcdhKeyPair, KEY_LEN, MasterKey, SessionKey, ShareKey, VerificationCode};
 use crate::decoder::FrameDecoder;
-use crate::session::{self, Session};
+use crate::error::FrameError;
+use crate::session::{self, Liveness, Out, Session};
 
 /// What the LBS side reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,16 +86,17 @@ enum LbsStep {
 /// serves when the directory is shared).
 pub struct LbsAuth<I, R, D> {
     decoder: FrameDecoder,
-    core: Core<I, R, D>,
+    core: LbsAuthCore<I, R, D>,
+    out: Out<LbsAuthEvent>,
 }
 
-struct Core<I, R, D> {
+/// The LBS side's steps, run by [`LbsAuth`] or by the LBS connection.
+pub(crate) struct LbsAuthCore<I, R, D> {
     params: AuthConfig,
     rng: R,
     directory: D,
     step: LbsStep,
     deadline: Option<I>,
-    out: Outbox<Vec<u8>, LbsAuthEvent>,
 }
 
 impl<I, R, D> core::fmt::Debug for LbsAuth<I, R, D> {
@@ -110,30 +112,17 @@ impl<I, R, D> core::fmt::Debug for LbsAuth<I, R, D> {
 const DECOY_CODE: &str = "unknown-device";
 
 impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> LbsAuth<I, R, D> {
-    /// Takes one frame cut from the stream by the LBS or device
-    /// connection that runs this machine.
-    pub(crate) fn take_frame(&mut self, now: I, frame: &ControlFrame<'_>) -> bool {
-        session::take_frame(&mut self.core, now, frame)
-    }
-
     /// An LBS side waiting, from `now`, for the device's first message.
     #[must_use]
     pub fn new(now: I, params: AuthConfig, rng: R, directory: D) -> Self {
-        let deadline = Some(now + params.timeout);
         Self {
             decoder: FrameDecoder::default(),
-            core: Core {
-                params,
-                rng,
-                directory,
-                step: LbsStep::AwaitFirst,
-                deadline,
-                out: Outbox::new(),
-            },
+            core: LbsAuthCore::new(now, params, rng, directory),
+            out: Outbox::new(),
         }
     }
 
-    /// The self.directory.
+    /// The directory.
     pub fn directory(&self) -> &D {
         &self.core.directory
     }
@@ -144,13 +133,44 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> LbsAuth<I, R, D> {
     }
 }
 
-impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Core<I, R, D> {
-    /// Frames a message for the exchange `nonce` and queues it.
-    fn reply(&mut self, nonce: [u8; NONCE_LEN], message: AuthMessage) -> Result<(), AuthFault> {
-        self.params.send(&mut self.out, nonce, message)
+impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> LbsAuthCore<I, R, D> {
+    pub(crate) fn new(now: I, params: AuthConfig, rng: R, directory: D) -> Self {
+        let deadline = Some(now + params.timeout);
+        Self {
+            params,
+            rng,
+            directory,
+            step: LbsStep::AwaitFirst,
+            deadline,
+        }
     }
 
-    fn refuse(&mut self, frame: &AuthFrame, reason: AuthRefusal) -> Result<(), AuthEnd> {
+    /// Waits, until a new deadline, in `step`.
+    fn wait(&mut self, step: LbsStep, now: I) {
+        self.step = step;
+        self.deadline = Some(now + self.params.timeout);
+    }
+
+    /// Seals `plain` for the answer `kind` in the exchange `nonce`.
+    fn seal(
+        &mut self,
+        key: &[u8; KEY_LEN],
+        kind: AuthKind,
+        nonce: &[u8; NONCE_LEN],
+        plain: &[u8],
+        field: &'static str,
+    ) -> Result<Vec<u8>, AuthFault> {
+        self.params
+            .seal(key, kind, nonce, plain, &mut self.rng, field)
+    }
+
+    /// Answers `frame` with a refusal and ends.
+    fn refuse<E: From<LbsAuthEvent>>(
+        &mut self,
+        out: &mut Out<E>,
+        frame: &AuthFrame,
+        reason: AuthRefusal,
+    ) -> Result<(), AuthEnd> {
         let message = match frame.message.kind() {
             AuthKind::EcdhRequest => AuthMessage::EcdhResponse {
                 result: AuthResult::Refused,
@@ -170,20 +190,23 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Core<I, R, D> {
                 sealed_address: Vec::new(),
             },
         };
-        self.reply(frame.nonce, message)?;
-        self.end(End::Refused(reason));
+        self.params.send(out, frame.nonce, message)?;
+        self.end(out, End::Refused(reason));
         Ok(())
     }
 
     /// Takes one authentication message from the device; an error ends
     /// the authentication.
-    fn handle_frame(&mut self, now: I, frame: &AuthFrame) -> Result<(), AuthEnd> {
+    fn handle_frame<E: From<LbsAuthEvent>>(
+        &mut self,
+        out: &mut Out<E>,
+        now: I,
+        frame: &AuthFrame,
+    ) -> Result<(), AuthEnd> {
         if matches!(self.step, LbsStep::Done) {
             return Ok(());
         }
         self.params.check(frame)?;
-        let k = frame.message.kind();
-        let nonce = frame.nonce;
         let step = core::mem::replace(&mut self.step, LbsStep::Done);
         match (step, &frame.message) {
             (
@@ -192,50 +215,7 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Core<I, R, D> {
                     serial,
                     sealed_public_key,
                 },
-            ) => {
-                let known = self.directory.verification_code(serial);
-                let code = known
-                    .clone()
-                    .unwrap_or_else(|| VerificationCode::new(DECOY_CODE));
-                let share = ShareKey::derive(&code, serial, &self.params.share_key);
-                let opened = self.params.open(
-                    share.expose(),
-                    k,
-                    &nonce,
-                    sealed_public_key,
-                    "device public key",
-                );
-                let device_public = match (known, opened) {
-                    (None, _) => return self.refuse(frame, AuthRefusal::UnknownDevice),
-                    (Some(_), Err(_)) => {
-                        return self.refuse(frame, AuthRefusal::WrongVerificationCode);
-                    }
-                    (Some(_), Ok(public)) => public,
-                };
-                let pair = EcdhKeyPair::generate(&mut self.rng);
-                let Ok(master) = pair.master_key(&device_public, self.params.master_key) else {
-                    return self.refuse(frame, AuthRefusal::InvalidPublicKey);
-                };
-                let sealed_public_key = self.params.seal(
-                    share.expose(),
-                    AuthKind::EcdhResponse,
-                    &nonce,
-                    &pair.public_key(),
-                    &mut self.rng,
-                    "LBS public key",
-                )?;
-                self.reply(
-                    nonce,
-                    AuthMessage::EcdhResponse {
-                        result: AuthResult::Accepted,
-                        sealed_public_key,
-                    },
-                )?;
-                self.step = LbsStep::AwaitApplyDevid {
-                    serial: serial.clone(),
-                    master,
-                };
-            }
+            ) => self.on_ecdh(out, now, frame, serial, sealed_public_key),
             (
                 LbsStep::AwaitApplyDevid { serial, master },
                 AuthMessage::ApplyDevidRequest {
@@ -244,47 +224,11 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Core<I, R, D> {
                 },
             ) => {
                 if *claimed != serial
-                    || !self
-                        .params
-                        .proves(master.expose(), k, &nonce, proof, serial.as_bytes())
+                    || !self.proves(master.expose(), frame, proof, serial.as_bytes())
                 {
-                    return self.refuse(frame, AuthRefusal::BadProof);
+                    return self.refuse(out, frame, AuthRefusal::BadProof);
                 }
-                let devid = match self.directory.propose_devid(&serial) {
-                    Ok(devid) => devid,
-                    Err(reason) => return self.refuse(frame, AuthRefusal::Directory(reason)),
-                };
-                let session = SessionKey::generate(&mut self.rng);
-                let sealed_devid = self.params.seal(
-                    master.expose(),
-                    AuthKind::ApplyDevidResponse,
-                    &nonce,
-                    devid.as_bytes(),
-                    &mut self.rng,
-                    "devid",
-                )?;
-                let sealed_session_key = self.params.seal(
-                    master.expose(),
-                    AuthKind::ApplyDevidResponse,
-                    &nonce,
-                    session.expose(),
-                    &mut self.rng,
-                    "session key",
-                )?;
-                self.reply(
-                    nonce,
-                    AuthMessage::ApplyDevidResponse {
-                        result: AuthResult::Accepted,
-                        sealed_devid,
-                        sealed_session_key,
-                    },
-                )?;
-                self.step = LbsStep::AwaitConfirm {
-                    serial,
-                    master,
-                    devid,
-                    session,
-                };
+                self.on_apply_devid(out, now, frame, serial, master)
             }
             (
                 LbsStep::AwaitConfirm {
@@ -299,85 +243,18 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Core<I, R, D> {
                 },
             ) => {
                 if *claimed != devid
-                    || !self
-                        .params
-                        .proves(session.expose(), k, &nonce, proof, devid.as_bytes())
+                    || !self.proves(session.expose(), frame, proof, devid.as_bytes())
                 {
-                    return self.refuse(frame, AuthRefusal::BadProof);
+                    return self.refuse(out, frame, AuthRefusal::BadProof);
                 }
-                // Only now does the devid exist: the device has shown it
-                // holds the sessionkey that came with it.
-                let enrolled = Enrolled {
-                    devid: devid.clone(),
-                    master_key: master,
-                    protocol_type: self.params.protocol_type,
-                    suite: self.params.suite,
-                };
-                if let Err(reason) = self.directory.assign_devid(&serial, &enrolled) {
-                    // 0x9 has no answer: the refusal answers the DAS
-                    // request that follows it.
-                    self.step = LbsStep::RefuseDas(AuthRefusal::Directory(reason));
-                    return Ok(());
-                }
-                self.out.event(LbsAuthEvent::Enrolled {
-                    devid: devid.clone(),
-                });
-                self.out.event(LbsAuthEvent::SessionIssued {
-                    devid: devid.clone(),
-                    session_key: session.clone(),
-                    suite: self.params.suite,
-                });
-                self.step = LbsStep::AwaitDas { devid, session };
+                self.on_confirm(out, now, &serial, master, devid, session);
+                Ok(())
             }
             (LbsStep::AwaitFirst, AuthMessage::RefreshRequest { devid, proof }) => {
-                // The device refreshes with the protocol type and suite
-                // it enrolled with, which `check` has compared with the
-                // frame; a record kept under another one does not serve.
-                let proven = self.directory.enrolled(devid).filter(|e| {
-                    e.protocol_type == self.params.protocol_type
-                        && e.suite == self.params.suite
-                        && self.params.proves(
-                            e.master_key.expose(),
-                            k,
-                            &nonce,
-                            proof,
-                            devid.as_bytes(),
-                        )
-                });
-                let Some(Enrolled {
-                    master_key: master, ..
-                }) = proven
-                else {
-                    return self.refuse(frame, AuthRefusal::BadProof);
-                };
-                let session = SessionKey::generate(&mut self.rng);
-                let sealed_session_key = self.params.seal(
-                    master.expose(),
-                    AuthKind::RefreshResponse,
-                    &nonce,
-                    session.expose(),
-                    &mut self.rng,
-                    "session key",
-                )?;
-                self.reply(
-                    nonce,
-                    AuthMessage::RefreshResponse {
-                        result: AuthResult::Accepted,
-                        sealed_session_key,
-                    },
-                )?;
-                self.out.event(LbsAuthEvent::SessionIssued {
-                    devid: devid.clone(),
-                    session_key: session.clone(),
-                    suite: self.params.suite,
-                });
-                self.step = LbsStep::AwaitDas {
-                    devid: devid.clone(),
-                    session,
-                };
+                self.on_refresh(out, now, frame, devid, proof)
             }
             (LbsStep::RefuseDas(reason), AuthMessage::DasRequest { .. }) => {
-                return self.refuse(frame, reason);
+                self.refuse(out, frame, reason)
             }
             (
                 LbsStep::AwaitDas { devid, session },
@@ -387,34 +264,11 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Core<I, R, D> {
                 },
             ) => {
                 if *claimed != devid
-                    || !self
-                        .params
-                        .proves(session.expose(), k, &nonce, proof, devid.as_bytes())
+                    || !self.proves(session.expose(), frame, proof, devid.as_bytes())
                 {
-                    return self.refuse(frame, AuthRefusal::BadProof);
+                    return self.refuse(out, frame, AuthRefusal::BadProof);
                 }
-                let address = match self.directory.das_address(&devid) {
-                    Ok(address) => address,
-                    Err(reason) => return self.refuse(frame, AuthRefusal::Directory(reason)),
-                };
-                let sealed_address = self.params.seal(
-                    session.expose(),
-                    AuthKind::DasResponse,
-                    &nonce,
-                    address.as_bytes(),
-                    &mut self.rng,
-                    "DAS address",
-                )?;
-                self.reply(
-                    nonce,
-                    AuthMessage::DasResponse {
-                        result: AuthResult::Accepted,
-                        sealed_address,
-                    },
-                )?;
-                self.deadline = None;
-                self.out.event(LbsAuthEvent::Redirected { devid, address });
-                return Ok(());
+                self.on_das(out, frame, devid, &session)
             }
             (step, message) => {
                 let expected = match step {
@@ -425,22 +279,237 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Core<I, R, D> {
                         AuthKind::DasRequest
                     }
                 };
-                return Err(End::PeerFault(AuthFault::UnexpectedMessage {
+                Err(End::PeerFault(AuthFault::UnexpectedMessage {
                     expected,
                     got: message.kind(),
-                }));
+                }))
             }
         }
-        self.deadline = Some(now + self.params.timeout);
+    }
+
+    /// Whether `proof`, in `frame`'s exchange, is `expected` sealed with
+    /// `key`.
+    fn proves(
+        &self,
+        key: &[u8; KEY_LEN],
+        frame: &AuthFrame,
+        proof: &[u8],
+        expected: &[u8],
+    ) -> bool {
+        let kind = frame.message.kind();
+        self.params.proves(key, kind, &frame.nonce, proof, expected)
+    }
+
+    /// `Authentication_ECDH_Req`: open the device's public key with the
+    /// share key of its serial number, answer with the LBS's.
+    fn on_ecdh<E: From<LbsAuthEvent>>(
+        &mut self,
+        out: &mut Out<E>,
+        now: I,
+        frame: &AuthFrame,
+        serial: &str,
+        sealed_public_key: &[u8],
+    ) -> Result<(), AuthEnd> {
+        let nonce = frame.nonce;
+        let known = self.directory.verification_code(serial);
+        let code = known
+            .clone()
+            .unwrap_or_else(|| VerificationCode::new(DECOY_CODE));
+        let share = ShareKey::derive(&code, serial, &self.params.share_key);
+        let opened = self.params.open(
+            share.expose(),
+            AuthKind::EcdhRequest,
+            &nonce,
+            sealed_public_key,
+            "device public key",
+        );
+        let device_public = match (known, opened) {
+            (None, _) => return self.refuse(out, frame, AuthRefusal::UnknownDevice),
+            (Some(_), Err(_)) => {
+                return self.refuse(out, frame, AuthRefusal::WrongVerificationCode);
+            }
+            (Some(_), Ok(public)) => public,
+        };
+        let pair = EcdhKeyPair::generate(&mut self.rng);
+        let Ok(master) = pair.master_key(&device_public, self.params.master_key) else {
+            return self.refuse(out, frame, AuthRefusal::InvalidPublicKey);
+        };
+        let sealed_public_key = self.seal(
+            share.expose(),
+            AuthKind::EcdhResponse,
+            &nonce,
+            &pair.public_key(),
+            "LBS public key",
+        )?;
+        let answer = AuthMessage::EcdhResponse {
+            result: AuthResult::Accepted,
+            sealed_public_key,
+        };
+        self.params.send(out, nonce, answer)?;
+        let serial = String::from(serial);
+        self.wait(LbsStep::AwaitApplyDevid { serial, master }, now);
+        Ok(())
+    }
+
+    /// `Apply_Devid_Req`, its proof checked: propose a devid and issue a
+    /// sessionkey.
+    fn on_apply_devid<E: From<LbsAuthEvent>>(
+        &mut self,
+        out: &mut Out<E>,
+        now: I,
+        frame: &AuthFrame,
+        serial: String,
+        master: MasterKey,
+    ) -> Result<(), AuthEnd> {
+        let nonce = frame.nonce;
+        let devid = match self.directory.propose_devid(&serial) {
+            Ok(devid) => devid,
+            Err(reason) => return self.refuse(out, frame, AuthRefusal::Directory(reason)),
+        };
+        let session = SessionKey::generate(&mut self.rng);
+        let kind = AuthKind::ApplyDevidResponse;
+        let sealed_devid = self.seal(master.expose(), kind, &nonce, devid.as_bytes(), "devid")?;
+        let sealed_session_key = self.seal(
+            master.expose(),
+            kind,
+            &nonce,
+            session.expose(),
+            "session key",
+        )?;
+        let answer = AuthMessage::ApplyDevidResponse {
+            result: AuthResult::Accepted,
+            sealed_devid,
+            sealed_session_key,
+        };
+        self.params.send(out, nonce, answer)?;
+        let step = LbsStep::AwaitConfirm {
+            serial,
+            master,
+            devid,
+            session,
+        };
+        self.wait(step, now);
+        Ok(())
+    }
+
+    /// `Apply_Devid_Confirm`, its proof checked: only now does the devid
+    /// exist, the device having shown it holds the sessionkey that came
+    /// with it.
+    fn on_confirm<E: From<LbsAuthEvent>>(
+        &mut self,
+        out: &mut Out<E>,
+        now: I,
+        serial: &str,
+        master: MasterKey,
+        devid: String,
+        session: SessionKey,
+    ) {
+        let enrolled = Enrolled {
+            devid: devid.clone(),
+            master_key: master,
+            protocol_type: self.params.protocol_type,
+            suite: self.params.suite,
+        };
+        if let Err(reason) = self.directory.assign_devid(serial, &enrolled) {
+            // 0x9 has no answer: the refusal answers the DAS request that
+            // follows it.
+            self.step = LbsStep::RefuseDas(AuthRefusal::Directory(reason));
+            return;
+        }
+        out.event(
+            LbsAuthEvent::Enrolled {
+                devid: devid.clone(),
+            }
+            .into(),
+        );
+        self.issued(out, &devid, &session);
+        self.wait(LbsStep::AwaitDas { devid, session }, now);
+    }
+
+    fn issued<E: From<LbsAuthEvent>>(&self, out: &mut Out<E>, devid: &str, session: &SessionKey) {
+        out.event(
+            LbsAuthEvent::SessionIssued {
+                devid: String::from(devid),
+                session_key: session.clone(),
+                suite: self.params.suite,
+            }
+            .into(),
+        );
+    }
+
+    /// `Refresh_SessionKey_Req`: the device refreshes with the protocol
+    /// type and suite it enrolled with, which `check` has compared with
+    /// the frame; a record kept under another one does not serve.
+    fn on_refresh<E: From<LbsAuthEvent>>(
+        &mut self,
+        out: &mut Out<E>,
+        now: I,
+        frame: &AuthFrame,
+        devid: &str,
+        proof: &[u8],
+    ) -> Result<(), AuthEnd> {
+        let proven = self.directory.enrolled(devid).filter(|e| {
+            e.protocol_type == self.params.protocol_type
+                && e.suite == self.params.suite
+                && self.proves(e.master_key.expose(), frame, proof, devid.as_bytes())
+        });
+        let Some(Enrolled {
+            master_key: master, ..
+        }) = proven
+        else {
+            return self.refuse(out, frame, AuthRefusal::BadProof);
+        };
+        let session = SessionKey::generate(&mut self.rng);
+        let sealed_session_key = self.seal(
+            master.expose(),
+            AuthKind::RefreshResponse,
+            &frame.nonce,
+            session.expose(),
+            "session key",
+        )?;
+        let answer = AuthMessage::RefreshResponse {
+            result: AuthResult::Accepted,
+            sealed_session_key,
+        };
+        self.params.send(out, frame.nonce, answer)?;
+        self.issued(out, devid, &session);
+        let devid = String::from(devid);
+        self.wait(LbsStep::AwaitDas { devid, session }, now);
+        Ok(())
+    }
+
+    /// `DAS_Req`, its proof checked: the redirect.
+    fn on_das<E: From<LbsAuthEvent>>(
+        &mut self,
+        out: &mut Out<E>,
+        frame: &AuthFrame,
+        devid: String,
+        session: &SessionKey,
+    ) -> Result<(), AuthEnd> {
+        let address = match self.directory.das_address(&devid) {
+            Ok(address) => address,
+            Err(reason) => return self.refuse(out, frame, AuthRefusal::Directory(reason)),
+        };
+        let sealed_address = self.seal(
+            session.expose(),
+            AuthKind::DasResponse,
+            &frame.nonce,
+            address.as_bytes(),
+            "DAS address",
+        )?;
+        let answer = AuthMessage::DasResponse {
+            result: AuthResult::Accepted,
+            sealed_address,
+        };
+        self.params.send(out, frame.nonce, answer)?;
+        self.deadline = None;
+        out.event(LbsAuthEvent::Redirected { devid, address }.into());
         Ok(())
     }
 }
 
-impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Session for Core<I, R, D> {
+impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Liveness for LbsAuthCore<I, R, D> {
     type Instant = I;
-    type Fault = AuthFault;
-    type Refusal = AuthRefusal;
-    type Error = AuthEnd;
 
     fn is_live(&self) -> bool {
         !matches!(self.step, LbsStep::Done)
@@ -449,15 +518,31 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Session for Core<I, R, D>
     fn deadline(&self) -> Option<I> {
         self.deadline
     }
+}
 
-    fn end(&mut self, end: AuthEnd) {
+impl<I, R, D, E> Session<E> for LbsAuthCore<I, R, D>
+where
+    I: Instant,
+    R: CryptoRngCore,
+    D: DeviceDirectory,
+    E: From<LbsAuthEvent>,
+{
+    type Fault = AuthFault;
+    type Refusal = AuthRefusal;
+    type Error = AuthEnd;
+
+    fn end(&mut self, out: &mut Out<E>, end: AuthEnd) {
         self.step = LbsStep::Done;
         self.deadline = None;
-        self.out.end(end);
+        out.end(E::from(LbsAuthEvent::Ended(end)));
     }
 
-    fn frame(&mut self, now: I, frame: &ControlFrame<'_>) -> Result<(), AuthEnd> {
-        self.handle_frame(now, &AuthFrame::from_control(frame)?)
+    fn frame(&mut self, out: &mut Out<E>, now: I, frame: &ControlFrame<'_>) -> Result<(), AuthEnd> {
+        self.handle_frame(out, now, &AuthFrame::from_control(frame)?)
+    }
+
+    fn broken(&self, e: FrameError) -> AuthEnd {
+        e.into()
     }
 }
 
@@ -470,12 +555,12 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Machine for LbsAuth<I, R,
     /// Takes bytes from the device, or the news that it closed the
     /// connection.
     fn handle_input(&mut self, now: I, input: Input<'_, [u8]>) {
-        session::handle_input(&mut self.decoder, &mut self.core, now, input);
+        session::handle_input(&mut self.decoder, &mut self.core, &mut self.out, now, input);
     }
 
     /// Past the deadline the authentication ends with [`End::TimedOut`].
     fn handle_timeout(&mut self, now: I) {
-        session::handle_timeout(&mut self.core, now);
+        session::handle_timeout(&mut self.core, &mut self.out, now);
     }
 
     fn poll_timeout(&self) -> Option<I> {
@@ -483,10 +568,10 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Machine for LbsAuth<I, R,
     }
 
     fn outgoing(&mut self) -> Outgoing<'_, Vec<u8>, LbsAuthEvent> {
-        self.core.out.outgoing()
+        self.out.outgoing()
     }
 
     fn recycle(&mut self, frame: Vec<u8>) {
-        self.core.out.recycle(frame);
+        self.out.recycle(frame);
     }
 }

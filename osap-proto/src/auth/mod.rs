@@ -20,8 +20,10 @@ mod lbs;
 pub mod message;
 
 pub use config::AuthConfig;
+pub(crate) use device::DeviceAuthCore;
 pub use device::{DeviceAuth, DeviceAuthEvent};
 pub use directory::{DeviceDirectory, Enrolled, MemoryDirectory};
 pub use error::{AuthEnd, AuthFault, AuthRefusal};
+pub(crate) use lbs::LbsAuthCore;
 pub use lbs::{LbsAuth, LbsAuthEvent};
 pub use message::{AuthFrame, AuthKind, AuthMessage, AuthResult, NONCE_LEN};

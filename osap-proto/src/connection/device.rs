@@ -7,14 +7,18 @@ use alloc::vec::Vec;
 use iot_sansio::{Input, Instant, Machine, Outbox, Outgoing};
 use rand_core::CryptoRngCore;
 
-use super::common::{Act, ConnectionEnd, Inner, drain, fault, from_auth, from_negotiation};
-use crate::auth::{AuthConfig, DeviceAuth, DeviceAuthEvent, Enrolled};
-use crate::control::Suite;
+use super::common::{
+    ConnectionEnd, ConnectionFault, ConnectionRefusal, broken, from_auth, from_negotiation,
+};
+use crate::auth::{AuthConfig, DeviceAuthCore, DeviceAuthEvent, Enrolled};
+use crate::control::{ControlFrame, Suite};
 use crate::crypto::{SessionKey, VerificationCode};
 use crate::decoder::FrameDecoder;
+use crate::error::FrameError;
 use crate::negotiation::{
-    DeviceNegotiation, DeviceNegotiationConfig, DeviceNegotiationEvent, Negotiated, Offer,
+    DeviceNegotiationConfig, DeviceNegotiationCore, DeviceNegotiationEvent, Negotiated, Offer,
 };
+use crate::session::{self, Liveness, Out, Session};
 
 /// How the device runs its LBS connections.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,7 +44,8 @@ impl DeviceConnectionConfig {
     }
 }
 
-/// What the device side of an LBS connection reports.
+/// What the device side of an LBS connection reports: what its
+/// negotiation and its authentication report, each converted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeviceConnectionEvent {
     /// The negotiation chose a protocol (Figure 1).
@@ -64,15 +69,42 @@ pub enum DeviceConnectionEvent {
     Ended(ConnectionEnd),
 }
 
+impl From<DeviceNegotiationEvent> for DeviceConnectionEvent {
+    fn from(event: DeviceNegotiationEvent) -> Self {
+        match event {
+            DeviceNegotiationEvent::Negotiated(n) => Self::Negotiated(n),
+            DeviceNegotiationEvent::Reconnect { offer } => Self::Reconnect { offer },
+            DeviceNegotiationEvent::Ended(end) => Self::Ended(from_negotiation(end)),
+        }
+    }
+}
+
+impl From<DeviceAuthEvent> for DeviceConnectionEvent {
+    fn from(event: DeviceAuthEvent) -> Self {
+        match event {
+            DeviceAuthEvent::Enrolled(enrolled) => Self::Enrolled(enrolled),
+            DeviceAuthEvent::SessionKey(key) => Self::SessionKey(key),
+            DeviceAuthEvent::DasAddress(address) => Self::DasAddress(address),
+            DeviceAuthEvent::Ended(end) => Self::Ended(from_auth(end)),
+        }
+    }
+}
+
 enum Phase<I, R> {
     Negotiating {
-        machine: DeviceNegotiation<I>,
+        negotiation: DeviceNegotiationCore<I>,
         rng: R,
         serial: String,
         code: VerificationCode,
     },
-    Authenticating(DeviceAuth<I, R>),
+    Authenticating(DeviceAuthCore<I, R>),
     Done,
+}
+
+/// The phases of a device connection, as one session.
+struct Phases<I, R> {
+    auth: AuthConfig,
+    phase: Phase<I, R>,
 }
 
 /// The device side of one LBS connection, under the family's contract:
@@ -82,14 +114,13 @@ enum Phase<I, R> {
 /// for a run against the LBS side.
 pub struct DeviceConnection<I, R> {
     decoder: FrameDecoder,
-    auth: AuthConfig,
-    phase: Phase<I, R>,
-    out: Outbox<Vec<u8>, DeviceConnectionEvent>,
+    phases: Phases<I, R>,
+    out: Out<DeviceConnectionEvent>,
 }
 
 impl<I, R> core::fmt::Debug for DeviceConnection<I, R> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let phase = match self.phase {
+        let phase = match self.phases.phase {
             Phase::Negotiating { .. } => "negotiating",
             Phase::Authenticating(_) => "authenticating",
             Phase::Done => "done",
@@ -110,17 +141,13 @@ impl<I: Instant, R: CryptoRngCore> DeviceConnection<I, R> {
         serial: impl Into<String>,
         code: VerificationCode,
     ) -> Self {
-        Self {
-            decoder: FrameDecoder::default(),
-            auth: config.auth,
-            phase: Phase::Negotiating {
-                machine: DeviceNegotiation::new(config.negotiation),
-                rng,
-                serial: serial.into(),
-                code,
-            },
-            out: Outbox::new(),
-        }
+        let phase = Phase::Negotiating {
+            negotiation: DeviceNegotiationCore::new(config.negotiation),
+            rng,
+            serial: serial.into(),
+            code,
+        };
+        Self::with(config.auth, phase)
     }
 
     /// A device that enrolled earlier: it asks for a new sessionkey
@@ -128,117 +155,113 @@ impl<I: Instant, R: CryptoRngCore> DeviceConnection<I, R> {
     #[must_use]
     pub fn reauthenticate(config: DeviceConnectionConfig, rng: R, enrolled: Enrolled) -> Self {
         let params = config.auth.clone().enrolled_with(&enrolled);
+        let phase = Phase::Authenticating(DeviceAuthCore::reauthenticate(params, rng, enrolled));
+        Self::with(config.auth, phase)
+    }
+
+    fn with(auth: AuthConfig, phase: Phase<I, R>) -> Self {
         Self {
             decoder: FrameDecoder::default(),
-            auth: config.auth,
-            phase: Phase::Authenticating(DeviceAuth::reauthenticate(params, rng, enrolled)),
+            phases: Phases { auth, phase },
             out: Outbox::new(),
         }
     }
 
     /// Sends the first frame: the negotiation request, or the refresh.
     pub fn start(&mut self, now: I) {
-        self.act(Act::Start(now));
+        match &mut self.phases.phase {
+            Phase::Negotiating { negotiation, .. } => negotiation.start(&mut self.out, now),
+            Phase::Authenticating(auth) => auth.start(&mut self.out, now),
+            Phase::Done => {}
+        }
     }
 
     /// Sends the retry request on the new connection that
     /// [`DeviceConnectionEvent::Reconnect`] asked for.
     pub fn reconnected(&mut self, now: I) {
-        if let Phase::Negotiating { machine, .. } = &mut self.phase {
+        if let Phase::Negotiating { negotiation, .. } = &mut self.phases.phase
+            && negotiation.reconnected(&mut self.out, now)
+        {
             self.decoder = FrameDecoder::default();
-            machine.reconnected(now);
-            // Nothing new reaches the negotiation: this only moves the
-            // retry request out.
-            self.act(Act::Start(now));
         }
     }
+}
+
+impl<I: Instant, R: CryptoRngCore> Phases<I, R> {
+    /// After the negotiation chose `negotiated`: the first authentication
+    /// bound to it, started at once.
+    fn authenticate(
+        &mut self,
+        out: &mut Out<DeviceConnectionEvent>,
+        now: I,
+        negotiated: Negotiated,
+    ) {
+        let Phase::Negotiating {
+            rng, serial, code, ..
+        } = core::mem::replace(&mut self.phase, Phase::Done)
+        else {
+            return;
+        };
+        let params = self.auth.clone().bound(negotiated);
+        let mut auth = DeviceAuthCore::first(params, rng, serial, code);
+        auth.start(out, now);
+        self.phase = Phase::Authenticating(auth);
+    }
+}
+
+impl<I: Instant, R: CryptoRngCore> Liveness for Phases<I, R> {
+    type Instant = I;
 
     fn is_live(&self) -> bool {
-        !matches!(self.phase, Phase::Done)
+        match &self.phase {
+            Phase::Negotiating { negotiation, .. } => negotiation.is_live(),
+            Phase::Authenticating(auth) => auth.is_live(),
+            Phase::Done => false,
+        }
     }
 
-    /// Hands `act` to the machine of the current phase and moves on.
-    fn act(&mut self, act: Act<'_, '_, I>) {
-        self.phase = match core::mem::replace(&mut self.phase, Phase::Done) {
-            Phase::Negotiating {
-                mut machine,
-                rng,
-                serial,
-                code,
-            } => {
-                machine.act(act);
-                self.negotiated(act.now(), machine, rng, serial, code)
-            }
-            Phase::Authenticating(mut auth) => {
-                auth.act(act);
-                self.authenticating(auth)
-            }
-            Phase::Done => Phase::Done,
-        };
+    fn deadline(&self) -> Option<I> {
+        match &self.phase {
+            Phase::Negotiating { negotiation, .. } => negotiation.deadline(),
+            Phase::Authenticating(auth) => auth.deadline(),
+            Phase::Done => None,
+        }
+    }
+}
+
+impl<I: Instant, R: CryptoRngCore> Session<DeviceConnectionEvent> for Phases<I, R> {
+    type Fault = ConnectionFault;
+    type Refusal = ConnectionRefusal;
+    type Error = ConnectionEnd;
+
+    fn end(&mut self, out: &mut Out<DeviceConnectionEvent>, end: ConnectionEnd) {
+        self.phase = Phase::Done;
+        out.end(DeviceConnectionEvent::Ended(end));
     }
 
-    /// After the negotiation moved: on to the first authentication bound
-    /// to it, a reconnect, or the end.
-    fn negotiated(
+    fn frame(
         &mut self,
+        out: &mut Out<DeviceConnectionEvent>,
         now: I,
-        mut machine: DeviceNegotiation<I>,
-        rng: R,
-        serial: String,
-        code: VerificationCode,
-    ) -> Phase<I, R> {
-        let mut chosen = None;
-        let mut ended = false;
-        drain(&mut machine, &mut self.out, |event, out| match event {
-            DeviceNegotiationEvent::Negotiated(n) => {
-                chosen = Some(n);
-                out.event(DeviceConnectionEvent::Negotiated(n));
+        frame: &ControlFrame<'_>,
+    ) -> Result<(), ConnectionEnd> {
+        match &mut self.phase {
+            Phase::Negotiating { negotiation, .. } => {
+                negotiation
+                    .frame(out, now, frame)
+                    .map_err(|e| from_negotiation(e.into()))?;
+                if let Some(negotiated) = negotiation.negotiated() {
+                    self.authenticate(out, now, negotiated);
+                }
             }
-            DeviceNegotiationEvent::Reconnect { offer } => {
-                out.event(DeviceConnectionEvent::Reconnect { offer });
-            }
-            DeviceNegotiationEvent::Ended(end) => {
-                ended = true;
-                out.end(DeviceConnectionEvent::Ended(from_negotiation(end)));
-            }
-        });
-        if let Some(n) = chosen {
-            let mut auth = DeviceAuth::first(self.auth.clone().bound(n), rng, serial, code);
-            auth.start(now);
-            return self.authenticating(auth);
+            Phase::Authenticating(auth) => auth.frame(out, now, frame).map_err(from_auth)?,
+            Phase::Done => {}
         }
-        if ended {
-            return Phase::Done;
-        }
-        Phase::Negotiating {
-            machine,
-            rng,
-            serial,
-            code,
-        }
+        Ok(())
     }
 
-    fn authenticating(&mut self, mut auth: DeviceAuth<I, R>) -> Phase<I, R> {
-        let mut live = true;
-        drain(&mut auth, &mut self.out, |event, out| match event {
-            DeviceAuthEvent::Enrolled(enrolled) => {
-                out.event(DeviceConnectionEvent::Enrolled(enrolled));
-            }
-            DeviceAuthEvent::SessionKey(key) => out.event(DeviceConnectionEvent::SessionKey(key)),
-            DeviceAuthEvent::DasAddress(address) => {
-                live = false;
-                out.event(DeviceConnectionEvent::DasAddress(address));
-            }
-            DeviceAuthEvent::Ended(end) => {
-                live = false;
-                out.end(DeviceConnectionEvent::Ended(from_auth(end)));
-            }
-        });
-        if live {
-            Phase::Authenticating(auth)
-        } else {
-            Phase::Done
-        }
+    fn broken(&self, e: FrameError) -> ConnectionEnd {
+        broken(e, matches!(self.phase, Phase::Authenticating(_)))
     }
 }
 
@@ -251,39 +274,23 @@ impl<I: Instant, R: CryptoRngCore> Machine for DeviceConnection<I, R> {
     /// Takes bytes from the LBS, or the news that it closed the
     /// connection.
     fn handle_input(&mut self, now: I, input: Input<'_, [u8]>) {
-        if !self.is_live() {
-            return;
-        }
-        let Input::Data(data) = input else {
-            self.act(Act::Closed(now));
-            return;
-        };
-        let mut decoder = core::mem::take(&mut self.decoder);
-        let result = decoder.feed_control(data, |frame| {
-            self.act(Act::Frame(now, frame));
-            Ok::<_, crate::error::FrameError>(self.is_live())
-        });
-        self.decoder = decoder;
-        if let Err(e) = result {
-            let in_auth = matches!(self.phase, Phase::Authenticating(_));
-            self.phase = Phase::Done;
-            self.out
-                .end(DeviceConnectionEvent::Ended(fault(e, in_auth)));
-        }
+        session::handle_input(
+            &mut self.decoder,
+            &mut self.phases,
+            &mut self.out,
+            now,
+            input,
+        );
     }
 
     /// Past the deadline of the current phase the connection ends with
     /// [`End::TimedOut`](iot_sansio::End::TimedOut).
     fn handle_timeout(&mut self, now: I) {
-        self.act(Act::Timeout(now));
+        session::handle_timeout(&mut self.phases, &mut self.out, now);
     }
 
     fn poll_timeout(&self) -> Option<I> {
-        match &self.phase {
-            Phase::Negotiating { machine, .. } => machine.poll_timeout(),
-            Phase::Authenticating(auth) => auth.poll_timeout(),
-            Phase::Done => None,
-        }
+        self.phases.deadline()
     }
 
     fn outgoing(&mut self) -> Outgoing<'_, Vec<u8>, DeviceConnectionEvent> {
@@ -291,10 +298,6 @@ impl<I: Instant, R: CryptoRngCore> Machine for DeviceConnection<I, R> {
     }
 
     fn recycle(&mut self, frame: Vec<u8>) {
-        match &mut self.phase {
-            Phase::Negotiating { machine, .. } => machine.recycle(frame),
-            Phase::Authenticating(auth) => auth.recycle(frame),
-            Phase::Done => {}
-        }
+        self.out.recycle(frame);
     }
 }

@@ -7,14 +7,20 @@ use alloc::vec::Vec;
 use iot_sansio::{Input, Instant, Machine, Outbox, Outgoing};
 use rand_core::CryptoRngCore;
 
-use super::common::{Act, ConnectionEnd, Inner, drain, fault, from_auth, from_negotiation};
+use super::common::{
+    ConnectionEnd, ConnectionFault, ConnectionRefusal, broken, from_auth, from_negotiation,
+};
 use crate::auth::{
-    AuthConfig, AuthFrame, AuthKind, AuthMessage, DeviceDirectory, LbsAuth, LbsAuthEvent,
+    AuthConfig, AuthFrame, AuthKind, AuthMessage, DeviceDirectory, LbsAuthCore, LbsAuthEvent,
 };
 use crate::control::{ControlFrame, Suite};
 use crate::crypto::SessionKey;
 use crate::decoder::FrameDecoder;
-use crate::negotiation::{LbsNegotiation, LbsNegotiationConfig, LbsNegotiationEvent, Negotiated};
+use crate::error::FrameError;
+use crate::negotiation::{
+    LbsNegotiationConfig, LbsNegotiationCore, LbsNegotiationEvent, Negotiated,
+};
+use crate::session::{self, Liveness, Out, Session};
 
 /// How the LBS serves a connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,7 +46,8 @@ impl LbsConnectionConfig {
     }
 }
 
-/// What the LBS side of a connection reports.
+/// What the LBS side of a connection reports: what its negotiation and
+/// its authentication report, each converted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LbsConnectionEvent {
     /// The negotiation chose a protocol (Figure 1); the authentication
@@ -77,14 +84,48 @@ pub enum LbsConnectionEvent {
     Ended(ConnectionEnd),
 }
 
+impl From<LbsNegotiationEvent> for LbsConnectionEvent {
+    fn from(event: LbsNegotiationEvent) -> Self {
+        match event {
+            LbsNegotiationEvent::Negotiated(n) => Self::Negotiated(n),
+            LbsNegotiationEvent::Ended(end) => Self::Ended(from_negotiation(end)),
+        }
+    }
+}
+
+impl From<LbsAuthEvent> for LbsConnectionEvent {
+    fn from(event: LbsAuthEvent) -> Self {
+        match event {
+            LbsAuthEvent::Enrolled { devid } => Self::Enrolled { devid },
+            LbsAuthEvent::SessionIssued {
+                devid,
+                session_key,
+                suite,
+            } => Self::SessionIssued {
+                devid,
+                session_key,
+                suite,
+            },
+            LbsAuthEvent::Redirected { devid, address } => Self::Redirected { devid, address },
+            LbsAuthEvent::Ended(end) => Self::Ended(from_auth(end)),
+        }
+    }
+}
+
 enum Phase<I, R, D> {
     Negotiating {
-        machine: LbsNegotiation<I>,
+        negotiation: LbsNegotiationCore<I>,
         rng: R,
         directory: D,
     },
-    Authenticating(LbsAuth<I, R, D>),
+    Authenticating(LbsAuthCore<I, R, D>),
     Done,
+}
+
+/// The phases of an LBS connection, as one session.
+struct Phases<I, R, D> {
+    auth: AuthConfig,
+    phase: Phase<I, R, D>,
 }
 
 /// The LBS side of one device connection, under the family's contract.
@@ -131,14 +172,13 @@ enum Phase<I, R, D> {
 /// ```
 pub struct LbsConnection<I, R, D> {
     decoder: FrameDecoder,
-    auth: AuthConfig,
-    phase: Phase<I, R, D>,
-    out: Outbox<Vec<u8>, LbsConnectionEvent>,
+    phases: Phases<I, R, D>,
+    out: Out<LbsConnectionEvent>,
 }
 
 impl<I, R, D> core::fmt::Debug for LbsConnection<I, R, D> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let phase = match self.phase {
+        let phase = match self.phases.phase {
             Phase::Negotiating { .. } => "negotiating",
             Phase::Authenticating(_) => "authenticating",
             Phase::Done => "done",
@@ -154,52 +194,35 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> LbsConnection<I, R, D> {
     /// device's first frame.
     #[must_use]
     pub fn new(now: I, config: LbsConnectionConfig, rng: R, directory: D) -> Self {
+        let phase = Phase::Negotiating {
+            negotiation: LbsNegotiationCore::new(now, config.negotiation),
+            rng,
+            directory,
+        };
         Self {
             decoder: FrameDecoder::default(),
-            auth: config.auth,
-            phase: Phase::Negotiating {
-                machine: LbsNegotiation::new(now, config.negotiation),
-                rng,
-                directory,
+            phases: Phases {
+                auth: config.auth,
+                phase,
             },
             out: Outbox::new(),
         }
     }
+}
 
-    /// Whether the connection still reads frames.
-    fn is_live(&self) -> bool {
-        !matches!(self.phase, Phase::Done)
-    }
+type Lbs = LbsConnectionEvent;
 
-    /// Hands `act` to the machine of the current phase and moves on. The
-    /// negotiation takes one frame and is done: while it waits, a frame is
-    /// the connection's first, and a refresh (0x4) goes to the
-    /// authentication instead.
-    fn act(&mut self, act: Act<'_, '_, I>) {
-        let now = act.now();
-        self.phase = match (core::mem::replace(&mut self.phase, Phase::Done), act) {
-            (Phase::Negotiating { rng, directory, .. }, Act::Frame(_, frame))
-                if frame.kind == AuthKind::RefreshRequest.code() =>
-            {
-                self.refresh(now, frame, rng, directory)
-            }
-            (
-                Phase::Negotiating {
-                    mut machine,
-                    rng,
-                    directory,
-                },
-                act,
-            ) => {
-                machine.act(act);
-                self.negotiated(now, machine, rng, directory)
-            }
-            (Phase::Authenticating(mut auth), act) => {
-                auth.act(act);
-                self.authenticating(auth)
-            }
-            (Phase::Done, _) => Phase::Done,
+impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Phases<I, R, D> {
+    /// Takes the phase's RNG and directory on to the authentication, with
+    /// `params` made from the configured ones.
+    fn authentication(&mut self, now: I, params: impl FnOnce(AuthConfig, &D) -> AuthConfig) {
+        let Phase::Negotiating { rng, directory, .. } =
+            core::mem::replace(&mut self.phase, Phase::Done)
+        else {
+            return;
         };
+        let params = params(self.auth.clone(), &directory);
+        self.phase = Phase::Authenticating(LbsAuthCore::new(now, params, rng, directory));
     }
 
     /// A connection that begins with a refresh (Figure 4): the
@@ -209,101 +232,92 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> LbsConnection<I, R, D> {
     /// own suite, with a refusal.
     fn refresh(
         &mut self,
+        out: &mut Out<Lbs>,
         now: I,
         frame: &ControlFrame<'_>,
-        rng: R,
-        directory: D,
-    ) -> Phase<I, R, D> {
-        let parsed = match AuthFrame::from_control(frame) {
-            Ok(parsed) => parsed,
-            Err(e) => {
-                self.out.end(LbsConnectionEvent::Ended(fault(e, true)));
-                return Phase::Done;
+    ) -> Result<(), ConnectionEnd> {
+        let parsed = AuthFrame::from_control(frame).map_err(|e| broken(e, true))?;
+        self.authentication(now, |base, directory| {
+            let enrolled = match &parsed.message {
+                AuthMessage::RefreshRequest { devid, .. } => directory.enrolled(devid),
+                _ => None,
+            };
+            match enrolled {
+                Some(enrolled) => base.enrolled_with(&enrolled),
+                None => AuthConfig {
+                    protocol_type: parsed.protocol_type,
+                    suite: parsed.suite,
+                    negotiated: None,
+                    ..base
+                },
             }
-        };
-        let enrolled = match &parsed.message {
-            AuthMessage::RefreshRequest { devid, .. } => directory.enrolled(devid),
-            _ => None,
-        };
-        let params = match enrolled {
-            Some(enrolled) => self.auth.clone().enrolled_with(&enrolled),
-            None => AuthConfig {
-                protocol_type: parsed.protocol_type,
-                suite: parsed.suite,
-                negotiated: None,
-                ..self.auth.clone()
-            },
-        };
-        let mut auth = LbsAuth::new(now, params, rng, directory);
-        auth.take_frame(now, frame);
-        self.authenticating(auth)
+        });
+        if let Phase::Authenticating(auth) = &mut self.phase {
+            session::take_frame(auth, out, now, frame);
+        }
+        Ok(())
+    }
+}
+
+impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Liveness for Phases<I, R, D> {
+    type Instant = I;
+
+    fn is_live(&self) -> bool {
+        match &self.phase {
+            Phase::Negotiating { negotiation, .. } => negotiation.is_live(),
+            Phase::Authenticating(auth) => auth.is_live(),
+            Phase::Done => false,
+        }
     }
 
-    /// After the negotiation took a frame: on to the authentication bound
-    /// to it, or the end.
-    fn negotiated(
+    fn deadline(&self) -> Option<I> {
+        match &self.phase {
+            Phase::Negotiating { negotiation, .. } => negotiation.deadline(),
+            Phase::Authenticating(auth) => auth.deadline(),
+            Phase::Done => None,
+        }
+    }
+}
+
+/// The negotiation takes one frame and is done: while it waits, a frame
+/// is the connection's first, and a refresh (0x4) goes to the
+/// authentication instead.
+impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Session<Lbs> for Phases<I, R, D> {
+    type Fault = ConnectionFault;
+    type Refusal = ConnectionRefusal;
+    type Error = ConnectionEnd;
+
+    fn end(&mut self, out: &mut Out<Lbs>, end: ConnectionEnd) {
+        self.phase = Phase::Done;
+        out.end(Lbs::Ended(end));
+    }
+
+    fn frame(
         &mut self,
+        out: &mut Out<Lbs>,
         now: I,
-        mut machine: LbsNegotiation<I>,
-        rng: R,
-        directory: D,
-    ) -> Phase<I, R, D> {
-        let mut chosen = None;
-        drain(&mut machine, &mut self.out, |event, out| match event {
-            LbsNegotiationEvent::Negotiated(n) => {
-                chosen = Some(n);
-                out.event(LbsConnectionEvent::Negotiated(n));
+        frame: &ControlFrame<'_>,
+    ) -> Result<(), ConnectionEnd> {
+        match &mut self.phase {
+            Phase::Negotiating { .. } if frame.kind == AuthKind::RefreshRequest.code() => {
+                self.refresh(out, now, frame)?;
             }
-            LbsNegotiationEvent::Ended(end) => {
-                out.end(LbsConnectionEvent::Ended(from_negotiation(end)));
+            Phase::Negotiating { negotiation, .. } => {
+                negotiation
+                    .frame(out, now, frame)
+                    .map_err(|e| from_negotiation(e.into()))?;
+                if let Some(n) = negotiation.negotiated() {
+                    self.authentication(now, |base, _| base.bound(n));
+                }
             }
-        });
-        match chosen {
-            Some(n) => Phase::Authenticating(LbsAuth::new(
-                now,
-                self.auth.clone().bound(n),
-                rng,
-                directory,
-            )),
-            None if machine.poll_timeout().is_some() => Phase::Negotiating {
-                machine,
-                rng,
-                directory,
-            },
-            None => Phase::Done,
+            Phase::Authenticating(auth) => auth.frame(out, now, frame).map_err(from_auth)?,
+            Phase::Done => {}
         }
+        Ok(())
     }
 
-    /// After the authentication took a frame (or time passed).
-    fn authenticating(&mut self, mut auth: LbsAuth<I, R, D>) -> Phase<I, R, D> {
-        let mut live = true;
-        drain(&mut auth, &mut self.out, |event, out| match event {
-            LbsAuthEvent::Enrolled { devid } => {
-                out.event(LbsConnectionEvent::Enrolled { devid });
-            }
-            LbsAuthEvent::SessionIssued {
-                devid,
-                session_key,
-                suite,
-            } => out.event(LbsConnectionEvent::SessionIssued {
-                devid,
-                session_key,
-                suite,
-            }),
-            LbsAuthEvent::Redirected { devid, address } => {
-                live = false;
-                out.event(LbsConnectionEvent::Redirected { devid, address });
-            }
-            LbsAuthEvent::Ended(end) => {
-                live = false;
-                out.end(LbsConnectionEvent::Ended(from_auth(end)));
-            }
-        });
-        if live {
-            Phase::Authenticating(auth)
-        } else {
-            Phase::Done
-        }
+    fn broken(&self, e: FrameError) -> ConnectionEnd {
+        broken(e, matches!(self.phase, Phase::Authenticating(_)))
     }
 }
 
@@ -316,38 +330,23 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Machine for LbsConnection
     /// Takes bytes from the device, or the news that it closed the
     /// connection.
     fn handle_input(&mut self, now: I, input: Input<'_, [u8]>) {
-        if !self.is_live() {
-            return;
-        }
-        let Input::Data(data) = input else {
-            self.act(Act::Closed(now));
-            return;
-        };
-        let mut decoder = core::mem::take(&mut self.decoder);
-        let result = decoder.feed_control(data, |frame| {
-            self.act(Act::Frame(now, frame));
-            Ok::<_, crate::error::FrameError>(self.is_live())
-        });
-        self.decoder = decoder;
-        if let Err(e) = result {
-            let in_auth = matches!(self.phase, Phase::Authenticating(_));
-            self.phase = Phase::Done;
-            self.out.end(LbsConnectionEvent::Ended(fault(e, in_auth)));
-        }
+        session::handle_input(
+            &mut self.decoder,
+            &mut self.phases,
+            &mut self.out,
+            now,
+            input,
+        );
     }
 
     /// Past the deadline of the current phase the connection ends with
     /// [`End::TimedOut`](iot_sansio::End::TimedOut).
     fn handle_timeout(&mut self, now: I) {
-        self.act(Act::Timeout(now));
+        session::handle_timeout(&mut self.phases, &mut self.out, now);
     }
 
     fn poll_timeout(&self) -> Option<I> {
-        match &self.phase {
-            Phase::Negotiating { machine, .. } => machine.poll_timeout(),
-            Phase::Authenticating(auth) => auth.poll_timeout(),
-            Phase::Done => None,
-        }
+        self.phases.deadline()
     }
 
     fn outgoing(&mut self) -> Outgoing<'_, Vec<u8>, LbsConnectionEvent> {
@@ -355,10 +354,6 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Machine for LbsConnection
     }
 
     fn recycle(&mut self, frame: Vec<u8>) {
-        match &mut self.phase {
-            Phase::Negotiating { machine, .. } => machine.recycle(frame),
-            Phase::Authenticating(auth) => auth.recycle(frame),
-            Phase::Done => {}
-        }
+        self.out.recycle(frame);
     }
 }

@@ -8,6 +8,8 @@ use crate::error::FrameError;
 use crate::mqtt::{ConnectReturnCode, Packet, PacketType};
 use iot_sansio::{End, Input, Outbox};
 
+use crate::session::Out;
+
 /// What a peer did wrong on a DAS connection.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -54,24 +56,31 @@ pub(super) fn send<E>(out: &mut Outbox<Vec<u8>, E>, packet: &Packet<'_>) {
     let _ = out.send_with(|buf| packet.encode(buf));
 }
 
-/// A DAS session as the shared input loop sees it.
-pub(super) trait PacketSession {
+/// The state of a DAS session as the shared input loop sees it (the
+/// session's decoder and outbox sit beside it, ARCHITECTURE.md,
+/// "Composition").
+pub(super) trait PacketSession<E> {
     /// The session's instant.
     type Instant: Copy;
     /// Whether the session has ended.
     fn is_done(&self) -> bool;
-    /// Its frame decoder.
-    fn decoder(&mut self) -> &mut FrameDecoder;
     /// Handles one packet from the peer.
-    fn packet(&mut self, now: Self::Instant, packet: &Packet<'_>) -> Result<(), SessionFault>;
+    fn packet(
+        &mut self,
+        out: &mut Out<E>,
+        now: Self::Instant,
+        packet: &Packet<'_>,
+    ) -> Result<(), SessionFault>;
     /// Ends the session.
-    fn end(&mut self, end: SessionEnd);
+    fn end(&mut self, out: &mut Out<E>, end: SessionEnd);
 }
 
 /// [`iot_sansio::Machine::handle_input`] for a DAS session: packets one by
 /// one while it lives, the peer closing, a fault ending it.
-pub(super) fn handle_input<S: PacketSession>(
+pub(super) fn handle_input<S: PacketSession<E>, E>(
+    decoder: &mut FrameDecoder,
     session: &mut S,
+    out: &mut Out<E>,
     now: S::Instant,
     input: Input<'_, [u8]>,
 ) {
@@ -79,10 +88,9 @@ pub(super) fn handle_input<S: PacketSession>(
         return;
     }
     let Input::Data(data) = input else {
-        session.end(End::PeerClosed);
+        session.end(out, End::PeerClosed);
         return;
     };
-    let mut decoder = core::mem::take(session.decoder());
     let result = decoder.feed(data, |raw| {
         let packet = Packet::from_raw(raw)?;
         if let Packet::Publish(p) = &packet
@@ -90,12 +98,11 @@ pub(super) fn handle_input<S: PacketSession>(
         {
             return Err(SessionFault::QoS2);
         }
-        session.packet(now, &packet)?;
+        session.packet(out, now, &packet)?;
         Ok::<_, SessionFault>(!session.is_done())
     });
-    *session.decoder() = decoder;
     if let Err(fault) = result {
-        session.end(End::PeerFault(fault));
+        session.end(out, End::PeerFault(fault));
     }
 }
 

@@ -17,6 +17,7 @@ use crate::control::Suite;
 use crate::crypto::SessionKey;
 use crate::decoder::{DEFAULT_MAX_FRAME_LEN, FrameDecoder};
 use crate::mqtt::{ConnectReturnCode, Delivery, Packet};
+use crate::session::Out;
 
 /// How the device registers, keeps its heartbeat and queues its events.
 #[derive(Debug, Clone)]
@@ -127,8 +128,15 @@ enum State<I> {
 /// messages, and sends its queued events in order at QoS 1.
 #[derive(Debug)]
 pub struct DeviceSession<I, R> {
-    registration: Registration,
     decoder: FrameDecoder,
+    core: Core<I, R>,
+    out: Out<DeviceSessionEvent>,
+}
+
+/// The session's state, beside its decoder and outbox.
+#[derive(Debug)]
+struct Core<I, R> {
+    registration: Registration,
     keep_alive: Duration,
     ping_timeout: Duration,
     state: State<I>,
@@ -136,7 +144,6 @@ pub struct DeviceSession<I, R> {
     events: EventQueue,
     /// The most events in flight at once (at least 1).
     window: usize,
-    out: Outbox<Vec<u8>, DeviceSessionEvent>,
 }
 
 impl<I: Instant, R: CryptoRngCore> DeviceSession<I, R> {
@@ -156,17 +163,19 @@ impl<I: Instant, R: CryptoRngCore> DeviceSession<I, R> {
             Direction::Up,
         );
         Self {
-            registration: config.registration,
             decoder: FrameDecoder::new(config.max_frame_len),
-            keep_alive,
-            ping_timeout: config.ping_timeout,
-            state: State::Registering {
-                sent: now,
-                deadline: now + config.connack_timeout,
+            core: Core {
+                registration: config.registration,
+                keep_alive,
+                ping_timeout: config.ping_timeout,
+                state: State::Registering {
+                    sent: now,
+                    deadline: now + config.connack_timeout,
+                },
+                live: Live::new(channel, rng),
+                events: config.events,
+                window: usize::from(config.in_flight_window.max(1)),
             },
-            live: Live::new(channel, rng),
-            events: config.events,
-            window: usize::from(config.in_flight_window.max(1)),
             out,
         }
     }
@@ -176,29 +185,29 @@ impl<I: Instant, R: CryptoRngCore> DeviceSession<I, R> {
     /// sessionkey.
     #[must_use]
     pub fn registration(&self) -> &Registration {
-        &self.registration
+        &self.core.registration
     }
 
     /// Whether the DAS has accepted the registration and the session is
     /// live.
     #[must_use]
     pub fn is_registered(&self) -> bool {
-        matches!(self.state, State::Live { .. })
+        matches!(self.core.state, State::Live { .. })
     }
 
     /// The events not yet acknowledged, for the runtime to keep
     /// ([`EventQueue::export`]).
     #[must_use]
     pub fn events(&self) -> &EventQueue {
-        &self.events
+        &self.core.events
     }
 
     /// The event queue, to hand to the next session after this one ended
     /// (what was in flight goes again, with DUP).
     #[must_use]
     pub fn into_events(mut self) -> EventQueue {
-        self.events.connection_lost();
-        self.events
+        self.core.events.connection_lost();
+        self.core.events
     }
 
     /// Queues an event (2.1.4): it goes out now if the session is
@@ -218,11 +227,11 @@ impl<I: Instant, R: CryptoRngCore> DeviceSession<I, R> {
             )));
         }
         message.check(Direction::Up)?;
-        let pushed = self.events.push(message);
+        let pushed = self.core.events.push(message);
         if let Pushed::DroppedOldest(e) | Pushed::Refused(e) = &pushed {
             self.out.event(DeviceSessionEvent::EventDropped(e.clone()));
         }
-        self.flush_events(now);
+        self.core.flush_events(&mut self.out, now);
         Ok(pushed)
     }
 
@@ -238,7 +247,7 @@ impl<I: Instant, R: CryptoRngCore> DeviceSession<I, R> {
     /// waiting, [`SessionError::Business`] for a message that does not go
     /// up or whose area is not a topic level.
     pub fn send(&mut self, now: I, message: &BusinessMessage) -> Result<(), SessionError> {
-        let State::Live { ping_deadline, .. } = self.state else {
+        let State::Live { ping_deadline, .. } = self.core.state else {
             return Err(SessionError::NotRegistered);
         };
         if matches!(message.body, Body::Event { .. }) {
@@ -246,12 +255,14 @@ impl<I: Instant, R: CryptoRngCore> DeviceSession<I, R> {
         }
         message.check(Direction::Up)?;
         if let Body::OpCall { id, timeout_ms, .. } = message.body {
-            self.live
+            self.core
+                .live
                 .expect(id, now + Duration::from_millis(timeout_ms.into()))?;
         }
-        self.live
+        self.core
+            .live
             .publish(&mut self.out, message, Delivery::AtMostOnce)?;
-        self.state = State::Live {
+        self.core.state = State::Live {
             last_sent: now,
             ping_deadline,
         };
@@ -261,18 +272,20 @@ impl<I: Instant, R: CryptoRngCore> DeviceSession<I, R> {
     /// Leaves cleanly (F3): queues a DISCONNECT and ends the session with
     /// [`End::Closed`]; the DAS closes the connection when it reads it.
     pub fn disconnect(&mut self) {
-        if matches!(self.state, State::Done) {
+        if matches!(self.core.state, State::Done) {
             return;
         }
         send(&mut self.out, &Packet::Disconnect);
-        self.end(End::Closed);
+        self.core.end(&mut self.out, End::Closed);
     }
+}
 
+impl<I: Instant, R: CryptoRngCore> Core<I, R> {
     /// Sends queued events not yet sent on this connection, in order,
     /// while fewer than the window are in flight: each costs a look at
     /// the events in flight (bounded by the window), never at the whole
     /// queue.
-    fn flush_events(&mut self, now: I) {
+    fn flush_events(&mut self, out: &mut Out<DeviceSessionEvent>, now: I) {
         let State::Live { ping_deadline, .. } = self.state else {
             return;
         };
@@ -298,20 +311,22 @@ impl<I: Instant, R: CryptoRngCore> DeviceSession<I, R> {
             let message = event.message.clone();
             // Checked when queued; a failure here would be a bug, and the
             // event would wait for the next connection.
-            let _ = self.live.publish(&mut self.out, &message, delivery);
+            let _ = self.live.publish(out, &message, delivery);
         }
     }
 }
 
-impl<I: Instant, R: CryptoRngCore> PacketSession for DeviceSession<I, R> {
+impl<I: Instant, R: CryptoRngCore> PacketSession<DeviceSessionEvent> for Core<I, R> {
     type Instant = I;
     fn is_done(&self) -> bool {
         matches!(self.state, State::Done)
     }
-    fn decoder(&mut self) -> &mut FrameDecoder {
-        &mut self.decoder
-    }
-    fn packet(&mut self, now: I, packet: &Packet<'_>) -> Result<(), SessionFault> {
+    fn packet(
+        &mut self,
+        out: &mut Out<DeviceSessionEvent>,
+        now: I,
+        packet: &Packet<'_>,
+    ) -> Result<(), SessionFault> {
         match (self.state, packet) {
             (State::Registering { sent, .. }, Packet::ConnAck(ack)) => {
                 if ack.code == ConnectReturnCode::Accepted {
@@ -321,10 +336,10 @@ impl<I: Instant, R: CryptoRngCore> PacketSession for DeviceSession<I, R> {
                         last_sent: sent,
                         ping_deadline: None,
                     };
-                    self.out.event(DeviceSessionEvent::Registered);
-                    self.flush_events(now);
+                    out.event(DeviceSessionEvent::Registered);
+                    self.flush_events(out, now);
                 } else {
-                    self.end(End::Refused(ack.code));
+                    self.end(out, End::Refused(ack.code));
                 }
                 Ok(())
             }
@@ -342,7 +357,7 @@ impl<I: Instant, R: CryptoRngCore> PacketSession for DeviceSession<I, R> {
                 Ok(())
             }
             (State::Live { .. }, Packet::Publish(publish)) => {
-                let event = match self.live.receive(&mut self.out, publish) {
+                let event = match self.live.receive(out, publish) {
                     Err(e) => DeviceSessionEvent::Rejected(e),
                     Ok(message) => match message.body {
                         Body::OpResult { id, .. } if self.live.answered(id) => {
@@ -352,14 +367,14 @@ impl<I: Instant, R: CryptoRngCore> PacketSession for DeviceSession<I, R> {
                         _ => DeviceSessionEvent::Request(message),
                     },
                 };
-                self.out.event(event);
+                out.event(event);
                 Ok(())
             }
             (State::Live { .. }, Packet::PubAck(id)) => match self.events.acknowledge(*id) {
                 Some(event) => {
-                    self.out.event(DeviceSessionEvent::EventDelivered(event));
+                    out.event(DeviceSessionEvent::EventDelivered(event));
                     // The window has room again.
-                    self.flush_events(now);
+                    self.flush_events(out, now);
                     Ok(())
                 }
                 None => Err(SessionFault::Unexpected(kind(packet))),
@@ -368,10 +383,10 @@ impl<I: Instant, R: CryptoRngCore> PacketSession for DeviceSession<I, R> {
         }
     }
 
-    fn end(&mut self, end: SessionEnd) {
+    fn end(&mut self, out: &mut Out<DeviceSessionEvent>, end: SessionEnd) {
         self.state = State::Done;
         self.events.connection_lost();
-        self.out.end(end);
+        out.end(end);
     }
 }
 
@@ -382,52 +397,52 @@ impl<I: Instant, R: CryptoRngCore> Machine for DeviceSession<I, R> {
     type Event = DeviceSessionEvent;
 
     fn handle_input(&mut self, now: I, input: Input<'_, [u8]>) {
-        handle_input(self, now, input);
+        handle_input(&mut self.decoder, &mut self.core, &mut self.out, now, input);
     }
 
     fn handle_timeout(&mut self, now: I) {
-        match self.state {
+        match self.core.state {
             State::Registering { deadline, .. }
             | State::Live {
                 ping_deadline: Some(deadline),
                 ..
             } if now >= deadline => {
-                self.end(End::TimedOut);
+                self.core.end(&mut self.out, End::TimedOut);
                 return;
             }
             State::Live {
                 last_sent,
                 ping_deadline: None,
-            } if !self.keep_alive.is_zero() && now >= last_sent + self.keep_alive => {
+            } if !self.core.keep_alive.is_zero() && now >= last_sent + self.core.keep_alive => {
                 send(&mut self.out, &Packet::PingReq);
-                self.state = State::Live {
+                self.core.state = State::Live {
                     last_sent: now,
-                    ping_deadline: Some(now + self.ping_timeout),
+                    ping_deadline: Some(now + self.core.ping_timeout),
                 };
             }
             _ => {}
         }
         if self.is_registered() {
-            for id in self.live.expired(now) {
+            for id in self.core.live.expired(now) {
                 self.out.event(DeviceSessionEvent::CallTimedOut { id });
             }
         }
     }
 
     fn poll_timeout(&self) -> Option<I> {
-        let heartbeat = match self.state {
+        let heartbeat = match self.core.state {
             State::Registering { deadline, .. } => return Some(deadline),
             State::Live {
                 ping_deadline: Some(deadline),
                 ..
             } => Some(deadline),
-            State::Live { last_sent, .. } if !self.keep_alive.is_zero() => {
-                Some(last_sent + self.keep_alive)
+            State::Live { last_sent, .. } if !self.core.keep_alive.is_zero() => {
+                Some(last_sent + self.core.keep_alive)
             }
             State::Live { .. } => None,
             State::Done => return None,
         };
-        earliest(heartbeat, self.live.next_deadline())
+        earliest(heartbeat, self.core.live.next_deadline())
     }
 
     fn outgoing(&mut self) -> Outgoing<'_, Vec<u8>, DeviceSessionEvent> {

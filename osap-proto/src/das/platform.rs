@@ -15,6 +15,7 @@ use super::register::{LastWill, Registration};
 use crate::business::{Body, BusinessChannel, BusinessError, BusinessMessage, Direction};
 use crate::decoder::{DEFAULT_MAX_FRAME_LEN, FrameDecoder};
 use crate::mqtt::{ConnAck, Connect, ConnectReturnCode, Delivery, Packet};
+use crate::session::Out;
 
 /// How a DAS treats device connections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,11 +120,17 @@ enum State<I, R> {
 /// other CONNECT gets the CONNACK refusal that fits and the session ends.
 #[derive(Debug)]
 pub struct DasSession<I, K, R> {
+    decoder: FrameDecoder,
+    core: Core<I, K, R>,
+    out: Out<DasSessionEvent>,
+}
+
+/// The session's state, beside its decoder and outbox.
+#[derive(Debug)]
+struct Core<I, K, R> {
     keys: K,
     config: DasSessionConfig,
-    decoder: FrameDecoder,
     state: State<I, R>,
-    out: Outbox<Vec<u8>, DasSessionEvent>,
 }
 
 impl<I: Instant, K: SessionKeys, R: CryptoRngCore> DasSession<I, K, R> {
@@ -131,12 +138,14 @@ impl<I: Instant, K: SessionKeys, R: CryptoRngCore> DasSession<I, K, R> {
     /// nonces of sealed messages.
     pub fn new(now: I, config: DasSessionConfig, keys: K, rng: R) -> Self {
         Self {
-            keys,
-            config,
             decoder: FrameDecoder::new(config.max_frame_len),
-            state: State::AwaitConnect {
-                deadline: now + config.connect_timeout,
-                rng,
+            core: Core {
+                keys,
+                config,
+                state: State::AwaitConnect {
+                    deadline: now + config.connect_timeout,
+                    rng,
+                },
             },
             out: Outbox::new(),
         }
@@ -145,7 +154,7 @@ impl<I: Instant, K: SessionKeys, R: CryptoRngCore> DasSession<I, K, R> {
     /// Whether the device is registered and the session live.
     #[must_use]
     pub fn is_registered(&self) -> bool {
-        matches!(self.state, State::Live { .. })
+        matches!(self.core.state, State::Live { .. })
     }
 
     /// Sends a business message to the device at QoS 0: an attribute read
@@ -159,13 +168,13 @@ impl<I: Instant, K: SessionKeys, R: CryptoRngCore> DasSession<I, K, R> {
     /// for a request id still waiting, [`SessionError::Business`] for a
     /// message that does not go down or whose area is not a topic level.
     pub fn send(&mut self, now: I, message: &BusinessMessage) -> Result<(), SessionError> {
-        let State::Live { live, .. } = &mut self.state else {
+        let State::Live { live, .. } = &mut self.core.state else {
             return Err(SessionError::NotRegistered);
         };
         message.check(Direction::Down)?;
         match message.body {
             Body::AttrGet { id, .. } | Body::AttrSet { id, .. } => {
-                live.expect(id, now + self.config.request_timeout)?;
+                live.expect(id, now + self.core.config.request_timeout)?;
             }
             Body::OpCall { id, timeout_ms, .. } => {
                 live.expect(id, now + Duration::from_millis(timeout_ms.into()))?;
@@ -178,9 +187,11 @@ impl<I: Instant, K: SessionKeys, R: CryptoRngCore> DasSession<I, K, R> {
 
     /// The sessionkey store, to change.
     pub fn keys_mut(&mut self) -> &mut K {
-        &mut self.keys
+        &mut self.core.keys
     }
+}
 
+impl<I: Instant, K: SessionKeys, R: CryptoRngCore> Core<I, K, R> {
     /// Answers F1 with F2: the return code for this CONNECT.
     fn check(
         &mut self,
@@ -212,15 +223,22 @@ impl<I: Instant, K: SessionKeys, R: CryptoRngCore> DasSession<I, K, R> {
     }
 }
 
-impl<I: Instant, K: SessionKeys, R: CryptoRngCore> PacketSession for DasSession<I, K, R> {
+impl<I, K, R> PacketSession<DasSessionEvent> for Core<I, K, R>
+where
+    I: Instant,
+    K: SessionKeys,
+    R: CryptoRngCore,
+{
     type Instant = I;
     fn is_done(&self) -> bool {
         matches!(self.state, State::Done)
     }
-    fn decoder(&mut self) -> &mut FrameDecoder {
-        &mut self.decoder
-    }
-    fn packet(&mut self, now: I, packet: &Packet<'_>) -> Result<(), SessionFault> {
+    fn packet(
+        &mut self,
+        out: &mut Out<DasSessionEvent>,
+        now: I,
+        packet: &Packet<'_>,
+    ) -> Result<(), SessionFault> {
         match (&mut self.state, packet) {
             (State::AwaitConnect { .. }, Packet::Connect(connect)) => {
                 let checked = self.check(connect);
@@ -234,7 +252,7 @@ impl<I: Instant, K: SessionKeys, R: CryptoRngCore> PacketSession for DasSession<
                     Err(code) => *code,
                 };
                 send(
-                    &mut self.out,
+                    out,
                     &Packet::ConnAck(ConnAck {
                         session_present: false,
                         code,
@@ -243,7 +261,7 @@ impl<I: Instant, K: SessionKeys, R: CryptoRngCore> PacketSession for DasSession<
                 let (registration, issued) = match checked {
                     Ok(accepted) => accepted,
                     Err(code) => {
-                        self.end(End::Refused(code));
+                        self.end(out, End::Refused(code));
                         return Ok(());
                     }
                 };
@@ -263,23 +281,23 @@ impl<I: Instant, K: SessionKeys, R: CryptoRngCore> PacketSession for DasSession<
                     will: registration.will,
                     live: Live::new(channel, rng),
                 };
-                self.out.event(DasSessionEvent::Registered {
+                out.event(DasSessionEvent::Registered {
                     devid: registration.devid,
                     keep_alive: registration.keep_alive,
                 });
                 Ok(())
             }
             (State::Live { .. }, Packet::PingReq) => {
-                send(&mut self.out, &Packet::PingResp);
+                send(out, &Packet::PingResp);
                 Ok(())
             }
             (State::Live { .. }, Packet::Disconnect) => {
                 // F3: a clean leave; the will is discarded.
-                self.end(End::PeerClosed);
+                self.end(out, End::PeerClosed);
                 Ok(())
             }
             (State::Live { live, .. }, Packet::Publish(publish)) => {
-                let event = match live.receive(&mut self.out, publish) {
+                let event = match live.receive(out, publish) {
                     Err(e) => DasSessionEvent::Rejected(e),
                     Ok(message) => match message.body {
                         Body::AttrValues { id, .. } | Body::OpResult { id, .. }
@@ -295,22 +313,22 @@ impl<I: Instant, K: SessionKeys, R: CryptoRngCore> PacketSession for DasSession<
                         _ => DasSessionEvent::Request(message),
                     },
                 };
-                self.out.event(event);
+                out.event(event);
                 Ok(())
             }
             (_, other) => Err(SessionFault::Unexpected(kind(other))),
         }
     }
 
-    fn end(&mut self, end: SessionEnd) {
+    fn end(&mut self, out: &mut Out<DasSessionEvent>, end: SessionEnd) {
         if let State::Live {
             will: Some(will), ..
         } = core::mem::replace(&mut self.state, State::Done)
             && !matches!(end, End::PeerClosed | End::Closed)
         {
-            self.out.event(DasSessionEvent::Will(will));
+            out.event(DasSessionEvent::Will(will));
         }
-        self.out.end(end);
+        out.end(end);
     }
 }
 
@@ -329,21 +347,25 @@ impl<I: Instant, K: SessionKeys, R: CryptoRngCore> Machine for DasSession<I, K, 
                 ..
             },
             Input::Data([_, ..]),
-        ) = (&mut self.state, input)
+        ) = (&mut self.core.state, input)
         {
             *silent_until = now + *grace;
         }
-        handle_input(self, now, input);
+        handle_input(&mut self.decoder, &mut self.core, &mut self.out, now, input);
     }
 
     fn handle_timeout(&mut self, now: I) {
-        match &mut self.state {
-            State::AwaitConnect { deadline, .. } if now >= *deadline => self.end(End::TimedOut),
+        match &mut self.core.state {
+            State::AwaitConnect { deadline, .. } if now >= *deadline => {
+                self.core.end(&mut self.out, End::TimedOut);
+            }
             State::Live {
                 silent_until,
                 grace,
                 ..
-            } if !grace.is_zero() && now >= *silent_until => self.end(End::TimedOut),
+            } if !grace.is_zero() && now >= *silent_until => {
+                self.core.end(&mut self.out, End::TimedOut);
+            }
             State::Live { live, .. } => {
                 for id in live.expired(now) {
                     self.out.event(DasSessionEvent::RequestTimedOut { id });
@@ -354,7 +376,7 @@ impl<I: Instant, K: SessionKeys, R: CryptoRngCore> Machine for DasSession<I, K, 
     }
 
     fn poll_timeout(&self) -> Option<I> {
-        match &self.state {
+        match &self.core.state {
             State::AwaitConnect { deadline, .. } => Some(*deadline),
             State::Live {
                 silent_until,

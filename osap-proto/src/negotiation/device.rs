@@ -12,7 +12,8 @@ use crate::control::{
     ControlFlags, ControlFrame, NegotiationKind, NegotiationMessage, ProtocolVersion,
 };
 use crate::decoder::FrameDecoder;
-use crate::session::{self, Session};
+use crate::error::FrameError;
+use crate::session::{self, Liveness, Out, Session};
 
 /// What the device side reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,6 +86,7 @@ enum State<I> {
     AwaitingReconnect {
         offer: Offer,
     },
+    Negotiated(Negotiated),
     Done,
 }
 
@@ -112,69 +114,92 @@ enum State<I> {
 #[derive(Debug, Clone)]
 pub struct DeviceNegotiation<I> {
     decoder: FrameDecoder,
-    core: Core<I>,
+    core: DeviceNegotiationCore<I>,
+    out: Out<DeviceNegotiationEvent>,
 }
 
+/// The device side's steps, run by [`DeviceNegotiation`] or by the
+/// device connection.
 #[derive(Debug, Clone)]
-struct Core<I> {
+pub(crate) struct DeviceNegotiationCore<I> {
     config: DeviceNegotiationConfig,
     state: State<I>,
-    out: Outbox<Vec<u8>, DeviceNegotiationEvent>,
 }
 
 impl<I: Instant> DeviceNegotiation<I> {
-    /// Takes one frame cut from the stream by the LBS or device
-    /// connection that runs this machine.
-    pub(crate) fn take_frame(&mut self, now: I, frame: &ControlFrame<'_>) -> bool {
-        session::take_frame(&mut self.core, now, frame)
-    }
-
     /// A device side that has not sent anything yet.
     #[must_use]
     pub fn new(config: DeviceNegotiationConfig) -> Self {
         Self {
             decoder: FrameDecoder::default(),
-            core: Core {
-                config,
-                state: State::Idle,
-                out: Outbox::new(),
-            },
+            core: DeviceNegotiationCore::new(config),
+            out: Outbox::new(),
         }
     }
 
     /// Sends the negotiation request with the first offer.
     pub fn start(&mut self, now: I) {
-        if self.core.state != State::Idle {
-            return;
-        }
-        if !self.core.config.ecdh {
-            // Authentication is in the ECDH key mode only: refuse here,
-            // not halfway through it.
-            self.core
-                .end(End::Refused(NegotiationRefusal::OriginalMode));
-            return;
-        }
-        match self.core.config.offers.first().copied() {
-            Some(offer) if !offer.group.is_empty() => self.core.send_request(now, offer, false),
-            _ => self.core.end(End::PeerFault(NegotiationFault::EmptyGroup)),
-        }
+        self.core.start(&mut self.out, now);
     }
 
     /// Sends the retry request on the new connection that
     /// [`DeviceNegotiationEvent::Reconnect`] asked for.
     pub fn reconnected(&mut self, now: I) {
-        if let State::AwaitingReconnect { offer } = self.core.state {
+        if self.core.reconnected(&mut self.out, now) {
             self.decoder = FrameDecoder::default();
-            self.core.send_request(now, offer, true);
         }
     }
 }
 
-impl<I: Instant> Session for Core<I> {
+impl<I: Instant> DeviceNegotiationCore<I> {
+    pub(crate) fn new(config: DeviceNegotiationConfig) -> Self {
+        Self {
+            config,
+            state: State::Idle,
+        }
+    }
+
+    /// What the negotiation chose, once it has.
+    pub(crate) fn negotiated(&self) -> Option<Negotiated> {
+        match self.state {
+            State::Negotiated(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn start<E: From<DeviceNegotiationEvent>>(&mut self, out: &mut Out<E>, now: I) {
+        if self.state != State::Idle {
+            return;
+        }
+        if !self.config.ecdh {
+            // Authentication is in the ECDH key mode only: refuse here,
+            // not halfway through it.
+            self.end(out, End::Refused(NegotiationRefusal::OriginalMode));
+            return;
+        }
+        match self.config.offers.first().copied() {
+            Some(offer) if !offer.group.is_empty() => self.send_request(out, now, offer, false),
+            _ => self.end(out, End::PeerFault(NegotiationFault::EmptyGroup)),
+        }
+    }
+
+    /// Sends the retry request, if a reconnect was asked for; the
+    /// machine that runs the negotiation starts a new decoder then.
+    pub(crate) fn reconnected<E: From<DeviceNegotiationEvent>>(
+        &mut self,
+        out: &mut Out<E>,
+        now: I,
+    ) -> bool {
+        let State::AwaitingReconnect { offer } = self.state else {
+            return false;
+        };
+        self.send_request(out, now, offer, true);
+        true
+    }
+}
+
+impl<I: Instant> Liveness for DeviceNegotiationCore<I> {
     type Instant = I;
-    type Fault = NegotiationFault;
-    type Refusal = NegotiationRefusal;
-    type Error = NegotiationFault;
 
     fn is_live(&self) -> bool {
         matches!(self.state, State::Waiting { .. })
@@ -186,19 +211,40 @@ impl<I: Instant> Session for Core<I> {
             _ => None,
         }
     }
+}
 
-    fn end(&mut self, end: NegotiationEnd) {
+impl<I: Instant, E: From<DeviceNegotiationEvent>> Session<E> for DeviceNegotiationCore<I> {
+    type Fault = NegotiationFault;
+    type Refusal = NegotiationRefusal;
+    type Error = NegotiationFault;
+
+    fn end(&mut self, out: &mut Out<E>, end: NegotiationEnd) {
         self.state = State::Done;
-        self.out.end(end);
+        out.end(E::from(DeviceNegotiationEvent::Ended(end)));
     }
 
-    fn frame(&mut self, _now: I, frame: &ControlFrame<'_>) -> Result<(), NegotiationFault> {
-        self.handle_frame(frame)
+    fn frame(
+        &mut self,
+        out: &mut Out<E>,
+        _now: I,
+        frame: &ControlFrame<'_>,
+    ) -> Result<(), NegotiationFault> {
+        self.handle_frame(out, frame)
+    }
+
+    fn broken(&self, e: FrameError) -> NegotiationEnd {
+        End::PeerFault(e.into())
     }
 }
 
-impl<I: Instant> Core<I> {
-    fn send_request(&mut self, now: I, offer: Offer, retry: bool) {
+impl<I: Instant> DeviceNegotiationCore<I> {
+    fn send_request<E: From<DeviceNegotiationEvent>>(
+        &mut self,
+        out: &mut Out<E>,
+        now: I,
+        offer: Offer,
+        retry: bool,
+    ) {
         let message = NegotiationMessage {
             flags: self.config.flags(),
             protocol_type: offer.protocol_type,
@@ -207,7 +253,7 @@ impl<I: Instant> Core<I> {
             transaction: self.config.transaction.as_slice().into(),
         };
         let frame = message.to_frame(NegotiationKind::Request);
-        match self.out.send_with(|buf| frame.encode(buf)) {
+        match out.send_with(|buf| frame.encode(buf)) {
             Ok(()) => {
                 self.state = State::Waiting {
                     offer,
@@ -215,12 +261,16 @@ impl<I: Instant> Core<I> {
                     retry,
                 };
             }
-            Err(e) => self.end(End::PeerFault(e.into())),
+            Err(e) => self.end(out, End::PeerFault(e.into())),
         }
     }
 
     /// Reads the LBS's response; an error ends the negotiation.
-    fn handle_frame(&mut self, frame: &ControlFrame<'_>) -> Result<(), NegotiationFault> {
+    fn handle_frame<E: From<DeviceNegotiationEvent>>(
+        &mut self,
+        out: &mut Out<E>,
+        frame: &ControlFrame<'_>,
+    ) -> Result<(), NegotiationFault> {
         let State::Waiting { offer, retry, .. } = self.state else {
             // Anything after the outcome is not ours to read.
             return Ok(());
@@ -251,15 +301,15 @@ impl<I: Instant> Core<I> {
         if response.protocol_type == offer.protocol_type
             && let Some(suite) = chosen
         {
-            self.state = State::Done;
-            self.out
-                .event(DeviceNegotiationEvent::Negotiated(Negotiated {
-                    protocol_type: response.protocol_type,
-                    offered: offer.group,
-                    suite,
-                    ecdh: response.flags.ecdh(),
-                    version: response.version,
-                }));
+            let negotiated = Negotiated {
+                protocol_type: response.protocol_type,
+                offered: offer.group,
+                suite,
+                ecdh: response.flags.ecdh(),
+                version: response.version,
+            };
+            self.state = State::Negotiated(negotiated);
+            out.event(DeviceNegotiationEvent::Negotiated(negotiated).into());
             return Ok(());
         }
         let server = Offer {
@@ -267,7 +317,10 @@ impl<I: Instant> Core<I> {
             group: response.protocol_group,
         };
         if retry {
-            self.end(End::Refused(NegotiationRefusal::RetryRefused { server }));
+            self.end(
+                out,
+                End::Refused(NegotiationRefusal::RetryRefused { server }),
+            );
             return Ok(());
         }
         // Condition 2: retry with the LBS's protocol type if the device
@@ -279,9 +332,12 @@ impl<I: Instant> Core<I> {
         match ours {
             Some(&offer) => {
                 self.state = State::AwaitingReconnect { offer };
-                self.out.event(DeviceNegotiationEvent::Reconnect { offer });
+                out.event(DeviceNegotiationEvent::Reconnect { offer }.into());
             }
-            None => self.end(End::Refused(NegotiationRefusal::Unsupported { server })),
+            None => self.end(
+                out,
+                End::Refused(NegotiationRefusal::Unsupported { server }),
+            ),
         }
         Ok(())
     }
@@ -295,13 +351,13 @@ impl<I: Instant> Machine for DeviceNegotiation<I> {
 
     /// Takes bytes from the LBS, or the news that it closed the connection.
     fn handle_input(&mut self, now: I, input: Input<'_, [u8]>) {
-        session::handle_input(&mut self.decoder, &mut self.core, now, input);
+        session::handle_input(&mut self.decoder, &mut self.core, &mut self.out, now, input);
     }
 
     /// Past the response deadline the negotiation ends with
     /// [`End::TimedOut`].
     fn handle_timeout(&mut self, now: I) {
-        session::handle_timeout(&mut self.core, now);
+        session::handle_timeout(&mut self.core, &mut self.out, now);
     }
 
     fn poll_timeout(&self) -> Option<I> {
@@ -309,10 +365,10 @@ impl<I: Instant> Machine for DeviceNegotiation<I> {
     }
 
     fn outgoing(&mut self) -> Outgoing<'_, Vec<u8>, DeviceNegotiationEvent> {
-        self.core.out.outgoing()
+        self.out.outgoing()
     }
 
     fn recycle(&mut self, frame: Vec<u8>) {
-        self.core.out.recycle(frame);
+        self.out.recycle(frame);
     }
 }

@@ -11,7 +11,8 @@ use super::terms::{
 };
 use crate::control::{ControlFrame, NegotiationKind, NegotiationMessage, ProtocolGroup, Suite};
 use crate::decoder::FrameDecoder;
-use crate::session::{self, Session};
+use crate::error::FrameError;
+use crate::session::{self, Liveness, Out, Session};
 
 /// How the LBS side negotiates.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,6 +91,7 @@ impl From<NegotiationEnd> for LbsNegotiationEvent {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State<I> {
     Waiting { deadline: I },
+    Negotiated(Negotiated),
     Done,
 }
 
@@ -97,68 +99,94 @@ enum State<I> {
 #[derive(Debug, Clone)]
 pub struct LbsNegotiation<I> {
     decoder: FrameDecoder,
-    core: Core<I>,
+    core: LbsNegotiationCore<I>,
+    out: Out<LbsNegotiationEvent>,
 }
 
+/// The LBS side's steps, run by [`LbsNegotiation`] or by the LBS
+/// connection.
 #[derive(Debug, Clone)]
-struct Core<I> {
+pub(crate) struct LbsNegotiationCore<I> {
     config: LbsNegotiationConfig,
     state: State<I>,
-    out: Outbox<Vec<u8>, LbsNegotiationEvent>,
 }
 
 impl<I: Instant> LbsNegotiation<I> {
-    /// Takes one frame cut from the stream by the LBS or device
-    /// connection that runs this machine.
-    pub(crate) fn take_frame(&mut self, now: I, frame: &ControlFrame<'_>) -> bool {
-        session::take_frame(&mut self.core, now, frame)
-    }
-
     /// An LBS side waiting, from `now`, for the device's request.
     #[must_use]
     pub fn new(now: I, config: LbsNegotiationConfig) -> Self {
-        let deadline = now + config.request_timeout;
         Self {
             decoder: FrameDecoder::default(),
-            core: Core {
-                config,
-                state: State::Waiting { deadline },
-                out: Outbox::new(),
-            },
+            core: LbsNegotiationCore::new(now, config),
+            out: Outbox::new(),
         }
     }
 }
 
-impl<I: Instant> Session for Core<I> {
+impl<I: Instant> LbsNegotiationCore<I> {
+    pub(crate) fn new(now: I, config: LbsNegotiationConfig) -> Self {
+        let deadline = now + config.request_timeout;
+        Self {
+            config,
+            state: State::Waiting { deadline },
+        }
+    }
+
+    /// What the negotiation chose, once it has.
+    pub(crate) fn negotiated(&self) -> Option<Negotiated> {
+        match self.state {
+            State::Negotiated(n) => Some(n),
+            _ => None,
+        }
+    }
+}
+
+impl<I: Instant> Liveness for LbsNegotiationCore<I> {
     type Instant = I;
-    type Fault = NegotiationFault;
-    type Refusal = NegotiationRefusal;
-    type Error = NegotiationFault;
 
     fn is_live(&self) -> bool {
-        self.state != State::Done
+        matches!(self.state, State::Waiting { .. })
     }
 
     fn deadline(&self) -> Option<I> {
         match self.state {
             State::Waiting { deadline } => Some(deadline),
-            State::Done => None,
+            _ => None,
         }
-    }
-
-    fn end(&mut self, end: NegotiationEnd) {
-        self.state = State::Done;
-        self.out.end(end);
-    }
-
-    fn frame(&mut self, _now: I, frame: &ControlFrame<'_>) -> Result<(), NegotiationFault> {
-        self.handle_frame(frame)
     }
 }
 
-impl<I> Core<I> {
+impl<I: Instant, E: From<LbsNegotiationEvent>> Session<E> for LbsNegotiationCore<I> {
+    type Fault = NegotiationFault;
+    type Refusal = NegotiationRefusal;
+    type Error = NegotiationFault;
+
+    fn end(&mut self, out: &mut Out<E>, end: NegotiationEnd) {
+        self.state = State::Done;
+        out.end(E::from(LbsNegotiationEvent::Ended(end)));
+    }
+
+    fn frame(
+        &mut self,
+        out: &mut Out<E>,
+        _now: I,
+        frame: &ControlFrame<'_>,
+    ) -> Result<(), NegotiationFault> {
+        self.handle_frame(out, frame)
+    }
+
+    fn broken(&self, e: FrameError) -> NegotiationEnd {
+        End::PeerFault(e.into())
+    }
+}
+
+impl<I: Instant> LbsNegotiationCore<I> {
     /// Reads the device's request and answers it.
-    fn handle_frame(&mut self, frame: &ControlFrame<'_>) -> Result<(), NegotiationFault> {
+    fn handle_frame<E: From<LbsNegotiationEvent>>(
+        &mut self,
+        out: &mut Out<E>,
+        frame: &ControlFrame<'_>,
+    ) -> Result<(), NegotiationFault> {
         if frame.kind != NegotiationKind::Request.code() {
             return Err(expected(NegotiationKind::Request, frame.kind));
         }
@@ -194,23 +222,29 @@ impl<I> Core<I> {
             transaction: request.transaction,
         };
         let frame = response.to_frame(NegotiationKind::Response);
-        self.out.send_with(|buf| frame.encode(buf))?;
-        self.state = State::Done;
+        out.send_with(|buf| frame.encode(buf))?;
         match chosen {
-            Some(suite) => self.out.event(LbsNegotiationEvent::Negotiated(Negotiated {
-                protocol_type: requested.protocol_type,
-                offered: requested.group,
-                suite,
-                ecdh: request.flags.ecdh(),
-                version: response.version,
-            })),
-            None if !request.flags.ecdh() => {
-                self.out.end(End::Refused(NegotiationRefusal::OriginalMode));
+            Some(suite) => {
+                let negotiated = Negotiated {
+                    protocol_type: requested.protocol_type,
+                    offered: requested.group,
+                    suite,
+                    ecdh: request.flags.ecdh(),
+                    version: response.version,
+                };
+                self.state = State::Negotiated(negotiated);
+                out.event(LbsNegotiationEvent::Negotiated(negotiated).into());
             }
-            None => self.out.end(End::Refused(NegotiationRefusal::Answered {
-                requested,
-                answered: answer,
-            })),
+            None if !request.flags.ecdh() => {
+                self.end(out, End::Refused(NegotiationRefusal::OriginalMode));
+            }
+            None => self.end(
+                out,
+                End::Refused(NegotiationRefusal::Answered {
+                    requested,
+                    answered: answer,
+                }),
+            ),
         }
         Ok(())
     }
@@ -225,13 +259,13 @@ impl<I: Instant> Machine for LbsNegotiation<I> {
     /// Takes bytes from the device, or the news that it closed the
     /// connection.
     fn handle_input(&mut self, now: I, input: Input<'_, [u8]>) {
-        session::handle_input(&mut self.decoder, &mut self.core, now, input);
+        session::handle_input(&mut self.decoder, &mut self.core, &mut self.out, now, input);
     }
 
     /// Past the request deadline the negotiation ends with
     /// [`End::TimedOut`].
     fn handle_timeout(&mut self, now: I) {
-        session::handle_timeout(&mut self.core, now);
+        session::handle_timeout(&mut self.core, &mut self.out, now);
     }
 
     fn poll_timeout(&self) -> Option<I> {
@@ -239,10 +273,10 @@ impl<I: Instant> Machine for LbsNegotiation<I> {
     }
 
     fn outgoing(&mut self) -> Outgoing<'_, Vec<u8>, LbsNegotiationEvent> {
-        self.core.out.outgoing()
+        self.out.outgoing()
     }
 
     fn recycle(&mut self, frame: Vec<u8>) {
-        self.core.out.recycle(frame);
+        self.out.recycle(frame);
     }
 }

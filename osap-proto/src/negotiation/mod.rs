@@ -8,7 +8,9 @@ mod device;
 mod lbs;
 mod terms;
 
+pub(crate) use device::DeviceNegotiationCore;
 pub use device::{DeviceNegotiation, DeviceNegotiationConfig, DeviceNegotiationEvent};
+pub(crate) use lbs::LbsNegotiationCore;
 pub use lbs::{LbsNegotiation, LbsNegotiationConfig, LbsNegotiationEvent};
 pub use terms::{
     Negotiated, NegotiationEnd, NegotiationFault, NegotiationRefusal, Offer, SecurityRanking,
