@@ -58,6 +58,7 @@ pub(super) fn mac_key(key: &[u8; KEY_LEN]) -> Zeroizing<[u8; 32]> {
 }
 
 /// HMAC-SHA256 under the key [`derived_key`] gives for `label`.
+#[cfg(feature = "business")]
 pub(crate) fn keyed_mac(key: &[u8; KEY_LEN], label: &[u8]) -> HmacSha256 {
     hmac(derived_key(key, label).as_slice())
 }

@@ -10,6 +10,7 @@ mod keys;
 #[cfg(test)]
 mod tests;
 
+#[cfg(feature = "business")]
 pub(crate) use cipher::keyed_mac;
 pub use cipher::{PayloadCipher, TAG_LEN, open, overhead, seal};
 pub use keys::{
