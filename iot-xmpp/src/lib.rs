@@ -46,6 +46,8 @@
 //! ([`iot_sansio::Machine`]). With the `testing` feature, [`testing`] has
 //! an in-memory XMPP server for tests: it routes by JID and stamps `from`.
 #![forbid(unsafe_code)]
+// No function over 80 lines (clippy.toml): each reads in one screen.
+#![warn(clippy::too_many_lines)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 /// The examples of the crate's README, run as doctests.

@@ -89,6 +89,8 @@
 //! * [`Dispatcher`] and [`ClientExchange`], the server and client flows;
 //! * [`ThirdPartyGateway`], the extension point for 8.8.
 #![forbid(unsafe_code)]
+// No function over 80 lines (clippy.toml): each reads in one screen.
+#![warn(clippy::too_many_lines)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 /// The examples of the crate's README, run as doctests.

@@ -94,6 +94,8 @@
 //! as [`profile`].
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
+// No function over 80 lines (clippy.toml): each reads in one screen.
+#![warn(clippy::too_many_lines)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 /// The examples of the crate's README, run as doctests.

@@ -82,6 +82,8 @@
 //! typos of the printed examples, are recorded in the crate's `PROFILE.md`,
 //! shown here as [`profile`].
 #![forbid(unsafe_code)]
+// No function over 80 lines (clippy.toml): each reads in one screen.
+#![warn(clippy::too_many_lines)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 /// The examples of the crate's README, run as doctests.

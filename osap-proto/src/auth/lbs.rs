@@ -81,6 +81,18 @@ enum LbsStep {
     Done,
 }
 
+impl LbsStep {
+    /// The message this step waits for.
+    fn expects(&self) -> AuthKind {
+        match self {
+            Self::AwaitFirst => AuthKind::EcdhRequest,
+            Self::AwaitApplyDevid { .. } => AuthKind::ApplyDevidRequest,
+            Self::AwaitConfirm { .. } => AuthKind::ApplyDevidConfirm,
+            Self::AwaitDas { .. } | Self::RefuseDas(_) | Self::Done => AuthKind::DasRequest,
+        }
+    }
+}
+
 /// The LBS side of the authentication and DAS redirect. It owns the RNG
 /// its keys come from and the [`DeviceDirectory`] it asks (a `&mut D`
 /// serves when the directory is shared).
@@ -223,9 +235,7 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> LbsAuthCore<I, R, D> {
                     proof,
                 },
             ) => {
-                if *claimed != serial
-                    || !self.proves(master.expose(), frame, proof, serial.as_bytes())
-                {
+                if !self.claims(master.expose(), frame, claimed, &serial, proof) {
                     return self.refuse(out, frame, AuthRefusal::BadProof);
                 }
                 self.on_apply_devid(out, now, frame, serial, master)
@@ -242,9 +252,7 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> LbsAuthCore<I, R, D> {
                     proof,
                 },
             ) => {
-                if *claimed != devid
-                    || !self.proves(session.expose(), frame, proof, devid.as_bytes())
-                {
+                if !self.claims(session.expose(), frame, claimed, &devid, proof) {
                     return self.refuse(out, frame, AuthRefusal::BadProof);
                 }
                 self.on_confirm(out, now, &serial, master, devid, session);
@@ -263,28 +271,29 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> LbsAuthCore<I, R, D> {
                     proof,
                 },
             ) => {
-                if *claimed != devid
-                    || !self.proves(session.expose(), frame, proof, devid.as_bytes())
-                {
+                if !self.claims(session.expose(), frame, claimed, &devid, proof) {
                     return self.refuse(out, frame, AuthRefusal::BadProof);
                 }
                 self.on_das(out, frame, devid, &session)
             }
-            (step, message) => {
-                let expected = match step {
-                    LbsStep::AwaitFirst => AuthKind::EcdhRequest,
-                    LbsStep::AwaitApplyDevid { .. } => AuthKind::ApplyDevidRequest,
-                    LbsStep::AwaitConfirm { .. } => AuthKind::ApplyDevidConfirm,
-                    LbsStep::AwaitDas { .. } | LbsStep::RefuseDas(_) | LbsStep::Done => {
-                        AuthKind::DasRequest
-                    }
-                };
-                Err(End::PeerFault(AuthFault::UnexpectedMessage {
-                    expected,
-                    got: message.kind(),
-                }))
-            }
+            (step, message) => Err(End::PeerFault(AuthFault::UnexpectedMessage {
+                expected: step.expects(),
+                got: message.kind(),
+            })),
         }
+    }
+
+    /// Whether the peer claims `expected` (a serial number or devid) and
+    /// proves it: `proof`, in `frame`'s exchange, is it sealed with `key`.
+    fn claims(
+        &self,
+        key: &[u8; KEY_LEN],
+        frame: &AuthFrame,
+        claimed: &str,
+        expected: &str,
+        proof: &[u8],
+    ) -> bool {
+        claimed == expected && self.proves(key, frame, proof, expected.as_bytes())
     }
 
     /// Whether `proof`, in `frame`'s exchange, is `expected` sealed with

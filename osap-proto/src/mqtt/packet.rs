@@ -162,6 +162,40 @@ fn expect_flags(header: FixedHeader, flags: u8) -> Result<(), FrameError> {
     }
 }
 
+/// The flags a packet of `kind` other than PUBLISH carries (section
+/// 2.2.2): 0010 for PUBREL, SUBSCRIBE and UNSUBSCRIBE, else 0000.
+fn fixed_flags(kind: PacketType) -> u8 {
+    match kind {
+        PacketType::PubRel | PacketType::Subscribe | PacketType::Unsubscribe => 0x2,
+        _ => 0,
+    }
+}
+
+/// The body of a CONNACK (section 3.2).
+fn parse_connack(body: &[u8]) -> Result<ConnAck, FrameError> {
+    let (rest, ack) = u8_field(body, "connect acknowledge flags")?;
+    if ack & 0xfe != 0 {
+        return Err(FrameError::field(
+            "connect acknowledge flags",
+            FieldError::ReservedBits(ack & 0xfe),
+        ));
+    }
+    let (rest, code) = u8_field(rest, "connect return code")?;
+    end(rest, "connack")?;
+    let code = ConnectReturnCode::try_from(code)?;
+    let session_present = ack & 1 != 0;
+    if session_present && code != ConnectReturnCode::Accepted {
+        return Err(FrameError::field(
+            "connect acknowledge flags",
+            FieldError::Invalid("session present needs return code 0"),
+        ));
+    }
+    Ok(ConnAck {
+        session_present,
+        code,
+    })
+}
+
 fn publish_flags(p: &Publish<'_>) -> u8 {
     let dup = p.delivery.packet_id().is_some_and(|(_, dup)| dup);
     u8::from(dup) << 3 | p.delivery.qos() << 1 | u8::from(p.retain)
@@ -231,55 +265,17 @@ impl<'a> Packet<'a> {
         let Some(kind) = PacketType::from_code(header.kind) else {
             return Err(FrameError::UnknownType(header.kind));
         };
+        // Section 2.2.2: the flags of every type but PUBLISH are fixed.
+        expect_flags(header, fixed_flags(kind))?;
         Ok(match kind {
-            PacketType::Connect => {
-                expect_flags(header, 0)?;
-                Self::Connect(parse_connect(body)?)
-            }
-            PacketType::ConnAck => {
-                expect_flags(header, 0)?;
-                let (rest, ack) = u8_field(body, "connect acknowledge flags")?;
-                if ack & 0xfe != 0 {
-                    return Err(FrameError::field(
-                        "connect acknowledge flags",
-                        FieldError::ReservedBits(ack & 0xfe),
-                    ));
-                }
-                let (rest, code) = u8_field(rest, "connect return code")?;
-                end(rest, "connack")?;
-                let code = ConnectReturnCode::try_from(code)?;
-                let session_present = ack & 1 != 0;
-                if session_present && code != ConnectReturnCode::Accepted {
-                    return Err(FrameError::field(
-                        "connect acknowledge flags",
-                        FieldError::Invalid("session present needs return code 0"),
-                    ));
-                }
-                Self::ConnAck(ConnAck {
-                    session_present,
-                    code,
-                })
-            }
+            PacketType::Connect => Self::Connect(parse_connect(body)?),
+            PacketType::ConnAck => Self::ConnAck(parse_connack(body)?),
             PacketType::Publish => Self::Publish(parse_publish(header, body)?),
-            PacketType::PubAck => {
-                expect_flags(header, 0)?;
-                Self::PubAck(only_packet_id(body)?)
-            }
-            PacketType::PubRec => {
-                expect_flags(header, 0)?;
-                Self::PubRec(only_packet_id(body)?)
-            }
-            // Section 3.6.1: PUBREL's flags are 0010.
-            PacketType::PubRel => {
-                expect_flags(header, 0x2)?;
-                Self::PubRel(only_packet_id(body)?)
-            }
-            PacketType::PubComp => {
-                expect_flags(header, 0)?;
-                Self::PubComp(only_packet_id(body)?)
-            }
+            PacketType::PubAck => Self::PubAck(only_packet_id(body)?),
+            PacketType::PubRec => Self::PubRec(only_packet_id(body)?),
+            PacketType::PubRel => Self::PubRel(only_packet_id(body)?),
+            PacketType::PubComp => Self::PubComp(only_packet_id(body)?),
             PacketType::Subscribe => {
-                expect_flags(header, 0x2)?;
                 let (rest, id) = packet_id(body)?;
                 Self::Subscribe(Subscribe {
                     packet_id: id,
@@ -287,7 +283,6 @@ impl<'a> Packet<'a> {
                 })
             }
             PacketType::SubAck => {
-                expect_flags(header, 0)?;
                 let (rest, id) = packet_id(body)?;
                 Self::SubAck(SubAck {
                     packet_id: id,
@@ -295,46 +290,48 @@ impl<'a> Packet<'a> {
                 })
             }
             PacketType::Unsubscribe => {
-                expect_flags(header, 0x2)?;
                 let (rest, id) = packet_id(body)?;
                 Self::Unsubscribe(Unsubscribe {
                     packet_id: id,
                     filters: TopicFilters::parse(rest, false)?,
                 })
             }
-            PacketType::UnsubAck => {
-                expect_flags(header, 0)?;
-                Self::UnsubAck(only_packet_id(body)?)
-            }
-            PacketType::PingReq | PacketType::PingResp | PacketType::Disconnect => {
-                expect_flags(header, 0)?;
-                end(body, "body")?;
-                match kind {
-                    PacketType::PingReq => Self::PingReq,
-                    PacketType::PingResp => Self::PingResp,
-                    _ => Self::Disconnect,
-                }
-            }
+            PacketType::UnsubAck => Self::UnsubAck(only_packet_id(body)?),
+            PacketType::PingReq => Self::empty(body, Self::PingReq)?,
+            PacketType::PingResp => Self::empty(body, Self::PingResp)?,
+            PacketType::Disconnect => Self::empty(body, Self::Disconnect)?,
         })
     }
 
+    /// A packet with no body.
+    fn empty(body: &[u8], packet: Self) -> Result<Self, FrameError> {
+        end(body, "body")?;
+        Ok(packet)
+    }
+
     fn header(&self) -> FixedHeader {
-        let (kind, flags) = match self {
-            Self::Connect(_) => (PacketType::Connect, 0),
-            Self::ConnAck(_) => (PacketType::ConnAck, 0),
-            Self::Publish(p) => (PacketType::Publish, publish_flags(p)),
-            Self::PubAck(_) => (PacketType::PubAck, 0),
-            Self::PubRec(_) => (PacketType::PubRec, 0),
-            Self::PubRel(_) => (PacketType::PubRel, 0x2),
-            Self::PubComp(_) => (PacketType::PubComp, 0),
-            Self::Subscribe(_) => (PacketType::Subscribe, 0x2),
-            Self::SubAck(_) => (PacketType::SubAck, 0),
-            Self::Unsubscribe(_) => (PacketType::Unsubscribe, 0x2),
-            Self::UnsubAck(_) => (PacketType::UnsubAck, 0),
-            Self::PingReq => (PacketType::PingReq, 0),
-            Self::PingResp => (PacketType::PingResp, 0),
-            Self::Disconnect => (PacketType::Disconnect, 0),
+        let kind = match self {
+            Self::Connect(_) => PacketType::Connect,
+            Self::ConnAck(_) => PacketType::ConnAck,
+            Self::Publish(p) => {
+                return FixedHeader {
+                    kind: PacketType::Publish.code(),
+                    flags: publish_flags(p),
+                };
+            }
+            Self::PubAck(_) => PacketType::PubAck,
+            Self::PubRec(_) => PacketType::PubRec,
+            Self::PubRel(_) => PacketType::PubRel,
+            Self::PubComp(_) => PacketType::PubComp,
+            Self::Subscribe(_) => PacketType::Subscribe,
+            Self::SubAck(_) => PacketType::SubAck,
+            Self::Unsubscribe(_) => PacketType::Unsubscribe,
+            Self::UnsubAck(_) => PacketType::UnsubAck,
+            Self::PingReq => PacketType::PingReq,
+            Self::PingResp => PacketType::PingResp,
+            Self::Disconnect => PacketType::Disconnect,
         };
+        let flags = fixed_flags(kind);
         FixedHeader {
             kind: kind.code(),
             flags,
