@@ -103,6 +103,39 @@ pub struct StreamReader {
     partial: usize,
 }
 
+/// Hands a complete item, read as `span` from `text`, to `handle`;
+/// returns whether to go on.
+fn emit<E: From<StreamReadError>>(
+    span: Span,
+    text: &[u8],
+    header: &mut Option<StreamHeader>,
+    fragments: bool,
+    closed: &mut bool,
+    handle: &mut impl FnMut(StreamItem<'_>) -> Result<bool, E>,
+) -> Result<bool, E> {
+    match span {
+        Span::Decl => Ok(true),
+        Span::Header => {
+            let read = header.insert(read_header(text)?);
+            handle(StreamItem::Header(read))
+        }
+        Span::Close if fragments => Err(not_well_formed("an end tag without its start").into()),
+        Span::Close => {
+            let prefix = header.as_ref().map_or("", |h| h.prefix.as_str());
+            if !is_stream_end(text, prefix) {
+                return Err(not_well_formed("an end tag that does not close the stream").into());
+            }
+            *closed = true;
+            handle(StreamItem::Closed)
+        }
+        Span::Element => {
+            let text = core::str::from_utf8(text)
+                .map_err(|_| not_well_formed("an element is not UTF-8"))?;
+            handle(StreamItem::Element(text))
+        }
+    }
+}
+
 impl Default for StreamReader {
     fn default() -> Self {
         Self::new(StanzaLimits::default())
@@ -226,25 +259,14 @@ impl StreamReader {
                 // Bytes that cannot change the scanner's state are
                 // skipped a word at a time.
                 i += self.skip(&data[i..]);
-                if self.partial + (i - start) > self.limits.max_len {
-                    return Err(StreamReadError::TooLong {
-                        max: self.limits.max_len,
-                    }
-                    .into());
-                }
+                self.check_len(self.partial + (i - start))?;
                 if i == data.len() {
                     break;
                 }
             }
             let found = self.scan(data[i])?;
             i += 1;
-            let len = self.partial + (i - start);
-            if len > self.limits.max_len {
-                return Err(StreamReadError::TooLong {
-                    max: self.limits.max_len,
-                }
-                .into());
-            }
+            self.check_len(self.partial + (i - start))?;
             let Found::End(span) = found else {
                 continue;
             };
@@ -256,34 +278,14 @@ impl StreamReader {
                 self.buf.extend_from_slice(&data[start..i]);
                 &self.buf
             };
-            let go = match span {
-                Span::Decl => true,
-                Span::Header => {
-                    let header = read_header(text)?;
-                    self.header = Some(header);
-                    self.header
-                        .as_ref()
-                        .map_or(Ok(true), |h| handle(StreamItem::Header(h)))?
-                }
-                Span::Close if self.fragments => {
-                    return Err(not_well_formed("an end tag without its start").into());
-                }
-                Span::Close => {
-                    let prefix = self.header.as_ref().map_or("", |h| h.prefix.as_str());
-                    if !is_stream_end(text, prefix) {
-                        return Err(
-                            not_well_formed("an end tag that does not close the stream").into()
-                        );
-                    }
-                    self.closed = true;
-                    handle(StreamItem::Closed)?
-                }
-                Span::Element => {
-                    let text = core::str::from_utf8(text)
-                        .map_err(|_| not_well_formed("an element is not UTF-8"))?;
-                    handle(StreamItem::Element(text))?
-                }
-            };
+            let go = emit(
+                span,
+                text,
+                &mut self.header,
+                self.fragments,
+                &mut self.closed,
+                &mut handle,
+            )?;
             self.buf.clear();
             self.partial = 0;
             self.elements = 0;
@@ -299,6 +301,16 @@ impl StreamReader {
             self.partial += data.len() - start;
         }
         Ok(data.len())
+    }
+
+    /// An item of `len` bytes so far is within the limit.
+    fn check_len(&self, len: usize) -> Result<(), StreamReadError> {
+        if len > self.limits.max_len {
+            return Err(StreamReadError::TooLong {
+                max: self.limits.max_len,
+            });
+        }
+        Ok(())
     }
 
     /// How many bytes at the start of `rest` leave the scanner where it
@@ -321,6 +333,27 @@ impl StreamReader {
             Lex::EndTag => memchr::memchr2(b'>', b'<', rest).unwrap_or(rest.len()),
             Lex::CData(0) => memchr::memchr(b']', rest).unwrap_or(rest.len()),
             _ => 0,
+        }
+    }
+
+    /// After `<!` and `n` bytes of `[CDATA[`: the next one, `b`. Only a
+    /// CDATA section is allowed, and only inside an element (RFC 6120
+    /// 11.1).
+    fn bang(&self, n: u8, b: u8) -> Result<Lex, StreamReadError> {
+        const CDATA: &[u8] = b"[CDATA[";
+        let comment = StreamReadError::Restricted("a comment");
+        let doctype = StreamReadError::Restricted("a DOCTYPE");
+        if self.depth == 0 {
+            return Err(if b == b'-' { comment } else { doctype });
+        }
+        match CDATA.get(usize::from(n)) {
+            Some(&c) if c == b => Ok(if usize::from(n) + 1 == CDATA.len() {
+                Lex::CData(0)
+            } else {
+                Lex::Bang(n + 1)
+            }),
+            _ if n == 0 && b == b'-' => Err(comment),
+            _ => Err(doctype),
         }
     }
 
@@ -381,29 +414,7 @@ impl StreamReader {
             }
             (Lex::EndTag, b'<') => return Err(not_well_formed("`<` in an end tag")),
             (Lex::EndTag, _) => Lex::EndTag,
-            (Lex::Bang(n), _) => {
-                const CDATA: &[u8] = b"[CDATA[";
-                if self.depth == 0 {
-                    return Err(if b == b'-' {
-                        StreamReadError::Restricted("a comment")
-                    } else {
-                        StreamReadError::Restricted("a DOCTYPE")
-                    });
-                }
-                match CDATA.get(usize::from(n)) {
-                    Some(&c) if c == b => {
-                        if usize::from(n) + 1 == CDATA.len() {
-                            Lex::CData(0)
-                        } else {
-                            Lex::Bang(n + 1)
-                        }
-                    }
-                    _ if n == 0 && b == b'-' => {
-                        return Err(StreamReadError::Restricted("a comment"));
-                    }
-                    _ => return Err(StreamReadError::Restricted("a DOCTYPE")),
-                }
-            }
+            (Lex::Bang(n), _) => self.bang(n, b)?,
             (Lex::CData(2), b'>') => Lex::Text,
             (Lex::CData(n @ (0 | 1)), b']') => Lex::CData(n + 1),
             (Lex::CData(2), b']') => Lex::CData(2),
