@@ -226,22 +226,7 @@ impl Request {
         routes: &ServiceRoutes,
         limits: &Limits,
     ) -> Result<Self, RequestError> {
-        let Some(kind) = routes.lookup(receiver, path) else {
-            let elsewhere = [
-                ServerRole::Account,
-                ServerRole::Message,
-                ServerRole::Application,
-            ]
-            .into_iter()
-            .find_map(|role| routes.lookup(role, path));
-            return Err(match elsewhere {
-                Some(message) => RequestError::WrongReceiver {
-                    message,
-                    role: receiver,
-                },
-                None => RequestError::UnknownPath { path: echo(path) },
-            });
-        };
+        let kind = route(receiver, path, routes)?;
         let mut f = Fields::new(kind, parse_query(query, limits)?);
         let request = match kind {
             K::RegisterUser | K::ModifyUser => {
@@ -301,41 +286,68 @@ impl Request {
                     _ => return Err(RequestError::NotificationType { found: echo(&kind) }),
                 }
             }
-            _ => {
-                // Push (12/13) and exchange (14/15) share one service URI for
-                // users and devices: the parameter names the addressee.
-                let (user, device) = (f.has("userid"), f.has("deviceid"));
-                let (user_kind, device_kind) = if kind == K::PushToUser {
-                    (K::PushToUser, K::PushToDevice)
-                } else {
-                    (K::ExchangeUser, K::ExchangeDevice)
-                };
-                match (user, device) {
-                    (true, false) => {
-                        f.kind = user_kind;
-                        let m = f.user_data()?;
-                        if user_kind == K::PushToUser {
-                            Self::PushToUser(m)
-                        } else {
-                            Self::ExchangeUser(m)
-                        }
-                    }
-                    (false, true) => {
-                        f.kind = device_kind;
-                        let m = f.device_data()?;
-                        if device_kind == K::PushToDevice {
-                            Self::PushToDevice(m)
-                        } else {
-                            Self::ExchangeDevice(m)
-                        }
-                    }
-                    _ => return Err(RequestError::Addressee { path: echo(path) }),
-                }
-            }
+            _ => Self::addressed(&mut f, kind, path)?,
         };
         f.finish()?;
         Ok(request)
     }
+
+    /// Push (12/13) and exchange (14/15) share one service URI for users
+    /// and devices: the parameter names the addressee.
+    fn addressed(f: &mut Fields<'_>, kind: MessageKind, path: &str) -> Result<Self, RequestError> {
+        let (user_kind, device_kind) = if kind == K::PushToUser {
+            (K::PushToUser, K::PushToDevice)
+        } else {
+            (K::ExchangeUser, K::ExchangeDevice)
+        };
+        Ok(match (f.has("userid"), f.has("deviceid")) {
+            (true, false) => {
+                f.kind = user_kind;
+                let m = f.user_data()?;
+                if user_kind == K::PushToUser {
+                    Self::PushToUser(m)
+                } else {
+                    Self::ExchangeUser(m)
+                }
+            }
+            (false, true) => {
+                f.kind = device_kind;
+                let m = f.device_data()?;
+                if device_kind == K::PushToDevice {
+                    Self::PushToDevice(m)
+                } else {
+                    Self::ExchangeDevice(m)
+                }
+            }
+            _ => return Err(RequestError::Addressee { path: echo(path) }),
+        })
+    }
+}
+
+/// The message `path` carries to a server of role `receiver`: an unknown
+/// path, and a path another role serves, are told apart.
+fn route(
+    receiver: ServerRole,
+    path: &str,
+    routes: &ServiceRoutes,
+) -> Result<MessageKind, RequestError> {
+    if let Some(kind) = routes.lookup(receiver, path) {
+        return Ok(kind);
+    }
+    let elsewhere = [
+        ServerRole::Account,
+        ServerRole::Message,
+        ServerRole::Application,
+    ]
+    .into_iter()
+    .find_map(|role| routes.lookup(role, path));
+    Err(match elsewhere {
+        Some(message) => RequestError::WrongReceiver {
+            message,
+            role: receiver,
+        },
+        None => RequestError::UnknownPath { path: echo(path) },
+    })
 }
 
 /// The decoded parameters of one request, taken one by one.
