@@ -53,13 +53,7 @@ impl IqFailure {
     /// for a result.
     #[must_use]
     pub fn of(answer: &Stanza) -> Option<Self> {
-        (answer.iq_type() == Some(IqType::Error)).then(|| {
-            Self::Error(
-                answer
-                    .error()
-                    .map_or(DefinedCondition::UndefinedCondition, |e| e.condition),
-            )
-        })
+        (answer.iq_type() == Some(IqType::Error)).then(|| Self::Error(answer.condition()))
     }
 }
 
@@ -147,10 +141,25 @@ impl<I: Instant, T> Requests<I, T> {
     /// for a result, the [`IqFailure`] for an error. `None` when it is no
     /// answer to a request that waits.
     pub fn answer<'s>(&mut self, stanza: &'s Stanza) -> Option<(T, Result<&'s Stanza, IqFailure>)> {
-        if !self.is_answer(stanza) {
+        self.answer_if(stanza, |_| true)
+    }
+
+    /// [`Requests::answer`] for an answer that `accept` takes for the
+    /// request it names (the peer a request went to, say); an answer it
+    /// refuses leaves the request waiting.
+    pub fn answer_if<'s>(
+        &mut self,
+        stanza: &'s Stanza,
+        accept: impl FnOnce(&T) -> bool,
+    ) -> Option<(T, Result<&'s Stanza, IqFailure>)> {
+        if !matches!(stanza.iq_type(), Some(IqType::Result | IqType::Error)) {
             return None;
         }
-        let what = self.take(stanza.id.as_deref()?)?;
+        let id = stanza.id.as_deref()?;
+        if !self.get(id).is_some_and(accept) {
+            return None;
+        }
+        let what = self.take(id)?;
         Some((what, IqFailure::of(stanza).map_or(Ok(stanza), Err)))
     }
 

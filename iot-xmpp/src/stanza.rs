@@ -177,6 +177,14 @@ impl<S: AsRef<str>> Stanza<S> {
         self.payloads.iter().find(|p| p.is(name, ns))
     }
 
+    /// The condition of a stanza of type `error` (RFC 6120 8.3.3):
+    /// `undefined-condition` when it names none.
+    #[must_use]
+    pub fn condition(&self) -> DefinedCondition {
+        self.error()
+            .map_or(DefinedCondition::UndefinedCondition, |e| e.condition)
+    }
+
     /// The error of a stanza of type `error`: its type and the first
     /// condition element of the stanzas namespace.
     #[must_use]

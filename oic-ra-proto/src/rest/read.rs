@@ -94,6 +94,52 @@ impl<'a> Events<'a, '_> {
     }
 
     /// The value of the one attribute the element just opened has.
+    /// The `<header>` elements of an open `<headers>`, through its end
+    /// tag.
+    fn headers<S: From<Cow<'a, str>>>(&mut self) -> Result<Vec<Header<S>>, RestError> {
+        self.no_attributes("headers")?;
+        let mut headers = Vec::new();
+        // Anything but a start is </headers> (the reader pairs the tags).
+        while let XmlEvent::Start { name, ns } = self.next("<header> or </headers>")? {
+            expect((name, ns), "header", REST_NS, "<header> or </headers>")?;
+            if headers.len() == self.limits.max_headers {
+                return Err(RestError::TooManyHeaders {
+                    max: self.limits.max_headers,
+                });
+            }
+            let name = self.attribute("header", "name")?;
+            let value = self.text_until_end()?;
+            headers.push(Header {
+                name: S::from(name),
+                value: S::from(value),
+            });
+        }
+        Ok(headers)
+    }
+
+    /// The JSON text of an open `<body>`, through its end tag: checked
+    /// to be one JSON value, without building it.
+    fn body(&mut self) -> Result<Cow<'a, str>, RestError> {
+        self.no_attributes("body")?;
+        match self.next("<json>")? {
+            XmlEvent::Start { name, ns } => expect((name, ns), "json", JSON_NS, "<json>")?,
+            _ => {
+                return Err(RestError::UnexpectedElement {
+                    found: "/body".into(),
+                    expected: "<json>",
+                });
+            }
+        }
+        self.no_attributes("json")?;
+        let body = self.text_until_end()?;
+        serde_json::from_str::<IgnoredAny>(&body).map_err(|e| RestError::Json(e.to_string()))?;
+        match self.next("</body>")? {
+            XmlEvent::End => Ok(body),
+            XmlEvent::Start { name, .. } => Err(unexpected_name(name, "</body>")),
+            _ => Err(RestError::Xml("unclosed element".into())),
+        }
+    }
+
     fn attribute(
         &self,
         element: &'static str,
@@ -174,46 +220,12 @@ pub(super) fn read<'a, S: From<Cow<'a, str>>>(
     } = event
     {
         expect(("headers", ns), "headers", REST_NS, "<headers>")?;
-        ev.no_attributes("headers")?;
-        // Anything but a start is </headers> (the reader pairs the tags).
-        while let XmlEvent::Start { name, ns } = ev.next("<header> or </headers>")? {
-            expect((name, ns), "header", REST_NS, "<header> or </headers>")?;
-            if message.headers.len() == limits.max_headers {
-                return Err(RestError::TooManyHeaders {
-                    max: limits.max_headers,
-                });
-            }
-            let name = ev.attribute("header", "name")?;
-            let value = ev.text_until_end()?;
-            message.headers.push(Header {
-                name: S::from(name),
-                value: S::from(value),
-            });
-        }
+        message.headers = ev.headers()?;
         event = ev.next("</rest>")?;
     }
     if let XmlEvent::Start { name: "body", ns } = event {
         expect(("body", ns), "body", REST_NS, "<body>")?;
-        ev.no_attributes("body")?;
-        match ev.next("<json>")? {
-            XmlEvent::Start { name, ns } => expect((name, ns), "json", JSON_NS, "<json>")?,
-            _ => {
-                return Err(RestError::UnexpectedElement {
-                    found: "/body".into(),
-                    expected: "<json>",
-                });
-            }
-        }
-        ev.no_attributes("json")?;
-        let body = ev.text_until_end()?;
-        // Checked to be one JSON value, without building it.
-        serde_json::from_str::<IgnoredAny>(&body).map_err(|e| RestError::Json(e.to_string()))?;
-        message.body = Some(S::from(body));
-        match ev.next("</body>")? {
-            XmlEvent::End => {}
-            XmlEvent::Start { name, .. } => return Err(unexpected_name(name, "</body>")),
-            _ => return Err(RestError::Xml("unclosed element".into())),
-        }
+        message.body = Some(S::from(ev.body()?));
         event = ev.next("</rest>")?;
     }
     match event {

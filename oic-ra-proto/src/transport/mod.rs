@@ -247,16 +247,10 @@ impl<I: Instant> IbbTransport<I> {
             Asked::Open(k, _) => stanza.from.as_ref().is_none_or(|f| *f == k.0),
             Asked::Close => true,
         };
-        if !self.asked.is_answer(stanza)
-            || !stanza
-                .id
-                .as_deref()
-                .and_then(|id| self.asked.get(id))
-                .is_some_and(from_addressee)
-        {
+        let Some((asked, answer)) = self.asked.answer_if(stanza, from_addressee) else {
             return false;
-        }
-        let Some((Asked::Open(key, block_size), answer)) = self.asked.answer(stanza) else {
+        };
+        let Asked::Open(key, block_size) = asked else {
             return true;
         };
         let smaller = block_size / 2;
@@ -390,21 +384,7 @@ impl<I: Instant> IbbTransport<I> {
             Err(IbbError::NotIbb) => return false,
             Err(_) if stanza.is_error() => return true,
             Err(_) => {
-                if let (Some(peer), Some(sid)) = (
-                    full_from(stanza),
-                    stanza
-                        .payloads
-                        .iter()
-                        .find(|p| p.ns == IBB_NS)
-                        .and_then(|p| p.get_attr("sid")),
-                ) {
-                    let key = (peer, sid.to_owned());
-                    if self.sessions.contains_key(&key) {
-                        self.break_session(now, stanza, key, DefinedCondition::BadRequest);
-                        return true;
-                    }
-                }
-                self.reply_error(stanza, ErrorType::Modify, DefinedCondition::BadRequest, "");
+                self.malformed(now, stanza);
                 return true;
             }
             Ok(p) => p,
@@ -430,7 +410,7 @@ impl<I: Instant> IbbTransport<I> {
             // The peer refused one of our blocks: the session is over.
             if self.forget(&key) {
                 self.out
-                    .event(IbbTransportEvent::Failed(key, condition_of(stanza)));
+                    .event(IbbTransportEvent::Failed(key, stanza.condition()));
             }
             return true;
         }
@@ -476,6 +456,24 @@ impl<I: Instant> IbbTransport<I> {
             }
         }
         true
+    }
+
+    /// A message in the IBB namespace that is not a data block: it breaks
+    /// its session, if it names one, and is answered `bad-request`.
+    fn malformed(&mut self, now: I, stanza: &Stanza) {
+        let sid = stanza
+            .payloads
+            .iter()
+            .find(|p| p.ns == IBB_NS)
+            .and_then(|p| p.get_attr("sid"));
+        if let (Some(peer), Some(sid)) = (full_from(stanza), sid) {
+            let key = (peer, sid.to_owned());
+            if self.sessions.contains_key(&key) {
+                self.break_session(now, stanza, key, DefinedCondition::BadRequest);
+                return;
+            }
+        }
+        self.reply_error(stanza, ErrorType::Modify, DefinedCondition::BadRequest, "");
     }
 
     /// The peer accepted our open: send what waited.
@@ -583,12 +581,6 @@ impl<I: Instant> Machine for IbbTransport<I> {
 }
 
 /// The condition of an error stanza, undefined when it names none.
-fn condition_of(stanza: &Stanza) -> DefinedCondition {
-    stanza
-        .error()
-        .map_or(DefinedCondition::UndefinedCondition, |e| e.condition)
-}
-
 fn full_from(stanza: &Stanza) -> Option<FullJid> {
     stanza.from.clone()?.try_into_full().ok()
 }
