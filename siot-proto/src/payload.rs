@@ -327,27 +327,7 @@ impl SiotPayload {
             return Ok(None);
         }
         let payload = match e.name.as_str() {
-            "register" => {
-                no_children_but(e, "register", "name")?;
-                let key = key(e, "register")?;
-                // Section 4's text: a `name` attribute; its Example 1:
-                // `<name>` children. Both are read.
-                let attribute = e.get_attr("name").map(|text| Name {
-                    lang: None,
-                    text: text.trim_matches([' ', '\t', '\r', '\n']).to_owned(),
-                });
-                let names: Vec<Name> = attribute
-                    .into_iter()
-                    .chain(e.children.iter().map(|n| Name {
-                        lang: n.get_attr("xml:lang").map(str::to_owned),
-                        text: n.text.trim_matches([' ', '\t', '\r', '\n']).to_owned(),
-                    }))
-                    .collect();
-                if names.is_empty() || names.iter().any(|n| n.text.is_empty()) {
-                    return Err(SiotError::Name);
-                }
-                Self::Register { key, names }
-            }
+            "register" => read_register(e)?,
             "claim" => {
                 no_children_but(e, "claim", "")?;
                 Self::Claim {
@@ -397,50 +377,12 @@ impl SiotPayload {
                     .collect::<Result<_, _>>()?;
                 Self::PendingFriendRequests { jids }
             }
-            "friend-state-update" => {
-                let mut items = Vec::with_capacity(e.children.len());
-                for c in &e.children {
-                    let friend = match (c.ns.as_str(), c.name.as_str()) {
-                        (SIOT_NS, "friend") => true,
-                        (SIOT_NS, "non-friend") => false,
-                        _ => {
-                            return Err(SiotError::Child {
-                                parent: "friend-state-update",
-                                child: c.name.clone(),
-                            });
-                        }
-                    };
-                    let element = if friend { "friend" } else { "non-friend" };
-                    items.push(FriendItem {
-                        jid: jid_attr(c, element)?,
-                        friend,
-                    });
-                }
-                Self::FriendStateUpdate { items }
-            }
-            "friendship-states" => {
-                no_children_but(e, "friendship-states", "item")?;
-                let mut items = Vec::with_capacity(e.children.len());
-                for c in &e.children {
-                    let value = attr(c, "item", "friend")?;
-                    let friend = match value {
-                        "yes" => true,
-                        "no" => false,
-                        _ => {
-                            return Err(SiotError::Friend {
-                                element: "item",
-                                value: value.to_owned(),
-                                allowed: "yes, no",
-                            });
-                        }
-                    };
-                    items.push(FriendItem {
-                        jid: jid_attr(c, "item")?,
-                        friend,
-                    });
-                }
-                Self::FriendshipStates { items }
-            }
+            "friend-state-update" => Self::FriendStateUpdate {
+                items: friend_state_update(e)?,
+            },
+            "friendship-states" => Self::FriendshipStates {
+                items: friendship_states(e)?,
+            },
             other => return Err(SiotError::Unknown(other.to_owned())),
         };
         Ok(Some(payload))
@@ -504,4 +446,74 @@ fn no_children_but(e: &Element, parent: &'static str, allowed: &str) -> Result<(
         }),
         None => Ok(()),
     }
+}
+
+/// `<register>` (section 4): a key, and names as a `name` attribute (the
+/// section's text) or `<name>` children (its Example 1); both are read.
+fn read_register(e: &Element) -> Result<SiotPayload, SiotError> {
+    no_children_but(e, "register", "name")?;
+    let key = key(e, "register")?;
+    let attribute = e.get_attr("name").map(|text| Name {
+        lang: None,
+        text: text.trim_matches([' ', '\t', '\r', '\n']).to_owned(),
+    });
+    let names: Vec<Name> = attribute
+        .into_iter()
+        .chain(e.children.iter().map(|n| Name {
+            lang: n.get_attr("xml:lang").map(str::to_owned),
+            text: n.text.trim_matches([' ', '\t', '\r', '\n']).to_owned(),
+        }))
+        .collect();
+    if names.is_empty() || names.iter().any(|n| n.text.is_empty()) {
+        return Err(SiotError::Name);
+    }
+    Ok(SiotPayload::Register { key, names })
+}
+
+/// The items of `<friend-state-update>`: `<friend>` and `<non-friend>`.
+fn friend_state_update(e: &Element) -> Result<Vec<FriendItem>, SiotError> {
+    let mut items = Vec::with_capacity(e.children.len());
+    for c in &e.children {
+        let friend = match (c.ns.as_str(), c.name.as_str()) {
+            (SIOT_NS, "friend") => true,
+            (SIOT_NS, "non-friend") => false,
+            _ => {
+                return Err(SiotError::Child {
+                    parent: "friend-state-update",
+                    child: c.name.clone(),
+                });
+            }
+        };
+        let element = if friend { "friend" } else { "non-friend" };
+        items.push(FriendItem {
+            jid: jid_attr(c, element)?,
+            friend,
+        });
+    }
+    Ok(items)
+}
+
+/// The items of `<friendship-states>`: `<item friend='yes|no'>`.
+fn friendship_states(e: &Element) -> Result<Vec<FriendItem>, SiotError> {
+    no_children_but(e, "friendship-states", "item")?;
+    let mut items = Vec::with_capacity(e.children.len());
+    for c in &e.children {
+        let value = attr(c, "item", "friend")?;
+        let friend = match value {
+            "yes" => true,
+            "no" => false,
+            _ => {
+                return Err(SiotError::Friend {
+                    element: "item",
+                    value: value.to_owned(),
+                    allowed: "yes, no",
+                });
+            }
+        };
+        items.push(FriendItem {
+            jid: jid_attr(c, "item")?,
+            friend,
+        });
+    }
+    Ok(items)
 }
