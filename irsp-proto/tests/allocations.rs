@@ -7,9 +7,11 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+use common::routes;
+
 use irsp_proto::{
     AccountAuth, AdditionalParams, DeviceAccount, DeviceName, Limits, Request, Secret, ServerRole,
-    ServiceRoutes,
 };
 
 #[global_allocator]
@@ -41,14 +43,7 @@ fn message_2_reads_in_a_counted_number_of_blocks() {
         model: Some("TV-55".into()),
         additional,
     });
-    let routes = ServiceRoutes::new(
-        "/upload/user",
-        "/upload/device",
-        "/notify",
-        "/push",
-        "/exchange",
-    )
-    .unwrap();
+    let routes = routes();
     let url = message.to_url(&"www.igrslab.com:8080".parse().unwrap(), &routes);
     let limits = Limits::default();
 

@@ -3,15 +3,14 @@
 // Test fixtures fail loudly: a fixture that does not build is a bug.
 #![allow(clippy::unwrap_used, clippy::panic, clippy::needless_pass_by_value)]
 
+mod common;
+use common::routes;
+
 use irsp_proto::{
     AccountAuth, AdditionalParamError, AdditionalParams, Dispatcher, IdError, Limits, MessageKind,
     Peer, Request, RequestError, Secret, SenderPolicy, ServerRole, ServicePathError, ServiceRoutes,
     Status,
 };
-
-fn routes() -> ServiceRoutes {
-    ServiceRoutes::new("/up/user", "/up/device", "/notify", "/push", "/exchange").unwrap()
-}
 
 fn message_server() -> Dispatcher {
     Dispatcher::new(ServerRole::Message, routes()).accept_account_server(AccountAuth {
@@ -424,7 +423,7 @@ fn each_role_sends_only_its_messages() {
     // An application server accepts uploads and notices only from message
     // servers (8.3.1, 8.3.2) and exchanges only from application servers.
     let app = Dispatcher::new(ServerRole::Application, routes());
-    let upload = ("/up/device", "deviceid=%23d1&data=x");
+    let upload = ("/upload/device", "deviceid=%23d1&data=x");
     let notice = ("/notify", "deviceid=%23d1&type=online");
     for (path, query) in [upload, notice] {
         assert!(

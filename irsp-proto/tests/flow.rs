@@ -3,15 +3,13 @@
 // Test fixtures fail loudly: a fixture that does not build is a bug.
 #![allow(clippy::unwrap_used, clippy::panic, clippy::needless_pass_by_value)]
 
+mod common;
+use common::routes;
+
 use irsp_proto::{
     AccountAuth, ClientExchange, DeviceAccount, DeviceData, DeviceName, Dispatcher, Outcome, Peer,
-    Request, ResponseError, Secret, ServerRole, ServiceRoutes, Status, ThirdPartyGateway,
-    UserAccount, UserName,
+    Request, ResponseError, Secret, ServerRole, Status, ThirdPartyGateway, UserAccount, UserName,
 };
-
-fn routes() -> ServiceRoutes {
-    ServiceRoutes::new("/up/user", "/up/device", "/notify", "/push", "/exchange").unwrap()
-}
 
 fn credentials() -> AccountAuth {
     AccountAuth {

@@ -4,16 +4,15 @@
 // Test fixtures fail loudly: a fixture that does not build is a bug.
 #![allow(clippy::unwrap_used, clippy::panic, clippy::needless_pass_by_value)]
 
+mod common;
+use common::routes;
+
 use irsp_proto::{
     AccountAuth, AdditionalParams, DeviceAccount, DeviceData, DeviceName, DeviceNotice,
     DeviceRemoval, Limits, MessageKind, Request, Response, Secret, ServerAddress, ServerRole,
-    ServiceRoutes, Status, UserAccount, UserData, UserName, UserRemoval, VerifyCodeReset,
+    Status, UserAccount, UserData, UserName, UserRemoval, VerifyCodeReset,
 };
 use proptest::prelude::*;
-
-fn routes() -> ServiceRoutes {
-    ServiceRoutes::new("/up/user", "/up/device", "/notify", "/push", "/exchange").unwrap()
-}
 
 /// Text full of what breaks naive query handling: `&`, `=`, `%`, `+`,
 /// `#`, `?`, spaces, quotes, non-ASCII and control characters.

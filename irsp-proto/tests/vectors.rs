@@ -9,24 +9,16 @@
 // Test fixtures fail loudly: a fixture that does not build is a bug.
 #![allow(clippy::unwrap_used, clippy::panic, clippy::needless_pass_by_value)]
 
+mod common;
+use common::routes;
+
 use irsp_proto::{
     AccountAuth, AdditionalParams, DeviceAccount, DeviceData, DeviceName, DeviceNotice,
     DeviceRemoval, Limits, MessageKind, Request, Response, Secret, ServerAddress, ServerRole,
-    ServiceRoutes, Status, UserAccount, UserData, UserName, UserRemoval, VerifyCodeReset,
+    Status, UserAccount, UserData, UserName, UserRemoval, VerifyCodeReset,
 };
 
 const SERVER: &str = "www.igrslab.com:8080";
-
-fn routes() -> ServiceRoutes {
-    ServiceRoutes::new(
-        "/user/upload",
-        "/device/upload",
-        "/device/notify",
-        "/push",
-        "/exchange",
-    )
-    .unwrap()
-}
 
 fn auth() -> AccountAuth {
     AccountAuth {
@@ -190,11 +182,11 @@ fn device_data() -> DeviceData {
 fn messages_8_and_9_upload() {
     vector(
         Request::UserUpload(user_data()),
-        "https://www.igrslab.com:8080/user/upload?userid=igrsuser&data=subscribe%20news",
+        "https://www.igrslab.com:8080/upload/user?userid=igrsuser&data=subscribe%20news",
     );
     vector(
         Request::DeviceUpload(device_data()),
-        "https://www.igrslab.com:8080/device/upload?deviceid=%23igrsdevice&data=alarm%3Dsmoke",
+        "https://www.igrslab.com:8080/upload/device?deviceid=%23igrsdevice&data=alarm%3Dsmoke",
     );
 }
 
@@ -202,11 +194,11 @@ fn messages_8_and_9_upload() {
 fn messages_10_and_11_online_offline() {
     vector(
         Request::DeviceOnline(DeviceNotice { deviceid: device() }),
-        "https://www.igrslab.com:8080/device/notify?deviceid=%23igrsdevice&type=online",
+        "https://www.igrslab.com:8080/notify?deviceid=%23igrsdevice&type=online",
     );
     vector(
         Request::DeviceOffline(DeviceNotice { deviceid: device() }),
-        "https://www.igrslab.com:8080/device/notify?deviceid=%23igrsdevice&type=offline",
+        "https://www.igrslab.com:8080/notify?deviceid=%23igrsdevice&type=offline",
     );
 }
 
