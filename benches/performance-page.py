@@ -33,6 +33,8 @@ WHO = {
     "oic_response_ours": ("OIC Response, IBB stanza to JSON", "oic-ra-proto"),
     "oic_response_minidom": ("OIC Response, IBB stanza to JSON", "minidom+xmpp-parsers"),
     "oic_response_quick_xml": ("OIC Response, IBB stanza to JSON", "quick-xml pipeline"),
+    "stanza_parse_ours": ("XMPP stanza parse", "iot-xmpp"),
+    "stanza_parse_minidom": ("XMPP stanza parse", "minidom+xmpp-parsers"),
     "irsp_parse_ours": ("IRSP Message 2 parse", "irsp-proto"),
     "irsp_parse_url_serde_urlencoded": ("IRSP Message 2 parse", "url+serde_urlencoded"),
     "irsp_parse_serde_urlencoded": ("IRSP Message 2 parse", "serde_urlencoded (query)"),
@@ -42,7 +44,7 @@ WHO = {
     "siot_is_friend_parsed": ("Simple IoT is-friend", "siot-proto, from a parsed stanza"),
 }
 # The first of these in a row is "this project"; the rest are compared to it.
-OURS = ["osap-proto", "oic-ra-proto", "irsp-proto", "siot-proto, from text"]
+OURS = ["osap-proto", "oic-ra-proto", "iot-xmpp", "irsp-proto", "siot-proto, from text"]
 SIZES = {"16": 16, "64": 64, "256": 256, "1k": 1024, "4k": 4096, "16k": 16384, "64k": 65536}
 
 

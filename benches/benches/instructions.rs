@@ -20,13 +20,14 @@ use std::time::Duration;
 use benches::fixtures::{
     CONNECT_WIRE, PeerMessage2, TOPIC, irsp_peer_parse, irsp_peer_parse_query, message_2,
     oic_minidom, oic_ours, oic_quick_xml, oic_response_stanza, publish, publish_wire,
+    stanza_minidom, stanza_ours,
 };
 use benches::fixtures::{SIOT_T0, siot_is_friend_query, siot_service};
 use bytes::BytesMut;
 use gungraun::{library_benchmark, library_benchmark_group, main};
 use irsp_proto::{Limits, Request, ServerRole, ServiceRoutes};
 use osap_proto::crypto::{PayloadCipher, SessionKey};
-use osap_proto::{FrameDecoder, Packet, Suite};
+use osap_proto::{FrameDecoder, Packet, Publish, Suite};
 use siot_proto::provisioning::ProvisioningService;
 use siot_proto::stanza::Stanza as SiotStanza;
 use siot_proto::{Input, Machine, StanzaMachine};
@@ -96,11 +97,11 @@ fn mqtt_decode_mqttbytes(mut stream: BytesMut) -> (mqttbytes::v4::Packet, BytesM
 
 static PAYLOAD_64: [u8; 64] = [0xa5; 64];
 
-fn osap_publish() -> (&'static Packet<'static>, BytesMut) {
-    (
-        Box::leak(Box::new(publish(&PAYLOAD_64))),
-        BytesMut::with_capacity(128),
-    )
+fn osap_publish() -> (&'static Publish<'static>, BytesMut) {
+    let Packet::Publish(p) = publish(&PAYLOAD_64) else {
+        unreachable!()
+    };
+    (Box::leak(Box::new(p)), BytesMut::with_capacity(128))
 }
 
 fn mqttbytes_publish() -> (&'static mqttbytes::v4::Publish, BytesMut) {
@@ -123,7 +124,7 @@ fn mqttrs_publish() -> (mqttrs::Packet<'static>, [u8; 128]) {
 
 #[library_benchmark]
 #[bench::publish_64(setup = osap_publish)]
-fn mqtt_encode_osap((packet, mut out): (&'static Packet<'static>, BytesMut)) -> BytesMut {
+fn mqtt_encode_osap((packet, mut out): (&'static Publish<'static>, BytesMut)) -> BytesMut {
     black_box(packet).encode(&mut out).unwrap();
     out
 }
@@ -172,6 +173,26 @@ fn oic_response_quick_xml(xml: String) -> bool {
 library_benchmark_group!(
     name = oic;
     benchmarks = oic_response_ours, oic_response_minidom, oic_response_quick_xml
+);
+
+// XMPP: the IBB stanza of the OIC row read into a stanza, its JIDs
+// prepared.
+
+#[library_benchmark]
+#[bench::ibb_message(oic_response_stanza())]
+fn stanza_parse_ours(xml: String) -> usize {
+    stanza_ours(black_box(&xml))
+}
+
+#[library_benchmark]
+#[bench::ibb_message(oic_response_stanza())]
+fn stanza_parse_minidom(xml: String) -> usize {
+    stanza_minidom(black_box(&xml))
+}
+
+library_benchmark_group!(
+    name = xmpp;
+    benchmarks = stanza_parse_ours, stanza_parse_minidom
 );
 
 // IRSP: Message 2 from its URL to a typed message.
@@ -319,4 +340,11 @@ library_benchmark_group!(
     benchmarks = siot_is_friend_parsed, siot_is_friend_text
 );
 
-main!(library_benchmark_groups = mqtt, oic, irsp, osap_seal, siot);
+main!(
+    library_benchmark_groups = mqtt,
+    oic,
+    xmpp,
+    irsp,
+    osap_seal,
+    siot
+);

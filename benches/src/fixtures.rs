@@ -9,7 +9,7 @@ use oic_ra_proto::ibb::IbbPayload;
 use oic_ra_proto::identity::Jid;
 use oic_ra_proto::rest::{RestLimits, RestMessage};
 use oic_ra_proto::stanza::{Stanza, StanzaLimits};
-use osap_proto::{Delivery, Packet, Publish};
+use osap_proto::{Delivery, Packet, Publish, TopicName};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use serde::Deserialize;
@@ -32,7 +32,7 @@ pub fn publish(payload: &[u8]) -> Packet<'_> {
             dup: false,
         },
         retain: false,
-        topic: TOPIC.into(),
+        topic: TopicName::new(TOPIC).unwrap(),
         payload: payload.into(),
     })
 }
@@ -274,4 +274,25 @@ pub fn siot_is_friend_query(n: usize) -> SiotStanza {
         },
         &format!("thing{k}@example.org/r"),
     )
+}
+
+/// The stanza of [`oic_response_stanza`] read into a [`Stanza`] (the JID
+/// preparation of `from` and `to` included): how many payloads it has.
+#[must_use]
+pub fn stanza_ours(xml: &str) -> usize {
+    Stanza::parse_ref(xml, &StanzaLimits::default())
+        .unwrap()
+        .payloads
+        .len()
+}
+
+/// The same with `minidom` and `xmpp-parsers`' `Message` (which prepares
+/// its JIDs with the `jid` crate).
+#[must_use]
+pub fn stanza_minidom(xml: &str) -> usize {
+    let e: minidom::Element = xml.parse().unwrap();
+    xmpp_parsers::message::Message::try_from(e)
+        .unwrap()
+        .payloads
+        .len()
 }
