@@ -14,7 +14,7 @@ use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use osap_proto::business::{Body, BusinessChannel, BusinessMessage, Direction, Params};
 use osap_proto::crypto::SessionKey;
 use osap_proto::das::{DasSession, DasSessionConfig, KeyTable, Registration};
-use osap_proto::{Delivery, FrameDecoder, Input, Machine, Packet, Publish, Suite};
+use osap_proto::{Delivery, FrameDecoder, Input, Machine, Packet, Publish, Suite, TopicName};
 
 const T0: Duration = Duration::ZERO;
 
@@ -49,7 +49,7 @@ fn frame(topic: &str, payload: &[u8], out: &mut Vec<u8>) {
             dup: false,
         },
         retain: false,
-        topic: topic.into(),
+        topic: TopicName::new(topic).unwrap(),
         payload: payload.into(),
     })
     .encode(out)

@@ -12,7 +12,7 @@ use libfuzzer_sys::fuzz_target;
 use osap_proto::{
     ConnAck, Connect, ConnectReturnCode, ControlFlags, ControlFrame, Delivery, Packet, Password,
     ProtocolGroup, ProtocolVersion, Publish, QoS, ReturnCodes, SubAck, Subscribe,
-    SubscribeReturnCode, TopicFilters, Unsubscribe, Will,
+    SubscribeReturnCode, TopicFilters, TopicName, Unsubscribe, Will,
 };
 
 fn qos(u: &mut Unstructured<'_>) -> Result<QoS> {
@@ -28,8 +28,11 @@ fn packet(u: &mut Unstructured<'_>) -> Result<Option<Packet<'static>>> {
     Ok(Some(match u.int_in_range(0..=10u8)? {
         0 => {
             let will = if u.arbitrary()? {
+                let Ok(topic) = TopicName::new(u.arbitrary::<String>()?) else {
+                    return Ok(None);
+                };
                 Some(Will {
-                    topic: u.arbitrary::<String>()?.into(),
+                    topic,
                     message: u.arbitrary::<Vec<u8>>()?.into(),
                     qos: qos(u)?,
                     retain: u.arbitrary()?,
@@ -56,6 +59,10 @@ fn packet(u: &mut Unstructured<'_>) -> Result<Option<Packet<'static>>> {
             })
         }
         2 => Packet::Publish(Publish {
+            topic: match TopicName::new(u.arbitrary::<String>()?) {
+                Ok(topic) => topic,
+                Err(_) => return Ok(None),
+            },
             delivery: match u.int_in_range(0..=2u8)? {
                 0 => Delivery::AtMostOnce,
                 1 => Delivery::AtLeastOnce {
@@ -68,7 +75,6 @@ fn packet(u: &mut Unstructured<'_>) -> Result<Option<Packet<'static>>> {
                 },
             },
             retain: u.arbitrary()?,
-            topic: u.arbitrary::<String>()?.into(),
             payload: u.arbitrary::<Vec<u8>>()?.into(),
         }),
         3 => match u.int_in_range(0..=3u8)? {

@@ -35,6 +35,7 @@ use serde_json::{Map, Value};
 
 use crate::control::Suite;
 use crate::crypto::{CryptoError, PayloadCipher, SessionKey};
+use crate::mqtt::TopicName;
 
 /// Which way a message goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -298,7 +299,7 @@ impl BusinessMessage {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SealedPublish {
     /// The topic: `osap/{devid}/{up|down}/{area}/{kind}`.
-    pub topic: String,
+    pub topic: TopicName<'static>,
     /// The counter and the sealed JSON body.
     pub payload: Vec<u8>,
 }
@@ -446,6 +447,8 @@ impl BusinessChannel {
             &mut payload,
         )?;
         self.sent = counter;
+        // A devid that is no topic level makes no topic name.
+        let topic = TopicName::new(topic).map_err(|_| BusinessError::Topic)?;
         Ok(SealedPublish { topic, payload })
     }
 

@@ -54,6 +54,7 @@ pub fn remaining_length_len(len: u32) -> usize {
 
 /// `len` as an MQTT variable byte integer: the four bytes and how many of
 /// them it takes.
+#[inline]
 fn remaining_length_bytes(len: usize) -> Result<([u8; 4], usize), FrameError> {
     if let Ok(byte @ 0..=127) = u8::try_from(len) {
         return Ok(([byte, 0, 0, 0], 1));
@@ -112,6 +113,7 @@ pub enum HeaderStatus {
 /// # Errors
 ///
 /// [`FrameError::RemainingLengthOverflow`] and [`FrameError::NonMinimalLength`].
+#[inline]
 pub fn read_header(input: &[u8]) -> Result<HeaderStatus, FrameError> {
     // Most frames are shorter than 128 bytes: one length byte.
     if let [first, len @ 0..=0x7f, ..] = *input {
@@ -119,6 +121,31 @@ pub fn read_header(input: &[u8]) -> Result<HeaderStatus, FrameError> {
             header: FixedHeader::from_byte(first),
             header_len: 2,
             body_len: usize::from(len),
+        });
+    }
+    // Then frames up to 16 KiB: two, the second not zero (minimal).
+    if let [first, low @ 0x80..=0xff, high @ 0x01..=0x7f, ..] = *input {
+        return Ok(HeaderStatus::Complete {
+            header: FixedHeader::from_byte(first),
+            header_len: 3,
+            body_len: usize::from(low & 0x7f) | usize::from(high) << 7,
+        });
+    }
+    // And up to 2 MiB: three.
+    if let [
+        first,
+        low @ 0x80..=0xff,
+        mid @ 0x80..=0xff,
+        high @ 0x01..=0x7f,
+        ..,
+    ] = *input
+    {
+        return Ok(HeaderStatus::Complete {
+            header: FixedHeader::from_byte(first),
+            header_len: 4,
+            body_len: usize::from(low & 0x7f)
+                | usize::from(mid & 0x7f) << 7
+                | usize::from(high) << 14,
         });
     }
     let Some((&first, rest)) = input.split_first() else {
@@ -223,6 +250,7 @@ impl<'a> RawFrame<'a> {
 /// # Errors
 ///
 /// [`FrameError::FrameTooLarge`] when `body_len` exceeds [`MAX_REMAINING_LENGTH`].
+#[inline]
 pub(crate) fn header_bytes(
     header: FixedHeader,
     body_len: usize,

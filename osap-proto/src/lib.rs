@@ -154,7 +154,8 @@ pub use frame::{
 pub use iot_sansio::{End, Input, Instant, Machine};
 pub use mqtt::{
     ConnAck, Connect, ConnectReturnCode, Delivery, Packet, PacketId, PacketType, Password, Publish,
-    QoS, ReturnCodes, SubAck, Subscribe, SubscribeReturnCode, TopicFilters, Unsubscribe, Will,
+    QoS, ReturnCodes, SubAck, Subscribe, SubscribeReturnCode, TopicFilters, TopicName, Unsubscribe,
+    Will,
 };
 pub use negotiation::{
     DeviceNegotiation, DeviceNegotiationConfig, DeviceNegotiationEvent, LbsNegotiation,

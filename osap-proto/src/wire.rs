@@ -64,6 +64,7 @@ const HIGH_BITS: u64 = u64::from_ne_bytes([0x80; 8]);
 /// in bit 3, so clearing that bit and comparing with `#` finds both. Lanes
 /// above a zero lane may also be marked (the borrow), so the result only
 /// answers whether one is.
+#[inline(always)]
 fn nul_or_wildcard_in(word: [u8; 8]) -> u64 {
     const BIT_3: u64 = u64::from_ne_bytes([0x08; 8]);
     const HASH: u64 = u64::from_ne_bytes([b'#'; 8]);
@@ -75,6 +76,7 @@ fn nul_or_wildcard_in(word: [u8; 8]) -> u64 {
 /// Whether `bytes` holds U+0000 (refused in every string, MQTT 3.1.1
 /// section 1.5.3) or a wildcard (refused in topic names, section 4.7.1),
 /// eight bytes at a time: the pass every PUBLISH topic takes.
+#[inline]
 pub(crate) fn has_nul_or_wildcard(bytes: &[u8]) -> bool {
     let mut chunks = bytes.chunks_exact(8);
     let mut hits = 0;

@@ -15,7 +15,7 @@ use osap_proto::das::{
     DasSession, DasSessionConfig, DasSessionEvent, DeviceSession, DeviceSessionConfig,
     DeviceSessionEvent, KeyTable, LastWill, Registration, SessionFault,
 };
-use osap_proto::{ConnectReturnCode, End, Input, Machine, Packet, PacketType, Suite};
+use osap_proto::{ConnectReturnCode, End, Input, Machine, Packet, PacketType, Suite, TopicName};
 
 type Rng = rand_chacha::ChaCha20Rng;
 
@@ -99,7 +99,7 @@ fn a_clean_leave_ends_both_sides_and_drops_the_will() {
     let mut driver = Driver::new(T0);
     let mut reg = Registration::new(DEVID, 1);
     reg.will = Some(LastWill {
-        topic: format!("dev/{DEVID}/state"),
+        topic: TopicName::new(format!("dev/{DEVID}/state")).unwrap(),
         message: b"offline".to_vec(),
     });
     let mut d = Checked::new(DeviceSession::new(
@@ -127,7 +127,7 @@ fn a_device_that_vanishes_is_lost_after_one_and_a_half_intervals_and_its_will_pu
     let mut driver = Driver::new(T0);
     let mut reg = Registration::new(DEVID, 1);
     let will = LastWill {
-        topic: format!("dev/{DEVID}/state"),
+        topic: TopicName::new(format!("dev/{DEVID}/state")).unwrap(),
         message: b"offline".to_vec(),
     };
     reg.will = Some(will.clone());
@@ -309,7 +309,7 @@ fn a_tampered_connect_is_refused() {
     let mut keys = table();
     let mut reg = Registration::new(DEVID, 3);
     reg.will = Some(LastWill {
-        topic: "dev/state".into(),
+        topic: TopicName::new("dev/state").unwrap(),
         message: b"offline".to_vec(),
     });
     let good = connect_bytes(&reg, &key());

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use osap_proto::{
     ConnAck, Connect, ConnectReturnCode, Delivery, FrameDecoder, Packet, Publish, QoS, Subscribe,
-    SubscribeReturnCode, TopicFilters,
+    SubscribeReturnCode, TopicFilters, TopicName,
 };
 
 const TIMEOUT: Duration = Duration::from_secs(5);
@@ -145,7 +145,7 @@ fn publish<'a>(topic: &'a str, payload: &'a [u8], delivery: Delivery) -> Packet<
     Packet::Publish(Publish {
         delivery,
         retain: false,
-        topic: topic.into(),
+        topic: TopicName::new(topic).unwrap(),
         payload: payload.into(),
     })
 }

@@ -9,7 +9,7 @@ use std::num::NonZeroU16;
 use osap_proto::{
     ConnAck, Connect, ConnectReturnCode, ControlFlags, ControlFrame, Delivery, FrameDecoder,
     Packet, Password, ProtocolGroup, ProtocolVersion, Publish, QoS, RawFrame, ReturnCodes, SubAck,
-    Subscribe, SubscribeReturnCode, TopicFilters, Unsubscribe, Will,
+    Subscribe, SubscribeReturnCode, TopicFilters, TopicName, Unsubscribe, Will,
 };
 use proptest::prelude::*;
 
@@ -17,8 +17,8 @@ fn text() -> impl Strategy<Value = String> {
     any::<String>().prop_map(|s| s.replace('\0', ""))
 }
 
-fn topic() -> impl Strategy<Value = String> {
-    "[a-z0-9/ é]{1,20}"
+fn topic() -> impl Strategy<Value = TopicName<'static>> {
+    "[a-z0-9/ é]{1,20}".prop_map(|t| TopicName::new(t).unwrap())
 }
 
 fn filter() -> impl Strategy<Value = String> {
@@ -64,7 +64,7 @@ fn packet() -> impl Strategy<Value = Packet<'static>> {
                 keep_alive,
                 clean_session,
                 will: will.map(|(topic, message, qos, retain)| Will {
-                    topic: topic.into(),
+                    topic,
                     message: message.into(),
                     qos,
                     retain,
@@ -94,7 +94,7 @@ fn packet() -> impl Strategy<Value = Packet<'static>> {
                     Some((packet_id, dup, true)) => Delivery::ExactlyOnce { packet_id, dup },
                 },
                 retain,
-                topic: topic.into(),
+                topic,
                 payload: payload.into(),
             })
         });

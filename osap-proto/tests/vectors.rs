@@ -11,7 +11,7 @@ use osap_proto::{
     ConnAck, Connect, ConnectReturnCode, ControlFlags, ControlFrame, Delivery, FieldError,
     FrameError, NegotiationKind, NegotiationMessage, Packet, Password, ProtocolGroup,
     ProtocolVersion, Publish, QoS, ReturnCodes, SubAck, Subscribe, SubscribeReturnCode, Suite,
-    TopicFilters, Unsubscribe, Will,
+    TopicFilters, TopicName, Unsubscribe, Will,
 };
 
 fn id(n: u16) -> NonZeroU16 {
@@ -49,7 +49,7 @@ fn connect_variable_header_of_mqtt_figure_3_6() {
         keep_alive: 10,
         clean_session: true,
         will: Some(Will {
-            topic: "w".into(),
+            topic: TopicName::new("w").unwrap(),
             message: b"bye".as_slice().into(),
             qos: QoS::AtLeastOnce,
             retain: false,
@@ -118,7 +118,7 @@ fn publish_variable_header_of_mqtt_figure_3_11() {
                 dup: false,
             },
             retain: false,
-            topic: "a/b".into(),
+            topic: TopicName::new("a/b").unwrap(),
             payload: b"".as_slice().into(),
         }),
         &[0x32, 0x07, 0x00, 0x03, b'a', b'/', b'b', 0x00, 0x0a],
@@ -130,7 +130,7 @@ fn publish_variable_header_of_mqtt_figure_3_11() {
                 dup: true,
             },
             retain: true,
-            topic: "a/b".into(),
+            topic: TopicName::new("a/b").unwrap(),
             payload: b"x".as_slice().into(),
         }),
         &[0x3b, 0x08, 0x00, 0x03, b'a', b'/', b'b', 0x00, 0x0a, b'x'],
@@ -149,7 +149,7 @@ fn the_qos_2_flow() {
                 dup: true,
             },
             retain: false,
-            topic: "a/b".into(),
+            topic: TopicName::new("a/b").unwrap(),
             payload: b"x".as_slice().into(),
         }),
         &[0x3c, 0x08, 0x00, 0x03, b'a', b'/', b'b', 0x00, 0x0a, b'x'],
@@ -237,7 +237,7 @@ fn publish_at_remaining_length_boundaries() {
         let packet = Packet::Publish(Publish {
             delivery: Delivery::AtMostOnce,
             retain: false,
-            topic: "t".into(),
+            topic: TopicName::new("t").unwrap(),
             payload: payload.as_slice().into(),
         });
         let mut wire = header.clone();
@@ -602,27 +602,31 @@ fn encoding_errors() {
         password: Some(Password::new(b"p".as_slice())),
     });
     assert!(no_user.encode(&mut out).is_err());
-    let wildcard = Packet::Publish(Publish {
-        delivery: Delivery::AtMostOnce,
-        retain: false,
-        topic: "a/#".into(),
-        payload: b"".as_slice().into(),
-    });
-    assert!(wildcard.encode(&mut out).is_err());
-    let long = "x".repeat(70_000);
-    let too_long = Packet::Publish(Publish {
-        delivery: Delivery::AtMostOnce,
-        retain: false,
-        topic: long.as_str().into(),
-        payload: b"".as_slice().into(),
-    });
+    // A topic name is checked when it is made (section 4.7), so no
+    // PUBLISH holds one that cannot be written.
+    for (topic, reason) in [
+        ("a/#", FieldError::Invalid("must not contain wildcards")),
+        ("a/+/b", FieldError::Invalid("must not contain wildcards")),
+        ("", FieldError::Invalid("must not be empty")),
+        ("a\0b", FieldError::NullCharacter),
+    ] {
+        assert_eq!(
+            TopicName::new(topic),
+            Err(FrameError::Malformed {
+                field: "topic name",
+                reason
+            }),
+            "{topic:?}"
+        );
+    }
     assert_eq!(
-        too_long.encode(&mut out),
+        TopicName::new("x".repeat(70_000)),
         Err(FrameError::Malformed {
             field: "topic name",
             reason: FieldError::TooLong(70_000)
         })
     );
+    assert!(TopicName::new("x".repeat(65_535)).is_ok());
     assert!(out.is_empty(), "nothing is written when encoding fails");
     assert!(TopicFilters::filters(&[]).is_err());
     assert!(ReturnCodes::new(&[]).is_err());

@@ -79,7 +79,7 @@ impl<I: Copy + Ord, R: CryptoRngCore> Live<I, R> {
             &Packet::Publish(Publish {
                 delivery,
                 retain: false,
-                topic: sealed.topic.into(),
+                topic: sealed.topic,
                 payload: sealed.payload.into(),
             }),
         );

@@ -16,7 +16,7 @@ use hmac::Mac;
 use subtle::ConstantTimeEq;
 
 use crate::crypto::{SessionKey, keyed_mac};
-use crate::mqtt::{Connect, Password, QoS, Will};
+use crate::mqtt::{Connect, Password, QoS, TopicName, Will};
 
 /// The heartbeat interval when the caller gives none: the draft's "usually
 /// 30 s" (section 7).
@@ -38,7 +38,7 @@ const PROOF_LABEL: &[u8] = b"osap-proto registration";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LastWill {
     /// The will topic.
-    pub topic: String,
+    pub topic: TopicName<'static>,
     /// The will message.
     pub message: Vec<u8>,
 }
@@ -126,7 +126,7 @@ impl Registration {
             keep_alive: self.keep_alive,
             clean_session: true,
             will: self.will.as_ref().map(|w| Will {
-                topic: Cow::Owned(w.topic.clone()),
+                topic: w.topic.clone(),
                 message: Cow::Owned(w.message.clone()),
                 qos: QoS::AtLeastOnce,
                 retain: false,

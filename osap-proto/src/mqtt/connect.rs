@@ -6,7 +6,7 @@ use alloc::boxed::Box;
 
 use iot_sansio::Secret;
 
-use super::publish::check_topic_name;
+use super::publish::{TopicName, topic_name};
 use super::qos::QoS;
 use crate::error::{FieldError, FrameError};
 use crate::wire::{end, prefixed, string, u8_field, u16_field};
@@ -39,7 +39,7 @@ impl Password {
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Will<'a> {
     /// The will topic.
-    pub topic: Cow<'a, str>,
+    pub topic: TopicName<'a>,
     /// The will message.
     #[cfg_attr(feature = "serde", serde(with = "crate::hex"))]
     pub message: Cow<'a, [u8]>,
@@ -195,14 +195,13 @@ pub(super) fn parse_connect(body: &[u8]) -> Result<Connect<'_>, FrameError> {
     let (rest, keep_alive) = u16_field(rest, "keep alive")?;
     let (mut rest, client_id) = string(rest, "client identifier")?;
     let will = if has_will {
-        let (r, topic) = string(rest, "will topic")?;
-        check_topic_name(topic).map_err(|_| {
-            FrameError::field("will topic", FieldError::Invalid("not a topic name"))
-        })?;
+        // Read as a PUBLISH's topic name is: UTF-8, then the rules of
+        // sections 1.5.3 and 4.7, each fault named.
+        let (r, topic) = topic_name(rest, "will topic")?;
         let (r, message) = prefixed(r, "will message")?;
         rest = r;
         Some(Will {
-            topic: Cow::Borrowed(topic),
+            topic,
             message: Cow::Borrowed(message),
             qos: will_qos,
             retain: flags & F::WILL_RETAIN != 0,

@@ -16,7 +16,7 @@ mod subscribe;
 
 pub use connect::{ConnAck, Connect, ConnectReturnCode, Password, Will};
 pub use packet::{Packet, PacketType};
-pub use publish::{Delivery, Publish};
+pub use publish::{Delivery, Publish, TopicName};
 pub use qos::{PacketId, QoS};
 pub use subscribe::{
     ReturnCodes, SubAck, Subscribe, SubscribeReturnCode, TopicFilters, Unsubscribe,

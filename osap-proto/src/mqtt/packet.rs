@@ -6,22 +6,24 @@ use alloc::borrow::Cow;
 use bytes::BufMut;
 
 use super::connect::{ConnAck, Connect, ConnectReturnCode, Will, connect_flags, parse_connect};
-use super::publish::{Publish, check_topic_name, parse_publish};
+use super::publish::{Publish, parse_publish};
 use super::qos::{PacketId, packet_id};
 use super::subscribe::{ReturnCodes, SubAck, Subscribe, TopicFilters, Unsubscribe};
 use crate::error::{FieldError, FrameError};
-use crate::frame::{FixedHeader, RawFrame, header_bytes, put_header, remaining_length_len};
+use crate::frame::{
+    FixedHeader, MAX_HEADER_LEN, RawFrame, header_bytes, put_header, remaining_length_len,
+};
 use crate::wire::{end, prefixed_len, put_prefixed, string_len, u8_field};
 
 /// An MQTT 3.1.1 control packet.
 ///
 /// ```
-/// use osap_proto::{Delivery, Packet, Publish};
+/// use osap_proto::{Delivery, Packet, Publish, TopicName};
 ///
 /// let packet = Packet::Publish(Publish {
 ///     delivery: Delivery::AtMostOnce,
 ///     retain: false,
-///     topic: "a/b".into(),
+///     topic: TopicName::new("a/b")?,
 ///     payload: b"hi".as_slice().into(),
 /// });
 /// let mut wire = Vec::new();
@@ -151,6 +153,7 @@ impl PacketType {
     }
 }
 
+#[inline(always)]
 fn expect_flags(header: FixedHeader, flags: u8) -> Result<(), FrameError> {
     if header.flags == flags {
         Ok(())
@@ -162,12 +165,15 @@ fn expect_flags(header: FixedHeader, flags: u8) -> Result<(), FrameError> {
     }
 }
 
-/// The flags a packet of `kind` other than PUBLISH carries (section
-/// 2.2.2): 0010 for PUBREL, SUBSCRIBE and UNSUBSCRIBE, else 0000.
-fn fixed_flags(kind: PacketType) -> u8 {
-    match kind {
-        PacketType::PubRel | PacketType::Subscribe | PacketType::Unsubscribe => 0x2,
-        _ => 0,
+/// The flags a packet of type `code` other than PUBLISH carries (section
+/// 2.2.2): 0010 for PUBREL (6), SUBSCRIBE (8) and UNSUBSCRIBE (10), else
+/// 0000; looked up in one word.
+const fn fixed_flags(code: u8) -> u8 {
+    const FLAG_1: u16 = 1 << 6 | 1 << 8 | 1 << 10;
+    if (FLAG_1 >> (code & 0x0f)) & 1 == 0 {
+        0
+    } else {
+        0x2
     }
 }
 
@@ -201,28 +207,53 @@ fn publish_flags(p: &Publish<'_>) -> u8 {
     u8::from(dup) << 3 | p.delivery.qos() << 1 | u8::from(p.retain)
 }
 
-/// The body length of a PUBLISH, its topic checked.
-fn publish_body_len(p: &Publish<'_>) -> Result<usize, FrameError> {
-    check_topic_name(&p.topic)?;
+/// The body length of a PUBLISH: its topic name was checked when it was
+/// made.
+fn publish_body_len(p: &Publish<'_>) -> usize {
     let id = if p.delivery.packet_id().is_some() {
         2
     } else {
         0
     };
-    Ok(prefixed_len(p.topic.len(), "topic name")? + id + p.payload.len())
+    2 + p.topic.len() + id + p.payload.len()
 }
 
-/// Writes a PUBLISH, the business messages' packet.
+impl Publish<'_> {
+    /// Writes the PUBLISH, as [`Packet::encode`] writes
+    /// `Packet::Publish(self)`. Nothing is written when it fails.
+    ///
+    /// # Errors
+    ///
+    /// [`FrameError::FrameTooLarge`] for a packet over the MQTT maximum:
+    /// the topic name was checked when it was made.
+    pub fn encode(&self, out: &mut impl BufMut) -> Result<(), FrameError> {
+        encode_publish(self, out)
+    }
+}
+
+/// Writes a PUBLISH, the business messages' packet: the fixed header and
+/// the topic's length prefix in one write, then the topic, the packet
+/// identifier and the payload. Its topic name was checked when it was
+/// made, so only the remaining length can fail.
+#[inline(always)]
 fn encode_publish(p: &Publish<'_>, out: &mut impl BufMut) -> Result<(), FrameError> {
-    let (fixed, fixed_len) = header_bytes(
-        FixedHeader {
-            kind: PacketType::Publish.code(),
-            flags: publish_flags(p),
-        },
-        publish_body_len(p)?,
-    )?;
-    out.put_slice(fixed.get(..fixed_len).unwrap_or_default());
-    put_prefixed(out, p.topic.as_bytes());
+    let header = FixedHeader {
+        kind: PacketType::Publish.code(),
+        flags: publish_flags(p),
+    };
+    let (fixed, fixed_len) = header_bytes(header, publish_body_len(p))?;
+    // A topic name is at most 65,535 bytes (TopicName::new).
+    let [hi, lo] = u16::try_from(p.topic.len())
+        .unwrap_or(u16::MAX)
+        .to_be_bytes();
+    let mut start = [0; MAX_HEADER_LEN + 2];
+    let (head, _) = start.split_at_mut(MAX_HEADER_LEN);
+    head.copy_from_slice(&fixed);
+    if let Some(prefix) = start.get_mut(fixed_len..fixed_len + 2) {
+        prefix.copy_from_slice(&[hi, lo]);
+    }
+    out.put_slice(start.get(..fixed_len + 2).unwrap_or_default());
+    out.put_slice(p.topic.as_bytes());
     if let Some((packet_id, _)) = p.delivery.packet_id() {
         out.put_u16(packet_id.get());
     }
@@ -257,16 +288,27 @@ impl<'a> Packet<'a> {
     /// [`FrameError::Malformed`] naming the field at fault.
     pub fn from_raw(raw: RawFrame<'a>) -> Result<Self, FrameError> {
         let RawFrame { header, body } = raw;
-        // The business messages of draft section 7 are PUBLISH: read them
-        // before looking the type up.
+        // The business messages of draft section 7 are PUBLISH, and a DAS
+        // reads a CONNECT first on every connection: both are read before
+        // the type is looked up, the rest out of line.
         if header.kind == PacketType::Publish.code() {
             return parse_publish(header, body).map(Self::Publish);
         }
+        if header.kind == PacketType::Connect.code() && header.flags == 0 {
+            return parse_connect(body).map(Self::Connect);
+        }
+        Self::from_control_raw(header, body)
+    }
+
+    /// [`Packet::from_raw`] for every type but PUBLISH, out of line so that
+    /// the PUBLISH path stays short.
+    #[inline(never)]
+    fn from_control_raw(header: FixedHeader, body: &'a [u8]) -> Result<Self, FrameError> {
         let Some(kind) = PacketType::from_code(header.kind) else {
             return Err(FrameError::UnknownType(header.kind));
         };
         // Section 2.2.2: the flags of every type but PUBLISH are fixed.
-        expect_flags(header, fixed_flags(kind))?;
+        expect_flags(header, fixed_flags(header.kind))?;
         Ok(match kind {
             PacketType::Connect => Self::Connect(parse_connect(body)?),
             PacketType::ConnAck => Self::ConnAck(parse_connack(body)?),
@@ -297,16 +339,15 @@ impl<'a> Packet<'a> {
                 })
             }
             PacketType::UnsubAck => Self::UnsubAck(only_packet_id(body)?),
-            PacketType::PingReq => Self::empty(body, Self::PingReq)?,
-            PacketType::PingResp => Self::empty(body, Self::PingResp)?,
-            PacketType::Disconnect => Self::empty(body, Self::Disconnect)?,
+            PacketType::PingReq | PacketType::PingResp | PacketType::Disconnect => {
+                end(body, "body")?;
+                match kind {
+                    PacketType::PingReq => Self::PingReq,
+                    PacketType::PingResp => Self::PingResp,
+                    _ => Self::Disconnect,
+                }
+            }
         })
-    }
-
-    /// A packet with no body.
-    fn empty(body: &[u8], packet: Self) -> Result<Self, FrameError> {
-        end(body, "body")?;
-        Ok(packet)
     }
 
     fn header(&self) -> FixedHeader {
@@ -331,7 +372,7 @@ impl<'a> Packet<'a> {
             Self::PingResp => PacketType::PingResp,
             Self::Disconnect => PacketType::Disconnect,
         };
-        let flags = fixed_flags(kind);
+        let flags = fixed_flags(kind.code());
         FixedHeader {
             kind: kind.code(),
             flags,
@@ -344,9 +385,7 @@ impl<'a> Packet<'a> {
             Self::Connect(c) => {
                 let mut len = 6 + 1 + 1 + 2 + string_len(&c.client_id, "client identifier")?;
                 if let Some(w) = &c.will {
-                    check_topic_name(&w.topic)?;
-                    len += prefixed_len(w.topic.len(), "will topic")?
-                        + prefixed_len(w.message.len(), "will message")?;
+                    len += 2 + w.topic.len() + prefixed_len(w.message.len(), "will message")?;
                 }
                 if let Some(u) = &c.username {
                     len += string_len(u, "user name")?;
@@ -372,7 +411,7 @@ impl<'a> Packet<'a> {
                 }
                 2
             }
-            Self::Publish(p) => publish_body_len(p)?,
+            Self::Publish(p) => publish_body_len(p),
             Self::PubAck(_)
             | Self::PubRec(_)
             | Self::PubRel(_)
@@ -482,7 +521,7 @@ impl<'a> Packet<'a> {
                 keep_alive: c.keep_alive,
                 clean_session: c.clean_session,
                 will: c.will.map(|w| Will {
-                    topic: s(w.topic),
+                    topic: w.topic.into_owned(),
                     message: b(w.message),
                     qos: w.qos,
                     retain: w.retain,
@@ -494,7 +533,7 @@ impl<'a> Packet<'a> {
             Self::Publish(p) => Packet::Publish(Publish {
                 delivery: p.delivery,
                 retain: p.retain,
-                topic: s(p.topic),
+                topic: p.topic.into_owned(),
                 payload: b(p.payload),
             }),
             Self::PubAck(id) => Packet::PubAck(id),

@@ -2,11 +2,156 @@
 //! section 7, and the topic-name rules of section 4.7.
 
 use alloc::borrow::Cow;
+use alloc::string::String;
+use core::fmt;
+use core::ops::Deref;
 
 use super::qos::{PacketId, packet_id};
 use crate::error::{FieldError, FrameError};
 use crate::frame::FixedHeader;
 use crate::wire::{has_nul_or_wildcard, prefixed};
+
+/// A topic name (MQTT 3.1.1 section 4.7): not empty, no wildcard, no
+/// U+0000 (section 1.5.3), at most 65,535 bytes. It is checked when it is
+/// made, read or deserialized, so writing it checks nothing again.
+///
+/// ```
+/// use osap_proto::TopicName;
+///
+/// let topic = TopicName::new("osap/dev-1/up/light/event")?;
+/// assert_eq!(topic, "osap/dev-1/up/light/event");
+/// assert!(TopicName::new("osap/+/up").is_err());
+/// assert!(TopicName::new("").is_err());
+/// # Ok::<(), osap_proto::FrameError>(())
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TopicName<'a>(Cow<'a, str>);
+
+impl<'a> TopicName<'a> {
+    /// Checks `topic` as a topic name.
+    ///
+    /// # Errors
+    ///
+    /// [`FrameError::Malformed`] for the `topic name` field: empty, a
+    /// wildcard, U+0000, or longer than a length prefix can say.
+    pub fn new(topic: impl Into<Cow<'a, str>>) -> Result<Self, FrameError> {
+        let topic = topic.into();
+        if let Some(reason) = topic_fault(&topic) {
+            return Err(FrameError::field(TOPIC_NAME, reason));
+        }
+        if topic.len() > usize::from(u16::MAX) {
+            return Err(FrameError::field(
+                TOPIC_NAME,
+                FieldError::TooLong(topic.len()),
+            ));
+        }
+        Ok(Self(topic))
+    }
+
+    /// The name.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The same name, owning its text.
+    #[must_use]
+    pub fn into_owned(self) -> TopicName<'static> {
+        TopicName(Cow::Owned(self.0.into_owned()))
+    }
+
+    /// The name as a string.
+    #[must_use]
+    pub fn into_string(self) -> String {
+        self.0.into_owned()
+    }
+}
+
+impl Deref for TopicName<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for TopicName<'_> {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq<str> for TopicName<'_> {
+    fn eq(&self, other: &str) -> bool {
+        *self.0 == *other
+    }
+}
+
+impl PartialEq<&str> for TopicName<'_> {
+    fn eq(&self, other: &&str) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl PartialEq<String> for TopicName<'_> {
+    fn eq(&self, other: &String) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl PartialEq<TopicName<'_>> for String {
+    fn eq(&self, other: &TopicName<'_>) -> bool {
+        **self == *other.0
+    }
+}
+
+impl PartialEq<TopicName<'_>> for &str {
+    fn eq(&self, other: &TopicName<'_>) -> bool {
+        **self == *other.0
+    }
+}
+
+impl fmt::Debug for TopicName<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl fmt::Display for TopicName<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for TopicName<'static> {
+    type Error = FrameError;
+    fn try_from(topic: String) -> Result<Self, FrameError> {
+        Self::new(topic)
+    }
+}
+
+impl<'a> TryFrom<&'a str> for TopicName<'a> {
+    type Error = FrameError;
+    fn try_from(topic: &'a str) -> Result<Self, FrameError> {
+        Self::new(topic)
+    }
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for TopicName<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for TopicName<'_> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let topic = String::deserialize(deserializer)?;
+        TopicName::new(topic).map_err(serde::de::Error::custom)
+    }
+}
+
+const TOPIC_NAME: &str = "topic name";
 
 /// How a PUBLISH is delivered: QoS 0, or QoS 1 or 2 with its packet
 /// identifier and DUP flag (section 3.3.1). The codec reads and writes
@@ -64,8 +209,8 @@ pub struct Publish<'a> {
     pub delivery: Delivery,
     /// The retain flag.
     pub retain: bool,
-    /// The topic name (no wildcards).
-    pub topic: Cow<'a, str>,
+    /// The topic name.
+    pub topic: TopicName<'a>,
     /// The application message.
     #[cfg_attr(feature = "serde", serde(with = "crate::hex"))]
     pub payload: Cow<'a, [u8]>,
@@ -74,6 +219,7 @@ pub struct Publish<'a> {
 /// The first fault of a topic name already known to be UTF-8, in the order
 /// the reader reports them: U+0000 (section 1.5.3), empty, wildcards
 /// (section 4.7.1). One word-at-a-time pass clears the common case.
+#[inline(always)]
 fn topic_fault(topic: &str) -> Option<FieldError> {
     if topic.is_empty() {
         return Some(FieldError::Invalid("must not be empty"));
@@ -88,34 +234,31 @@ fn topic_fault(topic: &str) -> Option<FieldError> {
     })
 }
 
-/// Checks a topic name to be written (section 4.7): not empty, no
-/// wildcards, no U+0000 (section 1.5.3).
-pub(super) fn check_topic_name(topic: &str) -> Result<(), FrameError> {
-    match topic_fault(topic) {
-        None => Ok(()),
-        Some(reason) => Err(FrameError::field("topic name", reason)),
-    }
-}
-
 /// Reads a topic name: a length-prefixed string (section 1.5.3: UTF-8
 /// without U+0000) that is a topic name (section 4.7: not empty, no
 /// wildcards). The UTF-8 check comes first, then [`topic_fault`].
-fn topic_name(input: &[u8]) -> Result<(&[u8], &str), FrameError> {
-    const FIELD: &str = "topic name";
-    let (rest, bytes) = prefixed(input, FIELD)?;
+#[inline(always)]
+pub(super) fn topic_name<'a>(
+    input: &'a [u8],
+    field: &'static str,
+) -> Result<(&'a [u8], TopicName<'a>), FrameError> {
+    let (rest, bytes) = prefixed(input, field)?;
     let topic = core::str::from_utf8(bytes)
-        .map_err(|_| FrameError::field(FIELD, FieldError::InvalidUtf8))?;
+        .map_err(|_| FrameError::field(field, FieldError::InvalidUtf8))?;
     match topic_fault(topic) {
-        None => Ok((rest, topic)),
-        Some(reason) => Err(FrameError::field(FIELD, reason)),
+        // A length prefix says at most 65,535 bytes.
+        None => Ok((rest, TopicName(Cow::Borrowed(topic)))),
+        Some(reason) => Err(FrameError::field(field, reason)),
     }
 }
 
-#[inline]
+// Inlined into `Packet::from_raw`, where the business messages' packet is
+// read first: a call would copy the packet out.
+#[inline(always)]
 pub(super) fn parse_publish(header: FixedHeader, body: &[u8]) -> Result<Publish<'_>, FrameError> {
     let dup = header.flags & 0x8 != 0;
     let retain = header.flags & 0x1 != 0;
-    let (rest, topic) = topic_name(body)?;
+    let (rest, topic) = topic_name(body, TOPIC_NAME)?;
     let (payload, delivery) = match (header.flags >> 1) & 0x3 {
         0 if dup => {
             return Err(FrameError::field(
@@ -142,7 +285,7 @@ pub(super) fn parse_publish(header: FixedHeader, body: &[u8]) -> Result<Publish<
     Ok(Publish {
         delivery,
         retain,
-        topic: Cow::Borrowed(topic),
+        topic,
         payload: Cow::Borrowed(payload),
     })
 }

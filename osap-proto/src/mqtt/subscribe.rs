@@ -7,7 +7,7 @@ use core::fmt;
 
 use super::qos::{PacketId, QoS};
 use crate::error::{FieldError, FrameError};
-use crate::wire::{prefixed, prefixed_len, put_prefixed, string, u8_field};
+use crate::wire::{prefixed, put_prefixed, string, string_len, u8_field};
 
 /// A SUBACK return code (section 3.9.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -125,14 +125,20 @@ impl<'a> TopicFilters<'a> {
     ) -> Result<Self, FrameError> {
         let mut wire = Vec::new();
         for (filter, qos) in items {
+            // What `validate` checks of a filter read, each checked once.
+            string_len(filter, "topic filter")?;
             check_topic_filter(filter)?;
-            prefixed_len(filter.len(), "topic filter")?;
             put_prefixed(&mut wire, filter.as_bytes());
             if let Some(qos) = qos {
                 wire.push(qos.into());
             }
         }
-        Self::validate(&wire, with_qos)?;
+        if wire.is_empty() {
+            return Err(FrameError::field(
+                "topic filters",
+                FieldError::Invalid("at least one is required"),
+            ));
+        }
         Ok(Self {
             wire: Cow::Owned(wire),
             with_qos,
