@@ -35,9 +35,16 @@ use crate::vocab::{CLIENT_NS, IqType};
 /// TLS is the runtime's: on [`ClientEvent::StartTls`] it wraps the
 /// transport and calls [`Client::tls_started`].
 pub struct Client<I, R> {
+    /// The stream reader, beside the state it feeds (ARCHITECTURE.md,
+    /// "Composition").
+    reader: StreamReader,
+    login: Login<I, R>,
+}
+
+/// The connection's state and outbox.
+struct Login<I, R> {
     config: ClientConfig,
     rng: R,
-    reader: StreamReader,
     /// The server's stream header, whose namespaces every top-level
     /// element is read in.
     header: StreamHeader,
@@ -57,8 +64,8 @@ pub struct Client<I, R> {
 impl<I, R> core::fmt::Debug for Client<I, R> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Client")
-            .field("jid", &self.config.jid)
-            .field("step", &self.step)
+            .field("jid", &self.login.config.jid)
+            .field("step", &self.login.step)
             .finish_non_exhaustive()
     }
 }
@@ -82,10 +89,9 @@ impl<I: Instant, R: CryptoRngCore> Client<I, R> {
     pub fn new(config: ClientConfig, rng: R) -> Self {
         let reader = StreamReader::new(config.limits);
         let secured = config.tls == Tls::Direct;
-        Self {
+        let login = Login {
             config,
             rng,
-            reader,
             header: StreamHeader::default(),
             step: Step::Idle,
             secured,
@@ -95,29 +101,30 @@ impl<I: Instant, R: CryptoRngCore> Client<I, R> {
             out: Outbox::new(),
             next_id: 0,
             restart: false,
-        }
+        };
+        Self { reader, login }
     }
 
     /// Opens the stream: sends the stream header.
     pub fn start(&mut self, now: I) {
-        if matches!(self.step, Step::Idle) {
-            self.open_stream(now);
+        if matches!(self.login.step, Step::Idle) {
+            self.login.open_stream(now);
         }
     }
 
     /// The runtime started TLS after [`ClientEvent::StartTls`]: the stream
     /// restarts over it.
     pub fn tls_started(&mut self, now: I) {
-        if matches!(self.step, Step::Tls) {
-            self.secured = true;
-            self.open_stream(now);
+        if matches!(self.login.step, Step::Tls) {
+            self.login.secured = true;
+            self.login.open_stream(now);
         }
     }
 
     /// Whether the connection is online.
     #[must_use]
     pub fn is_online(&self) -> bool {
-        matches!(self.step, Step::Online)
+        self.login.is_online()
     }
 
     /// Sends a stanza.
@@ -134,7 +141,7 @@ impl<I: Instant, R: CryptoRngCore> Client<I, R> {
         if let Err(crate::error::StanzaReadError::Char(c)) = stanza.check_xml_chars() {
             return Err(ClientError::Char(c));
         }
-        self.write(|out| stanza.write_xml(out));
+        self.login.write(|out| stanza.write_xml(out));
         Ok(())
     }
 
@@ -142,15 +149,22 @@ impl<I: Instant, R: CryptoRngCore> Client<I, R> {
     /// `</stream:stream>`, waits for the server's, and ends with
     /// [`End::Closed`].
     pub fn close(&mut self, now: I) {
-        match self.step {
+        let login = &mut self.login;
+        match login.step {
             Step::Done | Step::Closing => {}
-            Step::Idle | Step::Tls => self.end(End::Closed),
+            Step::Idle | Step::Tls => login.end(End::Closed),
             _ => {
-                self.write(|out| out.push_str("</stream:stream>"));
-                self.step = Step::Closing;
-                self.deadline = Some(now + self.config.timeout);
+                login.write(|out| out.push_str("</stream:stream>"));
+                login.step = Step::Closing;
+                login.deadline = Some(now + login.config.timeout);
             }
         }
+    }
+}
+
+impl<I: Instant, R: CryptoRngCore> Login<I, R> {
+    fn is_online(&self) -> bool {
+        matches!(self.step, Step::Online)
     }
 
     fn write(&mut self, build: impl FnOnce(&mut String)) {
@@ -476,6 +490,33 @@ impl<I: Instant, R: CryptoRngCore> Machine for Client<I, R> {
     /// Takes bytes from the server (after TLS, the decrypted ones), or
     /// the news that the transport closed.
     fn handle_input(&mut self, now: I, input: Input<'_, [u8]>) {
+        let Self { reader, login } = self;
+        login.take(reader, now, input);
+    }
+
+    /// Past the deadline of a login step the connection ends with
+    /// [`End::TimedOut`]; a close that the server does not answer ends
+    /// with [`End::Closed`].
+    fn handle_timeout(&mut self, now: I) {
+        self.login.timeout(now);
+    }
+
+    fn poll_timeout(&self) -> Option<I> {
+        self.login.deadline
+    }
+
+    fn outgoing(&mut self) -> Outgoing<'_, Vec<u8>, ClientEvent> {
+        self.login.out.outgoing()
+    }
+
+    fn recycle(&mut self, buf: Vec<u8>) {
+        self.login.out.recycle(buf);
+    }
+}
+
+impl<I: Instant, R: CryptoRngCore> Login<I, R> {
+    /// Bytes from the server, read by `reader` into this state.
+    fn take(&mut self, reader: &mut StreamReader, now: I, input: Input<'_, [u8]>) {
         if matches!(self.step, Step::Done | Step::Idle) {
             return;
         }
@@ -499,11 +540,9 @@ impl<I: Instant, R: CryptoRngCore> Machine for Client<I, R> {
                 return;
             }
             if core::mem::take(&mut self.restart) {
-                self.reader.restart();
+                reader.restart();
             }
-            let mut reader = core::mem::take(&mut self.reader);
             let result = reader.feed(data, |item| self.item(now, item));
-            self.reader = reader;
             match result {
                 Ok(used) => data = data.get(used..).unwrap_or_default(),
                 Err(end) => {
@@ -525,10 +564,8 @@ impl<I: Instant, R: CryptoRngCore> Machine for Client<I, R> {
         }
     }
 
-    /// Past the deadline of a login step the connection ends with
-    /// [`End::TimedOut`]; a close that the server does not answer ends
-    /// with [`End::Closed`].
-    fn handle_timeout(&mut self, now: I) {
+    /// Past the deadline of a login step the connection ends.
+    fn timeout(&mut self, now: I) {
         if self.deadline.is_some_and(|d| now >= d) {
             let end = if matches!(self.step, Step::Closing) {
                 End::Closed
@@ -537,18 +574,6 @@ impl<I: Instant, R: CryptoRngCore> Machine for Client<I, R> {
             };
             self.end(end);
         }
-    }
-
-    fn poll_timeout(&self) -> Option<I> {
-        self.deadline
-    }
-
-    fn outgoing(&mut self) -> Outgoing<'_, Vec<u8>, ClientEvent> {
-        self.out.outgoing()
-    }
-
-    fn recycle(&mut self, buf: Vec<u8>) {
-        self.out.recycle(buf);
     }
 }
 
