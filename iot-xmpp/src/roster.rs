@@ -8,7 +8,7 @@ use jid::{BareJid, FullJid};
 
 use crate::element::Element;
 use crate::stanza::Stanza;
-use crate::vocab::{IqType, ROSTER_NS, Subscription};
+use crate::vocab::{IqType, QUERY, ROSTER_NS, Subscription};
 
 /// The stream feature that says the server versions rosters (RFC 6121
 /// section 2.6.1).
@@ -67,13 +67,20 @@ pub struct RosterQuery {
 }
 
 impl RosterQuery {
+    /// Whether a stanza carries a roster query (a request, result or
+    /// push), without reading it.
+    #[must_use]
+    pub fn is_in(stanza: &Stanza) -> bool {
+        stanza.payload(QUERY, ROSTER_NS).is_some()
+    }
+
     /// The roster query of a stanza, if it carries one.
     ///
     /// # Errors
     ///
     /// A [`RosterError`] for an item that is not one.
     pub fn of(stanza: &Stanza) -> Result<Option<Self>, RosterError> {
-        let Some(query) = stanza.payload("query", ROSTER_NS) else {
+        let Some(query) = stanza.payload(QUERY, ROSTER_NS) else {
             return Ok(None);
         };
         let mut entries = Vec::new();
@@ -115,7 +122,7 @@ impl RosterQuery {
     /// client holds when the server versions rosters (section 2.6.2).
     #[must_use]
     pub fn get(id: &str, ver: Option<&str>) -> Stanza {
-        let mut query = Element::new("query", ROSTER_NS);
+        let mut query = Element::new(QUERY, ROSTER_NS);
         if let Some(ver) = ver {
             query = query.attr("ver", ver);
         }
@@ -143,7 +150,7 @@ impl RosterQuery {
         };
         Stanza::iq(IqType::Set)
             .with_id(id)
-            .with_payload(Element::new("query", ROSTER_NS).child(item))
+            .with_payload(Element::new(QUERY, ROSTER_NS).child(item))
     }
 }
 

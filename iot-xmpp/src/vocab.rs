@@ -19,6 +19,18 @@ pub const PING_NS: &str = "urn:xmpp:ping";
 pub const IBB_NS: &str = "http://jabber.org/protocol/ibb";
 /// The namespace of the roster (RFC 6121 2.1).
 pub const ROSTER_NS: &str = "jabber:iq:roster";
+/// The stream namespace (RFC 6120 4.8.1).
+pub const STREAMS_NS: &str = "http://etherx.jabber.org/streams";
+/// The SASL namespace (RFC 6120 section 6.4).
+pub const SASL_NS: &str = "urn:ietf:params:xml:ns:xmpp-sasl";
+/// The STARTTLS namespace (RFC 6120 section 5.4).
+pub const TLS_NS: &str = "urn:ietf:params:xml:ns:xmpp-tls";
+/// The resource binding namespace (RFC 6120 section 7).
+pub const BIND_NS: &str = "urn:ietf:params:xml:ns:xmpp-bind";
+/// The stream error namespace (RFC 6120 section 4.9).
+pub const STREAM_ERRORS_NS: &str = "urn:ietf:params:xml:ns:xmpp-streams";
+/// The legacy session namespace (RFC 3921 section 3; RFC 6121 appendix E).
+pub(crate) const SESSION_NS: &str = "urn:ietf:params:xml:ns:xmpp-session";
 
 /// Defines a closed set of XML names: an enum, its text and its parser.
 macro_rules! vocabulary {
@@ -269,5 +281,8 @@ impl Subscription {
 pub(crate) const ERROR: &str = "error";
 /// The attribute that carries the error type.
 pub(crate) const TYPE: &str = "type";
-/// The optional descriptive text of a stanza error, not a condition.
+/// The optional descriptive text of a stanza or stream error, not a
+/// condition.
 pub(crate) const TEXT: &str = "text";
+/// The payload of a roster request, result or push (RFC 6121 2.1.2).
+pub(crate) const QUERY: &str = "query";

@@ -263,9 +263,9 @@ impl<I: Instant, R: CryptoRngCore, S: CryptoRngCore> Rae<I, R, S> {
     /// Leaves: unavailable presence, then the stream's close.
     pub fn close(&mut self, now: I) {
         if self.conn.is_online() {
-            let _ = self
-                .conn
-                .send(&Stanza::new(StanzaKind::Presence).with_type("unavailable"));
+            let _ = self.conn.send(
+                &Stanza::new(StanzaKind::Presence).with_type(PresenceType::Unavailable.as_str()),
+            );
         }
         self.conn.close(now);
         self.pump(now);
@@ -377,10 +377,7 @@ impl<I: Instant, R: CryptoRngCore, S: CryptoRngCore> Rae<I, R, S> {
                 }
             }
             StanzaKind::Iq
-                if stanza.iq_type() == Some(IqType::Set)
-                    && stanza
-                        .payload("query", iot_xmpp::vocab::ROSTER_NS)
-                        .is_some() =>
+                if stanza.iq_type() == Some(IqType::Set) && RosterQuery::is_in(&stanza) =>
             {
                 match self.roster.take_push(&stanza, &own) {
                     Ok((change, reply)) => {

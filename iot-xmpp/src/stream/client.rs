@@ -11,19 +11,19 @@ use rand_core::CryptoRngCore;
 use super::config::{
     ClientConfig, ClientEnd, ClientError, ClientEvent, ClientFault, ClientRefusal, Tls,
 };
-use super::error::{STREAMS_NS, StreamReadError};
+use super::error::StreamReadError;
 use super::header::StreamHeader;
 use super::reader::{StreamItem, StreamReader};
 use super::step::{Step, expected};
-use super::wire::{
-    BIND_NS, SASL_NS, SESSION_NS, STREAM_ERRORS_NS, TLS_NS, condition_of, decode, is_stanza,
-    write_header, write_stream_error,
-};
+use super::wire::{decode, is_stanza, write_header, write_stream_error};
 use crate::element::Element;
 use crate::sasl::{Mechanism, ScramClient, plain_response};
 use crate::stanza::Stanza;
 use crate::tree::read_tree;
-use crate::vocab::{CLIENT_NS, IqType};
+use crate::vocab::{
+    BIND_NS, CLIENT_NS, DefinedCondition, ERROR, IqType, SASL_NS, SESSION_NS, STREAM_ERRORS_NS,
+    STREAMS_NS, TEXT, TLS_NS,
+};
 
 /// The client side of an XMPP connection under the family's contract:
 /// bytes in, bytes out, events out, time in. It logs in (STARTTLS when
@@ -229,19 +229,8 @@ impl<I: Instant, R: CryptoRngCore> Login<I, R> {
             }
             return Ok(true);
         }
-        if element.is("error", STREAMS_NS) {
-            let condition = element
-                .children
-                .iter()
-                .find(|c| c.ns == STREAM_ERRORS_NS && c.name != "text")
-                .map_or_else(|| "undefined-condition".to_owned(), |c| c.name.clone());
-            let text = element
-                .get_child("text", STREAM_ERRORS_NS)
-                .map(|t| t.text.clone());
-            // The server closes after a stream error; so does the client.
-            self.write(|out| out.push_str("</stream:stream>"));
-            self.end(End::Refused(ClientRefusal::StreamError { condition, text }));
-            return Ok(false);
+        if element.is(ERROR, STREAMS_NS) {
+            return self.stream_error(&element);
         }
         let step = core::mem::replace(&mut self.step, Step::Done);
         self.deadline = Some(now + self.config.timeout);
@@ -295,7 +284,7 @@ impl<I: Instant, R: CryptoRngCore> Login<I, R> {
                         Ok(true)
                     }
                     _ => Err(End::Refused(ClientRefusal::BindRefused {
-                        condition: condition_of(&stanza),
+                        condition: stanza.condition().to_string(),
                     })),
                 }
             }
@@ -305,6 +294,26 @@ impl<I: Instant, R: CryptoRngCore> Login<I, R> {
 
     /// The stream features: STARTTLS first if it is to be used, then SASL,
     /// then binding.
+    /// A stream error from the server (RFC 6120 4.9): its condition and
+    /// text end the connection, which closes its side too.
+    fn stream_error(&mut self, element: &Element) -> Flow {
+        let condition = element
+            .children
+            .iter()
+            .find(|c| c.ns == STREAM_ERRORS_NS && c.name != TEXT)
+            .map_or_else(
+                || DefinedCondition::UndefinedCondition.as_str().to_owned(),
+                |c| c.name.clone(),
+            );
+        let text = element
+            .get_child(TEXT, STREAM_ERRORS_NS)
+            .map(|t| t.text.clone());
+        // The server closes after a stream error; so does the client.
+        self.write(|out| out.push_str("</stream:stream>"));
+        self.end(End::Refused(ClientRefusal::StreamError { condition, text }));
+        Ok(false)
+    }
+
     fn features(&mut self, now: I, features: &Element) -> Flow {
         if !self.secured && self.config.tls == Tls::StartTls {
             if features.get_child("starttls", TLS_NS).is_none() {
@@ -432,7 +441,7 @@ impl<I: Instant, R: CryptoRngCore> Login<I, R> {
         }
         if stanza.iq_type() != Some(IqType::Result) {
             return Err(End::Refused(ClientRefusal::BindRefused {
-                condition: condition_of(&stanza),
+                condition: stanza.condition().to_string(),
             }));
         }
         let jid = stanza

@@ -1,8 +1,4 @@
-//! The stream namespace, and why bytes are not a stream the reader
-//! accepts.
-
-/// The stream namespace (RFC 6120 section 4.8.1).
-pub const STREAMS_NS: &str = "http://etherx.jabber.org/streams";
+//! Why bytes are not a stream the reader accepts.
 
 /// Why the bytes are not an XML stream this reader accepts; each maps to
 /// a stream error condition (RFC 6120 section 4.9.3).

@@ -4,9 +4,10 @@
 use quick_xml::Reader;
 use quick_xml::events::Event;
 
-use super::error::{STREAMS_NS, StreamReadError};
+use super::error::StreamReadError;
 use crate::text::{lend, tag};
 use crate::tree::{Scope, check_xml_chars};
+use crate::vocab::STREAMS_NS;
 
 /// The attributes of a received stream header (RFC 6120 section 4.7).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -15,7 +15,6 @@ pub use config::{
     ClientConfig, ClientEnd, ClientError, ClientEvent, ClientFault, ClientRefusal, Tls,
 };
 pub use document::DocumentEnd;
-pub use error::{STREAMS_NS, StreamReadError};
+pub use error::StreamReadError;
 pub use header::StreamHeader;
 pub use reader::{StreamItem, StreamReader};
-pub use wire::{BIND_NS, SASL_NS, STREAM_ERRORS_NS, TLS_NS};

@@ -1,11 +1,12 @@
 //! The incremental stream reader (RFC 6120 section 4): bytes in pieces of
 //! any size, the stream header and whole top-level elements out.
 
-use super::error::{STREAMS_NS, StreamReadError, not_well_formed};
+use super::error::{StreamReadError, not_well_formed};
 use super::header::{StreamHeader, is_stream_end, read_header};
 use crate::limits::StanzaLimits;
 use crate::tree::{Scope, read_tree};
 use crate::vocab::CLIENT_NS;
+use crate::vocab::STREAMS_NS;
 
 /// One thing read from the stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

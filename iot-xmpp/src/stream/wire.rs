@@ -1,5 +1,6 @@
-//! The names and small readers of the client's stream: namespaces, which
-//! top-level elements are stanzas, SASL data, error conditions.
+//! The small readers and writers of the client's stream: which top-level
+//! elements are stanzas, SASL data, error conditions, the stream header.
+//! The names they use are in [`crate::vocab`].
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -7,25 +8,13 @@ use iot_sansio::End;
 
 use super::config::{ClientEnd, ClientFault};
 use crate::element::Element;
-use crate::stanza::Stanza;
-use crate::vocab::CLIENT_NS;
+use crate::vocab::{CLIENT_NS, STREAM_ERRORS_NS, STREAMS_NS, StanzaKind};
 use crate::writer::escape_attr;
-
-/// The SASL namespace (RFC 6120 section 6.4).
-pub const SASL_NS: &str = "urn:ietf:params:xml:ns:xmpp-sasl";
-/// The STARTTLS namespace (RFC 6120 section 5.4).
-pub const TLS_NS: &str = "urn:ietf:params:xml:ns:xmpp-tls";
-/// The resource binding namespace (RFC 6120 section 7).
-pub const BIND_NS: &str = "urn:ietf:params:xml:ns:xmpp-bind";
-/// The stream error namespace (RFC 6120 section 4.9).
-pub const STREAM_ERRORS_NS: &str = "urn:ietf:params:xml:ns:xmpp-streams";
-/// The legacy session namespace (RFC 3921 section 3; RFC 6121 appendix E).
-pub(crate) const SESSION_NS: &str = "urn:ietf:params:xml:ns:xmpp-session";
 
 /// Whether a top-level element is a stanza of a client stream: `<iq/>`,
 /// `<message/>` or `<presence/>` in `jabber:client`.
 pub(crate) fn is_stanza(element: &Element) -> bool {
-    element.ns == CLIENT_NS && ["iq", "message", "presence"].contains(&element.name.as_str())
+    element.ns == CLIENT_NS && element.name.parse::<StanzaKind>().is_ok()
 }
 
 /// The base64 content of a SASL element (`=` or nothing is empty).
@@ -41,18 +30,11 @@ pub(crate) fn decode(element: &Element) -> Result<Vec<u8>, ClientEnd> {
     })
 }
 
-pub(crate) fn condition_of(stanza: &Stanza) -> String {
-    stanza.error().map_or_else(
-        || "undefined-condition".to_owned(),
-        |e| e.condition.to_string(),
-    )
-}
-
 /// The client's stream header, `from` included once the stream is
 /// secured (RFC 6120 section 4.7.1).
 pub(crate) fn write_header(out: &mut String, jid: &jid::BareJid, secured: bool) {
     out.push_str("<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='");
-    out.push_str(super::error::STREAMS_NS);
+    out.push_str(STREAMS_NS);
     out.push_str("' to='");
     out.push_str(&escape_attr(jid.domain().as_str()));
     if secured {
