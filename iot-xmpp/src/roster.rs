@@ -10,10 +10,6 @@ use crate::element::Element;
 use crate::stanza::Stanza;
 use crate::vocab::{IqType, QUERY, ROSTER_NS, Subscription};
 
-/// The stream feature that says the server versions rosters (RFC 6121
-/// section 2.6.1).
-pub const ROSTERVER_NS: &str = "urn:xmpp:features:rosterver";
-
 /// One roster item (RFC 6121 section 2.1.2).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RosterItem {

@@ -19,6 +19,9 @@ pub const PING_NS: &str = "urn:xmpp:ping";
 pub const IBB_NS: &str = "http://jabber.org/protocol/ibb";
 /// The namespace of the roster (RFC 6121 2.1).
 pub const ROSTER_NS: &str = "jabber:iq:roster";
+/// The stream feature that says the server versions rosters (RFC 6121
+/// section 2.6.1).
+pub const ROSTERVER_NS: &str = "urn:xmpp:features:rosterver";
 /// The stream namespace (RFC 6120 4.8.1).
 pub const STREAMS_NS: &str = "http://etherx.jabber.org/streams";
 /// The SASL namespace (RFC 6120 section 6.4).

@@ -301,7 +301,9 @@ impl<S: AsRef<str>> RestMessage<S> {
             out.push_str("</headers>");
         }
         if let Some(body) = body {
-            out.push_str("<body><json xmlns=\"urn:xmpp:json:0\">");
+            out.push_str("<body><json xmlns=\"");
+            out.push_str(JSON_NS);
+            out.push_str("\">");
             out.push_str(&escape_text(body));
             out.push_str("</json></body>");
         }
