@@ -18,8 +18,8 @@ use aes_gcm::{Aes128Gcm, KeyInit, Nonce};
 use std::time::Duration;
 
 use benches::fixtures::{
-    CONNECT_WIRE, PeerMessage2, TOPIC, irsp_peer_parse, irsp_peer_parse_query, message_2,
-    oic_minidom, oic_ours, oic_quick_xml, oic_response_stanza, publish, publish_wire,
+    CONNECT_WIRE, PeerMessage2, TOPIC, irsp_peer_parse, irsp_peer_parse_query, irsp_routes,
+    message_2, oic_minidom, oic_ours, oic_quick_xml, oic_response_stanza, publish, publish_wire,
     stanza_minidom, stanza_ours,
 };
 use benches::fixtures::{SIOT_T0, siot_is_friend_query, siot_service};
@@ -197,19 +197,8 @@ library_benchmark_group!(
 
 // IRSP: Message 2 from its URL to a typed message.
 
-fn routes() -> ServiceRoutes {
-    ServiceRoutes::new(
-        "/upload/user",
-        "/upload/device",
-        "/notify",
-        "/push",
-        "/exchange",
-    )
-    .unwrap()
-}
-
 fn message_2_url() -> String {
-    message_2().to_url(&"www.igrslab.com:8080".parse().unwrap(), &routes())
+    message_2().to_url(&"www.igrslab.com:8080".parse().unwrap(), &irsp_routes())
 }
 
 fn message_2_query() -> String {
@@ -221,7 +210,7 @@ fn leak_str(text: String) -> &'static str {
 }
 
 fn with_routes(url: String) -> (&'static str, &'static ServiceRoutes) {
-    (leak_str(url), Box::leak(Box::new(routes())))
+    (leak_str(url), Box::leak(Box::new(irsp_routes())))
 }
 
 // The inputs are leaked and the messages handed back, so that only the

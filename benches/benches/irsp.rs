@@ -7,21 +7,12 @@
 
 use std::hint::black_box;
 
-use benches::fixtures::{irsp_peer_build, irsp_peer_parse, message_2};
+use benches::fixtures::{irsp_peer_build, irsp_peer_parse, irsp_routes, message_2};
 use criterion::{Criterion, criterion_group, criterion_main};
-use irsp_proto::{
-    Limits, MessageKind, Request, Response, ServerAddress, ServerRole, ServiceRoutes, Status,
-};
+use irsp_proto::{Limits, MessageKind, Request, Response, ServerAddress, ServerRole, Status};
 
 fn bench(c: &mut Criterion) {
-    let routes = ServiceRoutes::new(
-        "/upload/user",
-        "/upload/device",
-        "/notify",
-        "/push",
-        "/exchange",
-    )
-    .unwrap();
+    let routes = irsp_routes();
     let server: ServerAddress = "www.igrslab.com:8080".parse().unwrap();
     let limits = Limits::default();
     let request = message_2();

@@ -4,7 +4,9 @@
 use std::num::NonZeroU16;
 use std::time::Duration;
 
-use irsp_proto::{AccountAuth, AdditionalParams, DeviceAccount, DeviceName, Request, Secret};
+use irsp_proto::{
+    AccountAuth, AdditionalParams, DeviceAccount, DeviceName, Request, Secret, ServiceRoutes,
+};
 use oic_ra_proto::ibb::IbbPayload;
 use oic_ra_proto::identity::Jid;
 use oic_ra_proto::rest::{RestLimits, RestMessage};
@@ -295,4 +297,17 @@ pub fn stanza_minidom(xml: &str) -> usize {
         .unwrap()
         .payloads
         .len()
+}
+
+/// The IRSP service paths the benchmarks deploy.
+#[must_use]
+pub fn irsp_routes() -> ServiceRoutes {
+    ServiceRoutes::new(
+        "/upload/user",
+        "/upload/device",
+        "/notify",
+        "/push",
+        "/exchange",
+    )
+    .unwrap()
 }

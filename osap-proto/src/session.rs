@@ -108,3 +108,53 @@ pub(crate) fn take_frame<S: Session<E>, E>(
         session.end(out, e.into());
     }
 }
+
+/// Implements [`iot_sansio::Machine`] for an OSAP control machine: a
+/// struct of `decoder`, `core` (its [`Session`]) and `out`. `$peer` names
+/// who sends the bytes, `$deadline` what the deadline is, in the docs.
+macro_rules! framed_machine {
+    (
+        $machine:ident<$($param:ident),*> where { $($bound:tt)* },
+        event: $event:ty, peer: $peer:literal, deadline: $deadline:literal $(,)?
+    ) => {
+        impl<$($param),*> iot_sansio::Machine for $machine<$($param),*>
+        where
+            $($bound)*
+        {
+            type Instant = I;
+            type Input = [u8];
+            type Transmit = alloc::vec::Vec<u8>;
+            type Event = $event;
+
+            #[doc = concat!("Takes bytes from the ", $peer, ", or the news that it closed the connection.")]
+            fn handle_input(&mut self, now: I, input: iot_sansio::Input<'_, [u8]>) {
+                $crate::session::handle_input(
+                    &mut self.decoder,
+                    &mut self.core,
+                    &mut self.out,
+                    now,
+                    input,
+                );
+            }
+
+            #[doc = concat!("Past ", $deadline, " the session ends with [`End::TimedOut`](iot_sansio::End::TimedOut).")]
+            fn handle_timeout(&mut self, now: I) {
+                $crate::session::handle_timeout(&mut self.core, &mut self.out, now);
+            }
+
+            fn poll_timeout(&self) -> Option<I> {
+                $crate::session::Liveness::deadline(&self.core)
+            }
+
+            fn outgoing(&mut self) -> iot_sansio::Outgoing<'_, alloc::vec::Vec<u8>, $event> {
+                self.out.outgoing()
+            }
+
+            fn recycle(&mut self, frame: alloc::vec::Vec<u8>) {
+                self.out.recycle(frame);
+            }
+        }
+    };
+}
+
+pub(crate) use framed_machine;

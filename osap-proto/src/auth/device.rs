@@ -4,7 +4,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use iot_sansio::{End, Input, Instant, Machine, Outbox, Outgoing};
+use iot_sansio::{End, Instant, Outbox};
 use rand_core::CryptoRngCore;
 
 use super::config::AuthConfig;
@@ -455,31 +455,9 @@ impl<I: Instant, R: CryptoRngCore, E: From<DeviceAuthEvent>> Session<E> for Devi
     }
 }
 
-impl<I: Instant, R: CryptoRngCore> Machine for DeviceAuth<I, R> {
-    type Instant = I;
-    type Input = [u8];
-    type Transmit = Vec<u8>;
-    type Event = DeviceAuthEvent;
-
-    /// Takes bytes from the LBS, or the news that it closed the connection.
-    fn handle_input(&mut self, now: I, input: Input<'_, [u8]>) {
-        session::handle_input(&mut self.decoder, &mut self.core, &mut self.out, now, input);
-    }
-
-    /// Past the deadline the authentication ends with [`End::TimedOut`].
-    fn handle_timeout(&mut self, now: I) {
-        session::handle_timeout(&mut self.core, &mut self.out, now);
-    }
-
-    fn poll_timeout(&self) -> Option<I> {
-        self.core.deadline
-    }
-
-    fn outgoing(&mut self) -> Outgoing<'_, Vec<u8>, DeviceAuthEvent> {
-        self.out.outgoing()
-    }
-
-    fn recycle(&mut self, frame: Vec<u8>) {
-        self.out.recycle(frame);
-    }
-}
+session::framed_machine!(
+    DeviceAuth<I, R> where { I: Instant, R: CryptoRngCore },
+    event: DeviceAuthEvent,
+    peer: "LBS",
+    deadline: "the deadline of the awaited answer",
+);

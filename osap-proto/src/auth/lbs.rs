@@ -4,7 +4,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use iot_sansio::{End, Input, Instant, Machine, Outbox, Outgoing};
+use iot_sansio::{End, Instant, Outbox};
 use rand_core::CryptoRngCore;
 
 use super::config::AuthConfig;
@@ -555,32 +555,9 @@ where
     }
 }
 
-impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Machine for LbsAuth<I, R, D> {
-    type Instant = I;
-    type Input = [u8];
-    type Transmit = Vec<u8>;
-    type Event = LbsAuthEvent;
-
-    /// Takes bytes from the device, or the news that it closed the
-    /// connection.
-    fn handle_input(&mut self, now: I, input: Input<'_, [u8]>) {
-        session::handle_input(&mut self.decoder, &mut self.core, &mut self.out, now, input);
-    }
-
-    /// Past the deadline the authentication ends with [`End::TimedOut`].
-    fn handle_timeout(&mut self, now: I) {
-        session::handle_timeout(&mut self.core, &mut self.out, now);
-    }
-
-    fn poll_timeout(&self) -> Option<I> {
-        self.core.deadline
-    }
-
-    fn outgoing(&mut self) -> Outgoing<'_, Vec<u8>, LbsAuthEvent> {
-        self.out.outgoing()
-    }
-
-    fn recycle(&mut self, frame: Vec<u8>) {
-        self.out.recycle(frame);
-    }
-}
+session::framed_machine!(
+    LbsAuth<I, R, D> where { I: Instant, R: CryptoRngCore, D: DeviceDirectory },
+    event: LbsAuthEvent,
+    peer: "device",
+    deadline: "the deadline of the awaited message",
+);

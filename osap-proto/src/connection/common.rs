@@ -1,11 +1,12 @@
 //! What the two connection machines share: the one reason type and how
-//! the reasons of their phases become it.
+//! the reasons of their phases become it, and the phases themselves.
 
 use iot_sansio::End;
 
-use crate::auth::{AuthEnd, AuthFault, AuthRefusal};
+use crate::auth::{AuthConfig, AuthEnd, AuthFault, AuthRefusal};
 use crate::error::FrameError;
 use crate::negotiation::{NegotiationEnd, NegotiationFault, NegotiationRefusal};
+use crate::session::Liveness;
 
 /// What the peer did wrong on an LBS connection: in the negotiation or in
 /// the authentication that followed.
@@ -50,12 +51,75 @@ pub(crate) fn from_auth(end: AuthEnd) -> ConnectionEnd {
     end.map(ConnectionFault::Auth, ConnectionRefusal::Auth)
 }
 
-/// A stream that cannot be read on: the frame layer's fault, reported by
-/// the phase it broke.
-pub(crate) fn broken(e: FrameError, in_auth: bool) -> ConnectionEnd {
-    End::PeerFault(if in_auth {
-        ConnectionFault::Auth(e.into())
-    } else {
-        ConnectionFault::Negotiation(e.into())
-    })
+/// The phase of a connection: the negotiation (`N`, with what the
+/// authentication will take once it runs, `X`), the authentication (`A`),
+/// or done.
+pub(crate) enum Phase<N, A, X> {
+    Negotiating { negotiation: N, then: X },
+    Authenticating(A),
+    Done,
+}
+
+/// A connection's phases, as one session, and the authentication
+/// parameters it binds to what the negotiation chooses.
+pub(crate) struct Phases<N, A, X> {
+    pub(crate) auth: AuthConfig,
+    pub(crate) phase: Phase<N, A, X>,
+}
+
+impl<N, A, X> Phases<N, A, X> {
+    /// The phase's name, for `Debug`.
+    pub(crate) fn name(&self) -> &'static str {
+        match self.phase {
+            Phase::Negotiating { .. } => "negotiating",
+            Phase::Authenticating(_) => "authenticating",
+            Phase::Done => "done",
+        }
+    }
+
+    /// Leaves the negotiation, with what it kept for the authentication
+    /// (`None`, and nothing changed, in another phase).
+    pub(crate) fn leave_negotiation(&mut self) -> Option<X> {
+        match core::mem::replace(&mut self.phase, Phase::Done) {
+            Phase::Negotiating { then, .. } => Some(then),
+            other => {
+                self.phase = other;
+                None
+            }
+        }
+    }
+
+    /// A stream that cannot be read on: the frame layer's fault, reported
+    /// by the phase it broke.
+    pub(crate) fn broken(&self, e: FrameError) -> ConnectionEnd {
+        End::PeerFault(if matches!(self.phase, Phase::Authenticating(_)) {
+            ConnectionFault::Auth(e.into())
+        } else {
+            ConnectionFault::Negotiation(e.into())
+        })
+    }
+}
+
+impl<N, A, X> Liveness for Phases<N, A, X>
+where
+    N: Liveness,
+    A: Liveness<Instant = N::Instant>,
+{
+    type Instant = N::Instant;
+
+    fn is_live(&self) -> bool {
+        match &self.phase {
+            Phase::Negotiating { negotiation, .. } => negotiation.is_live(),
+            Phase::Authenticating(auth) => auth.is_live(),
+            Phase::Done => false,
+        }
+    }
+
+    fn deadline(&self) -> Option<N::Instant> {
+        match &self.phase {
+            Phase::Negotiating { negotiation, .. } => negotiation.deadline(),
+            Phase::Authenticating(auth) => auth.deadline(),
+            Phase::Done => None,
+        }
+    }
 }

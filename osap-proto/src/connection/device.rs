@@ -2,13 +2,12 @@
 //! authentication, or a refresh at once (section 5; section 6).
 
 use alloc::string::String;
-use alloc::vec::Vec;
 
-use iot_sansio::{Input, Instant, Machine, Outbox, Outgoing};
+use iot_sansio::{Instant, Outbox};
 use rand_core::CryptoRngCore;
 
 use super::common::{
-    ConnectionEnd, ConnectionFault, ConnectionRefusal, broken, from_auth, from_negotiation,
+    ConnectionEnd, ConnectionFault, ConnectionRefusal, Phase, Phases, from_auth, from_negotiation,
 };
 use crate::auth::{AuthConfig, DeviceAuthCore, DeviceAuthEvent, Enrolled};
 use crate::control::{ControlFrame, Suite};
@@ -18,7 +17,7 @@ use crate::error::FrameError;
 use crate::negotiation::{
     DeviceNegotiationConfig, DeviceNegotiationCore, DeviceNegotiationEvent, Negotiated, Offer,
 };
-use crate::session::{self, Liveness, Out, Session};
+use crate::session::{self, Out, Session};
 
 /// How the device runs its LBS connections.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,22 +89,10 @@ impl From<DeviceAuthEvent> for DeviceConnectionEvent {
     }
 }
 
-enum Phase<I, R> {
-    Negotiating {
-        negotiation: DeviceNegotiationCore<I>,
-        rng: R,
-        serial: String,
-        code: VerificationCode,
-    },
-    Authenticating(DeviceAuthCore<I, R>),
-    Done,
-}
+/// What the first authentication takes once the negotiation chose.
+type First<R> = (R, String, VerificationCode);
 
-/// The phases of a device connection, as one session.
-struct Phases<I, R> {
-    auth: AuthConfig,
-    phase: Phase<I, R>,
-}
+type DevicePhases<I, R> = Phases<DeviceNegotiationCore<I>, DeviceAuthCore<I, R>, First<R>>;
 
 /// The device side of one LBS connection, under the family's contract:
 /// the negotiation and the first authentication on one connection (with
@@ -114,19 +101,14 @@ struct Phases<I, R> {
 /// for a run against the LBS side.
 pub struct DeviceConnection<I, R> {
     decoder: FrameDecoder,
-    phases: Phases<I, R>,
+    core: DevicePhases<I, R>,
     out: Out<DeviceConnectionEvent>,
 }
 
 impl<I, R> core::fmt::Debug for DeviceConnection<I, R> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let phase = match self.phases.phase {
-            Phase::Negotiating { .. } => "negotiating",
-            Phase::Authenticating(_) => "authenticating",
-            Phase::Done => "done",
-        };
         f.debug_struct("DeviceConnection")
-            .field("phase", &phase)
+            .field("phase", &self.core.name())
             .finish_non_exhaustive()
     }
 }
@@ -143,9 +125,7 @@ impl<I: Instant, R: CryptoRngCore> DeviceConnection<I, R> {
     ) -> Self {
         let phase = Phase::Negotiating {
             negotiation: DeviceNegotiationCore::new(config.negotiation),
-            rng,
-            serial: serial.into(),
-            code,
+            then: (rng, serial.into(), code),
         };
         Self::with(config.auth, phase)
     }
@@ -159,17 +139,20 @@ impl<I: Instant, R: CryptoRngCore> DeviceConnection<I, R> {
         Self::with(config.auth, phase)
     }
 
-    fn with(auth: AuthConfig, phase: Phase<I, R>) -> Self {
+    fn with(
+        auth: AuthConfig,
+        phase: Phase<DeviceNegotiationCore<I>, DeviceAuthCore<I, R>, First<R>>,
+    ) -> Self {
         Self {
             decoder: FrameDecoder::default(),
-            phases: Phases { auth, phase },
+            core: Phases { auth, phase },
             out: Outbox::new(),
         }
     }
 
     /// Sends the first frame: the negotiation request, or the refresh.
     pub fn start(&mut self, now: I) {
-        match &mut self.phases.phase {
+        match &mut self.core.phase {
             Phase::Negotiating { negotiation, .. } => negotiation.start(&mut self.out, now),
             Phase::Authenticating(auth) => auth.start(&mut self.out, now),
             Phase::Done => {}
@@ -179,7 +162,7 @@ impl<I: Instant, R: CryptoRngCore> DeviceConnection<I, R> {
     /// Sends the retry request on the new connection that
     /// [`DeviceConnectionEvent::Reconnect`] asked for.
     pub fn reconnected(&mut self, now: I) {
-        if let Phase::Negotiating { negotiation, .. } = &mut self.phases.phase
+        if let Phase::Negotiating { negotiation, .. } = &mut self.core.phase
             && negotiation.reconnected(&mut self.out, now)
         {
             self.decoder = FrameDecoder::default();
@@ -187,7 +170,7 @@ impl<I: Instant, R: CryptoRngCore> DeviceConnection<I, R> {
     }
 }
 
-impl<I: Instant, R: CryptoRngCore> Phases<I, R> {
+impl<I: Instant, R: CryptoRngCore> DevicePhases<I, R> {
     /// After the negotiation chose `negotiated`: the first authentication
     /// bound to it, started at once.
     fn authenticate(
@@ -196,10 +179,7 @@ impl<I: Instant, R: CryptoRngCore> Phases<I, R> {
         now: I,
         negotiated: Negotiated,
     ) {
-        let Phase::Negotiating {
-            rng, serial, code, ..
-        } = core::mem::replace(&mut self.phase, Phase::Done)
-        else {
+        let Some((rng, serial, code)) = self.leave_negotiation() else {
             return;
         };
         let params = self.auth.clone().bound(negotiated);
@@ -209,27 +189,7 @@ impl<I: Instant, R: CryptoRngCore> Phases<I, R> {
     }
 }
 
-impl<I: Instant, R: CryptoRngCore> Liveness for Phases<I, R> {
-    type Instant = I;
-
-    fn is_live(&self) -> bool {
-        match &self.phase {
-            Phase::Negotiating { negotiation, .. } => negotiation.is_live(),
-            Phase::Authenticating(auth) => auth.is_live(),
-            Phase::Done => false,
-        }
-    }
-
-    fn deadline(&self) -> Option<I> {
-        match &self.phase {
-            Phase::Negotiating { negotiation, .. } => negotiation.deadline(),
-            Phase::Authenticating(auth) => auth.deadline(),
-            Phase::Done => None,
-        }
-    }
-}
-
-impl<I: Instant, R: CryptoRngCore> Session<DeviceConnectionEvent> for Phases<I, R> {
+impl<I: Instant, R: CryptoRngCore> Session<DeviceConnectionEvent> for DevicePhases<I, R> {
     type Fault = ConnectionFault;
     type Refusal = ConnectionRefusal;
     type Error = ConnectionEnd;
@@ -261,43 +221,13 @@ impl<I: Instant, R: CryptoRngCore> Session<DeviceConnectionEvent> for Phases<I, 
     }
 
     fn broken(&self, e: FrameError) -> ConnectionEnd {
-        broken(e, matches!(self.phase, Phase::Authenticating(_)))
+        Phases::broken(self, e)
     }
 }
 
-impl<I: Instant, R: CryptoRngCore> Machine for DeviceConnection<I, R> {
-    type Instant = I;
-    type Input = [u8];
-    type Transmit = Vec<u8>;
-    type Event = DeviceConnectionEvent;
-
-    /// Takes bytes from the LBS, or the news that it closed the
-    /// connection.
-    fn handle_input(&mut self, now: I, input: Input<'_, [u8]>) {
-        session::handle_input(
-            &mut self.decoder,
-            &mut self.phases,
-            &mut self.out,
-            now,
-            input,
-        );
-    }
-
-    /// Past the deadline of the current phase the connection ends with
-    /// [`End::TimedOut`](iot_sansio::End::TimedOut).
-    fn handle_timeout(&mut self, now: I) {
-        session::handle_timeout(&mut self.phases, &mut self.out, now);
-    }
-
-    fn poll_timeout(&self) -> Option<I> {
-        self.phases.deadline()
-    }
-
-    fn outgoing(&mut self) -> Outgoing<'_, Vec<u8>, DeviceConnectionEvent> {
-        self.out.outgoing()
-    }
-
-    fn recycle(&mut self, frame: Vec<u8>) {
-        self.out.recycle(frame);
-    }
-}
+session::framed_machine!(
+    DeviceConnection<I, R> where { I: Instant, R: CryptoRngCore },
+    event: DeviceConnectionEvent,
+    peer: "LBS",
+    deadline: "the deadline of the current phase",
+);

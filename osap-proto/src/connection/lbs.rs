@@ -2,13 +2,12 @@
 //! authentication, or a refresh at once (section 5; section 6).
 
 use alloc::string::String;
-use alloc::vec::Vec;
 
-use iot_sansio::{Input, Instant, Machine, Outbox, Outgoing};
+use iot_sansio::{End, Instant, Outbox};
 use rand_core::CryptoRngCore;
 
 use super::common::{
-    ConnectionEnd, ConnectionFault, ConnectionRefusal, broken, from_auth, from_negotiation,
+    ConnectionEnd, ConnectionFault, ConnectionRefusal, Phase, Phases, from_auth, from_negotiation,
 };
 use crate::auth::{
     AuthConfig, AuthFrame, AuthKind, AuthMessage, DeviceDirectory, LbsAuthCore, LbsAuthEvent,
@@ -20,7 +19,7 @@ use crate::error::FrameError;
 use crate::negotiation::{
     LbsNegotiationConfig, LbsNegotiationCore, LbsNegotiationEvent, Negotiated,
 };
-use crate::session::{self, Liveness, Out, Session};
+use crate::session::{self, Out, Session};
 
 /// How the LBS serves a connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,21 +111,7 @@ impl From<LbsAuthEvent> for LbsConnectionEvent {
     }
 }
 
-enum Phase<I, R, D> {
-    Negotiating {
-        negotiation: LbsNegotiationCore<I>,
-        rng: R,
-        directory: D,
-    },
-    Authenticating(LbsAuthCore<I, R, D>),
-    Done,
-}
-
-/// The phases of an LBS connection, as one session.
-struct Phases<I, R, D> {
-    auth: AuthConfig,
-    phase: Phase<I, R, D>,
-}
+type LbsPhases<I, R, D> = Phases<LbsNegotiationCore<I>, LbsAuthCore<I, R, D>, (R, D)>;
 
 /// The LBS side of one device connection, under the family's contract.
 ///
@@ -172,19 +157,14 @@ struct Phases<I, R, D> {
 /// ```
 pub struct LbsConnection<I, R, D> {
     decoder: FrameDecoder,
-    phases: Phases<I, R, D>,
+    core: LbsPhases<I, R, D>,
     out: Out<LbsConnectionEvent>,
 }
 
 impl<I, R, D> core::fmt::Debug for LbsConnection<I, R, D> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let phase = match self.phases.phase {
-            Phase::Negotiating { .. } => "negotiating",
-            Phase::Authenticating(_) => "authenticating",
-            Phase::Done => "done",
-        };
         f.debug_struct("LbsConnection")
-            .field("phase", &phase)
+            .field("phase", &self.core.name())
             .finish_non_exhaustive()
     }
 }
@@ -196,12 +176,11 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> LbsConnection<I, R, D> {
     pub fn new(now: I, config: LbsConnectionConfig, rng: R, directory: D) -> Self {
         let phase = Phase::Negotiating {
             negotiation: LbsNegotiationCore::new(now, config.negotiation),
-            rng,
-            directory,
+            then: (rng, directory),
         };
         Self {
             decoder: FrameDecoder::default(),
-            phases: Phases {
+            core: Phases {
                 auth: config.auth,
                 phase,
             },
@@ -212,13 +191,11 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> LbsConnection<I, R, D> {
 
 type Lbs = LbsConnectionEvent;
 
-impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Phases<I, R, D> {
+impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> LbsPhases<I, R, D> {
     /// Takes the phase's RNG and directory on to the authentication, with
     /// `params` made from the configured ones.
     fn authentication(&mut self, now: I, params: impl FnOnce(AuthConfig, &D) -> AuthConfig) {
-        let Phase::Negotiating { rng, directory, .. } =
-            core::mem::replace(&mut self.phase, Phase::Done)
-        else {
+        let Some((rng, directory)) = self.leave_negotiation() else {
             return;
         };
         let params = params(self.auth.clone(), &directory);
@@ -236,7 +213,8 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Phases<I, R, D> {
         now: I,
         frame: &ControlFrame<'_>,
     ) -> Result<(), ConnectionEnd> {
-        let parsed = AuthFrame::from_control(frame).map_err(|e| broken(e, true))?;
+        let parsed = AuthFrame::from_control(frame)
+            .map_err(|e| End::PeerFault(ConnectionFault::Auth(e.into())))?;
         self.authentication(now, |base, directory| {
             let enrolled = match &parsed.message {
                 AuthMessage::RefreshRequest { devid, .. } => directory.enrolled(devid),
@@ -259,30 +237,10 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Phases<I, R, D> {
     }
 }
 
-impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Liveness for Phases<I, R, D> {
-    type Instant = I;
-
-    fn is_live(&self) -> bool {
-        match &self.phase {
-            Phase::Negotiating { negotiation, .. } => negotiation.is_live(),
-            Phase::Authenticating(auth) => auth.is_live(),
-            Phase::Done => false,
-        }
-    }
-
-    fn deadline(&self) -> Option<I> {
-        match &self.phase {
-            Phase::Negotiating { negotiation, .. } => negotiation.deadline(),
-            Phase::Authenticating(auth) => auth.deadline(),
-            Phase::Done => None,
-        }
-    }
-}
-
 /// The negotiation takes one frame and is done: while it waits, a frame
 /// is the connection's first, and a refresh (0x4) goes to the
 /// authentication instead.
-impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Session<Lbs> for Phases<I, R, D> {
+impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Session<Lbs> for LbsPhases<I, R, D> {
     type Fault = ConnectionFault;
     type Refusal = ConnectionRefusal;
     type Error = ConnectionEnd;
@@ -317,43 +275,13 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Session<Lbs> for Phases<I
     }
 
     fn broken(&self, e: FrameError) -> ConnectionEnd {
-        broken(e, matches!(self.phase, Phase::Authenticating(_)))
+        Phases::broken(self, e)
     }
 }
 
-impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Machine for LbsConnection<I, R, D> {
-    type Instant = I;
-    type Input = [u8];
-    type Transmit = Vec<u8>;
-    type Event = LbsConnectionEvent;
-
-    /// Takes bytes from the device, or the news that it closed the
-    /// connection.
-    fn handle_input(&mut self, now: I, input: Input<'_, [u8]>) {
-        session::handle_input(
-            &mut self.decoder,
-            &mut self.phases,
-            &mut self.out,
-            now,
-            input,
-        );
-    }
-
-    /// Past the deadline of the current phase the connection ends with
-    /// [`End::TimedOut`](iot_sansio::End::TimedOut).
-    fn handle_timeout(&mut self, now: I) {
-        session::handle_timeout(&mut self.phases, &mut self.out, now);
-    }
-
-    fn poll_timeout(&self) -> Option<I> {
-        self.phases.deadline()
-    }
-
-    fn outgoing(&mut self) -> Outgoing<'_, Vec<u8>, LbsConnectionEvent> {
-        self.out.outgoing()
-    }
-
-    fn recycle(&mut self, frame: Vec<u8>) {
-        self.out.recycle(frame);
-    }
-}
+session::framed_machine!(
+    LbsConnection<I, R, D> where { I: Instant, R: CryptoRngCore, D: DeviceDirectory },
+    event: LbsConnectionEvent,
+    peer: "device",
+    deadline: "the deadline of the current phase",
+);

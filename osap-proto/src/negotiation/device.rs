@@ -3,7 +3,7 @@
 use alloc::vec::Vec;
 use core::time::Duration;
 
-use iot_sansio::{End, Input, Instant, Machine, Outbox, Outgoing};
+use iot_sansio::{End, Instant, Outbox};
 
 use super::terms::{
     Negotiated, NegotiationEnd, NegotiationFault, NegotiationRefusal, Offer, expected,
@@ -343,32 +343,9 @@ impl<I: Instant> DeviceNegotiationCore<I> {
     }
 }
 
-impl<I: Instant> Machine for DeviceNegotiation<I> {
-    type Instant = I;
-    type Input = [u8];
-    type Transmit = Vec<u8>;
-    type Event = DeviceNegotiationEvent;
-
-    /// Takes bytes from the LBS, or the news that it closed the connection.
-    fn handle_input(&mut self, now: I, input: Input<'_, [u8]>) {
-        session::handle_input(&mut self.decoder, &mut self.core, &mut self.out, now, input);
-    }
-
-    /// Past the response deadline the negotiation ends with
-    /// [`End::TimedOut`].
-    fn handle_timeout(&mut self, now: I) {
-        session::handle_timeout(&mut self.core, &mut self.out, now);
-    }
-
-    fn poll_timeout(&self) -> Option<I> {
-        self.core.deadline()
-    }
-
-    fn outgoing(&mut self) -> Outgoing<'_, Vec<u8>, DeviceNegotiationEvent> {
-        self.out.outgoing()
-    }
-
-    fn recycle(&mut self, frame: Vec<u8>) {
-        self.out.recycle(frame);
-    }
-}
+session::framed_machine!(
+    DeviceNegotiation<I> where { I: Instant },
+    event: DeviceNegotiationEvent,
+    peer: "LBS",
+    deadline: "the response deadline",
+);

@@ -3,7 +3,7 @@
 use alloc::vec::Vec;
 use core::time::Duration;
 
-use iot_sansio::{End, Input, Instant, Machine, Outbox, Outgoing};
+use iot_sansio::{End, Instant, Outbox};
 
 use super::terms::{
     Negotiated, NegotiationEnd, NegotiationFault, NegotiationRefusal, Offer, SecurityRanking,
@@ -250,33 +250,9 @@ impl<I: Instant> LbsNegotiationCore<I> {
     }
 }
 
-impl<I: Instant> Machine for LbsNegotiation<I> {
-    type Instant = I;
-    type Input = [u8];
-    type Transmit = Vec<u8>;
-    type Event = LbsNegotiationEvent;
-
-    /// Takes bytes from the device, or the news that it closed the
-    /// connection.
-    fn handle_input(&mut self, now: I, input: Input<'_, [u8]>) {
-        session::handle_input(&mut self.decoder, &mut self.core, &mut self.out, now, input);
-    }
-
-    /// Past the request deadline the negotiation ends with
-    /// [`End::TimedOut`].
-    fn handle_timeout(&mut self, now: I) {
-        session::handle_timeout(&mut self.core, &mut self.out, now);
-    }
-
-    fn poll_timeout(&self) -> Option<I> {
-        self.core.deadline()
-    }
-
-    fn outgoing(&mut self) -> Outgoing<'_, Vec<u8>, LbsNegotiationEvent> {
-        self.out.outgoing()
-    }
-
-    fn recycle(&mut self, frame: Vec<u8>) {
-        self.out.recycle(frame);
-    }
-}
+session::framed_machine!(
+    LbsNegotiation<I> where { I: Instant },
+    event: LbsNegotiationEvent,
+    peer: "device",
+    deadline: "the request deadline",
+);
