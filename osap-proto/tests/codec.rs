@@ -6,8 +6,8 @@
 use bytes::BytesMut;
 use osap_proto::codec::{CodecError, FrameCodec};
 use osap_proto::{
-    Connect, ControlFlags, ControlFrame, Delivery, FrameError, Packet, Password, ProtocolGroup,
-    ProtocolVersion, Publish, TopicName,
+    ConnAck, ConnectReturnCode, ControlFlags, ControlFrame, Delivery, FrameError, Packet,
+    ProtocolGroup, ProtocolVersion, Publish, TopicName,
 };
 use proptest::prelude::*;
 use tokio_util::codec::{Decoder, Encoder};
@@ -156,15 +156,11 @@ fn a_transmitted_frame_is_written_only_when_it_is_exactly_one_frame() {
 fn a_packet_that_cannot_be_written_is_an_error() {
     let mut codec = FrameCodec::default();
     let mut buf = BytesMut::new();
-    // A password without a user name (MQTT 3.1.1 section 3.1.2.9) is
-    // refused by the writer.
-    let bad = Packet::Connect(Connect {
-        client_id: "c".into(),
-        keep_alive: 0,
-        clean_session: true,
-        will: None,
-        username: None,
-        password: Some(Password::new(b"p".as_slice())),
+    // A CONNACK that says a session is present and refuses the
+    // connection (MQTT 3.1.1 section 3.2.2.2) is refused by the writer.
+    let bad = Packet::ConnAck(ConnAck {
+        session_present: true,
+        code: ConnectReturnCode::NotAuthorized,
     });
     assert!(matches!(
         codec.encode(bad, &mut buf),
