@@ -119,7 +119,12 @@ impl<I: Instant> Owner<I> {
         }
     }
 
+    /// Sends a request and waits for its answer; after the session's end
+    /// nothing is sent and nothing waits.
     fn ask(&mut self, now: I, payload: &SiotPayload, asked: Asked) {
+        if self.out.is_ended() {
+            return;
+        }
         let id = self.asked.id();
         self.out
             .send(payload.to_stanza(self.config.provisioning.clone(), &id));

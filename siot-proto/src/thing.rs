@@ -213,17 +213,21 @@ impl<I: Instant, R: CryptoRngCore> Thing<I, R> {
 
     /// Initial setup (section 3): a new random key, then registration with
     /// the provisioning service. Returns the key, to show to the customer.
+    /// After the session's end the key is still made and saved, but the
+    /// registration waits for the next session's setup.
     pub fn setup(&mut self, now: I) -> &Key {
         let key = Key::generate(&mut self.rng);
-        let id = self.asked.id();
-        let register = SiotPayload::Register {
-            key: key.clone(),
-            names: self.config.names.clone(),
-        };
-        self.out
-            .send(register.to_stanza(self.config.provisioning.clone(), &id));
-        self.asked
-            .wait(id, Ask::Register, now + self.config.iq_timeout);
+        if !self.out.is_ended() {
+            let id = self.asked.id();
+            let register = SiotPayload::Register {
+                key: key.clone(),
+                names: self.config.names.clone(),
+            };
+            self.out
+                .send(register.to_stanza(self.config.provisioning.clone(), &id));
+            self.asked
+                .wait(id, Ask::Register, now + self.config.iq_timeout);
+        }
         self.registered = false;
         self.key = Some(key);
         self.save();

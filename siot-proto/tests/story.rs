@@ -695,6 +695,18 @@ fn a_closed_connection_ends_each_machine_once() {
     );
     // The owner's pending query was dropped with the connection: no timer.
     assert_eq!(w.owner.poll_timeout(), None);
+    // Requests made after the end send nothing and wait for nothing (found
+    // by the siot_thing_owner fuzz target: a timer after the end). What was
+    // queued before the end still goes out first.
+    while w.owner.poll_transmit().is_some() {}
+    while w.bulb.poll_transmit().is_some() {}
+    w.owner.query_pending(T0);
+    w.owner.claim(T0, NAME, &Key::generate(&mut w.rng));
+    assert_eq!(w.owner.poll_timeout(), None);
+    assert!(w.owner.poll_transmit().is_none() && w.owner_events().is_empty());
+    let _ = w.bulb.setup(T0);
+    assert_eq!(w.bulb.poll_timeout(), None);
+    assert!(w.bulb.poll_transmit().is_none());
     // Nothing more is read after the end.
     w.route(
         REQUESTOR,
