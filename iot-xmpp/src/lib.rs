@@ -80,7 +80,7 @@ pub use element::{Element, ElementRef};
 pub use error::StanzaReadError;
 pub use jid::{BareJid, FullJid, Jid};
 pub use limits::StanzaLimits;
-pub use machine::StanzaMachine;
+pub use machine::{StanzaMachine, StanzaOut};
 pub use request::{IqFailure, Requests};
 pub use stanza::{Stanza, StanzaError, StanzaRef};
 pub use stream::{

@@ -1,4 +1,5 @@
-//! The `&str` convenience every XMPP machine of the family shares.
+//! What every XMPP machine of the family shares: the `&str` convenience,
+//! and where stanza logic run inside another machine writes.
 
 use crate::error::StanzaReadError;
 use crate::limits::StanzaLimits;
@@ -30,5 +31,29 @@ pub trait StanzaMachine: iot_sansio::Machine<Input = Stanza, Transmit = Stanza> 
 impl<M: StanzaMachine> StanzaMachine for iot_sansio::testing::Checked<M> {
     fn stanza_limits(&self) -> &StanzaLimits {
         (**self).stanza_limits()
+    }
+}
+
+/// Where stanza logic writes (ARCHITECTURE.md, "Composition"): the stanzas
+/// it sends and its events, `E`. A stanza machine that runs alone hands
+/// its own [`Outbox`](iot_sansio::Outbox) of stanzas; a machine that
+/// carries the stanzas over a stream of its own hands a writer into its
+/// byte outbox, so that what the logic sends is already in the one outbox
+/// the runtime reads; a machine that acts on an inner part's events hands
+/// a writer that keeps them for it.
+pub trait StanzaOut<E> {
+    /// Sends a stanza.
+    fn send(&mut self, stanza: Stanza);
+    /// Reports an event.
+    fn event(&mut self, event: E);
+}
+
+impl<E> StanzaOut<E> for iot_sansio::Outbox<Stanza, E> {
+    fn send(&mut self, stanza: Stanza) {
+        iot_sansio::Outbox::send(self, stanza);
+    }
+
+    fn event(&mut self, event: E) {
+        iot_sansio::Outbox::event(self, event);
     }
 }

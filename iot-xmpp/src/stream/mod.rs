@@ -3,6 +3,7 @@
 
 mod client;
 mod config;
+mod core;
 mod document;
 mod error;
 mod header;
@@ -14,6 +15,7 @@ pub use client::Client;
 pub use config::{
     ClientConfig, ClientEnd, ClientError, ClientEvent, ClientFault, ClientRefusal, Tls,
 };
+pub use core::ClientCore;
 pub use document::DocumentEnd;
 pub use error::StreamReadError;
 pub use header::StreamHeader;

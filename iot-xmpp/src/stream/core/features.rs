@@ -1,0 +1,131 @@
+//! The client's answer to the stream features: STARTTLS (RFC 6120 5),
+//! SASL (6) and resource binding (7).
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use iot_sansio::Instant;
+use rand_core::CryptoRngCore;
+
+use super::{Bytes, ClientCore, Flow, fault, write};
+use crate::element::Element;
+use crate::sasl::{Mechanism, ScramClient, plain_response};
+use crate::stanza::Stanza;
+use crate::stream::config::{ClientFault, ClientRefusal, Tls};
+use crate::stream::step::Step;
+use crate::vocab::{BIND_NS, IqType, SASL_NS, SESSION_NS, TLS_NS};
+use iot_sansio::End;
+
+impl<I: Instant, R: CryptoRngCore> ClientCore<I, R> {
+    /// The stream features: STARTTLS first if it is to be used, then SASL,
+    /// then binding.
+    pub(super) fn features<E>(&mut self, out: &mut Bytes<E>, now: I, features: &Element) -> Flow {
+        if !self.secured && self.config.tls == Tls::StartTls {
+            if features.get_child("starttls", TLS_NS).is_none() {
+                return Err(End::Refused(ClientRefusal::NoTls));
+            }
+            write(out, |out| {
+                out.push_str("<starttls xmlns='");
+                out.push_str(TLS_NS);
+                out.push_str("'/>");
+            });
+            self.step = Step::Proceed;
+            return Ok(true);
+        }
+        if !self.authenticated {
+            let offered: Vec<&str> = features
+                .get_child("mechanisms", SASL_NS)
+                .map(|m| {
+                    m.children
+                        .iter()
+                        .filter(|c| c.name == "mechanism")
+                        .map(|c| c.text.as_str())
+                        .collect()
+                })
+                .unwrap_or_default();
+            let Some(mechanism) = self.config.mechanisms.choose(&offered, self.secured) else {
+                return Err(End::Refused(ClientRefusal::NoMechanism {
+                    offered: offered.iter().map(|s| (*s).to_owned()).collect(),
+                }));
+            };
+            return self.authenticate(out, mechanism);
+        }
+        if features.get_child("bind", BIND_NS).is_none() {
+            return Err(fault(ClientFault::Bind(
+                "the server offers no resource binding".into(),
+            )));
+        }
+        self.session_required = features
+            .get_child("session", SESSION_NS)
+            .is_some_and(|s| s.get_child("optional", SESSION_NS).is_none());
+        let id = self.id("bind");
+        let mut bind = Element::new("bind", BIND_NS);
+        if let Some(resource) = &self.config.resource {
+            bind = bind.child(Element::new("resource", BIND_NS).with_text(resource.clone()));
+        }
+        let request = Stanza::iq(IqType::Set)
+            .with_id(id.clone())
+            .with_payload(bind);
+        write(out, |out| request.write_xml(out));
+        self.step = Step::Bind(id);
+        self.deadline = Some(now + self.config.timeout);
+        Ok(true)
+    }
+
+    fn authenticate<E>(&mut self, out: &mut Bytes<E>, mechanism: Mechanism) -> Flow {
+        let username = self
+            .config
+            .jid
+            .node()
+            .map(|n| n.as_str().to_owned())
+            .unwrap_or_default();
+        match mechanism.scram() {
+            Some(hash) => {
+                let scram = ScramClient::new(hash, &username, &self.config.password, &mut self.rng)
+                    .map_err(fault)?
+                    .with_iterations(self.config.iterations);
+                let first = scram.client_first();
+                Self::sasl_auth(out, mechanism, first.as_bytes());
+                self.step = Step::ServerFirst(Box::new(scram));
+            }
+            None => {
+                let response = plain_response(&username, &self.config.password);
+                Self::sasl_auth(out, mechanism, response.expose());
+                self.step = Step::Success;
+            }
+        }
+        Ok(true)
+    }
+
+    fn sasl_auth<E>(out: &mut Bytes<E>, mechanism: Mechanism, initial: &[u8]) {
+        let data = zeroize::Zeroizing::new(STANDARD.encode(initial));
+        write(out, |out| {
+            out.push_str("<auth xmlns='");
+            out.push_str(SASL_NS);
+            out.push_str("' mechanism='");
+            out.push_str(mechanism.name());
+            out.push_str("'>");
+            out.push_str(&data);
+            out.push_str("</auth>");
+        });
+    }
+
+    pub(super) fn sasl_send<E>(out: &mut Bytes<E>, name: &str, data: &[u8]) {
+        // RFC 6120 section 6.4.2: empty data is sent as `=`.
+        let data = if data.is_empty() {
+            "=".to_owned()
+        } else {
+            STANDARD.encode(data)
+        };
+        write(out, |out| {
+            out.push('<');
+            out.push_str(name);
+            out.push_str(" xmlns='");
+            out.push_str(SASL_NS);
+            out.push_str("'>");
+            out.push_str(&data);
+            out.push_str("</");
+            out.push_str(name);
+            out.push('>');
+        });
+    }
+}
