@@ -103,13 +103,25 @@ impl From<KeepaliveEnd> for KeepaliveEvent {
 /// ```
 #[derive(Debug)]
 pub struct Keepalive<I> {
+    watch: Watch<I>,
+    limits: StanzaLimits,
+    out: Outbox<Stanza, KeepaliveEvent>,
+}
+
+/// The target did not answer a ping in time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Gone;
+
+/// The keepalive's logic as plain steps (ARCHITECTURE.md, "Composition"):
+/// each returns what to send, and [`Keepalive`] queues it in an outbox of
+/// its own, the [`Rae`](crate::rae::Rae) writes it over its connection.
+#[derive(Debug)]
+pub(crate) struct Watch<I> {
     config: KeepaliveConfig,
     target: Option<Jid>,
     last_activity: I,
     /// The ping that waits for its answer, if one does.
     asked: Requests<I, ()>,
-    limits: StanzaLimits,
-    out: Outbox<Stanza, KeepaliveEvent>,
 }
 
 impl<I: Instant> Keepalive<I> {
@@ -117,10 +129,7 @@ impl<I: Instant> Keepalive<I> {
     #[must_use]
     pub fn new(now: I, config: KeepaliveConfig, target: Option<Jid>) -> Self {
         Self {
-            config,
-            target,
-            last_activity: now,
-            asked: Requests::new("ping"),
+            watch: Watch::new(now, config, target),
             limits: StanzaLimits::default(),
             out: Outbox::new(),
         }
@@ -132,14 +141,26 @@ impl<I: Instant> Keepalive<I> {
     pub fn is_dead(&self) -> bool {
         self.out.is_ended()
     }
+}
+
+impl<I: Instant> Watch<I> {
+    /// A watch that last heard from the target at `now`.
+    pub(crate) fn new(now: I, config: KeepaliveConfig, target: Option<Jid>) -> Self {
+        Self {
+            config,
+            target,
+            last_activity: now,
+            asked: Requests::new("ping"),
+        }
+    }
 
     /// Reads a received stanza: any stanza from the target is activity,
-    /// a ping request is answered, the answer to our ping is taken.
-    fn handle(&mut self, now: I, stanza: &Stanza) {
+    /// the answer to our ping is taken, and a ping request is answered:
+    /// the answer to send is returned.
+    pub(crate) fn read(&mut self, now: I, stanza: &Stanza) -> Option<Stanza> {
         if let Some(reply) = pong(stanza) {
-            self.out.send(reply);
             self.activity(stanza, now);
-            return;
+            return Some(reply);
         }
         if self.asked.is_answer(stanza) && self.is_from_target(stanza) {
             // XEP-0199 section 4.2: an entity that does not support the
@@ -155,9 +176,31 @@ impl<I: Instant> Keepalive<I> {
                 self.last_activity = now;
             }
             // Another error leaves the ping outstanding: the timeout decides.
-            return;
+            return None;
         }
         self.activity(stanza, now);
+        None
+    }
+
+    /// A ping to send after the idle interval; `Err(Gone)` when the
+    /// answer is overdue.
+    pub(crate) fn timeout(&mut self, now: I) -> Result<Option<Stanza>, Gone> {
+        if !self.asked.expire(now).is_empty() {
+            return Err(Gone);
+        }
+        if self.asked.is_empty() && self.last_activity + self.config.interval <= now {
+            let id = self.asked.id();
+            self.asked.wait(id.clone(), (), now + self.config.timeout);
+            return Ok(Some(ping(self.target.clone(), &id)));
+        }
+        Ok(None)
+    }
+
+    /// When the next ping goes out, or the one out gives up.
+    pub(crate) fn deadline(&self) -> I {
+        self.asked
+            .next_deadline()
+            .unwrap_or(self.last_activity + self.config.interval)
     }
 
     fn is_from_target(&self, stanza: &Stanza) -> bool {
@@ -188,11 +231,12 @@ impl<I: Instant> Machine for Keepalive<I> {
             return;
         }
         match input {
-            Input::Data(stanza) => self.handle(now, stanza),
-            Input::PeerClosed => {
-                self.asked.clear();
-                self.out.end(End::PeerClosed);
+            Input::Data(stanza) => {
+                if let Some(reply) = self.watch.read(now, stanza) {
+                    self.out.send(reply);
+                }
             }
+            Input::PeerClosed => self.out.end(End::PeerClosed),
         }
     }
 
@@ -202,25 +246,16 @@ impl<I: Instant> Machine for Keepalive<I> {
         if self.out.is_ended() {
             return;
         }
-        if !self.asked.expire(now).is_empty() {
-            self.out.end(End::TimedOut);
-        } else if self.asked.is_empty() && self.last_activity + self.config.interval <= now {
-            let id = self.asked.id();
-            self.out.send(ping(self.target.clone(), &id));
-            self.asked.wait(id, (), now + self.config.timeout);
+        match self.watch.timeout(now) {
+            Ok(Some(ping)) => self.out.send(ping),
+            Ok(None) => {}
+            Err(Gone) => self.out.end(End::TimedOut),
         }
     }
 
     /// `None` once the watch is over.
     fn poll_timeout(&self) -> Option<I> {
-        if self.out.is_ended() {
-            return None;
-        }
-        Some(
-            self.asked
-                .next_deadline()
-                .unwrap_or(self.last_activity + self.config.interval),
-        )
+        (!self.out.is_ended()).then(|| self.watch.deadline())
     }
 
     fn outgoing(&mut self) -> Outgoing<'_, Stanza, KeepaliveEvent> {

@@ -2,14 +2,14 @@
 
 use std::collections::HashMap;
 
-use iot_sansio::{CryptoRngCore, End, Input, Instant, Machine, Outbox, Outgoing};
-use iot_xmpp::{DefinedCondition, PresenceType, Stanza, StanzaLimits, StanzaMachine};
+use iot_sansio::{CryptoRngCore, Instant};
+use iot_xmpp::{DefinedCondition, PresenceType, Stanza, StanzaOut};
 
 use super::config::EndpointConfig;
 use super::event::{EndpointError, EndpointEvent, Failure, RequestId};
 use crate::identity::{FullJid, Jid};
 use crate::rest::{Method, RestError, RestLimits, RestMessage};
-use crate::transport::{IbbTransport, IbbTransportEvent, SessionId};
+use crate::transport::{IbbSessions, IbbTransportEvent, SessionId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Side {
@@ -48,74 +48,80 @@ impl<I> Exchange<I> {
     }
 }
 
-/// One Remote Access Endpoint's side of every exchange (see the module
-/// documentation for the rules). It owns the RNG its session ids come from.
-///
-/// ```
-/// use std::time::Duration;
-/// use iot_sansio::testing::{Driver, rng};
-/// use iot_xmpp::testing::Server;
-/// use oic_ra_proto::Machine;
-/// use oic_ra_proto::endpoint::{Endpoint, EndpointEvent};
-/// use oic_ra_proto::identity::FullJid;
-/// use oic_ra_proto::rest::{Method, RestMessage};
-///
-/// let client_jid = FullJid::new("alice@example.org/OIC/1.0/Client/6f0aac23-44c6-4b1c-9ad5-1a3b6f0d2e11")?;
-/// let server_jid = FullJid::new("alice@example.org/OIC/1.0/oic.d.light/0685b960-736f-46f7-bead-0bd3b6d8d1d6")?;
-/// let mut client = Endpoint::new(Default::default(), rng(1));
-/// let mut server = Endpoint::new(Default::default(), rng(2));
-/// let mut xmpp = Server::new([client_jid.into(), server_jid.clone().into()]);
-/// let mut driver = Driver::new(Duration::ZERO);
-///
-/// let get = RestMessage::request(Method::Get, "coap://light/a/switch");
-/// let id = client.request(driver.now(), &server_jid, &get)?;
-/// driver.run(&mut [&mut client, &mut server], |from, s| xmpp.route(from, s));
-/// let Some(EndpointEvent::Request { id: asked, .. }) = server.poll_event() else { panic!() };
-/// let body = serde_json::json!({"rt": "oic.r.switch.binary", "value": true});
-/// server.respond(driver.now(), asked, &RestMessage::response(200, "OK").with_json(&body))?;
-/// driver.run(&mut [&mut client, &mut server], |from, s| xmpp.route(from, s));
-///
-/// let Some(EndpointEvent::Response { id: got, message }) = client.poll_event() else { panic!() };
-/// assert_eq!((got, message.status()), (id, Some(200)));
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
+/// The endpoint's logic as plain steps (ARCHITECTURE.md, "Composition"):
+/// the exchanges over the IBB transport's steps, writing what they send
+/// and report to the [`StanzaOut`] they are handed. [`Endpoint`](super::Endpoint)
+/// runs them with an outbox of its own, the [`Rae`](crate::rae::Rae) over
+/// its connection.
 #[derive(Debug)]
-pub struct Endpoint<I, R> {
+pub(crate) struct Exchanges<I, R> {
     config: EndpointConfig,
     rng: R,
-    transport: IbbTransport<I>,
+    transport: IbbSessions<I>,
     exchanges: HashMap<SessionId, Exchange<I>>,
     by_id: HashMap<RequestId, SessionId>,
     next_id: u64,
-    /// What goes out: the transport's stanzas, taken from it as the
-    /// runtime asks, and the endpoint's events.
-    out: Outbox<Stanza, EndpointEvent>,
+    /// The connection ended: no new request.
+    disconnected: bool,
 }
 
-impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
-    /// An endpoint with no sessions, whose session ids come from `rng`.
-    #[must_use]
-    pub fn new(config: EndpointConfig, rng: R) -> Self {
+/// A writer for the transport's steps: what they send goes out, what they
+/// find is kept for the endpoint to act on once the step returns.
+struct Found<'a, O> {
+    out: &'a mut O,
+    found: Vec<IbbTransportEvent>,
+}
+
+impl<O: StanzaOut<EndpointEvent>> StanzaOut<IbbTransportEvent> for Found<'_, O> {
+    fn send(&mut self, stanza: Stanza) {
+        self.out.send(stanza);
+    }
+
+    fn event(&mut self, event: IbbTransportEvent) {
+        self.found.push(event);
+    }
+}
+
+impl<I: Instant, R: CryptoRngCore> Exchanges<I, R> {
+    /// No exchanges; session ids come from `rng`.
+    pub(crate) fn new(config: EndpointConfig, rng: R) -> Self {
         Self {
-            transport: IbbTransport::new(config.transport()),
+            transport: IbbSessions::new(config.transport()),
             config,
             rng,
             exchanges: HashMap::new(),
             by_id: HashMap::new(),
             next_id: 0,
-            out: Outbox::new(),
+            disconnected: false,
         }
     }
 
+    /// Runs a step of the transport, then acts on what it found.
+    fn transport<O: StanzaOut<EndpointEvent>, T>(
+        &mut self,
+        out: &mut O,
+        now: I,
+        step: impl FnOnce(&mut IbbSessions<I>, &mut Found<'_, O>) -> T,
+    ) -> T {
+        let mut found = Found {
+            out,
+            found: Vec::new(),
+        };
+        let result = step(&mut self.transport, &mut found);
+        let found = found.found;
+        for event in found {
+            self.act(out, now, event);
+        }
+        result
+    }
+
     /// The configuration.
-    #[must_use]
-    pub fn config(&self) -> &EndpointConfig {
+    pub(crate) fn config(&self) -> &EndpointConfig {
         &self.config
     }
 
     /// How many sessions are open or opening.
-    #[must_use]
-    pub fn session_count(&self) -> usize {
+    pub(crate) fn session_count(&self) -> usize {
         self.transport.len()
     }
 
@@ -130,13 +136,14 @@ impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
     /// [`EndpointError::Rest`] for a message over the document limit,
     /// [`EndpointError::TooManySessions`], [`EndpointError::Closed`] after
     /// the connection ended.
-    pub fn request(
+    pub(crate) fn request(
         &mut self,
+        out: &mut impl StanzaOut<EndpointEvent>,
         now: I,
         to: &FullJid,
         message: &RestMessage,
     ) -> Result<RequestId, EndpointError> {
-        if self.out.is_ended() {
+        if self.disconnected {
             return Err(EndpointError::Closed);
         }
         if message.method == Method::Response {
@@ -155,9 +162,11 @@ impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
             }
         };
         let id = self.new_id();
-        self.transport
-            .open(now, key.clone(), self.config.block_size);
-        self.transport.send(&key, bytes);
+        let block_size = self.config.block_size;
+        self.transport(out, now, |t, out| {
+            t.open(out, now, key.clone(), block_size);
+            t.send(out, &key, bytes);
+        });
         let mut exchange = Exchange::new(Side::Client, id);
         exchange.deadline = Some(now + self.config.request_timeout);
         exchange.observe = is_observe(message);
@@ -177,8 +186,9 @@ impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
     /// (never received, or ended by the peer),
     /// [`EndpointError::AlreadyAnswered`] for a second answer to a plain
     /// request, [`EndpointError::Rest`] for a message over the limit.
-    pub fn respond(
+    pub(crate) fn respond(
         &mut self,
+        out: &mut impl StanzaOut<EndpointEvent>,
         now: I,
         id: RequestId,
         message: &RestMessage,
@@ -211,7 +221,8 @@ impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
             };
             exchange.deadline = Some(now + after);
         }
-        self.transport.send(key, bytes);
+        let key = key.clone();
+        self.transport(out, now, |t, out| t.send(out, &key, bytes));
         Ok(())
     }
 
@@ -222,7 +233,12 @@ impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
     /// # Errors
     ///
     /// [`EndpointError::UnknownRequest`] when it is not open.
-    pub fn cancel(&mut self, now: I, id: RequestId) -> Result<(), EndpointError> {
+    pub(crate) fn cancel(
+        &mut self,
+        out: &mut impl StanzaOut<EndpointEvent>,
+        now: I,
+        id: RequestId,
+    ) -> Result<(), EndpointError> {
         let key = self
             .by_id
             .get(&id)
@@ -233,7 +249,7 @@ impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
             })
             .cloned()
             .ok_or(EndpointError::UnknownRequest(id))?;
-        self.close(now, &key);
+        self.close(out, now, &key);
         Ok(())
     }
 
@@ -241,7 +257,11 @@ impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
     /// bare JID all of the account's (Table 4). An endpoint that knows who
     /// is online (the [`Rae`](crate::rae::Rae)) calls
     /// [`Endpoint::peer_offline`] instead.
-    fn handle_presence(&mut self, stanza: &Stanza) {
+    pub(crate) fn handle_presence(
+        &mut self,
+        out: &mut impl StanzaOut<EndpointEvent>,
+        stanza: &Stanza,
+    ) {
         if !matches!(
             stanza.presence_type(),
             Some(PresenceType::Unavailable | PresenceType::Error)
@@ -249,7 +269,7 @@ impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
             return;
         }
         if let Some(from) = &stanza.from {
-            self.peer_offline(from, |_| false);
+            self.peer_offline(out, from, |_| false);
         }
     }
 
@@ -257,13 +277,13 @@ impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
     /// presence; whether it was the endpoint's (an In-Band Bytestream
     /// stanza, answered or acted on). A stanza it was not is the caller's
     /// to handle or answer (RFC 6120 8.4).
-    pub fn take(&mut self, now: I, stanza: &Stanza) -> bool {
-        if self.out.is_ended() {
-            return false;
-        }
-        let taken = self.transport.take(now, stanza);
-        self.drain_transport(now);
-        taken
+    pub(crate) fn take(
+        &mut self,
+        out: &mut impl StanzaOut<EndpointEvent>,
+        now: I,
+        stanza: &Stanza,
+    ) -> bool {
+        self.transport(out, now, |t, out| t.take(out, now, stanza))
     }
 
     /// A peer went offline: its exchanges fail with
@@ -273,7 +293,12 @@ impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
     /// the bare JID during a subscription handshake (RFC 6121 probe
     /// semantics) while a resource of it is online, and that resource's
     /// sessions go on.
-    pub fn peer_offline(&mut self, peer: &Jid, still_online: impl Fn(&FullJid) -> bool) {
+    pub(crate) fn peer_offline(
+        &mut self,
+        out: &mut impl StanzaOut<EndpointEvent>,
+        peer: &Jid,
+        still_online: impl Fn(&FullJid) -> bool,
+    ) {
         let gone: Vec<SessionId> = self
             .transport
             .keys()
@@ -285,51 +310,57 @@ impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
             .collect();
         for key in gone {
             self.transport.forget(&key);
-            self.drop_exchange(&key, Failure::PeerUnavailable);
+            self.drop_exchange(out, &key, Failure::PeerUnavailable);
         }
     }
 
-    /// Takes what the transport reported.
-    fn drain_transport(&mut self, now: I) {
-        while let Some(event) = self.transport.poll_event() {
-            match event {
-                IbbTransportEvent::Opened(_) | IbbTransportEvent::Ended(_) => {}
-                IbbTransportEvent::Accepted(key) => {
-                    let id = self.new_id();
-                    let mut exchange = Exchange::new(Side::Server, id);
-                    exchange.deadline = Some(now + self.config.idle_timeout);
-                    self.exchanges.insert(key.clone(), exchange);
-                    self.by_id.insert(id, key);
-                }
-                IbbTransportEvent::Message(key, bytes) => self.message_complete(now, &key, &bytes),
-                IbbTransportEvent::Refused(key, c) => self.drop_exchange(&key, Failure::Refused(c)),
-                IbbTransportEvent::Closed(key) => self.drop_exchange(&key, Failure::Closed),
-                IbbTransportEvent::Failed(key, c) => self.drop_exchange(&key, Failure::Session(c)),
-                IbbTransportEvent::Broken(key, c) => {
-                    // Only the client learns: a server's exchange just ends.
-                    if let Some(x) = self.forget(&key)
-                        && x.side == Side::Client
-                    {
-                        self.out.event(EndpointEvent::Failed {
-                            id: x.id,
-                            reason: Failure::Session(c),
-                        });
-                    }
-                }
-                IbbTransportEvent::ProtocolError {
-                    peer,
-                    sid,
-                    condition,
-                } => self.out.event(EndpointEvent::ProtocolError {
-                    peer,
-                    sid,
-                    condition,
-                }),
+    /// Acts on what a step of the transport found.
+    fn act(&mut self, out: &mut impl StanzaOut<EndpointEvent>, now: I, event: IbbTransportEvent) {
+        match event {
+            IbbTransportEvent::Opened(_) | IbbTransportEvent::Ended(_) => {}
+            IbbTransportEvent::Accepted(key) => {
+                let id = self.new_id();
+                let mut exchange = Exchange::new(Side::Server, id);
+                exchange.deadline = Some(now + self.config.idle_timeout);
+                self.exchanges.insert(key.clone(), exchange);
+                self.by_id.insert(id, key);
             }
+            IbbTransportEvent::Message(key, bytes) => self.message_complete(out, now, &key, &bytes),
+            IbbTransportEvent::Refused(key, c) => {
+                self.drop_exchange(out, &key, Failure::Refused(c));
+            }
+            IbbTransportEvent::Closed(key) => self.drop_exchange(out, &key, Failure::Closed),
+            IbbTransportEvent::Failed(key, c) => self.drop_exchange(out, &key, Failure::Session(c)),
+            IbbTransportEvent::Broken(key, c) => {
+                // Only the client learns: a server's exchange just ends.
+                if let Some(x) = self.forget(&key)
+                    && x.side == Side::Client
+                {
+                    out.event(EndpointEvent::Failed {
+                        id: x.id,
+                        reason: Failure::Session(c),
+                    });
+                }
+            }
+            IbbTransportEvent::ProtocolError {
+                peer,
+                sid,
+                condition,
+            } => out.event(EndpointEvent::ProtocolError {
+                peer,
+                sid,
+                condition,
+            }),
         }
     }
 
-    fn message_complete(&mut self, now: I, key: &SessionId, bytes: &[u8]) {
+    fn message_complete(
+        &mut self,
+        out: &mut impl StanzaOut<EndpointEvent>,
+        now: I,
+        key: &SessionId,
+        bytes: &[u8],
+    ) {
         let parsed = decode_message(bytes, &self.config.rest_limits);
         // The observes this peer's account holds here, all its resources
         // together (at most the sessions open, a bounded count).
@@ -350,12 +381,12 @@ impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
                     Ok(_) => {
                         // A response, or a second request: one exchange per
                         // session.
-                        self.out.event(EndpointEvent::ProtocolError {
+                        out.event(EndpointEvent::ProtocolError {
                             peer: Some(Jid::from(key.0.clone())),
                             sid: key.1.clone(),
                             condition: DefinedCondition::UnexpectedRequest,
                         });
-                        self.close(now, key);
+                        self.close(out, now, key);
                         return;
                     }
                     Err(_) => {
@@ -363,7 +394,8 @@ impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
                         exchange.answered = true;
                         exchange.deadline = Some(now + self.config.idle_timeout);
                         let reply = RestMessage::response(400, "Bad Request");
-                        self.transport.send(key, reply.to_xml().into_bytes());
+                        let reply = reply.to_xml().into_bytes();
+                        self.transport(out, now, |t, out| t.send(out, key, reply));
                         return;
                     }
                 };
@@ -372,7 +404,7 @@ impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
                     is_observe(&message) && observes < self.config.max_observes_per_account;
                 // Not idle: the request waits for this endpoint's answer.
                 exchange.deadline = None;
-                self.out.event(EndpointEvent::Request {
+                out.event(EndpointEvent::Request {
                     id,
                     from: key.0.clone(),
                     observe: exchange.observe,
@@ -387,33 +419,33 @@ impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
                             Err(e) => e.to_string(),
                             Ok(_) => "a request where a response was due".into(),
                         };
-                        self.out.event(EndpointEvent::Failed {
+                        out.event(EndpointEvent::Failed {
                             id,
                             reason: Failure::Malformed(why),
                         });
-                        self.close(now, key);
+                        self.close(out, now, key);
                         return;
                     }
                 };
                 if exchange.answered {
-                    self.out.event(EndpointEvent::Notification { id, message });
+                    out.event(EndpointEvent::Notification { id, message });
                     return;
                 }
                 exchange.answered = true;
                 exchange.deadline = None;
                 let keep = exchange.observe && is_success(&message);
                 exchange.observe = keep;
-                self.out.event(EndpointEvent::Response { id, message });
+                out.event(EndpointEvent::Response { id, message });
                 if !keep {
-                    self.close(now, key);
+                    self.close(out, now, key);
                 }
             }
         }
     }
 
     /// Closes a session and forgets its exchange, without an event.
-    fn close(&mut self, now: I, key: &SessionId) {
-        self.transport.close(now, key);
+    fn close(&mut self, out: &mut impl StanzaOut<EndpointEvent>, now: I, key: &SessionId) {
+        self.transport(out, now, |t, out| t.close(out, now, key));
         self.forget(key);
     }
 
@@ -425,16 +457,21 @@ impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
 
     /// Forgets an exchange whose session the peer ended, reporting what
     /// it ends.
-    fn drop_exchange(&mut self, key: &SessionId, reason: Failure) {
+    fn drop_exchange(
+        &mut self,
+        out: &mut impl StanzaOut<EndpointEvent>,
+        key: &SessionId,
+        reason: Failure,
+    ) {
         let Some(x) = self.forget(key) else {
             return;
         };
         match x.side {
             Side::Client if !x.answered || x.observe => {
-                self.out.event(EndpointEvent::Failed { id: x.id, reason });
+                out.event(EndpointEvent::Failed { id: x.id, reason });
             }
             Side::Server if x.requested && (!x.answered || x.observe) => {
-                self.out.event(EndpointEvent::PeerEnded { id: x.id });
+                out.event(EndpointEvent::PeerEnded { id: x.id });
             }
             _ => {}
         }
@@ -459,40 +496,20 @@ impl<I: Instant, R: CryptoRngCore> Endpoint<I, R> {
         self.next_id += 1;
         RequestId(self.next_id)
     }
-}
 
-impl<I: Instant, R: CryptoRngCore> Machine for Endpoint<I, R> {
-    type Instant = I;
-    type Input = Stanza;
-    type Transmit = Stanza;
-    type Event = EndpointEvent;
-
-    /// Reads a received stanza (In-Band Bytestream stanzas and unavailable
-    /// presence; others are ignored), or ends every exchange when the
-    /// connection closed.
-    fn handle_input(&mut self, now: I, input: Input<'_, Stanza>) {
-        if self.out.is_ended() {
-            return;
-        }
-        match input {
-            Input::Data(stanza) => {
-                if !self.take(now, stanza) {
-                    self.handle_presence(stanza);
-                }
-            }
-            Input::PeerClosed => {
-                for key in self.transport.clear() {
-                    self.drop_exchange(&key, Failure::Disconnected);
-                }
-                self.out.end(EndpointEvent::Ended(End::PeerClosed));
-            }
+    /// The connection ended: every exchange fails with
+    /// [`Failure::Disconnected`], as its peer learns.
+    pub(crate) fn disconnected(&mut self, out: &mut impl StanzaOut<EndpointEvent>) {
+        self.disconnected = true;
+        for key in self.transport.clear() {
+            self.drop_exchange(out, &key, Failure::Disconnected);
         }
     }
 
     /// Fails every request whose response is overdue and closes its
     /// session; closes every session a peer left idle past
-    /// [`EndpointConfig::idle_timeout`](super::EndpointConfig::idle_timeout).
-    fn handle_timeout(&mut self, now: I) {
+    /// [`EndpointConfig::idle_timeout`].
+    pub(crate) fn timeout(&mut self, out: &mut impl StanzaOut<EndpointEvent>, now: I) {
         let mut due: Vec<(RequestId, Side, SessionId)> = self
             .exchanges
             .iter()
@@ -502,37 +519,22 @@ impl<I: Instant, R: CryptoRngCore> Machine for Endpoint<I, R> {
         due.sort_by_key(|(id, ..)| *id);
         for (id, side, key) in due {
             if side == Side::Client {
-                self.out.event(EndpointEvent::Failed {
+                out.event(EndpointEvent::Failed {
                     id,
                     reason: Failure::TimedOut,
                 });
             }
-            self.close(now, &key);
+            self.close(out, now, &key);
         }
         // An open unanswered fails its request as the request's own
         // deadline does, which came first above when both are due.
-        self.transport.handle_timeout(now);
-        self.drain_transport(now);
+        self.transport(out, now, |t, out| t.timeout(out, now));
     }
 
-    fn poll_timeout(&self) -> Option<I> {
+    /// When the first exchange or session request gives up waiting.
+    pub(crate) fn deadline(&self) -> Option<I> {
         let exchanges = self.exchanges.values().filter_map(|x| x.deadline);
-        exchanges.chain(self.transport.poll_timeout()).min()
-    }
-
-    /// The transport's stanzas join the endpoint's queue first, in their
-    /// order.
-    fn outgoing(&mut self) -> Outgoing<'_, Stanza, EndpointEvent> {
-        while let Some(stanza) = self.transport.poll_transmit() {
-            self.out.send(stanza);
-        }
-        self.out.outgoing()
-    }
-}
-
-impl<I: Instant, R: CryptoRngCore> StanzaMachine for Endpoint<I, R> {
-    fn stanza_limits(&self) -> &StanzaLimits {
-        &self.config.stanza_limits
+        exchanges.chain(self.transport.deadline()).min()
     }
 }
 

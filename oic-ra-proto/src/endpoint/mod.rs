@@ -49,7 +49,10 @@
 mod config;
 mod event;
 mod exchange;
+mod machine;
 
 pub use config::EndpointConfig;
 pub use event::{EndpointEnd, EndpointError, EndpointEvent, Failure, RequestId};
-pub use exchange::{Endpoint, is_observe};
+pub(crate) use exchange::Exchanges;
+pub use exchange::is_observe;
+pub use machine::Endpoint;
