@@ -78,7 +78,7 @@ impl<I: Instant, R: CryptoRngCore, E: Into<RaeEvent>> StanzaOut<E> for Wire<'_, 
     /// Dropped when the connection is not online (it is closing, or
     /// over).
     fn send(&mut self, stanza: Stanza) {
-        let _ = self.login.send(self.out, &stanza);
+        self.write(&stanza);
     }
 
     fn event(&mut self, event: E) {
