@@ -232,6 +232,9 @@ def main(argv):
             "## Machine", "", *machine(), "",
             "## Instructions per operation", "", instruction_table(rows), "",
             "![PUBLISH decode against payload size](benches/charts/publish-decode.svg)", ""]
+    notes = Path(__file__).with_name("notes.md")
+    if notes.exists():
+        page += ["### What the rows cost, and why", "", notes.read_text().rstrip(), ""]
     if have_siot:
         page += ["![Simple IoT is-friend against number of things](benches/charts/siot-is-friend.svg)", ""]
     page += ["## Time per operation (criterion, mean)", "",

@@ -29,7 +29,9 @@
 //! * [`text`]: reading XML text in place, for readers built on quick-xml;
 //! * [`stream`]: the incremental stream reader, and the client connection
 //!   as a sans-IO machine ([`stream::Client`]: bytes in, bytes
-//!   out, STARTTLS left to the runtime, SCRAM login, binding, stanzas);
+//!   out, STARTTLS left to the runtime, SCRAM login, binding, stanzas), and
+//!   as steps a machine of yours runs with its own outbox
+//!   ([`stream::ClientCore`]); [`StanzaOut`], where stanza logic writes;
 //! * [`sasl`]: the SCRAM client and the choice of mechanism;
 //! * [`roster`] and [`presence`]: the roster a client keeps and who is
 //!   online.

@@ -19,8 +19,9 @@
 //!   observe, deadlines) over [`transport::IbbTransport`] (XEP-0047
 //!   sessions, blocks, reassembly), and [`Keepalive`] (XEP-0199). They
 //!   take received stanzas and give stanzas to send; time comes in as a
-//!   parameter. They work with any XMPP client. [`rae::Rae`] runs them on
-//!   the workspace's own client connection: bytes in, bytes out.
+//!   parameter. They work with any XMPP client. [`rae::Rae`] runs the
+//!   same logic on the workspace's own client connection, as one machine
+//!   with one outbox: bytes in, bytes out.
 //!
 //! # How to drive this crate
 //!
