@@ -16,7 +16,18 @@
 //! 3. after each call, sends everything [`Machine::poll_transmit`] returns
 //!    (and may give each back with [`Machine::recycle`] once sent, so that
 //!    its buffer serves again), then handles everything
-//!    [`Machine::poll_event`] returns.
+//!    [`Machine::poll_event`] returns;
+//! 4. stores the record an event carries with a [`WriteToken`], and once it
+//!    is durable calls [`Machine::persisted`]`(now, token)`.
+//!
+//! **Write-ahead.** A machine whose peer may only be told something once a
+//! record is stored asks for the write with [`Outbox::hold`] and reports
+//! the record in an event carrying the token. Everything it queues to send
+//! after that waits in its outbox, whatever the runtime polls, until the
+//! runtime confirms that write and every earlier one: a crash between the
+//! event and the confirmation loses the record and what depended on it
+//! together, and never tells a peer of state that is gone. Events are not
+//! held (the runtime needs them to store the record).
 //!
 //! `now` comes first in every method that takes it. Machines read no clock:
 //! the instant is any [`Instant`] type (`std::time::Instant`, a tick
@@ -183,6 +194,16 @@ pub trait Machine {
         self.outgoing().pop_event()
     }
 
+    /// The runtime stored the record of the write `token` names (an event
+    /// of the machine carried it): what the machine queued to send after
+    /// asking for that write goes out now ([`Outbox::hold`]). A machine
+    /// that goes on once a record is stored overrides this; the default
+    /// releases the held transmits.
+    fn persisted(&mut self, now: Self::Instant, token: WriteToken) {
+        let _ = now;
+        self.outgoing().persisted(token);
+    }
+
     /// Gives back something [`Machine::poll_transmit`] handed out, once it
     /// is sent. A byte-stream machine writes its next frames into the
     /// buffers it gets back (with [`Outbox::recycle`]), so that a runtime
@@ -281,6 +302,48 @@ pub struct Outbox<T, E> {
     ended: bool,
     /// Buffers given back, to be written again (at most [`SPARE_BUFFERS`]).
     spare: Vec<T>,
+    /// The writes not yet confirmed stored, in the order they were asked
+    /// for: the transmits queued after each wait for it.
+    holds: VecDeque<Hold>,
+    /// How many transmits were ever queued, and ever taken.
+    queued: u64,
+    taken: u64,
+    /// The token of the next write.
+    next_token: u64,
+}
+
+/// One write the runtime has not confirmed yet.
+#[derive(Debug, Clone)]
+struct Hold {
+    token: WriteToken,
+    /// How many transmits were queued before it: those after wait.
+    after: u64,
+    /// Confirmed, while an earlier write is not.
+    stored: bool,
+}
+
+/// Names one write a machine asked its runtime to make durable: the
+/// machine queues it with [`Outbox::hold`], carries it in the event that
+/// holds the record, and the runtime hands it back with
+/// [`Machine::persisted`] once the record is stored. Until then, nothing
+/// the machine queued to send after the write goes out (write-ahead: no
+/// peer is told of state that a crash could still lose).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct WriteToken(u64);
+
+impl WriteToken {
+    /// The token as a number, unique among one outbox's writes (for logs
+    /// and for a runtime's own bookkeeping).
+    #[must_use]
+    pub const fn get(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for WriteToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "write {}", self.0)
+    }
 }
 
 /// How many sent buffers an [`Outbox`] keeps for reuse.
@@ -301,6 +364,10 @@ impl<T, E> Outbox<T, E> {
             events: VecDeque::new(),
             ended: false,
             spare: Vec::new(),
+            holds: VecDeque::new(),
+            queued: 0,
+            taken: 0,
+            next_token: 0,
         }
     }
 
@@ -310,6 +377,7 @@ impl<T, E> Outbox<T, E> {
     pub fn send(&mut self, transmit: T) {
         if !self.ended {
             self.transmit.push_back(transmit);
+            self.queued += 1;
         }
     }
 
@@ -335,9 +403,66 @@ impl<T, E> Outbox<T, E> {
         self.ended
     }
 
-    /// The next thing to send.
+    /// The next thing to send; `None` while it waits for a write the
+    /// runtime has not confirmed ([`Outbox::hold`]).
     pub fn pop_transmit(&mut self) -> Option<T> {
-        self.transmit.pop_front()
+        if self.holds.front().is_some_and(|h| self.taken >= h.after) {
+            return None;
+        }
+        let transmit = self.transmit.pop_front()?;
+        self.taken += 1;
+        Some(transmit)
+    }
+
+    /// Asks for a write: returns its token, which the machine carries in
+    /// the event that holds the record (queued next, with
+    /// [`Outbox::event`]). Every transmit queued from now on waits until
+    /// the runtime confirms this write and every earlier one
+    /// ([`Outbox::persisted`]); events do not wait (the runtime must see
+    /// the record to store it).
+    pub fn hold(&mut self) -> WriteToken {
+        let token = WriteToken(self.next_token);
+        self.next_token += 1;
+        self.holds.push_back(Hold {
+            token,
+            after: self.queued,
+            stored: false,
+        });
+        token
+    }
+
+    /// The runtime stored the record of `token`: the transmits that waited
+    /// for it, and for no write still unconfirmed, may go. Returns whether
+    /// the write was awaited (`false` for a token this outbox did not give,
+    /// or one confirmed already, which change nothing).
+    pub fn persisted(&mut self, token: WriteToken) -> bool {
+        let Ok(i) = self.holds.binary_search_by_key(&token, |h| h.token) else {
+            return false;
+        };
+        let hold = &mut self.holds[i];
+        if core::mem::replace(&mut hold.stored, true) {
+            return false;
+        }
+        while self.holds.front().is_some_and(|h| h.stored) {
+            self.holds.pop_front();
+        }
+        true
+    }
+
+    /// How many writes wait for the runtime's confirmation.
+    #[must_use]
+    pub fn pending_writes(&self) -> usize {
+        self.holds.iter().filter(|h| !h.stored).count()
+    }
+
+    /// How many queued transmits wait for a write to be confirmed.
+    #[must_use]
+    pub fn held_transmits(&self) -> usize {
+        let Some(first) = self.holds.front() else {
+            return 0;
+        };
+        let free = usize::try_from(first.after.saturating_sub(self.taken)).unwrap_or(usize::MAX);
+        self.transmit.len().saturating_sub(free)
     }
 
     /// The next event.
@@ -345,7 +470,7 @@ impl<T, E> Outbox<T, E> {
         self.events.pop_front()
     }
 
-    /// How many transmits wait.
+    /// How many transmits wait, held ones included.
     #[must_use]
     pub fn pending_transmits(&self) -> usize {
         self.transmit.len()
@@ -381,6 +506,17 @@ impl<T, E> Outgoing<'_, T, E> {
     pub fn is_ended(&self) -> bool {
         self.0.is_ended()
     }
+
+    /// The runtime stored the record of `token` (see [`Outbox::persisted`]).
+    pub fn persisted(&mut self, token: WriteToken) -> bool {
+        self.0.persisted(token)
+    }
+
+    /// How many queued transmits wait for a write to be confirmed.
+    #[must_use]
+    pub fn held_transmits(&self) -> usize {
+        self.0.held_transmits()
+    }
 }
 
 impl<E> Outbox<Vec<u8>, E> {
@@ -404,6 +540,7 @@ impl<E> Outbox<Vec<u8>, E> {
             }
             Ok(()) => {
                 self.transmit.push_back(buf);
+                self.queued += 1;
                 Ok(())
             }
             Err(e) => {
