@@ -23,8 +23,8 @@ pub struct Outbox<T, E> {
     /// The writes not yet confirmed stored, in the order they were asked
     /// for: the transmits queued after each wait for it.
     holds: VecDeque<Hold>,
-    /// How many transmits were ever queued, and ever taken.
-    queued: u64,
+    /// How many transmits were ever taken (those ever queued are these
+    /// and the ones still queued).
     taken: u64,
     /// The token of the next write.
     next_token: u64,
@@ -83,7 +83,6 @@ impl<T, E> Outbox<T, E> {
             ended: false,
             spare: Vec::new(),
             holds: VecDeque::new(),
-            queued: 0,
             taken: 0,
             next_token: 0,
         }
@@ -95,7 +94,6 @@ impl<T, E> Outbox<T, E> {
     pub fn send(&mut self, transmit: T) {
         if !self.ended {
             self.transmit.push_back(transmit);
-            self.queued += 1;
         }
     }
 
@@ -141,9 +139,11 @@ impl<T, E> Outbox<T, E> {
     pub fn hold(&mut self) -> WriteToken {
         let token = WriteToken(self.next_token);
         self.next_token += 1;
+        // Every transmit ever queued: those taken, and those waiting.
+        let queued = self.taken + self.transmit.len() as u64;
         self.holds.push_back(Hold {
             token,
-            after: self.queued,
+            after: queued,
             stored: false,
         });
         token
@@ -258,7 +258,6 @@ impl<E> Outbox<Vec<u8>, E> {
             }
             Ok(()) => {
                 self.transmit.push_back(buf);
-                self.queued += 1;
                 Ok(())
             }
             Err(e) => {
