@@ -156,7 +156,8 @@ impl<I: Instant> Watch<I> {
 
     /// Reads a received stanza: any stanza from the target is activity,
     /// the answer to our ping is taken, and a ping request is answered:
-    /// the answer to send is returned.
+    /// the answer to send is returned, for a ping request and only for
+    /// one.
     pub(crate) fn read(&mut self, now: I, stanza: &Stanza) -> Option<Stanza> {
         if let Some(reply) = pong(stanza) {
             self.activity(stanza, now);

@@ -12,7 +12,7 @@ use iot_sansio::{Input, Instant, Machine, Outbox, Outgoing};
 use iot_xmpp::presence::PresenceTracker;
 use iot_xmpp::roster::Roster;
 use iot_xmpp::stream::{ClientCore, StreamReader};
-use iot_xmpp::{PresenceType, Requests, Stanza, StanzaKind, StanzaLimits, StanzaOut};
+use iot_xmpp::{PresenceType, Requests, Stanza, StanzaKind, StanzaOut};
 use rand_core::CryptoRngCore;
 
 use crate::endpoint::{EndpointError, Exchanges, RequestId};
@@ -57,7 +57,6 @@ struct State<I, S> {
     status: ConnectionStatus,
     /// The RAE's own `iq` requests waiting for answers: the roster.
     asked: Requests<I, Asked>,
-    limits: StanzaLimits,
 }
 
 /// What one of the RAE's own `iq` requests asked.
@@ -91,9 +90,8 @@ impl<I: Instant, R: CryptoRngCore, S: CryptoRngCore> Rae<I, R, S> {
     /// `login_rng`, its session ids from `endpoint_rng`.
     #[must_use]
     pub fn new(config: RaeConfig, login_rng: R, endpoint_rng: S) -> Self {
-        let limits = config.connection.limits;
         Self {
-            reader: StreamReader::new(limits),
+            reader: StreamReader::new(config.connection.limits),
             login: ClientCore::new(config.connection.clone(), login_rng),
             out: Outbox::new(),
             state: State {
@@ -104,7 +102,6 @@ impl<I: Instant, R: CryptoRngCore, S: CryptoRngCore> Rae<I, R, S> {
                 presence: PresenceTracker::new(),
                 status: ConnectionStatus::NotInitialized,
                 asked: Requests::new("roster"),
-                limits,
             },
         }
     }
@@ -203,7 +200,7 @@ impl<I: Instant, R: CryptoRngCore, S: CryptoRngCore> Rae<I, R, S> {
     /// Sends a stanza of the caller's (a subscription request or answer,
     /// say); dropped when the connection is not online.
     pub fn send(&mut self, stanza: &Stanza) {
-        let _ = self.login.send(&mut self.out, stanza);
+        self.wire().1.write(stanza);
     }
 
     /// Leaves: unavailable presence, then the stream's close.
@@ -213,10 +210,10 @@ impl<I: Instant, R: CryptoRngCore, S: CryptoRngCore> Rae<I, R, S> {
         }
         let unavailable =
             Stanza::new(StanzaKind::Presence).with_type(PresenceType::Unavailable.as_str());
-        let _ = self.login.send(&mut self.out, &unavailable);
-        if let Some(end) = self.login.close(&mut self.out, now) {
-            let (state, mut wire) = self.wire();
-            state.fail(&mut wire, end.map(|f| f, RaeRefusal::Connection));
+        let (state, mut wire) = self.wire();
+        wire.write(&unavailable);
+        if let Some(end) = wire.login.close(wire.out, now) {
+            state.connection_ended(&mut wire, end);
         }
     }
 }
@@ -276,7 +273,7 @@ impl<I: Instant, R: CryptoRngCore, S: CryptoRngCore> Machine for Rae<I, R, S> {
         let (state, mut wire) = self.wire();
         state.timeout(&mut wire, now);
         if let Some(end) = wire.login.timeout(now) {
-            state.fail(&mut wire, end.map(|f| f, RaeRefusal::Connection));
+            state.connection_ended(&mut wire, end);
         }
     }
 

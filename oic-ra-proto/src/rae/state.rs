@@ -3,7 +3,7 @@
 use iot_sansio::{End, Instant};
 use iot_xmpp::presence::PresenceChange;
 use iot_xmpp::roster::RosterQuery;
-use iot_xmpp::stream::ClientEvent;
+use iot_xmpp::stream::{ClientEnd, ClientEvent};
 use iot_xmpp::{IqFailure, IqType, PresenceType, Stanza, StanzaKind};
 use rand_core::CryptoRngCore;
 
@@ -24,8 +24,18 @@ impl<I: Instant, S: CryptoRngCore> State<I, S> {
             ClientEvent::StartTls => wire.out.event(RaeEvent::StartTls),
             ClientEvent::Online { jid, .. } => self.online(wire, now, jid),
             ClientEvent::Stanza(stanza) => self.stanza(wire, now, &stanza),
-            ClientEvent::Ended(end) => self.fail(wire, end.map(|f| f, RaeRefusal::Connection)),
+            ClientEvent::Ended(end) => self.connection_ended(wire, end),
         }
+    }
+
+    /// The connection ended of its own (the server, the transport or a
+    /// login step): the RAE ends with it.
+    pub(super) fn connection_ended<R: CryptoRngCore>(
+        &mut self,
+        wire: &mut Wire<'_, I, R>,
+        end: ClientEnd,
+    ) {
+        self.fail(wire, end.map(|f| f, RaeRefusal::Connection));
     }
 
     /// Logged in: checked against the full JID (7.2), then the roster
@@ -44,20 +54,21 @@ impl<I: Instant, S: CryptoRngCore> State<I, S> {
         wire.write(&RosterQuery::get(&id, self.roster.ver()));
         let deadline = now + self.config.connection.timeout;
         self.asked.wait(id, Asked::Roster, deadline);
-        if let Ok(presence) = Stanza::parse(&self.config.presence.to_xml(), &self.limits) {
+        if let Ok(presence) = Stanza::parse(
+            &self.config.presence.to_xml(),
+            &self.config.connection.limits,
+        ) {
             wire.write(&presence);
         }
         self.keepalive = Some(Watch::new(now, self.config.keepalive, None));
     }
 
     fn stanza<R: CryptoRngCore>(&mut self, wire: &mut Wire<'_, I, R>, now: I, stanza: &Stanza) {
-        if let Some(k) = &mut self.keepalive {
-            if let Some(reply) = k.read(now, stanza) {
-                wire.write(&reply);
-            }
-            if crate::ping::is_ping(stanza) {
-                return;
-            }
+        // A ping is the keepalive's alone: it answers it, and nothing else
+        // reads it.
+        if let Some(pong) = self.keepalive.as_mut().and_then(|k| k.read(now, stanza)) {
+            wire.write(&pong);
+            return;
         }
         let own = self.config.jid.jid().clone();
         // Only the own account (or the server for it, without `from`)
