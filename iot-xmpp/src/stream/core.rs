@@ -124,6 +124,11 @@ fn unexpected(expected: &'static str, got: &Element) -> ClientEnd {
     })
 }
 
+/// Writes the close of the stream (RFC 6120 section 4.4).
+fn write_close<E>(out: &mut Bytes<E>) {
+    write(out, |text| text.push_str("</stream:stream>"));
+}
+
 /// Writes one piece of the stream as it is built.
 fn write<E>(out: &mut Bytes<E>, build: impl FnOnce(&mut String)) {
     let mut text = String::new();
@@ -218,7 +223,7 @@ impl<I: Instant, R: CryptoRngCore> ClientCore<I, R> {
             Step::Done | Step::Closing => {}
             Step::Idle | Step::Tls => self.end(End::Closed),
             _ => {
-                write(out, |text| text.push_str("</stream:stream>"));
+                write_close(out);
                 self.step = Step::Closing;
                 self.deadline = Some(now + self.config.timeout);
             }
@@ -348,7 +353,7 @@ impl<I: Instant, R: CryptoRngCore> ClientCore<I, R> {
     fn open_stream<E>(&mut self, out: &mut Bytes<E>, now: I) {
         self.restart = true;
         let (jid, secured) = (self.config.jid.clone(), self.secured);
-        write(out, |out| write_header(out, &jid, secured));
+        write(out, |text| write_header(text, &jid, secured));
         self.step = Step::Features;
         self.deadline = Some(now + self.config.timeout);
     }
@@ -374,7 +379,7 @@ impl<I: Instant, R: CryptoRngCore> ClientCore<I, R> {
                     self.end(End::Closed);
                 } else {
                     // Answer the server's close (RFC 6120 section 4.4).
-                    write(out, |out| out.push_str("</stream:stream>"));
+                    write_close(out);
                     self.end(End::PeerClosed);
                 }
                 Ok(false)
@@ -475,7 +480,7 @@ impl<I: Instant, R: CryptoRngCore> ClientCore<I, R> {
             .get_child(TEXT, STREAM_ERRORS_NS)
             .map(|t| t.text.clone());
         // The server closes after a stream error; so does the client.
-        write(out, |out| out.push_str("</stream:stream>"));
+        write_close(out);
         self.end(End::Refused(ClientRefusal::StreamError { condition, text }));
         Ok(false)
     }
@@ -516,7 +521,7 @@ impl<I: Instant, R: CryptoRngCore> ClientCore<I, R> {
             let request = Stanza::iq(IqType::Set)
                 .with_id(id)
                 .with_payload(Element::new("session", SESSION_NS));
-            write(out, |out| request.write_xml(out));
+            write(out, |text| request.write_xml(text));
             self.step = Step::Session(jid);
             self.deadline = Some(now + self.config.timeout);
             return Ok(true);

@@ -23,10 +23,10 @@ impl<I: Instant, R: CryptoRngCore> ClientCore<I, R> {
             if features.get_child("starttls", TLS_NS).is_none() {
                 return Err(End::Refused(ClientRefusal::NoTls));
             }
-            write(out, |out| {
-                out.push_str("<starttls xmlns='");
-                out.push_str(TLS_NS);
-                out.push_str("'/>");
+            write(out, |text| {
+                text.push_str("<starttls xmlns='");
+                text.push_str(TLS_NS);
+                text.push_str("'/>");
             });
             self.step = Step::Proceed;
             return Ok(true);
@@ -65,7 +65,7 @@ impl<I: Instant, R: CryptoRngCore> ClientCore<I, R> {
         let request = Stanza::iq(IqType::Set)
             .with_id(id.clone())
             .with_payload(bind);
-        write(out, |out| request.write_xml(out));
+        write(out, |text| request.write_xml(text));
         self.step = Step::Bind(id);
         self.deadline = Some(now + self.config.timeout);
         Ok(true)
@@ -98,14 +98,14 @@ impl<I: Instant, R: CryptoRngCore> ClientCore<I, R> {
 
     fn sasl_auth<E>(out: &mut Bytes<E>, mechanism: Mechanism, initial: &[u8]) {
         let data = zeroize::Zeroizing::new(STANDARD.encode(initial));
-        write(out, |out| {
-            out.push_str("<auth xmlns='");
-            out.push_str(SASL_NS);
-            out.push_str("' mechanism='");
-            out.push_str(mechanism.name());
-            out.push_str("'>");
-            out.push_str(&data);
-            out.push_str("</auth>");
+        write(out, |text| {
+            text.push_str("<auth xmlns='");
+            text.push_str(SASL_NS);
+            text.push_str("' mechanism='");
+            text.push_str(mechanism.name());
+            text.push_str("'>");
+            text.push_str(&data);
+            text.push_str("</auth>");
         });
     }
 
@@ -116,16 +116,16 @@ impl<I: Instant, R: CryptoRngCore> ClientCore<I, R> {
         } else {
             STANDARD.encode(data)
         };
-        write(out, |out| {
-            out.push('<');
-            out.push_str(name);
-            out.push_str(" xmlns='");
-            out.push_str(SASL_NS);
-            out.push_str("'>");
-            out.push_str(&data);
-            out.push_str("</");
-            out.push_str(name);
-            out.push('>');
+        write(out, |text| {
+            text.push('<');
+            text.push_str(name);
+            text.push_str(" xmlns='");
+            text.push_str(SASL_NS);
+            text.push_str("'>");
+            text.push_str(&data);
+            text.push_str("</");
+            text.push_str(name);
+            text.push('>');
         });
     }
 }
