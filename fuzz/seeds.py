@@ -131,6 +131,7 @@ def main():
         add("osap_codec", b"\x05" + f + f)
         add("osap_das_session", small_chunks(0, f))
         add("osap_das_session", small_chunks(1, f))
+        add("osap_das_store", bytes([0x0E]) + small_chunks(0, f))
         add("osap_negotiation", bytes([1, 0x0F, 1, 0x0F]) + small_chunks(0, f))
         add("osap_negotiation", bytes([1, 0x0F, 1, 0x0F]) + small_chunks(1, f))
         for mode in (0x00, 0x81):
@@ -203,6 +204,11 @@ def main():
     for s in stanzas:
         if "http://jabber.org/protocol/ibb" in s and len(s) < 64:
             add("oic_ibb_transport", bytes([4, len(s)]) + s.encode())
+
+    # The DAS over a store: a real CONNECT (counter 1), then the store
+    # answering each request from its table, a PINGREQ and a DISCONNECT.
+    add("osap_das_store", bytes([0x0E, 0x0A, 0, 0x0A, 0, 0x10, 0xC0, 0x00, 0x10, 0xE0, 0x00]))
+    add("osap_das_store", bytes([0x0E, 0x0A, 2, 0x0C, 5]))
 
     # Simple IoT records: a thing's state and the service's records as the
     # durable-state tests write them.

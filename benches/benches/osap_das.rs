@@ -94,13 +94,13 @@ fn event_report(c: &mut Criterion) {
 
 /// A DAS process's worth of registered sessions, with the PINGREQ each
 /// device would send.
-fn sessions(n: usize) -> Vec<DasSession<Duration, KeyTable, rand_chacha::ChaCha20Rng>> {
+fn sessions(n: usize) -> Vec<DasSession<Duration, KeyTable<Duration>, rand_chacha::ChaCha20Rng>> {
     (0..n)
         .map(|i| {
             let devid = format!("dev-{i:05}");
             let key = SessionKey::from_bytes([u8::try_from(i % 251).unwrap(); 16]);
             let mut keys = KeyTable::new();
-            keys.insert(devid.clone(), key.clone(), Suite::Aes128Gcm);
+            keys.issue(devid.clone(), key.clone(), Suite::Aes128Gcm, None);
             let mut das = DasSession::new(
                 T0,
                 DasSessionConfig::default(),

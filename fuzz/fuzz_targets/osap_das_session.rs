@@ -21,7 +21,7 @@ use osap_proto::{Input, Machine};
 fuzz_target!(|data: &[u8]| {
     let key = SessionKey::from_bytes([0x5a; 16]);
     let mut keys = KeyTable::new();
-    keys.insert("dev", key.clone(), osap_proto::Suite::Aes128Gcm);
+    keys.issue("dev", key.clone(), osap_proto::Suite::Aes128Gcm, None);
     let mut now = Duration::ZERO;
     let mut device = Checked::new(DeviceSession::new(
         now,

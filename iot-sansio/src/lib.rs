@@ -120,6 +120,7 @@ pub use rand_core::{CryptoRng, CryptoRngCore, RngCore};
 
 mod outbox;
 mod secret;
+pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 

@@ -444,3 +444,102 @@ impl rand_core::RngCore for Scripted {
 }
 
 impl rand_core::CryptoRng for Scripted {}
+
+/// What the runtime of a crash-mode run does with one write
+/// ([`CrashPlan::write`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteFate {
+    /// Apply it and hand the answer (or the confirmation) to the machine.
+    Apply,
+    /// Crash before the store applies it: drop the machines with every
+    /// write not yet applied, and rebuild them from what is stored.
+    CrashBefore,
+    /// Apply it, then crash before the machine hears of it.
+    CrashAfter,
+}
+
+/// Where one run of [`every_crash`] crashes: at one write of the story,
+/// before or after the store applies it.
+#[derive(Debug, Clone)]
+pub struct CrashPlan {
+    at: usize,
+    after: bool,
+    seen: usize,
+    crashed: bool,
+}
+
+impl CrashPlan {
+    /// A plan that never crashes: every write is applied (for a runtime
+    /// of a test's own, outside [`every_crash`]).
+    #[must_use]
+    pub fn never() -> Self {
+        Self {
+            at: usize::MAX,
+            after: false,
+            seen: 0,
+            crashed: false,
+        }
+    }
+
+    /// The runtime is about to store a record a machine asked for (a
+    /// request to write, or an event carrying a [`WriteToken`]): what to do
+    /// with it. Every write after the crash is applied.
+    pub fn write(&mut self) -> WriteFate {
+        let this = self.seen;
+        self.seen += 1;
+        if this != self.at || self.crashed {
+            return WriteFate::Apply;
+        }
+        self.crashed = true;
+        if self.after {
+            WriteFate::CrashAfter
+        } else {
+            WriteFate::CrashBefore
+        }
+    }
+
+    /// Whether this run has crashed.
+    #[must_use]
+    pub fn has_crashed(&self) -> bool {
+        self.crashed
+    }
+
+    /// The write this run crashes at (0 for the first) and whether after
+    /// the store applied it.
+    #[must_use]
+    pub fn point(&self) -> (usize, bool) {
+        (self.at, self.after)
+    }
+}
+
+/// The most runs [`every_crash`] makes: a story with more writes than this
+/// is cut short.
+pub const MAX_CRASH_RUNS: usize = 10_000;
+
+/// The driver's crash mode: runs `story` once per write it makes, crashing
+/// before the store applies that write and once more after, until a run
+/// makes fewer writes than the write it was to crash at; returns how many
+/// runs crashed.
+///
+/// The story drives its machines as a runtime would, asks `plan` about
+/// every write, and on a crash drops every machine (and the writes still
+/// in flight), rebuilds them from the store, and checks that no peer was
+/// told of state the store lost; it goes on after the rebuild if it likes
+/// (a device reconnecting, say).
+pub fn every_crash(mut story: impl FnMut(&mut CrashPlan)) -> usize {
+    let mut crashed = 0;
+    for run in 0..MAX_CRASH_RUNS {
+        let mut plan = CrashPlan {
+            at: run / 2,
+            after: run % 2 == 1,
+            seen: 0,
+            crashed: false,
+        };
+        story(&mut plan);
+        if !plan.crashed {
+            break;
+        }
+        crashed += 1;
+    }
+    crashed
+}

@@ -24,14 +24,13 @@
 
 use std::error::Error;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use iot_sansio::store::Deferred;
 use osap_proto::auth::{DeviceDirectory, Enrolled, MemoryDirectory};
 use osap_proto::business::{Body, BusinessMessage, Params};
 use osap_proto::crypto::VerificationCode;
-use osap_proto::das::{
-    DasSession, DasSessionConfig, DasSessionEvent, Issued, KeyTable, SessionKeys,
-};
+use osap_proto::das::{DasSession, DasSessionConfig, DasSessionEvent, KeyTable};
 use osap_proto::{
     End, Input, LbsConnection, LbsConnectionConfig, LbsConnectionEvent, LbsNegotiationConfig,
     Machine, Offer, ProtocolGroup,
@@ -41,13 +40,17 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 
+/// How long a sessionkey the LBS issues is accepted by the DAS.
+const SESSION_KEY_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
 /// What the LBS and the DAS share: the directory of devices and the
 /// sessionkeys issued. One process here; a deployment with many LBS and DAS
-/// processes implements the two traits over a shared store instead.
+/// processes answers the DAS's store requests from a shared store instead
+/// (the answers are compare-and-set on versioned records).
 #[derive(Default)]
 struct Platform {
     directory: MemoryDirectory,
-    keys: KeyTable,
+    keys: KeyTable<Instant>,
 }
 
 #[derive(Clone)]
@@ -76,15 +79,6 @@ impl DeviceDirectory for Shared {
     }
     fn das_address(&self, devid: &str) -> Result<String, &'static str> {
         self.lock().directory.das_address(devid)
-    }
-}
-
-impl SessionKeys for Shared {
-    fn session(&mut self, devid: &str) -> Option<Issued> {
-        self.lock().keys.session(devid)
-    }
-    fn accept(&mut self, devid: &str, counter: u64) -> bool {
-        self.lock().keys.accept(devid, counter)
     }
 }
 
@@ -175,7 +169,11 @@ async fn lbs_connection(
         } => {
             // The sessionkey goes to the DAS.
             println!("LBS: sessionkey issued to {devid}, handed to the DAS");
-            shared.lock().keys.insert(devid, session_key, suite);
+            let expires = Instant::now() + SESSION_KEY_LIFETIME;
+            shared
+                .lock()
+                .keys
+                .issue(devid, session_key, suite, Some(expires));
             Flow::Go
         }
         LbsConnectionEvent::Redirected { devid, address } => {
@@ -197,11 +195,22 @@ async fn das_connection(
     shared: Shared,
     crash: bool,
 ) -> Result<bool, Box<dyn Error + Send + Sync>> {
-    let mut das = DasSession::new(Instant::now(), DasSessionConfig::default(), shared, OsRng);
+    // Every read and write of the device's record leaves the session as a
+    // request, answered here as a runtime over a networked store would.
+    let mut das = DasSession::new(Instant::now(), DasSessionConfig::default(), Deferred, OsRng);
     let mut will = false;
     let mut left = false;
     drive(&mut stream, &mut das, |das, event| match event {
-        DasSessionEvent::Registered { devid, keep_alive } => {
+        DasSessionEvent::Store(request) => {
+            let answer = shared.lock().keys.answer(&request.op);
+            if let Err(e) = das.provide(Instant::now(), request.id, answer) {
+                println!("DAS: store answer not taken: {e}");
+            }
+            Flow::Go
+        }
+        DasSessionEvent::Registered {
+            devid, keep_alive, ..
+        } => {
             println!("DAS: {devid} registered, heartbeat every {keep_alive} s");
             let mut input = Params::new();
             input.insert("level".into(), 80.into());

@@ -183,25 +183,25 @@ impl FrameDecoder {
 
 impl FrameDecoder {
     /// Feeds `data` and hands each complete frame to `handle`, which says
-    /// whether to go on (`Ok(true)`) or stop (`Ok(false)`, the rest of
-    /// `data` is left unread). Stops at the first decoding or handling
-    /// error and returns it.
-    pub(crate) fn feed<E: From<FrameError>>(
+    /// whether to go on (`Ok(true)`) or stop (`Ok(false)`). Returns what
+    /// is left of `data` unread when `handle` stopped (empty otherwise).
+    /// Stops at the first decoding or handling error and returns it.
+    pub(crate) fn feed<'d, E: From<FrameError>>(
         &mut self,
-        mut data: &[u8],
+        mut data: &'d [u8],
         mut handle: impl FnMut(RawFrame<'_>) -> Result<bool, E>,
-    ) -> Result<(), E> {
+    ) -> Result<&'d [u8], E> {
         while !data.is_empty() {
             let (used, raw) = self.decode(data)?;
             let Some(raw) = raw else {
-                return Ok(());
+                return Ok(&[]);
             };
             data = data.get(used..).unwrap_or_default();
             if !handle(raw)? {
-                return Ok(());
+                return Ok(data);
             }
         }
-        Ok(())
+        Ok(&[])
     }
 
     /// [`FrameDecoder::feed`], each frame read as a control frame.
@@ -211,6 +211,7 @@ impl FrameDecoder {
         mut handle: impl FnMut(&ControlFrame<'_>) -> Result<bool, E>,
     ) -> Result<(), E> {
         self.feed(data, |raw| handle(&ControlFrame::from_raw(raw)?))
+            .map(drop)
     }
 }
 

@@ -6,6 +6,10 @@
 // Tests fail by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::*;
+
 use iot_sansio::testing::{Checked, events};
 use std::time::Duration;
 
@@ -20,18 +24,6 @@ use osap_proto::{ConnectReturnCode, End, Input, Machine, Packet, PacketType, Sui
 type Rng = rand_chacha::ChaCha20Rng;
 
 const T0: Duration = Duration::ZERO;
-const DEVID: &str = "0a1b2c3d4e5f";
-
-fn key() -> SessionKey {
-    SessionKey::from_bytes([0x5a; 16])
-}
-
-fn table() -> KeyTable {
-    let mut keys = KeyTable::new();
-    keys.insert(DEVID, key(), Suite::Aes128Gcm);
-    keys
-}
-
 fn device(counter: u64) -> Checked<DeviceSession<Duration, Rng>> {
     Checked::new(DeviceSession::new(
         T0,
@@ -46,8 +38,8 @@ type Net<'a> = [&'a mut dyn Node<Duration, [u8], Vec<u8>>; 2];
 fn register(
     driver: &mut Driver<Duration>,
     device: &mut Checked<DeviceSession<Duration, Rng>>,
-    das: &mut Checked<DasSession<Duration, &mut KeyTable, Rng>>,
-) -> (Vec<DeviceSessionEvent>, Vec<DasSessionEvent>) {
+    das: &mut Checked<DasSession<Duration, &mut KeyTable<Duration>, Rng>>,
+) -> (Vec<DeviceSessionEvent>, Vec<DasSessionEvent<Duration>>) {
     let mut nodes: Net<'_> = [device, das];
     driver.run(&mut nodes, pair(|_, _| {}));
     (events(device), events(das))
@@ -70,7 +62,8 @@ fn registration_is_accepted_and_the_heartbeat_kept_for_ten_minutes() {
         platform,
         [DasSessionEvent::Registered {
             devid: DEVID.into(),
-            keep_alive: 30
+            keep_alive: 30,
+            epoch: 1,
         }]
     );
     assert!(d.is_registered());
@@ -199,7 +192,10 @@ fn no_connack_times_the_device_out_and_no_connect_times_the_das_out() {
 
 /// Feeds one CONNECT to a fresh DAS session and returns the CONNACK code
 /// and what the DAS reported.
-fn answer(keys: &mut KeyTable, connect: &[u8]) -> (ConnectReturnCode, Vec<DasSessionEvent>) {
+fn answer(
+    keys: &mut KeyTable<Duration>,
+    connect: &[u8],
+) -> (ConnectReturnCode, Vec<DasSessionEvent<Duration>>) {
     let mut das = Checked::new(DasSession::new(
         T0,
         DasSessionConfig::default(),
@@ -211,14 +207,6 @@ fn answer(keys: &mut KeyTable, connect: &[u8]) -> (ConnectReturnCode, Vec<DasSes
         panic!("no CONNACK")
     };
     (ack.code, events(&mut das))
-}
-
-fn connect_bytes(reg: &Registration, key: &SessionKey) -> Vec<u8> {
-    let mut wire = Vec::new();
-    Packet::Connect(reg.to_connect(key))
-        .encode(&mut wire)
-        .unwrap();
-    wire
 }
 
 #[test]
@@ -296,7 +284,15 @@ fn a_replayed_or_stale_connect_is_refused() {
     let next = connect_bytes(&Registration::new(DEVID, 6), &key());
     assert_eq!(answer(&mut keys, &next).0, ConnectReturnCode::Accepted);
     // A new sessionkey from the LBS starts the counters afresh.
-    keys.insert(DEVID, SessionKey::from_bytes([9; 16]), Suite::Aes128Gcm);
+    assert_eq!(
+        keys.issue(
+            DEVID,
+            SessionKey::from_bytes([9; 16]),
+            Suite::Aes128Gcm,
+            None
+        ),
+        2
+    );
     let renewed = connect_bytes(
         &Registration::new(DEVID, 1),
         &SessionKey::from_bytes([9; 16]),

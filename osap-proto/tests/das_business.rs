@@ -21,7 +21,7 @@ use osap_proto::{Delivery, End, Input, Machine, Packet, Suite};
 
 type Rng = rand_chacha::ChaCha20Rng;
 type Device = Checked<DeviceSession<Duration, Rng>>;
-type Das<'k> = Checked<DasSession<Duration, &'k mut KeyTable, Rng>>;
+type Das<'k> = Checked<DasSession<Duration, &'k mut KeyTable<Duration>, Rng>>;
 
 const T0: Duration = Duration::ZERO;
 const DEVID: &str = "cam-42";
@@ -30,9 +30,9 @@ fn key() -> SessionKey {
     SessionKey::from_bytes([0x33; 16])
 }
 
-fn table() -> KeyTable {
+fn table() -> KeyTable<Duration> {
     let mut keys = KeyTable::new();
-    keys.insert(DEVID, key(), Suite::Aes128Cbc);
+    keys.issue(DEVID, key(), Suite::Aes128Cbc, None);
     keys
 }
 
@@ -47,7 +47,7 @@ fn device_with(counter: u64, events: EventQueue) -> Device {
     ))
 }
 
-fn das(keys: &mut KeyTable) -> Das<'_> {
+fn das(keys: &mut KeyTable<Duration>) -> Das<'_> {
     Checked::new(DasSession::new(
         T0,
         DasSessionConfig::default(),
@@ -78,7 +78,7 @@ fn run(
     driver: &mut Driver<Duration>,
     d: &mut Device,
     s: &mut Das<'_>,
-) -> (Vec<DeviceSessionEvent>, Vec<DasSessionEvent>) {
+) -> (Vec<DeviceSessionEvent>, Vec<DasSessionEvent<Duration>>) {
     let mut nodes: [&mut dyn Node<Duration, [u8], Vec<u8>>; 2] = [d, s];
     driver.run(&mut nodes, pair(|_, _| {}));
     (
@@ -89,7 +89,7 @@ fn run(
 
 fn registered<'k>(
     driver: &mut Driver<Duration>,
-    keys: &'k mut KeyTable,
+    keys: &'k mut KeyTable<Duration>,
     d: &mut Device,
 ) -> Das<'k> {
     let mut s = das(keys);
@@ -286,7 +286,7 @@ fn events_are_delivered_acknowledged_and_survive_an_outage_in_order() {
         }),
     );
     assert_eq!(dups, [true, true, false, false]);
-    let platform: Vec<DasSessionEvent> = std::iter::from_fn(|| s.poll_event()).collect();
+    let platform: Vec<DasSessionEvent<Duration>> = std::iter::from_fn(|| s.poll_event()).collect();
     assert_eq!(
         platform[1..],
         [
@@ -340,7 +340,7 @@ fn replayed_and_reordered_publishes_are_refused_and_duplicates_acknowledged() {
     s.handle_input(T0, Input::Data(&second));
     s.handle_input(T0, Input::Data(&first));
     s.handle_input(T0, Input::Data(&second));
-    let platform: Vec<DasSessionEvent> = std::iter::from_fn(|| s.poll_event()).collect();
+    let platform: Vec<DasSessionEvent<Duration>> = std::iter::from_fn(|| s.poll_event()).collect();
     assert_eq!(platform[0], DasSessionEvent::Event(event(2)));
     assert!(matches!(
         platform[1],

@@ -11,9 +11,10 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
+use iot_sansio::store::Store;
 use osap_proto::Suite;
 use osap_proto::crypto::SessionKey;
-use osap_proto::das::{DasSession, DasSessionConfig, Issued, KeyTable, Registration, SessionKeys};
+use osap_proto::das::{DasSession, DasSessionConfig, KeyOp, KeyRecord, KeyTable, Registration};
 use osap_proto::{Input, Machine, Packet};
 
 #[global_allocator]
@@ -27,14 +28,11 @@ const MAX_HEAP_PER_SESSION: u64 = 2_048;
 
 /// A key store many sessions share, as a runtime's handle to its store.
 #[derive(Clone)]
-struct Shared(Rc<RefCell<KeyTable>>);
+struct Shared(Rc<RefCell<KeyTable<Duration>>>);
 
-impl SessionKeys for Shared {
-    fn session(&mut self, devid: &str) -> Option<Issued> {
-        self.0.borrow_mut().session(devid)
-    }
-    fn accept(&mut self, devid: &str, counter: u64) -> bool {
-        self.0.borrow_mut().accept(devid, counter)
+impl Store<String, KeyRecord<Duration>> for Shared {
+    fn answer_now(&mut self, op: &KeyOp<Duration>) -> Option<osap_proto::das::KeyAnswer<Duration>> {
+        Some(self.0.borrow_mut().answer(op))
     }
 }
 
@@ -49,7 +47,7 @@ fn a_registered_session_stays_small() {
         store
             .0
             .borrow_mut()
-            .insert(devid.clone(), key.clone(), Suite::Aes128Gcm);
+            .issue(devid.clone(), key.clone(), Suite::Aes128Gcm, None);
         let mut wire = Vec::new();
         Packet::Connect(Registration::new(devid, 1).to_connect(&key))
             .encode(&mut wire)

@@ -15,7 +15,7 @@ use osap_proto::auth::{
     Enrolled, LbsAuth, LbsAuthEvent, MemoryDirectory,
 };
 use osap_proto::crypto::{MasterKey, VerificationCode};
-use osap_proto::das::{KeyTable, SessionKeys};
+use osap_proto::das::KeyTable;
 use osap_proto::{
     ConnectionEnd, ConnectionFault, ConnectionRefusal, DeviceConnection, DeviceConnectionConfig,
     DeviceConnectionEvent, DeviceNegotiationConfig, End, Input, LbsConnection, LbsConnectionConfig,
@@ -160,10 +160,10 @@ fn negotiation_then_first_authentication_on_one_connection() {
     assert_eq!(session_key, device_key, "both sides hold one sessionkey");
     assert_eq!(address, DAS);
     // The sessionkey is handed to the DAS, which then knows the device.
-    let mut keys = KeyTable::new();
-    keys.insert(devid, session_key.clone(), *suite);
+    let mut keys = KeyTable::<u64>::new();
+    keys.issue(devid, session_key.clone(), *suite, None);
     assert_eq!(
-        keys.session(devid).map(|i| (i.key, i.suite)),
+        keys.record(devid).map(|i| (i.record.key, i.record.suite)),
         Some((session_key.clone(), Suite::Aes128Gcm))
     );
     // The LBS kept the record with the negotiated protocol and suite.

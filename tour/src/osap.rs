@@ -2,7 +2,9 @@
 //! protocol with a load-balance service, as in Figures 1 and 2.
 
 use std::error::Error;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+use iot_sansio::store::Deferred;
 
 use iot_sansio::testing::{Driver, pair};
 use osap_proto::{
@@ -280,6 +282,37 @@ fn show_mqtt(from: &str, to: &str, bytes: &[u8]) {
     }
 }
 
+/// Answers the DAS's store requests from `keys` until it asks no more,
+/// printing them and what else the DAS reports.
+fn serve_store<R: rand_core::CryptoRngCore>(
+    das: &mut osap_proto::das::DasSession<Instant, Deferred, R>,
+    keys: &mut osap_proto::das::KeyTable<Instant>,
+    now: Instant,
+) -> Result<(), Box<dyn Error>> {
+    use iot_sansio::store::StoreOp;
+    use osap_proto::das::DasSessionEvent;
+    while let Some(event) = das.poll_event() {
+        let DasSessionEvent::Store(request) = event else {
+            println!("  DAS: {event:?}");
+            continue;
+        };
+        let answer = keys.answer(&request.op);
+        match &request.op {
+            StoreOp::Get(devid) => println!("  DAS -> store: read the record of {devid}"),
+            StoreOp::Put {
+                key,
+                expected,
+                record,
+            } => println!(
+                "  DAS -> store: write counter {:?} for {key} if still at {expected}",
+                record.last_registration
+            ),
+        }
+        das.provide(now, request.id, answer)?;
+    }
+    Ok(())
+}
+
 /// Registration with the DAS (Figure 5), an event, an attribute read,
 /// a heartbeat (Figure 6) and a clean leave, with the sessionkey just
 /// issued (sections 2, 6 and 7).
@@ -297,12 +330,19 @@ fn das_session(
     use rand_core::OsRng;
 
     println!("-- Figure 5 and section 2: the device registers with the DAS and does business");
+    // The DAS's store: in one process a table; the DAS asks it with
+    // requests, as it would ask a store shared by many DAS processes.
     let mut keys = KeyTable::new();
-    keys.insert(devid, key.clone(), suite);
+    keys.issue(
+        devid,
+        key.clone(),
+        suite,
+        Some(now + Duration::from_secs(24 * 3600)),
+    );
     let mut config = DeviceSessionConfig::new(Registration::new(devid, 1), key);
     config.suite = suite;
     let mut device = DeviceSession::new(now, config, OsRng);
-    let mut das = DasSession::new(now, DasSessionConfig::default(), &mut keys, OsRng);
+    let mut das = DasSession::new(now, DasSessionConfig::default(), Deferred, OsRng);
     let mut params = Params::new();
     params.insert("zone".into(), 3.into());
     device.send_event(
@@ -315,6 +355,10 @@ fn das_session(
             },
         ),
     )?;
+    pump_with(&mut device, &mut das, "DAS", now, show_mqtt);
+    // The CONNECT is checked against the store; the CONNACK goes out only
+    // once the counter is stored.
+    serve_store(&mut das, &mut keys, now)?;
     pump_with(&mut device, &mut das, "DAS", now, show_mqtt);
     let get = BusinessMessage::new(
         "light",
@@ -348,7 +392,7 @@ fn das_session(
     }
     pump_with(&mut device, &mut das, "DAS", now, show_mqtt);
     println!("-- Figure 6: thirty seconds without sending, the device pings");
-    let later = now + std::time::Duration::from_secs(30);
+    let later = now + Duration::from_secs(30);
     device.handle_timeout(later);
     pump_with(&mut device, &mut das, "DAS", later, show_mqtt);
     println!("-- Figure 5, F3: the device leaves");

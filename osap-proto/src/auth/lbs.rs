@@ -28,7 +28,7 @@ pub enum LbsAuthEvent {
     },
     /// A sessionkey was issued to the device: hand it to the DAS, which
     /// protects the device's business messages with it
-    /// ([`KeyTable::insert`](crate::das::KeyTable::insert) or the
+    /// ([`KeyTable::issue`](crate::das::KeyTable::issue) or the
     /// runtime's shared store).
     SessionIssued {
         /// The devid.

@@ -60,7 +60,7 @@ pub enum LbsConnectionEvent {
         devid: String,
     },
     /// A sessionkey was issued: hand it to the DAS
-    /// ([`KeyTable::insert`](crate::das::KeyTable::insert) in one
+    /// ([`KeyTable::issue`](crate::das::KeyTable::issue) in one
     /// process, or the store the DAS processes share).
     SessionIssued {
         /// The devid.

@@ -25,6 +25,10 @@ pub enum SessionFault {
     /// business messages are QoS 0 and 1; PROFILE.md section 5).
     #[error("a PUBLISH at QoS 2, which the profile does not use")]
     QoS2,
+    /// More than a frame's worth of bytes after the CONNECT while the DAS
+    /// waited for its store to check it.
+    #[error("more than a frame of bytes before the CONNACK")]
+    EarlyData,
 }
 
 /// Why a DAS session ended: refusals carry the CONNACK return code.
@@ -64,6 +68,11 @@ pub(super) trait PacketSession<E> {
     type Instant: Copy;
     /// Whether the session has ended.
     fn is_done(&self) -> bool;
+    /// Whether the session reads nothing more for now (it waits for its
+    /// store); what is left of the input is handed back.
+    fn is_paused(&self) -> bool {
+        false
+    }
     /// Handles one packet from the peer.
     fn packet(
         &mut self,
@@ -76,20 +85,21 @@ pub(super) trait PacketSession<E> {
 }
 
 /// [`iot_sansio::Machine::handle_input`] for a DAS session: packets one by
-/// one while it lives, the peer closing, a fault ending it.
-pub(super) fn handle_input<S: PacketSession<E>, E>(
+/// one while it lives, the peer closing, a fault ending it. Returns the
+/// bytes left unread when the session paused.
+pub(super) fn handle_input<'d, S: PacketSession<E>, E>(
     decoder: &mut FrameDecoder,
     session: &mut S,
     out: &mut Out<E>,
     now: S::Instant,
-    input: Input<'_, [u8]>,
-) {
+    input: Input<'d, [u8]>,
+) -> &'d [u8] {
     if session.is_done() {
-        return;
+        return &[];
     }
     let Input::Data(data) = input else {
         session.end(out, End::PeerClosed);
-        return;
+        return &[];
     };
     let result = decoder.feed(data, |raw| {
         let packet = Packet::from_raw(raw)?;
@@ -99,10 +109,15 @@ pub(super) fn handle_input<S: PacketSession<E>, E>(
             return Err(SessionFault::QoS2);
         }
         session.packet(out, now, &packet)?;
-        Ok::<_, SessionFault>(!session.is_done())
+        Ok::<_, SessionFault>(!session.is_done() && !session.is_paused())
     });
-    if let Err(fault) = result {
-        session.end(out, End::PeerFault(fault));
+    match result {
+        Ok(rest) if session.is_paused() => rest,
+        Ok(_) => &[],
+        Err(fault) => {
+            session.end(out, End::PeerFault(fault));
+            &[]
+        }
     }
 }
 

@@ -1,93 +1,170 @@
-//! How a DAS learns the sessionkeys the LBS issued, and keeps registration
-//! counters fresh across connections and processes.
+//! The record a DAS reads and writes for each device: the sessionkey the
+//! LBS issued (section 5.4), the registration counters accepted under it
+//! (section 6), and where the device's session lives. The DAS asks for it
+//! through a [`Store`](iot_sansio::store::Store): [`KeyTable`] in one
+//! process, the runtime's shared store otherwise.
 
-use alloc::collections::BTreeMap;
 use alloc::string::String;
+
+use iot_sansio::store::{MemoryStore, Store, StoreAnswer, StoreOp, StoreRequest, Versioned};
 
 use crate::control::Suite;
 use crate::crypto::SessionKey;
 
-/// What the LBS issued to a device, as the DAS needs it.
+/// A device's sessionkey, as the LBS issued it and the DAS uses it. Each
+/// sessionkey the LBS issues to a devid is a new record with the next
+/// epoch, whose counters start afresh; the DAS writes the counter it
+/// accepts into the record it verified the proof with (compare-and-set on
+/// its version), so a counter is bound to the key that proved it.
+///
+/// `I` is the machines' instant. Several processes that share the record
+/// must share a clock for [`KeyRecord::expires`] to mean one thing: drive
+/// them with `std::time::SystemTime` (or a count of milliseconds since the
+/// Unix epoch).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Issued {
+pub struct KeyRecord<I> {
     /// The sessionkey.
     pub key: SessionKey,
     /// The suite negotiated on the LBS connection, which business messages
     /// are sealed with.
     pub suite: Suite,
-    /// The highest registration counter accepted under this sessionkey so
-    /// far (`None` before the first).
+    /// How many sessionkeys the LBS has issued to the devid, this one
+    /// included.
+    pub epoch: u64,
+    /// When the sessionkey stops being accepted (`None`: never); the device
+    /// refreshes it at the LBS.
+    pub expires: Option<I>,
+    /// Set to refuse the sessionkey before it expires.
+    pub revoked: bool,
+    /// The highest registration counter accepted under this sessionkey
+    /// (`None` before the first).
     pub last_registration: Option<u64>,
+    /// The DAS node whose session with the device is live
+    /// ([`DasSessionConfig::node`](super::DasSessionConfig::node)), to
+    /// route an application's read or operation to it; `None` when no
+    /// session is.
+    pub node: Option<u64>,
 }
 
-/// The sessionkeys the LBS issued, as a DAS sees them: the runtime
-/// implements it over a table in one process, or over a store shared by
-/// many LBS and DAS processes.
-pub trait SessionKeys {
-    /// What the LBS issued to `devid`; `None` for a devid it did not
-    /// issue.
-    fn session(&mut self, devid: &str) -> Option<Issued>;
-
-    /// Records that `counter` was accepted for `devid`, if it is still
-    /// greater than the last one accepted (a store shared between DAS
-    /// processes compares and sets); `false` when another connection
-    /// accepted it or a later one first.
-    fn accept(&mut self, devid: &str, counter: u64) -> bool;
-}
-
-impl<T: SessionKeys + ?Sized> SessionKeys for &mut T {
-    fn session(&mut self, devid: &str) -> Option<Issued> {
-        (**self).session(devid)
+impl<I: Ord + Copy> KeyRecord<I> {
+    /// A sessionkey just issued: epoch `epoch`, no counter yet, no node.
+    #[must_use]
+    pub fn new(key: SessionKey, suite: Suite, epoch: u64, expires: Option<I>) -> Self {
+        Self {
+            key,
+            suite,
+            epoch,
+            expires,
+            revoked: false,
+            last_registration: None,
+            node: None,
+        }
     }
-    fn accept(&mut self, devid: &str, counter: u64) -> bool {
-        (**self).accept(devid, counter)
+
+    /// Whether the sessionkey is accepted at `now`: not revoked, not
+    /// expired.
+    #[must_use]
+    pub fn is_usable(&self, now: I) -> bool {
+        !self.revoked && self.expires.is_none_or(|expires| now < expires)
+    }
+
+    /// Whether `counter` is greater than every counter accepted under this
+    /// sessionkey.
+    #[must_use]
+    pub fn is_fresh(&self, counter: u64) -> bool {
+        self.last_registration.is_none_or(|last| counter > last)
     }
 }
 
-/// [`SessionKeys`] in memory, for one process (and for tests).
-#[derive(Debug, Clone, Default)]
-pub struct KeyTable {
-    devices: BTreeMap<String, Issued>,
+/// A DAS's request about a device's [`KeyRecord`], keyed by devid.
+pub type KeyRequest<I> = StoreRequest<String, KeyRecord<I>>;
+/// The operation of a [`KeyRequest`].
+pub type KeyOp<I> = StoreOp<String, KeyRecord<I>>;
+/// The answer to a [`KeyRequest`].
+pub type KeyAnswer<I> = StoreAnswer<KeyRecord<I>>;
+
+/// The [`KeyRecord`]s of one process (and of tests), answering a DAS at
+/// once.
+#[derive(Debug, Clone)]
+pub struct KeyTable<I> {
+    records: MemoryStore<String, KeyRecord<I>>,
 }
 
-impl KeyTable {
+impl<I> Default for KeyTable<I> {
+    fn default() -> Self {
+        Self {
+            records: MemoryStore::default(),
+        }
+    }
+}
+
+impl<I: Ord + Copy> KeyTable<I> {
     /// An empty table.
     #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Records a sessionkey the LBS issued under the negotiated suite; a
-    /// new key for a devid starts its counters afresh.
-    pub fn insert(&mut self, devid: impl Into<String>, key: SessionKey, suite: Suite) {
-        self.devices.insert(
-            devid.into(),
-            Issued {
-                key,
-                suite,
-                last_registration: None,
-            },
-        );
+    /// Records a sessionkey the LBS issued under the negotiated suite, as
+    /// the devid's next epoch (its counters start afresh), and returns the
+    /// epoch.
+    pub fn issue(
+        &mut self,
+        devid: impl Into<String>,
+        key: SessionKey,
+        suite: Suite,
+        expires: Option<I>,
+    ) -> u64 {
+        let devid = devid.into();
+        let epoch = self.records.get(&devid).map_or(0, |r| r.record.epoch) + 1;
+        self.records
+            .put(devid, KeyRecord::new(key, suite, epoch, expires));
+        epoch
+    }
+
+    /// Revokes a device's sessionkey: the DAS refuses it from now on (a
+    /// session already live goes on until it ends). `false` for an unknown
+    /// devid.
+    pub fn revoke(&mut self, devid: &str) -> bool {
+        let Some(mut found) = self.records.get(devid) else {
+            return false;
+        };
+        found.record.revoked = true;
+        self.records.put(devid.into(), found.record);
+        true
     }
 
     /// Forgets a device.
     pub fn remove(&mut self, devid: &str) {
-        self.devices.remove(devid);
+        self.records.remove(devid);
+    }
+
+    /// A device's record, with its version.
+    #[must_use]
+    pub fn record(&self, devid: &str) -> Option<Versioned<KeyRecord<I>>> {
+        self.records.get(devid)
+    }
+
+    /// The DAS node holding the device's live session, if any.
+    #[must_use]
+    pub fn node(&self, devid: &str) -> Option<u64> {
+        self.record(devid)?.record.node
+    }
+
+    /// Answers a DAS's request (compare-and-set for writes).
+    pub fn answer(&mut self, op: &KeyOp<I>) -> KeyAnswer<I> {
+        self.records.answer(op)
+    }
+
+    /// Makes the table answer "unavailable" to every request (`true`), as a
+    /// store that is down, or answer again (`false`).
+    pub fn set_unavailable(&mut self, unavailable: bool) {
+        self.records.set_unavailable(unavailable);
     }
 }
 
-impl SessionKeys for KeyTable {
-    fn session(&mut self, devid: &str) -> Option<Issued> {
-        self.devices.get(devid).cloned()
-    }
-
-    fn accept(&mut self, devid: &str, counter: u64) -> bool {
-        match self.devices.get_mut(devid) {
-            Some(issued) if issued.last_registration.is_none_or(|l| counter > l) => {
-                issued.last_registration = Some(counter);
-                true
-            }
-            _ => false,
-        }
+impl<I: Ord + Copy> Store<String, KeyRecord<I>> for KeyTable<I> {
+    fn answer_now(&mut self, op: &KeyOp<I>) -> Option<KeyAnswer<I>> {
+        Some(self.answer(op))
     }
 }

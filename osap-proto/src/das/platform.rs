@@ -5,58 +5,40 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::time::Duration;
 
+use iot_sansio::store::{AnswerError, RequestId, Store, StoreOp, StoreRequest, Versioned};
 use iot_sansio::{End, Input, Instant, Machine, Outbox, Outgoing};
 use rand_core::CryptoRngCore;
 
 use super::common::{PacketSession, SessionEnd, SessionFault, earliest, handle_input, kind, send};
-use super::keys::{Issued, SessionKeys};
+use super::keys::KeyRequest;
+use super::keys::{KeyAnswer, KeyOp, KeyRecord};
+use super::kinds::DasSessionConfig;
 use super::live::{Live, SessionError};
 use super::register::{LastWill, Registration};
+use super::registrar::{Checking, Next};
 use crate::business::{Body, BusinessChannel, BusinessError, BusinessMessage, Direction};
-use crate::decoder::{DEFAULT_MAX_FRAME_LEN, FrameDecoder};
-use crate::mqtt::{ConnAck, Connect, ConnectReturnCode, Delivery, Packet};
+use crate::decoder::FrameDecoder;
+use crate::mqtt::{ConnAck, ConnectReturnCode, Delivery, Packet};
 use crate::session::Out;
-
-/// How a DAS treats device connections.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DasSessionConfig {
-    /// How long a new connection may stay silent before its CONNECT
-    /// (default 10 s).
-    pub connect_timeout: Duration,
-    /// The longest keep-alive accepted, in seconds (default 300); a longer
-    /// one is refused with return code 5 (not authorized).
-    pub max_keep_alive: u16,
-    /// Whether a keep-alive of 0 (no heartbeat) is accepted (default
-    /// `false`: a device must keep its heartbeat, section 7).
-    pub allow_no_keep_alive: bool,
-    /// How long an attribute read or set waits for its answer (default
-    /// 10 s); an operation call waits its own `timeout_ms`.
-    pub request_timeout: Duration,
-    /// The longest frame accepted (default 64 KiB).
-    pub max_frame_len: usize,
-}
-
-impl Default for DasSessionConfig {
-    fn default() -> Self {
-        Self {
-            request_timeout: Duration::from_secs(10),
-            connect_timeout: Duration::from_secs(10),
-            max_keep_alive: 300,
-            allow_no_keep_alive: false,
-            max_frame_len: DEFAULT_MAX_FRAME_LEN,
-        }
-    }
-}
 
 /// What the DAS side of a connection reports.
 #[derive(Debug, Clone, PartialEq)]
-pub enum DasSessionEvent {
-    /// The device registered (F1, F2).
+pub enum DasSessionEvent<I> {
+    /// The session asks its store (one that does not answer at once, such
+    /// as [`Deferred`](iot_sansio::store::Deferred)) about the device's
+    /// [`KeyRecord`]: answer with
+    /// [`DasSession::provide`]. A write that
+    /// comes with or just before [`DasSessionEvent::Ended`] clears the
+    /// node of a session that ended and needs no answer.
+    Store(KeyRequest<I>),
+    /// The device registered (F1, F2): its counter is stored.
     Registered {
         /// Its devid.
         devid: String,
         /// Its heartbeat interval in seconds.
         keep_alive: u16,
+        /// The epoch of the sessionkey it proved.
+        epoch: u64,
     },
     /// The device calls an operation: answer with [`DasSession::send`]
     /// (`op-result`, same id).
@@ -91,7 +73,7 @@ pub enum DasSessionEvent {
     Ended(SessionEnd),
 }
 
-impl From<SessionEnd> for DasSessionEvent {
+impl<I> From<SessionEnd> for DasSessionEvent<I> {
     fn from(end: SessionEnd) -> Self {
         Self::Ended(end)
     }
@@ -103,49 +85,76 @@ enum State<I, R> {
         deadline: I,
         rng: R,
     },
+    /// A CONNECT came; the session asks its store about the device.
+    Checking(Checking<I, R>),
     Live {
         /// The device is lost if nothing comes by then.
         silent_until: I,
         /// 1.5 keep-alive intervals.
         grace: Duration,
         will: Option<LastWill>,
+        /// The devid and its record as this session wrote it with its
+        /// node, to clear the node at the end.
+        node_record: Option<(String, Versioned<KeyRecord<I>>)>,
         live: Live<I, R>,
     },
     Done,
 }
 
 /// The DAS side of one device connection (sections 6 and 7). It accepts
-/// only a devid the LBS issued (through [`SessionKeys`]), proved with its
-/// sessionkey, with a counter greater than any accepted before; every
-/// other CONNECT gets the CONNACK refusal that fits and the session ends.
+/// only a devid the LBS issued, proved with its sessionkey (not revoked,
+/// not expired), with a counter greater than any accepted under that
+/// sessionkey; the counter is stored (compare-and-set on the record that
+/// verified the proof) before the CONNACK goes out. Every other CONNECT
+/// gets the CONNACK refusal that fits and the session ends; a store that
+/// cannot answer gets CONNACK 3 (server unavailable), never a refusal of
+/// the device.
+///
+/// The device's [`KeyRecord`] comes from a [`Store`]: a
+/// [`KeyTable`](super::KeyTable) answers inside the call;
+/// [`Deferred`](iot_sansio::store::Deferred) makes every read and write a
+/// [`DasSessionEvent::Store`] request that the runtime answers with
+/// [`DasSession::provide`].
 #[derive(Debug)]
-pub struct DasSession<I, K, R> {
+pub struct DasSession<I, S, R> {
     decoder: FrameDecoder,
-    core: Core<I, K, R>,
-    out: Out<DasSessionEvent>,
+    core: Core<I, S, R>,
+    out: Out<DasSessionEvent<I>>,
 }
 
 /// The session's state, beside its decoder and outbox.
 #[derive(Debug)]
-struct Core<I, K, R> {
-    keys: K,
+struct Core<I, S, R> {
+    store: S,
     config: DasSessionConfig,
     state: State<I, R>,
+    /// The id of the last request asked.
+    last_request: RequestId,
+    /// Bytes that came after the CONNECT while the store was asked, read
+    /// once the registration is accepted.
+    early: Vec<u8>,
 }
 
-impl<I: Instant, K: SessionKeys, R: CryptoRngCore> DasSession<I, K, R> {
-    /// The session of a connection accepted at `now`; `rng` makes the
-    /// nonces of sealed messages.
-    pub fn new(now: I, config: DasSessionConfig, keys: K, rng: R) -> Self {
+impl<I, S, R> DasSession<I, S, R>
+where
+    I: Instant,
+    S: Store<String, KeyRecord<I>>,
+    R: CryptoRngCore,
+{
+    /// The session of a connection accepted at `now`, over `store`; `rng`
+    /// makes the nonces of sealed messages.
+    pub fn new(now: I, config: DasSessionConfig, store: S, rng: R) -> Self {
         Self {
             decoder: FrameDecoder::new(config.max_frame_len),
             core: Core {
-                keys,
+                store,
                 config,
                 state: State::AwaitConnect {
                     deadline: now + config.connect_timeout,
                     rng,
                 },
+                last_request: RequestId::default(),
+                early: Vec::new(),
             },
             out: Outbox::new(),
         }
@@ -185,106 +194,213 @@ impl<I: Instant, K: SessionKeys, R: CryptoRngCore> DasSession<I, K, R> {
         Ok(())
     }
 
-    /// The sessionkey store, to change.
-    pub fn keys_mut(&mut self) -> &mut K {
-        &mut self.core.keys
-    }
-}
-
-impl<I: Instant, K: SessionKeys, R: CryptoRngCore> Core<I, K, R> {
-    /// Answers F1 with F2: the return code for this CONNECT.
-    fn check(
+    /// Hands the session its store's answer to the request `id` of a
+    /// [`DasSessionEvent::Store`] event.
+    ///
+    /// # Errors
+    ///
+    /// [`AnswerError::NotAsked`] when the session does not wait for `id`
+    /// (answered already, timed out, ended; nothing changes),
+    /// [`AnswerError::Mismatched`] for an answer that does not fit the
+    /// request (a record found, to a write).
+    pub fn provide(
         &mut self,
-        connect: &Connect<'_>,
-    ) -> Result<(Registration, Issued), ConnectReturnCode> {
-        let (registration, proof) = Registration::from_connect(connect)
-            .map_err(|_| ConnectReturnCode::BadUsernameOrPassword)?;
-        let issued = self
-            .keys
-            .session(&registration.devid)
-            .ok_or(ConnectReturnCode::IdentifierRejected)?;
-        let fresh = issued
-            .last_registration
-            .is_none_or(|last| registration.counter > last);
-        if !registration.verify(&issued.key, &proof) || !fresh {
-            return Err(ConnectReturnCode::BadUsernameOrPassword);
+        now: I,
+        id: RequestId,
+        answer: KeyAnswer<I>,
+    ) -> Result<(), AnswerError> {
+        let State::Checking(checking) = &mut self.core.state else {
+            return Err(AnswerError::NotAsked(id));
+        };
+        let op = match checking.waiting.take() {
+            Some((asked, _, op)) if asked == id && op.fits(&answer) => op,
+            waiting => {
+                let fits = waiting.as_ref().is_some_and(|(asked, ..)| *asked == id);
+                checking.waiting = waiting;
+                return Err(if fits {
+                    AnswerError::Mismatched(id)
+                } else {
+                    AnswerError::NotAsked(id)
+                });
+            }
+        };
+        self.core.answered(&mut self.out, now, op, answer);
+        if self.is_registered() && !self.core.early.is_empty() {
+            let early = core::mem::take(&mut self.core.early);
+            self.handle_input(now, Input::Data(&early));
         }
-        let keep_alive = registration.keep_alive;
-        if keep_alive > self.config.max_keep_alive
-            || (keep_alive == 0 && !self.config.allow_no_keep_alive)
-        {
-            return Err(ConnectReturnCode::NotAuthorized);
-        }
-        if !self.keys.accept(&registration.devid, registration.counter) {
-            // Another connection took this counter or a later one first.
-            return Err(ConnectReturnCode::BadUsernameOrPassword);
-        }
-        Ok((registration, issued))
+        Ok(())
+    }
+
+    /// The store, to change.
+    pub fn store_mut(&mut self) -> &mut S {
+        &mut self.core.store
     }
 }
 
-impl<I, K, R> PacketSession<DasSessionEvent> for Core<I, K, R>
+impl<I, S, R> Core<I, S, R>
 where
     I: Instant,
-    K: SessionKeys,
+    S: Store<String, KeyRecord<I>>,
+    R: CryptoRngCore,
+{
+    /// Asks the store: a store that answers at once is followed through
+    /// its answers; otherwise the request leaves as an event.
+    fn ask(&mut self, out: &mut Out<DasSessionEvent<I>>, now: I, op: KeyOp<I>) {
+        match self.store.answer_now(&op) {
+            Some(answer) => self.answered(out, now, op, answer),
+            None => {
+                let State::Checking(checking) = &mut self.state else {
+                    return;
+                };
+                self.last_request = self.last_request.next();
+                let id = self.last_request;
+                checking.waiting = Some((id, now + self.config.store_timeout, op.clone()));
+                out.event(DasSessionEvent::Store(StoreRequest { id, op }));
+            }
+        }
+    }
+
+    /// Goes on from the store's answer to `op` (which it fits).
+    fn answered(
+        &mut self,
+        out: &mut Out<DasSessionEvent<I>>,
+        now: I,
+        op: KeyOp<I>,
+        answer: KeyAnswer<I>,
+    ) {
+        // At most 2 * (max_conflicts + 1) rounds with a store that answers
+        // at once.
+        let mut next = self.next(now, op, answer);
+        loop {
+            match next {
+                Next::Refuse(code) => return self.refuse(out, code),
+                Next::Accept(record) => return self.accept(out, now, record),
+                Next::Ask(op) => match self.store.answer_now(&op) {
+                    Some(answer) => next = self.next(now, op, answer),
+                    None => return self.ask(out, now, op),
+                },
+            }
+        }
+    }
+
+    /// The step after the store's answer to `op`.
+    fn next(&mut self, now: I, op: KeyOp<I>, answer: KeyAnswer<I>) -> Next<I> {
+        match &mut self.state {
+            State::Checking(checking) => checking.next(&self.config, now, op, answer),
+            _ => Next::Refuse(ConnectReturnCode::ServerUnavailable),
+        }
+    }
+
+    fn refuse(&mut self, out: &mut Out<DasSessionEvent<I>>, code: ConnectReturnCode) {
+        send(
+            out,
+            &Packet::ConnAck(ConnAck {
+                session_present: false,
+                code,
+            }),
+        );
+        self.end(out, End::Refused(code));
+    }
+
+    /// F2: the counter is stored; the registration is accepted.
+    fn accept(
+        &mut self,
+        out: &mut Out<DasSessionEvent<I>>,
+        now: I,
+        record: Versioned<KeyRecord<I>>,
+    ) {
+        let State::Checking(Checking {
+            rng, registration, ..
+        }) = core::mem::replace(&mut self.state, State::Done)
+        else {
+            return;
+        };
+        send(
+            out,
+            &Packet::ConnAck(ConnAck {
+                session_present: false,
+                code: ConnectReturnCode::Accepted,
+            }),
+        );
+        // MQTT 3.1.1 section 3.1.2.10: one and a half times the keep-alive;
+        // none without a keep-alive.
+        let grace = Duration::from_millis(u64::from(registration.keep_alive) * 1500);
+        let channel = BusinessChannel::new(
+            record.record.suite,
+            record.record.key.clone(),
+            registration.devid.clone(),
+            registration.counter,
+            Direction::Down,
+        );
+        out.event(DasSessionEvent::Registered {
+            devid: registration.devid.clone(),
+            keep_alive: registration.keep_alive,
+            epoch: record.record.epoch,
+        });
+        self.state = State::Live {
+            silent_until: now + grace,
+            grace,
+            will: registration.will,
+            node_record: record
+                .record
+                .node
+                .is_some()
+                .then_some((registration.devid, record)),
+            live: Live::new(channel, rng),
+        };
+    }
+
+    /// Keeps bytes that came while the store was asked; more than a frame
+    /// of them is a fault.
+    fn hold_early(&mut self, out: &mut Out<DasSessionEvent<I>>, data: &[u8]) {
+        if self.early.len().saturating_add(data.len()) > self.config.max_frame_len {
+            self.end(out, End::PeerFault(SessionFault::EarlyData));
+        } else {
+            self.early.extend_from_slice(data);
+        }
+    }
+}
+
+impl<I, S, R> PacketSession<DasSessionEvent<I>> for Core<I, S, R>
+where
+    I: Instant,
+    S: Store<String, KeyRecord<I>>,
     R: CryptoRngCore,
 {
     type Instant = I;
     fn is_done(&self) -> bool {
         matches!(self.state, State::Done)
     }
+    fn is_paused(&self) -> bool {
+        matches!(self.state, State::Checking(_))
+    }
     fn packet(
         &mut self,
-        out: &mut Out<DasSessionEvent>,
+        out: &mut Out<DasSessionEvent<I>>,
         now: I,
         packet: &Packet<'_>,
     ) -> Result<(), SessionFault> {
         match (&mut self.state, packet) {
             (State::AwaitConnect { .. }, Packet::Connect(connect)) => {
-                let checked = self.check(connect);
                 let State::AwaitConnect { rng, .. } =
                     core::mem::replace(&mut self.state, State::Done)
                 else {
                     return Ok(());
                 };
-                let code = match &checked {
-                    Ok(_) => ConnectReturnCode::Accepted,
-                    Err(code) => *code,
+                let Ok((registration, proof)) = Registration::from_connect(connect) else {
+                    self.refuse(out, ConnectReturnCode::BadUsernameOrPassword);
+                    return Ok(());
                 };
-                send(
-                    out,
-                    &Packet::ConnAck(ConnAck {
-                        session_present: false,
-                        code,
-                    }),
-                );
-                let (registration, issued) = match checked {
-                    Ok(accepted) => accepted,
-                    Err(code) => {
-                        self.end(out, End::Refused(code));
-                        return Ok(());
-                    }
-                };
-                // MQTT 3.1.1 section 3.1.2.10: one and a half times the
-                // keep-alive; none without a keep-alive.
-                let grace = Duration::from_millis(u64::from(registration.keep_alive) * 1500);
-                let channel = BusinessChannel::new(
-                    issued.suite,
-                    issued.key,
-                    registration.devid.clone(),
-                    registration.counter,
-                    Direction::Down,
-                );
-                self.state = State::Live {
-                    silent_until: now + grace,
-                    grace,
-                    will: registration.will,
-                    live: Live::new(channel, rng),
-                };
-                out.event(DasSessionEvent::Registered {
-                    devid: registration.devid,
-                    keep_alive: registration.keep_alive,
+                let devid = registration.devid.clone();
+                self.state = State::Checking(Checking {
+                    rng,
+                    registration,
+                    proof,
+                    waiting: None,
+                    conflicts: 0,
                 });
+                self.ask(out, now, StoreOp::Get(devid));
                 Ok(())
             }
             (State::Live { .. }, Packet::PingReq) => {
@@ -320,44 +436,86 @@ where
         }
     }
 
-    fn end(&mut self, out: &mut Out<DasSessionEvent>, end: SessionEnd) {
+    fn end(&mut self, out: &mut Out<DasSessionEvent<I>>, end: SessionEnd) {
+        self.early = Vec::new();
         if let State::Live {
-            will: Some(will), ..
+            will, node_record, ..
         } = core::mem::replace(&mut self.state, State::Done)
-            && !matches!(end, End::PeerClosed | End::Closed)
         {
-            out.event(DasSessionEvent::Will(will));
+            if let Some(will) = will
+                && !matches!(end, End::PeerClosed | End::Closed)
+            {
+                out.event(DasSessionEvent::Will(will));
+            }
+            if let Some((devid, record)) = node_record {
+                // The device's session no longer lives here, unless another
+                // has registered since (then the version moved on).
+                let op = StoreOp::Put {
+                    key: devid,
+                    expected: record.version,
+                    record: KeyRecord {
+                        node: None,
+                        ..record.record
+                    },
+                };
+                if self.store.answer_now(&op).is_none() {
+                    self.last_request = self.last_request.next();
+                    out.event(DasSessionEvent::Store(StoreRequest {
+                        id: self.last_request,
+                        op,
+                    }));
+                }
+            }
         }
         out.end(end);
     }
 }
 
-impl<I: Instant, K: SessionKeys, R: CryptoRngCore> Machine for DasSession<I, K, R> {
+impl<I, S, R> Machine for DasSession<I, S, R>
+where
+    I: Instant,
+    S: Store<String, KeyRecord<I>>,
+    R: CryptoRngCore,
+{
     type Instant = I;
     type Input = [u8];
     type Transmit = Vec<u8>;
-    type Event = DasSessionEvent;
+    type Event = DasSessionEvent<I>;
 
     fn handle_input(&mut self, now: I, input: Input<'_, [u8]>) {
-        // Any byte from the device shows it alive.
-        if let (
-            State::Live {
-                silent_until,
-                grace,
-                ..
-            },
-            Input::Data([_, ..]),
-        ) = (&mut self.core.state, input)
-        {
-            *silent_until = now + *grace;
+        match (&mut self.core.state, input) {
+            (State::Checking(_), Input::Data(data)) => {
+                self.core.hold_early(&mut self.out, data);
+                return;
+            }
+            // Any byte from the device shows it alive.
+            (
+                State::Live {
+                    silent_until,
+                    grace,
+                    ..
+                },
+                Input::Data([_, ..]),
+            ) => *silent_until = now + *grace,
+            _ => {}
         }
-        handle_input(&mut self.decoder, &mut self.core, &mut self.out, now, input);
+        let rest = handle_input(&mut self.decoder, &mut self.core, &mut self.out, now, input);
+        if !rest.is_empty() {
+            self.core.hold_early(&mut self.out, rest);
+        }
     }
 
     fn handle_timeout(&mut self, now: I) {
         match &mut self.core.state {
             State::AwaitConnect { deadline, .. } if now >= *deadline => {
                 self.core.end(&mut self.out, End::TimedOut);
+            }
+            State::Checking(Checking {
+                waiting: Some((_, deadline, _)),
+                ..
+            }) if now >= *deadline => {
+                self.core
+                    .refuse(&mut self.out, ConnectReturnCode::ServerUnavailable);
             }
             State::Live {
                 silent_until,
@@ -378,6 +536,9 @@ impl<I: Instant, K: SessionKeys, R: CryptoRngCore> Machine for DasSession<I, K, 
     fn poll_timeout(&self) -> Option<I> {
         match &self.core.state {
             State::AwaitConnect { deadline, .. } => Some(*deadline),
+            State::Checking(checking) => {
+                checking.waiting.as_ref().map(|(_, deadline, _)| *deadline)
+            }
             State::Live {
                 silent_until,
                 grace,
@@ -391,7 +552,7 @@ impl<I: Instant, K: SessionKeys, R: CryptoRngCore> Machine for DasSession<I, K, 
         }
     }
 
-    fn outgoing(&mut self) -> Outgoing<'_, Vec<u8>, DasSessionEvent> {
+    fn outgoing(&mut self) -> Outgoing<'_, Vec<u8>, DasSessionEvent<I>> {
         self.out.outgoing()
     }
 
