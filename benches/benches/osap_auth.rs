@@ -20,7 +20,7 @@ use osap_proto::crypto::{PayloadCipher, SessionKey, VerificationCode};
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
 
-fn directory() -> MemoryDirectory {
+fn directory() -> MemoryDirectory<Duration> {
     let mut directory = MemoryDirectory::new("das.example:8883");
     directory.add_device("SN-1", VerificationCode::new("4711"));
     directory

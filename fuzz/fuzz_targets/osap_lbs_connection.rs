@@ -1,8 +1,9 @@
 //! Drives the two LBS connection machines with arbitrary bytes, clock
 //! ticks and disconnects. The mode byte picks the side: the LBS (after
 //! `mode % 6` frames of a real device's enrollment, so it is reached in
-//! every phase, with one enrolled devid in its directory for refreshes),
-//! or the device (enrolling, or reauthenticating from a record). The
+//! every phase, with one enrolled devid in its directory for refreshes;
+//! with bit 0x20 its directory answers later, as the input chooses), or
+//! the device (enrolling, or reauthenticating from a record). The
 //! family's contract checker watches both.
 #![no_main]
 
@@ -12,7 +13,10 @@ use core::time::Duration;
 
 use iot_sansio::testing::{Checked, Driver, rng};
 use libfuzzer_sys::fuzz_target;
-use osap_proto::auth::{DeviceDirectory, Enrolled, MemoryDirectory};
+use iot_sansio::store::Version;
+use osap_proto::auth::{
+    DeviceDirectory, DirectoryAnswer, DirectoryOp, DirectoryRequest, Enrolled, MemoryDirectory,
+};
 use osap_proto::crypto::{MasterKey, VerificationCode};
 use osap_proto::{
     DeviceConnection, DeviceConnectionConfig, DeviceConnectionEvent, DeviceNegotiationConfig,
@@ -45,6 +49,62 @@ fn device(mode: u8) -> DeviceConnection<Duration, rand_chacha::ChaCha20Rng> {
         )
     } else {
         DeviceConnection::reauthenticate(config, rng(u64::from(mode)), enrolled())
+    }
+}
+
+/// The directory the LBS asks: the one in memory at once, or the input
+/// later.
+struct Asked {
+    answers_now: bool,
+    directory: MemoryDirectory<Duration>,
+}
+
+impl DeviceDirectory<Duration> for Asked {
+    fn answer_now(&mut self, op: &DirectoryOp<Duration>) -> Option<DirectoryAnswer<Duration>> {
+        self.answers_now.then(|| self.directory.answer(op))
+    }
+}
+
+type Lbs = Checked<LbsConnection<Duration, rand_chacha::ChaCha20Rng, Asked>>;
+
+/// Feeds the fuzzer's operations to the LBS, answering its directory
+/// requests when the input says so; at most one outcome.
+fn feed_lbs(
+    lbs: &mut Lbs,
+    directory: &mut MemoryDirectory<Duration>,
+    input: &[u8],
+    mut waiting: Option<DirectoryRequest<Duration>>,
+) {
+    let mut now = Duration::ZERO;
+    let mut outcomes = 0;
+    for (op, chunk) in common::ops(input, usize::from) {
+        match op % 23 {
+            0 => {
+                now += Duration::from_secs(4);
+                lbs.handle_timeout(now);
+            }
+            1 => lbs.handle_input(now, Input::PeerClosed),
+            2 | 3 => {
+                if let Some(request) = &waiting {
+                    let id = if op % 23 == 3 { request.id.next() } else { request.id };
+                    let answer = common::directory_answer(chunk, &request.op, directory);
+                    if lbs.provide(now, id, answer).is_ok() {
+                        waiting = None;
+                    }
+                }
+            }
+            _ => lbs.handle_input(now, Input::Data(chunk)),
+        }
+        for event in common::drain(lbs) {
+            match event {
+                LbsConnectionEvent::Directory(request) => waiting = Some(request),
+                LbsConnectionEvent::Ended(_) | LbsConnectionEvent::Redirected { .. } => {
+                    outcomes += 1;
+                }
+                _ => {}
+            }
+        }
+        assert!(outcomes <= 1, "a second outcome");
     }
 }
 
@@ -96,12 +156,21 @@ fuzz_target!(|data: &[u8]| {
     }
     let mut directory = MemoryDirectory::new("das.example:8883");
     directory.add_device("SN-1", VerificationCode::new("4711"));
-    let _ = directory.assign_devid("SN-0", &enrolled());
+    directory.add_device("SN-0", VerificationCode::new("0000"));
+    let _ = directory.answer(&DirectoryOp::Enroll {
+        serial: "SN-0".into(),
+        expected: Version::FIRST,
+        enrolled: enrolled(),
+    });
+    let asked = Asked {
+        answers_now: mode & 0x20 == 0,
+        directory: directory.clone(),
+    };
     let mut lbs = Checked::new(LbsConnection::new(
         Duration::ZERO,
         LbsConnectionConfig::new(LbsNegotiationConfig::new(vec![OFFER])),
         rng(u64::from(mode) + 1000),
-        &mut directory,
+        asked,
     ));
     let real = usize::from(mode % 6);
     if real > 0 {
@@ -116,12 +185,12 @@ fuzz_target!(|data: &[u8]| {
                 Some((0, bytes))
             }
         });
-        while lbs.poll_event().is_some() {}
     }
-    feed(&mut lbs, input, |e| {
-        matches!(
-            e,
-            LbsConnectionEvent::Ended(_) | LbsConnectionEvent::Redirected { .. }
-        )
-    });
+    let waiting = common::drain(&mut lbs)
+        .into_iter()
+        .find_map(|event| match event {
+            LbsConnectionEvent::Directory(request) => Some(request),
+            _ => None,
+        });
+    feed_lbs(&mut lbs, &mut directory, input, waiting);
 });

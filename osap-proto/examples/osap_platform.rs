@@ -9,7 +9,9 @@
 //! ```
 //!
 //! The LBS knows one device (serial `SN-1`, verification code `4711`) and
-//! sends every device to this DAS, handing it the sessionkeys it issues.
+//! sends every device to this DAS, storing the sessionkeys it issues where
+//! the DAS reads them. Both ask their store with requests, which the
+//! connection tasks answer from one shared table.
 //! The DAS calls the operation `set-brightness` on each device that
 //! registers and prints what the device reports. To show a device
 //! surviving a lost connection, it drops the first device connection, as
@@ -24,13 +26,13 @@
 
 use std::error::Error;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use iot_sansio::store::Deferred;
-use osap_proto::auth::{DeviceDirectory, Enrolled, MemoryDirectory};
+use osap_proto::auth::MemoryDirectory;
 use osap_proto::business::{Body, BusinessMessage, Params};
 use osap_proto::crypto::VerificationCode;
-use osap_proto::das::{DasSession, DasSessionConfig, DasSessionEvent, KeyTable};
+use osap_proto::das::{DasSession, DasSessionConfig, DasSessionEvent};
 use osap_proto::{
     End, Input, LbsConnection, LbsConnectionConfig, LbsConnectionEvent, LbsNegotiationConfig,
     Machine, Offer, ProtocolGroup,
@@ -40,45 +42,19 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 
-/// How long a sessionkey the LBS issues is accepted by the DAS.
-const SESSION_KEY_LIFETIME: Duration = Duration::from_secs(24 * 3600);
-
-/// What the LBS and the DAS share: the directory of devices and the
-/// sessionkeys issued. One process here; a deployment with many LBS and DAS
-/// processes answers the DAS's store requests from a shared store instead
-/// (the answers are compare-and-set on versioned records).
-#[derive(Default)]
-struct Platform {
-    directory: MemoryDirectory,
-    keys: KeyTable<Instant>,
-}
-
+/// What the LBS and the DAS share: the directory of devices, with the
+/// sessionkey records the LBS writes and the DAS reads and writes. One
+/// process here; a deployment with many LBS and DAS processes answers the
+/// same requests from a shared store instead (the writes are
+/// compare-and-set on versioned records).
 #[derive(Clone)]
-struct Shared(Arc<Mutex<Platform>>);
+struct Shared(Arc<Mutex<MemoryDirectory<Instant>>>);
 
 impl Shared {
-    fn lock(&self) -> MutexGuard<'_, Platform> {
+    fn lock(&self) -> MutexGuard<'_, MemoryDirectory<Instant>> {
         self.0
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-}
-
-impl DeviceDirectory for Shared {
-    fn verification_code(&self, serial: &str) -> Option<VerificationCode> {
-        self.lock().directory.verification_code(serial)
-    }
-    fn enrolled(&self, devid: &str) -> Option<Enrolled> {
-        self.lock().directory.enrolled(devid)
-    }
-    fn propose_devid(&mut self, serial: &str) -> Result<String, &'static str> {
-        self.lock().directory.propose_devid(serial)
-    }
-    fn assign_devid(&mut self, serial: &str, enrolled: &Enrolled) -> Result<(), &'static str> {
-        self.lock().directory.assign_devid(serial, enrolled)
-    }
-    fn das_address(&self, devid: &str) -> Result<String, &'static str> {
-        self.lock().directory.das_address(devid)
     }
 }
 
@@ -149,8 +125,17 @@ async fn lbs_connection(
         group: ProtocolGroup::ALL,
     };
     let config = LbsConnectionConfig::new(LbsNegotiationConfig::new(vec![offer]));
-    let mut lbs = LbsConnection::new(Instant::now(), config, OsRng, shared.clone());
-    drive(&mut stream, &mut lbs, |_, event| match event {
+    // Every question the LBS has about a device leaves it as a request,
+    // answered here as a runtime over a networked store would.
+    let mut lbs = LbsConnection::new(Instant::now(), config, OsRng, Deferred);
+    drive(&mut stream, &mut lbs, |lbs, event| match event {
+        LbsConnectionEvent::Directory(request) => {
+            let answer = shared.lock().answer(&request.op);
+            if let Err(e) = lbs.provide(Instant::now(), request.id, answer) {
+                println!("LBS: directory answer not taken: {e}");
+            }
+            Flow::Go
+        }
         LbsConnectionEvent::Negotiated(n) => {
             println!(
                 "LBS: negotiated protocol type {}, suite {:?}",
@@ -160,20 +145,6 @@ async fn lbs_connection(
         }
         LbsConnectionEvent::Enrolled { devid } => {
             println!("LBS: {devid} enrolled");
-            Flow::Go
-        }
-        LbsConnectionEvent::SessionIssued {
-            devid,
-            session_key,
-            suite,
-        } => {
-            // The sessionkey goes to the DAS.
-            println!("LBS: sessionkey issued to {devid}, handed to the DAS");
-            let expires = Instant::now() + SESSION_KEY_LIFETIME;
-            shared
-                .lock()
-                .keys
-                .issue(devid, session_key, suite, Some(expires));
             Flow::Go
         }
         LbsConnectionEvent::Redirected { devid, address } => {
@@ -202,7 +173,7 @@ async fn das_connection(
     let mut left = false;
     drive(&mut stream, &mut das, |das, event| match event {
         DasSessionEvent::Store(request) => {
-            let answer = shared.lock().keys.answer(&request.op);
+            let answer = shared.lock().keys_mut().answer(&request.op);
             if let Err(e) = das.provide(Instant::now(), request.id, answer) {
                 println!("DAS: store answer not taken: {e}");
             }
@@ -280,14 +251,9 @@ async fn main() -> Result<(), Box<dyn Error + Send + Sync>> {
     let das_addr = arg("--das", "127.0.0.1:18832");
     let leaves: usize = arg("--leaves", "1").parse()?;
 
-    let mut platform = Platform {
-        directory: MemoryDirectory::new(das_addr.clone()),
-        keys: KeyTable::new(),
-    };
-    platform
-        .directory
-        .add_device("SN-1", VerificationCode::new("4711"));
-    let shared = Shared(Arc::new(Mutex::new(platform)));
+    let mut directory = MemoryDirectory::new(das_addr.clone());
+    directory.add_device("SN-1", VerificationCode::new("4711"));
+    let shared = Shared(Arc::new(Mutex::new(directory)));
 
     let lbs = TcpListener::bind(&lbs_addr).await?;
     let das = TcpListener::bind(&das_addr).await?;

@@ -49,6 +49,8 @@ pub struct FrameDecoder {
     /// call.
     consumed: bool,
     max_frame_len: usize,
+    /// Bytes that came while the reader was paused, not read yet.
+    held: Vec<u8>,
 }
 
 impl FrameDecoder {
@@ -61,6 +63,7 @@ impl FrameDecoder {
             frame_len: None,
             consumed: false,
             max_frame_len,
+            held: Vec::new(),
         }
     }
 
@@ -91,6 +94,28 @@ impl FrameDecoder {
     #[must_use]
     pub fn has_partial_frame(&self) -> bool {
         !self.consumed && !self.buf.is_empty()
+    }
+
+    /// Keeps bytes that came while the reader is paused, to be read later
+    /// ([`FrameDecoder::take_held`]).
+    ///
+    /// # Errors
+    ///
+    /// [`FrameError::Flooded`] when more than a frame's worth would be
+    /// kept: close the connection.
+    pub(crate) fn hold(&mut self, data: &[u8]) -> Result<(), FrameError> {
+        if self.held.len().saturating_add(data.len()) > self.max_frame_len {
+            return Err(FrameError::Flooded {
+                max: self.max_frame_len,
+            });
+        }
+        self.held.extend_from_slice(data);
+        Ok(())
+    }
+
+    /// The bytes kept while the reader was paused.
+    pub(crate) fn take_held(&mut self) -> Vec<u8> {
+        core::mem::take(&mut self.held)
     }
 
     pub(crate) fn check(&self, header_len: usize, body_len: usize) -> Result<usize, FrameError> {
@@ -205,13 +230,12 @@ impl FrameDecoder {
     }
 
     /// [`FrameDecoder::feed`], each frame read as a control frame.
-    pub(crate) fn feed_control<E: From<FrameError>>(
+    pub(crate) fn feed_control<'d, E: From<FrameError>>(
         &mut self,
-        data: &[u8],
+        data: &'d [u8],
         mut handle: impl FnMut(&ControlFrame<'_>) -> Result<bool, E>,
-    ) -> Result<(), E> {
+    ) -> Result<&'d [u8], E> {
         self.feed(data, |raw| handle(&ControlFrame::from_raw(raw)?))
-            .map(drop)
     }
 }
 

@@ -62,6 +62,13 @@ pub enum FrameError {
         /// The limit.
         max: usize,
     },
+    /// More bytes came while the reader was paused (waiting for its
+    /// store) than the maximum frame size.
+    #[error("more than {max} bytes came while reading was paused")]
+    Flooded {
+        /// The limit.
+        max: usize,
+    },
     /// The input ends inside the frame.
     #[error("frame truncated: {needed} more bytes needed")]
     Incomplete {

@@ -125,6 +125,7 @@ mod frame;
 mod hex;
 mod mqtt;
 mod negotiation;
+pub mod records;
 mod session;
 mod wire;
 

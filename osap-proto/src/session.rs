@@ -28,6 +28,11 @@ pub(crate) trait Liveness {
     fn is_live(&self) -> bool;
     /// When the session gives up waiting, if it waits.
     fn deadline(&self) -> Option<Self::Instant>;
+    /// Whether the session reads nothing more for now (it waits for its
+    /// store): bytes that come are held by the decoder until [`resume`].
+    fn is_paused(&self) -> bool {
+        false
+    }
 }
 
 /// The protocol logic of one OSAP machine or phase, writing to an outbox
@@ -51,10 +56,17 @@ pub(crate) trait Session<E>: Liveness {
     ) -> Result<(), Self::Error>;
     /// How a stream that cannot be read on ends the session.
     fn broken(&self, e: FrameError) -> End<Self::Fault, Self::Refusal>;
+    /// The deadline passed: by default the session ends with
+    /// [`End::TimedOut`].
+    fn timed_out(&mut self, out: &mut Out<E>, now: Self::Instant) {
+        let _ = now;
+        self.end(out, End::TimedOut);
+    }
 }
 
 /// [`iot_sansio::Machine::handle_input`] for a machine's decoder, session
-/// and outbox.
+/// and outbox. While the session is paused, what comes is held by the
+/// decoder (a frame's worth at most), to be read by [`resume`].
 pub(crate) fn handle_input<S: Session<E>, E>(
     decoder: &mut FrameDecoder,
     session: &mut S,
@@ -69,27 +81,64 @@ pub(crate) fn handle_input<S: Session<E>, E>(
         session.end(out, End::PeerClosed);
         return;
     };
+    if session.is_paused() {
+        if let Err(e) = decoder.hold(data) {
+            let end = session.broken(e);
+            session.end(out, end);
+        }
+        return;
+    }
     let mut failed = None;
     let result = decoder.feed_control(data, |frame| {
         if let Err(e) = session.frame(out, now, frame) {
             failed = Some(e.into());
             return Ok(false);
         }
-        Ok::<_, FrameError>(session.is_live())
+        Ok::<_, FrameError>(session.is_live() && !session.is_paused())
     });
-    if let Err(e) = result {
-        failed = Some(session.broken(e));
+    match result {
+        Ok(rest) if failed.is_none() && session.is_paused() => {
+            if let Err(e) = decoder.hold(rest) {
+                failed = Some(session.broken(e));
+            }
+        }
+        Ok(_) => {}
+        Err(e) => failed = Some(session.broken(e)),
     }
     if let Some(end) = failed {
         session.end(out, end);
     }
 }
 
+/// Reads what the decoder held while the session was paused, once its
+/// store has answered.
+pub(crate) fn resume<S: Session<E>, E>(
+    decoder: &mut FrameDecoder,
+    session: &mut S,
+    out: &mut Out<E>,
+    now: S::Instant,
+) {
+    if session.is_paused() {
+        return;
+    }
+    let held = decoder.take_held();
+    if !held.is_empty() {
+        handle_input(decoder, session, out, now, Input::Data(&held));
+    }
+}
+
 /// [`iot_sansio::Machine::handle_timeout`]: past the deadline the session
-/// ends with [`End::TimedOut`].
-pub(crate) fn handle_timeout<S: Session<E>, E>(session: &mut S, out: &mut Out<E>, now: S::Instant) {
-    if session.deadline().is_some_and(|d| now >= d) {
-        session.end(out, End::TimedOut);
+/// times out ([`Session::timed_out`]), and reads what it held if that
+/// ended its pause.
+pub(crate) fn handle_timeout<S: Session<E>, E>(
+    decoder: &mut FrameDecoder,
+    session: &mut S,
+    out: &mut Out<E>,
+    now: S::Instant,
+) {
+    if session.is_live() && session.deadline().is_some_and(|d| now >= d) {
+        session.timed_out(out, now);
+        resume(decoder, session, out, now);
     }
 }
 
@@ -139,7 +188,7 @@ macro_rules! framed_machine {
 
             #[doc = concat!("Past ", $deadline, " the session ends with [`End::TimedOut`](iot_sansio::End::TimedOut).")]
             fn handle_timeout(&mut self, now: I) {
-                $crate::session::handle_timeout(&mut self.core, &mut self.out, now);
+                $crate::session::handle_timeout(&mut self.decoder, &mut self.core, &mut self.out, now);
             }
 
             fn poll_timeout(&self) -> Option<I> {

@@ -4,13 +4,13 @@
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 use iot_sansio::testing::Checked;
-use std::collections::HashMap;
 use std::time::Duration;
 
 use iot_sansio::testing::{Driver, pair, rng};
 use osap_proto::auth::{
     AuthConfig, AuthFault, AuthFrame, AuthKind, AuthMessage, AuthRefusal, DeviceAuth,
-    DeviceAuthEvent, DeviceDirectory, Enrolled, LbsAuth, LbsAuthEvent,
+    DeviceAuthEvent, DeviceDirectory, DirectoryAnswer, DirectoryOp, Enrolled, LbsAuth,
+    LbsAuthEvent, MemoryDirectory,
 };
 use osap_proto::crypto::{CryptoError, MasterKey, SessionKey, VerificationCode};
 use osap_proto::{ControlFrame, End, FrameError, Input, Machine, Suite};
@@ -18,45 +18,48 @@ use rand_chacha::ChaCha20Rng;
 
 const T0: Duration = Duration::ZERO;
 
-#[derive(Default)]
+/// The LBS's directory: one in memory, with knobs that make it refuse.
+#[derive(Clone)]
 struct Directory {
-    codes: HashMap<String, String>,
-    keys: HashMap<String, Enrolled>,
-    /// What each call refuses with, when set.
+    inner: MemoryDirectory<Duration>,
+    /// What each step refuses with, when set.
     refuse_propose: Option<&'static str>,
-    refuse_assign: Option<&'static str>,
+    conflict_enroll: bool,
     refuse_das: Option<&'static str>,
+}
+
+impl Default for Directory {
+    fn default() -> Self {
+        Self {
+            inner: MemoryDirectory::new("das-3.example.net:8883"),
+            refuse_propose: None,
+            conflict_enroll: false,
+            refuse_das: None,
+        }
+    }
 }
 
 impl Directory {
     fn with_device(serial: &str, code: &str) -> Self {
         let mut d = Self::default();
-        d.codes.insert(serial.into(), code.into());
+        d.inner.add_device(serial, VerificationCode::new(code));
         d
     }
 }
 
-impl DeviceDirectory for Directory {
-    fn verification_code(&self, serial: &str) -> Option<VerificationCode> {
-        self.codes.get(serial).map(VerificationCode::new)
-    }
-    fn enrolled(&self, devid: &str) -> Option<Enrolled> {
-        self.keys.get(devid).cloned()
-    }
-    fn propose_devid(&mut self, serial: &str) -> Result<String, &'static str> {
-        self.refuse_propose
-            .map_or(Ok(format!("devid-{serial}")), Err)
-    }
-    fn assign_devid(&mut self, _serial: &str, enrolled: &Enrolled) -> Result<(), &'static str> {
-        if let Some(reason) = self.refuse_assign {
-            return Err(reason);
-        }
-        self.keys.insert(enrolled.devid.clone(), enrolled.clone());
-        Ok(())
-    }
-    fn das_address(&self, _devid: &str) -> Result<String, &'static str> {
-        self.refuse_das
-            .map_or(Ok("das-3.example.net:8883".into()), Err)
+impl DeviceDirectory<Duration> for Directory {
+    fn answer_now(&mut self, op: &DirectoryOp<Duration>) -> Option<DirectoryAnswer<Duration>> {
+        Some(match op {
+            DirectoryOp::ProposeDevid { serial } => DirectoryAnswer::Devid(
+                self.refuse_propose
+                    .map_or(Ok(format!("devid-{serial}")), Err),
+            ),
+            DirectoryOp::Enroll { .. } if self.conflict_enroll => DirectoryAnswer::Conflict,
+            DirectoryOp::DasAddress { .. } if self.refuse_das.is_some() => {
+                DirectoryAnswer::Address(self.refuse_das.map_or(Ok(String::new()), Err))
+            }
+            _ => self.inner.answer(op),
+        })
     }
 }
 
@@ -126,7 +129,7 @@ impl Run {
         std::iter::from_fn(|| self.device.poll_event()).collect()
     }
 
-    fn lbs_events(&mut self) -> Vec<LbsAuthEvent> {
+    fn lbs_events(&mut self) -> Vec<LbsAuthEvent<Duration>> {
         std::iter::from_fn(|| self.lbs.poll_event()).collect()
     }
 }
@@ -150,29 +153,34 @@ fn first_authentication(suite: Suite) -> (Run, String, MasterKey, SessionKey) {
     };
     assert_eq!(address, "das-3.example.net:8883");
     let lbs = run.lbs_events();
-    assert_eq!(lbs.len(), 3, "{lbs:?}");
+    assert_eq!(lbs.len(), 2, "{lbs:?}");
     assert_eq!(
         lbs[0],
         LbsAuthEvent::Enrolled {
             devid: devid.clone()
         }
     );
-    // Both sides hold the same keys.
-    assert_eq!(
-        lbs[1],
-        LbsAuthEvent::SessionIssued {
-            devid: devid.clone(),
-            session_key: session.clone(),
-            suite,
-        }
-    );
-    let kept = run.lbs.directory().keys.get(devid).unwrap();
+    let kept = run.lbs.directory().inner.enrolled(devid).unwrap();
     assert_eq!(
         (&kept.master_key, kept.protocol_type, kept.suite),
         (master_key, 1, suite)
     );
+    // Both sides hold the same sessionkey: the LBS stored it, for the DAS,
+    // before the redirect.
+    let stored = run
+        .lbs
+        .directory()
+        .inner
+        .keys()
+        .record(devid)
+        .unwrap()
+        .record;
+    assert_eq!(
+        (&stored.key, stored.suite, stored.epoch),
+        (session, suite, 1)
+    );
     assert!(
-        matches!(&lbs[2], LbsAuthEvent::Redirected { address, .. } if address == "das-3.example.net:8883")
+        matches!(&lbs[1], LbsAuthEvent::Redirected { address, .. } if address == "das-3.example.net:8883")
     );
     assert_eq!(run.device.poll_timeout(), None);
     assert_eq!(run.lbs.poll_timeout(), None);
@@ -190,10 +198,7 @@ fn figure_3_first_authentication_with_every_suite() {
 fn figure_4_refresh_after_disconnect() {
     let (run, devid, master, first_session) = first_authentication(Suite::Aes128Gcm);
     // The connection drops; the device comes back on a new one.
-    let directory = Directory {
-        keys: run.lbs.directory().keys.clone(),
-        ..Directory::default()
-    };
+    let directory = run.lbs.directory().clone();
     let mut again = Run::again(devid.clone(), master, directory, 2);
     again.device.start(T0);
     again.pump();
@@ -206,13 +211,23 @@ fn figure_4_refresh_after_disconnect() {
         panic!("{events:?}");
     };
     assert_ne!(*session, first_session, "the sessionkey is refreshed");
+    assert!(matches!(
+        again.lbs_events().as_slice(),
+        [LbsAuthEvent::Redirected { .. }]
+    ));
+    // The refreshed sessionkey is the devid's next epoch, its counters
+    // afresh.
+    let stored = again
+        .lbs
+        .directory()
+        .inner
+        .keys()
+        .record(&devid)
+        .unwrap()
+        .record;
     assert_eq!(
-        again.lbs_events()[0],
-        LbsAuthEvent::SessionIssued {
-            devid,
-            session_key: session.clone(),
-            suite: Suite::Aes128Gcm,
-        }
+        (&stored.key, stored.epoch, stored.last_registration),
+        (session, 2, None)
     );
 }
 
@@ -223,10 +238,7 @@ fn refresh_with_an_unknown_devid_or_wrong_masterkey_is_refused() {
         (devid, MasterKey::from_bytes([9; 16])),
         ("devid-nobody".to_owned(), MasterKey::from_bytes([9; 16])),
     ] {
-        let directory = Directory {
-            keys: run.lbs.directory().keys.clone(),
-            ..Directory::default()
-        };
+        let directory = run.lbs.directory().clone();
         let mut again = Run::again(id, key, directory, 3);
         again.device.start(T0);
         again.pump();
@@ -581,7 +593,7 @@ fn a_devid_is_kept_only_once_the_device_confirms_it() {
         lbs.iter().all(|e| matches!(e, LbsAuthEvent::Ended(_))),
         "{lbs:?}"
     );
-    assert!(run.lbs.directory().keys.is_empty(), "no devid kept");
+    assert!(run.lbs.directory().inner.is_empty(), "no devid kept");
 }
 
 #[test]
@@ -596,10 +608,10 @@ fn directory_refusals_end_the_authentication_with_their_reason() {
         ),
         (
             Directory {
-                refuse_assign: Some("store unavailable"),
+                conflict_enroll: true,
                 ..Directory::with_device("SN-0001", "4711")
             },
-            "store unavailable",
+            "enrolled on another connection meanwhile",
         ),
         (
             Directory {

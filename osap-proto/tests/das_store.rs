@@ -19,7 +19,7 @@ use iot_sansio::testing::{Checked, events};
 use osap_proto::das::{
     DasSession, DasSessionConfig, DasSessionEvent, KeyRecord, KeyRequest, KeyTable, SessionFault,
 };
-use osap_proto::{ConnectReturnCode, End, Input, Machine, Packet, Suite};
+use osap_proto::{ConnectReturnCode, End, FrameError, Input, Machine, Packet, Suite};
 
 type Rng = rand_chacha::ChaCha20Rng;
 type Das = Checked<DasSession<Duration, Deferred, Rng>>;
@@ -303,9 +303,9 @@ fn bytes_after_the_connect_wait_for_the_store() {
     das.handle_input(T0, Input::Data(&[0xc0]));
     assert_eq!(
         events(&mut das),
-        [DasSessionEvent::Ended(End::PeerFault(
-            SessionFault::EarlyData
-        ))]
+        [DasSessionEvent::Ended(End::PeerFault(SessionFault::Frame(
+            FrameError::Flooded { max: 100 }
+        )))]
     );
     assert_eq!(
         das.provide(T0, read.id, keys.answer(&read.op)),

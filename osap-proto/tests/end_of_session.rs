@@ -82,7 +82,7 @@ fn lbs_negotiation() {
     after_the_end(&mut l);
 }
 
-fn directory() -> MemoryDirectory {
+fn directory() -> MemoryDirectory<Duration> {
     let mut directory = MemoryDirectory::new("das.example:8883");
     directory.add_device("SN-1", VerificationCode::new("4711"));
     directory

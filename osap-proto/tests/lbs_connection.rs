@@ -9,13 +9,13 @@
 use iot_sansio::testing::{Checked, events};
 use std::time::Duration;
 
+use iot_sansio::store::Version;
 use iot_sansio::testing::{Driver, pair, rng};
 use osap_proto::auth::{
-    AuthConfig, AuthFault, AuthKind, AuthRefusal, DeviceAuth, DeviceAuthEvent, DeviceDirectory,
-    Enrolled, LbsAuth, LbsAuthEvent, MemoryDirectory,
+    AuthConfig, AuthFault, AuthKind, AuthRefusal, DeviceAuth, DeviceAuthEvent, DirectoryAnswer,
+    DirectoryOp, Enrolled, LbsAuth, LbsAuthEvent, MemoryDirectory,
 };
 use osap_proto::crypto::{MasterKey, VerificationCode};
-use osap_proto::das::KeyTable;
 use osap_proto::{
     ConnectionEnd, ConnectionFault, ConnectionRefusal, DeviceConnection, DeviceConnectionConfig,
     DeviceConnectionEvent, DeviceNegotiationConfig, End, Input, LbsConnection, LbsConnectionConfig,
@@ -28,7 +28,7 @@ const T0: Duration = Duration::ZERO;
 const DAS: &str = "das-2.example.net:8883";
 
 type Device = Checked<DeviceConnection<Duration, ChaCha20Rng>>;
-type Lbs<'a> = Checked<LbsConnection<Duration, ChaCha20Rng, &'a mut MemoryDirectory>>;
+type Lbs<'a> = Checked<LbsConnection<Duration, ChaCha20Rng, &'a mut MemoryDirectory<Duration>>>;
 
 fn offer(suites: &[Suite]) -> Offer {
     Offer {
@@ -37,13 +37,13 @@ fn offer(suites: &[Suite]) -> Offer {
     }
 }
 
-fn directory() -> MemoryDirectory {
+fn directory() -> MemoryDirectory<Duration> {
     let mut directory = MemoryDirectory::new(DAS);
     directory.add_device("SN-7", VerificationCode::new("2468"));
     directory
 }
 
-fn lbs(directory: &mut MemoryDirectory, seed: u64) -> Lbs<'_> {
+fn lbs(directory: &mut MemoryDirectory<Duration>, seed: u64) -> Lbs<'_> {
     Checked::new(LbsConnection::new(
         T0,
         LbsConnectionConfig::new(LbsNegotiationConfig::new(vec![offer(&[
@@ -87,12 +87,12 @@ fn run(
 }
 
 /// A first enrollment over one connection; returns the device's record.
-fn enroll(directory: &mut MemoryDirectory) -> Enrolled {
+fn enroll(directory: &mut MemoryDirectory<Duration>) -> Enrolled {
     enroll_seeded(directory, 1)
 }
 
 /// [`enroll`] with the device's RNG seeded with `seed`.
-fn enroll_seeded(directory: &mut MemoryDirectory, seed: u64) -> Enrolled {
+fn enroll_seeded(directory: &mut MemoryDirectory<Duration>, seed: u64) -> Enrolled {
     let mut device = new_device(seed);
     let mut lbs = lbs(directory, seed + 1);
     device.start(T0);
@@ -133,11 +133,6 @@ fn negotiation_then_first_authentication_on_one_connection() {
     let [
         LbsConnectionEvent::Negotiated(n),
         LbsConnectionEvent::Enrolled { devid },
-        LbsConnectionEvent::SessionIssued {
-            devid: issued_to,
-            session_key,
-            suite,
-        },
         LbsConnectionEvent::Redirected { address, .. },
     ] = got.as_slice()
     else {
@@ -153,19 +148,15 @@ fn negotiation_then_first_authentication_on_one_connection() {
             version: osap_proto::ProtocolVersion::DEFAULT,
         }
     );
-    assert_eq!(
-        (devid.as_str(), issued_to.as_str()),
-        ("dev-SN-7", "dev-SN-7")
-    );
-    assert_eq!(session_key, device_key, "both sides hold one sessionkey");
+    assert_eq!(devid.as_str(), "dev-SN-7");
     assert_eq!(address, DAS);
-    // The sessionkey is handed to the DAS, which then knows the device.
-    let mut keys = KeyTable::<u64>::new();
-    keys.issue(devid, session_key.clone(), *suite, None);
-    assert_eq!(
-        keys.record(devid).map(|i| (i.record.key, i.record.suite)),
-        Some((session_key.clone(), Suite::Aes128Gcm))
-    );
+    // The sessionkey record the DAS reads was stored before the redirect:
+    // the first epoch, with the negotiated suite, expiring after the
+    // configured lifetime.
+    let stored = directory.keys().record(devid).unwrap().record;
+    assert_eq!(&stored.key, device_key, "both sides hold one sessionkey");
+    assert_eq!((stored.suite, stored.epoch), (Suite::Aes128Gcm, 1));
+    assert_eq!(stored.expires, Some(T0 + Duration::from_secs(24 * 3600)));
     // The LBS kept the record with the negotiated protocol and suite.
     let kept = directory.enrolled("dev-SN-7").unwrap();
     assert_eq!((kept.protocol_type, kept.suite), (1, Suite::Aes128Gcm));
@@ -201,7 +192,7 @@ fn bytes_after_the_negotiation_in_the_same_read_reach_the_authentication() {
     assert_eq!(answers_of(&mut bytewise), answers, "one byte per read");
 }
 
-fn answers_of(lbs: &mut Lbs<'_>) -> Vec<LbsConnectionEvent> {
+fn answers_of(lbs: &mut Lbs<'_>) -> Vec<LbsConnectionEvent<Duration>> {
     while lbs.poll_transmit().is_some() {}
     events(lbs)
 }
@@ -232,16 +223,7 @@ fn a_refresh_as_first_frame_is_a_reauthentication_in_the_enrolled_suite() {
     );
     let got = events(&mut lbs);
     assert!(
-        matches!(
-            got.as_slice(),
-            [
-                LbsConnectionEvent::SessionIssued {
-                    suite: Suite::Aes128Gcm,
-                    ..
-                },
-                LbsConnectionEvent::Redirected { .. }
-            ]
-        ),
+        matches!(got.as_slice(), [LbsConnectionEvent::Redirected { .. }]),
         "{got:?}"
     );
 }
@@ -345,13 +327,11 @@ fn a_downgraded_negotiation_is_refused_by_the_authentication() {
             ConnectionRefusal::Auth(AuthRefusal::WrongVerificationCode)
         )))
     );
+    assert!(directory.is_empty());
     assert!(
-        !lbs_events
-            .iter()
-            .any(|e| matches!(e, LbsConnectionEvent::SessionIssued { .. })),
+        directory.keys().record("dev-SN-7").is_none(),
         "no sessionkey for a downgraded connection"
     );
-    assert!(directory.is_empty());
 }
 
 #[test]
@@ -657,19 +637,49 @@ fn a_device_that_enrolls_again_replaces_its_record() {
 #[test]
 fn the_memory_directory_refuses_what_it_does_not_know() {
     let mut directory = directory();
+    let propose = DirectoryOp::ProposeDevid {
+        serial: "SN-unknown".into(),
+    };
     assert_eq!(
-        directory.propose_devid("SN-unknown"),
-        Err("unknown serial number")
+        directory.answer(&propose),
+        DirectoryAnswer::Devid(Err("unknown serial number"))
     );
-    assert_eq!(directory.das_address("dev-SN-7"), Err("devid not enrolled"));
+    let das = DirectoryOp::DasAddress {
+        devid: "dev-SN-7".into(),
+    };
+    assert_eq!(
+        directory.answer(&das),
+        DirectoryAnswer::Address(Err("devid not enrolled"))
+    );
     enroll(&mut directory);
-    assert_eq!(directory.das_address("dev-SN-7"), Ok(DAS.to_owned()));
-    let mut no_das = MemoryDirectory::new("");
-    no_das
-        .assign_devid("SN-7", &directory.enrolled("dev-SN-7").unwrap())
-        .unwrap();
     assert_eq!(
-        no_das.das_address("dev-SN-7"),
-        Err("no DAS address configured")
+        directory.answer(&das),
+        DirectoryAnswer::Address(Ok(DAS.to_owned()))
     );
+    let mut no_das = MemoryDirectory::new("");
+    no_das.add_device("SN-7", VerificationCode::new("4711"));
+    let enroll = DirectoryOp::Enroll {
+        serial: "SN-7".into(),
+        expected: Version::FIRST,
+        enrolled: directory.enrolled("dev-SN-7").unwrap(),
+    };
+    assert_eq!(no_das.answer(&enroll), DirectoryAnswer::Stored);
+    // A second enrolment against the same version of the entry conflicts.
+    assert_eq!(no_das.answer(&enroll), DirectoryAnswer::Conflict);
+    assert_eq!(
+        no_das.answer(&das),
+        DirectoryAnswer::Address(Err("no DAS address configured"))
+    );
+    // An unknown serial number has no entry to enroll into.
+    let stranger = DirectoryOp::Enroll {
+        serial: "SN-unknown".into(),
+        expected: Version::ABSENT,
+        enrolled: directory.enrolled("dev-SN-7").unwrap(),
+    };
+    assert_eq!(no_das.answer(&stranger), DirectoryAnswer::Conflict);
+    // Forgetting the device forgets its enrolment and its sessionkey.
+    directory.forget("SN-7");
+    assert_eq!(directory.enrolled("dev-SN-7"), None);
+    assert!(directory.keys().record("dev-SN-7").is_none());
+    directory.forget("SN-unknown");
 }

@@ -162,7 +162,7 @@ pub(crate) fn authentication() -> Result<(), Box<dyn Error>> {
     use osap_proto::crypto::VerificationCode;
     use osap_proto::{
         DeviceConnection, DeviceConnectionConfig, DeviceConnectionEvent, LbsConnection,
-        LbsConnectionConfig, LbsConnectionEvent,
+        LbsConnectionConfig,
     };
     use rand_core::OsRng;
 
@@ -185,9 +185,9 @@ pub(crate) fn authentication() -> Result<(), Box<dyn Error>> {
         "SN-2024-0001",
         VerificationCode::new("739105"),
     );
-    let mut lbs = LbsConnection::new(now, lbs_config.clone(), OsRng, &mut directory);
+    let mut lbs = LbsConnection::new(now, lbs_config.clone(), OsRng, Deferred);
     device.start(now);
-    pump(&mut device, &mut lbs, now, show_lbs_connection);
+    let reported = pump_lbs(&mut device, &mut lbs, &mut directory, now)?;
     let mut enrolled = None;
     let mut session = None;
     while let Some(event) = device.poll_event() {
@@ -215,17 +215,19 @@ pub(crate) fn authentication() -> Result<(), Box<dyn Error>> {
             other => return Err(format!("{other:?}").into()),
         }
     }
-    while let Some(event) = lbs.poll_event() {
-        match event {
-            LbsConnectionEvent::SessionIssued { devid, suite, .. } => {
-                println!("  LBS: sessionkey issued to {devid} ({suite:?}), handed to the DAS");
-            }
-            other => println!("  LBS: {other:?}"),
-        }
+    for event in reported {
+        println!("  LBS: {event:?}");
     }
     let key = session.ok_or("no sessionkey was issued")?;
     let enrolled = enrolled.ok_or("the device did not enroll")?;
-    das_session(&enrolled.devid, key, enrolled.suite, now)?;
+    // The DAS reads the sessionkey record the LBS stored.
+    das_session(
+        &enrolled.devid,
+        key,
+        enrolled.suite,
+        directory.keys_mut(),
+        now,
+    )?;
 
     println!("-- Figure 4: the connection drops; the device reauthenticates on a new one");
     let mut device = DeviceConnection::reauthenticate(
@@ -233,9 +235,11 @@ pub(crate) fn authentication() -> Result<(), Box<dyn Error>> {
         OsRng,
         enrolled,
     );
-    let mut lbs = LbsConnection::new(now, lbs_config, OsRng, &mut directory);
+    let mut lbs = LbsConnection::new(now, lbs_config, OsRng, Deferred);
     device.start(now);
-    pump(&mut device, &mut lbs, now, show_lbs_connection);
+    for event in pump_lbs(&mut device, &mut lbs, &mut directory, now)? {
+        println!("  LBS: {event:?}");
+    }
     while let Some(event) = device.poll_event() {
         match event {
             DeviceConnectionEvent::SessionKey(_) => println!("  device: sessionkey refreshed"),
@@ -246,6 +250,63 @@ pub(crate) fn authentication() -> Result<(), Box<dyn Error>> {
         }
     }
     Ok(())
+}
+
+/// Runs an LBS connection until both sides are quiet, answering the LBS's
+/// directory requests from `directory` as a runtime over a shared store
+/// would; returns what else the LBS reported.
+fn pump_lbs(
+    device: &mut dyn Node,
+    lbs: &mut osap_proto::LbsConnection<Instant, rand_core::OsRng, Deferred>,
+    directory: &mut osap_proto::auth::MemoryDirectory<Instant>,
+    now: Instant,
+) -> Result<Vec<osap_proto::LbsConnectionEvent<Instant>>, Box<dyn Error>> {
+    use osap_proto::LbsConnectionEvent;
+    let mut reported = Vec::new();
+    loop {
+        pump(device, lbs, now, show_lbs_connection);
+        let mut asked = false;
+        while let Some(event) = lbs.poll_event() {
+            let LbsConnectionEvent::Directory(request) = event else {
+                reported.push(event);
+                continue;
+            };
+            println!("  LBS -> directory: {}", describe(&request.op));
+            let answer = directory.answer(&request.op);
+            lbs.provide(now, request.id, answer)?;
+            asked = true;
+        }
+        if !asked {
+            return Ok(reported);
+        }
+    }
+}
+
+/// What the LBS asks its directory, in words.
+fn describe(op: &osap_proto::auth::DirectoryOp<Instant>) -> String {
+    use iot_sansio::store::StoreOp;
+    use osap_proto::auth::DirectoryOp;
+    match op {
+        DirectoryOp::Device { serial } => format!("the entry of serial number {serial}"),
+        DirectoryOp::ProposeDevid { serial } => format!("a devid for {serial}"),
+        DirectoryOp::Enroll {
+            enrolled, expected, ..
+        } => format!(
+            "keep {} enrolled, if the entry is still at {expected}",
+            enrolled.devid
+        ),
+        DirectoryOp::Enrolled { devid } => format!("the enrolment of {devid}"),
+        DirectoryOp::DasAddress { devid } => format!("the DAS for {devid}"),
+        DirectoryOp::Key(StoreOp::Get(devid)) => format!("the sessionkey record of {devid}"),
+        DirectoryOp::Key(StoreOp::Put {
+            key,
+            expected,
+            record,
+        }) => format!(
+            "store sessionkey epoch {} of {key}, if the record is still at {expected}",
+            record.epoch
+        ),
+    }
 }
 
 /// Prints a frame of an LBS connection: a negotiation frame (types 0x1
@@ -320,25 +381,19 @@ fn das_session(
     devid: &str,
     key: osap_proto::crypto::SessionKey,
     suite: Suite,
+    keys: &mut osap_proto::das::KeyTable<Instant>,
     now: Instant,
 ) -> Result<(), Box<dyn Error>> {
     use osap_proto::business::{Body, BusinessMessage, Params};
     use osap_proto::das::{
         DasSession, DasSessionConfig, DasSessionEvent, DeviceSession, DeviceSessionConfig,
-        KeyTable, Registration,
+        Registration,
     };
     use rand_core::OsRng;
 
     println!("-- Figure 5 and section 2: the device registers with the DAS and does business");
-    // The DAS's store: in one process a table; the DAS asks it with
-    // requests, as it would ask a store shared by many DAS processes.
-    let mut keys = KeyTable::new();
-    keys.issue(
-        devid,
-        key.clone(),
-        suite,
-        Some(now + Duration::from_secs(24 * 3600)),
-    );
+    // The DAS asks for the record the LBS stored with requests, as it would
+    // ask a store shared by many DAS processes.
     let mut config = DeviceSessionConfig::new(Registration::new(devid, 1), key);
     config.suite = suite;
     let mut device = DeviceSession::new(now, config, OsRng);
@@ -358,7 +413,7 @@ fn das_session(
     pump_with(&mut device, &mut das, "DAS", now, show_mqtt);
     // The CONNECT is checked against the store; the CONNACK goes out only
     // once the counter is stored.
-    serve_store(&mut das, &mut keys, now)?;
+    serve_store(&mut das, keys, now)?;
     pump_with(&mut device, &mut das, "DAS", now, show_mqtt);
     let get = BusinessMessage::new(
         "light",

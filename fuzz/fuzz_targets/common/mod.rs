@@ -26,3 +26,55 @@ pub fn drain<M: Machine>(machine: &mut Checked<M>) -> Vec<M::Event> {
     transmits(machine);
     events(machine)
 }
+
+/// An answer to an OSAP LBS directory request, as the input chooses:
+/// the directory's own most often, else unavailable, a conflict, a record
+/// or refusal of the input's making, or an answer of another kind.
+pub fn directory_answer(
+    chunk: &[u8],
+    op: &osap_proto::auth::DirectoryOp<core::time::Duration>,
+    directory: &mut osap_proto::auth::MemoryDirectory<core::time::Duration>,
+) -> osap_proto::auth::DirectoryAnswer<core::time::Duration> {
+    use iot_sansio::store::{StoreAnswer, Version, Versioned};
+    use osap_proto::auth::{DeviceEntry, DirectoryAnswer, Enrolled};
+    use osap_proto::crypto::{MasterKey, SessionKey, VerificationCode};
+    use osap_proto::das::KeyRecord;
+    use osap_proto::Suite;
+    let byte = |i: usize| chunk.get(i).copied().unwrap_or(0);
+    let text = || String::from_utf8_lossy(chunk.get(2..).unwrap_or_default()).into_owned();
+    let version = Version::new(u64::from(byte(2)));
+    match byte(0) % 9 {
+        0 | 1 => directory.answer(op),
+        2 => DirectoryAnswer::Unavailable,
+        3 => DirectoryAnswer::Conflict,
+        4 => DirectoryAnswer::Key(match byte(1) % 4 {
+            0 => StoreAnswer::Missing,
+            1 => StoreAnswer::Conflict,
+            2 => StoreAnswer::Stored(version),
+            _ => StoreAnswer::Found(Versioned {
+                version,
+                record: KeyRecord::new(
+                    SessionKey::from_bytes([byte(3); 16]),
+                    Suite::Aes128Gcm,
+                    u64::from(byte(4)),
+                    None,
+                ),
+            }),
+        }),
+        5 => DirectoryAnswer::Devid(if byte(1) & 1 == 0 { Ok(text()) } else { Err("refused") }),
+        6 => DirectoryAnswer::Address(if byte(1) & 1 == 0 { Ok(text()) } else { Err("refused") }),
+        7 => DirectoryAnswer::Enrolled((byte(1) & 1 == 1).then(|| Enrolled {
+            devid: text(),
+            master_key: MasterKey::from_bytes([byte(3); 16]),
+            protocol_type: byte(4),
+            suite: Suite::Aes128Gcm,
+        })),
+        _ => DirectoryAnswer::Device((byte(1) & 1 == 1).then(|| Versioned {
+            version,
+            record: DeviceEntry {
+                code: VerificationCode::new(text()),
+                enrolled: None,
+            },
+        })),
+    }
+}

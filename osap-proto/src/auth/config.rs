@@ -37,6 +37,17 @@ pub struct AuthConfig {
     /// sealed field (`PROFILE.md` section 8); `None` on a connection that
     /// began with a refresh (Figure 4), where nothing was negotiated.
     pub negotiated: Option<Negotiated>,
+    /// LBS side: how long a sessionkey it issues is accepted by the DAS
+    /// (default 24 hours; `None`: until the next one). Processes that
+    /// share records must share the clock the instants come from.
+    pub session_key_lifetime: Option<Duration>,
+    /// LBS side: how long it waits for its directory to answer a request
+    /// (default 5 s); then the device is told to retry later.
+    pub store_timeout: Duration,
+    /// LBS side: how many times the write of a sessionkey record may find
+    /// it changed under it before the device is told to retry later
+    /// (default 3).
+    pub max_conflicts: u8,
 }
 
 impl AuthConfig {
@@ -52,6 +63,9 @@ impl AuthConfig {
             master_key: MasterKeyRule::default(),
             timeout: Duration::from_secs(10),
             negotiated: None,
+            session_key_lifetime: Some(Duration::from_secs(24 * 3600)),
+            store_timeout: Duration::from_secs(5),
+            max_conflicts: 3,
         }
     }
 

@@ -53,6 +53,7 @@ pub(super) fn accepted(result: AuthResult) -> Result<(), AuthEnd> {
     match result {
         AuthResult::Accepted => Ok(()),
         AuthResult::Refused => Err(End::Refused(AuthRefusal::ByLbs)),
+        AuthResult::RetryLater => Err(End::Refused(AuthRefusal::Unavailable)),
     }
 }
 
@@ -78,6 +79,11 @@ pub enum AuthRefusal {
     /// propose or keep a devid, or has no DAS for the device), with its
     /// reason.
     Directory(&'static str),
+    /// Both sides: the LBS's directory could not answer (down, slow, or
+    /// contended), so the device was told to retry later
+    /// ([`AuthResult::RetryLater`]). Nothing is wrong with the device: it
+    /// keeps what it holds (its enrolment) and tries again.
+    Unavailable,
 }
 
 impl core::fmt::Display for AuthRefusal {
@@ -89,6 +95,7 @@ impl core::fmt::Display for AuthRefusal {
             Self::BadProof => "unknown devid or bad proof",
             Self::InvalidPublicKey => "the device public key is not an uncompressed P-384 point",
             Self::Directory(reason) => return write!(f, "the directory refused: {reason}"),
+            Self::Unavailable => "the LBS's directory is unavailable: retry later",
         })
     }
 }

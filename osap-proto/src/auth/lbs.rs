@@ -1,44 +1,43 @@
 //! The LBS side of the authentication and DAS redirect (section 5,
-//! Figures 3 and 4; section 6), and the directory of devices it asks.
+//! Figures 3 and 4; section 6). What it knows of devices it asks its
+//! [`DeviceDirectory`] at each step; the steps that go on from the
+//! answers are in `lbs_steps.rs`.
 
+use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use iot_sansio::store::{AnswerError, RequestId, Version};
 use iot_sansio::{End, Instant, Outbox};
 use rand_core::CryptoRngCore;
 
 use super::config::AuthConfig;
-use super::directory::{DeviceDirectory, Enrolled};
+use super::directory::{DeviceDirectory, DirectoryAnswer, DirectoryOp, DirectoryRequest, Enrolled};
 use super::error::{AuthEnd, AuthFault, AuthRefusal};
 use super::message::{AuthFrame, AuthKind, AuthMessage, AuthResult, NONCE_LEN};
-use crate::control::{ControlFrame, Suite};
-use crate::crypto::{EcdhKeyPair, KEY_LEN, MasterKey, SessionKey, ShareKey, VerificationCode};
+use crate::control::ControlFrame;
+use crate::crypto::{KEY_LEN, MasterKey, SessionKey};
 use crate::decoder::FrameDecoder;
 use crate::error::FrameError;
 use crate::session::{self, Liveness, Out, Session};
 
 /// What the LBS side reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LbsAuthEvent {
-    /// A device completed first authentication and was given a devid: it
-    /// is enrolled (the MQTT registration with the DAS comes later).
+pub enum LbsAuthEvent<I> {
+    /// The LBS asks its directory (one that does not answer at once, such
+    /// as [`Deferred`](iot_sansio::store::Deferred)): answer with
+    /// [`LbsAuth::provide`]. The device waits; what it sends meanwhile is
+    /// read once the answer came.
+    Directory(DirectoryRequest<I>),
+    /// A device completed first authentication and its enrolment is
+    /// stored: it is enrolled (the MQTT registration with the DAS comes
+    /// later).
     Enrolled {
         /// The devid.
         devid: String,
     },
-    /// A sessionkey was issued to the device: hand it to the DAS, which
-    /// protects the device's business messages with it
-    /// ([`KeyTable::issue`](crate::das::KeyTable::issue) or the
-    /// runtime's shared store).
-    SessionIssued {
-        /// The devid.
-        devid: String,
-        /// The sessionkey.
-        session_key: SessionKey,
-        /// The suite it is used with.
-        suite: Suite,
-    },
-    /// The device was sent its DAS address; the connection is done.
+    /// The device was sent its DAS address (its sessionkey was stored
+    /// first, for the DAS to read); the connection is done.
     Redirected {
         /// The devid.
         devid: String,
@@ -47,26 +46,42 @@ pub enum LbsAuthEvent {
     },
     /// The authentication ended without a redirect: the device was
     /// refused (it is told only that; the [`AuthRefusal`] is for the
-    /// operator's log), sent something the authentication refuses, or was
-    /// silent past the deadline. Close the connection.
+    /// operator's log), told to retry later ([`AuthRefusal::Unavailable`]),
+    /// sent something the authentication refuses, or was silent past the
+    /// deadline. Close the connection.
     Ended(AuthEnd),
 }
 
-impl From<AuthEnd> for LbsAuthEvent {
+impl<I> From<AuthEnd> for LbsAuthEvent<I> {
     fn from(end: AuthEnd) -> Self {
         Self::Ended(end)
     }
 }
 
-enum LbsStep {
+/// A nonce of an exchange.
+pub(super) type Nonce = [u8; NONCE_LEN];
+
+/// How the DAS request is answered after a confirmation the LBS could
+/// not keep (0x9 has no answer of its own).
+#[derive(Debug)]
+pub(super) enum NotKept {
+    Refused(AuthRefusal),
+    RetryLater,
+}
+
+pub(super) enum LbsStep<I> {
     AwaitFirst,
     AwaitApplyDevid {
         serial: String,
         master: MasterKey,
+        /// The version of the serial number's entry read at the ECDH
+        /// request, which the enrolment is written against.
+        entry: Version,
     },
     AwaitConfirm {
         serial: String,
         master: MasterKey,
+        entry: Version,
         devid: String,
         session: SessionKey,
     },
@@ -74,41 +89,105 @@ enum LbsStep {
         devid: String,
         session: SessionKey,
     },
-    /// The directory refused to keep the confirmed devid: the device's
-    /// DAS request (which follows its confirmation at once) is refused
-    /// with this reason.
-    RefuseDas(AuthRefusal),
+    /// The confirmed devid or its sessionkey was not kept: the device's
+    /// DAS request (which follows its confirmation at once) is answered
+    /// so.
+    RefuseDas(NotKept),
+    /// Waiting for the directory's answer to a request.
+    Asking(Box<Asking<I>>),
     Done,
 }
 
-impl LbsStep {
+/// A request the directory has not answered, and what to do with the
+/// answer.
+pub(super) struct Asking<I> {
+    pub(super) id: RequestId,
+    pub(super) op: DirectoryOp<I>,
+    pub(super) then: Then,
+}
+
+/// What a request was made for.
+pub(super) enum Then {
+    /// The entry of the serial number of an ECDH request.
+    Ecdh {
+        nonce: Nonce,
+        serial: String,
+        sealed_public_key: Vec<u8>,
+    },
+    /// The devid to propose to an authenticated device.
+    Propose {
+        nonce: Nonce,
+        serial: String,
+        master: MasterKey,
+        entry: Version,
+    },
+    /// The enrolment of a confirmed devid.
+    Enroll { devid: String, session: SessionKey },
+    /// The sessionkey record, read then written.
+    Key {
+        devid: String,
+        session: SessionKey,
+        conflicts: u8,
+        after: AfterKey,
+    },
+    /// The enrolment a refresh is checked against.
+    Refresh {
+        nonce: Nonce,
+        devid: String,
+        proof: Vec<u8>,
+    },
+    /// The DAS address of a redirect.
+    Das {
+        nonce: Nonce,
+        devid: String,
+        session: SessionKey,
+    },
+}
+
+/// What follows the sessionkey record's write.
+pub(super) enum AfterKey {
+    /// First authentication: the DAS request.
+    Redirect,
+    /// A refresh: its answer, with the sessionkey sealed under the
+    /// masterkey.
+    Refresh { nonce: Nonce, master: MasterKey },
+}
+
+impl<I> LbsStep<I> {
     /// The message this step waits for.
     fn expects(&self) -> AuthKind {
         match self {
             Self::AwaitFirst => AuthKind::EcdhRequest,
             Self::AwaitApplyDevid { .. } => AuthKind::ApplyDevidRequest,
             Self::AwaitConfirm { .. } => AuthKind::ApplyDevidConfirm,
-            Self::AwaitDas { .. } | Self::RefuseDas(_) | Self::Done => AuthKind::DasRequest,
+            Self::AwaitDas { .. } | Self::RefuseDas(_) | Self::Asking(_) | Self::Done => {
+                AuthKind::DasRequest
+            }
         }
     }
 }
 
 /// The LBS side of the authentication and DAS redirect. It owns the RNG
 /// its keys come from and the [`DeviceDirectory`] it asks (a `&mut D`
-/// serves when the directory is shared).
+/// serves when the directory is shared, [`Deferred`] when the runtime
+/// answers).
+///
+/// [`Deferred`]: iot_sansio::store::Deferred
 pub struct LbsAuth<I, R, D> {
     decoder: FrameDecoder,
     core: LbsAuthCore<I, R, D>,
-    out: Out<LbsAuthEvent>,
+    out: Out<LbsAuthEvent<I>>,
 }
 
 /// The LBS side's steps, run by [`LbsAuth`] or by the LBS connection.
 pub(crate) struct LbsAuthCore<I, R, D> {
-    params: AuthConfig,
-    rng: R,
-    directory: D,
-    step: LbsStep,
-    deadline: Option<I>,
+    pub(super) params: AuthConfig,
+    pub(super) rng: R,
+    pub(super) directory: D,
+    pub(super) step: LbsStep<I>,
+    pub(super) deadline: Option<I>,
+    /// The id of the last request made.
+    pub(super) last_request: RequestId,
 }
 
 impl<I, R, D> core::fmt::Debug for LbsAuth<I, R, D> {
@@ -119,11 +198,7 @@ impl<I, R, D> core::fmt::Debug for LbsAuth<I, R, D> {
     }
 }
 
-/// The verification code used for an unknown serial number, so that
-/// refusing it costs the same work as refusing a wrong code.
-const DECOY_CODE: &str = "unknown-device";
-
-impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> LbsAuth<I, R, D> {
+impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory<I>> LbsAuth<I, R, D> {
     /// An LBS side waiting, from `now`, for the device's first message.
     #[must_use]
     pub fn new(now: I, params: AuthConfig, rng: R, directory: D) -> Self {
@@ -143,9 +218,30 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> LbsAuth<I, R, D> {
     pub fn directory_mut(&mut self) -> &mut D {
         &mut self.core.directory
     }
+
+    /// Hands the LBS its directory's answer to the request `id` of a
+    /// [`LbsAuthEvent::Directory`] event; what the device sent meanwhile
+    /// is read now.
+    ///
+    /// # Errors
+    ///
+    /// [`AnswerError::NotAsked`] when the LBS does not wait for `id`
+    /// (answered already, timed out, ended; nothing changes),
+    /// [`AnswerError::Mismatched`] for an answer that does not fit the
+    /// request.
+    pub fn provide(
+        &mut self,
+        now: I,
+        id: RequestId,
+        answer: DirectoryAnswer<I>,
+    ) -> Result<(), AnswerError> {
+        self.core.provide(&mut self.out, now, id, answer)?;
+        session::resume(&mut self.decoder, &mut self.core, &mut self.out, now);
+        Ok(())
+    }
 }
 
-impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> LbsAuthCore<I, R, D> {
+impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory<I>> LbsAuthCore<I, R, D> {
     pub(crate) fn new(now: I, params: AuthConfig, rng: R, directory: D) -> Self {
         let deadline = Some(now + params.timeout);
         Self {
@@ -154,21 +250,22 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> LbsAuthCore<I, R, D> {
             directory,
             step: LbsStep::AwaitFirst,
             deadline,
+            last_request: RequestId::default(),
         }
     }
 
     /// Waits, until a new deadline, in `step`.
-    fn wait(&mut self, step: LbsStep, now: I) {
+    pub(super) fn wait(&mut self, step: LbsStep<I>, now: I) {
         self.step = step;
         self.deadline = Some(now + self.params.timeout);
     }
 
     /// Seals `plain` for the answer `kind` in the exchange `nonce`.
-    fn seal(
+    pub(super) fn seal(
         &mut self,
         key: &[u8; KEY_LEN],
         kind: AuthKind,
-        nonce: &[u8; NONCE_LEN],
+        nonce: &Nonce,
         plain: &[u8],
         field: &'static str,
     ) -> Result<Vec<u8>, AuthFault> {
@@ -176,40 +273,46 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> LbsAuthCore<I, R, D> {
             .seal(key, kind, nonce, plain, &mut self.rng, field)
     }
 
-    /// Answers `frame` with a refusal and ends.
-    fn refuse<E: From<LbsAuthEvent>>(
+    /// Answers the request `kind` of the exchange `nonce` with `result`
+    /// and nothing sealed, and ends: a refusal, or "retry later".
+    pub(super) fn answer_no<E: From<LbsAuthEvent<I>>>(
         &mut self,
         out: &mut Out<E>,
-        frame: &AuthFrame,
+        kind: AuthKind,
+        nonce: Nonce,
         reason: AuthRefusal,
     ) -> Result<(), AuthEnd> {
-        let message = match frame.message.kind() {
+        let result = match reason {
+            AuthRefusal::Unavailable => AuthResult::RetryLater,
+            _ => AuthResult::Refused,
+        };
+        let message = match kind {
             AuthKind::EcdhRequest => AuthMessage::EcdhResponse {
-                result: AuthResult::Refused,
+                result,
                 sealed_public_key: Vec::new(),
             },
             AuthKind::RefreshRequest => AuthMessage::RefreshResponse {
-                result: AuthResult::Refused,
+                result,
                 sealed_session_key: Vec::new(),
             },
             AuthKind::ApplyDevidRequest => AuthMessage::ApplyDevidResponse {
-                result: AuthResult::Refused,
+                result,
                 sealed_devid: Vec::new(),
                 sealed_session_key: Vec::new(),
             },
             _ => AuthMessage::DasResponse {
-                result: AuthResult::Refused,
+                result,
                 sealed_address: Vec::new(),
             },
         };
-        self.params.send(out, frame.nonce, message)?;
+        self.params.send(out, nonce, message)?;
         self.end(out, End::Refused(reason));
         Ok(())
     }
 
     /// Takes one authentication message from the device; an error ends
     /// the authentication.
-    fn handle_frame<E: From<LbsAuthEvent>>(
+    fn handle_frame<E: From<LbsAuthEvent<I>>>(
         &mut self,
         out: &mut Out<E>,
         now: I,
@@ -219,6 +322,7 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> LbsAuthCore<I, R, D> {
             return Ok(());
         }
         self.params.check(frame)?;
+        let nonce = frame.nonce;
         let step = core::mem::replace(&mut self.step, LbsStep::Done);
         match (step, &frame.message) {
             (
@@ -227,54 +331,45 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> LbsAuthCore<I, R, D> {
                     serial,
                     sealed_public_key,
                 },
-            ) => self.on_ecdh(out, now, frame, serial, sealed_public_key),
-            (
-                LbsStep::AwaitApplyDevid { serial, master },
-                AuthMessage::ApplyDevidRequest {
-                    serial: claimed,
-                    proof,
-                },
             ) => {
-                if !self.claims(master.expose(), frame, claimed, &serial, proof) {
-                    return self.refuse(out, frame, AuthRefusal::BadProof);
-                }
-                self.on_apply_devid(out, now, frame, serial, master)
+                let op = DirectoryOp::Device {
+                    serial: serial.clone(),
+                };
+                let then = Then::Ecdh {
+                    nonce,
+                    serial: serial.clone(),
+                    sealed_public_key: sealed_public_key.clone(),
+                };
+                self.ask(out, now, op, then)
             }
             (
-                LbsStep::AwaitConfirm {
-                    serial,
-                    master,
-                    devid,
-                    session,
-                },
-                AuthMessage::ApplyDevidConfirm {
-                    devid: claimed,
-                    proof,
-                },
-            ) => {
-                if !self.claims(session.expose(), frame, claimed, &devid, proof) {
-                    return self.refuse(out, frame, AuthRefusal::BadProof);
-                }
-                self.on_confirm(out, now, &serial, master, devid, session);
-                Ok(())
+                step @ LbsStep::AwaitApplyDevid { .. },
+                AuthMessage::ApplyDevidRequest { serial, proof },
+            ) => self.on_apply_request(out, now, step, nonce, serial, proof),
+            (
+                step @ LbsStep::AwaitConfirm { .. },
+                AuthMessage::ApplyDevidConfirm { devid, proof },
+            )
+            | (step @ LbsStep::AwaitDas { .. }, AuthMessage::DasRequest { devid, proof }) => {
+                self.on_devid_proof(out, now, step, frame.message.kind(), nonce, devid, proof)
             }
             (LbsStep::AwaitFirst, AuthMessage::RefreshRequest { devid, proof }) => {
-                self.on_refresh(out, now, frame, devid, proof)
+                let op = DirectoryOp::Enrolled {
+                    devid: devid.clone(),
+                };
+                let then = Then::Refresh {
+                    nonce,
+                    devid: devid.clone(),
+                    proof: proof.clone(),
+                };
+                self.ask(out, now, op, then)
             }
-            (LbsStep::RefuseDas(reason), AuthMessage::DasRequest { .. }) => {
-                self.refuse(out, frame, reason)
-            }
-            (
-                LbsStep::AwaitDas { devid, session },
-                AuthMessage::DasRequest {
-                    devid: claimed,
-                    proof,
-                },
-            ) => {
-                if !self.claims(session.expose(), frame, claimed, &devid, proof) {
-                    return self.refuse(out, frame, AuthRefusal::BadProof);
-                }
-                self.on_das(out, frame, devid, &session)
+            (LbsStep::RefuseDas(not_kept), AuthMessage::DasRequest { .. }) => {
+                let reason = match not_kept {
+                    NotKept::Refused(reason) => reason,
+                    NotKept::RetryLater => AuthRefusal::Unavailable,
+                };
+                self.answer_no(out, AuthKind::DasRequest, nonce, reason)
             }
             (step, message) => Err(End::PeerFault(AuthFault::UnexpectedMessage {
                 expected: step.expects(),
@@ -283,241 +378,120 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> LbsAuthCore<I, R, D> {
         }
     }
 
+    /// `Apply_Devid_Req`: the serial number proved under the masterkey;
+    /// the directory proposes a devid.
+    fn on_apply_request<E: From<LbsAuthEvent<I>>>(
+        &mut self,
+        out: &mut Out<E>,
+        now: I,
+        step: LbsStep<I>,
+        nonce: Nonce,
+        claimed: &str,
+        proof: &[u8],
+    ) -> Result<(), AuthEnd> {
+        let LbsStep::AwaitApplyDevid {
+            serial,
+            master,
+            entry,
+        } = step
+        else {
+            return Ok(());
+        };
+        let kind = AuthKind::ApplyDevidRequest;
+        if !self.claims(master.expose(), kind, &nonce, claimed, &serial, proof) {
+            return self.answer_no(out, kind, nonce, AuthRefusal::BadProof);
+        }
+        let op = DirectoryOp::ProposeDevid {
+            serial: serial.clone(),
+        };
+        let then = Then::Propose {
+            nonce,
+            serial,
+            master,
+            entry,
+        };
+        self.ask(out, now, op, then)
+    }
+
+    /// `Apply_Devid_Confirm` or `DAS_Req`: the devid proved under the
+    /// sessionkey. A confirmation is the moment the devid exists, the
+    /// device having shown it holds the sessionkey that came with it: the
+    /// enrolment is written. A DAS request asks the directory for the DAS.
+    #[allow(clippy::too_many_arguments)]
+    fn on_devid_proof<E: From<LbsAuthEvent<I>>>(
+        &mut self,
+        out: &mut Out<E>,
+        now: I,
+        step: LbsStep<I>,
+        kind: AuthKind,
+        nonce: Nonce,
+        claimed: &str,
+        proof: &[u8],
+    ) -> Result<(), AuthEnd> {
+        let (LbsStep::AwaitConfirm { devid, session, .. } | LbsStep::AwaitDas { devid, session }) =
+            &step
+        else {
+            return Ok(());
+        };
+        if !self.claims(session.expose(), kind, &nonce, claimed, devid, proof) {
+            return self.answer_no(out, kind, nonce, AuthRefusal::BadProof);
+        }
+        match step {
+            LbsStep::AwaitConfirm {
+                serial,
+                master,
+                entry,
+                devid,
+                session,
+            } => {
+                let enrolled = Enrolled {
+                    devid: devid.clone(),
+                    master_key: master,
+                    protocol_type: self.params.protocol_type,
+                    suite: self.params.suite,
+                };
+                let op = DirectoryOp::Enroll {
+                    serial,
+                    expected: entry,
+                    enrolled,
+                };
+                self.ask(out, now, op, Then::Enroll { devid, session })
+            }
+            LbsStep::AwaitDas { devid, session } => {
+                let op = DirectoryOp::DasAddress {
+                    devid: devid.clone(),
+                };
+                let then = Then::Das {
+                    nonce,
+                    devid,
+                    session,
+                };
+                self.ask(out, now, op, then)
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Whether the peer claims `expected` (a serial number or devid) and
-    /// proves it: `proof`, in `frame`'s exchange, is it sealed with `key`.
-    fn claims(
+    /// proves it: `proof`, in the exchange `nonce` of a message `kind`, is
+    /// it sealed with `key`.
+    pub(super) fn claims(
         &self,
         key: &[u8; KEY_LEN],
-        frame: &AuthFrame,
+        kind: AuthKind,
+        nonce: &Nonce,
         claimed: &str,
         expected: &str,
         proof: &[u8],
     ) -> bool {
-        claimed == expected && self.proves(key, frame, proof, expected.as_bytes())
-    }
-
-    /// Whether `proof`, in `frame`'s exchange, is `expected` sealed with
-    /// `key`.
-    fn proves(
-        &self,
-        key: &[u8; KEY_LEN],
-        frame: &AuthFrame,
-        proof: &[u8],
-        expected: &[u8],
-    ) -> bool {
-        let kind = frame.message.kind();
-        self.params.proves(key, kind, &frame.nonce, proof, expected)
-    }
-
-    /// `Authentication_ECDH_Req`: open the device's public key with the
-    /// share key of its serial number, answer with the LBS's.
-    fn on_ecdh<E: From<LbsAuthEvent>>(
-        &mut self,
-        out: &mut Out<E>,
-        now: I,
-        frame: &AuthFrame,
-        serial: &str,
-        sealed_public_key: &[u8],
-    ) -> Result<(), AuthEnd> {
-        let nonce = frame.nonce;
-        let known = self.directory.verification_code(serial);
-        let code = known
-            .clone()
-            .unwrap_or_else(|| VerificationCode::new(DECOY_CODE));
-        let share = ShareKey::derive(&code, serial, &self.params.share_key);
-        let opened = self.params.open(
-            share.expose(),
-            AuthKind::EcdhRequest,
-            &nonce,
-            sealed_public_key,
-            "device public key",
-        );
-        let device_public = match (known, opened) {
-            (None, _) => return self.refuse(out, frame, AuthRefusal::UnknownDevice),
-            (Some(_), Err(_)) => {
-                return self.refuse(out, frame, AuthRefusal::WrongVerificationCode);
-            }
-            (Some(_), Ok(public)) => public,
-        };
-        let pair = EcdhKeyPair::generate(&mut self.rng);
-        let Ok(master) = pair.master_key(&device_public, self.params.master_key) else {
-            return self.refuse(out, frame, AuthRefusal::InvalidPublicKey);
-        };
-        let sealed_public_key = self.seal(
-            share.expose(),
-            AuthKind::EcdhResponse,
-            &nonce,
-            &pair.public_key(),
-            "LBS public key",
-        )?;
-        let answer = AuthMessage::EcdhResponse {
-            result: AuthResult::Accepted,
-            sealed_public_key,
-        };
-        self.params.send(out, nonce, answer)?;
-        let serial = String::from(serial);
-        self.wait(LbsStep::AwaitApplyDevid { serial, master }, now);
-        Ok(())
-    }
-
-    /// `Apply_Devid_Req`, its proof checked: propose a devid and issue a
-    /// sessionkey.
-    fn on_apply_devid<E: From<LbsAuthEvent>>(
-        &mut self,
-        out: &mut Out<E>,
-        now: I,
-        frame: &AuthFrame,
-        serial: String,
-        master: MasterKey,
-    ) -> Result<(), AuthEnd> {
-        let nonce = frame.nonce;
-        let devid = match self.directory.propose_devid(&serial) {
-            Ok(devid) => devid,
-            Err(reason) => return self.refuse(out, frame, AuthRefusal::Directory(reason)),
-        };
-        let session = SessionKey::generate(&mut self.rng);
-        let kind = AuthKind::ApplyDevidResponse;
-        let sealed_devid = self.seal(master.expose(), kind, &nonce, devid.as_bytes(), "devid")?;
-        let sealed_session_key = self.seal(
-            master.expose(),
-            kind,
-            &nonce,
-            session.expose(),
-            "session key",
-        )?;
-        let answer = AuthMessage::ApplyDevidResponse {
-            result: AuthResult::Accepted,
-            sealed_devid,
-            sealed_session_key,
-        };
-        self.params.send(out, nonce, answer)?;
-        let step = LbsStep::AwaitConfirm {
-            serial,
-            master,
-            devid,
-            session,
-        };
-        self.wait(step, now);
-        Ok(())
-    }
-
-    /// `Apply_Devid_Confirm`, its proof checked: only now does the devid
-    /// exist, the device having shown it holds the sessionkey that came
-    /// with it.
-    fn on_confirm<E: From<LbsAuthEvent>>(
-        &mut self,
-        out: &mut Out<E>,
-        now: I,
-        serial: &str,
-        master: MasterKey,
-        devid: String,
-        session: SessionKey,
-    ) {
-        let enrolled = Enrolled {
-            devid: devid.clone(),
-            master_key: master,
-            protocol_type: self.params.protocol_type,
-            suite: self.params.suite,
-        };
-        if let Err(reason) = self.directory.assign_devid(serial, &enrolled) {
-            // 0x9 has no answer: the refusal answers the DAS request that
-            // follows it.
-            self.step = LbsStep::RefuseDas(AuthRefusal::Directory(reason));
-            return;
-        }
-        out.event(
-            LbsAuthEvent::Enrolled {
-                devid: devid.clone(),
-            }
-            .into(),
-        );
-        self.issued(out, &devid, &session);
-        self.wait(LbsStep::AwaitDas { devid, session }, now);
-    }
-
-    fn issued<E: From<LbsAuthEvent>>(&self, out: &mut Out<E>, devid: &str, session: &SessionKey) {
-        out.event(
-            LbsAuthEvent::SessionIssued {
-                devid: String::from(devid),
-                session_key: session.clone(),
-                suite: self.params.suite,
-            }
-            .into(),
-        );
-    }
-
-    /// `Refresh_SessionKey_Req`: the device refreshes with the protocol
-    /// type and suite it enrolled with, which `check` has compared with
-    /// the frame; a record kept under another one does not serve.
-    fn on_refresh<E: From<LbsAuthEvent>>(
-        &mut self,
-        out: &mut Out<E>,
-        now: I,
-        frame: &AuthFrame,
-        devid: &str,
-        proof: &[u8],
-    ) -> Result<(), AuthEnd> {
-        let proven = self.directory.enrolled(devid).filter(|e| {
-            e.protocol_type == self.params.protocol_type
-                && e.suite == self.params.suite
-                && self.proves(e.master_key.expose(), frame, proof, devid.as_bytes())
-        });
-        let Some(Enrolled {
-            master_key: master, ..
-        }) = proven
-        else {
-            return self.refuse(out, frame, AuthRefusal::BadProof);
-        };
-        let session = SessionKey::generate(&mut self.rng);
-        let sealed_session_key = self.seal(
-            master.expose(),
-            AuthKind::RefreshResponse,
-            &frame.nonce,
-            session.expose(),
-            "session key",
-        )?;
-        let answer = AuthMessage::RefreshResponse {
-            result: AuthResult::Accepted,
-            sealed_session_key,
-        };
-        self.params.send(out, frame.nonce, answer)?;
-        self.issued(out, devid, &session);
-        let devid = String::from(devid);
-        self.wait(LbsStep::AwaitDas { devid, session }, now);
-        Ok(())
-    }
-
-    /// `DAS_Req`, its proof checked: the redirect.
-    fn on_das<E: From<LbsAuthEvent>>(
-        &mut self,
-        out: &mut Out<E>,
-        frame: &AuthFrame,
-        devid: String,
-        session: &SessionKey,
-    ) -> Result<(), AuthEnd> {
-        let address = match self.directory.das_address(&devid) {
-            Ok(address) => address,
-            Err(reason) => return self.refuse(out, frame, AuthRefusal::Directory(reason)),
-        };
-        let sealed_address = self.seal(
-            session.expose(),
-            AuthKind::DasResponse,
-            &frame.nonce,
-            address.as_bytes(),
-            "DAS address",
-        )?;
-        let answer = AuthMessage::DasResponse {
-            result: AuthResult::Accepted,
-            sealed_address,
-        };
-        self.params.send(out, frame.nonce, answer)?;
-        self.deadline = None;
-        out.event(LbsAuthEvent::Redirected { devid, address }.into());
-        Ok(())
+        claimed == expected
+            && self
+                .params
+                .proves(key, kind, nonce, proof, expected.as_bytes())
     }
 }
 
-impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Liveness for LbsAuthCore<I, R, D> {
+impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory<I>> Liveness for LbsAuthCore<I, R, D> {
     type Instant = I;
 
     fn is_live(&self) -> bool {
@@ -527,14 +501,18 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Liveness for LbsAuthCore<
     fn deadline(&self) -> Option<I> {
         self.deadline
     }
+
+    fn is_paused(&self) -> bool {
+        matches!(self.step, LbsStep::Asking(_))
+    }
 }
 
 impl<I, R, D, E> Session<E> for LbsAuthCore<I, R, D>
 where
     I: Instant,
     R: CryptoRngCore,
-    D: DeviceDirectory,
-    E: From<LbsAuthEvent>,
+    D: DeviceDirectory<I>,
+    E: From<LbsAuthEvent<I>>,
 {
     type Fault = AuthFault;
     type Refusal = AuthRefusal;
@@ -553,11 +531,15 @@ where
     fn broken(&self, e: FrameError) -> AuthEnd {
         e.into()
     }
+
+    fn timed_out(&mut self, out: &mut Out<E>, now: I) {
+        self.gave_up(out, now);
+    }
 }
 
 session::framed_machine!(
-    LbsAuth<I, R, D> where { I: Instant, R: CryptoRngCore, D: DeviceDirectory },
-    event: LbsAuthEvent,
+    LbsAuth<I, R, D> where { I: Instant, R: CryptoRngCore, D: DeviceDirectory<I> },
+    event: LbsAuthEvent<I>,
     peer: "device",
     deadline: "the deadline of the awaited message",
 );

@@ -103,6 +103,10 @@ pub enum AuthResult {
     /// 1: refused. The LBS says no more, so that an unknown device and a
     /// wrong verification code look the same.
     Refused,
+    /// 2: not now (this profile, PROFILE.md section 8): the LBS's
+    /// directory could not answer; the device retries later with what it
+    /// holds, rather than enrolling again.
+    RetryLater,
 }
 
 /// One authentication control message (Table 3 and section 6). Sealed
@@ -264,6 +268,7 @@ impl<'a> Fields<'a> {
         match self.take(tag::RESULT, "result")? {
             [0] => Ok(AuthResult::Accepted),
             [1] => Ok(AuthResult::Refused),
+            [2] => Ok(AuthResult::RetryLater),
             [other] => Err(FrameError::field(
                 "result",
                 FieldError::OutOfRange(u32::from(*other)),
@@ -313,7 +318,13 @@ impl AuthMessage {
 
     fn body(&self) -> Vec<u8> {
         let mut out = Vec::new();
-        let result = |r: &AuthResult| [u8::from(*r == AuthResult::Refused)];
+        let result = |r: &AuthResult| {
+            [match r {
+                AuthResult::Accepted => 0,
+                AuthResult::Refused => 1,
+                AuthResult::RetryLater => 2,
+            }]
+        };
         match self {
             Self::EcdhRequest {
                 serial,

@@ -17,12 +17,16 @@ mod device;
 mod directory;
 mod error;
 mod lbs;
+mod lbs_steps;
 pub mod message;
 
 pub use config::AuthConfig;
 pub(crate) use device::DeviceAuthCore;
 pub use device::{DeviceAuth, DeviceAuthEvent};
-pub use directory::{DeviceDirectory, Enrolled, MemoryDirectory};
+pub use directory::{
+    DeviceDirectory, DeviceEntry, DirectoryAnswer, DirectoryOp, DirectoryRequest, Enrolled,
+    MemoryDirectory,
+};
 pub use error::{AuthEnd, AuthFault, AuthRefusal};
 pub(crate) use lbs::LbsAuthCore;
 pub use lbs::{LbsAuth, LbsAuthEvent};

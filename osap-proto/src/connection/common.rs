@@ -122,4 +122,8 @@ where
             Phase::Done => None,
         }
     }
+
+    fn is_paused(&self) -> bool {
+        matches!(&self.phase, Phase::Authenticating(auth) if auth.is_paused())
+    }
 }

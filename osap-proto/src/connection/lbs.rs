@@ -3,6 +3,7 @@
 
 use alloc::string::String;
 
+use iot_sansio::store::{AnswerError, RequestId};
 use iot_sansio::{End, Instant, Outbox};
 use rand_core::CryptoRngCore;
 
@@ -10,10 +11,10 @@ use super::common::{
     ConnectionEnd, ConnectionFault, ConnectionRefusal, Phase, Phases, from_auth, from_negotiation,
 };
 use crate::auth::{
-    AuthConfig, AuthFrame, AuthKind, AuthMessage, DeviceDirectory, LbsAuthCore, LbsAuthEvent,
+    AuthConfig, AuthFrame, AuthKind, DeviceDirectory, DirectoryAnswer, DirectoryRequest,
+    LbsAuthCore, LbsAuthEvent,
 };
 use crate::control::{ControlFrame, Suite};
-use crate::crypto::SessionKey;
 use crate::decoder::FrameDecoder;
 use crate::error::FrameError;
 use crate::negotiation::{
@@ -48,30 +49,22 @@ impl LbsConnectionConfig {
 /// What the LBS side of a connection reports: what its negotiation and
 /// its authentication report, each converted.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LbsConnectionEvent {
+pub enum LbsConnectionEvent<I> {
     /// The negotiation chose a protocol (Figure 1); the authentication
     /// follows on this connection, bound to it.
     Negotiated(Negotiated),
+    /// The LBS asks its directory (one that does not answer at once):
+    /// answer with [`LbsConnection::provide`].
+    Directory(DirectoryRequest<I>),
     /// A device completed first authentication, confirmed its devid (0x9)
-    /// and was kept in the directory: it is enrolled (the MQTT
-    /// registration with the DAS comes later).
+    /// and its enrolment is stored: it is enrolled (the MQTT registration
+    /// with the DAS comes later).
     Enrolled {
         /// The devid.
         devid: String,
     },
-    /// A sessionkey was issued: hand it to the DAS
-    /// ([`KeyTable::issue`](crate::das::KeyTable::issue) in one
-    /// process, or the store the DAS processes share).
-    SessionIssued {
-        /// The devid.
-        devid: String,
-        /// The sessionkey.
-        session_key: SessionKey,
-        /// The suite it is used with.
-        suite: Suite,
-    },
-    /// The device was sent its DAS address: the connection is done; close
-    /// it.
+    /// The device was sent its DAS address (its sessionkey was stored
+    /// first, for the DAS to read): the connection is done; close it.
     Redirected {
         /// The devid.
         devid: String,
@@ -83,7 +76,7 @@ pub enum LbsConnectionEvent {
     Ended(ConnectionEnd),
 }
 
-impl From<LbsNegotiationEvent> for LbsConnectionEvent {
+impl<I> From<LbsNegotiationEvent> for LbsConnectionEvent<I> {
     fn from(event: LbsNegotiationEvent) -> Self {
         match event {
             LbsNegotiationEvent::Negotiated(n) => Self::Negotiated(n),
@@ -92,19 +85,11 @@ impl From<LbsNegotiationEvent> for LbsConnectionEvent {
     }
 }
 
-impl From<LbsAuthEvent> for LbsConnectionEvent {
-    fn from(event: LbsAuthEvent) -> Self {
+impl<I> From<LbsAuthEvent<I>> for LbsConnectionEvent<I> {
+    fn from(event: LbsAuthEvent<I>) -> Self {
         match event {
+            LbsAuthEvent::Directory(request) => Self::Directory(request),
             LbsAuthEvent::Enrolled { devid } => Self::Enrolled { devid },
-            LbsAuthEvent::SessionIssued {
-                devid,
-                session_key,
-                suite,
-            } => Self::SessionIssued {
-                devid,
-                session_key,
-                suite,
-            },
             LbsAuthEvent::Redirected { devid, address } => Self::Redirected { devid, address },
             LbsAuthEvent::Ended(end) => Self::Ended(from_auth(end)),
         }
@@ -153,12 +138,14 @@ type LbsPhases<I, R, D> = Phases<LbsNegotiationCore<I>, LbsAuthCore<I, R, D>, (R
 /// let events: Vec<_> = std::iter::from_fn(|| device.poll_event()).collect();
 /// assert!(matches!(events.last(), Some(DeviceConnectionEvent::DasAddress(a)) if a == "das.example.net:8883"));
 /// assert!(std::iter::from_fn(|| lbs.poll_event())
-///     .any(|e| matches!(e, LbsConnectionEvent::SessionIssued { .. })));
+///     .any(|e| matches!(e, LbsConnectionEvent::Redirected { .. })));
+/// // The sessionkey was stored, where the DAS reads it, before the redirect.
+/// assert_eq!(directory.keys().record("dev-SN-1").map(|r| r.record.epoch), Some(1));
 /// ```
 pub struct LbsConnection<I, R, D> {
     decoder: FrameDecoder,
     core: LbsPhases<I, R, D>,
-    out: Out<LbsConnectionEvent>,
+    out: Out<LbsConnectionEvent<I>>,
 }
 
 impl<I, R, D> core::fmt::Debug for LbsConnection<I, R, D> {
@@ -169,7 +156,7 @@ impl<I, R, D> core::fmt::Debug for LbsConnection<I, R, D> {
     }
 }
 
-impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> LbsConnection<I, R, D> {
+impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory<I>> LbsConnection<I, R, D> {
     /// An LBS side of a connection accepted at `now`, waiting for the
     /// device's first frame.
     #[must_use]
@@ -187,48 +174,64 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> LbsConnection<I, R, D> {
             out: Outbox::new(),
         }
     }
+
+    /// Hands the LBS its directory's answer to the request `id` of a
+    /// [`LbsConnectionEvent::Directory`] event; what the device sent
+    /// meanwhile is read now.
+    ///
+    /// # Errors
+    ///
+    /// [`AnswerError::NotAsked`] when the connection does not wait for
+    /// `id` (answered already, timed out, ended: nothing changes),
+    /// [`AnswerError::Mismatched`] for an answer that does not fit the
+    /// request.
+    pub fn provide(
+        &mut self,
+        now: I,
+        id: RequestId,
+        answer: DirectoryAnswer<I>,
+    ) -> Result<(), AnswerError> {
+        let Phase::Authenticating(auth) = &mut self.core.phase else {
+            return Err(AnswerError::NotAsked(id));
+        };
+        auth.provide(&mut self.out, now, id, answer)?;
+        session::resume(&mut self.decoder, &mut self.core, &mut self.out, now);
+        Ok(())
+    }
 }
 
-type Lbs = LbsConnectionEvent;
+type Lbs<I> = LbsConnectionEvent<I>;
 
-impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> LbsPhases<I, R, D> {
+impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory<I>> LbsPhases<I, R, D> {
     /// Takes the phase's RNG and directory on to the authentication, with
     /// `params` made from the configured ones.
-    fn authentication(&mut self, now: I, params: impl FnOnce(AuthConfig, &D) -> AuthConfig) {
+    fn authentication(&mut self, now: I, params: impl FnOnce(AuthConfig) -> AuthConfig) {
         let Some((rng, directory)) = self.leave_negotiation() else {
             return;
         };
-        let params = params(self.auth.clone(), &directory);
+        let params = params(self.auth.clone());
         self.phase = Phase::Authenticating(LbsAuthCore::new(now, params, rng, directory));
     }
 
     /// A connection that begins with a refresh (Figure 4): the
-    /// authentication runs with the protocol type and suite the devid
-    /// enrolled with, so a refresh in another suite is refused
-    /// (`ProtocolMismatch`); an unknown devid is answered, in the frame's
-    /// own suite, with a refusal.
+    /// authentication runs in the frame's protocol type and suite, which
+    /// must be those the devid enrolled with (a refresh in another suite
+    /// is refused with `ProtocolMismatch`, once the enrolment is read); an
+    /// unknown devid is answered, in the frame's own suite, with a
+    /// refusal.
     fn refresh(
         &mut self,
-        out: &mut Out<Lbs>,
+        out: &mut Out<Lbs<I>>,
         now: I,
         frame: &ControlFrame<'_>,
     ) -> Result<(), ConnectionEnd> {
         let parsed = AuthFrame::from_control(frame)
             .map_err(|e| End::PeerFault(ConnectionFault::Auth(e.into())))?;
-        self.authentication(now, |base, directory| {
-            let enrolled = match &parsed.message {
-                AuthMessage::RefreshRequest { devid, .. } => directory.enrolled(devid),
-                _ => None,
-            };
-            match enrolled {
-                Some(enrolled) => base.enrolled_with(&enrolled),
-                None => AuthConfig {
-                    protocol_type: parsed.protocol_type,
-                    suite: parsed.suite,
-                    negotiated: None,
-                    ..base
-                },
-            }
+        self.authentication(now, |base| AuthConfig {
+            protocol_type: parsed.protocol_type,
+            suite: parsed.suite,
+            negotiated: None,
+            ..base
         });
         if let Phase::Authenticating(auth) = &mut self.phase {
             session::take_frame(auth, out, now, frame);
@@ -240,19 +243,19 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> LbsPhases<I, R, D> {
 /// The negotiation takes one frame and is done: while it waits, a frame
 /// is the connection's first, and a refresh (0x4) goes to the
 /// authentication instead.
-impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Session<Lbs> for LbsPhases<I, R, D> {
+impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory<I>> Session<Lbs<I>> for LbsPhases<I, R, D> {
     type Fault = ConnectionFault;
     type Refusal = ConnectionRefusal;
     type Error = ConnectionEnd;
 
-    fn end(&mut self, out: &mut Out<Lbs>, end: ConnectionEnd) {
+    fn end(&mut self, out: &mut Out<Lbs<I>>, end: ConnectionEnd) {
         self.phase = Phase::Done;
         out.end(Lbs::Ended(end));
     }
 
     fn frame(
         &mut self,
-        out: &mut Out<Lbs>,
+        out: &mut Out<Lbs<I>>,
         now: I,
         frame: &ControlFrame<'_>,
     ) -> Result<(), ConnectionEnd> {
@@ -265,7 +268,7 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Session<Lbs> for LbsPhase
                     .frame(out, now, frame)
                     .map_err(|e| from_negotiation(e.into()))?;
                 if let Some(n) = negotiation.negotiated() {
-                    self.authentication(now, |base, _| base.bound(n));
+                    self.authentication(now, |base| base.bound(n));
                 }
             }
             Phase::Authenticating(auth) => auth.frame(out, now, frame).map_err(from_auth)?,
@@ -277,11 +280,18 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory> Session<Lbs> for LbsPhase
     fn broken(&self, e: FrameError) -> ConnectionEnd {
         Phases::broken(self, e)
     }
+
+    fn timed_out(&mut self, out: &mut Out<Lbs<I>>, now: I) {
+        match &mut self.phase {
+            Phase::Authenticating(auth) => Session::<Lbs<I>>::timed_out(auth, out, now),
+            _ => self.end(out, End::TimedOut),
+        }
+    }
 }
 
 session::framed_machine!(
-    LbsConnection<I, R, D> where { I: Instant, R: CryptoRngCore, D: DeviceDirectory },
-    event: LbsConnectionEvent,
+    LbsConnection<I, R, D> where { I: Instant, R: CryptoRngCore, D: DeviceDirectory<I> },
+    event: LbsConnectionEvent<I>,
     peer: "device",
     deadline: "the deadline of the current phase",
 );

@@ -25,10 +25,6 @@ pub enum SessionFault {
     /// business messages are QoS 0 and 1; PROFILE.md section 5).
     #[error("a PUBLISH at QoS 2, which the profile does not use")]
     QoS2,
-    /// More than a frame's worth of bytes after the CONNECT while the DAS
-    /// waited for its store to check it.
-    #[error("more than a frame of bytes before the CONNACK")]
-    EarlyData,
 }
 
 /// Why a DAS session ended: refusals carry the CONNACK return code.

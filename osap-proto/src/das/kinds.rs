@@ -2,9 +2,9 @@
 
 use core::time::Duration;
 
-#[cfg(doc)]
-use super::keys::KeyRecord;
 use crate::decoder::DEFAULT_MAX_FRAME_LEN;
+#[cfg(doc)]
+use crate::records::KeyRecord;
 
 /// How a DAS treats device connections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -73,7 +73,6 @@
 
 mod common;
 mod device;
-mod keys;
 mod kinds;
 mod live;
 mod platform;
@@ -81,9 +80,9 @@ mod queue;
 mod register;
 mod registrar;
 
+pub use crate::records::{KeyAnswer, KeyOp, KeyRecord, KeyRequest, KeyTable};
 pub use common::{SessionEnd, SessionFault};
 pub use device::{DeviceSession, DeviceSessionConfig, DeviceSessionEvent};
-pub use keys::{KeyAnswer, KeyOp, KeyRecord, KeyRequest, KeyTable};
 pub use kinds::DasSessionConfig;
 pub use live::SessionError;
 pub use platform::{DasSession, DasSessionEvent};

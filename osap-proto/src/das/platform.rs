@@ -10,8 +10,6 @@ use iot_sansio::{End, Input, Instant, Machine, Outbox, Outgoing};
 use rand_core::CryptoRngCore;
 
 use super::common::{PacketSession, SessionEnd, SessionFault, earliest, handle_input, kind, send};
-use super::keys::KeyRequest;
-use super::keys::{KeyAnswer, KeyOp, KeyRecord};
 use super::kinds::DasSessionConfig;
 use super::live::{Live, SessionError};
 use super::register::{LastWill, Registration};
@@ -19,6 +17,8 @@ use super::registrar::{Checking, Next};
 use crate::business::{Body, BusinessChannel, BusinessError, BusinessMessage, Direction};
 use crate::decoder::FrameDecoder;
 use crate::mqtt::{ConnAck, ConnectReturnCode, Delivery, Packet};
+use crate::records::KeyRequest;
+use crate::records::{KeyAnswer, KeyOp, KeyRecord};
 use crate::session::Out;
 
 /// What the DAS side of a connection reports.
@@ -130,9 +130,6 @@ struct Core<I, S, R> {
     state: State<I, R>,
     /// The id of the last request asked.
     last_request: RequestId,
-    /// Bytes that came after the CONNECT while the store was asked, read
-    /// once the registration is accepted.
-    early: Vec<u8>,
 }
 
 impl<I, S, R> DasSession<I, S, R>
@@ -154,7 +151,6 @@ where
                     rng,
                 },
                 last_request: RequestId::default(),
-                early: Vec::new(),
             },
             out: Outbox::new(),
         }
@@ -225,9 +221,12 @@ where
             }
         };
         self.core.answered(&mut self.out, now, op, answer);
-        if self.is_registered() && !self.core.early.is_empty() {
-            let early = core::mem::take(&mut self.core.early);
-            self.handle_input(now, Input::Data(&early));
+        if self.is_registered() {
+            // What the device sent while the store was asked.
+            let held = self.decoder.take_held();
+            if !held.is_empty() {
+                self.handle_input(now, Input::Data(&held));
+            }
         }
         Ok(())
     }
@@ -235,6 +234,15 @@ where
     /// The store, to change.
     pub fn store_mut(&mut self) -> &mut S {
         &mut self.core.store
+    }
+
+    /// Keeps bytes that came while the store is asked (MQTT lets a client
+    /// send before its CONNACK), to read once the registration is
+    /// accepted; more than a frame of them is a fault.
+    fn hold(&mut self, data: &[u8]) {
+        if let Err(e) = self.decoder.hold(data) {
+            self.core.end(&mut self.out, End::PeerFault(e.into()));
+        }
     }
 }
 
@@ -350,16 +358,6 @@ where
             live: Live::new(channel, rng),
         };
     }
-
-    /// Keeps bytes that came while the store was asked; more than a frame
-    /// of them is a fault.
-    fn hold_early(&mut self, out: &mut Out<DasSessionEvent<I>>, data: &[u8]) {
-        if self.early.len().saturating_add(data.len()) > self.config.max_frame_len {
-            self.end(out, End::PeerFault(SessionFault::EarlyData));
-        } else {
-            self.early.extend_from_slice(data);
-        }
-    }
 }
 
 impl<I, S, R> PacketSession<DasSessionEvent<I>> for Core<I, S, R>
@@ -437,7 +435,6 @@ where
     }
 
     fn end(&mut self, out: &mut Out<DasSessionEvent<I>>, end: SessionEnd) {
-        self.early = Vec::new();
         if let State::Live {
             will, node_record, ..
         } = core::mem::replace(&mut self.state, State::Done)
@@ -485,7 +482,7 @@ where
     fn handle_input(&mut self, now: I, input: Input<'_, [u8]>) {
         match (&mut self.core.state, input) {
             (State::Checking(_), Input::Data(data)) => {
-                self.core.hold_early(&mut self.out, data);
+                self.hold(data);
                 return;
             }
             // Any byte from the device shows it alive.
@@ -501,7 +498,7 @@ where
         }
         let rest = handle_input(&mut self.decoder, &mut self.core, &mut self.out, now, input);
         if !rest.is_empty() {
-            self.core.hold_early(&mut self.out, rest);
+            self.hold(rest);
         }
     }
 

@@ -5,10 +5,10 @@
 use iot_sansio::Instant;
 use iot_sansio::store::{RequestId, StoreAnswer, StoreOp, Version, Versioned};
 
-use super::keys::{KeyAnswer, KeyOp, KeyRecord};
 use super::kinds::DasSessionConfig;
 use super::register::{PROOF_LEN, Registration};
 use crate::mqtt::ConnectReturnCode;
+use crate::records::{KeyAnswer, KeyOp, KeyRecord};
 
 /// A registration waiting for the store (sections 6 and 7: F1 before F2).
 #[derive(Debug)]

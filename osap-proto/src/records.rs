@@ -1,7 +1,7 @@
-//! The record a DAS reads and writes for each device: the sessionkey the
-//! LBS issued (section 5.4), the registration counters accepted under it
-//! (section 6), and where the device's session lives. The DAS asks for it
-//! through a [`Store`](iot_sansio::store::Store): [`KeyTable`] in one
+//! The record the LBS and the DAS share for each device: the sessionkey
+//! the LBS issued (section 5), the registration counters the DAS accepted
+//! under it (section 6), and where the device's session lives. Both ask
+//! for it through a store ([`iot_sansio::store`]): [`KeyTable`] in one
 //! process, the runtime's shared store otherwise.
 
 use alloc::string::String;
@@ -39,10 +39,9 @@ pub struct KeyRecord<I> {
     /// The highest registration counter accepted under this sessionkey
     /// (`None` before the first).
     pub last_registration: Option<u64>,
-    /// The DAS node whose session with the device is live
-    /// ([`DasSessionConfig::node`](super::DasSessionConfig::node)), to
-    /// route an application's read or operation to it; `None` when no
-    /// session is.
+    /// The DAS node whose session with the device is live (the DAS
+    /// session's configured `node`), to route an application's read or
+    /// operation to it; `None` when no session is.
     pub node: Option<u64>,
 }
 
