@@ -18,7 +18,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use siot_proto::key::Key;
 use siot_proto::payload::{Name, SiotPayload};
-use siot_proto::provisioning::ProvisioningService;
+use siot_proto::provisioning::{ProvisioningEvent, ProvisioningService};
 use siot_proto::stanza::{BareJid, Jid as SiotJid, Stanza as SiotStanza};
 use siot_proto::{Input, Machine};
 
@@ -258,8 +258,13 @@ pub fn siot_service(n: usize) -> ProvisioningService<Duration> {
             &format!("owner{i}@example.com/o"),
         );
         ps.handle_input(SIOT_T0, Input::Data(&claim));
+        // Its runtime stores what it saved; the answers go.
+        while let Some(event) = ps.poll_event() {
+            if let ProvisioningEvent::Saved { write, .. } = event {
+                ps.persisted(SIOT_T0, write);
+            }
+        }
         while ps.poll_transmit().is_some() {}
-        while ps.poll_event().is_some() {}
     }
     assert_eq!(ps.thing_count(), n);
     ps

@@ -31,7 +31,12 @@ fn connect(counter: u64, key: &SessionKey) -> Vec<u8> {
 }
 
 /// The answer the input chooses for `request`.
-fn answer(chunk: &[u8], request: &KeyRequest<Duration>, keys: &mut KeyTable<Duration>, key: &SessionKey) -> KeyAnswer<Duration> {
+fn answer(
+    chunk: &[u8],
+    request: &KeyRequest<Duration>,
+    keys: &mut KeyTable<Duration>,
+    key: &SessionKey,
+) -> KeyAnswer<Duration> {
     let byte = |i: usize| chunk.get(i).copied().unwrap_or(0);
     match byte(0) % 6 {
         0 => keys.answer(&request.op),
@@ -67,14 +72,23 @@ fuzz_target!(|data: &[u8]| {
         max_frame_len: 256,
         ..DasSessionConfig::default()
     };
-    let mut das = Checked::new(DasSession::new(now, config, Deferred, iot_sansio::testing::rng(2)));
+    let mut das = Checked::new(DasSession::new(
+        now,
+        config,
+        Deferred,
+        iot_sansio::testing::rng(2),
+    ));
     let mut asked: Option<KeyRequest<Duration>> = None;
     for (op, chunk) in common::ops(data, |op| usize::from(op >> 3)) {
         match op & 0x7 {
             0 | 1 => das.handle_input(now, Input::Data(chunk)),
             2 | 3 => {
                 if let Some(request) = &asked {
-                    let id = if op & 1 == 1 { request.id.next() } else { request.id };
+                    let id = if op & 1 == 1 {
+                        request.id.next()
+                    } else {
+                        request.id
+                    };
                     let answer = answer(chunk, request, &mut keys, &key);
                     if das.provide(now, id, answer).is_ok() {
                         asked = None;

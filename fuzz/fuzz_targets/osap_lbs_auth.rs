@@ -14,8 +14,7 @@ use core::time::Duration;
 use iot_sansio::testing::{Checked, Driver, rng};
 use libfuzzer_sys::fuzz_target;
 use osap_proto::auth::{
-    AuthConfig, DeviceAuth, DeviceDirectory, DirectoryAnswer, DirectoryOp, DirectoryRequest,
-    LbsAuth, LbsAuthEvent, MemoryDirectory,
+    AuthConfig, DeviceAuth, DirectoryRequest, LbsAuth, LbsAuthEvent, MemoryDirectory,
 };
 use osap_proto::crypto::VerificationCode;
 use osap_proto::{Input, Machine, Suite};
@@ -26,19 +25,6 @@ fn directory() -> MemoryDirectory<Duration> {
     directory
 }
 
-/// The directory the LBS asks: the one in memory at once, or the input
-/// later.
-struct Asked {
-    answers_now: bool,
-    directory: MemoryDirectory<Duration>,
-}
-
-impl DeviceDirectory<Duration> for Asked {
-    fn answer_now(&mut self, op: &DirectoryOp<Duration>) -> Option<DirectoryAnswer<Duration>> {
-        self.answers_now.then(|| self.directory.answer(op))
-    }
-}
-
 fuzz_target!(|data: &[u8]| {
     let Some((&mode, input)) = data.split_first() else {
         return;
@@ -46,11 +32,16 @@ fuzz_target!(|data: &[u8]| {
     let suite = [Suite::Aes128Gcm, Suite::Aes128Cbc, Suite::Aes128Ecb][usize::from(mode % 3)];
     let params = AuthConfig::new(1, suite);
     let seed = u64::from(mode);
-    let asked = Asked {
+    let asked = common::Asked {
         answers_now: mode & 0x40 == 0,
         directory: directory(),
     };
-    let mut lbs = Checked::new(LbsAuth::new(Duration::ZERO, params.clone(), rng(seed), asked));
+    let mut lbs = Checked::new(LbsAuth::new(
+        Duration::ZERO,
+        params.clone(),
+        rng(seed),
+        asked,
+    ));
     let mut waiting: Option<DirectoryRequest<Duration>> = None;
     if mode & 0x80 != 0 {
         // The device's first message only: the LBS answers, and waits.
@@ -81,9 +72,16 @@ fuzz_target!(|data: &[u8]| {
             1 => lbs.handle_input(now, Input::PeerClosed),
             2 | 3 => {
                 if let Some(request) = &waiting {
-                    let id = if op % 17 == 3 { request.id.next() } else { request.id };
-                    let answer =
-                        common::directory_answer(chunk, &request.op, &mut lbs.directory_mut().directory);
+                    let id = if op % 17 == 3 {
+                        request.id.next()
+                    } else {
+                        request.id
+                    };
+                    let answer = common::directory_answer(
+                        chunk,
+                        &request.op,
+                        &mut lbs.directory_mut().directory,
+                    );
                     if lbs.provide(now, id, answer).is_ok() {
                         waiting = None;
                     }

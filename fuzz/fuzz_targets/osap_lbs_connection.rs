@@ -11,12 +11,10 @@ mod common;
 
 use core::time::Duration;
 
+use iot_sansio::store::Version;
 use iot_sansio::testing::{Checked, Driver, rng};
 use libfuzzer_sys::fuzz_target;
-use iot_sansio::store::Version;
-use osap_proto::auth::{
-    DeviceDirectory, DirectoryAnswer, DirectoryOp, DirectoryRequest, Enrolled, MemoryDirectory,
-};
+use osap_proto::auth::{DirectoryOp, DirectoryRequest, Enrolled, MemoryDirectory};
 use osap_proto::crypto::{MasterKey, VerificationCode};
 use osap_proto::{
     DeviceConnection, DeviceConnectionConfig, DeviceConnectionEvent, DeviceNegotiationConfig,
@@ -52,20 +50,7 @@ fn device(mode: u8) -> DeviceConnection<Duration, rand_chacha::ChaCha20Rng> {
     }
 }
 
-/// The directory the LBS asks: the one in memory at once, or the input
-/// later.
-struct Asked {
-    answers_now: bool,
-    directory: MemoryDirectory<Duration>,
-}
-
-impl DeviceDirectory<Duration> for Asked {
-    fn answer_now(&mut self, op: &DirectoryOp<Duration>) -> Option<DirectoryAnswer<Duration>> {
-        self.answers_now.then(|| self.directory.answer(op))
-    }
-}
-
-type Lbs = Checked<LbsConnection<Duration, rand_chacha::ChaCha20Rng, Asked>>;
+type Lbs = Checked<LbsConnection<Duration, rand_chacha::ChaCha20Rng, common::Asked>>;
 
 /// Feeds the fuzzer's operations to the LBS, answering its directory
 /// requests when the input says so; at most one outcome.
@@ -86,7 +71,11 @@ fn feed_lbs(
             1 => lbs.handle_input(now, Input::PeerClosed),
             2 | 3 => {
                 if let Some(request) = &waiting {
-                    let id = if op % 23 == 3 { request.id.next() } else { request.id };
+                    let id = if op % 23 == 3 {
+                        request.id.next()
+                    } else {
+                        request.id
+                    };
                     let answer = common::directory_answer(chunk, &request.op, directory);
                     if lbs.provide(now, id, answer).is_ok() {
                         waiting = None;
@@ -162,7 +151,7 @@ fuzz_target!(|data: &[u8]| {
         expected: Version::FIRST,
         enrolled: enrolled(),
     });
-    let asked = Asked {
+    let asked = common::Asked {
         answers_now: mode & 0x20 == 0,
         directory: directory.clone(),
     };

@@ -9,16 +9,38 @@ mod common;
 
 use std::time::Duration;
 
+use iot_sansio::WriteToken;
 use iot_sansio::testing::Checked;
 use libfuzzer_sys::fuzz_target;
 use siot_proto::key::Key;
 use siot_proto::payload::{Name, SiotPayload};
-use siot_proto::provisioning::ProvisioningService;
+use siot_proto::provisioning::{ProvisioningEvent, ProvisioningService};
 use siot_proto::stanza::{Jid, Stanza};
 use siot_proto::{Input, Machine};
 
 const THING: &str = "bulb@example.org/f65dece8";
 const OWNER: &str = "owner@example.com/76a60ed0";
+
+/// Takes what the service queued as a runtime does, keeping the writes
+/// it asked for; unless `how` says to wait, confirms every write kept, in
+/// order or in reverse.
+fn confirm(ps: &mut Checked<ProvisioningService<Duration>>, writes: &mut Vec<WriteToken>, how: u8) {
+    for event in common::drain(ps) {
+        if let ProvisioningEvent::Saved { write, .. } = event {
+            writes.push(write);
+        }
+    }
+    if how & 0x80 != 0 {
+        return;
+    }
+    if how & 0x40 != 0 {
+        writes.reverse();
+    }
+    for write in writes.drain(..) {
+        ps.persisted(Duration::ZERO, write);
+    }
+    common::drain(ps);
+}
 
 fuzz_target!(|data: &[u8]| {
     let (Ok(ps_jid), Ok(thing), Ok(owner), Ok(key)) = (
@@ -50,12 +72,13 @@ fuzz_target!(|data: &[u8]| {
             },
         ),
     ];
+    let mut writes = Vec::new();
     for (from, p) in setup {
         let mut s = p.to_stanza(ps_jid.clone(), "s");
         s.from = Some(from.clone());
         ps.handle_input(now, Input::Data(&s));
+        confirm(&mut ps, &mut writes, 0);
     }
-    common::drain(&mut ps);
     let senders = [
         thing.clone(),
         owner.clone(),
@@ -83,7 +106,9 @@ fuzz_target!(|data: &[u8]| {
             reregistered = true;
         }
         ps.handle_input(now, Input::Data(&s));
-        common::drain(&mut ps);
+        // The runtime stores the records the service saved: now, in
+        // order or not, or later.
+        confirm(&mut ps, &mut writes, who);
         if !reregistered {
             assert_eq!(ps.owner_of(&thing.to_bare()), Some(&owner.to_bare()));
         }

@@ -247,50 +247,70 @@ fn retry_later() -> (
     )
 }
 
+/// Runs `device` to the end against a new LBS whose directory answers
+/// "unavailable" to its `k`-th request (from 0); the device's and the
+/// LBS's ends.
+fn unavailable_at(
+    k: usize,
+    device: &mut Device,
+    directory: &mut MemoryDirectory<Duration>,
+) -> (
+    Option<DeviceConnectionEvent>,
+    Option<LbsConnectionEvent<Duration>>,
+) {
+    let mut lbs = new_lbs(20);
+    device.start(T0);
+    let mut n = 0;
+    let ran = run(device, &mut lbs, |r| {
+        n += 1;
+        Some(if n == k + 1 {
+            DirectoryAnswer::Unavailable
+        } else {
+            directory.answer(&r.op)
+        })
+    });
+    ends(device, &ran)
+}
+
 #[test]
 fn an_unavailable_directory_is_a_retry_later_answer_at_every_step() {
     // First authentication: the directory fails at the k-th request.
     for k in 0..6 {
         let mut directory = directory();
         let mut device = first(1);
-        let mut lbs = new_lbs(2);
-        device.start(T0);
-        let mut n = 0;
-        let ran = run(&mut device, &mut lbs, |r| {
-            n += 1;
-            Some(if n == k + 1 {
-                DirectoryAnswer::Unavailable
-            } else {
-                directory.answer(&r.op)
-            })
-        });
-        assert_eq!(ends(&mut device, &ran), retry_later(), "request {k}");
-        // Failed before the enrolment was written: nothing kept; after:
-        // the enrolment kept, and a refresh gets the device on.
         assert_eq!(
-            directory.enrolled("dev-SN-7").is_some(),
-            k > 2,
+            unavailable_at(k, &mut device, &mut directory),
+            retry_later(),
             "request {k}"
         );
+        // Failed before the enrolment was written: nothing kept. After:
+        // the enrolment is kept, and the device retries with a refresh,
+        // not a new enrolment, and gets through.
+        let kept = directory.enrolled("dev-SN-7");
+        assert_eq!(kept.is_some(), k > 2, "request {k}");
+        if let Some(record) = kept {
+            let mut device = again(record, 7);
+            let mut lbs = new_lbs(8);
+            device.start(T0);
+            run(&mut device, &mut lbs, |r| Some(directory.answer(&r.op)));
+            assert!(matches!(
+                events(&mut device).last(),
+                Some(DeviceConnectionEvent::DasAddress(_))
+            ));
+        }
     }
-    // A refresh: every request.
+    // A refresh: every request; the sessionkey stays as it was until the
+    // new one is written.
     for k in 0..4 {
         let mut directory = directory();
         let record = enrolled(&mut directory);
         let before = directory.keys().record("dev-SN-7").unwrap();
         let mut device = again(record, 3);
-        let mut lbs = new_lbs(4);
-        device.start(T0);
-        let mut n = 0;
-        let ran = run(&mut device, &mut lbs, |r| {
-            n += 1;
-            Some(if n == k + 1 {
-                DirectoryAnswer::Unavailable
-            } else {
-                directory.answer(&r.op)
-            })
-        });
-        assert_eq!(ends(&mut device, &ran), retry_later(), "request {k}");
+        assert_eq!(
+            unavailable_at(k, &mut device, &mut directory),
+            retry_later(),
+            "request {k}"
+        );
         if k < 2 {
             assert_eq!(directory.keys().record("dev-SN-7"), Some(before));
         }

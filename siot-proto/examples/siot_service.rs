@@ -58,8 +58,11 @@ async fn main() -> Res<()> {
                 ProvisioningEvent::ClaimRefused { by, condition } => {
                     println!("service: a claim by {by} refused ({condition})");
                 }
-                ProvisioningEvent::Saved(record) => {
-                    println!("service: record {} to store", record.key());
+                ProvisioningEvent::Saved { record, write } => {
+                    // A store would write the record here; what the service
+                    // answered with it goes out once it is confirmed.
+                    println!("service: record {} stored", record.key());
+                    ps.persisted(Instant::now(), write);
                 }
                 other => println!("service: {other:?}"),
             }

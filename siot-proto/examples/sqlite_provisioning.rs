@@ -1,6 +1,9 @@
 //! A provisioning service whose durable state lives in SQLite: every
 //! record the service announces (`ProvisioningEvent::Saved`) is written,
-//! and a service started later is rebuilt from the table. The Simple IoT
+//! and only once the row is committed is the write confirmed to the
+//! service, which then sends what depended on it (write-ahead: an owner
+//! is never told "claimed" of a claim the table does not hold). A service
+//! started later is rebuilt from the table. The Simple IoT
 //! story runs through an in-memory XMPP server; the service is stopped
 //! and started again between the claim and the owner's decision, and the
 //! bulb is power-cycled and restored from its own saved state. Nothing is
@@ -98,17 +101,28 @@ struct World {
 
 impl World {
     /// Runs everyone until quiet, writing what the service and the bulb
-    /// save as they save it.
+    /// save as they save it, and confirming each of the service's writes
+    /// once it is committed.
     fn run(&mut self) -> Res<()> {
-        let xmpp = &mut self.xmpp;
-        self.driver.run(
-            &mut [&mut self.bulb, &mut self.ps, &mut self.owner],
-            |from, s| xmpp.route(from, s),
-        );
-        while let Some(event) = self.ps.poll_event() {
-            match event {
-                ProvisioningEvent::Saved(record) => self.store.save(&record)?,
-                other => println!("service: {other:?}"),
+        loop {
+            let xmpp = &mut self.xmpp;
+            self.driver.run(
+                &mut [&mut self.bulb, &mut self.ps, &mut self.owner],
+                |from, s| xmpp.route(from, s),
+            );
+            let mut stored = false;
+            while let Some(event) = self.ps.poll_event() {
+                match event {
+                    ProvisioningEvent::Saved { record, write } => {
+                        self.store.save(&record)?;
+                        self.ps.persisted(self.driver.now(), write);
+                        stored = true;
+                    }
+                    other => println!("service: {other:?}"),
+                }
+            }
+            if !stored {
+                break;
             }
         }
         while let Some(event) = self.bulb.poll_event() {

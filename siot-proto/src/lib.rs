@@ -21,7 +21,9 @@
 //! * **Durable state as data**: the thing's [`thing_state::ThingState`] and
 //!   the service's [`provisioning::Record`]s are announced as `Saved`
 //!   events when they change, and rebuild the machines after a restart
-//!   ([`Thing::restore`], [`ProvisioningService::restore`]).
+//!   ([`Thing::restore`], [`ProvisioningService::restore`]). The service's
+//!   records are written ahead: what it answered waits until the runtime
+//!   confirms each record stored ([`Machine::persisted`]).
 //!
 //! # How to drive this crate
 //!
@@ -48,7 +50,9 @@
 //! # Example
 //!
 //! A thing registers and its owner claims it, through an in-memory XMPP
-//! server that sets `from` as a real one does:
+//! server that sets `from` as a real one does; the service's runtime
+//! stores each record it saves (here: keeps it) and confirms it, and only
+//! then do the service's answers go out:
 //!
 //! ```
 //! use std::time::Duration;
@@ -56,6 +60,7 @@
 //! use iot_xmpp::testing::Server;
 //! use siot_proto::payload::Name;
 //! use siot_proto::stanza::Jid;
+//! use siot_proto::provisioning::ProvisioningEvent;
 //! use siot_proto::{Machine, Owner, OwnerConfig, OwnerEvent, ProvisioningService, Thing, ThingConfig};
 //!
 //! let ps_jid: Jid = "provisioning.example.org".parse()?;
@@ -72,7 +77,19 @@
 //!
 //! let key = bulb.setup(driver.now()).clone();
 //! owner.claim(driver.now(), "Bulb", &key);
-//! driver.run(&mut [&mut bulb, &mut ps, &mut owner], |from, s| xmpp.route(from, s));
+//! let mut store = std::collections::BTreeMap::new();
+//! loop {
+//!     driver.run(&mut [&mut bulb, &mut ps, &mut owner], |from, s| xmpp.route(from, s));
+//!     let mut saved = false;
+//!     while let Some(event) = ps.poll_event() {
+//!         if let ProvisioningEvent::Saved { record, write } = event {
+//!             store.insert(record.key(), record); // a database, durably
+//!             ps.persisted(driver.now(), write);
+//!             saved = true;
+//!         }
+//!     }
+//!     if !saved { break; }
+//! }
 //! assert_eq!(owner.poll_event(), Some(OwnerEvent::Claimed("bulb@example.org".parse()?)));
 //! assert_eq!(bulb.owner().map(|o| o.as_str()), Some("owner@example.com"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())

@@ -140,12 +140,13 @@ proptest! {
         let mut store = BTreeMap::new();
         for op in &ops {
             apply(&mut ps, op);
-            while ps.poll_transmit().is_some() {}
             while let Some(e) = ps.poll_event() {
-                if let ProvisioningEvent::Saved(r) = e {
-                    store.insert(r.key(), r);
+                if let ProvisioningEvent::Saved { record, write } = e {
+                    store.insert(record.key(), record);
+                    ps.persisted(Duration::ZERO, write);
                 }
             }
+            while ps.poll_transmit().is_some() {}
         }
         // What the events saved is the whole state...
         let saved: Vec<Record> = store.into_values().collect();
@@ -232,7 +233,7 @@ fn a_printed_record_hides_the_key_and_a_stored_one_keeps_it() {
     );
     let saved: Vec<Record> = std::iter::from_fn(|| ps.poll_event())
         .filter_map(|e| match e {
-            ProvisioningEvent::Saved(r) => Some(r),
+            ProvisioningEvent::Saved { record, .. } => Some(record),
             _ => None,
         })
         .collect();

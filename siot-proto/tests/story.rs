@@ -53,6 +53,8 @@ struct World {
     /// The service's durable records, by key, as a database would keep
     /// them.
     store: std::collections::BTreeMap<String, Record>,
+    /// The service's events other than its saved records, not read yet.
+    ps_kept: Vec<ProvisioningEvent>,
     /// The bulb's state as its flash memory keeps it.
     flash: siot_proto::thing_state::ThingState,
     rng: ChaCha20Rng,
@@ -73,6 +75,7 @@ impl World {
             driver: Driver::new(T0),
             requestor_read: 0,
             store: std::collections::BTreeMap::new(),
+            ps_kept: Vec::new(),
             flash: Default::default(),
             rng: rng(11),
         }
@@ -100,16 +103,40 @@ impl World {
     }
 
     fn run(&mut self) {
-        let xmpp = &mut self.xmpp;
-        self.driver.run(
-            &mut [
-                &mut self.bulb,
-                &mut self.ps,
-                &mut self.owner,
-                &mut self.owner2,
-            ],
-            |from, s| xmpp.route(from, s),
-        );
+        loop {
+            let xmpp = &mut self.xmpp;
+            self.driver.run(
+                &mut [
+                    &mut self.bulb,
+                    &mut self.ps,
+                    &mut self.owner,
+                    &mut self.owner2,
+                ],
+                |from, s| xmpp.route(from, s),
+            );
+            // What the service answered waits for its records: store them
+            // as its runtime would, and go on.
+            if !self.store_saved() {
+                break;
+            }
+        }
+    }
+
+    /// Stores and confirms the records the service saved, keeping its
+    /// other events; whether there were any.
+    fn store_saved(&mut self) -> bool {
+        let mut any = false;
+        while let Some(e) = self.ps.poll_event() {
+            match e {
+                ProvisioningEvent::Saved { record, write } => {
+                    self.store.insert(record.key(), record);
+                    self.ps.persisted(self.driver.now(), write);
+                    any = true;
+                }
+                other => self.ps_kept.push(other),
+            }
+        }
+        any
     }
 
     /// Moves the clock to the machines' earliest timer and fires it.
@@ -145,16 +172,8 @@ impl World {
     /// The service's events, its durable records kept in the store as a
     /// runtime would.
     fn ps_events(&mut self) -> Vec<ProvisioningEvent> {
-        let mut events = Vec::new();
-        while let Some(e) = self.ps.poll_event() {
-            match e {
-                ProvisioningEvent::Saved(record) => {
-                    self.store.insert(record.key(), record);
-                }
-                other => events.push(other),
-            }
-        }
-        events
+        self.store_saved();
+        std::mem::take(&mut self.ps_kept)
     }
 
     /// Setup and registration; returns the key shown to the customer.

@@ -11,7 +11,7 @@ use iot_xmpp::testing::Server;
 use rand_core::OsRng;
 use siot_proto::owner::{Owner, OwnerConfig, OwnerEvent};
 use siot_proto::payload::{FriendItem, Name};
-use siot_proto::provisioning::ProvisioningService;
+use siot_proto::provisioning::{ProvisioningEvent, ProvisioningService};
 use siot_proto::roster::SubscriptionRequest;
 use siot_proto::stanza::{BareJid, Jid, Stanza};
 use siot_proto::thing::{Thing, ThingConfig};
@@ -50,18 +50,33 @@ impl World {
     }
 
     /// Carries stanzas until all are quiet, printing each as delivered.
+    /// The service's answers wait for the records they depend on: they go
+    /// once its runtime (here) has stored each and confirmed it.
     fn run(&mut self) {
-        let xmpp = &mut self.xmpp;
-        self.driver.run(
-            &mut [&mut self.bulb, &mut self.ps, &mut self.owner],
-            |from, s| {
-                let routed = xmpp.route(from, s);
-                if let Some((_, s)) = &routed {
-                    println!("  {}", s.to_xml());
+        loop {
+            let xmpp = &mut self.xmpp;
+            self.driver.run(
+                &mut [&mut self.bulb, &mut self.ps, &mut self.owner],
+                |from, s| {
+                    let routed = xmpp.route(from, s);
+                    if let Some((_, s)) = &routed {
+                        println!("  {}", s.to_xml());
+                    }
+                    routed
+                },
+            );
+            let mut stored = false;
+            while let Some(event) = self.ps.poll_event() {
+                if let ProvisioningEvent::Saved { record, write } = event {
+                    println!("  (the service's record {} is stored)", record.key());
+                    self.ps.persisted(self.driver.now(), write);
+                    stored = true;
                 }
-                routed
-            },
-        );
+            }
+            if !stored {
+                break;
+            }
+        }
     }
 }
 

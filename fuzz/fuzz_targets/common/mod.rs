@@ -36,10 +36,10 @@ pub fn directory_answer(
     directory: &mut osap_proto::auth::MemoryDirectory<core::time::Duration>,
 ) -> osap_proto::auth::DirectoryAnswer<core::time::Duration> {
     use iot_sansio::store::{StoreAnswer, Version, Versioned};
+    use osap_proto::Suite;
     use osap_proto::auth::{DeviceEntry, DirectoryAnswer, Enrolled};
     use osap_proto::crypto::{MasterKey, SessionKey, VerificationCode};
     use osap_proto::das::KeyRecord;
-    use osap_proto::Suite;
     let byte = |i: usize| chunk.get(i).copied().unwrap_or(0);
     let text = || String::from_utf8_lossy(chunk.get(2..).unwrap_or_default()).into_owned();
     let version = Version::new(u64::from(byte(2)));
@@ -61,8 +61,16 @@ pub fn directory_answer(
                 ),
             }),
         }),
-        5 => DirectoryAnswer::Devid(if byte(1) & 1 == 0 { Ok(text()) } else { Err("refused") }),
-        6 => DirectoryAnswer::Address(if byte(1) & 1 == 0 { Ok(text()) } else { Err("refused") }),
+        5 => DirectoryAnswer::Devid(if byte(1) & 1 == 0 {
+            Ok(text())
+        } else {
+            Err("refused")
+        }),
+        6 => DirectoryAnswer::Address(if byte(1) & 1 == 0 {
+            Ok(text())
+        } else {
+            Err("refused")
+        }),
         7 => DirectoryAnswer::Enrolled((byte(1) & 1 == 1).then(|| Enrolled {
             devid: text(),
             master_key: MasterKey::from_bytes([byte(3); 16]),
@@ -76,5 +84,23 @@ pub fn directory_answer(
                 enrolled: None,
             },
         })),
+    }
+}
+
+/// The directory an OSAP LBS asks in a target: the one in memory at once,
+/// or the input later (its requests leave as events).
+pub struct Asked {
+    /// Whether the directory answers at once.
+    pub answers_now: bool,
+    /// The directory.
+    pub directory: osap_proto::auth::MemoryDirectory<core::time::Duration>,
+}
+
+impl osap_proto::auth::DeviceDirectory<core::time::Duration> for Asked {
+    fn answer_now(
+        &mut self,
+        op: &osap_proto::auth::DirectoryOp<core::time::Duration>,
+    ) -> Option<osap_proto::auth::DirectoryAnswer<core::time::Duration>> {
+        self.answers_now.then(|| self.directory.answer(op))
     }
 }

@@ -14,7 +14,7 @@
 use core::marker::PhantomData;
 use std::collections::{BTreeSet, HashMap};
 
-use iot_sansio::{End, Input, Instant, Machine, Never, Outbox, Outgoing};
+use iot_sansio::{End, Input, Instant, Machine, Never, Outbox, Outgoing, QueueMark, WriteToken};
 use iot_xmpp::{
     BareJid, DefinedCondition, ErrorType, IqType, Jid, Stanza, StanzaLimits, StanzaMachine,
 };
@@ -88,9 +88,20 @@ pub enum ProvisioningEvent {
         /// The element.
         what: &'static str,
     },
-    /// A durable record changed: store it ([`Record::key`]), so that a
-    /// restarted service ([`ProvisioningService::restore`]) loses nothing.
-    Saved(Record),
+    /// A durable record changed: store it under [`Record::key`], then
+    /// confirm with [`Machine::persisted`]
+    /// and `write`, so that a restarted service
+    /// ([`ProvisioningService::restore`]) loses nothing. What the service
+    /// answered in the same input (a claim result, the thing's
+    /// registration result, a friend decision's result) is sent only once
+    /// every record it changed is confirmed: nobody is told of a change a
+    /// crash could still lose.
+    Saved {
+        /// The record as it is now.
+        record: Record,
+        /// The write to confirm.
+        write: WriteToken,
+    },
     /// The connection ended ([`Input::PeerClosed`]). The registry stays.
     Ended(ProvisioningEnd),
 }
@@ -120,8 +131,12 @@ impl From<ProvisioningEnd> for ProvisioningEvent {
 ///     <register xmlns='urn:xmpp:siot:1' key='TWNK-KD5Y-MT3T-E1GS-DRDB-KVTW'><name>Bulb</name></register></iq>";
 /// ps.handle_stanza(Duration::ZERO, register)?;
 /// assert_eq!(ps.poll_event(), Some(ProvisioningEvent::Registered("thing@example.org".parse()?)));
-/// // The new thing's durable record, for the runtime to store.
-/// assert!(matches!(ps.poll_event(), Some(ProvisioningEvent::Saved(_))));
+/// // The new thing's durable record, for the runtime to store; the result
+/// // waits until it is.
+/// let Some(ProvisioningEvent::Saved { record, write }) = ps.poll_event() else { panic!() };
+/// assert_eq!(record.key(), "thing:thing@example.org");
+/// assert!(ps.poll_transmit().is_none());
+/// ps.persisted(Duration::ZERO, write);
 /// let result = ps.poll_transmit().unwrap();
 /// assert_eq!((result.iq_type(), result.id.as_deref()), (Some(IqType::Result), Some("register-1")));
 /// let subscribe = ps.poll_transmit().unwrap();
@@ -165,7 +180,8 @@ impl<I: Instant> ProvisioningService<I> {
     }
 
     /// A service rebuilt from the records it announced
-    /// ([`ProvisioningEvent::Saved`]), the latest of each key, in any
+    /// ([`ProvisioningEvent::Saved`]) and the runtime stored, the latest of
+    /// each key, in any
     /// order: after a restart it knows every thing, owner, friendship and
     /// pending request it knew.
     ///
@@ -204,12 +220,13 @@ impl<I: Instant> ProvisioningService<I> {
         all
     }
 
-    /// Announces the records the last input changed.
-    fn save(&mut self) {
+    /// Announces the records the last input changed, each a write that
+    /// what the input queued since `mark` waits for.
+    fn save(&mut self, mark: QueueMark) {
+        let mut saved = Vec::new();
         for jid in core::mem::take(&mut self.dirty_things) {
             if let Some(t) = self.things.get(&jid) {
-                self.out
-                    .event(ProvisioningEvent::Saved(Record::Thing(t.entry(&jid))));
+                saved.push(Record::Thing(t.entry(&jid)));
             }
         }
         for jid in core::mem::take(&mut self.dirty_owners) {
@@ -219,8 +236,11 @@ impl<I: Instant> ProvisioningService<I> {
                 .cloned()
                 .unwrap_or_default()
                 .entry(&jid);
-            self.out
-                .event(ProvisioningEvent::Saved(Record::Owner(entry)));
+            saved.push(Record::Owner(entry));
+        }
+        for record in saved {
+            let write = self.out.hold_since(mark);
+            self.out.event(ProvisioningEvent::Saved { record, write });
         }
     }
 
@@ -247,8 +267,9 @@ impl<I: Instant> ProvisioningService<I> {
             return;
         }
         self.roster_to.insert(jid.clone());
+        let mark = self.out.mark();
         self.roster_subscribed(&jid);
-        self.save();
+        self.save(mark);
     }
 
     /// A thing the roster shows subscribed becomes so.
@@ -498,8 +519,9 @@ impl<I: Instant> Machine for ProvisioningService<I> {
         }
         match input {
             Input::Data(stanza) => {
+                let mark = self.out.mark();
                 self.handle(stanza);
-                self.save();
+                self.save(mark);
             }
             Input::PeerClosed => self.out.end(End::PeerClosed),
         }

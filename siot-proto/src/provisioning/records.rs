@@ -73,7 +73,7 @@ pub struct OwnerEntry {
 /// One change of the service's durable state, announced as
 /// [`ProvisioningEvent::Saved`](super::ProvisioningEvent::Saved): store
 /// it under its key (the thing's or owner's JID), replacing what was
-/// there. [`ProvisioningService::restore`](super::ProvisioningService::restore)
+/// there, and confirm the write. [`ProvisioningService::restore`](super::ProvisioningService::restore)
 /// takes the stored records back.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
