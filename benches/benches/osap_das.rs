@@ -28,6 +28,7 @@ fn event() -> BusinessMessage {
         Body::Event {
             name: "detected".into(),
             params,
+            id: None,
         },
     )
 }

@@ -1,6 +1,7 @@
 //! Registers a device with a DAS, then drives both sessions with arbitrary
 //! inputs: frames and bytes from the "peer", clock ticks, the connection
-//! closing, a clean leave, and the real peers talking. The family's
+//! closing, a clean leave, and the real peers talking; the DAS's runtime
+//! confirms the events it stores, or is slow to. The family's
 //! contract checker around each checks that neither panics, that each
 //! ends at most once, and that an ended session sets no timer and sends
 //! nothing more.
@@ -14,7 +15,8 @@ use iot_sansio::testing::{Checked, Driver, pair};
 use libfuzzer_sys::fuzz_target;
 use osap_proto::crypto::SessionKey;
 use osap_proto::das::{
-    DasSession, DasSessionConfig, DeviceSession, DeviceSessionConfig, KeyTable, Registration,
+    DasSession, DasSessionConfig, DasSessionEvent, DeviceSession, DeviceSessionConfig, KeyTable,
+    Registration,
 };
 use osap_proto::{Input, Machine};
 
@@ -55,6 +57,15 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         common::drain(&mut device);
-        common::drain(&mut das);
+        // The DAS's runtime stores the events the device reports, and
+        // confirms them (their PUBACKs go) unless the operation says the
+        // store is slow.
+        for event in common::drain(&mut das) {
+            if let DasSessionEvent::Event { write, .. } = event
+                && op & 0x80 == 0
+            {
+                das.persisted(now, write);
+            }
+        }
     }
 });

@@ -104,7 +104,7 @@ fuzz_target!(|data: &[u8]| {
         }
         for event in common::drain(&mut das) {
             if let DasSessionEvent::Store(request) = event {
-                asked = Some(request);
+                asked = Some(*request);
             }
         }
     }

@@ -174,6 +174,7 @@ fn motion(n: usize) -> BusinessMessage {
         Body::Event {
             name: "detected".into(),
             params,
+            id: None,
         },
     )
 }
@@ -235,7 +236,7 @@ fn das_session(
                 }
             }
             DeviceSessionEvent::EventDelivered(e) => {
-                if let Body::Event { name, params } = &e.message.body {
+                if let Body::Event { name, params, .. } = &e.message.body {
                     let params = serde_json::Value::Object(params.clone());
                     println!("device: event {name} {params} delivered");
                 }

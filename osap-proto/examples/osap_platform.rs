@@ -15,8 +15,10 @@
 //! The DAS calls the operation `set-brightness` on each device that
 //! registers and prints what the device reports. To show a device
 //! surviving a lost connection, it drops the first device connection, as
-//! a crashed server would, right after the first event arrives (the
-//! event's PUBACK is never sent, so the device sends it again). It exits
+//! a crashed server would, right after it stored the first event and
+//! before the event's PUBACK went (which waits for the store): the device
+//! sends the event again, with the number it had, and the DAS stores it
+//! once. It exits
 //! after `--leaves N` clean leaves (default 1).
 //!
 //! Options: `--lbs ADDR` (default 127.0.0.1:18831), `--das ADDR` (default
@@ -24,6 +26,7 @@
 
 #![allow(clippy::print_stdout)]
 
+use std::collections::BTreeSet;
 use std::error::Error;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
@@ -47,11 +50,18 @@ use tokio::sync::mpsc;
 /// process here; a deployment with many LBS and DAS processes answers the
 /// same requests from a shared store instead (the writes are
 /// compare-and-set on versioned records).
+struct Platform {
+    directory: MemoryDirectory<Instant>,
+    /// The events stored, by devid and the device's number for each: a
+    /// copy sent again after a lost connection is stored once.
+    events: BTreeSet<(String, u64)>,
+}
+
 #[derive(Clone)]
-struct Shared(Arc<Mutex<MemoryDirectory<Instant>>>);
+struct Shared(Arc<Mutex<Platform>>);
 
 impl Shared {
-    fn lock(&self) -> MutexGuard<'_, MemoryDirectory<Instant>> {
+    fn lock(&self) -> MutexGuard<'_, Platform> {
         self.0
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -130,7 +140,7 @@ async fn lbs_connection(
     let mut lbs = LbsConnection::new(Instant::now(), config, OsRng, Deferred);
     drive(&mut stream, &mut lbs, |lbs, event| match event {
         LbsConnectionEvent::Directory(request) => {
-            let answer = shared.lock().answer(&request.op);
+            let answer = shared.lock().directory.answer(&request.op);
             if let Err(e) = lbs.provide(Instant::now(), request.id, answer) {
                 println!("LBS: directory answer not taken: {e}");
             }
@@ -170,18 +180,23 @@ async fn das_connection(
     // request, answered here as a runtime over a networked store would.
     let mut das = DasSession::new(Instant::now(), DasSessionConfig::default(), Deferred, OsRng);
     let mut will = false;
+    let mut devid = String::new();
     let mut left = false;
     drive(&mut stream, &mut das, |das, event| match event {
         DasSessionEvent::Store(request) => {
-            let answer = shared.lock().keys_mut().answer(&request.op);
+            let answer = shared.lock().directory.keys_mut().answer(&request.op);
             if let Err(e) = das.provide(Instant::now(), request.id, answer) {
                 println!("DAS: store answer not taken: {e}");
             }
             Flow::Go
         }
         DasSessionEvent::Registered {
-            devid, keep_alive, ..
+            devid: registered,
+            keep_alive,
+            ..
         } => {
+            devid.clone_from(&registered);
+            let devid = registered;
             println!("DAS: {devid} registered, heartbeat every {keep_alive} s");
             let mut input = Params::new();
             input.insert("level".into(), 80.into());
@@ -200,15 +215,24 @@ async fn das_connection(
             }
             Flow::Go
         }
-        DasSessionEvent::Event(message) => {
-            if let Body::Event { name, params } = &message.body {
+        DasSessionEvent::Event { message, write } => {
+            if let Body::Event { name, params, id } = &message.body {
                 let params = serde_json::Value::Object(params.clone());
-                println!("DAS: event {name} {params} in area {}", message.area);
+                let key = (devid.clone(), id.unwrap_or_default());
+                if shared.lock().events.insert(key) {
+                    println!("DAS: event {name} {params} in area {} stored", message.area);
+                } else {
+                    println!("DAS: event {name} again (sent before), stored already");
+                }
             }
             if crash {
-                println!("DAS: (dropping this connection without a PUBACK, as a crash would)");
+                println!(
+                    "DAS: (dropping this connection before the PUBACK went, as a crash would)"
+                );
                 return Flow::Drop;
             }
+            // Stored: the PUBACK may go, and the device forget the event.
+            das.persisted(Instant::now(), write);
             Flow::Go
         }
         DasSessionEvent::Answer(message) => {
@@ -253,7 +277,10 @@ async fn main() -> Result<(), Box<dyn Error + Send + Sync>> {
 
     let mut directory = MemoryDirectory::new(das_addr.clone());
     directory.add_device("SN-1", VerificationCode::new("4711"));
-    let shared = Shared(Arc::new(Mutex::new(directory)));
+    let shared = Shared(Arc::new(Mutex::new(Platform {
+        directory,
+        events: BTreeSet::new(),
+    })));
 
     let lbs = TcpListener::bind(&lbs_addr).await?;
     let das = TcpListener::bind(&das_addr).await?;

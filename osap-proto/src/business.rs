@@ -208,6 +208,13 @@ pub enum Body {
         /// Its parameters.
         #[serde(default)]
         params: Params,
+        /// The event's number in the device's queue (its
+        /// [`QueuedEvent::seq`](crate::das::QueuedEvent::seq)), set by the
+        /// device session when it sends it (leave `None`): a copy sent
+        /// again after a reconnect carries the same, so the platform keeps
+        /// one (PROFILE.md section 10).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<u64>,
     },
 }
 

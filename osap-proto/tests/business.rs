@@ -97,6 +97,7 @@ fn every_kind_travels_its_way_with_its_topic() {
             Body::Event {
                 name: "motion".into(),
                 params: params(json!({"zone": 2})),
+                id: None,
             },
         ];
         for body in up {
@@ -127,6 +128,7 @@ fn replayed_duplicated_and_reordered_messages_are_refused() {
             Body::Event {
                 name: "door".into(),
                 params: params(json!({ "n": n })),
+                id: None,
             },
         )
     };
@@ -225,6 +227,7 @@ fn tampering_with_any_byte_or_the_topic_is_refused() {
         Body::Event {
             name: "on".into(),
             params: Params::new(),
+            id: None,
         },
     );
     let sealed = device.seal(&message, &mut rng).unwrap();
@@ -291,6 +294,7 @@ fn messages_only_travel_their_way_and_areas_are_one_level() {
         Body::Event {
             name: "x".into(),
             params: Params::new(),
+            id: None,
         },
     );
     assert_eq!(
@@ -340,7 +344,11 @@ fn body() -> impl Strategy<Value = Body> {
         ),
         (any::<u64>(), map.clone(), prop::option::of(text))
             .prop_map(|(id, output, error)| Body::OpResult { id, output, error }),
-        (text, map).prop_map(|(name, params)| Body::Event { name, params }),
+        (text, map).prop_map(|(name, params)| Body::Event {
+            name,
+            params,
+            id: None
+        }),
     ]
 }
 

@@ -17,7 +17,7 @@ use osap_proto::das::{
     DasSession, DasSessionConfig, DasSessionEvent, DeviceSession, DeviceSessionConfig,
     DeviceSessionEvent, EventQueue, KeyTable, Overflow, Pushed, Registration, SessionError,
 };
-use osap_proto::{Delivery, End, Input, Machine, Packet, Suite};
+use osap_proto::{Delivery, End, Input, Machine, Packet, PacketId, Suite};
 
 type Rng = rand_chacha::ChaCha20Rng;
 type Device = Checked<DeviceSession<Duration, Rng>>;
@@ -69,22 +69,56 @@ fn event(n: u64) -> BusinessMessage {
         Body::Event {
             name: "motion".into(),
             params: params(&[("n", n.into())]),
+            id: None,
         },
     )
 }
 
-/// Delivers everything both ways; returns what each side reported.
+/// Event `n` as the DAS receives it: numbered by the device's queue.
+fn received(n: u64, seq: u64) -> BusinessMessage {
+    let mut message = event(n);
+    if let Body::Event { id, .. } = &mut message.body {
+        *id = Some(seq);
+    }
+    message
+}
+
+/// Delivers everything both ways, the DAS's runtime storing each event
+/// (and confirming it, so its PUBACK goes); returns what each side
+/// reported.
 fn run(
     driver: &mut Driver<Duration>,
     d: &mut Device,
     s: &mut Das<'_>,
 ) -> (Vec<DeviceSessionEvent>, Vec<DasSessionEvent<Duration>>) {
-    let mut nodes: [&mut dyn Node<Duration, [u8], Vec<u8>>; 2] = [d, s];
-    driver.run(&mut nodes, pair(|_, _| {}));
-    (
-        std::iter::from_fn(|| d.poll_event()).collect(),
-        std::iter::from_fn(|| s.poll_event()).collect(),
-    )
+    let mut platform = Vec::new();
+    loop {
+        let mut nodes: [&mut dyn Node<Duration, [u8], Vec<u8>>; 2] = [&mut *d, &mut *s];
+        driver.run(&mut nodes, pair(|_, _| {}));
+        let mut stored = false;
+        while let Some(event) = s.poll_event() {
+            if let DasSessionEvent::Event { write, .. } = &event {
+                s.persisted(driver.now(), *write);
+                stored = true;
+            }
+            platform.push(event);
+        }
+        if !stored {
+            break;
+        }
+    }
+    (std::iter::from_fn(|| d.poll_event()).collect(), platform)
+}
+
+/// The events among what the DAS reported.
+fn delivered_events(platform: &[DasSessionEvent<Duration>]) -> Vec<BusinessMessage> {
+    platform
+        .iter()
+        .filter_map(|e| match e {
+            DasSessionEvent::Event { message, .. } => Some(message.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 fn registered<'k>(
@@ -244,9 +278,11 @@ fn events_are_delivered_acknowledged_and_survive_an_outage_in_order() {
     assert_eq!(d.send_event(T0, event(1)).unwrap(), Pushed::Queued);
     let mut s = das(&mut keys);
     let (dev, platform) = run(&mut driver, &mut d, &mut s);
-    assert!(
-        matches!(platform.as_slice(), [DasSessionEvent::Registered { .. }, DasSessionEvent::Event(e)] if *e == event(1))
-    );
+    assert!(matches!(
+        platform.first(),
+        Some(DasSessionEvent::Registered { .. })
+    ));
+    assert_eq!(delivered_events(&platform), [received(1, 1)]);
     assert!(matches!(
         dev.as_slice(),
         [DeviceSessionEvent::Registered, DeviceSessionEvent::EventDelivered(e)] if e.seq == 1
@@ -286,17 +322,25 @@ fn events_are_delivered_acknowledged_and_survive_an_outage_in_order() {
         }),
     );
     assert_eq!(dups, [true, true, false, false]);
-    let platform: Vec<DasSessionEvent<Duration>> = std::iter::from_fn(|| s.poll_event()).collect();
+    // Nothing is acknowledged before the DAS's runtime stored it.
+    assert!(
+        std::iter::from_fn(|| d.poll_event())
+            .all(|e| !matches!(e, DeviceSessionEvent::EventDelivered(_)))
+    );
+    let (dev, platform) = run(&mut driver, &mut d, &mut s);
+    // Events 2 and 3 come again with the numbers they had: the platform
+    // keeps one copy of each.
     assert_eq!(
-        platform[1..],
+        delivered_events(&platform),
         [
-            DasSessionEvent::Event(event(2)),
-            DasSessionEvent::Event(event(3)),
-            DasSessionEvent::Event(event(4)),
-            DasSessionEvent::Event(event(5))
+            received(2, 2),
+            received(3, 3),
+            received(4, 4),
+            received(5, 5)
         ]
     );
-    let delivered: Vec<u64> = std::iter::from_fn(|| d.poll_event())
+    let delivered: Vec<u64> = dev
+        .into_iter()
         .filter_map(|e| match e {
             DeviceSessionEvent::EventDelivered(e) => Some(e.seq),
             _ => None,
@@ -326,7 +370,7 @@ fn a_full_queue_reports_every_event_it_drops() {
 }
 
 #[test]
-fn replayed_and_reordered_publishes_are_refused_and_duplicates_acknowledged() {
+fn replayed_and_reordered_publishes_are_refused_and_not_acknowledged() {
     let mut keys = table();
     let mut driver = Driver::new(T0);
     let mut d = device_with(1, EventQueue::new(8, Overflow::RefuseNew));
@@ -335,13 +379,23 @@ fn replayed_and_reordered_publishes_are_refused_and_duplicates_acknowledged() {
     d.send_event(T0, event(2)).unwrap();
     let first = d.poll_transmit().unwrap();
     let second = d.poll_transmit().unwrap();
-    // Reordered: the second first; the first, late, is refused but
-    // acknowledged (so the device stops resending it).
+    // Reordered: the second first; the first, late, is refused and not
+    // acknowledged (the device keeps it, and sends it again, numbered as
+    // it was, on its next connection).
     s.handle_input(T0, Input::Data(&second));
     s.handle_input(T0, Input::Data(&first));
     s.handle_input(T0, Input::Data(&second));
     let platform: Vec<DasSessionEvent<Duration>> = std::iter::from_fn(|| s.poll_event()).collect();
-    assert_eq!(platform[0], DasSessionEvent::Event(event(2)));
+    let DasSessionEvent::Event { message, write } = &platform[0] else {
+        panic!("{platform:?}")
+    };
+    assert_eq!(*message, received(2, 2));
+    assert_eq!(
+        s.poll_transmit(),
+        None,
+        "no PUBACK before the event is stored"
+    );
+    s.persisted(T0, *write);
     assert!(matches!(
         platform[1],
         DasSessionEvent::Rejected(BusinessError::Stale {
@@ -356,11 +410,7 @@ fn replayed_and_reordered_publishes_are_refused_and_duplicates_acknowledged() {
     let acks: Vec<Packet<'static>> = std::iter::from_fn(|| s.poll_transmit())
         .map(|f| Packet::parse(&f).unwrap().into_owned())
         .collect();
-    assert!(
-        acks.iter().all(|p| matches!(p, Packet::PubAck(_))),
-        "{acks:?}"
-    );
-    assert_eq!(acks.len(), 3);
+    assert_eq!(acks, [Packet::PubAck(PacketId::new(2).unwrap())]);
     // A PUBLISH replayed onto the next connection is refused there too.
     d.disconnect();
     let mut d2 = device_with(2, EventQueue::new(8, Overflow::RefuseNew));
@@ -428,7 +478,7 @@ fn more_events_than_packet_ids_go_out_through_the_window() {
     }
     assert_eq!(d.poll_transmit(), None, "nothing before the CONNACK");
     d.handle_input(T0, Input::Data(&[0x20, 0x02, 0x00, 0x00]));
-    let publishes = |d: &mut Device| -> Vec<osap_proto::PacketId> {
+    let publishes = |d: &mut Device| -> Vec<PacketId> {
         std::iter::from_fn(|| d.poll_transmit())
             .map(|frame| match Packet::parse(&frame).unwrap() {
                 Packet::Publish(p) => p.delivery.packet_id().unwrap().0,
@@ -457,4 +507,82 @@ fn more_events_than_packet_ids_go_out_through_the_window() {
     }
     assert_eq!(delivered, N);
     assert!(d.events().is_empty());
+}
+
+/// Section 2.1.4 under the driver's crash mode: the DAS's runtime stores
+/// each event the device reports (one copy per event number), and the
+/// crash comes at every such write, before or after the store applied
+/// it. The device then reconnects with its queue: no event it was told
+/// delivered is missing from the store, and once it is through, every
+/// event is stored exactly once.
+#[test]
+fn no_event_the_device_forgot_is_lost_and_none_is_stored_twice() {
+    use iot_sansio::testing::{WriteFate, every_crash};
+    use std::collections::BTreeMap;
+    let runs = every_crash(|plan| {
+        let mut keys = table();
+        let mut driver = Driver::new(T0);
+        let mut stored: BTreeMap<u64, BusinessMessage> = BTreeMap::new();
+        let mut forgotten = Vec::new();
+        let mut queue = EventQueue::new(8, Overflow::RefuseNew);
+        for n in 1..=3 {
+            assert_eq!(queue.push(event(n)), Pushed::Queued);
+        }
+        for counter in 1..=2 {
+            let mut d = device_with(counter, queue);
+            let mut s = das(&mut keys);
+            let mut crashed = false;
+            while !crashed {
+                let mut nodes: [&mut dyn Node<Duration, [u8], Vec<u8>>; 2] = [&mut d, &mut s];
+                driver.run(&mut nodes, pair(|_, _| {}));
+                let mut wrote = false;
+                while let Some(e) = s.poll_event() {
+                    let DasSessionEvent::Event { message, write } = e else {
+                        continue;
+                    };
+                    let Body::Event { id: Some(id), .. } = &message.body else {
+                        panic!("an event without its number")
+                    };
+                    let id = *id;
+                    match plan.write() {
+                        WriteFate::CrashBefore => crashed = true,
+                        WriteFate::CrashAfter => {
+                            stored.entry(id).or_insert(message);
+                            crashed = true;
+                        }
+                        WriteFate::Apply => {
+                            stored.entry(id).or_insert(message);
+                            s.persisted(driver.now(), write);
+                            wrote = true;
+                        }
+                    }
+                    if crashed {
+                        break;
+                    }
+                }
+                if !wrote {
+                    break;
+                }
+            }
+            for e in std::iter::from_fn(|| d.poll_event()) {
+                if let DeviceSessionEvent::EventDelivered(e) = e {
+                    forgotten.push(e.seq);
+                }
+            }
+            // Every event the device forgot is stored.
+            assert!(forgotten.iter().all(|seq| stored.contains_key(seq)));
+            // The connection drops (the DAS crashed, or the device left);
+            // the device keeps what is not acknowledged.
+            d.handle_input(driver.now(), Input::PeerClosed);
+            queue = d.into_inner().into_events();
+        }
+        // Through: each event stored once, with the message it was sent as.
+        assert!(queue.is_empty());
+        assert_eq!(stored.keys().copied().collect::<Vec<_>>(), [1, 2, 3]);
+        for (seq, message) in &stored {
+            assert_eq!(*message, received(*seq, *seq));
+        }
+    });
+    // Three events on the first connection, each crashed before and after.
+    assert_eq!(runs, 6);
 }

@@ -23,8 +23,11 @@ static ALLOC: dhat::Alloc = dhat::Alloc;
 /// The most heap bytes one registered session may hold, its own struct
 /// apart: the frame decoder's empty buffer, the business channel (the
 /// devid and the expanded AES key), the RNG, the spare buffer of the last
-/// frame sent.
-const MAX_HEAP_PER_SESSION: u64 = 2_048;
+/// frame sent, the room the event queue keeps for four events (an event
+/// carries a business message, whose event body has its queue number
+/// since 2.1.4's identifiers), and the store's record of the device
+/// rewritten with its counter.
+const MAX_HEAP_PER_SESSION: u64 = 2_112;
 
 /// A key store many sessions share, as a runtime's handle to its store.
 #[derive(Clone)]

@@ -142,7 +142,7 @@ fn answer(
 ) -> bool {
     for event in events(das) {
         if let DasSessionEvent::Store(request) = event {
-            *waiting = Some(request);
+            *waiting = Some(*request);
         }
     }
     if let Some(request) = waiting.take() {

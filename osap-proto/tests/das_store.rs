@@ -37,7 +37,7 @@ fn deferred(config: DasSessionConfig) -> Das {
 /// The one store request among `events`.
 fn request(events: &[DasSessionEvent<Duration>]) -> KeyRequest<Duration> {
     match events {
-        [DasSessionEvent::Store(request)] => request.clone(),
+        [DasSessionEvent::Store(request)] => (**request).clone(),
         other => panic!("expected one store request, got {other:?}"),
     }
 }

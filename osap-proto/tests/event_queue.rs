@@ -19,6 +19,7 @@ fn event(n: u64) -> BusinessMessage {
         Body::Event {
             name: "door".into(),
             params,
+            id: None,
         },
     )
 }

@@ -638,7 +638,7 @@ fn registering(
     let Some(DasSessionEvent::Store(request)) = das.poll_event() else {
         panic!("no store request")
     };
-    (das, request)
+    (das, *request)
 }
 
 /// Answers the DAS's requests from `directory` until it asks no more;
@@ -653,7 +653,7 @@ fn registers(
         let answer = directory.keys_mut().answer(&request.op);
         das.provide(T0, request.id, answer).unwrap();
         match events(das).pop() {
-            Some(DasSessionEvent::Store(next)) => request = next,
+            Some(DasSessionEvent::Store(next)) => request = *next,
             Some(DasSessionEvent::Registered { .. }) => return true,
             _ => return false,
         }
@@ -682,7 +682,7 @@ fn a_refresh_racing_a_registration_leaves_one_epoch() {
         });
         let lbs_write = lbs_write.unwrap();
         let accepted = if das_first {
-            let accepted = registers(&mut das, das_write, &mut directory);
+            let accepted = registers(&mut das, *das_write, &mut directory);
             let answer = directory.answer(&lbs_write.op);
             assert_eq!(answer, DirectoryAnswer::Key(StoreAnswer::Conflict));
             lbs.provide(T0, lbs_write.id, answer).unwrap();
@@ -692,7 +692,7 @@ fn a_refresh_racing_a_registration_leaves_one_epoch() {
             let answer = directory.answer(&lbs_write.op);
             lbs.provide(T0, lbs_write.id, answer).unwrap();
             run(&mut device, &mut lbs, |r| Some(directory.answer(&r.op)));
-            registers(&mut das, das_write, &mut directory)
+            registers(&mut das, *das_write, &mut directory)
         };
         // The old key's registration counts only if it was stored before
         // the new key; the new key's record starts its counters afresh

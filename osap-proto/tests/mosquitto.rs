@@ -364,6 +364,7 @@ fn two_devices_exchange_sealed_events_through_the_broker() {
                 Body::Event {
                     name: "detected".into(),
                     params,
+                    id: None,
                 },
             )
         })

@@ -343,35 +343,59 @@ fn show_mqtt(from: &str, to: &str, bytes: &[u8]) {
     }
 }
 
-/// Answers the DAS's store requests from `keys` until it asks no more,
-/// printing them and what else the DAS reports.
-fn serve_store<R: rand_core::CryptoRngCore>(
+/// Runs the device and the DAS until both are quiet, answering the DAS as
+/// its runtime would: its store requests from `keys`, and each event the
+/// device reports stored (then confirmed, and only then acknowledged to
+/// the device); prints what else the DAS reports.
+fn run_das<R: rand_core::CryptoRngCore>(
+    device: &mut dyn Node,
     das: &mut osap_proto::das::DasSession<Instant, Deferred, R>,
     keys: &mut osap_proto::das::KeyTable<Instant>,
     now: Instant,
 ) -> Result<(), Box<dyn Error>> {
     use iot_sansio::store::StoreOp;
     use osap_proto::das::DasSessionEvent;
-    while let Some(event) = das.poll_event() {
-        let DasSessionEvent::Store(request) = event else {
-            println!("  DAS: {event:?}");
-            continue;
-        };
-        let answer = keys.answer(&request.op);
-        match &request.op {
-            StoreOp::Get(devid) => println!("  DAS -> store: read the record of {devid}"),
-            StoreOp::Put {
-                key,
-                expected,
-                record,
-            } => println!(
-                "  DAS -> store: write counter {:?} for {key} if still at {expected}",
-                record.last_registration
-            ),
+    loop {
+        pump_with(device, das, "DAS", now, show_mqtt);
+        let mut served = false;
+        while let Some(event) = das.poll_event() {
+            served |= matches!(
+                event,
+                DasSessionEvent::Store(_) | DasSessionEvent::Event { .. }
+            );
+            match event {
+                DasSessionEvent::Store(request) => {
+                    match &request.op {
+                        StoreOp::Get(devid) => {
+                            println!("  DAS -> store: read the record of {devid}");
+                        }
+                        StoreOp::Put {
+                            key,
+                            expected,
+                            record,
+                        } => println!(
+                            "  DAS -> store: write counter {:?} for {key} if still at {expected}",
+                            record.last_registration
+                        ),
+                    }
+                    let answer = keys.answer(&request.op);
+                    das.provide(now, request.id, answer)?;
+                }
+                DasSessionEvent::Event { message, write } => {
+                    println!(
+                        "  DAS: {:?} in area {}, stored; its PUBACK goes now",
+                        message.body, message.area
+                    );
+                    das.persisted(now, write);
+                }
+                DasSessionEvent::Answer(m) => println!("  DAS: {:?} in area {}", m.body, m.area),
+                other => println!("  DAS: {other:?}"),
+            }
         }
-        das.provide(now, request.id, answer)?;
+        if !served {
+            return Ok(());
+        }
     }
-    Ok(())
 }
 
 /// Registration with the DAS (Figure 5), an event, an attribute read,
@@ -386,8 +410,7 @@ fn das_session(
 ) -> Result<(), Box<dyn Error>> {
     use osap_proto::business::{Body, BusinessMessage, Params};
     use osap_proto::das::{
-        DasSession, DasSessionConfig, DasSessionEvent, DeviceSession, DeviceSessionConfig,
-        Registration,
+        DasSession, DasSessionConfig, DeviceSession, DeviceSessionConfig, Registration,
     };
     use rand_core::OsRng;
 
@@ -407,14 +430,13 @@ fn das_session(
             Body::Event {
                 name: "detected".into(),
                 params,
+                id: None,
             },
         ),
     )?;
-    pump_with(&mut device, &mut das, "DAS", now, show_mqtt);
     // The CONNECT is checked against the store; the CONNACK goes out only
     // once the counter is stored.
-    serve_store(&mut das, keys, now)?;
-    pump_with(&mut device, &mut das, "DAS", now, show_mqtt);
+    run_das(&mut device, &mut das, keys, now)?;
     let get = BusinessMessage::new(
         "light",
         Body::AttrGet {
@@ -423,7 +445,7 @@ fn das_session(
         },
     );
     das.send(now, &get)?;
-    pump_with(&mut device, &mut das, "DAS", now, show_mqtt);
+    run_das(&mut device, &mut das, keys, now)?;
     while let Some(event) = device.poll_event() {
         println!("  device: {event:?}");
         if let osap_proto::das::DeviceSessionEvent::Request(request) = event {
@@ -445,22 +467,13 @@ fn das_session(
             )?;
         }
     }
-    pump_with(&mut device, &mut das, "DAS", now, show_mqtt);
+    run_das(&mut device, &mut das, keys, now)?;
     println!("-- Figure 6: thirty seconds without sending, the device pings");
     let later = now + Duration::from_secs(30);
     device.handle_timeout(later);
-    pump_with(&mut device, &mut das, "DAS", later, show_mqtt);
+    run_das(&mut device, &mut das, keys, later)?;
     println!("-- Figure 5, F3: the device leaves");
     device.disconnect();
-    pump_with(&mut device, &mut das, "DAS", later, show_mqtt);
-    while let Some(event) = das.poll_event() {
-        let shown = match &event {
-            DasSessionEvent::Event(m) | DasSessionEvent::Answer(m) => {
-                format!("{:?} in area {}", m.body, m.area)
-            }
-            other => format!("{other:?}"),
-        };
-        println!("  DAS: {shown}");
-    }
+    run_das(&mut device, &mut das, keys, later)?;
     Ok(())
 }

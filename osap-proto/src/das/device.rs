@@ -308,7 +308,12 @@ impl<I: Instant, R: CryptoRngCore> Core<I, R> {
                 packet_id,
                 dup: event.sent_before,
             };
-            let message = event.message.clone();
+            let mut message = event.message.clone();
+            // Its number goes in the sealed body: a copy sent again after
+            // a reconnect carries it, for the platform to keep one.
+            if let Body::Event { id, .. } = &mut message.body {
+                *id = Some(event.seq);
+            }
             // Checked when queued; a failure here would be a bug, and the
             // event would wait for the next connection.
             let _ = self.live.publish(out, &message, delivery);
@@ -357,15 +362,18 @@ impl<I: Instant, R: CryptoRngCore> PacketSession<DeviceSessionEvent> for Core<I,
                 Ok(())
             }
             (State::Live { .. }, Packet::Publish(publish)) => {
-                let event = match self.live.receive(out, publish) {
+                let event = match self.live.receive(publish) {
                     Err(e) => DeviceSessionEvent::Rejected(e),
-                    Ok(message) => match message.body {
-                        Body::OpResult { id, .. } if self.live.answered(id) => {
-                            DeviceSessionEvent::Answer(message)
+                    Ok(message) => {
+                        self.live.acknowledge(out, publish);
+                        match message.body {
+                            Body::OpResult { id, .. } if self.live.answered(id) => {
+                                DeviceSessionEvent::Answer(message)
+                            }
+                            Body::OpResult { .. } => DeviceSessionEvent::Late(message),
+                            _ => DeviceSessionEvent::Request(message),
                         }
-                        Body::OpResult { .. } => DeviceSessionEvent::Late(message),
-                        _ => DeviceSessionEvent::Request(message),
-                    },
+                    }
                 };
                 out.event(event);
                 Ok(())

@@ -86,18 +86,21 @@ impl<I: Copy + Ord, R: CryptoRngCore> Live<I, R> {
         Ok(())
     }
 
-    /// Opens a PUBLISH from the peer, acknowledging it at QoS 1 whatever
-    /// it holds (a duplicate is acknowledged again and not delivered).
-    pub(super) fn receive<E>(
+    /// Opens a PUBLISH from the peer. What does not open (replayed,
+    /// reordered, tampered, not a business message of this session) is
+    /// not acknowledged: the sender keeps it.
+    pub(super) fn receive(
         &mut self,
-        out: &mut Outbox<Vec<u8>, E>,
         publish: &Publish<'_>,
     ) -> Result<BusinessMessage, BusinessError> {
-        let opened = self.channel.open(&publish.topic, &publish.payload);
+        self.channel.open(&publish.topic, &publish.payload)
+    }
+
+    /// Acknowledges a PUBLISH at QoS 1 that was taken (PUBACK).
+    pub(super) fn acknowledge<E>(&self, out: &mut Outbox<Vec<u8>, E>, publish: &Publish<'_>) {
         if let Delivery::AtLeastOnce { packet_id, .. } = publish.delivery {
             send(out, &Packet::PubAck(packet_id));
         }
-        opened
     }
 
     /// A request went out: its answer is due by `deadline`.

@@ -1,12 +1,13 @@
 //! The DAS side of one device connection: check the registration (Figure
 //! 5), answer the heartbeat (Figure 6), notice a device gone silent.
 
+use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::time::Duration;
 
 use iot_sansio::store::{AnswerError, RequestId, Store, StoreOp, StoreRequest, Versioned};
-use iot_sansio::{End, Input, Instant, Machine, Outbox, Outgoing};
+use iot_sansio::{End, Input, Instant, Machine, Outbox, Outgoing, WriteToken};
 use rand_core::CryptoRngCore;
 
 use super::common::{PacketSession, SessionEnd, SessionFault, earliest, handle_input, kind, send};
@@ -30,7 +31,8 @@ pub enum DasSessionEvent<I> {
     /// [`DasSession::provide`]. A write that
     /// comes with or just before [`DasSessionEvent::Ended`] clears the
     /// node of a session that ended and needs no answer.
-    Store(KeyRequest<I>),
+    /// (Boxed: it is rare, and the events of a live session stay small.)
+    Store(Box<KeyRequest<I>>),
     /// The device registered (F1, F2): its counter is stored.
     Registered {
         /// Its devid.
@@ -50,17 +52,25 @@ pub enum DasSessionEvent<I> {
     Late(BusinessMessage),
     /// The device reports attributes that changed.
     Report(BusinessMessage),
-    /// The device reports an event (acknowledged with PUBACK). An event
-    /// the device sent again after a lost connection may come twice
-    /// (QoS 1 is at least once).
-    Event(BusinessMessage),
+    /// The device reports an event (section 2.1.4): store it (keep one
+    /// copy per devid and `Body::Event::id`: an event the device sent
+    /// again after a lost connection comes again, with the same id), then
+    /// confirm with [`Machine::persisted`](iot_sansio::Machine::persisted)
+    /// and `write`. Only then does its PUBACK go, and the device forget it.
+    Event {
+        /// The event, its `id` the device's number for it.
+        message: BusinessMessage,
+        /// The write to confirm.
+        write: WriteToken,
+    },
     /// A request of this side got no answer in time.
     RequestTimedOut {
         /// The request.
         id: u64,
     },
-    /// A PUBLISH from the device was refused: replayed, reordered,
-    /// tampered, or not a business message for this device.
+    /// A PUBLISH from the device was refused, and not acknowledged (the
+    /// device keeps it): replayed, reordered, tampered, or not a business
+    /// message for this device.
     Rejected(BusinessError),
     /// The device vanished without a DISCONNECT and left a will: publish
     /// it (MQTT 3.1.1 section 3.1.2.5). Comes just before `Ended`.
@@ -264,7 +274,7 @@ where
                 self.last_request = self.last_request.next();
                 let id = self.last_request;
                 checking.waiting = Some((id, now + self.config.store_timeout, op.clone()));
-                out.event(DasSessionEvent::Store(StoreRequest { id, op }));
+                out.event(DasSessionEvent::Store(Box::new(StoreRequest { id, op })));
             }
         }
     }
@@ -411,22 +421,34 @@ where
                 Ok(())
             }
             (State::Live { live, .. }, Packet::Publish(publish)) => {
-                let event = match live.receive(out, publish) {
-                    Err(e) => DasSessionEvent::Rejected(e),
-                    Ok(message) => match message.body {
-                        Body::AttrValues { id, .. } | Body::OpResult { id, .. }
-                            if live.answered(id) =>
-                        {
-                            DasSessionEvent::Answer(message)
-                        }
-                        Body::AttrValues { .. } | Body::OpResult { .. } => {
-                            DasSessionEvent::Late(message)
-                        }
-                        Body::AttrReport { .. } => DasSessionEvent::Report(message),
-                        Body::Event { .. } => DasSessionEvent::Event(message),
-                        _ => DasSessionEvent::Request(message),
-                    },
+                let message = match live.receive(publish) {
+                    Ok(message) => message,
+                    Err(e) => {
+                        out.event(DasSessionEvent::Rejected(e));
+                        return Ok(());
+                    }
                 };
+                let event = match message.body {
+                    Body::AttrValues { id, .. } | Body::OpResult { id, .. }
+                        if live.answered(id) =>
+                    {
+                        DasSessionEvent::Answer(message)
+                    }
+                    Body::AttrValues { .. } | Body::OpResult { .. } => {
+                        DasSessionEvent::Late(message)
+                    }
+                    Body::AttrReport { .. } => DasSessionEvent::Report(message),
+                    Body::Event { .. } => {
+                        // The PUBACK tells the device it may forget the
+                        // event: it waits until the runtime has stored it.
+                        let write = out.hold();
+                        live.acknowledge(out, publish);
+                        out.event(DasSessionEvent::Event { message, write });
+                        return Ok(());
+                    }
+                    _ => DasSessionEvent::Request(message),
+                };
+                live.acknowledge(out, publish);
                 out.event(event);
                 Ok(())
             }
@@ -457,10 +479,10 @@ where
                 };
                 if self.store.answer_now(&op).is_none() {
                     self.last_request = self.last_request.next();
-                    out.event(DasSessionEvent::Store(StoreRequest {
+                    out.event(DasSessionEvent::Store(Box::new(StoreRequest {
                         id: self.last_request,
                         op,
-                    }));
+                    })));
                 }
             }
         }

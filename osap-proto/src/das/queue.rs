@@ -54,6 +54,7 @@ pub struct QueuedEvent {
 /// let event = |n: u64| BusinessMessage::new("door", Body::Event {
 ///     name: "opened".into(),
 ///     params: serde_json::json!({ "n": n }).as_object().unwrap().clone(),
+///     id: None,
 /// });
 /// assert_eq!(queue.push(event(1)), Pushed::Queued);
 /// assert_eq!(queue.push(event(2)), Pushed::Queued);
