@@ -12,7 +12,7 @@
 use std::time::Duration;
 
 use iot_sansio::store::{AnswerError, Deferred, StoreAnswer, StoreOp};
-use iot_sansio::testing::{Checked, CrashPlan, Driver, WriteFate, events, every_crash, rng};
+use iot_sansio::testing::{Checked, CrashPlan, Driver, WriteFate, events, every_crash, pair, rng};
 use osap_proto::auth::{
     AuthFrame, AuthKind, AuthMessage, AuthRefusal, AuthResult, DirectoryAnswer, DirectoryOp,
     DirectoryRequest, Enrolled, MemoryDirectory,
@@ -708,5 +708,91 @@ fn a_refresh_racing_a_registration_leaves_one_epoch() {
             })
             .unwrap();
         assert_eq!(stored.key, refreshed);
+    }
+}
+
+/// One LBS connection of the scheduler, with the request it waits on.
+struct Connection {
+    device: Device,
+    lbs: Lbs,
+    waiting: Option<DirectoryRequest<Duration>>,
+    /// The version of the serial number's entry its ECDH request read.
+    read: Option<iot_sansio::store::Version>,
+}
+
+impl Connection {
+    /// Moves the connection on: frames both ways, then the answer to its
+    /// request, if it has one; what the answer was, for a write.
+    fn step(
+        &mut self,
+        directory: &mut MemoryDirectory<Duration>,
+    ) -> Option<(&'static str, DirectoryAnswer<Duration>)> {
+        Driver::new(T0).run(&mut [&mut self.device, &mut self.lbs], pair(|_, _| {}));
+        for event in events(&mut self.lbs) {
+            if let LbsConnectionEvent::Directory(request) = event {
+                self.waiting = Some(request);
+            }
+        }
+        let request = self.waiting.take()?;
+        let answer = directory.answer(&request.op);
+        if let DirectoryAnswer::Device(Some(entry)) = &answer {
+            self.read = Some(entry.version);
+        }
+        let written = matches!(
+            request.op,
+            DirectoryOp::Enroll { .. } | DirectoryOp::Key(StoreOp::Put { .. })
+        )
+        .then(|| (name(&request.op), answer.clone()));
+        self.lbs.provide(T0, request.id, answer).unwrap();
+        written
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// First authentications of one serial number and refreshes of its
+    /// devid, on LBS connections over one directory, their steps in any
+    /// order: of the enrolments that read the same entry, at most one is
+    /// kept; every sessionkey stored is the devid's next epoch; and every
+    /// connection ends.
+    #[test]
+    fn lbs_connections_sharing_a_directory_keep_one_enrolment_per_read(
+        kinds in proptest::collection::vec(proptest::bool::ANY, 2..5),
+        schedule in proptest::collection::vec(0..5usize, 0..80),
+    ) {
+        let mut directory = directory();
+        let record = enrolled(&mut directory);
+        let mut connections: Vec<Connection> = kinds
+            .iter()
+            .enumerate()
+            .map(|(i, &refresh)| {
+                let seed = 100 + i as u64;
+                let mut device = if refresh { again(record.clone(), seed) } else { first(seed) };
+                device.start(T0);
+                Connection { device, lbs: new_lbs(seed + 50), waiting: None, read: None }
+            })
+            .collect();
+        let mut enrolled_from: Vec<iot_sansio::store::Version> = Vec::new();
+        let mut keys_stored = 0;
+        let drain = schedule.iter().copied().chain((0..40).map(|i| i % 5));
+        for i in drain {
+            let n = connections.len();
+            let connection = &mut connections[i % n];
+            let read = connection.read;
+            match connection.step(&mut directory) {
+                Some(("enroll", DirectoryAnswer::Stored)) => enrolled_from.push(read.unwrap()),
+                Some(("key write", DirectoryAnswer::Key(StoreAnswer::Stored(_)))) => keys_stored += 1,
+                _ => {}
+            }
+        }
+        let mut reads = enrolled_from.clone();
+        reads.dedup();
+        proptest::prop_assert_eq!(reads.len(), enrolled_from.len(), "two enrolments from one read");
+        let stored = directory.keys().record("dev-SN-7").unwrap().record;
+        proptest::prop_assert_eq!(stored.epoch, 1 + keys_stored);
+        for c in &mut connections {
+            proptest::prop_assert!(c.lbs.poll_timeout().is_none(), "a connection left waiting");
+        }
     }
 }
