@@ -175,16 +175,14 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory<I>> LbsConnection<I, R, D>
         }
     }
 
-    /// Hands the LBS its directory's answer to the request `id` of a
-    /// [`LbsConnectionEvent::Directory`] event; what the device sent
-    /// meanwhile is read now.
+    /// The directory's answer to the request `id` of a
+    /// [`LbsConnectionEvent::Directory`] event, as
+    /// [`LbsAuth::provide`](crate::auth::LbsAuth::provide) takes it (with
+    /// its errors).
     ///
     /// # Errors
     ///
-    /// [`AnswerError::NotAsked`] when the connection does not wait for
-    /// `id` (answered already, timed out, ended: nothing changes),
-    /// [`AnswerError::Mismatched`] for an answer that does not fit the
-    /// request.
+    /// [`AnswerError`], as [`LbsAuth::provide`](crate::auth::LbsAuth::provide).
     pub fn provide(
         &mut self,
         now: I,
