@@ -29,6 +29,16 @@
 //! together, and never tells a peer of state that is gone. Events are not
 //! held (the runtime needs them to store the record).
 //!
+//! **Stored data as requests.** A machine that needs a record it does not
+//! hold (a device's key, a directory entry) asks for it through
+//! [`store`]: a [`store::StoreRequest`] in one of its events, answered by
+//! the runtime with the machine's `provide(now, id, answer)`, or at once
+//! by a [`store::MemoryStore`] given at construction. Records are
+//! versioned and written compare-and-set; "unavailable" is an answer the
+//! machine turns into "retry later" for its peer. The test driver's crash
+//! mode ([`testing::every_crash`], feature `testing`) runs a story once
+//! per write, crashing before and after the store applies it.
+//!
 //! `now` comes first in every method that takes it. Machines read no clock:
 //! the instant is any [`Instant`] type (`std::time::Instant`, a tick
 //! counter, a [`Duration`] since boot). Machines that need randomness own a
