@@ -144,8 +144,16 @@ impl Net {
             }
             self.bulb_events
                 .extend(std::iter::from_fn(|| self.bulb.poll_event()));
-            self.ps_events
-                .extend(std::iter::from_fn(|| self.ps.poll_event()));
+            // The service's runtime stores its records and confirms them;
+            // its answers go out then.
+            let ps_events: Vec<ProvisioningEvent> =
+                std::iter::from_fn(|| self.ps.poll_event()).collect();
+            for event in &ps_events {
+                if let ProvisioningEvent::Saved { write, .. } = event {
+                    self.ps.persisted(Instant::now(), *write);
+                }
+            }
+            self.ps_events.extend(ps_events);
             self.owner_events
                 .extend(std::iter::from_fn(|| self.owner.poll_event()));
         }
