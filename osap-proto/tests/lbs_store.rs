@@ -796,3 +796,31 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn silence_at_any_step_of_a_first_authentication_is_a_retry_later_answer() {
+    // The directory answers the first k requests and not the next.
+    for k in 0..6 {
+        let mut directory = directory();
+        let mut device = first(1);
+        let mut lbs = new_lbs(2);
+        device.start(T0);
+        let mut n = 0;
+        let (_, waiting, _) = run(&mut device, &mut lbs, |r| {
+            n += 1;
+            (n <= k).then(|| directory.answer(&r.op))
+        });
+        let waiting = waiting.unwrap();
+        let deadline = lbs.poll_timeout().unwrap();
+        lbs.handle_timeout(deadline);
+        // The device gets its answer (or the DAS request that followed the
+        // confirmation does), then the connection ends.
+        let ran = run(&mut device, &mut lbs, |r| Some(directory.answer(&r.op)));
+        assert_eq!(ends(&mut device, &ran), retry_later(), "request {k}");
+        assert_eq!(
+            lbs.provide(deadline, waiting.id, DirectoryAnswer::Unavailable),
+            Err(AnswerError::NotAsked(waiting.id)),
+            "request {k}"
+        );
+    }
+}
