@@ -775,7 +775,9 @@ proptest::proptest! {
             .collect();
         let mut enrolled_from: Vec<iot_sansio::store::Version> = Vec::new();
         let mut keys_stored = 0;
-        let drain = schedule.iter().copied().chain((0..40).map(|i| i % 5));
+        // Then round after round until all are through: a connection whose
+        // writes conflict reads again, up to three times.
+        let drain = schedule.iter().copied().chain(0..200);
         for i in drain {
             let n = connections.len();
             let connection = &mut connections[i % n];
