@@ -89,6 +89,18 @@ impl<I> From<SessionEnd> for DasSessionEvent<I> {
     }
 }
 
+/// F2: the CONNACK with `code` (a session is never present: clean
+/// sessions only, PROFILE.md section 9).
+fn connack<E>(out: &mut Out<E>, code: ConnectReturnCode) {
+    send(
+        out,
+        &Packet::ConnAck(ConnAck {
+            session_present: false,
+            code,
+        }),
+    );
+}
+
 #[derive(Debug)]
 enum State<I, R> {
     AwaitConnect {
@@ -218,17 +230,16 @@ where
         let State::Checking(checking) = &mut self.core.state else {
             return Err(AnswerError::NotAsked(id));
         };
-        let op = match checking.waiting.take() {
-            Some((asked, _, op)) if asked == id && op.fits(&answer) => op,
-            waiting => {
-                let fits = waiting.as_ref().is_some_and(|(asked, ..)| *asked == id);
-                checking.waiting = waiting;
-                return Err(if fits {
-                    AnswerError::Mismatched(id)
-                } else {
-                    AnswerError::NotAsked(id)
-                });
+        match &checking.waiting {
+            Some((asked, _, op)) if *asked == id => {
+                if !op.fits(&answer) {
+                    return Err(AnswerError::Mismatched(id));
+                }
             }
+            _ => return Err(AnswerError::NotAsked(id)),
+        }
+        let Some((_, _, op)) = checking.waiting.take() else {
+            return Err(AnswerError::NotAsked(id));
         };
         self.core.answered(&mut self.out, now, op, answer);
         if self.is_registered() {
@@ -262,21 +273,9 @@ where
     S: Store<String, KeyRecord<I>>,
     R: CryptoRngCore,
 {
-    /// Asks the store: a store that answers at once is followed through
-    /// its answers; otherwise the request leaves as an event.
+    /// Asks the store.
     fn ask(&mut self, out: &mut Out<DasSessionEvent<I>>, now: I, op: KeyOp<I>) {
-        match self.store.answer_now(&op) {
-            Some(answer) => self.answered(out, now, op, answer),
-            None => {
-                let State::Checking(checking) = &mut self.state else {
-                    return;
-                };
-                self.last_request = self.last_request.next();
-                let id = self.last_request;
-                checking.waiting = Some((id, now + self.config.store_timeout, op.clone()));
-                out.event(DasSessionEvent::Store(Box::new(StoreRequest { id, op })));
-            }
-        }
+        self.go(out, now, Next::Ask(op));
     }
 
     /// Goes on from the store's answer to `op` (which it fits).
@@ -287,19 +286,35 @@ where
         op: KeyOp<I>,
         answer: KeyAnswer<I>,
     ) {
-        // At most 2 * (max_conflicts + 1) rounds with a store that answers
-        // at once.
-        let mut next = self.next(now, op, answer);
+        let next = self.next(now, op, answer);
+        self.go(out, now, next);
+    }
+
+    /// Takes `next` and the steps after it: a store that answers at once
+    /// is followed through its answers (at most `2 * (max_conflicts + 1)`
+    /// rounds); otherwise the request leaves as an event.
+    fn go(&mut self, out: &mut Out<DasSessionEvent<I>>, now: I, mut next: Next<I>) {
         loop {
             match next {
                 Next::Refuse(code) => return self.refuse(out, code),
                 Next::Accept(record) => return self.accept(out, now, record),
                 Next::Ask(op) => match self.store.answer_now(&op) {
                     Some(answer) => next = self.next(now, op, answer),
-                    None => return self.ask(out, now, op),
+                    None => return self.request(out, now, op),
                 },
             }
         }
+    }
+
+    /// Asks the runtime for `op` with an event, and waits for the answer.
+    fn request(&mut self, out: &mut Out<DasSessionEvent<I>>, now: I, op: KeyOp<I>) {
+        let State::Checking(checking) = &mut self.state else {
+            return;
+        };
+        self.last_request = self.last_request.next();
+        let id = self.last_request;
+        checking.waiting = Some((id, now + self.config.store_timeout, op.clone()));
+        out.event(DasSessionEvent::Store(Box::new(StoreRequest { id, op })));
     }
 
     /// The step after the store's answer to `op`.
@@ -311,13 +326,7 @@ where
     }
 
     fn refuse(&mut self, out: &mut Out<DasSessionEvent<I>>, code: ConnectReturnCode) {
-        send(
-            out,
-            &Packet::ConnAck(ConnAck {
-                session_present: false,
-                code,
-            }),
-        );
+        connack(out, code);
         self.end(out, End::Refused(code));
     }
 
@@ -334,13 +343,7 @@ where
         else {
             return;
         };
-        send(
-            out,
-            &Packet::ConnAck(ConnAck {
-                session_present: false,
-                code: ConnectReturnCode::Accepted,
-            }),
-        );
+        connack(out, ConnectReturnCode::Accepted);
         // MQTT 3.1.1 section 3.1.2.10: one and a half times the keep-alive;
         // none without a keep-alive.
         let grace = Duration::from_millis(u64::from(registration.keep_alive) * 1500);
