@@ -174,8 +174,14 @@ def main():
             add("oic_presence", s)
         if "urn:xmpp:siot:1" in s:
             add("siot_stanza", s)
-            add("siot_provisioning", b"\x00" + s.encode())
-            add("siot_provisioning", b"\x01" + s.encode())
+            # From the thing and the owner, the store answering truly;
+            # then from the owner with each of the store's other answers
+            # (0x80), and once more with the store timing out (0x40).
+            add("siot_provisioning", b"\x00\x00" + s.encode())
+            add("siot_provisioning", b"\x01\x00" + s.encode())
+            for how in range(4, 9):
+                add("siot_provisioning", bytes([0x81, how]) + s.encode())
+            add("siot_provisioning", bytes([0xc1, 8]) + s.encode())
             # From the provisioning service, then from a stranger.
             for who in (0, 3):
                 add("siot_thing_owner", small_chunks(3, bytes([who]) + s.encode()))

@@ -1,24 +1,23 @@
 //! The Simple IoT machines rebuilt from stored records: arbitrary JSON read
 //! as the provisioning service's records and as a thing's state must give
-//! a machine or a typed error, and a rebuilt service's records rebuild the
-//! same service.
+//! a registry or a thing, or a typed error, and a registry's records read
+//! back into the same registry.
 #![no_main]
 
 use core::time::Duration;
 
 use iot_sansio::testing::rng;
 use libfuzzer_sys::fuzz_target;
-use siot_proto::provisioning::{ProvisioningService, Record};
+use siot_proto::provisioning::{Record, Registry};
 use siot_proto::thing::{Thing, ThingConfig};
 use siot_proto::thing_state::ThingState;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(records) = serde_json::from_slice::<Vec<Record>>(data)
-        && let Ok(service) = ProvisioningService::<Duration>::restore(Default::default(), &records)
+        && let Ok(registry) = Registry::from_records(records)
     {
-        let saved = service.records();
-        let again = ProvisioningService::<Duration>::restore(Default::default(), &saved)
-            .expect("a service's own records restore");
+        let saved = registry.records();
+        let again = Registry::from_records(saved.clone()).expect("a registry's own records read back");
         assert_eq!(again.records(), saved);
     }
     if let Ok(state) = serde_json::from_slice::<ThingState>(data)

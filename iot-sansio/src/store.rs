@@ -348,3 +348,93 @@ impl<K: Ord + Clone, T: Clone> Store<K, T> for MemoryStore<K, T> {
         Some(self.answer(op))
     }
 }
+
+/// The requests a machine has put to its store and not yet had answered,
+/// each with the operation asked: the part of every machine's `provide`
+/// that checks an answer is awaited and fits before the machine acts on
+/// it.
+///
+/// ```
+/// use iot_sansio::store::{AnswerError, Awaiting, StoreAnswer, StoreOp};
+///
+/// let mut awaiting = Awaiting::<&str, u32>::default();
+/// let request = awaiting.ask(StoreOp::Get("dev-1"));
+/// assert_eq!(
+///     awaiting.take(request.id, &StoreAnswer::Conflict),
+///     Err(AnswerError::Mismatched(request.id)),
+/// );
+/// assert_eq!(awaiting.take(request.id, &StoreAnswer::Missing), Ok(StoreOp::Get("dev-1")));
+/// assert!(awaiting.is_empty());
+/// assert_eq!(
+///     awaiting.take(request.id, &StoreAnswer::Missing),
+///     Err(AnswerError::NotAsked(request.id)),
+/// );
+/// ```
+#[derive(Debug, Clone)]
+pub struct Awaiting<K, T> {
+    next: RequestId,
+    asked: BTreeMap<RequestId, StoreOp<K, T>>,
+}
+
+impl<K, T> Default for Awaiting<K, T> {
+    fn default() -> Self {
+        Self {
+            next: RequestId::default(),
+            asked: BTreeMap::new(),
+        }
+    }
+}
+
+impl<K: Clone, T: Clone> Awaiting<K, T> {
+    /// Records `op` as asked under a new id, and returns the request to
+    /// put in the machine's event.
+    pub fn ask(&mut self, op: StoreOp<K, T>) -> StoreRequest<K, T> {
+        let id = self.next;
+        self.next = id.next();
+        self.asked.insert(id, op.clone());
+        StoreRequest { id, op }
+    }
+
+    /// The operation asked under `id`, while it is awaited.
+    #[must_use]
+    pub fn get(&self, id: RequestId) -> Option<&StoreOp<K, T>> {
+        self.asked.get(&id)
+    }
+
+    /// Takes the operation `answer` answers, if it is awaited and the
+    /// answer fits it ([`StoreOp::fits`]); a misfit stays awaited.
+    ///
+    /// # Errors
+    ///
+    /// [`AnswerError::NotAsked`] for an id not awaited,
+    /// [`AnswerError::Mismatched`] for an answer of the wrong kind.
+    pub fn take(
+        &mut self,
+        id: RequestId,
+        answer: &StoreAnswer<T>,
+    ) -> Result<StoreOp<K, T>, AnswerError> {
+        match self.asked.get(&id) {
+            None => Err(AnswerError::NotAsked(id)),
+            Some(op) if !op.fits(answer) => Err(AnswerError::Mismatched(id)),
+            Some(_) => self.asked.remove(&id).ok_or(AnswerError::NotAsked(id)),
+        }
+    }
+
+    /// Whether no request is awaited.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.asked.is_empty()
+    }
+
+    /// How many requests are awaited.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.asked.len()
+    }
+
+    /// Gives up on every request (timed out, or the machine ended): their
+    /// late answers are [`AnswerError::NotAsked`].
+    pub fn clear(&mut self) {
+        self.asked.clear();
+    }
+}

@@ -26,7 +26,8 @@ use std::time::{Duration, Instant};
 
 use common::{Link, Res};
 use iot_sansio::Machine;
-use siot_proto::provisioning::{ProvisioningEvent, ProvisioningService};
+use iot_sansio::store::{Deferred, Store, StoreAnswer, StoreOp};
+use siot_proto::provisioning::{ProvisioningEvent, ProvisioningService, Registry};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Res<()> {
@@ -35,12 +36,16 @@ async fn main() -> Res<()> {
     let seconds: u64 = common::arg("--seconds").map_or(Ok(60), |s| s.parse())?;
     let mut link = Link::connect(&server, "provisioning", "ps").await?;
     println!("service: serving as {}", link.jid.clone().ok_or("no JID")?);
-    let mut ps = ProvisioningService::<Instant>::new(Default::default());
+    // Every store request leaves the service as an event; this runtime
+    // answers them from a registry in memory, where a deployment would ask
+    // its database (see `sqlite_provisioning`).
+    let mut ps = ProvisioningService::<Instant, Deferred>::with_store(Default::default(), Deferred);
+    let mut store = Registry::new();
     let mut stop = Instant::now() + Duration::from_secs(seconds);
     while Instant::now() < stop {
         for change in link.drive(&mut ps).await? {
             // The roster says which things the service is subscribed to.
-            ps.apply_roster_change(&change);
+            ps.apply_roster_change(Instant::now(), &change);
         }
         while let Some(event) = ps.poll_event() {
             match event {
@@ -58,11 +63,16 @@ async fn main() -> Res<()> {
                 ProvisioningEvent::ClaimRefused { by, condition } => {
                     println!("service: a claim by {by} refused ({condition})");
                 }
-                ProvisioningEvent::Saved { record, write } => {
-                    // A store would write the record here; what the service
-                    // answered with it goes out once it is confirmed.
-                    println!("service: record {} stored", record.key());
-                    ps.persisted(Instant::now(), write);
+                ProvisioningEvent::Store(request) => {
+                    // What the service answers goes out once its writes
+                    // are stored.
+                    let answer = store.answer_now(&request.op).ok_or("no answer")?;
+                    if let (StoreOp::Put { key, .. }, StoreAnswer::Stored(v)) =
+                        (&request.op, &answer)
+                    {
+                        println!("service: record {key} stored ({v})");
+                    }
+                    ps.provide(Instant::now(), request.id, answer)?;
                 }
                 other => println!("service: {other:?}"),
             }

@@ -1,9 +1,13 @@
-//! A provisioning service whose durable state lives in SQLite: every
-//! record the service announces (`ProvisioningEvent::Saved`) is written,
-//! and only once the row is committed is the write confirmed to the
-//! service, which then sends what depended on it (write-ahead: an owner
-//! is never told "claimed" of a claim the table does not hold). A service
-//! started later is rebuilt from the table. The Simple IoT
+//! A provisioning service whose durable state lives in SQLite: the
+//! service asks for every record it reads and writes
+//! (`ProvisioningEvent::Store`), and this runtime answers from a table
+//! with a version per row. A write is conditional on the version the
+//! service read (`UPDATE ... WHERE version = ?`), so several services over
+//! one database never overwrite each other; the service sends what
+//! depended on a write only once the row is committed (write-ahead: an
+//! owner is never told "claimed" of a claim the table does not hold). A
+//! service started later keeps nothing of its own: it reads the table.
+//! The Simple IoT
 //! story runs through an in-memory XMPP server; the service is stopped
 //! and started again between the claim and the owner's decision, and the
 //! bulb is power-cycled and restored from its own saved state. Nothing is
@@ -20,9 +24,10 @@
 use std::error::Error;
 use std::time::Duration;
 
+use iot_sansio::store::{Deferred, StoreAnswer, StoreOp, Version, Versioned};
 use iot_sansio::testing::{Driver, rng};
 use iot_xmpp::testing::Server;
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use siot_proto::owner::{Owner, OwnerConfig, OwnerEvent};
 use siot_proto::payload::{FriendItem, Name};
 use siot_proto::provisioning::{ProvisioningEvent, ProvisioningService, Record};
@@ -40,32 +45,90 @@ const OWNER: &str = "owner@example.com/76a60ed0";
 const REQUESTOR: &str = "requestor@example.net/10b798d6";
 const NAME: &str = "Futuretec Light Bulb 10X";
 
-/// The service's store: one row per record, by key.
+/// The service's store: one row per record, by key, with its version.
 struct Store(Connection);
 
 impl Store {
     fn open(path: &str) -> Res<Self> {
         let db = Connection::open(path)?;
         db.execute_batch(
-            "CREATE TABLE IF NOT EXISTS records (key TEXT PRIMARY KEY, json TEXT NOT NULL);
+            "CREATE TABLE IF NOT EXISTS records (key TEXT PRIMARY KEY, version INTEGER NOT NULL, json TEXT NOT NULL);
              CREATE TABLE IF NOT EXISTS flash (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL);",
         )?;
         Ok(Self(db))
     }
 
-    fn save(&self, record: &Record) -> Res<()> {
-        self.0.execute(
-            "INSERT INTO records (key, json) VALUES (?1, ?2)
-             ON CONFLICT(key) DO UPDATE SET json = excluded.json",
-            params![record.key(), serde_json::to_string(record)?],
-        )?;
-        Ok(())
+    /// Answers one of the service's requests; a database error is
+    /// "unavailable", which the service answers "retry later".
+    fn answer(&self, op: &StoreOp<String, Record>) -> StoreAnswer<Record> {
+        self.try_answer(op).unwrap_or(StoreAnswer::Unavailable)
     }
 
-    fn load(&self) -> Res<Vec<Record>> {
-        let mut statement = self.0.prepare("SELECT json FROM records ORDER BY key")?;
-        let rows = statement.query_map([], |row| row.get::<_, String>(0))?;
-        rows.map(|json| Ok(serde_json::from_str(&json?)?)).collect()
+    fn try_answer(&self, op: &StoreOp<String, Record>) -> Res<StoreAnswer<Record>> {
+        Ok(match op {
+            StoreOp::Get(key) => {
+                let row = self
+                    .0
+                    .query_row(
+                        "SELECT version, json FROM records WHERE key = ?1",
+                        params![key],
+                        |r| Ok((r.get::<_, u64>(0)?, r.get::<_, String>(1)?)),
+                    )
+                    .optional()?;
+                match row {
+                    Some((version, json)) => StoreAnswer::Found(Versioned {
+                        version: Version::new(version),
+                        record: serde_json::from_str(&json)?,
+                    }),
+                    None => StoreAnswer::Missing,
+                }
+            }
+            StoreOp::Put {
+                key,
+                expected,
+                record,
+            } => {
+                let json = serde_json::to_string(record)?;
+                // Compare-and-set: the row is written only at the version
+                // the service read (none: only if there is no row).
+                let changed = if *expected == Version::ABSENT {
+                    self.0.execute(
+                        "INSERT INTO records (key, version, json) VALUES (?1, 1, ?2)
+                         ON CONFLICT(key) DO NOTHING",
+                        params![key, json],
+                    )?
+                } else {
+                    self.0.execute(
+                        "UPDATE records SET version = version + 1, json = ?3
+                         WHERE key = ?1 AND version = ?2",
+                        params![key, expected.get(), json],
+                    )?
+                };
+                if changed == 1 {
+                    StoreAnswer::Stored(expected.next())
+                } else {
+                    StoreAnswer::Conflict
+                }
+            }
+        })
+    }
+
+    fn count(&self) -> Res<u64> {
+        Ok(self
+            .0
+            .query_row("SELECT COUNT(*) FROM records", [], |r| r.get(0))?)
+    }
+
+    /// A thing's owner, as the table holds it.
+    fn owner_of(&self, thing: &BareJid) -> Res<Option<String>> {
+        match self.answer(&StoreOp::Get(format!("thing:{thing}"))) {
+            StoreAnswer::Found(found) => match found.record {
+                Record::Thing(t) => Ok(t.owner),
+                _ => Err("not a thing's record".into()),
+            },
+            StoreAnswer::Missing => Ok(None),
+            _ => Err("the table did not answer".into()),
+        }
     }
 
     /// The bulb's own flash memory, kept here too for the example.
@@ -92,7 +155,7 @@ fn jid(s: &str) -> Res<Jid> {
 /// The parties, the XMPP server between them, and the stores.
 struct World {
     bulb: Thing<Duration, rand_chacha::ChaCha20Rng>,
-    ps: ProvisioningService<Duration>,
+    ps: ProvisioningService<Duration, Deferred>,
     owner: Owner<Duration>,
     xmpp: Server,
     driver: Driver<Duration>,
@@ -100,9 +163,9 @@ struct World {
 }
 
 impl World {
-    /// Runs everyone until quiet, writing what the service and the bulb
-    /// save as they save it, and confirming each of the service's writes
-    /// once it is committed.
+    /// Runs everyone until quiet, answering the service's requests from
+    /// the table (a write's `Stored` once its row is committed) and
+    /// writing what the bulb saves.
     fn run(&mut self) -> Res<()> {
         loop {
             let xmpp = &mut self.xmpp;
@@ -113,9 +176,9 @@ impl World {
             let mut stored = false;
             while let Some(event) = self.ps.poll_event() {
                 match event {
-                    ProvisioningEvent::Saved { record, write } => {
-                        self.store.save(&record)?;
-                        self.ps.persisted(self.driver.now(), write);
+                    ProvisioningEvent::Store(request) => {
+                        let answer = self.store.answer(&request.op);
+                        self.ps.provide(self.driver.now(), request.id, answer)?;
                         stored = true;
                     }
                     other => println!("service: {other:?}"),
@@ -167,7 +230,7 @@ fn main() -> Res<()> {
     println!("store: {path}");
     let mut w = World {
         bulb: Thing::new(bulb_config()?, rng(1)),
-        ps: ProvisioningService::restore(Default::default(), &Store::open(&path)?.load()?)?,
+        ps: ProvisioningService::with_store(Default::default(), Deferred),
         owner: Owner::new(OwnerConfig::new(jid(PS)?)),
         xmpp: Server::new([jid(BULB)?, jid(PS)?, jid(OWNER)?, jid(REQUESTOR)?]),
         driver: Driver::new(Duration::ZERO),
@@ -183,16 +246,14 @@ fn main() -> Res<()> {
     }
     let bulb_bare: BareJid = jid(BULB)?.to_bare();
     w.requestor_sends(&SubscriptionRequest::Subscribe.to(&bulb_bare, "subscribe-1"))?;
-    println!("store: {} records", w.store.load()?.len());
+    println!("store: {} records", w.store.count()?);
 
-    println!("-- the service stops; a new process starts from the store");
-    let records = w.store.load()?;
-    w.ps = ProvisioningService::restore(Default::default(), &records)?;
-    assert_eq!(w.ps.records(), records, "the service is rebuilt as it was");
+    println!("-- the service stops; a new process starts over the same table");
+    w.ps = ProvisioningService::with_store(Default::default(), Deferred);
+    w.store = Store::open(&path)?;
     println!(
-        "service: restored {} records; the bulb's owner is {:?}",
-        records.len(),
-        w.ps.owner_of(&bulb_bare).map(ToString::to_string)
+        "service: started; the table says the bulb's owner is {:?}",
+        w.store.owner_of(&bulb_bare)?
     );
 
     w.owner.query_pending(w.driver.now());
@@ -235,8 +296,8 @@ fn main() -> Res<()> {
         flash.owner.unwrap_or_default()
     );
     assert_eq!(
-        w.ps.owner_of(&bulb_bare),
-        Some(&jid(OWNER)?.to_bare()),
+        w.store.owner_of(&bulb_bare)?,
+        Some(jid(OWNER)?.to_bare().to_string()),
         "no factory reset was seen"
     );
     println!("nothing was lost");

@@ -18,12 +18,15 @@
 //!   workspace's own, `iot_xmpp::stream::Client`, in the
 //!   examples and the tests against Prosody and ejabberd). Every `iq`
 //!   request they send is answered or times out.
-//! * **Durable state as data**: the thing's [`thing_state::ThingState`] and
-//!   the service's [`provisioning::Record`]s are announced as `Saved`
-//!   events when they change, and rebuild the machines after a restart
-//!   ([`Thing::restore`], [`ProvisioningService::restore`]). The service's
-//!   records are written ahead: what it answered waits until the runtime
-//!   confirms each record stored ([`Machine::persisted`]).
+//! * **Durable state as data**: the thing's [`thing_state::ThingState`] is
+//!   announced as a `Saved` event when it changes and rebuilds the thing
+//!   after a reboot ([`Thing::restore`]). The service keeps nothing of its
+//!   own: it reads and writes versioned [`provisioning::Record`]s as
+//!   requests of a store several services may share (a
+//!   [`provisioning::Registry`] in memory, or the runtime's database
+//!   through [`ProvisioningEvent::Store`] and
+//!   [`ProvisioningService::provide`]), writes compare-and-set, and
+//!   answers only once its writes are stored.
 //!
 //! # How to drive this crate
 //!
@@ -51,8 +54,8 @@
 //!
 //! A thing registers and its owner claims it, through an in-memory XMPP
 //! server that sets `from` as a real one does; the service's runtime
-//! stores each record it saves (here: keeps it) and confirms it, and only
-//! then do the service's answers go out:
+//! keeps its records in a [`provisioning::Registry`], which answers the
+//! service's store requests at once:
 //!
 //! ```
 //! use std::time::Duration;
@@ -60,7 +63,6 @@
 //! use iot_xmpp::testing::Server;
 //! use siot_proto::payload::Name;
 //! use siot_proto::stanza::Jid;
-//! use siot_proto::provisioning::ProvisioningEvent;
 //! use siot_proto::{Machine, Owner, OwnerConfig, OwnerEvent, ProvisioningService, Thing, ThingConfig};
 //!
 //! let ps_jid: Jid = "provisioning.example.org".parse()?;
@@ -77,19 +79,7 @@
 //!
 //! let key = bulb.setup(driver.now()).clone();
 //! owner.claim(driver.now(), "Bulb", &key);
-//! let mut store = std::collections::BTreeMap::new();
-//! loop {
-//!     driver.run(&mut [&mut bulb, &mut ps, &mut owner], |from, s| xmpp.route(from, s));
-//!     let mut saved = false;
-//!     while let Some(event) = ps.poll_event() {
-//!         if let ProvisioningEvent::Saved { record, write } = event {
-//!             store.insert(record.key(), record); // a database, durably
-//!             ps.persisted(driver.now(), write);
-//!             saved = true;
-//!         }
-//!     }
-//!     if !saved { break; }
-//! }
+//! driver.run(&mut [&mut bulb, &mut ps, &mut owner], |from, s| xmpp.route(from, s));
 //! assert_eq!(owner.poll_event(), Some(OwnerEvent::Claimed("bulb@example.org".parse()?)));
 //! assert_eq!(bulb.owner().map(|o| o.as_str()), Some("owner@example.com"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())

@@ -8,19 +8,22 @@
 use iot_sansio::testing::Checked;
 use std::time::Duration;
 
+use iot_sansio::store::{Deferred, Store, StoreOp};
 use iot_sansio::testing::rng;
 use siot_proto::key::Key;
 use siot_proto::payload::{FriendItem, Friendship, Name, SiotPayload};
-use siot_proto::provisioning::{ProvisioningEvent, ProvisioningService};
+use siot_proto::provisioning::{ProvisioningEvent, ProvisioningService, Registry};
 use siot_proto::stanza::{BareJid, DefinedCondition, Jid, Stanza};
 use siot_proto::{Input, Machine};
 
 const T0: Duration = Duration::ZERO;
 
-/// The service with a runtime that stores every record it saves at once
-/// (and counts them), keeping its other events.
+/// The service with a runtime that answers every store request from a
+/// registry it keeps (and counts the writes), keeping the service's other
+/// events.
 struct Service {
-    ps: ProvisioningService<Duration>,
+    ps: ProvisioningService<Duration, Deferred>,
+    store: Registry,
     events: std::collections::VecDeque<ProvisioningEvent>,
     saved: usize,
 }
@@ -28,19 +31,23 @@ struct Service {
 impl Service {
     fn new(config: siot_proto::provisioning::ProvisioningConfig) -> Self {
         Self {
-            ps: ProvisioningService::new(config),
+            ps: ProvisioningService::with_store(config, Deferred),
+            store: Registry::new(),
             events: std::collections::VecDeque::new(),
             saved: 0,
         }
     }
 
-    /// Stores what the service saved and confirms it.
+    /// Answers what the service asked of its store, until it asks nothing.
     fn settle(&mut self) {
         while let Some(event) = self.ps.poll_event() {
             match event {
-                ProvisioningEvent::Saved { write, .. } => {
-                    self.saved += 1;
-                    self.ps.persisted(T0, write);
+                ProvisioningEvent::Store(request) => {
+                    if let StoreOp::Put { .. } = request.op {
+                        self.saved += 1;
+                    }
+                    let answer = self.store.answer_now(&request.op).unwrap();
+                    self.ps.provide(T0, request.id, answer).unwrap();
                 }
                 other => self.events.push_back(other),
             }
@@ -53,7 +60,7 @@ impl Service {
     }
 
     fn apply_roster_change(&mut self, change: &iot_xmpp::roster::RosterChange) {
-        self.ps.apply_roster_change(change);
+        self.ps.apply_roster_change(T0, change);
         self.settle();
     }
 
@@ -66,10 +73,11 @@ impl Service {
     }
 }
 
+/// The questions a test asks are the registry's.
 impl std::ops::Deref for Service {
-    type Target = ProvisioningService<Duration>;
+    type Target = Registry;
     fn deref(&self) -> &Self::Target {
-        &self.ps
+        &self.store
     }
 }
 

@@ -15,6 +15,7 @@ use iot_sansio::testing::Checked;
 use std::time::{Duration, Instant};
 
 use iot_sansio::Secret;
+use iot_sansio::store::{Deferred, Store};
 use iot_sansio::testing::Node;
 use iot_xmpp::roster::{Roster, RosterChange};
 use iot_xmpp::stream::ClientConfig;
@@ -22,7 +23,7 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use siot_proto::owner::{Owner, OwnerConfig, OwnerEvent};
 use siot_proto::payload::{FriendItem, Name, SIOT_NS};
-use siot_proto::provisioning::{ProvisioningEvent, ProvisioningService};
+use siot_proto::provisioning::{ProvisioningEvent, ProvisioningService, Registry};
 use siot_proto::roster::SubscriptionRequest;
 use siot_proto::stanza::{BareJid, DefinedCondition, ErrorType, IqType, Stanza};
 use siot_proto::thing::{Thing, ThingConfig, ThingEvent};
@@ -115,7 +116,9 @@ struct Net {
     rosters: [Roster; 4],
     bulb_roster_changes: usize,
     bulb: Checked<Thing<Instant, ChaCha20Rng>>,
-    ps: Checked<ProvisioningService<Instant>>,
+    ps: Checked<ProvisioningService<Instant, Deferred>>,
+    /// The service's store, which its runtime answers from.
+    store: Registry,
     owner: Checked<Owner<Instant>>,
     requestor_seen: Vec<Stanza>,
     bulb_events: Vec<ThingEvent>,
@@ -144,16 +147,17 @@ impl Net {
             }
             self.bulb_events
                 .extend(std::iter::from_fn(|| self.bulb.poll_event()));
-            // The service's runtime stores its records and confirms them;
-            // its answers go out then.
-            let ps_events: Vec<ProvisioningEvent> =
-                std::iter::from_fn(|| self.ps.poll_event()).collect();
-            for event in &ps_events {
-                if let ProvisioningEvent::Saved { write, .. } = event {
-                    self.ps.persisted(Instant::now(), *write);
+            // The service's runtime answers what it asks of its store;
+            // its answers go out once its writes are stored.
+            while let Some(event) = self.ps.poll_event() {
+                match event {
+                    ProvisioningEvent::Store(request) => {
+                        let answer = self.store.answer_now(&request.op).unwrap();
+                        self.ps.provide(Instant::now(), request.id, answer).unwrap();
+                    }
+                    other => self.ps_events.push(other),
                 }
             }
-            self.ps_events.extend(ps_events);
             self.owner_events
                 .extend(std::iter::from_fn(|| self.owner.poll_event()));
         }
@@ -208,7 +212,11 @@ fn story(addr: &str) {
             ),
             ChaCha20Rng::seed_from_u64(1),
         )),
-        ps: Checked::new(ProvisioningService::new(Default::default())),
+        ps: Checked::new(ProvisioningService::with_store(
+            Default::default(),
+            Deferred,
+        )),
+        store: Registry::new(),
         owner: Checked::new(Owner::new(OwnerConfig::new(ps_jid))),
         requestor_seen: Vec::new(),
         bulb_events: Vec::new(),

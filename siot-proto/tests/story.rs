@@ -7,13 +7,14 @@
 use iot_sansio::testing::Checked;
 use std::time::Duration;
 
+use iot_sansio::store::{Deferred, Store};
 use iot_sansio::testing::{Driver, Node, rng};
 use iot_xmpp::testing::Server;
 use rand_chacha::ChaCha20Rng;
 use siot_proto::key::Key;
 use siot_proto::owner::{Owner, OwnerConfig, OwnerEvent};
 use siot_proto::payload::{FriendItem, Name, SiotPayload};
-use siot_proto::provisioning::{ProvisioningEvent, ProvisioningService, Record};
+use siot_proto::provisioning::{ProvisioningEvent, ProvisioningService, Registry};
 use siot_proto::roster::{Subscription, SubscriptionRequest};
 use siot_proto::stanza::{BareJid, DefinedCondition, Jid, Stanza};
 use siot_proto::thing::{Thing, ThingConfig, ThingEvent};
@@ -41,7 +42,7 @@ fn refused(c: DefinedCondition) -> IqFailure {
 
 struct World {
     bulb: Checked<Thing<Duration, ChaCha20Rng>>,
-    ps: Checked<ProvisioningService<Duration>>,
+    ps: Checked<ProvisioningService<Duration, Deferred>>,
     owner: Checked<Owner<Duration>>,
     owner2: Checked<Owner<Duration>>,
     /// The XMPP server: nodes 0-3 are the machines above, 4 the requestor
@@ -50,10 +51,10 @@ struct World {
     driver: Driver<Duration>,
     /// How much of the log the requestor has read.
     requestor_read: usize,
-    /// The service's durable records, by key, as a database would keep
-    /// them.
-    store: std::collections::BTreeMap<String, Record>,
-    /// The service's events other than its saved records, not read yet.
+    /// The service's store, as a database would keep it, answering its
+    /// requests.
+    store: Registry,
+    /// The service's events other than its store requests, not read yet.
     ps_kept: Vec<ProvisioningEvent>,
     /// The bulb's state as its flash memory keeps it.
     flash: siot_proto::thing_state::ThingState,
@@ -68,13 +69,16 @@ impl World {
         }];
         Self {
             bulb: Checked::new(Thing::new(ThingConfig::new(jid(PS), names), rng(10))),
-            ps: Checked::new(ProvisioningService::new(Default::default())),
+            ps: Checked::new(ProvisioningService::with_store(
+                Default::default(),
+                Deferred,
+            )),
             owner: Checked::new(Owner::new(OwnerConfig::new(jid(PS)))),
             owner2: Checked::new(Owner::new(OwnerConfig::new(jid(PS)))),
             xmpp: Server::new([jid(BULB), jid(PS), jid(OWNER), jid(OWNER2), jid(REQUESTOR)]),
             driver: Driver::new(T0),
             requestor_read: 0,
-            store: std::collections::BTreeMap::new(),
+            store: Registry::new(),
             ps_kept: Vec::new(),
             flash: Default::default(),
             rng: rng(11),
@@ -114,23 +118,25 @@ impl World {
                 ],
                 |from, s| xmpp.route(from, s),
             );
-            // What the service answered waits for its records: store them
-            // as its runtime would, and go on.
-            if !self.store_saved() {
+            // What the service answers waits for its store: answer it as
+            // its runtime would, and go on.
+            if !self.answer_store() {
                 break;
             }
         }
     }
 
-    /// Stores and confirms the records the service saved, keeping its
-    /// other events; whether there were any.
-    fn store_saved(&mut self) -> bool {
+    /// Answers what the service asked of its store, keeping its other
+    /// events; whether it asked anything.
+    fn answer_store(&mut self) -> bool {
         let mut any = false;
         while let Some(e) = self.ps.poll_event() {
             match e {
-                ProvisioningEvent::Saved { record, write } => {
-                    self.store.insert(record.key(), record);
-                    self.ps.persisted(self.driver.now(), write);
+                ProvisioningEvent::Store(request) => {
+                    let answer = self.store.answer_now(&request.op).unwrap();
+                    self.ps
+                        .provide(self.driver.now(), request.id, answer)
+                        .unwrap();
                     any = true;
                 }
                 other => self.ps_kept.push(other),
@@ -172,7 +178,7 @@ impl World {
     /// The service's events, its durable records kept in the store as a
     /// runtime would.
     fn ps_events(&mut self) -> Vec<ProvisioningEvent> {
-        self.store_saved();
+        self.answer_store();
         std::mem::take(&mut self.ps_kept)
     }
 
@@ -236,7 +242,7 @@ fn story() -> (World, Key) {
     assert_eq!(w.bulb_events(), vec![ThingEvent::Registered]);
     // Section 4: the service subscribed and the bulb approved.
     assert_eq!(w.bulb.subscription(&bare(PS)), Subscription::From);
-    assert!(w.ps.is_subscribed(&bare(BULB)));
+    assert!(w.store.is_subscribed(&bare(BULB)));
     assert_eq!(
         w.ps_events(),
         vec![
@@ -271,7 +277,7 @@ fn story() -> (World, Key) {
         w.bulb_events(),
         vec![ThingEvent::FriendAdded(bare(REQUESTOR))]
     );
-    assert!(w.ps.pending(&bare(OWNER)).is_empty());
+    assert!(w.store.pending(&bare(OWNER)).is_empty());
     (w, key)
 }
 
@@ -297,6 +303,7 @@ fn a_wrong_key_and_an_unknown_thing_get_the_same_answer() {
         let mut s = s.clone();
         s.from = Some(jid(OWNER));
         w.ps.handle_input(T0, Input::Data(&s));
+        w.answer_store();
         let mut r = w.ps.poll_transmit().unwrap();
         r.id = None;
         w.owner.handle_input(
@@ -336,7 +343,7 @@ fn a_second_claim_is_refused_and_the_owner_may_claim_again() {
         w.owner2_events(),
         vec![OwnerEvent::ClaimFailed(refused(DefinedCondition::Conflict))]
     );
-    assert_eq!(w.ps.owner_of(&bare(BULB)), Some(&bare(OWNER)));
+    assert_eq!(w.store.owner_of(&bare(BULB)), Some(bare(OWNER)));
     assert_eq!(w.claim(&key), vec![OwnerEvent::Claimed(bare(BULB))]);
 }
 
@@ -509,8 +516,12 @@ fn factory_reset_and_reclaim_by_a_new_owner() {
     w.bulb_events();
     let new_key = w.set_up();
     assert_ne!(new_key, old_key);
-    assert_eq!(w.ps.owner_of(&bare(BULB)), None, "a new key is a new setup");
-    assert!(w.ps.is_subscribed(&bare(BULB)), "approved again");
+    assert_eq!(
+        w.store.owner_of(&bare(BULB)),
+        None,
+        "a new key is a new setup"
+    );
+    assert!(w.store.is_subscribed(&bare(BULB)), "approved again");
     // The old key no longer claims it; the buyer's new key does.
     assert_eq!(
         w.claim(&old_key),
@@ -525,7 +536,7 @@ fn factory_reset_and_reclaim_by_a_new_owner() {
     // The old owner's friends are not the new owner's.
     w.requestor_subscribes();
     assert!(w.requestor_got().is_empty(), "pending for the new owner");
-    assert_eq!(w.ps.pending(&bare(OWNER2)), vec![bare(REQUESTOR)]);
+    assert_eq!(w.store.pending(&bare(OWNER2)), vec![bare(REQUESTOR)]);
 }
 
 #[test]
@@ -600,9 +611,9 @@ fn registering_again_with_the_same_key_keeps_owner_and_friends() {
     .to_stanza(jid(PS), "register-2");
     w.route(BULB, &again.to_xml());
     w.run();
-    assert_eq!(w.ps.owner_of(&bare(BULB)), Some(&bare(OWNER)));
+    assert_eq!(w.store.owner_of(&bare(BULB)), Some(bare(OWNER)));
     assert_eq!(
-        w.ps.friendship(&bare(BULB), &bare(REQUESTOR)),
+        w.store.friendship(&bare(BULB), &bare(REQUESTOR)),
         siot_proto::payload::Friendship::Yes
     );
     // Found by its new name only: the old one is unknown, the new one is
@@ -751,10 +762,11 @@ fn a_pending_list_of_1024_is_built_by_the_service_and_read_by_the_owner() {
         let query =
             SiotPayload::IsFriendQuery { jid: r.clone() }.to_stanza(jid(PS), &format!("q{i}"));
         w.route(BULB, &query.to_xml());
+        w.answer_store();
     }
     w.run();
     assert_eq!(
-        w.ps.pending(&bare(OWNER)).len(),
+        w.store.pending(&bare(OWNER)).len(),
         siot_proto::MAX_PENDING_PER_OWNER
     );
     w.owner_events();
@@ -786,7 +798,7 @@ fn a_pending_list_of_1024_is_built_by_the_service_and_read_by_the_owner() {
     );
     w.run();
     assert_eq!(w.owner_events(), vec![OwnerEvent::Updated]);
-    assert!(w.ps.pending(&bare(OWNER)).is_empty());
+    assert!(w.store.pending(&bare(OWNER)).is_empty());
     let update = last_payload(&w, "friend-state-update");
     assert!(Stanza::parse(&update, w.ps.stanza_limits()).is_ok());
 }
@@ -811,10 +823,15 @@ fn the_service_restarted_between_claim_and_approval_loses_nothing() {
     assert_eq!(w.owner_events(), vec![OwnerEvent::PendingNotified]);
     w.ps_events();
     // The service's process stops; a new one starts from the store.
-    let records: Vec<Record> = w.store.values().cloned().collect();
-    w.ps = Checked::new(ProvisioningService::restore(Default::default(), &records).unwrap());
-    assert_eq!(w.ps.records(), records, "rebuilt as it was");
-    assert_eq!(w.ps.owner_of(&bare(BULB)), Some(&bare(OWNER)));
+    // The store is the service's state: the new process starts from it.
+    let records = w.store.records();
+    w.store = Registry::from_records(records.clone()).unwrap();
+    assert_eq!(w.store.records(), records, "read back as stored");
+    w.ps = Checked::new(ProvisioningService::with_store(
+        Default::default(),
+        Deferred,
+    ));
+    assert_eq!(w.store.owner_of(&bare(BULB)), Some(bare(OWNER)));
     // The story goes on: the owner lists the request and approves it.
     w.owner_approves_the_requestor();
     // A claim by someone else is still refused: the owner survived.
@@ -823,7 +840,7 @@ fn the_service_restarted_between_claim_and_approval_loses_nothing() {
     let claim = thief.poll_transmit().unwrap();
     w.route(OWNER2, &claim.to_xml());
     w.ps_events();
-    assert!(w.ps.pending(&bare(OWNER)).is_empty());
+    assert!(w.store.pending(&bare(OWNER)).is_empty());
 }
 
 #[test]
@@ -861,5 +878,5 @@ fn a_rebooted_thing_keeps_its_key_and_owner_and_still_answers_its_friends() {
         "a known friend needs no query"
     );
     // The service still knows it as owned: no factory reset was seen.
-    assert_eq!(w.ps.owner_of(&bare(BULB)), Some(&bare(OWNER)));
+    assert_eq!(w.store.owner_of(&bare(BULB)), Some(bare(OWNER)));
 }

@@ -1,19 +1,20 @@
 //! The provisioning service writes ahead (sections 4, 5, 6 and 8): what it
-//! answers in an input waits until the runtime confirms every record the
-//! input changed, so the driver's crash mode, run at every write of the
+//! answers in an input waits until the store says `Stored` to every write
+//! the input made, so the driver's crash mode, run at every write of the
 //! story, never finds a thing, an owner or a requestor told of a
-//! registration, claim, pending request or decision that the rebuilt
-//! service lost.
+//! registration, claim, pending request or decision that the store lost;
+//! and a new process over the same store, asked again, finishes the
+//! story.
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
+use iot_sansio::store::{Deferred, Store, StoreOp};
 use iot_sansio::testing::{CrashPlan, WriteFate, every_crash, rng};
 use siot_proto::key::Key;
 use siot_proto::payload::{FriendItem, Friendship, Name, SiotPayload};
-use siot_proto::provisioning::{ProvisioningEvent, ProvisioningService, Record};
+use siot_proto::provisioning::{ProvisioningEvent, ProvisioningService, Registry};
 use siot_proto::stanza::{BareJid, IqType, Jid, Stanza};
 use siot_proto::{Input, Machine};
 
@@ -97,121 +98,123 @@ impl Told {
         }
     }
 
-    /// Checks that the service rebuilt from `store` knows all that was
-    /// told.
-    fn check(&self, store: &BTreeMap<String, Record>) {
-        let records: Vec<Record> = store.values().cloned().collect();
-        let ps = ProvisioningService::<Duration>::restore(Default::default(), &records).unwrap();
+    /// Checks that the store knows all that was told.
+    fn check(&self, store: &Registry) {
         let thing = jid(THING).to_bare();
         let owner = jid(OWNER).to_bare();
         if self.registered {
-            assert_eq!(ps.thing_count(), 1, "a registration told, then lost");
+            assert_eq!(store.thing_count(), 1, "a registration told, then lost");
         }
         if self.claimed {
-            assert_eq!(ps.owner_of(&thing), Some(&owner), "a claim told, then lost");
+            assert_eq!(
+                store.owner_of(&thing),
+                Some(owner.clone()),
+                "a claim told, then lost"
+            );
         }
         // A pending request told may since have been decided (stored, not
         // yet answered): it is pending or a friendship.
         if self.pending {
-            let decided = ps.friendship(&thing, &bare(REQUESTOR)) == Friendship::Yes;
+            let decided = store.friendship(&thing, &bare(REQUESTOR)) == Friendship::Yes;
             assert!(
-                decided || ps.pending(&owner) == [bare(REQUESTOR)],
+                decided || store.pending(&owner) == [bare(REQUESTOR)],
                 "a pending request told, then lost"
             );
         }
         if self.friend {
-            assert_eq!(ps.friendship(&thing, &bare(REQUESTOR)), Friendship::Yes);
+            assert_eq!(store.friendship(&thing, &bare(REQUESTOR)), Friendship::Yes);
         }
     }
 }
 
-/// Runs the story through a service whose runtime writes through `plan`;
-/// what was told, and whether it crashed.
-fn run(
-    ps: &mut ProvisioningService<Duration>,
-    store: &mut BTreeMap<String, Record>,
+/// A service whose runtime answers its store requests from `store`,
+/// writing through `plan`.
+type Service = ProvisioningService<Duration, Deferred>;
+
+/// Hands `stanza` to the service and answers its requests; what it told
+/// is read into `told`. Whether the process crashed.
+fn serve(
+    ps: &mut Service,
+    store: &mut Registry,
     plan: &mut CrashPlan,
     told: &mut Told,
+    stanza: &Stanza,
 ) -> bool {
-    for (from, stanza) in story(&Key::generate(&mut rng(1))) {
-        ps.handle_input(T0, Input::Data(&stanza.with_from(jid(from))));
+    ps.handle_input(T0, Input::Data(stanza));
+    loop {
         // The documented loop: what may be sent goes first, then events.
         while let Some(answer) = ps.poll_transmit() {
             told.read(&answer);
         }
-        while let Some(event) = ps.poll_event() {
-            let ProvisioningEvent::Saved { record, write } = event else {
-                continue;
-            };
+        let Some(event) = ps.poll_event() else {
+            return false;
+        };
+        let ProvisioningEvent::Store(request) = event else {
+            continue;
+        };
+        if let StoreOp::Put { .. } = request.op {
             match plan.write() {
                 WriteFate::Apply => {}
                 WriteFate::CrashBefore => return true,
                 WriteFate::CrashAfter => {
-                    store.insert(record.key(), record);
+                    let _ = store.answer_now(&request.op);
                     return true;
                 }
             }
-            store.insert(record.key(), record);
-            ps.persisted(T0, write);
         }
-        while let Some(answer) = ps.poll_transmit() {
-            told.read(&answer);
-        }
+        let answer = store.answer_now(&request.op).unwrap();
+        ps.provide(T0, request.id, answer).unwrap();
     }
-    false
 }
 
 #[test]
 fn no_peer_is_told_of_a_record_a_crash_lost() {
     let runs = every_crash(|plan| {
-        let mut ps = ProvisioningService::new(Default::default());
-        let mut store = BTreeMap::new();
+        let mut ps = Service::with_store(Default::default(), Deferred);
+        let mut store = Registry::new();
         let mut told = Told::default();
-        let crashed = run(&mut ps, &mut store, plan, &mut told);
-        told.check(&store);
-        if !crashed {
-            assert!(told.registered && told.claimed && told.pending && told.friend);
+        for (from, stanza) in story(&Key::generate(&mut rng(1))) {
+            let stanza = stanza.with_from(jid(from));
+            if serve(&mut ps, &mut store, plan, &mut told, &stanza) {
+                told.check(&store);
+                // A new process over the same store; the peer, told
+                // nothing, asks again, and the story goes on.
+                ps = Service::with_store(Default::default(), Deferred);
+                assert!(!serve(&mut ps, &mut store, plan, &mut told, &stanza));
+            }
+            told.check(&store);
         }
+        assert!(told.registered && told.claimed && told.pending && told.friend);
     });
-    // Register: the thing; claim: the thing and the owner; the is-friend
-    // query: the owner's pending list; the decision: the thing and the
-    // owner. Each crashed before and after the store applied it.
-    assert_eq!(runs, 2 * 6);
+    // Register: the thing and its claim entry; claim: the thing and the
+    // owner; the is-friend query: the owner's pending list; the decision:
+    // the thing and the owner. Each crashed before and after the store
+    // applied it.
+    assert_eq!(runs, 2 * 7);
 }
 
 #[test]
-fn answers_wait_for_every_record_of_their_input() {
-    let mut ps = ProvisioningService::<Duration>::new(Default::default());
+fn answers_wait_for_every_write_of_their_input() {
+    let mut ps = Service::with_store(Default::default(), Deferred);
+    let mut store = Registry::new();
     let stanzas = story(&Key::generate(&mut rng(1)));
-    let (from, register) = &stanzas[0];
-    ps.handle_input(T0, Input::Data(&register.clone().with_from(jid(from))));
-    let Some(first) = std::iter::from_fn(|| ps.poll_event()).find_map(|e| match e {
-        ProvisioningEvent::Saved { write, .. } => Some(write),
-        _ => None,
-    }) else {
-        panic!("no record")
-    };
-    assert_eq!(ps.poll_transmit(), None);
-    ps.persisted(T0, first);
-    assert!(ps.poll_transmit().is_some(), "the registration's result");
-    while ps.poll_transmit().is_some() {}
-    // The claim changes two records: its result waits for both, whatever
-    // order the runtime confirms them in.
-    let (from, claim) = &stanzas[1];
-    ps.handle_input(T0, Input::Data(&claim.clone().with_from(jid(from))));
-    let writes: Vec<_> = std::iter::from_fn(|| ps.poll_event())
-        .filter_map(|e| match e {
-            ProvisioningEvent::Saved { write, .. } => Some(write),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(writes.len(), 2);
-    ps.persisted(T0, writes[1]);
-    assert_eq!(ps.poll_transmit(), None);
-    ps.persisted(T0, writes[0]);
-    let claimed = ps.poll_transmit().unwrap();
-    assert!(matches!(
-        SiotPayload::from_stanza(&claimed),
-        Ok(Some(SiotPayload::Claimed { .. }))
-    ));
+    let mut writes = 0;
+    for (i, (from, stanza)) in stanzas.iter().enumerate() {
+        ps.handle_input(T0, Input::Data(&stanza.clone().with_from(jid(from))));
+        let mut answered = false;
+        while let Some(event) = ps.poll_event() {
+            if let ProvisioningEvent::Store(request) = event {
+                if let StoreOp::Put { .. } = request.op {
+                    writes += 1;
+                    // Nothing is sent before the input's last write.
+                    assert!(ps.poll_transmit().is_none(), "input {i} answered early");
+                }
+                let answer = store.answer_now(&request.op).unwrap();
+                ps.provide(T0, request.id, answer).unwrap();
+            }
+            answered |= ps.poll_transmit().is_some();
+        }
+        assert!(answered, "input {i} answered");
+    }
+    assert_eq!(writes, 7);
 }

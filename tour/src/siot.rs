@@ -6,12 +6,13 @@
 use std::error::Error;
 use std::time::Instant;
 
+use iot_sansio::store::{Deferred, Store, StoreAnswer, StoreOp};
 use iot_sansio::testing::{Driver, Node};
 use iot_xmpp::testing::Server;
 use rand_core::OsRng;
 use siot_proto::owner::{Owner, OwnerConfig, OwnerEvent};
 use siot_proto::payload::{FriendItem, Name};
-use siot_proto::provisioning::{ProvisioningEvent, ProvisioningService};
+use siot_proto::provisioning::{ProvisioningEvent, ProvisioningService, Registry};
 use siot_proto::roster::SubscriptionRequest;
 use siot_proto::stanza::{BareJid, Jid, Stanza};
 use siot_proto::thing::{Thing, ThingConfig};
@@ -24,7 +25,9 @@ const REQUESTOR: &str = "requestor@example.net/10b798d6";
 
 struct World {
     bulb: Thing<Instant, OsRng>,
-    ps: ProvisioningService<Instant>,
+    ps: ProvisioningService<Instant, Deferred>,
+    /// The service's store, which its runtime (here) answers from.
+    store: Registry,
     owner: Owner<Instant>,
     /// The XMPP server: routes by JID and stamps `from` (a bare JID on
     /// subscription presence, RFC 6121 3.1.2).
@@ -50,9 +53,9 @@ impl World {
     }
 
     /// Carries stanzas until all are quiet, printing each as delivered.
-    /// The service's answers wait for the records they depend on: they go
-    /// once its runtime (here) has stored each and confirmed it.
-    fn run(&mut self) {
+    /// The service asks its store for what it reads and writes; its answers
+    /// go once its runtime (here) has stored each of its writes.
+    fn run(&mut self) -> Result<(), Box<dyn Error>> {
         loop {
             let xmpp = &mut self.xmpp;
             self.driver.run(
@@ -67,14 +70,19 @@ impl World {
             );
             let mut stored = false;
             while let Some(event) = self.ps.poll_event() {
-                if let ProvisioningEvent::Saved { record, write } = event {
-                    println!("  (the service's record {} is stored)", record.key());
-                    self.ps.persisted(self.driver.now(), write);
+                if let ProvisioningEvent::Store(request) = event {
+                    let answer = self.store.answer_now(&request.op).ok_or("no answer")?;
+                    if let (StoreOp::Put { key, .. }, StoreAnswer::Stored(v)) =
+                        (&request.op, &answer)
+                    {
+                        println!("  (the service's record {key} is stored, {v})");
+                    }
+                    self.ps.provide(self.driver.now(), request.id, answer)?;
                     stored = true;
                 }
             }
             if !stored {
-                break;
+                return Ok(());
             }
         }
     }
@@ -94,7 +102,8 @@ pub(crate) fn story() -> Result<(), Box<dyn Error>> {
     ];
     let mut w = World {
         bulb: Thing::new(ThingConfig::new(Jid::new(PS)?, names), OsRng),
-        ps: ProvisioningService::new(Default::default()),
+        ps: ProvisioningService::with_store(Default::default(), Deferred),
+        store: Registry::new(),
         owner: Owner::new(OwnerConfig::new(Jid::new(PS)?)),
         xmpp: Server::new([
             Jid::new(BULB)?,
@@ -109,20 +118,20 @@ pub(crate) fn story() -> Result<(), Box<dyn Error>> {
     println!("  -- setup: the bulb makes a key, registers, approves the service (section 4)");
     let key = w.bulb.setup(now).clone();
     println!("  the bulb shows its key: {}", key.expose());
-    w.run();
+    w.run()?;
 
     println!("  -- the owner claims it with the name and the key (section 5)");
     w.owner.claim(now, "Futuretec Light Bulb 10X", &key);
-    w.run();
+    w.run()?;
 
     println!("  -- a requestor asks for friendship (section 6); the owner has not decided");
     let subscribe = SubscriptionRequest::Subscribe.to(&Jid::new(BULB)?.to_bare(), "subscribe-1");
     w.inject(REQUESTOR, subscribe)?;
-    w.run();
+    w.run()?;
 
     println!("  -- the owner lists pending requests and approves (sections 7 and 8)");
     w.owner.query_pending(now);
-    w.run();
+    w.run()?;
     let requestor: BareJid = Jid::new(REQUESTOR)?.to_bare();
     let pending: Vec<BareJid> = std::iter::from_fn(|| w.owner.poll_event())
         .filter_map(|e| match e {
@@ -142,7 +151,7 @@ pub(crate) fn story() -> Result<(), Box<dyn Error>> {
             friend: true,
         }],
     );
-    w.run();
+    w.run()?;
     println!(
         "  the bulb's owner is {:?}; the requestor is a friend: {}",
         w.bulb.owner().map(|j| j.as_str()),

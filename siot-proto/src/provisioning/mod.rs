@@ -11,23 +11,30 @@
 //! the owner has; a `non-friend` decision is applied to every thing the
 //! owner has.
 
-use core::marker::PhantomData;
-use std::collections::{BTreeSet, HashMap};
+use core::time::Duration;
+use std::collections::{BTreeSet, VecDeque};
 
-use iot_sansio::{End, Input, Instant, Machine, Never, Outbox, Outgoing, QueueMark, WriteToken};
+use iot_sansio::store::{
+    AnswerError, Awaiting, RequestId, Store, StoreAnswer, StoreOp, StoreRequest,
+};
+use iot_sansio::{End, Input, Instant, Machine, Never, Outbox, Outgoing};
 use iot_xmpp::{
     BareJid, DefinedCondition, ErrorType, IqType, Jid, Stanza, StanzaLimits, StanzaMachine,
 };
 
 mod claims;
+mod friends;
 mod records;
+mod registry;
+mod steps;
+mod tx;
 
-pub use records::{OwnerEntry, Record, RestoreError, ThingEntry};
-use records::{OwnerRecord, ThingRecord};
+pub use records::{ClaimEntry, OwnerEntry, Record, RestoreError, ThingEntry};
+pub use registry::Registry;
+use steps::{is_ours, steps};
+use tx::{Reads, Stop, Tx, Write};
 
-use crate::limits::{item_len, list_base, runs};
-use crate::payload::{FriendItem, Friendship, SiotPayload};
-use crate::roster::SubscriptionRequest;
+use crate::payload::Friendship;
 use iot_xmpp::request::Ids;
 
 /// Settings of a [`ProvisioningService`].
@@ -38,6 +45,17 @@ pub struct ProvisioningConfig {
     pub max_pending_per_owner: usize,
     /// Limits on received stanzas.
     pub limits: StanzaLimits,
+    /// How long the store has to answer a request (default 5 s); beyond
+    /// it, the input is answered "retry later" and the late answer is
+    /// not taken.
+    pub store_timeout: Duration,
+    /// How many times an input whose write conflicted is run again
+    /// (default 3) before it is answered "retry later".
+    pub max_conflicts: u8,
+    /// The most inputs kept while the store is asked for an earlier one
+    /// (default 256); beyond it, a request is answered "retry later" at
+    /// once.
+    pub max_queued: usize,
 }
 
 impl Default for ProvisioningConfig {
@@ -45,6 +63,9 @@ impl Default for ProvisioningConfig {
         Self {
             max_pending_per_owner: crate::limits::MAX_PENDING_PER_OWNER,
             limits: crate::limits::stanza_limits(),
+            store_timeout: Duration::from_secs(5),
+            max_conflicts: 3,
+            max_queued: 256,
         }
     }
 }
@@ -78,7 +99,7 @@ pub enum ProvisioningEvent {
         /// The owner.
         owner: BareJid,
         /// The changes.
-        items: Vec<FriendItem>,
+        items: Vec<crate::payload::FriendItem>,
     },
     /// A request that only a registered thing or an owner may make came
     /// from someone else; it was refused with `forbidden`.
@@ -88,21 +109,22 @@ pub enum ProvisioningEvent {
         /// The element.
         what: &'static str,
     },
-    /// A durable record changed: store it under [`Record::key`], then
-    /// confirm with [`Machine::persisted`]
-    /// and `write`, so that a restarted service
-    /// ([`ProvisioningService::restore`]) loses nothing. What the service
-    /// answered in the same input (a claim result, the thing's
-    /// registration result, a friend decision's result) is sent only once
-    /// every record it changed is confirmed: nobody is told of a change a
-    /// crash could still lose.
-    Saved {
-        /// The record as it is now.
-        record: Record,
-        /// The write to confirm.
-        write: WriteToken,
+    /// The service asks its store: answer with
+    /// [`ProvisioningService::provide`] and the request's id. A read
+    /// ([`StoreOp::Get`]) is answered `Found`, `Missing` or
+    /// `Unavailable`; a write ([`StoreOp::Put`]) `Stored` once it is
+    /// durable, `Conflict` when the record is no longer at the version
+    /// expected, or `Unavailable`. What an input answers goes out only
+    /// once each of its writes is `Stored`.
+    Store(Box<StoreRequest<String, Record>>),
+    /// A request was answered "retry later" (`wait`,
+    /// `resource-constraint`): the store was unavailable or silent, the
+    /// input's writes kept conflicting, or too many inputs were waiting.
+    RetryLater {
+        /// Who sent it.
+        from: Option<Jid>,
     },
-    /// The connection ended ([`Input::PeerClosed`]). The registry stays.
+    /// The connection ended ([`Input::PeerClosed`]). The store stays.
     Ended(ProvisioningEnd),
 }
 
@@ -115,15 +137,59 @@ impl From<ProvisioningEnd> for ProvisioningEvent {
     }
 }
 
-/// The provisioning service (section 2.4).
+/// What the service's steps share beside the store.
+#[derive(Debug)]
+pub(crate) struct Ctx {
+    config: ProvisioningConfig,
+    ids: Ids,
+    /// The contacts whose presence the service's roster says it has
+    /// (subscription `to` or `both`), as the runtime passes the roster in.
+    roster_to: BTreeSet<BareJid>,
+}
+
+/// One input the service serves.
+#[derive(Debug, Clone)]
+enum Work {
+    /// A received stanza.
+    Stanza(Stanza),
+    /// A thing the roster shows subscribed.
+    Subscribed(BareJid),
+}
+
+/// The input being served: what it read, and once decided, what is left
+/// to write and what it then sends and reports.
+#[derive(Debug)]
+struct Job {
+    work: Work,
+    reads: Reads,
+    writes: VecDeque<Write>,
+    decided: Option<(Vec<Stanza>, Vec<ProvisioningEvent>)>,
+    conflicts: u8,
+}
+
+/// The provisioning service (section 2.4), over a store of [`Record`]s
+/// that several services may share.
 ///
-/// The service sends no `iq` request (only answers, messages and presence
-/// subscriptions), so it sets no timer.
+/// Each input reads the records it needs as requests of its store `S`,
+/// decides, and writes what it changed compare-and-set on the versions it
+/// read; a write that conflicts (another service changed the record) runs
+/// the input again on fresh reads, up to
+/// [`ProvisioningConfig::max_conflicts`] times. What an input answers and
+/// sends goes out only once every write is stored (write-ahead), and a
+/// store that is unavailable or silent gets the sender a `wait` error
+/// (`resource-constraint`, PROFILE.md) rather than a refusal. Inputs are
+/// served one at a time, in the order they came.
+///
+/// With a [`Registry`] (the default) the store answers inside each call
+/// and the service is as simple to drive as any machine; with
+/// [`iot_sansio::store::Deferred`] every request leaves as a
+/// [`ProvisioningEvent::Store`] for the runtime, answered with
+/// [`ProvisioningService::provide`].
 ///
 /// ```
 /// use std::time::Duration;
 /// use siot_proto::{Machine, StanzaMachine};
-/// use siot_proto::provisioning::{ProvisioningService, ProvisioningEvent};
+/// use siot_proto::provisioning::{ProvisioningService, ProvisioningEvent, Registry};
 /// use siot_proto::stanza::{IqType, PresenceType};
 ///
 /// let mut ps = ProvisioningService::<Duration>::new(Default::default());
@@ -131,117 +197,144 @@ impl From<ProvisioningEnd> for ProvisioningEvent {
 ///     <register xmlns='urn:xmpp:siot:1' key='TWNK-KD5Y-MT3T-E1GS-DRDB-KVTW'><name>Bulb</name></register></iq>";
 /// ps.handle_stanza(Duration::ZERO, register)?;
 /// assert_eq!(ps.poll_event(), Some(ProvisioningEvent::Registered("thing@example.org".parse()?)));
-/// // The new thing's durable record, for the runtime to store; the result
-/// // waits until it is.
-/// let Some(ProvisioningEvent::Saved { record, write }) = ps.poll_event() else { panic!() };
-/// assert_eq!(record.key(), "thing:thing@example.org");
-/// assert!(ps.poll_transmit().is_none());
-/// ps.persisted(Duration::ZERO, write);
 /// let result = ps.poll_transmit().unwrap();
 /// assert_eq!((result.iq_type(), result.id.as_deref()), (Some(IqType::Result), Some("register-1")));
 /// let subscribe = ps.poll_transmit().unwrap();
 /// assert_eq!(subscribe.presence_type(), Some(PresenceType::Subscribe));
+/// // The thing's record and its claim index entry are in the store.
+/// assert_eq!(ps.store().thing_count(), 1);
+/// assert_eq!(ps.store().records().len(), 2);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug)]
-pub struct ProvisioningService<I> {
-    config: ProvisioningConfig,
-    things: HashMap<BareJid, ThingRecord>,
-    /// The thing each (name, key) claims.
-    by_claim: HashMap<claims::ClaimIndex, BareJid>,
-    owners: HashMap<BareJid, OwnerRecord>,
-    ids: Ids,
-    /// The contacts whose presence the service's roster says it has
-    /// (subscription `to` or `both`), as the runtime passes the roster in.
-    roster_to: BTreeSet<BareJid>,
-    /// Things and owners changed by the input being handled.
-    dirty_things: BTreeSet<BareJid>,
-    dirty_owners: BTreeSet<BareJid>,
+pub struct ProvisioningService<I, S = Registry> {
+    ctx: Ctx,
+    store: S,
+    job: Option<Job>,
+    queue: VecDeque<Work>,
+    asked: Awaiting<String, Record>,
+    deadline: Option<I>,
     out: Outbox<Stanza, ProvisioningEvent>,
-    instant: PhantomData<fn() -> I>,
 }
 
 impl<I: Instant> ProvisioningService<I> {
-    /// A service with no things.
+    /// A service over an empty [`Registry`].
     #[must_use]
     pub fn new(config: ProvisioningConfig) -> Self {
+        Self::with_store(config, Registry::new())
+    }
+
+    /// A thing's owner, as the registry holds it.
+    #[must_use]
+    pub fn owner_of(&self, thing: &BareJid) -> Option<BareJid> {
+        self.store.owner_of(thing)
+    }
+
+    /// The answer an is-friend query would get, without recording
+    /// anything: `Pending` means the owner has not decided.
+    #[must_use]
+    pub fn friendship(&self, thing: &BareJid, requestor: &BareJid) -> Friendship {
+        self.store.friendship(thing, requestor)
+    }
+
+    /// The requests waiting for an owner's decision.
+    #[must_use]
+    pub fn pending(&self, owner: &BareJid) -> Vec<BareJid> {
+        self.store.pending(owner)
+    }
+
+    /// Whether a thing approved the service's presence subscription
+    /// (section 4).
+    #[must_use]
+    pub fn is_subscribed(&self, thing: &BareJid) -> bool {
+        self.store.is_subscribed(thing)
+    }
+}
+
+impl<I: Instant, S: Store<String, Record>> ProvisioningService<I, S> {
+    /// A service over `store`: a [`Registry`] rebuilt from stored records,
+    /// a store of the runtime's, or [`iot_sansio::store::Deferred`].
+    #[must_use]
+    pub fn with_store(config: ProvisioningConfig, store: S) -> Self {
         Self {
-            config,
-            things: HashMap::new(),
-            by_claim: HashMap::new(),
-            owners: HashMap::new(),
-            roster_to: BTreeSet::new(),
-            ids: Ids::new("ps"),
-            dirty_things: BTreeSet::new(),
-            dirty_owners: BTreeSet::new(),
+            ctx: Ctx {
+                config,
+                ids: Ids::new("ps"),
+                roster_to: BTreeSet::new(),
+            },
+            store,
+            job: None,
+            queue: VecDeque::new(),
+            asked: Awaiting::default(),
+            deadline: None,
             out: Outbox::new(),
-            instant: PhantomData,
         }
     }
 
-    /// A service rebuilt from the records it announced
-    /// ([`ProvisioningEvent::Saved`]) and the runtime stored, the latest of
-    /// each key, in any
-    /// order: after a restart it knows every thing, owner, friendship and
-    /// pending request it knew.
+    /// The store.
+    #[must_use]
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The store, to change (an outage to try, records an operator
+    /// writes).
+    pub fn store_mut(&mut self) -> &mut S {
+        &mut self.store
+    }
+
+    /// Takes the store's answer to the request `id` of a
+    /// [`ProvisioningEvent::Store`], and goes on with the input that
+    /// asked.
     ///
     /// # Errors
     ///
-    /// [`RestoreError`] for a record that does not read back.
-    pub fn restore(config: ProvisioningConfig, records: &[Record]) -> Result<Self, RestoreError> {
-        let mut service = Self::new(config);
-        for record in records {
-            match record {
-                Record::Thing(entry) => {
-                    let (jid, thing) = ThingRecord::from_entry(entry)?;
-                    service.index(&jid, &thing);
-                    service.things.insert(jid, thing);
-                }
-                Record::Owner(entry) => {
-                    let (jid, owner) = OwnerRecord::from_entry(entry)?;
-                    service.owners.insert(jid, owner);
+    /// [`AnswerError::NotAsked`] for a request not awaited (answered
+    /// already, or given up when the store timed out or the session
+    /// ended); [`AnswerError::Mismatched`] for an answer that does not
+    /// fit the request (a record found under another record's key, a
+    /// `Stored` for a read). Neither changes anything.
+    pub fn provide(
+        &mut self,
+        now: I,
+        id: RequestId,
+        answer: StoreAnswer<Record>,
+    ) -> Result<(), AnswerError> {
+        let Some(op) = self.asked.get(id) else {
+            return Err(AnswerError::NotAsked(id));
+        };
+        if !tx::belongs(op.key(), &answer) {
+            return Err(AnswerError::Mismatched(id));
+        }
+        let op = self.asked.take(id, &answer)?;
+        let Some(job) = &mut self.job else {
+            return Ok(());
+        };
+        match (op, answer) {
+            (_, StoreAnswer::Unavailable) => {
+                self.give_up();
+                self.serve(now);
+                return Ok(());
+            }
+            (StoreOp::Get(key), StoreAnswer::Found(found)) => {
+                job.reads.insert(key, Some(found));
+            }
+            (StoreOp::Get(key), _) => {
+                job.reads.insert(key, None);
+            }
+            (StoreOp::Put { .. }, StoreAnswer::Stored(_)) => {
+                job.writes.pop_front();
+            }
+            (StoreOp::Put { .. }, _) => {
+                if !Self::conflicted(job, self.ctx.config.max_conflicts) {
+                    self.give_up();
                 }
             }
         }
-        Ok(service)
-    }
-
-    /// Every durable record, sorted by key: what a store holds after the
-    /// [`ProvisioningEvent::Saved`] events so far.
-    #[must_use]
-    pub fn records(&self) -> Vec<Record> {
-        let mut all: Vec<Record> = self
-            .things
-            .iter()
-            .map(|(j, t)| Record::Thing(t.entry(j)))
-            .chain(self.owners.iter().map(|(j, o)| Record::Owner(o.entry(j))))
-            .collect();
-        all.sort_by_key(Record::key);
-        all
-    }
-
-    /// Announces the records the last input changed, each a write that
-    /// what the input queued since `mark` waits for.
-    fn save(&mut self, mark: QueueMark) {
-        let mut saved = Vec::new();
-        for jid in core::mem::take(&mut self.dirty_things) {
-            if let Some(t) = self.things.get(&jid) {
-                saved.push(Record::Thing(t.entry(&jid)));
-            }
+        if self.asked.is_empty() {
+            self.serve(now);
         }
-        for jid in core::mem::take(&mut self.dirty_owners) {
-            let entry = self
-                .owners
-                .get(&jid)
-                .cloned()
-                .unwrap_or_default()
-                .entry(&jid);
-            saved.push(Record::Owner(entry));
-        }
-        for record in saved {
-            let write = self.out.hold_since(mark);
-            self.out.event(ProvisioningEvent::Saved { record, write });
-        }
+        Ok(())
     }
 
     /// Takes a change of the service's roster, as the runtime reads it
@@ -253,7 +346,7 @@ impl<I: Instant> ProvisioningService<I> {
     /// resource, the server need not deliver it that presence (RFC 6121
     /// 3.1.6), and a subscription approved before the service connected
     /// (or auto-approved by the server, 3.1.3) would never be known.
-    pub fn apply_roster_change(&mut self, change: &iot_xmpp::roster::RosterChange) {
+    pub fn apply_roster_change(&mut self, now: I, change: &iot_xmpp::roster::RosterChange) {
         use iot_xmpp::Subscription;
         let (jid, to) = match change {
             iot_xmpp::roster::RosterChange::Updated(item) => (
@@ -263,249 +356,135 @@ impl<I: Instant> ProvisioningService<I> {
             iot_xmpp::roster::RosterChange::Removed(jid) => (jid.clone(), false),
         };
         if !to {
-            self.roster_to.remove(&jid);
+            self.ctx.roster_to.remove(&jid);
             return;
         }
-        self.roster_to.insert(jid.clone());
-        let mark = self.out.mark();
-        self.roster_subscribed(&jid);
-        self.save(mark);
-    }
-
-    /// A thing the roster shows subscribed becomes so.
-    fn roster_subscribed(&mut self, jid: &BareJid) {
-        if let Some(t) = self.things.get_mut(jid)
-            && !t.subscribed
-            && self.roster_to.contains(jid)
-        {
-            t.subscribed = true;
-            self.dirty_things.insert(jid.clone());
-            self.out.event(ProvisioningEvent::Subscribed(jid.clone()));
+        self.ctx.roster_to.insert(jid.clone());
+        if !self.out.is_ended() {
+            self.take(now, Work::Subscribed(jid));
         }
     }
 
-    /// How many things are registered.
-    #[must_use]
-    pub fn thing_count(&self) -> usize {
-        self.things.len()
-    }
-
-    /// Whether a thing approved the service's presence subscription
-    /// (section 4).
-    #[must_use]
-    pub fn is_subscribed(&self, thing: &BareJid) -> bool {
-        self.things.get(thing).is_some_and(|t| t.subscribed)
-    }
-
-    /// A thing's owner.
-    #[must_use]
-    pub fn owner_of(&self, thing: &BareJid) -> Option<&BareJid> {
-        self.things.get(thing)?.owner.as_ref()
-    }
-
-    /// The answer an is-friend query would get, without recording
-    /// anything: `Pending` means the owner has not decided.
-    #[must_use]
-    pub fn friendship(&self, thing: &BareJid, requestor: &BareJid) -> Friendship {
-        let Some(t) = self.things.get(thing) else {
-            return Friendship::No;
-        };
-        match &t.owner {
-            None => Friendship::No,
-            Some(o) if o == requestor => Friendship::Yes,
-            Some(_) if t.friends.contains(requestor) => Friendship::Yes,
-            Some(_) if t.refused.contains(requestor) => Friendship::No,
-            Some(_) => Friendship::Pending,
-        }
-    }
-
-    /// The requests waiting for an owner's decision.
-    #[must_use]
-    pub fn pending(&self, owner: &BareJid) -> Vec<BareJid> {
-        self.owners
-            .get(owner)
-            .map(|o| o.pending.keys().cloned().collect())
-            .unwrap_or_default()
-    }
-
-    /// Reads a received stanza; whether it was one for this machine.
-    fn handle(&mut self, stanza: &Stanza) -> bool {
-        if SubscriptionRequest::of(stanza) == Some(SubscriptionRequest::Subscribed) {
-            if let Some(t) = stanza
-                .from
-                .as_ref()
-                .map(Jid::to_bare)
-                .and_then(|b| self.things.get_mut(&b).map(|t| (b, t)))
-            {
-                t.1.subscribed = true;
-                self.dirty_things.insert(t.0.clone());
-                self.out.event(ProvisioningEvent::Subscribed(t.0));
-            }
-            return true;
-        }
-        if !matches!(stanza.iq_type(), Some(IqType::Get | IqType::Set)) {
-            return false;
-        }
-        let payload = match SiotPayload::from_stanza(stanza) {
-            Ok(Some(p)) => p,
-            Ok(None) => return false,
-            Err(_) => {
-                self.out
-                    .send(stanza.error_reply(ErrorType::Modify, DefinedCondition::BadRequest));
-                return true;
-            }
-        };
-        let Some(from) = stanza.from.clone() else {
-            self.refuse(stanza, payload.name());
-            return true;
-        };
-        match payload {
-            SiotPayload::Register { key, names } => self.register(stanza, from, key, names),
-            SiotPayload::Claim { name, key } => self.claim(stanza, &from.to_bare(), &name, &key),
-            SiotPayload::IsFriendQuery { jid } => self.is_friend(stanza, &from.to_bare(), jid),
-            SiotPayload::PendingFriendQuery => {
-                let owner = from.to_bare();
-                if self.owners.get(&owner).is_none_or(|o| o.things.is_empty()) {
-                    self.refuse(stanza, "pending-friend-query");
-                    return true;
-                }
-                // As many as the owner reads in one stanza; the rest once
-                // it decided those and asks again.
-                let jids = self.pending(&owner);
-                let empty =
-                    SiotPayload::PendingFriendRequests { jids: Vec::new() }.reply_to(stanza);
-                let base = list_base(&empty, "pending-friend-requests");
-                let first = runs(&jids, base, self.config.limits.max_len, |j| {
-                    item_len("pending-friend", j, 0)
-                })
-                .first()
-                .map(|r| r.to_vec())
-                .unwrap_or_default();
-                self.out
-                    .send(SiotPayload::PendingFriendRequests { jids: first }.reply_to(stanza));
-            }
-            SiotPayload::FriendStateUpdate { items } => self.update(stanza, from.to_bare(), items),
-            _ => {
-                self.out.send(
-                    stanza.error_reply(ErrorType::Cancel, DefinedCondition::FeatureNotImplemented),
-                );
-            }
-        }
-        true
-    }
-
-    fn refuse(&mut self, stanza: &Stanza, what: &'static str) {
-        self.out
-            .send(stanza.error_reply(ErrorType::Auth, DefinedCondition::Forbidden));
-        self.out.event(ProvisioningEvent::Refused {
-            from: stanza.from.clone(),
-            what,
-        });
-    }
-
-    fn is_friend(&mut self, stanza: &Stanza, thing: &BareJid, requestor: BareJid) {
-        if !self.things.contains_key(thing) {
-            self.refuse(stanza, "is-friend-query");
-            return;
-        }
-        let mut answer = self.friendship(thing, &requestor);
-        if answer == Friendship::Pending
-            && let Some(owner) = self.things.get(thing).and_then(|t| t.owner.clone())
-        {
-            let record = self.owners.entry(owner.clone()).or_default();
-            if let Some(asked) = record.pending.get_mut(&requestor) {
-                // Already waiting, the owner told; this thing is one more
-                // it asked about.
-                if asked.insert(thing.clone()) {
-                    self.dirty_owners.insert(owner);
-                }
-            } else if record.pending.len() >= self.config.max_pending_per_owner {
-                answer = Friendship::No;
+    /// Takes an input: served now, or queued behind the one waiting for
+    /// the store, or answered "retry later" when the queue is full.
+    fn take(&mut self, now: I, work: Work) {
+        if self.job.is_some() {
+            if self.queue.len() < self.ctx.config.max_queued {
+                self.queue.push_back(work);
             } else {
-                record
-                    .pending
-                    .insert(requestor, BTreeSet::from([thing.clone()]));
-                self.dirty_owners.insert(owner.clone());
-                let id = self.ids.next_id();
-                self.out
-                    .send(SiotPayload::PendingFriendNotification.to_stanza(owner, &id));
+                self.retry_later(&work);
             }
+            return;
         }
-        self.out
-            .send(SiotPayload::IsFriendResult { friend: answer }.reply_to(stanza));
+        self.job = Some(Job {
+            work,
+            reads: Reads::new(),
+            writes: VecDeque::new(),
+            decided: None,
+            conflicts: 0,
+        });
+        self.serve(now);
     }
 
-    fn update(&mut self, stanza: &Stanza, owner: BareJid, items: Vec<FriendItem>) {
-        let Some(record) = self.owners.get_mut(&owner).filter(|o| !o.things.is_empty()) else {
-            self.refuse(stanza, "friend-state-update");
-            return;
-        };
-        // The owner is always a friend (section 2.5).
-        if items.iter().any(|i| i.jid == owner && !i.friend) {
-            self.out
-                .send(stanza.error_reply(ErrorType::Modify, DefinedCondition::NotAcceptable));
-            return;
-        }
-        // Each decision, with the things it applies to: a friend on the
-        // things it asked about (all the owner's when it asked nothing), a
-        // non-friend on all of them.
-        let all: BTreeSet<BareJid> = record.things.clone();
-        let decisions: Vec<(FriendItem, BTreeSet<BareJid>)> = items
-            .iter()
-            .map(|i| {
-                let asked = record.pending.remove(&i.jid);
-                let on = match asked {
-                    Some(asked) if i.friend => asked.intersection(&all).cloned().collect(),
-                    _ => all.clone(),
+    /// Runs the input being served as far as the store's answers let it,
+    /// then the queued ones.
+    fn serve(&mut self, now: I) {
+        while self.asked.is_empty() {
+            let Some(job) = &mut self.job else {
+                let Some(work) = self.queue.pop_front() else {
+                    self.deadline = None;
+                    return;
                 };
-                (i.clone(), on)
-            })
-            .collect();
-        self.dirty_owners.insert(owner.clone());
-        for thing in &all {
-            let Some(t) = self.things.get_mut(thing) else {
+                self.job = Some(Job {
+                    work,
+                    reads: Reads::new(),
+                    writes: VecDeque::new(),
+                    decided: None,
+                    conflicts: 0,
+                });
                 continue;
             };
-            let mine: Vec<FriendItem> = decisions
-                .iter()
-                .filter(|(_, on)| on.contains(thing))
-                .map(|(i, _)| i.clone())
-                .collect();
-            if mine.is_empty() {
+            if job.decided.is_none() {
+                let mut tx = Tx::new(&mut self.store, &mut job.reads);
+                match steps(&mut self.ctx, &mut tx, &job.work) {
+                    Ok(()) => {
+                        job.writes = tx.writes.into();
+                        job.decided = Some((tx.sends, tx.events));
+                    }
+                    Err(Stop::Asked) => {
+                        for key in tx.need {
+                            let request = self.asked.ask(StoreOp::Get(key));
+                            self.out.event(ProvisioningEvent::Store(Box::new(request)));
+                        }
+                        self.deadline = Some(now + self.ctx.config.store_timeout);
+                    }
+                    Err(Stop::Unavailable) => self.give_up(),
+                }
                 continue;
             }
-            for i in &mine {
-                if i.friend {
-                    t.friends.insert(i.jid.clone());
-                    t.refused.remove(&i.jid);
-                } else {
-                    t.friends.remove(&i.jid);
-                    t.refused.insert(i.jid.clone());
+            let Some(write) = job.writes.front() else {
+                // Every write stored: the input's answers go out.
+                if let Some((sends, events)) = job.decided.take() {
+                    sends.into_iter().for_each(|s| self.out.send(s));
+                    events.into_iter().for_each(|e| self.out.event(e));
                 }
-            }
-            let address = t.address.clone();
-            self.dirty_things.insert(thing.clone());
-            // Within the bytes the thing reads: several notices if need be.
-            let id = self.ids.next_id();
-            let empty =
-                SiotPayload::FriendshipStates { items: Vec::new() }.to_stanza(address.clone(), &id);
-            let base = list_base(&empty, "friendship-states");
-            for run in runs(&mine, base, self.config.limits.max_len, |i| {
-                item_len("item", &i.jid, 13)
-            }) {
-                let notice = SiotPayload::FriendshipStates {
-                    items: run.to_vec(),
-                };
-                self.out.send(notice.to_stanza(address.clone(), &id));
+                self.job = None;
+                continue;
+            };
+            let op = write.op();
+            match self.store.answer_now(&op) {
+                None => {
+                    let request = self.asked.ask(op);
+                    self.out.event(ProvisioningEvent::Store(Box::new(request)));
+                    self.deadline = Some(now + self.ctx.config.store_timeout);
+                }
+                Some(StoreAnswer::Stored(_)) => {
+                    job.writes.pop_front();
+                }
+                Some(StoreAnswer::Conflict) => {
+                    if !Self::conflicted(job, self.ctx.config.max_conflicts) {
+                        self.give_up();
+                    }
+                }
+                Some(_) => self.give_up(),
             }
         }
-        self.out.send(stanza.result_reply());
-        self.out
-            .event(ProvisioningEvent::FriendsUpdated { owner, items });
+    }
+
+    /// A write conflicted: the input is to run again on fresh reads;
+    /// whether it may.
+    fn conflicted(job: &mut Job, max: u8) -> bool {
+        job.conflicts = job.conflicts.saturating_add(1);
+        job.reads.clear();
+        job.writes.clear();
+        job.decided = None;
+        job.conflicts <= max
+    }
+
+    /// The input being served is answered "retry later"; what it wrote
+    /// already stays (a request sent again finds it, and finishes).
+    fn give_up(&mut self) {
+        self.asked.clear();
+        if let Some(job) = self.job.take() {
+            self.retry_later(&job.work);
+        }
+    }
+
+    /// Answers an input "retry later" (RFC 6120 8.3.3.18, type `wait`).
+    fn retry_later(&mut self, work: &Work) {
+        if let Work::Stanza(stanza) = work
+            && matches!(stanza.iq_type(), Some(IqType::Get | IqType::Set))
+        {
+            self.out
+                .send(stanza.error_reply(ErrorType::Wait, DefinedCondition::ResourceConstraint));
+            self.out.event(ProvisioningEvent::RetryLater {
+                from: stanza.from.clone(),
+            });
+        }
     }
 }
 
-impl<I: Instant> Machine for ProvisioningService<I> {
+impl<I: Instant, S: Store<String, Record>> Machine for ProvisioningService<I, S> {
     type Instant = I;
     type Input = Stanza;
     type Transmit = Stanza;
@@ -513,25 +492,37 @@ impl<I: Instant> Machine for ProvisioningService<I> {
 
     /// Reads a received stanza (others than this protocol's are ignored),
     /// or ends the session when the connection closed.
-    fn handle_input(&mut self, _now: I, input: Input<'_, Stanza>) {
+    fn handle_input(&mut self, now: I, input: Input<'_, Stanza>) {
         if self.out.is_ended() {
             return;
         }
         match input {
             Input::Data(stanza) => {
-                let mark = self.out.mark();
-                self.handle(stanza);
-                self.save(mark);
+                if is_ours(stanza) {
+                    self.take(now, Work::Stanza(stanza.clone()));
+                }
             }
-            Input::PeerClosed => self.out.end(End::PeerClosed),
+            Input::PeerClosed => {
+                self.asked.clear();
+                self.job = None;
+                self.queue.clear();
+                self.deadline = None;
+                self.out.end(End::PeerClosed);
+            }
         }
     }
 
-    /// The service has no timer.
-    fn handle_timeout(&mut self, _now: I) {}
+    /// The store did not answer in time: the input that asked is
+    /// answered "retry later", and the next is served.
+    fn handle_timeout(&mut self, now: I) {
+        if self.deadline.is_some_and(|d| d <= now) && !self.asked.is_empty() {
+            self.give_up();
+            self.serve(now);
+        }
+    }
 
     fn poll_timeout(&self) -> Option<I> {
-        None
+        self.deadline.filter(|_| !self.asked.is_empty())
     }
 
     fn outgoing(&mut self) -> Outgoing<'_, Stanza, ProvisioningEvent> {
@@ -539,8 +530,8 @@ impl<I: Instant> Machine for ProvisioningService<I> {
     }
 }
 
-impl<I: Instant> StanzaMachine for ProvisioningService<I> {
+impl<I: Instant, S: Store<String, Record>> StanzaMachine for ProvisioningService<I, S> {
     fn stanza_limits(&self) -> &StanzaLimits {
-        &self.config.limits
+        &self.ctx.config.limits
     }
 }

@@ -1,38 +1,14 @@
-//! The provisioning service's durable state as data: one record per thing
-//! and per owner, announced whenever it changes, from which a service is
-//! rebuilt after a restart.
-
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+//! The provisioning service's durable state as data: one record per
+//! thing, per owner and per claim index entry, each under its own key in
+//! the runtime's store, read and written by the service as requests
+//! ([`iot_sansio::store`]).
 
 use iot_sansio::Secret;
 use iot_xmpp::{BareJid, Jid};
 use serde::{Deserialize, Serialize};
+use subtle::ConstantTimeEq;
 
 use crate::key::Key;
-use crate::payload::Name;
-
-/// What the service keeps of a registered thing.
-#[derive(Debug, Clone)]
-pub(crate) struct ThingRecord {
-    /// Where the thing registered from (its full JID).
-    pub(crate) address: Jid,
-    pub(crate) names: Vec<Name>,
-    pub(crate) key: Key,
-    pub(crate) owner: Option<BareJid>,
-    pub(crate) friends: HashSet<BareJid>,
-    pub(crate) refused: HashSet<BareJid>,
-    pub(crate) subscribed: bool,
-}
-
-/// What the service keeps of an owner.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct OwnerRecord {
-    pub(crate) things: BTreeSet<BareJid>,
-    /// The requestors waiting for the owner's decision, each with the
-    /// things of this owner it asked about: a `friend` decision is granted
-    /// on those only (sections 2.3 and 8).
-    pub(crate) pending: BTreeMap<BareJid, BTreeSet<BareJid>>,
-}
 
 /// A thing's durable record. It holds the thing's key: store it as the
 /// secret it is.
@@ -58,8 +34,9 @@ pub struct ThingEntry {
     pub subscribed: bool,
 }
 
-/// An owner's durable record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// An owner's durable record: the index of its things (the things'
+/// records decide who owns them) and the requests waiting for it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct OwnerEntry {
     /// The owner's bare JID.
     pub jid: String,
@@ -70,11 +47,22 @@ pub struct OwnerEntry {
     pub pending: Vec<(String, Vec<String>)>,
 }
 
-/// One change of the service's durable state, announced as
-/// [`ProvisioningEvent::Saved`](super::ProvisioningEvent::Saved): store
-/// it under its key (the thing's or owner's JID), replacing what was
-/// there, and confirm the write. [`ProvisioningService::restore`](super::ProvisioningService::restore)
-/// takes the stored records back.
+/// Where a claim finds its thing (section 5): under a digest of a name
+/// and the key it must match, the thing that registered with both.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaimEntry {
+    /// The digest, in hexadecimal: SHA-256 over the name's length (eight
+    /// bytes, big-endian), the name and the key.
+    pub index: String,
+    /// The thing's bare JID.
+    pub thing: String,
+}
+
+/// One record of the service's durable state, stored under
+/// [`Record::key`]. The service reads the records it needs with
+/// [`StoreOp::Get`](iot_sansio::store::StoreOp::Get) and writes them with
+/// [`StoreOp::Put`](iot_sansio::store::StoreOp::Put), compare-and-set on
+/// the version it read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Record {
@@ -83,20 +71,68 @@ pub enum Record {
     /// An owner as it is now; an owner with no thing and nothing pending
     /// may be deleted.
     Owner(OwnerEntry),
+    /// A claim index entry: a later thing with the same name and key
+    /// takes its place, and an entry whose thing no longer has that name
+    /// and key finds nothing.
+    Claim(ClaimEntry),
 }
 
 impl Record {
-    /// The key to store it under: `thing:` or `owner:` and the bare JID.
+    /// The key to store it under: `thing:` or `owner:` and the bare JID,
+    /// or `claim:` and the index.
     #[must_use]
     pub fn key(&self) -> String {
         match self {
-            Self::Thing(t) => format!("thing:{}", t.jid),
-            Self::Owner(o) => format!("owner:{}", o.jid),
+            Self::Thing(t) => thing_key(&t.jid),
+            Self::Owner(o) => owner_key(&o.jid),
+            Self::Claim(c) => claim_key(&c.index),
+        }
+    }
+
+    /// Checks that every JID and key in the record reads back.
+    ///
+    /// # Errors
+    ///
+    /// [`RestoreError`] for the first that does not.
+    pub fn check(&self) -> Result<(), RestoreError> {
+        match self {
+            Self::Thing(t) => {
+                bare(&t.jid)?;
+                iot_xmpp::jids::read_jid::<Jid>(&t.address)
+                    .map_err(|_| RestoreError::Jid(t.address.clone()))?;
+                Key::parse(t.key.expose()).map_err(|_| RestoreError::Key)?;
+                t.owner
+                    .iter()
+                    .chain(&t.friends)
+                    .chain(&t.refused)
+                    .try_for_each(|j| bare(j).map(drop))
+            }
+            Self::Owner(o) => {
+                bare(&o.jid)?;
+                o.things.iter().try_for_each(|j| bare(j).map(drop))?;
+                o.pending.iter().try_for_each(|(r, things)| {
+                    bare(r)?;
+                    things.iter().try_for_each(|j| bare(j).map(drop))
+                })
+            }
+            Self::Claim(c) => bare(&c.thing).map(drop),
         }
     }
 }
 
-/// Why stored records cannot be restored.
+pub(crate) fn thing_key(jid: &str) -> String {
+    format!("thing:{jid}")
+}
+
+pub(crate) fn owner_key(jid: &str) -> String {
+    format!("owner:{jid}")
+}
+
+pub(crate) fn claim_key(index: &str) -> String {
+    format!("claim:{index}")
+}
+
+/// Why stored records cannot be taken.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum RestoreError {
@@ -108,94 +144,49 @@ pub enum RestoreError {
     Key,
 }
 
-fn sorted(set: &HashSet<BareJid>) -> Vec<String> {
-    let mut v: Vec<String> = set.iter().map(ToString::to_string).collect();
-    v.sort();
-    v
-}
-
 pub(crate) fn bare(text: &str) -> Result<BareJid, RestoreError> {
     iot_xmpp::jids::read_jid::<BareJid>(text).map_err(|_| RestoreError::Jid(text.to_owned()))
 }
 
-fn bares(texts: &[String]) -> Result<HashSet<BareJid>, RestoreError> {
-    texts.iter().map(|t| bare(t)).collect()
-}
-
-impl ThingRecord {
-    pub(crate) fn entry(&self, jid: &BareJid) -> ThingEntry {
-        ThingEntry {
-            jid: jid.to_string(),
-            address: self.address.to_string(),
-            names: self
-                .names
-                .iter()
-                .map(|n| (n.lang.clone(), n.text.clone()))
-                .collect(),
-            key: Secret::new(self.key.expose()),
-            owner: self.owner.as_ref().map(ToString::to_string),
-            friends: sorted(&self.friends),
-            refused: sorted(&self.refused),
-            subscribed: self.subscribed,
-        }
+impl ThingEntry {
+    /// Whether `key` is this thing's key, compared in constant time.
+    pub(crate) fn has_key(&self, key: &Key) -> bool {
+        self.key
+            .expose()
+            .as_bytes()
+            .ct_eq(key.expose().as_bytes())
+            .into()
     }
 
-    pub(crate) fn from_entry(e: &ThingEntry) -> Result<(BareJid, Self), RestoreError> {
-        Ok((
-            bare(&e.jid)?,
-            Self {
-                address: iot_xmpp::jids::read_jid::<Jid>(&e.address)
-                    .map_err(|_| RestoreError::Jid(e.address.clone()))?,
-                names: e
-                    .names
-                    .iter()
-                    .map(|(lang, text)| Name {
-                        lang: lang.clone(),
-                        text: text.clone(),
-                    })
-                    .collect(),
-                key: Key::parse(e.key.expose()).map_err(|_| RestoreError::Key)?,
-                owner: e.owner.as_deref().map(bare).transpose()?,
-                friends: bares(&e.friends)?,
-                refused: bares(&e.refused)?,
-                subscribed: e.subscribed,
-            },
-        ))
+    /// Whether one of its names is `name`.
+    pub(crate) fn has_name(&self, name: &str) -> bool {
+        self.names.iter().any(|(_, text)| text == name)
     }
 }
 
-impl OwnerRecord {
-    pub(crate) fn entry(&self, jid: &BareJid) -> OwnerEntry {
-        OwnerEntry {
-            jid: jid.to_string(),
-            things: self.things.iter().map(ToString::to_string).collect(),
-            pending: self
-                .pending
-                .iter()
-                .map(|(r, things)| {
-                    (
-                        r.to_string(),
-                        things.iter().map(ToString::to_string).collect(),
-                    )
-                })
-                .collect(),
+/// Adds `item` to a sorted list; whether it was not there.
+pub(crate) fn insert_sorted(list: &mut Vec<String>, item: &str) -> bool {
+    match list.binary_search_by(|x| x.as_str().cmp(item)) {
+        Ok(_) => false,
+        Err(at) => {
+            list.insert(at, item.to_owned());
+            true
         }
     }
+}
 
-    pub(crate) fn from_entry(e: &OwnerEntry) -> Result<(BareJid, Self), RestoreError> {
-        Ok((
-            bare(&e.jid)?,
-            Self {
-                things: e.things.iter().map(|t| bare(t)).collect::<Result<_, _>>()?,
-                pending: e
-                    .pending
-                    .iter()
-                    .map(|(r, things)| {
-                        let things = things.iter().map(|t| bare(t)).collect::<Result<_, _>>()?;
-                        Ok((bare(r)?, things))
-                    })
-                    .collect::<Result<_, RestoreError>>()?,
-            },
-        ))
+/// Removes `item` from a sorted list; whether it was there.
+pub(crate) fn remove_sorted(list: &mut Vec<String>, item: &str) -> bool {
+    match list.binary_search_by(|x| x.as_str().cmp(item)) {
+        Ok(at) => {
+            list.remove(at);
+            true
+        }
+        Err(_) => false,
     }
+}
+
+/// Whether a sorted list holds `item`.
+pub(crate) fn contains_sorted(list: &[String], item: &str) -> bool {
+    list.binary_search_by(|x| x.as_str().cmp(item)).is_ok()
 }
