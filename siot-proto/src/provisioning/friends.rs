@@ -149,7 +149,8 @@ pub(super) fn update<S: Store<String, Record>>(
         tx.send(stanza.error_reply(ErrorType::Modify, DefinedCondition::NotAcceptable));
         return Ok(());
     }
-    let keys: Vec<String> = record.things.iter().map(|t| thing_key(t)).collect();
+    let listed = record.things.clone();
+    let keys: Vec<String> = listed.iter().map(|t| thing_key(t)).collect();
     let things = tx.get_all(&keys)?;
     let decisions: Vec<(&FriendItem, Option<Vec<String>>)> = items
         .iter()
@@ -161,14 +162,15 @@ pub(super) fn update<S: Store<String, Record>>(
             (i, asked.filter(|_| i.friend))
         })
         .collect();
-    for entry in things.into_iter().flatten() {
-        // The thing's record decides who owns it.
-        let Record::Thing(mut t) = entry else {
+    for (jid, entry) in listed.iter().zip(things) {
+        // The thing's record decides who owns it: a thing the owner's
+        // index lists after a reset or a lost race is dropped from it.
+        let Some(Record::Thing(mut t)) = entry
+            .filter(|e| matches!(e, Record::Thing(t) if t.owner.as_deref() == Some(me.as_str())))
+        else {
+            remove_sorted(&mut record.things, jid);
             continue;
         };
-        if t.owner.as_deref() != Some(me.as_str()) {
-            continue;
-        }
         let mine: Vec<FriendItem> = decisions
             .iter()
             .filter(|(_, on)| on.as_ref().is_none_or(|on| contains_sorted(on, &t.jid)))
