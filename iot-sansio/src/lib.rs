@@ -134,7 +134,7 @@ pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use outbox::{Outbox, Outgoing, QueueMark, SPARE_BUFFERS, WriteToken};
+pub use outbox::{Outbox, Outgoing, SPARE_BUFFERS, WriteToken};
 #[cfg(all(feature = "std", feature = "serde"))]
 pub use secret::revealing;
 pub use secret::{REDACTED, Secret};

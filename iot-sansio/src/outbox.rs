@@ -40,11 +40,6 @@ struct Hold {
     stored: bool,
 }
 
-/// A place in a machine's transmit queue ([`Outbox::mark`]), to hold the
-/// transmits queued after it behind a write ([`Outbox::hold_since`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct QueueMark(u64);
-
 /// Names one write a machine asked its runtime to make durable: the
 /// machine queues it with [`Outbox::hold`], carries it in the event that
 /// holds the record, and the runtime hands it back with
@@ -142,31 +137,12 @@ impl<T, E> Outbox<T, E> {
     /// ([`Outbox::persisted`]); events do not wait (the runtime must see
     /// the record to store it).
     pub fn hold(&mut self) -> WriteToken {
-        self.hold_since(self.mark())
-    }
-
-    /// Where the transmit queue stands: how many transmits were ever
-    /// queued. A machine that decides which records to write only once it
-    /// has handled an input takes the mark first and holds from it
-    /// ([`Outbox::hold_since`]).
-    #[must_use]
-    pub fn mark(&self) -> QueueMark {
-        // Every transmit ever queued: those taken, and those waiting.
-        QueueMark(self.taken + self.transmit.len() as u64)
-    }
-
-    /// [`Outbox::hold`], for a write whose record was decided after the
-    /// transmits that depend on it were queued: every transmit queued
-    /// since `mark` waits too. Transmits the runtime has taken already
-    /// cannot be recalled, and a write never holds less than one asked for
-    /// before it: the mark counts from the later of the two.
-    pub fn hold_since(&mut self, mark: QueueMark) -> WriteToken {
         let token = WriteToken(self.next_token);
         self.next_token += 1;
-        let last = self.holds.back().map_or(0, |h| h.after);
         self.holds.push_back(Hold {
             token,
-            after: mark.0.max(self.taken).max(last),
+            // Every transmit ever queued: those taken, and those waiting.
+            after: self.taken + self.transmit.len() as u64,
             stored: false,
         });
         token

@@ -25,37 +25,6 @@ fn transmits_queued_after_a_write_wait_for_its_confirmation() {
 }
 
 #[test]
-fn a_write_decided_after_its_transmits_holds_them_from_the_mark() {
-    let mut out: Outbox<u8, ()> = Outbox::new();
-    out.send(1);
-    assert_eq!(out.pop_transmit(), Some(1));
-    // An input: the answer is queued, then the record it depends on is
-    // found changed.
-    let mark = out.mark();
-    out.send(2);
-    out.send(3);
-    let write = out.hold_since(mark);
-    assert_eq!(out.pop_transmit(), None);
-    assert_eq!(out.held_transmits(), 2);
-    assert!(out.persisted(write));
-    assert_eq!(out.pop_transmit(), Some(2));
-    // A mark behind what was taken, or behind an earlier write, holds
-    // from there: nothing taken is recalled, no earlier write shrinks.
-    let stale = out.mark();
-    out.send(4);
-    let first = out.hold();
-    out.send(5);
-    let second = out.hold_since(stale);
-    assert_eq!(out.pop_transmit(), Some(3));
-    assert_eq!(out.pop_transmit(), Some(4));
-    assert_eq!(out.pop_transmit(), None);
-    assert!(out.persisted(first));
-    assert_eq!(out.pop_transmit(), None, "5 waits for the second write too");
-    assert!(out.persisted(second));
-    assert_eq!(out.pop_transmit(), Some(5));
-}
-
-#[test]
 fn a_later_write_confirmed_first_releases_nothing_before_the_earlier_one() {
     let mut out: Outbox<u8, ()> = Outbox::new();
     let first = out.hold();
