@@ -349,6 +349,49 @@ impl<K: Ord + Clone, T: Clone> Store<K, T> for MemoryStore<K, T> {
     }
 }
 
+/// An operation a machine asks of its runtime, and the answers that fit
+/// it: a [`StoreOp`], or a protocol's own (the OSAP LBS's directory
+/// operations).
+pub trait Operation {
+    /// What answers it.
+    type Answer;
+
+    /// Whether `answer` is one this operation can get.
+    fn fits(&self, answer: &Self::Answer) -> bool;
+}
+
+impl<K, T> Operation for StoreOp<K, T> {
+    type Answer = StoreAnswer<T>;
+
+    fn fits(&self, answer: &StoreAnswer<T>) -> bool {
+        StoreOp::fits(self, answer)
+    }
+}
+
+/// Checks an answer handed to a machine's `provide`: `awaited` is the
+/// request the machine waits for (its id and operation), if any.
+///
+/// # Errors
+///
+/// [`AnswerError::NotAsked`] when `id` is not the request awaited,
+/// [`AnswerError::Mismatched`] when the answer does not fit it.
+pub fn check_answer<O: Operation>(
+    awaited: Option<(RequestId, &O)>,
+    id: RequestId,
+    answer: &O::Answer,
+) -> Result<(), AnswerError> {
+    match awaited {
+        Some((asked, op)) if asked == id => {
+            if op.fits(answer) {
+                Ok(())
+            } else {
+                Err(AnswerError::Mismatched(id))
+            }
+        }
+        _ => Err(AnswerError::NotAsked(id)),
+    }
+}
+
 /// The requests a machine has put to its store and not yet had answered,
 /// each with the operation asked: the part of every machine's `provide`
 /// that checks an answer is awaited and fits before the machine acts on

@@ -131,6 +131,14 @@ impl<I> DirectoryOp<I> {
     }
 }
 
+impl<I> iot_sansio::store::Operation for DirectoryOp<I> {
+    type Answer = DirectoryAnswer<I>;
+
+    fn fits(&self, answer: &DirectoryAnswer<I>) -> bool {
+        DirectoryOp::fits(self, answer)
+    }
+}
+
 /// A request in an LBS event: answer it with the machine's
 /// `provide(now, id, answer)`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,7 +7,9 @@
 use alloc::boxed::Box;
 use alloc::string::String;
 
-use iot_sansio::store::{AnswerError, RequestId, StoreAnswer, StoreOp, Version, Versioned};
+use iot_sansio::store::{
+    AnswerError, RequestId, StoreAnswer, StoreOp, Version, Versioned, check_answer,
+};
 use iot_sansio::{End, Instant};
 use rand_core::CryptoRngCore;
 
@@ -56,15 +58,11 @@ impl<I: Instant, R: CryptoRngCore, D: DeviceDirectory<I>> LbsAuthCore<I, R, D> {
         id: RequestId,
         answer: DirectoryAnswer<I>,
     ) -> Result<(), AnswerError> {
-        let LbsStep::Asking(asking) = &self.step else {
-            return Err(AnswerError::NotAsked(id));
+        let awaited = match &self.step {
+            LbsStep::Asking(asking) => Some((asking.id, &asking.op)),
+            _ => None,
         };
-        if asking.id != id {
-            return Err(AnswerError::NotAsked(id));
-        }
-        if !asking.op.fits(&answer) {
-            return Err(AnswerError::Mismatched(id));
-        }
+        check_answer(awaited, id, &answer)?;
         let LbsStep::Asking(asking) = core::mem::replace(&mut self.step, LbsStep::Done) else {
             return Err(AnswerError::NotAsked(id));
         };

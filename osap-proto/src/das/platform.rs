@@ -6,7 +6,9 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::time::Duration;
 
-use iot_sansio::store::{AnswerError, RequestId, Store, StoreOp, StoreRequest, Versioned};
+use iot_sansio::store::{
+    AnswerError, RequestId, Store, StoreOp, StoreRequest, Versioned, check_answer,
+};
 use iot_sansio::{End, Input, Instant, Machine, Outbox, Outgoing, WriteToken};
 use rand_core::CryptoRngCore;
 
@@ -230,14 +232,8 @@ where
         let State::Checking(checking) = &mut self.core.state else {
             return Err(AnswerError::NotAsked(id));
         };
-        match &checking.waiting {
-            Some((asked, _, op)) if *asked == id => {
-                if !op.fits(&answer) {
-                    return Err(AnswerError::Mismatched(id));
-                }
-            }
-            _ => return Err(AnswerError::NotAsked(id)),
-        }
+        let awaited = checking.waiting.as_ref().map(|(asked, _, op)| (*asked, op));
+        check_answer(awaited, id, &answer)?;
         let Some((_, _, op)) = checking.waiting.take() else {
             return Err(AnswerError::NotAsked(id));
         };

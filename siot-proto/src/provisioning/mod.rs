@@ -167,6 +167,18 @@ struct Job {
     conflicts: u8,
 }
 
+impl Job {
+    fn new(work: Work) -> Self {
+        Self {
+            work,
+            reads: Reads::new(),
+            writes: VecDeque::new(),
+            decided: None,
+            conflicts: 0,
+        }
+    }
+}
+
 /// The provisioning service (section 2.4), over a store of [`Record`]s
 /// that several services may share.
 ///
@@ -368,22 +380,14 @@ impl<I: Instant, S: Store<String, Record>> ProvisioningService<I, S> {
     /// Takes an input: served now, or queued behind the one waiting for
     /// the store, or answered "retry later" when the queue is full.
     fn take(&mut self, now: I, work: Work) {
-        if self.job.is_some() {
-            if self.queue.len() < self.ctx.config.max_queued {
-                self.queue.push_back(work);
-            } else {
-                self.retry_later(&work);
-            }
-            return;
+        if self.job.is_none() {
+            self.job = Some(Job::new(work));
+            self.serve(now);
+        } else if self.queue.len() < self.ctx.config.max_queued {
+            self.queue.push_back(work);
+        } else {
+            self.retry_later(&work);
         }
-        self.job = Some(Job {
-            work,
-            reads: Reads::new(),
-            writes: VecDeque::new(),
-            decided: None,
-            conflicts: 0,
-        });
-        self.serve(now);
     }
 
     /// Runs the input being served as far as the store's answers let it,
@@ -395,13 +399,7 @@ impl<I: Instant, S: Store<String, Record>> ProvisioningService<I, S> {
                     self.deadline = None;
                     return;
                 };
-                self.job = Some(Job {
-                    work,
-                    reads: Reads::new(),
-                    writes: VecDeque::new(),
-                    decided: None,
-                    conflicts: 0,
-                });
+                self.job = Some(Job::new(work));
                 continue;
             };
             if job.decided.is_none() {
