@@ -5,11 +5,11 @@ use iot_sansio::Secret;
 use iot_sansio::store::Store;
 use iot_xmpp::{BareJid, DefinedCondition, ErrorType, Jid, Stanza};
 
+use super::kinds::{Ctx, ProvisioningEvent};
 use super::records::{
     ClaimEntry, Record, ThingEntry, claim_key, insert_sorted, owner_key, remove_sorted, thing_key,
 };
 use super::tx::{Step, Tx};
-use super::{Ctx, ProvisioningEvent};
 use crate::key::Key;
 use crate::payload::{Name, SiotPayload};
 use crate::roster::SubscriptionRequest;

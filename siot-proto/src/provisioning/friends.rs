@@ -6,11 +6,11 @@
 use iot_sansio::store::Store;
 use iot_xmpp::{BareJid, DefinedCondition, ErrorType, Jid, Stanza};
 
+use super::kinds::{Ctx, ProvisioningEvent};
 use super::records::{
     OwnerEntry, Record, ThingEntry, bare, contains_sorted, insert_sorted, remove_sorted, thing_key,
 };
 use super::tx::{Step, Tx};
-use super::{Ctx, ProvisioningEvent};
 use crate::limits::{item_len, list_base, runs};
 use crate::payload::{FriendItem, Friendship, SiotPayload};
 

@@ -4,9 +4,10 @@
 use iot_sansio::store::Store;
 use iot_xmpp::{DefinedCondition, ErrorType, IqType, Stanza};
 
+use super::kinds::{Ctx, Work};
 use super::records::Record;
 use super::tx::{Step, Tx};
-use super::{Ctx, Work, claims, friends};
+use super::{claims, friends};
 use crate::payload::SiotPayload;
 use crate::roster::SubscriptionRequest;
 

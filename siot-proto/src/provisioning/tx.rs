@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use iot_sansio::store::{Store, StoreAnswer, StoreOp, Version, Versioned};
 use iot_xmpp::Stanza;
 
-use super::ProvisioningEvent;
+use super::kinds::ProvisioningEvent;
 use super::records::{OwnerEntry, Record, ThingEntry, owner_key, thing_key};
 
 /// What the store gave an input so far: the record under each key read
