@@ -14,6 +14,7 @@ changed.
 """
 
 import hashlib
+import json
 import pathlib
 import re
 import shutil
@@ -222,6 +223,18 @@ def main():
         if s.lstrip().startswith(("{", "[")):
             add("siot_records", s)
     add("siot_records", "[]")
+    # A registered, claimed thing with a friend and a pending request, as
+    # a store holds it: the thing, its owner and its claim index entry.
+    add("siot_records", json.dumps([
+        {"thing": {"jid": "bulb@example.org", "address": "bulb@example.org/f65dece8",
+                   "names": [[None, "Bulb"], ["de", "Birne"]], "key": "TWNK-KD5Y-MT3T-E1GS-DRDB-KVTW",
+                   "owner": "owner@example.com", "friends": ["friend@example.net"], "refused": [],
+                   "subscribed": True}},
+        {"owner": {"jid": "owner@example.com", "things": ["bulb@example.org"],
+                   "pending": [["requestor@example.net", ["bulb@example.org"]]]}},
+        {"claim": {"index": "7d9c415915e46764332b36a9ca90c086c577fab9a88361913d3ff0bd97775599",
+                   "thing": "bulb@example.org"}},
+    ]))
 
     # The structure-aware targets read their input as a sequence of
     # choices (arbitrary's Unstructured); the same examples, read that way,
