@@ -8,7 +8,8 @@
 //! [`Stop::Asked`]; the input is run again when the answers are in, with
 //! the records read so far. A step asks for every record it can name at
 //! once ([`Tx::get_all`]), so an input takes as many runs as the longest
-//! chain of records it follows (three at most), not one per record.
+//! chain of records it follows (two at most: a claim's index entry, then
+//! the thing and the owner), not one per record.
 
 use std::collections::BTreeMap;
 
