@@ -43,7 +43,7 @@ proptest! {
                     prop_assert!(matches!(owner.map(|v| v.record), Some(Record::Owner(o)) if o.things.contains(&t.jid)));
                 },
                 Record::Owner(o) => for thing in &o.things {
-                    let owner = ps.owner_of(&thing.parse().unwrap()).map(|j| j.to_string());
+                    let owner = ps.store().owner_of(&thing.parse().unwrap()).map(|j| j.to_string());
                     prop_assert_eq!(owner.as_ref(), Some(&o.jid));
                 },
                 Record::Claim(_) => {}

@@ -403,3 +403,140 @@ fn answers_that_do_not_fit_are_refused_and_change_nothing() {
         Err(AnswerError::NotAsked(second.id))
     );
 }
+
+/// Serves `stanza` through a service whose runtime answers every read
+/// from `store` and every write with `write`; what the service sent.
+fn served_with(store: &mut Registry, write: &StoreAnswer<Record>, stanza: &Stanza) -> Vec<Stanza> {
+    let mut ps =
+        ProvisioningService::<Duration, Deferred>::with_store(Default::default(), Deferred);
+    ps.handle_input(T0, Input::Data(stanza));
+    let mut sent = Vec::new();
+    loop {
+        sent.extend(std::iter::from_fn(|| ps.poll_transmit()));
+        let Some(event) = ps.poll_event() else {
+            return sent;
+        };
+        if let ProvisioningEvent::Store(request) = event {
+            let answer = match request.op {
+                StoreOp::Get(_) => store.answer_now(&request.op).unwrap(),
+                StoreOp::Put { .. } => write.clone(),
+            };
+            ps.provide(T0, request.id, answer).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_runtime_answering_unavailable_or_conflict_each_time_gets_retry_later() {
+    let mut store = Registry::new();
+    for write in [StoreAnswer::Unavailable, StoreAnswer::Conflict] {
+        let sent = served_with(&mut store, &write, &register(THING, &key(1)));
+        assert_eq!(sent.len(), 1, "{write:?}: only the error");
+        assert_eq!(condition(&sent[0]), retry_later(), "{write:?}");
+    }
+    assert_eq!(store.thing_count(), 0);
+}
+
+/// A store that reads and cannot write.
+struct ReadOnly(Registry);
+
+impl Store<String, Record> for ReadOnly {
+    fn answer_now(&mut self, op: &StoreOp<String, Record>) -> Option<StoreAnswer<Record>> {
+        match op {
+            StoreOp::Put { .. } => Some(StoreAnswer::Unavailable),
+            StoreOp::Get(_) => self.0.answer_now(op),
+        }
+    }
+}
+
+#[test]
+fn a_store_that_cannot_write_gets_retry_later_and_reads_still_answer() {
+    let key = key(1);
+    let mut ps = ProvisioningService::<Duration>::new(Default::default());
+    ps.handle_input(T0, Input::Data(&register(THING, &key)));
+    ps.handle_input(T0, Input::Data(&claim("owner@example.com/o", &key, "c")));
+    let records = ps.store().records();
+    let mut ps = ProvisioningService::<Duration, _>::with_store(
+        Default::default(),
+        ReadOnly(Registry::from_records(records).unwrap()),
+    );
+    // A claim by another owner reads, finds the thing owned: `conflict`.
+    let answer = {
+        ps.handle_input(T0, Input::Data(&claim("other@example.com/o", &key, "c2")));
+        ps.poll_transmit().unwrap()
+    };
+    assert_eq!(
+        condition(&answer),
+        Some((Some(ErrorType::Cancel), DefinedCondition::Conflict))
+    );
+    // A registration must write: `wait`.
+    ps.handle_input(T0, Input::Data(&register("lamp@example.org/l", &key)));
+    assert_eq!(condition(&ps.poll_transmit().unwrap()), retry_later());
+}
+
+#[test]
+fn what_the_service_does_not_serve_is_refused_or_left_alone() {
+    let mut ps = ProvisioningService::<Duration>::new(Default::default());
+    let send = |ps: &mut ProvisioningService<Duration>, s: Stanza| {
+        ps.handle_input(T0, Input::Data(&s));
+        while ps.poll_event().is_some() {}
+        std::iter::from_fn(|| ps.poll_transmit()).collect::<Vec<_>>()
+    };
+    // A request with no sender: `forbidden`.
+    let mut anonymous = claim("owner@example.com/o", &key(1), "a");
+    anonymous.from = None;
+    let sent = send(&mut ps, anonymous);
+    assert_eq!(
+        condition(&sent[0]),
+        Some((Some(ErrorType::Auth), DefinedCondition::Forbidden))
+    );
+    // An element of the protocol that is no request to the service.
+    let claimed = SiotPayload::Claimed {
+        jid: jid(THING).to_bare(),
+    }
+    .to_stanza(ps_jid(), "x");
+    let claimed = Stanza {
+        stanza_type: Some("set".into()),
+        ..claimed
+    }
+    .with_from(jid("owner@example.com/o"));
+    let sent = send(&mut ps, claimed);
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0].error().is_some(), "{}", sent[0].to_xml());
+    // A `subscribed` with no sender, and the roster losing a thing: nothing.
+    let subscribed =
+        siot_proto::roster::SubscriptionRequest::Subscribed.to(&ps_jid().to_bare(), "s");
+    assert!(send(&mut ps, subscribed).is_empty());
+    let removed = iot_xmpp::roster::RosterChange::Removed(jid(THING).to_bare());
+    ps.apply_roster_change(T0, &removed);
+    assert!(ps.poll_transmit().is_none() && ps.poll_event().is_none());
+    assert_eq!(ps.store().records(), Vec::new());
+}
+
+#[test]
+fn a_roster_change_undone_while_it_waited_changes_nothing() {
+    use iot_xmpp::roster::{RosterChange, RosterItem};
+    let mut ps =
+        ProvisioningService::<Duration, Deferred>::with_store(Default::default(), Deferred);
+    let mut store = Registry::new();
+    ps.handle_input(T0, Input::Data(&register(THING, &key(1))));
+    // While the registration waits for the store, the roster shows the
+    // thing subscribed, then not.
+    let item = RosterItem {
+        jid: jid(THING).to_bare(),
+        name: None,
+        subscription: iot_xmpp::Subscription::To,
+        pending_out: false,
+        groups: Vec::new(),
+    };
+    ps.apply_roster_change(T0, &RosterChange::Updated(item));
+    ps.apply_roster_change(T0, &RosterChange::Removed(jid(THING).to_bare()));
+    while let Some(event) = ps.poll_event() {
+        if let ProvisioningEvent::Store(request) = event {
+            let answer = store.answer_now(&request.op).unwrap();
+            ps.provide(T0, request.id, answer).unwrap();
+        }
+    }
+    assert!(!store.is_subscribed(&jid(THING).to_bare()));
+    assert_eq!(store.thing_count(), 1);
+}

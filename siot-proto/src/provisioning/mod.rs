@@ -15,7 +15,7 @@ use std::collections::{BTreeSet, VecDeque};
 
 use iot_sansio::store::{AnswerError, Awaiting, RequestId, Store, StoreAnswer, StoreOp};
 use iot_sansio::{End, Input, Instant, Machine, Outbox, Outgoing};
-use iot_xmpp::{BareJid, DefinedCondition, ErrorType, IqType, Stanza, StanzaLimits, StanzaMachine};
+use iot_xmpp::{DefinedCondition, ErrorType, IqType, Stanza, StanzaLimits, StanzaMachine};
 
 mod claims;
 mod friends;
@@ -32,7 +32,6 @@ pub use registry::Registry;
 use steps::{is_ours, steps};
 use tx::{Reads, Stop, Tx, Write};
 
-use crate::payload::Friendship;
 use iot_xmpp::request::Ids;
 
 /// The input being served: what it read, and once decided, what is left
@@ -113,32 +112,6 @@ impl<I: Instant> ProvisioningService<I> {
     #[must_use]
     pub fn new(config: ProvisioningConfig) -> Self {
         Self::with_store(config, Registry::new())
-    }
-
-    /// A thing's owner, as the registry holds it.
-    #[must_use]
-    pub fn owner_of(&self, thing: &BareJid) -> Option<BareJid> {
-        self.store.owner_of(thing)
-    }
-
-    /// The answer an is-friend query would get, without recording
-    /// anything: `Pending` means the owner has not decided.
-    #[must_use]
-    pub fn friendship(&self, thing: &BareJid, requestor: &BareJid) -> Friendship {
-        self.store.friendship(thing, requestor)
-    }
-
-    /// The requests waiting for an owner's decision.
-    #[must_use]
-    pub fn pending(&self, owner: &BareJid) -> Vec<BareJid> {
-        self.store.pending(owner)
-    }
-
-    /// Whether a thing approved the service's presence subscription
-    /// (section 4).
-    #[must_use]
-    pub fn is_subscribed(&self, thing: &BareJid) -> bool {
-        self.store.is_subscribed(thing)
     }
 }
 

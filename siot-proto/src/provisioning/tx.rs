@@ -188,3 +188,91 @@ impl<'a, S: Store<String, Record>> Tx<'a, S> {
         self.events.push(event);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use iot_sansio::store::{Deferred, MemoryStore};
+
+    use super::*;
+    use crate::provisioning::records::OwnerEntry;
+
+    fn owner(things: &[&str]) -> Record {
+        Record::Owner(OwnerEntry {
+            jid: "owner@example.com".into(),
+            things: things.iter().map(|t| (*t).to_owned()).collect(),
+            pending: Vec::new(),
+        })
+    }
+
+    #[test]
+    fn a_run_sees_its_own_writes_and_writes_each_key_once() {
+        let mut store = MemoryStore::new();
+        let version = store.put("owner:owner@example.com".to_owned(), owner(&[]));
+        let mut reads = Reads::new();
+        let mut tx = Tx::new(&mut store, &mut reads);
+        assert_eq!(tx.owner("owner@example.com").unwrap().things.len(), 0);
+        tx.put(owner(&["a@example.org"]));
+        assert_eq!(
+            tx.owner("owner@example.com").unwrap().things,
+            ["a@example.org"]
+        );
+        // A second write of the key replaces the first, at the version read.
+        tx.put(owner(&["a@example.org", "b@example.org"]));
+        assert_eq!(tx.writes.len(), 1);
+        assert_eq!(tx.writes[0].expected, version);
+        assert_eq!(
+            tx.writes[0].record,
+            owner(&["a@example.org", "b@example.org"])
+        );
+        // Back to what was read: nothing to write.
+        tx.put(owner(&[]));
+        assert!(tx.writes.is_empty());
+    }
+
+    #[test]
+    fn a_run_asks_for_every_record_it_cannot_read_at_once() {
+        let mut store = Deferred;
+        let mut reads = Reads::new();
+        reads.insert(thing_key("a@example.org"), None);
+        let mut tx = Tx::new(&mut store, &mut reads);
+        let keys = [
+            thing_key("a@example.org"),
+            thing_key("b@example.org"),
+            owner_key("o@example.com"),
+        ];
+        assert_eq!(tx.get_all(&keys), Err(Stop::Asked));
+        assert_eq!(
+            tx.need,
+            [thing_key("b@example.org"), owner_key("o@example.com")]
+        );
+        // A record of another kind under a thing's key is no thing.
+        reads.insert(
+            thing_key("c@example.org"),
+            Some(Versioned {
+                version: Version::FIRST,
+                record: owner(&[]),
+            }),
+        );
+        let mut tx = Tx::new(&mut store, &mut reads);
+        assert_eq!(tx.thing("c@example.org").unwrap(), None);
+    }
+
+    #[test]
+    fn a_store_that_gives_a_record_of_another_key_is_unavailable() {
+        struct Wrong;
+        impl Store<String, Record> for Wrong {
+            fn answer_now(&mut self, _: &StoreOp<String, Record>) -> Option<StoreAnswer<Record>> {
+                Some(StoreAnswer::Found(Versioned {
+                    version: Version::FIRST,
+                    record: owner(&[]),
+                }))
+            }
+        }
+        let mut reads = Reads::new();
+        let mut store = Wrong;
+        let mut tx = Tx::new(&mut store, &mut reads);
+        assert_eq!(tx.thing("a@example.org"), Err(Stop::Unavailable));
+    }
+}
