@@ -14,7 +14,9 @@ mod common;
 use std::time::Duration;
 
 use iot_sansio::Secret;
-use iot_sansio::store::{AnswerError, Deferred, RequestId, Store, StoreAnswer, StoreOp, Version, Versioned};
+use iot_sansio::store::{
+    AnswerError, Deferred, RequestId, Store, StoreAnswer, StoreOp, Version, Versioned,
+};
 use iot_sansio::testing::Checked;
 use libfuzzer_sys::fuzz_target;
 use siot_proto::key::Key;
@@ -41,7 +43,10 @@ struct Runtime {
 
 /// A record of the input's making under `key`.
 fn made_up(key: &str, byte: u8) -> Record {
-    let jid = |s: &str| s.split_once(':').map_or(String::new(), |(_, j)| j.to_owned());
+    let jid = |s: &str| {
+        s.split_once(':')
+            .map_or(String::new(), |(_, j)| j.to_owned())
+    };
     if key.starts_with("thing:") {
         Record::Thing(ThingEntry {
             jid: jid(key),
@@ -57,7 +62,10 @@ fn made_up(key: &str, byte: u8) -> Record {
         Record::Owner(OwnerEntry {
             jid: jid(key),
             things: vec!["bulb@example.org".into()],
-            pending: vec![("mallory@example.net".into(), vec!["bulb@example.org".into()])],
+            pending: vec![(
+                "mallory@example.net".into(),
+                vec!["bulb@example.org".into()],
+            )],
         })
     } else {
         Record::Claim(ClaimEntry {
@@ -86,7 +94,10 @@ impl Runtime {
             for request in requests {
                 let byte = next();
                 let answer = match (byte % 9, &request.op) {
-                    (0..=3, op) => self.store.answer_now(op).unwrap_or(StoreAnswer::Unavailable),
+                    (0..=3, op) => self
+                        .store
+                        .answer_now(op)
+                        .unwrap_or(StoreAnswer::Unavailable),
                     (4, _) => StoreAnswer::Unavailable,
                     (5, StoreOp::Get(_)) => StoreAnswer::Missing,
                     (5, StoreOp::Put { .. }) => StoreAnswer::Conflict,
@@ -142,7 +153,10 @@ fuzz_target!(|data: &[u8]| {
     ) else {
         return;
     };
-    let mut ps: Service = Checked::new(ProvisioningService::with_store(Default::default(), Deferred));
+    let mut ps: Service = Checked::new(ProvisioningService::with_store(
+        Default::default(),
+        Deferred,
+    ));
     let mut rt = Runtime {
         store: Registry::new(),
         held: Vec::new(),
@@ -203,7 +217,11 @@ fuzz_target!(|data: &[u8]| {
             );
         ps.handle_input(rt.now, Input::Data(&s));
         // The runtime answers as the input says: truly most often.
-        let how = if who & 0x80 == 0 { &[0u8][..] } else { &[how, who][..] };
+        let how = if who & 0x80 == 0 {
+            &[0u8][..]
+        } else {
+            &[how, who][..]
+        };
         rt.answer(&mut ps, how);
         if who & 0x40 != 0 {
             rt.time_out(&mut ps);

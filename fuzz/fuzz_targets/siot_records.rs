@@ -17,7 +17,8 @@ fuzz_target!(|data: &[u8]| {
         && let Ok(registry) = Registry::from_records(records)
     {
         let saved = registry.records();
-        let again = Registry::from_records(saved.clone()).expect("a registry's own records read back");
+        let again =
+            Registry::from_records(saved.clone()).expect("a registry's own records read back");
         assert_eq!(again.records(), saved);
     }
     if let Ok(state) = serde_json::from_slice::<ThingState>(data)
