@@ -10,7 +10,7 @@ import os
 import re
 import sys
 
-CRATES = ["osap-proto", "oic-ra-proto", "siot-proto", "irsp-proto", "iot-xmpp", "iot-sansio"]
+CRATES = ["osap-proto", "oic-ra-proto", "siot-proto", "irsp-proto", "iot-xmpp", "iot-sansio", "iot-store-postgres"]
 
 
 def modules(src):
