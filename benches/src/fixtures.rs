@@ -18,7 +18,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use siot_proto::key::Key;
 use siot_proto::payload::{Name, SiotPayload};
-use siot_proto::provisioning::{ProvisioningEvent, ProvisioningService};
+use siot_proto::provisioning::{OwnerEntry, ProvisioningService, Record, Registry, ThingEntry};
 use siot_proto::stanza::{BareJid, Jid as SiotJid, Stanza as SiotStanza};
 use siot_proto::{Input, Machine};
 
@@ -236,34 +236,85 @@ fn siot_from(p: &SiotPayload, sender: &str) -> SiotStanza {
     s
 }
 
-/// A provisioning service with `n` things, thing i owned by owner i.
+/// The records a registration of thing `i` with `key` and a claim by
+/// owner `i` store: the thing's and the owner's.
+fn siot_records(i: usize, key: &Key) -> [Record; 2] {
+    let (thing, owner) = (
+        format!("thing{i}@example.org"),
+        format!("owner{i}@example.com"),
+    );
+    [
+        Record::Thing(ThingEntry {
+            jid: thing.clone(),
+            address: format!("{thing}/r"),
+            names: vec![(None, format!("Thing {i}"))],
+            key: Secret::new(key.expose().to_owned()),
+            owner: Some(owner.clone()),
+            friends: Vec::new(),
+            refused: Vec::new(),
+            subscribed: false,
+        }),
+        Record::Owner(OwnerEntry {
+            jid: owner,
+            things: vec![thing],
+            pending: Vec::new(),
+        }),
+    ]
+}
+
+/// A provisioning service with `n` things, thing i owned by owner i. The
+/// records are written into its registry directly (a store holding 100,000
+/// things is what is measured, not the inputs that filled it); the first
+/// thing is also registered and claimed through a service, whose records
+/// must be the same.
 #[must_use]
 pub fn siot_service(n: usize) -> ProvisioningService<Duration> {
     let mut rng = ChaCha20Rng::seed_from_u64(5);
-    let mut ps = ProvisioningService::new(Default::default());
+    let mut registry = Registry::new();
     for i in 0..n {
         let key = Key::generate(&mut rng);
-        let name = format!("Thing {i}");
-        let register = SiotPayload::Register {
-            key: key.clone(),
-            names: vec![Name {
+        if i == 0 {
+            let mut ps = ProvisioningService::<Duration>::new(Default::default());
+            let name = "Thing 0".to_owned();
+            let names = vec![Name {
                 lang: None,
                 text: name.clone(),
-            }],
-        };
-        let register = siot_from(&register, &format!("thing{i}@example.org/r"));
-        ps.handle_input(SIOT_T0, Input::Data(&register));
-        let claim = siot_from(
-            &SiotPayload::Claim { name, key },
-            &format!("owner{i}@example.com/o"),
-        );
-        ps.handle_input(SIOT_T0, Input::Data(&claim));
-        // Its registry answered its store requests at once.
-        while let Some(event) = ps.poll_event() {
-            assert!(!matches!(event, ProvisioningEvent::RetryLater { .. }));
+            }];
+            let register = SiotPayload::Register {
+                key: key.clone(),
+                names,
+            };
+            ps.handle_input(
+                SIOT_T0,
+                Input::Data(&siot_from(&register, "thing0@example.org/r")),
+            );
+            let claim = SiotPayload::Claim {
+                name,
+                key: key.clone(),
+            };
+            ps.handle_input(
+                SIOT_T0,
+                Input::Data(&siot_from(&claim, "owner0@example.com/o")),
+            );
+            let stored: Vec<Record> = ps
+                .store()
+                .records()
+                .into_iter()
+                .filter(|r| !matches!(r, Record::Claim(_)))
+                .collect();
+            let mut expected = siot_records(0, &key).to_vec();
+            if let Some(Record::Thing(t)) = expected.first_mut() {
+                // The test server has no roster: no subscription recorded.
+                t.subscribed = false;
+            }
+            expected.sort_by_key(Record::key);
+            assert_eq!(stored, expected, "the fixture's records are a service's");
         }
-        while ps.poll_transmit().is_some() {}
+        for record in siot_records(i, &key) {
+            registry.table_mut().put(record.key(), record);
+        }
     }
+    let ps = ProvisioningService::with_store(Default::default(), registry);
     assert_eq!(ps.store().thing_count(), n);
     ps
 }

@@ -74,6 +74,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[(
     include_str!("../migrations/0001_records.sql"),
 )];
 
+/// How long [`PgStore::connect`]'s pool waits for a connection, and
+/// for one to be made.
+pub const POOL_TIMEOUT: core::time::Duration = core::time::Duration::from_secs(5);
+
 /// The advisory lock [`PgStore::migrate`] holds while it migrates.
 const MIGRATION_LOCK: i64 = 0x696f_745f_7374_6f72; // "iot_stor"
 
@@ -126,14 +130,21 @@ impl PgStore {
     /// A store connecting to `url` (a `postgres://` URL or `key=value`
     /// settings, as `tokio-postgres` reads them) without TLS, with up to
     /// `max_connections` connections. Nothing is connected until a
-    /// request needs it.
+    /// request needs it. A request waits at most [`POOL_TIMEOUT`] for a
+    /// connection (to be free, made, or checked), and a connection at most
+    /// as long to be made unless the URL sets `connect_timeout`: a
+    /// database that does not answer is "unavailable" in seconds, not
+    /// after the operating system gives up on TCP.
     ///
     /// # Errors
     ///
     /// [`PgStoreError::Config`] for settings that do not read,
     /// [`PgStoreError::Pool`] when the pool cannot be built.
     pub fn connect(url: &str, max_connections: usize) -> Result<Self, PgStoreError> {
-        let config: tokio_postgres::Config = url.parse()?;
+        let mut config: tokio_postgres::Config = url.parse()?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(POOL_TIMEOUT);
+        }
         let manager = Manager::from_config(
             config,
             NoTls,
@@ -144,6 +155,9 @@ impl PgStore {
         );
         let pool = Pool::builder(manager)
             .max_size(max_connections.max(1))
+            .wait_timeout(Some(POOL_TIMEOUT))
+            .create_timeout(Some(POOL_TIMEOUT))
+            .recycle_timeout(Some(POOL_TIMEOUT))
             .runtime(deadpool_postgres::Runtime::Tokio1)
             .build()?;
         Ok(Self::new(pool))
