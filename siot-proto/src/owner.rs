@@ -10,7 +10,7 @@ use iot_xmpp::{BareJid, IqType, Jid, Stanza, StanzaKind, StanzaLimits, StanzaMac
 use crate::key::Key;
 use crate::limits::{item_len, list_base, runs};
 use crate::payload::{FriendItem, SiotPayload};
-use crate::roster::is_from;
+use crate::roster::is_from_service;
 use iot_xmpp::{IqFailure, Requests};
 
 /// An owner's settings.
@@ -23,6 +23,14 @@ pub struct OwnerConfig {
     pub limits: StanzaLimits,
     /// How long a request waits for its answer (default 30 s).
     pub iq_timeout: Duration,
+    /// Whether a stanza from any resource of the provisioning service's
+    /// account is the service's (default `false`: a full JID configured
+    /// must match exactly). For a service run as several processes, each a
+    /// resource of one account over a shared store: the thing or owner
+    /// sends its requests to the configured resource, and the process that
+    /// decided a claim or a friendship may be another one (section 10,
+    /// PROFILE.md).
+    pub any_resource: bool,
 }
 
 impl OwnerConfig {
@@ -33,6 +41,7 @@ impl OwnerConfig {
             provisioning,
             limits: crate::limits::stanza_limits(),
             iq_timeout: Duration::from_secs(30),
+            any_resource: false,
         }
     }
 }
@@ -184,7 +193,7 @@ impl<I: Instant> Owner<I> {
                 if self.asked.get(id).is_none() {
                     return;
                 }
-                if !is_from(&self.config.provisioning, stanza) {
+                if !is_from_service(&self.config.provisioning, self.config.any_resource, stanza) {
                     self.spoofed(stanza, "iq answer");
                     return;
                 }
@@ -210,7 +219,8 @@ impl<I: Instant> Owner<I> {
                 if let Ok(Some(SiotPayload::PendingFriendNotification)) =
                     SiotPayload::from_stanza(stanza)
                 {
-                    if is_from(&self.config.provisioning, stanza) {
+                    if is_from_service(&self.config.provisioning, self.config.any_resource, stanza)
+                    {
                         self.out.event(OwnerEvent::PendingNotified);
                     } else {
                         self.spoofed(stanza, "pending-friend-notification");

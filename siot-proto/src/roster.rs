@@ -29,3 +29,15 @@ pub fn is_from(configured: &Jid, stanza: &Stanza) -> bool {
         (Some(from), false) => from.to_bare() == configured.to_bare(),
     }
 }
+
+/// [`is_from`], or with `any_resource` any resource of the configured
+/// JID's account: a service run as several resources of one account.
+#[must_use]
+pub fn is_from_service(configured: &Jid, any_resource: bool, stanza: &Stanza) -> bool {
+    is_from(configured, stanza)
+        || (any_resource
+            && stanza
+                .from
+                .as_ref()
+                .is_some_and(|from| from.to_bare() == configured.to_bare()))
+}

@@ -14,7 +14,7 @@ use iot_xmpp::{
 
 use crate::key::Key;
 use crate::payload::{Friendship, Name, SiotPayload};
-use crate::roster::{Subscription, SubscriptionRequest, is_friend, is_from};
+use crate::roster::{Subscription, SubscriptionRequest, is_friend, is_from_service};
 use crate::thing_state::{ThingState, ThingStateError};
 use iot_xmpp::{IqFailure, Requests};
 
@@ -30,6 +30,14 @@ pub struct ThingConfig {
     pub limits: StanzaLimits,
     /// How long an `iq` it sends waits for the answer (default 30 s).
     pub iq_timeout: Duration,
+    /// Whether a stanza from any resource of the provisioning service's
+    /// account is the service's (default `false`: a full JID configured
+    /// must match exactly). For a service run as several processes, each a
+    /// resource of one account over a shared store: the thing or owner
+    /// sends its requests to the configured resource, and the process that
+    /// decided a claim or a friendship may be another one (section 10,
+    /// PROFILE.md).
+    pub any_resource: bool,
 }
 
 impl ThingConfig {
@@ -41,6 +49,7 @@ impl ThingConfig {
             names,
             limits: crate::limits::stanza_limits(),
             iq_timeout: Duration::from_secs(30),
+            any_resource: false,
         }
     }
 }
@@ -330,7 +339,7 @@ impl<I: Instant, R: CryptoRngCore> Thing<I, R> {
     }
 
     fn is_from_provisioning(&self, stanza: &Stanza) -> bool {
-        is_from(&self.config.provisioning, stanza)
+        is_from_service(&self.config.provisioning, self.config.any_resource, stanza)
     }
 
     fn spoofed(&mut self, stanza: &Stanza, what: &'static str) {

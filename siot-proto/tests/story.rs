@@ -880,3 +880,43 @@ fn a_rebooted_thing_keeps_its_key_and_owner_and_still_answers_its_friends() {
     // The service still knows it as owned: no factory reset was seen.
     assert_eq!(w.store.owner_of(&bare(BULB)), Some(bare(OWNER)));
 }
+
+/// A service run as two resources of one account: a thing configured with
+/// `any_resource` takes its owner from the other resource; one configured
+/// without takes only the resource it registered with (section 10).
+#[test]
+fn a_thing_trusts_the_other_resources_of_its_service_only_when_configured_to() {
+    for any_resource in [false, true] {
+        let names = vec![Name {
+            lang: None,
+            text: NAME.into(),
+        }];
+        let mut config = ThingConfig::new(jid("provisioning@localhost/ps1"), names);
+        config.any_resource = any_resource;
+        let mut thing = Checked::new(Thing::<Duration, _>::new(config, rng(3)));
+        let _ = thing.setup(T0);
+        while thing.poll_transmit().is_some() {}
+        while thing.poll_event().is_some() {}
+        for (from, owner) in [
+            ("provisioning@localhost/ps2", "owner@localhost"),
+            ("provisioning@elsewhere.org/ps1", "mallory@localhost"),
+        ] {
+            let message = SiotPayload::Owner { jid: bare(owner) }
+                .to_stanza(jid(BULB), "m")
+                .with_from(jid(from));
+            thing.handle_input(T0, Input::Data(&message));
+        }
+        let events: Vec<ThingEvent> = std::iter::from_fn(|| thing.poll_event()).collect();
+        let spoofed = events
+            .iter()
+            .filter(|e| matches!(e, ThingEvent::Spoofed { .. }))
+            .count();
+        if any_resource {
+            assert_eq!(thing.owner(), Some(&bare("owner@localhost")));
+            assert_eq!(spoofed, 1, "another account is still refused: {events:?}");
+        } else {
+            assert_eq!(thing.owner(), None);
+            assert_eq!(spoofed, 2, "{events:?}");
+        }
+    }
+}
