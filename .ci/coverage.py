@@ -18,7 +18,7 @@ FLOORS = {
     "oic-ra-proto": 92,
     "siot-proto": 94,
     "irsp-proto": 94,
-    "iot-store-postgres": 90,
+    "iot-store-postgres": 89,
 }
 
 
