@@ -219,6 +219,18 @@ def main():
 
     # Simple IoT records: a thing's state and the service's records as the
     # durable-state tests write them.
+    # The OSAP records as a store keeps them (0x00: read as records), and
+    # nodes beating and devices sent (0x01: the balancer).
+    for s in (json.dumps({"key": "ab" * 16, "suite": 4, "epoch": 2, "expires": 86400000,
+                          "revoked": False, "last_registration": 7, "node": 1}),
+              json.dumps({"code": "4711", "enrolled": {"devid": "dev-SN-1", "master_key": "07" * 16,
+                                                       "protocol_type": 1, "suite": 4}}),
+              json.dumps({"code": "4711", "enrolled": None}),
+              json.dumps({"address": "127.0.0.1:18862", "relay": "127.0.0.1:18872",
+                          "sessions": 96, "live_until": 1000})):
+        add("osap_records", b"\x00" + s.encode())
+    add("osap_records", bytes([1, 1, 1, 3, 50, 2, 1, 0, 50, 0xff, 10, 0, 0, 0xff, 10, 0, 0,
+                               2, 2, 9, 60, 0xff, 55, 0, 0]))
     for s in literals("siot-proto/tests/durable.rs"):
         if s.lstrip().startswith(("{", "[")):
             add("siot_records", s)

@@ -61,6 +61,10 @@
 #[doc = include_str!("../README.md")]
 struct ReadmeExamples;
 
+#[cfg(feature = "osap")]
+#[cfg_attr(docsrs, doc(cfg(feature = "osap")))]
+pub mod osap;
+
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use iot_sansio::store::{StoreAnswer, StoreOp, Version, Versioned};
 use serde::Serialize;
@@ -82,6 +86,8 @@ pub const POOL_TIMEOUT: core::time::Duration = core::time::Duration::from_secs(5
 const MIGRATION_LOCK: i64 = 0x696f_745f_7374_6f72; // "iot_stor"
 
 const GET: &str = "SELECT version, record FROM iot_records WHERE space = $1 AND key = $2";
+const LIST: &str = "SELECT key, version, record FROM iot_records WHERE space = $1 \
+     ORDER BY key LIMIT $2";
 const INSERT: &str = "INSERT INTO iot_records (space, key, version, record) VALUES ($1, $2, 1, $3) \
      ON CONFLICT (space, key) DO NOTHING RETURNING version";
 const UPDATE: &str = "UPDATE iot_records SET version = version + 1, record = $3 \
@@ -212,6 +218,45 @@ impl PgStore {
         self.try_answer(space, op)
             .await
             .unwrap_or(StoreAnswer::Unavailable)
+    }
+
+    /// Every record in `space`, by key, up to `limit` of them (the first
+    /// keys in byte order), in one round trip; `None` when the store is
+    /// unavailable or a record does not read as `T`. For the few records a
+    /// runtime reads whole, such as the nodes of a deployment; a machine's
+    /// own requests name their keys.
+    pub async fn list<T: DeserializeOwned>(
+        &self,
+        space: &str,
+        limit: u32,
+    ) -> Option<Vec<(String, Versioned<T>)>> {
+        self.try_list(space, limit).await.ok()
+    }
+
+    async fn try_list<T: DeserializeOwned>(
+        &self,
+        space: &str,
+        limit: u32,
+    ) -> Result<Vec<(String, Versioned<T>)>, Unavailable> {
+        let client = self.pool.get().await?;
+        let statement = client.prepare_cached(LIST).await?;
+        let rows = client
+            .query(&statement, &[&space, &i64::from(limit)])
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let key: String = row.try_get(0)?;
+                let version: i64 = row.try_get(1)?;
+                let record: serde_json::Value = row.try_get(2)?;
+                Ok((
+                    key,
+                    Versioned {
+                        version: Version::new(u64::try_from(version)?),
+                        record: serde_json::from_value(record)?,
+                    },
+                ))
+            })
+            .collect()
     }
 
     async fn try_answer<T: Serialize + DeserializeOwned>(

@@ -50,6 +50,9 @@ async fn a_database_outage_is_unavailable_then_over() {
         record: 2u32,
     };
     assert_eq!(store.answer(&space, &write).await, StoreAnswer::Unavailable);
+    assert_eq!(store.list::<u32>(&space, 10).await, None);
+    #[cfg(feature = "osap")]
+    directory_is_unavailable(&store, &space).await;
     assert!(
         asked.elapsed() < Duration::from_secs(10),
         "answered promptly"
@@ -68,4 +71,35 @@ async fn a_database_outage_is_unavailable_then_over() {
         store.answer(&space, &write).await,
         StoreAnswer::Stored(Version::new(2))
     );
+}
+
+/// An LBS's directory over the stopped database: every request that needs
+/// it is "unavailable" (the device is told to retry later), none a refusal.
+#[cfg(feature = "osap")]
+async fn directory_is_unavailable(store: &iot_store_postgres::PgStore, space: &str) {
+    use iot_store_postgres::osap::{OsapSpaces, PgDirectory};
+    use osap_proto::auth::{DirectoryAnswer, DirectoryOp};
+
+    let directory = PgDirectory::<Duration>::new(store.clone(), OsapSpaces::new(space));
+    for op in [
+        DirectoryOp::Device {
+            serial: "SN-1".into(),
+        },
+        DirectoryOp::Enrolled {
+            devid: "dev-SN-1".into(),
+        },
+        DirectoryOp::DasAddress {
+            devid: "dev-SN-1".into(),
+        },
+        DirectoryOp::Key(StoreOp::Get("dev-SN-1".into())),
+    ] {
+        let answer = directory.answer(Duration::ZERO, &op).await;
+        assert!(
+            matches!(
+                answer,
+                DirectoryAnswer::Unavailable | DirectoryAnswer::Key(StoreAnswer::Unavailable)
+            ),
+            "{op:?}: {answer:?}"
+        );
+    }
 }

@@ -88,6 +88,55 @@ async fn every_request_is_answered_as_the_contract_says() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_space_lists_in_key_order_up_to_its_limit() {
+    let Some(store) = common::store("list").await else {
+        return;
+    };
+    let space = common::space("list");
+    assert_eq!(store.list::<u32>(&space, 10).await, Some(Vec::new()));
+    for (key, record) in [("node-2", 2u32), ("node-1", 1), ("node-3", 3)] {
+        let op = put(key, Version::ABSENT, record);
+        assert_eq!(
+            store.answer(&space, &op).await,
+            StoreAnswer::Stored(Version::FIRST)
+        );
+    }
+    let bump = put("node-1", Version::FIRST, 10u32);
+    assert_eq!(
+        store.answer(&space, &bump).await,
+        StoreAnswer::Stored(Version::new(2))
+    );
+    let listed = store.list::<u32>(&space, 2).await.unwrap();
+    assert_eq!(
+        listed,
+        vec![
+            (
+                "node-1".to_owned(),
+                Versioned {
+                    version: Version::new(2),
+                    record: 10
+                }
+            ),
+            (
+                "node-2".to_owned(),
+                Versioned {
+                    version: Version::FIRST,
+                    record: 2
+                }
+            ),
+        ]
+    );
+    assert_eq!(store.list::<u32>(&space, 10).await.unwrap().len(), 3);
+    // Another space's records are not listed; a record that does not read
+    // as the type asked for makes the whole answer "unavailable".
+    assert_eq!(
+        store.list::<u32>(&common::space("list-other"), 10).await,
+        Some(Vec::new())
+    );
+    assert_eq!(store.list::<String>(&space, 10).await, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_writers_never_lose_an_update() {
     let Some(store) = common::store("concurrent_writers").await else {
         return;

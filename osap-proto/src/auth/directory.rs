@@ -26,11 +26,23 @@ use crate::records::{KeyAnswer, KeyOp, KeyTable};
 /// The protocol type and suite are those negotiated when the device
 /// enrolled: a refresh (0x4) is made and accepted with them only, since
 /// no negotiation runs on a refresh connection.
+///
+/// With the `serde` feature it is a record a shared store can keep: the
+/// masterkey is written in hexadecimal, in the clear (the store is its
+/// keeper).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Enrolled {
     /// The devid the LBS assigned.
     pub devid: String,
     /// The masterkey (a secret: zeroized on drop, redacted in `Debug`).
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            serialize_with = "crate::crypto::stored::serialize",
+            deserialize_with = "crate::crypto::stored::deserialize"
+        )
+    )]
     pub master_key: MasterKey,
     /// The negotiated protocol type.
     pub protocol_type: u8,
@@ -39,10 +51,13 @@ pub struct Enrolled {
 }
 
 /// What the LBS keeps under a serial number: the verification code the
-/// device was made with, and what it enrolled as.
+/// device was made with, and what it enrolled as. With the `serde`
+/// feature, a record for a shared store (the code in the clear).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct DeviceEntry {
     /// The verification code.
+    #[cfg_attr(feature = "serde", serde(with = "crate::crypto::stored::code"))]
     pub code: VerificationCode,
     /// The enrolment, once the device confirmed its devid.
     pub enrolled: Option<Enrolled>,

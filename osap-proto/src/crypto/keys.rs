@@ -298,3 +298,72 @@ impl EcdhKeyPair {
         )))
     }
 }
+
+/// Keys and codes in a durable record, in the clear: the runtime's store
+/// keeps the record and must get the secret back whole, so the store is
+/// the secret's keeper (a record printed for a person should not be).
+#[cfg(feature = "serde")]
+pub(crate) mod stored {
+    use alloc::string::String;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::{MasterKey, SessionKey, VerificationCode};
+
+    /// A key type kept in records.
+    pub(crate) trait StoredKey: Sized {
+        fn bytes(&self) -> &[u8; 16];
+        fn from_stored(bytes: [u8; 16]) -> Self;
+    }
+
+    impl StoredKey for SessionKey {
+        fn bytes(&self) -> &[u8; 16] {
+            self.expose()
+        }
+        fn from_stored(bytes: [u8; 16]) -> Self {
+            Self::from_bytes(bytes)
+        }
+    }
+
+    impl StoredKey for MasterKey {
+        fn bytes(&self) -> &[u8; 16] {
+            self.expose()
+        }
+        fn from_stored(bytes: [u8; 16]) -> Self {
+            Self::from_bytes(bytes)
+        }
+    }
+
+    /// The key's bytes in hexadecimal.
+    pub(crate) fn serialize<K: StoredKey, S: Serializer>(
+        key: &K,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        crate::hex::serialize(key.bytes(), serializer)
+    }
+
+    /// A key from its bytes in hexadecimal.
+    pub(crate) fn deserialize<'de, K: StoredKey, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<K, D::Error> {
+        crate::hex::array16::deserialize(deserializer).map(K::from_stored)
+    }
+
+    /// A verification code as its text.
+    pub(crate) mod code {
+        use super::{Deserialize, Deserializer, Serializer, String, VerificationCode};
+
+        pub(crate) fn serialize<S: Serializer>(
+            code: &VerificationCode,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            serializer.serialize_str(code.expose())
+        }
+
+        pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<VerificationCode, D::Error> {
+            String::deserialize(deserializer).map(VerificationCode::new)
+        }
+    }
+}

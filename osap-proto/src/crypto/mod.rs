@@ -13,6 +13,8 @@ mod tests;
 #[cfg(feature = "business")]
 pub(crate) use cipher::keyed_mac;
 pub use cipher::{PayloadCipher, TAG_LEN, open, overhead, seal};
+#[cfg(feature = "serde")]
+pub(crate) use keys::stored;
 pub use keys::{
     CryptoError, EcdhKeyPair, KEY_LEN, MasterKey, MasterKeyRule, Md5Form, PUBLIC_KEY_LEN,
     SHAREKEY_CONSTANT, Salt, SessionKey, ShareKey, ShareKeyParams, VerificationCode,
