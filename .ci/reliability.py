@@ -78,9 +78,9 @@ def main():
       f"{figures['registrations_per_second']:.0f} |")
     w(f"| events per second, two DAS processes | {figures['events_per_second_two_das']:.0f} |")
     w(f"| events per second, one DAS process | {figures['events_per_second_one_das']:.0f} |")
-    w(f"| database round trips per registration | "
+    w(f"| database round trips per registration at the DAS (the record read, the counter written) | "
       f"{figures['round_trips_per_registration']:.2f} |")
-    w(f"| database round trips per event | {figures['round_trips_per_event']:.2f} |")
+    w(f"| database round trips per event (written if absent) | {figures['round_trips_per_event']:.2f} |")
     w(f"| event latency p50 (send to acknowledgement) | {figures['latency_ms_p50']:.1f} ms |")
     w(f"| event latency p99 | {figures['latency_ms_p99']:.1f} ms |")
     w("")

@@ -55,6 +55,7 @@
 //! store requests and handing the answer back (`provide(now, id,
 //! answer)`); see the crate's README.
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 /// The examples of the crate's README, run as doctests.
 #[cfg(doctest)]

@@ -764,6 +764,21 @@ async fn main() -> Res<()> {
         )
         .into());
     }
+    // And calls an operation on another device.
+    let last = format!("dev-SN-{}", devices - 1);
+    let app = Command::new(exe.parent().ok_or("no directory")?.join("osap_node"))
+        .args(common)
+        .args(["--role", "app", "--devid", &last, "--call", "blink"])
+        .output()?;
+    let said = String::from_utf8_lossy(&app.stdout);
+    print!("fault: {said}");
+    if !app.status.success() || !said.contains("op-result") {
+        return Err(format!(
+            "the application's call failed: {}",
+            String::from_utf8_lossy(&app.stderr)
+        )
+        .into());
+    }
 
     let after = stats(DAS[1].1).await?;
 
