@@ -565,6 +565,24 @@ async fn replay(captured: &(String, Vec<u8>)) -> Res<ConnectReturnCode> {
     }
 }
 
+/// Runs `osap_node --role app` with `args`; its answer must name
+/// `expected`.
+fn app(common: &[&str], args: &[&str], expected: &str) -> Res<()> {
+    let exe = std::env::current_exe()?;
+    let app = Command::new(exe.parent().ok_or("no directory")?.join("osap_node"))
+        .args(common)
+        .args(["--role", "app"])
+        .args(args)
+        .output()?;
+    let said = String::from_utf8_lossy(&app.stdout);
+    print!("fault: {said}");
+    if !app.status.success() || !said.contains(expected) {
+        let why = String::from_utf8_lossy(&app.stderr);
+        return Err(format!("the application's {args:?} failed: {why}").into());
+    }
+    Ok(())
+}
+
 fn machine() -> Value {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -749,36 +767,15 @@ async fn main() -> Res<()> {
         return Err("the locator does not place every device on node 2".into());
     }
 
-    // An application reads an attribute through the locator and node 2.
-    let exe = std::env::current_exe()?;
-    let app = Command::new(exe.parent().ok_or("no directory")?.join("osap_node"))
-        .args(common)
-        .args(["--role", "app", "--devid", "dev-SN-0", "--get", "level"])
-        .output()?;
-    let said = String::from_utf8_lossy(&app.stdout);
-    print!("fault: {said}");
-    if !app.status.success() || !said.contains("attr-values") {
-        return Err(format!(
-            "the application's read failed: {}",
-            String::from_utf8_lossy(&app.stderr)
-        )
-        .into());
-    }
-    // And calls an operation on another device.
+    // An application reads an attribute of one device and calls an
+    // operation on another, each through the locator and node 2.
+    app(
+        &common,
+        &["--devid", "dev-SN-0", "--get", "level"],
+        "attr-values",
+    )?;
     let last = format!("dev-SN-{}", devices - 1);
-    let app = Command::new(exe.parent().ok_or("no directory")?.join("osap_node"))
-        .args(common)
-        .args(["--role", "app", "--devid", &last, "--call", "blink"])
-        .output()?;
-    let said = String::from_utf8_lossy(&app.stdout);
-    print!("fault: {said}");
-    if !app.status.success() || !said.contains("op-result") {
-        return Err(format!(
-            "the application's call failed: {}",
-            String::from_utf8_lossy(&app.stderr)
-        )
-        .into());
-    }
+    app(&common, &["--devid", &last, "--call", "blink"], "op-result")?;
 
     let after = stats(DAS[1].1).await?;
 
