@@ -17,7 +17,7 @@ allow_unencrypted_plain_auth = false
 authentication = "internal_hashed"
 storage = "internal"
 log = { { levels = { min = "info" }, to = "file", filename = "@DIR@/prosody.log" } }
-modules_enabled = { "roster", "saslauth", "tls", "disco", "ping", "posix" }
+modules_enabled = { "roster", "saslauth", "tls", "disco", "ping", "posix", "smacks" }
 modules_disabled = { "s2s" }
 ssl = { certificate = "@CERT@/localhost.crt"; key = "@CERT@/localhost.key"; }
 VirtualHost "localhost"

@@ -219,6 +219,18 @@ def main():
 
     # Simple IoT records: a thing's state and the service's records as the
     # durable-state tests write them.
+    # Stream management: acknowledgements, requests, stanzas from the
+    # server, stanzas sent (op 2), a lost transport (op 1) and a tick (op
+    # 0); mode 1 resumes the session on a second connection.
+    sm_server = ("<a xmlns='urn:xmpp:sm:3' h='1'/><r xmlns='urn:xmpp:sm:3'/>"
+                 "<message from='a@localhost/x' id='x1'/><a xmlns='urn:xmpp:sm:3' h='2'/>")
+    for mode in (0, 1):
+        add("xmpp_stream_management", bytes([mode, 2, 2, 2]) + chunks(4, sm_server.encode(), 23) + bytes([1]))
+        add("xmpp_stream_management", bytes([mode, 2, 0, 0, 0]))
+    add("xmpp_stream_management", b"\x01\x02\x01" + chunks(4, b"<resumed xmlns='urn:xmpp:sm:3' h='0' previd='s1'/>", 23))
+    add("xmpp_stream_management", b"\x01\x02\x01" + chunks(4, b"<failed xmlns='urn:xmpp:sm:3' h='1'/>", 23))
+    add("xmpp_stream_management", b"\x00\x02" + chunks(4, b"<a xmlns='urn:xmpp:sm:3' h='9'/>", 23))
+
     # The OSAP records as a store keeps them (0x00: read as records), and
     # nodes beating and devices sent (0x01: the balancer).
     for s in (json.dumps({"key": "ab" * 16, "suite": 4, "epoch": 2, "expires": 86400000,

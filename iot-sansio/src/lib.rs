@@ -128,6 +128,7 @@ use core::time::Duration;
 
 pub use rand_core::{CryptoRng, CryptoRngCore, RngCore};
 
+pub mod backoff;
 mod outbox;
 mod secret;
 pub mod store;

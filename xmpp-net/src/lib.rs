@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use iot_sansio::{Input, Machine};
-use iot_xmpp::stream::{Client, ClientConfig, ClientEnd, ClientEvent};
+use iot_xmpp::stream::{Client, ClientConfig, ClientEnd, ClientEvent, Resumption};
 use iot_xmpp::{FullJid, Stanza};
 use rand_core::OsRng;
 use rustls::pki_types::pem::PemObject;
@@ -279,6 +279,10 @@ pub struct Session {
     other_resource: bool,
     inbox: VecDeque<Stanza>,
     ended: Option<ClientEnd>,
+    /// The session was resumed (XEP-0198).
+    resumed: bool,
+    /// A resumption refused: the old session's stanzas that may be lost.
+    unresumed: Option<Vec<Stanza>>,
 }
 
 impl Session {
@@ -298,17 +302,90 @@ impl Session {
         server_name: &str,
         wait: Duration,
     ) -> Result<Self, NetError> {
+        let tls = config.tls;
+        let conn = Client::new(config, OsRng);
+        Self::open(addr, conn, tls, tls_config, server_name, wait)
+    }
+
+    /// Connects to `addr` and resumes the session a lost connection left
+    /// (XEP-0198, `resumption` from [`Session::lose_transport`]); when the
+    /// server refuses, logs in anew. Returns the session and, when it is a
+    /// new one, the stanzas of the old session that may not have arrived.
+    ///
+    /// # Errors
+    ///
+    /// As [`Session::login`].
+    pub fn resume(
+        addr: &str,
+        config: ClientConfig,
+        resumption: Resumption,
+        tls_config: Arc<rustls::ClientConfig>,
+        server_name: &str,
+        wait: Duration,
+    ) -> Result<(Self, Option<Vec<Stanza>>), NetError> {
+        let tls = config.tls;
+        let conn = Client::resume(config, OsRng, resumption);
+        let mut session = Self::open(addr, conn, tls, tls_config, server_name, wait)?;
+        let lost = session.unresumed.take();
+        Ok((session, lost))
+    }
+
+    /// Loses the transport as a broken link would: the socket is shut
+    /// down with no stream close, what the connection has not written yet
+    /// is never written, and the session is left for the server to keep.
+    /// Returns what a new connection needs to resume it, when the server
+    /// enabled resumption.
+    #[must_use]
+    pub fn lose_transport(mut self) -> Option<Resumption> {
+        let _ = self.transport.tcp.shutdown(std::net::Shutdown::Both);
+        self.conn.handle_input(Instant::now(), Input::PeerClosed);
+        self.conn.resumption()
+    }
+
+    /// Hands a stanza to the connection without writing it to the socket:
+    /// what a stanza still in a buffer is when the link breaks (for tests
+    /// of resumption; [`Session::send`] writes at once).
+    ///
+    /// # Errors
+    ///
+    /// [`NetError::Ended`] when the connection ended.
+    pub fn hold(&mut self, stanza: &Stanza) -> Result<(), NetError> {
+        self.conn.send(stanza).map_err(|_| self.ended_error())
+    }
+
+    /// Whether this session was resumed rather than logged in anew.
+    #[must_use]
+    pub fn is_resumed(&self) -> bool {
+        self.resumed
+    }
+
+    /// How many stanzas sent wait for the server's acknowledgement.
+    #[must_use]
+    pub fn unacknowledged(&self) -> usize {
+        self.conn.unacknowledged().count()
+    }
+
+    fn open(
+        addr: &str,
+        conn: Client<Instant, OsRng>,
+        tls: iot_xmpp::stream::Tls,
+        tls_config: Arc<rustls::ClientConfig>,
+        server_name: &str,
+        wait: Duration,
+    ) -> Result<Self, NetError> {
         let mut transport = Transport::connect(addr, tls_config, server_name)?;
-        if config.tls == iot_xmpp::stream::Tls::Direct {
+        if tls == iot_xmpp::stream::Tls::Direct {
             transport.start_tls()?;
         }
         let mut session = Self {
             transport,
-            conn: Client::new(config, OsRng),
+            conn,
             jid: None,
             other_resource: false,
             inbox: VecDeque::new(),
             ended: None,
+            resumed: false,
+            unresumed: None,
         };
         session.conn.start(Instant::now());
         let deadline = Instant::now() + wait;
@@ -413,6 +490,13 @@ impl Session {
                 } => {
                     self.jid = Some(jid);
                     self.other_resource = other_resource;
+                }
+                ClientEvent::Resumed { jid, .. } => {
+                    self.jid = Some(jid);
+                    self.resumed = true;
+                }
+                ClientEvent::ResumeFailed { unacknowledged } => {
+                    self.unresumed = Some(unacknowledged);
                 }
                 ClientEvent::Stanza(s) => self.inbox.push_back(s),
                 ClientEvent::Ended(end) => self.ended = Some(end),

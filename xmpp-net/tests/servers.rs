@@ -212,3 +212,105 @@ fn two_clients_subscribe_see_each_others_presence_and_talk() {
         alice.session.close().unwrap();
     }
 }
+
+/// A message with `body` to `to`, named `id`.
+fn note(to: &iot_xmpp::FullJid, id: &str, body: &str) -> Stanza {
+    Stanza::new(StanzaKind::Message)
+        .with_to(to.clone())
+        .with_id(id)
+        .with_payload(Element::new("body", "jabber:client").with_text(body))
+}
+
+/// The ids of the messages `session` receives within `wait`.
+fn ids(session: &mut Session, wait: Duration) -> Vec<String> {
+    let mut got = Vec::new();
+    let deadline = std::time::Instant::now() + wait;
+    while let Some(stanza) = session
+        .recv(deadline.saturating_duration_since(std::time::Instant::now()))
+        .unwrap()
+    {
+        if stanza.kind == StanzaKind::Message {
+            got.extend(stanza.id);
+        }
+    }
+    got
+}
+
+/// XEP-0198 against both servers (Prosody's `mod_smacks`, ejabberd's
+/// `mod_stream_mgmt`): alice's link breaks with a stanza of hers not yet
+/// written and one for her arriving while she is away; she resumes on a
+/// new connection, the server hands her what she missed, and her held
+/// stanza goes out once.
+#[test]
+fn a_lost_session_resumes_with_stanzas_in_flight_both_ways() {
+    for (name, addr) in servers() {
+        let mut alice = login(addr, config("alice", "secret", "sm")).unwrap();
+        let mut bob = login(addr, config("bob", "secret", "sm")).unwrap();
+        let (alice_jid, bob_jid) = (alice.jid().clone(), bob.jid().clone());
+        alice.send(&note(&bob_jid, "a1", "before")).unwrap();
+        assert_eq!(ids(&mut bob, Duration::from_secs(2)), ["a1"], "{name}");
+        // Alice reads the server's acknowledgement.
+        let _ = alice.recv(Duration::from_millis(500)).unwrap();
+        assert_eq!(alice.unacknowledged(), 0, "{name}: a1 acknowledged");
+
+        alice.hold(&note(&bob_jid, "a2", "held")).unwrap();
+        let resumption = alice
+            .lose_transport()
+            .unwrap_or_else(|| panic!("{name} enables resumption"));
+        assert_eq!(resumption.unacked.len(), 1, "{name}");
+        // Bob writes to alice's session while she is away.
+        bob.send(&note(&alice_jid, "b1", "while away")).unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+
+        let (mut alice, lost) = Session::resume(
+            addr,
+            config("alice", "secret", "sm"),
+            resumption,
+            tls(),
+            "localhost",
+            WAIT,
+        )
+        .unwrap();
+        assert_eq!(lost, None, "{name}: resumed");
+        assert!(alice.is_resumed(), "{name}");
+        assert_eq!(alice.jid(), &alice_jid, "{name}");
+        assert_eq!(ids(&mut alice, Duration::from_secs(2)), ["b1"], "{name}");
+        assert_eq!(ids(&mut bob, Duration::from_secs(2)), ["a2"], "{name}");
+        assert_eq!(alice.unacknowledged(), 0, "{name}");
+        alice.close().unwrap();
+        bob.close().unwrap();
+    }
+}
+
+/// A resumption the server does not know (a made-up id) is refused: the
+/// connection logs in anew and says which stanzas may be lost.
+#[test]
+fn a_refused_resumption_logs_in_anew_and_names_what_may_be_lost() {
+    for (name, addr) in servers() {
+        let mut alice = login(addr, config("alice", "secret", "sm2")).unwrap();
+        let bob_jid: iot_xmpp::FullJid = "bob@localhost/nowhere".parse().unwrap();
+        let _ = alice.recv(Duration::from_millis(300)).unwrap();
+        alice.hold(&note(&bob_jid, "a9", "held")).unwrap();
+        let mut resumption = alice
+            .lose_transport()
+            .unwrap_or_else(|| panic!("{name} enables resumption"));
+        resumption.id = "no-such-session".into();
+        let (alice, lost) = Session::resume(
+            addr,
+            config("alice", "secret", "sm2"),
+            resumption,
+            tls(),
+            "localhost",
+            WAIT,
+        )
+        .unwrap();
+        let lost = lost.unwrap_or_else(|| panic!("{name} refused the made-up id"));
+        assert_eq!(
+            lost.iter().map(|s| s.id.clone()).collect::<Vec<_>>(),
+            [Some("a9".to_owned())],
+            "{name}"
+        );
+        assert!(!alice.is_resumed(), "{name}");
+        alice.close().unwrap();
+    }
+}

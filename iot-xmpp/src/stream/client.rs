@@ -7,6 +7,7 @@ use rand_core::CryptoRngCore;
 use super::config::{ClientConfig, ClientError, ClientEvent};
 use super::core::ClientCore;
 use super::reader::StreamReader;
+use super::sm::Resumption;
 use crate::stanza::Stanza;
 
 /// The client side of an XMPP connection under the family's contract:
@@ -52,6 +53,34 @@ impl<I: Instant, R: CryptoRngCore> Client<I, R> {
             core: ClientCore::new(config, rng),
             out: Outbox::new(),
         }
+    }
+
+    /// A connection that takes over the session of one that was lost
+    /// (XEP-0198 section 5), as [`ClientCore::resume`] says: take
+    /// `resumption` from the lost connection's [`Client::resumption`].
+    #[must_use]
+    pub fn resume(config: ClientConfig, rng: R, resumption: Resumption) -> Self {
+        Self {
+            reader: StreamReader::new(config.limits),
+            core: ClientCore::resume(config, rng, resumption),
+            out: Outbox::new(),
+        }
+    }
+
+    /// What a new connection needs to resume this session
+    /// ([`Client::resume`]): once this one ended by losing its transport
+    /// or timing out, when the server enabled resumption. `None` after a
+    /// close by either side or a stream error.
+    #[must_use]
+    pub fn resumption(&self) -> Option<Resumption> {
+        self.core.resumption()
+    }
+
+    /// The stanzas sent and not acknowledged by the server (stream
+    /// management on), oldest first: what may not have arrived if the
+    /// connection ended.
+    pub fn unacknowledged(&self) -> impl Iterator<Item = &Stanza> {
+        self.core.unacknowledged()
     }
 
     /// Opens the stream: sends the stream header.

@@ -7,6 +7,7 @@ use iot_sansio::{End, Secret};
 use jid::{BareJid, FullJid};
 
 use super::error::StreamReadError;
+use super::sm::StreamManagement;
 use crate::error::StanzaReadError;
 use crate::limits::StanzaLimits;
 use crate::sasl::{Iterations, MechanismPreference, SaslError};
@@ -48,6 +49,9 @@ pub struct ClientConfig {
     /// How long each step of the login may wait for the server (default
     /// 30 s), and how long a close waits for the server's.
     pub timeout: Duration,
+    /// Stream management (XEP-0198): on with resumption when the server
+    /// offers it (the default).
+    pub stream_management: StreamManagement,
 }
 
 impl ClientConfig {
@@ -63,6 +67,7 @@ impl ClientConfig {
             iterations: Iterations::default(),
             limits: StanzaLimits::default(),
             timeout: Duration::from_secs(30),
+            stream_management: StreamManagement::default(),
         }
     }
 }
@@ -84,6 +89,24 @@ pub enum ClientEvent {
     },
     /// A stanza from the server.
     Stanza(Stanza),
+    /// The session of a lost connection is resumed on this one (XEP-0198
+    /// section 5), bound to `jid` as before: the `resent` stanzas the
+    /// server had not acknowledged went again, and stanzas may go both
+    /// ways.
+    Resumed {
+        /// The full JID of the session.
+        jid: FullJid,
+        /// How many stanzas were sent again.
+        resent: usize,
+    },
+    /// The server could not resume the session (or no longer offers
+    /// stream management): these stanzas of the old session were never
+    /// acknowledged and may not have arrived. The connection binds anew
+    /// and reports [`ClientEvent::Online`] next.
+    ResumeFailed {
+        /// The stanzas that may be lost, oldest first.
+        unacknowledged: Vec<Stanza>,
+    },
     /// The connection ended, once; close the transport. The reason says
     /// whether reconnecting may help.
     Ended(ClientEnd),
@@ -114,6 +137,11 @@ pub enum ClientFault {
     /// The bind result holds no JID, or one of another account.
     #[error("bind: {0}")]
     Bind(String),
+    /// A stream management element that breaks XEP-0198: an
+    /// acknowledgement of more stanzas than were sent, or without a
+    /// count.
+    #[error("stream management: {0}")]
+    StreamManagement(String),
 }
 
 impl ClientFault {
@@ -125,6 +153,8 @@ impl ClientFault {
         match self {
             Self::Stream(e) => Some(e.condition()),
             Self::Element(e) => Some(e.stream_condition()),
+            // XEP-0198 section 4: a count too high is a stream error.
+            Self::StreamManagement(_) => Some("undefined-condition"),
             Self::Unexpected { .. } | Self::Sasl(_) | Self::Bind(_) => None,
         }
     }
@@ -182,4 +212,9 @@ pub enum ClientError {
     /// escape can write it.
     #[error("character U+{:04X} cannot be written in XML", u32::from(*.0))]
     Char(char),
+    /// Stream management holds as many unacknowledged stanzas as its
+    /// configuration allows (`StreamManagement::max_unacked`): send again
+    /// once the server acknowledged some.
+    #[error("too many stanzas wait for the server's acknowledgement")]
+    Backlog,
 }

@@ -15,17 +15,18 @@ use super::config::{
 use super::error::StreamReadError;
 use super::header::StreamHeader;
 use super::reader::{StreamItem, StreamReader};
+use super::sm::{Resumption, SM_NS, Sm};
 use super::step::{Step, expected};
 use super::wire::{decode, is_stanza, write_header, write_stream_error};
 use crate::element::Element;
 use crate::stanza::Stanza;
 use crate::tree::read_tree;
 use crate::vocab::{
-    BIND_NS, CLIENT_NS, DefinedCondition, ERROR, IqType, SASL_NS, SESSION_NS, STREAM_ERRORS_NS,
-    STREAMS_NS, TEXT, TLS_NS,
+    CLIENT_NS, DefinedCondition, ERROR, IqType, SASL_NS, STREAM_ERRORS_NS, STREAMS_NS, TEXT, TLS_NS,
 };
 
 mod features;
+mod managed;
 
 /// The byte outbox of the machine that runs the steps, whatever its
 /// events.
@@ -100,6 +101,23 @@ pub struct ClientCore<I, R> {
     ended: bool,
     /// What the last item read found, for the caller (at most one).
     found: Option<ClientEvent>,
+    /// Stream management (XEP-0198): the counts and the unacknowledged
+    /// stanzas.
+    sm: Sm,
+    /// Whether the features after authentication offered it.
+    sm_offered: bool,
+    /// The session this connection is to resume, until it asks.
+    resuming: Option<Resumption>,
+    /// The full JID bound (or resumed).
+    jid: Option<FullJid>,
+    /// The last instant the connection was given: an acknowledgement
+    /// request sent between two calls is timed from it.
+    last_now: Option<I>,
+    /// When an unanswered acknowledgement request ends the connection.
+    ack_due: Option<I>,
+    /// The transport was lost or went silent, with nobody closing the
+    /// stream: the session may be resumed.
+    resumable: bool,
 }
 
 impl<I, R> core::fmt::Debug for ClientCore<I, R> {
@@ -154,7 +172,27 @@ impl<I: Instant, R: CryptoRngCore> ClientCore<I, R> {
             restart: false,
             ended: false,
             found: None,
+            sm: Sm::new(),
+            sm_offered: false,
+            resuming: None,
+            jid: None,
+            last_now: None,
+            ack_due: None,
+            resumable: false,
         }
+    }
+
+    /// A connection that takes over the session of one that was lost
+    /// (XEP-0198 section 5): it logs in, then asks the server to resume
+    /// instead of binding. Resumed, it sends again what the server did not
+    /// get and reports [`ClientEvent::Resumed`]; refused, it reports
+    /// [`ClientEvent::ResumeFailed`] with the stanzas that may not have
+    /// arrived, binds anew and reports [`ClientEvent::Online`].
+    #[must_use]
+    pub fn resume(config: ClientConfig, rng: R, resumption: Resumption) -> Self {
+        let mut core = Self::new(config, rng);
+        core.resuming = Some(resumption);
+        core
     }
 
     /// The configuration.
@@ -178,11 +216,15 @@ impl<I: Instant, R: CryptoRngCore> ClientCore<I, R> {
     /// When the step under way gives up waiting for the server.
     #[must_use]
     pub fn deadline(&self) -> Option<I> {
-        self.deadline
+        match (self.deadline, self.ack_due) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// Opens the stream: writes the stream header.
     pub fn start<E>(&mut self, out: &mut Bytes<E>, now: I) {
+        self.last_now = Some(now);
         if matches!(self.step, Step::Idle) {
             self.open_stream(out, now);
         }
@@ -191,6 +233,7 @@ impl<I: Instant, R: CryptoRngCore> ClientCore<I, R> {
     /// The runtime started TLS after [`ClientEvent::StartTls`]: the stream
     /// restarts over it.
     pub fn tls_started<E>(&mut self, out: &mut Bytes<E>, now: I) {
+        self.last_now = Some(now);
         if matches!(self.step, Step::Tls) {
             self.secured = true;
             self.open_stream(out, now);
@@ -203,7 +246,9 @@ impl<I: Instant, R: CryptoRngCore> ClientCore<I, R> {
     ///
     /// [`ClientError::NotOnline`] before the connection is online or after
     /// it ended; [`ClientError::Char`] for a stanza holding a character
-    /// XML 1.0 forbids ([`Stanza::check_xml_chars`]), which is not sent.
+    /// XML 1.0 forbids ([`Stanza::check_xml_chars`]), which is not sent;
+    /// [`ClientError::Backlog`] when stream management holds as many
+    /// unacknowledged stanzas as it may.
     pub fn send<E>(&mut self, out: &mut Bytes<E>, stanza: &Stanza) -> Result<(), ClientError> {
         if !self.is_online() {
             return Err(ClientError::NotOnline);
@@ -211,7 +256,13 @@ impl<I: Instant, R: CryptoRngCore> ClientCore<I, R> {
         if let Err(crate::error::StanzaReadError::Char(c)) = stanza.check_xml_chars() {
             return Err(ClientError::Char(c));
         }
+        if self.sm.counting() && self.sm.unacked_len() >= self.config.stream_management.max_unacked
+        {
+            return Err(ClientError::Backlog);
+        }
         write(out, |text| stanza.write_xml(text));
+        self.sm.sent(stanza);
+        self.request(out);
         Ok(())
     }
 
@@ -219,6 +270,8 @@ impl<I: Instant, R: CryptoRngCore> ClientCore<I, R> {
     /// `</stream:stream>` and waits for the server's. Returns the end
     /// ([`End::Closed`]) when there was no stream to close.
     pub fn close<E>(&mut self, out: &mut Bytes<E>, now: I) -> Option<ClientEnd> {
+        self.last_now = Some(now);
+        self.ack_due = None;
         match self.step {
             Step::Done | Step::Closing => {}
             Step::Idle | Step::Tls => self.end(End::Closed),
@@ -235,7 +288,13 @@ impl<I: Instant, R: CryptoRngCore> ClientCore<I, R> {
     /// [`End::TimedOut`]; a close that the server does not answer ends
     /// with [`End::Closed`]. Returns the end, if this was it.
     pub fn timeout(&mut self, now: I) -> Option<ClientEnd> {
-        if self.deadline.is_some_and(|d| now >= d) {
+        self.last_now = Some(now);
+        if self.ack_due.is_some_and(|d| now >= d) && !self.ended {
+            // An acknowledgement request unanswered: the transport is
+            // dead, though nobody closed the stream.
+            self.resumable = true;
+            self.end(End::TimedOut);
+        } else if self.deadline.is_some_and(|d| now >= d) {
             let end = if matches!(self.step, Step::Closing) {
                 End::Closed
             } else {
@@ -260,6 +319,7 @@ impl<I: Instant, R: CryptoRngCore> ClientCore<I, R> {
         input: Input<'_, [u8]>,
         mut found: impl FnMut(&mut Self, &mut Bytes<E>, ClientEvent),
     ) {
+        self.last_now = Some(now);
         if matches!(self.step, Step::Done | Step::Idle) {
             return;
         }
@@ -267,6 +327,8 @@ impl<I: Instant, R: CryptoRngCore> ClientCore<I, R> {
             let end = if matches!(self.step, Step::Closing) {
                 End::Closed
             } else {
+                // The transport closed under an open stream.
+                self.resumable = true;
                 End::PeerClosed
             };
             self.end(end);
@@ -345,6 +407,7 @@ impl<I: Instant, R: CryptoRngCore> ClientCore<I, R> {
     fn end(&mut self, end: ClientEnd) {
         self.step = Step::Done;
         self.deadline = None;
+        self.ack_due = None;
         if !core::mem::replace(&mut self.ended, true) {
             self.report(ClientEvent::Ended(end));
         }
@@ -395,10 +458,14 @@ impl<I: Instant, R: CryptoRngCore> ClientCore<I, R> {
             read_tree(text, &self.config.limits, self.header.scope()).map_err(fault)?;
         if matches!(self.step, Step::Online | Step::Closing) && is_stanza(&element) {
             let stanza = Stanza::from_element(element).map_err(fault)?;
+            self.sm.received();
             if matches!(self.step, Step::Online) {
                 self.report(ClientEvent::Stanza(stanza));
             }
             return Ok(true);
+        }
+        if matches!(self.step, Step::Online | Step::Closing) && element.ns == SM_NS {
+            return self.managed(out, &element);
         }
         if element.is(ERROR, STREAMS_NS) {
             return self.stream_error(out, &element);
@@ -449,11 +516,12 @@ impl<I: Instant, R: CryptoRngCore> ClientCore<I, R> {
                 Err(End::Refused(ClientRefusal::AuthFailed { condition }))
             }
             Step::Bind(id) if is_stanza(&element) => self.bound(out, now, element, &id),
+            Step::Resume(jid) if element.ns == SM_NS => self.resumed(out, now, jid, &element),
             Step::Session(jid) if is_stanza(&element) => {
                 let stanza = Stanza::from_element(element).map_err(fault)?;
                 match stanza.iq_type() {
                     Some(IqType::Result) => {
-                        self.online(jid);
+                        self.online(out, jid);
                         Ok(true)
                     }
                     _ => Err(End::Refused(ClientRefusal::BindRefused {
@@ -492,59 +560,7 @@ impl<I: Instant, R: CryptoRngCore> ClientCore<I, R> {
         Ok(false)
     }
 
-    fn bound<E>(&mut self, out: &mut Bytes<E>, now: I, element: Element, id: &str) -> Flow {
-        let stanza = Stanza::from_element(element).map_err(fault)?;
-        if stanza.id.as_deref() != Some(id) {
-            return Err(fault(ClientFault::Bind(
-                "an answer to another request".into(),
-            )));
-        }
-        if stanza.iq_type() != Some(IqType::Result) {
-            return Err(End::Refused(ClientRefusal::BindRefused {
-                condition: stanza.condition().to_string(),
-            }));
-        }
-        let jid = stanza
-            .payload("bind", BIND_NS)
-            .and_then(|b| b.get_child("jid", BIND_NS))
-            .map(|j| j.text.as_str())
-            .ok_or_else(|| fault(ClientFault::Bind("no JID in the result".into())))?;
-        let jid = crate::jids::read_jid::<FullJid>(jid)
-            .map_err(|e| fault(ClientFault::Bind(e.to_string())))?;
-        if jid.to_bare() != self.config.jid {
-            return Err(fault(ClientFault::Bind(format!(
-                "{jid} is not of this account"
-            ))));
-        }
-        if self.session_required {
-            let id = self.id("session");
-            let request = Stanza::iq(IqType::Set)
-                .with_id(id)
-                .with_payload(Element::new("session", SESSION_NS));
-            write(out, |text| request.write_xml(text));
-            self.step = Step::Session(jid);
-            self.deadline = Some(now + self.config.timeout);
-            return Ok(true);
-        }
-        self.online(jid);
-        Ok(true)
-    }
-
-    fn online(&mut self, jid: FullJid) {
-        let other_resource = self
-            .config
-            .resource
-            .as_deref()
-            .is_some_and(|r| r != jid.resource().as_str());
-        self.step = Step::Online;
-        self.deadline = None;
-        self.report(ClientEvent::Online {
-            jid,
-            other_resource,
-        });
-    }
-
-    fn id(&mut self, what: &str) -> String {
+    pub(super) fn id(&mut self, what: &str) -> String {
         self.next_id += 1;
         format!("{what}-{}", self.next_id)
     }

@@ -8,6 +8,7 @@ mod document;
 mod error;
 mod header;
 mod reader;
+mod sm;
 mod step;
 mod wire;
 
@@ -20,3 +21,4 @@ pub use document::DocumentEnd;
 pub use error::StreamReadError;
 pub use header::StreamHeader;
 pub use reader::{StreamItem, StreamReader};
+pub use sm::{Resumption, SM_NS, StreamManagement};

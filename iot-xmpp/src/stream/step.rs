@@ -26,6 +26,8 @@ pub(super) enum Step {
     Bind(String),
     /// The legacy session request sent, after binding to this JID.
     Session(FullJid),
+    /// `<resume/>` sent for the session bound to this JID (XEP-0198).
+    Resume(FullJid),
     /// Logged in.
     Online,
     /// `</stream:stream>` sent, waiting for the server's.
@@ -44,6 +46,7 @@ pub(super) fn expected(step: &Step) -> &'static str {
         Step::Success => "SASL success",
         Step::Bind(_) => "the bind result",
         Step::Session(_) => "the session result",
+        Step::Resume(_) => "<resumed/> or <failed/>",
         Step::Idle | Step::Tls | Step::Online | Step::Closing | Step::Done => "nothing",
     }
 }

@@ -25,6 +25,9 @@ impl<I: Instant, S: CryptoRngCore> State<I, S> {
             ClientEvent::Online { jid, .. } => self.online(wire, now, jid),
             ClientEvent::Stanza(stanza) => self.stanza(wire, now, &stanza),
             ClientEvent::Ended(end) => self.connection_ended(wire, end),
+            // An RAE's connection is never started to resume a session
+            // (`ClientCore::resume`), so neither comes.
+            ClientEvent::Resumed { .. } | ClientEvent::ResumeFailed { .. } => {}
         }
     }
 

@@ -1,5 +1,6 @@
 //! The client's answer to the stream features: STARTTLS (RFC 6120 5),
-//! SASL (6) and resource binding (7).
+//! SASL (6), and resource binding (7) or the resumption of a session
+//! (XEP-0198 5).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -10,10 +11,12 @@ use super::{Bytes, ClientCore, Flow, fault, write};
 use crate::element::Element;
 use crate::sasl::{Mechanism, ScramClient, plain_response};
 use crate::stanza::Stanza;
-use crate::stream::config::{ClientFault, ClientRefusal, Tls};
+use crate::stream::config::{ClientEvent, ClientFault, ClientRefusal, Tls};
+use crate::stream::sm::{SM_NS, Sm};
 use crate::stream::step::Step;
 use crate::vocab::{BIND_NS, IqType, SASL_NS, SESSION_NS, TLS_NS};
 use iot_sansio::End;
+use jid::FullJid;
 
 impl<I: Instant, R: CryptoRngCore> ClientCore<I, R> {
     /// The stream features: STARTTLS first if it is to be used, then SASL,
@@ -57,6 +60,25 @@ impl<I: Instant, R: CryptoRngCore> ClientCore<I, R> {
         self.session_required = features
             .get_child("session", SESSION_NS)
             .is_some_and(|s| s.get_child("optional", SESSION_NS).is_none());
+        self.sm_offered = features.get_child("sm", SM_NS).is_some();
+        if let Some(resumption) = self.resuming.take() {
+            if self.sm_offered && self.config.stream_management.enable {
+                self.sm = Sm::resuming(&resumption);
+                self.write_resume(out, &resumption);
+                self.deadline = Some(now + self.config.timeout);
+                return Ok(true);
+            }
+            // Nothing to resume with: what the old session did not see
+            // acknowledged may be lost.
+            self.report(ClientEvent::ResumeFailed {
+                unacknowledged: resumption.unacked,
+            });
+        }
+        self.bind(out, now)
+    }
+
+    /// Asks the server to bind a resource (RFC 6120 section 7).
+    pub(super) fn bind<E>(&mut self, out: &mut Bytes<E>, now: I) -> Flow {
         let id = self.id("bind");
         let mut bind = Element::new("bind", BIND_NS);
         if let Some(resource) = &self.config.resource {
@@ -127,5 +149,66 @@ impl<I: Instant, R: CryptoRngCore> ClientCore<I, R> {
             text.push_str(name);
             text.push('>');
         });
+    }
+
+    pub(super) fn bound<E>(
+        &mut self,
+        out: &mut Bytes<E>,
+        now: I,
+        element: Element,
+        id: &str,
+    ) -> Flow {
+        let stanza = Stanza::from_element(element).map_err(fault)?;
+        if stanza.id.as_deref() != Some(id) {
+            return Err(fault(ClientFault::Bind(
+                "an answer to another request".into(),
+            )));
+        }
+        if stanza.iq_type() != Some(IqType::Result) {
+            return Err(End::Refused(ClientRefusal::BindRefused {
+                condition: stanza.condition().to_string(),
+            }));
+        }
+        let jid = stanza
+            .payload("bind", BIND_NS)
+            .and_then(|b| b.get_child("jid", BIND_NS))
+            .map(|j| j.text.as_str())
+            .ok_or_else(|| fault(ClientFault::Bind("no JID in the result".into())))?;
+        let jid = crate::jids::read_jid::<FullJid>(jid)
+            .map_err(|e| fault(ClientFault::Bind(e.to_string())))?;
+        if jid.to_bare() != self.config.jid {
+            return Err(fault(ClientFault::Bind(format!(
+                "{jid} is not of this account"
+            ))));
+        }
+        if self.session_required {
+            let id = self.id("session");
+            let request = Stanza::iq(IqType::Set)
+                .with_id(id)
+                .with_payload(Element::new("session", SESSION_NS));
+            write(out, |text| request.write_xml(text));
+            self.step = Step::Session(jid);
+            self.deadline = Some(now + self.config.timeout);
+            return Ok(true);
+        }
+        self.online(out, jid);
+        Ok(true)
+    }
+
+    /// Bound: online, and stream management asked for.
+    pub(super) fn online<E>(&mut self, out: &mut Bytes<E>, jid: FullJid) {
+        let other_resource = self
+            .config
+            .resource
+            .as_deref()
+            .is_some_and(|r| r != jid.resource().as_str());
+        self.step = Step::Online;
+        self.deadline = None;
+        self.jid = Some(jid.clone());
+        self.report(ClientEvent::Online {
+            jid,
+            other_resource,
+        });
+        self.enable(out);
     }
 }
