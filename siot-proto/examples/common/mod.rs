@@ -102,6 +102,8 @@ impl Link {
                     }
                 }
                 ClientEvent::Ended(end) => return Err(format!("{}: {end}", self.name).into()),
+                // These examples start every connection anew.
+                ClientEvent::Resumed { .. } | ClientEvent::ResumeFailed { .. } => {}
             }
         }
         Ok(changes)
