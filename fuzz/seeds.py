@@ -231,6 +231,14 @@ def main():
     add("xmpp_stream_management", b"\x01\x02\x01" + chunks(4, b"<failed xmlns='urn:xmpp:sm:3' h='1'/>", 23))
     add("xmpp_stream_management", b"\x00\x02" + chunks(4, b"<a xmlns='urn:xmpp:sm:3' h='9'/>", 23))
 
+    # SCRAM with channel binding: user, password, server-first and
+    # server-final, NUL-separated, each flag and hash; mode 8 and above
+    # against the test server.
+    rfc_first = b"r=fuzznonce3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4"
+    for mode in range(16):
+        add("xmpp_scram_plus", bytes([mode]) + b"user\x00pencil\x00" + rfc_first + b"\x00v=rmF9pqV8S7suAoZWja4dJRkFsKQ=")
+    add("xmpp_scram_plus", b"\x0aI\xc2\xadX\x00\xe2\x85\xa8\x00\x00")
+
     # The OSAP records as a store keeps them (0x00: read as records), and
     # nodes beating and devices sent (0x01: the balancer).
     for s in (json.dumps({"key": "ab" * 16, "suite": 4, "epoch": 2, "expires": 86400000,

@@ -37,6 +37,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub use crate::sasl::server::ScramServer;
 use crate::stanza::Stanza;
 use crate::vocab::PresenceType;
 use jid::Jid;

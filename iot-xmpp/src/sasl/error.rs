@@ -21,10 +21,14 @@ pub enum SaslError {
     /// The server ended the exchange with `e=` (RFC 5802 section 7).
     #[error("the server reports {0}")]
     Server(String),
-    /// A user name SCRAM cannot carry (empty, or with control
-    /// characters).
+    /// A user name SCRAM cannot carry (empty, or with characters SASLprep
+    /// prohibits, RFC 4013 section 2.3).
     #[error("a user name SCRAM cannot carry")]
     Username,
+    /// A password with characters SASLprep prohibits (RFC 4013 section
+    /// 2.3) or unassigned code points.
+    #[error("a password SASLprep refuses")]
+    Password,
     /// A message came before the one it follows.
     #[error("a SASL message out of order")]
     OutOfOrder,

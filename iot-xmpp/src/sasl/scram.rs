@@ -1,5 +1,7 @@
 //! The client side of SCRAM (RFC 5802) with SHA-1 and SHA-256 (RFC 7677),
-//! without channel binding.
+//! with or without channel binding (the `-PLUS` mechanisms, RFC 5802
+//! section 6), the user name and the password prepared with SASLprep
+//! (RFC 4013).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -11,6 +13,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
+use super::binding::ChannelBinding;
 use super::error::SaslError;
 
 /// The hash of a SCRAM mechanism.
@@ -32,7 +35,7 @@ impl ScramHash {
         }
     }
 
-    fn hmac(self, key: &[u8], parts: &[&[u8]]) -> Zeroizing<Vec<u8>> {
+    pub(crate) fn hmac(self, key: &[u8], parts: &[&[u8]]) -> Zeroizing<Vec<u8>> {
         fn run<M: Mac + hmac::digest::KeyInit>(key: &[u8], parts: &[&[u8]]) -> Zeroizing<Vec<u8>> {
             let mut mac = <M as hmac::digest::KeyInit>::new_from_slice(key)
                 .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
@@ -47,14 +50,19 @@ impl ScramHash {
         }
     }
 
-    fn hash(self, data: &[u8]) -> Zeroizing<Vec<u8>> {
+    pub(crate) fn hash(self, data: &[u8]) -> Zeroizing<Vec<u8>> {
         Zeroizing::new(match self {
             Self::Sha1 => Sha1::digest(data).to_vec(),
             Self::Sha256 => Sha256::digest(data).to_vec(),
         })
     }
 
-    fn salted_password(self, password: &[u8], salt: &[u8], iterations: u32) -> Zeroizing<Vec<u8>> {
+    pub(crate) fn salted_password(
+        self,
+        password: &[u8],
+        salt: &[u8],
+        iterations: u32,
+    ) -> Zeroizing<Vec<u8>> {
         let mut out = Zeroizing::new(vec![
             0u8;
             match self {
@@ -93,7 +101,8 @@ impl Default for Iterations {
 /// The client side of one SCRAM exchange: client-first, then the
 /// client-final built from the server-first, then the server-final
 /// checked against the server signature the client computed, in constant
-/// time. Without channel binding (`n,,`).
+/// time. Without channel binding (`n,,`) unless given one
+/// ([`ScramClient::with_binding`]).
 ///
 /// ```
 /// use iot_xmpp::sasl::{ScramClient, ScramHash};
@@ -116,6 +125,8 @@ pub struct ScramClient {
     iterations: Iterations,
     /// The server signature to expect, once the client-final is built.
     expected: Option<Secret<Vec<u8>>>,
+    /// What the GS2 header says about channel binding, and the data.
+    binding: ChannelBinding,
 }
 
 /// The length of the random part of the client nonce, in bytes (24
@@ -145,18 +156,26 @@ impl ScramClient {
     ///
     /// # Errors
     ///
-    /// [`SaslError::Username`] for a user name SCRAM cannot carry, and
-    /// [`SaslError::Malformed`] for a nonce with a comma or outside
-    /// printable ASCII.
+    /// [`SaslError::Username`] for a user name SCRAM cannot carry (empty,
+    /// or refused by SASLprep), [`SaslError::Password`] for a password
+    /// SASLprep refuses, and [`SaslError::Malformed`] for a nonce with a
+    /// comma or outside printable ASCII.
     pub fn with_nonce(
         hash: ScramHash,
         username: &str,
         password: &Secret<String>,
         nonce: &str,
     ) -> Result<Self, SaslError> {
-        if username.is_empty() || username.chars().any(char::is_control) {
+        // RFC 5802 section 5.1: the name is prepared with SASLprep, and
+        // the password normalized with it before it is hashed.
+        let username = stringprep::saslprep(username).map_err(|_| SaslError::Username)?;
+        if username.is_empty() {
             return Err(SaslError::Username);
         }
+        let password = match stringprep::saslprep(password.expose()) {
+            Ok(prepared) => Secret::new(prepared.into_owned()),
+            Err(_) => return Err(SaslError::Password),
+        };
         if nonce.is_empty()
             || !nonce
                 .bytes()
@@ -168,12 +187,23 @@ impl ScramClient {
         let name = username.replace('=', "=3D").replace(',', "=2C");
         Ok(Self {
             hash,
-            password: password.clone(),
+            password,
             nonce: nonce.to_owned(),
             client_first_bare: format!("n={name},r={nonce}"),
             iterations: Iterations::default(),
             expected: None,
+            binding: ChannelBinding::Unsupported,
         })
+    }
+
+    /// What the client says about channel binding (default
+    /// [`ChannelBinding::Unsupported`], `n`): bound to the TLS connection's
+    /// data with a `-PLUS` mechanism, or `y` when it could bind but the
+    /// server offered no `-PLUS` mechanism.
+    #[must_use]
+    pub fn with_binding(mut self, binding: ChannelBinding) -> Self {
+        self.binding = binding;
+        self
     }
 
     /// The bounds on the iteration count (default [`Iterations::default`]).
@@ -189,11 +219,11 @@ impl ScramClient {
         self.hash
     }
 
-    /// The client-first-message: GS2 header `n,,` (no channel binding, no
-    /// authorization identity), then the bare message.
+    /// The client-first-message: the GS2 header (`n,,`, `y,,` or
+    /// `p=<type>,,`: no authorization identity), then the bare message.
     #[must_use]
     pub fn client_first(&self) -> String {
-        format!("n,,{}", self.client_first_bare)
+        format!("{}{}", self.binding.gs2_header(), self.client_first_bare)
     }
 
     /// Reads the server-first-message and returns the
@@ -236,8 +266,10 @@ impl ScramClient {
         let salted = h.salted_password(self.password.expose().as_bytes(), &salt, count);
         let client_key = h.hmac(&salted, &[b"Client Key"]);
         let stored_key = h.hash(&client_key);
-        // c=biws: base64 of the GS2 header `n,,`.
-        let without_proof = format!("c=biws,r={nonce}");
+        // c=: base64 of the GS2 header and, when bound, the binding data
+        // (`biws` for `n,,`).
+        let c = STANDARD.encode(self.binding.c_input().expose());
+        let without_proof = format!("c={c},r={nonce}");
         let auth = [
             self.client_first_bare.as_bytes(),
             b",",

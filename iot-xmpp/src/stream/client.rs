@@ -8,6 +8,7 @@ use super::config::{ClientConfig, ClientError, ClientEvent};
 use super::core::ClientCore;
 use super::reader::StreamReader;
 use super::sm::Resumption;
+use crate::sasl::ChannelBindingData;
 use crate::stanza::Stanza;
 
 /// The client side of an XMPP connection under the family's contract:
@@ -86,6 +87,14 @@ impl<I: Instant, R: CryptoRngCore> Client<I, R> {
     /// Opens the stream: sends the stream header.
     pub fn start(&mut self, now: I) {
         self.core.start(&mut self.out, now);
+    }
+
+    /// The TLS connection's channel binding data, as
+    /// [`ClientCore::set_channel_binding`] says: give it after the
+    /// handshake and before [`Client::tls_started`] (or, for direct TLS,
+    /// before [`Client::start`]).
+    pub fn set_channel_binding(&mut self, data: ChannelBindingData) {
+        self.core.set_channel_binding(data);
     }
 
     /// The runtime started TLS after [`ClientEvent::StartTls`]: the stream

@@ -19,6 +19,7 @@ use super::sm::{Resumption, SM_NS, Sm};
 use super::step::{Step, expected};
 use super::wire::{decode, is_stanza, write_header, write_stream_error};
 use crate::element::Element;
+use crate::sasl::ChannelBindingData;
 use crate::stanza::Stanza;
 use crate::tree::read_tree;
 use crate::vocab::{
@@ -118,6 +119,8 @@ pub struct ClientCore<I, R> {
     /// The transport was lost or went silent, with nobody closing the
     /// stream: the session may be resumed.
     resumable: bool,
+    /// The TLS connection's channel binding data, from the runtime.
+    binding: Option<ChannelBindingData>,
 }
 
 impl<I, R> core::fmt::Debug for ClientCore<I, R> {
@@ -179,6 +182,7 @@ impl<I: Instant, R: CryptoRngCore> ClientCore<I, R> {
             last_now: None,
             ack_due: None,
             resumable: false,
+            binding: None,
         }
     }
 
@@ -228,6 +232,17 @@ impl<I: Instant, R: CryptoRngCore> ClientCore<I, R> {
         if matches!(self.step, Step::Idle) {
             self.open_stream(out, now);
         }
+    }
+
+    /// The channel binding data of the TLS connection (RFC 5802 section
+    /// 6), which the runtime takes from its TLS library after the
+    /// handshake: given before the connection authenticates (with
+    /// [`Tls::Direct`] before [`ClientCore::start`], with STARTTLS before
+    /// [`ClientCore::tls_started`]), it makes the client prefer a `-PLUS`
+    /// mechanism and, when the server offers none, say `y` so that a
+    /// server whose offer was stripped on the way refuses.
+    pub fn set_channel_binding(&mut self, data: ChannelBindingData) {
+        self.binding = Some(data);
     }
 
     /// The runtime started TLS after [`ClientEvent::StartTls`]: the stream

@@ -9,7 +9,7 @@ use rand_core::CryptoRngCore;
 
 use super::{Bytes, ClientCore, Flow, fault, write};
 use crate::element::Element;
-use crate::sasl::{Mechanism, ScramClient, plain_response};
+use crate::sasl::{ChannelBinding, Mechanism, ScramClient, plain_response};
 use crate::stanza::Stanza;
 use crate::stream::config::{ClientEvent, ClientFault, ClientRefusal, Tls};
 use crate::stream::sm::{SM_NS, Sm};
@@ -45,7 +45,12 @@ impl<I: Instant, R: CryptoRngCore> ClientCore<I, R> {
                         .collect()
                 })
                 .unwrap_or_default();
-            let Some(mechanism) = self.config.mechanisms.choose(&offered, self.secured) else {
+            let bound = self.secured && self.binding.is_some();
+            let Some(mechanism) =
+                self.config
+                    .mechanisms
+                    .choose_bound(&offered, self.secured, bound)
+            else {
                 return Err(End::Refused(ClientRefusal::NoMechanism {
                     offered: offered.iter().map(|s| (*s).to_owned()).collect(),
                 }));
@@ -102,9 +107,17 @@ impl<I: Instant, R: CryptoRngCore> ClientCore<I, R> {
             .unwrap_or_default();
         match mechanism.scram() {
             Some(hash) => {
+                // RFC 5802 section 6: bound with a -PLUS mechanism; `y`
+                // when the client could bind and the server offered none.
+                let binding = match (&self.binding, mechanism.is_plus()) {
+                    (Some(data), true) => ChannelBinding::Bound(data.clone()),
+                    (Some(_), false) if self.secured => ChannelBinding::NotOffered,
+                    _ => ChannelBinding::Unsupported,
+                };
                 let scram = ScramClient::new(hash, &username, &self.config.password, &mut self.rng)
                     .map_err(fault)?
-                    .with_iterations(self.config.iterations);
+                    .with_iterations(self.config.iterations)
+                    .with_binding(binding);
                 let first = scram.client_first();
                 Self::sasl_auth(out, mechanism, first.as_bytes());
                 self.step = Step::ServerFirst(Box::new(scram));
