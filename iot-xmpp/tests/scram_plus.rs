@@ -211,6 +211,7 @@ fn sasl_data(out: &str, name: &str) -> String {
 fn login(
     binding: Option<ChannelBindingData>,
     mechanisms: &[&str],
+    types: Option<&[&str]>,
     mut server: ScramServer,
 ) -> (String, Vec<ClientEvent>) {
     let mut config = ClientConfig::new(
@@ -229,8 +230,16 @@ fn login(
         .iter()
         .map(|m| format!("<mechanism>{m}</mechanism>"))
         .collect();
+    // XEP-0440: the channel binding types the server has.
+    let types = types.map_or_else(String::new, |types| {
+        let listed: String = types
+            .iter()
+            .map(|t| format!("<channel-binding type='{t}'/>"))
+            .collect();
+        format!("<sasl-channel-binding xmlns='urn:xmpp:sasl-cb:0'>{listed}</sasl-channel-binding>")
+    });
     let features = format!(
-        "{HEADER}<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{offered}</mechanisms></stream:features>"
+        "{HEADER}<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{offered}</mechanisms>{types}</stream:features>"
     );
     c.handle_input(Duration::ZERO, Input::Data(features.as_bytes()));
     let out = sent(&mut c);
@@ -275,6 +284,7 @@ fn a_plus_login_binds_to_the_runtimes_tls_connection() {
     let (out, events) = login(
         Some(exporter(5)),
         &["SCRAM-SHA-1", "SCRAM-SHA-1-PLUS"],
+        Some(&["tls-server-end-point", "tls-exporter"]),
         server(Some(exporter(5)), true),
     );
     assert!(out.contains("mechanism='SCRAM-SHA-1-PLUS'"), "{out}");
@@ -288,6 +298,7 @@ fn a_login_through_a_server_in_the_middle_fails() {
     let (_, events) = login(
         Some(exporter(5)),
         &["SCRAM-SHA-1-PLUS"],
+        Some(&["tls-exporter"]),
         server(Some(exporter(6)), true),
     );
     assert!(refused(&events), "{events:?}");
@@ -298,6 +309,7 @@ fn a_login_whose_plus_offer_was_stripped_fails() {
     let (out, events) = login(
         Some(exporter(5)),
         &["SCRAM-SHA-1"],
+        None,
         server(Some(exporter(9)), true),
     );
     assert!(sasl_data(&out, "auth").starts_with("y,,"), "{out}");
@@ -309,10 +321,47 @@ fn without_binding_data_the_client_says_n() {
     let (out, events) = login(
         None,
         &["SCRAM-SHA-1", "SCRAM-SHA-1-PLUS"],
+        Some(&["tls-exporter"]),
         server(None, false),
     );
     assert!(out.contains("mechanism='SCRAM-SHA-1'"), "{out}");
     assert!(sasl_data(&out, "auth").starts_with("n,,"), "{out}");
+    assert!(events.is_empty(), "{events:?}");
+}
+
+/// A server that offers -PLUS without saying which binding types it has
+/// (no XEP-0440), or with none the client has (`tls-unique`, which TLS
+/// 1.3 does not define): binding with a type it lacks would fail the
+/// login, so the client does not bind, and says `n`, not `y` (which such
+/// a server would take for a downgrade).
+#[test]
+fn a_plus_offer_without_a_common_binding_type_logs_in_unbound() {
+    for types in [None, Some(&["tls-unique"][..])] {
+        let (out, events) = login(
+            Some(exporter(5)),
+            &["SCRAM-SHA-1", "SCRAM-SHA-1-PLUS"],
+            types,
+            server(None, true),
+        );
+        assert!(out.contains("mechanism='SCRAM-SHA-1'"), "{types:?}: {out}");
+        assert!(
+            sasl_data(&out, "auth").starts_with("n,,"),
+            "{types:?}: {out}"
+        );
+        assert!(events.is_empty(), "{types:?}: {events:?}");
+    }
+    // tls-server-end-point data with a server that lists it: bound.
+    let end_point = ChannelBindingData::tls_server_end_point(vec![4; 32]);
+    let (out, events) = login(
+        Some(end_point.clone()),
+        &["SCRAM-SHA-1-PLUS"],
+        Some(&["tls-server-end-point"]),
+        server(Some(end_point), true),
+    );
+    assert!(
+        sasl_data(&out, "auth").starts_with("p=tls-server-end-point,,"),
+        "{out}"
+    );
     assert!(events.is_empty(), "{events:?}");
 }
 

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use iot_sansio::{Input, Machine};
 use iot_xmpp::stream::{Client, ClientConfig, ClientEnd, ClientEvent, Resumption};
+use iot_xmpp::sasl::{BindingType, ChannelBindingData};
 use iot_xmpp::{FullJid, Stanza};
 use rand_core::OsRng;
 use rustls::pki_types::pem::PemObject;
@@ -189,6 +190,23 @@ impl Transport {
         }
         self.tls = Some(tls);
         Ok(())
+    }
+
+    /// The TLS connection's channel binding data (`tls-exporter`, RFC
+    /// 9266): the keying material the connection exports under
+    /// `EXPORTER-Channel-Binding`, once TLS is up; `None` before, or when
+    /// the connection exports nothing.
+    #[must_use]
+    pub fn channel_binding(&self) -> Option<ChannelBindingData> {
+        let tls = self.tls.as_ref()?;
+        let material = tls
+            .export_keying_material(
+                vec![0u8; BindingType::EXPORTER_LEN],
+                BindingType::EXPORTER_LABEL,
+                None,
+            )
+            .ok()?;
+        Some(ChannelBindingData::tls_exporter(material))
     }
 
     /// Writes bytes (through TLS once started).
@@ -374,8 +392,12 @@ impl Session {
         wait: Duration,
     ) -> Result<Self, NetError> {
         let mut transport = Transport::connect(addr, tls_config, server_name)?;
+        let mut conn = conn;
         if tls == iot_xmpp::stream::Tls::Direct {
             transport.start_tls()?;
+            if let Some(binding) = transport.channel_binding() {
+                conn.set_channel_binding(binding);
+            }
         }
         let mut session = Self {
             transport,
@@ -481,6 +503,9 @@ impl Session {
             match event {
                 ClientEvent::StartTls => {
                     self.transport.start_tls()?;
+                    if let Some(binding) = self.transport.channel_binding() {
+                        self.conn.set_channel_binding(binding);
+                    }
                     self.conn.tls_started(Instant::now());
                     self.flush()?;
                 }

@@ -45,17 +45,26 @@ impl<I: Instant, R: CryptoRngCore> ClientCore<I, R> {
                         .collect()
                 })
                 .unwrap_or_default();
-            let bound = self.secured && self.binding.is_some();
+            // Bind only with a type the server says it has (XEP-0440):
+            // a -PLUS login with a type it lacks fails.
+            let types = channel_binding_types(features);
+            let bindable = self.secured
+                && self.binding.as_ref().is_some_and(|data| {
+                    types
+                        .as_ref()
+                        .is_some_and(|t| t.iter().any(|t| *t == data.kind.name()))
+                });
             let Some(mechanism) =
                 self.config
                     .mechanisms
-                    .choose_bound(&offered, self.secured, bound)
+                    .choose_bound(&offered, self.secured, bindable)
             else {
                 return Err(End::Refused(ClientRefusal::NoMechanism {
                     offered: offered.iter().map(|s| (*s).to_owned()).collect(),
                 }));
             };
-            return self.authenticate(out, mechanism);
+            let plus_offered = offered.iter().any(|m| m.ends_with("-PLUS"));
+            return self.authenticate(out, mechanism, plus_offered);
         }
         if features.get_child("bind", BIND_NS).is_none() {
             return Err(fault(ClientFault::Bind(
@@ -98,7 +107,14 @@ impl<I: Instant, R: CryptoRngCore> ClientCore<I, R> {
         Ok(true)
     }
 
-    fn authenticate<E>(&mut self, out: &mut Bytes<E>, mechanism: Mechanism) -> Flow {
+    /// Authenticates with `mechanism`; `plus_offered`: whether the server
+    /// offered a mechanism with channel binding.
+    fn authenticate<E>(
+        &mut self,
+        out: &mut Bytes<E>,
+        mechanism: Mechanism,
+        plus_offered: bool,
+    ) -> Flow {
         let username = self
             .config
             .jid
@@ -108,10 +124,13 @@ impl<I: Instant, R: CryptoRngCore> ClientCore<I, R> {
         match mechanism.scram() {
             Some(hash) => {
                 // RFC 5802 section 6: bound with a -PLUS mechanism; `y`
-                // when the client could bind and the server offered none.
+                // when the client could bind and the server offered no
+                // -PLUS mechanism (a server that binds then knows its
+                // offer was stripped); `n` otherwise, also when the server
+                // offered -PLUS with no type the client has.
                 let binding = match (&self.binding, mechanism.is_plus()) {
                     (Some(data), true) => ChannelBinding::Bound(data.clone()),
-                    (Some(_), false) if self.secured => ChannelBinding::NotOffered,
+                    (Some(_), false) if self.secured && !plus_offered => ChannelBinding::NotOffered,
                     _ => ChannelBinding::Unsupported,
                 };
                 let scram = ScramClient::new(hash, &username, &self.config.password, &mut self.rng)
@@ -225,3 +244,20 @@ impl<I: Instant, R: CryptoRngCore> ClientCore<I, R> {
         self.enable(out);
     }
 }
+
+/// The channel binding types the server lists (XEP-0440), or `None` when
+/// it does not say.
+fn channel_binding_types(features: &Element) -> Option<Vec<&str>> {
+    features
+        .get_child("sasl-channel-binding", SASL_CB_NS)
+        .map(|list| {
+            list.children
+                .iter()
+                .filter(|c| c.name == "channel-binding")
+                .filter_map(|c| c.get_attr("type"))
+                .collect()
+        })
+}
+
+/// The namespace of XEP-0440 (SASL Channel-Binding Type Capability).
+const SASL_CB_NS: &str = "urn:xmpp:sasl-cb:0";
