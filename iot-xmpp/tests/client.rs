@@ -334,6 +334,35 @@ fn a_stream_error_ends_the_connection_with_its_condition() {
     );
 }
 
+/// RFC 6120 4.9.3.19: `see-other-host` names where to connect instead
+/// (the runtime follows it once); before the login as after it.
+#[test]
+fn see_other_host_names_the_host_to_go_to() {
+    let redirect = |host: &str| {
+        format!(
+            "<stream:error><see-other-host xmlns='urn:ietf:params:xml:ns:xmpp-streams'>{host}</see-other-host></stream:error></stream:stream>"
+        )
+    };
+    for host in ["xmpp2.example.org:5223", "[2001:db8::1]:5222", "192.0.2.7"] {
+        let server = [HEADER, &redirect(host)].concat();
+        let mut client = Checked::new(Client::new(config("pencil", Tls::Insecure), rfc_nonce()));
+        let (out, got) = replay(&mut client, server.as_bytes(), &[]);
+        assert_eq!(
+            ended(&got),
+            &End::Refused(ClientRefusal::SeeOtherHost { host: host.into() })
+        );
+        assert!(out.ends_with("</stream:stream>"));
+    }
+    // Without a host it is a stream error like any other.
+    let server = [HEADER, &redirect("  ")].concat();
+    let mut client = Checked::new(Client::new(config("pencil", Tls::Insecure), rfc_nonce()));
+    let (_, got) = replay(&mut client, server.as_bytes(), &[]);
+    assert!(
+        matches!(ended(&got), End::Refused(ClientRefusal::StreamError { condition, .. }) if condition == "see-other-host"),
+        "{got:?}"
+    );
+}
+
 #[test]
 fn a_stanza_over_the_limit_is_refused_while_reading() {
     let mut c = config("pencil", Tls::Insecure);

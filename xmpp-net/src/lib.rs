@@ -15,8 +15,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use iot_sansio::{Input, Machine};
-use iot_xmpp::stream::{Client, ClientConfig, ClientEnd, ClientEvent, Resumption};
 use iot_xmpp::sasl::{BindingType, ChannelBindingData};
+use iot_xmpp::stream::{Client, ClientConfig, ClientEnd, ClientEvent, ClientRefusal, Resumption};
 use iot_xmpp::{FullJid, Stanza};
 use rand_core::OsRng;
 use rustls::pki_types::pem::PemObject;
@@ -320,9 +320,12 @@ impl Session {
         server_name: &str,
         wait: Duration,
     ) -> Result<Self, NetError> {
+        let deadline = Instant::now() + wait;
         let tls = config.tls;
-        let conn = Client::new(config, OsRng);
-        Self::open(addr, conn, tls, tls_config, server_name, wait)
+        follow_once(addr, deadline, |addr, wait| {
+            let conn = Client::new(config.clone(), OsRng);
+            Self::open(addr, conn, tls, tls_config.clone(), server_name, wait)
+        })
     }
 
     /// Connects to `addr` and resumes the session a lost connection left
@@ -341,9 +344,12 @@ impl Session {
         server_name: &str,
         wait: Duration,
     ) -> Result<(Self, Option<Vec<Stanza>>), NetError> {
+        let deadline = Instant::now() + wait;
         let tls = config.tls;
-        let conn = Client::resume(config, OsRng, resumption);
-        let mut session = Self::open(addr, conn, tls, tls_config, server_name, wait)?;
+        let mut session = follow_once(addr, deadline, |addr, wait| {
+            let conn = Client::resume(config.clone(), OsRng, resumption.clone());
+            Self::open(addr, conn, tls, tls_config.clone(), server_name, wait)
+        })?;
         let lost = session.unresumed.take();
         Ok((session, lost))
     }
@@ -534,6 +540,38 @@ impl Session {
     }
 }
 
+/// Runs `connect` against `addr`; when the server answers with
+/// `see-other-host` (RFC 6120 4.9.3.19), runs it once more against the host
+/// it names (port 5222 unless it names one), within what is left of the
+/// same time. A second redirect is not followed.
+fn follow_once<T>(
+    addr: &str,
+    deadline: Instant,
+    mut connect: impl FnMut(&str, Duration) -> Result<T, NetError>,
+) -> Result<T, NetError> {
+    let left = || deadline.saturating_duration_since(Instant::now());
+    match connect(addr, left()) {
+        Err(NetError::Ended(iot_sansio::End::Refused(ClientRefusal::SeeOtherHost { host }))) => {
+            connect(&with_default_port(&host), left())
+        }
+        other => other,
+    }
+}
+
+/// `host` with the XMPP client port (5222) when it names none: a name,
+/// an IPv4 address, or an IPv6 address in brackets.
+fn with_default_port(host: &str) -> String {
+    let has_port = match host.rfind(']') {
+        Some(end) => host[end..].contains(':'),
+        None => host.contains(':'),
+    };
+    if has_port {
+        host.to_owned()
+    } else {
+        format!("{host}:5222")
+    }
+}
+
 /// The XMPP servers the workspace's interoperability tests run against, as
 /// `.ci/prosody` and `.ci/ejabberd` start them on loopback.
 pub const TEST_SERVERS: [(&str, &str); 2] = [
@@ -631,5 +669,22 @@ mod tests {
         };
         let text = format!("{refused:?}");
         assert!(text.contains("cannot connect to 127.0.0.1:1"), "{text}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_default_port;
+
+    #[test]
+    fn a_host_without_a_port_gets_the_client_port() {
+        assert_eq!(with_default_port("example.org"), "example.org:5222");
+        assert_eq!(with_default_port("example.org:5223"), "example.org:5223");
+        assert_eq!(with_default_port("192.0.2.1"), "192.0.2.1:5222");
+        assert_eq!(with_default_port("[2001:db8::1]"), "[2001:db8::1]:5222");
+        assert_eq!(
+            with_default_port("[2001:db8::1]:5223"),
+            "[2001:db8::1]:5223"
+        );
     }
 }

@@ -196,6 +196,15 @@ pub enum ClientRefusal {
         /// The server's text, if any.
         text: Option<String>,
     },
+    /// The server sent the stream error `see-other-host` (RFC 6120
+    /// 4.9.3.19): connect to `host` instead (a domain name or an IP
+    /// address, IPv6 in brackets, with an optional port). A runtime
+    /// follows it once, with the same configuration and timeouts.
+    #[error("the server sends the client to {host}")]
+    SeeOtherHost {
+        /// The host, as the server wrote it.
+        host: String,
+    },
 }
 
 /// How a client connection ended.
