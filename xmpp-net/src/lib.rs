@@ -321,11 +321,16 @@ impl Session {
         wait: Duration,
     ) -> Result<Self, NetError> {
         let deadline = Instant::now() + wait;
-        let tls = config.tls;
-        follow_once(addr, deadline, |addr, wait| {
-            let conn = Client::new(config.clone(), OsRng);
-            Self::open(addr, conn, tls, tls_config.clone(), server_name, wait)
-        })
+        follow_once(
+            addr,
+            deadline,
+            (config, tls_config),
+            |addr, wait, (config, tls_config)| {
+                let tls = config.tls;
+                let conn = Client::new(config, OsRng);
+                Self::open(addr, conn, tls, tls_config, server_name, wait)
+            },
+        )
     }
 
     /// Connects to `addr` and resumes the session a lost connection left
@@ -345,11 +350,16 @@ impl Session {
         wait: Duration,
     ) -> Result<(Self, Option<Vec<Stanza>>), NetError> {
         let deadline = Instant::now() + wait;
-        let tls = config.tls;
-        let mut session = follow_once(addr, deadline, |addr, wait| {
-            let conn = Client::resume(config.clone(), OsRng, resumption.clone());
-            Self::open(addr, conn, tls, tls_config.clone(), server_name, wait)
-        })?;
+        let mut session = follow_once(
+            addr,
+            deadline,
+            (config, resumption, tls_config),
+            |addr, wait, (config, resumption, tls_config)| {
+                let tls = config.tls;
+                let conn = Client::resume(config, OsRng, resumption);
+                Self::open(addr, conn, tls, tls_config, server_name, wait)
+            },
+        )?;
         let lost = session.unresumed.take();
         Ok((session, lost))
     }
@@ -544,15 +554,17 @@ impl Session {
 /// `see-other-host` (RFC 6120 4.9.3.19), runs it once more against the host
 /// it names (port 5222 unless it names one), within what is left of the
 /// same time. A second redirect is not followed.
-fn follow_once<T>(
+fn follow_once<C: Clone, T>(
     addr: &str,
     deadline: Instant,
-    mut connect: impl FnMut(&str, Duration) -> Result<T, NetError>,
+    with: C,
+    mut connect: impl FnMut(&str, Duration, C) -> Result<T, NetError>,
 ) -> Result<T, NetError> {
     let left = || deadline.saturating_duration_since(Instant::now());
-    match connect(addr, left()) {
+    let spare = with.clone();
+    match connect(addr, left(), with) {
         Err(NetError::Ended(iot_sansio::End::Refused(ClientRefusal::SeeOtherHost { host }))) => {
-            connect(&with_default_port(&host), left())
+            connect(&with_default_port(&host), left(), spare)
         }
         other => other,
     }
