@@ -682,11 +682,6 @@ mod tests {
         let text = format!("{refused:?}");
         assert!(text.contains("cannot connect to 127.0.0.1:1"), "{text}");
     }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::with_default_port;
 
     #[test]
     fn a_host_without_a_port_gets_the_client_port() {
