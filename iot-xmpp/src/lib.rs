@@ -62,6 +62,7 @@ mod error;
 pub mod jids;
 #[cfg(feature = "json")]
 pub mod json;
+pub mod keepalive;
 mod limits;
 mod machine;
 pub mod presence;

@@ -110,7 +110,11 @@ pub mod profile {}
 pub mod endpoint;
 pub mod ibb;
 pub mod identity;
-pub mod ping;
+/// XEP-0199 ping and a keepalive (section 7.4): `iot_xmpp`'s, shared by
+/// every XMPP machine of the family.
+pub mod ping {
+    pub use iot_xmpp::keepalive::*;
+}
 pub mod presence;
 pub mod rae;
 pub mod resource;

@@ -7,9 +7,9 @@ use iot_xmpp::{IqFailure, Stanza};
 
 use crate::endpoint::{EndpointConfig, EndpointEvent};
 use crate::identity::{FullJid, RaeJid};
-use crate::ping::KeepaliveConfig;
 use crate::presence::{Presence, PresenceError, PriorityClass};
 use crate::resource::ConnectionStatus;
+use iot_xmpp::keepalive::KeepaliveConfig;
 
 /// How a Remote Access Endpoint connects.
 #[derive(Debug, Clone)]

@@ -17,9 +17,9 @@ use rand_core::CryptoRngCore;
 
 use crate::endpoint::{EndpointError, Exchanges, RequestId};
 use crate::identity::{FullJid, RaeJid};
-use crate::ping::Watch;
 use crate::resource::ConnectionStatus;
 use crate::rest::RestMessage;
+use iot_xmpp::keepalive::Watch;
 
 mod kinds;
 mod state;

@@ -9,8 +9,8 @@ use rand_core::CryptoRngCore;
 
 use super::{Asked, RaeEnd, RaeEvent, RaeRefusal, State, Wire, set_status};
 use crate::identity::{FullJid, RaeJid};
-use crate::ping::{Gone, Watch};
 use crate::resource::ConnectionStatus;
+use iot_xmpp::keepalive::{Gone, Watch};
 
 impl<I: Instant, S: CryptoRngCore> State<I, S> {
     /// What the connection's steps found.

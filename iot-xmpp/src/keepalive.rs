@@ -1,19 +1,25 @@
-//! XEP-0199 XMPP Ping and a keepalive, as section 7.4 suggests for
-//! detecting an ungraceful disconnect faster than TCP would.
+//! XEP-0199 XMPP Ping and a keepalive, shared by every XMPP machine of the
+//! family (OIC RA section 7.4 asks for one, to detect an ungraceful
+//! disconnect faster than TCP would).
 //!
 //! [`Keepalive`] pings after an idle interval and reports the peer dead
-//! when no answer comes within a timeout. It can watch the XMPP server (the
-//! usual case of 7.4: no target, any received stanza proves the connection
-//! alive) or one peer RAE (a full JID: only its stanzas count).
+//! when no answer comes within a timeout. It can watch the XMPP server (no
+//! target: any received stanza proves the connection alive) or one peer (a
+//! full JID: only its stanzas count). [`Watch`] is the same logic as plain
+//! steps, for a machine that writes the pings over a connection of its own.
 
 use core::time::Duration;
 
 use iot_sansio::{End, Input, Instant, Machine, Never, Outbox, Outgoing};
-pub use iot_xmpp::vocab::PING_NS;
-use iot_xmpp::{DefinedCondition, IqFailure, IqType, Requests, StanzaLimits, StanzaMachine};
+use jid::Jid;
 
-use crate::identity::Jid;
-use iot_xmpp::{Element, Stanza};
+use crate::element::Element;
+use crate::limits::StanzaLimits;
+use crate::machine::StanzaMachine;
+use crate::request::{IqFailure, Requests};
+use crate::stanza::Stanza;
+pub use crate::vocab::PING_NS;
+use crate::vocab::{DefinedCondition, IqType};
 
 /// A ping request to `to` (the server's domain, or a peer), or to the
 /// server of the connection when `to` is `None`.
@@ -89,8 +95,8 @@ impl From<KeepaliveEnd> for KeepaliveEvent {
 ///
 /// ```
 /// use std::time::{Duration, Instant};
-/// use oic_ra_proto::{End, Machine};
-/// use oic_ra_proto::ping::{Keepalive, KeepaliveConfig, KeepaliveEvent, PING_NS};
+/// use iot_sansio::{End, Machine};
+/// use iot_xmpp::keepalive::{Keepalive, KeepaliveConfig, KeepaliveEvent, PING_NS};
 ///
 /// let t0 = Instant::now();
 /// let config = KeepaliveConfig { interval: Duration::from_secs(60), timeout: Duration::from_secs(10) };
@@ -110,13 +116,14 @@ pub struct Keepalive<I> {
 
 /// The target did not answer a ping in time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Gone;
+pub struct Gone;
 
 /// The keepalive's logic as plain steps (ARCHITECTURE.md, "Composition"):
 /// each returns what to send, and [`Keepalive`] queues it in an outbox of
-/// its own, the [`Rae`](crate::rae::Rae) writes it over its connection.
+/// its own; a machine that owns its connection (the OIC RA endpoint, say)
+/// writes it over that.
 #[derive(Debug)]
-pub(crate) struct Watch<I> {
+pub struct Watch<I> {
     config: KeepaliveConfig,
     target: Option<Jid>,
     last_activity: I,
@@ -145,7 +152,8 @@ impl<I: Instant> Keepalive<I> {
 
 impl<I: Instant> Watch<I> {
     /// A watch that last heard from the target at `now`.
-    pub(crate) fn new(now: I, config: KeepaliveConfig, target: Option<Jid>) -> Self {
+    #[must_use]
+    pub fn new(now: I, config: KeepaliveConfig, target: Option<Jid>) -> Self {
         Self {
             config,
             target,
@@ -158,7 +166,7 @@ impl<I: Instant> Watch<I> {
     /// the answer to our ping is taken, and a ping request is answered:
     /// the answer to send is returned, for a ping request and only for
     /// one.
-    pub(crate) fn read(&mut self, now: I, stanza: &Stanza) -> Option<Stanza> {
+    pub fn read(&mut self, now: I, stanza: &Stanza) -> Option<Stanza> {
         if let Some(reply) = pong(stanza) {
             self.activity(stanza, now);
             return Some(reply);
@@ -185,7 +193,11 @@ impl<I: Instant> Watch<I> {
 
     /// A ping to send after the idle interval; `Err(Gone)` when the
     /// answer is overdue.
-    pub(crate) fn timeout(&mut self, now: I) -> Result<Option<Stanza>, Gone> {
+    ///
+    /// # Errors
+    ///
+    /// [`Gone`] when the answer to a ping is overdue.
+    pub fn timeout(&mut self, now: I) -> Result<Option<Stanza>, Gone> {
         if !self.asked.expire(now).is_empty() {
             return Err(Gone);
         }
@@ -198,7 +210,8 @@ impl<I: Instant> Watch<I> {
     }
 
     /// When the next ping goes out, or the one out gives up.
-    pub(crate) fn deadline(&self) -> I {
+    #[must_use]
+    pub fn deadline(&self) -> I {
         self.asked
             .next_deadline()
             .unwrap_or(self.last_activity + self.config.interval)
