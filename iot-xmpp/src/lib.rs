@@ -5,12 +5,12 @@
 //! 6120 sections 4 to 7), SASL SCRAM (RFC 5802, RFC 7677), and the roster
 //! and presence (RFC 6121).
 //!
-//! What the client does not do yet, though RFC 6120 asks it of a client:
-//! SCRAM with channel binding (`SCRAM-SHA-1-PLUS`, which 13.8.1 makes
-//! mandatory to implement; the client binds no channel, `n,,`), and
-//! following `see-other-host` (4.9.3.19: the connection ends with that
-//! stream error instead). Stream management (XEP-0198) is not spoken
-//! either, so a dropped connection ends the session.
+//! The client binds SCRAM to the TLS connection when the runtime gives it
+//! the connection's binding data (`SCRAM-SHA-1-PLUS`, which RFC 6120
+//! 13.8.1 makes mandatory to implement, and `SCRAM-SHA-256-PLUS`), speaks
+//! stream management (XEP-0198) so that a session survives a lost
+//! connection, and reports `see-other-host` (4.9.3.19) with the host for
+//! the runtime to follow.
 //!
 //! The crate is in layers, each a module:
 //!
@@ -32,7 +32,9 @@
 //!   out, STARTTLS left to the runtime, SCRAM login, binding, stanzas), and
 //!   as steps a machine of yours runs with its own outbox
 //!   ([`stream::ClientCore`]); [`StanzaOut`], where stanza logic writes;
-//! * [`sasl`]: the SCRAM client and the choice of mechanism;
+//! * [`sasl`]: the SCRAM client, channel binding and the choice of
+//!   mechanism;
+//! * [`keepalive`]: the XEP-0199 keepalive every XMPP machine shares;
 //! * [`roster`] and [`presence`]: the roster a client keeps and who is
 //!   online.
 //!
