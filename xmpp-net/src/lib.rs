@@ -387,6 +387,13 @@ impl Session {
         self.conn.send(stanza).map_err(|_| self.ended_error())
     }
 
+    /// The SASL mechanism the login used (`SCRAM-SHA-1-PLUS` when it
+    /// bound the channel).
+    #[must_use]
+    pub fn mechanism(&self) -> Option<iot_xmpp::sasl::Mechanism> {
+        self.conn.mechanism()
+    }
+
     /// Whether this session was resumed rather than logged in anew.
     #[must_use]
     pub fn is_resumed(&self) -> bool {

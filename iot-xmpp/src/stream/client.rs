@@ -103,6 +103,13 @@ impl<I: Instant, R: CryptoRngCore> Client<I, R> {
         self.core.tls_started(&mut self.out, now);
     }
 
+    /// The SASL mechanism the login chose (a `-PLUS` one when it bound
+    /// the channel), once it did.
+    #[must_use]
+    pub fn mechanism(&self) -> Option<crate::sasl::Mechanism> {
+        self.core.mechanism()
+    }
+
     /// Whether the connection is online.
     #[must_use]
     pub fn is_online(&self) -> bool {

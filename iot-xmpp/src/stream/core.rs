@@ -22,10 +22,9 @@ use crate::element::Element;
 use crate::sasl::ChannelBindingData;
 use crate::stanza::Stanza;
 use crate::tree::read_tree;
-use crate::vocab::{
-    CLIENT_NS, DefinedCondition, ERROR, IqType, SASL_NS, STREAM_ERRORS_NS, STREAMS_NS, TEXT, TLS_NS,
-};
+use crate::vocab::{CLIENT_NS, ERROR, IqType, SASL_NS, STREAMS_NS, TLS_NS};
 
+mod errors;
 mod features;
 mod managed;
 
@@ -121,6 +120,8 @@ pub struct ClientCore<I, R> {
     resumable: bool,
     /// The TLS connection's channel binding data, from the runtime.
     binding: Option<ChannelBindingData>,
+    /// The SASL mechanism the login used, once chosen.
+    mechanism: Option<crate::sasl::Mechanism>,
 }
 
 impl<I, R> core::fmt::Debug for ClientCore<I, R> {
@@ -183,6 +184,7 @@ impl<I: Instant, R: CryptoRngCore> ClientCore<I, R> {
             ack_due: None,
             resumable: false,
             binding: None,
+            mechanism: None,
         }
     }
 
@@ -209,6 +211,13 @@ impl<I: Instant, R: CryptoRngCore> ClientCore<I, R> {
     #[must_use]
     pub fn is_online(&self) -> bool {
         matches!(self.step, Step::Online)
+    }
+
+    /// The SASL mechanism the login chose (a `-PLUS` one when it bound
+    /// the channel), once it did.
+    #[must_use]
+    pub fn mechanism(&self) -> Option<crate::sasl::Mechanism> {
+        self.mechanism
     }
 
     /// Whether the end was reported.
@@ -546,38 +555,6 @@ impl<I: Instant, R: CryptoRngCore> ClientCore<I, R> {
             }
             step => Err(unexpected(expected(&step), &element)),
         }
-    }
-
-    /// A stream error from the server (RFC 6120 4.9): its condition and
-    /// text end the connection, which closes its side too.
-    fn stream_error<E>(&mut self, out: &mut Bytes<E>, element: &Element) -> Flow {
-        let defined = element
-            .children
-            .iter()
-            .find(|c| c.ns == STREAM_ERRORS_NS && c.name != TEXT);
-        let condition = defined.map_or_else(
-            || DefinedCondition::UndefinedCondition.as_str().to_owned(),
-            |c| c.name.clone(),
-        );
-        let text = element
-            .get_child(TEXT, STREAM_ERRORS_NS)
-            .map(|t| t.text.clone());
-        // The server closes after a stream error; so does the client.
-        write_close(out);
-        // RFC 6120 4.9.3.19: the server names the host (and port) to
-        // connect to instead; an empty one is a plain stream error.
-        let other_host = defined
-            .filter(|c| c.name == "see-other-host")
-            .map(|c| c.text.trim())
-            .filter(|host| !host.is_empty());
-        let refusal = match other_host {
-            Some(host) => ClientRefusal::SeeOtherHost {
-                host: host.to_owned(),
-            },
-            None => ClientRefusal::StreamError { condition, text },
-        };
-        self.end(End::Refused(refusal));
-        Ok(false)
     }
 
     /// SASL succeeded: the stream restarts (RFC 6120 section 6.4.6).

@@ -64,6 +64,7 @@ impl<I: Instant, R: CryptoRngCore> ClientCore<I, R> {
                 }));
             };
             let plus_offered = offered.iter().any(|m| m.ends_with("-PLUS"));
+            self.mechanism = Some(mechanism);
             return self.authenticate(out, mechanism, plus_offered);
         }
         if features.get_child("bind", BIND_NS).is_none() {
