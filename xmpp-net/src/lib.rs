@@ -299,6 +299,8 @@ pub struct Session {
     ended: Option<ClientEnd>,
     /// The session was resumed (XEP-0198).
     resumed: bool,
+    /// How many stanzas the resumption sent again.
+    resent: usize,
     /// A resumption refused: the old session's stanzas that may be lost.
     unresumed: Option<Vec<Stanza>>,
 }
@@ -400,6 +402,13 @@ impl Session {
         self.resumed
     }
 
+    /// How many stanzas the resumption sent again (those the server had
+    /// not acknowledged).
+    #[must_use]
+    pub fn resent(&self) -> usize {
+        self.resent
+    }
+
     /// How many stanzas sent wait for the server's acknowledgement.
     #[must_use]
     pub fn unacknowledged(&self) -> usize {
@@ -430,6 +439,7 @@ impl Session {
             inbox: VecDeque::new(),
             ended: None,
             resumed: false,
+            resent: 0,
             unresumed: None,
         };
         session.conn.start(Instant::now());
@@ -539,9 +549,10 @@ impl Session {
                     self.jid = Some(jid);
                     self.other_resource = other_resource;
                 }
-                ClientEvent::Resumed { jid, .. } => {
+                ClientEvent::Resumed { jid, resent } => {
                     self.jid = Some(jid);
                     self.resumed = true;
+                    self.resent = resent;
                 }
                 ClientEvent::ResumeFailed { unacknowledged } => {
                     self.unresumed = Some(unacknowledged);

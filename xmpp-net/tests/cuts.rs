@@ -1,0 +1,345 @@
+//! Stream management in the field: two clients talk through Prosody and
+//! ejabberd over a TCP proxy on loopback that cuts every connection about
+//! ten times a minute. Alice sends bob a numbered message every 100 ms;
+//! each client that loses its connection waits (`iot_sansio::backoff`)
+//! and resumes its session on a new one (XEP-0198). Not one message may
+//! be lost or arrive twice. The test prints the cuts, the resumptions,
+//! the stanzas sent again and the stanzas lost.
+//!
+//! `XMPP_CUTS_SECONDS` sets how long it runs (default 60).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stderr
+)]
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use iot_sansio::Secret;
+use iot_sansio::backoff::{Backoff, BackoffConfig};
+use iot_xmpp::stream::{ClientConfig, Resumption};
+use iot_xmpp::{BareJid, Element, FullJid, Stanza, StanzaKind};
+use xmpp_net::{NetError, Session};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+/// A TCP proxy on loopback to `server`, which can cut every connection
+/// it carries.
+struct Proxy {
+    addr: String,
+    open: Arc<Mutex<Vec<TcpStream>>>,
+    cuts: AtomicUsize,
+}
+
+impl Proxy {
+    fn start(server: &str) -> Arc<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let proxy = Arc::new(Self {
+            addr: listener.local_addr().unwrap().to_string(),
+            open: Arc::new(Mutex::new(Vec::new())),
+            cuts: AtomicUsize::new(0),
+        });
+        let server = server.to_owned();
+        let open = proxy.open.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { return };
+                let Ok(upstream) = TcpStream::connect(&server) else {
+                    continue;
+                };
+                let _ = client.set_nodelay(true);
+                let _ = upstream.set_nodelay(true);
+                let mut open = open.lock().unwrap();
+                open.push(client.try_clone().unwrap());
+                open.push(upstream.try_clone().unwrap());
+                drop(open);
+                pump(client.try_clone().unwrap(), upstream.try_clone().unwrap());
+                pump(upstream, client);
+            }
+        });
+        proxy
+    }
+
+    /// Cuts every connection: both sockets shut down, nothing more
+    /// carried, no stream closed.
+    fn cut(&self) {
+        let mut open = self.open.lock().unwrap();
+        for socket in open.drain(..) {
+            let _ = socket.shutdown(Shutdown::Both);
+        }
+        self.cuts.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Carries bytes from `from` to `to` until either side ends.
+fn pump(mut from: TcpStream, mut to: TcpStream) {
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 16 * 1024];
+        loop {
+            match from.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if to.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        let _ = to.shutdown(Shutdown::Both);
+        let _ = from.shutdown(Shutdown::Both);
+    });
+}
+
+fn config(user: &str) -> ClientConfig {
+    ClientConfig::new(
+        BareJid::new(&format!("{user}@localhost")).unwrap(),
+        Secret::new("secret"),
+        Some("cuts".into()),
+    )
+}
+
+fn tls() -> Arc<rustls::ClientConfig> {
+    xmpp_net::test_servers_tls().expect("the test certificate (bash .ci/xmpp-cert)")
+}
+
+/// What a client counted.
+#[derive(Debug, Default, Clone)]
+struct Tally {
+    resumptions: usize,
+    resent: usize,
+    /// Stanzas a refused resumption said may be lost.
+    lost: usize,
+    /// New sessions after a refused resumption.
+    new_sessions: usize,
+}
+
+/// A session that survives its connection: on any failure it takes the
+/// resumption and resumes on a new connection, after a backoff.
+struct Resilient {
+    user: &'static str,
+    proxy: String,
+    session: Option<Session>,
+    /// The session to resume while an attempt has not yet succeeded.
+    pending: Option<Resumption>,
+    backoff: Backoff<Instant>,
+    tally: Tally,
+}
+
+impl Resilient {
+    fn login(user: &'static str, proxy: &str) -> Self {
+        let session = Session::login(proxy, config(user), tls(), "localhost", WAIT).unwrap();
+        Self {
+            user,
+            proxy: proxy.to_owned(),
+            session: Some(session),
+            pending: None,
+            backoff: Backoff::new(BackoffConfig {
+                initial: Duration::from_millis(100),
+                max: Duration::from_secs(2),
+                jitter: 50,
+                stable_after: Duration::from_secs(5),
+            }),
+            tally: Tally::default(),
+        }
+    }
+
+    fn jid(&self) -> FullJid {
+        self.session.as_ref().unwrap().jid().clone()
+    }
+
+    /// Lost: resumes, waiting as the backoff says between attempts.
+    fn recover(&mut self) {
+        if let Some(session) = self.session.take()
+            && let Some(resumption) = session.lose_transport()
+        {
+            self.pending = Some(resumption);
+        }
+        let resumption = self
+            .pending
+            .clone()
+            .unwrap_or_else(|| panic!("{}: nothing to resume", self.user));
+        loop {
+            let at = self.backoff.lost(Instant::now(), &mut rand_core::OsRng);
+            std::thread::sleep(at.saturating_duration_since(Instant::now()));
+            match Session::resume(
+                &self.proxy,
+                config(self.user),
+                resumption.clone(),
+                tls(),
+                "localhost",
+                WAIT,
+            ) {
+                Ok((session, lost)) => {
+                    self.backoff.connected(Instant::now());
+                    match lost {
+                        None => {
+                            self.tally.resumptions += 1;
+                            self.tally.resent += session.resent();
+                        }
+                        Some(lost) => {
+                            self.tally.new_sessions += 1;
+                            self.tally.lost += lost.len();
+                        }
+                    }
+                    self.pending = None;
+                    self.session = Some(session);
+                    return;
+                }
+                // Cut again before it resumed: the same session, again.
+                Err(_) => {}
+            }
+        }
+    }
+
+    fn send(&mut self, stanza: &Stanza) {
+        // Sent or not, the stanza is the connection's: resumption sends it
+        // again if the server did not get it.
+        if let Err(e) = self.session.as_mut().unwrap().send(stanza) {
+            self.failed(&e);
+        }
+    }
+
+    /// The next stanza within `wait`.
+    fn recv(&mut self, wait: Duration) -> Option<Stanza> {
+        match self.session.as_mut().unwrap().recv(wait) {
+            Ok(stanza) => stanza,
+            Err(e) => {
+                self.failed(&e);
+                None
+            }
+        }
+    }
+
+    fn failed(&mut self, _: &NetError) {
+        self.recover();
+    }
+
+    fn pending_acks(&self) -> usize {
+        self.session.as_ref().map_or(0, Session::unacknowledged)
+    }
+}
+
+/// One server through its own proxy: returns the figures.
+fn run(name: &str, server: &str, seconds: u64) -> String {
+    let proxy = Proxy::start(server);
+    let mut alice = Resilient::login("alice", &proxy.addr);
+    let mut bob = Resilient::login("bob", &proxy.addr);
+    let bob_jid = bob.jid();
+    let stop = Arc::new(AtomicBool::new(false));
+    let received: Arc<Mutex<BTreeMap<u64, usize>>> = Arc::default();
+
+    // Bob reads until told to stop.
+    let bob_thread = {
+        let stop = stop.clone();
+        let received = received.clone();
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                if let Some(stanza) = bob.recv(Duration::from_millis(200))
+                    && stanza.kind == StanzaKind::Message
+                    && let Some(n) = stanza.id.as_deref().and_then(|id| id.parse().ok())
+                {
+                    *received.lock().unwrap().entry(n).or_default() += 1;
+                }
+            }
+            bob.tally
+        })
+    };
+    // The cutter: about ten cuts a minute.
+    let cutter = {
+        let stop = stop.clone();
+        let proxy = proxy.clone();
+        std::thread::spawn(move || {
+            let mut next = Instant::now() + Duration::from_secs(3);
+            while !stop.load(Ordering::Relaxed) {
+                if Instant::now() >= next {
+                    proxy.cut();
+                    next = Instant::now() + Duration::from_millis(5_000 + rand_below(2_000));
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        })
+    };
+
+    // Alice sends one message every 100 ms, reading in between.
+    let end = Instant::now() + Duration::from_secs(seconds);
+    let mut sent = 0u64;
+    while Instant::now() < end {
+        sent += 1;
+        let message = Stanza::new(StanzaKind::Message)
+            .with_to(bob_jid.clone())
+            .with_id(sent.to_string())
+            .with_payload(Element::new("body", "jabber:client").with_text(format!("#{sent}")));
+        alice.send(&message);
+        let until = Instant::now() + Duration::from_millis(100);
+        while Instant::now() < until {
+            let _ = alice.recv(until.saturating_duration_since(Instant::now()));
+        }
+    }
+    // No more cuts; let alice's last stanzas be acknowledged and bob's
+    // arrive.
+    let cuts = proxy.cuts.load(Ordering::Relaxed);
+    let settle = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < settle
+        && (alice.pending_acks() > 0 || received.lock().unwrap().len() < sent as usize)
+    {
+        let _ = alice.recv(Duration::from_millis(100));
+    }
+    stop.store(true, Ordering::Relaxed);
+    let bob_tally = bob_thread.join().unwrap();
+    cutter.join().unwrap();
+
+    let received = received.lock().unwrap();
+    let missing: Vec<u64> = (1..=sent).filter(|n| !received.contains_key(n)).collect();
+    let twice = received.values().filter(|c| **c > 1).count();
+    let figures = format!(
+        "{name}: {seconds} s, {cuts} cuts; {sent} messages sent, {} received, {} lost, {twice} twice; \
+         alice resumed {} times and sent {} stanzas again, bob resumed {} times and sent {} again; \
+         refused resumptions: {} ({} stanzas possibly lost)",
+        received.len(),
+        missing.len(),
+        alice.tally.resumptions,
+        alice.tally.resent,
+        bob_tally.resumptions,
+        bob_tally.resent,
+        alice.tally.new_sessions + bob_tally.new_sessions,
+        alice.tally.lost + bob_tally.lost,
+    );
+    eprintln!("{figures}");
+    assert!(cuts >= seconds as usize / 10, "{figures}");
+    assert!(missing.is_empty(), "{figures}; missing {missing:?}");
+    assert_eq!(twice, 0, "{figures}");
+    assert!(
+        alice.tally.resumptions + bob_tally.resumptions > 0,
+        "{figures}"
+    );
+    figures
+}
+
+fn rand_below(n: u64) -> u64 {
+    use rand_core::RngCore;
+    rand_core::OsRng.next_u64() % n
+}
+
+#[test]
+fn messages_survive_connections_cut_ten_times_a_minute() {
+    let seconds = std::env::var("XMPP_CUTS_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(60);
+    let servers = xmpp_net::test_servers();
+    // Both servers at once, each through its own proxy.
+    let runs: Vec<_> = servers
+        .into_iter()
+        .map(|(name, addr)| std::thread::spawn(move || run(name, addr, seconds)))
+        .collect();
+    for run in runs {
+        run.join().unwrap();
+    }
+}
