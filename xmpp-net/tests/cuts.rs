@@ -168,33 +168,31 @@ impl Resilient {
         loop {
             let at = self.backoff.lost(Instant::now(), &mut rand_core::OsRng);
             std::thread::sleep(at.saturating_duration_since(Instant::now()));
-            match Session::resume(
+            // Cut again before it resumed: the same session, again.
+            let Ok((session, lost)) = Session::resume(
                 &self.proxy,
                 config(self.user),
                 resumption.clone(),
                 tls(),
                 "localhost",
                 WAIT,
-            ) {
-                Ok((session, lost)) => {
-                    self.backoff.connected(Instant::now());
-                    match lost {
-                        None => {
-                            self.tally.resumptions += 1;
-                            self.tally.resent += session.resent();
-                        }
-                        Some(lost) => {
-                            self.tally.new_sessions += 1;
-                            self.tally.lost += lost.len();
-                        }
-                    }
-                    self.pending = None;
-                    self.session = Some(session);
-                    return;
+            ) else {
+                continue;
+            };
+            self.backoff.connected(Instant::now());
+            match lost {
+                None => {
+                    self.tally.resumptions += 1;
+                    self.tally.resent += session.resent();
                 }
-                // Cut again before it resumed: the same session, again.
-                Err(_) => {}
+                Some(lost) => {
+                    self.tally.new_sessions += 1;
+                    self.tally.lost += lost.len();
+                }
             }
+            self.pending = None;
+            self.session = Some(session);
+            return;
         }
     }
 
@@ -233,7 +231,7 @@ fn run(name: &str, server: &str, seconds: u64) -> String {
     let mut bob = Resilient::login("bob", &proxy.addr);
     let bob_jid = bob.jid();
     let stop = Arc::new(AtomicBool::new(false));
-    let received: Arc<Mutex<BTreeMap<u64, usize>>> = Arc::default();
+    let received: Arc<Mutex<BTreeMap<usize, usize>>> = Arc::default();
 
     // Bob reads until told to stop.
     let bob_thread = {
@@ -269,7 +267,7 @@ fn run(name: &str, server: &str, seconds: u64) -> String {
 
     // Alice sends one message every 100 ms, reading in between.
     let end = Instant::now() + Duration::from_secs(seconds);
-    let mut sent = 0u64;
+    let mut sent = 0usize;
     while Instant::now() < end {
         sent += 1;
         let message = Stanza::new(StanzaKind::Message)
@@ -287,7 +285,7 @@ fn run(name: &str, server: &str, seconds: u64) -> String {
     let cuts = proxy.cuts.load(Ordering::Relaxed);
     let settle = Instant::now() + Duration::from_secs(20);
     while Instant::now() < settle
-        && (alice.pending_acks() > 0 || received.lock().unwrap().len() < sent as usize)
+        && (alice.pending_acks() > 0 || received.lock().unwrap().len() < sent)
     {
         let _ = alice.recv(Duration::from_millis(100));
     }
@@ -296,7 +294,7 @@ fn run(name: &str, server: &str, seconds: u64) -> String {
     cutter.join().unwrap();
 
     let received = received.lock().unwrap();
-    let missing: Vec<u64> = (1..=sent).filter(|n| !received.contains_key(n)).collect();
+    let missing: Vec<usize> = (1..=sent).filter(|n| !received.contains_key(n)).collect();
     let twice = received.values().filter(|c| **c > 1).count();
     let figures = format!(
         "{name}: {seconds} s, {cuts} cuts; {sent} messages sent, {} received, {} lost, {twice} twice; \
@@ -312,7 +310,7 @@ fn run(name: &str, server: &str, seconds: u64) -> String {
         alice.tally.lost + bob_tally.lost,
     );
     eprintln!("{figures}");
-    assert!(cuts >= seconds as usize / 10, "{figures}");
+    assert!(cuts as u64 >= seconds / 10, "{figures}");
     assert!(missing.is_empty(), "{figures}; missing {missing:?}");
     assert_eq!(twice, 0, "{figures}");
     assert!(
