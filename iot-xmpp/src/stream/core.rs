@@ -188,19 +188,6 @@ impl<I: Instant, R: CryptoRngCore> ClientCore<I, R> {
         }
     }
 
-    /// A connection that takes over the session of one that was lost
-    /// (XEP-0198 section 5): it logs in, then asks the server to resume
-    /// instead of binding. Resumed, it sends again what the server did not
-    /// get and reports [`ClientEvent::Resumed`]; refused, it reports
-    /// [`ClientEvent::ResumeFailed`] with the stanzas that may not have
-    /// arrived, binds anew and reports [`ClientEvent::Online`].
-    #[must_use]
-    pub fn resume(config: ClientConfig, rng: R, resumption: Resumption) -> Self {
-        let mut core = Self::new(config, rng);
-        core.resuming = Some(resumption);
-        core
-    }
-
     /// The configuration.
     #[must_use]
     pub fn config(&self) -> &ClientConfig {

@@ -506,6 +506,17 @@ impl<I: Instant, R: CryptoRngCore> Exchanges<I, R> {
         }
     }
 
+    /// A new connection is up (a new session, after
+    /// [`Exchanges::disconnected`]): requests may go again.
+    pub(crate) fn reconnected(&mut self) {
+        self.disconnected = false;
+    }
+
+    /// The endpoint's randomness, lent to the RAE's reconnection policy.
+    pub(crate) fn rng(&mut self) -> &mut R {
+        &mut self.rng
+    }
+
     /// Fails every request whose response is overdue and closes its
     /// session; closes every session a peer left idle past
     /// [`EndpointConfig::idle_timeout`].

@@ -1,5 +1,6 @@
 //! How an RAE is configured, what it reports, and how it ends.
 
+use iot_sansio::backoff::BackoffConfig;
 use iot_sansio::{End, Secret};
 use iot_xmpp::roster::RosterChange;
 use iot_xmpp::stream::{ClientConfig, ClientFault, ClientRefusal};
@@ -28,6 +29,12 @@ pub struct RaeConfig {
     pub keepalive: KeepaliveConfig,
     /// The CRUDN endpoint.
     pub endpoint: EndpointConfig,
+    /// Reconnection after a lost connection (default `None`: the RAE ends
+    /// with its connection). With a policy, an RAE whose transport closed
+    /// or went silent reports [`RaeEvent::ConnectionLost`], waits as the
+    /// policy says, asks for a new transport ([`RaeEvent::Connect`]) and
+    /// resumes its session (XEP-0198) or logs in again.
+    pub reconnect: Option<BackoffConfig>,
 }
 
 impl RaeConfig {
@@ -52,6 +59,7 @@ impl RaeConfig {
             presence,
             keepalive: KeepaliveConfig::default(),
             endpoint: EndpointConfig::default(),
+            reconnect: None,
         })
     }
 }
@@ -112,6 +120,25 @@ pub enum RaeEvent {
     /// `service-unavailable` (RFC 6120 8.4), as no one else would answer
     /// it.
     Stanza(Stanza),
+    /// The connection was lost (with a reconnection policy): close the
+    /// transport; the RAE asks for a new one when it is time
+    /// ([`RaeEvent::Connect`]). Its exchanges wait, to go on if the
+    /// session is resumed.
+    ConnectionLost,
+    /// Open a new transport now, then call
+    /// [`Rae::connected`](super::Rae::connected).
+    Connect,
+    /// The session of the lost connection is resumed (XEP-0198): the
+    /// exchanges go on, and `resent` stanzas the server had not
+    /// acknowledged went again.
+    Resumed {
+        /// How many stanzas were sent again.
+        resent: usize,
+    },
+    /// The session of the lost connection could not be resumed: its
+    /// exchanges failed, and the RAE logged in anew (its presence is
+    /// announced again, observations must be registered again).
+    NewSession,
     /// The connection ended, once.
     Ended(RaeEnd),
 }

@@ -8,10 +8,11 @@
 //! that the resources an RAE server serves show its connection and notify
 //! their observers (the `rae_light` example serves them so).
 
+use iot_sansio::backoff::Backoff;
 use iot_sansio::{Input, Instant, Machine, Outbox, Outgoing};
 use iot_xmpp::presence::PresenceTracker;
 use iot_xmpp::roster::Roster;
-use iot_xmpp::stream::{ClientCore, StreamReader};
+use iot_xmpp::stream::{ClientCore, Resumption, StreamReader};
 use iot_xmpp::{PresenceType, Requests, Stanza, StanzaKind, StanzaOut};
 use rand_core::CryptoRngCore;
 
@@ -57,6 +58,19 @@ struct State<I, S> {
     status: ConnectionStatus,
     /// The RAE's own `iq` requests waiting for answers: the roster.
     asked: Requests<I, Asked>,
+    /// When to connect again after a loss, with a reconnection policy.
+    backoff: Option<Backoff<I>>,
+    /// The connection was lost and another is awaited.
+    lost: Option<Lost<I>>,
+}
+
+/// A lost connection, until a new one is online.
+#[derive(Debug)]
+struct Lost<I> {
+    /// The session to resume, when the server allowed it.
+    resumption: Option<Resumption>,
+    /// When to ask for a new transport; `None` once asked.
+    connect_at: Option<I>,
 }
 
 /// What one of the RAE's own `iq` requests asked.
@@ -90,6 +104,7 @@ impl<I: Instant, R: CryptoRngCore, S: CryptoRngCore> Rae<I, R, S> {
     /// `login_rng`, its session ids from `endpoint_rng`.
     #[must_use]
     pub fn new(config: RaeConfig, login_rng: R, endpoint_rng: S) -> Self {
+        let reconnect = config.reconnect;
         Self {
             reader: StreamReader::new(config.connection.limits),
             login: ClientCore::new(config.connection.clone(), login_rng),
@@ -102,6 +117,8 @@ impl<I: Instant, R: CryptoRngCore, S: CryptoRngCore> Rae<I, R, S> {
                 presence: PresenceTracker::new(),
                 status: ConnectionStatus::NotInitialized,
                 asked: Requests::new("roster"),
+                backoff: reconnect.map(Backoff::new),
+                lost: None,
             },
         }
     }
@@ -125,6 +142,19 @@ impl<I: Instant, R: CryptoRngCore, S: CryptoRngCore> Rae<I, R, S> {
             );
             self.login.start(&mut self.out, now);
         }
+    }
+
+    /// A new transport is open after [`RaeEvent::Connect`]: the RAE logs
+    /// in over it and resumes its lost session when it can (XEP-0198),
+    /// else starts a new one. Nothing happens unless a connection was
+    /// asked for.
+    pub fn connected(&mut self, now: I) {
+        let Some(lost) = self.state.lost.as_ref().filter(|l| l.connect_at.is_none()) else {
+            return;
+        };
+        self.reader = StreamReader::new(self.state.config.connection.limits);
+        self.login.renew(lost.resumption.clone());
+        self.login.start(&mut self.out, now);
     }
 
     /// The runtime started TLS after [`RaeEvent::StartTls`].
@@ -211,9 +241,14 @@ impl<I: Instant, R: CryptoRngCore, S: CryptoRngCore> Rae<I, R, S> {
         let unavailable =
             Stanza::new(StanzaKind::Presence).with_type(PresenceType::Unavailable.as_str());
         let (state, mut wire) = self.wire();
+        if state.lost.is_some() {
+            // No connection to close: the RAE leaves at once.
+            state.fail(&mut wire, iot_sansio::End::Closed);
+            return;
+        }
         wire.write(&unavailable);
         if let Some(end) = wire.login.close(wire.out, now) {
-            state.connection_ended(&mut wire, end);
+            state.connection_ended(&mut wire, now, end);
         }
     }
 }
@@ -273,7 +308,7 @@ impl<I: Instant, R: CryptoRngCore, S: CryptoRngCore> Machine for Rae<I, R, S> {
         let (state, mut wire) = self.wire();
         state.timeout(&mut wire, now);
         if let Some(end) = wire.login.timeout(now) {
-            state.connection_ended(&mut wire, end);
+            state.connection_ended(&mut wire, now, end);
         }
     }
 

@@ -22,23 +22,89 @@ impl<I: Instant, S: CryptoRngCore> State<I, S> {
     ) {
         match event {
             ClientEvent::StartTls => wire.out.event(RaeEvent::StartTls),
-            ClientEvent::Online { jid, .. } => self.online(wire, now, jid),
+            ClientEvent::Online { jid, .. } => {
+                if self.reconnected(now) {
+                    // A new session: the old one's exchanges failed
+                    // already; requests may go again.
+                    self.endpoint.reconnected();
+                    wire.out.event(RaeEvent::NewSession);
+                }
+                self.online(wire, now, jid);
+            }
             ClientEvent::Stanza(stanza) => self.stanza(wire, now, &stanza),
-            ClientEvent::Ended(end) => self.connection_ended(wire, end),
-            // An RAE's connection is never started to resume a session
-            // (`ClientCore::resume`), so neither comes.
-            ClientEvent::Resumed { .. } | ClientEvent::ResumeFailed { .. } => {}
+            ClientEvent::Ended(end) => self.connection_ended(wire, now, end),
+            ClientEvent::Resumed { resent, .. } => {
+                self.reconnected(now);
+                set_status(&mut self.status, wire.out, ConnectionStatus::Connected);
+                self.keepalive = Some(Watch::new(now, self.config.keepalive, None));
+                wire.out.event(RaeEvent::Resumed { resent });
+            }
+            // The session is gone: its exchanges fail now, with the reason;
+            // the connection binds anew and reports online next.
+            ClientEvent::ResumeFailed { .. } => self.drop_session(wire),
         }
     }
 
     /// The connection ended of its own (the server, the transport or a
-    /// login step): the RAE ends with it.
+    /// login step): the RAE ends with it, unless it has a reconnection
+    /// policy and the transport was lost or went silent.
     pub(super) fn connection_ended<R: CryptoRngCore>(
         &mut self,
         wire: &mut Wire<'_, I, R>,
+        now: I,
         end: ClientEnd,
     ) {
+        if self.backoff.is_some() && matches!(end, End::PeerClosed | End::TimedOut) {
+            self.lose(wire, now);
+            return;
+        }
         self.fail(wire, end.map(|f| f, RaeRefusal::Connection));
+    }
+
+    /// The connection is lost, the RAE lives on: it waits as its policy
+    /// says, then asks for a new transport. What can be resumed is kept;
+    /// without it, the session's exchanges fail now.
+    fn lose<R: CryptoRngCore>(&mut self, wire: &mut Wire<'_, I, R>, now: I) {
+        let resumption = wire
+            .login
+            .resumption()
+            .or_else(|| self.lost.take().and_then(|lost| lost.resumption));
+        if resumption.is_none() {
+            self.drop_session(wire);
+        }
+        self.keepalive = None;
+        self.asked.clear();
+        set_status(&mut self.status, wire.out, ConnectionStatus::Connecting);
+        let Some(backoff) = self.backoff.as_mut() else {
+            return;
+        };
+        let at = backoff.lost(now, self.endpoint.rng());
+        self.lost = Some(super::Lost {
+            resumption,
+            connect_at: Some(at),
+        });
+        wire.out.event(RaeEvent::ConnectionLost);
+    }
+
+    /// A connection is up again after a loss: `true` when this was one.
+    fn reconnected(&mut self, now: I) -> bool {
+        let was_lost = self.lost.take().is_some();
+        if was_lost && let Some(backoff) = self.backoff.as_mut() {
+            backoff.connected(now);
+        }
+        was_lost
+    }
+
+    /// The session is over (not resumed): its exchanges fail, and its
+    /// peers count as offline until the new session hears of them.
+    fn drop_session<R: CryptoRngCore>(&mut self, wire: &mut Wire<'_, I, R>) {
+        let own = self.config.jid.jid().clone();
+        for jid in self.presence.clear() {
+            if jid != own {
+                wire.out.event(RaeEvent::PeerOffline(jid));
+            }
+        }
+        self.endpoint.disconnected(wire);
     }
 
     /// Logged in: checked against the full JID (7.2), then the roster
@@ -173,10 +239,17 @@ impl<I: Instant, S: CryptoRngCore> State<I, S> {
             wire.out.event(RaeEvent::RosterFailed(IqFailure::TimedOut));
         }
         self.endpoint.timeout(wire, now);
+        if let Some(lost) = self.lost.as_mut()
+            && lost.connect_at.is_some_and(|at| now >= at)
+        {
+            lost.connect_at = None;
+            wire.out.event(RaeEvent::Connect);
+        }
         match self.keepalive.as_mut().map(|k| k.timeout(now)) {
             Some(Ok(Some(ping))) => wire.write(&ping),
             // 7.4: the server did not answer the ping: the connection is
             // gone, whatever TCP says.
+            Some(Err(Gone)) if self.backoff.is_some() => self.lose(wire, now),
             Some(Err(Gone)) => self.fail(wire, End::TimedOut),
             Some(Ok(None)) | None => {}
         }
@@ -188,6 +261,7 @@ impl<I: Instant, S: CryptoRngCore> State<I, S> {
             self.endpoint.deadline(),
             self.keepalive.as_ref().map(Watch::deadline),
             self.asked.next_deadline(),
+            self.lost.as_ref().and_then(|lost| lost.connect_at),
         ]
         .into_iter()
         .flatten()
@@ -208,13 +282,8 @@ impl<I: Instant, S: CryptoRngCore> State<I, S> {
         set_status(&mut self.status, wire.out, status);
         self.keepalive = None;
         self.asked.clear();
-        let own = self.config.jid.jid().clone();
-        for jid in self.presence.clear() {
-            if jid != own {
-                wire.out.event(RaeEvent::PeerOffline(jid));
-            }
-        }
-        self.endpoint.disconnected(wire);
+        self.lost = None;
+        self.drop_session(wire);
         wire.out.end(RaeEvent::Ended(end));
     }
 }

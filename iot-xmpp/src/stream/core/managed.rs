@@ -10,8 +10,9 @@ use rand_core::CryptoRngCore;
 use super::{Bytes, ClientCore, Flow, fault, unexpected, write};
 use crate::element::Element;
 use crate::stanza::Stanza;
-use crate::stream::config::{ClientEvent, ClientFault};
-use crate::stream::sm::{Resumption, SM_NS, SmState};
+use crate::stream::config::{ClientConfig, ClientEvent, ClientFault, Tls};
+use crate::stream::header::StreamHeader;
+use crate::stream::sm::{Resumption, SM_NS, Sm, SmState};
 use crate::stream::step::Step;
 use crate::vocab::CLIENT_NS;
 
@@ -34,6 +35,45 @@ fn h(element: &Element) -> Result<u32, super::ClientEnd> {
 }
 
 impl<I: Instant, R: CryptoRngCore> ClientCore<I, R> {
+    /// The steps of a new connection in place of this one, which is over
+    /// (lost, or never up): the same configuration and randomness, nothing
+    /// of the old stream; with `resumption`, it resumes that session
+    /// ([`ClientCore::resume`]). For a machine that owns its connection's
+    /// steps and reconnects (the OIC RA endpoint does): the runtime opens
+    /// a new transport, then the machine renews and starts.
+    pub fn renew(&mut self, resumption: Option<Resumption>) {
+        self.header = StreamHeader::default();
+        self.step = Step::Idle;
+        self.secured = self.config.tls == Tls::Direct;
+        self.authenticated = false;
+        self.session_required = false;
+        self.deadline = None;
+        self.restart = false;
+        self.ended = false;
+        self.found = None;
+        self.sm = Sm::new();
+        self.sm_offered = false;
+        self.resuming = resumption;
+        self.jid = None;
+        self.ack_due = None;
+        self.resumable = false;
+        self.binding = None;
+        self.mechanism = None;
+    }
+
+    /// A connection that takes over the session of one that was lost
+    /// (XEP-0198 section 5): it logs in, then asks the server to resume
+    /// instead of binding. Resumed, it sends again what the server did not
+    /// get and reports [`ClientEvent::Resumed`]; refused, it reports
+    /// [`ClientEvent::ResumeFailed`] with the stanzas that may not have
+    /// arrived, binds anew and reports [`ClientEvent::Online`].
+    #[must_use]
+    pub fn resume(config: ClientConfig, rng: R, resumption: Resumption) -> Self {
+        let mut core = Self::new(config, rng);
+        core.resuming = Some(resumption);
+        core
+    }
+
     /// Asks the server to enable stream management, once bound, when it
     /// offered it and the configuration wants it.
     pub(super) fn enable<E>(&mut self, out: &mut Bytes<E>) {
