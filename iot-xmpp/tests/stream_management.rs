@@ -421,3 +421,62 @@ fn an_element_out_of_place_is_a_fault() {
         ))]
     ));
 }
+
+/// What the application sends while its session waits to be resumed is
+/// kept with the session and goes once resumed, in order.
+#[test]
+fn stanzas_sent_while_the_session_waits_go_when_it_resumes() {
+    let mut c = enabled();
+    c.send(&message("m1")).unwrap();
+    sent(&mut c);
+    c.handle_input(T0, Input::PeerClosed);
+    events(&mut c);
+    c.send(&message("m2")).unwrap();
+    let resumption = c.resumption().unwrap();
+    assert_eq!(resumption.unacked, vec![message("m1"), message("m2")]);
+    let mut c = Checked::new(Client::resume(config(), rfc5802_nonce(), resumption));
+    c.start(T0);
+    // Before the login, and while <resume/> is out.
+    c.send(&message("m3")).unwrap();
+    feed(&mut c, T0, &login(false));
+    c.send(&message("m4")).unwrap();
+    sent(&mut c);
+    feed(
+        &mut c,
+        T0,
+        "<resumed xmlns='urn:xmpp:sm:3' h='1' previd='s1'/>",
+    );
+    let out = sent(&mut c);
+    let order: Vec<usize> = ["m2", "m3", "m4"]
+        .iter()
+        .map(|id| out.find(&format!("id=\"{id}\"")).unwrap())
+        .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{out}");
+    assert!(!out.contains("id=\"m1\""), "acknowledged: {out}");
+    assert!(matches!(
+        events(&mut c).as_slice(),
+        [ClientEvent::Resumed { resent: 3, .. }]
+    ));
+    // A connection lost again before <resumed/> keeps all of them.
+    let mut c = enabled();
+    c.handle_input(T0, Input::PeerClosed);
+    c.send(&message("m5")).unwrap();
+    let mut again = Checked::new(Client::resume(
+        config(),
+        rfc5802_nonce(),
+        c.resumption().unwrap(),
+    ));
+    again.start(T0);
+    again.send(&message("m6")).unwrap();
+    again.handle_input(T0, Input::PeerClosed);
+    let kept = again.resumption().unwrap();
+    assert_eq!(kept.unacked, vec![message("m5"), message("m6")]);
+    // Without a session to resume, nothing is kept.
+    let mut config = config();
+    config.stream_management = StreamManagement::off();
+    let mut c = Checked::new(Client::new(config, rfc5802_nonce()));
+    c.start(T0);
+    feed(&mut c, T0, &login(true));
+    c.handle_input(T0, Input::PeerClosed);
+    assert_eq!(c.send(&message("m7")), Err(ClientError::NotOnline));
+}

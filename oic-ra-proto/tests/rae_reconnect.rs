@@ -128,6 +128,9 @@ fn a_lost_connection_resumes_and_the_exchanges_go_on() {
     let mut rae = online_with_a_request();
     let at = Duration::from_secs(5);
     lose(&mut rae, at, Duration::from_secs(1));
+    // A request made while the connection is down waits with the session.
+    let message = RestMessage::request(Method::Get, "coap://light/a/level");
+    rae.request(at, &LIGHT.parse().unwrap(), &message).unwrap();
     let now = at + Duration::from_secs(1);
     rae.connected(now);
     feed(&mut rae, now, &login(false, true));
@@ -153,7 +156,11 @@ fn a_lost_connection_resumes_and_the_exchanges_go_on() {
     );
     assert_eq!(rae.status(), &ConnectionStatus::Connected);
     let out = sent(&mut rae);
-    assert!(out.contains("http://jabber.org/protocol/ibb"), "{out}");
+    assert_eq!(
+        out.matches("<open xmlns=\"http://jabber.org/protocol/ibb\"").count(),
+        2,
+        "both requests' sessions open: {out}"
+    );
 }
 
 #[test]

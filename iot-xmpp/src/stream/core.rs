@@ -261,15 +261,21 @@ impl<I: Instant, R: CryptoRngCore> ClientCore<I, R> {
     /// [`ClientError::Backlog`] when stream management holds as many
     /// unacknowledged stanzas as it may.
     pub fn send<E>(&mut self, out: &mut Bytes<E>, stanza: &Stanza) -> Result<(), ClientError> {
-        if !self.is_online() {
-            return Err(ClientError::NotOnline);
-        }
         if let Err(crate::error::StanzaReadError::Char(c)) = stanza.check_xml_chars() {
             return Err(ClientError::Char(c));
         }
         if self.sm.counting() && self.sm.unacked_len() >= self.config.stream_management.max_unacked
         {
             return Err(ClientError::Backlog);
+        }
+        if !self.is_online() {
+            // A session that may be resumed keeps what is sent meanwhile,
+            // to go with what the server did not acknowledge.
+            return if self.keep_for_resumption(stanza) {
+                Ok(())
+            } else {
+                Err(ClientError::NotOnline)
+            };
         }
         write(out, |text| stanza.write_xml(text));
         self.sm.sent(stanza);

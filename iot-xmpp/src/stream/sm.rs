@@ -144,6 +144,14 @@ impl Sm {
         }
     }
 
+    /// The session's id, when the server allows resumption.
+    pub(crate) fn resumption_id(&self) -> Option<&str> {
+        match &self.state {
+            SmState::On { id, .. } => id.as_deref(),
+            _ => None,
+        }
+    }
+
     /// Whether the client counts what it sends.
     pub(crate) fn counting(&self) -> bool {
         !matches!(self.state, SmState::Off)

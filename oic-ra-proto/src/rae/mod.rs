@@ -152,8 +152,14 @@ impl<I: Instant, R: CryptoRngCore, S: CryptoRngCore> Rae<I, R, S> {
         let Some(lost) = self.state.lost.as_ref().filter(|l| l.connect_at.is_none()) else {
             return;
         };
+        // The lost connection's session, with what was sent since the
+        // loss (kept to go once resumed).
+        let resumption = self
+            .login
+            .resumption()
+            .or_else(|| lost.resumption.clone());
         self.reader = StreamReader::new(self.state.config.connection.limits);
-        self.login.renew(lost.resumption.clone());
+        self.login.renew(resumption);
         self.login.start(&mut self.out, now);
     }
 

@@ -96,7 +96,28 @@ impl<I: Instant, R: CryptoRngCore> ClientCore<I, R> {
             .attr("h", resumption.handled.to_string())
             .attr("previd", resumption.id.clone());
         write_sm(out, &resume);
+        self.jid = Some(resumption.jid.clone());
         self.step = Step::Resume(resumption.jid.clone());
+    }
+
+    /// Keeps a stanza sent while the session waits to be resumed: on a
+    /// connection that was lost (resumable), or on one that takes a
+    /// session over and has not resumed it yet. `false` when there is no
+    /// such session.
+    pub(super) fn keep_for_resumption(&mut self, stanza: &Stanza) -> bool {
+        if let Some(resumption) = self.resuming.as_mut() {
+            if resumption.unacked.len() >= self.config.stream_management.max_unacked {
+                return false;
+            }
+            resumption.unacked.push(stanza.clone());
+            return true;
+        }
+        let waiting = matches!(self.step, Step::Resume(_))
+            || (self.ended && self.resumable && self.sm.resumption_id().is_some());
+        if waiting {
+            self.sm.sent(stanza);
+        }
+        waiting
     }
 
     /// A stream management element while online.
@@ -205,6 +226,11 @@ impl<I: Instant, R: CryptoRngCore> ClientCore<I, R> {
     pub fn resumption(&self) -> Option<Resumption> {
         if !self.ended || !self.resumable {
             return None;
+        }
+        // Lost before it asked to resume: the session it was given, with
+        // what was sent meanwhile.
+        if let Some(resumption) = &self.resuming {
+            return Some(resumption.clone());
         }
         self.sm.resumption(self.jid.as_ref()?)
     }
