@@ -157,7 +157,8 @@ fn a_lost_connection_resumes_and_the_exchanges_go_on() {
     assert_eq!(rae.status(), &ConnectionStatus::Connected);
     let out = sent(&mut rae);
     assert_eq!(
-        out.matches("<open xmlns=\"http://jabber.org/protocol/ibb\"").count(),
+        out.matches("<open xmlns=\"http://jabber.org/protocol/ibb\"")
+            .count(),
         2,
         "both requests' sessions open: {out}"
     );

@@ -18,9 +18,10 @@
 use iot_sansio::testing::Checked;
 use std::time::{Duration, Instant};
 
-use iot_sansio::{Machine, Secret};
+use iot_sansio::backoff::BackoffConfig;
+use iot_sansio::{Input, Machine, Secret};
 use iot_xmpp::presence::SubscriptionRequest;
-use oic_ra_proto::endpoint::EndpointEvent;
+use oic_ra_proto::endpoint::{EndpointEvent, RequestId};
 use oic_ra_proto::identity::{BareJid, FullJid, RaeJid};
 use oic_ra_proto::presence::PriorityClass;
 use oic_ra_proto::rae::{Rae, RaeConfig, RaeEvent};
@@ -48,37 +49,91 @@ fn client_account(peer: &FullJid, _to: Option<&iot_xmpp::Jid>) -> bool {
 /// One RAE on its own connection, and what it reported.
 struct Node {
     rae: Endpoint,
-    transport: Transport,
+    /// Where it connects; `None` while its connection is lost.
+    addr: String,
+    transport: Option<Transport>,
     events: Vec<RaeEvent>,
 }
 
 impl Node {
     fn connect(addr: &str, jid: &str, class: PriorityClass, priority: i8) -> Self {
+        Self::with(addr, jid, class, priority, None)
+    }
+
+    fn with(
+        addr: &str,
+        jid: &str,
+        class: PriorityClass,
+        priority: i8,
+        reconnect: Option<BackoffConfig>,
+    ) -> Self {
         let mut config =
             RaeConfig::new(jid.parse().unwrap(), Secret::new("secret"), class, priority).unwrap();
         // The two RAEs are on two accounts that subscribed to each other:
         // 5.2's default (one account) would refuse, so the light lets the
         // client's account in, and no one else.
         config.endpoint.access = PeerAccess::Decide(client_account);
+        config.reconnect = reconnect;
         let mut rae = Checked::new(Rae::new(config, OsRng, OsRng));
         rae.start(Instant::now());
         Self {
             rae,
-            transport: Transport::connect(addr, xmpp_net::test_servers_tls().unwrap(), "localhost")
-                .unwrap(),
+            addr: addr.to_owned(),
+            transport: Some(
+                Transport::connect(addr, xmpp_net::test_servers_tls().unwrap(), "localhost")
+                    .unwrap(),
+            ),
             events: Vec::new(),
         }
     }
 
-    /// One round of I/O, then the events, with STARTTLS done in place.
+    /// One round of I/O, then the events, with STARTTLS done in place. A
+    /// transport that fails is the connection lost; a new one is opened
+    /// when the RAE asks.
     fn round(&mut self) {
-        self.transport
-            .round(&mut self.rae, Instant::now() + Duration::from_millis(30))
-            .unwrap();
+        let deadline = Instant::now() + Duration::from_millis(30);
+        let failed = match self.transport.as_mut() {
+            Some(transport) => transport.round(&mut self.rae, deadline).is_err(),
+            None => {
+                let wake = self
+                    .rae
+                    .poll_timeout()
+                    .map_or(deadline, |t| t.min(deadline));
+                std::thread::sleep(wake.saturating_duration_since(Instant::now()));
+                self.rae.handle_timeout(Instant::now());
+                false
+            }
+        };
+        if failed {
+            self.rae.handle_input(Instant::now(), Input::PeerClosed);
+        }
         while let Some(event) = self.rae.poll_event() {
-            if event == RaeEvent::StartTls {
-                self.transport.start_tls().unwrap();
-                self.rae.tls_started(Instant::now());
+            match &event {
+                RaeEvent::StartTls => {
+                    let started = self
+                        .transport
+                        .as_mut()
+                        .is_some_and(|t| t.start_tls().is_ok());
+                    if started {
+                        self.rae.tls_started(Instant::now());
+                    } else {
+                        self.rae.handle_input(Instant::now(), Input::PeerClosed);
+                    }
+                }
+                RaeEvent::ConnectionLost => self.transport = None,
+                RaeEvent::Connect => {
+                    self.transport = Transport::connect(
+                        &self.addr,
+                        xmpp_net::test_servers_tls().unwrap(),
+                        "localhost",
+                    )
+                    .ok();
+                    self.rae.connected(Instant::now());
+                    if self.transport.is_none() {
+                        self.rae.handle_input(Instant::now(), Input::PeerClosed);
+                    }
+                }
+                _ => {}
             }
             self.events.push(event);
         }
@@ -109,29 +164,9 @@ fn until<T>(
     }
 }
 
-#[test]
-fn an_rae_client_reaches_an_rae_server_through_each_server() {
-    for (name, addr) in servers() {
-        eprintln!("OIC Remote Access through {name}");
-        exchange(addr);
-    }
-}
-
-fn exchange(addr: &str) {
-    let mut light = Node::connect(addr, LIGHT, PriorityClass::ServerWithFeatures, 10);
-    let mut client = Node::connect(addr, CLIENT, PriorityClass::ClientWithFeatures, 50);
-    let connected = |n: &mut Node| {
-        n.take(|e| matches!(e, RaeEvent::Status(ConnectionStatus::Connected)).then_some(()))
-    };
-    until(&mut light, &mut client, "both logged in", |l, c| {
-        (l.rae.status() == &ConnectionStatus::Connected
-            && c.rae.status() == &ConnectionStatus::Connected)
-            .then_some(())
-    });
-    assert!(connected(&mut light).is_some() && connected(&mut client).is_some());
-
-    // The two accounts subscribe to each other's presence (the roster
-    // holds both ways), so each sees the other come online.
+/// The two accounts subscribe to each other's presence (the roster holds
+/// both ways), so each sees the other come online.
+fn subscribe(light: &mut Node, client: &mut Node) {
     let light_bare = BareJid::new("rae-server@localhost").unwrap();
     let client_bare = BareJid::new("rae-client@localhost").unwrap();
     client
@@ -142,7 +177,7 @@ fn exchange(addr: &str) {
         .send(&SubscriptionRequest::Subscribe.to(&client_bare, "s2"));
     let mut approved = (false, false);
     let light_rae: RaeJid = LIGHT.parse().unwrap();
-    until(&mut light, &mut client, "each other's presence", |l, c| {
+    until(light, client, "each other's presence", |l, c| {
         for (node, other, flag) in [
             (&mut *l, &client_bare, &mut approved.0),
             (&mut *c, &light_bare, &mut approved.1),
@@ -164,6 +199,31 @@ fn exchange(addr: &str) {
                 .any(|(j, _)| j.jid().to_string() == CLIENT))
         .then_some(())
     });
+}
+
+#[test]
+fn an_rae_client_reaches_an_rae_server_through_each_server() {
+    for (name, addr) in servers() {
+        eprintln!("OIC Remote Access through {name}");
+        exchange(addr);
+    }
+}
+
+fn exchange(addr: &str) {
+    let mut light = Node::connect(addr, LIGHT, PriorityClass::ServerWithFeatures, 10);
+    let mut client = Node::connect(addr, CLIENT, PriorityClass::ClientWithFeatures, 50);
+    let connected = |n: &mut Node| {
+        n.take(|e| matches!(e, RaeEvent::Status(ConnectionStatus::Connected)).then_some(()))
+    };
+    until(&mut light, &mut client, "both logged in", |l, c| {
+        (l.rae.status() == &ConnectionStatus::Connected
+            && c.rae.status() == &ConnectionStatus::Connected)
+            .then_some(())
+    });
+    assert!(connected(&mut light).is_some() && connected(&mut client).is_some());
+
+    let light_rae: RaeJid = LIGHT.parse().unwrap();
+    subscribe(&mut light, &mut client);
 
     // GET /oic/res.
     let light_jid = light_rae.jid().clone();
@@ -290,6 +350,160 @@ fn exchange(addr: &str) {
         c.take(|e| matches!(e, RaeEvent::PeerOffline(j) if j.to_string() == LIGHT).then_some(()))
     });
     client.rae.close(Instant::now());
-    // Clean the rosters for the next run.
-    let _ = (light_bare, client_bare);
+}
+
+/// An observe through cuts: the light notifies every 100 ms while a proxy
+/// on loopback cuts both RAEs' connections about ten times a minute; each
+/// RAE waits as its reconnection policy says and resumes its session
+/// (XEP-0198). Not one notification may be lost or arrive twice (checked
+/// by their numbers). `XMPP_CUTS_SECONDS` sets how long (default 60).
+#[test]
+fn an_observe_survives_connections_cut_ten_times_a_minute() {
+    let seconds: u64 = std::env::var("XMPP_CUTS_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(60);
+    let runs: Vec<_> = servers()
+        .into_iter()
+        .map(|(name, addr)| std::thread::spawn(move || observe_through_cuts(name, addr, seconds)))
+        .collect();
+    for run in runs {
+        run.join().unwrap();
+    }
+}
+
+fn observe_through_cuts(name: &str, server: &str, seconds: u64) {
+    let proxy = xmpp_net::proxy::CuttingProxy::start(server).unwrap();
+    let policy = Some(BackoffConfig {
+        initial: Duration::from_millis(100),
+        max: Duration::from_secs(2),
+        jitter: 50,
+        stable_after: Duration::from_secs(5),
+    });
+    let mut light = Node::with(
+        proxy.addr(),
+        LIGHT,
+        PriorityClass::ServerWithFeatures,
+        10,
+        policy,
+    );
+    let mut client = Node::with(
+        proxy.addr(),
+        CLIENT,
+        PriorityClass::ClientWithFeatures,
+        50,
+        policy,
+    );
+    until(&mut light, &mut client, "both logged in", |l, c| {
+        (l.rae.status() == &ConnectionStatus::Connected
+            && c.rae.status() == &ConnectionStatus::Connected)
+            .then_some(())
+    });
+    subscribe(&mut light, &mut client);
+    let light_jid = LIGHT.parse::<RaeJid>().unwrap().jid().clone();
+    let observe =
+        RestMessage::request(Method::Get, "coap://light/a/level").with_header("Observe", "0");
+    let id = client
+        .rae
+        .request(Instant::now(), &light_jid, &observe)
+        .unwrap();
+    let rid = until(
+        &mut light,
+        &mut client,
+        "the observe at the light",
+        |l, _| {
+            l.take(|e| match e {
+                RaeEvent::Endpoint(EndpointEvent::Request {
+                    id, observe: true, ..
+                }) => Some(*id),
+                _ => None,
+            })
+        },
+    );
+
+    let mut tally = Tally::default();
+    let end = Instant::now() + Duration::from_secs(seconds);
+    let mut next_cut = Instant::now() + Duration::from_secs(3);
+    let mut next_notification = Instant::now();
+    let mut sent = 0u64;
+    while Instant::now() < end {
+        if Instant::now() >= next_notification {
+            let message = RestMessage::response(200, "OK")
+                .with_header("Observe", sent.to_string())
+                .with_json(&json!({"n": sent}));
+            light.rae.respond(Instant::now(), rid, &message).unwrap();
+            sent += 1;
+            next_notification += Duration::from_millis(100);
+        }
+        if Instant::now() >= next_cut {
+            proxy.cut();
+            next_cut = Instant::now() + Duration::from_millis(5_500);
+        }
+        tally.round(name, id, &mut light, &mut client);
+    }
+    // No more cuts: the last notifications arrive.
+    let settle = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < settle && (tally.seen.len() as u64) < sent {
+        tally.round(name, id, &mut light, &mut client);
+    }
+    let Tally {
+        seen,
+        resumed,
+        new_sessions,
+    } = tally;
+    let missing: Vec<u64> = (0..sent).filter(|n| !seen.contains_key(n)).collect();
+    let twice = seen.values().filter(|c| **c > 1).count();
+    let figures = format!(
+        "{name}: {seconds} s, {} cuts; {sent} notifications, {} received, {} lost, {twice} twice; \
+         {resumed} resumptions, {new_sessions} new sessions",
+        proxy.cuts(),
+        seen.len(),
+        missing.len()
+    );
+    eprintln!("{figures}");
+    assert!(missing.is_empty(), "{figures}: missing {missing:?}");
+    assert_eq!(twice, 0, "{figures}");
+    assert_eq!(new_sessions, 0, "{figures}");
+    assert!(resumed > 0, "{figures}");
+    light.rae.close(Instant::now());
+    client.rae.close(Instant::now());
+}
+
+/// What the observe through cuts counted: each notification's number and
+/// how often it came, the resumptions and the new sessions.
+#[derive(Default)]
+struct Tally {
+    seen: std::collections::BTreeMap<u64, usize>,
+    resumed: usize,
+    new_sessions: usize,
+}
+
+impl Tally {
+    /// One round of both RAEs, counting what they reported.
+    fn round(&mut self, name: &str, id: RequestId, light: &mut Node, client: &mut Node) {
+        light.round();
+        client.round();
+        while let Some(n) = client.take(|e| match e {
+            RaeEvent::Endpoint(
+                EndpointEvent::Response { id: got, message }
+                | EndpointEvent::Notification { id: got, message },
+            ) if *got == id => message
+                .json()
+                .and_then(Result::ok)
+                .and_then(|v| v["n"].as_u64()),
+            _ => None,
+        }) {
+            *self.seen.entry(n).or_default() += 1;
+        }
+        for node in [light, client] {
+            for e in node.events.drain(..) {
+                match e {
+                    RaeEvent::Resumed { .. } => self.resumed += 1,
+                    RaeEvent::NewSession => self.new_sessions += 1,
+                    RaeEvent::Ended(end) => panic!("{name}: an RAE ended: {end}"),
+                    _ => {}
+                }
+            }
+        }
+    }
 }

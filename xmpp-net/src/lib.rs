@@ -8,6 +8,8 @@
 #[cfg(feature = "tokio")]
 pub mod asynch;
 
+pub mod proxy;
+
 use std::collections::VecDeque;
 use std::io::{self, ErrorKind, Read as _, Write};
 use std::net::TcpStream;

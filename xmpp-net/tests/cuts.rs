@@ -16,9 +16,7 @@
 )]
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -26,76 +24,10 @@ use iot_sansio::Secret;
 use iot_sansio::backoff::{Backoff, BackoffConfig};
 use iot_xmpp::stream::{ClientConfig, Resumption};
 use iot_xmpp::{BareJid, Element, FullJid, Stanza, StanzaKind};
+use xmpp_net::proxy::CuttingProxy;
 use xmpp_net::{NetError, Session};
 
 const WAIT: Duration = Duration::from_secs(10);
-
-/// A TCP proxy on loopback to `server`, which can cut every connection
-/// it carries.
-struct Proxy {
-    addr: String,
-    open: Arc<Mutex<Vec<TcpStream>>>,
-    cuts: AtomicUsize,
-}
-
-impl Proxy {
-    fn start(server: &str) -> Arc<Self> {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let proxy = Arc::new(Self {
-            addr: listener.local_addr().unwrap().to_string(),
-            open: Arc::new(Mutex::new(Vec::new())),
-            cuts: AtomicUsize::new(0),
-        });
-        let server = server.to_owned();
-        let open = proxy.open.clone();
-        std::thread::spawn(move || {
-            for client in listener.incoming() {
-                let Ok(client) = client else { return };
-                let Ok(upstream) = TcpStream::connect(&server) else {
-                    continue;
-                };
-                let _ = client.set_nodelay(true);
-                let _ = upstream.set_nodelay(true);
-                let mut open = open.lock().unwrap();
-                open.push(client.try_clone().unwrap());
-                open.push(upstream.try_clone().unwrap());
-                drop(open);
-                pump(client.try_clone().unwrap(), upstream.try_clone().unwrap());
-                pump(upstream, client);
-            }
-        });
-        proxy
-    }
-
-    /// Cuts every connection: both sockets shut down, nothing more
-    /// carried, no stream closed.
-    fn cut(&self) {
-        let mut open = self.open.lock().unwrap();
-        for socket in open.drain(..) {
-            let _ = socket.shutdown(Shutdown::Both);
-        }
-        self.cuts.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-/// Carries bytes from `from` to `to` until either side ends.
-fn pump(mut from: TcpStream, mut to: TcpStream) {
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 16 * 1024];
-        loop {
-            match from.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    if to.write_all(&buf[..n]).is_err() {
-                        break;
-                    }
-                }
-            }
-        }
-        let _ = to.shutdown(Shutdown::Both);
-        let _ = from.shutdown(Shutdown::Both);
-    });
-}
 
 fn config(user: &str) -> ClientConfig {
     ClientConfig::new(
@@ -226,9 +158,9 @@ impl Resilient {
 
 /// One server through its own proxy: returns the figures.
 fn run(name: &str, server: &str, seconds: u64) -> String {
-    let proxy = Proxy::start(server);
-    let mut alice = Resilient::login("alice", &proxy.addr);
-    let mut bob = Resilient::login("bob", &proxy.addr);
+    let proxy = CuttingProxy::start(server).unwrap();
+    let mut alice = Resilient::login("alice", proxy.addr());
+    let mut bob = Resilient::login("bob", proxy.addr());
     let bob_jid = bob.jid();
     let stop = Arc::new(AtomicBool::new(false));
     let received: Arc<Mutex<BTreeMap<usize, usize>>> = Arc::default();
@@ -282,7 +214,7 @@ fn run(name: &str, server: &str, seconds: u64) -> String {
     }
     // No more cuts; let alice's last stanzas be acknowledged and bob's
     // arrive.
-    let cuts = proxy.cuts.load(Ordering::Relaxed);
+    let cuts = proxy.cuts();
     let settle = Instant::now() + Duration::from_secs(20);
     while Instant::now() < settle
         && (alice.pending_acks() > 0 || received.lock().unwrap().len() < sent)

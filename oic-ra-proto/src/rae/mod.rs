@@ -154,10 +154,7 @@ impl<I: Instant, R: CryptoRngCore, S: CryptoRngCore> Rae<I, R, S> {
         };
         // The lost connection's session, with what was sent since the
         // loss (kept to go once resumed).
-        let resumption = self
-            .login
-            .resumption()
-            .or_else(|| lost.resumption.clone());
+        let resumption = self.login.resumption().or_else(|| lost.resumption.clone());
         self.reader = StreamReader::new(self.state.config.connection.limits);
         self.login.renew(resumption);
         self.login.start(&mut self.out, now);
