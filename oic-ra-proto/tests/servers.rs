@@ -201,8 +201,18 @@ fn subscribe(light: &mut Node, client: &mut Node) {
     });
 }
 
+/// The tests log in under the same full JIDs: one at a time.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 #[test]
 fn an_rae_client_reaches_an_rae_server_through_each_server() {
+    let _one = one_at_a_time();
     for (name, addr) in servers() {
         eprintln!("OIC Remote Access through {name}");
         exchange(addr);
@@ -359,6 +369,7 @@ fn exchange(addr: &str) {
 /// by their numbers). `XMPP_CUTS_SECONDS` sets how long (default 60).
 #[test]
 fn an_observe_survives_connections_cut_ten_times_a_minute() {
+    let _one = one_at_a_time();
     let seconds: u64 = std::env::var("XMPP_CUTS_SECONDS")
         .ok()
         .and_then(|s| s.parse().ok())
