@@ -201,6 +201,26 @@ fn subscribe(light: &mut Node, client: &mut Node) {
     });
 }
 
+/// The client asks to observe `url` at the light: the request's id at
+/// the client, and at the light.
+fn observe(light: &mut Node, client: &mut Node, url: &str) -> (RequestId, RequestId) {
+    let light_jid = LIGHT.parse::<RaeJid>().unwrap().jid().clone();
+    let observe = RestMessage::request(Method::Get, url).with_header("Observe", "0");
+    let id = client
+        .rae
+        .request(Instant::now(), &light_jid, &observe)
+        .unwrap();
+    let rid = until(light, client, "the observe at the light", |l, _| {
+        l.take(|e| match e {
+            RaeEvent::Endpoint(EndpointEvent::Request {
+                id, observe: true, ..
+            }) => Some(*id),
+            _ => None,
+        })
+    });
+    (id, rid)
+}
+
 /// The tests log in under the same full JIDs: one at a time.
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
@@ -305,25 +325,7 @@ fn exchange(addr: &str) {
     });
 
     // Observe the switch: the first answer, then two notifications.
-    let observe =
-        RestMessage::request(Method::Get, "coap://light/a/light").with_header("Observe", "0");
-    let id = client
-        .rae
-        .request(Instant::now(), &light_jid, &observe)
-        .unwrap();
-    let rid = until(
-        &mut light,
-        &mut client,
-        "the observe at the light",
-        |l, _| {
-            l.take(|e| match e {
-                RaeEvent::Endpoint(EndpointEvent::Request {
-                    id, observe: true, ..
-                }) => Some(*id),
-                _ => None,
-            })
-        },
-    );
+    let (id, rid) = observe(&mut light, &mut client, "coap://light/a/light");
     for (n, value) in [(0, true), (1, false), (2, true)] {
         let message = RestMessage::response(200, "OK")
             .with_header("Observe", n.to_string())
@@ -411,26 +413,7 @@ fn observe_through_cuts(name: &str, server: &str, seconds: u64) {
             .then_some(())
     });
     subscribe(&mut light, &mut client);
-    let light_jid = LIGHT.parse::<RaeJid>().unwrap().jid().clone();
-    let observe =
-        RestMessage::request(Method::Get, "coap://light/a/level").with_header("Observe", "0");
-    let id = client
-        .rae
-        .request(Instant::now(), &light_jid, &observe)
-        .unwrap();
-    let rid = until(
-        &mut light,
-        &mut client,
-        "the observe at the light",
-        |l, _| {
-            l.take(|e| match e {
-                RaeEvent::Endpoint(EndpointEvent::Request {
-                    id, observe: true, ..
-                }) => Some(*id),
-                _ => None,
-            })
-        },
-    );
+    let (id, rid) = observe(&mut light, &mut client, "coap://light/a/level");
 
     let mut tally = Tally::default();
     let end = Instant::now() + Duration::from_secs(seconds);
