@@ -87,6 +87,14 @@ fn login(bound: bool, sm: bool) -> String {
     }
 }
 
+/// A new transport at `now`, and the login up to `<resume/>`: what the
+/// RAE sent.
+fn relogin(rae: &mut Endpoint, now: Duration) -> String {
+    rae.connected(now);
+    feed(rae, now, &login(false, true));
+    sent(rae)
+}
+
 /// Online with stream management enabled, a request out to the light.
 fn online_with_a_request() -> Endpoint {
     let mut rae = rae(3);
@@ -132,9 +140,7 @@ fn a_lost_connection_resumes_and_the_exchanges_go_on() {
     let message = RestMessage::request(Method::Get, "coap://light/a/level");
     rae.request(at, &LIGHT.parse().unwrap(), &message).unwrap();
     let now = at + Duration::from_secs(1);
-    rae.connected(now);
-    feed(&mut rae, now, &login(false, true));
-    let out = sent(&mut rae);
+    let out = relogin(&mut rae, now);
     assert!(out.contains("<resume xmlns=\"urn:xmpp:sm:3\""), "{out}");
     // The server had none of the RAE's stanzas since the enable: the
     // roster query, presence and IBB open go again.
@@ -169,9 +175,7 @@ fn a_refused_resumption_fails_the_exchanges_and_starts_a_new_session() {
     let mut rae = online_with_a_request();
     lose(&mut rae, T0, Duration::from_secs(1));
     let now = Duration::from_secs(1);
-    rae.connected(now);
-    feed(&mut rae, now, &login(false, true));
-    sent(&mut rae);
+    relogin(&mut rae, now);
     feed(
         &mut rae,
         now,
@@ -217,9 +221,7 @@ fn an_attempt_lost_before_it_resumed_is_tried_again_later() {
     // the same session is asked for.
     lose(&mut rae, now, Duration::from_secs(2));
     let now = now + Duration::from_secs(2);
-    rae.connected(now);
-    feed(&mut rae, now, &login(false, true));
-    let out = sent(&mut rae);
+    let out = relogin(&mut rae, now);
     assert!(out.contains("previd=\"s1\""), "{out}");
     feed(
         &mut rae,
