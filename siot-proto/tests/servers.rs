@@ -15,6 +15,7 @@ use iot_sansio::testing::Checked;
 use std::time::{Duration, Instant};
 
 use iot_sansio::Secret;
+use iot_sansio::backoff::BackoffConfig;
 use iot_sansio::store::{Deferred, Store};
 use iot_sansio::testing::Node;
 use iot_xmpp::roster::{Roster, RosterChange};
@@ -28,7 +29,7 @@ use siot_proto::roster::SubscriptionRequest;
 use siot_proto::stanza::{BareJid, DefinedCondition, ErrorType, IqType, Stanza};
 use siot_proto::thing::{Thing, ThingConfig, ThingEvent};
 use siot_proto::{Input, Machine};
-use xmpp_net::Session;
+use xmpp_net::ResilientSession;
 
 const HOST: &str = "localhost";
 fn servers() -> Vec<(&'static str, &'static str)> {
@@ -38,7 +39,7 @@ fn servers() -> Vec<(&'static str, &'static str)> {
 /// One logged-in account: an interested, available resource (it asked for
 /// the roster and sent presence, RFC 6121 section 1.4), so the server
 /// delivers subscription presence to it.
-fn connect(addr: &str, user: &str, resource: &str) -> Session {
+fn connect(addr: &str, user: &str, resource: &str) -> ResilientSession {
     let mut config = ClientConfig::new(
         BareJid::new(&format!("{user}@{HOST}")).unwrap(),
         Secret::new("secret"),
@@ -46,12 +47,20 @@ fn connect(addr: &str, user: &str, resource: &str) -> Session {
     );
     // The connection reads what the machines read: a full pending list.
     config.limits = siot_proto::stanza_limits();
-    let mut session = Session::login(
+    // Through a proxy that cuts, the session resumes on a new connection.
+    let backoff = BackoffConfig {
+        initial: Duration::from_millis(100),
+        max: Duration::from_secs(2),
+        jitter: 50,
+        stable_after: Duration::from_secs(5),
+    };
+    let mut session = ResilientSession::login(
         addr,
         config,
         xmpp_net::test_servers_tls().unwrap(),
         HOST,
         Duration::from_secs(10),
+        backoff,
     )
     .unwrap_or_else(|e| panic!("{user} at {addr}: {e}"));
     session
@@ -70,7 +79,7 @@ type Party = dyn Node<Instant, Stanza, Stanza>;
 /// roster result and pushes go to `roster` (pushes answered as RFC 6121
 /// 2.1.6 asks), and what changed in it is returned.
 fn pump(
-    client: &mut Session,
+    client: &mut ResilientSession,
     roster: &mut Roster,
     party: &mut Party,
     wait: Duration,
@@ -112,7 +121,7 @@ fn pump(
 
 /// The four parties, their connections and what each reported.
 struct Net {
-    clients: [Session; 4],
+    clients: [ResilientSession; 4],
     rosters: [Roster; 4],
     bulb_roster_changes: usize,
     bulb: Checked<Thing<Instant, ChaCha20Rng>>,
@@ -127,9 +136,9 @@ struct Net {
 }
 
 impl Net {
-    /// Runs all four until `done` holds; fails after 10 s.
+    /// Runs all four until `done` holds; fails after 30 s.
     fn until(&mut self, what: &str, done: impl Fn(&Self) -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + Duration::from_secs(30);
         let slice = Duration::from_millis(50);
         while !done(self) {
             assert!(Instant::now() < deadline, "stalled waiting for {what}");
@@ -164,15 +173,65 @@ impl Net {
     }
 }
 
+/// The tests log in as the same accounts: one at a time.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn the_whole_story_through_each_server() {
+    let _one = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     for (name, addr) in servers() {
         eprintln!("the Simple IoT story through {name}");
-        story(addr);
+        let stats = story(addr);
+        assert_eq!(stats.lost, 0, "{name}: {stats:?}");
     }
 }
 
-fn story(addr: &str) {
+/// The story again through a proxy on loopback that cuts every
+/// connection every second or two: each party resumes its session
+/// (XEP-0198) and the story completes, with no new session.
+#[test]
+fn the_whole_story_through_connections_cut_every_second_or_two() {
+    let _one = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    for (name, addr) in servers() {
+        let proxy = xmpp_net::proxy::CuttingProxy::start(addr).unwrap();
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let cutter = {
+            let (proxy, done) = (proxy.clone(), done.clone());
+            std::thread::spawn(move || {
+                let mut next = Instant::now() + Duration::from_millis(1_500);
+                while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                    if Instant::now() >= next {
+                        proxy.cut();
+                        next = Instant::now() + Duration::from_millis(1_000 + rand_below(1_000));
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            })
+        };
+        let stats = story(proxy.addr());
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        cutter.join().unwrap();
+        eprintln!(
+            "the Simple IoT story through {name}, cut {} times: {stats:?}",
+            proxy.cuts()
+        );
+        assert!(proxy.cuts() > 0 && stats.resumed > 0, "{name}: {stats:?}");
+        assert_eq!(stats.new_sessions, 0, "{name}: {stats:?}");
+    }
+}
+
+fn rand_below(n: u64) -> u64 {
+    use rand_core::RngCore;
+    rand_core::OsRng.next_u64() % n
+}
+
+/// Runs the story through `addr`; returns what the four sessions went
+/// through together.
+fn story(addr: &str) -> xmpp_net::Resilience {
     let mut clients = [
         connect(addr, "bulb", "f65dece8"),
         connect(addr, "provisioning", "ps"),
@@ -287,4 +346,16 @@ fn story(addr: &str) {
         server_item.is_some_and(siot_proto::roster::is_friend),
         "{server_item:?}"
     );
+    net.clients
+        .iter()
+        .map(ResilientSession::stats)
+        .fold(xmpp_net::Resilience::default(), |a, b| {
+            xmpp_net::Resilience {
+                lost: a.lost + b.lost,
+                resumed: a.resumed + b.resumed,
+                resent: a.resent + b.resent,
+                new_sessions: a.new_sessions + b.new_sessions,
+                maybe_lost: a.maybe_lost + b.maybe_lost,
+            }
+        })
 }

@@ -9,6 +9,9 @@
 pub mod asynch;
 
 pub mod proxy;
+mod resilient;
+
+pub use resilient::{Resilience, ResilientSession};
 
 use std::collections::VecDeque;
 use std::io::{self, ErrorKind, Read as _, Write};

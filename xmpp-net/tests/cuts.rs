@@ -21,11 +21,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use iot_sansio::Secret;
-use iot_sansio::backoff::{Backoff, BackoffConfig};
-use iot_xmpp::stream::{ClientConfig, Resumption};
-use iot_xmpp::{BareJid, Element, FullJid, Stanza, StanzaKind};
+use iot_sansio::backoff::BackoffConfig;
+use iot_xmpp::stream::ClientConfig;
+use iot_xmpp::{BareJid, Element, Stanza, StanzaKind};
+use xmpp_net::ResilientSession;
 use xmpp_net::proxy::CuttingProxy;
-use xmpp_net::{NetError, Session};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -41,127 +41,30 @@ fn tls() -> Arc<rustls::ClientConfig> {
     xmpp_net::test_servers_tls().expect("the test certificate (bash .ci/xmpp-cert)")
 }
 
-/// What a client counted.
-#[derive(Debug, Default, Clone)]
-struct Tally {
-    resumptions: usize,
-    resent: usize,
-    /// Stanzas a refused resumption said may be lost.
-    lost: usize,
-    /// New sessions after a refused resumption.
-    new_sessions: usize,
-}
-
-/// A session that survives its connection: on any failure it takes the
-/// resumption and resumes on a new connection, after a backoff.
-struct Resilient {
-    user: &'static str,
-    proxy: String,
-    session: Option<Session>,
-    /// The session to resume while an attempt has not yet succeeded.
-    pending: Option<Resumption>,
-    backoff: Backoff<Instant>,
-    tally: Tally,
-}
-
-impl Resilient {
-    fn login(user: &'static str, proxy: &str) -> Self {
-        let session = Session::login(proxy, config(user), tls(), "localhost", WAIT).unwrap();
-        Self {
-            user,
-            proxy: proxy.to_owned(),
-            session: Some(session),
-            pending: None,
-            backoff: Backoff::new(BackoffConfig {
-                initial: Duration::from_millis(100),
-                max: Duration::from_secs(2),
-                jitter: 50,
-                stable_after: Duration::from_secs(5),
-            }),
-            tally: Tally::default(),
-        }
-    }
-
-    fn jid(&self) -> FullJid {
-        self.session.as_ref().unwrap().jid().clone()
-    }
-
-    /// Lost: resumes, waiting as the backoff says between attempts.
-    fn recover(&mut self) {
-        if let Some(session) = self.session.take()
-            && let Some(resumption) = session.lose_transport()
-        {
-            self.pending = Some(resumption);
-        }
-        let resumption = self
-            .pending
-            .clone()
-            .unwrap_or_else(|| panic!("{}: nothing to resume", self.user));
-        loop {
-            let at = self.backoff.lost(Instant::now(), &mut rand_core::OsRng);
-            std::thread::sleep(at.saturating_duration_since(Instant::now()));
-            // Cut again before it resumed: the same session, again.
-            let Ok((session, lost)) = Session::resume(
-                &self.proxy,
-                config(self.user),
-                resumption.clone(),
-                tls(),
-                "localhost",
-                WAIT,
-            ) else {
-                continue;
-            };
-            self.backoff.connected(Instant::now());
-            match lost {
-                None => {
-                    self.tally.resumptions += 1;
-                    self.tally.resent += session.resent();
-                }
-                Some(lost) => {
-                    self.tally.new_sessions += 1;
-                    self.tally.lost += lost.len();
-                }
-            }
-            self.pending = None;
-            self.session = Some(session);
-            return;
-        }
-    }
-
-    fn send(&mut self, stanza: &Stanza) {
-        // Sent or not, the stanza is the connection's: resumption sends it
-        // again if the server did not get it.
-        if let Err(e) = self.session.as_mut().unwrap().send(stanza) {
-            self.failed(&e);
-        }
-    }
-
-    /// The next stanza within `wait`.
-    fn recv(&mut self, wait: Duration) -> Option<Stanza> {
-        match self.session.as_mut().unwrap().recv(wait) {
-            Ok(stanza) => stanza,
-            Err(e) => {
-                self.failed(&e);
-                None
-            }
-        }
-    }
-
-    fn failed(&mut self, _: &NetError) {
-        self.recover();
-    }
-
-    fn pending_acks(&self) -> usize {
-        self.session.as_ref().map_or(0, Session::unacknowledged)
-    }
+/// A session through `proxy` that reconnects quickly.
+fn resilient(user: &str, proxy: &str) -> ResilientSession {
+    ResilientSession::login(
+        proxy,
+        config(user),
+        tls(),
+        "localhost",
+        WAIT,
+        BackoffConfig {
+            initial: Duration::from_millis(100),
+            max: Duration::from_secs(2),
+            jitter: 50,
+            stable_after: Duration::from_secs(5),
+        },
+    )
+    .unwrap()
 }
 
 /// One server through its own proxy: returns the figures.
 fn run(name: &str, server: &str, seconds: u64) -> String {
     let proxy = CuttingProxy::start(server).unwrap();
-    let mut alice = Resilient::login("alice", proxy.addr());
-    let mut bob = Resilient::login("bob", proxy.addr());
-    let bob_jid = bob.jid();
+    let mut alice = resilient("alice", proxy.addr());
+    let mut bob = resilient("bob", proxy.addr());
+    let bob_jid = bob.jid().clone();
     let stop = Arc::new(AtomicBool::new(false));
     let received: Arc<Mutex<BTreeMap<usize, usize>>> = Arc::default();
 
@@ -171,14 +74,14 @@ fn run(name: &str, server: &str, seconds: u64) -> String {
         let received = received.clone();
         std::thread::spawn(move || {
             while !stop.load(Ordering::Relaxed) {
-                if let Some(stanza) = bob.recv(Duration::from_millis(200))
+                if let Some(stanza) = bob.recv(Duration::from_millis(200)).unwrap()
                     && stanza.kind == StanzaKind::Message
                     && let Some(n) = stanza.id.as_deref().and_then(|id| id.parse().ok())
                 {
                     *received.lock().unwrap().entry(n).or_default() += 1;
                 }
             }
-            bob.tally
+            bob.stats()
         })
     };
     // The cutter: about ten cuts a minute.
@@ -206,10 +109,12 @@ fn run(name: &str, server: &str, seconds: u64) -> String {
             .with_to(bob_jid.clone())
             .with_id(sent.to_string())
             .with_payload(Element::new("body", "jabber:client").with_text(format!("#{sent}")));
-        alice.send(&message);
+        alice.send(&message).unwrap();
         let until = Instant::now() + Duration::from_millis(100);
         while Instant::now() < until {
-            let _ = alice.recv(until.saturating_duration_since(Instant::now()));
+            alice
+                .recv(until.saturating_duration_since(Instant::now()))
+                .unwrap();
         }
     }
     // No more cuts; let alice's last stanzas be acknowledged and bob's
@@ -217,12 +122,13 @@ fn run(name: &str, server: &str, seconds: u64) -> String {
     let cuts = proxy.cuts();
     let settle = Instant::now() + Duration::from_secs(20);
     while Instant::now() < settle
-        && (alice.pending_acks() > 0 || received.lock().unwrap().len() < sent)
+        && (alice.unacknowledged() > 0 || received.lock().unwrap().len() < sent)
     {
-        let _ = alice.recv(Duration::from_millis(100));
+        alice.recv(Duration::from_millis(100)).unwrap();
     }
     stop.store(true, Ordering::Relaxed);
-    let bob_tally = bob_thread.join().unwrap();
+    let bob_stats = bob_thread.join().unwrap();
+    let alice_stats = alice.stats();
     cutter.join().unwrap();
 
     let received = received.lock().unwrap();
@@ -234,19 +140,21 @@ fn run(name: &str, server: &str, seconds: u64) -> String {
          refused resumptions: {} ({} stanzas possibly lost)",
         received.len(),
         missing.len(),
-        alice.tally.resumptions,
-        alice.tally.resent,
-        bob_tally.resumptions,
-        bob_tally.resent,
-        alice.tally.new_sessions + bob_tally.new_sessions,
-        alice.tally.lost + bob_tally.lost,
+        alice_stats.resumed,
+        alice_stats.resent,
+        bob_stats.resumed,
+        bob_stats.resent,
+        alice_stats.new_sessions + bob_stats.new_sessions,
+        alice_stats.maybe_lost + bob_stats.maybe_lost,
     );
     eprintln!("{figures}");
     assert!(cuts as u64 >= seconds / 10, "{figures}");
     assert!(missing.is_empty(), "{figures}; missing {missing:?}");
     assert_eq!(twice, 0, "{figures}");
-    assert!(
-        alice.tally.resumptions + bob_tally.resumptions > 0,
+    assert!(alice_stats.resumed + bob_stats.resumed > 0, "{figures}");
+    assert_eq!(
+        alice_stats.new_sessions + bob_stats.new_sessions,
+        0,
         "{figures}"
     );
     figures
