@@ -187,7 +187,7 @@ def main():
             for who in (0, 3):
                 add("siot_thing_owner", small_chunks(3, bytes([who]) + s.encode()))
         add("oic_keepalive", b"\x02" + s.encode())
-        add("oic_rae", chunks(4, s.encode(), 31))
+        add("oic_rae", chunks(5, s.encode(), 31))
         if "http://jabber.org/protocol/ibb" in s and len(s) < 256:
             add("oic_ibb_session", bytes([1, len(s)]) + s.encode())
             add("oic_ibb_session", bytes([2, len(s)]) + s.encode())
@@ -206,6 +206,21 @@ def main():
         add("siot_thing_owner", bytes([op]))
     add("oic_keepalive", bytes([60, 0, 1, 0, 60, 0, 60]))
     add("oic_rae", bytes([0, 1, 2, 3]))
+    # With stream management and a reconnection policy (0x60 first): lost,
+    # the policy's time, a new transport, and a login.
+    # (125 & 0x60: both; 125 % 31 == 1: the transport closes.)
+    header = ("<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
+              "xmlns:stream='http://etherx.jabber.org/streams' id='s1' from='localhost' version='1.0'>")
+    relogin = (header
+               + "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"
+               "<mechanism>SCRAM-SHA-1</mechanism></mechanisms></stream:features>"
+               "<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>cj1meWtvK2QybGJiRmdPTlJ2OXFreGRhd0wzcmZj"
+               "TkhZSlkxWlZ2V1ZzN2oscz1RU1hDUitRNnNlazhiZjkyLGk9NDA5Ng==</challenge>"
+               "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>dj1ybUY5cHFWOFM3c3VBb1pXamE0ZEpSa0ZzS1E9</success>"
+               + header
+               + "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/><sm xmlns='urn:xmpp:sm:3'/>"
+               "</stream:features><resumed xmlns='urn:xmpp:sm:3' h='0' previd='s1'/>")
+    add("oic_rae", bytes([125, 0, 4]) + chunks(5, relogin.encode(), 31))
     for i in range(8):
         add("oic_ibb_transport", bytes([i, 3, 0, 1, 2]))
     for s in stanzas:

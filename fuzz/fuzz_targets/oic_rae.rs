@@ -2,9 +2,10 @@
 //! exchange), then fed arbitrary server bytes (stanzas of every kind: IBB
 //! opens and blocks, presence, roster pushes, pings, requests it does not
 //! handle), clock ticks, closes of the transport, requests to a peer and
-//! its own close. Under the family's contract checker it must not panic,
-//! must end at most once, and must send, report and time nothing after
-//! its end.
+//! its own close; with a reconnection policy and stream management when
+//! the first byte says so, new transports too (`Rae::connected`). Under
+//! the family's contract checker it must not panic, must end at most once,
+//! and must send, report and time nothing after its end.
 #![no_main]
 
 mod common;
@@ -43,6 +44,16 @@ fuzz_target!(|data: &[u8]| {
         max_len: 8192,
         ..StanzaLimits::default()
     };
+    let first = data.first().copied().unwrap_or(0);
+    if first & 0x40 != 0 {
+        config.reconnect = Some(iot_sansio::backoff::BackoffConfig {
+            initial: Duration::from_secs(1),
+            max: Duration::from_secs(30),
+            jitter: 50,
+            stable_after: Duration::from_secs(60),
+        });
+    }
+    let stream_management = first & 0x20 != 0;
     let mut rae = Checked::new(Rae::new(
         config,
         rfc5802_nonce(),
@@ -50,7 +61,14 @@ fuzz_target!(|data: &[u8]| {
     ));
     let mut now = Duration::ZERO;
     rae.start(now);
-    rae.handle_input(now, Input::Data(rfc5802_login(ME).as_bytes()));
+    let mut login = rfc5802_login(ME);
+    if stream_management {
+        login = login.replace(
+            "<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>",
+            "<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/><sm xmlns='urn:xmpp:sm:3'/></stream:features>",
+        ) + "<enabled xmlns='urn:xmpp:sm:3' id='s1' resume='true'/>";
+    }
+    rae.handle_input(now, Input::Data(login.as_bytes()));
     common::drain(&mut rae);
     let get = RestMessage::request(Method::Get, "coap://light/a");
     for (op, chunk) in common::ops(data, usize::from) {
@@ -64,6 +82,7 @@ fuzz_target!(|data: &[u8]| {
             3 => {
                 let _ = rae.request(now, &light, &get);
             }
+            4 => rae.connected(now),
             _ => rae.handle_input(now, Input::Data(chunk)),
         }
         for event in common::drain(&mut rae) {
