@@ -203,6 +203,22 @@ mod tests {
     }
 
     #[test]
+    fn the_defaults_are_a_second_to_five_minutes_half_random() {
+        let b = Backoff::<Duration>::new(BackoffConfig::default());
+        let config = b.config();
+        assert_eq!((config.initial, config.max), (S, 300 * S));
+        assert_eq!((config.jitter, config.stable_after), (50, 120 * S));
+        assert_eq!(b.attempts(), 0);
+        // The test RNG gives its value whichever way it is asked.
+        let mut rng = Fixed(7);
+        assert_eq!(rng.next_u32(), 7);
+        let mut bytes = [1u8; 2];
+        rng.fill_bytes(&mut bytes);
+        assert!(rng.try_fill_bytes(&mut bytes).is_ok());
+        assert_eq!(bytes, [0, 0]);
+    }
+
+    #[test]
     fn delays_double_up_to_the_maximum() {
         let mut b = Backoff::new(config(0));
         let delays: Vec<Duration> = (0..6)
