@@ -339,13 +339,14 @@ fn story(addr: &str) -> xmpp_net::Resilience {
             .contains(&ThingEvent::FriendAdded(requestor_bare.clone()))
     );
     assert!(net.owner_events.contains(&OwnerEvent::Updated));
-    // The bulb's friendship is what the server's roster says.
+    // The bulb's friendship is what the server's roster says, once its
+    // push arrives (through cuts, maybe after a resumption).
+    net.until("the roster push of the friendship", move |n| {
+        n.rosters[0]
+            .get(&requestor_bare)
+            .is_some_and(|i| siot_proto::roster::is_friend(i.subscription))
+    });
     assert!(net.bulb_roster_changes > 0);
-    let server_item = net.rosters[0].get(&requestor_bare).map(|i| i.subscription);
-    assert!(
-        server_item.is_some_and(siot_proto::roster::is_friend),
-        "{server_item:?}"
-    );
     net.clients
         .iter()
         .map(ResilientSession::stats)
