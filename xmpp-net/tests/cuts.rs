@@ -81,7 +81,7 @@ fn run(name: &str, server: &str, seconds: u64) -> String {
                     *received.lock().unwrap().entry(n).or_default() += 1;
                 }
             }
-            bob.stats()
+            bob
         })
     };
     // The cutter: about ten cuts a minute.
@@ -127,8 +127,11 @@ fn run(name: &str, server: &str, seconds: u64) -> String {
         alice.recv(Duration::from_millis(100)).unwrap();
     }
     stop.store(true, Ordering::Relaxed);
-    let bob_stats = bob_thread.join().unwrap();
-    let alice_stats = alice.stats();
+    let bob = bob_thread.join().unwrap();
+    let (alice_stats, bob_stats) = (alice.stats(), bob.stats());
+    // Leave cleanly: the server keeps no session of theirs to resume.
+    let _ = alice.close();
+    let _ = bob.close();
     cutter.join().unwrap();
 
     let received = received.lock().unwrap();
