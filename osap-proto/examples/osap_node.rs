@@ -94,8 +94,8 @@ fn now() -> SystemTime {
     SystemTime::now()
 }
 
-/// What a process counts: database round trips by purpose, and what they
-/// were for.
+/// What a DAS counts: database round trips by purpose, and what they were
+/// for (its relay's `stats`).
 #[derive(Default)]
 struct Counters {
     registrations: AtomicU64,
@@ -105,7 +105,6 @@ struct Counters {
     duplicates: AtomicU64,
     event_trips: AtomicU64,
     heartbeat_trips: AtomicU64,
-    directory_trips: AtomicU64,
 }
 
 impl Counters {
@@ -123,7 +122,6 @@ impl Counters {
             "duplicates": get(&self.duplicates),
             "event_trips": get(&self.event_trips),
             "heartbeat_trips": get(&self.heartbeat_trips),
-            "directory_trips": get(&self.directory_trips),
         })
     }
 }
@@ -184,13 +182,8 @@ where
 
 // ---------------------------------------------------------------- LBS
 
-struct Lbs {
-    directory: PgDirectory<SystemTime>,
-    counters: Counters,
-}
-
 /// One device connection to the LBS.
-async fn lbs_connection(mut stream: TcpStream, lbs: Arc<Lbs>) -> Res<()> {
+async fn lbs_connection(mut stream: TcpStream, directory: Arc<PgDirectory<SystemTime>>) -> Res<()> {
     let offer = Offer {
         protocol_type: 1,
         group: ProtocolGroup::ALL,
@@ -203,8 +196,7 @@ async fn lbs_connection(mut stream: TcpStream, lbs: Arc<Lbs>) -> Res<()> {
         while let Some(event) = machine.poll_event() {
             match event {
                 LbsConnectionEvent::Directory(request) => {
-                    Counters::add(&lbs.counters.directory_trips);
-                    let answer = lbs.directory.answer(now(), &request.op).await;
+                    let answer = directory.answer(now(), &request.op).await;
                     // A late answer (the machine timed out) is not taken.
                     let _ = machine.provide(now(), request.id, answer);
                 }
@@ -230,19 +222,16 @@ async fn run_lbs(directory: PgDirectory<SystemTime>, listen: &str, devices: u32)
             return Err("the database is unavailable".into());
         }
     }
-    let lbs = Arc::new(Lbs {
-        directory,
-        counters: Counters::default(),
-    });
+    let directory = Arc::new(directory);
     let listener = TcpListener::bind(listen).await?;
     println!("lbs: serving on {listen}");
     loop {
         let (stream, _) = listener.accept().await?;
         // Frames are small and answered at once: no Nagle delay.
         stream.set_nodelay(true)?;
-        let lbs = lbs.clone();
+        let directory = directory.clone();
         tokio::spawn(async move {
-            if let Err(e) = lbs_connection(stream, lbs).await {
+            if let Err(e) = lbs_connection(stream, directory).await {
                 println!("lbs: connection failed: {e}");
             }
         });
