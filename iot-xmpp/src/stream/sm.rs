@@ -131,15 +131,15 @@ impl Sm {
 
     /// A session taken over from `resumption`, before the server said
     /// whether it resumes.
-    pub(crate) fn resuming(resumption: &Resumption) -> Self {
+    pub(crate) fn resuming(resumption: Resumption) -> Self {
         Self {
             state: SmState::On {
-                id: Some(resumption.id.clone()),
-                location: resumption.location.clone(),
+                id: Some(resumption.id),
+                location: resumption.location,
             },
             handled: resumption.handled,
             acked: resumption.acked,
-            unacked: resumption.unacked.iter().cloned().collect(),
+            unacked: resumption.unacked.into(),
             requested: false,
         }
     }
@@ -321,7 +321,7 @@ mod tests {
         assert_eq!(resumption.handled, 1);
         assert_eq!(resumption.acked, 1);
         assert_eq!(resumption.unacked, vec![message("m2")]);
-        let again = Sm::resuming(&resumption);
+        let again = Sm::resuming(resumption.clone());
         assert_eq!(again.resumption(&jid), Some(resumption));
         let mut failed = again;
         assert_eq!(failed.fail(), vec![message("m2")]);

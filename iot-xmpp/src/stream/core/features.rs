@@ -78,8 +78,8 @@ impl<I: Instant, R: CryptoRngCore> ClientCore<I, R> {
         self.sm_offered = features.get_child("sm", SM_NS).is_some();
         if let Some(resumption) = self.resuming.take() {
             if self.sm_offered && self.config.stream_management.enable {
-                self.sm = Sm::resuming(&resumption);
                 self.write_resume(out, &resumption);
+                self.sm = Sm::resuming(resumption);
                 self.deadline = Some(now + self.config.timeout);
                 return Ok(true);
             }

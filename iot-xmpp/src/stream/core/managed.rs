@@ -166,18 +166,15 @@ impl<I: Instant, R: CryptoRngCore> ClientCore<I, R> {
         if element.is("resumed", SM_NS) {
             self.acknowledged(h(element)?)?;
             // What the server did not get goes again, in order.
-            let resent: Vec<Stanza> = self.sm.unacked().cloned().collect();
-            for stanza in &resent {
+            for stanza in self.sm.unacked() {
                 write(out, |text| stanza.write_xml(text));
             }
+            let resent = self.sm.unacked_len();
             self.jid = Some(jid.clone());
             self.step = Step::Online;
             self.deadline = None;
             self.request(out);
-            self.report(ClientEvent::Resumed {
-                jid,
-                resent: resent.len(),
-            });
+            self.report(ClientEvent::Resumed { jid, resent });
             return Ok(true);
         }
         if element.is("failed", SM_NS) {
