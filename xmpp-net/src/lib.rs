@@ -431,10 +431,7 @@ impl Session {
         let mut transport = Transport::connect(addr, tls_config, server_name)?;
         let mut conn = conn;
         if tls == iot_xmpp::stream::Tls::Direct {
-            transport.start_tls()?;
-            if let Some(binding) = transport.channel_binding() {
-                conn.set_channel_binding(binding);
-            }
+            secure(&mut transport, &mut conn)?;
         }
         let mut session = Self {
             transport,
@@ -540,10 +537,7 @@ impl Session {
         while let Some(event) = self.conn.poll_event() {
             match event {
                 ClientEvent::StartTls => {
-                    self.transport.start_tls()?;
-                    if let Some(binding) = self.transport.channel_binding() {
-                        self.conn.set_channel_binding(binding);
-                    }
+                    secure(&mut self.transport, &mut self.conn)?;
                     self.conn.tls_started(Instant::now());
                     self.flush()?;
                 }
@@ -571,6 +565,16 @@ impl Session {
         }
         Ok(())
     }
+}
+
+/// Starts TLS on `transport` and gives `conn` the connection's channel
+/// binding data, before it authenticates.
+fn secure(transport: &mut Transport, conn: &mut Client<Instant, OsRng>) -> Result<(), NetError> {
+    transport.start_tls()?;
+    if let Some(binding) = transport.channel_binding() {
+        conn.set_channel_binding(binding);
+    }
+    Ok(())
 }
 
 /// Runs `connect` against `addr`; when the server answers with
