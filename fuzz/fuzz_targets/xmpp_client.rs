@@ -10,23 +10,15 @@ mod common;
 use core::time::Duration;
 
 use iot_sansio::testing::Checked;
-use iot_sansio::{Input, Machine, Secret};
-use iot_xmpp::sasl::{Mechanism, MechanismPreference};
-use iot_xmpp::stream::{Client, ClientConfig, ClientEvent, Tls};
+use iot_sansio::{Input, Machine};
+use iot_xmpp::stream::{Client, ClientEvent};
 use iot_xmpp::testing::{rfc5802_login, rfc5802_nonce};
-use iot_xmpp::{BareJid, Stanza, StanzaLimits};
+use iot_xmpp::{Stanza, StanzaLimits};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(jid) = BareJid::new("user@localhost") else {
+    let Some(config) = common::rfc5802_client_config() else {
         return;
-    };
-    let mut config = ClientConfig::new(jid, Secret::new("pencil"), Some("r1".into()));
-    config.tls = Tls::Insecure;
-    config.mechanisms = MechanismPreference::new(&[Mechanism::ScramSha1]);
-    config.limits = StanzaLimits {
-        max_len: 4096,
-        ..StanzaLimits::default()
     };
     let mut client = Checked::new(Client::new(config, rfc5802_nonce()));
     let mut now = Duration::ZERO;

@@ -14,11 +14,10 @@ mod common;
 use core::time::Duration;
 
 use iot_sansio::testing::Checked;
-use iot_sansio::{Input, Machine, Secret};
-use iot_xmpp::sasl::{Mechanism, MechanismPreference};
-use iot_xmpp::stream::{Client, ClientConfig, Resumption, Tls};
+use iot_sansio::{Input, Machine};
+use iot_xmpp::stream::{Client, ClientConfig, Resumption};
 use iot_xmpp::testing::{rfc5802_login, rfc5802_nonce};
-use iot_xmpp::{BareJid, Stanza, StanzaKind, StanzaLimits};
+use iot_xmpp::{Stanza, StanzaKind};
 use libfuzzer_sys::fuzz_target;
 
 const MAX_UNACKED: usize = 8;
@@ -27,14 +26,7 @@ const BIND_SM: &str =
     "<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/><sm xmlns='urn:xmpp:sm:3'/></stream:features>";
 
 fn config() -> Option<ClientConfig> {
-    let jid = BareJid::new("user@localhost").ok()?;
-    let mut config = ClientConfig::new(jid, Secret::new("pencil"), Some("r1".into()));
-    config.tls = Tls::Insecure;
-    config.mechanisms = MechanismPreference::new(&[Mechanism::ScramSha1]);
-    config.limits = StanzaLimits {
-        max_len: 4096,
-        ..StanzaLimits::default()
-    };
+    let mut config = common::rfc5802_client_config()?;
     config.stream_management.max_unacked = MAX_UNACKED;
     Some(config)
 }

@@ -104,3 +104,22 @@ impl osap_proto::auth::DeviceDirectory<core::time::Duration> for Asked {
         self.answers_now.then(|| self.directory.answer(op))
     }
 }
+
+/// The configuration of the RFC 5802 user (`user@localhost`, `pencil`) on
+/// the scripted login: no TLS, SCRAM-SHA-1, stanzas of 4 KiB at most.
+pub fn rfc5802_client_config() -> Option<iot_xmpp::stream::ClientConfig> {
+    use iot_xmpp::sasl::{Mechanism, MechanismPreference};
+    let jid = iot_xmpp::BareJid::new("user@localhost").ok()?;
+    let mut config = iot_xmpp::stream::ClientConfig::new(
+        jid,
+        iot_sansio::Secret::new("pencil"),
+        Some("r1".into()),
+    );
+    config.tls = iot_xmpp::stream::Tls::Insecure;
+    config.mechanisms = MechanismPreference::new(&[Mechanism::ScramSha1]);
+    config.limits = iot_xmpp::StanzaLimits {
+        max_len: 4096,
+        ..iot_xmpp::StanzaLimits::default()
+    };
+    Some(config)
+}
