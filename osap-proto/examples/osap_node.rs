@@ -269,10 +269,12 @@ fn request_id(body: &mut Body) -> Option<&mut u64> {
 }
 
 impl Das {
-    /// Stores an event once, under its devid and number.
-    async fn store_event(&self, devid: &str, message: &BusinessMessage) {
+    /// Stores an event once, under its devid and number: `true` once it
+    /// is stored, now or before (a copy sent again); `false` when the
+    /// store cannot say, and the event must not be acknowledged.
+    async fn store_event(&self, devid: &str, message: &BusinessMessage) -> bool {
         let Body::Event { id, .. } = &message.body else {
-            return;
+            return false;
         };
         let key = match id {
             Some(id) => format!("{devid}/{id}"),
@@ -280,7 +282,7 @@ impl Das {
             None => format!("{devid}/t{:?}", now()),
         };
         let Ok(record) = serde_json::to_value(message) else {
-            return;
+            return false;
         };
         let put = StoreOp::Put {
             key,
@@ -290,8 +292,10 @@ impl Das {
         Counters::add(&self.counters.event_trips);
         match self.directory.store().answer(&self.events, &put).await {
             StoreAnswer::Stored(_) => Counters::add(&self.counters.events),
-            _ => Counters::add(&self.counters.duplicates),
+            StoreAnswer::Conflict => Counters::add(&self.counters.duplicates),
+            _ => return false,
         }
+        true
     }
 }
 
@@ -330,10 +334,18 @@ async fn das_connection(mut stream: TcpStream, das: Arc<Das>) -> Res<()> {
                     devid = Some(registered);
                 }
                 DasSessionEvent::Event { message, write } => {
-                    if let Some(devid) = &devid {
-                        das.store_event(devid, &message).await;
+                    let stored = match &devid {
+                        Some(devid) => das.store_event(devid, &message).await,
+                        None => false,
+                    };
+                    if stored {
+                        session.persisted(now(), write);
+                    } else {
+                        // Not stored: no PUBACK. The session ends here (its
+                        // locator entry cleared) and the device sends the
+                        // event again on its next connection.
+                        session.handle_input(now(), Input::PeerClosed);
                     }
-                    session.persisted(now(), write);
                 }
                 DasSessionEvent::Answer(mut message) => {
                     if let Some(id) = request_id(&mut message.body)
