@@ -1,7 +1,11 @@
 //! The standard input and output of the workspace's `decode` and `encode`
 //! examples, in one place: a conversion's result is printed, an error is
-//! one line on standard error and exit status 1.
+//! one line on standard error and exit status 1; and what the XMPP tests
+//! and examples share ([`xmpp`], [`proxy`]).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
+
+pub mod proxy;
+pub mod xmpp;
 
 use std::io::{BufRead, Read};
 use std::process::ExitCode;

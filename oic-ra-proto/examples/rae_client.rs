@@ -29,7 +29,8 @@ use oic_ra_proto::rae::{Rae, RaeConfig, RaeEvent};
 use oic_ra_proto::rest::{Method, RestMessage};
 use rand_core::OsRng;
 use serde_json::json;
-use xmpp_net::asynch::AsyncTransport;
+use iot_xmpp::stream::Tls;
+use iot_xmpp_net::asynch::AsyncTransport;
 
 /// The client's resource (7.1.1); its account is `--account NAME`
 /// (default `rae-client`, another account than the light's; the light's
@@ -48,8 +49,8 @@ enum Step {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn Error>> {
-    let server = xmpp_net::server_arg();
-    let tls = xmpp_net::test_servers_tls()?;
+    let server = example_io::xmpp::server_arg();
+    let connector = example_io::xmpp::test_connector(&server)?;
 
     let args: Vec<String> = std::env::args().collect();
     let account = args
@@ -65,7 +66,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
         50,
     )?;
     let mut rae = Rae::new(config, OsRng, OsRng);
-    let mut transport = AsyncTransport::connect(&server, tls, "localhost").await?;
+    let mut transport = AsyncTransport::dial(&connector, "localhost", Tls::StartTls).await?;
     rae.start(Instant::now());
     let give_up = Instant::now() + Duration::from_secs(30);
     let mut step = Step::Discovering;

@@ -35,7 +35,8 @@ use oic_ra_proto::rest::{Method, RestMessage};
 use oic_ra_proto::transport::PeerAccess;
 use rand_core::OsRng;
 use serde_json::json;
-use xmpp_net::Transport;
+use iot_xmpp::stream::Tls;
+use iot_xmpp_net::Transport;
 
 const JID: &str = "rae-server@localhost/OIC/1.0/oic.d.light/0685b960-736f-46f7-bead-0bd3b6d8d1d6";
 
@@ -48,9 +49,9 @@ fn client_account(peer: &FullJid, to: Option<&iot_xmpp::Jid>) -> bool {
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
-    let server = xmpp_net::server_arg();
+    let server = example_io::xmpp::server_arg();
     let until_client_leaves = std::env::args().any(|a| a == "--until-client-leaves");
-    let tls = xmpp_net::test_servers_tls()?;
+    let connector = example_io::xmpp::test_connector(&server)?;
 
     let mut config = RaeConfig::new(
         JID.parse()?,
@@ -63,7 +64,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     // account in beside them.
     config.endpoint.access = PeerAccess::Decide(client_account);
     let mut rae = Rae::new(config, OsRng, OsRng);
-    let mut transport = Transport::connect(&server, tls, "localhost")?;
+    let mut transport = Transport::dial(&connector, "localhost", Tls::StartTls)?;
     rae.start(Instant::now());
 
     let mut on = false;

@@ -30,13 +30,15 @@ use oic_ra_proto::rest::{Method, RestMessage};
 use oic_ra_proto::transport::PeerAccess;
 use rand_core::OsRng;
 use serde_json::json;
-use xmpp_net::Transport;
+use example_io::xmpp::test_connector;
+use iot_xmpp::stream::Tls;
+use iot_xmpp_net::Transport;
 
 const LIGHT: &str = "rae-server@localhost/OIC/1.0/oic.d.light/0685b960-736f-46f7-bead-0bd3b6d8d1d6";
 const CLIENT: &str = "rae-client@localhost/OIC/1.0/Client/6f0aac23-44c6-4b1c-9ad5-1a3b6f0d2e11";
 
 fn servers() -> Vec<(&'static str, &'static str)> {
-    xmpp_net::test_servers()
+    example_io::xmpp::test_servers()
 }
 
 type Endpoint = Checked<Rae<Instant, OsRng, OsRng>>;
@@ -80,7 +82,7 @@ impl Node {
             rae,
             addr: addr.to_owned(),
             transport: Some(
-                Transport::connect(addr, xmpp_net::test_servers_tls().unwrap(), "localhost")
+                Transport::dial(&test_connector(addr).unwrap(), "localhost", Tls::StartTls)
                     .unwrap(),
             ),
             events: Vec::new(),
@@ -122,10 +124,10 @@ impl Node {
                 }
                 RaeEvent::ConnectionLost => self.transport = None,
                 RaeEvent::Connect => {
-                    self.transport = Transport::connect(
-                        &self.addr,
-                        xmpp_net::test_servers_tls().unwrap(),
+                    self.transport = Transport::dial(
+                        &test_connector(&self.addr).unwrap(),
                         "localhost",
+                        Tls::StartTls,
                     )
                     .ok();
                     self.rae.connected(Instant::now());
@@ -386,7 +388,7 @@ fn an_observe_survives_connections_cut_ten_times_a_minute() {
 }
 
 fn observe_through_cuts(name: &str, server: &str, seconds: u64) {
-    let proxy = xmpp_net::proxy::CuttingProxy::start(server).unwrap();
+    let proxy = example_io::proxy::CuttingProxy::start(server).unwrap();
     let policy = Some(BackoffConfig {
         initial: Duration::from_millis(100),
         max: Duration::from_secs(2),

@@ -31,7 +31,7 @@ use siot_proto::thing::{Thing, ThingConfig};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Res<()> {
-    let server = xmpp_net::server_arg();
+    let server = example_io::xmpp::server_arg();
     let mut ps_link = Link::connect(&server, "provisioning", "ps").await?;
     let mut bulb_link = Link::connect(&server, "bulb", "f65dece8").await?;
     let mut owner_link = Link::connect(&server, "owner", "76a60ed0").await?;

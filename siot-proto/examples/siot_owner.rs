@@ -25,7 +25,7 @@ use siot_proto::owner::{Owner, OwnerConfig, OwnerEvent};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Res<()> {
-    let server = xmpp_net::server_arg();
+    let server = example_io::xmpp::server_arg();
     let service = common::service_arg()?;
     let key = Key::parse(&common::arg("--key").ok_or("--key KEY is required")?)?;
     let name = common::arg("--name").unwrap_or_else(|| common::NAME.into());

@@ -203,7 +203,7 @@ async fn until_answered(owners: &mut [&mut Owner], ids: &[String], what: &str) -
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Res<()> {
-    let server = xmpp_net::server_arg();
+    let server = example_io::xmpp::server_arg();
     let db = common::arg("--db").unwrap_or_else(|| "postgres://iot@127.0.0.1:15432/iot".into());
     let space = format!("siot-race-{}", std::process::id());
     let store = PgStore::connect(&db, 2)?;

@@ -69,7 +69,7 @@ fn claims(op: &StoreOp<String, Record>, owned: &std::collections::HashMap<String
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Res<()> {
-    let server = xmpp_net::server_arg();
+    let server = example_io::xmpp::server_arg();
     let until_claimed = std::env::args().any(|a| a == "--until-claimed");
     let die_at_claim = std::env::args().any(|a| a == "--die-at-claim");
     let seconds: u64 = common::arg("--seconds").map_or(Ok(60), |s| s.parse())?;

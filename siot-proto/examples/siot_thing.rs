@@ -27,7 +27,7 @@ use siot_proto::thing::{Thing, ThingConfig};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Res<()> {
-    let server = xmpp_net::server_arg();
+    let server = example_io::xmpp::server_arg();
     let service = common::service_arg()?;
     let seconds: u64 = common::arg("--seconds").map_or(Ok(60), |s| s.parse())?;
     let mut link = Link::connect(&server, "bulb", "f65dece8").await?;

@@ -29,11 +29,11 @@ use siot_proto::roster::SubscriptionRequest;
 use siot_proto::stanza::{BareJid, DefinedCondition, ErrorType, IqType, Stanza};
 use siot_proto::thing::{Thing, ThingConfig, ThingEvent};
 use siot_proto::{Input, Machine};
-use xmpp_net::ResilientSession;
+use iot_xmpp_net::ResilientSession;
 
 const HOST: &str = "localhost";
 fn servers() -> Vec<(&'static str, &'static str)> {
-    xmpp_net::test_servers()
+    example_io::xmpp::test_servers()
 }
 
 /// One logged-in account: an interested, available resource (it asked for
@@ -54,14 +54,8 @@ fn connect(addr: &str, user: &str, resource: &str) -> ResilientSession {
         jitter: 50,
         stable_after: Duration::from_secs(5),
     };
-    let mut session = ResilientSession::login(
-        addr,
-        config,
-        xmpp_net::test_servers_tls().unwrap(),
-        HOST,
-        Duration::from_secs(10),
-        backoff,
-    )
+    let connector = example_io::xmpp::test_connector(addr).unwrap();
+    let mut session = ResilientSession::login(config, &connector, backoff)
     .unwrap_or_else(|e| panic!("{user} at {addr}: {e}"));
     session
         .send(&iot_xmpp::roster::RosterQuery::get("roster", None))
@@ -197,7 +191,7 @@ fn the_whole_story_through_connections_cut_every_second_or_two() {
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     for (name, addr) in servers() {
-        let proxy = xmpp_net::proxy::CuttingProxy::start(addr).unwrap();
+        let proxy = example_io::proxy::CuttingProxy::start(addr).unwrap();
         let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let cutter = {
             let (proxy, done) = (proxy.clone(), done.clone());
@@ -231,7 +225,7 @@ fn rand_below(n: u64) -> u64 {
 
 /// Runs the story through `addr`; returns what the four sessions went
 /// through together.
-fn story(addr: &str) -> xmpp_net::Resilience {
+fn story(addr: &str) -> iot_xmpp_net::Resilience {
     let mut clients = [
         connect(addr, "bulb", "f65dece8"),
         connect(addr, "provisioning", "ps"),
@@ -351,7 +345,7 @@ fn story(addr: &str) -> xmpp_net::Resilience {
         .clients
         .iter()
         .map(ResilientSession::stats)
-        .fold(xmpp_net::Resilience::default(), |a, b| a + b);
+        .fold(iot_xmpp_net::Resilience::default(), |a, b| a + b);
     // Leave cleanly: the server keeps no session of theirs to resume.
     for client in net.clients {
         let _ = client.close();

@@ -21,7 +21,8 @@ use iot_xmpp::stream::{Client, ClientConfig, ClientEvent};
 use iot_xmpp::{BareJid, DefinedCondition, ErrorType, IqType, Stanza, StanzaKind};
 use rand_core::OsRng;
 use siot_proto::payload::SIOT_NS;
-use xmpp_net::asynch::AsyncTransport;
+use iot_xmpp::stream::Tls;
+use iot_xmpp_net::asynch::AsyncTransport;
 
 pub(crate) type Res<T> = Result<T, Box<dyn Error>>;
 
@@ -36,7 +37,7 @@ pub(crate) struct Link {
 
 impl Link {
     pub(crate) async fn connect(server: &str, user: &'static str, resource: &str) -> Res<Self> {
-        let tls = xmpp_net::test_servers_tls()?;
+        let connector = example_io::xmpp::test_connector(server)?;
         let mut config = ClientConfig::new(
             BareJid::new(&format!("{user}@localhost"))?,
             Secret::new("secret"),
@@ -47,7 +48,7 @@ impl Link {
         let mut link = Self {
             name: user,
             conn: Client::new(config, OsRng),
-            transport: AsyncTransport::connect(server, tls, "localhost").await?,
+            transport: AsyncTransport::dial(&connector, "localhost", Tls::StartTls).await?,
             roster: Roster::new(),
             jid: None,
         };

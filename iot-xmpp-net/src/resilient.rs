@@ -2,7 +2,6 @@
 //! its backoff policy says (`iot_sansio::backoff`) and resumes the session
 //! on a new connection (XEP-0198), or, refused, logs in anew.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use iot_sansio::backoff::{Backoff, BackoffConfig};
@@ -10,7 +9,7 @@ use iot_xmpp::stream::{ClientConfig, Resumption};
 use iot_xmpp::{FullJid, Stanza};
 use rand_core::OsRng;
 
-use crate::{NetError, Session};
+use crate::{Connector, NetError, Session};
 
 /// What a [`ResilientSession`] went through.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -46,11 +45,8 @@ impl core::ops::Add for Resilience {
 /// as the server resumes it or lets it log in again.
 #[derive(Debug)]
 pub struct ResilientSession {
-    addr: String,
     config: ClientConfig,
-    tls: Arc<rustls::ClientConfig>,
-    server_name: String,
-    wait: Duration,
+    connector: Connector,
     session: Option<Session>,
     /// The session to resume while no attempt has succeeded.
     pending: Option<Resumption>,
@@ -69,22 +65,16 @@ impl ResilientSession {
     ///
     /// As [`Session::login`].
     pub fn login(
-        addr: &str,
         config: ClientConfig,
-        tls: Arc<rustls::ClientConfig>,
-        server_name: &str,
-        wait: Duration,
+        connector: &Connector,
         backoff: BackoffConfig,
     ) -> Result<Self, NetError> {
-        let session = Session::login(addr, config.clone(), tls.clone(), server_name, wait)?;
+        let session = Session::login(config.clone(), connector)?;
         let mut backoff = Backoff::new(backoff);
         backoff.connected(Instant::now());
         Ok(Self {
-            addr: addr.to_owned(),
             config,
-            tls,
-            server_name: server_name.to_owned(),
-            wait,
+            connector: connector.clone(),
             session: Some(session),
             pending: None,
             backoff,
@@ -183,22 +173,11 @@ impl ResilientSession {
             let at = self.backoff.lost(Instant::now(), &mut OsRng);
             std::thread::sleep(at.saturating_duration_since(Instant::now()));
             let attempt = match self.pending.clone() {
-                Some(resumption) => Session::resume(
-                    &self.addr,
-                    self.config.clone(),
-                    resumption,
-                    self.tls.clone(),
-                    &self.server_name,
-                    self.wait,
-                ),
-                None => Session::login(
-                    &self.addr,
-                    self.config.clone(),
-                    self.tls.clone(),
-                    &self.server_name,
-                    self.wait,
-                )
-                .map(|session| (session, Some(Vec::new()))),
+                Some(resumption) => {
+                    Session::resume(self.config.clone(), resumption, &self.connector)
+                }
+                None => Session::login(self.config.clone(), &self.connector)
+                    .map(|session| (session, Some(Vec::new()))),
             };
             // Lost again before it resumed: the same session, again.
             let Ok((session, lost)) = attempt else {

@@ -1,136 +1,21 @@
-//! A blocking transport for [`iot_xmpp::stream::Client`]: TCP
-//! from `std::net`, TLS from rustls (after STARTTLS, or from the first
-//! byte), the clock from `std::time`, nonces from the operating system.
-//! It is what the workspace's interoperability tests and blocking examples
-//! run the sans-IO client on; the client machine does the XMPP.
-#![allow(clippy::print_stderr)]
-
-#[cfg(feature = "tokio")]
-pub mod asynch;
-
-pub mod proxy;
-mod resilient;
-
-pub use resilient::{Resilience, ResilientSession};
+//! The blocking transport: TCP from `std::net`, TLS from rustls (after
+//! STARTTLS, or from the first byte), the clock from `std::time`, nonces
+//! from the operating system.
 
 use std::collections::VecDeque;
-use std::io::{self, ErrorKind, Read as _, Write};
+use std::io::{ErrorKind, Read as _, Write};
 use std::net::TcpStream;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use iot_sansio::{Input, Machine};
-use iot_xmpp::sasl::{BindingType, ChannelBindingData};
-use iot_xmpp::stream::{Client, ClientConfig, ClientEnd, ClientEvent, ClientRefusal, Resumption};
+use iot_xmpp::stream::{Client, ClientConfig, ClientEnd, ClientEvent, ClientRefusal, Resumption, Tls};
 use iot_xmpp::{FullJid, Stanza};
 use rand_core::OsRng;
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::pki_types::ServerName;
 
-/// Why a session stopped. Its `Debug` is its `Display`, so that an
-/// example's `main` that returns it prints a sentence naming the address
-/// or the file, not a nested structure.
-pub enum NetError {
-    /// No connection to the address (nothing listens there, say).
-    Connect {
-        /// The address dialled.
-        addr: String,
-        /// Why.
-        error: io::Error,
-    },
-    /// The certificate to trust could not be read.
-    Certificate {
-        /// Its path.
-        path: String,
-        /// Why.
-        error: io::Error,
-    },
-    /// The transport failed.
-    Io(io::Error),
-    /// TLS failed (a certificate that does not verify, say).
-    Tls(rustls::Error),
-    /// The XMPP connection ended, with its reason.
-    Ended(ClientEnd),
-    /// Nothing came in time.
-    Timeout(&'static str),
-}
-
-impl core::fmt::Display for NetError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            Self::Connect { addr, error } => write!(
-                f,
-                "cannot connect to {addr}: {error} (is an XMPP server listening there? \
-                 `bash .ci/prosody` starts one on 127.0.0.1:15222; --server names another)"
-            ),
-            Self::Certificate { path, error } => write!(
-                f,
-                "cannot read the certificate to trust, {path}: {error} (`bash .ci/xmpp-cert` \
-                 makes it; XMPP_CERT_DIR names its directory)"
-            ),
-            Self::Io(e) => write!(f, "i/o: {e}"),
-            Self::Tls(e) => write!(f, "TLS: {e}"),
-            Self::Ended(end) => write!(f, "the connection ended: {end}"),
-            Self::Timeout(what) => write!(f, "no {what} in time"),
-        }
-    }
-}
-
-impl core::fmt::Debug for NetError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        core::fmt::Display::fmt(self, f)
-    }
-}
-
-impl std::error::Error for NetError {}
-
-impl NetError {
-    /// A failed connection to `addr`.
-    #[must_use]
-    pub fn connect(addr: &str, error: io::Error) -> Self {
-        Self::Connect {
-            addr: addr.to_owned(),
-            error,
-        }
-    }
-}
-
-impl From<io::Error> for NetError {
-    fn from(e: io::Error) -> Self {
-        Self::Io(e)
-    }
-}
-
-impl From<rustls::Error> for NetError {
-    fn from(e: rustls::Error) -> Self {
-        Self::Tls(e)
-    }
-}
-
-/// A rustls client configuration that trusts the certificates in `pem`
-/// (a test server's self-signed certificate, say) and nothing else.
-///
-/// # Errors
-///
-/// [`NetError::Tls`] when `pem` holds no certificate rustls accepts.
-pub fn tls_trusting(pem: &[u8]) -> Result<Arc<rustls::ClientConfig>, NetError> {
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in CertificateDer::pem_slice_iter(pem) {
-        let cert = cert.map_err(|e| NetError::Tls(rustls::Error::General(e.to_string())))?;
-        roots.add(cert)?;
-    }
-    if roots.is_empty() {
-        return Err(NetError::Tls(rustls::Error::General(
-            "no certificate".into(),
-        )));
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(Arc::new(config))
-}
+use crate::connector::{Attempts, Target};
+use crate::{Connector, NetError, Read};
 
 /// TCP, with TLS once started: what any machine of the family that speaks
 /// bytes runs over.
@@ -140,44 +25,95 @@ pub struct Transport {
     tls: Option<rustls::ClientConnection>,
     tls_config: Arc<rustls::ClientConfig>,
     server_name: ServerName<'static>,
+    /// The host and address, for errors.
+    host: String,
+    addr: String,
+    /// How TLS starts on this connection.
+    mode: Tls,
     trace: bool,
 }
 
-/// What a read gave.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Read {
-    /// This many bytes.
-    Data(usize),
-    /// The peer closed the transport.
-    Closed,
-    /// Nothing before the wait ended.
-    Timeout,
-}
-
 impl Transport {
-    /// Connects to `addr`; TLS, when started, is verified for
-    /// `server_name` with `tls_config`. With `XMPP_TRACE` set in the
-    /// environment, every byte is printed on standard error.
+    /// Connects to the server of `domain` as `connector` says: the
+    /// address it names, or the domain's DNS records, trying each address
+    /// in turn within the connector's time; on a direct TLS endpoint
+    /// (XEP-0368, or `tls` [`Tls::Direct`] with an address) TLS is
+    /// started at once. [`Transport::tls`] tells the client machine how
+    /// TLS started. With `XMPP_TRACE` set in the environment, every byte
+    /// is printed on standard error.
     ///
     /// # Errors
     ///
-    /// [`NetError::Io`] and [`NetError::Tls`] for a bad server name.
-    pub fn connect(
-        addr: &str,
-        tls_config: Arc<rustls::ClientConfig>,
-        server_name: &str,
+    /// [`NetError::Resolve`], [`NetError::NoService`],
+    /// [`NetError::Connect`] or [`NetError::Tls`] naming the host and
+    /// address, [`NetError::Unreachable`] listing each address tried.
+    pub fn dial(connector: &Connector, domain: &str, tls: Tls) -> Result<Self, NetError> {
+        Self::dial_until(connector, domain, tls, Instant::now() + connector.login_wait())
+    }
+
+    fn dial_until(
+        connector: &Connector,
+        domain: &str,
+        tls: Tls,
+        deadline: Instant,
     ) -> Result<Self, NetError> {
-        let tcp = TcpStream::connect(addr).map_err(|e| NetError::connect(addr, e))?;
-        tcp.set_nodelay(true)?;
-        let server_name = ServerName::try_from(server_name.to_owned())
-            .map_err(|e| NetError::Tls(rustls::Error::General(e.to_string())))?;
-        Ok(Self {
+        let server_name = ServerName::try_from(connector.tls_name(domain).to_owned())
+            .map_err(|e| NetError::TlsConfig(rustls::Error::General(e.to_string())))?;
+        let mut attempts = Attempts::new(domain);
+        for target in connector.targets(domain, tls)? {
+            for addr in &target.addrs {
+                let left = deadline.saturating_duration_since(Instant::now());
+                match Self::dial_one(connector, &server_name, &target, *addr, left) {
+                    Ok(transport) => return Ok(transport),
+                    Err(e) => attempts.failed(e),
+                }
+            }
+        }
+        Err(attempts.finish())
+    }
+
+    fn dial_one(
+        connector: &Connector,
+        server_name: &ServerName<'static>,
+        target: &Target,
+        addr: std::net::SocketAddr,
+        left: Duration,
+    ) -> Result<Self, NetError> {
+        let connect_error = |error| NetError::Connect {
+            host: target.host.clone(),
+            addr: addr.to_string(),
+            error,
+        };
+        let tcp = TcpStream::connect_timeout(&addr, left.max(Duration::from_millis(1)))
+            .map_err(connect_error)?;
+        tcp.set_nodelay(true).map_err(connect_error)?;
+        let mut transport = Self {
             tcp,
             tls: None,
-            tls_config,
-            server_name,
+            tls_config: connector.tls_config().clone(),
+            server_name: server_name.clone(),
+            host: target.host.clone(),
+            addr: addr.to_string(),
+            mode: target.tls,
             trace: std::env::var_os("XMPP_TRACE").is_some(),
-        })
+        };
+        if target.tls == Tls::Direct {
+            transport.start_tls()?;
+        }
+        Ok(transport)
+    }
+
+    /// How TLS starts on this connection: what the client machine's
+    /// [`ClientConfig::tls`] must say.
+    #[must_use]
+    pub fn tls(&self) -> Tls {
+        self.mode
+    }
+
+    /// The address connected to.
+    #[must_use]
+    pub fn addr(&self) -> &str {
+        &self.addr
     }
 
     /// Runs the TLS handshake (after STARTTLS's `<proceed/>`, or first
@@ -187,11 +123,19 @@ impl Transport {
     ///
     /// [`NetError::Tls`] when the handshake or the certificate fails.
     pub fn start_tls(&mut self) -> Result<(), NetError> {
+        if self.tls.is_some() {
+            return Ok(());
+        }
         let mut tls =
             rustls::ClientConnection::new(self.tls_config.clone(), self.server_name.clone())?;
         self.tcp.set_read_timeout(Some(Duration::from_secs(10)))?;
         while tls.is_handshaking() {
-            tls.complete_io(&mut self.tcp)?;
+            tls.complete_io(&mut self.tcp)
+                .map_err(|error| NetError::Tls {
+                    host: self.host.clone(),
+                    addr: self.addr.clone(),
+                    error,
+                })?;
         }
         self.tls = Some(tls);
         Ok(())
@@ -202,16 +146,8 @@ impl Transport {
     /// `EXPORTER-Channel-Binding`, once TLS is up; `None` before, or when
     /// the connection exports nothing.
     #[must_use]
-    pub fn channel_binding(&self) -> Option<ChannelBindingData> {
-        let tls = self.tls.as_ref()?;
-        let material = tls
-            .export_keying_material(
-                vec![0u8; BindingType::EXPORTER_LEN],
-                BindingType::EXPORTER_LABEL,
-                None,
-            )
-            .ok()?;
-        Some(ChannelBindingData::tls_exporter(material))
+    pub fn channel_binding(&self) -> Option<iot_xmpp::sasl::ChannelBindingData> {
+        crate::tls::channel_binding(self.tls.as_ref()?)
     }
 
     /// Writes bytes (through TLS once started).
@@ -311,60 +247,44 @@ pub struct Session {
 }
 
 impl Session {
-    /// Connects to `addr`, logs in as `config` says (TLS verified for
-    /// `server_name`) and waits up to `wait` until the session is online.
-    /// With `XMPP_TRACE` set in the environment, every byte is printed on
+    /// Connects as `connector` says to the server of `config`'s domain,
+    /// logs in and waits (up to the connector's time) until the session
+    /// is online. A `see-other-host` redirect is followed once. With
+    /// `XMPP_TRACE` set in the environment, every byte is printed on
     /// standard error.
     ///
     /// # Errors
     ///
-    /// [`NetError`] when the transport, TLS or the login fails, or the
-    /// login does not finish in time.
-    pub fn login(
-        addr: &str,
-        config: ClientConfig,
-        tls_config: Arc<rustls::ClientConfig>,
-        server_name: &str,
-        wait: Duration,
-    ) -> Result<Self, NetError> {
-        let deadline = Instant::now() + wait;
-        follow_once(
-            addr,
-            deadline,
-            (config, tls_config),
-            |addr, wait, (config, tls_config)| {
-                let tls = config.tls;
-                let conn = Client::new(config, OsRng);
-                Self::open(addr, conn, tls, tls_config, server_name, wait)
-            },
-        )
+    /// [`NetError`] when the route, the transport, TLS or the login
+    /// fails, or the login does not finish in time.
+    pub fn login(config: ClientConfig, connector: &Connector) -> Result<Self, NetError> {
+        let (domain, tls) = (config.jid.domain().to_string(), config.tls);
+        follow_once(connector, &domain, tls, config, |config, tls| {
+            Client::new(ClientConfig { tls, ..config }, OsRng)
+        })
     }
 
-    /// Connects to `addr` and resumes the session a lost connection left
-    /// (XEP-0198, `resumption` from [`Session::lose_transport`]); when the
-    /// server refuses, logs in anew. Returns the session and, when it is a
-    /// new one, the stanzas of the old session that may not have arrived.
+    /// Connects and resumes the session a lost connection left (XEP-0198,
+    /// `resumption` from [`Session::lose_transport`]); when the server
+    /// refuses, logs in anew. Returns the session and, when it is a new
+    /// one, the stanzas of the old session that may not have arrived.
     ///
     /// # Errors
     ///
     /// As [`Session::login`].
     pub fn resume(
-        addr: &str,
         config: ClientConfig,
         resumption: Resumption,
-        tls_config: Arc<rustls::ClientConfig>,
-        server_name: &str,
-        wait: Duration,
+        connector: &Connector,
     ) -> Result<(Self, Option<Vec<Stanza>>), NetError> {
-        let deadline = Instant::now() + wait;
+        let (domain, tls) = (config.jid.domain().to_string(), config.tls);
         let mut session = follow_once(
-            addr,
-            deadline,
-            (config, resumption, tls_config),
-            |addr, wait, (config, resumption, tls_config)| {
-                let tls = config.tls;
-                let conn = Client::resume(config, OsRng, resumption);
-                Self::open(addr, conn, tls, tls_config, server_name, wait)
+            connector,
+            &domain,
+            tls,
+            (config, resumption),
+            |(config, resumption), tls| {
+                Client::resume(ClientConfig { tls, ..config }, OsRng, resumption)
             },
         )?;
         let lost = session.unresumed.take();
@@ -421,17 +341,12 @@ impl Session {
     }
 
     fn open(
-        addr: &str,
-        conn: Client<Instant, OsRng>,
-        tls: iot_xmpp::stream::Tls,
-        tls_config: Arc<rustls::ClientConfig>,
-        server_name: &str,
-        wait: Duration,
+        transport: Transport,
+        mut conn: Client<Instant, OsRng>,
+        deadline: Instant,
     ) -> Result<Self, NetError> {
-        let mut transport = Transport::connect(addr, tls_config, server_name)?;
-        let mut conn = conn;
-        if tls == iot_xmpp::stream::Tls::Direct {
-            secure(&mut transport, &mut conn)?;
+        if let Some(binding) = transport.channel_binding() {
+            conn.set_channel_binding(binding);
         }
         let mut session = Self {
             transport,
@@ -445,7 +360,6 @@ impl Session {
             unresumed: None,
         };
         session.conn.start(Instant::now());
-        let deadline = Instant::now() + wait;
         while session.jid.is_none() {
             session.round(deadline)?;
             if Instant::now() >= deadline && session.jid.is_none() {
@@ -577,21 +491,28 @@ fn secure(transport: &mut Transport, conn: &mut Client<Instant, OsRng>) -> Resul
     Ok(())
 }
 
-/// Runs `connect` against `addr`; when the server answers with
-/// `see-other-host` (RFC 6120 4.9.3.19), runs it once more against the host
-/// it names (port 5222 unless it names one), within what is left of the
-/// same time. A second redirect is not followed.
-fn follow_once<C: Clone, T>(
-    addr: &str,
-    deadline: Instant,
+/// Dials `domain`'s server and opens a session on a client `make` builds
+/// for the connection's TLS; when the server answers with
+/// `see-other-host` (RFC 6120 4.9.3.19), does it once more at the host it
+/// names (port 5222 unless it names one), within what is left of the
+/// same time, the certificate still checked against the domain. A second
+/// redirect is not followed.
+fn follow_once<C: Clone>(
+    connector: &Connector,
+    domain: &str,
+    tls: Tls,
     with: C,
-    mut connect: impl FnMut(&str, Duration, C) -> Result<T, NetError>,
-) -> Result<T, NetError> {
-    let left = || deadline.saturating_duration_since(Instant::now());
-    let spare = with.clone();
-    match connect(addr, left(), with) {
+    make: impl Fn(C, Tls) -> Client<Instant, OsRng>,
+) -> Result<Session, NetError> {
+    let deadline = Instant::now() + connector.login_wait();
+    let attempt = |connector: &Connector, with: C| {
+        let transport = Transport::dial_until(connector, domain, tls, deadline)?;
+        let conn = make(with, transport.tls());
+        Session::open(transport, conn, deadline)
+    };
+    match attempt(connector, with.clone()) {
         Err(NetError::Ended(iot_sansio::End::Refused(ClientRefusal::SeeOtherHost { host }))) => {
-            connect(&with_default_port(&host), left(), spare)
+            attempt(&connector.redirected(with_default_port(&host)), with)
         }
         other => other,
     }
@@ -611,103 +532,31 @@ fn with_default_port(host: &str) -> String {
     }
 }
 
-/// The XMPP servers the workspace's interoperability tests run against, as
-/// `.ci/prosody` and `.ci/ejabberd` start them on loopback.
-pub const TEST_SERVERS: [(&str, &str); 2] = [
-    ("Prosody", "127.0.0.1:15222"),
-    ("ejabberd", "127.0.0.1:15223"),
-];
-
-/// The test servers that answer. Outside CI, a missing one is skipped
-/// with a message on standard error; under `CI=true` it panics, so that
-/// CI never skips an interoperability test.
-///
-/// # Panics
-///
-/// Under `CI=true`, when a server does not listen.
-#[must_use]
-pub fn test_servers() -> Vec<(&'static str, &'static str)> {
-    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-    TEST_SERVERS
-        .into_iter()
-        .filter(|(name, addr)| {
-            let up = TcpStream::connect(addr).is_ok();
-            let start = format!("`bash .ci/{}` starts it", name.to_lowercase());
-            assert!(up || !ci, "{name} does not listen on {addr}: {start}");
-            if !up {
-                eprintln!("skipping {name}: nothing listens on {addr} ({start})");
-            }
-            up
-        })
-        .collect()
-}
-
-/// A rustls configuration that trusts the test servers' certificate, the
-/// one `.ci/xmpp-cert` made in `$XMPP_CERT_DIR` (default
-/// `/tmp/xmpp-cert`).
-///
-/// # Errors
-///
-/// [`NetError::Certificate`], naming the file, when the certificate is
-/// not there.
-pub fn test_servers_tls() -> Result<Arc<rustls::ClientConfig>, NetError> {
-    let dir = std::env::var("XMPP_CERT_DIR").unwrap_or_else(|_| "/tmp/xmpp-cert".into());
-    tls_trusting_file(&format!("{dir}/localhost.crt"))
-}
-
-/// A rustls client configuration that trusts the certificates in the PEM
-/// file at `path`.
-///
-/// # Errors
-///
-/// [`NetError::Certificate`], naming the file, when it cannot be read;
-/// [`NetError::Tls`] when it holds no certificate.
-pub fn tls_trusting_file(path: &str) -> Result<Arc<rustls::ClientConfig>, NetError> {
-    let pem = std::fs::read(path).map_err(|error| NetError::Certificate {
-        path: path.to_owned(),
-        error,
-    })?;
-    tls_trusting(&pem)
-}
-
-/// The `--server ADDR` argument of the workspace's XMPP examples (default
-/// `127.0.0.1:15222`, the Prosody of `.ci/prosody`).
-#[must_use]
-pub fn server_arg() -> String {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == "--server")
-        .and_then(|i| args.get(i + 1).cloned())
-        .unwrap_or_else(|| TEST_SERVERS[0].1.into())
-}
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Roots;
 
-    /// A refused connection and a missing certificate are reported with
-    /// the address and the file, as sentences.
+    /// A refused connection names the host and the address.
     #[test]
-    fn errors_name_the_address_and_the_file() {
-        let missing = tls_trusting_file("/nonexistent/localhost.crt").unwrap_err();
-        let text = format!("{missing:?}");
-        assert!(text.contains("/nonexistent/localhost.crt"), "{text}");
-        let roots = rustls::RootCertStore::empty();
-        let config = Arc::new(
-            rustls::ClientConfig::builder_with_provider(Arc::new(
-                rustls::crypto::ring::default_provider(),
-            ))
-            .with_safe_default_protocol_versions()
+    fn a_refused_connection_names_the_host_and_the_address() {
+        let pem = b"-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n";
+        assert!(Roots::Pem(pem.to_vec()).client_config().is_err());
+        let connector = Connector::new(&Roots::Platform)
             .unwrap()
-            .with_root_certificates(roots)
-            .with_no_client_auth(),
-        );
-        // Port 1 on loopback: nothing listens there.
-        let Err(refused) = Transport::connect("127.0.0.1:1", config, "localhost") else {
+            // Port 1 on loopback: nothing listens there.
+            .address("127.0.0.1:1")
+            .wait(Duration::from_secs(2));
+        let Err(refused) = Transport::dial(&connector, "example.net", Tls::StartTls) else {
             panic!("something listens on 127.0.0.1:1");
         };
         let text = format!("{refused:?}");
-        assert!(text.contains("cannot connect to 127.0.0.1:1"), "{text}");
+        assert!(
+            text.starts_with("cannot connect to 127.0.0.1 at 127.0.0.1:1:"),
+            "{text}"
+        );
+        assert!(matches!(refused, NetError::Connect { .. }));
     }
 
     #[test]

@@ -1,18 +1,21 @@
-//! The transport over tokio's sockets (feature `tokio`): TCP, TLS from
-//! tokio-rustls once started, and the same round of the machine loop as
-//! the blocking [`Transport`](crate::Transport).
+//! The transport over tokio's sockets (feature `tokio`): the same route
+//! as the blocking [`Transport`](crate::Transport) (DNS SRV or an address,
+//! direct TLS or STARTTLS), TLS from tokio-rustls, and the same round of
+//! the machine loop.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use iot_sansio::{Input, Machine};
+use iot_xmpp::sasl::ChannelBindingData;
+use iot_xmpp::stream::Tls;
 use rustls::pki_types::ServerName;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
-use crate::{NetError, Read};
+use crate::connector::{Attempts, Target};
+use crate::{Connector, NetError, Read};
 
 enum Stream {
     Plain(TcpStream),
@@ -26,6 +29,9 @@ pub struct AsyncTransport {
     stream: Stream,
     connector: TlsConnector,
     server_name: ServerName<'static>,
+    host: String,
+    addr: String,
+    mode: Tls,
     trace: bool,
 }
 
@@ -38,45 +44,103 @@ impl core::fmt::Debug for AsyncTransport {
 }
 
 impl AsyncTransport {
-    /// Connects to `addr`; TLS, when started, is verified for
-    /// `server_name` with `tls_config`. With `XMPP_TRACE` set, every byte
-    /// is printed on standard error.
+    /// Connects to the server of `domain` as `connector` says, as
+    /// [`Transport::dial`](crate::Transport::dial) does.
     ///
     /// # Errors
     ///
-    /// [`NetError::Io`], and [`NetError::Tls`] for a bad server name.
-    pub async fn connect(
-        addr: &str,
-        tls_config: Arc<rustls::ClientConfig>,
-        server_name: &str,
+    /// As [`Transport::dial`](crate::Transport::dial).
+    pub async fn dial(connector: &Connector, domain: &str, tls: Tls) -> Result<Self, NetError> {
+        let deadline = Instant::now() + connector.login_wait();
+        let server_name = ServerName::try_from(connector.tls_name(domain).to_owned())
+            .map_err(|e| NetError::TlsConfig(rustls::Error::General(e.to_string())))?;
+        let mut attempts = Attempts::new(domain);
+        for target in connector.targets_async(domain, tls).await? {
+            for addr in &target.addrs {
+                let left = deadline.saturating_duration_since(Instant::now());
+                let attempt = Self::dial_one(connector, &server_name, &target, *addr, left);
+                match attempt.await {
+                    Ok(transport) => return Ok(transport),
+                    Err(e) => attempts.failed(e),
+                }
+            }
+        }
+        Err(attempts.finish())
+    }
+
+    async fn dial_one(
+        connector: &Connector,
+        server_name: &ServerName<'static>,
+        target: &Target,
+        addr: std::net::SocketAddr,
+        left: Duration,
     ) -> Result<Self, NetError> {
-        let tcp = TcpStream::connect(addr)
+        let connect_error = |error| NetError::Connect {
+            host: target.host.clone(),
+            addr: addr.to_string(),
+            error,
+        };
+        let tcp = tokio::time::timeout(left, TcpStream::connect(addr))
             .await
-            .map_err(|e| NetError::connect(addr, e))?;
-        tcp.set_nodelay(true)?;
-        let server_name = ServerName::try_from(server_name.to_owned())
-            .map_err(|e| NetError::Tls(rustls::Error::General(e.to_string())))?;
-        Ok(Self {
+            .map_err(|_| connect_error(std::io::ErrorKind::TimedOut.into()))?
+            .map_err(connect_error)?;
+        tcp.set_nodelay(true).map_err(connect_error)?;
+        let mut transport = Self {
             stream: Stream::Plain(tcp),
-            connector: TlsConnector::from(tls_config),
-            server_name,
+            connector: TlsConnector::from(connector.tls_config().clone()),
+            server_name: server_name.clone(),
+            host: target.host.clone(),
+            addr: addr.to_string(),
+            mode: target.tls,
             trace: std::env::var_os("XMPP_TRACE").is_some(),
-        })
+        };
+        if target.tls == Tls::Direct {
+            transport.start_tls().await?;
+        }
+        Ok(transport)
+    }
+
+    /// How TLS starts on this connection: what the client machine's
+    /// `ClientConfig::tls` must say.
+    #[must_use]
+    pub fn tls(&self) -> Tls {
+        self.mode
+    }
+
+    /// The TLS connection's channel binding data (`tls-exporter`, RFC
+    /// 9266) once TLS is up; `None` before.
+    #[must_use]
+    pub fn channel_binding(&self) -> Option<ChannelBindingData> {
+        match &self.stream {
+            Stream::Tls(tls) => crate::tls::channel_binding(tls.get_ref().1),
+            Stream::Plain(_) | Stream::Swapping => None,
+        }
     }
 
     /// Runs the TLS handshake on the connection.
     ///
     /// # Errors
     ///
-    /// [`NetError::Io`] when the handshake or the certificate fails.
+    /// [`NetError::Tls`], naming the host and address, when the
+    /// handshake or the certificate fails.
     pub async fn start_tls(&mut self) -> Result<(), NetError> {
-        let Stream::Plain(tcp) = std::mem::replace(&mut self.stream, Stream::Swapping) else {
-            return Ok(());
+        let stream = std::mem::replace(&mut self.stream, Stream::Swapping);
+        let tcp = match stream {
+            Stream::Plain(tcp) => tcp,
+            other => {
+                self.stream = other;
+                return Ok(());
+            }
         };
         let tls = self
             .connector
             .connect(self.server_name.clone(), tcp)
-            .await?;
+            .await
+            .map_err(|error| NetError::Tls {
+                host: self.host.clone(),
+                addr: self.addr.clone(),
+                error,
+            })?;
         self.stream = Stream::Tls(Box::new(tls));
         Ok(())
     }

@@ -20,16 +20,19 @@ use iot_xmpp::roster::{Roster, RosterQuery};
 use iot_xmpp::sasl::{Mechanism, MechanismPreference};
 use iot_xmpp::stream::{ClientConfig, ClientRefusal};
 use iot_xmpp::{BareJid, Element, Stanza, StanzaKind};
-use xmpp_net::{NetError, Session};
+use example_io::xmpp::test_connector;
+use iot_xmpp_net::{NetError, Session};
 
 const WAIT: Duration = Duration::from_secs(10);
 
 fn servers() -> Vec<(&'static str, &'static str)> {
-    xmpp_net::test_servers()
+    example_io::xmpp::test_servers()
 }
 
-fn tls() -> std::sync::Arc<rustls::ClientConfig> {
-    xmpp_net::test_servers_tls().expect("the test certificate (bash .ci/xmpp-cert)")
+fn connector(addr: &str) -> iot_xmpp_net::Connector {
+    test_connector(addr)
+        .expect("the test certificate (bash .ci/xmpp-cert)")
+        .wait(WAIT)
 }
 
 fn config(user: &str, password: &str, resource: &str) -> ClientConfig {
@@ -41,7 +44,7 @@ fn config(user: &str, password: &str, resource: &str) -> ClientConfig {
 }
 
 fn login(addr: &str, config: ClientConfig) -> Result<Session, NetError> {
-    Session::login(addr, config, tls(), "localhost", WAIT)
+    Session::login(config, &connector(addr))
 }
 
 /// A logged-in client with the roster and presence it has seen.
@@ -270,12 +273,9 @@ fn a_lost_session_resumes_with_stanzas_in_flight_both_ways() {
         std::thread::sleep(Duration::from_millis(300));
 
         let (mut alice, lost) = Session::resume(
-            addr,
             config("alice", "secret", "sm"),
             resumption,
-            tls(),
-            "localhost",
-            WAIT,
+            &connector(addr),
         )
         .unwrap();
         assert_eq!(lost, None, "{name}: resumed");
@@ -303,12 +303,9 @@ fn a_refused_resumption_logs_in_anew_and_names_what_may_be_lost() {
             .unwrap_or_else(|| panic!("{name} enables resumption"));
         resumption.id = "no-such-session".into();
         let (alice, lost) = Session::resume(
-            addr,
             config("alice", "secret", "sm2"),
             resumption,
-            tls(),
-            "localhost",
-            WAIT,
+            &connector(addr),
         )
         .unwrap();
         let lost = lost.unwrap_or_else(|| panic!("{name} refused the made-up id"));

@@ -6,13 +6,13 @@
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::sync::Arc;
+
 use std::time::Duration;
 
 use iot_sansio::{End, Secret};
 use iot_xmpp::BareJid;
 use iot_xmpp::stream::{ClientConfig, ClientRefusal, Tls};
-use xmpp_net::{NetError, Session};
+use iot_xmpp_net::{Connector, NetError, Roots, Session};
 
 const HEADER: &str = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' \
     xmlns:stream='http://etherx.jabber.org/streams' id='s1' from='localhost' version='1.0'>";
@@ -50,16 +50,11 @@ fn see_other_host_is_followed_once() {
         Some("r1".into()),
     );
     config.tls = Tls::Insecure;
-    let tls = Arc::new(
-        rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
+    let connector = Connector::new(&Roots::Platform)
         .unwrap()
-        .with_root_certificates(rustls::RootCertStore::empty())
-        .with_no_client_auth(),
-    );
-    let result = Session::login(&addr, config, tls, "localhost", Duration::from_secs(5));
+        .address(&addr)
+        .wait(Duration::from_secs(5));
+    let result = Session::login(config, &connector);
     // The second server's redirect is where it stops.
     match result {
         Err(NetError::Ended(End::Refused(ClientRefusal::SeeOtherHost { host }))) => {

@@ -24,8 +24,8 @@ use iot_sansio::Secret;
 use iot_sansio::backoff::BackoffConfig;
 use iot_xmpp::stream::ClientConfig;
 use iot_xmpp::{BareJid, Element, Stanza, StanzaKind};
-use xmpp_net::ResilientSession;
-use xmpp_net::proxy::CuttingProxy;
+use example_io::proxy::CuttingProxy;
+use iot_xmpp_net::ResilientSession;
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -37,18 +37,14 @@ fn config(user: &str) -> ClientConfig {
     )
 }
 
-fn tls() -> Arc<rustls::ClientConfig> {
-    xmpp_net::test_servers_tls().expect("the test certificate (bash .ci/xmpp-cert)")
-}
 
 /// A session through `proxy` that reconnects quickly.
 fn resilient(user: &str, proxy: &str) -> ResilientSession {
     ResilientSession::login(
-        proxy,
         config(user),
-        tls(),
-        "localhost",
-        WAIT,
+        &example_io::xmpp::test_connector(proxy)
+            .expect("the test certificate (bash .ci/xmpp-cert)")
+            .wait(WAIT),
         BackoffConfig {
             initial: Duration::from_millis(100),
             max: Duration::from_secs(2),
@@ -174,7 +170,7 @@ fn messages_survive_connections_cut_ten_times_a_minute() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(60);
-    let servers = xmpp_net::test_servers();
+    let servers = example_io::xmpp::test_servers();
     // Both servers at once, each through its own proxy.
     let runs: Vec<_> = servers
         .into_iter()

@@ -1,0 +1,135 @@
+//! Why a connection or a session failed, naming what it involved: the
+//! domain looked up, the address dialled, the host whose certificate was
+//! checked, the file read.
+
+use std::io;
+
+use iot_xmpp::stream::ClientEnd;
+
+/// Why a session stopped. Its `Debug` is its `Display`, so that a `main`
+/// that returns it prints a sentence, not a nested structure.
+#[non_exhaustive]
+pub enum NetError {
+    /// The DNS lookup of a name failed (not "no such record": that falls
+    /// back to the domain's own addresses, RFC 6120 3.2.2).
+    Resolve {
+        /// The name looked up.
+        name: String,
+        /// What the resolver said.
+        error: String,
+    },
+    /// No TCP connection to the address.
+    Connect {
+        /// The host the address is for (the SRV target or the domain).
+        host: String,
+        /// The address dialled.
+        addr: String,
+        /// Why.
+        error: io::Error,
+    },
+    /// Every address of the domain was tried, and none gave a connection.
+    Unreachable {
+        /// The XMPP domain.
+        domain: String,
+        /// What each attempt met, in order.
+        attempts: Vec<NetError>,
+    },
+    /// The domain's SRV records say it offers no client service (a single
+    /// record with the target `.`, RFC 2782).
+    NoService {
+        /// The XMPP domain.
+        domain: String,
+    },
+    /// A file of certificates to trust could not be read, or held none.
+    Certificate {
+        /// Its path.
+        path: String,
+        /// Why.
+        error: io::Error,
+    },
+    /// The TLS handshake failed (a certificate that does not verify for
+    /// the host, say).
+    Tls {
+        /// The name the certificate was checked against.
+        host: String,
+        /// The address of the connection.
+        addr: String,
+        /// Why.
+        error: io::Error,
+    },
+    /// A TLS configuration could not be built (no roots, say).
+    TlsConfig(rustls::Error),
+    /// The transport failed after the connection was made.
+    Io(io::Error),
+    /// The XMPP connection ended, with its reason.
+    Ended(ClientEnd),
+    /// Nothing came in time.
+    Timeout(&'static str),
+}
+
+impl core::fmt::Display for NetError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Resolve { name, error } => write!(f, "cannot look up {name}: {error}"),
+            Self::Connect { host, addr, error } => write!(
+                f,
+                "cannot connect to {host} at {addr}: {error} (is an XMPP server listening there?)"
+            ),
+            Self::Unreachable { domain, attempts } => {
+                write!(f, "no connection to {domain}")?;
+                if attempts.is_empty() {
+                    return write!(f, ": it has no address");
+                }
+                for (i, attempt) in attempts.iter().enumerate() {
+                    write!(f, "{} {attempt}", if i == 0 { ":" } else { ";" })?;
+                }
+                Ok(())
+            }
+            Self::NoService { domain } => write!(
+                f,
+                "{domain} offers no XMPP client service (its SRV record's target is \".\")"
+            ),
+            Self::Certificate { path, error } => {
+                write!(f, "cannot read the certificates to trust, {path}: {error}")
+            }
+            Self::Tls { host, addr, error } => {
+                write!(f, "TLS with {host} at {addr} failed: {error}")
+            }
+            Self::TlsConfig(e) => write!(f, "TLS configuration: {e}"),
+            Self::Io(e) => write!(f, "i/o: {e}"),
+            Self::Ended(end) => write!(f, "the connection ended: {end}"),
+            Self::Timeout(what) => write!(f, "no {what} in time"),
+        }
+    }
+}
+
+impl core::fmt::Debug for NetError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        core::fmt::Display::fmt(self, f)
+    }
+}
+
+impl std::error::Error for NetError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Connect { error, .. }
+            | Self::Certificate { error, .. }
+            | Self::Tls { error, .. }
+            | Self::Io(error) => Some(error),
+            Self::TlsConfig(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<io::Error> for NetError {
+    fn from(e: io::Error) -> Self {
+        Self::Io(e)
+    }
+}
+
+impl From<rustls::Error> for NetError {
+    fn from(e: rustls::Error) -> Self {
+        Self::TlsConfig(e)
+    }
+}
