@@ -29,7 +29,6 @@ pub struct AsyncTransport {
     stream: Stream,
     connector: TlsConnector,
     server_name: ServerName<'static>,
-    host: String,
     addr: String,
     mode: Tls,
     trace: bool,
@@ -89,7 +88,6 @@ impl AsyncTransport {
             stream: Stream::Plain(tcp),
             connector: TlsConnector::from(connector.tls_config().clone()),
             server_name: server_name.clone(),
-            host: target.host.clone(),
             addr: addr.to_string(),
             mode: target.tls,
             trace: std::env::var_os("XMPP_TRACE").is_some(),
@@ -137,7 +135,7 @@ impl AsyncTransport {
             .connect(self.server_name.clone(), tcp)
             .await
             .map_err(|error| NetError::Tls {
-                host: self.host.clone(),
+                host: self.server_name.to_str().into_owned(),
                 addr: self.addr.clone(),
                 error,
             })?;

@@ -25,8 +25,7 @@ pub struct Transport {
     tls: Option<rustls::ClientConnection>,
     tls_config: Arc<rustls::ClientConfig>,
     server_name: ServerName<'static>,
-    /// The host and address, for errors.
-    host: String,
+    /// The address, for errors.
     addr: String,
     /// How TLS starts on this connection.
     mode: Tls,
@@ -92,7 +91,6 @@ impl Transport {
             tls: None,
             tls_config: connector.tls_config().clone(),
             server_name: server_name.clone(),
-            host: target.host.clone(),
             addr: addr.to_string(),
             mode: target.tls,
             trace: std::env::var_os("XMPP_TRACE").is_some(),
@@ -132,7 +130,7 @@ impl Transport {
         while tls.is_handshaking() {
             tls.complete_io(&mut self.tcp)
                 .map_err(|error| NetError::Tls {
-                    host: self.host.clone(),
+                    host: self.server_name.to_str().into_owned(),
                     addr: self.addr.clone(),
                     error,
                 })?;
@@ -319,6 +317,19 @@ impl Session {
     #[must_use]
     pub fn mechanism(&self) -> Option<iot_xmpp::sasl::Mechanism> {
         self.conn.mechanism()
+    }
+
+    /// How TLS started on the session's connection: [`Tls::Direct`] on a
+    /// direct TLS endpoint (XEP-0368), [`Tls::StartTls`] otherwise.
+    #[must_use]
+    pub fn tls(&self) -> Tls {
+        self.transport.tls()
+    }
+
+    /// The address the session's connection went to.
+    #[must_use]
+    pub fn addr(&self) -> &str {
+        self.transport.addr()
     }
 
     /// Whether this session was resumed rather than logged in anew.

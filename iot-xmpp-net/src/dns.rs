@@ -6,7 +6,9 @@
 use std::net::{IpAddr, SocketAddr};
 
 use hickory_resolver::TokioResolver;
-use hickory_resolver::config::{ConnectionConfig, NameServerConfig, ResolverConfig};
+use hickory_resolver::config::{
+    ConnectionConfig, NameServerConfig, ResolveHosts, ResolverConfig,
+};
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::proto::rr::RData;
 use rand_core::OsRng;
@@ -42,7 +44,8 @@ impl Dns {
     }
 
     /// The name server at `addr` alone, over UDP and TCP: a resolver of
-    /// the caller's, or a test's.
+    /// the caller's, or a test's. The hosts file is not read: every name
+    /// is asked of that server.
     ///
     /// # Errors
     ///
@@ -54,10 +57,10 @@ impl Dns {
         tcp.port = addr.port();
         let server = NameServerConfig::new(addr.ip(), true, vec![udp, tcp]);
         let config = ResolverConfig::from_name_servers(vec![server]);
-        Self::build(TokioResolver::builder_with_config(
-            config,
-            TokioRuntimeProvider::default(),
-        ))
+        let mut builder =
+            TokioResolver::builder_with_config(config, TokioRuntimeProvider::default());
+        builder.options_mut().use_hosts_file = ResolveHosts::Never;
+        Self::build(builder)
     }
 
     fn build(

@@ -318,3 +318,23 @@ fn a_refused_resumption_logs_in_anew_and_names_what_may_be_lost() {
         alice.close().unwrap();
     }
 }
+
+/// The default roots are the platform's: a server whose certificate no
+/// platform CA signed (the test servers' self-signed one) is refused, and
+/// the error names the host and the address.
+#[test]
+fn the_platform_roots_refuse_a_self_signed_server() {
+    for (name, addr) in servers() {
+        let connector = iot_xmpp_net::Connector::new(&iot_xmpp_net::Roots::Platform)
+            .unwrap()
+            .address(addr)
+            .wait(WAIT);
+        match Session::login(config("alice", "secret", "roots"), &connector) {
+            Err(NetError::Tls { host, addr: at, .. }) => {
+                assert_eq!(host, "localhost", "{name}");
+                assert_eq!(at, addr, "{name}");
+            }
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+}
