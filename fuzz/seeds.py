@@ -266,6 +266,12 @@ def main():
         add("osap_records", b"\x00" + s.encode())
     add("osap_records", bytes([1, 1, 1, 3, 50, 2, 1, 0, 50, 0xff, 10, 0, 0, 0xff, 10, 0, 0,
                                2, 2, 9, 60, 0xff, 55, 0, 0]))
+    # SRV records (split, then priority, weight, port, target byte each):
+    # both services, a zero weight, a `.`; none; only `.`.
+    add("xmpp_route", bytes([1, 0, 0, 0, 0, 0x14, 0x66, 1, 0, 5, 0, 10, 0x14, 0x67, 2,
+                             0, 5, 0, 30, 0x14, 0x67, 3, 0, 9, 0, 0, 0, 0, 0]))
+    add("xmpp_route", b"\x00")
+    add("xmpp_route", bytes([0, 0, 0, 0, 0, 0, 0, 0]))
     for s in literals("siot-proto/tests/durable.rs"):
         if s.lstrip().startswith(("{", "[")):
             add("siot_records", s)

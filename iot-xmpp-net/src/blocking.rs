@@ -9,7 +9,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use iot_sansio::{Input, Machine};
-use iot_xmpp::stream::{Client, ClientConfig, ClientEnd, ClientEvent, ClientRefusal, Resumption, Tls};
+use iot_xmpp::stream::{
+    Client, ClientConfig, ClientEnd, ClientEvent, ClientRefusal, Resumption, Tls,
+};
 use iot_xmpp::{FullJid, Stanza};
 use rand_core::OsRng;
 use rustls::pki_types::ServerName;
@@ -47,7 +49,12 @@ impl Transport {
     /// [`NetError::Connect`] or [`NetError::Tls`] naming the host and
     /// address, [`NetError::Unreachable`] listing each address tried.
     pub fn dial(connector: &Connector, domain: &str, tls: Tls) -> Result<Self, NetError> {
-        Self::dial_until(connector, domain, tls, Instant::now() + connector.login_wait())
+        Self::dial_until(
+            connector,
+            domain,
+            tls,
+            Instant::now() + connector.login_wait(),
+        )
     }
 
     fn dial_until(
@@ -542,7 +549,6 @@ fn with_default_port(host: &str) -> String {
         format!("{host}:5222")
     }
 }
-
 
 #[cfg(test)]
 mod tests {

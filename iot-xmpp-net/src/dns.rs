@@ -6,9 +6,7 @@
 use std::net::{IpAddr, SocketAddr};
 
 use hickory_resolver::TokioResolver;
-use hickory_resolver::config::{
-    ConnectionConfig, NameServerConfig, ResolveHosts, ResolverConfig,
-};
+use hickory_resolver::config::{ConnectionConfig, NameServerConfig, ResolveHosts, ResolverConfig};
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::proto::rr::RData;
 use rand_core::OsRng;
@@ -114,14 +112,14 @@ impl Dns {
             return Ok(vec![SocketAddr::new(ip, port)]);
         }
         let name = format!("{host}.");
-        let lookup = self
-            .resolver
-            .lookup_ip(name.as_str())
-            .await
-            .map_err(|e| NetError::Resolve {
-                name: host.to_owned(),
-                error: e.to_string(),
-            })?;
+        let lookup =
+            self.resolver
+                .lookup_ip(name.as_str())
+                .await
+                .map_err(|e| NetError::Resolve {
+                    name: host.to_owned(),
+                    error: e.to_string(),
+                })?;
         Ok(lookup.iter().map(|ip| SocketAddr::new(ip, port)).collect())
     }
 
@@ -132,10 +130,11 @@ impl Dns {
     pub(crate) async fn targets(&self, domain: &str) -> Result<Vec<Target>, NetError> {
         let starttls = self.srv(STARTTLS_SERVICE, domain).await?;
         let direct = self.srv(DIRECT_TLS_SERVICE, domain).await?;
-        let endpoints = route::endpoints(domain, &starttls, &direct, &mut OsRng)
-            .map_err(|route::NoService| NetError::NoService {
+        let endpoints = route::endpoints(domain, &starttls, &direct, &mut OsRng).map_err(
+            |route::NoService| NetError::NoService {
                 domain: domain.to_owned(),
-            })?;
+            },
+        )?;
         let mut targets = Vec::with_capacity(endpoints.len());
         let mut last = None;
         for endpoint in endpoints {

@@ -133,3 +133,88 @@ impl From<rustls::Error> for NetError {
         Self::TlsConfig(e)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each error is one sentence naming what it involved.
+    #[test]
+    fn every_error_names_what_it_involved() {
+        let refused = || io::Error::from(io::ErrorKind::ConnectionRefused);
+        let cases: Vec<(NetError, &str)> = vec![
+            (
+                NetError::Resolve {
+                    name: "_xmpp-client._tcp.example.net.".into(),
+                    error: "timed out".into(),
+                },
+                "cannot look up _xmpp-client._tcp.example.net.: timed out",
+            ),
+            (
+                NetError::Connect {
+                    host: "xmpp.example.net".into(),
+                    addr: "192.0.2.1:5222".into(),
+                    error: refused(),
+                },
+                "cannot connect to xmpp.example.net at 192.0.2.1:5222",
+            ),
+            (
+                NetError::Unreachable {
+                    domain: "example.net".into(),
+                    attempts: Vec::new(),
+                },
+                "no connection to example.net: it has no address",
+            ),
+            (
+                NetError::NoService {
+                    domain: "example.net".into(),
+                },
+                "example.net offers no XMPP client service",
+            ),
+            (
+                NetError::Certificate {
+                    path: "/etc/ca.pem".into(),
+                    error: refused(),
+                },
+                "cannot read the certificates to trust, /etc/ca.pem",
+            ),
+            (
+                NetError::Tls {
+                    host: "example.net".into(),
+                    addr: "192.0.2.1:5223".into(),
+                    error: refused(),
+                },
+                "TLS with example.net at 192.0.2.1:5223 failed",
+            ),
+            (
+                NetError::TlsConfig(rustls::Error::General("no roots".into())),
+                "TLS configuration: unexpected error: no roots",
+            ),
+            (NetError::Io(refused()), "i/o: "),
+            (
+                NetError::Ended(iot_sansio::End::PeerClosed),
+                "the connection ended: ",
+            ),
+            (NetError::Timeout("login"), "no login in time"),
+        ];
+        for (error, start) in cases {
+            let text = format!("{error:?}");
+            assert!(text.starts_with(start), "{text}");
+            assert_eq!(text, error.to_string());
+            let has_source = std::error::Error::source(&error).is_some();
+            let wraps = matches!(
+                error,
+                NetError::Connect { .. }
+                    | NetError::Certificate { .. }
+                    | NetError::Tls { .. }
+                    | NetError::Io(_)
+                    | NetError::TlsConfig(_)
+            );
+            assert_eq!(has_source, wraps, "{text}");
+        }
+        let from_io: NetError = refused().into();
+        assert!(matches!(from_io, NetError::Io(_)));
+        let from_tls: NetError = rustls::Error::General("x".into()).into();
+        assert!(matches!(from_tls, NetError::TlsConfig(_)));
+    }
+}

@@ -145,7 +145,11 @@ mod tests {
 
     impl RngCore for Fixed {
         fn next_u32(&mut self) -> u32 {
-            if self.0.is_empty() { 0 } else { self.0.remove(0) }
+            if self.0.is_empty() {
+                0
+            } else {
+                self.0.remove(0)
+            }
         }
         fn next_u64(&mut self) -> u64 {
             u64::from(self.next_u32())
@@ -178,17 +182,20 @@ mod tests {
     #[test]
     fn no_record_falls_back_to_the_domain_at_5222_with_starttls() {
         let got = endpoints("example.net", &[], &[], &mut Fixed(vec![])).unwrap();
-        assert_eq!(
-            hosts(&got),
-            [("example.net", CLIENT_PORT, Tls::StartTls)]
-        );
+        assert_eq!(hosts(&got), [("example.net", CLIENT_PORT, Tls::StartTls)]);
     }
 
     #[test]
     fn a_dot_target_everywhere_is_no_service() {
         let dot = [srv(0, 0, 0, ".")];
-        assert_eq!(endpoints("example.net", &dot, &[], &mut Fixed(vec![])), Err(NoService));
-        assert_eq!(endpoints("example.net", &dot, &dot, &mut Fixed(vec![])), Err(NoService));
+        assert_eq!(
+            endpoints("example.net", &dot, &[], &mut Fixed(vec![])),
+            Err(NoService)
+        );
+        assert_eq!(
+            endpoints("example.net", &dot, &dot, &mut Fixed(vec![])),
+            Err(NoService)
+        );
         // A dot for one service, a host for the other: the host.
         let got = endpoints(
             "example.net",
@@ -202,7 +209,10 @@ mod tests {
 
     #[test]
     fn priorities_order_both_services_together() {
-        let starttls = [srv(20, 0, 5222, "b.example.net."), srv(5, 0, 5222, "a.example.net.")];
+        let starttls = [
+            srv(20, 0, 5222, "b.example.net."),
+            srv(5, 0, 5222, "a.example.net."),
+        ];
         let direct = [srv(10, 0, 5223, "c.example.net.")];
         let got = endpoints("example.net", &starttls, &direct, &mut Fixed(vec![])).unwrap();
         assert_eq!(
@@ -263,6 +273,10 @@ mod tests {
             .collect();
         let got = endpoints("d", &many, &[], &mut Fixed(vec![])).unwrap();
         assert_eq!(got.len(), MAX_SRV_RECORDS);
-        assert!(got.iter().enumerate().all(|(i, e)| usize::from(e.port) == i));
+        assert!(
+            got.iter()
+                .enumerate()
+                .all(|(i, e)| usize::from(e.port) == i)
+        );
     }
 }

@@ -118,8 +118,13 @@ mod tests {
             text.starts_with("cannot read the certificates to trust, /nonexistent/ca.pem:"),
             "{text}"
         );
-        let empty = Roots::Pem(b"no PEM here".to_vec()).client_config().unwrap_err();
-        assert!(empty.to_string().contains("no certificate in it"), "{empty}");
+        let empty = Roots::Pem(b"no PEM here".to_vec())
+            .client_config()
+            .unwrap_err();
+        assert!(
+            empty.to_string().contains("no certificate in it"),
+            "{empty}"
+        );
         assert!(Roots::Platform.client_config().is_ok());
     }
 }

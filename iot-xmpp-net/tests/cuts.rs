@@ -20,11 +20,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use example_io::proxy::CuttingProxy;
 use iot_sansio::Secret;
 use iot_sansio::backoff::BackoffConfig;
 use iot_xmpp::stream::ClientConfig;
 use iot_xmpp::{BareJid, Element, Stanza, StanzaKind};
-use example_io::proxy::CuttingProxy;
 use iot_xmpp_net::ResilientSession;
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -36,7 +36,6 @@ fn config(user: &str) -> ClientConfig {
         Some("cuts".into()),
     )
 }
-
 
 /// A session through `proxy` that reconnects quickly.
 fn resilient(user: &str, proxy: &str) -> ResilientSession {

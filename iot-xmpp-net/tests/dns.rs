@@ -22,7 +22,8 @@ use iot_xmpp_net::{Connector, NetError, Session, Transport};
 
 /// A name server on a loopback port answering from `zone`: the records
 /// whose name and type are asked, no data for a known name of another
-/// type, `NXDOMAIN` for an unknown name. It records every question.
+/// type, `NXDOMAIN` for an unknown name, `SERVFAIL` for names under
+/// `fail.test`. It records every question.
 struct NameServer {
     addr: SocketAddr,
     asked: Arc<Mutex<Vec<String>>>,
@@ -52,7 +53,9 @@ fn name_server(zone: Vec<Record>) -> NameServer {
                     .iter()
                     .filter(|r| r.name.to_ascii().to_lowercase() == name)
                     .collect();
-                if known.is_empty() {
+                if name.ends_with("fail.test.") {
+                    answer.metadata.response_code = ResponseCode::ServFail;
+                } else if known.is_empty() {
                     answer.metadata.response_code = ResponseCode::NXDomain;
                 }
                 for record in known {
@@ -121,8 +124,18 @@ fn servers() -> Vec<(&'static str, u16, u16)> {
 fn srv_records_lead_to_a_login_over_direct_tls() {
     for (server, starttls, direct) in servers() {
         let dns = name_server(vec![
-            srv("_xmpps-client._tcp.example.test.", 0, direct, "xmpp.example.test."),
-            srv("_xmpp-client._tcp.example.test.", 10, starttls, "xmpp.example.test."),
+            srv(
+                "_xmpps-client._tcp.example.test.",
+                0,
+                direct,
+                "xmpp.example.test.",
+            ),
+            srv(
+                "_xmpp-client._tcp.example.test.",
+                10,
+                starttls,
+                "xmpp.example.test.",
+            ),
             a("xmpp.example.test."),
         ]);
         let session = Session::login(account("alice", "srv"), &connector(dns.addr))
@@ -132,8 +145,14 @@ fn srv_records_lead_to_a_login_over_direct_tls() {
         assert_eq!(session.jid().to_bare().as_str(), "alice@example.test");
         session.close().unwrap();
         let asked = dns.asked.lock().unwrap().clone();
-        assert!(asked.contains(&"SRV _xmpp-client._tcp.example.test.".into()), "{asked:?}");
-        assert!(asked.contains(&"SRV _xmpps-client._tcp.example.test.".into()), "{asked:?}");
+        assert!(
+            asked.contains(&"SRV _xmpp-client._tcp.example.test.".into()),
+            "{asked:?}"
+        );
+        assert!(
+            asked.contains(&"SRV _xmpps-client._tcp.example.test.".into()),
+            "{asked:?}"
+        );
         assert!(asked.contains(&"A xmpp.example.test.".into()), "{asked:?}");
     }
 }
@@ -144,8 +163,18 @@ fn srv_records_lead_to_a_login_over_direct_tls() {
 fn a_target_that_refuses_leads_to_the_next() {
     for (server, starttls, _) in servers() {
         let dns = name_server(vec![
-            srv("_xmpps-client._tcp.example.test.", 0, 1, "dead.example.test."),
-            srv("_xmpp-client._tcp.example.test.", 5, starttls, "xmpp.example.test."),
+            srv(
+                "_xmpps-client._tcp.example.test.",
+                0,
+                1,
+                "dead.example.test.",
+            ),
+            srv(
+                "_xmpp-client._tcp.example.test.",
+                5,
+                starttls,
+                "xmpp.example.test.",
+            ),
             a("dead.example.test."),
             a("xmpp.example.test."),
         ]);
@@ -176,8 +205,14 @@ fn without_srv_records_the_domain_is_dialled_at_5222() {
         Err(other) => panic!("{other}"),
     }
     let asked = dns.asked.lock().unwrap().clone();
-    assert!(asked.contains(&"SRV _xmpp-client._tcp.example.test.".into()), "{asked:?}");
-    assert!(asked.contains(&"SRV _xmpps-client._tcp.example.test.".into()), "{asked:?}");
+    assert!(
+        asked.contains(&"SRV _xmpp-client._tcp.example.test.".into()),
+        "{asked:?}"
+    );
+    assert!(
+        asked.contains(&"SRV _xmpps-client._tcp.example.test.".into()),
+        "{asked:?}"
+    );
     assert!(asked.contains(&"A example.test.".into()), "{asked:?}");
 }
 
@@ -191,7 +226,10 @@ fn a_dot_target_is_no_service() {
     ]);
     let err = Transport::dial(&connector(dns.addr), "example.test", Tls::StartTls).unwrap_err();
     assert!(matches!(err, NetError::NoService { ref domain } if domain == "example.test"));
-    assert!(err.to_string().contains("example.test offers no XMPP client service"));
+    assert!(
+        err.to_string()
+            .contains("example.test offers no XMPP client service")
+    );
     let asked = dns.asked.lock().unwrap().clone();
     assert!(!asked.contains(&"A example.test.".into()), "{asked:?}");
 }
@@ -220,14 +258,123 @@ fn an_unreachable_domain_names_every_attempt() {
 async fn the_tokio_transport_takes_the_same_route() {
     for (server, _, direct) in servers() {
         let dns = name_server(vec![
-            srv("_xmpps-client._tcp.example.test.", 0, direct, "xmpp.example.test."),
+            srv(
+                "_xmpps-client._tcp.example.test.",
+                0,
+                direct,
+                "xmpp.example.test.",
+            ),
             a("xmpp.example.test."),
         ]);
-        let transport =
-            iot_xmpp_net::asynch::AsyncTransport::dial(&connector(dns.addr), "example.test", Tls::StartTls)
-                .await
-                .unwrap_or_else(|e| panic!("{server}: {e}"));
+        let transport = iot_xmpp_net::asynch::AsyncTransport::dial(
+            &connector(dns.addr),
+            "example.test",
+            Tls::StartTls,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{server}: {e}"));
         assert_eq!(transport.tls(), Tls::Direct, "{server}");
         assert!(transport.channel_binding().is_some(), "{server}");
+    }
+}
+
+/// A name server that fails (not "no such name") is an error naming what
+/// was looked up; the client does not fall back as if there were no
+/// record.
+#[test]
+fn a_failing_name_server_is_an_error_naming_the_name() {
+    let dns = name_server(Vec::new());
+    let err = Transport::dial(&connector(dns.addr), "fail.test", Tls::StartTls).unwrap_err();
+    match &err {
+        NetError::Resolve { name, .. } => assert_eq!(name, "_xmpp-client._tcp.fail.test."),
+        other => panic!("{other}"),
+    }
+    assert!(
+        err.to_string()
+            .starts_with("cannot look up _xmpp-client._tcp.fail.test.:")
+    );
+    // The system's configuration reads without asking anything.
+    assert!(Dns::system().is_ok());
+}
+
+/// A whole login on the tokio transport, found through SRV: STARTTLS at
+/// the target, the channel binding data handed over after the handshake,
+/// SCRAM, binding, a message to itself and back.
+#[cfg(feature = "tokio")]
+#[tokio::test(flavor = "current_thread")]
+async fn a_login_over_the_tokio_transport() {
+    use std::time::Instant;
+
+    use iot_sansio::Machine;
+    use iot_xmpp::stream::{Client, ClientEvent};
+    use iot_xmpp::{Element, Stanza, StanzaKind};
+    use rand_core::OsRng;
+
+    for (server, starttls, _) in servers() {
+        let dns = name_server(vec![
+            srv(
+                "_xmpp-client._tcp.example.test.",
+                0,
+                starttls,
+                "xmpp.example.test.",
+            ),
+            a("xmpp.example.test."),
+        ]);
+        let mut transport = iot_xmpp_net::asynch::AsyncTransport::dial(
+            &connector(dns.addr),
+            "example.test",
+            Tls::StartTls,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{server}: {e}"));
+        assert_eq!(transport.tls(), Tls::StartTls);
+        assert!(transport.channel_binding().is_none(), "no TLS yet");
+        let config = ClientConfig {
+            tls: transport.tls(),
+            ..account("alice", "tokio")
+        };
+        let mut conn = Client::new(config, OsRng);
+        conn.start(Instant::now());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut jid = None;
+        let mut echoed = false;
+        while !echoed {
+            assert!(Instant::now() < deadline, "{server}: no echo in time");
+            transport
+                .round(&mut conn, Instant::now() + Duration::from_millis(50))
+                .await
+                .unwrap();
+            while let Some(event) = conn.poll_event() {
+                match event {
+                    ClientEvent::StartTls => {
+                        transport.start_tls().await.unwrap();
+                        let binding = transport.channel_binding();
+                        assert!(binding.is_some(), "{server}: TLS exports its binding");
+                        conn.set_channel_binding(binding.unwrap());
+                        conn.tls_started(Instant::now());
+                    }
+                    ClientEvent::Online { jid: bound, .. } => {
+                        let mut note = Stanza::new(StanzaKind::Message);
+                        note.to = Some(bound.clone().into());
+                        note.id = Some("tokio-1".into());
+                        note.payloads
+                            .push(Element::new("body", "jabber:client").with_text("over tokio"));
+                        conn.send(&note).unwrap();
+                        jid = Some(bound);
+                    }
+                    ClientEvent::Stanza(s) if s.id.as_deref() == Some("tokio-1") => {
+                        assert_eq!(s.payloads[0].text, "over tokio");
+                        echoed = true;
+                    }
+                    ClientEvent::Ended(end) => panic!("{server}: {end}"),
+                    _ => {}
+                }
+            }
+        }
+        assert_eq!(jid.unwrap().to_bare().as_str(), "alice@example.test");
+        conn.close(Instant::now());
+        let _ = transport
+            .round(&mut conn, Instant::now() + Duration::from_millis(200))
+            .await;
     }
 }

@@ -14,13 +14,13 @@
 
 use std::time::Duration;
 
+use example_io::xmpp::test_connector;
 use iot_sansio::{End, Secret};
 use iot_xmpp::presence::{PresenceTracker, SubscriptionRequest};
 use iot_xmpp::roster::{Roster, RosterQuery};
 use iot_xmpp::sasl::{Mechanism, MechanismPreference};
 use iot_xmpp::stream::{ClientConfig, ClientRefusal};
 use iot_xmpp::{BareJid, Element, Stanza, StanzaKind};
-use example_io::xmpp::test_connector;
 use iot_xmpp_net::{NetError, Session};
 
 const WAIT: Duration = Duration::from_secs(10);

@@ -22,6 +22,8 @@ use std::time::{Duration, Instant};
 
 use iot_sansio::{Machine, Secret};
 use iot_xmpp::presence::SubscriptionRequest;
+use iot_xmpp::stream::Tls;
+use iot_xmpp_net::asynch::AsyncTransport;
 use oic_ra_proto::endpoint::{EndpointEvent, RequestId};
 use oic_ra_proto::identity::{BareJid, FullJid, Role};
 use oic_ra_proto::presence::PriorityClass;
@@ -29,8 +31,6 @@ use oic_ra_proto::rae::{Rae, RaeConfig, RaeEvent};
 use oic_ra_proto::rest::{Method, RestMessage};
 use rand_core::OsRng;
 use serde_json::json;
-use iot_xmpp::stream::Tls;
-use iot_xmpp_net::asynch::AsyncTransport;
 
 /// The client's resource (7.1.1); its account is `--account NAME`
 /// (default `rae-client`, another account than the light's; the light's

@@ -24,6 +24,8 @@ use std::time::{Duration, Instant};
 
 use iot_sansio::{Machine, Secret};
 use iot_xmpp::presence::SubscriptionRequest;
+use iot_xmpp::stream::Tls;
+use iot_xmpp_net::Transport;
 use oic_ra_proto::endpoint::{EndpointEvent, RequestId};
 use oic_ra_proto::identity::FullJid;
 use oic_ra_proto::presence::PriorityClass;
@@ -35,8 +37,6 @@ use oic_ra_proto::rest::{Method, RestMessage};
 use oic_ra_proto::transport::PeerAccess;
 use rand_core::OsRng;
 use serde_json::json;
-use iot_xmpp::stream::Tls;
-use iot_xmpp_net::Transport;
 
 const JID: &str = "rae-server@localhost/OIC/1.0/oic.d.light/0685b960-736f-46f7-bead-0bd3b6d8d1d6";
 

@@ -18,9 +18,12 @@
 use iot_sansio::testing::Checked;
 use std::time::{Duration, Instant};
 
+use example_io::xmpp::test_connector;
 use iot_sansio::backoff::BackoffConfig;
 use iot_sansio::{Input, Machine, Secret};
 use iot_xmpp::presence::SubscriptionRequest;
+use iot_xmpp::stream::Tls;
+use iot_xmpp_net::Transport;
 use oic_ra_proto::endpoint::{EndpointEvent, RequestId};
 use oic_ra_proto::identity::{BareJid, FullJid, RaeJid};
 use oic_ra_proto::presence::PriorityClass;
@@ -30,9 +33,6 @@ use oic_ra_proto::rest::{Method, RestMessage};
 use oic_ra_proto::transport::PeerAccess;
 use rand_core::OsRng;
 use serde_json::json;
-use example_io::xmpp::test_connector;
-use iot_xmpp::stream::Tls;
-use iot_xmpp_net::Transport;
 
 const LIGHT: &str = "rae-server@localhost/OIC/1.0/oic.d.light/0685b960-736f-46f7-bead-0bd3b6d8d1d6";
 const CLIENT: &str = "rae-client@localhost/OIC/1.0/Client/6f0aac23-44c6-4b1c-9ad5-1a3b6f0d2e11";

@@ -20,6 +20,7 @@ use iot_sansio::store::{Deferred, Store};
 use iot_sansio::testing::Node;
 use iot_xmpp::roster::{Roster, RosterChange};
 use iot_xmpp::stream::ClientConfig;
+use iot_xmpp_net::ResilientSession;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use siot_proto::owner::{Owner, OwnerConfig, OwnerEvent};
@@ -29,7 +30,6 @@ use siot_proto::roster::SubscriptionRequest;
 use siot_proto::stanza::{BareJid, DefinedCondition, ErrorType, IqType, Stanza};
 use siot_proto::thing::{Thing, ThingConfig, ThingEvent};
 use siot_proto::{Input, Machine};
-use iot_xmpp_net::ResilientSession;
 
 const HOST: &str = "localhost";
 fn servers() -> Vec<(&'static str, &'static str)> {
@@ -56,7 +56,7 @@ fn connect(addr: &str, user: &str, resource: &str) -> ResilientSession {
     };
     let connector = example_io::xmpp::test_connector(addr).unwrap();
     let mut session = ResilientSession::login(config, &connector, backoff)
-    .unwrap_or_else(|e| panic!("{user} at {addr}: {e}"));
+        .unwrap_or_else(|e| panic!("{user} at {addr}: {e}"));
     session
         .send(&iot_xmpp::roster::RosterQuery::get("roster", None))
         .unwrap();

@@ -17,12 +17,12 @@ use std::time::{Duration, Instant};
 
 use iot_sansio::{Input, Machine, Secret};
 use iot_xmpp::roster::{Roster, RosterChange, RosterQuery};
+use iot_xmpp::stream::Tls;
 use iot_xmpp::stream::{Client, ClientConfig, ClientEvent};
 use iot_xmpp::{BareJid, DefinedCondition, ErrorType, IqType, Stanza, StanzaKind};
+use iot_xmpp_net::asynch::AsyncTransport;
 use rand_core::OsRng;
 use siot_proto::payload::SIOT_NS;
-use iot_xmpp::stream::Tls;
-use iot_xmpp_net::asynch::AsyncTransport;
 
 pub(crate) type Res<T> = Result<T, Box<dyn Error>>;
 
