@@ -19,6 +19,7 @@ FLOORS = {
     "siot-proto": 94,
     "irsp-proto": 94,
     "iot-store-postgres": 89,
+    "iot-xmpp-net": 89,
 }
 
 

@@ -51,8 +51,7 @@ impl AsyncTransport {
     /// As [`Transport::dial`](crate::Transport::dial).
     pub async fn dial(connector: &Connector, domain: &str, tls: Tls) -> Result<Self, NetError> {
         let deadline = Instant::now() + connector.login_wait();
-        let server_name = ServerName::try_from(connector.tls_name(domain).to_owned())
-            .map_err(|e| NetError::TlsConfig(rustls::Error::General(e.to_string())))?;
+        let server_name = connector.tls_name(domain)?;
         let mut attempts = Attempts::new(domain);
         for target in connector.targets_async(domain, tls).await? {
             for addr in &target.addrs {
@@ -74,11 +73,7 @@ impl AsyncTransport {
         addr: std::net::SocketAddr,
         left: Duration,
     ) -> Result<Self, NetError> {
-        let connect_error = |error| NetError::Connect {
-            host: target.host.clone(),
-            addr: addr.to_string(),
-            error,
-        };
+        let connect_error = |error| target.connect_error(addr, error);
         let tcp = tokio::time::timeout(left, TcpStream::connect(addr))
             .await
             .map_err(|_| connect_error(std::io::ErrorKind::TimedOut.into()))?

@@ -63,8 +63,7 @@ impl Transport {
         tls: Tls,
         deadline: Instant,
     ) -> Result<Self, NetError> {
-        let server_name = ServerName::try_from(connector.tls_name(domain).to_owned())
-            .map_err(|e| NetError::TlsConfig(rustls::Error::General(e.to_string())))?;
+        let server_name = connector.tls_name(domain)?;
         let mut attempts = Attempts::new(domain);
         for target in connector.targets(domain, tls)? {
             for addr in &target.addrs {
@@ -85,11 +84,7 @@ impl Transport {
         addr: std::net::SocketAddr,
         left: Duration,
     ) -> Result<Self, NetError> {
-        let connect_error = |error| NetError::Connect {
-            host: target.host.clone(),
-            addr: addr.to_string(),
-            error,
-        };
+        let connect_error = |error| target.connect_error(addr, error);
         let tcp = TcpStream::connect_timeout(&addr, left.max(Duration::from_millis(1)))
             .map_err(connect_error)?;
         tcp.set_nodelay(true).map_err(connect_error)?;

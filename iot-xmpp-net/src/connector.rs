@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use iot_xmpp::stream::Tls;
+use rustls::pki_types::ServerName;
 
 #[cfg(not(feature = "dns"))]
 use crate::route::Endpoint;
@@ -107,8 +108,10 @@ impl Connector {
     }
 
     /// The name the certificate of `domain`'s server is checked against.
-    pub(crate) fn tls_name<'a>(&'a self, domain: &'a str) -> &'a str {
-        self.server_name.as_deref().unwrap_or(domain)
+    pub(crate) fn tls_name(&self, domain: &str) -> Result<ServerName<'static>, NetError> {
+        let name = self.server_name.as_deref().unwrap_or(domain);
+        ServerName::try_from(name.to_owned())
+            .map_err(|e| NetError::TlsConfig(rustls::Error::General(format!("{name}: {e}"))))
     }
 
     /// A copy dialling `address`: where `see-other-host` sent the client.
@@ -166,6 +169,17 @@ impl Connector {
         match &self.dns {
             Some(dns) => Ok(dns.clone()),
             None => crate::dns::Dns::system(),
+        }
+    }
+}
+
+impl Target {
+    /// A failed connection to `addr`, one of this host's addresses.
+    pub(crate) fn connect_error(&self, addr: SocketAddr, error: std::io::Error) -> NetError {
+        NetError::Connect {
+            host: self.host.clone(),
+            addr: addr.to_string(),
+            error,
         }
     }
 }

@@ -1,6 +1,6 @@
 //! DNS lookups of an XMPP domain through hickory-resolver (feature
 //! `dns`): the SRV records of its client services (RFC 6120 3.2.1,
-//! XEP-0368), ordered by [`route::endpoints`](crate::route::endpoints),
+//! XEP-0368), ordered by [`crate::route::endpoints`],
 //! then each target's addresses.
 
 use std::net::{IpAddr, SocketAddr};
