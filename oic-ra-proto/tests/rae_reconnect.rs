@@ -1,9 +1,9 @@
 //! An RAE with a reconnection policy on a scripted server: a lost
 //! connection resumed (XEP-0198) with its exchanges going on, a refused
 //! resumption failing them and starting a new session that announces the
-//! RAE again, an attempt lost before it resumed tried again later, a
-//! server without stream management logged into anew, and the policy's
-//! delays.
+//! RAE again and registering its observes again, an attempt lost before
+//! it resumed tried again later, a server without stream management logged
+//! into anew, and the policy's delays.
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
@@ -296,4 +296,191 @@ fn without_a_policy_the_rae_ends_with_its_connection() {
         matches!(got.last(), Some(RaeEvent::Ended(End::PeerClosed))),
         "{got:?}"
     );
+}
+
+/// The value of `attr` in the first element of `out` that starts with
+/// `element` (`<open`, say), written with double quotes.
+fn attr(out: &str, element: &str, attr: &str) -> String {
+    let at = out
+        .find(element)
+        .unwrap_or_else(|| panic!("no {element} in {out}"));
+    let rest = &out[at..];
+    let start = rest.find(&format!(" {attr}=\"")).unwrap() + attr.len() + 3;
+    rest[start..start + rest[start..].find('"').unwrap()].to_owned()
+}
+
+/// The id of the `iq` that carries `element`.
+fn iq_id(out: &str, element: &str) -> String {
+    let at = out.find(element).unwrap();
+    let iq = out[..at].rfind("<iq").unwrap();
+    attr(&out[iq..], "<iq", "id")
+}
+
+/// The light's side of one exchange on the wire: accepts the client's
+/// IBB session (data in messages), takes its request block, and answers
+/// with `response` in one block of its own. Returns the request's text.
+fn light_answers(rae: &mut Endpoint, now: Duration, response: &RestMessage) -> String {
+    let out = sent(rae);
+    let sid = attr(&out, "<open", "sid");
+    let open = iq_id(&out, "<open");
+    feed(
+        rae,
+        now,
+        &format!("<iq type='result' id='{open}' from='{LIGHT}' to='{ME}'/>"),
+    );
+    let out = sent(rae);
+    let at = out
+        .find("<data")
+        .unwrap_or_else(|| panic!("no request: {out}"));
+    let block = &out[out[at..].find('>').unwrap() + at + 1..];
+    let block = &block[..block.find('<').unwrap()];
+    let request = base64::engine::general_purpose::STANDARD
+        .decode(block)
+        .unwrap();
+    let body = base64::engine::general_purpose::STANDARD.encode(response.to_xml());
+    feed(
+        rae,
+        now,
+        &format!(
+            "<message id='l-{sid}' from='{LIGHT}' to='{ME}'><data xmlns='http://jabber.org/protocol/ibb' seq='0' sid='{sid}'>{body}</data></message>"
+        ),
+    );
+    String::from_utf8(request).unwrap()
+}
+
+/// An observe registered (the light said `200`), then the connection
+/// lost and its resumption refused: returns the RAE with the resumption
+/// refused and the new session not yet bound, the observe's id, and the
+/// request as the light read it.
+fn observe_then_refused_resumption() -> (Endpoint, oic_ra_proto::endpoint::RequestId, String) {
+    let mut rae = online_with_a_request();
+    let light: oic_ra_proto::identity::FullJid = LIGHT.parse().unwrap();
+    let observe =
+        RestMessage::request(Method::Get, "coap://light/a/switch").with_header("Observe", "0");
+    let id = rae.request(T0, &light, &observe).unwrap();
+    let on = RestMessage::response(200, "OK").with_json(&serde_json::json!({"value": true}));
+    let first = light_answers(&mut rae, T0, &on);
+    assert!(first.contains("coap://light/a/switch"), "{first}");
+    let got = events(&mut rae);
+    assert!(
+        got.iter().any(
+            |e| matches!(e, RaeEvent::Endpoint(EndpointEvent::Response { id: i, .. }) if *i == id)
+        ),
+        "{got:?}"
+    );
+    lose(&mut rae, T0, Duration::from_secs(1));
+    relogin(&mut rae, Duration::from_secs(1));
+    feed(
+        &mut rae,
+        Duration::from_secs(1),
+        "<failed xmlns='urn:xmpp:sm:3'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>",
+    );
+    (rae, id, first)
+}
+
+/// The new session is bound at 1 s.
+fn bind_new_session(rae: &mut Endpoint) {
+    feed(
+        rae,
+        Duration::from_secs(1),
+        &format!(
+            "<iq type='result' id='bind-2'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>{ME}</jid></bind></iq>"
+        ),
+    );
+    assert!(events(rae).contains(&RaeEvent::NewSession));
+}
+
+fn failed(got: &[RaeEvent], id: oic_ra_proto::endpoint::RequestId) -> Option<&Failure> {
+    got.iter().find_map(|e| match e {
+        RaeEvent::Endpoint(EndpointEvent::Failed { id: i, reason }) if *i == id => Some(reason),
+        _ => None,
+    })
+}
+
+/// An observe registered before a new session is registered again on it,
+/// under the same id, on a session of its own; the light's answer there
+/// is the observe's next notification. A plain request of the old
+/// session fails.
+#[test]
+fn a_new_session_registers_the_observes_again() {
+    let (mut rae, id, first) = observe_then_refused_resumption();
+    let got = events(&mut rae);
+    assert!(
+        got.iter().any(|e| matches!(
+            e,
+            RaeEvent::Endpoint(EndpointEvent::Failed {
+                reason: Failure::Disconnected,
+                ..
+            })
+        )),
+        "the plain request fails: {got:?}"
+    );
+    assert_eq!(failed(&got, id), None, "the observe does not: {got:?}");
+    let bind = sent(&mut rae);
+    assert!(
+        !bind.contains("<open"),
+        "nothing before the session is bound: {bind}"
+    );
+    bind_new_session(&mut rae);
+
+    // The same request, observe and all, goes again; the light's answer
+    // is a notification of the same observe.
+    let now = Duration::from_secs(1);
+    let off = RestMessage::response(200, "OK").with_json(&serde_json::json!({"value": false}));
+    assert_eq!(light_answers(&mut rae, now, &off), first);
+    let got = events(&mut rae);
+    assert!(
+        got.iter().any(|e| matches!(
+            e,
+            RaeEvent::Endpoint(EndpointEvent::Notification { id: i, message })
+                if *i == id && message.body.as_deref().is_some_and(|b| b.contains("false"))
+        )),
+        "{got:?}"
+    );
+    assert!(
+        !got.iter().any(|e| matches!(
+            e,
+            RaeEvent::Endpoint(EndpointEvent::Response { .. } | EndpointEvent::Failed { .. })
+        )),
+        "{got:?}"
+    );
+}
+
+/// The light refuses the observe on the new session: the refusal is the
+/// last notification, and the observe ends (`Closed`); a light that never
+/// answers fails it at the request timeout.
+#[test]
+fn a_refused_or_unanswered_registration_ends_the_observe() {
+    let (mut rae, id, _) = observe_then_refused_resumption();
+    events(&mut rae);
+    bind_new_session(&mut rae);
+    let now = Duration::from_secs(1);
+    let refused = RestMessage::response(404, "Not Found");
+    light_answers(&mut rae, now, &refused);
+    let got = events(&mut rae);
+    assert!(
+        got.iter().any(|e| matches!(
+            e,
+            RaeEvent::Endpoint(EndpointEvent::Notification { id: i, .. }) if *i == id
+        )),
+        "{got:?}"
+    );
+    assert_eq!(failed(&got, id), Some(&Failure::Closed), "{got:?}");
+
+    let (mut rae, id, _) = observe_then_refused_resumption();
+    events(&mut rae);
+    bind_new_session(&mut rae);
+    let timeout = oic_ra_proto::endpoint::EndpointConfig::default().request_timeout;
+    rae.handle_timeout(now + timeout);
+    assert_eq!(failed(&events(&mut rae), id), Some(&Failure::TimedOut));
+}
+
+/// An RAE that leaves before the new session is bound fails the observes
+/// waiting for it.
+#[test]
+fn a_leave_before_the_new_session_fails_the_waiting_observes() {
+    let (mut rae, id, _) = observe_then_refused_resumption();
+    assert_eq!(failed(&events(&mut rae), id), None);
+    rae.close(Duration::from_secs(1));
+    assert_eq!(failed(&events(&mut rae), id), Some(&Failure::Disconnected));
 }

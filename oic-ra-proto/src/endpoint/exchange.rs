@@ -33,6 +33,12 @@ struct Exchange<I> {
     observe: bool,
     /// A request has arrived (server side).
     requested: bool,
+    /// Client, observe: the peer and the request, to register the observe
+    /// again on a new session.
+    renew: Option<(FullJid, Vec<u8>)>,
+    /// Client: this is an observe registered again; its first answer
+    /// continues the notifications.
+    renewing: bool,
 }
 
 impl<I> Exchange<I> {
@@ -44,6 +50,8 @@ impl<I> Exchange<I> {
             answered: false,
             observe: false,
             requested: false,
+            renew: None,
+            renewing: false,
         }
     }
 }
@@ -63,6 +71,9 @@ pub(crate) struct Exchanges<I, R> {
     next_id: u64,
     /// The connection ended: no new request.
     disconnected: bool,
+    /// Observes of the last session, to register again on the next:
+    /// their ids, peers and requests.
+    renewals: Vec<(RequestId, FullJid, Vec<u8>)>,
 }
 
 /// A writer for the transport's steps: what they send goes out, what they
@@ -93,6 +104,7 @@ impl<I: Instant, R: CryptoRngCore> Exchanges<I, R> {
             by_id: HashMap::new(),
             next_id: 0,
             disconnected: false,
+            renewals: Vec::new(),
         }
     }
 
@@ -153,6 +165,26 @@ impl<I: Instant, R: CryptoRngCore> Exchanges<I, R> {
         if self.transport.len() >= self.config.max_sessions {
             return Err(EndpointError::TooManySessions(self.transport.len()));
         }
+        let id = self.new_id();
+        let mut exchange = Exchange::new(Side::Client, id);
+        exchange.observe = is_observe(message);
+        if exchange.observe {
+            exchange.renew = Some((to.clone(), bytes.clone()));
+        }
+        self.open(out, now, to, bytes, exchange);
+        Ok(id)
+    }
+
+    /// Opens a session to `to` with a fresh random `sid`, sends `bytes`
+    /// once the peer accepts, and keeps `exchange` (a client's) for it.
+    fn open(
+        &mut self,
+        out: &mut impl StanzaOut<EndpointEvent>,
+        now: I,
+        to: &FullJid,
+        bytes: Vec<u8>,
+        mut exchange: Exchange<I>,
+    ) {
         let key = loop {
             let mut raw = [0u8; 12];
             self.rng.fill_bytes(&mut raw);
@@ -161,19 +193,15 @@ impl<I: Instant, R: CryptoRngCore> Exchanges<I, R> {
                 break key;
             }
         };
-        let id = self.new_id();
         let block_size = self.config.block_size;
         self.transport(out, now, |t, out| {
             t.open(out, now, key.clone(), block_size);
             t.send(out, &key, bytes);
         });
-        let mut exchange = Exchange::new(Side::Client, id);
         exchange.deadline = Some(now + self.config.request_timeout);
-        exchange.observe = is_observe(message);
         exchange.requested = true;
-        self.exchanges.insert(key.clone(), exchange);
-        self.by_id.insert(id, key);
-        Ok(id)
+        self.by_id.insert(exchange.id, key.clone());
+        self.exchanges.insert(key, exchange);
     }
 
     /// Answers a request received as [`EndpointEvent::Request`]; for an observe
@@ -427,6 +455,23 @@ impl<I: Instant, R: CryptoRngCore> Exchanges<I, R> {
                         return;
                     }
                 };
+                if exchange.renewing {
+                    // An observe registered again on a new session: its
+                    // answer is the next notification; a refusal ends the
+                    // notifications.
+                    exchange.renewing = false;
+                    exchange.deadline = None;
+                    let kept = is_success(&message);
+                    out.event(EndpointEvent::Notification { id, message });
+                    if !kept {
+                        out.event(EndpointEvent::Failed {
+                            id,
+                            reason: Failure::Closed,
+                        });
+                        self.close(out, now, key);
+                    }
+                    return;
+                }
                 if exchange.answered {
                     out.event(EndpointEvent::Notification { id, message });
                     return;
@@ -497,19 +542,52 @@ impl<I: Instant, R: CryptoRngCore> Exchanges<I, R> {
         RequestId(self.next_id)
     }
 
-    /// The connection ended: every exchange fails with
-    /// [`Failure::Disconnected`], as its peer learns.
-    pub(crate) fn disconnected(&mut self, out: &mut impl StanzaOut<EndpointEvent>) {
+    /// The connection's session ended: every exchange fails with
+    /// [`Failure::Disconnected`], as its peer learns, except, when
+    /// `renew`, the observes registered: they wait for the next session
+    /// ([`Exchanges::reconnected`]). Without `renew` the observes still
+    /// waiting from an earlier session fail too.
+    pub(crate) fn disconnected(&mut self, out: &mut impl StanzaOut<EndpointEvent>, renew: bool) {
         self.disconnected = true;
         for key in self.transport.clear() {
-            self.drop_exchange(out, &key, Failure::Disconnected);
+            let live_observe = self.exchanges.get(&key).is_some_and(|x| {
+                x.side == Side::Client && x.observe && x.answered && x.renew.is_some()
+            });
+            if renew
+                && live_observe
+                && let Some(x) = self.forget(&key)
+                && let Some((to, bytes)) = x.renew
+            {
+                self.renewals.push((x.id, to, bytes));
+            } else {
+                self.drop_exchange(out, &key, Failure::Disconnected);
+            }
+        }
+        if !renew {
+            for (id, ..) in self.renewals.drain(..) {
+                out.event(EndpointEvent::Failed {
+                    id,
+                    reason: Failure::Disconnected,
+                });
+            }
         }
     }
 
-    /// A new connection is up (a new session, after
-    /// [`Exchanges::disconnected`]): requests may go again.
-    pub(crate) fn reconnected(&mut self) {
+    /// A new session is up (after [`Exchanges::disconnected`]): requests
+    /// may go again, and each observe of the last session is registered
+    /// again, under its id, on a session of its own: the answer comes as
+    /// its next [`EndpointEvent::Notification`], a refusal or no answer as
+    /// [`EndpointEvent::Failed`].
+    pub(crate) fn reconnected(&mut self, out: &mut impl StanzaOut<EndpointEvent>, now: I) {
         self.disconnected = false;
+        for (id, to, bytes) in core::mem::take(&mut self.renewals) {
+            let mut exchange = Exchange::new(Side::Client, id);
+            exchange.observe = true;
+            exchange.answered = true;
+            exchange.renewing = true;
+            exchange.renew = Some((to.clone(), bytes.clone()));
+            self.open(out, now, &to, bytes, exchange);
+        }
     }
 
     /// The endpoint's randomness, lent to the RAE's reconnection policy.

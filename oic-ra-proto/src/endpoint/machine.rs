@@ -161,7 +161,7 @@ impl<I: Instant, R: CryptoRngCore> Machine for Endpoint<I, R> {
                 }
             }
             Input::PeerClosed => {
-                self.exchanges.disconnected(&mut self.out);
+                self.exchanges.disconnected(&mut self.out, false);
                 self.out.end(EndpointEvent::Ended(End::PeerClosed));
             }
         }

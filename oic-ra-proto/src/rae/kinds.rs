@@ -136,8 +136,9 @@ pub enum RaeEvent {
         resent: usize,
     },
     /// The session of the lost connection could not be resumed: its
-    /// exchanges failed, and the RAE logged in anew (its presence is
-    /// announced again, observations must be registered again).
+    /// exchanges failed, except the observes it had registered, which go
+    /// again under their ids (their answers come as notifications); the
+    /// RAE logged in anew and announces its presence again.
     NewSession,
     /// The connection ended, once.
     Ended(RaeEnd),

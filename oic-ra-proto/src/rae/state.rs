@@ -25,8 +25,9 @@ impl<I: Instant, S: CryptoRngCore> State<I, S> {
             ClientEvent::Online { jid, .. } => {
                 if self.reconnected(now) {
                     // A new session: the old one's exchanges failed
-                    // already; requests may go again.
-                    self.endpoint.reconnected();
+                    // already, its observes are registered again;
+                    // requests may go again.
+                    self.endpoint.reconnected(wire, now);
                     wire.out.event(RaeEvent::NewSession);
                 }
                 self.online(wire, now, jid);
@@ -41,7 +42,7 @@ impl<I: Instant, S: CryptoRngCore> State<I, S> {
             }
             // The session is gone: its exchanges fail now, with the reason;
             // the connection binds anew and reports online next.
-            ClientEvent::ResumeFailed { .. } => self.drop_session(wire),
+            ClientEvent::ResumeFailed { .. } => self.drop_session(wire, true),
         }
     }
 
@@ -70,7 +71,7 @@ impl<I: Instant, S: CryptoRngCore> State<I, S> {
             .resumption()
             .or_else(|| self.lost.take().and_then(|lost| lost.resumption));
         if resumption.is_none() {
-            self.drop_session(wire);
+            self.drop_session(wire, true);
         }
         self.keepalive = None;
         self.asked.clear();
@@ -96,15 +97,17 @@ impl<I: Instant, S: CryptoRngCore> State<I, S> {
     }
 
     /// The session is over (not resumed): its exchanges fail, and its
-    /// peers count as offline until the new session hears of them.
-    fn drop_session<R: CryptoRngCore>(&mut self, wire: &mut Wire<'_, I, R>) {
+    /// peers count as offline until the new session hears of them. With
+    /// `renew` (a new session follows), the observes it registered wait to
+    /// be registered again.
+    fn drop_session<R: CryptoRngCore>(&mut self, wire: &mut Wire<'_, I, R>, renew: bool) {
         let own = self.config.jid.jid().clone();
         for jid in self.presence.clear() {
             if jid != own {
                 wire.out.event(RaeEvent::PeerOffline(jid));
             }
         }
-        self.endpoint.disconnected(wire);
+        self.endpoint.disconnected(wire, renew);
     }
 
     /// Logged in: checked against the full JID (7.2), then the roster
@@ -283,7 +286,7 @@ impl<I: Instant, S: CryptoRngCore> State<I, S> {
         self.keepalive = None;
         self.asked.clear();
         self.lost = None;
-        self.drop_session(wire);
+        self.drop_session(wire, false);
         wire.out.end(RaeEvent::Ended(end));
     }
 }
