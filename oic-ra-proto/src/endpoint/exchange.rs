@@ -439,52 +439,66 @@ impl<I: Instant, R: CryptoRngCore> Exchanges<I, R> {
                     message,
                 });
             }
-            Side::Client => {
-                let message = match parsed {
-                    Ok(m) if m.method == Method::Response => m,
-                    other => {
-                        let why = match other {
-                            Err(e) => e.to_string(),
-                            Ok(_) => "a request where a response was due".into(),
-                        };
-                        out.event(EndpointEvent::Failed {
-                            id,
-                            reason: Failure::Malformed(why),
-                        });
-                        self.close(out, now, key);
-                        return;
-                    }
+            Side::Client => self.response(out, now, key, parsed),
+        }
+    }
+
+    /// A client's exchange received `parsed`: its response, or a
+    /// notification of its observe.
+    fn response(
+        &mut self,
+        out: &mut impl StanzaOut<EndpointEvent>,
+        now: I,
+        key: &SessionId,
+        parsed: Result<RestMessage, RestError>,
+    ) {
+        let Some(exchange) = self.exchanges.get_mut(key) else {
+            return;
+        };
+        let id = exchange.id;
+        let message = match parsed {
+            Ok(m) if m.method == Method::Response => m,
+            other => {
+                let why = match other {
+                    Err(e) => e.to_string(),
+                    Ok(_) => "a request where a response was due".into(),
                 };
-                if exchange.renewing {
-                    // An observe registered again on a new session: its
-                    // answer is the next notification; a refusal ends the
-                    // notifications.
-                    exchange.renewing = false;
-                    exchange.deadline = None;
-                    let kept = is_success(&message);
-                    out.event(EndpointEvent::Notification { id, message });
-                    if !kept {
-                        out.event(EndpointEvent::Failed {
-                            id,
-                            reason: Failure::Closed,
-                        });
-                        self.close(out, now, key);
-                    }
-                    return;
-                }
-                if exchange.answered {
-                    out.event(EndpointEvent::Notification { id, message });
-                    return;
-                }
-                exchange.answered = true;
-                exchange.deadline = None;
-                let keep = exchange.observe && is_success(&message);
-                exchange.observe = keep;
-                out.event(EndpointEvent::Response { id, message });
-                if !keep {
-                    self.close(out, now, key);
-                }
+                out.event(EndpointEvent::Failed {
+                    id,
+                    reason: Failure::Malformed(why),
+                });
+                self.close(out, now, key);
+                return;
             }
+        };
+        if exchange.renewing {
+            // An observe registered again on a new session: its
+            // answer is the next notification; a refusal ends the
+            // notifications.
+            exchange.renewing = false;
+            exchange.deadline = None;
+            let kept = is_success(&message);
+            out.event(EndpointEvent::Notification { id, message });
+            if !kept {
+                out.event(EndpointEvent::Failed {
+                    id,
+                    reason: Failure::Closed,
+                });
+                self.close(out, now, key);
+            }
+            return;
+        }
+        if exchange.answered {
+            out.event(EndpointEvent::Notification { id, message });
+            return;
+        }
+        exchange.answered = true;
+        exchange.deadline = None;
+        let keep = exchange.observe && is_success(&message);
+        exchange.observe = keep;
+        out.event(EndpointEvent::Response { id, message });
+        if !keep {
+            self.close(out, now, key);
         }
     }
 
