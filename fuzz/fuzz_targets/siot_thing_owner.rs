@@ -6,6 +6,8 @@
 //! after its end; a stanza that claims to
 //! come from the provisioning service and does not never changes the
 //! thing's owner; the owner never has more requests waiting than it sent.
+//! Both carry a keepalive (XEP-0199) that the clock ticks drive: its pings
+//! and their answers, or its end, interleave with the rest.
 #![no_main]
 
 mod common;
@@ -13,6 +15,7 @@ mod common;
 use std::time::Duration;
 
 use iot_sansio::testing::Checked;
+use iot_xmpp::keepalive::KeepaliveConfig;
 use libfuzzer_sys::fuzz_target;
 use siot_proto::owner::{Owner, OwnerConfig, OwnerEvent};
 use siot_proto::payload::{Name, SiotPayload};
@@ -33,17 +36,25 @@ fuzz_target!(|data: &[u8]| {
     ) else {
         return;
     };
+    let keepalive = Some(KeepaliveConfig {
+        interval: Duration::from_secs(20),
+        timeout: Duration::from_secs(10),
+    });
+    let mut thing_config = ThingConfig::new(
+        ps.clone(),
+        vec![Name {
+            lang: None,
+            text: "Bulb".into(),
+        }],
+    );
+    thing_config.keepalive = keepalive;
     let mut thing = Checked::new(Thing::<Duration, _>::new(
-        ThingConfig::new(
-            ps.clone(),
-            vec![Name {
-                lang: None,
-                text: "Bulb".into(),
-            }],
-        ),
+        thing_config,
         iot_sansio::testing::rng(1),
     ));
-    let mut owner = Checked::new(Owner::<Duration>::new(OwnerConfig::new(ps.clone())));
+    let mut owner_config = OwnerConfig::new(ps.clone());
+    owner_config.keepalive = keepalive;
+    let mut owner = Checked::new(Owner::<Duration>::new(owner_config));
     let mut now = Duration::ZERO;
     thing.setup(now);
     // The service accepts the registration and tells the thing its owner.

@@ -232,6 +232,93 @@ impl<I: Instant> Watch<I> {
     }
 }
 
+/// A [`Watch`] that a stanza machine on a connection it does not own (a
+/// Simple IoT thing, owner or provisioning service) carries: none without
+/// a configuration; otherwise started at the first instant the machine
+/// is given, and stopped when the machine ends. Its pings go to the
+/// server of the connection.
+#[derive(Debug)]
+pub struct Watching<I> {
+    config: Option<KeepaliveConfig>,
+    watch: Option<Watch<I>>,
+    stopped: bool,
+}
+
+impl<I: Instant> Watching<I> {
+    /// A watch with `config`, or none.
+    #[must_use]
+    pub fn new(config: Option<KeepaliveConfig>) -> Self {
+        Self {
+            config,
+            watch: None,
+            stopped: false,
+        }
+    }
+
+    fn at(&mut self, now: I) -> Option<&mut Watch<I>> {
+        if self.stopped {
+            return None;
+        }
+        if self.watch.is_none()
+            && let Some(config) = self.config
+        {
+            self.watch = Some(Watch::new(now, config, None));
+        }
+        self.watch.as_mut()
+    }
+
+    /// Reads a received stanza as [`Watch::read`] does: a ping request is
+    /// answered into `out` and `true` returned (the stanza is the
+    /// keepalive's alone); any other stanza is activity.
+    pub fn answer<E>(&mut self, now: I, stanza: &Stanza, out: &mut Outbox<Stanza, E>) -> bool {
+        match self.at(now).and_then(|w| w.read(now, stanza)) {
+            Some(pong) => {
+                out.send(pong);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Sends a ping into `out` after the idle interval; `true` when the
+    /// answer to one is overdue: the watch stops, and the machine ends
+    /// with [`End::TimedOut`].
+    pub fn due<E>(&mut self, now: I, out: &mut Outbox<Stanza, E>) -> bool {
+        match self.at(now).map(|w| w.timeout(now)) {
+            Some(Ok(Some(ping))) => {
+                out.send(ping);
+                false
+            }
+            Some(Err(Gone)) => {
+                self.stop();
+                true
+            }
+            Some(Ok(None)) | None => false,
+        }
+    }
+
+    /// When the watch wants [`Watching::timeout`] called; `None` before it
+    /// started, without one, or once stopped.
+    #[must_use]
+    pub fn deadline(&self) -> Option<I> {
+        self.watch
+            .as_ref()
+            .filter(|_| !self.stopped)
+            .map(Watch::deadline)
+    }
+
+    /// Starts the watch at `now`, if it has not started.
+    pub fn start(&mut self, now: I) {
+        self.at(now);
+    }
+
+    /// Stops the watch for good (the machine ended).
+    pub fn stop(&mut self) {
+        self.stopped = true;
+        self.watch = None;
+    }
+}
+
 impl<I: Instant> Machine for Keepalive<I> {
     type Instant = I;
     type Input = Stanza;

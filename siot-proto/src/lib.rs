@@ -109,6 +109,7 @@ pub mod provisioning;
 pub mod roster;
 mod stored;
 pub mod thing;
+mod thing_config;
 pub mod thing_state;
 
 /// XMPP stanzas as XML text (the workspace's `iot-xmpp` crate).

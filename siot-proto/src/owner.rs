@@ -11,6 +11,7 @@ use crate::key::Key;
 use crate::limits::{item_len, list_base, runs};
 use crate::payload::{FriendItem, SiotPayload};
 use crate::roster::is_from_service;
+use iot_xmpp::keepalive::{KeepaliveConfig, Watching};
 use iot_xmpp::{IqFailure, Requests};
 
 /// An owner's settings.
@@ -31,6 +32,12 @@ pub struct OwnerConfig {
     /// decided a claim or a friendship may be another one (section 10,
     /// PROFILE.md).
     pub any_resource: bool,
+    /// A keepalive on the connection (XEP-0199, `iot_xmpp::keepalive`),
+    /// off by default: with one, the machine pings the server after
+    /// `interval` of silence, answers the server's pings, and ends with
+    /// `End::TimedOut` when a ping goes unanswered, for its runtime to
+    /// reconnect (PROFILE.md, "A lost connection").
+    pub keepalive: Option<KeepaliveConfig>,
 }
 
 impl OwnerConfig {
@@ -42,6 +49,7 @@ impl OwnerConfig {
             limits: crate::limits::stanza_limits(),
             iq_timeout: Duration::from_secs(30),
             any_resource: false,
+            keepalive: None,
         }
     }
 }
@@ -114,6 +122,7 @@ enum Asked {
 pub struct Owner<I> {
     config: OwnerConfig,
     asked: Requests<I, Asked>,
+    keepalive: Watching<I>,
     out: Outbox<Stanza, OwnerEvent>,
 }
 
@@ -122,6 +131,7 @@ impl<I: Instant> Owner<I> {
     #[must_use]
     pub fn new(config: OwnerConfig) -> Self {
         Self {
+            keepalive: Watching::new(config.keepalive),
             config,
             asked: Requests::new("owner"),
             out: Outbox::new(),
@@ -134,6 +144,7 @@ impl<I: Instant> Owner<I> {
         if self.out.is_ended() {
             return;
         }
+        self.keepalive.start(now);
         let id = self.asked.id();
         self.out
             .send(payload.to_stanza(self.config.provisioning.clone(), &id));
@@ -247,14 +258,19 @@ impl<I: Instant> Machine for Owner<I> {
 
     /// Reads a received stanza (others than this protocol's are ignored),
     /// or ends the session when the connection closed.
-    fn handle_input(&mut self, _now: I, input: Input<'_, Stanza>) {
+    fn handle_input(&mut self, now: I, input: Input<'_, Stanza>) {
         if self.out.is_ended() {
             return;
         }
         match input {
-            Input::Data(stanza) => self.handle(stanza),
+            Input::Data(stanza) => {
+                if !self.keepalive.answer(now, stanza, &mut self.out) {
+                    self.handle(stanza);
+                }
+            }
             Input::PeerClosed => {
                 self.asked.clear();
+                self.keepalive.stop();
                 self.out.end(End::PeerClosed);
             }
         }
@@ -263,13 +279,26 @@ impl<I: Instant> Machine for Owner<I> {
     /// Every request not answered by its deadline fails with
     /// [`IqFailure::TimedOut`].
     fn handle_timeout(&mut self, now: I) {
+        if self.out.is_ended() {
+            return;
+        }
+        if self.keepalive.due(now, &mut self.out) {
+            self.asked.clear();
+            self.out.end(End::TimedOut);
+            return;
+        }
         for asked in self.asked.expire(now) {
             self.out.event(Self::failed(asked, IqFailure::TimedOut));
         }
     }
 
     fn poll_timeout(&self) -> Option<I> {
-        self.asked.next_deadline()
+        let keepalive = self.keepalive.deadline();
+        self.asked
+            .next_deadline()
+            .into_iter()
+            .chain(keepalive)
+            .min()
     }
 
     fn outgoing(&mut self) -> Outgoing<'_, Stanza, OwnerEvent> {

@@ -3,7 +3,6 @@
 //! friendship requests decided through is-friend queries, friendship-state
 //! notifications applied to its roster subscriptions, and factory reset.
 
-use core::time::Duration;
 use std::collections::{HashMap, HashSet};
 
 use iot_sansio::{CryptoRngCore, End, Input, Instant, Machine, Never, Outbox, Outgoing};
@@ -13,46 +12,12 @@ use iot_xmpp::{
 };
 
 use crate::key::Key;
-use crate::payload::{Friendship, Name, SiotPayload};
+use crate::payload::{Friendship, SiotPayload};
 use crate::roster::{Subscription, SubscriptionRequest, is_friend, is_from_service};
+pub use crate::thing_config::ThingConfig;
 use crate::thing_state::{ThingState, ThingStateError};
+use iot_xmpp::keepalive::Watching;
 use iot_xmpp::{IqFailure, Requests};
-
-/// A thing's settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ThingConfig {
-    /// The provisioning service's JID: every stanza that claims to come
-    /// from it is checked against this (section 10).
-    pub provisioning: Jid,
-    /// The names it registers with (section 4), at least one.
-    pub names: Vec<Name>,
-    /// Limits on received stanzas.
-    pub limits: StanzaLimits,
-    /// How long an `iq` it sends waits for the answer (default 30 s).
-    pub iq_timeout: Duration,
-    /// Whether a stanza from any resource of the provisioning service's
-    /// account is the service's (default `false`: a full JID configured
-    /// must match exactly). For a service run as several processes, each a
-    /// resource of one account over a shared store: the thing or owner
-    /// sends its requests to the configured resource, and the process that
-    /// decided a claim or a friendship may be another one (section 10,
-    /// PROFILE.md).
-    pub any_resource: bool,
-}
-
-impl ThingConfig {
-    /// A configuration with the default limits and `iq` timeout.
-    #[must_use]
-    pub fn new(provisioning: Jid, names: Vec<Name>) -> Self {
-        Self {
-            provisioning,
-            names,
-            limits: crate::limits::stanza_limits(),
-            iq_timeout: Duration::from_secs(30),
-            any_resource: false,
-        }
-    }
-}
 
 /// How a thing's session ends: only with its connection.
 pub type ThingEnd = End<Never>;
@@ -137,6 +102,7 @@ pub struct Thing<I, R> {
     held: HashSet<BareJid>,
     /// The state last announced.
     saved: ThingState,
+    keepalive: Watching<I>,
     out: Outbox<Stanza, ThingEvent>,
 }
 
@@ -145,6 +111,7 @@ impl<I: Instant, R: CryptoRngCore> Thing<I, R> {
     #[must_use]
     pub fn new(config: ThingConfig, rng: R) -> Self {
         Self {
+            keepalive: Watching::new(config.keepalive),
             config,
             rng,
             key: None,
@@ -225,6 +192,7 @@ impl<I: Instant, R: CryptoRngCore> Thing<I, R> {
     /// After the session's end the key is still made and saved, but the
     /// registration waits for the next session's setup.
     pub fn setup(&mut self, now: I) -> &Key {
+        self.keepalive.start(now);
         let key = Key::generate(&mut self.rng);
         if !self.out.is_ended() {
             let id = self.asked.id();
@@ -545,11 +513,14 @@ impl<I: Instant, R: CryptoRngCore> Machine for Thing<I, R> {
         }
         match input {
             Input::Data(stanza) => {
-                self.handle(now, stanza);
-                self.save();
+                if !self.keepalive.answer(now, stanza, &mut self.out) {
+                    self.handle(now, stanza);
+                    self.save();
+                }
             }
             Input::PeerClosed => {
                 self.asked.clear();
+                self.keepalive.stop();
                 self.out.end(End::PeerClosed);
             }
         }
@@ -559,6 +530,14 @@ impl<I: Instant, R: CryptoRngCore> Machine for Thing<I, R> {
     /// [`IqFailure::TimedOut`]; an is-friend query not answered in time is
     /// taken as `no`, as an error answer is.
     fn handle_timeout(&mut self, now: I) {
+        if self.out.is_ended() {
+            return;
+        }
+        if self.keepalive.due(now, &mut self.out) {
+            self.asked.clear();
+            self.out.end(End::TimedOut);
+            return;
+        }
         for ask in self.asked.expire(now) {
             match ask {
                 Ask::Register => self
@@ -570,7 +549,12 @@ impl<I: Instant, R: CryptoRngCore> Machine for Thing<I, R> {
     }
 
     fn poll_timeout(&self) -> Option<I> {
-        self.asked.next_deadline()
+        let keepalive = self.keepalive.deadline();
+        self.asked
+            .next_deadline()
+            .into_iter()
+            .chain(keepalive)
+            .min()
     }
 
     fn outgoing(&mut self) -> Outgoing<'_, Stanza, ThingEvent> {

@@ -66,6 +66,9 @@ fn connect(addr: &str, user: &str, resource: &str) -> ResilientSession {
     session
 }
 
+/// Pings the machines sent, all stories together.
+static PINGS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 /// One participant: its machine, as the family's driver sees it.
 type Party = dyn Node<Instant, Stanza, Stanza>;
 
@@ -81,7 +84,15 @@ fn pump(
     let mut changes = Vec::new();
     let deadline = Instant::now() + wait;
     loop {
+        // The machine's timers: its keepalive's pings, its requests'
+        // deadlines.
+        if party.next_timeout().is_some_and(|t| t <= Instant::now()) {
+            party.timeout(Instant::now());
+        }
         while let Some(x) = party.transmit() {
+            if iot_xmpp::keepalive::is_ping(&x) {
+                PINGS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
             client.send(&x).unwrap();
         }
         let left = deadline.saturating_duration_since(Instant::now());
@@ -102,8 +113,9 @@ fn pump(
             }
             party.input(Instant::now(), Input::Data(&s));
             // What no machine here serves (a roster push) is answered as
-            // RFC 6120 8.4 asks.
-            let ours = s.payloads.iter().any(|p| p.ns == SIOT_NS);
+            // RFC 6120 8.4 asks; a ping the machine's keepalive answered.
+            let ours =
+                s.payloads.iter().any(|p| p.ns == SIOT_NS) || iot_xmpp::keepalive::is_ping(&s);
             if !ours && matches!(s.iq_type(), Some(IqType::Get | IqType::Set)) {
                 let refusal =
                     s.error_reply(ErrorType::Cancel, DefinedCondition::ServiceUnavailable);
@@ -210,8 +222,9 @@ fn the_whole_story_through_connections_cut_every_second_or_two() {
         done.store(true, std::sync::atomic::Ordering::Relaxed);
         cutter.join().unwrap();
         eprintln!(
-            "the Simple IoT story through {name}, cut {} times: {stats:?}",
-            proxy.cuts()
+            "the Simple IoT story through {name}, cut {} times: {stats:?}, {} pings so far",
+            proxy.cuts(),
+            PINGS.load(std::sync::atomic::Ordering::Relaxed)
         );
         assert!(proxy.cuts() > 0 && stats.resumed > 0, "{name}: {stats:?}");
         assert_eq!(stats.new_sessions, 0, "{name}: {stats:?}");
@@ -251,26 +264,37 @@ fn story(addr: &str) -> iot_xmpp_net::Resilience {
         }
     }
     let name = "Futuretec Light Bulb 10X";
+    // Every machine pings its server after 2 s of silence (XEP-0199), and
+    // would end if an answer were 20 s late: through the cuts, its pings
+    // wait in the resumed session and are answered.
+    let keepalive = Some(iot_xmpp::keepalive::KeepaliveConfig {
+        interval: Duration::from_secs(2),
+        timeout: Duration::from_secs(20),
+    });
+    let mut bulb_config = ThingConfig::new(
+        ps_jid.clone(),
+        vec![Name {
+            lang: None,
+            text: name.into(),
+        }],
+    );
+    bulb_config.keepalive = keepalive;
+    let mut owner_config = OwnerConfig::new(ps_jid);
+    owner_config.keepalive = keepalive;
     let mut net = Net {
         clients,
         rosters: Default::default(),
         bulb_roster_changes: 0,
-        bulb: Checked::new(Thing::new(
-            ThingConfig::new(
-                ps_jid.clone(),
-                vec![Name {
-                    lang: None,
-                    text: name.into(),
-                }],
-            ),
-            ChaCha20Rng::seed_from_u64(1),
-        )),
+        bulb: Checked::new(Thing::new(bulb_config, ChaCha20Rng::seed_from_u64(1))),
         ps: Checked::new(ProvisioningService::with_store(
-            Default::default(),
+            siot_proto::provisioning::ProvisioningConfig {
+                keepalive,
+                ..Default::default()
+            },
             Deferred,
         )),
         store: Registry::new(),
-        owner: Checked::new(Owner::new(OwnerConfig::new(ps_jid))),
+        owner: Checked::new(Owner::new(owner_config)),
         requestor_seen: Vec::new(),
         bulb_events: Vec::new(),
         ps_events: Vec::new(),
@@ -341,6 +365,24 @@ fn story(addr: &str) -> iot_xmpp_net::Resilience {
             .is_some_and(|i| siot_proto::roster::is_friend(i.subscription))
     });
     assert!(net.bulb_roster_changes > 0);
+    // No machine's keepalive found its connection dead.
+    assert!(
+        !net.bulb_events
+            .iter()
+            .any(|e| matches!(e, ThingEvent::Ended(_)))
+            && !net
+                .ps_events
+                .iter()
+                .any(|e| matches!(e, ProvisioningEvent::Ended(_)))
+            && !net
+                .owner_events
+                .iter()
+                .any(|e| matches!(e, OwnerEvent::Ended(_))),
+        "{:?} {:?} {:?}",
+        net.bulb_events,
+        net.ps_events,
+        net.owner_events
+    );
     let stats = net
         .clients
         .iter()

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 
 use iot_sansio::store::StoreRequest;
 use iot_sansio::{End, Never};
+use iot_xmpp::keepalive::KeepaliveConfig;
 use iot_xmpp::request::Ids;
 use iot_xmpp::{BareJid, DefinedCondition, Jid, Stanza, StanzaLimits};
 
@@ -30,6 +31,12 @@ pub struct ProvisioningConfig {
     /// (default 256); beyond it, a request is answered "retry later" at
     /// once.
     pub max_queued: usize,
+    /// A keepalive on the connection (XEP-0199, `iot_xmpp::keepalive`),
+    /// off by default: with one, the machine pings the server after
+    /// `interval` of silence, answers the server's pings, and ends with
+    /// `End::TimedOut` when a ping goes unanswered, for its runtime to
+    /// reconnect (PROFILE.md, "A lost connection").
+    pub keepalive: Option<KeepaliveConfig>,
 }
 
 impl Default for ProvisioningConfig {
@@ -40,6 +47,7 @@ impl Default for ProvisioningConfig {
             store_timeout: Duration::from_secs(5),
             max_conflicts: 3,
             max_queued: 256,
+            keepalive: None,
         }
     }
 }

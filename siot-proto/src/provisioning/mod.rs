@@ -32,6 +32,7 @@ pub use registry::Registry;
 use steps::{is_ours, steps};
 use tx::{Reads, Stop, Tx, Write};
 
+use iot_xmpp::keepalive::Watching;
 use iot_xmpp::request::Ids;
 
 /// The input being served: what it read, and once decided, what is left
@@ -104,6 +105,7 @@ pub struct ProvisioningService<I, S = Registry> {
     queue: VecDeque<Work>,
     asked: Awaiting<String, Record>,
     deadline: Option<I>,
+    keepalive: Watching<I>,
     out: Outbox<Stanza, ProvisioningEvent>,
 }
 
@@ -116,11 +118,22 @@ impl<I: Instant> ProvisioningService<I> {
 }
 
 impl<I: Instant, S: Store<String, Record>> ProvisioningService<I, S> {
+    /// The session ends: nothing waits any longer.
+    fn end(&mut self, end: ProvisioningEnd) {
+        self.asked.clear();
+        self.job = None;
+        self.queue.clear();
+        self.deadline = None;
+        self.keepalive.stop();
+        self.out.end(end);
+    }
+
     /// A service over `store`: a [`Registry`] rebuilt from stored records,
     /// a store of the runtime's, or [`iot_sansio::store::Deferred`].
     #[must_use]
     pub fn with_store(config: ProvisioningConfig, store: S) -> Self {
         Self {
+            keepalive: Watching::new(config.keepalive),
             ctx: Ctx {
                 config,
                 ids: Ids::new("ps"),
@@ -348,23 +361,24 @@ impl<I: Instant, S: Store<String, Record>> Machine for ProvisioningService<I, S>
         }
         match input {
             Input::Data(stanza) => {
-                if is_ours(stanza) {
+                if !self.keepalive.answer(now, stanza, &mut self.out) && is_ours(stanza) {
                     self.take(now, Work::Stanza(stanza.clone()));
                 }
             }
-            Input::PeerClosed => {
-                self.asked.clear();
-                self.job = None;
-                self.queue.clear();
-                self.deadline = None;
-                self.out.end(End::PeerClosed);
-            }
+            Input::PeerClosed => self.end(End::PeerClosed),
         }
     }
 
     /// The store did not answer in time: the input that asked is
     /// answered "retry later", and the next is served.
     fn handle_timeout(&mut self, now: I) {
+        if self.out.is_ended() {
+            return;
+        }
+        if self.keepalive.due(now, &mut self.out) {
+            self.end(End::TimedOut);
+            return;
+        }
         if self.deadline.is_some_and(|d| d <= now) && !self.asked.is_empty() {
             self.give_up();
             self.serve(now);
@@ -372,7 +386,8 @@ impl<I: Instant, S: Store<String, Record>> Machine for ProvisioningService<I, S>
     }
 
     fn poll_timeout(&self) -> Option<I> {
-        self.deadline.filter(|_| !self.asked.is_empty())
+        let store = self.deadline.filter(|_| !self.asked.is_empty());
+        store.into_iter().chain(self.keepalive.deadline()).min()
     }
 
     fn outgoing(&mut self) -> Outgoing<'_, Stanza, ProvisioningEvent> {
