@@ -237,6 +237,30 @@ impl<I: Instant> Watch<I> {
 /// a configuration; otherwise started at the first instant the machine
 /// is given, and stopped when the machine ends. Its pings go to the
 /// server of the connection.
+///
+/// ```
+/// use std::time::Duration;
+/// use iot_sansio::{End, Never, Outbox};
+/// use iot_xmpp::keepalive::{KeepaliveConfig, Watching, is_ping};
+/// use iot_xmpp::Stanza;
+///
+/// let s = Duration::from_secs;
+/// let config = KeepaliveConfig { interval: s(60), timeout: s(10) };
+/// let mut out: Outbox<Stanza, End<Never>> = Outbox::new();
+/// let mut watching = Watching::new(Some(config));
+/// assert_eq!(watching.before(Some(s(90))), Some(s(90)), "not started");
+/// watching.start(s(0));
+/// assert_eq!(watching.before(Some(s(90))), Some(s(60)));
+/// assert!(!watching.due(s(60), &mut out));
+/// assert!(out.pop_transmit().is_some_and(|p| is_ping(&p)));
+/// assert!(watching.due(s(70), &mut out), "unanswered");
+/// assert_eq!(out.pop_event(), Some(End::TimedOut));
+/// assert_eq!(watching.before(None), None, "stopped");
+///
+/// let mut none = Watching::<Duration>::new(None);
+/// assert!(!none.due(s(1000), &mut out));
+/// assert_eq!(none.before(None), None);
+/// ```
 #[derive(Debug)]
 pub struct Watching<I> {
     config: Option<KeepaliveConfig>,
@@ -280,10 +304,11 @@ impl<I: Instant> Watching<I> {
         }
     }
 
-    /// Sends a ping into `out` after the idle interval; `true` when the
-    /// answer to one is overdue: the watch stops, and the machine ends
-    /// with [`End::TimedOut`].
-    pub fn due<E>(&mut self, now: I, out: &mut Outbox<Stanza, E>) -> bool {
+    /// Sends a ping into `out` after the idle interval; when the answer
+    /// to one is overdue, the watch stops, `out` ends with
+    /// [`End::TimedOut`] and `true` is returned (the machine drops what
+    /// waits).
+    pub fn due<E: From<KeepaliveEnd>>(&mut self, now: I, out: &mut Outbox<Stanza, E>) -> bool {
         match self.at(now).map(|w| w.timeout(now)) {
             Some(Ok(Some(ping))) => {
                 out.send(ping);
@@ -291,6 +316,7 @@ impl<I: Instant> Watching<I> {
             }
             Some(Err(Gone)) => {
                 self.stop();
+                out.end(End::TimedOut);
                 true
             }
             Some(Ok(None)) | None => false,
@@ -305,6 +331,13 @@ impl<I: Instant> Watching<I> {
             .as_ref()
             .filter(|_| !self.stopped)
             .map(Watch::deadline)
+    }
+
+    /// The earlier of the watch's deadline and `other` (the machine's
+    /// own).
+    #[must_use]
+    pub fn before(&self, other: Option<I>) -> Option<I> {
+        other.into_iter().chain(self.deadline()).min()
     }
 
     /// Starts the watch at `now`, if it has not started.

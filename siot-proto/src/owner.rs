@@ -284,7 +284,6 @@ impl<I: Instant> Machine for Owner<I> {
         }
         if self.keepalive.due(now, &mut self.out) {
             self.asked.clear();
-            self.out.end(End::TimedOut);
             return;
         }
         for asked in self.asked.expire(now) {
@@ -293,12 +292,7 @@ impl<I: Instant> Machine for Owner<I> {
     }
 
     fn poll_timeout(&self) -> Option<I> {
-        let keepalive = self.keepalive.deadline();
-        self.asked
-            .next_deadline()
-            .into_iter()
-            .chain(keepalive)
-            .min()
+        self.keepalive.before(self.asked.next_deadline())
     }
 
     fn outgoing(&mut self) -> Outgoing<'_, Stanza, OwnerEvent> {

@@ -535,7 +535,6 @@ impl<I: Instant, R: CryptoRngCore> Machine for Thing<I, R> {
         }
         if self.keepalive.due(now, &mut self.out) {
             self.asked.clear();
-            self.out.end(End::TimedOut);
             return;
         }
         for ask in self.asked.expire(now) {
@@ -549,12 +548,7 @@ impl<I: Instant, R: CryptoRngCore> Machine for Thing<I, R> {
     }
 
     fn poll_timeout(&self) -> Option<I> {
-        let keepalive = self.keepalive.deadline();
-        self.asked
-            .next_deadline()
-            .into_iter()
-            .chain(keepalive)
-            .min()
+        self.keepalive.before(self.asked.next_deadline())
     }
 
     fn outgoing(&mut self) -> Outgoing<'_, Stanza, ThingEvent> {

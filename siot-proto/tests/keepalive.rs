@@ -13,11 +13,13 @@ use std::time::Duration;
 use iot_sansio::store::Deferred;
 use iot_sansio::testing::{Checked, events, rng};
 use iot_xmpp::keepalive::{KeepaliveConfig, PING_NS, is_ping};
+use rand_chacha::ChaCha20Rng;
 use siot_proto::owner::{Owner, OwnerConfig, OwnerEvent};
 use siot_proto::payload::Name;
 use siot_proto::provisioning::{ProvisioningConfig, ProvisioningEvent, ProvisioningService};
 use siot_proto::stanza::{Element, IqType, Jid, Stanza};
 use siot_proto::thing::{Thing, ThingConfig, ThingEvent};
+use siot_proto::thing_state::ThingState;
 use siot_proto::{End, Input, Machine};
 
 const T0: Duration = Duration::ZERO;
@@ -94,19 +96,36 @@ where
     assert!(pings(m).is_empty(), "nothing after the end");
 }
 
-#[test]
-fn a_thing_keeps_its_connection_alive_and_ends_when_it_is_not() {
-    let mut config = ThingConfig::new(ps(), names());
-    config.keepalive = Some(CONFIG);
+/// A thing set up at T0 whose registration the service accepted then;
+/// returns it and the state it saved.
+fn registered(config: ThingConfig) -> (Checked<Thing<Duration, ChaCha20Rng>>, ThingState) {
     let mut bulb = Checked::new(Thing::new(config, rng(1)));
     bulb.setup(T0);
-    // The registration is answered: only the keepalive waits.
     let register = bulb.poll_transmit().unwrap();
-    let registered = Stanza::iq(IqType::Result)
+    let accepted = Stanza::iq(IqType::Result)
         .with_id(register.id.unwrap())
         .with_from(ps());
-    bulb.handle_input(T0, Input::Data(&registered));
-    events(&mut bulb);
+    bulb.handle_input(T0, Input::Data(&accepted));
+    let saved = events(&mut bulb)
+        .into_iter()
+        .rev()
+        .find_map(|e| match e {
+            ThingEvent::Saved(state) => Some(state),
+            _ => None,
+        })
+        .unwrap();
+    (bulb, saved)
+}
+
+fn with_keepalive(mut config: ThingConfig) -> ThingConfig {
+    config.keepalive = Some(CONFIG);
+    config
+}
+
+#[test]
+fn a_thing_keeps_its_connection_alive_and_ends_when_it_is_not() {
+    // Registered: only the keepalive waits.
+    let (mut bulb, _) = registered(with_keepalive(ThingConfig::new(ps(), names())));
     course(&mut bulb, |e| matches!(e, ThingEvent::Ended(End::TimedOut)));
 }
 
@@ -147,17 +166,7 @@ fn a_provisioning_service_keeps_its_connection_alive_and_ends_when_it_is_not() {
 /// left to the runtime.
 #[test]
 fn without_a_keepalive_nothing_pings() {
-    let mut bulb = Checked::new(Thing::new(ThingConfig::new(ps(), names()), rng(1)));
-    bulb.setup(T0);
-    let register = bulb.poll_transmit().unwrap();
-    bulb.handle_input(
-        T0,
-        Input::Data(
-            &Stanza::iq(IqType::Result)
-                .with_id(register.id.unwrap())
-                .with_from(ps()),
-        ),
-    );
+    let (mut bulb, _) = registered(ThingConfig::new(ps(), names()));
     assert_eq!(bulb.poll_timeout(), None);
     bulb.handle_timeout(secs(3600));
     assert!(pings(&mut bulb).is_empty());
@@ -172,27 +181,8 @@ fn without_a_keepalive_nothing_pings() {
 /// from what it saved: registered, with its owner, nothing sent again.
 #[test]
 fn a_thing_ended_by_its_keepalive_comes_back_from_its_saved_state() {
-    let mut config = ThingConfig::new(ps(), names());
-    config.keepalive = Some(CONFIG);
-    let mut bulb = Checked::new(Thing::new(config.clone(), rng(1)));
-    bulb.setup(T0);
-    let register = bulb.poll_transmit().unwrap();
-    bulb.handle_input(
-        T0,
-        Input::Data(
-            &Stanza::iq(IqType::Result)
-                .with_id(register.id.unwrap())
-                .with_from(ps()),
-        ),
-    );
-    let saved = events(&mut bulb)
-        .into_iter()
-        .rev()
-        .find_map(|e| match e {
-            ThingEvent::Saved(state) => Some(state),
-            _ => None,
-        })
-        .unwrap();
+    let config = with_keepalive(ThingConfig::new(ps(), names()));
+    let (mut bulb, saved) = registered(config.clone());
     bulb.handle_timeout(secs(60));
     bulb.handle_timeout(secs(70));
     assert!(events(&mut bulb).contains(&ThingEvent::Ended(End::TimedOut)));

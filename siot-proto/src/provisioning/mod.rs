@@ -386,8 +386,8 @@ impl<I: Instant, S: Store<String, Record>> Machine for ProvisioningService<I, S>
     }
 
     fn poll_timeout(&self) -> Option<I> {
-        let store = self.deadline.filter(|_| !self.asked.is_empty());
-        store.into_iter().chain(self.keepalive.deadline()).min()
+        self.keepalive
+            .before(self.deadline.filter(|_| !self.asked.is_empty()))
     }
 
     fn outgoing(&mut self) -> Outgoing<'_, Stanza, ProvisioningEvent> {
