@@ -100,8 +100,9 @@ impl AsyncTransport {
         self.mode
     }
 
-    /// The TLS connection's channel binding data (`tls-exporter`, RFC
-    /// 9266) once TLS is up; `None` before.
+    /// The TLS connection's channel binding data once TLS is up, as
+    /// [`Transport::channel_binding`](crate::Transport::channel_binding)
+    /// gives it; `None` before.
     #[must_use]
     pub fn channel_binding(&self) -> Option<ChannelBindingData> {
         match &self.stream {

@@ -141,10 +141,10 @@ impl Transport {
         Ok(())
     }
 
-    /// The TLS connection's channel binding data (`tls-exporter`, RFC
-    /// 9266): the keying material the connection exports under
-    /// `EXPORTER-Channel-Binding`, once TLS is up; `None` before, or when
-    /// the connection exports nothing.
+    /// The TLS connection's channel binding data once TLS is up:
+    /// `tls-exporter` (RFC 9266) over TLS 1.3, `tls-server-end-point` (RFC
+    /// 5929, [`server_end_point`](crate::server_end_point)) over TLS 1.2;
+    /// `None` before, or when neither can be had.
     #[must_use]
     pub fn channel_binding(&self) -> Option<iot_xmpp::sasl::ChannelBindingData> {
         crate::tls::channel_binding(self.tls.as_ref()?)

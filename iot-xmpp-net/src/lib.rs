@@ -17,7 +17,7 @@ pub use blocking::{Session, Transport};
 pub use connector::Connector;
 pub use error::NetError;
 pub use resilient::{Resilience, ResilientSession};
-pub use tls::Roots;
+pub use tls::{Roots, server_end_point};
 
 /// What a read gave.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -339,3 +339,61 @@ fn the_platform_roots_refuse_a_self_signed_server() {
         }
     }
 }
+
+/// The channel binding data the transport hands the client: over TLS 1.3
+/// `tls-exporter` (32 bytes of keying material); over TLS 1.2
+/// `tls-server-end-point`, the SHA-256 of the server's certificate (RFC
+/// 5929 4.1: the test certificate is signed with SHA-256), checked against
+/// the certificate file's own hash.
+#[test]
+fn the_binding_data_follows_the_tls_version() {
+    use iot_xmpp::sasl::BindingType;
+    use iot_xmpp::stream::Tls;
+    use rustls::pki_types::pem::PemObject;
+    use sha2::Digest as _;
+
+    let path = match example_io::xmpp::test_roots() {
+        iot_xmpp_net::Roots::PemFile(path) => path,
+        other => panic!("{other:?}"),
+    };
+    let pem = std::fs::read(&path).expect("the test certificate (bash .ci/xmpp-cert)");
+    let der = rustls::pki_types::CertificateDer::from_pem_slice(&pem).unwrap();
+    let expected = sha2::Sha256::digest(der.as_ref()).to_vec();
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(der).unwrap();
+    let only = |version: &'static rustls::SupportedProtocolVersion| {
+        std::sync::Arc::new(
+            rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+                rustls::crypto::ring::default_provider(),
+            ))
+            .with_protocol_versions(&[version])
+            .unwrap()
+            .with_root_certificates(roots.clone())
+            .with_no_client_auth(),
+        )
+    };
+    for (name, _) in servers() {
+        let direct = if name == "Prosody" {
+            "127.0.0.1:15232"
+        } else {
+            "127.0.0.1:15233"
+        };
+        let tls12 = iot_xmpp_net::Connector::with_tls(only(&rustls::version::TLS12))
+            .address(direct)
+            .wait(WAIT);
+        let transport = iot_xmpp_net::Transport::dial(&tls12, "localhost", Tls::Direct)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let binding = transport.channel_binding().unwrap();
+        assert_eq!(binding.kind, BindingType::TlsServerEndPoint, "{name}");
+        assert_eq!(binding.data.expose(), &expected, "{name}");
+
+        let tls13 = iot_xmpp_net::Connector::with_tls(only(&rustls::version::TLS13))
+            .address(direct)
+            .wait(WAIT);
+        let transport = iot_xmpp_net::Transport::dial(&tls13, "localhost", Tls::Direct)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let binding = transport.channel_binding().unwrap();
+        assert_eq!(binding.kind, BindingType::TlsExporter, "{name}");
+        assert_eq!(binding.data.expose().len(), 32, "{name}");
+    }
+}
