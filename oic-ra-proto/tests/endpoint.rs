@@ -386,6 +386,11 @@ fn open_and_take_blocks(p: &mut Pair, message: &RestMessage) -> (RequestId, Vec<
     (id, p.drain_client())
 }
 
+fn twelve_block_message() -> RestMessage {
+    RestMessage::request(Method::Post, "coap://light/a")
+        .with_json(&json!({ "v": "z".repeat(46_000) }))
+}
+
 fn three_block_message() -> RestMessage {
     RestMessage::request(Method::Post, "coap://light/a")
         .with_json(&json!({ "v": "z".repeat(10_000) }))
@@ -426,13 +431,25 @@ fn assert_broken_session(p: &mut Pair, id: RequestId, condition: DefinedConditio
     assert_eq!((p.client.session_count(), p.server.session_count()), (0, 0));
 }
 
+/// A lost block: the blocks after it are held (the reorder window, 8),
+/// and the one beyond the window breaks the session.
 #[test]
 fn a_lost_block_is_detected() {
     let mut p = Pair::default_pair();
-    let (id, blocks) = open_and_take_blocks(&mut p, &three_block_message());
-    assert_eq!(blocks.len(), 3);
+    let (id, blocks) = open_and_take_blocks(&mut p, &twelve_block_message());
+    assert_eq!(blocks.len(), 12);
     p.deliver_to_server(&blocks[0]);
-    p.deliver_to_server(&blocks[2]);
+    for block in &blocks[2..10] {
+        p.deliver_to_server(block);
+    }
+    assert!(p.drain_server().is_empty(), "eight blocks held");
+    p.deliver_to_server(&blocks[10]);
+    assert_broken_session(&mut p, id, DefinedCondition::UnexpectedRequest);
+    // A block further ahead than the window breaks it at once.
+    let mut p = Pair::default_pair();
+    let (id, blocks) = open_and_take_blocks(&mut p, &twelve_block_message());
+    p.deliver_to_server(&blocks[0]);
+    p.deliver_to_server(&blocks[10]);
     assert_broken_session(&mut p, id, DefinedCondition::UnexpectedRequest);
 }
 
@@ -445,10 +462,24 @@ fn a_duplicated_block_is_detected() {
     assert_broken_session(&mut p, id, DefinedCondition::UnexpectedRequest);
 }
 
+/// Blocks a few places out of order (as ejabberd delivers a stanza sent
+/// during a stream resumption) are put back in order: the request arrives
+/// whole. A block held twice breaks the session.
 #[test]
-fn reordered_blocks_are_detected() {
+fn reordered_blocks_are_put_back_in_order() {
+    let mut p = Pair::default_pair();
+    let message = three_block_message();
+    let (_, blocks) = open_and_take_blocks(&mut p, &message);
+    p.deliver_to_server(&blocks[2]);
+    p.deliver_to_server(&blocks[1]);
+    assert!(p.server_events().is_empty(), "held");
+    p.deliver_to_server(&blocks[0]);
+    assert!(
+        matches!(p.server_events().as_slice(), [EndpointEvent::Request { message: m, .. }] if *m == message)
+    );
     let mut p = Pair::default_pair();
     let (id, blocks) = open_and_take_blocks(&mut p, &three_block_message());
+    p.deliver_to_server(&blocks[1]);
     p.deliver_to_server(&blocks[1]);
     assert_broken_session(&mut p, id, DefinedCondition::UnexpectedRequest);
 }

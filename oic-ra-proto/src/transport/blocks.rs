@@ -7,7 +7,7 @@ use iot_xmpp::vocab::IBB_NS;
 use iot_xmpp::{DefinedCondition, Stanza, StanzaOut};
 
 use super::kinds::IbbTransportEvent;
-use super::sessions::{IbbSessions, document_end, full_from};
+use super::sessions::{IbbSessions, REORDER_WINDOW, Session, document_end, full_from};
 use crate::ibb::{IbbError, IbbPayload};
 
 impl<I: Instant> IbbSessions<I> {
@@ -50,21 +50,53 @@ impl<I: Instant> IbbSessions<I> {
             Self::item_not_found(out, stanza, &key.1);
             return true;
         };
-        if seq != session.recv_seq {
-            self.break_session(out, now, stanza, key, DefinedCondition::UnexpectedRequest);
-            return true;
-        }
-        if data.len() > usize::from(session.block_size) || session.rx.len() + data.len() > max {
+        if data.len() > usize::from(session.block_size) {
             self.break_session(out, now, stanza, key, DefinedCondition::NotAcceptable);
             return true;
         }
-        session.recv_seq = seq.wrapping_add(1);
-        session.rx.extend_from_slice(&data);
+        if seq != session.recv_seq {
+            // Ahead of the expected block, within the window, not seen:
+            // held until the gap fills. Anything else breaks the session.
+            let ahead = seq.wrapping_sub(session.recv_seq);
+            let held = session.early.iter().any(|(s, _)| *s == seq);
+            if ahead <= REORDER_WINDOW && !held && session.early.len() < usize::from(REORDER_WINDOW)
+            {
+                session.early.push((seq, data));
+                return true;
+            }
+            self.break_session(out, now, stanza, key, DefinedCondition::UnexpectedRequest);
+            return true;
+        }
+        let mut next = Some(data);
+        while let Some(data) = next.take() {
+            let Some(session) = self.sessions.get_mut(&key) else {
+                return true;
+            };
+            if session.rx.len() + data.len() > max {
+                self.break_session(out, now, stanza, key, DefinedCondition::NotAcceptable);
+                return true;
+            }
+            session.recv_seq = session.recv_seq.wrapping_add(1);
+            if let Some(message) = Self::take_block(session, &data, max) {
+                out.event(IbbTransportEvent::Message(key.clone(), message));
+            }
+            let expected = session.recv_seq;
+            if let Some(at) = session.early.iter().position(|(s, _)| *s == expected) {
+                next = Some(session.early.swap_remove(at).1);
+            }
+        }
+        true
+    }
+
+    /// Appends a block in order to the message being received; returns
+    /// the message once it is whole.
+    fn take_block(session: &mut Session, data: &[u8], max: usize) -> Option<Vec<u8>> {
+        session.rx.extend_from_slice(data);
         // The message is whole when its document's root element closed
         // (a peer that never sends an empty block ends a message of a
         // multiple of the block size so), or, XEP-0047's plain rule, at a
         // block shorter than the block size.
-        let root_closed = match session.end.as_mut().map(|e| e.scan(&data)) {
+        let root_closed = match session.end.as_mut().map(|e| e.scan(data)) {
             Some(Ok(found)) => found.is_some(),
             Some(Err(_)) => {
                 session.end = None;
@@ -72,16 +104,14 @@ impl<I: Instant> IbbSessions<I> {
             }
             None => false,
         };
-        if root_closed || data.len() < usize::from(session.block_size) {
-            let bytes = core::mem::take(&mut session.rx);
-            session.end = Some(document_end(max));
-            // An empty block after a whole document (a peer that ends
-            // every message so), or white space after one, is no message.
-            if !bytes.iter().all(u8::is_ascii_whitespace) {
-                out.event(IbbTransportEvent::Message(key, bytes));
-            }
+        if !(root_closed || data.len() < usize::from(session.block_size)) {
+            return None;
         }
-        true
+        let bytes = core::mem::take(&mut session.rx);
+        session.end = Some(document_end(max));
+        // An empty block after a whole document (a peer that ends every
+        // message so), or white space after one, is no message.
+        (!bytes.iter().all(u8::is_ascii_whitespace)).then_some(bytes)
     }
 
     /// A message in the IBB namespace that is not a data block: it breaks

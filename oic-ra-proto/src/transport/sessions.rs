@@ -31,7 +31,17 @@ pub(super) struct Session {
     pub(super) end: Option<DocumentEnd>,
     /// Messages waiting for the session to open.
     pub(super) queued: Vec<Vec<u8>>,
+    /// Blocks that came ahead of the one expected, by sequence number
+    /// (at most [`REORDER_WINDOW`]), held until the gap fills.
+    pub(super) early: Vec<(u16, Vec<u8>)>,
 }
+
+/// How many blocks may come ahead of a missing one before the session
+/// breaks (`unexpected-request`). XEP-0047 breaks at the first block out
+/// of order; ejabberd 23.01 delivers a stanza sent during a stream
+/// resumption (XEP-0198) after the ones sent just after it, so a block
+/// may come one or two places late (PROFILE.md, "In-band bytestreams").
+pub(super) const REORDER_WINDOW: u16 = 8;
 
 impl Session {
     pub(super) fn new(block_size: u16, open: bool, max_message_len: usize) -> Self {
@@ -43,6 +53,7 @@ impl Session {
             rx: Vec::new(),
             end: Some(document_end(max_message_len)),
             queued: Vec::new(),
+            early: Vec::new(),
         }
     }
 }
