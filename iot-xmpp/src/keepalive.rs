@@ -323,7 +323,7 @@ impl<I: Instant> Watching<I> {
         }
     }
 
-    /// When the watch wants [`Watching::timeout`] called; `None` before it
+    /// When the watch wants [`Watching::due`] called; `None` before it
     /// started, without one, or once stopped.
     #[must_use]
     pub fn deadline(&self) -> Option<I> {
