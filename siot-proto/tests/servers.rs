@@ -223,21 +223,17 @@ fn rand_below(n: u64) -> u64 {
     rand_core::OsRng.next_u64() % n
 }
 
-/// Runs the story through `addr`; returns what the four sessions went
-/// through together.
-fn story(addr: &str) -> iot_xmpp_net::Resilience {
+/// The four accounts as a previous run may have left them, cleaned: each
+/// cancels every subscription with the others, and the sessions close
+/// once the server has acknowledged it all (XEP-0198), so that no
+/// cancellation still in flight meets the story's own subscriptions.
+fn clean(addr: &str) {
     let mut clients = [
         connect(addr, "bulb", "f65dece8"),
         connect(addr, "provisioning", "ps"),
         connect(addr, "owner", "76a60ed0"),
         connect(addr, "requestor", "10b798d6"),
     ];
-    let ps_jid = iot_xmpp::Jid::from(clients[1].jid().clone());
-    assert_eq!(ps_jid.as_str(), "provisioning@localhost/ps");
-    let bulb_bare: BareJid = clients[0].jid().to_bare();
-    let owner_bare: BareJid = clients[2].jid().to_bare();
-    let requestor_bare: BareJid = clients[3].jid().to_bare();
-    // A previous run may have left roster state: start from none.
     for c in &mut clients {
         for other in ["bulb", "owner", "requestor", "provisioning"] {
             if c.jid().node().is_some_and(|n| n.as_str() == other) {
@@ -250,6 +246,36 @@ fn story(addr: &str) -> iot_xmpp_net::Resilience {
                 .unwrap();
         }
     }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while clients.iter().any(|c| c.unacknowledged() > 0) {
+        assert!(
+            Instant::now() < deadline,
+            "the cleaning was not acknowledged"
+        );
+        for c in &mut clients {
+            let _ = c.recv(Duration::from_millis(20)).unwrap();
+        }
+    }
+    for c in clients {
+        let _ = c.close();
+    }
+}
+
+/// Runs the story through `addr`; returns what the four sessions went
+/// through together.
+fn story(addr: &str) -> iot_xmpp_net::Resilience {
+    clean(addr);
+    let clients = [
+        connect(addr, "bulb", "f65dece8"),
+        connect(addr, "provisioning", "ps"),
+        connect(addr, "owner", "76a60ed0"),
+        connect(addr, "requestor", "10b798d6"),
+    ];
+    let ps_jid = iot_xmpp::Jid::from(clients[1].jid().clone());
+    assert_eq!(ps_jid.as_str(), "provisioning@localhost/ps");
+    let bulb_bare: BareJid = clients[0].jid().to_bare();
+    let owner_bare: BareJid = clients[2].jid().to_bare();
+    let requestor_bare: BareJid = clients[3].jid().to_bare();
     let name = "Futuretec Light Bulb 10X";
     // The machines run without their keepalive here: with one pinging
     // every 2 s through the cuts, the story stalled in about one run in
