@@ -136,9 +136,7 @@ impl Connector {
         }
         #[cfg(not(feature = "dns"))]
         {
-            let fallback = Endpoint::fallback(domain);
-            let address = format!("{}:{}", fallback.host, fallback.port);
-            Ok(vec![system_target(&address, fallback.tls)?])
+            fallback_targets(domain)
         }
     }
 
@@ -158,9 +156,7 @@ impl Connector {
         }
         #[cfg(not(feature = "dns"))]
         {
-            let fallback = Endpoint::fallback(domain);
-            let address = format!("{}:{}", fallback.host, fallback.port);
-            Ok(vec![system_target(&address, fallback.tls)?])
+            fallback_targets(domain)
         }
     }
 
@@ -182,6 +178,15 @@ impl Target {
             error,
         }
     }
+}
+
+/// Without DNS SRV lookups: the domain itself at port 5222 with STARTTLS
+/// (RFC 6120 3.2.2), through the system's resolver.
+#[cfg(not(feature = "dns"))]
+fn fallback_targets(domain: &str) -> Result<Vec<Target>, NetError> {
+    let fallback = Endpoint::fallback(domain);
+    let address = format!("{}:{}", fallback.host, fallback.port);
+    Ok(vec![system_target(&address, fallback.tls)?])
 }
 
 /// `address` (`host:port`) looked up by the system's resolver.
