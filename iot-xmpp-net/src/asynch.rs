@@ -15,6 +15,7 @@ use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
 use crate::connector::{Attempts, Target};
+use crate::trace::Trace;
 use crate::{Connector, NetError, Read};
 
 enum Stream {
@@ -31,7 +32,7 @@ pub struct AsyncTransport {
     server_name: ServerName<'static>,
     addr: String,
     mode: Tls,
-    trace: bool,
+    trace: Trace,
 }
 
 impl core::fmt::Debug for AsyncTransport {
@@ -79,13 +80,14 @@ impl AsyncTransport {
             .map_err(|_| connect_error(std::io::ErrorKind::TimedOut.into()))?
             .map_err(connect_error)?;
         tcp.set_nodelay(true).map_err(connect_error)?;
+        let trace = Trace::from_env(tcp.local_addr().ok().map(|a| a.port()));
         let mut transport = Self {
             stream: Stream::Plain(tcp),
             connector: TlsConnector::from(connector.tls_config().clone()),
             server_name: server_name.clone(),
             addr: addr.to_string(),
             mode: target.tls,
-            trace: std::env::var_os("XMPP_TRACE").is_some(),
+            trace,
         };
         if target.tls == Tls::Direct {
             transport.start_tls().await?;
@@ -145,9 +147,7 @@ impl AsyncTransport {
     ///
     /// A transport error.
     pub async fn write(&mut self, bytes: &[u8]) -> Result<(), NetError> {
-        if self.trace {
-            eprintln!("-> {}", String::from_utf8_lossy(bytes));
-        }
+        self.trace.sent(bytes);
         match &mut self.stream {
             Stream::Plain(s) => s.write_all(bytes).await?,
             Stream::Tls(s) => {
@@ -176,9 +176,7 @@ impl AsyncTransport {
             Err(_) => Ok(Read::Timeout),
             Ok(Ok(0)) => Ok(Read::Closed),
             Ok(Ok(n)) => {
-                if self.trace {
-                    eprintln!("<- {}", String::from_utf8_lossy(&buf[..n]));
-                }
+                self.trace.received(&buf[..n]);
                 Ok(Read::Data(n))
             }
             Ok(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(Read::Closed),

@@ -10,13 +10,14 @@ use std::time::{Duration, Instant};
 
 use iot_sansio::{Input, Machine};
 use iot_xmpp::stream::{
-    Client, ClientConfig, ClientEnd, ClientEvent, ClientRefusal, Resumption, Tls,
+    Client, ClientConfig, ClientEnd, ClientError, ClientEvent, ClientRefusal, Resumption, Tls,
 };
 use iot_xmpp::{FullJid, Stanza};
 use rand_core::OsRng;
 use rustls::pki_types::ServerName;
 
 use crate::connector::{Attempts, Target};
+use crate::trace::Trace;
 use crate::{Connector, NetError, Read};
 
 /// TCP, with TLS once started: what any machine of the family that speaks
@@ -31,7 +32,7 @@ pub struct Transport {
     addr: String,
     /// How TLS starts on this connection.
     mode: Tls,
-    trace: bool,
+    trace: Trace,
 }
 
 impl Transport {
@@ -88,6 +89,7 @@ impl Transport {
         let tcp = TcpStream::connect_timeout(&addr, left.max(Duration::from_millis(1)))
             .map_err(connect_error)?;
         tcp.set_nodelay(true).map_err(connect_error)?;
+        let trace = Trace::from_env(tcp.local_addr().ok().map(|a| a.port()));
         let mut transport = Self {
             tcp,
             tls: None,
@@ -95,7 +97,7 @@ impl Transport {
             server_name: server_name.clone(),
             addr: addr.to_string(),
             mode: target.tls,
-            trace: std::env::var_os("XMPP_TRACE").is_some(),
+            trace,
         };
         if target.tls == Tls::Direct {
             transport.start_tls()?;
@@ -156,9 +158,7 @@ impl Transport {
     ///
     /// A transport error.
     pub fn write(&mut self, bytes: &[u8]) -> Result<(), NetError> {
-        if self.trace {
-            eprintln!("-> {}", String::from_utf8_lossy(bytes));
-        }
+        self.trace.sent(bytes);
         match &mut self.tls {
             Some(tls) => {
                 tls.writer().write_all(bytes)?;
@@ -186,9 +186,7 @@ impl Transport {
         match got {
             Ok(0) => Ok(Read::Closed),
             Ok(n) => {
-                if self.trace {
-                    eprintln!("<- {}", String::from_utf8_lossy(&buf[..n]));
-                }
+                self.trace.received(&buf[..n]);
                 Ok(Read::Data(n))
             }
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
@@ -303,15 +301,32 @@ impl Session {
         self.conn.resumption()
     }
 
+    /// Takes the stanzas the connection read and [`Session::recv`] has not
+    /// given yet, oldest first. A runtime that gives this connection up
+    /// (for [`Session::lose_transport`]) owes them to the application all
+    /// the same: the server counts them as handled (XEP-0198) and will
+    /// not send them again.
+    pub fn take_unread(&mut self) -> Vec<Stanza> {
+        // An end before the session was online is not news here.
+        let _ = self.events();
+        self.inbox.drain(..).collect()
+    }
+
     /// Hands a stanza to the connection without writing it to the socket:
     /// what a stanza still in a buffer is when the link breaks (for tests
     /// of resumption; [`Session::send`] writes at once).
     ///
     /// # Errors
     ///
-    /// [`NetError::Ended`] when the connection ended.
+    /// [`NetError::Ended`] when the connection ended and keeps nothing
+    /// for a resumption; [`NetError::Refused`] when it does not take the
+    /// stanza (too many wait for acknowledgement, a character XML
+    /// forbids).
     pub fn hold(&mut self, stanza: &Stanza) -> Result<(), NetError> {
-        self.conn.send(stanza).map_err(|_| self.ended_error())
+        self.conn.send(stanza).map_err(|e| match e {
+            ClientError::NotOnline => self.ended_error(),
+            other => NetError::Refused(other),
+        })
     }
 
     /// The SASL mechanism the login used (`SCRAM-SHA-1-PLUS` when it
@@ -400,11 +415,10 @@ impl Session {
     ///
     /// # Errors
     ///
-    /// [`NetError::Ended`] when the connection ended, or a transport error.
+    /// As [`Session::hold`], or a transport error (the stanza is then
+    /// kept for a resumption).
     pub fn send(&mut self, stanza: &Stanza) -> Result<(), NetError> {
-        if self.conn.send(stanza).is_err() {
-            return Err(self.ended_error());
-        }
+        self.hold(stanza)?;
         self.flush()
     }
 
@@ -448,11 +462,15 @@ impl Session {
     }
 
     fn round(&mut self, deadline: Instant) -> Result<(), NetError> {
-        self.transport.round(&mut self.conn, deadline)?;
-        self.events()
+        let result = self.transport.round(&mut self.conn, deadline);
+        // What the connection read before the transport failed is the
+        // application's all the same: the server counts it as handled.
+        let events = self.events();
+        result.and(events)
     }
 
-    fn flush(&mut self) -> Result<(), NetError> {
+    /// Writes what the connection has to send.
+    pub(crate) fn flush(&mut self) -> Result<(), NetError> {
         while let Some(bytes) = self.conn.poll_transmit() {
             self.transport.write(&bytes)?;
             self.conn.recycle(bytes);

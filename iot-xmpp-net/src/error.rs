@@ -4,7 +4,7 @@
 
 use std::io;
 
-use iot_xmpp::stream::ClientEnd;
+use iot_xmpp::stream::{ClientEnd, ClientError};
 
 /// Why a session stopped. Its `Debug` is its `Display`, so that a `main`
 /// that returns it prints a sentence, not a nested structure.
@@ -65,6 +65,9 @@ pub enum NetError {
     Ended(ClientEnd),
     /// Nothing came in time.
     Timeout(&'static str),
+    /// The connection did not take a stanza: too many wait for the
+    /// server's acknowledgement, or it holds a character XML forbids.
+    Refused(ClientError),
 }
 
 impl core::fmt::Display for NetError {
@@ -99,6 +102,7 @@ impl core::fmt::Display for NetError {
             Self::Io(e) => write!(f, "i/o: {e}"),
             Self::Ended(end) => write!(f, "the connection ended: {end}"),
             Self::Timeout(what) => write!(f, "no {what} in time"),
+            Self::Refused(e) => write!(f, "the stanza was not sent: {e}"),
         }
     }
 }
@@ -117,7 +121,34 @@ impl std::error::Error for NetError {
             | Self::Tls { error, .. }
             | Self::Io(error) => Some(error),
             Self::TlsConfig(e) => Some(e),
+            Self::Refused(e) => Some(e),
             _ => None,
+        }
+    }
+}
+
+impl NetError {
+    /// Whether trying again, later, would meet the same error: a login
+    /// the server refuses for good
+    /// ([`ClientRefusal::is_lasting`](iot_xmpp::stream::ClientRefusal::is_lasting)),
+    /// a certificate that does not verify, a file of roots that does not
+    /// read, a domain with no service, a stanza that cannot be written.
+    /// Lost connections, timeouts and unreachable addresses are not.
+    #[must_use]
+    pub fn is_lasting(&self) -> bool {
+        match self {
+            Self::Ended(end) => end.refusal().is_some_and(|r| r.is_lasting()),
+            // rustls reports what it refuses (a certificate, the
+            // protocol) as invalid data; a handshake cut short is not.
+            Self::Tls { error, .. } => error.kind() == io::ErrorKind::InvalidData,
+            Self::NoService { .. } | Self::Certificate { .. } | Self::TlsConfig(_) => true,
+            // The acknowledgements that free the backlog may come.
+            Self::Refused(e) => !matches!(e, ClientError::Backlog),
+            Self::Resolve { .. }
+            | Self::Connect { .. }
+            | Self::Unreachable { .. }
+            | Self::Io(_)
+            | Self::Timeout(_) => false,
         }
     }
 }
@@ -196,6 +227,10 @@ mod tests {
                 "the connection ended: ",
             ),
             (NetError::Timeout("login"), "no login in time"),
+            (
+                NetError::Refused(ClientError::Backlog),
+                "the stanza was not sent: too many stanzas wait",
+            ),
         ];
         for (error, start) in cases {
             let text = format!("{error:?}");
@@ -209,6 +244,7 @@ mod tests {
                     | NetError::Tls { .. }
                     | NetError::Io(_)
                     | NetError::TlsConfig(_)
+                    | NetError::Refused(_)
             );
             assert_eq!(has_source, wraps, "{text}");
         }
@@ -216,5 +252,46 @@ mod tests {
         assert!(matches!(from_io, NetError::Io(_)));
         let from_tls: NetError = rustls::Error::General("x".into()).into();
         assert!(matches!(from_tls, NetError::TlsConfig(_)));
+    }
+
+    /// A lost connection is worth another attempt; a refused login or a
+    /// certificate that does not verify is not.
+    #[test]
+    fn what_lasts_is_what_a_new_attempt_would_meet_again() {
+        use iot_sansio::End;
+        use iot_xmpp::stream::ClientRefusal;
+        let tls = |kind: io::ErrorKind| NetError::Tls {
+            host: "example.net".into(),
+            addr: "192.0.2.1:5223".into(),
+            error: kind.into(),
+        };
+        assert!(tls(io::ErrorKind::InvalidData).is_lasting());
+        assert!(!tls(io::ErrorKind::UnexpectedEof).is_lasting());
+        let refused = |r| NetError::Ended(End::Refused(r));
+        assert!(
+            refused(ClientRefusal::AuthFailed {
+                condition: "not-authorized".into()
+            })
+            .is_lasting()
+        );
+        assert!(
+            !refused(ClientRefusal::StreamError {
+                condition: "system-shutdown".into(),
+                text: None
+            })
+            .is_lasting()
+        );
+        assert!(!NetError::Ended(End::PeerClosed).is_lasting());
+        assert!(!NetError::Ended(End::TimedOut).is_lasting());
+        assert!(!NetError::Io(io::ErrorKind::ConnectionReset.into()).is_lasting());
+        assert!(!NetError::Timeout("login").is_lasting());
+        assert!(
+            NetError::NoService {
+                domain: "example.net".into()
+            }
+            .is_lasting()
+        );
+        assert!(!NetError::Refused(ClientError::Backlog).is_lasting());
+        assert!(NetError::Refused(ClientError::Char('\u{1}')).is_lasting());
     }
 }

@@ -12,6 +12,7 @@ mod error;
 mod resilient;
 pub mod route;
 mod tls;
+mod trace;
 
 pub use blocking::{Session, Transport};
 pub use connector::Connector;

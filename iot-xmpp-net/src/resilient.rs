@@ -2,6 +2,7 @@
 //! its backoff policy says (`iot_sansio::backoff`) and resumes the session
 //! on a new connection (XEP-0198), or, refused, logs in anew.
 
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use iot_sansio::backoff::{Backoff, BackoffConfig};
@@ -43,11 +44,21 @@ impl core::ops::Add for Resilience {
 
 /// A logged-in session that survives the loss of its connection, as long
 /// as the server resumes it or lets it log in again.
+///
+/// It stops, with the error, where another attempt would meet the same
+/// ([`NetError::is_lasting`]: a refused login, a `conflict` with another
+/// login of the resource, a certificate that does not verify), or after
+/// 30 failed attempts in a row. The next call after such an error tries
+/// again.
 #[derive(Debug)]
 pub struct ResilientSession {
     config: ClientConfig,
     connector: Connector,
     session: Option<Session>,
+    /// The full JID of the last session.
+    jid: FullJid,
+    /// What lost connections read and the application has not had yet.
+    unread: VecDeque<Stanza>,
     /// The session to resume while no attempt has succeeded.
     pending: Option<Resumption>,
     backoff: Backoff<Instant>,
@@ -75,6 +86,8 @@ impl ResilientSession {
         Ok(Self {
             config,
             connector: connector.clone(),
+            jid: session.jid().clone(),
+            unread: VecDeque::new(),
             session: Some(session),
             pending: None,
             backoff,
@@ -83,15 +96,10 @@ impl ResilientSession {
         })
     }
 
-    /// The session's full JID.
-    ///
-    /// # Panics
-    ///
-    /// Never: a resilient session always holds a session between calls.
+    /// The session's full JID (the last one bound, when it is lost).
     #[must_use]
     pub fn jid(&self) -> &FullJid {
-        self.session()
-            .map_or_else(|| unreachable!("a session between calls"), Session::jid)
+        &self.jid
     }
 
     /// What the session went through.
@@ -106,21 +114,42 @@ impl ResilientSession {
         self.session().map_or(0, Session::unacknowledged)
     }
 
-    /// Sends a stanza; a connection that fails is recovered (the stanza
-    /// goes with the resumed session).
+    /// Sends a stanza. A connection that fails as it writes is recovered,
+    /// and the stanza goes with the resumed session; one that had ended
+    /// before it took the stanza is recovered, and the stanza goes on the
+    /// recovered session.
     ///
     /// # Errors
     ///
-    /// When the session cannot be recovered.
+    /// When the session cannot be recovered; [`NetError::Refused`] when
+    /// the connection does not take the stanza (too many wait for the
+    /// server's acknowledgement: send again after a `recv`).
     pub fn send(&mut self, stanza: &Stanza) -> Result<(), NetError> {
-        let result = match self.session.as_mut() {
-            Some(session) => session.send(stanza),
-            None => Err(NetError::Timeout("no session")),
-        };
-        match result {
+        match self.hand(stanza) {
+            Err(NotTaken(e @ NetError::Refused(_))) => Err(e),
+            Err(NotTaken(cause)) => {
+                self.recover(cause)?;
+                // On the new connection, once: a recovered session that
+                // ends again at once is the caller's to hear about.
+                match self.hand(stanza) {
+                    Ok(()) => Ok(()),
+                    Err(NotTaken(e)) => Err(e),
+                    Err(Held(cause)) => self.recover(cause),
+                }
+            }
+            Err(Held(cause)) => self.recover(cause),
             Ok(()) => Ok(()),
-            Err(_) => self.recover(),
         }
+    }
+
+    /// Hands `stanza` to the session and writes it.
+    fn hand(&mut self, stanza: &Stanza) -> Result<(), Unsent> {
+        let session = self
+            .session
+            .as_mut()
+            .ok_or(NotTaken(NetError::Timeout("a session")))?;
+        session.hold(stanza).map_err(NotTaken)?;
+        session.flush().map_err(Held)
     }
 
     /// The next stanza within `wait` (`None` when none came or the
@@ -130,13 +159,16 @@ impl ResilientSession {
     ///
     /// When the session cannot be recovered.
     pub fn recv(&mut self, wait: Duration) -> Result<Option<Stanza>, NetError> {
+        if let Some(stanza) = self.unread.pop_front() {
+            return Ok(Some(stanza));
+        }
         let result = match self.session.as_mut() {
             Some(session) => session.recv(wait),
             None => Err(NetError::Timeout("no session")),
         };
         match result {
             Ok(stanza) => Ok(stanza),
-            Err(_) => self.recover().map(|()| None),
+            Err(cause) => self.recover(cause).map(|()| None),
         }
     }
 
@@ -156,18 +188,24 @@ impl ResilientSession {
         self.session.as_ref()
     }
 
-    /// The connection failed: resume the session on a new one, waiting
-    /// as the policy says between attempts.
-    fn recover(&mut self) -> Result<(), NetError> {
+    /// The connection failed with `cause`: resume the session on a new
+    /// one, waiting as the policy says between attempts; stop where an
+    /// attempt would meet the same error again.
+    fn recover(&mut self, cause: NetError) -> Result<(), NetError> {
         self.stats.lost += 1;
-        if let Some(session) = self.session.take()
-            && let Some(resumption) = session.lose_transport()
-        {
-            self.pending = Some(resumption);
+        if let Some(mut session) = self.session.take() {
+            self.unread.extend(session.take_unread());
+            if let Some(resumption) = session.lose_transport() {
+                self.pending = Some(resumption);
+            }
+        }
+        if cause.is_lasting() {
+            return Err(cause);
         }
         loop {
             self.attempts += 1;
             if self.attempts > MAX_ATTEMPTS {
+                self.attempts = 0;
                 return Err(NetError::Timeout("reconnection"));
             }
             let at = self.backoff.lost(Instant::now(), &mut OsRng);
@@ -179,9 +217,11 @@ impl ResilientSession {
                 None => Session::login(self.config.clone(), &self.connector)
                     .map(|session| (session, Some(Vec::new()))),
             };
-            // Lost again before it resumed: the same session, again.
-            let Ok((session, lost)) = attempt else {
-                continue;
+            let (session, lost) = match attempt {
+                Ok(recovered) => recovered,
+                Err(e) if e.is_lasting() => return Err(e),
+                // Lost again before it resumed: the same session, again.
+                Err(_) => continue,
             };
             self.backoff.connected(Instant::now());
             self.attempts = 0;
@@ -196,8 +236,19 @@ impl ResilientSession {
                 }
             }
             self.pending = None;
+            self.jid = session.jid().clone();
             self.session = Some(session);
             return Ok(());
         }
     }
 }
+
+/// Why a stanza did not go out.
+enum Unsent {
+    /// The connection did not take it.
+    NotTaken(NetError),
+    /// The connection holds it (for a resumption), and failed as it
+    /// wrote it.
+    Held(NetError),
+}
+use Unsent::{Held, NotTaken};

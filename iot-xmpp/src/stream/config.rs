@@ -207,6 +207,38 @@ pub enum ClientRefusal {
     },
 }
 
+impl ClientRefusal {
+    /// Whether the same login would meet the same refusal: wrong
+    /// credentials, no mechanism or TLS in common, a resource refused, or
+    /// a stream error that names the client's own account or addressing
+    /// (RFC 6120 4.9.3: `conflict`, another login took the resource and
+    /// would be pushed out in turn; `not-authorized`, `host-unknown`,
+    /// `host-gone`, `invalid-from`, `improper-addressing`,
+    /// `unsupported-version`). A runtime that reconnects stops on these;
+    /// the others (`system-shutdown`, `connection-timeout`,
+    /// `see-other-host`...) are worth another attempt.
+    #[must_use]
+    pub fn is_lasting(&self) -> bool {
+        match self {
+            Self::NoMechanism { .. }
+            | Self::AuthFailed { .. }
+            | Self::NoTls
+            | Self::BindRefused { .. } => true,
+            Self::StreamError { condition, .. } => matches!(
+                condition.as_str(),
+                "conflict"
+                    | "not-authorized"
+                    | "host-unknown"
+                    | "host-gone"
+                    | "invalid-from"
+                    | "improper-addressing"
+                    | "unsupported-version"
+            ),
+            Self::SeeOtherHost { .. } => false,
+        }
+    }
+}
+
 /// How a client connection ended.
 pub type ClientEnd = End<ClientFault, ClientRefusal>;
 
@@ -226,4 +258,39 @@ pub enum ClientError {
     /// once the server acknowledged some.
     #[error("too many stanzas wait for the server's acknowledgement")]
     Backlog,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ClientRefusal;
+
+    fn stream_error(condition: &str) -> ClientRefusal {
+        ClientRefusal::StreamError {
+            condition: condition.into(),
+            text: None,
+        }
+    }
+
+    #[test]
+    fn a_refusal_of_the_account_lasts_and_a_shutdown_does_not() {
+        let auth = ClientRefusal::AuthFailed {
+            condition: "not-authorized".into(),
+        };
+        assert!(auth.is_lasting());
+        assert!(ClientRefusal::NoTls.is_lasting());
+        assert!(stream_error("conflict").is_lasting());
+        assert!(stream_error("host-unknown").is_lasting());
+        for passing in [
+            "system-shutdown",
+            "connection-timeout",
+            "reset",
+            "policy-violation",
+        ] {
+            assert!(!stream_error(passing).is_lasting(), "{passing}");
+        }
+        let redirect = ClientRefusal::SeeOtherHost {
+            host: "xmpp2.example".into(),
+        };
+        assert!(!redirect.is_lasting());
+    }
 }
