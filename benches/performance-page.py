@@ -42,6 +42,7 @@ WHO = {
     "seal_aes_gcm": ("OSAP seal (AES-128-GCM)", "aes-gcm"),
     "siot_is_friend_text": ("Simple IoT is-friend", "siot-proto, from text"),
     "siot_is_friend_parsed": ("Simple IoT is-friend", "siot-proto, from a parsed stanza"),
+    "ibb_receive_in_order": ("IBB receive, blocks in order", "oic-ra-proto"),
 }
 # The first of these in a row is "this project"; the rest are compared to it.
 OURS = ["osap-proto", "oic-ra-proto", "iot-xmpp", "irsp-proto", "siot-proto, from text"]

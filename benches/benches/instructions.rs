@@ -22,10 +22,12 @@ use benches::fixtures::{
     message_2, oic_minidom, oic_ours, oic_quick_xml, oic_response_stanza, publish, publish_wire,
     stanza_minidom, stanza_ours,
 };
-use benches::fixtures::{SIOT_T0, siot_is_friend_query, siot_service};
+use benches::fixtures::{SIOT_T0, ibb_in_order, siot_is_friend_query, siot_service};
 use bytes::BytesMut;
 use gungraun::{library_benchmark, library_benchmark_group, main};
 use irsp_proto::{Limits, Request, ServerRole, ServiceRoutes};
+use oic_ra_proto::stanza::Stanza as OicStanza;
+use oic_ra_proto::transport::{IbbTransport, IbbTransportEvent};
 use osap_proto::crypto::{PayloadCipher, SessionKey};
 use osap_proto::{FrameDecoder, Packet, Publish, Suite};
 use siot_proto::provisioning::ProvisioningService;
@@ -324,6 +326,31 @@ fn siot_is_friend_text((ps, text): (Service, &'static str)) -> SiotStanza {
     ps.poll_transmit().unwrap()
 }
 
+// OIC: the IBB receive path, blocks arriving in order (the common case
+// the reorder window must not slow down): each block read, checked and
+// appended, and the message handed over once whole.
+
+#[library_benchmark]
+#[bench::blocks_16(args = (16), setup = ibb_in_order)]
+fn ibb_receive_in_order(
+    (mut transport, stanzas): (IbbTransport<Duration>, Vec<OicStanza>),
+) -> (
+    IbbTransport<Duration>,
+    Vec<OicStanza>,
+    Option<IbbTransportEvent>,
+) {
+    for stanza in &stanzas {
+        transport.take(Duration::ZERO, black_box(stanza));
+    }
+    let message = transport.poll_event();
+    (transport, stanzas, message)
+}
+
+library_benchmark_group!(
+    name = ibb;
+    benchmarks = ibb_receive_in_order
+);
+
 library_benchmark_group!(
     name = siot;
     benchmarks = siot_is_friend_parsed, siot_is_friend_text
@@ -335,5 +362,6 @@ main!(
     xmpp,
     irsp,
     osap_seal,
+    ibb,
     siot
 );

@@ -7,10 +7,11 @@ use std::time::Duration;
 use irsp_proto::{
     AccountAuth, AdditionalParams, DeviceAccount, DeviceName, Request, Secret, ServiceRoutes,
 };
-use oic_ra_proto::ibb::IbbPayload;
+use oic_ra_proto::ibb::{DataStanza, IbbPayload};
 use oic_ra_proto::identity::Jid;
 use oic_ra_proto::rest::{RestLimits, RestMessage};
 use oic_ra_proto::stanza::{Stanza, StanzaLimits};
+use oic_ra_proto::transport::{IbbTransport, IbbTransportConfig, PeerAccess};
 use osap_proto::{Delivery, Packet, Publish, TopicName};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
@@ -91,6 +92,53 @@ pub fn oic_response_stanza() -> String {
             .unwrap(),
     );
     s.to_xml()
+}
+
+/// A receiving IBB transport that has accepted session `s1` (message
+/// stanzas, 4096-byte blocks) from another resource of its account, and
+/// the `blocks` data stanzas, in order, of one message over it: a
+/// document of `blocks` × 4096 bytes, whole once the last block is in.
+#[must_use]
+pub fn ibb_in_order(blocks: u16) -> (IbbTransport<Duration>, Vec<Stanza>) {
+    let peer = Jid::new("alice@example.org/OIC/1.0/Client/6f0aac23").unwrap();
+    let us = Jid::new("alice@example.org/OIC/1.0/oic.d.light/0685b960").unwrap();
+    let mut transport = IbbTransport::new(IbbTransportConfig {
+        max_block_size: 4096,
+        max_sessions: 8,
+        max_sessions_per_peer: 8,
+        access: PeerAccess::SameAccount,
+        max_message_len: 1 << 20,
+        timeout: Duration::from_secs(30),
+    });
+    let from = |mut s: Stanza| {
+        s.from = Some(peer.clone());
+        s
+    };
+    let open = IbbPayload::Open {
+        sid: "s1".into(),
+        block_size: 4096,
+        stanza: DataStanza::Message,
+    };
+    assert!(transport.take(Duration::ZERO, &from(open.to_stanza(us.clone(), "o1"))));
+    while transport.poll_transmit().is_some() {}
+    while transport.poll_event().is_some() {}
+    let len = usize::from(blocks) * 4096;
+    let mut document = b"<rest>".to_vec();
+    document.resize(len - b"</rest>".len(), b'x');
+    document.extend_from_slice(b"</rest>");
+    let stanzas = document
+        .chunks(4096)
+        .zip(0u16..)
+        .map(|(block, seq)| {
+            let data = IbbPayload::Data {
+                sid: "s1".into(),
+                seq,
+                data: block.to_vec(),
+            };
+            from(data.to_stanza(us.clone(), &format!("d{seq}")))
+        })
+        .collect();
+    (transport, stanzas)
 }
 
 /// This project: stanza, IBB data, base64, `<rest>`, JSON, each read in
@@ -364,4 +412,25 @@ pub fn irsp_routes() -> ServiceRoutes {
         "/exchange",
     )
     .unwrap()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oic_ra_proto::transport::IbbTransportEvent;
+
+    /// The IBB benchmark measures a message going through: its blocks are
+    /// taken and the whole message comes out.
+    #[test]
+    fn the_ibb_blocks_make_one_message() {
+        let (mut transport, stanzas) = ibb_in_order(16);
+        assert_eq!(stanzas.len(), 16);
+        for s in &stanzas {
+            assert!(transport.take(Duration::ZERO, s));
+        }
+        match transport.poll_event() {
+            Some(IbbTransportEvent::Message(_, bytes)) => assert_eq!(bytes.len(), 16 * 4096),
+            other => panic!("{other:?}"),
+        }
+    }
 }
