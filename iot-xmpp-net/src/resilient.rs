@@ -192,8 +192,8 @@ impl ResilientSession {
     /// one, waiting as the policy says between attempts; stop where an
     /// attempt would meet the same error again.
     fn recover(&mut self, cause: NetError) -> Result<(), NetError> {
-        self.stats.lost += 1;
         if let Some(mut session) = self.session.take() {
+            self.stats.lost += 1;
             self.unread.extend(session.take_unread());
             if let Some(resumption) = session.lose_transport() {
                 self.pending = Some(resumption);
