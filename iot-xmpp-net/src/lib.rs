@@ -11,13 +11,15 @@ pub mod dns;
 mod error;
 mod resilient;
 pub mod route;
+mod session;
 mod tls;
 mod trace;
 
-pub use blocking::{Session, Transport};
+pub use blocking::Transport;
 pub use connector::Connector;
 pub use error::NetError;
 pub use resilient::{Resilience, ResilientSession};
+pub use session::Session;
 pub use tls::{Roots, server_end_point};
 
 /// What a read gave.
