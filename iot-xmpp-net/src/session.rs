@@ -94,8 +94,15 @@ impl Session {
     /// the same: the server counts them as handled (XEP-0198) and will
     /// not send them again.
     pub fn take_unread(&mut self) -> Vec<Stanza> {
-        // An end before the session was online is not news here.
-        let _ = self.events();
+        while let Some(event) = self.conn.poll_event() {
+            match event {
+                ClientEvent::Stanza(s) => self.inbox.push_back(s),
+                ClientEvent::Ended(end) => self.ended = Some(end),
+                // A connection given up starts no TLS and binds nothing
+                // more: no I/O here.
+                _ => {}
+            }
+        }
         self.inbox.drain(..).collect()
     }
 
