@@ -66,7 +66,11 @@ impl Roots {
     }
 }
 
-/// The cryptography of every configuration here: `ring`.
+/// The cryptography of every configuration here: `ring`. rustls 0.23.48
+/// deprecates its `ring` provider for lacking post-quantum key exchange;
+/// the workspace keeps `ring` (no C toolchain, a licence `deny` accepts)
+/// until it chooses its provider again.
+#[allow(deprecated)]
 fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }

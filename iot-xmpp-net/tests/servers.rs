@@ -361,15 +361,16 @@ fn the_binding_data_follows_the_tls_version() {
     let expected = sha2::Sha256::digest(der.as_ref()).to_vec();
     let mut roots = rustls::RootCertStore::empty();
     roots.add(der).unwrap();
+    // `ring`, as the transport (deprecated by rustls 0.23.48).
+    #[allow(deprecated)]
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
     let only = |version: &'static rustls::SupportedProtocolVersion| {
         std::sync::Arc::new(
-            rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
-                rustls::crypto::ring::default_provider(),
-            ))
-            .with_protocol_versions(&[version])
-            .unwrap()
-            .with_root_certificates(roots.clone())
-            .with_no_client_auth(),
+            rustls::ClientConfig::builder_with_provider(provider.clone())
+                .with_protocol_versions(&[version])
+                .unwrap()
+                .with_root_certificates(roots.clone())
+                .with_no_client_auth(),
         )
     };
     for (name, _) in servers() {

@@ -110,6 +110,9 @@ fn roots(pki: &Pki) -> rustls::RootCertStore {
     roots
 }
 
+// `ring`, as the workspace's XMPP transport (deprecated by rustls 0.23.48
+// for lacking post-quantum key exchange).
+#[allow(deprecated)]
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
