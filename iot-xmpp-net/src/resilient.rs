@@ -144,10 +144,7 @@ impl ResilientSession {
 
     /// Hands `stanza` to the session and writes it.
     fn hand(&mut self, stanza: &Stanza) -> Result<(), Unsent> {
-        let session = self
-            .session
-            .as_mut()
-            .ok_or(NotTaken(NetError::Timeout("a session")))?;
+        let session = self.live().map_err(NotTaken)?;
         session.hold(stanza).map_err(NotTaken)?;
         session.flush().map_err(Held)
     }
@@ -162,11 +159,7 @@ impl ResilientSession {
         if let Some(stanza) = self.unread.pop_front() {
             return Ok(Some(stanza));
         }
-        let result = match self.session.as_mut() {
-            Some(session) => session.recv(wait),
-            None => Err(NetError::Timeout("no session")),
-        };
-        match result {
+        match self.live().and_then(|session| session.recv(wait)) {
             Ok(stanza) => Ok(stanza),
             Err(cause) => self.recover(cause).map(|()| None),
         }
@@ -186,6 +179,12 @@ impl ResilientSession {
 
     fn session(&self) -> Option<&Session> {
         self.session.as_ref()
+    }
+
+    /// The session, or the error of having none (a recovery gave up: the
+    /// caller's next call tries again).
+    fn live(&mut self) -> Result<&mut Session, NetError> {
+        self.session.as_mut().ok_or(NetError::Timeout("session"))
     }
 
     /// The connection failed with `cause`: resume the session on a new
